@@ -1,0 +1,111 @@
+"""Reading, resampling and atomically writing audio files.
+
+``load_audio`` always returns mono float32 samples at the requested rate; ``save_audio`` never
+leaves a partial file under the final name (it writes a temporary file beside it and renames).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+class AudioError(ValueError):
+    """An audio file cannot be read or written; the message names the file and what to do."""
+
+
+def load_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
+    """Read ``path`` as mono float32 samples in [-1, 1] at ``sample_rate`` Hz.
+
+    Multi-channel audio is down-mixed by averaging the channels; a different rate is resampled
+    with soxr. Raises ``AudioError`` for a missing, unreadable or empty file.
+    """
+    import soundfile
+
+    file_path = Path(path)
+    if sample_rate <= 0:
+        raise AudioError(f"sample_rate must be positive, got {sample_rate}")
+    if not file_path.is_file():
+        raise AudioError(f"audio file not found: {file_path}; check the path (relative paths are resolved from {Path.cwd()})")
+    try:
+        samples, file_rate = soundfile.read(str(file_path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        raise AudioError(
+            f"cannot read audio file {file_path}: {error}; it may be corrupt or in a format libsndfile "
+            "does not support (convert it to WAV or FLAC)"
+        ) from error
+    if samples.shape[0] == 0:
+        raise AudioError(f"audio file {file_path} contains no samples; remove it from the dataset")
+    mono = samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0]
+    return resample(mono, file_rate, sample_rate)
+
+
+def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+    """Resample mono ``samples`` from ``source_rate`` to ``target_rate`` (float32; a no-op when equal)."""
+    samples = np.ascontiguousarray(samples, dtype=np.float32)
+    if source_rate == target_rate:
+        return samples
+    import soxr
+
+    return np.ascontiguousarray(soxr.resample(samples, source_rate, target_rate, quality="HQ"), dtype=np.float32)
+
+
+def save_audio(
+    path: str | os.PathLike[str],
+    samples: np.ndarray,
+    sample_rate: int,
+    subtype: str = "PCM_16",
+) -> None:
+    """Write mono (or ``(samples, channels)``) audio to ``path`` atomically, 16-bit PCM WAV by default.
+
+    The data goes to a temporary file in the same folder which then replaces ``path``, so a crash
+    never leaves a truncated file under the final name. The format follows the file extension
+    (``.wav`` if there is none soundfile recognises).
+    """
+    import soundfile
+
+    final_path = Path(path)
+    folder = final_path.parent if str(final_path.parent) else Path(".")
+    data = np.asarray(samples)
+    if data.ndim not in (1, 2) or data.size == 0:
+        raise AudioError(f"cannot save {final_path}: expected a non-empty 1-D or 2-D array, got shape {data.shape}")
+    if not np.all(np.isfinite(data)):
+        raise AudioError(f"cannot save {final_path}: samples contain NaN or infinity; check the model output")
+    file_format = _format_for(final_path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{final_path.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise AudioError(f"cannot write audio to folder {folder}: {error}; check that it exists and is writable") from error
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            soundfile.write(stream, data, sample_rate, subtype=subtype, format=file_format)
+        os.replace(temp_name, final_path)
+    except (OSError, RuntimeError, ValueError, TypeError) as error:
+        _remove_quietly(temp_name)
+        raise AudioError(f"cannot write audio file {final_path}: {error}") from error
+    except BaseException:
+        _remove_quietly(temp_name)
+        raise
+
+
+def _format_for(path: Path) -> str:
+    import soundfile
+
+    extension = path.suffix.lstrip(".").upper()
+    return extension if extension in soundfile.available_formats() else "WAV"
+
+
+def _remove_quietly(name: str) -> None:
+    try:
+        os.unlink(name)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        logger.warning("could not remove temporary file %s: %s", name, error)

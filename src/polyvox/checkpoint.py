@@ -1,0 +1,109 @@
+"""Voice files: one ``.safetensors`` with the generator weights and, in its metadata, everything
+needed to rebuild and use it (config, symbol table, languages, speakers). No pickle on this path."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from polyvox.config import ConfigError, VoiceConfig
+from polyvox.text.symbols import SymbolTable
+
+FORMAT_NAME = "polyvox-voice"
+FORMAT_VERSION = 1
+
+
+class VoiceFileError(ValueError):
+    """A voice file is missing, unreadable or not a polyvox voice; the message says which."""
+
+
+@dataclass(frozen=True)
+class VoiceMetadata:
+    config: VoiceConfig
+    symbols: SymbolTable
+    languages: tuple[str, ...]
+    speakers: tuple[str, ...]
+    # Free-form provenance: training steps, corpus, date.
+    info: dict[str, str]
+
+    def to_strings(self) -> dict[str, str]:
+        return {
+            "format": FORMAT_NAME,
+            "format_version": str(FORMAT_VERSION),
+            "config": self.config.to_json(),
+            "symbols": json.dumps(self.symbols.to_list(), ensure_ascii=False),
+            "languages": json.dumps(list(self.languages)),
+            "speakers": json.dumps(list(self.speakers), ensure_ascii=False),
+            "info": json.dumps(self.info, ensure_ascii=False),
+        }
+
+    @classmethod
+    def from_strings(cls, strings: dict[str, str], source: str) -> VoiceMetadata:
+        if strings.get("format") != FORMAT_NAME:
+            raise VoiceFileError(f"{source} is a safetensors file but not a polyvox voice (no '{FORMAT_NAME}' metadata)")
+        version = int(strings.get("format_version", "0"))
+        if version > FORMAT_VERSION:
+            raise VoiceFileError(f"{source} uses voice format {version}; this polyvox reads up to {FORMAT_VERSION}: upgrade polyvox")
+        try:
+            config = VoiceConfig.from_json(strings["config"])
+        except (KeyError, ConfigError, json.JSONDecodeError) as error:
+            raise VoiceFileError(f"{source}: its embedded config cannot be read: {error}") from error
+        return cls(
+            config=config,
+            symbols=SymbolTable(json.loads(strings["symbols"])),
+            languages=tuple(json.loads(strings["languages"])),
+            speakers=tuple(json.loads(strings["speakers"])),
+            info=json.loads(strings.get("info", "{}")),
+        )
+
+
+def save_voice(path: str | Path, state_dict: dict[str, torch.Tensor], metadata: VoiceMetadata, half: bool = False) -> Path:
+    """Write atomically: a temporary file in the same folder is renamed over the target when complete."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    tensors = {}
+    for name, tensor in state_dict.items():
+        tensor = tensor.detach().cpu().contiguous()
+        tensors[name] = tensor.half() if half and tensor.is_floating_point() else tensor
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        save_file(tensors, str(temporary), metadata=metadata.to_strings())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise VoiceFileError(f"cannot write voice to {path}: {error.strerror or error}") from error
+    return path
+
+
+def read_metadata(path: str | Path) -> VoiceMetadata:
+    from safetensors import safe_open
+    from safetensors import SafetensorError
+
+    path = Path(path)
+    if not path.is_file():
+        raise VoiceFileError(f"voice file not found: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            strings = handle.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise VoiceFileError(f"{path} is not a readable .safetensors voice file ({error})") from error
+    return VoiceMetadata.from_strings(strings, str(path))
+
+
+def load_voice_file(path: str | Path) -> tuple[dict[str, torch.Tensor], VoiceMetadata]:
+    """Tensors (as float32) and metadata of a voice file."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    metadata = read_metadata(path)
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise VoiceFileError(f"{path}: its tensors cannot be read ({error}); the file may be truncated") from error
+    tensors = {name: t.float() if t.is_floating_point() else t for name, t in tensors.items()}
+    return tensors, metadata

@@ -1,0 +1,212 @@
+"""The ``polyvox`` command: say, corpus, import, train."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+app = typer.Typer(
+    help="polyvox: multilingual text-to-speech. Prepare data, train voices, speak.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+import_app = typer.Typer(help="Turn an existing dataset layout into a polyvox manifest.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+DEFAULT_VOICE = Path(__file__).parent / "voices" / "default.safetensors"
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Exceptions whose message is meant for the user: shown as one line, no traceback."""
+    from polyvox.audio.io import AudioError
+    from polyvox.checkpoint import VoiceFileError
+    from polyvox.config import ConfigError
+    from polyvox.data.manifest import ManifestError
+    from polyvox.inference.voice import SynthesisError
+    from polyvox.text.errors import TextError
+    from polyvox.train.run import TrainingSetupError
+
+    return (AudioError, VoiceFileError, ConfigError, ManifestError, SynthesisError, TextError, TrainingSetupError)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _run(action: Any) -> Any:
+    try:
+        return action()
+    except _user_errors() as error:
+        _fail(str(error))
+    except KeyboardInterrupt:
+        _fail("interrupted")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _read_text(text: Optional[str], text_file: Optional[Path]) -> str:
+    if text_file is not None:
+        try:
+            return text_file.read_text(encoding="utf-8")
+        except OSError as error:
+            _fail(f"cannot read text file {text_file}: {error.strerror}")
+    if text is None or text == "-":
+        if sys.stdin.isatty():
+            _fail("no text given: pass TEXT, --text-file FILE, or pipe text on standard input")
+        return sys.stdin.read()
+    return text
+
+
+@app.command()
+def say(
+    text: Annotated[Optional[str], typer.Argument(help="Text to speak; '-' or nothing reads standard input.")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="WAV file to write.")] = None,
+    voice: Annotated[Optional[Path], typer.Option(help="Voice file (.safetensors); default: the bundled voice.")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", "-l", help="Language code, e.g. en, zh, ja.")] = None,
+    speaker: Annotated[Optional[str], typer.Option(help="Speaker name or index.")] = None,
+    speed: Annotated[float, typer.Option(help="Speaking rate; 1.0 is the trained rate.")] = 1.0,
+    noise_scale: Annotated[float, typer.Option(help="Variation in the voice (0 = deterministic).")] = 0.667,
+    noise_scale_duration: Annotated[float, typer.Option(help="Variation in timing (stochastic durations).")] = 0.8,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed for repeatable output.")] = None,
+    text_file: Annotated[Optional[Path], typer.Option("--text-file", "-f", help="Read the text from a file.")] = None,
+    list_speakers: Annotated[bool, typer.Option("--list-speakers", help="List the voice's speakers and exit.")] = False,
+    list_languages: Annotated[bool, typer.Option("--list-languages", help="List the voice's languages and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Speak TEXT with a voice and write a WAV file."""
+    _setup_logging(verbose)
+    voice_path = voice or DEFAULT_VOICE
+    if list_speakers or list_languages:
+        from polyvox.checkpoint import read_metadata
+
+        metadata = _run(lambda: read_metadata(voice_path))
+        for name in (metadata.speakers if list_speakers else metadata.languages):
+            typer.echo(name)
+        return
+    if output is None:
+        _fail("no output file: add -o out.wav")
+    content = _read_text(text, text_file)
+
+    def speak() -> None:
+        from polyvox.audio.io import save_audio
+        from polyvox.inference.voice import Voice
+
+        loaded = Voice.load(voice_path)
+        result = loaded.synthesize(
+            content, language=lang, speaker=speaker, speed=speed, noise_scale=noise_scale,
+            noise_scale_duration=noise_scale_duration, seed=seed,
+        )
+        save_audio(output, result.samples, result.sample_rate)
+        typer.echo(f"wrote {output} ({result.duration_s:.2f} s at {result.sample_rate} Hz)")
+
+    _run(speak)
+
+
+@app.command()
+def corpus(
+    output: Annotated[Path, typer.Argument(help="Folder for wavs/ and manifest.jsonl.")],
+    languages: Annotated[str, typer.Option(help="Comma-separated language codes.")] = "en,es,fr,de,zh,ja,ru,ar",
+    speakers: Annotated[int, typer.Option(help="Speakers per language.")] = 2,
+    utterances: Annotated[int, typer.Option(help="Utterances per speaker.")] = 50,
+    sample_rate: Annotated[int, typer.Option(help="Sample rate of the written audio.")] = 22050,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Generate a synthetic multilingual, multi-speaker corpus with espeak-ng."""
+    _setup_logging(False)
+
+    def generate() -> None:
+        from polyvox.data.corpus import generate_corpus
+
+        report = generate_corpus(
+            output, [code.strip() for code in languages.split(",") if code.strip()], speakers, utterances,
+            sample_rate=sample_rate, seed=seed, progress=True,
+        )
+        typer.echo(str(report))
+
+    _run(generate)
+
+
+@import_app.command("ljspeech")
+def import_ljspeech_command(
+    folder: Annotated[Path, typer.Argument(help="Folder with metadata.csv and wavs/.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Manifest to write.")],
+    lang: Annotated[str, typer.Option("--lang", "-l")] = "en",
+    speaker: Annotated[str, typer.Option()] = "ljspeech",
+) -> None:
+    """Import the LJSpeech layout (metadata.csv + wavs/)."""
+
+    def run() -> None:
+        from polyvox.data.importers import import_ljspeech
+        from polyvox.data.manifest import write_manifest
+
+        utterances = import_ljspeech(folder, lang, speaker=speaker)
+        write_manifest(output, utterances)
+        typer.echo(f"wrote {output}: {len(utterances)} utterances")
+
+    _run(run)
+
+
+@import_app.command("folder")
+def import_folder_command(
+    folder: Annotated[Path, typer.Argument(help="Audio files with transcripts beside them (or per-speaker sub-folders).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Manifest to write.")],
+    lang: Annotated[str, typer.Option("--lang", "-l")] = "en",
+    speaker: Annotated[Optional[str], typer.Option(help="One speaker name for all files; default: sub-folder names.")] = None,
+) -> None:
+    """Import a folder of audio files with transcripts."""
+
+    def run() -> None:
+        from polyvox.data.importers import import_folder
+        from polyvox.data.manifest import write_manifest
+
+        utterances = import_folder(folder, lang, speaker=speaker)
+        write_manifest(output, utterances)
+        typer.echo(f"wrote {output}: {len(utterances)} utterances")
+
+    _run(run)
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option("--data", "-d", help="Manifest (.jsonl) to train on.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, logs, voice.safetensors.")],
+    preset: Annotated[str, typer.Option(help="Model size: tiny, small or medium.")] = "small",
+    config: Annotated[Optional[Path], typer.Option(help="Config file (.json or .toml) replacing the preset.")] = None,
+    set_values: Annotated[Optional[list[str]], typer.Option("--set", help="Override, e.g. --set training.batch_size=8.")] = None,
+    max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many steps.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint in the run folder.")] = False,
+    accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
+    devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+) -> None:
+    """Train a voice on a manifest."""
+    _setup_logging(verbose)
+
+    def run() -> None:
+        from polyvox.config_files import load_config
+        from polyvox.train.run import train as train_voice
+
+        voice_config = load_config(config, preset, set_values or [], max_steps)
+        result = train_voice(
+            data, output, voice_config, resume=resume, accelerator=accelerator,
+            devices=int(devices) if devices.isdigit() else devices,
+        )
+        typer.echo(f"trained {result.steps} steps; voice: {result.voice_path}")
+
+    _run(run)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,414 @@
+"""Typed, frozen configuration for every part of a voice.
+
+Each dataclass validates its own invariants in ``__post_init__`` so a bad config fails when it is
+built, not three hours into training. ``VoiceConfig.to_dict`` / ``from_dict`` round-trip through
+JSON, which is how a config travels inside a voice file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Literal, get_type_hints
+
+
+class ConfigError(ValueError):
+    """A configuration value breaks an invariant; the message says which and how to fix it."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Waveform and spectrogram parameters shared by data preparation, training and synthesis."""
+
+    sample_rate: int = 22050
+    n_fft: int = 1024
+    win_length: int = 1024
+    hop_length: int = 256
+    n_mels: int = 80
+    mel_fmin: float = 0.0
+    mel_fmax: float = 8000.0
+
+    def __post_init__(self) -> None:
+        _require(self.sample_rate >= 8000, f"sample_rate must be >= 8000 Hz, got {self.sample_rate}")
+        _require(self.win_length <= self.n_fft, f"win_length ({self.win_length}) must be <= n_fft ({self.n_fft})")
+        _require(0 < self.hop_length <= self.win_length, "hop_length must be in (0, win_length]")
+        _require(self.n_mels > 0, "n_mels must be positive")
+        _require(
+            0 <= self.mel_fmin < self.mel_fmax <= self.sample_rate / 2,
+            f"need 0 <= mel_fmin < mel_fmax <= sample_rate/2 ({self.sample_rate / 2}), "
+            f"got {self.mel_fmin}..{self.mel_fmax}",
+        )
+
+    @property
+    def n_freqs(self) -> int:
+        return self.n_fft // 2 + 1
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """Text front end: which languages the voice speaks and how ids are laid out."""
+
+    languages: tuple[str, ...] = ("en",)
+    # Insert a blank id between phonemes (VITS "add_blank"): gives the alignment search room.
+    add_blank: bool = True
+    # Language used for Latin-script words inside a non-Latin sentence (inline switching).
+    inline_latin_language: str = "en"
+
+    def __post_init__(self) -> None:
+        _require(len(self.languages) > 0, "a voice needs at least one language")
+        _require(len(set(self.languages)) == len(self.languages), f"duplicate languages in {self.languages}")
+
+
+@dataclass(frozen=True)
+class TextEncoderConfig:
+    """Transformer text encoder with relative-position attention (as in VITS)."""
+
+    hidden_channels: int = 192
+    filter_channels: int = 768
+    n_heads: int = 2
+    n_layers: int = 6
+    kernel_size: int = 3
+    dropout: float = 0.1
+    # Window of relative positions the attention can tell apart.
+    window_size: int = 4
+    language_channels: int = 16
+
+    def __post_init__(self) -> None:
+        _require(self.hidden_channels % self.n_heads == 0, "hidden_channels must be divisible by n_heads")
+        _require(self.kernel_size % 2 == 1, "text encoder kernel_size must be odd")
+        _require(0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class DurationConfig:
+    """Duration predictors: a deterministic one and a stochastic (flow-based) one."""
+
+    filter_channels: int = 256
+    kernel_size: int = 3
+    dropout: float = 0.5
+    stochastic_filter_channels: int = 192
+    stochastic_flows: int = 4
+    # At inference, blend of the two predictors: 1.0 = stochastic only, 0.0 = deterministic only.
+    stochastic_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        _require(self.kernel_size % 2 == 1, "duration kernel_size must be odd")
+        _require(0.0 <= self.stochastic_weight <= 1.0, "stochastic_weight must be in [0, 1]")
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Residual affine-coupling flow between the prior and posterior latents."""
+
+    n_flows: int = 4
+    hidden_channels: int = 192
+    kernel_size: int = 5
+    dilation_rate: int = 1
+    n_layers: int = 4
+
+    def __post_init__(self) -> None:
+        _require(self.kernel_size % 2 == 1, "flow kernel_size must be odd")
+
+
+@dataclass(frozen=True)
+class PosteriorEncoderConfig:
+    """WaveNet-style encoder from the mel spectrogram to the latent."""
+
+    hidden_channels: int = 192
+    kernel_size: int = 5
+    dilation_rate: int = 1
+    n_layers: int = 16
+
+    def __post_init__(self) -> None:
+        _require(self.kernel_size % 2 == 1, "posterior kernel_size must be odd")
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """Waveform decoder. ``hifigan`` up-samples to the sample rate; ``istft`` stops early and
+    predicts magnitude and phase for an inverse STFT (iSTFTNet / MB-iSTFT-VITS)."""
+
+    type: Literal["hifigan", "istft"] = "hifigan"
+    initial_channels: int = 512
+    upsample_rates: tuple[int, ...] = (8, 8, 2, 2)
+    upsample_kernel_sizes: tuple[int, ...] = (16, 16, 4, 4)
+    resblock_kernel_sizes: tuple[int, ...] = (3, 7, 11)
+    resblock_dilations: tuple[tuple[int, ...], ...] = ((1, 3, 5), (1, 3, 5), (1, 3, 5))
+    # iSTFT head only: FFT size and hop of the inverse STFT at the end of the decoder.
+    istft_n_fft: int = 16
+    istft_hop: int = 4
+
+    def __post_init__(self) -> None:
+        _require(self.type in ("hifigan", "istft"), f"decoder type must be 'hifigan' or 'istft', got {self.type!r}")
+        _require(
+            len(self.upsample_rates) == len(self.upsample_kernel_sizes),
+            f"upsample_rates {self.upsample_rates} and upsample_kernel_sizes {self.upsample_kernel_sizes} "
+            "must have the same length",
+        )
+        _require(
+            len(self.resblock_kernel_sizes) == len(self.resblock_dilations),
+            "resblock_kernel_sizes and resblock_dilations must have the same length",
+        )
+        for rate, kernel in zip(self.upsample_rates, self.upsample_kernel_sizes):
+            _require(kernel >= rate, f"upsample kernel {kernel} must be >= its rate {rate}")
+        _require(
+            self.initial_channels // 2 ** len(self.upsample_rates) >= 1,
+            "initial_channels too small for the number of up-sampling stages (channels halve each stage)",
+        )
+        if self.type == "istft":
+            _require(self.istft_hop <= self.istft_n_fft, "istft_hop must be <= istft_n_fft")
+
+    @property
+    def total_upsampling(self) -> int:
+        """Samples per latent frame produced by the whole decoder (must equal the hop length)."""
+        product = math.prod(self.upsample_rates)
+        return product * self.istft_hop if self.type == "istft" else product
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    """Multi-period and multi-scale discriminators; widths are configurable so a tiny model is cheap."""
+
+    periods: tuple[int, ...] = (2, 3, 5, 7, 11)
+    period_channels: tuple[int, ...] = (32, 128, 512, 1024, 1024)
+    n_scales: int = 1
+    scale_channels: tuple[int, ...] = (16, 64, 256, 1024, 1024, 1024)
+    scale_groups: tuple[int, ...] = (1, 4, 16, 64, 256)
+
+    def __post_init__(self) -> None:
+        _require(len(self.periods) > 0 or self.n_scales > 0, "need at least one discriminator")
+        _require(len(self.period_channels) >= 2, "period_channels needs at least two entries")
+        _require(len(self.scale_channels) == len(self.scale_groups) + 1, "scale_channels must be one longer than scale_groups")
+        for channels_in, channels_out, groups in zip(self.scale_channels, self.scale_channels[1:], self.scale_groups):
+            _require(
+                channels_in % groups == 0 and channels_out % groups == 0,
+                f"scale discriminator groups {groups} must divide channels {channels_in} and {channels_out}",
+            )
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The generator: every component plus the shared latent and conditioning sizes."""
+
+    inter_channels: int = 192
+    speaker_channels: int = 256
+    n_speakers: int = 1
+    text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
+    duration: DurationConfig = field(default_factory=DurationConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    posterior: PosteriorEncoderConfig = field(default_factory=PosteriorEncoderConfig)
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+
+    def __post_init__(self) -> None:
+        _require(self.n_speakers >= 1, "n_speakers must be >= 1")
+        _require(self.inter_channels % 2 == 0, "inter_channels must be even (the flow splits it in halves)")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimisation and schedule. Loss weights follow VITS."""
+
+    batch_size: int = 16
+    learning_rate: float = 2e-4
+    adam_betas: tuple[float, float] = (0.8, 0.99)
+    adam_eps: float = 1e-9
+    # Exponential learning-rate decay applied after every optimizer step (0.99999 halves it in ~70k steps).
+    lr_decay_per_step: float = 0.99999
+    max_steps: int = 100_000
+    # Waveform segment the decoder is trained on, in latent frames (random slice per item).
+    segment_frames: int = 32
+    mel_loss_weight: float = 45.0
+    kl_loss_weight: float = 1.0
+    feature_loss_weight: float = 2.0
+    duration_loss_weight: float = 1.0
+    # Steps trained on reconstruction losses only before the discriminator joins.
+    discriminator_start_step: int = 0
+    # Use phoneme durations from the manifest (e.g. the generated corpus) instead of alignment search.
+    use_manifest_durations: bool = True
+    grad_clip_norm: float = 100.0
+    log_every_steps: int = 50
+    checkpoint_every_steps: int = 500
+    keep_checkpoints: int = 3
+    audio_samples_every_steps: int = 500
+    seed: int = 1234
+    num_workers: int = 0
+    # Length buckets: items of similar length share a batch so little padding is computed.
+    bucket_boundaries_s: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
+
+    def __post_init__(self) -> None:
+        _require(self.batch_size >= 1, "batch_size must be >= 1")
+        _require(self.learning_rate > 0, "learning_rate must be positive")
+        _require(self.segment_frames >= 1, "segment_frames must be >= 1")
+        _require(self.keep_checkpoints >= 1, "keep_checkpoints must be >= 1")
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """Everything needed to rebuild a voice: stored whole inside every voice file."""
+
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def __post_init__(self) -> None:
+        _require(
+            self.model.decoder.total_upsampling == self.audio.hop_length,
+            f"the decoder up-samples by {self.model.decoder.total_upsampling} "
+            f"(upsample_rates {self.model.decoder.upsample_rates}"
+            + (f" x istft_hop {self.model.decoder.istft_hop}" if self.model.decoder.type == "istft" else "")
+            + f") but hop_length is {self.audio.hop_length}; they must be equal",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VoiceConfig:
+        return _build(cls, data, path="")
+
+    @classmethod
+    def from_json(cls, text: str) -> VoiceConfig:
+        return cls.from_dict(json.loads(text))
+
+    def replace(self, **overrides: Any) -> VoiceConfig:
+        """Copy with dotted-path overrides, e.g. ``replace(**{"training.batch_size": 8})``."""
+        data = self.to_dict()
+        for dotted, value in overrides.items():
+            set_dotted(data, dotted, value)
+        return VoiceConfig.from_dict(data)
+
+
+def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``data["a"]["b"] = value`` for ``dotted == "a.b"``, refusing keys that do not exist."""
+    keys = dotted.split(".")
+    node = data
+    for depth, key in enumerate(keys):
+        if not isinstance(node, dict) or key not in node:
+            known = ", ".join(sorted(node)) if isinstance(node, dict) else "(not a section)"
+            raise ConfigError(f"unknown config key {'.'.join(keys[: depth + 1])!r}; known here: {known}")
+        if depth == len(keys) - 1:
+            node[key] = value
+        else:
+            node = node[key]
+
+
+def _build(cls: type, data: dict[str, Any], path: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"config section {path or '(root)'} must be a mapping, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown config key(s) in {path or '(root)'}: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if is_dataclass(hint):
+            kwargs[name] = _build(hint, value, f"{path}.{name}" if path else name)
+        else:
+            kwargs[name] = _freeze(value)
+    return cls(**kwargs)
+
+
+def _freeze(value: Any) -> Any:
+    """JSON lists become tuples so configs stay hashable and immutable."""
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1) -> VoiceConfig:
+    """Named model sizes: ``tiny`` (tests, trains in milliseconds), ``small`` (~6M parameters,
+    the default voice) and ``medium`` (~16M parameters)."""
+    text = TextConfig(languages=tuple(languages))
+    if name == "tiny":
+        model = ModelConfig(
+            inter_channels=8,
+            speaker_channels=8,
+            n_speakers=n_speakers,
+            text_encoder=TextEncoderConfig(hidden_channels=16, filter_channels=32, n_heads=2, n_layers=2, language_channels=4),
+            duration=DurationConfig(filter_channels=16, stochastic_filter_channels=16, stochastic_flows=2),
+            flow=FlowConfig(n_flows=2, hidden_channels=16, n_layers=2),
+            posterior=PosteriorEncoderConfig(hidden_channels=16, n_layers=2),
+            decoder=DecoderConfig(
+                initial_channels=32,
+                upsample_rates=(8, 8, 4),
+                upsample_kernel_sizes=(16, 16, 8),
+                resblock_kernel_sizes=(3,),
+                resblock_dilations=((1, 3),),
+            ),
+            discriminator=DiscriminatorConfig(
+                periods=(2, 3),
+                period_channels=(4, 8, 16),
+                n_scales=1,
+                scale_channels=(4, 8, 16),
+                scale_groups=(1, 4),
+            ),
+        )
+        training = TrainingConfig(batch_size=4, segment_frames=16, log_every_steps=1, checkpoint_every_steps=10)
+        return VoiceConfig(text=text, model=model, training=training)
+    if name == "small":
+        model = ModelConfig(
+            inter_channels=96,
+            speaker_channels=96,
+            n_speakers=n_speakers,
+            text_encoder=TextEncoderConfig(hidden_channels=96, filter_channels=384, n_heads=2, n_layers=4),
+            duration=DurationConfig(filter_channels=128, stochastic_filter_channels=96),
+            flow=FlowConfig(n_flows=4, hidden_channels=96, n_layers=4),
+            posterior=PosteriorEncoderConfig(hidden_channels=96, n_layers=8),
+            decoder=DecoderConfig(
+                type="istft",
+                initial_channels=256,
+                upsample_rates=(8, 8),
+                upsample_kernel_sizes=(16, 16),
+                resblock_kernel_sizes=(3, 7),
+                resblock_dilations=((1, 3, 5), (1, 3, 5)),
+                istft_n_fft=16,
+                istft_hop=4,
+            ),
+            discriminator=DiscriminatorConfig(
+                periods=(2, 3, 5, 7, 11),
+                period_channels=(8, 32, 128, 256, 256),
+                n_scales=1,
+                scale_channels=(16, 32, 64, 128, 256, 256),
+                scale_groups=(1, 4, 16, 32, 64),
+            ),
+        )
+        return VoiceConfig(text=text, model=model, training=TrainingConfig(discriminator_start_step=2000))
+    if name == "medium":
+        model = ModelConfig(
+            inter_channels=192,
+            speaker_channels=192,
+            n_speakers=n_speakers,
+            text_encoder=TextEncoderConfig(hidden_channels=192, filter_channels=768, n_layers=6),
+            flow=FlowConfig(hidden_channels=192),
+            posterior=PosteriorEncoderConfig(hidden_channels=192, n_layers=16),
+            decoder=DecoderConfig(
+                type="istft",
+                initial_channels=384,
+                upsample_rates=(8, 8),
+                upsample_kernel_sizes=(16, 16),
+                resblock_kernel_sizes=(3, 7, 11),
+                resblock_dilations=((1, 3, 5), (1, 3, 5), (1, 3, 5)),
+                istft_n_fft=16,
+                istft_hop=4,
+            ),
+            discriminator=DiscriminatorConfig(period_channels=(16, 64, 256, 512, 512)),
+        )
+        return VoiceConfig(text=text, model=model, training=TrainingConfig(discriminator_start_step=2000))
+    raise ConfigError(f"unknown preset {name!r}; choose tiny, small or medium")
+
+
+PRESETS = ("tiny", "small", "medium")

@@ -1,0 +1,1 @@
+"""Sentence grammars, one module per language; each defines ``GRAMMAR`` (imported on demand)."""

@@ -1,0 +1,156 @@
+"""Training dataset: phoneme ids prepared once, features read from the cache, batches padded by collate."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from polyvox.config import AudioConfig
+from polyvox.data.features_cache import FeatureCache
+from polyvox.data.manifest import Utterance
+from polyvox.text import TextFrontend, Token, to_ids
+from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID, SymbolTable
+
+logger = logging.getLogger(__name__)
+
+RESERVED_IDS = (PAD_ID, BOS_ID, EOS_ID)
+# Manifest durations whose total is further than this from the audio are not trusted.
+MAX_DURATION_MISMATCH_FRAMES = 3
+
+
+@dataclass(frozen=True)
+class EncodedUtterance:
+    utterance: Utterance
+    phoneme_ids: tuple[int, ...]
+    language_ids: tuple[int, ...]
+    speaker_id: int
+    # Frames per id (reserved ids get 0) when the manifest carries phoneme durations.
+    durations: tuple[int, ...] | None
+
+
+@dataclass
+class Batch:
+    phoneme_ids: Tensor  # (batch, text_len) long
+    language_ids: Tensor  # (batch, text_len) long
+    text_lengths: Tensor  # (batch,)
+    mel: Tensor  # (batch, n_mels, frames)
+    mel_lengths: Tensor  # (batch,)
+    waveform: Tensor  # (batch, 1, frames * hop)
+    speaker_ids: Tensor  # (batch,)
+    durations: Tensor  # (batch, text_len) long, zeros where unknown
+    has_durations: Tensor  # (batch,) bool
+
+    def to(self, device: torch.device | str) -> Batch:
+        return Batch(**{name: value.to(device) for name, value in self.__dict__.items()})
+
+
+def utterance_tokens(utterance: Utterance, frontend: TextFrontend) -> list[Token]:
+    """The manifest's own phonemes when it has them (they match its durations), else the front end's."""
+    if utterance.phonemes:
+        return [Token(symbol, utterance.language) for symbol in utterance.phonemes]
+    return frontend.phonemize(utterance.text, utterance.language)
+
+
+def seconds_to_frames(seconds: list[float], total_frames: int, audio: AudioConfig) -> list[int] | None:
+    """Per-token frames by rounding cumulative boundaries, so the sum is exact; None if far off."""
+    boundaries = np.round(np.cumsum(seconds) * audio.sample_rate / audio.hop_length).astype(int)
+    if abs(int(boundaries[-1]) - total_frames) > MAX_DURATION_MISMATCH_FRAMES:
+        return None
+    boundaries = np.minimum(boundaries, total_frames)
+    boundaries[-1] = total_frames
+    return np.diff(np.concatenate([[0], boundaries])).tolist()
+
+
+def spread_durations(phoneme_ids: list[int], token_frames: list[int]) -> tuple[int, ...] | None:
+    """Token frames placed on the id sequence (reserved ids - BOS, EOS, blanks - take 0 frames)."""
+    result = []
+    remaining = iter(token_frames)
+    for phoneme_id in phoneme_ids:
+        result.append(0 if phoneme_id in RESERVED_IDS else next(remaining, None))
+    if None in result or next(remaining, None) is not None:
+        return None
+    return tuple(result)
+
+
+def encode_utterance(
+    utterance: Utterance,
+    frontend: TextFrontend,
+    symbols: SymbolTable,
+    language_table: dict[str, int],
+    speaker_table: dict[str, int],
+    add_blank: bool,
+    total_frames: int,
+    audio: AudioConfig,
+) -> EncodedUtterance:
+    tokens = utterance_tokens(utterance, frontend)
+    phoneme_ids, language_ids = to_ids(tokens, symbols, add_blank, language_table)
+    durations = None
+    if utterance.phonemes and utterance.phoneme_durations:
+        token_frames = seconds_to_frames(list(utterance.phoneme_durations), total_frames, audio)
+        if token_frames is not None:
+            durations = spread_durations(phoneme_ids, token_frames)
+    return EncodedUtterance(
+        utterance=utterance,
+        phoneme_ids=tuple(phoneme_ids),
+        language_ids=tuple(language_ids),
+        speaker_id=speaker_table[utterance.speaker],
+        durations=durations,
+    )
+
+
+class TtsDataset(Dataset):
+    def __init__(self, items: list[EncodedUtterance], cache: FeatureCache) -> None:
+        self.items = items
+        self.cache = cache
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def durations_s(self) -> list[float]:
+        return [item.utterance.duration for item in self.items]
+
+    def __getitem__(self, index: int) -> tuple[EncodedUtterance, Tensor, Tensor]:
+        item = self.items[index]
+        waveform, mel = self.cache.load(item.utterance)
+        return item, waveform, mel
+
+
+def collate(samples: list[tuple[EncodedUtterance, Tensor, Tensor]]) -> Batch:
+    batch_size = len(samples)
+    text_len = max(len(item.phoneme_ids) for item, _, _ in samples)
+    frames = max(mel.shape[1] for _, _, mel in samples)
+    n_mels = samples[0][2].shape[0]
+    hop = samples[0][1].shape[0] // samples[0][2].shape[1]
+    phoneme_ids = torch.zeros(batch_size, text_len, dtype=torch.long)
+    language_ids = torch.zeros(batch_size, text_len, dtype=torch.long)
+    durations = torch.zeros(batch_size, text_len, dtype=torch.long)
+    has_durations = torch.zeros(batch_size, dtype=torch.bool)
+    mel_batch = torch.full((batch_size, n_mels, frames), float(np.log(1e-5)))
+    waveform_batch = torch.zeros(batch_size, 1, frames * hop)
+    for row, (item, waveform, mel) in enumerate(samples):
+        length = len(item.phoneme_ids)
+        phoneme_ids[row, :length] = torch.tensor(item.phoneme_ids)
+        language_ids[row, :length] = torch.tensor(item.language_ids)
+        # Padding positions inherit the last language so embeddings stay in range.
+        language_ids[row, length:] = item.language_ids[-1]
+        if item.durations is not None:
+            durations[row, :length] = torch.tensor(item.durations)
+            has_durations[row] = True
+        mel_batch[row, :, : mel.shape[1]] = mel
+        waveform_batch[row, 0, : waveform.shape[0]] = waveform
+    return Batch(
+        phoneme_ids=phoneme_ids,
+        language_ids=language_ids,
+        text_lengths=torch.tensor([len(item.phoneme_ids) for item, _, _ in samples]),
+        mel=mel_batch,
+        mel_lengths=torch.tensor([mel.shape[1] for _, _, mel in samples]),
+        waveform=waveform_batch,
+        speaker_ids=torch.tensor([item.speaker_id for item, _, _ in samples]),
+        durations=durations,
+        has_durations=has_durations,
+    )

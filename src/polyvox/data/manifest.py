@@ -1,0 +1,161 @@
+"""The dataset manifest: one JSON object per line describing one utterance.
+
+Audio paths are stored relative to the manifest's folder (so a dataset folder can be moved) and
+resolved to absolute paths when read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REQUIRED_FIELDS = ("audio", "text", "speaker", "language", "duration")
+
+
+class ManifestError(ValueError):
+    """A manifest cannot be read or written; the message names the file, the line and the problem."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One recording and its transcript.
+
+    ``audio`` is a path (absolute after ``read_manifest``); ``duration`` is in seconds.
+    ``phonemes`` and ``phoneme_durations`` (seconds per phoneme token, same length) are optional.
+    """
+
+    audio: str
+    text: str
+    speaker: str
+    language: str
+    duration: float
+    phonemes: tuple[str, ...] | None = None
+    phoneme_durations: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.phonemes is None) != (self.phoneme_durations is None):
+            raise ManifestError(f"{self.audio}: phonemes and phoneme_durations must be given together")
+        if self.phonemes is not None and self.phoneme_durations is not None:
+            if len(self.phonemes) != len(self.phoneme_durations):
+                raise ManifestError(
+                    f"{self.audio}: {len(self.phonemes)} phonemes but {len(self.phoneme_durations)} durations; "
+                    "they must have the same length"
+                )
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "audio": self.audio,
+            "text": self.text,
+            "speaker": self.speaker,
+            "language": self.language,
+            "duration": self.duration,
+        }
+        if self.phonemes is not None:
+            data["phonemes"] = list(self.phonemes)
+            data["phoneme_durations"] = list(self.phoneme_durations or ())
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Utterance:
+        """Build from a manifest record; raises ``ManifestError`` naming a missing or bad field."""
+        if not isinstance(data, dict):
+            raise ManifestError(f"expected a JSON object, got {type(data).__name__}")
+        missing = [name for name in REQUIRED_FIELDS if name not in data]
+        if missing:
+            raise ManifestError(f"missing field(s) {', '.join(missing)}; every line needs {', '.join(REQUIRED_FIELDS)}")
+        for name in ("audio", "text", "speaker", "language"):
+            if not isinstance(data[name], str):
+                raise ManifestError(f"field {name!r} must be a string, got {data[name]!r}")
+        duration = data["duration"]
+        if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not math.isfinite(duration) or duration < 0:
+            raise ManifestError(f"field 'duration' must be a non-negative number of seconds, got {duration!r}")
+        phonemes = data.get("phonemes")
+        durations = data.get("phoneme_durations")
+        if phonemes is not None and (not isinstance(phonemes, list) or not all(isinstance(p, str) for p in phonemes)):
+            raise ManifestError("field 'phonemes' must be a list of strings")
+        if durations is not None and (
+            not isinstance(durations, list)
+            or not all(isinstance(d, (int, float)) and not isinstance(d, bool) for d in durations)
+        ):
+            raise ManifestError("field 'phoneme_durations' must be a list of numbers")
+        return cls(
+            audio=data["audio"],
+            text=data["text"],
+            speaker=data["speaker"],
+            language=data["language"],
+            duration=float(duration),
+            phonemes=tuple(phonemes) if phonemes is not None else None,
+            phoneme_durations=tuple(float(d) for d in durations) if durations is not None else None,
+        )
+
+
+def read_manifest(path: str | os.PathLike[str]) -> list[Utterance]:
+    """Read a JSONL manifest; audio paths come back absolute (resolved from the manifest's folder).
+
+    Blank lines are skipped. A malformed line raises ``ManifestError`` naming file and line number.
+    """
+    manifest_path = Path(path)
+    if not manifest_path.is_file():
+        raise ManifestError(f"manifest not found: {manifest_path}; create one with an importer or `polyvox prepare`")
+    folder = Path(os.path.abspath(manifest_path)).parent
+    utterances = []
+    with manifest_path.open(encoding="utf-8") as stream:
+        for line_number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                utterance = Utterance.from_dict(record)
+            except (json.JSONDecodeError, ManifestError) as error:
+                raise ManifestError(f"{manifest_path}, line {line_number}: {error}") from error
+            audio = Path(utterance.audio)
+            if not audio.is_absolute():
+                audio = folder / audio
+            utterances.append(_with_audio(utterance, str(audio)))
+    return utterances
+
+
+def write_manifest(path: str | os.PathLike[str], utterances: Iterable[Utterance]) -> None:
+    """Write ``utterances`` as JSONL atomically; audio paths inside the manifest's folder become relative."""
+    manifest_path = Path(path)
+    folder = Path(os.path.abspath(manifest_path)).parent
+    lines = []
+    for utterance in utterances:
+        lines.append(json.dumps(_with_audio(utterance, _relative_to(utterance.audio, folder)).to_dict(), ensure_ascii=False))
+    text = "".join(line + "\n" for line in lines)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{manifest_path.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise ManifestError(f"cannot write manifest in {folder}: {error}; check that the folder is writable") from error
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temp_name, manifest_path)
+    except BaseException:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+        raise
+
+
+def _relative_to(audio: str, folder: Path) -> str:
+    audio_path = Path(audio)
+    if not audio_path.is_absolute():
+        return audio_path.as_posix()
+    for base, target in ((folder, Path(os.path.abspath(audio_path))), (folder.resolve(), audio_path.resolve())):
+        try:
+            return target.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return str(audio_path)
+
+
+def _with_audio(utterance: Utterance, audio: str) -> Utterance:
+    return dataclasses.replace(utterance, audio=audio)

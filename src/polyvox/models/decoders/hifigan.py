@@ -1,0 +1,95 @@
+"""HiFi-GAN generator: transposed convolutions up-sample the latent to the waveform."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import weight_norm
+
+from polyvox.config import DecoderConfig
+from polyvox.models.decoders.resblock import CONV_INIT_STD, LEAKY_RELU_SLOPE, ResidualBlock
+
+# Kernel of the first and last convolutions of the decoders (HiFi-GAN's fixed value, not in DecoderConfig).
+PRE_KERNEL_SIZE = 7
+POST_KERNEL_SIZE = 7
+
+
+class UpsamplingDecoder(nn.Module):
+    """Body shared by both decoders: ``conv_pre``, speaker ``cond``, then per (rate, kernel) a transposed
+    convolution that halves the channels followed by the mean of one residual block per kernel size.
+
+    Submodule names (``conv_pre``, ``cond``, ``ups``, flat ``resblocks``, ``conv_post``) follow VITS so
+    checkpoint importers map keys one to one. Subclasses add ``conv_post`` and the output head.
+    """
+
+    def __init__(self, config: DecoderConfig, in_channels: int, speaker_channels: int) -> None:
+        super().__init__()
+        self.config = config
+        self.speaker_channels = speaker_channels
+        self.n_kernels = len(config.resblock_kernel_sizes)
+        self.conv_pre = weight_norm(
+            nn.Conv1d(in_channels, config.initial_channels, PRE_KERNEL_SIZE, padding=PRE_KERNEL_SIZE // 2)
+        )
+        self.cond = nn.Conv1d(speaker_channels, config.initial_channels, 1) if speaker_channels > 0 else None
+        self.ups = nn.ModuleList()
+        self.resblocks = nn.ModuleList()
+        # A kernel-minus-rate that is odd leaves one sample too many; it is cut from the end.
+        self.upsample_excess: list[int] = []
+        channels = config.initial_channels
+        for rate, kernel in zip(config.upsample_rates, config.upsample_kernel_sizes):
+            upsample = nn.ConvTranspose1d(channels, channels // 2, kernel, stride=rate, padding=(kernel - rate) // 2)
+            nn.init.normal_(upsample.weight, mean=0.0, std=CONV_INIT_STD)
+            self.ups.append(weight_norm(upsample))
+            self.upsample_excess.append((kernel - rate) % 2)
+            channels //= 2
+            for kernel_size, dilations in zip(config.resblock_kernel_sizes, config.resblock_dilations):
+                self.resblocks.append(ResidualBlock(channels, kernel_size, dilations))
+        self.out_channels = channels
+        self.upsampling = math.prod(config.upsample_rates)
+
+    def upsample(self, latent: Tensor, speaker_embedding: Tensor | None) -> Tensor:
+        """latent (batch, in_channels, frames), speaker (batch, speaker_channels, 1) | None
+        -> hidden (batch, out_channels, frames * prod(upsample_rates)), before the last activation."""
+        hidden = self.conv_pre(latent)
+        if speaker_embedding is not None:
+            if self.cond is None:
+                raise ValueError(
+                    "a speaker embedding was given but this decoder was built with speaker_channels=0; "
+                    "build it with the model's speaker_channels or pass speaker_embedding=None"
+                )
+            hidden = hidden + self.cond(speaker_embedding)
+        for stage, (upsample, excess) in enumerate(zip(self.ups, self.upsample_excess)):
+            hidden = upsample(F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
+            if excess:
+                hidden = hidden[..., :-excess]
+            blocks = self.resblocks[stage * self.n_kernels : (stage + 1) * self.n_kernels]
+            block_sum = blocks[0](hidden)
+            for block in blocks[1:]:
+                block_sum = block_sum + block(hidden)
+            hidden = block_sum / self.n_kernels
+        return hidden
+
+    def remove_weight_norm(self) -> None:
+        """Fold every weight-norm parametrization into a plain weight (for inference and export)."""
+        for module in self.modules():
+            if parametrize.is_parametrized(module, "weight"):
+                parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+
+
+class HifiGanDecoder(UpsamplingDecoder):
+    """latent (batch, in_channels, frames) -> waveform (batch, 1, frames * prod(upsample_rates)) in [-1, 1]."""
+
+    def __init__(self, config: DecoderConfig, in_channels: int, speaker_channels: int) -> None:
+        super().__init__(config, in_channels, speaker_channels)
+        self.samples_per_frame = self.upsampling
+        self.conv_post = weight_norm(
+            nn.Conv1d(self.out_channels, 1, POST_KERNEL_SIZE, padding=POST_KERNEL_SIZE // 2, bias=False)
+        )
+
+    def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
+        hidden = self.upsample(latent, speaker_embedding)
+        return torch.tanh(self.conv_post(F.leaky_relu(hidden, LEAKY_RELU_SLOPE)))

@@ -1,0 +1,98 @@
+"""iSTFTNet decoder: a shorter HiFi-GAN body predicts magnitude and phase; an inverse STFT makes the waveform."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import weight_norm
+
+from polyvox.config import DecoderConfig
+from polyvox.models.decoders.hifigan import POST_KERNEL_SIZE, UpsamplingDecoder
+from polyvox.models.decoders.resblock import LEAKY_RELU_SLOPE
+
+# Overlap-added squared windows below this count as zero: such samples are left undivided
+# (torch.istft raises there instead; here they only occur outside the returned range).
+WINDOW_ENVELOPE_FLOOR = 1e-11
+# Upper bound on the predicted log-magnitude, so exp() can never overflow to inf (exp(12) ~ 1.6e5,
+# far above any magnitude a waveform in [-1, 1] has for the small FFT sizes used here).
+MAX_LOG_MAGNITUDE = 12.0
+
+
+class InverseStft(nn.Module):
+    """Inverse STFT as a fixed transposed convolution, exportable to ONNX (no ``torch.istft``).
+
+    magnitude, phase (batch, n_fft // 2 + 1, stft_frames) -> waveform (batch, 1, stft_frames * hop_length).
+    Matches ``torch.istft(..., n_fft, hop_length, window=hann_window(n_fft), center=True,
+    length=stft_frames * hop_length)``: a Hann window as long as the FFT, centred frames.
+    """
+
+    def __init__(self, n_fft: int, hop_length: int) -> None:
+        super().__init__()
+        if not 0 < hop_length <= n_fft:
+            raise ValueError(f"need 0 < hop_length <= n_fft, got hop_length={hop_length}, n_fft={n_fft}")
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.n_freqs = n_fft // 2 + 1
+        window = torch.hann_window(n_fft, periodic=True, dtype=torch.float64)
+        freqs = torch.arange(self.n_freqs, dtype=torch.float64)[:, None]
+        times = torch.arange(n_fft, dtype=torch.float64)[None, :]
+        angles = 2.0 * math.pi * freqs * times / n_fft
+        # A one-sided spectrum stands for its mirrored half too: every bin but DC (and Nyquist) counts twice.
+        bin_weights = torch.full((self.n_freqs, 1), 2.0, dtype=torch.float64)
+        bin_weights[0] = 1.0
+        if n_fft % 2 == 0:
+            bin_weights[-1] = 1.0
+        real_basis = bin_weights * torch.cos(angles) / n_fft * window
+        imag_basis = -bin_weights * torch.sin(angles) / n_fft * window
+        # (2 * n_freqs, 1, n_fft): conv_transpose1d weight, input channels are [real bins, imaginary bins].
+        basis = torch.cat([real_basis, imag_basis], dim=0)[:, None, :]
+        self.register_buffer("synthesis_basis", basis.float(), persistent=False)
+        self.register_buffer("window_square", (window**2)[None, None, :].float(), persistent=False)
+        # Centred frames: drop n_fft // 2 samples at the start; the fixed remainder at the end is
+        # trimmed, or (when hop_length > n_fft / 2) zero-padded, so the length is exactly frames * hop.
+        self.start_trim = n_fft // 2
+        tail = n_fft - self.start_trim - hop_length
+        self.end_trim = max(tail, 0)
+        self.end_padding = max(-tail, 0)
+
+    def forward(self, magnitude: Tensor, phase: Tensor) -> Tensor:
+        spectrum = torch.cat([magnitude * torch.cos(phase), magnitude * torch.sin(phase)], dim=1)
+        # (batch, 1, (stft_frames - 1) * hop + n_fft)
+        overlapped = F.conv_transpose1d(spectrum, self.synthesis_basis, stride=self.hop_length)
+        frame_ones = torch.ones_like(spectrum[:1, :1, :])
+        envelope = F.conv_transpose1d(frame_ones, self.window_square, stride=self.hop_length)
+        envelope = torch.where(envelope > WINDOW_ENVELOPE_FLOOR, envelope, torch.ones_like(envelope))
+        waveform = overlapped / envelope
+        if self.end_padding:
+            waveform = F.pad(waveform, (0, self.end_padding))
+        if self.end_trim:
+            return waveform[..., self.start_trim : -self.end_trim]
+        return waveform[..., self.start_trim :]
+
+
+class IstftDecoder(UpsamplingDecoder):
+    """latent (batch, in_channels, frames) -> waveform (batch, 1, frames * prod(upsample_rates) * istft_hop).
+
+    ``conv_post`` predicts n_fft // 2 + 1 log-magnitude channels then as many phase channels
+    (phase = pi * sin(x)), as in iSTFTNet / MB-iSTFT-VITS.
+    """
+
+    def __init__(self, config: DecoderConfig, in_channels: int, speaker_channels: int) -> None:
+        super().__init__(config, in_channels, speaker_channels)
+        self.inverse_stft = InverseStft(config.istft_n_fft, config.istft_hop)
+        self.n_freqs = self.inverse_stft.n_freqs
+        self.samples_per_frame = self.upsampling * config.istft_hop
+        self.conv_post = weight_norm(
+            nn.Conv1d(self.out_channels, 2 * self.n_freqs, POST_KERNEL_SIZE, padding=POST_KERNEL_SIZE // 2)
+        )
+
+    def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
+        hidden = self.upsample(latent, speaker_embedding)
+        spectral = self.conv_post(F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
+        log_magnitude, phase_logits = spectral[:, : self.n_freqs], spectral[:, self.n_freqs :]
+        magnitude = torch.exp(torch.clamp(log_magnitude, max=MAX_LOG_MAGNITUDE))
+        phase = math.pi * torch.sin(phase_logits)
+        return self.inverse_stft(magnitude, phase)

@@ -1,0 +1,50 @@
+"""Normalizing flow between the posterior latent and the text-conditioned prior (VITS)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from polyvox.config import FlowConfig
+from polyvox.models.wavenet import WaveNet
+
+
+class MeanOnlyCoupling(nn.Module):
+    """Residual coupling: the second half is shifted by a function of the first (volume preserving)."""
+
+    def __init__(self, channels: int, config: FlowConfig, speaker_channels: int) -> None:
+        super().__init__()
+        self.half_channels = channels // 2
+        self.input_projection = nn.Conv1d(self.half_channels, config.hidden_channels, 1)
+        self.wavenet = WaveNet(config.hidden_channels, config.kernel_size, config.dilation_rate, config.n_layers, speaker_channels)
+        self.output_projection = nn.Conv1d(config.hidden_channels, self.half_channels, 1)
+        # Start as the identity so an untrained flow passes the latent through unchanged.
+        nn.init.zeros_(self.output_projection.weight)
+        nn.init.zeros_(self.output_projection.bias)
+
+    def forward(self, latent: Tensor, mask: Tensor, speaker_embedding: Tensor | None, reverse: bool) -> Tensor:
+        first, second = torch.split(latent, self.half_channels, dim=1)
+        hidden = self.input_projection(first) * mask
+        shift = self.output_projection(self.wavenet(hidden, mask, speaker_embedding)) * mask
+        second = (second - shift) * mask if reverse else (second + shift) * mask
+        return torch.cat([first, second], dim=1)
+
+
+class ResidualCouplingFlow(nn.Module):
+    """Stack of couplings with channel flips; ``reverse=True`` maps prior samples to the posterior space."""
+
+    def __init__(self, channels: int, config: FlowConfig, speaker_channels: int) -> None:
+        super().__init__()
+        self.couplings = nn.ModuleList(MeanOnlyCoupling(channels, config, speaker_channels) for _ in range(config.n_flows))
+
+    def forward(self, latent: Tensor, mask: Tensor, speaker_embedding: Tensor | None = None, reverse: bool = False) -> Tensor:
+        """latent (batch, channels, frames), mask (batch, 1, frames)."""
+        if not reverse:
+            for coupling in self.couplings:
+                latent = coupling(latent, mask, speaker_embedding, reverse=False)
+                latent = torch.flip(latent, [1])
+        else:
+            for coupling in reversed(self.couplings):
+                latent = torch.flip(latent, [1])
+                latent = coupling(latent, mask, speaker_embedding, reverse=True)
+        return latent

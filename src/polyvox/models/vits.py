@@ -1,0 +1,220 @@
+"""The VITS-family generator: composes the components; training wrapper and losses live elsewhere."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from polyvox.config import ModelConfig
+from polyvox.models.alignment import durations_to_path, monotonic_alignment_search
+from polyvox.models.decoders import build_decoder
+from polyvox.models.duration import DurationPredictor
+from polyvox.models.flow import ResidualCouplingFlow
+from polyvox.models.posterior_encoder import PosteriorEncoder
+from polyvox.models.stochastic_duration import StochasticDurationPredictor
+from polyvox.models.text_encoder import TextEncoder, TextEncoderOutput
+
+
+def sequence_mask(lengths: Tensor, max_length: int | None = None) -> Tensor:
+    """(batch,) lengths -> (batch, max_length) bool."""
+    max_length = int(lengths.max()) if max_length is None else max_length
+    return torch.arange(max_length, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def expand_by_path(text_stats: Tensor, path: Tensor) -> Tensor:
+    """(batch, channels, text_len) x path (batch, text_len, frames) -> (batch, channels, frames)."""
+    return torch.matmul(text_stats, path)
+
+
+def prior_log_likelihood(latent: Tensor, prior_means: Tensor, prior_log_scales: Tensor) -> Tensor:
+    """log N(latent_f | mean_t, scale_t) summed over channels, for every (token t, frame f) pair.
+
+    latent (batch, channels, frames); prior stats (batch, channels, text_len) -> (batch, text_len, frames).
+    Expanded as a sum of four matrix products so no (batch, channels, text_len, frames) tensor is built.
+    """
+    inverse_variance = torch.exp(-2.0 * prior_log_scales)
+    constant = torch.sum(-0.5 * math.log(2 * math.pi) - prior_log_scales, dim=1).unsqueeze(-1)
+    quadratic = torch.matmul(inverse_variance.transpose(1, 2), -0.5 * latent.pow(2))
+    cross = torch.matmul((prior_means * inverse_variance).transpose(1, 2), latent)
+    mean_term = torch.sum(-0.5 * prior_means.pow(2) * inverse_variance, dim=1).unsqueeze(-1)
+    return constant + quadratic + cross + mean_term
+
+
+def slice_segments(sequence: Tensor, starts: Tensor, size: int) -> Tensor:
+    """Windows ``sequence[b, :, starts[b] : starts[b] + size]``, zero-padded past the end."""
+    needed = int(starts.max()) + size if starts.numel() else size
+    if sequence.shape[-1] < needed:
+        sequence = nn.functional.pad(sequence, (0, needed - sequence.shape[-1]))
+    offsets = starts[:, None] + torch.arange(size, device=sequence.device)[None, :]
+    index = offsets[:, None, :].expand(-1, sequence.shape[1], -1)
+    return torch.gather(sequence, 2, index)
+
+
+def random_segments(sequence: Tensor, lengths: Tensor, segment_frames: int) -> tuple[Tensor, Tensor]:
+    """Random windows of ``segment_frames`` inside each item's valid length (short items zero-padded).
+
+    Returns the segments (batch, channels, segment_frames) and each window's start frame (batch,).
+    """
+    max_start = torch.clamp(lengths - segment_frames, min=0)
+    starts = (torch.rand(sequence.shape[0], device=sequence.device) * (max_start + 1).to(torch.float32)).long()
+    starts = torch.minimum(starts, max_start)
+    return slice_segments(sequence, starts, segment_frames), starts
+
+
+@dataclass
+class GeneratorTrainingOutput:
+    waveform_segment: Tensor  # (batch, 1, segment_frames * hop)
+    segment_starts: Tensor  # (batch,) start frame of each decoded segment
+    duration_loss: Tensor  # scalar
+    path: Tensor  # (batch, text_len, frames) hard alignment
+    text_mask: Tensor  # (batch, 1, text_len)
+    frame_mask: Tensor  # (batch, 1, frames)
+    posterior_latent: Tensor  # z (batch, inter, frames)
+    flow_latent: Tensor  # f(z) (batch, inter, frames)
+    posterior_log_scales: Tensor  # (batch, inter, frames)
+    prior_means: Tensor  # expanded to frames (batch, inter, frames)
+    prior_log_scales: Tensor  # expanded to frames (batch, inter, frames)
+
+
+@dataclass
+class SynthesisOutput:
+    waveform: Tensor  # (batch, 1, samples)
+    sample_lengths: Tensor  # (batch,) valid samples per item
+    durations: Tensor  # (batch, text_len) frames per token
+    path: Tensor  # (batch, text_len, frames)
+
+
+class VitsGenerator(nn.Module):
+    def __init__(self, config: ModelConfig, n_symbols: int, n_languages: int, n_mels: int, hop_length: int) -> None:
+        super().__init__()
+        self.config = config
+        self.hop_length = hop_length
+        text_hidden = config.text_encoder.hidden_channels
+        self.text_encoder = TextEncoder(n_symbols, n_languages, config.inter_channels, config.text_encoder)
+        self.speaker_embedding = nn.Embedding(config.n_speakers, config.speaker_channels)
+        self.posterior_encoder = PosteriorEncoder(n_mels, config.inter_channels, config.posterior, config.speaker_channels)
+        self.flow = ResidualCouplingFlow(config.inter_channels, config.flow, config.speaker_channels)
+        self.duration_predictor = DurationPredictor(text_hidden, config.duration, config.speaker_channels)
+        self.stochastic_duration_predictor = StochasticDurationPredictor(text_hidden, config.duration, config.speaker_channels)
+        self.decoder = build_decoder(config.decoder, config.inter_channels, config.speaker_channels)
+
+    def speaker_vector(self, speaker_ids: Tensor) -> Tensor:
+        """(batch,) -> (batch, speaker_channels, 1)."""
+        return self.speaker_embedding(speaker_ids).unsqueeze(-1)
+
+    def forward(
+        self,
+        phoneme_ids: Tensor,
+        language_ids: Tensor,
+        text_lengths: Tensor,
+        mel: Tensor,
+        mel_lengths: Tensor,
+        speaker_ids: Tensor,
+        segment_frames: int,
+        durations: Tensor | None = None,
+        has_durations: Tensor | None = None,
+    ) -> GeneratorTrainingOutput:
+        """Training pass. ``durations`` (batch, text_len) are known frame counts for the items
+        where ``has_durations`` is true; the others are aligned by monotonic alignment search."""
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths)
+        speaker = self.speaker_vector(speaker_ids)
+        frame_mask = sequence_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
+        posterior = self.posterior_encoder(mel, frame_mask, speaker)
+        flow_latent = self.flow(posterior.latent, frame_mask, speaker)
+
+        text_mask_bool = text.text_mask.squeeze(1) > 0
+        frame_mask_bool = frame_mask.squeeze(1) > 0
+        with torch.no_grad():
+            path = self._alignment(text, flow_latent, text_mask_bool, frame_mask_bool, durations, has_durations)
+
+        token_frames = path.sum(dim=2).unsqueeze(1)  # (batch, 1, text_len)
+        detached_hidden = text.hidden.detach()
+        stochastic_nll = self.stochastic_duration_predictor(detached_hidden, text.text_mask, token_frames, speaker)
+        stochastic_loss = torch.sum(stochastic_nll) / torch.sum(text.text_mask)
+        predicted_log_frames = self.duration_predictor(detached_hidden, text.text_mask, speaker)
+        target_log_frames = torch.log(token_frames + 1.0) * text.text_mask
+        deterministic_loss = torch.sum((predicted_log_frames - target_log_frames).pow(2)) / torch.sum(text.text_mask)
+
+        latent_segment, segment_starts = random_segments(posterior.latent, mel_lengths, segment_frames)
+        waveform_segment = self.decoder(latent_segment, speaker)
+        return GeneratorTrainingOutput(
+            waveform_segment=waveform_segment,
+            segment_starts=segment_starts,
+            duration_loss=deterministic_loss + stochastic_loss,
+            path=path,
+            text_mask=text.text_mask,
+            frame_mask=frame_mask,
+            posterior_latent=posterior.latent,
+            flow_latent=flow_latent,
+            posterior_log_scales=posterior.log_scales,
+            prior_means=expand_by_path(text.prior_means, path),
+            prior_log_scales=expand_by_path(text.prior_log_scales, path),
+        )
+
+    @staticmethod
+    def _alignment(
+        text: TextEncoderOutput,
+        flow_latent: Tensor,
+        text_mask: Tensor,
+        frame_mask: Tensor,
+        durations: Tensor | None,
+        has_durations: Tensor | None,
+    ) -> Tensor:
+        """Hard path (batch, text_len, frames): known durations where given, alignment search elsewhere."""
+        known = has_durations if durations is not None and has_durations is not None else None
+        if known is not None and bool(known.all()):
+            return durations_to_path(durations, text_mask, frame_mask).to(flow_latent.dtype)
+        log_likelihood = prior_log_likelihood(flow_latent, text.prior_means, text.prior_log_scales)
+        path = monotonic_alignment_search(log_likelihood, text_mask, frame_mask).to(flow_latent.dtype)
+        if known is not None and bool(known.any()):
+            known_path = durations_to_path(durations, text_mask, frame_mask).to(path.dtype)
+            path = torch.where(known[:, None, None], known_path, path)
+        return path
+
+    def predict_durations(
+        self, text_hidden: Tensor, text_mask: Tensor, speaker: Tensor, length_scale: Tensor, noise_scale_duration: float
+    ) -> Tensor:
+        """Integer frames per token (batch, text_len); every real token gets at least one frame."""
+        log_frames = self.duration_predictor(text_hidden, text_mask, speaker)
+        weight = self.config.duration.stochastic_weight
+        if weight > 0:
+            stochastic = self.stochastic_duration_predictor.infer(text_hidden, text_mask, speaker, noise_scale_duration)
+            log_frames = weight * stochastic + (1 - weight) * log_frames
+        frames = (torch.exp(log_frames) - 1.0).clamp(min=0.0) * length_scale.view(-1, 1, 1)
+        return torch.ceil(frames).squeeze(1) * text_mask.squeeze(1)
+
+    @torch.no_grad()
+    def synthesize(
+        self,
+        phoneme_ids: Tensor,
+        language_ids: Tensor,
+        text_lengths: Tensor,
+        speaker_ids: Tensor,
+        length_scale: float | Tensor = 1.0,
+        noise_scale: float = 0.667,
+        noise_scale_duration: float = 0.8,
+        durations: Tensor | None = None,
+    ) -> SynthesisOutput:
+        """Text -> waveform. ``length_scale`` > 1 speaks slower; ``durations`` overrides the predictor."""
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths)
+        speaker = self.speaker_vector(speaker_ids)
+        if not torch.is_tensor(length_scale):
+            length_scale = torch.full((phoneme_ids.shape[0],), float(length_scale))
+        if durations is None:
+            durations = self.predict_durations(text.hidden, text.text_mask, speaker, length_scale, noise_scale_duration)
+        frame_lengths = torch.clamp(durations.sum(dim=1), min=1).long()
+        frame_mask_bool = sequence_mask(frame_lengths)
+        text_mask_bool = text.text_mask.squeeze(1) > 0
+        path = durations_to_path(durations.long(), text_mask_bool, frame_mask_bool).to(text.prior_means.dtype)
+        frame_mask = frame_mask_bool.unsqueeze(1).to(text.prior_means.dtype)
+        prior_means = expand_by_path(text.prior_means, path)
+        prior_log_scales = expand_by_path(text.prior_log_scales, path)
+        prior_latent = (prior_means + torch.randn_like(prior_means) * torch.exp(prior_log_scales) * noise_scale) * frame_mask
+        latent = self.flow(prior_latent, frame_mask, speaker, reverse=True)
+        waveform = self.decoder(latent * frame_mask, speaker)
+        return SynthesisOutput(
+            waveform=waveform, sample_lengths=frame_lengths * self.hop_length, durations=durations, path=path
+        )

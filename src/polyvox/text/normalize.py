@@ -1,0 +1,51 @@
+"""Text normalisation before phonemization: unicode, whitespace, abbreviations, symbols, numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from polyvox.text.abbreviations import expand_abbreviations, expand_symbols
+from polyvox.text.chinese_numbers import spell_chinese_numbers
+from polyvox.text.numbers import spell_numbers
+
+_WHITESPACE = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?;:…，。！？、；：])")
+_CJK_LANGUAGES = frozenset({"zh", "ja"})
+
+
+def _ascii_digits(text: str) -> str:
+    """Any decimal digit (full-width ``２``, Arabic-Indic ``٢``) becomes its ASCII digit."""
+    return "".join(
+        str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char for char in text
+    )
+
+
+def _arabic_separators(text: str) -> str:
+    return text.replace("\u066b", ".").replace("\u066c", ",").replace("\u060c", "،")
+
+
+def collapse_whitespace(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def normalize(text: str, language: str) -> str:
+    """Normalise ``text`` written in ``language``: NFC, ASCII digits, whitespace collapsed,
+    abbreviations and symbols (``%``, ``&``) spelled out, ordinals and numbers written as words."""
+    text = unicodedata.normalize("NFC", text)
+    text = _ascii_digits(text)
+    if language == "ar":
+        text = _arabic_separators(text)
+    text = collapse_whitespace(text)
+    text = expand_abbreviations(text, language)
+    if language == "zh":
+        text = spell_chinese_numbers(text)
+        text = expand_symbols(text, language)
+    else:
+        text = expand_symbols(text, language)
+        text = spell_numbers(text, language)
+    text = collapse_whitespace(text)
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
+    if language in _CJK_LANGUAGES:
+        text = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)
+    return text

@@ -1,0 +1,103 @@
+"""Spelling numbers as words with num2words (en, es, fr, de, ru, ar, ja, and any language it knows)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+from polyvox.text.errors import TextError
+
+# How a decimal number is written: (thousands separators, decimal separator).
+_NUMBER_FORMAT: Mapping[str, tuple[str, str]] = {
+    "en": (",", "."), "ja": (",", "."), "ar": (",", "."),
+    "es": (".", ","), "de": (".", ","), "fr": ("\u00a0\u202f", ","), "ru": ("\u00a0\u202f", ","),
+}
+_DECIMAL_WORD: Mapping[str, str] = {
+    "en": "point", "es": "coma", "fr": "virgule", "de": "Komma", "ar": "فاصلة", "ja": "点",
+}
+_DIGIT_BY_DIGIT_ABOVE = 15
+_ORDINAL_SUFFIX: Mapping[str, str] = {
+    "en": r"(?:st|nd|rd|th)\b",
+    "fr": r"(?:er|re|e|ème|eme)\b",
+    "es": r"(?:\.?º|\.?°|\.?ª)",
+}
+
+
+def _num2words(value: int | Decimal, language: str, to: str = "cardinal") -> str:
+    from num2words import num2words
+
+    try:
+        return str(num2words(value, lang=language, to=to))
+    except NotImplementedError as error:
+        raise TextError(
+            f"num2words cannot spell numbers in {language!r} ({error}); write the numbers as words"
+        ) from error
+
+
+def _spell_decimal(whole: str, fraction: str, language: str) -> str:
+    if language == "ru":
+        return _num2words(Decimal(f"{whole}.{fraction}"), language)
+    word = _DECIMAL_WORD.get(language)
+    if word is None:
+        return _num2words(Decimal(f"{whole}.{fraction}"), language)
+    digits = " ".join(_num2words(int(digit), language) for digit in fraction)
+    return f"{_num2words(int(whole), language)} {word} {digits}"
+
+
+def _number_reader(language: str) -> Callable[[re.Match[str]], str]:
+    thousands, decimal = _NUMBER_FORMAT.get(language, (",", "."))
+
+    def read(match: re.Match[str]) -> str:
+        sign, literal = match.group(1), match.group(2)
+        for separator in thousands:
+            literal = literal.replace(separator, "")
+        whole, _, fraction = literal.partition(decimal)
+        if len(whole) > _DIGIT_BY_DIGIT_ABOVE:
+            return " ".join(_num2words(int(digit), language) for digit in whole + fraction)
+        spoken = _spell_decimal(whole, fraction, language) if fraction else _num2words(int(whole), language)
+        if sign:
+            minus = _num2words(-1, language).replace(_num2words(1, language), "").strip()
+            spoken = f"{minus} {spoken}"
+        return f" {spoken} "
+
+    return read
+
+
+def _number_pattern(language: str) -> re.Pattern[str]:
+    thousands, decimal = _NUMBER_FORMAT.get(language, (",", "."))
+    group = re.escape(thousands)
+    dec = re.escape(decimal)
+    return re.compile(
+        rf"((?<!\S)-(?=\d))?((?:\d{{1,3}}(?:[{group}]\d{{3}})+|\d+)(?:{dec}\d+)?)(?!\d)"
+    )
+
+
+def spell_ordinals(text: str, language: str) -> str:
+    suffix = _ORDINAL_SUFFIX.get(language)
+    if suffix is None:
+        return text
+    pattern = re.compile(rf"\b(\d+){suffix}")
+
+    def read(match: re.Match[str]) -> str:
+        spoken = _num2words(int(match.group(1)), language, to="ordinal")
+        if language == "es" and match.group(0).endswith("ª") and spoken.endswith("o"):
+            spoken = spoken[:-1] + "a"
+        return spoken
+
+    return pattern.sub(read, text)
+
+
+def num2words_supports(language: str) -> bool:
+    from num2words import CONVERTER_CLASSES
+
+    return language in CONVERTER_CLASSES
+
+
+def spell_numbers(text: str, language: str) -> str:
+    """Ordinals (``21st``), then integers and decimals, spelled in ``language``. Languages that
+    num2words does not know keep their digits (espeak-ng reads them)."""
+    if not any(char.isdigit() for char in text) or not num2words_supports(language):
+        return text
+    text = spell_ordinals(text, language)
+    return _number_pattern(language).sub(_number_reader(language), text)

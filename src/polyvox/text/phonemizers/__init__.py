@@ -1,0 +1,27 @@
+"""Phonemizers, one file per family; heavy libraries are imported on first use."""
+
+from __future__ import annotations
+
+from polyvox.text.phonemizers.base import Phonemizer
+
+
+def create_phonemizer(language: str, espeak_voice: str | None = None) -> Phonemizer:
+    """The phonemizer for ``language``: pypinyin for zh, pyopenjtalk for ja, espeak-ng for the rest."""
+    if language == "zh":
+        from polyvox.text.phonemizers.mandarin import MandarinPhonemizer
+
+        return MandarinPhonemizer()
+    if language == "ja":
+        from polyvox.text.phonemizers.japanese import JapanesePhonemizer
+
+        return JapanesePhonemizer()
+    if language == "ar":
+        from polyvox.text.phonemizers.arabic import ArabicPhonemizer
+
+        return ArabicPhonemizer(espeak_voice)
+    from polyvox.text.phonemizers.espeak import EspeakPhonemizer
+
+    return EspeakPhonemizer(language, espeak_voice)
+
+
+__all__ = ["Phonemizer", "create_phonemizer"]

@@ -1,0 +1,74 @@
+"""Checkpointing and progress for step-counted training."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import TQDMProgressBar
+
+from polyvox.checkpoint import save_voice
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_PREFIX = "step-"
+
+
+def checkpoint_files(folder: Path) -> list[Path]:
+    """Complete training checkpoints, oldest first (partial files never carry the final name)."""
+    files = [path for path in folder.glob(f"{CHECKPOINT_PREFIX}*.ckpt") if path.is_file()]
+    return sorted(files, key=lambda path: int(path.stem[len(CHECKPOINT_PREFIX) :]))
+
+
+class StepCheckpoint(L.Callback):
+    """Every N steps (and at the end): an atomic training checkpoint, the newest K kept, and the voice file."""
+
+    def __init__(self, folder: Path, voice_path: Path, every_steps: int, keep: int) -> None:
+        self.folder = folder
+        self.voice_path = voice_path
+        self.every_steps = every_steps
+        self.keep = keep
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def on_train_batch_end(self, trainer: L.Trainer, module: Any, outputs: Any, batch: Any, batch_index: int) -> None:
+        if module.steps_done % self.every_steps == 0:
+            self.save(trainer, module)
+
+    def on_train_end(self, trainer: L.Trainer, module: Any) -> None:
+        existing = checkpoint_files(self.folder)
+        if not existing or existing[-1].stem != f"{CHECKPOINT_PREFIX}{module.steps_done}":
+            self.save(trainer, module)
+
+    def save(self, trainer: L.Trainer, module: Any) -> None:
+        final = self.folder / f"{CHECKPOINT_PREFIX}{module.steps_done}.ckpt"
+        temporary = self.folder / f".{final.name}.partial"
+        trainer.save_checkpoint(temporary)
+        if trainer.is_global_zero:
+            os.replace(temporary, final)
+            for old in checkpoint_files(self.folder)[: -self.keep]:
+                old.unlink()
+            info = dict(module.metadata.info, steps=str(module.steps_done))
+            save_voice(self.voice_path, module.generator.state_dict(), dataclasses.replace(module.metadata, info=info))
+            logger.info("step %d: saved %s and %s", module.steps_done, final, self.voice_path)
+
+
+class StepProgressBar(TQDMProgressBar):
+    """Lightning's bar, but counting toward max_steps instead of an (endless) epoch."""
+
+    def on_train_epoch_start(self, trainer: L.Trainer, module: Any) -> None:
+        super().on_train_epoch_start(trainer, module)
+        bar = self.train_progress_bar
+        bar.reset(total=module.config.training.max_steps)
+        bar.n = module.steps_done
+        bar.set_description("training")
+        bar.refresh()
+
+    def on_train_batch_end(self, trainer: L.Trainer, module: Any, outputs: Any, batch: Any, batch_index: int) -> None:
+        bar = self.train_progress_bar
+        bar.n = module.steps_done
+        bar.set_postfix(self.get_metrics(trainer, module), refresh=False)
+        bar.refresh()

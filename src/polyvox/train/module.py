@@ -1,0 +1,214 @@
+"""LightningModule wrapping the generator and discriminators for GAN training (manual optimisation)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch import Tensor
+
+from polyvox.audio.features import MelSpectrogram
+from polyvox.checkpoint import VoiceMetadata
+from polyvox.data.dataset import Batch
+from polyvox.models.discriminators import MultiPeriodMultiScaleDiscriminator
+from polyvox.models.vits import VitsGenerator, sequence_mask, slice_segments
+from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
+from polyvox.train.plots import alignment_figure, mel_figure
+
+logger = logging.getLogger(__name__)
+
+
+def build_generator(metadata: VoiceMetadata) -> VitsGenerator:
+    config = metadata.config
+    return VitsGenerator(
+        config.model,
+        n_symbols=len(metadata.symbols),
+        n_languages=len(metadata.languages),
+        n_mels=config.audio.n_mels,
+        hop_length=config.audio.hop_length,
+    )
+
+
+def _finite_gradients(parameters: list[torch.nn.Parameter], max_norm: float) -> bool:
+    """Clip in place; False when any gradient is NaN or infinite (the step must be skipped)."""
+    norm = torch.nn.utils.clip_grad_norm_(parameters, max_norm)
+    return bool(torch.isfinite(norm))
+
+
+class VitsTrainingModule(L.LightningModule):
+    def __init__(self, metadata: VoiceMetadata) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.metadata = metadata
+        self.config = metadata.config
+        self.generator = build_generator(metadata)
+        self.discriminator = MultiPeriodMultiScaleDiscriminator(self.config.model.discriminator)
+        self.mel = MelSpectrogram(self.config.audio)
+        # Counted here, not by Lightning's global_step (which counts each optimizer's steps).
+        self.steps_done = 0
+        self.skipped_generator_steps = 0
+        self.skipped_discriminator_steps = 0
+
+    def configure_optimizers(self) -> Any:
+        training = self.config.training
+        optimizers, schedulers = [], []
+        for module in (self.generator, self.discriminator):
+            optimizer = torch.optim.AdamW(
+                module.parameters(), lr=training.learning_rate, betas=training.adam_betas, eps=training.adam_eps
+            )
+            optimizers.append(optimizer)
+            schedulers.append(torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=training.lr_decay_per_step))
+        return optimizers, schedulers
+
+    def adversarial_active(self) -> bool:
+        return self.steps_done >= self.config.training.discriminator_start_step
+
+    def training_step(self, batch: Batch, batch_index: int) -> None:
+        training = self.config.training
+        hop = self.config.audio.hop_length
+        generator_optimizer, discriminator_optimizer = self.optimizers()
+        output = self.generator(
+            batch.phoneme_ids,
+            batch.language_ids,
+            batch.text_lengths,
+            batch.mel,
+            batch.mel_lengths,
+            batch.speaker_ids,
+            segment_frames=training.segment_frames,
+            durations=batch.durations,
+            has_durations=batch.has_durations,
+        )
+        target_mel = slice_segments(batch.mel, output.segment_starts, training.segment_frames)
+        target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)
+        generated_mel = self.mel(output.waveform_segment)
+        adversarial = self.adversarial_active()
+
+        if adversarial:
+            scores = self.discriminator(target_waveform, output.waveform_segment.detach())
+            loss_discriminator = discriminator_loss(scores.real_scores, scores.fake_scores)
+            self._guarded_step(discriminator_optimizer, loss_discriminator, self.discriminator, "discriminator")
+            self.log("train/loss_discriminator", loss_discriminator.detach(), prog_bar=False)
+
+        loss_mel = torch.nn.functional.l1_loss(generated_mel, target_mel)
+        loss_kl = kl_loss(
+            output.flow_latent, output.posterior_log_scales, output.prior_means, output.prior_log_scales, output.frame_mask
+        )
+        loss_generator = (
+            training.mel_loss_weight * loss_mel
+            + training.kl_loss_weight * loss_kl
+            + training.duration_loss_weight * output.duration_loss
+        )
+        if adversarial:
+            scores = self.discriminator(target_waveform, output.waveform_segment)
+            loss_adversarial = generator_adversarial_loss(scores.fake_scores)
+            loss_features = feature_matching_loss(scores.real_features, scores.fake_features)
+            loss_generator = loss_generator + loss_adversarial + training.feature_loss_weight * loss_features
+            self.log("train/loss_adversarial", loss_adversarial.detach())
+            self.log("train/loss_features", loss_features.detach())
+        self._guarded_step(generator_optimizer, loss_generator, self.generator, "generator")
+        for scheduler in self.lr_schedulers():
+            scheduler.step()
+        self.steps_done += 1
+        self.log_dict(
+            {
+                "train/loss_mel": loss_mel.detach(),
+                "train/loss_kl": loss_kl.detach(),
+                "train/loss_duration": output.duration_loss.detach(),
+                "train/loss_generator": loss_generator.detach(),
+                "train/skipped_steps": float(self.skipped_generator_steps + self.skipped_discriminator_steps),
+            },
+            prog_bar=False,
+        )
+        self.log("mel", loss_mel.detach(), prog_bar=True, logger=False)
+        if training.max_steps and self.steps_done >= training.max_steps:
+            self.trainer.should_stop = True
+
+    def _guarded_step(self, optimizer: Any, loss: Tensor, module: torch.nn.Module, name: str) -> None:
+        """Skip the update (and count it) when the loss or any gradient is not finite."""
+        optimizer.zero_grad(set_to_none=True)
+        if not bool(torch.isfinite(loss)):
+            self._count_skip(name, "loss")
+            return
+        self.manual_backward(loss)
+        if not _finite_gradients(list(module.parameters()), self.config.training.grad_clip_norm):
+            optimizer.zero_grad(set_to_none=True)
+            self._count_skip(name, "gradient")
+            return
+        optimizer.step()
+
+    def _count_skip(self, name: str, what: str) -> None:
+        if name == "generator":
+            self.skipped_generator_steps += 1
+        else:
+            self.skipped_discriminator_steps += 1
+        logger.warning("step %d: non-finite %s %s; update skipped", self.steps_done, name, what)
+
+    def validation_step(self, batch: Batch, batch_index: int) -> None:
+        generator = self.generator
+        speaker = generator.speaker_vector(batch.speaker_ids)
+        frame_mask = sequence_mask(batch.mel_lengths, batch.mel.shape[-1]).unsqueeze(1).to(batch.mel.dtype)
+        posterior = generator.posterior_encoder(batch.mel, frame_mask, speaker, noise_scale=0.0)
+        reconstruction = generator.decoder(posterior.latent, speaker)
+        reconstruction_mel = self.mel(reconstruction)[..., : batch.mel.shape[-1]]
+        loss_reconstruction = torch.sum(torch.abs(reconstruction_mel - batch.mel) * frame_mask) / (
+            torch.sum(frame_mask) * batch.mel.shape[1]
+        )
+        synthesis = generator.synthesize(
+            batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.speaker_ids, noise_scale=0.0
+        )
+        predicted_frames = synthesis.durations.sum(dim=1).clamp(min=1)
+        duration_error = torch.mean(torch.abs(torch.log(predicted_frames / batch.mel_lengths)))
+        self.log("val/mel_reconstruction", loss_reconstruction, batch_size=batch.mel.shape[0])
+        self.log("val/log_duration_error", duration_error, batch_size=batch.mel.shape[0])
+        if batch_index == 0:
+            self._log_media(batch, synthesis.waveform, synthesis.sample_lengths, synthesis.path)
+
+    def _log_media(self, batch: Batch, waveform: Tensor, sample_lengths: Tensor, path: Tensor) -> None:
+        experiment = getattr(self.logger, "experiment", None)
+        if experiment is None or not hasattr(experiment, "add_audio"):
+            return
+        rate = self.config.audio.sample_rate
+        samples = waveform[0, 0, : int(sample_lengths[0])].float().cpu()
+        reference = batch.waveform[0, 0, : int(batch.mel_lengths[0]) * self.config.audio.hop_length].cpu()
+        experiment.add_audio("synthesized", samples.unsqueeze(0), self.steps_done, rate)
+        experiment.add_audio("reference", reference.unsqueeze(0), self.steps_done, rate)
+        synthesized_mel = self.mel(samples.unsqueeze(0).to(batch.mel.device))[0].cpu()
+        experiment.add_figure(
+            "mel", mel_figure(synthesized_mel, batch.mel[0, :, : int(batch.mel_lengths[0])].cpu()), self.steps_done
+        )
+        experiment.add_figure(
+            "alignment", alignment_figure(path[0, : int(batch.text_lengths[0])].cpu()), self.steps_done
+        )
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["polyvox"] = {
+            "steps_done": self.steps_done,
+            "skipped_generator_steps": self.skipped_generator_steps,
+            "skipped_discriminator_steps": self.skipped_discriminator_steps,
+            "metadata": self.metadata.to_strings(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "numpy": np.random.get_state(),
+                "python": random.getstate(),
+            },
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint["polyvox"]
+        self.steps_done = int(state["steps_done"])
+        self.skipped_generator_steps = int(state["skipped_generator_steps"])
+        self.skipped_discriminator_steps = int(state["skipped_discriminator_steps"])
+        self._rng_to_restore = state["rng"]
+
+    def on_train_start(self) -> None:
+        # Random state is restored here, after Lightning's own set-up, so a resumed run draws the same numbers.
+        rng = getattr(self, "_rng_to_restore", None)
+        if rng is not None:
+            torch.set_rng_state(rng["torch"])
+            np.random.set_state(rng["numpy"])
+            random.setstate(rng["python"])
+            self._rng_to_restore = None

@@ -1,0 +1,192 @@
+"""``polyvox train``: manifest -> features -> Lightning fit -> voice file, resumable."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from polyvox.checkpoint import VoiceMetadata
+from polyvox.config import VoiceConfig
+from polyvox.data.dataset import EncodedUtterance, TtsDataset, collate, encode_utterance, utterance_tokens
+from polyvox.data.features_cache import FeatureCache
+from polyvox.data.manifest import Utterance, read_manifest
+from polyvox.data.sampler import BucketBatchSampler
+from polyvox.text.frontend import TextFrontend
+from polyvox.text.symbols import SymbolTable
+from polyvox.train.callbacks import StepCheckpoint, StepProgressBar, checkpoint_files
+
+logger = logging.getLogger(__name__)
+
+RUN_FILE = "run.json"
+
+
+class TrainingSetupError(ValueError):
+    """The data or run folder cannot be trained on; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    voice_path: Path
+    steps: int
+    checkpoint: Path | None
+
+
+def split_validation(utterances: list[Utterance], per_language: int, seed: int) -> tuple[list[Utterance], list[Utterance]]:
+    """A fixed handful of clips per language is held out for validation."""
+    generator = random.Random(seed)
+    by_language: dict[str, list[int]] = {}
+    for index, utterance in enumerate(utterances):
+        by_language.setdefault(utterance.language, []).append(index)
+    held_out: set[int] = set()
+    for indices in by_language.values():
+        if len(indices) > per_language * 2:
+            held_out.update(generator.sample(indices, per_language))
+    training = [u for i, u in enumerate(utterances) if i not in held_out]
+    validation = [u for i, u in enumerate(utterances) if i in held_out]
+    return training, validation
+
+
+def _ordered_unique(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def prepare_metadata(config: VoiceConfig, utterances: list[Utterance], frontend: TextFrontend) -> VoiceMetadata:
+    languages = _ordered_unique([u.language for u in utterances])
+    speakers = _ordered_unique([u.speaker for u in utterances])
+    sequences = [[token.symbol for token in utterance_tokens(u, frontend)] for u in utterances]
+    symbols = SymbolTable.from_sequences(sequences)
+    config = config.replace(**{"text.languages": list(languages), "model.n_speakers": len(speakers)})
+    return VoiceMetadata(config=config, symbols=symbols, languages=languages, speakers=speakers, info={})
+
+
+def load_or_create_metadata(run_dir: Path, config: VoiceConfig, utterances: list[Utterance], resume: bool) -> VoiceMetadata:
+    run_file = run_dir / RUN_FILE
+    if resume and run_file.exists():
+        strings = json.loads(run_file.read_text())
+        metadata = VoiceMetadata.from_strings(strings, str(run_file))
+        # Training-schedule fields may change on resume (e.g. more steps); the architecture may not.
+        if metadata.config.model != config.model and config.model != VoiceConfig().model:
+            logger.warning("resuming with the run's stored model config; the given model config is ignored")
+        return VoiceMetadata(
+            config=VoiceConfig(audio=metadata.config.audio, text=metadata.config.text, model=metadata.config.model, training=config.training),
+            symbols=metadata.symbols,
+            languages=metadata.languages,
+            speakers=metadata.speakers,
+            info=metadata.info,
+        )
+    frontend = TextFrontend(_ordered_unique([u.language for u in utterances]), config.text.inline_latin_language)
+    metadata = prepare_metadata(config, utterances, frontend)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_file.write_text(json.dumps(metadata.to_strings(), ensure_ascii=False, indent=1))
+    return metadata
+
+
+def encode_all(
+    utterances: list[Utterance], metadata: VoiceMetadata, cache: FeatureCache, frontend: TextFrontend
+) -> list[EncodedUtterance]:
+    language_table = {language: index for index, language in enumerate(metadata.languages)}
+    speaker_table = {speaker: index for index, speaker in enumerate(metadata.speakers)}
+    config = metadata.config
+    encoded = []
+    for utterance in utterances:
+        frames = cache.load(utterance)[1].shape[1]
+        encoded.append(
+            encode_utterance(utterance, frontend, metadata.symbols, language_table, speaker_table, config.text.add_blank, frames, config.audio)
+        )
+    return encoded
+
+
+def train(
+    manifest: str | Path,
+    run_dir: str | Path,
+    config: VoiceConfig,
+    resume: bool = False,
+    accelerator: str = "cpu",
+    devices: int | str = 1,
+    progress: bool = True,
+    validation_per_language: int = 2,
+    validate_every_steps: int | None = None,
+) -> TrainingResult:
+    import lightning as L
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    from polyvox.train.module import VitsTrainingModule
+
+    run_dir = Path(run_dir)
+    utterances = read_manifest(manifest)
+    if not utterances:
+        raise TrainingSetupError(f"{manifest} has no utterances")
+    training_config = config.training
+    L.seed_everything(training_config.seed, workers=True, verbose=False)
+    metadata = load_or_create_metadata(run_dir, config, utterances, resume)
+    config = metadata.config
+    cache = FeatureCache(run_dir / "cache", config.audio)
+    utterances, _ = cache.ensure(utterances, progress=progress)
+    known = set(metadata.speakers)
+    utterances = [u for u in utterances if u.speaker in known and u.language in metadata.languages]
+    training_set, validation_set = split_validation(utterances, validation_per_language, training_config.seed)
+    frontend = TextFrontend(metadata.languages, config.text.inline_latin_language)
+    train_items = encode_all(training_set, metadata, cache, frontend)
+    validation_items = encode_all(validation_set, metadata, cache, frontend)
+    with_durations = sum(item.durations is not None for item in train_items)
+    logger.info(
+        "%d training clips (%d with phoneme durations), %d validation clips, %d symbols, languages %s, %d speakers",
+        len(train_items), with_durations, len(validation_items), len(metadata.symbols), ",".join(metadata.languages), len(metadata.speakers),
+    )
+
+    train_dataset = TtsDataset(train_items, cache)
+    sampler = BucketBatchSampler(
+        train_dataset.durations_s(), training_config.batch_size, training_config.bucket_boundaries_s, training_config.seed
+    )
+    train_loader = DataLoader(
+        train_dataset, batch_sampler=sampler, collate_fn=collate, num_workers=training_config.num_workers
+    )
+    validation_loader = (
+        DataLoader(TtsDataset(validation_items, cache), batch_size=len(validation_items), collate_fn=collate)
+        if validation_items
+        else None
+    )
+    module = VitsTrainingModule(metadata)
+    checkpoint_dir = run_dir / "checkpoints"
+    voice_path = run_dir / "voice.safetensors"
+    resume_from = None
+    if resume:
+        existing = checkpoint_files(checkpoint_dir)
+        if existing:
+            resume_from = existing[-1]
+            state = torch.load(resume_from, map_location="cpu", weights_only=False)["polyvox"]
+            # The endless sampler restarts exactly after the last batch the checkpoint trained on.
+            sampler.load_state_dict({"batches_done": int(state["steps_done"])})
+            logger.info("resuming from %s (step %d)", resume_from, state["steps_done"])
+        else:
+            logger.info("no checkpoint in %s yet: starting from scratch", checkpoint_dir)
+    validate_every = validate_every_steps or training_config.audio_samples_every_steps
+    trainer = L.Trainer(
+        accelerator=accelerator,
+        devices=devices,
+        max_epochs=-1,
+        max_steps=-1,
+        logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
+        callbacks=[
+            StepCheckpoint(checkpoint_dir, voice_path, training_config.checkpoint_every_steps, training_config.keep_checkpoints),
+            StepProgressBar(),
+        ],
+        enable_progress_bar=progress,
+        enable_checkpointing=False,
+        val_check_interval=validate_every if validation_loader is not None else None,
+        check_val_every_n_epoch=None,
+        limit_val_batches=1 if validation_loader is not None else 0,
+        num_sanity_val_steps=0,
+        log_every_n_steps=training_config.log_every_steps,
+        use_distributed_sampler=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=validation_loader, ckpt_path=resume_from)
+    final = checkpoint_files(checkpoint_dir)
+    return TrainingResult(voice_path=voice_path, steps=module.steps_done, checkpoint=final[-1] if final else None)
