@@ -57,7 +57,7 @@ def test_generator_is_trainable_and_decodable(decoder):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     assert losses[-1] < losses[0]
     synthesis = generator.eval().synthesize(
         batch["phoneme_ids"], batch["language_ids"], batch["text_lengths"], batch["speaker_ids"], noise_scale=0.0

@@ -78,7 +78,8 @@ class MelSpectrogram(nn.Module):
         if waveform.dim() == 3:
             waveform = waveform.squeeze(1)
         frames = waveform.shape[-1] // self.config.hop_length
-        needed = (frames - 1) * self.config.hop_length + self.config.n_fft - 2 * ((self.config.n_fft - self.config.hop_length) // 2)
+        # After centring pads, max(frames, 1) * hop samples give exactly that many STFT frames.
+        needed = max(frames, 1) * self.config.hop_length
         if waveform.shape[-1] < needed:
             waveform = nn.functional.pad(waveform, (0, needed - waveform.shape[-1]))
         mel = torch.matmul(self.mel_basis, self.magnitude(waveform))

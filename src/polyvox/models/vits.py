@@ -177,7 +177,7 @@ class VitsGenerator(nn.Module):
     def predict_durations(
         self, text_hidden: Tensor, text_mask: Tensor, speaker: Tensor, length_scale: Tensor, noise_scale_duration: float
     ) -> Tensor:
-        """Integer frames per token (batch, text_len); every real token gets at least one frame."""
+        """Integer frames per token (batch, text_len); a token may get 0 frames (blanks usually do)."""
         log_frames = self.duration_predictor(text_hidden, text_mask, speaker)
         weight = self.config.duration.stochastic_weight
         if weight > 0:

@@ -175,7 +175,7 @@ def train(
         logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
         callbacks=[
             StepCheckpoint(checkpoint_dir, voice_path, training_config.checkpoint_every_steps, training_config.keep_checkpoints),
-            StepProgressBar(),
+            *([StepProgressBar()] if progress else []),
         ],
         enable_progress_bar=progress,
         enable_checkpointing=False,

@@ -127,6 +127,8 @@ class EspeakEngine:
         library.espeak_Synth.restype = ctypes.c_int
         library.espeak_Synchronize.argtypes = []
         library.espeak_Synchronize.restype = ctypes.c_int
+        library.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+        library.espeak_ng_SetRandSeed.restype = None
 
     def _on_synthesis(self, wave: Any, sample_count: int, events: Any) -> int:
         if sample_count > 0:
@@ -150,9 +152,16 @@ class EspeakEngine:
                 return name
         raise EspeakError(f"espeak-ng accepts none of the voices {list(voice_names)}; list them with `espeak-ng --voices`")
 
-    def synthesize(self, text: str, settings: VoiceSettings) -> Synthesis:
-        """Speak ``text`` with ``settings``; returns int16 audio at :attr:`sample_rate` and phoneme events."""
+    def synthesize(self, text: str, settings: VoiceSettings, random_seed: int = 0) -> Synthesis:
+        """Speak ``text`` with ``settings``; returns int16 audio at :attr:`sample_rate` and phoneme events.
+
+        ``random_seed`` seeds espeak's noise generator (otherwise seeded from the clock). The
+        pitch flutter's phase carries over from one call to the next, so the audio also depends on
+        what this engine spoke before: the same calls in the same order in a fresh process give
+        identical audio.
+        """
         self.select_voice(settings.voice_names)
+        self._library.espeak_ng_SetRandSeed(random_seed)
         for parameter, value in (
             (PARAMETER_RATE, settings.rate),
             (PARAMETER_PITCH, settings.pitch),

@@ -1,0 +1,69 @@
+"""Recipe for the bundled default voice: generate the corpus, train, ship the voice in the package.
+
+    python recipes/default_voice.py --work runs/default              # from scratch
+    python recipes/default_voice.py --work runs/default --resume     # continue a run (across sessions)
+    python recipes/default_voice.py --work runs/default --ship-only  # only copy the newest voice into the package
+
+The shipped file is half precision without optimizer state, so the package stays small; training
+checkpoints stay in the work folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+LANGUAGES = ("en", "es", "fr", "de", "zh", "ja")
+SPEAKERS_PER_LANGUAGE = 2
+UTTERANCES_PER_SPEAKER = 200
+CORPUS_SEED = 2026
+SHIPPED_VOICE = Path(__file__).resolve().parent.parent / "src" / "polyvox" / "voices" / "default.safetensors"
+# Training settings on top of the ``small`` preset; the discriminator joins once durations and the prior have settled.
+OVERRIDES = {
+    "training.batch_size": 16,
+    "training.discriminator_start_step": 3000,
+    "training.checkpoint_every_steps": 250,
+    "training.audio_samples_every_steps": 500,
+    "training.log_every_steps": 25,
+}
+
+
+def ship(run_dir: Path) -> Path:
+    from polyvox.checkpoint import load_voice_file, save_voice
+
+    tensors, metadata = load_voice_file(run_dir / "voice.safetensors")
+    info = dict(
+        metadata.info,
+        recipe="recipes/default_voice.py",
+        corpus=f"espeak-ng, {','.join(LANGUAGES)}, {SPEAKERS_PER_LANGUAGE} speakers x {UTTERANCES_PER_SPEAKER}, seed {CORPUS_SEED}",
+    )
+    SHIPPED_VOICE.parent.mkdir(parents=True, exist_ok=True)
+    import dataclasses
+
+    return save_voice(SHIPPED_VOICE, tensors, dataclasses.replace(metadata, info=info), half=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("runs/default"))
+    parser.add_argument("--max-steps", type=int, default=20_000)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--ship-only", action="store_true")
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not arguments.ship_only:
+        from polyvox.config import preset
+        from polyvox.data.corpus import generate_corpus
+        from polyvox.train.run import train
+
+        corpus_dir = arguments.work / "corpus"
+        if not (corpus_dir / "manifest.jsonl").exists():
+            generate_corpus(corpus_dir, list(LANGUAGES), SPEAKERS_PER_LANGUAGE, UTTERANCES_PER_SPEAKER, seed=CORPUS_SEED)
+        config = preset("small", LANGUAGES).replace(**OVERRIDES, **{"training.max_steps": arguments.max_steps})
+        train(corpus_dir / "manifest.jsonl", arguments.work / "run", config, resume=arguments.resume)
+    logging.getLogger("recipe").info("shipped %s", ship(arguments.work / "run"))
+
+
+if __name__ == "__main__":
+    main()
