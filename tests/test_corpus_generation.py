@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +18,6 @@ from polyvox.data.manifest import read_manifest
 LANGUAGES = ("en", "fr", "de")
 SAMPLE_RATE = 16000
 HOP = 256
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[EspeakEngine]:
-    # One engine for the whole module: espeak is initialised once per process.
-    yield EspeakEngine()
 
 
 @pytest.fixture(scope="module")

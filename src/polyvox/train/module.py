@@ -39,6 +39,16 @@ def _finite_gradients(parameters: list[torch.nn.Parameter], max_norm: float) -> 
     return bool(torch.isfinite(norm))
 
 
+def _numpy_state() -> dict[str, Any]:
+    name, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+    return {"keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position), "has_gauss": int(has_gauss), "cached": float(cached_gaussian)}
+
+
+def _set_numpy_state(state: dict[str, Any]) -> None:
+    keys = state["keys"].numpy().astype(np.uint32)
+    np.random.set_state(("MT19937", keys, state["position"], state["has_gauss"], state["cached"]))
+
+
 class VitsTrainingModule(L.LightningModule):
     def __init__(self, metadata: VoiceMetadata) -> None:
         super().__init__()
@@ -68,6 +78,7 @@ class VitsTrainingModule(L.LightningModule):
         return self.steps_done >= self.config.training.discriminator_start_step
 
     def training_step(self, batch: Batch, batch_index: int) -> None:
+        self._restore_random_state()
         training = self.config.training
         hop = self.config.audio.hop_length
         generator_optimizer, discriminator_optimizer = self.optimizers()
@@ -110,8 +121,10 @@ class VitsTrainingModule(L.LightningModule):
             self.log("train/loss_adversarial", loss_adversarial.detach())
             self.log("train/loss_features", loss_features.detach())
         self._guarded_step(generator_optimizer, loss_generator, self.generator, "generator")
-        for scheduler in self.lr_schedulers():
-            scheduler.step()
+        generator_scheduler, discriminator_scheduler = self.lr_schedulers()
+        generator_scheduler.step()
+        if adversarial:
+            discriminator_scheduler.step()
         self.steps_done += 1
         self.log_dict(
             {
@@ -190,11 +203,8 @@ class VitsTrainingModule(L.LightningModule):
             "skipped_generator_steps": self.skipped_generator_steps,
             "skipped_discriminator_steps": self.skipped_discriminator_steps,
             "metadata": self.metadata.to_strings(),
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "numpy": np.random.get_state(),
-                "python": random.getstate(),
-            },
+            # Plain tensors and tuples only, so the checkpoint loads with torch.load(weights_only=True).
+            "rng": {"torch": torch.get_rng_state(), "numpy": _numpy_state(), "python": random.getstate()},
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -204,11 +214,12 @@ class VitsTrainingModule(L.LightningModule):
         self.skipped_discriminator_steps = int(state["skipped_discriminator_steps"])
         self._rng_to_restore = state["rng"]
 
-    def on_train_start(self) -> None:
-        # Random state is restored here, after Lightning's own set-up, so a resumed run draws the same numbers.
+    def _restore_random_state(self) -> None:
+        # Restored at the first step, after Lightning has built the data iterator (which draws a seed),
+        # so a resumed run draws exactly the numbers the uninterrupted run would have.
         rng = getattr(self, "_rng_to_restore", None)
         if rng is not None:
             torch.set_rng_state(rng["torch"])
-            np.random.set_state(rng["numpy"])
+            _set_numpy_state(rng["numpy"])
             random.setstate(rng["python"])
             self._rng_to_restore = None

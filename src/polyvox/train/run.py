@@ -160,7 +160,7 @@ def train(
         existing = checkpoint_files(checkpoint_dir)
         if existing:
             resume_from = existing[-1]
-            state = torch.load(resume_from, map_location="cpu", weights_only=False)["polyvox"]
+            state = torch.load(resume_from, map_location="cpu", weights_only=True)["polyvox"]
             # The endless sampler restarts exactly after the last batch the checkpoint trained on.
             sampler.load_state_dict({"batches_done": int(state["steps_done"])})
             logger.info("resuming from %s (step %d)", resume_from, state["steps_done"])
