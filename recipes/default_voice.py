@@ -48,7 +48,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("runs/default"))
     parser.add_argument("--max-steps", type=int, default=20_000)
-    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="continue the newest checkpoint in --work")
+    parser.add_argument(
+        "--continue-shipped", action="store_true", help="start from the voice shipped in the package (a new session)"
+    )
     parser.add_argument("--ship-only", action="store_true")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -61,7 +64,8 @@ def main() -> None:
         if not (corpus_dir / "manifest.jsonl").exists():
             generate_corpus(corpus_dir, list(LANGUAGES), SPEAKERS_PER_LANGUAGE, UTTERANCES_PER_SPEAKER, seed=CORPUS_SEED)
         config = preset("small", LANGUAGES).replace(**OVERRIDES, **{"training.max_steps": arguments.max_steps})
-        train(corpus_dir / "manifest.jsonl", arguments.work / "run", config, resume=arguments.resume)
+        init_from = SHIPPED_VOICE if arguments.continue_shipped and not arguments.resume else None
+        train(corpus_dir / "manifest.jsonl", arguments.work / "run", config, resume=arguments.resume, init_from=init_from)
     logging.getLogger("recipe").info("shipped %s", ship(arguments.work / "run"))
 
 

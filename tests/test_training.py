@@ -86,3 +86,13 @@ def test_resume_continues_exactly(small_corpus, tmp_path):
     assert expected.keys() == actual.keys()
     for name in expected:
         np.testing.assert_allclose(actual[name].numpy(), expected[name].numpy(), atol=1e-6, err_msg=name)
+
+
+def test_training_can_start_from_a_voice_file(small_corpus, tmp_path):
+    corpus_dir, _ = small_corpus
+    first = train(corpus_dir / "manifest.jsonl", tmp_path / "first", tiny_training(3), progress=False)
+    continued = train(
+        corpus_dir / "manifest.jsonl", tmp_path / "second", tiny_training(5), progress=False, init_from=first.voice_path
+    )
+    assert continued.steps == 5  # counted on from the voice's 3 steps
+    assert Voice.load(continued.voice_path).symbols == Voice.load(first.voice_path).symbols

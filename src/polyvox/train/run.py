@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -11,7 +12,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.checkpoint import VoiceMetadata, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.data.dataset import EncodedUtterance, TtsDataset, collate, encode_utterance, utterance_tokens
 from polyvox.data.features_cache import FeatureCache
@@ -65,23 +66,21 @@ def prepare_metadata(config: VoiceConfig, utterances: list[Utterance], frontend:
     return VoiceMetadata(config=config, symbols=symbols, languages=languages, speakers=speakers, info={})
 
 
-def load_or_create_metadata(run_dir: Path, config: VoiceConfig, utterances: list[Utterance], resume: bool) -> VoiceMetadata:
+def load_or_create_metadata(
+    run_dir: Path, config: VoiceConfig, utterances: list[Utterance], resume: bool, init_from: VoiceMetadata | None
+) -> VoiceMetadata:
+    """The run's tables (symbols, languages, speakers): stored in the run folder, so a resumed run
+    uses exactly the ids it started with. From an existing voice (``init_from``), its own tables."""
     run_file = run_dir / RUN_FILE
     if resume and run_file.exists():
-        strings = json.loads(run_file.read_text())
-        metadata = VoiceMetadata.from_strings(strings, str(run_file))
-        # Training-schedule fields may change on resume (e.g. more steps); the architecture may not.
-        if metadata.config.model != config.model and config.model != VoiceConfig().model:
-            logger.warning("resuming with the run's stored model config; the given model config is ignored")
-        return VoiceMetadata(
-            config=VoiceConfig(audio=metadata.config.audio, text=metadata.config.text, model=metadata.config.model, training=config.training),
-            symbols=metadata.symbols,
-            languages=metadata.languages,
-            speakers=metadata.speakers,
-            info=metadata.info,
-        )
-    frontend = TextFrontend(_ordered_unique([u.language for u in utterances]), config.text.inline_latin_language)
-    metadata = prepare_metadata(config, utterances, frontend)
+        stored = VoiceMetadata.from_strings(json.loads(run_file.read_text()), str(run_file))
+    elif init_from is not None:
+        stored = init_from
+    else:
+        frontend = TextFrontend(_ordered_unique([u.language for u in utterances]), config.text.inline_latin_language)
+        stored = prepare_metadata(config, utterances, frontend)
+    # The architecture comes from the run (or voice); the training schedule from the caller.
+    metadata = dataclasses.replace(stored, config=dataclasses.replace(stored.config, training=config.training))
     run_dir.mkdir(parents=True, exist_ok=True)
     run_file.write_text(json.dumps(metadata.to_strings(), ensure_ascii=False, indent=1))
     return metadata
@@ -112,7 +111,10 @@ def train(
     progress: bool = True,
     validation_per_language: int = 2,
     validate_every_steps: int | None = None,
+    init_from: str | Path | None = None,
 ) -> TrainingResult:
+    """Train on ``manifest`` in ``run_dir``. ``resume`` continues the newest checkpoint exactly;
+    ``init_from`` starts from a voice file's weights and tables (e.g. to continue a shipped voice)."""
     import lightning as L
     from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -124,12 +126,21 @@ def train(
         raise TrainingSetupError(f"{manifest} has no utterances")
     training_config = config.training
     L.seed_everything(training_config.seed, workers=True, verbose=False)
-    metadata = load_or_create_metadata(run_dir, config, utterances, resume)
+    initial_weights, initial_metadata = (None, None)
+    if init_from is not None:
+        initial_weights, initial_metadata = load_voice_file(init_from)
+    metadata = load_or_create_metadata(run_dir, config, utterances, resume, initial_metadata)
     config = metadata.config
     cache = FeatureCache(run_dir / "cache", config.audio)
     utterances, _ = cache.ensure(utterances, progress=progress)
-    known = set(metadata.speakers)
-    utterances = [u for u in utterances if u.speaker in known and u.language in metadata.languages]
+    usable = [u for u in utterances if u.speaker in metadata.speakers and u.language in metadata.languages]
+    if len(usable) < len(utterances):
+        logger.warning(
+            "%d clip(s) have a speaker or language this run's voice does not have and are left out "
+            "(the voice has speakers %s and languages %s)",
+            len(utterances) - len(usable), ", ".join(metadata.speakers), ", ".join(metadata.languages),
+        )
+    utterances = usable
     training_set, validation_set = split_validation(utterances, validation_per_language, training_config.seed)
     frontend = TextFrontend(metadata.languages, config.text.inline_latin_language)
     train_items = encode_all(training_set, metadata, cache, frontend)
@@ -140,33 +151,10 @@ def train(
         len(train_items), with_durations, len(validation_items), len(metadata.symbols), ",".join(metadata.languages), len(metadata.speakers),
     )
 
-    train_dataset = TtsDataset(train_items, cache)
-    sampler = BucketBatchSampler(
-        train_dataset.durations_s(), training_config.batch_size, training_config.bucket_boundaries_s, training_config.seed
-    )
-    train_loader = DataLoader(
-        train_dataset, batch_sampler=sampler, collate_fn=collate, num_workers=training_config.num_workers
-    )
-    validation_loader = (
-        DataLoader(TtsDataset(validation_items, cache), batch_size=len(validation_items), collate_fn=collate)
-        if validation_items
-        else None
-    )
-    module = VitsTrainingModule(metadata)
     checkpoint_dir = run_dir / "checkpoints"
     voice_path = run_dir / "voice.safetensors"
-    resume_from = None
-    if resume:
-        existing = checkpoint_files(checkpoint_dir)
-        if existing:
-            resume_from = existing[-1]
-            state = torch.load(resume_from, map_location="cpu", weights_only=True)["polyvox"]
-            # The endless sampler restarts exactly after the last batch the checkpoint trained on.
-            sampler.load_state_dict({"batches_done": int(state["steps_done"])})
-            logger.info("resuming from %s (step %d)", resume_from, state["steps_done"])
-        else:
-            logger.info("no checkpoint in %s yet: starting from scratch", checkpoint_dir)
     validate_every = validate_every_steps or training_config.audio_samples_every_steps
+    has_validation = bool(validation_items)
     trainer = L.Trainer(
         accelerator=accelerator,
         devices=devices,
@@ -179,14 +167,48 @@ def train(
         ],
         enable_progress_bar=progress,
         enable_checkpointing=False,
-        val_check_interval=validate_every if validation_loader is not None else None,
+        val_check_interval=validate_every if has_validation else None,
         check_val_every_n_epoch=None,
-        limit_val_batches=1 if validation_loader is not None else 0,
+        limit_val_batches=1 if has_validation else 0,
         num_sanity_val_steps=0,
         log_every_n_steps=training_config.log_every_steps,
+        # polyvox shards its own batches across processes (see BucketBatchSampler).
         use_distributed_sampler=False,
         enable_model_summary=False,
     )
+    train_dataset = TtsDataset(train_items, cache)
+    sampler = BucketBatchSampler(
+        train_dataset.durations_s(),
+        training_config.batch_size,
+        training_config.bucket_boundaries_s,
+        training_config.seed,
+        rank=trainer.global_rank,
+        world_size=trainer.world_size,
+    )
+    train_loader = DataLoader(train_dataset, batch_sampler=sampler, collate_fn=collate, num_workers=training_config.num_workers)
+    validation_loader = (
+        DataLoader(TtsDataset(validation_items, cache), batch_size=len(validation_items), collate_fn=collate)
+        if has_validation
+        else None
+    )
+    module = VitsTrainingModule(metadata)
+    resume_from = None
+    if initial_weights is not None and not resume:
+        module.generator.load_state_dict(initial_weights, strict=True)
+        # Continue the step count (and so the schedule, e.g. when the discriminator joins) of the voice.
+        module.steps_done = int(metadata.info.get("steps", 0))
+        sampler.load_state_dict({"batches_done": module.steps_done})
+        logger.info("starting from %s (trained %d steps)", init_from, module.steps_done)
+    if resume:
+        existing = checkpoint_files(checkpoint_dir)
+        if existing:
+            resume_from = existing[-1]
+            state = torch.load(resume_from, map_location="cpu", weights_only=True)["polyvox"]
+            # The endless sampler restarts exactly after the last batch the checkpoint trained on.
+            sampler.load_state_dict({"batches_done": int(state["steps_done"])})
+            logger.info("resuming from %s (step %d)", resume_from, state["steps_done"])
+        else:
+            logger.info("no checkpoint in %s yet: starting from scratch", checkpoint_dir)
     trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=validation_loader, ckpt_path=resume_from)
     final = checkpoint_files(checkpoint_dir)
     return TrainingResult(voice_path=voice_path, steps=module.steps_done, checkpoint=final[-1] if final else None)
