@@ -4,13 +4,13 @@ needed to rebuild and use it (config, symbol table, languages, speakers). No pic
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from polyvox.config import ConfigError, VoiceConfig
+from polyvox.files import atomic_path
 from polyvox.text.symbols import SymbolTable
 
 FORMAT_NAME = "polyvox-voice"
@@ -70,12 +70,10 @@ def save_voice(path: str | Path, state_dict: dict[str, torch.Tensor], metadata: 
     for name, tensor in state_dict.items():
         tensor = tensor.detach().cpu().contiguous()
         tensors[name] = tensor.half() if half and tensor.is_floating_point() else tensor
-    temporary = path.with_name(f".{path.name}.partial")
     try:
-        save_file(tensors, str(temporary), metadata=metadata.to_strings())
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:
+            save_file(tensors, str(temporary), metadata=metadata.to_strings())
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise VoiceFileError(f"cannot write voice to {path}: {error.strerror or error}") from error
     return path
 

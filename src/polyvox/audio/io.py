@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from polyvox.files import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -79,20 +80,14 @@ def save_audio(
         raise AudioError(f"cannot save {final_path}: samples contain NaN or infinity; check the model output")
     file_format = _format_for(final_path)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=f".{final_path.name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise AudioError(f"cannot write audio to folder {folder}: {error}; check that it exists and is writable") from error
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            soundfile.write(stream, data, sample_rate, subtype=subtype, format=file_format)
-        os.replace(temp_name, final_path)
-    except (OSError, RuntimeError, ValueError, TypeError) as error:
-        _remove_quietly(temp_name)
+        with atomic_path(final_path) as temporary:
+            soundfile.write(str(temporary), data, sample_rate, subtype=subtype, format=file_format)
+    except (RuntimeError, ValueError, TypeError) as error:
         raise AudioError(f"cannot write audio file {final_path}: {error}") from error
-    except BaseException:
-        _remove_quietly(temp_name)
-        raise
+    except OSError as error:
+        raise AudioError(
+            f"cannot write audio to {final_path}: {error.strerror or error}; check that its folder is writable"
+        ) from error
 
 
 def _format_for(path: Path) -> str:
@@ -100,12 +95,3 @@ def _format_for(path: Path) -> str:
 
     extension = path.suffix.lstrip(".").upper()
     return extension if extension in soundfile.available_formats() else "WAV"
-
-
-def _remove_quietly(name: str) -> None:
-    try:
-        os.unlink(name)
-    except FileNotFoundError:
-        pass
-    except OSError as error:
-        logger.warning("could not remove temporary file %s: %s", name, error)

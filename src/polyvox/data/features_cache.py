@@ -16,6 +16,7 @@ from polyvox.audio.features import MelSpectrogram
 from polyvox.audio.io import AudioError, load_audio
 from polyvox.config import AudioConfig
 from polyvox.data.manifest import Utterance
+from polyvox.files import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +67,8 @@ class FeatureCache:
         samples = samples[: frames * self.audio_config.hop_length]
         with torch.no_grad():
             mel = self._mel(torch.from_numpy(samples).unsqueeze(0))[0].numpy()
-        temporary = target.with_name(target.name + ".tmp.npz")
-        np.savez(temporary, waveform=(samples * 32767).astype(np.int16), mel=mel.astype(np.float32))
-        os.replace(temporary, target)
+        with atomic_path(target) as temporary, open(temporary, "wb") as stream:
+            np.savez(stream, waveform=(samples * 32767).astype(np.int16), mel=mel.astype(np.float32))
 
     def load(self, utterance: Utterance) -> tuple[torch.Tensor, torch.Tensor]:
         """(waveform (samples,) float32, mel (n_mels, frames) float32)."""

@@ -10,11 +10,13 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
 from typing import Any
+
+from polyvox.files import atomic_path
 
 REQUIRED_FIELDS = ("audio", "text", "speaker", "language", "duration")
 
@@ -131,18 +133,10 @@ def write_manifest(path: str | os.PathLike[str], utterances: Iterable[Utterance]
         lines.append(json.dumps(_with_audio(utterance, _relative_to(utterance.audio, folder)).to_dict(), ensure_ascii=False))
     text = "".join(line + "\n" for line in lines)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=f".{manifest_path.name}.", suffix=".tmp", dir=folder)
+        with atomic_path(manifest_path) as temporary:
+            temporary.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise ManifestError(f"cannot write manifest in {folder}: {error}; check that the folder is writable") from error
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp_name, manifest_path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise
+        raise ManifestError(f"cannot write manifest {manifest_path}: {error.strerror or error}; check that the folder is writable") from error
 
 
 def _relative_to(audio: str, folder: Path) -> str:
