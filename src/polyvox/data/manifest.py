@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import Any
 
 from polyvox.files import atomic_path
