@@ -61,6 +61,20 @@ class VoiceMetadata:
         )
 
 
+def build_generator(metadata: VoiceMetadata) -> torch.nn.Module:
+    """The generator architecture a voice's metadata describes (weights not loaded)."""
+    from polyvox.models.vits import VitsGenerator
+
+    config = metadata.config
+    return VitsGenerator(
+        config.model,
+        n_symbols=len(metadata.symbols),
+        n_languages=len(metadata.languages),
+        n_mels=config.audio.n_mels,
+        hop_length=config.audio.hop_length,
+    )
+
+
 def save_voice(path: str | Path, state_dict: dict[str, torch.Tensor], metadata: VoiceMetadata, half: bool = False) -> Path:
     """Write atomically: a temporary file in the same folder is renamed over the target when complete."""
     from safetensors.torch import save_file

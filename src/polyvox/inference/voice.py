@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from polyvox.checkpoint import VoiceMetadata, load_voice_file
+from polyvox.checkpoint import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
 from polyvox.text import TextFrontend, to_ids
 from polyvox.text.symbols import SymbolTable
 
@@ -44,14 +44,10 @@ class Voice:
     @classmethod
     def load(cls, path: str | Path) -> Voice:
         """Load a ``.safetensors`` voice file (raises ``VoiceFileError`` when it is missing or broken)."""
-        from polyvox.train.module import build_generator
-
         tensors, metadata = load_voice_file(path)
         generator = build_generator(metadata)
         missing, unexpected = generator.load_state_dict(tensors, strict=False)
         if missing or unexpected:
-            from polyvox.checkpoint import VoiceFileError
-
             raise VoiceFileError(
                 f"{path}: weights do not match the architecture in its own config "
                 f"(missing {len(missing)}: {missing[:5]}; unexpected {len(unexpected)}: {unexpected[:5]})"
@@ -161,8 +157,6 @@ class Voice:
             language_ids[row, : len(ids)] = torch.tensor(languages)
             language_ids[row, len(ids) :] = languages[-1]
         lengths = torch.tensor([len(ids) for ids, _ in encoded])
-        if generator is not None:
-            torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
         output = self.generator.synthesize(
             phoneme_ids,
             language_ids,
@@ -171,6 +165,7 @@ class Voice:
             length_scale=length_scale,
             noise_scale=noise_scale,
             noise_scale_duration=noise_scale_duration,
+            noise_generator=generator,
         )
         waves = output.waveform[:, 0].float().clamp(-1.0, 1.0).numpy()
         return [waves[row, : int(output.sample_lengths[row])].copy() for row in range(batch)]

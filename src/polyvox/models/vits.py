@@ -197,8 +197,10 @@ class VitsGenerator(nn.Module):
         noise_scale: float = 0.667,
         noise_scale_duration: float = 0.8,
         durations: Tensor | None = None,
+        noise_generator: torch.Generator | None = None,
     ) -> SynthesisOutput:
-        """Text -> waveform. ``length_scale`` > 1 speaks slower; ``durations`` overrides the predictor."""
+        """Text -> waveform. ``length_scale`` > 1 speaks slower; ``durations`` overrides the predictor;
+        ``noise_generator`` makes the prior's noise repeatable without touching the global random state."""
         text = self.text_encoder(phoneme_ids, language_ids, text_lengths)
         speaker = self.speaker_vector(speaker_ids)
         if not torch.is_tensor(length_scale):
@@ -212,7 +214,8 @@ class VitsGenerator(nn.Module):
         frame_mask = frame_mask_bool.unsqueeze(1).to(text.prior_means.dtype)
         prior_means = expand_by_path(text.prior_means, path)
         prior_log_scales = expand_by_path(text.prior_log_scales, path)
-        prior_latent = (prior_means + torch.randn_like(prior_means) * torch.exp(prior_log_scales) * noise_scale) * frame_mask
+        noise = torch.randn(prior_means.shape, generator=noise_generator, dtype=prior_means.dtype, device=prior_means.device)
+        prior_latent = (prior_means + noise * torch.exp(prior_log_scales) * noise_scale) * frame_mask
         latent = self.flow(prior_latent, frame_mask, speaker, reverse=True)
         waveform = self.decoder(latent * frame_mask, speaker)
         return SynthesisOutput(

@@ -12,25 +12,14 @@ import torch
 from torch import Tensor
 
 from polyvox.audio.features import MelSpectrogram
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.checkpoint import VoiceMetadata, build_generator
 from polyvox.data.dataset import Batch
 from polyvox.models.discriminators import MultiPeriodMultiScaleDiscriminator
-from polyvox.models.vits import VitsGenerator, sequence_mask, slice_segments
+from polyvox.models.vits import sequence_mask, slice_segments
 from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
 from polyvox.train.plots import alignment_figure, mel_figure
 
 logger = logging.getLogger(__name__)
-
-
-def build_generator(metadata: VoiceMetadata) -> VitsGenerator:
-    config = metadata.config
-    return VitsGenerator(
-        config.model,
-        n_symbols=len(metadata.symbols),
-        n_languages=len(metadata.languages),
-        n_mels=config.audio.n_mels,
-        hop_length=config.audio.hop_length,
-    )
 
 
 def _finite_gradients(parameters: list[torch.nn.Parameter], max_norm: float) -> bool:

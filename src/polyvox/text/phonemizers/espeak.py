@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,6 +39,14 @@ def _configure_espeak() -> Any:
     EspeakWrapper.set_library(espeakng_loader.get_library_path())
     EspeakWrapper.set_data_path(espeakng_loader.get_data_path())
     return EspeakBackend
+
+
+def _backend_logger() -> logging.Logger:
+    # phonemizer warns about every language switch and word-count mismatch it handles itself;
+    # those are expected here, so only its errors are passed on.
+    backend_logger = logging.getLogger("polyvox.text.espeak_backend")
+    backend_logger.setLevel(logging.ERROR)
+    return backend_logger
 
 
 def espeak_voices() -> frozenset[str]:
@@ -96,7 +106,11 @@ class EspeakPhonemizer:
             from phonemizer.separator import Separator
 
             self._backend = backend_class(
-                self.voice, preserve_punctuation=True, with_stress=True, language_switch="remove-flags"
+                self.voice,
+                preserve_punctuation=True,
+                with_stress=True,
+                language_switch="remove-flags",
+                logger=_backend_logger(),
             )
             self._separator = Separator(phone=_PHONE_SEPARATOR, word=" ")
         return self._backend
