@@ -26,12 +26,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from polyvox.audio.io import AudioError
     from polyvox.checkpoint import VoiceFileError
     from polyvox.config import ConfigError
+    from polyvox.data.importers import DatasetImportError
     from polyvox.data.manifest import ManifestError
     from polyvox.inference.voice import SynthesisError
     from polyvox.text.errors import TextError
     from polyvox.train.run import TrainingSetupError
 
-    return (AudioError, VoiceFileError, ConfigError, ManifestError, SynthesisError, TextError, TrainingSetupError)
+    return (AudioError, VoiceFileError, ConfigError, DatasetImportError, ManifestError, SynthesisError, TextError, TrainingSetupError)
 
 
 def _fail(message: str) -> None:
@@ -134,6 +135,17 @@ def corpus(
     _run(generate)
 
 
+def _import_to_manifest(output: Path, read: Any) -> None:
+    def run() -> None:
+        from polyvox.data.manifest import write_manifest
+
+        utterances = read()
+        write_manifest(output, utterances)
+        typer.echo(f"wrote {output}: {len(utterances)} utterances")
+
+    _run(run)
+
+
 @import_app.command("ljspeech")
 def import_ljspeech_command(
     folder: Annotated[Path, typer.Argument(help="Folder with metadata.csv and wavs/.")],
@@ -143,15 +155,9 @@ def import_ljspeech_command(
 ) -> None:
     """Import the LJSpeech layout (metadata.csv + wavs/)."""
 
-    def run() -> None:
-        from polyvox.data.importers import import_ljspeech
-        from polyvox.data.manifest import write_manifest
+    from polyvox.data import importers
 
-        utterances = import_ljspeech(folder, lang, speaker=speaker)
-        write_manifest(output, utterances)
-        typer.echo(f"wrote {output}: {len(utterances)} utterances")
-
-    _run(run)
+    _import_to_manifest(output, lambda: importers.import_ljspeech(folder, lang, speaker=speaker))
 
 
 @import_app.command("folder")
@@ -163,15 +169,9 @@ def import_folder_command(
 ) -> None:
     """Import a folder of audio files with transcripts."""
 
-    def run() -> None:
-        from polyvox.data.importers import import_folder
-        from polyvox.data.manifest import write_manifest
+    from polyvox.data import importers
 
-        utterances = import_folder(folder, lang, speaker=speaker)
-        write_manifest(output, utterances)
-        typer.echo(f"wrote {output}: {len(utterances)} utterances")
-
-    _run(run)
+    _import_to_manifest(output, lambda: importers.import_folder(folder, lang, speaker=speaker))
 
 
 @app.command()

@@ -42,6 +42,17 @@ class DiscriminatorOutput:
     fake_features: list[list[Tensor]]
 
 
+def _judge(convs: nn.ModuleList, conv_post: nn.Module, hidden: Tensor) -> Judgement:
+    """Run the conv stack, keeping every activation for the feature-matching loss."""
+    features = []
+    for conv in convs:
+        hidden = F.leaky_relu(conv(hidden), LEAKY_RELU_SLOPE)
+        features.append(hidden)
+    score = conv_post(hidden)
+    features.append(score)
+    return torch.flatten(score, 1, -1), features
+
+
 class PeriodDiscriminator(nn.Module):
     """Folds the waveform into (batch, 1, samples / period, period) and runs (k, 1) 2-D convolutions."""
 
@@ -69,13 +80,7 @@ class PeriodDiscriminator(nn.Module):
             mode = "reflect" if padding < samples else "constant"
             waveform = F.pad(waveform, (0, padding), mode=mode)
         hidden = waveform.reshape(batch, channels, (samples + padding) // self.period, self.period)
-        features = []
-        for conv in self.convs:
-            hidden = F.leaky_relu(conv(hidden), LEAKY_RELU_SLOPE)
-            features.append(hidden)
-        score = self.conv_post(hidden)
-        features.append(score)
-        return torch.flatten(score, 1, -1), features
+        return _judge(self.convs, self.conv_post, hidden)
 
 
 class ScaleDiscriminator(nn.Module):
@@ -100,14 +105,7 @@ class ScaleDiscriminator(nn.Module):
         self.conv_post = weight_norm(nn.Conv1d(channels[-1], 1, SCORE_KERNEL_SIZE, padding=SCORE_KERNEL_SIZE // 2))
 
     def forward(self, waveform: Tensor) -> Judgement:
-        hidden = waveform
-        features = []
-        for conv in self.convs:
-            hidden = F.leaky_relu(conv(hidden), LEAKY_RELU_SLOPE)
-            features.append(hidden)
-        score = self.conv_post(hidden)
-        features.append(score)
-        return torch.flatten(score, 1, -1), features
+        return _judge(self.convs, self.conv_post, waveform)
 
 
 class MultiPeriodMultiScaleDiscriminator(nn.Module):
