@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ import lightning as L
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from polyvox.checkpoint import save_voice
-from polyvox.files import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +45,12 @@ class StepCheckpoint(L.Callback):
 
     def save(self, trainer: L.Trainer, module: Any) -> None:
         final = self.folder / f"{CHECKPOINT_PREFIX}{module.steps_done}.ckpt"
-        with atomic_path(final) as temporary:
-            trainer.save_checkpoint(temporary)
+        # Every process calls save_checkpoint (a collective for sharded strategies) with the same
+        # temporary name; only rank 0 writes it and then renames it, so the final name is atomic.
+        temporary = self.folder / f".{final.name}.partial"
+        trainer.save_checkpoint(temporary)
         if trainer.is_global_zero:
+            os.replace(temporary, final)
             for old in checkpoint_files(self.folder)[: -self.keep]:
                 old.unlink()
             info = dict(module.metadata.info, steps=str(module.steps_done))
