@@ -11,6 +11,7 @@ import torch
 
 from polyvox.config import ConfigError, VoiceConfig
 from polyvox.files import atomic_path
+from polyvox.fingerprint import FINGERPRINT_KEY, component_fingerprint
 from polyvox.text.symbols import SymbolTable
 
 FORMAT_NAME = "polyvox-voice"
@@ -39,6 +40,8 @@ class VoiceMetadata:
             "languages": json.dumps(list(self.languages)),
             "speakers": json.dumps(list(self.speakers), ensure_ascii=False),
             "info": json.dumps(self.info, ensure_ascii=False),
+            # Written for tools and people; comparisons recompute it from the config and tables above.
+            FINGERPRINT_KEY: json.dumps(component_fingerprint(self), ensure_ascii=False),
         }
 
     @classmethod

@@ -242,8 +242,12 @@ class TrainingConfig:
     num_workers: int = 0
     # Length buckets: items of similar length share a batch so little padding is computed.
     bucket_boundaries_s: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
+    # Clips shorter than the model's minimum input (or, without known durations, than their number of
+    # non-blank tokens, which alignment needs at least one frame each for): padded with silence or dropped.
+    short_clip_policy: Literal["pad", "drop"] = "pad"
 
     def __post_init__(self) -> None:
+        _require(self.short_clip_policy in ("pad", "drop"), f"short_clip_policy must be 'pad' or 'drop', got {self.short_clip_policy!r}")
         _require(self.batch_size >= 1, "batch_size must be >= 1")
         _require(self.learning_rate > 0, "learning_rate must be positive")
         _require(self.segment_frames >= 1, "segment_frames must be >= 1")

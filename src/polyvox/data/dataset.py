@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from polyvox.audio.features import LOG_FLOOR
 from polyvox.config import AudioConfig
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance
@@ -31,6 +32,9 @@ class EncodedUtterance:
     speaker_id: int
     # Frames per id (reserved ids get 0) when the manifest carries phoneme durations.
     durations: tuple[int, ...] | None
+    # Mel frames of the clip, and the length it is padded to with silence when loaded (0: not padded).
+    frames: int = 0
+    padded_frames: int = 0
 
 
 @dataclass
@@ -100,6 +104,7 @@ def encode_utterance(
         language_ids=tuple(language_ids),
         speaker_id=speaker_table[utterance.speaker],
         durations=durations,
+        frames=total_frames,
     )
 
 
@@ -117,6 +122,11 @@ class TtsDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[EncodedUtterance, Tensor, Tensor]:
         item = self.items[index]
         waveform, mel = self.cache.load(item.utterance)
+        missing = item.padded_frames - mel.shape[1]
+        if missing > 0:
+            hop = waveform.shape[0] // mel.shape[1]
+            waveform = torch.nn.functional.pad(waveform, (0, missing * hop))
+            mel = torch.nn.functional.pad(mel, (0, missing), value=float(np.log(LOG_FLOOR)))
         return item, waveform, mel
 
 

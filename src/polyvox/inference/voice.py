@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,9 @@ import numpy as np
 import torch
 
 from polyvox.checkpoint import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
+from polyvox.config import VoiceConfig
+from polyvox.fingerprint import require_compatible
+from polyvox.partial_loading import load_partial_state
 from polyvox.text import TextFrontend, to_ids
 from polyvox.text.symbols import SymbolTable
 
@@ -42,16 +46,33 @@ class Voice:
         self.frontend = TextFrontend(metadata.languages, metadata.config.text.inline_latin_language)
 
     @classmethod
-    def load(cls, path: str | Path) -> Voice:
-        """Load a ``.safetensors`` voice file (raises ``VoiceFileError`` when it is missing or broken)."""
+    def load(cls, path: str | Path, config: VoiceConfig | None = None, partial: bool = False) -> Voice:
+        """Load a ``.safetensors`` voice file (raises ``VoiceFileError`` when it is missing or broken).
+
+        ``config``: the architecture the caller expects; when it differs from the voice's own, a
+        ``CompatibilityError`` lists every difference before anything is built. With ``partial=True``
+        the given config is built instead and only tensors of matching name and shape are loaded;
+        every one left out is logged at WARNING.
+        """
         tensors, metadata = load_voice_file(path)
+        if config is not None and not partial:
+            require_compatible(metadata, config, str(path))
+        if config is not None:
+            metadata = dataclasses.replace(metadata, config=config)
         generator = build_generator(metadata)
-        missing, unexpected = generator.load_state_dict(tensors, strict=False)
-        if missing or unexpected:
-            raise VoiceFileError(
-                f"{path}: weights do not match the architecture in its own config "
-                f"(missing {len(missing)}: {missing[:5]}; unexpected {len(unexpected)}: {unexpected[:5]})"
-            )
+        if partial:
+            report = load_partial_state(generator, tensors)
+            logger.warning("%s: partial load: %s", path, report.summary())
+            for line in report.lines():
+                logger.warning("%s: %s", path, line)
+        else:
+            missing, unexpected = generator.load_state_dict(tensors, strict=False)
+            if missing or unexpected:
+                raise VoiceFileError(
+                    f"{path}: weights do not match the architecture in its own config "
+                    f"(missing {len(missing)}: {missing[:5]}; unexpected {len(unexpected)}: {unexpected[:5]}); "
+                    "pass partial=True to load what matches"
+                )
         if hasattr(generator.decoder, "remove_weight_norm"):
             generator.decoder.remove_weight_norm()
         return cls(generator, metadata)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from typing import Any
@@ -14,6 +15,7 @@ from torch import Tensor
 from polyvox.audio.features import MelSpectrogram
 from polyvox.checkpoint import VoiceMetadata, build_generator
 from polyvox.data.dataset import Batch
+from polyvox.fingerprint import component_fingerprint
 from polyvox.models.discriminators import MultiPeriodMultiScaleDiscriminator
 from polyvox.models.vits import sequence_mask, slice_segments
 from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
@@ -192,6 +194,8 @@ class VitsTrainingModule(L.LightningModule):
             "skipped_generator_steps": self.skipped_generator_steps,
             "skipped_discriminator_steps": self.skipped_discriminator_steps,
             "metadata": self.metadata.to_strings(),
+            # With the discriminator: what a resumed run must match exactly.
+            "fingerprint": json.dumps(component_fingerprint(self.metadata, include_discriminator=True)),
             # Plain tensors and tuples only, so the checkpoint loads with torch.load(weights_only=True).
             "rng": {"torch": torch.get_rng_state(), "numpy": _numpy_state(), "python": random.getstate()},
         }

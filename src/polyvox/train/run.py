@@ -18,6 +18,9 @@ from polyvox.data.dataset import EncodedUtterance, TtsDataset, collate, encode_u
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance, read_manifest
 from polyvox.data.sampler import BucketBatchSampler
+from polyvox.data.short_clips import apply_short_clip_policy
+from polyvox.fingerprint import require_compatible
+from polyvox.models.minimum_length import minimum_input
 from polyvox.text.frontend import TextFrontend
 from polyvox.text.symbols import SymbolTable
 from polyvox.train.callbacks import StepCheckpoint, StepProgressBar, checkpoint_files
@@ -74,12 +77,18 @@ def load_or_create_metadata(
     run_file = run_dir / RUN_FILE
     if resume and run_file.exists():
         stored = VoiceMetadata.from_strings(json.loads(run_file.read_text()), str(run_file))
+        # The schedule (config.training) may change on resume; the architecture may not.
+        require_compatible(
+            stored, config, f"the run in {run_dir}", include_discriminator=True,
+            partial_option="--init-from with the run's voice.safetensors into a new run folder",
+        )
     elif init_from is not None:
         stored = init_from
+        require_compatible(stored, config, "the --init-from voice", partial_option="a config with the voice's own architecture")
     else:
         frontend = TextFrontend(_ordered_unique([u.language for u in utterances]), config.text.inline_latin_language)
         stored = prepare_metadata(config, utterances, frontend)
-    # The architecture comes from the run (or voice); the training schedule from the caller.
+    # Checked equal above: the tables come from the run (or voice), the training schedule from the caller.
     metadata = dataclasses.replace(stored, config=dataclasses.replace(stored.config, training=config.training))
     run_dir.mkdir(parents=True, exist_ok=True)
     run_file.write_text(json.dumps(metadata.to_strings(), ensure_ascii=False, indent=1))
@@ -145,6 +154,17 @@ def train(
     frontend = TextFrontend(metadata.languages, config.text.inline_latin_language)
     train_items = encode_all(training_set, metadata, cache, frontend)
     validation_items = encode_all(validation_set, metadata, cache, frontend)
+    minimum = minimum_input(config)
+    logger.info("%s", minimum.describe())
+    train_items, short_report = apply_short_clip_policy(train_items, minimum.frames, training_config.short_clip_policy)
+    validation_items, short_validation = apply_short_clip_policy(validation_items, minimum.frames, training_config.short_clip_policy)
+    for report, which in ((short_report, "training"), (short_validation, "validation")):
+        if report.clips:
+            logger.warning("%s: %s", which, report.describe())
+    if not train_items:
+        raise TrainingSetupError(
+            "every training clip is shorter than the model minimum; set training.short_clip_policy='pad' or add longer clips"
+        )
     with_durations = sum(item.durations is not None for item in train_items)
     logger.info(
         "%d training clips (%d with phoneme durations), %d validation clips, %d symbols, languages %s, %d speakers",

@@ -1,0 +1,143 @@
+"""Component fingerprints: a flat, ordered record of everything a voice's weights depend on.
+
+A fingerprint is written into every voice file and training checkpoint. Loading, resuming or
+fine-tuning compares the fingerprint of what was trained with the fingerprint of what is asked
+for and stops, listing every difference, before anything is built or computed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from polyvox.config import ConfigError, VoiceConfig
+
+if TYPE_CHECKING:
+    from polyvox.checkpoint import VoiceMetadata
+
+FINGERPRINT_KEY = "fingerprint"
+
+# Shape parameters of each generator component (dropout and inference-only knobs are left out:
+# they do not change which weights exist or what they mean).
+_TEXT_ENCODER_FIELDS = ("hidden_channels", "filter_channels", "n_heads", "n_layers", "kernel_size", "window_size", "language_channels")
+_DURATION_FIELDS = ("filter_channels", "kernel_size", "stochastic_filter_channels", "stochastic_flows")
+_FLOW_FIELDS = ("n_flows", "hidden_channels", "kernel_size", "dilation_rate", "n_layers")
+_POSTERIOR_FIELDS = ("hidden_channels", "kernel_size", "dilation_rate", "n_layers")
+
+
+@dataclass(frozen=True)
+class TextFeatureModel:
+    """An external text-feature model (e.g. BERT) feeding the text encoder; ``none`` when there is none."""
+
+    name: str = "none"
+    dim: int = 0
+    weights_sha256: str = ""
+
+
+NO_TEXT_FEATURES = TextFeatureModel()
+
+
+@dataclass(frozen=True)
+class Difference:
+    field: str
+    stored: Any  # value in the checkpoint (None: absent there)
+    given: Any  # value asked for (None: absent there)
+
+    def describe(self) -> str:
+        return f"{self.field}: checkpoint={_show(self.stored)}, given={_show(self.given)}"
+
+
+class CompatibilityError(ConfigError):
+    """A config or component differs from the one a checkpoint was trained with; lists every difference."""
+
+    def __init__(self, source: str, differences: list[Difference], partial_option: str = "partial=True") -> None:
+        self.differences = differences
+        lines = "\n".join(f"  {difference.describe()}" for difference in differences)
+        super().__init__(
+            f"{source} was trained with a different configuration ({len(differences)} difference(s)):\n{lines}\n"
+            f"Use the checkpoint's own config (leave the config out, or copy it from the checkpoint), "
+            f"or pass {partial_option} to load only the tensors whose shapes still match (each one left out is reported)."
+        )
+
+
+def _show(value: Any) -> str:
+    return "absent" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples become lists, so a fingerprint equals itself after a JSON round trip."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False) -> dict[str, Any]:
+    """The architecture-defining fields of ``config`` (no training schedule), flat and ordered."""
+    model = config.model
+    entries: dict[str, Any] = {}
+    for name, value in dataclasses.asdict(model.decoder).items():
+        entries[f"model.decoder.{name}"] = value
+    for name, value in dataclasses.asdict(config.audio).items():
+        entries[f"audio.{name}"] = value
+    entries["text.add_blank"] = config.text.add_blank
+    entries["model.inter_channels"] = model.inter_channels
+    entries["model.speaker_channels"] = model.speaker_channels
+    for section, names in (
+        ("text_encoder", _TEXT_ENCODER_FIELDS),
+        ("duration", _DURATION_FIELDS),
+        ("flow", _FLOW_FIELDS),
+        ("posterior", _POSTERIOR_FIELDS),
+    ):
+        part = getattr(model, section)
+        for name in names:
+            entries[f"model.{section}.{name}"] = getattr(part, name)
+    if include_discriminator:
+        for name, value in dataclasses.asdict(model.discriminator).items():
+            entries[f"model.discriminator.{name}"] = value
+    return {key: _plain(value) for key, value in entries.items()}
+
+
+def component_fingerprint(
+    metadata: VoiceMetadata, text_features: TextFeatureModel = NO_TEXT_FEATURES, include_discriminator: bool = False
+) -> dict[str, Any]:
+    """Config fingerprint plus the voice's tables (symbols, languages, speakers) and text-feature model."""
+    entries = config_fingerprint(metadata.config, include_discriminator)
+    entries["symbols.sha256"] = metadata.symbols.fingerprint()
+    entries["symbols.size"] = len(metadata.symbols)
+    entries["languages"] = list(metadata.languages)
+    entries["speakers"] = list(metadata.speakers)
+    entries["text_features.name"] = text_features.name
+    entries["text_features.dim"] = text_features.dim
+    entries["text_features.weights_sha256"] = text_features.weights_sha256
+    return entries
+
+
+def compare_fingerprints(stored: dict[str, Any], given: dict[str, Any]) -> list[Difference]:
+    """Every field whose value differs, in the stored order (fields only one side has come last)."""
+    differences = []
+    for field, value in stored.items():
+        other = given.get(field)
+        if _plain(value) != _plain(other):
+            differences.append(Difference(field, value, other))
+    for field, value in given.items():
+        if field not in stored:
+            differences.append(Difference(field, None, value))
+    return differences
+
+
+def require_compatible(
+    stored: VoiceMetadata, config: VoiceConfig, source: str, include_discriminator: bool = False, partial_option: str = "partial=True"
+) -> None:
+    """Raise ``CompatibilityError`` when ``config`` describes other weights than ``stored``'s config.
+
+    Languages and speakers come from the stored tables (a config's own lists are filled from data).
+    """
+    given = dataclasses.replace(stored, config=config)
+    differences = compare_fingerprints(
+        component_fingerprint(stored, include_discriminator=include_discriminator),
+        component_fingerprint(given, include_discriminator=include_discriminator),
+    )
+    if differences:
+        raise CompatibilityError(source, differences, partial_option)
