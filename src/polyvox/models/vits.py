@@ -183,8 +183,12 @@ class VitsGenerator(nn.Module):
         if weight > 0:
             stochastic = self.stochastic_duration_predictor.infer(text_hidden, text_mask, speaker, noise_scale_duration)
             log_frames = weight * stochastic + (1 - weight) * log_frames
-        frames = (torch.exp(log_frames) - 1.0).clamp(min=0.0) * length_scale.view(-1, 1, 1)
-        return torch.ceil(frames).squeeze(1) * text_mask.squeeze(1)
+        frames = (torch.exp(log_frames) - 1.0).clamp(min=0.0) * length_scale.view(-1, 1, 1) * text_mask
+        # Round the running total, not each token: per-token ceil adds ~half a frame to every token
+        # (a whole frame to each blank that should get none), stretching speech by 20-30 %.
+        boundaries = torch.round(torch.cumsum(frames.squeeze(1), dim=1))
+        previous = torch.nn.functional.pad(boundaries[:, :-1], (1, 0))
+        return (boundaries - previous) * text_mask.squeeze(1)
 
     @torch.no_grad()
     def synthesize(
