@@ -30,9 +30,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from polyvox.data.manifest import ManifestError
     from polyvox.inference.voice import SynthesisError
     from polyvox.text.errors import TextError
+    from polyvox.train.guards import TrainingDivergedError
     from polyvox.train.run import TrainingSetupError
 
-    return (AudioError, VoiceFileError, ConfigError, DatasetImportError, ManifestError, SynthesisError, TextError, TrainingSetupError)
+    return (
+        AudioError, VoiceFileError, ConfigError, DatasetImportError, ManifestError, SynthesisError, TextError,
+        TrainingSetupError, TrainingDivergedError,
+    )
 
 
 def _fail(message: str) -> None:
@@ -186,10 +190,32 @@ def train(
     init_from: Annotated[Optional[Path], typer.Option(help="Start from this voice file's weights and tables.")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
+    overfit_batch: Annotated[
+        bool,
+        typer.Option(
+            "--overfit-batch",
+            help="Check the set-up instead of training: fit one batch (no discriminator); exit 1 if the mel loss does not fall.",
+        ),
+    ] = False,
+    # Default: DEFAULT_OVERFIT_STEPS of train/overfit.py (not imported here: it needs torch).
+    overfit_steps: Annotated[int, typer.Option(help="Steps for --overfit-batch.")] = 300,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
 ) -> None:
     """Train a voice on a manifest."""
     _setup_logging(verbose)
+
+    if overfit_batch:
+        def check() -> bool:
+            from polyvox.config_files import load_config
+            from polyvox.train.overfit import overfit_batch as run_overfit
+
+            result = run_overfit(data, output, load_config(config, preset, set_values or [], max_steps), overfit_steps)
+            typer.echo(result.verdict())
+            return result.passed
+
+        if not _run(check):
+            raise typer.Exit(code=1)
+        return
 
     def run() -> None:
         from polyvox.config_files import load_config

@@ -245,8 +245,26 @@ class TrainingConfig:
     # Clips shorter than the model's minimum input (or, without known durations, than their number of
     # non-blank tokens, which alignment needs at least one frame each for): padded with silence or dropped.
     short_clip_policy: Literal["pad", "drop"] = "pad"
+    # Non-finite guard: after this many consecutive skipped steps the run goes back to the newest good
+    # checkpoint with its learning rates multiplied by rollback_lr_factor (once; again right after: it stops).
+    max_consecutive_bad_steps: int = 20
+    rollback_lr_factor: float = 0.5
+    # Bad data, skipped and listed in RUN/data_report.json: clips whose RMS (of samples in [-1, 1]) is below
+    # this are silent; clips of at least phoneme_rate_min_clip_s seconds must speak between the two rates
+    # (non-silent phonemes per second), or their transcript does not match the audio. Shorter clips are
+    # left to short_clip_policy.
+    silence_rms_threshold: float = 1e-4
+    min_phonemes_per_second: float = 2.0
+    max_phonemes_per_second: float = 40.0
+    phoneme_rate_min_clip_s: float = 0.5
 
     def __post_init__(self) -> None:
+        _require(self.max_consecutive_bad_steps >= 1, "max_consecutive_bad_steps must be >= 1")
+        _require(0 < self.rollback_lr_factor <= 1, "rollback_lr_factor must be in (0, 1]")
+        _require(
+            0 <= self.min_phonemes_per_second < self.max_phonemes_per_second,
+            "min_phonemes_per_second must be >= 0 and below max_phonemes_per_second",
+        )
         _require(self.short_clip_policy in ("pad", "drop"), f"short_clip_policy must be 'pad' or 'drop', got {self.short_clip_policy!r}")
         _require(self.batch_size >= 1, "batch_size must be >= 1")
         _require(self.learning_rate > 0, "learning_rate must be positive")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,24 +14,37 @@ from tqdm import tqdm
 from polyvox.audio.features import MelSpectrogram
 from polyvox.audio.io import AudioError, load_audio
 from polyvox.config import AudioConfig
+from polyvox.data.data_report import EMPTY, MISSING_FILE, SILENT, UNREADABLE, SkippedClip
 from polyvox.data.manifest import Utterance
 from polyvox.files import atomic_path
 
 logger = logging.getLogger(__name__)
 
+# Below this RMS (samples in [-1, 1]; about -80 dBFS) a clip is silent unless the caller says otherwise.
+DEFAULT_SILENCE_RMS = 1e-4
 
-@dataclass(frozen=True)
-class SkippedClip:
-    audio: str
-    reason: str
+
+class ClipRejected(Exception):
+    """A clip whose audio cannot be trained on; ``reason`` is one of the data report's reasons."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
 
 
 class FeatureCache:
-    """One ``.npz`` per clip, keyed by the file's path, size, modification time and the audio config."""
+    """One ``.npz`` per clip, keyed by the file's path, size, modification time and the audio config.
 
-    def __init__(self, cache_dir: str | Path, audio_config: AudioConfig) -> None:
+    Clips are checked when their features are computed (a clip that fails is never cached, so it is
+    checked again on the next run): missing, unreadable, truncated, empty and silent audio is rejected;
+    another sample rate is resampled and several channels are down-mixed (see ``load_audio``).
+    """
+
+    def __init__(self, cache_dir: str | Path, audio_config: AudioConfig, silence_rms: float = DEFAULT_SILENCE_RMS) -> None:
         self.cache_dir = Path(cache_dir)
         self.audio_config = audio_config
+        self.silence_rms = silence_rms
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self._mel = MelSpectrogram(audio_config)
 
@@ -42,28 +54,48 @@ class FeatureCache:
         return self.cache_dir / f"{hashlib.sha1(identity.encode()).hexdigest()}.npz"
 
     def ensure(self, utterances: list[Utterance], progress: bool = True) -> tuple[list[Utterance], list[SkippedClip]]:
-        """Compute features for every clip not cached yet; returns the usable clips and the skipped ones."""
+        """Compute features for every clip not cached yet; returns the usable clips and the skipped ones
+        (each with its reason), never raising for one bad clip."""
         usable: list[Utterance] = []
         skipped: list[SkippedClip] = []
         for utterance in tqdm(utterances, desc="features", unit="clip", disable=not progress):
             try:
+                if not Path(utterance.audio).is_file():
+                    raise ClipRejected(MISSING_FILE, f"audio file not found: {utterance.audio}")
                 target = self.path_for(utterance)
                 if not target.exists():
                     self._compute(utterance, target)
-            except (AudioError, OSError) as error:
-                skipped.append(SkippedClip(utterance.audio, str(error)))
+            except ClipRejected as rejection:
+                skipped.append(SkippedClip(utterance.audio, rejection.reason, rejection.detail))
+                continue
+            except OSError as error:
+                skipped.append(SkippedClip(utterance.audio, UNREADABLE, f"{utterance.audio}: {error}"))
                 continue
             usable.append(utterance)
         if skipped:
             logger.warning("skipped %d clip(s) whose audio could not be used; first: %s", len(skipped), skipped[0])
         return usable, skipped
 
+    def _read(self, audio: str) -> np.ndarray:
+        if os.path.getsize(audio) == 0:
+            raise ClipRejected(EMPTY, f"{audio} is an empty file")
+        try:
+            samples = load_audio(audio, self.audio_config.sample_rate)
+        except AudioError as error:
+            reason = EMPTY if "contains no samples" in str(error) else UNREADABLE
+            raise ClipRejected(reason, str(error)) from error
+        if not np.all(np.isfinite(samples)):
+            raise ClipRejected(UNREADABLE, f"{audio} contains NaN or infinite samples")
+        return np.clip(samples, -1.0, 1.0)
+
     def _compute(self, utterance: Utterance, target: Path) -> None:
-        samples = load_audio(utterance.audio, self.audio_config.sample_rate)
-        samples = np.clip(samples, -1.0, 1.0)
+        samples = self._read(utterance.audio)
         frames = len(samples) // self.audio_config.hop_length
         if frames < 1:
-            raise AudioError(f"{utterance.audio}: shorter than one frame ({len(samples)} samples)")
+            raise ClipRejected(EMPTY, f"{utterance.audio}: shorter than one frame ({len(samples)} samples)")
+        rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+        if rms < self.silence_rms:
+            raise ClipRejected(SILENT, f"{utterance.audio}: RMS {rms:.2e} is below training.silence_rms_threshold={self.silence_rms:g}")
         samples = samples[: frames * self.audio_config.hop_length]
         with torch.no_grad():
             mel = self._mel(torch.from_numpy(samples).unsqueeze(0))[0].numpy()

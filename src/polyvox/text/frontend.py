@@ -19,7 +19,7 @@ from polyvox.text.token import Token
 
 # The languages with a dedicated front end; any other espeak-ng voice code also works.
 LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de", "zh", "ja", "ru", "ar")
-_SILENT_TOKENS = frozenset(PUNCTUATION_TOKENS.values()) | {WORD_SEPARATOR}
+SILENT_TOKENS = frozenset(PUNCTUATION_TOKENS.values()) | {WORD_SEPARATOR}
 _MAX_REPORTED_CHARACTERS = 10
 
 
@@ -100,7 +100,7 @@ class TextFrontend:
                 tokens.append(Token(WORD_SEPARATOR, tokens[-1].language))
             tokens.extend(Token(symbol, run.language) for symbol in symbols)
         tokens = _tidy_separators(tokens)
-        if not any(token.symbol not in _SILENT_TOKENS for token in tokens):
+        if not any(token.symbol not in SILENT_TOKENS for token in tokens):
             raise EmptyTextError(
                 f"{text!r} phonemizes to no speakable sound (only punctuation or spaces); pass words to speak"
             )

@@ -36,12 +36,23 @@ class StepCheckpoint(L.Callback):
 
     def on_train_batch_end(self, trainer: L.Trainer, module: Any, outputs: Any, batch: Any, batch_index: int) -> None:
         if module.steps_done % self.every_steps == 0:
-            self.save(trainer, module)
+            self._save_if_good(trainer, module)
 
     def on_train_end(self, trainer: L.Trainer, module: Any) -> None:
+        if module.consecutive_bad_steps:
+            self._save_if_good(trainer, module)  # logs that it does not save
+            return
         existing = checkpoint_files(self.folder)
         if not existing or existing[-1].stem != f"{CHECKPOINT_PREFIX}{module.steps_done}":
             self.save(trainer, module)
+
+    def _save_if_good(self, trainer: L.Trainer, module: Any) -> None:
+        # A checkpoint written right after a skipped (non-finite) step could hold bad weights: the
+        # rollback must always find a good one.
+        if module.consecutive_bad_steps:
+            logger.warning("step %d: no checkpoint saved after a step with non-finite values", module.steps_done)
+            return
+        self.save(trainer, module)
 
     def save(self, trainer: L.Trainer, module: Any) -> None:
         final = self.folder / f"{CHECKPOINT_PREFIX}{module.steps_done}.ckpt"

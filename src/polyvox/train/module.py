@@ -18,6 +18,7 @@ from polyvox.data.dataset import Batch
 from polyvox.fingerprint import component_fingerprint
 from polyvox.models.discriminators import MultiPeriodMultiScaleDiscriminator
 from polyvox.models.vits import sequence_mask, slice_segments
+from polyvox.train.guards import first_non_finite_module, non_finite_field, non_finite_parameter
 from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
 from polyvox.train.plots import alignment_figure, mel_figure
 
@@ -53,6 +54,11 @@ class VitsTrainingModule(L.LightningModule):
         self.steps_done = 0
         self.skipped_generator_steps = 0
         self.skipped_discriminator_steps = 0
+        # For the non-finite rollback (train/guards.py): bad steps in a row, and whether a rollback
+        # happened with no good step since.
+        self.consecutive_bad_steps = 0
+        self.rolled_back = False
+        self.good_steps_since_rollback = 0
 
     def configure_optimizers(self) -> Any:
         training = self.config.training
@@ -88,11 +94,12 @@ class VitsTrainingModule(L.LightningModule):
         target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)
         generated_mel = self.mel(output.waveform_segment)
         adversarial = self.adversarial_active()
+        step_ok = True
 
         if adversarial:
             scores = self.discriminator(target_waveform, output.waveform_segment.detach())
             loss_discriminator = discriminator_loss(scores.real_scores, scores.fake_scores)
-            self._guarded_step(discriminator_optimizer, loss_discriminator, self.discriminator, "discriminator")
+            step_ok &= self._guarded_step(discriminator_optimizer, loss_discriminator, self.discriminator, "discriminator", batch)
             self.log("train/loss_discriminator", loss_discriminator.detach(), prog_bar=False)
 
         loss_mel = torch.nn.functional.l1_loss(generated_mel, target_mel)
@@ -111,7 +118,8 @@ class VitsTrainingModule(L.LightningModule):
             loss_generator = loss_generator + loss_adversarial + training.feature_loss_weight * loss_features
             self.log("train/loss_adversarial", loss_adversarial.detach())
             self.log("train/loss_features", loss_features.detach())
-        self._guarded_step(generator_optimizer, loss_generator, self.generator, "generator")
+        step_ok &= self._guarded_step(generator_optimizer, loss_generator, self.generator, "generator", batch)
+        self._count_step(step_ok)
         generator_scheduler, discriminator_scheduler = self.lr_schedulers()
         generator_scheduler.step()
         if adversarial:
@@ -131,25 +139,63 @@ class VitsTrainingModule(L.LightningModule):
         if training.max_steps and self.steps_done >= training.max_steps:
             self.trainer.should_stop = True
 
-    def _guarded_step(self, optimizer: Any, loss: Tensor, module: torch.nn.Module, name: str) -> None:
-        """Skip the update (and count it) when the loss or any gradient is not finite."""
+    def _guarded_step(self, optimizer: Any, loss: Tensor, module: torch.nn.Module, name: str, batch: Batch) -> bool:
+        """Skip the update (count it, and name where the non-finite value came from) when the loss or
+        any gradient is not finite; True when the update was made."""
         optimizer.zero_grad(set_to_none=True)
         if not bool(torch.isfinite(loss)):
-            self._count_skip(name, "loss")
-            return
+            self._count_skip(name, "loss", self._locate_non_finite(batch))
+            return False
         self.manual_backward(loss)
         if not _finite_gradients(list(module.parameters()), self.config.training.grad_clip_norm):
+            source = non_finite_parameter(module, gradients=True)
             optimizer.zero_grad(set_to_none=True)
-            self._count_skip(name, "gradient")
-            return
+            self._count_skip(name, "gradient", f"first in the gradient of {name}.{source}" if source else "")
+            return False
         optimizer.step()
+        return True
 
-    def _count_skip(self, name: str, what: str) -> None:
+    def _locate_non_finite(self, batch: Batch) -> str:
+        """Only after a bad step: the batch field, parameter or first module that is not finite."""
+        field_name = non_finite_field(batch)
+        if field_name is not None:
+            return f"the batch's {field_name} is not finite (bad data)"
+        for model, model_name in ((self.generator, "generator"), (self.discriminator, "discriminator")):
+            parameter = non_finite_parameter(model, gradients=False)
+            if parameter is not None:
+                return f"parameter {model_name}.{parameter} is not finite"
+        training = self.config.training
+        module_name = first_non_finite_module(
+            self.generator,
+            lambda: self.generator(
+                batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths,
+                batch.speaker_ids, segment_frames=training.segment_frames, durations=batch.durations,
+                has_durations=batch.has_durations,
+            ),
+        )
+        if module_name is not None:
+            return f"first produced by generator.{module_name}"
+        return "generator outputs are finite: it arose in the discriminator or a loss"
+
+    def _count_skip(self, name: str, what: str, source: str) -> None:
         if name == "generator":
             self.skipped_generator_steps += 1
         else:
             self.skipped_discriminator_steps += 1
-        logger.warning("step %d: non-finite %s %s; update skipped", self.steps_done, name, what)
+        logger.warning("step %d: non-finite %s %s (%s); update skipped", self.steps_done, name, what, source or "source not found")
+
+    def _count_step(self, ok: bool) -> None:
+        if ok:
+            self.consecutive_bad_steps = 0
+            self.good_steps_since_rollback += 1
+        else:
+            self.consecutive_bad_steps += 1
+
+    def note_rollback(self) -> None:
+        """Called by the rollback callback once the weights are back at a good checkpoint."""
+        self.consecutive_bad_steps = 0
+        self.rolled_back = True
+        self.good_steps_since_rollback = 0
 
     def validation_step(self, batch: Batch, batch_index: int) -> None:
         generator = self.generator

@@ -14,13 +14,16 @@ from torch.utils.data import DataLoader
 
 from polyvox.checkpoint import VoiceMetadata, load_voice_file
 from polyvox.config import VoiceConfig
+from polyvox.data.data_report import DURATION_MISMATCH, DataReport, SkippedClip
 from polyvox.data.dataset import EncodedUtterance, TtsDataset, collate, encode_utterance, utterance_tokens
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance, read_manifest
 from polyvox.data.sampler import BucketBatchSampler
 from polyvox.data.short_clips import apply_short_clip_policy
+from polyvox.data.text_screen import phoneme_rate_problem, screen_text, text_skip
 from polyvox.fingerprint import require_compatible
 from polyvox.models.minimum_length import minimum_input
+from polyvox.text.errors import TextError
 from polyvox.text.frontend import TextFrontend
 from polyvox.text.symbols import SymbolTable
 from polyvox.train.callbacks import StepCheckpoint, StepProgressBar, checkpoint_files
@@ -97,17 +100,96 @@ def load_or_create_metadata(
 
 def encode_all(
     utterances: list[Utterance], metadata: VoiceMetadata, cache: FeatureCache, frontend: TextFrontend
-) -> list[EncodedUtterance]:
+) -> tuple[list[EncodedUtterance], list[SkippedClip]]:
+    """Ids for each clip; a clip whose text cannot be encoded, or whose duration does not fit its
+    text, is skipped with its reason instead of stopping the run."""
     language_table = {language: index for index, language in enumerate(metadata.languages)}
     speaker_table = {speaker: index for index, speaker in enumerate(metadata.speakers)}
     config = metadata.config
-    encoded = []
+    encoded: list[EncodedUtterance] = []
+    skipped: list[SkippedClip] = []
     for utterance in utterances:
         frames = cache.load(utterance)[1].shape[1]
-        encoded.append(
-            encode_utterance(utterance, frontend, metadata.symbols, language_table, speaker_table, config.text.add_blank, frames, config.audio)
+        try:
+            tokens = utterance_tokens(utterance, frontend)
+            item = encode_utterance(
+                utterance, frontend, metadata.symbols, language_table, speaker_table, config.text.add_blank, frames, config.audio
+            )
+        except TextError as error:
+            skipped.append(text_skip(utterance, error))
+            continue
+        problem = phoneme_rate_problem(tokens, frames * config.audio.hop_length / config.audio.sample_rate, config.training)
+        if problem is not None:
+            skipped.append(SkippedClip(utterance.audio, DURATION_MISMATCH, problem))
+            continue
+        encoded.append(item)
+    return encoded, skipped
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    metadata: VoiceMetadata
+    cache: FeatureCache
+    train_items: list[EncodedUtterance]
+    validation_items: list[EncodedUtterance]
+    report: DataReport
+
+
+def prepare_data(
+    manifest: str | Path,
+    run_dir: Path,
+    config: VoiceConfig,
+    resume: bool,
+    initial_metadata: VoiceMetadata | None,
+    progress: bool,
+    validation_per_language: int,
+) -> PreparedData:
+    """Manifest -> checked, cached and encoded clips; every clip left out is listed in RUN/data_report.json."""
+    utterances = read_manifest(manifest)
+    if not utterances:
+        raise TrainingSetupError(f"{manifest} has no utterances")
+    training_config = config.training
+    screen_frontend = TextFrontend(_ordered_unique([u.language for u in utterances]), config.text.inline_latin_language)
+    usable, skipped = screen_text(utterances, screen_frontend)
+    if not usable:
+        raise TrainingSetupError(f"no clip of {manifest} has text that can be phonemized; first problem: {skipped[0].detail}")
+    metadata = load_or_create_metadata(run_dir, config, usable, resume, initial_metadata)
+    config = metadata.config
+    cache = FeatureCache(run_dir / "cache", config.audio, training_config.silence_rms_threshold)
+    usable, bad_audio = cache.ensure(usable, progress=progress)
+    skipped.extend(bad_audio)
+    known = [u for u in usable if u.speaker in metadata.speakers and u.language in metadata.languages]
+    if len(known) < len(usable):
+        logger.warning(
+            "%d clip(s) have a speaker or language this run's voice does not have and are left out "
+            "(the voice has speakers %s and languages %s)",
+            len(usable) - len(known), ", ".join(metadata.speakers), ", ".join(metadata.languages),
         )
-    return encoded
+    training_set, validation_set = split_validation(known, validation_per_language, training_config.seed)
+    frontend = TextFrontend(metadata.languages, config.text.inline_latin_language)
+    train_items, bad_train = encode_all(training_set, metadata, cache, frontend)
+    validation_items, bad_validation = encode_all(validation_set, metadata, cache, frontend)
+    report = DataReport(str(manifest), len(utterances), skipped + bad_train + bad_validation)
+    report_path = report.write(run_dir)
+    (logger.warning if report.skipped else logger.info)("%s; see %s", report.summary(), report_path)
+    minimum = minimum_input(config)
+    logger.info("%s", minimum.describe())
+    train_items, short_report = apply_short_clip_policy(train_items, minimum.frames, training_config.short_clip_policy)
+    validation_items, short_validation = apply_short_clip_policy(validation_items, minimum.frames, training_config.short_clip_policy)
+    for short, which in ((short_report, "training"), (short_validation, "validation")):
+        if short.clips:
+            logger.warning("%s: %s", which, short.describe())
+    if not train_items:
+        raise TrainingSetupError(
+            f"no training clip is left ({report.summary()}; see {report_path}); with short clips, "
+            "set training.short_clip_policy='pad' or add longer clips"
+        )
+    with_durations = sum(item.durations is not None for item in train_items)
+    logger.info(
+        "%d training clips (%d with phoneme durations), %d validation clips, %d symbols, languages %s, %d speakers",
+        len(train_items), with_durations, len(validation_items), len(metadata.symbols), ",".join(metadata.languages), len(metadata.speakers),
+    )
+    return PreparedData(metadata, cache, train_items, validation_items, report)
 
 
 def train(
@@ -127,49 +209,17 @@ def train(
     import lightning as L
     from lightning.pytorch.loggers import TensorBoardLogger
 
+    from polyvox.train.guards import NonFiniteRollback
     from polyvox.train.module import VitsTrainingModule
 
     run_dir = Path(run_dir)
-    utterances = read_manifest(manifest)
-    if not utterances:
-        raise TrainingSetupError(f"{manifest} has no utterances")
     training_config = config.training
     L.seed_everything(training_config.seed, workers=True, verbose=False)
     initial_weights, initial_metadata = (None, None)
     if init_from is not None:
         initial_weights, initial_metadata = load_voice_file(init_from)
-    metadata = load_or_create_metadata(run_dir, config, utterances, resume, initial_metadata)
-    config = metadata.config
-    cache = FeatureCache(run_dir / "cache", config.audio)
-    utterances, _ = cache.ensure(utterances, progress=progress)
-    usable = [u for u in utterances if u.speaker in metadata.speakers and u.language in metadata.languages]
-    if len(usable) < len(utterances):
-        logger.warning(
-            "%d clip(s) have a speaker or language this run's voice does not have and are left out "
-            "(the voice has speakers %s and languages %s)",
-            len(utterances) - len(usable), ", ".join(metadata.speakers), ", ".join(metadata.languages),
-        )
-    utterances = usable
-    training_set, validation_set = split_validation(utterances, validation_per_language, training_config.seed)
-    frontend = TextFrontend(metadata.languages, config.text.inline_latin_language)
-    train_items = encode_all(training_set, metadata, cache, frontend)
-    validation_items = encode_all(validation_set, metadata, cache, frontend)
-    minimum = minimum_input(config)
-    logger.info("%s", minimum.describe())
-    train_items, short_report = apply_short_clip_policy(train_items, minimum.frames, training_config.short_clip_policy)
-    validation_items, short_validation = apply_short_clip_policy(validation_items, minimum.frames, training_config.short_clip_policy)
-    for report, which in ((short_report, "training"), (short_validation, "validation")):
-        if report.clips:
-            logger.warning("%s: %s", which, report.describe())
-    if not train_items:
-        raise TrainingSetupError(
-            "every training clip is shorter than the model minimum; set training.short_clip_policy='pad' or add longer clips"
-        )
-    with_durations = sum(item.durations is not None for item in train_items)
-    logger.info(
-        "%d training clips (%d with phoneme durations), %d validation clips, %d symbols, languages %s, %d speakers",
-        len(train_items), with_durations, len(validation_items), len(metadata.symbols), ",".join(metadata.languages), len(metadata.speakers),
-    )
+    data = prepare_data(manifest, run_dir, config, resume, initial_metadata, progress, validation_per_language)
+    metadata, cache, train_items, validation_items = data.metadata, data.cache, data.train_items, data.validation_items
 
     checkpoint_dir = run_dir / "checkpoints"
     voice_path = run_dir / "voice.safetensors"
@@ -183,6 +233,7 @@ def train(
         logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
         callbacks=[
             StepCheckpoint(checkpoint_dir, voice_path, training_config.checkpoint_every_steps, training_config.keep_checkpoints),
+            NonFiniteRollback(checkpoint_dir, training_config.max_consecutive_bad_steps, training_config.rollback_lr_factor),
             *([StepProgressBar()] if progress else []),
         ],
         enable_progress_bar=progress,
