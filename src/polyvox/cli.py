@@ -134,7 +134,7 @@ def corpus(
             output, [code.strip() for code in languages.split(",") if code.strip()], speakers, utterances,
             sample_rate=sample_rate, seed=seed, progress=True,
         )
-        typer.echo(str(report))
+        typer.echo(report.summary())
 
     _run(generate)
 
