@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 
 import numpy as np
@@ -114,6 +115,10 @@ def test_training_on_short_clips(short_manifest, tmp_path, caplog, policy):
     line = next(record.getMessage() for record in caplog.records if verb in record.getMessage())
     assert line.startswith("training: 6 short clip(s)")
     assert "short_0.wav (4 < " in line and "and 1 more" in line
+    data_report = json.loads((tmp_path / "run" / "data_report.json").read_text())
+    listed = data_report["short_clips"]
+    assert len(listed) == 6 and {clip["action"] for clip in listed} == {"padded" if policy == "pad" else "dropped"}
+    assert all(clip["frames"] < clip["required_frames"] for clip in listed)
     report = diagnose(result.checkpoint)
     assert report.passed, format_report(report)
 

@@ -34,6 +34,8 @@ class DataReport:
     manifest: str
     clips_in_manifest: int
     skipped: list[SkippedClip] = field(default_factory=list)
+    # Clips below the model's minimum input: padded (kept) or dropped, by training.short_clip_policy.
+    short_clips: list[dict[str, object]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(clip.reason for clip in self.skipped))
@@ -52,6 +54,7 @@ class DataReport:
             "clips_used": self.clips_in_manifest - len(self.skipped),
             "skipped_per_reason": self.counts(),
             "skipped": [asdict(clip) for clip in self.skipped],
+            "short_clips": self.short_clips,
         }
         with atomic_path(path) as temporary:
             temporary.write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")

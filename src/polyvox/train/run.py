@@ -169,16 +169,22 @@ def prepare_data(
     frontend = TextFrontend(metadata.languages, config.text.inline_latin_language)
     train_items, bad_train = encode_all(training_set, metadata, cache, frontend)
     validation_items, bad_validation = encode_all(validation_set, metadata, cache, frontend)
-    report = DataReport(str(manifest), len(utterances), skipped + bad_train + bad_validation)
-    report_path = report.write(run_dir)
-    (logger.warning if report.skipped else logger.info)("%s; see %s", report.summary(), report_path)
     minimum = minimum_input(config)
     logger.info("%s", minimum.describe())
     train_items, short_report = apply_short_clip_policy(train_items, minimum.frames, training_config.short_clip_policy)
     validation_items, short_validation = apply_short_clip_policy(validation_items, minimum.frames, training_config.short_clip_policy)
+    short_clips = []
     for short, which in ((short_report, "training"), (short_validation, "validation")):
         if short.clips:
             logger.warning("%s: %s", which, short.describe())
+        action = "padded" if short.policy == "pad" else "dropped"
+        short_clips.extend(
+            {"audio": clip.audio, "frames": clip.frames, "required_frames": clip.required_frames, "action": action, "set": which}
+            for clip in short.clips
+        )
+    report = DataReport(str(manifest), len(utterances), skipped + bad_train + bad_validation, short_clips)
+    report_path = report.write(run_dir)
+    (logger.warning if report.skipped else logger.info)("%s; see %s", report.summary(), report_path)
     if not train_items:
         raise TrainingSetupError(
             f"no training clip is left ({report.summary()}; see {report_path}); with short clips, "
