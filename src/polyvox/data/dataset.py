@@ -83,7 +83,7 @@ def spread_durations(phoneme_ids: list[int], token_frames: list[int]) -> tuple[i
 
 def encode_utterance(
     utterance: Utterance,
-    frontend: TextFrontend,
+    tokens: list[Token],
     symbols: SymbolTable,
     language_table: dict[str, int],
     speaker_table: dict[str, int],
@@ -91,7 +91,7 @@ def encode_utterance(
     total_frames: int,
     audio: AudioConfig,
 ) -> EncodedUtterance:
-    tokens = utterance_tokens(utterance, frontend)
+    """Ids (and frame durations, when the manifest has them) for ``tokens``, the clip's phonemes."""
     phoneme_ids, language_ids = to_ids(tokens, symbols, add_blank, language_table)
     durations = None
     if utterance.phonemes and utterance.phoneme_durations:

@@ -113,7 +113,7 @@ def encode_all(
         try:
             tokens = utterance_tokens(utterance, frontend)
             item = encode_utterance(
-                utterance, frontend, metadata.symbols, language_table, speaker_table, config.text.add_blank, frames, config.audio
+                utterance, tokens, metadata.symbols, language_table, speaker_table, config.text.add_blank, frames, config.audio
             )
         except TextError as error:
             skipped.append(text_skip(utterance, error))
