@@ -1,13 +1,17 @@
-"""The ``polyvox`` command: say, corpus, import, train."""
+"""The ``polyvox`` command: say, corpus, import, train, doctor; the other commands live in ``polyvox.commands``."""
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+
+from polyvox.cli_support import DEFAULT_VOICE
+from polyvox.cli_support import fail as _fail
+from polyvox.cli_support import run as _run
+from polyvox.cli_support import setup_logging as _setup_logging
 
 app = typer.Typer(
     help="polyvox: multilingual text-to-speech. Prepare data, train voices, speak.",
@@ -15,46 +19,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+from polyvox.commands import COMMAND_MODULES  # noqa: E402  (after app: modules only add commands)
+
 import_app = typer.Typer(help="Turn an existing dataset layout into a polyvox manifest.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
-DEFAULT_VOICE = Path(__file__).parent / "voices" / "default.safetensors"
-
-
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Exceptions whose message is meant for the user: shown as one line, no traceback."""
-    from polyvox.audio.io import AudioError
-    from polyvox.checkpoint import VoiceFileError
-    from polyvox.config import ConfigError
-    from polyvox.data.importers import DatasetImportError
-    from polyvox.data.manifest import ManifestError
-    from polyvox.inference.voice import SynthesisError
-    from polyvox.text.errors import TextError
-    from polyvox.train.guards import TrainingDivergedError
-    from polyvox.train.run import TrainingSetupError
-
-    return (
-        AudioError, VoiceFileError, ConfigError, DatasetImportError, ManifestError, SynthesisError, TextError,
-        TrainingSetupError, TrainingDivergedError,
-    )
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
-def _run(action: Any) -> Any:
-    try:
-        return action()
-    except _user_errors() as error:
-        _fail(str(error))
-    except KeyboardInterrupt:
-        _fail("interrupted")
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
 def _read_text(text: Optional[str], text_file: Optional[Path]) -> str:
@@ -252,6 +221,10 @@ def doctor(
 
     if not _run(check):
         raise typer.Exit(code=1)
+
+
+for _module in COMMAND_MODULES:
+    _module.register(app)
 
 
 def main() -> None:
