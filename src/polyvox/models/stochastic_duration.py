@@ -207,16 +207,27 @@ class StochasticDurationPredictor(nn.Module):
         return negative_log_prior - log_det_total + log_posterior
 
     def infer(
-        self, text_hidden: Tensor, text_mask: Tensor, speaker_embedding: Tensor | None = None, noise_scale: float = 1.0
+        self,
+        text_hidden: Tensor,
+        text_mask: Tensor,
+        speaker_embedding: Tensor | None = None,
+        noise_scale: float = 1.0,
+        noise: Tensor | None = None,
+        generator: torch.Generator | None = None,
     ) -> Tensor:
         """Sample ``(batch, 1, text_len)`` log durations; ``exp(.) - 1`` is frames per token.
 
         ``noise_scale`` scales the standard-normal sample; 0 gives the deterministic mode-like path.
+        ``noise`` (batch, 2, text_len) replaces the sample (exported graphs take it as an input);
+        otherwise it is drawn from ``generator`` (or the global generator).
         """
         condition = self._text_condition(text_hidden, text_mask, speaker_embedding)
         batch, _, text_len = text_mask.shape
-        latent = torch.randn(batch, LATENT_CHANNELS, text_len, device=text_mask.device, dtype=text_mask.dtype)
-        latent = latent * noise_scale * text_mask
+        if noise is None:
+            noise = torch.randn(
+                batch, LATENT_CHANNELS, text_len, generator=generator, device=text_mask.device, dtype=text_mask.dtype
+            )
+        latent = noise * noise_scale * text_mask
         for flow in reversed(self.flows):
             latent, _ = flow(latent, text_mask, condition, reverse=True)
         return latent[:, :1] * text_mask

@@ -87,6 +87,17 @@ class SynthesisOutput:
     path: Tensor  # (batch, text_len, frames)
 
 
+@dataclass
+class PriorOutput:
+    means: Tensor  # (batch, inter, frames) prior means expanded to frames
+    log_scales: Tensor  # (batch, inter, frames)
+    frame_mask: Tensor  # (batch, 1, frames) float
+    frame_lengths: Tensor  # (batch,)
+    durations: Tensor  # (batch, text_len) frames per token
+    path: Tensor  # (batch, text_len, frames)
+    speaker: Tensor  # (batch, speaker_channels, 1)
+
+
 class VitsGenerator(nn.Module):
     def __init__(self, config: ModelConfig, n_symbols: int, n_languages: int, n_mels: int, hop_length: int) -> None:
         super().__init__()
@@ -175,13 +186,22 @@ class VitsGenerator(nn.Module):
         return path
 
     def predict_durations(
-        self, text_hidden: Tensor, text_mask: Tensor, speaker: Tensor, length_scale: Tensor, noise_scale_duration: float
+        self,
+        text_hidden: Tensor,
+        text_mask: Tensor,
+        speaker: Tensor,
+        length_scale: Tensor,
+        noise_scale_duration: float,
+        duration_noise: Tensor | None = None,
+        noise_generator: torch.Generator | None = None,
     ) -> Tensor:
         """Integer frames per token (batch, text_len); a token may get 0 frames (blanks usually do)."""
         log_frames = self.duration_predictor(text_hidden, text_mask, speaker)
         weight = self.config.duration.stochastic_weight
         if weight > 0:
-            stochastic = self.stochastic_duration_predictor.infer(text_hidden, text_mask, speaker, noise_scale_duration)
+            stochastic = self.stochastic_duration_predictor.infer(
+                text_hidden, text_mask, speaker, noise_scale_duration, noise=duration_noise, generator=noise_generator
+            )
             log_frames = weight * stochastic + (1 - weight) * log_frames
         frames = (torch.exp(log_frames) - 1.0).clamp(min=0.0) * length_scale.view(-1, 1, 1) * text_mask
         # Round the running total, not each token: per-token ceil adds ~half a frame to every token
@@ -189,6 +209,60 @@ class VitsGenerator(nn.Module):
         boundaries = torch.round(torch.cumsum(frames.squeeze(1), dim=1))
         previous = torch.nn.functional.pad(boundaries[:, :-1], (1, 0))
         return (boundaries - previous) * text_mask.squeeze(1)
+
+    @torch.no_grad()
+    def encode_prior(
+        self,
+        phoneme_ids: Tensor,
+        language_ids: Tensor,
+        text_lengths: Tensor,
+        speaker_ids: Tensor,
+        length_scale: float | Tensor = 1.0,
+        noise_scale_duration: float = 0.8,
+        durations: Tensor | None = None,
+        duration_noise: Tensor | None = None,
+        noise_generator: torch.Generator | None = None,
+    ) -> PriorOutput:
+        """First stage of synthesis: text -> durations -> the prior's frame-level statistics.
+
+        Runs once per sentence; the second stage (``decode_latent``) is convolutional over frames, so it
+        can run on windows of the sampled latent (streaming)."""
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths)
+        speaker = self.speaker_vector(speaker_ids)
+        if not torch.is_tensor(length_scale):
+            length_scale = torch.full((phoneme_ids.shape[0],), float(length_scale))
+        if durations is None:
+            durations = self.predict_durations(
+                text.hidden, text.text_mask, speaker, length_scale, noise_scale_duration, duration_noise, noise_generator
+            )
+        frame_lengths = torch.clamp(durations.sum(dim=1), min=1).long()
+        frame_mask_bool = sequence_mask(frame_lengths)
+        text_mask_bool = text.text_mask.squeeze(1) > 0
+        path = durations_to_path(durations.long(), text_mask_bool, frame_mask_bool).to(text.prior_means.dtype)
+        return PriorOutput(
+            means=expand_by_path(text.prior_means, path),
+            log_scales=expand_by_path(text.prior_log_scales, path),
+            frame_mask=frame_mask_bool.unsqueeze(1).to(text.prior_means.dtype),
+            frame_lengths=frame_lengths,
+            durations=durations,
+            path=path,
+            speaker=speaker,
+        )
+
+    @staticmethod
+    def sample_prior(
+        prior: PriorOutput, noise_scale: float, noise: Tensor | None = None, noise_generator: torch.Generator | None = None
+    ) -> Tensor:
+        """Latent (batch, inter, frames) drawn from the prior; ``noise`` replaces the standard-normal draw."""
+        if noise is None:
+            noise = torch.randn(prior.means.shape, generator=noise_generator, dtype=prior.means.dtype, device=prior.means.device)
+        return (prior.means + noise * torch.exp(prior.log_scales) * noise_scale) * prior.frame_mask
+
+    @torch.no_grad()
+    def decode_latent(self, prior_latent: Tensor, frame_mask: Tensor, speaker: Tensor) -> Tensor:
+        """Second stage: prior latent -> flow (reverse) -> decoder -> waveform (batch, 1, frames * hop)."""
+        latent = self.flow(prior_latent, frame_mask, speaker, reverse=True)
+        return self.decoder(latent * frame_mask, speaker)
 
     @torch.no_grad()
     def synthesize(
@@ -204,24 +278,13 @@ class VitsGenerator(nn.Module):
         noise_generator: torch.Generator | None = None,
     ) -> SynthesisOutput:
         """Text -> waveform. ``length_scale`` > 1 speaks slower; ``durations`` overrides the predictor;
-        ``noise_generator`` makes the prior's noise repeatable without touching the global random state."""
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths)
-        speaker = self.speaker_vector(speaker_ids)
-        if not torch.is_tensor(length_scale):
-            length_scale = torch.full((phoneme_ids.shape[0],), float(length_scale))
-        if durations is None:
-            durations = self.predict_durations(text.hidden, text.text_mask, speaker, length_scale, noise_scale_duration)
-        frame_lengths = torch.clamp(durations.sum(dim=1), min=1).long()
-        frame_mask_bool = sequence_mask(frame_lengths)
-        text_mask_bool = text.text_mask.squeeze(1) > 0
-        path = durations_to_path(durations.long(), text_mask_bool, frame_mask_bool).to(text.prior_means.dtype)
-        frame_mask = frame_mask_bool.unsqueeze(1).to(text.prior_means.dtype)
-        prior_means = expand_by_path(text.prior_means, path)
-        prior_log_scales = expand_by_path(text.prior_log_scales, path)
-        noise = torch.randn(prior_means.shape, generator=noise_generator, dtype=prior_means.dtype, device=prior_means.device)
-        prior_latent = (prior_means + noise * torch.exp(prior_log_scales) * noise_scale) * frame_mask
-        latent = self.flow(prior_latent, frame_mask, speaker, reverse=True)
-        waveform = self.decoder(latent * frame_mask, speaker)
+        ``noise_generator`` makes all noise (durations and prior) repeatable without touching the global random state."""
+        prior = self.encode_prior(
+            phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration, durations,
+            noise_generator=noise_generator,
+        )
+        prior_latent = self.sample_prior(prior, noise_scale, noise_generator=noise_generator)
+        waveform = self.decode_latent(prior_latent, prior.frame_mask, prior.speaker)
         return SynthesisOutput(
-            waveform=waveform, sample_lengths=frame_lengths * self.hop_length, durations=durations, path=path
+            waveform=waveform, sample_lengths=prior.frame_lengths * self.hop_length, durations=prior.durations, path=prior.path
         )
