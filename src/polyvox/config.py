@@ -131,6 +131,24 @@ class PosteriorEncoderConfig:
 
 
 @dataclass(frozen=True)
+class ReferenceEncoderConfig:
+    """Reference clip -> timbre vector in the speaker table's space (zero-shot voices). Off by default:
+    a voice without one has no such weights, and its fingerprint does not mention it."""
+
+    enabled: bool = False
+    hidden_channels: int = 128
+    kernel_size: int = 5
+    n_layers: int = 4
+    # Random crops of this many frames train it, so short references work (0.12 s frames at hop 256).
+    crop_frames: tuple[int, int] = (40, 200)
+
+    def __post_init__(self) -> None:
+        _require(self.kernel_size % 2 == 1, "reference_encoder kernel_size must be odd")
+        _require(self.n_layers >= 1, "reference_encoder n_layers must be >= 1")
+        _require(0 < self.crop_frames[0] <= self.crop_frames[1], "reference_encoder crop_frames must be (min, max) with 0 < min <= max")
+
+
+@dataclass(frozen=True)
 class DecoderConfig:
     """Waveform decoder. ``hifigan`` up-samples to the sample rate; ``istft`` stops early and
     predicts magnitude and phase for an inverse STFT (iSTFTNet / MB-iSTFT-VITS)."""
@@ -206,6 +224,7 @@ class ModelConfig:
     posterior: PosteriorEncoderConfig = field(default_factory=PosteriorEncoderConfig)
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    reference_encoder: ReferenceEncoderConfig = field(default_factory=ReferenceEncoderConfig)
 
     def __post_init__(self) -> None:
         _require(self.n_speakers >= 1, "n_speakers must be >= 1")
@@ -229,6 +248,8 @@ class TrainingConfig:
     kl_loss_weight: float = 1.0
     feature_loss_weight: float = 2.0
     duration_loss_weight: float = 1.0
+    # Reference encoder (when the model has one): distance of a clip's timbre vector to its speaker's row.
+    reference_loss_weight: float = 1.0
     # Steps trained on reconstruction losses only before the discriminator joins.
     discriminator_start_step: int = 0
     # Use phoneme durations from the manifest (e.g. the generated corpus) instead of alignment search.

@@ -93,6 +93,10 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
         part = getattr(model, section)
         for name in names:
             entries[f"model.{section}.{name}"] = getattr(part, name)
+    # Only when present: voices made before reference encoders existed keep their fingerprint.
+    if model.reference_encoder.enabled:
+        for name, value in dataclasses.asdict(model.reference_encoder).items():
+            entries[f"model.reference_encoder.{name}"] = value
     if include_discriminator:
         for name, value in dataclasses.asdict(model.discriminator).items():
             entries[f"model.discriminator.{name}"] = value

@@ -14,6 +14,7 @@ from polyvox.models.decoders import build_decoder
 from polyvox.models.duration import DurationPredictor
 from polyvox.models.flow import ResidualCouplingFlow
 from polyvox.models.posterior_encoder import PosteriorEncoder
+from polyvox.models.reference_encoder import ReferenceEncoder
 from polyvox.models.stochastic_duration import StochasticDurationPredictor
 from polyvox.models.text_encoder import TextEncoder, TextEncoderOutput
 
@@ -111,10 +112,22 @@ class VitsGenerator(nn.Module):
         self.duration_predictor = DurationPredictor(text_hidden, config.duration, config.speaker_channels)
         self.stochastic_duration_predictor = StochasticDurationPredictor(text_hidden, config.duration, config.speaker_channels)
         self.decoder = build_decoder(config.decoder, config.inter_channels, config.speaker_channels)
+        self.reference_encoder = (
+            ReferenceEncoder(n_mels, config.speaker_channels, config.reference_encoder)
+            if config.reference_encoder.enabled
+            else None
+        )
 
     def speaker_vector(self, speaker_ids: Tensor) -> Tensor:
         """(batch,) -> (batch, speaker_channels, 1)."""
         return self.speaker_embedding(speaker_ids).unsqueeze(-1)
+
+    def reference_vector(self, mel: Tensor, mel_lengths: Tensor) -> Tensor:
+        """Timbre of reference clips (batch, n_mels, frames) -> (batch, speaker_channels), in the speaker table's space."""
+        if self.reference_encoder is None:
+            raise ValueError("this voice has no reference encoder (model.reference_encoder.enabled is false)")
+        frame_mask = sequence_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
+        return self.reference_encoder(mel, frame_mask)
 
     def forward(
         self,
@@ -222,13 +235,15 @@ class VitsGenerator(nn.Module):
         durations: Tensor | None = None,
         duration_noise: Tensor | None = None,
         noise_generator: torch.Generator | None = None,
+        speaker_vectors: Tensor | None = None,
     ) -> PriorOutput:
         """First stage of synthesis: text -> durations -> the prior's frame-level statistics.
 
         Runs once per sentence; the second stage (``decode_latent``) is convolutional over frames, so it
-        can run on windows of the sampled latent (streaming)."""
+        can run on windows of the sampled latent (streaming). ``speaker_vectors`` (batch, speaker_channels),
+        e.g. from ``reference_vector``, replace the speaker table's rows."""
         text = self.text_encoder(phoneme_ids, language_ids, text_lengths)
-        speaker = self.speaker_vector(speaker_ids)
+        speaker = self.speaker_vector(speaker_ids) if speaker_vectors is None else speaker_vectors.unsqueeze(-1)
         if not torch.is_tensor(length_scale):
             length_scale = torch.full((phoneme_ids.shape[0],), float(length_scale))
         if durations is None:
@@ -276,12 +291,13 @@ class VitsGenerator(nn.Module):
         noise_scale_duration: float = 0.8,
         durations: Tensor | None = None,
         noise_generator: torch.Generator | None = None,
+        speaker_vectors: Tensor | None = None,
     ) -> SynthesisOutput:
         """Text -> waveform. ``length_scale`` > 1 speaks slower; ``durations`` overrides the predictor;
         ``noise_generator`` makes all noise (durations and prior) repeatable without touching the global random state."""
         prior = self.encode_prior(
             phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration, durations,
-            noise_generator=noise_generator,
+            noise_generator=noise_generator, speaker_vectors=speaker_vectors,
         )
         prior_latent = self.sample_prior(prior, noise_scale, noise_generator=noise_generator)
         waveform = self.decode_latent(prior_latent, prior.frame_mask, prior.speaker)

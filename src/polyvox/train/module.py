@@ -21,6 +21,7 @@ from polyvox.models.vits import sequence_mask, slice_segments
 from polyvox.train.guards import first_non_finite_module, non_finite_field, non_finite_parameter
 from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
 from polyvox.train.plots import alignment_figure, mel_figure
+from polyvox.train.reference import reference_loss
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,10 @@ class VitsTrainingModule(L.LightningModule):
             + training.kl_loss_weight * loss_kl
             + training.duration_loss_weight * output.duration_loss
         )
+        if self.generator.reference_encoder is not None:
+            loss_reference = reference_loss(self.generator, batch, self.config.model.reference_encoder.crop_frames)
+            loss_generator = loss_generator + training.reference_loss_weight * loss_reference
+            self.log("train/loss_reference", loss_reference.detach())
         if adversarial:
             scores = self.discriminator(target_waveform, output.waveform_segment)
             loss_adversarial = generator_adversarial_loss(scores.fake_scores)

@@ -1,0 +1,63 @@
+"""Timbre from reference clips: a voice with a reference encoder speaks in the voice of a clip it never
+heard (zero-shot), in any of its languages, whatever language the clip is in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from polyvox.audio.io import load_audio
+
+# Shorter clips carry too little of a voice to pool statistics over (the encoder trains on >= 0.45 s crops).
+MIN_REFERENCE_S = 0.5
+# Below this RMS a clip is treated as silence (the same floor training uses for bad clips).
+SILENCE_RMS = 1e-4
+
+ReferenceAudio = str | Path | np.ndarray
+
+
+class ReferenceClipError(ValueError):
+    """A reference clip cannot give a timbre: too short, silent, or the voice has no reference encoder."""
+
+
+def _samples(reference: ReferenceAudio, sample_rate: int) -> tuple[np.ndarray, str]:
+    if isinstance(reference, np.ndarray):
+        return reference.astype(np.float32).reshape(-1), "the reference samples"
+    return load_audio(reference, sample_rate), str(reference)
+
+
+def reference_timbre(voice: object, references: ReferenceAudio | Sequence[ReferenceAudio]) -> torch.Tensor:
+    """The timbre vector (speaker_channels,) of one or several clips (several are averaged).
+
+    Arrays must already be at the voice's sample rate; files are resampled and down-mixed. Raises
+    ``ReferenceClipError`` for a silent or too short clip, ``AudioError`` for a file that is not audio.
+    """
+    from polyvox.audio.features import MelSpectrogram
+
+    generator = voice.generator  # type: ignore[attr-defined]
+    config = voice.metadata.config  # type: ignore[attr-defined]
+    if generator.reference_encoder is None:
+        raise ReferenceClipError(
+            "this voice has no reference encoder, so it cannot speak in a reference clip's voice; "
+            "add one with polyvox.train.reference.attach_reference_encoder, or fine-tune on the speaker instead"
+        )
+    clips = [references] if isinstance(references, (str, Path, np.ndarray)) else list(references)
+    if not clips:
+        raise ReferenceClipError("no reference clip given")
+    mel = MelSpectrogram(config.audio)
+    vectors = []
+    for clip in clips:
+        samples, name = _samples(clip, config.audio.sample_rate)
+        duration = len(samples) / config.audio.sample_rate
+        if duration < MIN_REFERENCE_S:
+            raise ReferenceClipError(f"{name} is {duration:.2f} s long; a reference clip needs at least {MIN_REFERENCE_S} s of speech")
+        rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+        if rms < SILENCE_RMS:
+            raise ReferenceClipError(f"{name} is silent (RMS {rms:.1e}); give a clip of the voice speaking")
+        with torch.no_grad():
+            features = mel(torch.from_numpy(samples).float().unsqueeze(0))
+            vectors.append(generator.reference_vector(features, torch.tensor([features.shape[-1]]))[0])
+    return torch.stack(vectors).mean(dim=0)
