@@ -1,9 +1,100 @@
-"""``polyvox evaluate``."""
+"""``polyvox evaluate``: objective metrics of synthesized speech against reference recordings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
 import typer
+
+from polyvox.cli_support import fail, run, setup_logging
+
+if TYPE_CHECKING:
+    from polyvox.evaluation.sources import AudioSource
 
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
+    app.command("evaluate")(evaluate)
+
+
+def evaluate(
+    references: Annotated[Path, typer.Option("--references", "-r", help="Manifest (.jsonl) of reference recordings and their texts.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder: report.json, report.md, figures.")],
+    voice: Annotated[Optional[Path], typer.Option(help="Voice file that speaks each reference's text.")] = None,
+    synthesized: Annotated[
+        Optional[Path], typer.Option(help="Folder of clips made elsewhere, one per reference: <reference file name>.wav.")
+    ] = None,
+    baseline: Annotated[
+        Optional[list[str]],
+        typer.Option(help="Also score a baseline of --voice: copy (copy-synthesis) or untrained. Repeatable."),
+    ] = None,
+    speaker: Annotated[
+        Optional[str], typer.Option(help="Speak every reference with this speaker of the voice (default: the reference's own).")
+    ] = None,
+    limit: Annotated[Optional[int], typer.Option(help="At most this many references per language.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthesis noise (and of the untrained baseline's weights).")] = 0,
+    noise_scale: Annotated[float, typer.Option(help="Variation in the voice, as for `polyvox say`.")] = 0.667,
+    noise_scale_duration: Annotated[float, typer.Option(help="Variation in timing, as for `polyvox say`.")] = 0.8,
+    sample_rate: Annotated[
+        Optional[int], typer.Option(help="Rate clips are compared at (default: the voice's; 22050 with --synthesized).")
+    ] = None,
+    examples: Annotated[int, typer.Option(help="Spectrogram figures to draw (spread over the languages).")] = 3,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Score synthesized speech against references: MCD-DTW, F0 RMSE, V/UV error, duration ratio,
+    per language and per speaker. Writes a report folder and prints a summary per language."""
+    setup_logging(verbose)
+    if (voice is None) == (synthesized is None):
+        fail("give exactly one of --voice VOICE (synthesize each reference's text) or --synthesized FOLDER")
+    if baseline and voice is None:
+        fail("--baseline needs --voice: the baselines are built from the voice")
+
+    def work() -> None:
+        from polyvox.data.manifest import read_manifest
+        from polyvox.evaluation.report import summary_table, write_report
+        from polyvox.evaluation.run import evaluate as run_evaluation
+        from polyvox.evaluation.sources import FolderSource
+
+        utterances = read_manifest(references)
+        info: dict[str, str] = {"references": str(references)}
+        sources: list[AudioSource]
+        audio_dir: Path | None = None
+        if voice is not None:
+            sources, rate = _voice_sources(voice, baseline or [], speaker, seed, noise_scale, noise_scale_duration, info)
+            if sample_rate is not None and sample_rate != rate:
+                fail(f"--sample-rate {sample_rate} differs from the voice's {rate} Hz; leave it out with --voice")
+            audio_dir = output / "audio"
+        elif synthesized is not None:
+            rate = sample_rate or 22050
+            sources = [FolderSource(synthesized, rate)]
+            info["synthesized"] = str(synthesized)
+        result = run_evaluation(utterances, sources, rate, limit, examples, audio_dir)
+        files = write_report(result, output, info)
+        typer.echo(summary_table(result))
+        typer.echo(f"report: {files.markdown} (all figures and per-utterance scores in {files.json.name})")
+
+    from polyvox.evaluation.errors import EvaluationError
+
+    run(work, extra_errors=(EvaluationError,))
+
+
+def _voice_sources(
+    voice_path: Path,
+    baselines: list[str],
+    speaker: str | None,
+    seed: int,
+    noise_scale: float,
+    noise_scale_duration: float,
+    info: dict[str, str],
+) -> tuple[list[AudioSource], int]:
+    from polyvox.evaluation.baselines import baseline_sources
+    from polyvox.evaluation.sources import VoiceSource
+    from polyvox.inference.voice import Voice
+
+    loaded = Voice.load(voice_path)
+    info["voice"] = str(voice_path)
+    info["voice_steps"] = str(loaded.metadata.info.get("steps", "unknown"))
+    info["seed"] = str(seed)
+    main = VoiceSource(loaded, "voice", speaker, seed, noise_scale, noise_scale_duration)
+    return [main, *baseline_sources(baselines, main)], loaded.sample_rate

@@ -1,0 +1,7 @@
+"""The error ``polyvox evaluate`` reports as one line."""
+
+from __future__ import annotations
+
+
+class EvaluationError(ValueError):
+    """An evaluation cannot run (missing or mismatched inputs); the message says what to fix."""

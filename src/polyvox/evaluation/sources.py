@@ -1,0 +1,133 @@
+"""Where the synthesized clip of each reference comes from: a folder of files, or a voice speaking its text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from polyvox.data.manifest import Utterance
+from polyvox.evaluation.errors import EvaluationError
+
+if TYPE_CHECKING:
+    from polyvox.inference.voice import Voice
+
+# File types looked for in a --synthesized folder, in this order.
+SYNTHESIZED_EXTENSIONS = (".wav", ".flac")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference utterance, its id (the audio file's name without extension) and its samples."""
+
+    utterance_id: str
+    utterance: Utterance
+    samples: np.ndarray  # mono float32 at the evaluation's sample rate
+
+
+class AudioSource(Protocol):
+    """One system under evaluation: gives the synthesized clip of a reference."""
+
+    name: str
+
+    def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
+        """Raise ``EvaluationError`` before any work if some (id, utterance) cannot be produced."""
+
+    def __call__(self, reference: Reference) -> np.ndarray:
+        """Mono float32 samples at the evaluation's sample rate."""
+
+
+class FolderSource:
+    """Clips synthesized elsewhere: ``<folder>/<id>.wav`` (or ``.flac``) for each reference id."""
+
+    def __init__(self, folder: Path, sample_rate: int, name: str = "synthesized") -> None:
+        self.folder = folder
+        self.sample_rate = sample_rate
+        self.name = name
+
+    def path_for(self, utterance_id: str) -> Path | None:
+        for extension in SYNTHESIZED_EXTENSIONS:
+            candidate = self.folder / f"{utterance_id}{extension}"
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
+        if not self.folder.is_dir():
+            raise EvaluationError(f"synthesized folder not found: {self.folder}")
+        missing = [identifier for identifier, _ in utterances if self.path_for(identifier) is None]
+        if missing:
+            shown = ", ".join(f"{identifier}.wav" for identifier in missing[:5])
+            raise EvaluationError(
+                f"{len(missing)} of {len(utterances)} references have no synthesized file in {self.folder} "
+                f"(missing: {shown}{', ...' if len(missing) > 5 else ''}); name each file after its reference's audio file"
+            )
+
+    def __call__(self, reference: Reference) -> np.ndarray:
+        from polyvox.audio.io import load_audio
+
+        path = self.path_for(reference.utterance_id)
+        if path is None:
+            raise EvaluationError(f"no synthesized file for {reference.utterance_id} in {self.folder}")
+        return load_audio(path, self.sample_rate)
+
+
+def voice_speaker(voice: Voice, utterance: Utterance, speaker_override: str | None) -> str:
+    """The voice's speaker for a reference: ``speaker_override`` if given, else the reference's own speaker."""
+    name = speaker_override if speaker_override is not None else utterance.speaker
+    if name not in voice.speakers:
+        hint = "" if speaker_override is not None else "; pass --speaker NAME to speak every reference with one of them"
+        raise EvaluationError(
+            f"speaker {name!r} of reference {Path(utterance.audio).name} is not in the voice "
+            f"(it has: {', '.join(voice.speakers)}){hint}"
+        )
+    return name
+
+
+def check_voice_covers(voice: Voice, utterances: Sequence[tuple[str, Utterance]], speaker_override: str | None) -> None:
+    """Every reference's language is spoken by ``voice`` and its speaker resolves (see ``voice_speaker``)."""
+    for _identifier, utterance in utterances:
+        if utterance.language not in voice.languages:
+            raise EvaluationError(
+                f"reference {Path(utterance.audio).name} is in {utterance.language!r}, which the voice does not speak "
+                f"(it speaks: {', '.join(voice.languages)}); leave those references out of the manifest"
+            )
+        voice_speaker(voice, utterance, speaker_override)
+
+
+class VoiceSource:
+    """A voice speaks each reference's text, in its language, as its speaker, with a fixed seed."""
+
+    def __init__(
+        self,
+        voice: Voice,
+        name: str = "voice",
+        speaker_override: str | None = None,
+        seed: int = 0,
+        noise_scale: float = 0.667,
+        noise_scale_duration: float = 0.8,
+    ) -> None:
+        self.voice = voice
+        self.name = name
+        self.speaker_override = speaker_override
+        self.seed = seed
+        self.noise_scale = noise_scale
+        self.noise_scale_duration = noise_scale_duration
+
+    def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
+        check_voice_covers(self.voice, utterances, self.speaker_override)
+
+    def __call__(self, reference: Reference) -> np.ndarray:
+        utterance = reference.utterance
+        result = self.voice.synthesize(
+            utterance.text,
+            language=utterance.language,
+            speaker=self.voice.speakers.index(voice_speaker(self.voice, utterance, self.speaker_override)),
+            noise_scale=self.noise_scale,
+            noise_scale_duration=self.noise_scale_duration,
+            seed=self.seed,
+        )
+        return result.samples
