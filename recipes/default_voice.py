@@ -57,6 +57,19 @@ def ship(work: Path) -> Path:
     return result.voice_path
 
 
+def shipped_base(work: Path) -> Path:
+    """The shipped voice without its reference encoder (retrained at each ship), to continue training."""
+    import dataclasses
+
+    from polyvox.checkpoint import load_voice_file, save_voice
+
+    tensors, metadata = load_voice_file(SHIPPED_VOICE)
+    tensors = {name: tensor for name, tensor in tensors.items() if not name.startswith("reference_encoder.")}
+    config = metadata.config.replace(**{"model.reference_encoder.enabled": False})
+    work.mkdir(parents=True, exist_ok=True)
+    return save_voice(work / "shipped_base.safetensors", tensors, dataclasses.replace(metadata, config=config))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("runs/default"))
@@ -77,7 +90,7 @@ def main() -> None:
         if not (corpus_dir / "manifest.jsonl").exists():
             generate_corpus(corpus_dir, list(LANGUAGES), SPEAKERS_PER_LANGUAGE, UTTERANCES_PER_SPEAKER, seed=CORPUS_SEED)
         config = preset("small", LANGUAGES).replace(**OVERRIDES, **{"training.max_steps": arguments.max_steps})
-        init_from = SHIPPED_VOICE if arguments.continue_shipped and not arguments.resume else None
+        init_from = shipped_base(arguments.work) if arguments.continue_shipped and not arguments.resume else None
         train(corpus_dir / "manifest.jsonl", arguments.work / "run", config, resume=arguments.resume, init_from=init_from)
     logging.getLogger("recipe").info("shipped %s", ship(arguments.work))
 
