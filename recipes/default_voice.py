@@ -5,7 +5,8 @@
     python recipes/default_voice.py --work runs/default --ship-only  # only copy the newest voice into the package
 
 The shipped file is half precision without optimizer state, so the package stays small; training
-checkpoints stay in the work folder.
+checkpoints stay in the work folder. To teach the shipped voice another language (replaying its six,
+so none is forgotten): recipes/add_language.py and docs/finetuning.md.
 """
 
 from __future__ import annotations

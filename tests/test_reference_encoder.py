@@ -150,3 +150,21 @@ def test_bad_reference_clips(attached, untrained_voice, tmp_path):
         reference_timbre(voice, not_audio)
     with pytest.raises(ReferenceClipError, match="no reference encoder"):
         reference_timbre(Voice.load(untrained_voice), silent)
+
+
+def test_finetuning_starts_a_new_speaker_at_its_clips_timbre(attached, engine, tmp_path):
+    from polyvox.data.corpus import generate_corpus
+    from polyvox.data.manifest import write_manifest
+    from polyvox.finetune.plan import FinetuneOptions, plan_finetune
+    from polyvox.inference.reference import timbre_vector
+
+    generate_corpus(tmp_path / "en", ["en"], 3, 3, seed=5, progress=False, engine=engine)
+    voice = Voice.load(attached.voice_path)
+    new = [u for u in read_manifest(tmp_path / "en" / "manifest.jsonl") if u.speaker not in voice.speakers]
+    speaker = new[0].speaker
+    write_manifest(tmp_path / "new.jsonl", [u for u in new if u.speaker == speaker])
+    plan = plan_finetune(attached.voice_path, tmp_path / "new.jsonl", tmp_path / "out.safetensors", tmp_path / "run", FinetuneOptions())
+    row = plan.module.generator.speaker_embedding.weight[plan.metadata.speakers.index(speaker)].detach()
+    expected = timbre_vector(voice.generator, voice.metadata.config.audio, [u.audio for u in new if u.speaker == speaker])
+    assert torch.allclose(row, expected, atol=1e-5)
+    assert any("timbre" in line for line in plan.report.lines())

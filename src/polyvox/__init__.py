@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Voice", "SynthesisResult", "__version__"]
+__all__ = ["OnnxVoice", "Voice", "SynthesisResult", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -13,4 +13,8 @@ def __getattr__(name: str) -> Any:
         from polyvox.inference import voice
 
         return getattr(voice, name)
+    if name == "OnnxVoice":  # the onnxruntime engine: imports no torch
+        from polyvox.inference.onnx_voice import OnnxVoice
+
+        return OnnxVoice
     raise AttributeError(f"module 'polyvox' has no attribute {name!r}")

@@ -10,16 +10,13 @@ from pathlib import Path
 import torch
 
 from polyvox.config import ConfigError, VoiceConfig
+from polyvox.errors import VoiceFileError
 from polyvox.files import atomic_path
 from polyvox.fingerprint import FINGERPRINT_KEY, component_fingerprint
 from polyvox.text.symbols import SymbolTable
 
 FORMAT_NAME = "polyvox-voice"
 FORMAT_VERSION = 1
-
-
-class VoiceFileError(ValueError):
-    """A voice file is missing, unreadable or not a polyvox voice; the message says which."""
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Optional, cast
 
 import typer
 
@@ -39,45 +40,137 @@ def _read_text(text: Optional[str], text_file: Optional[Path]) -> str:
     return text
 
 
+def _voice_loader(voice_path: Path, engine: str = "torch") -> Any:
+    """A picklable callable that loads the voice: run here, and in each ``--batch`` worker."""
+    from functools import partial
+
+    if engine == "onnx":
+        from polyvox.inference.onnx_voice import OnnxVoice
+
+        return partial(OnnxVoice.load, voice_path)
+    from polyvox.inference.voice import Voice
+
+    return partial(Voice.load, voice_path)
+
+
+def _check_say_modes(text_given: bool, output: Optional[Path], stream: bool, batch: Optional[Path]) -> None:
+    if batch is not None and text_given:
+        _fail("give either TEXT (or --text-file) or --batch FILE, not both")
+    if batch is not None and stream:
+        _fail("--batch writes files; it cannot be combined with --stream")
+    if stream and output is not None:
+        _fail("--stream writes raw audio to standard output; drop -o (or drop --stream to write a WAV file)")
+    if stream and sys.stdout.isatty():
+        _fail("--stream writes raw audio; pipe it to a player, e.g. polyvox say --stream TEXT | aplay -r 22050 -f S16_LE")
+    if output is None and not stream:
+        _fail("no output: add -o FOLDER for --batch" if batch is not None else "no output file: add -o out.wav, or --stream to play it as it is spoken")
+
+
+def _write_stream(chunks: Any) -> None:
+    """Raw 16-bit little-endian mono PCM on standard output, flushed chunk by chunk; a closed pipe ends quietly."""
+    from polyvox.server.audio_encoding import to_pcm16
+
+    sink = sys.stdout.buffer
+    try:
+        for chunk in chunks:
+            sink.write(to_pcm16(chunk))
+            sink.flush()
+    except BrokenPipeError:
+        chunks.close()
+        # The player is gone: point stdout at /dev/null so Python's final flush does not complain.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _speak_batch(batch: Path, folder: Path, voice_path: Path, settings: Any, jobs: int, engine: str = "torch") -> None:
+    from polyvox.inference.batch import run_batch
+    from polyvox.inference.batch_items import read_batch_items
+
+    report = run_batch(read_batch_items(batch), folder, _voice_loader(voice_path, engine), settings, jobs=jobs)
+    for failure in report.failures:
+        typer.echo(f"failed: {failure}", err=True)
+    typer.echo(report.summary(folder), err=True)
+    if report.failures:
+        _fail(f"{len(report.failures)} of {len(report.failures) + report.written + report.skipped} utterances failed; "
+              "fix them and run again (finished files are kept)")
+
+
 @app.command()
 def say(
     text: Annotated[Optional[str], typer.Argument(help="Text to speak; '-' or nothing reads standard input.")] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="WAV file to write.")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="WAV file to write (a folder with --batch).")] = None,
     voice: Annotated[Optional[Path], typer.Option(help="Voice file (.safetensors); default: the bundled voice.")] = None,
+    engine: Annotated[
+        str, typer.Option(help="torch, or onnx: --voice is then an exported voice.onnx (polyvox export), run by onnxruntime.")
+    ] = "torch",
     lang: Annotated[Optional[str], typer.Option("--lang", "-l", help="Language code, e.g. en, zh, ja.")] = None,
     speaker: Annotated[Optional[str], typer.Option(help="Speaker name or index.")] = None,
     speed: Annotated[float, typer.Option(help="Speaking rate; 1.0 is the trained rate.")] = 1.0,
+    pitch: Annotated[float, typer.Option(help="Pitch shift in semitones (-24 to 24); keeps the timing and the formants.")] = 0.0,
     noise_scale: Annotated[float, typer.Option(help="Variation in the voice (0 = deterministic).")] = 0.667,
     noise_scale_duration: Annotated[float, typer.Option(help="Variation in timing (stochastic durations).")] = 0.8,
     seed: Annotated[Optional[int], typer.Option(help="Random seed for repeatable output.")] = None,
     text_file: Annotated[Optional[Path], typer.Option("--text-file", "-f", help="Read the text from a file.")] = None,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Write raw 16-bit little-endian mono PCM at the voice's rate (22050 Hz for the bundled voice) to "
+            "standard output as it is spoken, e.g. | aplay -r 22050 -f S16_LE.",
+        ),
+    ] = False,
+    batch: Annotated[
+        Optional[Path],
+        typer.Option(help="Speak each line of a .txt file (0001.wav, ...) or each record of a .jsonl file into the -o folder; "
+                     "files already there are kept."),
+    ] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Processes speaking at once for --batch (this one and jobs - 1 workers).")] = 2,
     list_speakers: Annotated[bool, typer.Option("--list-speakers", help="List the voice's speakers and exit.")] = False,
     list_languages: Annotated[bool, typer.Option("--list-languages", help="List the voice's languages and exit.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Speak TEXT with a voice and write a WAV file."""
+    """Speak TEXT with a voice: a WAV file, a raw stream to a player, or a folder of files (--batch)."""
     _setup_logging(verbose)
     voice_path = voice or DEFAULT_VOICE
+    if engine not in ("torch", "onnx"):
+        _fail(f"--engine must be torch or onnx, got {engine!r}")
+    if engine == "onnx" and voice is None:
+        _fail("--engine onnx needs --voice voice.onnx; write one with: polyvox export -o voice.onnx")
     if list_speakers or list_languages:
         from polyvox.checkpoint import read_metadata
+        from polyvox.export import metadata as onnx_metadata
 
-        metadata = _run(lambda: read_metadata(voice_path))
+        if engine == "onnx":
+            metadata = _run(lambda: onnx_metadata.read_metadata(onnx_metadata.metadata_path(voice_path)))
+        else:
+            metadata = _run(lambda: read_metadata(voice_path))
         for name in (metadata.speakers if list_speakers else metadata.languages):
             typer.echo(name)
         return
-    if output is None:
-        _fail("no output file: add -o out.wav")
+    _check_say_modes(text is not None or text_file is not None, output, stream, batch)
+    options: dict[str, Any] = {
+        "language": lang, "speaker": speaker, "speed": speed, "noise_scale": noise_scale,
+        "noise_scale_duration": noise_scale_duration, "seed": seed, "pitch": pitch,
+    }
+    if batch is not None:
+        from polyvox.inference.batch import SpeechSettings
+        from polyvox.inference.batch_items import BatchInputError
+
+        folder = cast(Path, output)  # _check_say_modes made sure there is one
+        _run(lambda: _speak_batch(batch, folder, voice_path, SpeechSettings(**options), jobs, engine), extra_errors=(BatchInputError,))
+        return
     content = _read_text(text, text_file)
 
     def speak() -> None:
         from polyvox.audio.io import save_audio
-        from polyvox.inference.voice import Voice
 
-        loaded = Voice.load(voice_path)
-        result = loaded.synthesize(
-            content, language=lang, speaker=speaker, speed=speed, noise_scale=noise_scale,
-            noise_scale_duration=noise_scale_duration, seed=seed,
-        )
+        loaded = _voice_loader(voice_path, engine)()
+        if stream:
+            chunks = loaded.stream(content, **options)
+            typer.echo(f"streaming 16-bit mono PCM at {loaded.sample_rate} Hz", err=True)
+            _write_stream(chunks)
+            return
+        result = loaded.synthesize(content, **options)
         save_audio(output, result.samples, result.sample_rate)
         typer.echo(f"wrote {output} ({result.duration_s:.2f} s at {result.sample_rate} Hz)")
 

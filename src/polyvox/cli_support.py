@@ -14,18 +14,17 @@ DEFAULT_VOICE = Path(__file__).parent / "voices" / "default.safetensors"
 def user_errors() -> tuple[type[Exception], ...]:
     """Exceptions whose message is meant for the user: shown as one line, no traceback."""
     from polyvox.audio.io import AudioError
-    from polyvox.checkpoint import VoiceFileError
     from polyvox.config import ConfigError
     from polyvox.data.importers import DatasetImportError
     from polyvox.data.manifest import ManifestError
-    from polyvox.inference.voice import SynthesisError
+    from polyvox.export.metadata import OnnxVoiceError
+    from polyvox.errors import ReferenceClipError, TrainingDivergedError, TrainingSetupError, VoiceFileError
+    from polyvox.inference.result import SynthesisError
     from polyvox.text.errors import TextError
-    from polyvox.train.guards import TrainingDivergedError
-    from polyvox.train.run import TrainingSetupError
 
     return (
         AudioError, VoiceFileError, ConfigError, DatasetImportError, ManifestError, SynthesisError, TextError,
-        TrainingSetupError, TrainingDivergedError,
+        TrainingSetupError, TrainingDivergedError, OnnxVoiceError, ReferenceClipError,
     )
 
 

@@ -60,10 +60,20 @@ class TextConfig:
     add_blank: bool = True
     # Language used for Latin-script words inside a non-Latin sentence (inline switching).
     inline_latin_language: str = "en"
+    # Id sequence around the phonemes (with add_blank): "polyvox" _ ^ _ p _ ... p _ $ _; "piper" ^ _ p _ ... p _ $
+    # (Piper's phoneme ids); "vits" _ p _ ... _ p _ (original VITS, no BOS/EOS). Imported voices use their source's.
+    sequence_layout: Literal["polyvox", "piper", "vits"] = "polyvox"
+    # "codepoint" splits every phoneme into its characters ("ˈoʊ" -> "ˈ", "o", "ʊ"), as VITS and Piper number them.
+    token_unit: Literal["phoneme", "codepoint"] = "phoneme"
 
     def __post_init__(self) -> None:
         _require(len(self.languages) > 0, "a voice needs at least one language")
         _require(len(set(self.languages)) == len(self.languages), f"duplicate languages in {self.languages}")
+        _require(
+            self.sequence_layout in ("polyvox", "piper", "vits"),
+            f"sequence_layout must be 'polyvox', 'piper' or 'vits', got {self.sequence_layout!r}",
+        )
+        _require(self.token_unit in ("phoneme", "codepoint"), f"token_unit must be 'phoneme' or 'codepoint', got {self.token_unit!r}")
 
 
 @dataclass(frozen=True)
@@ -79,11 +89,17 @@ class TextEncoderConfig:
     # Window of relative positions the attention can tell apart.
     window_size: int = 4
     language_channels: int = 16
+    # Layer before which the speaker vector (projected) is added to the hidden states (MeloTTS: 2); None = no speaker input.
+    speaker_condition_layer: int | None = None
 
     def __post_init__(self) -> None:
         _require(self.hidden_channels % self.n_heads == 0, "hidden_channels must be divisible by n_heads")
         _require(self.kernel_size % 2 == 1, "text encoder kernel_size must be odd")
         _require(0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)")
+        _require(
+            self.speaker_condition_layer is None or 0 <= self.speaker_condition_layer < self.n_layers,
+            f"text_encoder speaker_condition_layer must be None or in [0, n_layers), got {self.speaker_condition_layer}",
+        )
 
 
 @dataclass(frozen=True)
@@ -97,24 +113,46 @@ class DurationConfig:
     stochastic_flows: int = 4
     # At inference, blend of the two predictors: 1.0 = stochastic only, 0.0 = deterministic only.
     stochastic_weight: float = 0.0
+    # The predictors model log(frames + log_duration_offset): 1 keeps 0-frame tokens finite (polyvox); VITS, Piper
+    # and MeloTTS use 0 (their deterministic target is log(frames + 1e-6)).
+    log_duration_offset: float = 1.0
+    # Frames per token at inference: "cumulative" rounds the running total; "ceil" rounds each token up (VITS family).
+    rounding: Literal["cumulative", "ceil"] = "cumulative"
 
     def __post_init__(self) -> None:
         _require(self.kernel_size % 2 == 1, "duration kernel_size must be odd")
         _require(0.0 <= self.stochastic_weight <= 1.0, "stochastic_weight must be in [0, 1]")
+        _require(self.log_duration_offset >= 0.0, "log_duration_offset must be >= 0 (1 for polyvox voices, 0 for VITS-family)")
+        _require(self.rounding in ("cumulative", "ceil"), f"duration rounding must be 'cumulative' or 'ceil', got {self.rounding!r}")
 
 
 @dataclass(frozen=True)
 class FlowConfig:
-    """Residual affine-coupling flow between the prior and posterior latents."""
+    """Residual (mean-only) coupling flow between the prior and posterior latents."""
 
     n_flows: int = 4
     hidden_channels: int = 192
     kernel_size: int = 5
     dilation_rate: int = 1
     n_layers: int = 4
+    # Network inside each coupling: "wavenet" (VITS) or "transformer" (relative-attention layers, MeloTTS / VITS2);
+    # the fields below are used by "transformer" only (kernel_size is then its feed-forward kernel).
+    type: Literal["wavenet", "transformer"] = "wavenet"
+    n_heads: int = 2
+    filter_channels: int = 768
+    dropout: float = 0.0
+    speaker_condition_layer: int | None = None
 
     def __post_init__(self) -> None:
         _require(self.kernel_size % 2 == 1, "flow kernel_size must be odd")
+        _require(self.type in ("wavenet", "transformer"), f"flow type must be 'wavenet' or 'transformer', got {self.type!r}")
+        if self.type == "transformer":
+            _require(self.hidden_channels % self.n_heads == 0, "flow hidden_channels must be divisible by n_heads")
+            _require(0.0 <= self.dropout < 1.0, "flow dropout must be in [0, 1)")
+            _require(
+                self.speaker_condition_layer is None or 0 <= self.speaker_condition_layer < self.n_layers,
+                f"flow speaker_condition_layer must be None or in [0, n_layers), got {self.speaker_condition_layer}",
+            )
 
 
 @dataclass(frozen=True)
@@ -162,9 +200,14 @@ class DecoderConfig:
     # iSTFT head only: FFT size and hop of the inverse STFT at the end of the decoder.
     istft_n_fft: int = 16
     istft_hop: int = 4
+    # HiFi-GAN residual block: "1" (a dilated and a plain conv per dilation) or "2" (one dilated conv per dilation).
+    resblock_type: Literal["1", "2"] = "1"
+    # Slope of the leaky ReLU before conv_post; VITS, Piper and MeloTTS use PyTorch's default 0.01 there.
+    output_leaky_relu_slope: float = 0.1
 
     def __post_init__(self) -> None:
         _require(self.type in ("hifigan", "istft"), f"decoder type must be 'hifigan' or 'istft', got {self.type!r}")
+        _require(self.resblock_type in ("1", "2"), f"decoder resblock_type must be '1' or '2', got {self.resblock_type!r}")
         _require(
             len(self.upsample_rates) == len(self.upsample_kernel_sizes),
             f"upsample_rates {self.upsample_rates} and upsample_kernel_sizes {self.upsample_kernel_sizes} "
@@ -278,8 +321,22 @@ class TrainingConfig:
     min_phonemes_per_second: float = 2.0
     max_phonemes_per_second: float = 40.0
     phoneme_rate_min_clip_s: float = 0.5
+    # Batches: "bucket" (length buckets) or "language_balanced" (length buckets, each batch mixing languages
+    # drawn with p_l proportional to n_l ** (1 / language_temperature), n_l the language's training clips:
+    # 1 follows the data, large values approach uniform).
+    batch_sampler: Literal["bucket", "language_balanced"] = "bucket"
+    language_temperature: float = 3.0
+    # Per-language validation: a language whose validation mel loss is more than this fraction above
+    # its value at the start of the run is reported as being forgotten (log and progress bar).
+    forgetting_margin: float = 0.1
 
     def __post_init__(self) -> None:
+        _require(
+            self.batch_sampler in ("bucket", "language_balanced"),
+            f"batch_sampler must be 'bucket' or 'language_balanced', got {self.batch_sampler!r}",
+        )
+        _require(self.language_temperature > 0, "language_temperature must be positive (1 = proportional, large = uniform)")
+        _require(self.forgetting_margin >= 0, "forgetting_margin must be >= 0 (a fraction, e.g. 0.1 for 10 %)")
         _require(self.max_consecutive_bad_steps >= 1, "max_consecutive_bad_steps must be >= 1")
         _require(0 < self.rollback_lr_factor <= 1, "rollback_lr_factor must be in (0, 1]")
         _require(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,17 @@ def parse_value(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+def parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
+    """``["training.batch_size=8"]`` -> ``{"training.batch_size": 8}`` (values as :func:`parse_value`)."""
+    values: dict[str, Any] = {}
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like section.key=value")
+        key, value = item.split("=", 1)
+        values[key.strip()] = parse_value(value.strip())
+    return values
 
 
 def load_config(path: Path | None, preset_name: str, overrides: list[str], max_steps: int | None) -> VoiceConfig:
@@ -33,12 +45,7 @@ def load_config(path: Path | None, preset_name: str, overrides: list[str], max_s
         config = VoiceConfig.from_dict(base)
     else:
         config = preset(preset_name)
-    values: dict[str, Any] = {}
-    for item in overrides:
-        if "=" not in item:
-            raise ConfigError(f"override {item!r} must look like section.key=value")
-        key, value = item.split("=", 1)
-        values[key.strip()] = parse_value(value.strip())
+    values = parse_overrides(overrides)
     if max_steps is not None:
         values["training.max_steps"] = max_steps
     return config.replace(**values) if values else config

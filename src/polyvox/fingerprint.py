@@ -25,6 +25,14 @@ _TEXT_ENCODER_FIELDS = ("hidden_channels", "filter_channels", "n_heads", "n_laye
 _DURATION_FIELDS = ("filter_channels", "kernel_size", "stochastic_filter_channels", "stochastic_flows")
 _FLOW_FIELDS = ("n_flows", "hidden_channels", "kernel_size", "dilation_rate", "n_layers")
 _POSTERIOR_FIELDS = ("hidden_channels", "kernel_size", "dilation_rate", "n_layers")
+# Fields added for imported voices (VITS, Piper, MeloTTS): listed only when they differ from their default,
+# so every voice made before them keeps its fingerprint.
+_OPTIONAL_FIELDS = (
+    "text.sequence_layout", "text.token_unit", "model.text_encoder.speaker_condition_layer",
+    "model.duration.log_duration_offset", "model.duration.rounding",
+    "model.flow.type", "model.flow.n_heads", "model.flow.filter_channels", "model.flow.speaker_condition_layer",
+    "model.decoder.resblock_type", "model.decoder.output_leaky_relu_slope",
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,8 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
     model = config.model
     entries: dict[str, Any] = {}
     for name, value in dataclasses.asdict(model.decoder).items():
-        entries[f"model.decoder.{name}"] = value
+        if f"model.decoder.{name}" not in _OPTIONAL_FIELDS:
+            entries[f"model.decoder.{name}"] = value
     for name, value in dataclasses.asdict(config.audio).items():
         entries[f"audio.{name}"] = value
     entries["text.add_blank"] = config.text.add_blank
@@ -93,6 +102,7 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
         part = getattr(model, section)
         for name in names:
             entries[f"model.{section}.{name}"] = getattr(part, name)
+    entries.update(_optional_entries(config))
     # Only when present: voices made before reference encoders existed keep their fingerprint.
     if model.reference_encoder.enabled:
         for name, value in dataclasses.asdict(model.reference_encoder).items():
@@ -101,6 +111,19 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
         for name, value in dataclasses.asdict(model.discriminator).items():
             entries[f"model.discriminator.{name}"] = value
     return {key: _plain(value) for key, value in entries.items()}
+
+
+def _optional_entries(config: VoiceConfig) -> dict[str, Any]:
+    """The optional fields whose value is not the default (see ``_OPTIONAL_FIELDS``)."""
+    values, defaults = config.to_dict(), VoiceConfig().to_dict()
+    entries = {}
+    for dotted in _OPTIONAL_FIELDS:
+        value, default = values, defaults
+        for key in dotted.split("."):
+            value, default = value[key], default[key]
+        if value != default:
+            entries[dotted] = value
+    return entries
 
 
 def component_fingerprint(

@@ -1,9 +1,58 @@
-"""``polyvox serve``."""
+"""``polyvox serve``: the OpenAI-compatible HTTP server (FastAPI on uvicorn; extra ``server``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from polyvox.cli_support import DEFAULT_VOICE, fail, setup_logging
+
+MISSING_EXTRA = "the server needs FastAPI and uvicorn: pip install 'polyvox[server]'"
+SERVER_MODULES = ("fastapi", "uvicorn", "starlette", "pydantic")
 
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        voices_dir: Annotated[Optional[Path], typer.Option(help="Folder of .safetensors voices, each served by its name.")] = None,
+        default_voice: Annotated[Optional[Path], typer.Option(help="The voice named 'default'; default: the bundled voice.")] = None,
+        openai_voice: Annotated[
+            str, typer.Option(help="Voice ('name' or 'name:speaker') for OpenAI voice names such as alloy; 'none' refuses them.")
+        ] = "default",
+        max_input_chars: Annotated[int, typer.Option(help="Longest input accepted, in characters.")] = 4096,
+        max_concurrent: Annotated[int, typer.Option(help="Syntheses running at once.")] = 2,
+        max_queued: Annotated[int, typer.Option(help="Requests waiting for a free slot before 503.")] = 32,
+        timeout: Annotated[float, typer.Option(help="Seconds one request may take before 504.")] = 120.0,
+        voice_cache: Annotated[int, typer.Option(help="Voices kept loaded in memory.")] = 4,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    ) -> None:
+        """Serve speech over HTTP: POST /v1/audio/speech (OpenAI-compatible), GET /v1/voices, GET /health."""
+        setup_logging(verbose)
+        try:
+            import uvicorn
+
+            from polyvox.server import ServerSettings, create_app
+            from polyvox.server.settings import ServerSettingsError
+        except ModuleNotFoundError as error:
+            if error.name not in SERVER_MODULES:
+                raise
+            fail(MISSING_EXTRA)
+
+        try:
+            settings = ServerSettings(
+                default_voice=default_voice or DEFAULT_VOICE, voices_dir=voices_dir,
+                openai_voice=None if openai_voice.lower() == "none" else openai_voice,
+                max_input_chars=max_input_chars, max_concurrent=max_concurrent, max_queued=max_queued,
+                request_timeout_s=timeout, voice_cache_size=voice_cache,
+            )
+            application = create_app(settings)
+        except ServerSettingsError as error:
+            fail(str(error))
+        # uvicorn's own lines say where it listens (or why it cannot); one line per request only with -v.
+        uvicorn.run(application, host=host, port=port, log_level="info", access_log=verbose)

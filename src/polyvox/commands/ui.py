@@ -1,9 +1,40 @@
-"""``polyvox ui``."""
+"""``polyvox ui``: a web page to try voices (Gradio; extra ``ui``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from polyvox.cli_support import DEFAULT_VOICE, fail, run, setup_logging
+
+MISSING_EXTRA = "the web UI needs Gradio: pip install 'polyvox[ui]'"
 
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
+
+    @app.command()
+    def ui(
+        host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.")] = 7860,
+        voices_dir: Annotated[Optional[Path], typer.Option(help="Folder of .safetensors voices to offer besides the default.")] = None,
+        default_voice: Annotated[Optional[Path], typer.Option(help="The voice named 'default'; default: the bundled voice.")] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    ) -> None:
+        """Open a web page to speak text with your voices: pick voice, language, speaker, speed and pitch."""
+        setup_logging(verbose)
+        if voices_dir is not None and not voices_dir.is_dir():
+            fail(f"--voices-dir {voices_dir} is not a folder; create it or fix the path")
+        try:
+            import gradio  # noqa: F401  (checked here so a missing extra is one line, not a traceback)
+
+            from polyvox.ui import build_ui
+            from polyvox.ui.voices import UiInputError
+        except ModuleNotFoundError as error:
+            if error.name != "gradio":
+                raise
+            fail(MISSING_EXTRA)
+        page = run(lambda: build_ui(default_voice or DEFAULT_VOICE, voices_dir), extra_errors=(UiInputError,))
+        page.launch(server_name=host, server_port=port, show_error=True)

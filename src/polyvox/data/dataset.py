@@ -90,9 +90,12 @@ def encode_utterance(
     add_blank: bool,
     total_frames: int,
     audio: AudioConfig,
+    sequence_layout: str = "polyvox",
+    split_codepoints: bool = False,
 ) -> EncodedUtterance:
-    """Ids (and frame durations, when the manifest has them) for ``tokens``, the clip's phonemes."""
-    phoneme_ids, language_ids = to_ids(tokens, symbols, add_blank, language_table)
+    """Ids (and frame durations, when the manifest has them) for ``tokens``, the clip's phonemes; the last two
+    arguments are ``TextConfig.sequence_layout`` and ``token_unit == "codepoint"`` (imported voices)."""
+    phoneme_ids, language_ids = to_ids(tokens, symbols, add_blank, language_table, sequence_layout, split_codepoints)
     durations = None
     if utterance.phonemes and utterance.phoneme_durations:
         token_frames = seconds_to_frames(list(utterance.phoneme_durations), total_frames, audio)

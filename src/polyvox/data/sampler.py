@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 
 from torch.utils.data import Sampler
 
+from polyvox.config import TrainingConfig
+
 
 class BucketBatchSampler(Sampler[list[int]]):
     """Clips of similar duration share a batch, so little padding is computed.
@@ -64,3 +66,17 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.batches_done = int(state["batches_done"])
+
+
+def build_batch_sampler(
+    training: TrainingConfig, durations_s: Sequence[float], languages: Sequence[str], rank: int = 0, world_size: int = 1
+) -> Sampler[list[int]]:
+    """The batch sampler ``training.batch_sampler`` names: length buckets, or length buckets mixing languages."""
+    if training.batch_sampler == "language_balanced":
+        from polyvox.data.language_sampler import LanguageBalancedBatchSampler
+
+        return LanguageBalancedBatchSampler(
+            durations_s, languages, training.batch_size, training.bucket_boundaries_s, training.seed,
+            training.language_temperature, rank=rank, world_size=world_size,
+        )
+    return BucketBatchSampler(durations_s, training.batch_size, training.bucket_boundaries_s, training.seed, rank=rank, world_size=world_size)

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 
 from polyvox.audio.io import load_audio
+from polyvox.config import AudioConfig
+from polyvox.errors import ReferenceClipError
 
 # Shorter clips carry too little of a voice to pool statistics over (the encoder trains on >= 0.45 s crops).
 MIN_REFERENCE_S = 0.5
@@ -17,10 +19,6 @@ MIN_REFERENCE_S = 0.5
 SILENCE_RMS = 1e-4
 
 ReferenceAudio = str | Path | np.ndarray
-
-
-class ReferenceClipError(ValueError):
-    """A reference clip cannot give a timbre: too short, silent, or the voice has no reference encoder."""
 
 
 def _samples(reference: ReferenceAudio, sample_rate: int) -> tuple[np.ndarray, str]:
@@ -35,10 +33,15 @@ def reference_timbre(voice: object, references: ReferenceAudio | Sequence[Refere
     Arrays must already be at the voice's sample rate; files are resampled and down-mixed. Raises
     ``ReferenceClipError`` for a silent or too short clip, ``AudioError`` for a file that is not audio.
     """
+    return timbre_vector(voice.generator, voice.metadata.config.audio, references)  # type: ignore[attr-defined]
+
+
+def timbre_vector(
+    generator: torch.nn.Module, audio: AudioConfig, references: ReferenceAudio | Sequence[ReferenceAudio]
+) -> torch.Tensor:
+    """``reference_timbre`` for a bare generator and its audio config (fine-tuning uses it to start new speakers)."""
     from polyvox.audio.features import MelSpectrogram
 
-    generator = voice.generator  # type: ignore[attr-defined]
-    config = voice.metadata.config  # type: ignore[attr-defined]
     if generator.reference_encoder is None:
         raise ReferenceClipError(
             "this voice has no reference encoder, so it cannot speak in a reference clip's voice; "
@@ -47,11 +50,11 @@ def reference_timbre(voice: object, references: ReferenceAudio | Sequence[Refere
     clips = [references] if isinstance(references, (str, Path, np.ndarray)) else list(references)
     if not clips:
         raise ReferenceClipError("no reference clip given")
-    mel = MelSpectrogram(config.audio)
+    mel = MelSpectrogram(audio)
     vectors = []
     for clip in clips:
-        samples, name = _samples(clip, config.audio.sample_rate)
-        duration = len(samples) / config.audio.sample_rate
+        samples, name = _samples(clip, audio.sample_rate)
+        duration = len(samples) / audio.sample_rate
         if duration < MIN_REFERENCE_S:
             raise ReferenceClipError(f"{name} is {duration:.2f} s long; a reference clip needs at least {MIN_REFERENCE_S} s of speech")
         rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))

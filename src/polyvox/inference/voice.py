@@ -4,46 +4,37 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from polyvox.audio.pitch import shift_pitch
 from polyvox.checkpoint import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import require_compatible
+from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
+from polyvox.inference.result import SynthesisError, SynthesisResult
+from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
+from polyvox.models.receptive_field import LatentContext
 from polyvox.partial_loading import load_partial_state
-from polyvox.text import TextFrontend, to_ids
 from polyvox.text.symbols import SymbolTable
 
 logger = logging.getLogger(__name__)
 
-# Silence placed between sentences, in seconds.
-SENTENCE_PAUSE_S = 0.15
-# Sentences synthesised together in one batch.
-SENTENCE_BATCH = 8
-
-
-class SynthesisError(ValueError):
-    """The request cannot be spoken by this voice (unknown language or speaker, bad scale)."""
-
-
-@dataclass(frozen=True)
-class SynthesisResult:
-    samples: np.ndarray  # float32 mono in [-1, 1]
-    sample_rate: int
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.samples) / self.sample_rate
+# Defined with the torch-free request checks (shared with the ONNX engine); importable from here as before.
+__all__ = ["SENTENCE_PAUSE_S", "SpeechOptions", "SynthesisError", "SynthesisResult", "Voice"]
 
 
 class Voice:
     def __init__(self, generator: torch.nn.Module, metadata: VoiceMetadata) -> None:
         self.generator = generator.eval()
         self.metadata = metadata
-        self.frontend = TextFrontend(metadata.languages, metadata.config.text.inline_latin_language)
+        self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers)
+        self.frontend = self.text.frontend
+        # Context each streamed window needs so that the joined windows equal whole-sentence decoding.
+        self.latent_context = LatentContext.for_model(metadata.config.model)
 
     @classmethod
     def load(cls, path: str | Path, config: VoiceConfig | None = None, partial: bool = False) -> Voice:
@@ -94,32 +85,43 @@ class Voice:
         return self.metadata.symbols
 
     def _speaker_id(self, speaker: str | int | None, language: str) -> int:
-        if speaker is None:
-            # Prefer a speaker trained on this language (names start with the language code by convention).
-            for index, name in enumerate(self.speakers):
-                if name.split("_")[0] == language:
-                    return index
-            return 0
-        if isinstance(speaker, int) or (isinstance(speaker, str) and speaker.isdigit()):
-            index = int(speaker)
-            if not 0 <= index < len(self.speakers):
-                raise SynthesisError(f"speaker index {index} out of range: this voice has {len(self.speakers)} speakers")
-            return index
-        if speaker not in self.speakers:
-            raise SynthesisError(f"unknown speaker {speaker!r}; this voice has: {', '.join(self.speakers)}")
-        return self.speakers.index(speaker)
+        return self.text.speaker_id(speaker, language)
 
     def _language(self, language: str | None) -> str:
-        if language is None:
-            return self.languages[0]
-        if language not in self.languages:
-            raise SynthesisError(f"this voice does not speak {language!r}; it speaks: {', '.join(self.languages)}")
-        return language
+        return self.text.language(language)
 
     def encode(self, sentence: str, language: str) -> tuple[list[int], list[int]]:
-        tokens = self.frontend.phonemize(sentence, language)
-        language_table = {name: index for index, name in enumerate(self.languages)}
-        return to_ids(tokens, self.symbols, self.metadata.config.text.add_blank, language_table)
+        return self.text.encode(sentence, language)
+
+    def _options(
+        self, language: str | None, speaker: str | int | None, speed: float, noise_scale: float,
+        noise_scale_duration: float, pitch: float,
+    ) -> SpeechOptions:
+        return self.text.options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
+
+    def _sentence_latent(
+        self, encoded: tuple[list[int], list[int]], options: SpeechOptions, noise: torch.Generator | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One sentence's prior latent (1, inter, frames) and speaker vector; draws its noise from ``noise``.
+
+        Sentences go one at a time, in order, so synthesize and stream draw the same noise for the same seed.
+        """
+        ids, languages = encoded
+        prior = self.generator.encode_prior(
+            torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
+            torch.tensor([options.speaker_id]), options.length_scale, options.noise_scale_duration,
+            noise_generator=noise,
+        )
+        return self.generator.sample_prior(prior, options.noise_scale, noise_generator=noise), prior.speaker
+
+    def _whole_sentence(self, encoded: tuple[list[int], list[int]], options: SpeechOptions, noise: torch.Generator | None) -> np.ndarray:
+        latent, speaker = self._sentence_latent(encoded, options, noise)
+        waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), speaker)
+        samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
+        return shift_pitch(samples, self.sample_rate, options.pitch)
+
+    def _pause(self) -> np.ndarray:
+        return np.zeros(int(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
 
     def synthesize(
         self,
@@ -130,63 +132,71 @@ class Voice:
         noise_scale: float = 0.667,
         noise_scale_duration: float = 0.8,
         seed: int | None = None,
+        pitch: float = 0.0,
     ) -> SynthesisResult:
-        """Speak ``text``; long text is split into sentences and synthesised in batches.
+        """Speak ``text``; long text is split into sentences, spoken one after the other with a pause between.
 
+        ``pitch`` shifts the voice by that many semitones, keeping duration and formants (0: untouched).
         Raises ``TextError`` subclasses for empty text or unknown symbols, ``SynthesisError`` for an
-        unknown language or speaker or a bad scale.
+        unknown language or speaker or a bad scale or pitch.
         """
-        if not speed > 0:
-            raise SynthesisError(f"speed must be positive, got {speed}")
-        if noise_scale < 0 or noise_scale_duration < 0:
-            raise SynthesisError("noise scales must be >= 0")
-        language = self._language(language)
-        speaker_id = self._speaker_id(speaker, language)
-        sentences = self.frontend.split_sentences(text, language)
-        encoded = [self.encode(sentence, language) for sentence in sentences]
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        pieces: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(encoded)
-        order = sorted(range(len(encoded)), key=lambda index: len(encoded[index][0]))
-        for start in range(0, len(order), SENTENCE_BATCH):
-            chunk = order[start : start + SENTENCE_BATCH]
-            waves = self._synthesize_batch([encoded[i] for i in chunk], speaker_id, 1.0 / speed, noise_scale, noise_scale_duration, generator)
-            for index, wave in zip(chunk, waves):
-                pieces[index] = wave
-        pause = np.zeros(int(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
+        options = self._options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
+        sentences = self.frontend.split_sentences(text, options.language)
+        encoded = [self.encode(sentence, options.language) for sentence in sentences]  # every text error before any work
+        noise = torch.Generator().manual_seed(seed) if seed is not None else None
         joined: list[np.ndarray] = []
-        for index, piece in enumerate(pieces):
+        for index, sentence in enumerate(encoded):
             if index:
-                joined.append(pause)
-            joined.append(piece)
+                joined.append(self._pause())
+            joined.append(self._whole_sentence(sentence, options, noise))
         return SynthesisResult(samples=np.concatenate(joined), sample_rate=self.sample_rate)
 
-    def _synthesize_batch(
+    def stream(
         self,
-        encoded: list[tuple[list[int], list[int]]],
-        speaker_id: int,
-        length_scale: float,
-        noise_scale: float,
-        noise_scale_duration: float,
-        generator: torch.Generator | None,
-    ) -> list[np.ndarray]:
-        batch = len(encoded)
-        text_len = max(len(ids) for ids, _ in encoded)
-        phoneme_ids = torch.zeros(batch, text_len, dtype=torch.long)
-        language_ids = torch.zeros(batch, text_len, dtype=torch.long)
-        for row, (ids, languages) in enumerate(encoded):
-            phoneme_ids[row, : len(ids)] = torch.tensor(ids)
-            language_ids[row, : len(ids)] = torch.tensor(languages)
-            language_ids[row, len(ids) :] = languages[-1]
-        lengths = torch.tensor([len(ids) for ids, _ in encoded])
-        output = self.generator.synthesize(
-            phoneme_ids,
-            language_ids,
-            lengths,
-            torch.full((batch,), speaker_id, dtype=torch.long),
-            length_scale=length_scale,
-            noise_scale=noise_scale,
-            noise_scale_duration=noise_scale_duration,
-            noise_generator=generator,
-        )
-        waves = output.waveform[:, 0].float().clamp(-1.0, 1.0).numpy()
-        return [waves[row, : int(output.sample_lengths[row])].copy() for row in range(batch)]
+        text: str,
+        language: str | None = None,
+        speaker: str | int | None = None,
+        speed: float = 1.0,
+        noise_scale: float = 0.667,
+        noise_scale_duration: float = 0.8,
+        seed: int | None = None,
+        pitch: float = 0.0,
+        first_chunk_frames: int = FIRST_CHUNK_FRAMES,
+        chunk_frames: int = MAX_CHUNK_FRAMES,
+    ) -> Iterator[np.ndarray]:
+        """Speak ``text`` as float32 chunks at ``sample_rate``, each yielded as soon as it is decoded.
+
+        The chunks joined equal ``synthesize`` with the same arguments (to float rounding). The first
+        chunk covers ``first_chunk_frames`` latent frames and the next ones double up to ``chunk_frames``.
+        Sentences are phonemized as they are reached, so the first chunk comes as fast for a book as
+        for a line; the options and the first sentence are checked here, a later sentence's text error
+        is raised when the stream reaches it. With ``pitch``, a sentence comes as one chunk (the pitch
+        analysis needs the whole sentence).
+        """
+        options = self._options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
+        try:
+            schedule = ChunkSchedule(first_chunk_frames, chunk_frames)
+        except ValueError as error:
+            raise SynthesisError(str(error)) from error
+        sentences = self.frontend.split_sentences(text, options.language)
+        first = self.encode(sentences[0], options.language)
+        noise = torch.Generator().manual_seed(seed) if seed is not None else None
+        return self._stream(sentences, first, options, noise, schedule)
+
+    def _stream(
+        self,
+        sentences: list[str],
+        first: tuple[list[int], list[int]],
+        options: SpeechOptions,
+        noise: torch.Generator | None,
+        schedule: ChunkSchedule,
+    ) -> Generator[np.ndarray, None, None]:
+        for index, sentence in enumerate(sentences):
+            if index:
+                yield self._pause()
+            encoded = first if index == 0 else self.encode(sentence, options.language)
+            if options.pitch:
+                yield self._whole_sentence(encoded, options, noise)
+                continue
+            latent, speaker = self._sentence_latent(encoded, options, noise)
+            yield from stream_latent(self.generator, latent, speaker, self.latent_context, schedule)

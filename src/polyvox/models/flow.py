@@ -6,7 +6,11 @@ import torch
 from torch import Tensor, nn
 
 from polyvox.config import FlowConfig
+from polyvox.models.transformer import RelativeTransformer
 from polyvox.models.wavenet import WaveNet
+
+# Relative-position window of the transformer couplings (as in the text encoder of VITS and MeloTTS).
+TRANSFORMER_WINDOW_SIZE = 4
 
 
 class MeanOnlyCoupling(nn.Module):
@@ -30,12 +34,36 @@ class MeanOnlyCoupling(nn.Module):
         return torch.cat([first, second], dim=1)
 
 
+class TransformerCoupling(nn.Module):
+    """Mean-only coupling whose shift comes from relative-attention layers (MeloTTS / VITS2 transformer flow)."""
+
+    def __init__(self, channels: int, config: FlowConfig, speaker_channels: int) -> None:
+        super().__init__()
+        self.half_channels = channels // 2
+        self.input_projection = nn.Conv1d(self.half_channels, config.hidden_channels, 1)
+        self.transformer = RelativeTransformer(
+            config.hidden_channels, config.filter_channels, config.n_heads, config.n_layers, config.kernel_size,
+            config.dropout, TRANSFORMER_WINDOW_SIZE, speaker_channels, config.speaker_condition_layer,
+        )
+        self.output_projection = nn.Conv1d(config.hidden_channels, self.half_channels, 1)
+        nn.init.zeros_(self.output_projection.weight)
+        nn.init.zeros_(self.output_projection.bias)
+
+    def forward(self, latent: Tensor, mask: Tensor, speaker_embedding: Tensor | None, reverse: bool) -> Tensor:
+        first, second = torch.split(latent, self.half_channels, dim=1)
+        hidden = self.input_projection(first) * mask
+        shift = self.output_projection(self.transformer(hidden, mask, speaker_embedding)) * mask
+        second = (second - shift) * mask if reverse else (second + shift) * mask
+        return torch.cat([first, second], dim=1)
+
+
 class ResidualCouplingFlow(nn.Module):
     """Stack of couplings with channel flips; ``reverse=True`` maps prior samples to the posterior space."""
 
     def __init__(self, channels: int, config: FlowConfig, speaker_channels: int) -> None:
         super().__init__()
-        self.couplings = nn.ModuleList(MeanOnlyCoupling(channels, config, speaker_channels) for _ in range(config.n_flows))
+        coupling = TransformerCoupling if config.type == "transformer" else MeanOnlyCoupling
+        self.couplings = nn.ModuleList(coupling(channels, config, speaker_channels) for _ in range(config.n_flows))
 
     def forward(self, latent: Tensor, mask: Tensor, speaker_embedding: Tensor | None = None, reverse: bool = False) -> Tensor:
         """latent (batch, channels, frames), mask (batch, 1, frames)."""

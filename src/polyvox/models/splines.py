@@ -58,8 +58,9 @@ def rational_quadratic_spline(
     def take(knot_values: Tensor) -> Tensor:
         return knot_values.gather(-1, bin_index).squeeze(-1)
 
-    left_x, bin_width = take(knots_x[..., :-1]), take(knots_x.diff(dim=-1))
-    bottom_y, bin_height = take(knots_y[..., :-1]), take(knots_y.diff(dim=-1))
+    # Differences by slicing rather than Tensor.diff, which the ONNX exporter cannot translate.
+    left_x, bin_width = take(knots_x[..., :-1]), take(knots_x[..., 1:] - knots_x[..., :-1])
+    bottom_y, bin_height = take(knots_y[..., :-1]), take(knots_y[..., 1:] - knots_y[..., :-1])
     left_derivative, right_derivative = take(knot_derivatives[..., :-1]), take(knot_derivatives[..., 1:])
     slope = bin_height / bin_width
     curvature = right_derivative + left_derivative - 2 * slope

@@ -4,7 +4,8 @@ Training maximises a variational lower bound on the likelihood of the whole fram
 posterior flow draws dequantisation noise ``u`` in (0, 1) and a second latent channel, and the main
 flow maps ``log(frames + 1 - u)`` with that channel to a standard normal. The ``+ 1`` keeps the
 logarithm finite for tokens with 0 frames, and makes the output follow the deterministic
-predictor's convention: ``exp(log_durations) - 1`` is the (continuous) number of frames.
+predictor's convention: ``exp(log_durations) - 1`` is the (continuous) number of frames. (The offset is
+``DurationConfig.log_duration_offset``; voices imported from VITS, Piper and MeloTTS use 0, as they were trained.)
 
 Every flow maps ``(latent (batch, channels, text_len), mask (batch, 1, text_len), condition
 (batch, filters, text_len) | None, reverse)`` to ``(latent, log_det (batch,))``.
@@ -143,6 +144,7 @@ class StochasticDurationPredictor(nn.Module):
     def __init__(self, in_channels: int, config: DurationConfig, speaker_channels: int) -> None:
         super().__init__()
         filters = config.stochastic_filter_channels
+        self.duration_offset = config.log_duration_offset
         self.text_input_projection = nn.Conv1d(in_channels, filters, 1)
         self.speaker_projection = nn.Conv1d(speaker_channels, filters, 1) if speaker_channels > 0 else None
         self.text_convs = DilatedDepthSeparableConv(filters, KERNEL_SIZE, DDS_LAYERS, config.dropout)
@@ -196,8 +198,8 @@ class StochasticDurationPredictor(nn.Module):
         )
         log_posterior = torch.sum(-0.5 * (LOG_TWO_PI + noise.square()) * text_mask, dim=(1, 2)) - posterior_log_det
 
-        # In (frames, frames + 1]: positive even for a token with 0 frames.
-        continuous_durations = (durations + 1.0 - dequantisation) * text_mask
+        # In (frames, frames + 1] with the default offset 1: positive even for a token with 0 frames.
+        continuous_durations = (durations + self.duration_offset - dequantisation) * text_mask
         log_durations, log_det_total = self.log_flow(continuous_durations, text_mask)
         latent = torch.cat([log_durations, auxiliary], dim=1)
         for flow in self.flows:
@@ -228,6 +230,8 @@ class StochasticDurationPredictor(nn.Module):
                 batch, LATENT_CHANNELS, text_len, generator=generator, device=text_mask.device, dtype=text_mask.dtype
             )
         latent = noise * noise_scale * text_mask
+        # The first spline coupling (applied last here) only changes the auxiliary channel, so the durations do
+        # not depend on it (VITS leaves it out when sampling, with the same result).
         for flow in reversed(self.flows):
             latent, _ = flow(latent, text_mask, condition, reverse=True)
         return latent[:, :1] * text_mask

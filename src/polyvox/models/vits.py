@@ -18,10 +18,14 @@ from polyvox.models.reference_encoder import ReferenceEncoder
 from polyvox.models.stochastic_duration import StochasticDurationPredictor
 from polyvox.models.text_encoder import TextEncoder, TextEncoderOutput
 
+# Duration targets with log_duration_offset 0 (VITS family) are log(frames + this), finite for 0-frame tokens.
+ZERO_DURATION_OFFSET = 1e-6
 
-def sequence_mask(lengths: Tensor, max_length: int | None = None) -> Tensor:
+
+def sequence_mask(lengths: Tensor, max_length: int | Tensor | None = None) -> Tensor:
     """(batch,) lengths -> (batch, max_length) bool."""
-    max_length = int(lengths.max()) if max_length is None else max_length
+    # The maximum stays a tensor, so an exported (traced) graph computes it from its inputs.
+    max_length = lengths.max() if max_length is None else max_length
     return torch.arange(max_length, device=lengths.device)[None, :] < lengths[:, None]
 
 
@@ -105,7 +109,7 @@ class VitsGenerator(nn.Module):
         self.config = config
         self.hop_length = hop_length
         text_hidden = config.text_encoder.hidden_channels
-        self.text_encoder = TextEncoder(n_symbols, n_languages, config.inter_channels, config.text_encoder)
+        self.text_encoder = TextEncoder(n_symbols, n_languages, config.inter_channels, config.text_encoder, config.speaker_channels)
         self.speaker_embedding = nn.Embedding(config.n_speakers, config.speaker_channels)
         self.posterior_encoder = PosteriorEncoder(n_mels, config.inter_channels, config.posterior, config.speaker_channels)
         self.flow = ResidualCouplingFlow(config.inter_channels, config.flow, config.speaker_channels)
@@ -143,8 +147,8 @@ class VitsGenerator(nn.Module):
     ) -> GeneratorTrainingOutput:
         """Training pass. ``durations`` (batch, text_len) are known frame counts for the items
         where ``has_durations`` is true; the others are aligned by monotonic alignment search."""
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths)
         speaker = self.speaker_vector(speaker_ids)
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker)
         frame_mask = sequence_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
         posterior = self.posterior_encoder(mel, frame_mask, speaker)
         flow_latent = self.flow(posterior.latent, frame_mask, speaker)
@@ -159,7 +163,7 @@ class VitsGenerator(nn.Module):
         stochastic_nll = self.stochastic_duration_predictor(detached_hidden, text.text_mask, token_frames, speaker)
         stochastic_loss = torch.sum(stochastic_nll) / torch.sum(text.text_mask)
         predicted_log_frames = self.duration_predictor(detached_hidden, text.text_mask, speaker)
-        target_log_frames = torch.log(token_frames + 1.0) * text.text_mask
+        target_log_frames = torch.log(token_frames + self._duration_offset()) * text.text_mask
         deterministic_loss = torch.sum((predicted_log_frames - target_log_frames).pow(2)) / torch.sum(text.text_mask)
 
         latent_segment, segment_starts = random_segments(posterior.latent, mel_lengths, segment_frames)
@@ -198,6 +202,10 @@ class VitsGenerator(nn.Module):
             path = torch.where(known[:, None, None], known_path, path)
         return path
 
+    def _duration_offset(self) -> float:
+        """What is added to frame counts before the log; VITS's offset 0 becomes 1e-6, as in its own loss."""
+        return self.config.duration.log_duration_offset or ZERO_DURATION_OFFSET
+
     def predict_durations(
         self,
         text_hidden: Tensor,
@@ -216,7 +224,10 @@ class VitsGenerator(nn.Module):
                 text_hidden, text_mask, speaker, noise_scale_duration, noise=duration_noise, generator=noise_generator
             )
             log_frames = weight * stochastic + (1 - weight) * log_frames
-        frames = (torch.exp(log_frames) - 1.0).clamp(min=0.0) * length_scale.view(-1, 1, 1) * text_mask
+        offset = self.config.duration.log_duration_offset
+        frames = (torch.exp(log_frames) - offset).clamp(min=0.0) * length_scale.view(-1, 1, 1) * text_mask
+        if self.config.duration.rounding == "ceil":
+            return torch.ceil(frames).squeeze(1)
         # Round the running total, not each token: per-token ceil adds ~half a frame to every token
         # (a whole frame to each blank that should get none), stretching speech by 20-30 %.
         boundaries = torch.round(torch.cumsum(frames.squeeze(1), dim=1))
@@ -242,8 +253,8 @@ class VitsGenerator(nn.Module):
         Runs once per sentence; the second stage (``decode_latent``) is convolutional over frames, so it
         can run on windows of the sampled latent (streaming). ``speaker_vectors`` (batch, speaker_channels),
         e.g. from ``reference_vector``, replace the speaker table's rows."""
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths)
         speaker = self.speaker_vector(speaker_ids) if speaker_vectors is None else speaker_vectors.unsqueeze(-1)
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker)
         if not torch.is_tensor(length_scale):
             length_scale = torch.full((phoneme_ids.shape[0],), float(length_scale))
         if durations is None:

@@ -10,10 +10,20 @@ from polyvox.text.token import Token
 
 
 def to_ids(
-    tokens: Sequence[Token], symbols: SymbolTable, add_blank: bool, language_ids: Mapping[str, int]
+    tokens: Sequence[Token],
+    symbols: SymbolTable,
+    add_blank: bool,
+    language_ids: Mapping[str, int],
+    layout: str = "polyvox",
+    split_codepoints: bool = False,
 ) -> tuple[list[int], list[int]]:
     """``(phoneme_ids, language_ids)`` of equal length: ``^ tokens $``, with the blank id 0 between
-    every pair of ids when ``add_blank`` (a blank takes the language of the id before it)."""
+    every pair of ids when ``add_blank`` (a blank takes the language of the id before it).
+
+    ``layout`` (``TextConfig.sequence_layout``) reproduces other projects' ids: ``"piper"`` gives
+    ``^ _ t _ ... t _ $`` (no blank outside BOS/EOS), ``"vits"`` gives ``_ t _ ... t _`` (no BOS/EOS).
+    ``split_codepoints`` (``TextConfig.token_unit == "codepoint"``) numbers each character of a token.
+    """
     if not tokens:
         raise EmptyTextError("no tokens to convert to ids; phonemize a non-empty text first")
     missing = sorted({token.language for token in tokens} - set(language_ids))
@@ -22,11 +32,24 @@ def to_ids(
             f"language(s) {missing} have no language id (known: {dict(language_ids)}); "
             "add them to the voice's languages before using them"
         )
-    phoneme_ids = [BOS_ID, *symbols.encode([token.symbol for token in tokens]), EOS_ID]
+    if split_codepoints:
+        tokens = [Token(character, token.language) for token in tokens for character in token.symbol]
+    token_ids = symbols.encode([token.symbol for token in tokens])
     token_languages = [language_ids[token.language] for token in tokens]
-    languages = [token_languages[0], *token_languages, token_languages[-1]]
+    if layout == "vits":
+        phoneme_ids, languages = list(token_ids), list(token_languages)
+    else:
+        phoneme_ids = [BOS_ID, *token_ids, EOS_ID]
+        languages = [token_languages[0], *token_languages, token_languages[-1]]
     if not add_blank:
         return phoneme_ids, languages
+    if layout == "piper":
+        # A blank after BOS and after every token, none after EOS.
+        blanked_ids, blanked_languages = [BOS_ID], [languages[0]]
+        for symbol_id, language_id in zip(phoneme_ids[1:-1], languages[1:-1]):
+            blanked_ids.extend((PAD_ID, symbol_id))
+            blanked_languages.extend((language_id, language_id))
+        return [*blanked_ids, PAD_ID, EOS_ID], [*blanked_languages, languages[-1], languages[-1]]
     blanked_ids = [PAD_ID]
     blanked_languages = [languages[0]]
     for symbol_id, language_id in zip(phoneme_ids, languages):

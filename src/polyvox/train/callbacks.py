@@ -80,6 +80,13 @@ class StepProgressBar(TQDMProgressBar):
         bar.set_description("training")
         bar.refresh()
 
+    def get_metrics(self, trainer: L.Trainer, module: Any) -> dict[str, Any]:
+        # Other callbacks may add short notes (e.g. per-language validation: which language is being forgotten).
+        metrics = super().get_metrics(trainer, module)
+        for callback in trainer.callbacks:
+            metrics.update(getattr(callback, "progress_notes", {}))
+        return metrics
+
     def on_train_batch_end(self, trainer: L.Trainer, module: Any, outputs: Any, batch: Any, batch_index: int) -> None:
         bar = self.train_progress_bar
         bar.n = module.steps_done

@@ -16,13 +16,10 @@ import lightning as L
 import torch
 from torch import Tensor
 
+from polyvox.errors import TrainingDivergedError
 from polyvox.train.callbacks import checkpoint_files
 
 logger = logging.getLogger(__name__)
-
-
-class TrainingDivergedError(RuntimeError):
-    """Training keeps producing NaN or infinite values, even after going back to a good checkpoint."""
 
 
 def _tensors(value: Any) -> list[Tensor]:

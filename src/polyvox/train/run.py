@@ -6,8 +6,10 @@ import dataclasses
 import json
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.utils.data import DataLoader
@@ -18,9 +20,10 @@ from polyvox.data.data_report import DURATION_MISMATCH, DataReport, SkippedClip
 from polyvox.data.dataset import EncodedUtterance, TtsDataset, collate, encode_utterance, utterance_tokens
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance, read_manifest
-from polyvox.data.sampler import BucketBatchSampler
+from polyvox.data.sampler import build_batch_sampler
 from polyvox.data.short_clips import apply_short_clip_policy
 from polyvox.data.text_screen import phoneme_rate_problem, screen_text, text_skip
+from polyvox.errors import TrainingSetupError
 from polyvox.fingerprint import require_compatible
 from polyvox.models.minimum_length import minimum_input
 from polyvox.text.errors import TextError
@@ -28,13 +31,12 @@ from polyvox.text.frontend import TextFrontend
 from polyvox.text.symbols import SymbolTable
 from polyvox.train.callbacks import StepCheckpoint, StepProgressBar, checkpoint_files
 
+if TYPE_CHECKING:
+    from polyvox.train.language_validation import LanguageValidation
+
 logger = logging.getLogger(__name__)
 
 RUN_FILE = "run.json"
-
-
-class TrainingSetupError(ValueError):
-    """The data or run folder cannot be trained on; the message says what to change."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def encode_all(
         try:
             tokens = utterance_tokens(utterance, frontend)
             item = encode_utterance(
-                utterance, tokens, metadata.symbols, language_table, speaker_table, config.text.add_blank, frames, config.audio
+                utterance, tokens, metadata.symbols, language_table, speaker_table, config.text.add_blank, frames, config.audio,
+                config.text.sequence_layout, config.text.token_unit == "codepoint",
             )
         except TextError as error:
             skipped.append(text_skip(utterance, error))
@@ -198,6 +201,28 @@ def prepare_data(
     return PreparedData(metadata, cache, train_items, validation_items, report)
 
 
+def language_validation_callbacks(
+    metadata: VoiceMetadata, validation_items: list[EncodedUtterance], cache: FeatureCache, listeners: Sequence[Any] = ()
+) -> list[LanguageValidation]:
+    """Per-language validation figures and the forgetting warning (none without held-out clips);
+    ``listeners`` receive each validation's figures (see ``LanguageValidation``)."""
+    from polyvox.train.language_validation import LanguageValidation, language_batches
+    from polyvox.train.validation_figures import EvaluateFigures
+
+    batches = language_batches(validation_items, cache)
+    unmeasured = [language for language in metadata.languages if language not in batches]
+    if unmeasured:
+        logger.warning(
+            "no validation clips for language(s) %s (too few clips to hold any out, or none in the data): "
+            "their progress and any forgetting cannot be measured",
+            ", ".join(unmeasured),
+        )
+    if not batches:
+        return []
+    evaluate = EvaluateFigures(metadata.config.audio.sample_rate)
+    return [LanguageValidation(batches, metadata.config.training.forgetting_margin, evaluate, listeners)]
+
+
 def train(
     manifest: str | Path,
     run_dir: str | Path,
@@ -238,6 +263,7 @@ def train(
         max_steps=-1,
         logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
         callbacks=[
+            *language_validation_callbacks(metadata, validation_items, cache),
             StepCheckpoint(checkpoint_dir, voice_path, training_config.checkpoint_every_steps, training_config.keep_checkpoints),
             NonFiniteRollback(checkpoint_dir, training_config.max_consecutive_bad_steps, training_config.rollback_lr_factor),
             *([StepProgressBar()] if progress else []),
@@ -254,11 +280,10 @@ def train(
         enable_model_summary=False,
     )
     train_dataset = TtsDataset(train_items, cache)
-    sampler = BucketBatchSampler(
+    sampler = build_batch_sampler(
+        training_config,
         train_dataset.durations_s(),
-        training_config.batch_size,
-        training_config.bucket_boundaries_s,
-        training_config.seed,
+        [item.utterance.language for item in train_items],
         rank=trainer.global_rank,
         world_size=trainer.world_size,
     )

@@ -11,7 +11,7 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 
 from polyvox.config import DecoderConfig
-from polyvox.models.decoders.resblock import CONV_INIT_STD, LEAKY_RELU_SLOPE, ResidualBlock
+from polyvox.models.decoders.resblock import CONV_INIT_STD, LEAKY_RELU_SLOPE, build_residual_block
 
 # Kernel of the first and last convolutions of the decoders (HiFi-GAN's fixed value, not in DecoderConfig).
 PRE_KERNEL_SIZE = 7
@@ -47,7 +47,7 @@ class UpsamplingDecoder(nn.Module):
             self.upsample_excess.append((kernel - rate) % 2)
             channels //= 2
             for kernel_size, dilations in zip(config.resblock_kernel_sizes, config.resblock_dilations):
-                self.resblocks.append(ResidualBlock(channels, kernel_size, dilations))
+                self.resblocks.append(build_residual_block(config.resblock_type, channels, kernel_size, dilations))
         self.out_channels = channels
         self.upsampling = math.prod(config.upsample_rates)
 
@@ -92,4 +92,4 @@ class HifiGanDecoder(UpsamplingDecoder):
 
     def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
         hidden = self.upsample(latent, speaker_embedding)
-        return torch.tanh(self.conv_post(F.leaky_relu(hidden, LEAKY_RELU_SLOPE)))
+        return torch.tanh(self.conv_post(F.leaky_relu(hidden, self.config.output_leaky_relu_slope)))

@@ -11,7 +11,6 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from polyvox.config import DecoderConfig
 from polyvox.models.decoders.hifigan import POST_KERNEL_SIZE, UpsamplingDecoder
-from polyvox.models.decoders.resblock import LEAKY_RELU_SLOPE
 
 # Overlap-added squared windows below this count as zero: such samples are left undivided
 # (torch.istft raises there instead; here they only occur outside the returned range).
@@ -91,7 +90,7 @@ class IstftDecoder(UpsamplingDecoder):
 
     def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
         hidden = self.upsample(latent, speaker_embedding)
-        spectral = self.conv_post(F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
+        spectral = self.conv_post(F.leaky_relu(hidden, self.config.output_leaky_relu_slope))
         log_magnitude, phase_logits = spectral[:, : self.n_freqs], spectral[:, self.n_freqs :]
         magnitude = torch.exp(torch.clamp(log_magnitude, max=MAX_LOG_MAGNITUDE))
         phase = math.pi * torch.sin(phase_logits)

@@ -62,3 +62,26 @@ class ResidualBlock(nn.Module):
             residual = plain_conv(F.leaky_relu(residual, LEAKY_RELU_SLOPE))
             hidden = hidden + residual
         return hidden
+
+
+class SingleConvResidualBlock(nn.Module):
+    """HiFi-GAN's lighter "ResBlock2" (Piper's low and medium voices): per dilation a leaky ReLU, one dilated
+    conv and a residual add. ``convs`` follows VITS's name."""
+
+    def __init__(self, channels: int, kernel_size: int, dilations: tuple[int, ...]) -> None:
+        super().__init__()
+        if not dilations:
+            raise ValueError("a residual block needs at least one dilation")
+        self.convs = nn.ModuleList(_normed_conv(channels, kernel_size, dilation) for dilation in dilations)
+
+    def forward(self, hidden: Tensor) -> Tensor:
+        for conv in self.convs:
+            hidden = hidden + conv(F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
+        return hidden
+
+
+def build_residual_block(resblock_type: str, channels: int, kernel_size: int, dilations: tuple[int, ...]) -> nn.Module:
+    """``"1"``: :class:`ResidualBlock`; ``"2"``: :class:`SingleConvResidualBlock` (``DecoderConfig.resblock_type``)."""
+    if resblock_type == "2":
+        return SingleConvResidualBlock(channels, kernel_size, dilations)
+    return ResidualBlock(channels, kernel_size, dilations)

@@ -1,0 +1,80 @@
+"""``polyvox finetune``: a trained voice + a little data -> a new speaker, or a new language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from polyvox.cli_support import DEFAULT_VOICE, run, setup_logging
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+    app.command("finetune")(finetune_command)
+
+
+def finetune_command(
+    data: Annotated[Path, typer.Option("--data", "-d", help="Manifest (.jsonl) of the new speaker or language.")],
+    source: Annotated[
+        Optional[Path],
+        typer.Option("--from", help="Voice (.safetensors), training checkpoint (.ckpt) or importable checkpoint; default: the bundled voice."),
+    ] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Voice file to write (the best validation step).")] = None,
+    run_dir: Annotated[Path, typer.Option(help="Run folder: features, checkpoints, logs, load_report.json.")] = Path("runs/finetune"),
+    freeze: Annotated[
+        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language) or all.")
+    ] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Training steps (default 2000).")] = None,
+    learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate (default 2e-5).")] = None,
+    speaker: Annotated[Optional[str], typer.Option(help="Fine-tune only this speaker of a multi-speaker --data manifest.")] = None,
+    add_language: Annotated[Optional[str], typer.Option(help="Teach the voice this language (its clips are in --data).")] = None,
+    replay: Annotated[Optional[Path], typer.Option(help="Manifest of the voice's own languages, mixed in so they are not forgotten.")] = None,
+    language_init: Annotated[
+        Optional[str], typer.Option(help="A language of the voice the new language's row starts from (default: the mean).")
+    ] = None,
+    language_temperature: Annotated[
+        Optional[float], typer.Option(help="Language sampling: p ∝ clips^(1/T); 1 = proportional, large = uniform (default 3).")
+    ] = None,
+    set_values: Annotated[Optional[list[str]], typer.Option("--set", help="Override, e.g. --set training.batch_size=4.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the newest checkpoint in --run-dir.")] = False,
+    source_config: Annotated[Optional[Path], typer.Option(help="Config file of an imported (non-polyvox) checkpoint.")] = None,
+    phoneme_map: Annotated[Optional[Path], typer.Option(help="Phoneme map of an imported (non-polyvox) checkpoint.")] = None,
+    source_language: Annotated[
+        Optional[str], typer.Option(help="Language of an imported checkpoint, when its files do not say.")
+    ] = None,
+    accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
+    devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+) -> None:
+    """Fine-tune a trained voice: a new speaker from a few minutes of audio, or a new language with replay."""
+    setup_logging(verbose)
+
+    def work() -> None:
+        from polyvox.finetune import FinetuneOptions, plan_finetune, run_finetune
+
+        options = FinetuneOptions(
+            freeze=freeze, steps=steps, learning_rate=learning_rate, speaker=speaker, add_language=add_language,
+            replay=replay, language_init=language_init, language_temperature=language_temperature,
+            overrides=tuple(set_values or ()), resume=resume, source_config=source_config, phoneme_map=phoneme_map,
+            source_language=source_language,
+        )
+        target = output or run_dir / "finetuned.safetensors"
+        plan = plan_finetune(source or DEFAULT_VOICE, data, target, run_dir, options)
+        if resume:
+            typer.echo(f"resuming the run in {run_dir}: weights come from its newest checkpoint")
+        else:
+            for line in [*plan.report.legend(), *plan.report.lines()]:
+                typer.echo(line)
+        for summary in plan.presets:
+            chosen = "*" if summary.preset == plan.freeze.preset else " "
+            typer.echo(f"{chosen} --freeze {summary.preset:<9} {summary.trainable_parameters:>12,} of {summary.total_parameters:,} parameters train")
+        typer.echo(plan.freeze.describe())
+        result = run_finetune(plan, progress=True, accelerator=accelerator, devices=int(devices) if devices.isdigit() else devices)
+        best = "the last step (nothing held out)" if result.best_step is None else (
+            f"step {result.best_step} (mean validation mel loss {result.best_validation_mel_loss:.4g})"
+        )
+        typer.echo(f"fine-tuned {result.steps} steps; wrote {result.voice_path} from {best}")
+
+    run(work)

@@ -1,0 +1,111 @@
+"""The modules that are exported: explicit wrappers around a generator's two synthesis stages.
+
+Each wrapper's ``forward`` takes only tensors, in the order of the names in ``polyvox.export.metadata``,
+and calls the generator's own ``encode_prior`` / ``decode_latent`` parts, so the graphs compute what
+``Voice`` computes. Noise is an input: callers (and the parity tests) choose it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from polyvox.models.vits import PriorOutput, VitsGenerator
+
+
+def _encode(
+    generator: VitsGenerator,
+    phoneme_ids: Tensor,
+    language_ids: Tensor,
+    text_lengths: Tensor,
+    speaker_ids: Tensor,
+    length_scale: Tensor,
+    noise_scale_duration: Tensor,
+    duration_noise: Tensor,
+) -> PriorOutput:
+    return generator.encode_prior(
+        phoneme_ids, language_ids, text_lengths, speaker_ids,
+        length_scale=length_scale,
+        noise_scale_duration=noise_scale_duration.view(-1, 1, 1),  # per item, against noise (batch, 2, text_len)
+        duration_noise=duration_noise,
+    )
+
+
+def _decode(generator: VitsGenerator, latent: Tensor, frame_mask: Tensor, speaker: Tensor, trim: Tensor) -> Tensor:
+    """Flow (reverse) over all of ``latent``, then the decoder over it less ``trim`` = [left, right] frames."""
+    flowed = generator.flow(latent, frame_mask, speaker, reverse=True) * frame_mask
+    # An index built from the inputs keeps the cut dynamic in the graph (Python slicing would freeze it).
+    kept = torch.arange(trim[0], latent.shape[-1] - trim[1], device=latent.device)
+    return generator.decoder(flowed.index_select(2, kept), speaker)
+
+
+class EncoderGraph(nn.Module):
+    """Text -> durations -> prior statistics per frame (``ENCODER_INPUTS`` -> ``ENCODER_OUTPUTS``)."""
+
+    def __init__(self, generator: VitsGenerator) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def forward(
+        self,
+        phoneme_ids: Tensor,
+        language_ids: Tensor,
+        text_lengths: Tensor,
+        speaker_ids: Tensor,
+        length_scale: Tensor,
+        noise_scale_duration: Tensor,
+        duration_noise: Tensor,
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        prior = _encode(
+            self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration, duration_noise
+        )
+        return prior.means, prior.log_scales, prior.frame_mask, prior.frame_lengths, prior.durations
+
+
+class DecoderGraph(nn.Module):
+    """A prior latent (or a window of it) -> waveform (``DECODER_INPUTS`` -> ``DECODER_OUTPUTS``).
+
+    ``trim`` (2,) drops that many flowed frames at the left and right before the decoder: the flow's
+    own context when streaming, ``[0, 0]`` for a whole sentence.
+    """
+
+    def __init__(self, generator: VitsGenerator) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, latent: Tensor, frame_mask: Tensor, speaker_ids: Tensor, trim: Tensor) -> Tensor:
+        return _decode(self.generator, latent, frame_mask, self.generator.speaker_vector(speaker_ids), trim)
+
+
+class FullGraph(nn.Module):
+    """Text -> waveform in one call (``FULL_INPUTS`` -> ``FULL_OUTPUTS``).
+
+    ``prior_noise`` (batch, latent_channels, noise_frames) is read for the first ``frames`` frames;
+    frames past its end get no noise (the prior mean), so any length works and a long enough one
+    (``sample_lengths / samples_per_frame`` of a previous call) reproduces the two-stage graphs exactly.
+    """
+
+    def __init__(self, generator: VitsGenerator) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def forward(
+        self,
+        phoneme_ids: Tensor,
+        language_ids: Tensor,
+        text_lengths: Tensor,
+        speaker_ids: Tensor,
+        length_scale: Tensor,
+        noise_scale_duration: Tensor,
+        noise_scale: Tensor,
+        duration_noise: Tensor,
+        prior_noise: Tensor,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        prior = _encode(
+            self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration, duration_noise
+        )
+        frames = prior.means.shape[-1]
+        noise = torch.cat([prior_noise, torch.zeros_like(prior.means)], dim=2)[:, :, :frames]
+        latent = self.generator.sample_prior(prior, noise_scale.view(-1, 1, 1), noise=noise)
+        waveform = _decode(self.generator, latent, prior.frame_mask, prior.speaker, torch.zeros(2, dtype=torch.long))
+        return waveform, prior.frame_lengths * self.generator.decoder.samples_per_frame, prior.durations

@@ -1,0 +1,208 @@
+"""``voice.onnx.json``: everything an engine needs next to the exported graphs (no torch here).
+
+The exporter writes it; ``OnnxVoice`` and engines in other languages read it. It holds the symbol
+table, languages, speakers, audio parameters, default scales, the context streaming needs, the
+graphs' file names and interface, and the voice's whole config. Every graph carries the same random
+``export_id`` in its ONNX metadata as the json, so files from different exports are never mixed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from polyvox.config import ConfigError, VoiceConfig
+from polyvox.files import atomic_path
+from polyvox.inference.request import DEFAULT_NOISE_SCALE, DEFAULT_NOISE_SCALE_DURATION, DEFAULT_SPEED
+from polyvox.text.errors import TextError
+from polyvox.text.symbols import SymbolTable
+
+FORMAT_NAME = "polyvox-onnx-voice"
+FORMAT_VERSION = 1
+# Keys in each graph's ONNX metadata_props.
+EXPORT_ID_KEY = "polyvox_export_id"
+GRAPH_KEY = "polyvox_graph"
+# Channels of the stochastic duration predictor's noise (its latent: log-duration and one auxiliary channel).
+DURATION_NOISE_CHANNELS = 2
+
+# The graphs' interface: names in the order torch.onnx.export receives them. Shapes are in docs/onnx.md.
+ENCODER_INPUTS = (
+    "phoneme_ids", "language_ids", "text_lengths", "speaker_ids", "length_scale", "noise_scale_duration", "duration_noise",
+)
+ENCODER_OUTPUTS = ("prior_means", "prior_log_scales", "frame_mask", "frame_lengths", "durations")
+DECODER_INPUTS = ("latent", "frame_mask", "speaker_ids", "trim")
+DECODER_OUTPUTS = ("waveform",)
+FULL_INPUTS = (*ENCODER_INPUTS[:-1], "noise_scale", "duration_noise", "prior_noise")
+FULL_OUTPUTS = ("waveform", "sample_lengths", "durations")
+GRAPH_INTERFACES = {
+    "full": (FULL_INPUTS, FULL_OUTPUTS),
+    "encoder": (ENCODER_INPUTS, ENCODER_OUTPUTS),
+    "decoder": (DECODER_INPUTS, DECODER_OUTPUTS),
+}
+
+
+# What to do when onnx or onnxruntime is not installed.
+ONNX_INSTALL_HINT = "install the ONNX extra: pip install 'polyvox[onnx]'"
+
+
+class OnnxVoiceError(ValueError):
+    """An exported voice is missing, unreadable, or its files do not belong together; the message says which."""
+
+
+def metadata_path(onnx_path: str | Path) -> Path:
+    """``voice.onnx`` -> ``voice.onnx.json``."""
+    onnx_path = Path(onnx_path)
+    return onnx_path.with_name(onnx_path.name + ".json")
+
+
+def graph_file_names(onnx_path: str | Path) -> dict[str, str]:
+    """File names of the three graphs of an export to ``onnx_path``: ``voice.onnx``, ``voice.encoder.onnx``, ..."""
+    onnx_path = Path(onnx_path)
+    stem = onnx_path.name[: -len(".onnx")] if onnx_path.name.endswith(".onnx") else onnx_path.name
+    return {"full": onnx_path.name, "encoder": f"{stem}.encoder.onnx", "decoder": f"{stem}.decoder.onnx"}
+
+
+@dataclass(frozen=True)
+class GraphFile:
+    """One exported graph: its file name (next to the json) and the names of its inputs and outputs.
+
+    A graph lacks the inputs its voice does not use (``noise_scale_duration`` and ``duration_noise``
+    when the voice's durations are deterministic); ``inputs`` lists the ones it has.
+    """
+
+    file: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FrameReach:
+    left: int
+    right: int
+
+
+@dataclass(frozen=True)
+class StreamingContext:
+    """Latent frames of context each side of a streamed window (the voice's ``LatentContext``, as numbers)."""
+
+    flow: FrameReach
+    decoder: FrameReach
+
+
+@dataclass(frozen=True)
+class OnnxVoiceMetadata:
+    export_id: str
+    graphs: dict[str, GraphFile]  # "full" / "encoder" / "decoder"
+    config: VoiceConfig
+    symbols: SymbolTable
+    languages: tuple[str, ...]
+    speakers: tuple[str, ...]
+    streaming: StreamingContext
+    opset: int
+    info: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.audio.sample_rate
+
+    def to_dict(self) -> dict[str, Any]:
+        """The json document; the sections before ``config`` are what an engine needs, ``config`` is the whole voice."""
+        text = self.config.text
+        return {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "export_id": self.export_id,
+            "opset": self.opset,
+            "graphs": {
+                kind: {"file": graph.file, "inputs": list(graph.inputs), "outputs": list(graph.outputs)}
+                for kind, graph in self.graphs.items()
+            },
+            "audio": {"sample_rate": self.sample_rate, "samples_per_frame": self.config.audio.hop_length},
+            "text": {
+                "add_blank": text.add_blank,
+                "sequence_layout": text.sequence_layout,
+                "token_unit": text.token_unit,
+                "inline_latin_language": text.inline_latin_language,
+            },
+            "symbols": self.symbols.to_list(),
+            "languages": list(self.languages),
+            "speakers": list(self.speakers),
+            "inference": {
+                "length_scale": 1.0 / DEFAULT_SPEED,
+                "noise_scale": DEFAULT_NOISE_SCALE,
+                "noise_scale_duration": DEFAULT_NOISE_SCALE_DURATION,
+            },
+            "model": {
+                "latent_channels": self.config.model.inter_channels,
+                "duration_noise_channels": DURATION_NOISE_CHANNELS,
+                "stochastic_duration_weight": self.config.model.duration.stochastic_weight,
+            },
+            "streaming": {
+                "flow_context": [self.streaming.flow.left, self.streaming.flow.right],
+                "decoder_context": [self.streaming.decoder.left, self.streaming.decoder.right],
+            },
+            "info": self.info,
+            "config": self.config.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str) -> OnnxVoiceMetadata:
+        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+            raise OnnxVoiceError(f"{source} is not polyvox ONNX metadata (no format '{FORMAT_NAME}'); export the voice again")
+        version = data.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise OnnxVoiceError(f"{source} has format version {version!r}; this polyvox reads up to {FORMAT_VERSION}: upgrade polyvox")
+        try:
+            config = VoiceConfig.from_dict(data["config"])
+            graphs = {
+                kind: GraphFile(
+                    str(data["graphs"][kind]["file"]),
+                    tuple(str(name) for name in data["graphs"][kind]["inputs"]),
+                    tuple(str(name) for name in data["graphs"][kind]["outputs"]),
+                )
+                for kind in GRAPH_INTERFACES
+            }
+            flow_context, decoder_context = data["streaming"]["flow_context"], data["streaming"]["decoder_context"]
+            metadata = cls(
+                export_id=str(data["export_id"]),
+                graphs=graphs,
+                config=config,
+                symbols=SymbolTable(data["symbols"]),
+                languages=tuple(data["languages"]),
+                speakers=tuple(data["speakers"]),
+                streaming=StreamingContext(
+                    FrameReach(int(flow_context[0]), int(flow_context[1])),
+                    FrameReach(int(decoder_context[0]), int(decoder_context[1])),
+                ),
+                opset=int(data["opset"]),
+                info=dict(data.get("info", {})),
+            )
+        except (KeyError, TypeError, ValueError, ConfigError, TextError) as error:
+            raise OnnxVoiceError(f"{source}: a field is missing or malformed ({type(error).__name__}: {error}); export the voice again") from error
+        if len(metadata.speakers) > config.model.n_speakers:
+            raise OnnxVoiceError(f"{source}: {len(metadata.speakers)} speakers listed but the model has {config.model.n_speakers}")
+        return metadata
+
+
+def write_metadata(path: str | Path, metadata: OnnxVoiceMetadata) -> Path:
+    """Write the json atomically (a crash never leaves half a file)."""
+    path = Path(path)
+    try:
+        with atomic_path(path) as temporary:
+            temporary.write_text(json.dumps(metadata.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise OnnxVoiceError(f"cannot write {path}: {error.strerror or error}") from error
+    return path
+
+
+def read_metadata(path: str | Path) -> OnnxVoiceMetadata:
+    path = Path(path)
+    if not path.is_file():
+        raise OnnxVoiceError(f"ONNX voice metadata not found: {path}; it is written next to the .onnx by 'polyvox export'")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise OnnxVoiceError(f"{path} is not readable JSON ({error}); export the voice again") from error
+    return OnnxVoiceMetadata.from_dict(data, str(path))

@@ -1,0 +1,238 @@
+"""``export_onnx``: a voice file -> three ONNX graphs (full, encoder, decoder) and ``voice.onnx.json``.
+
+The graphs are traced with torch's TorchScript-based exporter (``dynamo=False``; deprecated since
+torch 2.9 but present in 2.13). The frame count of a sentence is the sum of its predicted durations, a
+size that depends on the data: tracing records it as the graph computes it (cumulative sums, ``arange``
+of a tensor). The ``torch.export``-based exporter also handles it, but needs onnxscript (one more
+dependency), fixes every axis of size 1 in the example (the batch, unless traced with two items), and
+took 48 s for the tiny test voice's encoder where tracing takes about one. After writing, each graph is
+run by onnxruntime on inputs of other lengths and batch sizes than the traced ones and compared with
+PyTorch, so a shape frozen by tracing fails the export instead of a user's synthesis.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import io
+import logging
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+from tqdm import tqdm
+
+from polyvox.export.graphs import DecoderGraph, EncoderGraph, FullGraph
+from polyvox.export.metadata import (
+    DURATION_NOISE_CHANNELS,
+    EXPORT_ID_KEY,
+    FrameReach,
+    GRAPH_INTERFACES,
+    GRAPH_KEY,
+    ONNX_INSTALL_HINT,
+    GraphFile,
+    OnnxVoiceMetadata,
+    StreamingContext,
+    graph_file_names,
+    metadata_path,
+    write_metadata,
+)
+from polyvox.files import atomic_path
+from polyvox.models.receptive_field import LatentContext
+from polyvox.models.vits import VitsGenerator
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+logger = logging.getLogger(__name__)
+
+# Opset 17 has every operator the graphs use and runs on every onnxruntime the onnx extra allows (>= 1.18).
+DEFAULT_OPSET = 17
+# Largest difference to PyTorch accepted by the check after export (float32 graphs agree to ~1e-5).
+CHECK_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class Example:
+    """Inputs made up for tracing or checking a graph: text lengths of a batch, a seed, the decoder's trim."""
+
+    text_lengths: tuple[int, ...]
+    seed: int
+    trim: tuple[int, int]
+
+
+TRACE_EXAMPLE = Example((23,), seed=0, trim=(0, 0))
+# Other lengths, batch sizes and trims than the trace, so a size frozen by tracing shows.
+CHECK_EXAMPLES = (Example((11,), seed=1, trim=(2, 1)), Example((37, 12), seed=2, trim=(0, 3)))
+
+DYNAMIC_AXES = {
+    "phoneme_ids": {0: "batch", 1: "text"},
+    "language_ids": {0: "batch", 1: "text"},
+    "text_lengths": {0: "batch"},
+    "speaker_ids": {0: "batch"},
+    "length_scale": {0: "batch"},
+    "noise_scale_duration": {0: "batch"},
+    "noise_scale": {0: "batch"},
+    "duration_noise": {0: "batch", 2: "text"},
+    "prior_noise": {0: "batch", 2: "noise_frames"},
+    "prior_means": {0: "batch", 2: "frames"},
+    "prior_log_scales": {0: "batch", 2: "frames"},
+    "frame_mask": {0: "batch", 2: "frames"},
+    "frame_lengths": {0: "batch"},
+    "durations": {0: "batch", 1: "text"},
+    "latent": {0: "batch", 2: "frames"},
+    "waveform": {0: "batch", 2: "samples"},
+    "sample_lengths": {0: "batch"},
+}
+
+
+class OnnxExportError(RuntimeError):
+    """The exported graphs do not reproduce the PyTorch model; the message names the graph and the difference."""
+
+
+@dataclass(frozen=True)
+class ExportedVoice:
+    metadata_path: Path
+    graph_paths: dict[str, Path]  # "full" / "encoder" / "decoder"
+    metadata: OnnxVoiceMetadata
+
+
+def inference_copy(generator: nn.Module) -> nn.Module:
+    """A copy in eval mode with every weight-norm parametrization folded into a plain weight (same outputs)."""
+    generator = copy.deepcopy(generator).eval()
+    for module in generator.modules():
+        if parametrize.is_parametrized(module, "weight"):
+            parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+    return generator
+
+
+def _text_inputs(generator: VitsGenerator, n_symbols: int, n_languages: int, example: Example) -> dict[str, torch.Tensor]:
+    """A padded batch of random ids with per-item scales and duration noise, by input name."""
+    random = torch.Generator().manual_seed(example.seed)
+    batch, text_len = len(example.text_lengths), max(example.text_lengths)
+    lengths = torch.tensor(example.text_lengths)
+    ids = torch.randint(min(4, n_symbols - 1), n_symbols, (batch, text_len), generator=random)  # past the reserved ids
+    return {
+        "phoneme_ids": ids * (torch.arange(text_len)[None, :] < lengths[:, None]),
+        "language_ids": torch.randint(0, n_languages, (batch, text_len), generator=random),
+        "text_lengths": lengths,
+        "speaker_ids": torch.randint(0, generator.config.n_speakers, (batch,), generator=random),
+        "length_scale": torch.linspace(1.0, 1.2, batch),
+        "noise_scale_duration": torch.full((batch,), 0.8),
+        "noise_scale": torch.full((batch,), 0.667),
+        "duration_noise": torch.randn(batch, DURATION_NOISE_CHANNELS, text_len, generator=random),
+        # Roughly as many frames as a sentence of that length has; the full graph copes with any count.
+        "prior_noise": torch.randn(batch, generator.config.inter_channels, 4 * text_len, generator=random),
+    }
+
+
+def _graph_inputs(kind: str, generator: VitsGenerator, n_symbols: int, n_languages: int, example: Example) -> dict[str, torch.Tensor]:
+    """The inputs of graph ``kind``, in the order of its interface."""
+    inputs = _text_inputs(generator, n_symbols, n_languages, example)
+    frames = 2 * max(example.text_lengths)
+    inputs["latent"] = inputs["prior_noise"][..., :frames]
+    inputs["frame_mask"] = (torch.arange(frames)[None, None, :] < 2 * torch.tensor(example.text_lengths)[:, None, None]).float()
+    inputs["trim"] = torch.tensor(example.trim)
+    return {name: inputs[name] for name in GRAPH_INTERFACES[kind][0]}
+
+
+def _trace(module: nn.Module, kind: str, inputs: dict[str, torch.Tensor], opset: int, export_id: str) -> bytes:
+    """The graph as ONNX bytes, with the export id and its kind in the model's metadata."""
+    import onnx
+
+    input_names, output_names = GRAPH_INTERFACES[kind]
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.onnx.export(
+            module.eval(), tuple(inputs.values()), buffer, dynamo=False, opset_version=opset,
+            input_names=list(input_names), output_names=list(output_names),
+            dynamic_axes={name: DYNAMIC_AXES[name] for name in (*input_names, *output_names) if name in DYNAMIC_AXES},
+        )
+    for warning in caught:  # tracer notes on constant checks; the run-time check below is what counts
+        logger.debug("%s graph: %s: %s", kind, warning.category.__name__, str(warning.message).splitlines()[0])
+    model = onnx.load_from_string(buffer.getvalue())
+    for key, value in ((EXPORT_ID_KEY, export_id), (GRAPH_KEY, kind)):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    return model.SerializeToString()
+
+
+def _session(graph: bytes) -> onnxruntime.InferenceSession:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1  # small inputs; cores may be busy
+    return onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+def _check(session: onnxruntime.InferenceSession, module: nn.Module, kind: str, inputs: dict[str, torch.Tensor]) -> None:
+    """Run the graph in onnxruntime and PyTorch on the same inputs; raise ``OnnxExportError`` if they differ."""
+    feed = {item.name: inputs[item.name].numpy() for item in session.get_inputs()}
+    onnx_outputs = session.run(None, feed)
+    with torch.no_grad():
+        torch_outputs = module(*inputs.values())
+    torch_outputs = torch_outputs if isinstance(torch_outputs, tuple) else (torch_outputs,)
+    for name, expected, got in zip(GRAPH_INTERFACES[kind][1], torch_outputs, onnx_outputs):
+        expected = expected.numpy()
+        if expected.shape != got.shape:
+            raise OnnxExportError(f"the exported {kind} graph gives {name} of shape {got.shape}, PyTorch {expected.shape}")
+        difference = float(np.max(np.abs(expected.astype(np.float64) - got))) if expected.size else 0.0
+        if difference > CHECK_TOLERANCE:
+            raise OnnxExportError(f"the exported {kind} graph's {name} differs from PyTorch by up to {difference:.3g}")
+
+
+def export_onnx(voice_path: str | Path, output: str | Path, opset: int = DEFAULT_OPSET) -> ExportedVoice:
+    """Export the voice file at ``voice_path``: ``output`` (the full graph), ``<stem>.encoder.onnx``,
+    ``<stem>.decoder.onnx`` and ``<output>.json``, all next to each other, each written atomically.
+
+    Raises ``VoiceFileError`` for a bad voice file, ``OnnxExportError`` if a graph does not reproduce PyTorch.
+    """
+    from polyvox.inference.voice import Voice
+
+    for package in ("onnx", "onnxruntime"):  # both are needed below: say so before any work
+        if importlib.util.find_spec(package) is None:
+            raise OnnxExportError(f"ONNX export needs the {package} package: {ONNX_INSTALL_HINT}")
+    output = Path(output)
+    voice = Voice.load(voice_path)
+    generator = inference_copy(voice.generator)
+    n_symbols, n_languages = len(voice.symbols), len(voice.languages)
+    export_id = uuid.uuid4().hex
+    names = graph_file_names(output)
+    wrappers = {"full": FullGraph(generator), "encoder": EncoderGraph(generator), "decoder": DecoderGraph(generator)}
+    paths: dict[str, Path] = {}
+    graphs: dict[str, GraphFile] = {}
+    for kind, module in tqdm(wrappers.items(), desc="export", unit="graph"):
+        graph = _trace(module, kind, _graph_inputs(kind, generator, n_symbols, n_languages, TRACE_EXAMPLE), opset, export_id)
+        session = _session(graph)
+        for example in CHECK_EXAMPLES:
+            _check(session, module, kind, _graph_inputs(kind, generator, n_symbols, n_languages, example))
+        graphs[kind] = GraphFile(
+            names[kind], tuple(item.name for item in session.get_inputs()), tuple(item.name for item in session.get_outputs())
+        )
+        paths[kind] = output.with_name(names[kind])
+        with atomic_path(paths[kind]) as temporary:
+            temporary.write_bytes(graph)
+    context = LatentContext.for_model(voice.metadata.config.model)
+    metadata = OnnxVoiceMetadata(
+        export_id=export_id,
+        graphs=graphs,
+        config=voice.metadata.config,
+        symbols=voice.symbols,
+        languages=voice.languages,
+        speakers=voice.speakers,
+        streaming=StreamingContext(
+            FrameReach(context.flow.left, context.flow.right), FrameReach(context.decoder.left, context.decoder.right)
+        ),
+        opset=opset,
+        info={**voice.metadata.info, "exported_from": Path(voice_path).name},
+    )
+    json_path = write_metadata(metadata_path(output), metadata)  # last: the graphs it names are complete
+    logger.info("exported %s to %s (%s)", voice_path, json_path, ", ".join(str(path) for path in paths.values()))
+    return ExportedVoice(metadata_path=json_path, graph_paths=paths, metadata=metadata)

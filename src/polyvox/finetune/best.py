@@ -1,0 +1,47 @@
+"""Keep the best step: the output voice is rewritten whenever validation improves, never by a worse step."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+
+from polyvox.checkpoint import save_voice
+from polyvox.train.language_validation import Figures, mean_figure
+
+logger = logging.getLogger(__name__)
+
+
+class BestVoice(L.Callback):
+    """A listener of ``LanguageValidation``: the score is the mean validation ``mel_loss`` over languages.
+
+    The run's start counts as a candidate, so if training only makes the voice worse, the output is the
+    voice it started from (grown tables included). A Lightning callback only for its state, which a
+    resumed run gets back from the checkpoint.
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.best_score = math.inf
+        self.best_step: int | None = None
+
+    def __call__(self, module: Any, step: int, figures: Figures) -> None:
+        score = mean_figure(figures)
+        if not math.isfinite(score) or score >= self.best_score:
+            return
+        self.best_score, self.best_step = score, step
+        if module.trainer.is_global_zero:
+            info = dict(module.metadata.info, steps=str(step), validation_mel_loss=f"{score:.6g}")
+            save_voice(self.output, module.generator.state_dict(), dataclasses.replace(module.metadata, info=info))
+        logger.info("step %d: best validation so far (mean mel loss %.4g); wrote %s", step, score, self.output)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_score": self.best_score, "best_step": -1 if self.best_step is None else self.best_step}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_score = float(state["best_score"])
+        self.best_step = None if int(state["best_step"]) < 0 else int(state["best_step"])

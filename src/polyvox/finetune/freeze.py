@@ -1,0 +1,80 @@
+"""Freeze presets: which parts of the generator train when fine-tuning.
+
+- ``voice`` (default for a new speaker): the speaker table, the posterior encoder, the flow, the decoder
+  and the reference encoder train; the text encoder and both duration predictors stay as trained, so
+  pronunciation and timing of every language are kept while the timbre adapts.
+- ``language`` (default with ``--add-language``): the text encoder (with the symbol and language tables),
+  both duration predictors, the flow, the speaker table and the reference encoder train; the posterior
+  encoder and the decoder (the acoustic latent space and the waveform side) stay fixed, so the new
+  language is learned into the space the old languages are decoded from.
+- ``all``: everything trains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from polyvox.finetune.errors import FinetuneSetupError
+
+FREEZE_PRESETS: dict[str, tuple[str, ...]] = {
+    "voice": ("speaker_embedding", "posterior_encoder", "flow", "decoder", "reference_encoder"),
+    "language": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding", "reference_encoder"),
+    "all": (),  # empty: no component is frozen
+}
+
+
+def trains(preset: str, parameter_name: str) -> bool:
+    components = FREEZE_PRESETS[preset]
+    return not components or parameter_name.split(".", 1)[0] in components
+
+
+@dataclass(frozen=True)
+class FreezeSummary:
+    preset: str
+    # (component, parameters) in the generator's order
+    trained: tuple[tuple[str, int], ...]
+    frozen: tuple[tuple[str, int], ...]
+
+    @property
+    def trainable_parameters(self) -> int:
+        return sum(count for _, count in self.trained)
+
+    @property
+    def total_parameters(self) -> int:
+        return self.trainable_parameters + sum(count for _, count in self.frozen)
+
+    def describe(self) -> str:
+        trained = ", ".join(f"{name} {count:,}" for name, count in self.trained) or "nothing"
+        frozen = ", ".join(f"{name} {count:,}" for name, count in self.frozen) or "nothing"
+        return (
+            f"freeze preset {self.preset!r}: {self.trainable_parameters:,} of {self.total_parameters:,} generator "
+            f"parameters train ({trained}); frozen: {frozen}"
+        )
+
+
+def check_preset(preset: str) -> None:
+    if preset not in FREEZE_PRESETS:
+        raise FinetuneSetupError(f"unknown freeze preset {preset!r}; choose one of {', '.join(FREEZE_PRESETS)}")
+
+
+def summarize(generator: torch.nn.Module, preset: str) -> FreezeSummary:
+    """Parameter counts per top-level component under ``preset`` (nothing is changed)."""
+    check_preset(preset)
+    counts: dict[str, int] = {}
+    for name, parameter in generator.named_parameters():
+        component = name.split(".", 1)[0]
+        counts[component] = counts.get(component, 0) + parameter.numel()
+    trained = tuple((name, count) for name, count in counts.items() if trains(preset, name))
+    frozen = tuple((name, count) for name, count in counts.items() if not trains(preset, name))
+    return FreezeSummary(preset, trained, frozen)
+
+
+def apply_freeze(generator: torch.nn.Module, preset: str) -> FreezeSummary:
+    """Set ``requires_grad`` by ``preset``. Frozen parameters get no gradient, so the optimiser never
+    touches them (no update, no weight decay): they stay bit for bit as loaded."""
+    summary = summarize(generator, preset)
+    for name, parameter in generator.named_parameters():
+        parameter.requires_grad_(trains(preset, name))
+    return summary

@@ -1,0 +1,177 @@
+"""Everything before a fine-tuning run trains: the source loaded, the data checked, the tables grown, the
+weights loaded (one report entry per tensor) and the freeze preset applied. No features are computed (only a
+new speaker's timbre from a few of its clips, when the voice has a reference encoder), so the CLI can show the
+load report at once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from polyvox.checkpoint import VoiceMetadata
+from polyvox.config import VoiceConfig
+from polyvox.config_files import parse_overrides
+from polyvox.data.dataset import utterance_tokens
+from polyvox.finetune.data import FinetuneData, select_data
+from polyvox.finetune.defaults import DEFAULTS, finetune_training
+from polyvox.finetune.errors import FinetuneSetupError
+from polyvox.finetune.freeze import FreezeSummary, apply_freeze, check_preset, summarize
+from polyvox.finetune.loading import load_with_report
+from polyvox.finetune.report import FinetuneReport
+from polyvox.finetune.source import FinetuneSource, load_source
+from polyvox.finetune.tables import grow_metadata, grow_tables
+from polyvox.text.errors import TextError
+from polyvox.text.frontend import TextFrontend
+from polyvox.train.callbacks import checkpoint_files
+
+if TYPE_CHECKING:
+    from polyvox.train.module import VitsTrainingModule
+
+LOAD_REPORT_FILE = "load_report.json"
+# Clips of a new speaker whose timbre (reference encoder) starts its speaker row.
+TIMBRE_CLIPS = 10
+
+
+@dataclass(frozen=True)
+class FinetuneOptions:
+    freeze: str | None = None  # None: "voice", or "language" with add_language
+    steps: int | None = None
+    learning_rate: float | None = None
+    speaker: str | None = None
+    add_language: str | None = None
+    replay: Path | None = None
+    language_init: str | None = None  # the voice's language a new language starts from (default: the mean)
+    language_temperature: float | None = None
+    overrides: tuple[str, ...] = ()  # "section.key=value", as `polyvox train --set`
+    resume: bool = False
+    validation_per_language: int = DEFAULTS.validation_per_language
+    # False: a new language may train without replay (warned; for experiments that show forgetting).
+    require_replay: bool = True
+    # For checkpoints of other toolkits (polyvox.pretrained): their config, phoneme map and language.
+    source_config: Path | None = None
+    phoneme_map: Path | None = None
+    source_language: str | None = None
+
+
+@dataclass
+class FinetunePlan:
+    source: FinetuneSource
+    data: FinetuneData
+    metadata: VoiceMetadata  # grown tables, fine-tuning schedule
+    module: VitsTrainingModule  # the source's weights loaded, the freeze applied
+    report: FinetuneReport
+    freeze: FreezeSummary
+    presets: tuple[FreezeSummary, ...]  # what every preset would train, for the CLI listing
+    output: Path
+    run_dir: Path
+    options: FinetuneOptions
+
+
+def _data_symbols(data: FinetuneData, languages: Sequence[str], inline_latin: str) -> list[str]:
+    """Every token of the clips, in first-seen order (clips whose text cannot be phonemized are skipped here
+    and listed in the run's data report later)."""
+    frontend = TextFrontend(languages, inline_latin)
+    symbols: list[str] = []
+    for utterance in data.utterances:
+        try:
+            symbols.extend(token.symbol for token in utterance_tokens(utterance, frontend))
+        except TextError:
+            continue
+    return symbols
+
+
+def _finetune_config(source: FinetuneSource, grown: VoiceMetadata, data: FinetuneData, options: FinetuneOptions) -> VoiceConfig:
+    mixed = options.add_language is not None or len({u.language for u in data.utterances}) > 1
+    training = finetune_training(grown.config.training, adversarial=source.discriminator is not None, mixed_languages=mixed)
+    values = parse_overrides(options.overrides)
+    for key, value in (
+        ("training.max_steps", options.steps),
+        ("training.learning_rate", options.learning_rate),
+        ("training.language_temperature", options.language_temperature),
+    ):
+        if value is not None:
+            values[key] = value
+    config = dataclasses.replace(grown.config, training=training)
+    return config.replace(**values) if values else config
+
+
+def _new_speaker_timbres(source: FinetuneSource, data: FinetuneData) -> dict[str, tuple[torch.Tensor, int]]:
+    """With a reference encoder in the source, each new speaker's row starts at the timbre of its clips."""
+    from polyvox.checkpoint import build_generator
+    from polyvox.inference.reference import timbre_vector
+
+    if not data.new_speakers or not source.metadata.config.model.reference_encoder.enabled:
+        return {}
+    generator = build_generator(source.metadata)
+    generator.load_state_dict(source.generator, strict=False)
+    generator.eval()
+    timbres = {}
+    for speaker in data.new_speakers:
+        clips = [u.audio for u in data.utterances if u.speaker == speaker][:TIMBRE_CLIPS]
+        timbres[speaker] = (timbre_vector(generator, source.metadata.config.audio, clips), len(clips))
+    return timbres
+
+
+def _load_weights(
+    module: VitsTrainingModule,
+    source: FinetuneSource,
+    metadata: VoiceMetadata,
+    related: dict[str, str],
+    timbres: dict[str, tuple[torch.Tensor, int]],
+) -> FinetuneReport:
+    """The source's weights into ``module`` (tables grown to ``metadata``'s), with an entry per tensor."""
+    report = FinetuneReport(str(source.path), notes=list(source.notes))
+    tables = grow_tables(source.generator, source.metadata, metadata, related, timbres)
+    report.entries.extend(load_with_report(module.generator, source.generator, tables, "generator."))
+    training = metadata.config.training
+    if source.discriminator is not None:
+        report.entries.extend(load_with_report(module.discriminator, source.discriminator, {}, "discriminator."))
+        report.notes.append("discriminator loaded from the checkpoint: the adversarial loss continues from step 0")
+    elif training.discriminator_start_step < training.max_steps:
+        report.notes.append(f"no discriminator in the source: a fresh one, initialised at random, joins at step {training.discriminator_start_step}")
+    else:
+        report.notes.append("no discriminator in the source (voice files carry none): trained on mel, KL and duration losses only")
+    return report
+
+
+def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | Path, run_dir: str | Path, options: FinetuneOptions) -> FinetunePlan:
+    """Everything before training: nothing is computed from audio yet."""
+    from polyvox.train.module import VitsTrainingModule
+
+    run_dir, output = Path(run_dir), Path(output)
+    preset = options.freeze or ("language" if options.add_language else "voice")
+    check_preset(preset)
+    if not options.resume and checkpoint_files(run_dir / "checkpoints"):
+        raise FinetuneSetupError(
+            f"{run_dir} holds the checkpoints of an earlier run: add --resume to continue it, or choose another --run-dir"
+        )
+    source = load_source(source_path, options.source_config, options.phoneme_map, options.source_language)
+    if options.language_init is not None:
+        if options.add_language is None:
+            raise FinetuneSetupError("--language-init only applies with --add-language")
+        if options.language_init not in source.metadata.languages:
+            raise FinetuneSetupError(
+                f"--language-init {options.language_init}: the voice does not speak it; choose one of {', '.join(source.metadata.languages)}"
+            )
+    data = select_data(
+        source.metadata, Path(data_path), run_dir, options.replay, options.add_language, options.speaker, options.require_replay
+    )
+    languages = [*source.metadata.languages, *data.new_languages]
+    symbols = _data_symbols(data, languages, source.metadata.config.text.inline_latin_language)
+    grown = grow_metadata(source.metadata, symbols, data.new_languages, data.new_speakers)
+    info = dict(grown.info, finetuned_from=source.path.name)
+    if "steps" in grown.info:
+        info["source_steps"] = grown.info["steps"]
+    metadata = dataclasses.replace(grown, config=_finetune_config(source, grown, data, options), info=info)
+    module = VitsTrainingModule(metadata)
+    related = {options.add_language: options.language_init} if options.add_language and options.language_init else {}
+    report = _load_weights(module, source, metadata, related, _new_speaker_timbres(source, data))
+    presets = tuple(summarize(module.generator, name) for name in ("voice", "language", "all"))
+    freeze = apply_freeze(module.generator, preset)
+    report.write(run_dir / LOAD_REPORT_FILE)
+    return FinetunePlan(source, data, metadata, module, report, freeze, presets, output, run_dir, options)

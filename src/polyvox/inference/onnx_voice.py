@@ -1,0 +1,263 @@
+"""``OnnxVoice``: an exported voice run by onnxruntime, with the API of ``Voice`` and no torch.
+
+It reads ``voice.onnx.json``, runs the encoder graph (text -> prior per frame), draws the prior's
+noise with numpy, and runs the decoder graph on the whole latent or, when streaming, on windows of it.
+Given the same noise it computes what ``Voice`` computes; with the same ``seed`` it repeats itself, but
+its numpy noise differs from torch's, so a seed does not give the PyTorch engine's exact audio.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from polyvox.audio.pitch import shift_pitch
+from polyvox.export.metadata import (
+    DURATION_NOISE_CHANNELS,
+    EXPORT_ID_KEY,
+    ONNX_INSTALL_HINT,
+    OnnxVoiceError,
+    OnnxVoiceMetadata,
+    metadata_path,
+    read_metadata,
+)
+from polyvox.inference.request import (
+    DEFAULT_NOISE_SCALE,
+    DEFAULT_NOISE_SCALE_DURATION,
+    DEFAULT_SPEED,
+    SENTENCE_PAUSE_S,
+    SpeechOptions,
+    VoiceText,
+)
+from polyvox.inference.result import SynthesisError, SynthesisResult
+from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
+from polyvox.text.symbols import SymbolTable
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+logger = logging.getLogger(__name__)
+
+Encoded = tuple[list[int], list[int]]
+
+
+@dataclass(frozen=True)
+class OnnxPrior:
+    """The encoder graph's outputs (as ``PriorOutput`` of the PyTorch generator)."""
+
+    means: np.ndarray  # (batch, latent_channels, frames)
+    log_scales: np.ndarray  # (batch, latent_channels, frames)
+    frame_mask: np.ndarray  # (batch, 1, frames) float
+    frame_lengths: np.ndarray  # (batch,)
+    durations: np.ndarray  # (batch, text_len) frames per token
+
+
+def _open_session(path: Path, threads: int | None) -> onnxruntime.InferenceSession:
+    try:
+        import onnxruntime
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+    except ModuleNotFoundError as error:
+        raise OnnxVoiceError(f"the ONNX engine needs onnxruntime: {ONNX_INSTALL_HINT}") from error
+
+    if not path.is_file():
+        raise OnnxVoiceError(f"ONNX graph not found: {path}; export the voice again with 'polyvox export'")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or 0  # 0: onnxruntime's default, one per core
+    options.inter_op_num_threads = 1  # the graphs are one chain of operators
+    try:
+        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except (ort_errors.Fail, ort_errors.InvalidProtobuf, ort_errors.InvalidGraph, ort_errors.InvalidArgument, ort_errors.NoSuchFile) as error:
+        raise OnnxVoiceError(f"{path} is not a usable ONNX graph ({error}); export the voice again") from error
+
+
+class OnnxVoice:
+    def __init__(
+        self, metadata: OnnxVoiceMetadata, encoder: onnxruntime.InferenceSession, decoder: onnxruntime.InferenceSession
+    ) -> None:
+        self.metadata = metadata
+        self.encoder = encoder
+        self.decoder = decoder
+        self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers)
+        self._encoder_inputs = {item.name for item in encoder.get_inputs()}
+
+    @classmethod
+    def load(cls, path: str | Path, threads: int | None = None) -> OnnxVoice:
+        """Load an export: ``voice.onnx`` (or its ``voice.onnx.json``), as written by ``polyvox export``.
+
+        ``threads``: onnxruntime's threads per graph (default: one per core). Raises ``OnnxVoiceError``
+        when a file is missing or broken, or when the files come from different exports.
+        """
+        path = Path(path)
+        json_path = path if path.suffix == ".json" else metadata_path(path)
+        if not path.is_file():
+            raise OnnxVoiceError(f"ONNX voice not found: {path}; write one with 'polyvox export VOICE -o {path.name}'")
+        metadata = read_metadata(json_path)
+        if path.suffix != ".json" and path.name != metadata.graphs["full"].file:
+            raise OnnxVoiceError(f"{json_path} describes {metadata.graphs['full'].file}, not {path.name}; export the voice again")
+        sessions = {}
+        for kind in ("encoder", "decoder"):
+            graph_path = json_path.parent / metadata.graphs[kind].file
+            session = _open_session(graph_path, threads)
+            found = session.get_modelmeta().custom_metadata_map.get(EXPORT_ID_KEY)
+            if found != metadata.export_id:
+                raise OnnxVoiceError(
+                    f"{graph_path} comes from another export than {json_path} (export id {found} vs {metadata.export_id}); "
+                    "keep the files of one 'polyvox export' together, or export again"
+                )
+            inputs = tuple(item.name for item in session.get_inputs())
+            if inputs != metadata.graphs[kind].inputs:
+                raise OnnxVoiceError(f"{graph_path} has inputs {list(inputs)}, {json_path} lists {list(metadata.graphs[kind].inputs)}")
+            sessions[kind] = session
+        return cls(metadata, sessions["encoder"], sessions["decoder"])
+
+    @property
+    def sample_rate(self) -> int:
+        return self.metadata.sample_rate
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.metadata.languages
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        return self.metadata.speakers
+
+    @property
+    def symbols(self) -> SymbolTable:
+        return self.metadata.symbols
+
+    @property
+    def samples_per_frame(self) -> int:
+        return self.metadata.config.audio.hop_length
+
+    def encode(self, sentence: str, language: str) -> Encoded:
+        return self.text.encode(sentence, language)
+
+    def encode_prior(
+        self,
+        phoneme_ids: np.ndarray,
+        language_ids: np.ndarray,
+        text_lengths: np.ndarray,
+        speaker_ids: np.ndarray,
+        length_scale: np.ndarray,
+        noise_scale_duration: np.ndarray,
+        duration_noise: np.ndarray,
+    ) -> OnnxPrior:
+        """The encoder graph on a padded batch; scales are per item (batch,), duration noise (batch, 2, text_len)."""
+        feed: dict[str, Any] = {
+            "phoneme_ids": np.asarray(phoneme_ids, dtype=np.int64),
+            "language_ids": np.asarray(language_ids, dtype=np.int64),
+            "text_lengths": np.asarray(text_lengths, dtype=np.int64),
+            "speaker_ids": np.asarray(speaker_ids, dtype=np.int64),
+            "length_scale": np.asarray(length_scale, dtype=np.float32),
+            "noise_scale_duration": np.asarray(noise_scale_duration, dtype=np.float32),
+            "duration_noise": np.asarray(duration_noise, dtype=np.float32),
+        }
+        outputs = self.encoder.run(None, {name: value for name, value in feed.items() if name in self._encoder_inputs})
+        return OnnxPrior(*outputs)
+
+    @staticmethod
+    def sample_prior(prior: OnnxPrior, noise_scale: float, noise: np.ndarray) -> np.ndarray:
+        """Latent (batch, latent_channels, frames) from standard-normal ``noise`` of the prior's shape."""
+        latent = (prior.means + noise * np.exp(prior.log_scales) * np.float32(noise_scale)) * prior.frame_mask
+        return latent.astype(np.float32)
+
+    def decode_latent(self, latent: np.ndarray, frame_mask: np.ndarray, speaker_ids: np.ndarray, trim: tuple[int, int] = (0, 0)) -> np.ndarray:
+        """The decoder graph: waveform (batch, 1, (frames - trim) * samples_per_frame)."""
+        feed = {
+            "latent": np.asarray(latent, dtype=np.float32),
+            "frame_mask": np.asarray(frame_mask, dtype=np.float32),
+            "speaker_ids": np.asarray(speaker_ids, dtype=np.int64),
+            "trim": np.asarray(trim, dtype=np.int64),
+        }
+        return self.decoder.run(None, feed)[0]
+
+    def _sentence_latent(self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator) -> np.ndarray:
+        """One sentence's prior latent (1, latent_channels, frames), its noise drawn from ``noise``."""
+        ids, languages = encoded
+        prior = self.encode_prior(
+            np.array([ids]), np.array([languages]), np.array([len(ids)]), np.array([options.speaker_id]),
+            np.array([options.length_scale]), np.array([options.noise_scale_duration]),
+            noise.standard_normal((1, DURATION_NOISE_CHANNELS, len(ids)), dtype=np.float32),
+        )
+        return self.sample_prior(prior, options.noise_scale, noise.standard_normal(prior.means.shape, dtype=np.float32))
+
+    def _whole_sentence(self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator) -> np.ndarray:
+        latent = self._sentence_latent(encoded, options, noise)
+        waveform = self.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]))
+        return shift_pitch(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.pitch)
+
+    def _window(self, latent: np.ndarray, speaker_id: int, window: LatentWindow) -> np.ndarray:
+        """Samples of ``window``: the decoder graph on its flow range, trimmed to its decoder range, then cut."""
+        piece = latent[..., window.flow_start : window.flow_end]
+        trim = (window.decoder_start - window.flow_start, window.flow_end - window.decoder_end)
+        waveform = self.decode_latent(piece, np.ones_like(piece[:, :1]), np.array([speaker_id]), trim)
+        first = (window.start - window.decoder_start) * self.samples_per_frame
+        return np.clip(waveform[0, 0, first : first + (window.end - window.start) * self.samples_per_frame], -1.0, 1.0)
+
+    def _pause(self) -> np.ndarray:
+        return np.zeros(int(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
+
+    def synthesize(
+        self,
+        text: str,
+        language: str | None = None,
+        speaker: str | int | None = None,
+        speed: float = DEFAULT_SPEED,
+        noise_scale: float = DEFAULT_NOISE_SCALE,
+        noise_scale_duration: float = DEFAULT_NOISE_SCALE_DURATION,
+        seed: int | None = None,
+        pitch: float = 0.0,
+    ) -> SynthesisResult:
+        """Speak ``text`` as ``Voice.synthesize`` does (sentences joined with a pause; same errors)."""
+        options = self.text.options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
+        encoded = [self.encode(sentence, options.language) for sentence in self.text.sentences(text, options.language)]
+        noise = np.random.default_rng(seed)
+        joined: list[np.ndarray] = []
+        for index, sentence in enumerate(encoded):
+            if index:
+                joined.append(self._pause())
+            joined.append(self._whole_sentence(sentence, options, noise))
+        return SynthesisResult(samples=np.concatenate(joined).astype(np.float32), sample_rate=self.sample_rate)
+
+    def stream(
+        self,
+        text: str,
+        language: str | None = None,
+        speaker: str | int | None = None,
+        speed: float = DEFAULT_SPEED,
+        noise_scale: float = DEFAULT_NOISE_SCALE,
+        noise_scale_duration: float = DEFAULT_NOISE_SCALE_DURATION,
+        seed: int | None = None,
+        pitch: float = 0.0,
+        first_chunk_frames: int = FIRST_CHUNK_FRAMES,
+        chunk_frames: int = MAX_CHUNK_FRAMES,
+    ) -> Iterator[np.ndarray]:
+        """Speak ``text`` as float32 chunks, as ``Voice.stream`` does; joined they equal ``synthesize`` with the same seed."""
+        options = self.text.options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
+        try:
+            schedule = ChunkSchedule(first_chunk_frames, chunk_frames)
+        except ValueError as error:
+            raise SynthesisError(str(error)) from error
+        sentences = self.text.sentences(text, options.language)
+        first = self.encode(sentences[0], options.language)
+        return self._stream(sentences, first, options, np.random.default_rng(seed), schedule)
+
+    def _stream(
+        self, sentences: list[str], first: Encoded, options: SpeechOptions, noise: np.random.Generator, schedule: ChunkSchedule
+    ) -> Generator[np.ndarray, None, None]:
+        for index, sentence in enumerate(sentences):
+            if index:
+                yield self._pause()
+            encoded = first if index == 0 else self.encode(sentence, options.language)
+            if options.pitch:
+                yield self._whole_sentence(encoded, options, noise)
+                continue
+            latent = self._sentence_latent(encoded, options, noise)
+            for window in plan_windows(latent.shape[-1], self.metadata.streaming, schedule):
+                yield self._window(latent, options.speaker_id, window)

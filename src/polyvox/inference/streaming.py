@@ -1,0 +1,43 @@
+"""Streaming: a sentence's latent decoded in overlapping windows, each yielding its audio as soon as it is ready.
+
+Each window is decoded with the flow's and the decoder's receptive field of context on both sides
+(``LatentContext``), so the joined windows equal decoding the whole sentence. The first window of a
+stream is short so that audio starts early whatever the length of the text; later windows double up
+to a largest size, so the audio already handed out grows faster than the time the next window takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
+from polyvox.models.receptive_field import LatentContext
+
+# The window planning is torch-free (the ONNX engine streams with it too); re-exported here.
+__all__ = [
+    "FIRST_CHUNK_FRAMES", "MAX_CHUNK_FRAMES", "ChunkSchedule", "LatentWindow", "decode_window", "plan_windows", "stream_latent",
+]
+
+
+@torch.no_grad()
+def decode_window(generator: torch.nn.Module, latent: Tensor, speaker: Tensor, window: LatentWindow) -> Tensor:
+    """Waveform (samples,) of ``window`` from a prior latent (1, channels, frames): flow (reverse), then decoder."""
+    piece = latent[..., window.flow_start : window.flow_end]
+    flowed = generator.flow(piece, torch.ones_like(piece[:, :1]), speaker, reverse=True)
+    decoder_input = flowed[..., window.decoder_start - window.flow_start : window.decoder_end - window.flow_start]
+    waveform = generator.decoder(decoder_input, speaker)
+    samples_per_frame = generator.decoder.samples_per_frame
+    first = (window.start - window.decoder_start) * samples_per_frame
+    return waveform[0, 0, first : first + (window.end - window.start) * samples_per_frame]
+
+
+def stream_latent(
+    generator: torch.nn.Module, latent: Tensor, speaker: Tensor, context: LatentContext, schedule: ChunkSchedule
+) -> Iterator[np.ndarray]:
+    """Float32 chunks in [-1, 1] of one sentence's prior latent (1, channels, frames), window by window."""
+    for window in plan_windows(latent.shape[-1], context, schedule):
+        yield decode_window(generator, latent, speaker, window).float().clamp(-1.0, 1.0).numpy()

@@ -1,0 +1,100 @@
+"""Relative-position transformer layers, shared by the text encoder and the transformer coupling flow."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from polyvox.models.attention import RelativeSelfAttention
+from polyvox.models.layers import LayerNorm
+
+
+class FeedForward(nn.Module):
+    def __init__(self, channels: int, filter_channels: int, kernel_size: int, dropout: float) -> None:
+        super().__init__()
+        padding = kernel_size // 2
+        self.expand = nn.Conv1d(channels, filter_channels, kernel_size, padding=padding)
+        self.contract = nn.Conv1d(filter_channels, channels, kernel_size, padding=padding)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        hidden = self.dropout(torch.relu(self.expand(hidden * mask)))
+        return self.contract(hidden * mask) * mask
+
+
+class RelativeTransformerLayers:
+    """Post-norm layers (attention, then feed-forward, each with a residual and a LayerNorm) as attributes of the
+    module that mixes this in, so its weight names stay ``attention_layers.0...`` whatever else it holds.
+
+    With a ``speaker_condition_layer``, the projected speaker vector is added before that layer (MeloTTS, VITS2).
+    """
+
+    attention_layers: nn.ModuleList
+    attention_norms: nn.ModuleList
+    feed_forward_layers: nn.ModuleList
+    feed_forward_norms: nn.ModuleList
+    layer_dropout: nn.Dropout
+    speaker_projection: nn.Linear | None
+    speaker_condition_layer: int | None
+
+    def build_layers(
+        self,
+        channels: int,
+        filter_channels: int,
+        n_heads: int,
+        n_layers: int,
+        kernel_size: int,
+        dropout: float,
+        window_size: int,
+        speaker_channels: int = 0,
+        speaker_condition_layer: int | None = None,
+    ) -> None:
+        self.attention_layers = nn.ModuleList()
+        self.attention_norms = nn.ModuleList()
+        self.feed_forward_layers = nn.ModuleList()
+        self.feed_forward_norms = nn.ModuleList()
+        for _ in range(n_layers):
+            self.attention_layers.append(RelativeSelfAttention(channels, n_heads, window_size, dropout))
+            self.attention_norms.append(LayerNorm(channels))
+            self.feed_forward_layers.append(FeedForward(channels, filter_channels, kernel_size, dropout))
+            self.feed_forward_norms.append(LayerNorm(channels))
+        conditioned = speaker_condition_layer is not None and speaker_channels > 0
+        self.speaker_condition_layer = speaker_condition_layer if conditioned else None
+        self.speaker_projection = nn.Linear(speaker_channels, channels) if conditioned else None
+
+    def run_layers(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
+        """hidden (batch, channels, length), mask (batch, 1, length), speaker (batch, speaker_channels, 1) | None."""
+        attention_mask = mask.unsqueeze(2) * mask.unsqueeze(-1)
+        hidden = hidden * mask
+        layers = zip(self.attention_layers, self.attention_norms, self.feed_forward_layers, self.feed_forward_norms)
+        for index, (attention, attention_norm, feed_forward, feed_forward_norm) in enumerate(layers):
+            if index == self.speaker_condition_layer and speaker_embedding is not None and self.speaker_projection is not None:
+                hidden = (hidden + self.speaker_projection(speaker_embedding.transpose(1, 2)).transpose(1, 2)) * mask
+            hidden = attention_norm(hidden + self.layer_dropout(attention(hidden, attention_mask)))
+            hidden = feed_forward_norm(hidden + self.layer_dropout(feed_forward(hidden, mask)))
+        return hidden * mask
+
+
+class RelativeTransformer(RelativeTransformerLayers, nn.Module):
+    """The layers on their own: (batch, channels, length) -> same shape."""
+
+    def __init__(
+        self,
+        channels: int,
+        filter_channels: int,
+        n_heads: int,
+        n_layers: int,
+        kernel_size: int,
+        dropout: float,
+        window_size: int,
+        speaker_channels: int = 0,
+        speaker_condition_layer: int | None = None,
+    ) -> None:
+        nn.Module.__init__(self)
+        self.layer_dropout = nn.Dropout(dropout)
+        self.build_layers(
+            channels, filter_channels, n_heads, n_layers, kernel_size, dropout, window_size, speaker_channels, speaker_condition_layer
+        )
+
+    def forward(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
+        return self.run_layers(hidden, mask, speaker_embedding)

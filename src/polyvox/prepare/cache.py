@@ -1,0 +1,89 @@
+"""Finished work kept between runs: each recording's clips (keyed by the recording's path, size,
+modification time, transcript and the audio settings) and each clip's transcript (keyed by the
+clip file and the model)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from polyvox.files import atomic_path
+from polyvox.prepare.inputs import SourceRecording
+from polyvox.prepare.settings import AudioSettings
+from polyvox.prepare.source_processing import ClipRecord, SourceResult
+
+logger = logging.getLogger(__name__)
+
+# Bump when the cached record layout or the processing changes meaning.
+CACHE_VERSION = 1
+TRANSCRIPTS_FILE = "transcripts.json"
+
+
+def _file_identity(path: str | Path) -> list[Any]:
+    stat = Path(path).stat()
+    return [str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns]
+
+
+class SourceCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def key(self, source: SourceRecording, settings: AudioSettings) -> str:
+        parts = [CACHE_VERSION, _file_identity(source.audio), asdict(source), settings.fingerprint()]
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+    def load(self, key: str) -> SourceResult | None:
+        """The cached result, or None when absent, unreadable, or one of its clip files is gone."""
+        path = self.folder / f"{key}.json"
+        if not path.is_file():
+            return None
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            result = SourceResult(
+                source=SourceRecording(**record["source"]),
+                clips=tuple(ClipRecord(**{**clip, "envelope": tuple(clip["envelope"])}) for clip in record["clips"]),
+                steps=dict(record["steps"]),
+                problem=record["problem"],
+                problem_detail=record["problem_detail"],
+            )
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            logger.warning("ignoring unreadable cache entry %s (%s); the recording is processed again", path, error)
+            return None
+        if not all(Path(clip.audio).is_file() for clip in result.clips):
+            return None
+        return result
+
+    def save(self, key: str, result: SourceResult) -> None:
+        with atomic_path(self.folder / f"{key}.json") as temporary:
+            temporary.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
+
+
+class TranscriptCache:
+    """Transcripts of clip files by one model, in one JSON file."""
+
+    def __init__(self, folder: Path, model_dir: str | Path) -> None:
+        self.path = folder / TRANSCRIPTS_FILE
+        self.model = json.dumps(_file_identity(Path(model_dir) / "config.json"))
+        self.entries: dict[str, str] = {}
+        if self.path.is_file():
+            try:
+                self.entries = dict(json.loads(self.path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError) as error:
+                logger.warning("ignoring unreadable transcript cache %s (%s)", self.path, error)
+
+    def _key(self, clip: ClipRecord) -> str:
+        return hashlib.sha256(json.dumps([self.model, _file_identity(clip.audio), clip.language]).encode()).hexdigest()[:24]
+
+    def get(self, clip: ClipRecord) -> str | None:
+        return self.entries.get(self._key(clip))
+
+    def put(self, clip: ClipRecord, text: str) -> None:
+        self.entries[self._key(clip)] = text
+
+    def save(self) -> None:
+        with atomic_path(self.path) as temporary:
+            temporary.write_text(json.dumps(self.entries, ensure_ascii=False), encoding="utf-8")

@@ -1,0 +1,170 @@
+"""What ``polyvox prepare`` reads: one recording, a folder of clips (with or without transcripts),
+the LJSpeech layout, or a CSV/JSONL list of audio paths and texts; each becomes a ``SourceRecording``."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from polyvox.data.importers import AUDIO_EXTENSIONS, DatasetImportError, import_folder, import_ljspeech
+from polyvox.data.manifest import Utterance
+from polyvox.prepare.errors import PrepareError
+
+LIST_EXTENSIONS = (".csv", ".tsv", ".jsonl")
+AUDIO_COLUMNS = ("audio", "path", "file")
+
+
+@dataclass(frozen=True)
+class SourceRecording:
+    """One input audio file. ``text`` is its transcript (lines of a long recording's transcript are
+    its sentences) or None when it has none."""
+
+    audio: str
+    speaker: str
+    language: str
+    text: str | None = None
+
+
+def find_sources(
+    path: str | Path,
+    language: str,
+    speaker: str | None = None,
+    transcript: str | Path | None = None,
+    exclude: str | Path | None = None,
+) -> list[SourceRecording]:
+    """The recordings under ``path``; ``transcript`` is the text of a single recording given as ``path``.
+    Audio under ``exclude`` (the output folder, when it lies inside the input) is left out."""
+    root = Path(path)
+    if transcript is not None and not root.is_file():
+        raise PrepareError(f"--transcript goes with a single recording, but {root} is not an audio file")
+    if root.is_file():
+        if root.suffix.lower() in LIST_EXTENSIONS:
+            return _read_list(root, language, speaker)
+        if root.suffix.lower() in AUDIO_EXTENSIONS:
+            return [_single_recording(root, language, speaker, transcript)]
+        raise PrepareError(
+            f"cannot prepare {root}: expected an audio file ({', '.join(AUDIO_EXTENSIONS)}), a folder, "
+            f"or a list ({', '.join(LIST_EXTENSIONS)}) of audio paths and texts"
+        )
+    if root.is_dir():
+        if (root / "metadata.csv").is_file() and (root / "wavs").is_dir():
+            return [_from_utterance(u) for u in import_ljspeech(root, language, speaker or root.name)]
+        return _read_folder(root, language, speaker, Path(exclude).resolve() if exclude is not None else None)
+    raise PrepareError(f"input not found: {root}")
+
+
+def _single_recording(audio: Path, language: str, speaker: str | None, transcript: str | Path | None) -> SourceRecording:
+    text_path = Path(transcript) if transcript is not None else next(
+        (audio.with_suffix(ext) for ext in (".txt", ".lab") if audio.with_suffix(ext).is_file()), None
+    )
+    text = None
+    if text_path is not None:
+        try:
+            text = text_path.read_text(encoding="utf-8").strip() or None
+        except OSError as error:
+            raise PrepareError(f"cannot read transcript {text_path}: {error.strerror or error}") from error
+    return SourceRecording(str(audio.resolve()), speaker or audio.stem, language, text)
+
+
+@contextlib.contextmanager
+def _quiet_importer() -> Iterator[None]:
+    # The importer warns that untranscribed audio is "skipped"; prepare transcribes or reports it itself.
+    importer_logger = logging.getLogger("polyvox.data.importers")
+    level = importer_logger.level
+    importer_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        importer_logger.setLevel(level)
+
+
+def _read_folder(root: Path, language: str, speaker: str | None, exclude: Path | None) -> list[SourceRecording]:
+    with _quiet_importer():
+        try:
+            transcribed = {Path(u.audio): u for u in import_folder(root, language, speaker=speaker)}
+        except DatasetImportError:
+            transcribed = {}
+    sources = []
+    for audio in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS):
+        resolved = audio.resolve()
+        if audio.name.startswith(".") or (exclude is not None and resolved.is_relative_to(exclude)):
+            continue
+        if resolved in transcribed:
+            sources.append(_from_utterance(transcribed[resolved]))
+            continue
+        # Same speaker rule as the importer: the first sub-folder's name, or the folder's own.
+        relative = audio.relative_to(root)
+        folder_speaker = relative.parts[0] if len(relative.parts) > 1 else root.resolve().name
+        sources.append(SourceRecording(str(resolved), speaker or folder_speaker, language, None))
+    if not sources:
+        raise PrepareError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found in {root}")
+    return sources
+
+
+def _read_list(path: Path, language: str, speaker: str | None) -> list[SourceRecording]:
+    try:
+        content = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PrepareError(f"cannot read {path}: {error}; it must be a UTF-8 text file") from error
+    rows = _jsonl_rows(path, content) if path.suffix.lower() == ".jsonl" else _csv_rows(path, content)
+    sources = []
+    for line_number, row in rows:
+        audio_key = next((key for key in AUDIO_COLUMNS if row.get(key)), None)
+        if audio_key is None:
+            raise PrepareError(f"{path}, line {line_number}: no audio path; give a column named one of {list(AUDIO_COLUMNS)}")
+        audio = Path(str(row[audio_key]))
+        audio = audio if audio.is_absolute() else path.parent / audio
+        if not audio.is_file():
+            raise PrepareError(f"{path}, line {line_number}: audio file not found: {audio}")
+        text = str(row.get("text") or "").strip() or None
+        sources.append(
+            SourceRecording(
+                str(audio.resolve()),
+                str(row.get("speaker") or speaker or path.stem),
+                str(row.get("language") or language),
+                text,
+            )
+        )
+    if not sources:
+        raise PrepareError(f"{path} lists no recordings")
+    return sources
+
+
+def _csv_rows(path: Path, content: str) -> list[tuple[int, dict[str, str]]]:
+    try:
+        dialect = csv.Sniffer().sniff(content.split("\n", 1)[0], delimiters=",|\t;")
+    except csv.Error as error:
+        raise PrepareError(f"{path}: cannot tell the column separator ({error}); use a header line such as 'audio,text'") from error
+    reader = csv.DictReader(content.splitlines(), dialect=dialect)
+    fields = [name.strip().lower() for name in reader.fieldnames or []]
+    if "text" not in fields or not set(AUDIO_COLUMNS) & set(fields):
+        raise PrepareError(
+            f"{path}: the first line must name the columns, e.g. 'audio,text[,speaker,language]'; got {fields}"
+        )
+    reader.fieldnames = fields
+    rows = enumerate(reader, start=2)
+    return [(number, row) for number, row in rows if row.get("text") or any(row.get(key) for key in AUDIO_COLUMNS)]
+
+
+def _jsonl_rows(path: Path, content: str) -> list[tuple[int, dict[str, str]]]:
+    rows = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise PrepareError(f"{path}, line {number}: not JSON ({error.msg})") from error
+        if not isinstance(record, dict):
+            raise PrepareError(f"{path}, line {number}: expected an object with 'audio' and 'text'")
+        rows.append((number, record))
+    return rows
+
+
+def _from_utterance(utterance: Utterance) -> SourceRecording:
+    return SourceRecording(utterance.audio, utterance.speaker, utterance.language, utterance.text)

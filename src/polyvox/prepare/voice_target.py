@@ -1,0 +1,33 @@
+"""What preparation takes from the voice the data is for: its sample rate, the model's shortest
+clip, its phoneme-rate bounds, and its symbol table and languages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from polyvox.config import TrainingConfig
+from polyvox.text.symbols import SymbolTable
+
+
+@dataclass(frozen=True)
+class VoiceTarget:
+    sample_rate: int
+    minimum_clip_s: float
+    training: TrainingConfig
+    symbols: SymbolTable
+    languages: tuple[str, ...]
+
+
+def voice_target(path: str | Path) -> VoiceTarget:
+    from polyvox.checkpoint import read_metadata
+    from polyvox.models.minimum_length import minimum_input
+
+    metadata = read_metadata(path)
+    return VoiceTarget(
+        sample_rate=metadata.config.audio.sample_rate,
+        minimum_clip_s=minimum_input(metadata.config).seconds,
+        training=metadata.config.training,
+        symbols=metadata.symbols,
+        languages=metadata.languages,
+    )

@@ -1,0 +1,156 @@
+"""The VITS-family hyper-parameters the three projects share, and the polyvox config that rebuilds them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from polyvox.config import (
+    AudioConfig,
+    ConfigError,
+    DecoderConfig,
+    DurationConfig,
+    FlowConfig,
+    ModelConfig,
+    PosteriorEncoderConfig,
+    TextConfig,
+    TextEncoderConfig,
+    TrainingConfig,
+    VoiceConfig,
+)
+from polyvox.pretrained.errors import PretrainedImportError
+
+# Fixed in VITS's code (and kept by Piper and MeloTTS) rather than in their configs.
+POSTERIOR_KERNEL_SIZE = 5
+POSTERIOR_LAYERS = 16
+FLOW_KERNEL_SIZE = 5
+FLOW_WAVENET_LAYERS = 4
+DURATION_FILTER_CHANNELS = 256
+DURATION_KERNEL_SIZE = 3
+DURATION_DROPOUT = 0.5
+STOCHASTIC_FLOWS = 4
+RELATIVE_WINDOW_SIZE = 4
+# The speaker vector given to a single-speaker source (which has none): every weight that reads it starts at zero,
+# so the output is the source's; fine-tuning on more speakers trains them.
+SINGLE_SPEAKER_CHANNELS = 64
+
+
+@dataclass(frozen=True)
+class SourceArchitecture:
+    sample_rate: int
+    n_fft: int
+    win_length: int
+    hop_length: int
+    n_mels: int
+    mel_fmin: float
+    mel_fmax: float | None  # None: half the sample rate
+    inter_channels: int
+    hidden_channels: int
+    filter_channels: int
+    n_heads: int
+    n_layers: int
+    kernel_size: int
+    dropout: float
+    resblock_type: str
+    resblock_kernel_sizes: tuple[int, ...]
+    resblock_dilations: tuple[tuple[int, ...], ...]
+    upsample_rates: tuple[int, ...]
+    upsample_initial_channel: int
+    upsample_kernel_sizes: tuple[int, ...]
+    speaker_channels: int  # 0: single speaker
+    segment_size: int  # training window, in samples
+    flow_type: str = "wavenet"
+    n_flows: int = 4
+    flow_layers: int = FLOW_WAVENET_LAYERS
+    flow_speaker_condition_layer: int | None = None
+    text_speaker_condition_layer: int | None = None
+    stochastic_weight: float = 1.0
+    language_channels: int = 16
+
+    @property
+    def decoder_matches_hop(self) -> bool:
+        return math.prod(self.upsample_rates) == self.hop_length
+
+
+def require(values: Mapping[str, Any], key: str, source: str) -> Any:
+    if key not in values or values[key] is None:
+        raise PretrainedImportError(f"{source} has no {key!r}; it is needed to rebuild the model (is it the config the checkpoint was trained with?)")
+    return values[key]
+
+
+def rates_for_hop(hop_length: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Up-sampling rates (factors of 8, then smaller) multiplying to ``hop_length``, and kernels twice each rate."""
+    rates: list[int] = []
+    remaining = hop_length
+    for factor in (8, 7, 6, 5, 4, 3, 2):
+        while remaining % factor == 0 and remaining > 1:
+            rates.append(factor)
+            remaining //= factor
+    if remaining > 1:
+        rates.append(remaining)
+    return tuple(rates), tuple(2 * rate for rate in rates)
+
+
+def _decoder(arch: SourceArchitecture) -> DecoderConfig:
+    dilations = arch.resblock_dilations
+    if arch.resblock_type == "2":
+        dilations = tuple(tuple(group[:2]) for group in dilations)  # ResBlock2 reads the first two dilations only
+    rates, kernels = arch.upsample_rates, arch.upsample_kernel_sizes
+    if not arch.decoder_matches_hop:
+        rates, kernels = rates_for_hop(arch.hop_length)
+    return DecoderConfig(
+        type="hifigan",
+        initial_channels=arch.upsample_initial_channel,
+        upsample_rates=rates,
+        upsample_kernel_sizes=kernels,
+        resblock_kernel_sizes=arch.resblock_kernel_sizes,
+        resblock_dilations=dilations,
+        resblock_type="2" if arch.resblock_type == "2" else "1",
+        output_leaky_relu_slope=0.01,
+    )
+
+
+def _flow(arch: SourceArchitecture) -> FlowConfig:
+    if arch.flow_type == "transformer":
+        return FlowConfig(
+            n_flows=arch.n_flows, hidden_channels=arch.hidden_channels, kernel_size=FLOW_KERNEL_SIZE, n_layers=arch.flow_layers,
+            type="transformer", n_heads=arch.n_heads, filter_channels=arch.filter_channels, dropout=arch.dropout,
+            speaker_condition_layer=arch.flow_speaker_condition_layer,
+        )
+    return FlowConfig(n_flows=arch.n_flows, hidden_channels=arch.hidden_channels, kernel_size=FLOW_KERNEL_SIZE, n_layers=arch.flow_layers)
+
+
+def voice_config(arch: SourceArchitecture, text: TextConfig, n_speakers: int, source: str) -> VoiceConfig:
+    """The polyvox config whose generator computes what the source's generator computes."""
+    try:
+        audio = AudioConfig(
+            sample_rate=arch.sample_rate, n_fft=arch.n_fft, win_length=arch.win_length, hop_length=arch.hop_length,
+            n_mels=arch.n_mels, mel_fmin=arch.mel_fmin, mel_fmax=arch.mel_fmax or arch.sample_rate / 2,
+        )
+        model = ModelConfig(
+            inter_channels=arch.inter_channels,
+            speaker_channels=arch.speaker_channels or SINGLE_SPEAKER_CHANNELS,
+            n_speakers=n_speakers,
+            text_encoder=TextEncoderConfig(
+                hidden_channels=arch.hidden_channels, filter_channels=arch.filter_channels, n_heads=arch.n_heads,
+                n_layers=arch.n_layers, kernel_size=arch.kernel_size, dropout=arch.dropout, window_size=RELATIVE_WINDOW_SIZE,
+                language_channels=arch.language_channels, speaker_condition_layer=arch.text_speaker_condition_layer,
+            ),
+            duration=DurationConfig(
+                filter_channels=DURATION_FILTER_CHANNELS, kernel_size=DURATION_KERNEL_SIZE, dropout=DURATION_DROPOUT,
+                # VITS builds its stochastic predictor as wide as the text encoder, whatever it is asked for.
+                stochastic_filter_channels=arch.hidden_channels, stochastic_flows=STOCHASTIC_FLOWS,
+                stochastic_weight=arch.stochastic_weight, log_duration_offset=0.0, rounding="ceil",
+            ),
+            flow=_flow(arch),
+            posterior=PosteriorEncoderConfig(
+                hidden_channels=arch.hidden_channels, kernel_size=POSTERIOR_KERNEL_SIZE, dilation_rate=1, n_layers=POSTERIOR_LAYERS
+            ),
+            decoder=_decoder(arch),
+        )
+        training = TrainingConfig(segment_frames=max(1, arch.segment_size // arch.hop_length))
+        return VoiceConfig(audio=audio, text=text, model=model, training=training)
+    except ConfigError as error:
+        raise PretrainedImportError(f"{source}: its hyper-parameters do not make a valid polyvox model: {error}") from error

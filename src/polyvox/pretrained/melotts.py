@@ -1,0 +1,157 @@
+"""MeloTTS (myshell-ai/MeloTTS): ``checkpoint.pth`` with its ``config.json`` (symbols, tones, languages, speakers).
+
+MeloTTS adds to every token a tone embedding, a language embedding and two projected BERT features. polyvox has
+no tone or BERT input, so they are folded into tables it has: a symbol of the imported voice is a (phoneme, tone)
+pair (``"ah#8"``: MeloTTS's phoneme ``ah`` with its tone id 8), the language rows are MeloTTS's, and the BERT
+projections' biases join the language projection (the output is MeloTTS's with zero BERT features).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from polyvox.checkpoint import VoiceMetadata
+from polyvox.config import TextConfig
+from polyvox.pretrained.architecture import voice_config
+from polyvox.pretrained.common import SOURCE_SPEAKER_EMBEDDING, SOURCE_SYMBOL_EMBEDDING, add_common_notes, add_speaker_rows
+from polyvox.pretrained.errors import PretrainedImportError
+from polyvox.pretrained.layout import SourceCheckpoint
+from polyvox.pretrained.melotts_text import LANGUAGES, MELOTTS_LANGUAGES, TONES, folded_vocabulary, voice_languages
+from polyvox.pretrained.names import DurationRole
+from polyvox.pretrained.plan import ImportPlan, PreparedTensor
+from polyvox.pretrained.reading import read_json
+from polyvox.pretrained.symbol_files import check_symbol_list
+from polyvox.pretrained.vits import architecture_from_sections
+
+BERT_PROJECTIONS = ("enc_p.bert_proj", "enc_p.ja_bert_proj")
+# MeloTTS's layer of speaker conditioning inside its text encoder and transformer flows (cond_layer_idx).
+SPEAKER_CONDITION_LAYER = 2
+# MeloTTS's synthesis defaults: share of the stochastic duration predictor, and noise scales.
+SDP_RATIO = 0.2
+SYNTHESIS_DEFAULTS = {"sdp_ratio": SDP_RATIO, "noise_scale": 0.6, "noise_scale_w": 0.8}
+
+
+def _indices(generator: dict[str, torch.Tensor], pattern: str) -> int:
+    """How many distinct values the ``{}`` in ``pattern`` takes among the tensor names."""
+    prefix, suffix = pattern.split("{}")
+    found = {name[len(prefix) :].split(".", 1)[0] for name in generator if name.startswith(prefix) and suffix in name}
+    return len({value for value in found if value.isdigit()})
+
+
+def _architecture_overrides(generator: dict[str, torch.Tensor]) -> dict[str, Any]:
+    transformer = "flow.flows.0.enc.attn_layers.0.conv_q.weight" in generator
+    n_flows = len({name.split(".")[2] for name in generator if name.startswith("flow.flows.") and ".pre." in name})
+    layers = _indices(generator, "flow.flows.0.enc.attn_layers.{}.conv_q") if transformer else _indices(generator, "flow.flows.0.enc.in_layers.{}.")
+    conditioned_flow = any(name.startswith("flow.flows.0.enc.spk_emb_linear.") for name in generator)
+    return {
+        "flow_type": "transformer" if transformer else "wavenet",
+        "n_flows": n_flows,
+        "flow_layers": layers,
+        "flow_speaker_condition_layer": SPEAKER_CONDITION_LAYER if transformer and conditioned_flow else None,
+        "text_speaker_condition_layer": SPEAKER_CONDITION_LAYER if "enc_p.encoder.spk_emb_linear.weight" in generator else None,
+        "stochastic_weight": SDP_RATIO,
+    }
+
+
+def _speakers(spk2id: dict[str, int], n_rows: int) -> tuple[tuple[str, ...], list[int], list[int]]:
+    """(names, source rows, rows dropped): named speakers in id order; unnamed rows are dropped."""
+    if not spk2id:
+        return tuple(f"speaker_{index}" for index in range(n_rows)), list(range(n_rows)), []
+    named = sorted((int(index), str(name)) for name, index in spk2id.items() if 0 <= int(index) < n_rows)
+    rows = [index for index, _ in named]
+    return tuple(name for _, name in named), rows, sorted(set(range(n_rows)) - set(rows))
+
+
+def plan_melotts(checkpoint: SourceCheckpoint, path: Path, config_path: Path | None, phoneme_map: Path | None, language: str | None) -> ImportPlan:
+    if config_path is None:
+        raise PretrainedImportError(f"{path} is a MeloTTS checkpoint: pass its config.json (config_path=..., or --config)")
+    config = read_json(config_path, "MeloTTS config")
+    source = str(config_path)
+    generator = checkpoint.generator
+    data, model, train = config.get("data", {}), dict(config.get("model", {})), config.get("train", {})
+    if SOURCE_SPEAKER_EMBEDDING not in generator:
+        raise PretrainedImportError(
+            f"{path} has no speaker table (emb_g): MeloTTS models with a reference encoder (n_speakers 0) are not imported"
+        )
+    model["gin_channels"] = int(generator[SOURCE_SPEAKER_EMBEDDING].shape[1])
+    arch = replace(architecture_from_sections(data, model, train, source), **_architecture_overrides(generator))
+    arch = replace(arch, language_channels=arch.hidden_channels)
+    symbols = check_symbol_list(config.get("symbols"), source)
+    if len(symbols) != generator[SOURCE_SYMBOL_EMBEDDING].shape[0]:
+        raise PretrainedImportError(
+            f"{source} lists {len(symbols)} symbols but the checkpoint's embedding has "
+            f"{generator[SOURCE_SYMBOL_EMBEDDING].shape[0]} rows: pass the config.json of this checkpoint"
+        )
+    spk2id = data.get("spk2id") or {}
+    speakers, speaker_rows, dropped = _speakers(spk2id, int(generator[SOURCE_SPEAKER_EMBEDDING].shape[0]))
+    melo_languages = voice_languages(list(spk2id), language, source)
+    vocabulary, embedding_sources = folded_vocabulary(symbols, melo_languages, generator, int(generator[TONES].shape[0]))
+    codes = tuple(MELOTTS_LANGUAGES[name].code for name in melo_languages)
+    text = TextConfig(
+        languages=codes, add_blank=bool(data.get("add_blank", True)), inline_latin_language=codes[0],
+        sequence_layout="vits", token_unit="phoneme",
+    )
+    metadata = VoiceMetadata(
+        config=voice_config(arch, text, len(speakers), source),
+        symbols=vocabulary.symbols,
+        languages=codes,
+        speakers=speakers,
+        info={
+            "imported_from": "MeloTTS",
+            "source": path.name,
+            "iteration": str(checkpoint.entries.get("iteration", "unknown")),
+            **{f"melotts_{name}": str(value) for name, value in SYNTHESIS_DEFAULTS.items()},
+        },
+    )
+    roles: dict[str, DurationRole] = {"sdp": "stochastic", "dp": "deterministic"}
+    plan = ImportPlan(layout="MeloTTS", metadata=metadata, generator=generator, duration_roles=roles)
+    plan.prepared["text_encoder.symbol_embedding.weight"] = PreparedTensor(
+        vocabulary.rows, embedding_sources, "rows remapped symbol by symbol, each (phoneme, tone) row = phoneme row + tone row"
+    )
+    plan.consumed.update(embedding_sources)
+    _fold_languages(plan, melo_languages, arch.hidden_channels)
+    add_speaker_rows(plan, speaker_rows, dropped)
+    add_common_notes(plan, arch, arch.n_fft // 2 + 1, roles)
+    plan.notes.extend(vocabulary.notes)
+    plan.notes.append(
+        f"durations: the stochastic and deterministic predictors are blended as MeloTTS's sdp_ratio {SDP_RATIO} "
+        "(duration.stochastic_weight)"
+    )
+    plan.notes.append(
+        "text: the voice's symbols are MeloTTS's (phoneme, tone) pairs, which polyvox's front end does not produce; "
+        "use it with ids from MeloTTS's text processing, or fine-tune it on polyvox phonemes"
+    )
+    ignored = sorted(key for key in checkpoint.entries if key != "iteration")
+    if ignored:
+        plan.notes.append(f"checkpoint entries not imported (training state): {', '.join(ignored)}")
+    return plan
+
+
+def _fold_languages(plan: ImportPlan, melo_languages: list[str], hidden: int) -> None:
+    """MeloTTS adds (language row + BERT biases) before scaling by sqrt(hidden); polyvox adds
+    projection(language row) after it: so the projection is sqrt(hidden) * identity with the scaled biases."""
+    generator = plan.generator
+    rows = generator[LANGUAGES][[MELOTTS_LANGUAGES[name].language_id for name in melo_languages]]
+    plan.prepared["text_encoder.language_embedding.weight"] = PreparedTensor(rows, (LANGUAGES,), "language rows of the voice's languages")
+    scale = math.sqrt(hidden)
+    biases = [f"{prefix}.bias" for prefix in BERT_PROJECTIONS if f"{prefix}.bias" in generator]
+    bias = sum((generator[name] for name in biases), torch.zeros(hidden)) * scale
+    plan.prepared["text_encoder.language_projection.weight"] = PreparedTensor(
+        torch.eye(hidden) * scale, (LANGUAGES,), "sqrt(hidden) x identity: MeloTTS scales the language row with the symbol row"
+    )
+    plan.prepared["text_encoder.language_projection.bias"] = PreparedTensor(
+        bias, tuple(biases), "BERT projection biases (what zero BERT features contribute), scaled by sqrt(hidden)"
+    )
+    plan.consumed.update({LANGUAGES, *biases})
+    for prefix in BERT_PROJECTIONS:
+        if f"{prefix}.weight" in generator:
+            plan.left_out[f"{prefix}.weight"] = "polyvox has no BERT features; their bias is folded in, as if the features were zero"
+    plan.notes.append(
+        "BERT features are not carried over: polyvox has none, so the voice computes MeloTTS's output for zero BERT "
+        "features (the projections' biases are kept); expect flatter prosody than MeloTTS with BERT"
+    )

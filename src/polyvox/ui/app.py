@@ -1,0 +1,71 @@
+"""The Gradio page of ``polyvox ui``: text, voice, language, speaker, speed and pitch in; audio to play and download out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from polyvox.checkpoint import VoiceFileError
+from polyvox.cli_support import DEFAULT_VOICE
+from polyvox.inference.voice import SynthesisError
+from polyvox.text.errors import TextError
+from polyvox.ui.voices import AUTO_SPEAKER, UiInputError, UiVoices
+
+if TYPE_CHECKING:
+    import gradio
+
+# Errors whose message tells the user what to change; they are shown in the page, not as a traceback.
+SHOWN_ERRORS = (UiInputError, TextError, SynthesisError, VoiceFileError)
+
+
+def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None) -> gradio.Blocks:
+    """The page, not yet launched (``.launch()`` serves it); raises ``UiInputError`` when no voice can be read."""
+    import gradio as gr
+
+    voices = UiVoices(default_voice, voices_dir)
+    names = voices.voice_names()
+    if not names:
+        raise UiInputError(f"no readable voice: {default_voice} and the voices folder have none; check the paths")
+    first = voices.choices(names[0])
+
+    def voice_choices(voice_name: str) -> tuple[Any, Any]:
+        try:
+            choices = voices.choices(voice_name)
+        except SHOWN_ERRORS as error:
+            raise gr.Error(str(error)) from error
+        return (
+            gr.Dropdown(choices=choices.languages, value=choices.languages[0]),
+            gr.Dropdown(choices=choices.speakers, value=AUTO_SPEAKER),
+        )
+
+    def synthesize(
+        text: str, voice_name: str, language: str, speaker: str, speed: float, pitch: float, seed: float | None,
+    ) -> tuple[int, np.ndarray]:
+        try:
+            return voices.speak(text, voice_name, language, speaker, speed, pitch, seed)
+        except SHOWN_ERRORS as error:
+            raise gr.Error(str(error)) from error
+
+    with gr.Blocks(title="polyvox", analytics_enabled=False) as page:
+        gr.Markdown("# polyvox\nMultilingual text-to-speech. Type, pick a voice, press **Speak**.")
+        with gr.Row():
+            with gr.Column():
+                text = gr.Textbox(label="Text", lines=5, placeholder="Hello from polyvox.")
+                with gr.Row():
+                    voice = gr.Dropdown(names, value=names[0], label="Voice")
+                    language = gr.Dropdown(first.languages, value=first.languages[0], label="Language")
+                    speaker = gr.Dropdown(first.speakers, value=AUTO_SPEAKER, label="Speaker")
+                speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
+                pitch = gr.Slider(-12.0, 12.0, value=0.0, step=0.5, label="Pitch (semitones)")
+                seed = gr.Number(None, precision=0, label="Seed (empty: new variation each time)")
+                # Reference clip (issue #5): when Voice.synthesize accepts a reference clip, an upload
+                # control goes here, e.g. gr.Audio(sources=["upload"], type="filepath", label="Reference clip"),
+                # added to the inputs below and passed on by UiVoices.speak. No control is shown before then.
+                speak = gr.Button("Speak", variant="primary")
+            with gr.Column():
+                audio = gr.Audio(label="Speech", type="numpy", buttons=["download"], interactive=False)
+        voice.change(voice_choices, inputs=voice, outputs=[language, speaker], api_name="voice_choices")
+        speak.click(synthesize, inputs=[text, voice, language, speaker, speed, pitch, seed], outputs=audio, api_name="synthesize")
+    return page

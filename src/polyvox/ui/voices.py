@@ -1,0 +1,67 @@
+"""What the web UI's controls do, without Gradio: voice choices and one synthesis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from polyvox.server.voice_cache import VoiceCache
+from polyvox.server.voice_catalog import DEFAULT_VOICE_NAME, VoiceCatalog, VoiceFile
+
+# The speaker choice that lets the voice pick one trained on the language.
+AUTO_SPEAKER = "auto"
+# Longest text the UI speaks at once (the server's default limit).
+MAX_TEXT_CHARS = 4096
+
+
+class UiInputError(ValueError):
+    """Input the UI cannot speak; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class VoiceChoices:
+    languages: list[str]
+    speakers: list[str]
+
+
+class UiVoices:
+    """Voices of the UI: the default voice plus a folder, loaded on first use, a few kept in memory."""
+
+    def __init__(self, default_voice: Path, voices_dir: Path | None, cache_size: int = 2) -> None:
+        self.catalog = VoiceCatalog(default_voice, voices_dir)
+        self.cache = VoiceCache(cache_size)
+
+    def voice_names(self) -> list[str]:
+        names = [voice_file.name for voice_file, _ in self.catalog.readable()]
+        # The default voice first: it is what a first visitor should hear.
+        return sorted(names, key=lambda name: (name != DEFAULT_VOICE_NAME, name))
+
+    def _voice_file(self, voice_name: str) -> VoiceFile:
+        voice_file = self.catalog.find(voice_name)
+        if voice_file is None:
+            raise UiInputError(f"voice {voice_name!r} is gone from the voices folder; reload the page")
+        return voice_file
+
+    def choices(self, voice_name: str) -> VoiceChoices:
+        metadata = self.catalog.metadata(self._voice_file(voice_name))
+        return VoiceChoices(list(metadata.languages), [AUTO_SPEAKER, *metadata.speakers])
+
+    def speak(
+        self, text: str, voice_name: str, language: str, speaker: str, speed: float, pitch: float, seed: float | None = None,
+    ) -> tuple[int, np.ndarray]:
+        """(sample rate, 16-bit samples) of ``text``; bad input raises ``UiInputError`` or a polyvox error."""
+        if not text.strip():
+            raise UiInputError("type some text to speak")
+        if len(text) > MAX_TEXT_CHARS:
+            raise UiInputError(f"the text has {len(text)} characters; speak at most {MAX_TEXT_CHARS} at a time")
+        voice_file = self._voice_file(voice_name)
+        options: dict[str, object] = {"language": language, "speed": speed, "pitch": pitch, "seed": None if seed is None else int(seed)}
+        if speaker != AUTO_SPEAKER:
+            options["speaker"] = speaker
+        # Reference clip (issue #5): once Voice.synthesize takes a reference clip, an upload control
+        # in ui/app.py passes its path here and it goes into ``options``.
+        with self.cache.get(voice_file).borrow() as voice:
+            result = voice.synthesize(text, **options)  # type: ignore[arg-type]
+        return result.sample_rate, (np.clip(result.samples, -1.0, 1.0) * 32767).astype(np.int16)

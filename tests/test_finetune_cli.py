@@ -1,0 +1,110 @@
+"""``polyvox finetune`` as a user runs it: a new speaker, a new language with replay, and one-line errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent))
+from finetune_helpers import NEW_SPEAKER, QUICK, Corpora, make_corpora  # noqa: E402
+
+from polyvox.cli import app  # noqa: E402
+from polyvox.data.manifest import read_manifest  # noqa: E402
+from polyvox.finetune.report import STATUSES  # noqa: E402
+from polyvox.inference.voice import Voice  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory, engine) -> Corpora:
+    return make_corpora(tmp_path_factory.mktemp("finetune_cli"), engine)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def finetune(*args: str):
+    quick = [item for value in QUICK for item in ("--set", value)]
+    return CliRunner().invoke(app, ["finetune", *args, *quick, "--steps", "2"])
+
+
+def tensor_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.split(" ", 1)[0] in STATUSES and "[" in line]
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.output
+    for fragment in fragments:
+        assert fragment in errors[0]
+    assert "Traceback" not in result.output
+
+
+def test_new_speaker_end_to_end(corpora, tmp_path):
+    output = tmp_path / "mine.safetensors"
+    result = finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "-o", str(output), "--run-dir", str(tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    source_tensors = len(load_file(str(corpora.voice)))
+    lines = tensor_lines(result.output)
+    assert len(lines) == source_tensors  # every tensor, none skipped
+    grown = [line for line in lines if line.startswith("grown")]
+    speaker = next(line for line in grown if "speaker_embedding" in line)
+    assert "speaker_embedding.weight [3x8] (source [2x8])" in speaker and f"'{NEW_SPEAKER}' = mean of the 2 trained speaker rows" in speaker
+    # The new speaker's clips also bring phonemes the voice had not seen: the symbol table grows too.
+    assert {line.split()[1] for line in grown} <= {"generator.speaker_embedding.weight", "generator.text_encoder.symbol_embedding.weight"}
+    summary = f"{source_tensors} tensors: {source_tensors - len(grown)} loaded, {len(grown)} grown, 0 missing, 0 unexpected, 0 shape mismatch"
+    assert summary in result.output
+    assert "* --freeze voice" in result.output and f"wrote {output}" in result.output
+    voice = Voice.load(output)
+    assert voice.speakers[-1] == NEW_SPEAKER
+    text = read_manifest(corpora.new_speaker)[0].text
+    spoken = voice.synthesize(text, language="en", speaker=NEW_SPEAKER, noise_scale=0.0)
+    assert len(spoken.samples) > 0 and np.isfinite(spoken.samples).all()
+
+
+def test_add_language_with_replay_end_to_end(corpora, tmp_path):
+    output = tmp_path / "bilingual.safetensors"
+    result = finetune(
+        "--from", str(corpora.voice), "--data", str(corpora.spanish), "--add-language", "es", "--replay", str(corpora.old),
+        "--language-init", "en", "-o", str(output), "--run-dir", str(tmp_path / "run"),
+    )
+    assert result.exit_code == 0, result.output
+    grown = [line for line in tensor_lines(result.output) if line.startswith("grown")]
+    assert any("language_embedding.weight [2x4]" in line and "'es' = row of 'en'" in line for line in grown), grown
+    assert any("symbol_embedding.weight" in line for line in grown)
+    assert "* --freeze language" in result.output
+    voice = Voice.load(output)
+    assert voice.languages == ("en", "es")
+    assert voice.metadata.config.training.batch_sampler == "language_balanced"
+    text = read_manifest(corpora.spanish)[0].text
+    spoken = voice.synthesize(text, language="es", noise_scale=0.0)
+    assert len(spoken.samples) > 0 and np.isfinite(spoken.samples).all()
+
+
+def test_bad_input_is_one_line(corpora, tmp_path):
+    foreign = tmp_path / "weights.bin"
+    foreign.write_bytes(b"not a checkpoint")
+    assert_one_line_error(finetune("--from", str(foreign), "--data", str(corpora.new_speaker), "--run-dir", str(tmp_path / "a")), "weights.bin")
+    assert_one_line_error(
+        finetune("--from", str(corpora.voice), "--data", str(corpora.spanish), "--run-dir", str(tmp_path / "b")),
+        "does not speak", "--add-language es",
+    )
+    assert_one_line_error(
+        finetune("--from", str(corpora.voice), "--data", str(corpora.spanish), "--add-language", "es", "--run-dir", str(tmp_path / "c")),
+        "--replay OLD_MANIFEST",
+    )
+    assert_one_line_error(
+        finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "--freeze", "decoder", "--run-dir", str(tmp_path / "d")),
+        "unknown freeze preset", "voice, language, all",
+    )

@@ -1,0 +1,182 @@
+"""Fine-tuning runs on a tiny voice: freezing, the best step as output, per-language validation, sources, data checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+sys.path.insert(0, str(Path(__file__).parent))
+from finetune_helpers import NEW_SPEAKER, QUICK, Corpora, make_corpora  # noqa: E402
+
+from polyvox.checkpoint import load_voice_file, read_metadata  # noqa: E402
+from polyvox.finetune import FinetuneOptions, FinetuneSetupError, plan_finetune, run_finetune  # noqa: E402
+from polyvox.finetune.best import BestVoice  # noqa: E402
+from polyvox.finetune.data import select_data  # noqa: E402
+from polyvox.finetune.freeze import trains  # noqa: E402
+from polyvox.train.language_validation import LanguageValidation, language_batches  # noqa: E402
+from polyvox.train.run import prepare_data  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory, engine) -> Corpora:
+    return make_corpora(tmp_path_factory.mktemp("finetune"), engine)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # Tiny models on a shared CPU: one thread is many times faster than two fighting for cores.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def scalars(run_dir: Path, tag: str) -> dict[int, float]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir / "logs"))
+    events.Reload()
+    return {event.step: event.value for event in events.Scalars(tag)}
+
+
+@pytest.fixture(scope="module")
+def new_speaker_run(corpora, tmp_path_factory):
+    """A new speaker fine-tuned 6 steps (validation every 2), with the generator before training kept."""
+    run_dir = tmp_path_factory.mktemp("new_speaker_run")
+    options = FinetuneOptions(steps=6, learning_rate=1e-3, overrides=QUICK)
+    plan = plan_finetune(corpora.voice, corpora.new_speaker, run_dir / "out.safetensors", run_dir, options)
+    before = {name: value.clone() for name, value in plan.module.generator.state_dict().items()}
+    torch.set_num_threads(1)
+    result = run_finetune(plan, progress=False)
+    return SimpleNamespace(plan=plan, before=before, result=result, run_dir=run_dir)
+
+
+def test_frozen_parameters_stay_exact_and_trainable_ones_move(new_speaker_run):
+    plan, before = new_speaker_run.plan, new_speaker_run.before
+    assert plan.freeze.preset == "voice"
+    after = plan.module.generator.state_dict()
+    moved = {name for name in before if not torch.equal(before[name], after[name])}
+    frozen = {name for name, _ in plan.module.generator.named_parameters() if not trains("voice", name)}
+    assert frozen and not (moved & frozen)
+    assert any(name.startswith("decoder.") for name in moved) and any(name.startswith("flow.") for name in moved)
+    # The new speaker (the only one in the data) got its own trained row.
+    speaker_row = plan.metadata.speakers.index(NEW_SPEAKER)
+    assert not torch.equal(before["speaker_embedding.weight"][speaker_row], after["speaker_embedding.weight"][speaker_row])
+
+
+def test_output_voice_is_the_best_validation_step(new_speaker_run):
+    result, run_dir = new_speaker_run.result, new_speaker_run.run_dir
+    curve = scalars(run_dir, "val_en/mel_loss")
+    assert sorted(curve) == [0, 2, 4, 6]
+    best_step = min(curve, key=curve.get)
+    assert result.best_step == best_step
+    assert result.best_validation_mel_loss == pytest.approx(curve[best_step], rel=1e-5)
+    metadata = read_metadata(result.voice_path)
+    assert metadata.info["steps"] == str(best_step) and metadata.speakers[-1] == NEW_SPEAKER
+    assert metadata.config.training.learning_rate == 1e-3
+
+
+def test_best_voice_keeps_the_lowest_score_only(tmp_path, corpora):
+    tensors, metadata = load_voice_file(corpora.voice)
+    from polyvox.checkpoint import build_generator
+
+    generator = build_generator(metadata)
+    module = SimpleNamespace(generator=generator, metadata=metadata, trainer=SimpleNamespace(is_global_zero=True))
+    keeper = BestVoice(tmp_path / "best.safetensors")
+    written = {}
+    for step, loss in ((0, 5.0), (2, 3.0), (4, 3.5), (6, math.nan)):
+        with torch.no_grad():
+            generator.decoder.conv_pre.bias.fill_(float(step))
+        keeper(module, step, {"en": {"mel_loss": loss}, "es": {"mel_loss": loss + 1}})
+        written[step] = load_voice_file(tmp_path / "best.safetensors")
+    assert keeper.best_step == 2 and keeper.best_score == 3.5
+    saved, saved_metadata = written[6]
+    assert torch.all(saved["decoder.conv_pre.bias"] == 2.0)
+    assert saved_metadata.info["steps"] == "2" and saved_metadata.info["validation_mel_loss"] == "3.5"
+
+
+def test_forgetting_warning_fires_for_the_language_made_worse(corpora, tmp_path, caplog):
+    options = FinetuneOptions(add_language="es", replay=corpora.old, steps=2, overrides=QUICK)
+    plan = plan_finetune(corpora.voice, corpora.spanish, tmp_path / "out.safetensors", tmp_path, options)
+    data = prepare_data(plan.data.manifest, tmp_path, plan.metadata.config, False, plan.metadata, False, 2)
+    # An untrained decoder hardly reacts to its input (the loss rises ~1.6 % below), hence the small margin.
+    validation = LanguageValidation(language_batches(data.validation_items, data.cache), margin=0.005)
+    module = SimpleNamespace(generator=plan.module.generator, mel=plan.module.mel, device=torch.device("cpu"), steps_done=0)
+    trainer = SimpleNamespace(logger=None, sanity_checking=False)
+    validation.on_train_start(trainer, module)
+    assert set(validation.start) == {"en", "es"} and not validation.forgetting
+    # Ruin English only: its language row (each token carries its own language id).
+    with torch.no_grad():
+        plan.module.generator.text_encoder.language_embedding.weight[plan.metadata.languages.index("en")] += 50.0
+    module.steps_done = 10
+    with caplog.at_level(logging.WARNING, logger="polyvox.train.language_validation"):
+        validation.validate(trainer, module)
+    assert list(validation.forgetting) == ["en"]
+    assert validation.progress_notes["forgetting"].startswith("en+")
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "language en is getting worse" in warnings[0] and "step 10" in warnings[0]
+
+
+def test_a_training_checkpoint_brings_its_discriminator(new_speaker_run, tmp_path):
+    checkpoint = sorted((new_speaker_run.run_dir / "checkpoints").glob("step-*.ckpt"))[-1]
+    plan = plan_finetune(checkpoint, new_speaker_run.plan.data.manifest, tmp_path / "o.safetensors", tmp_path, FinetuneOptions())
+    statuses = {entry.name.split(".")[0]: entry.status for entry in plan.report.entries}
+    assert statuses["discriminator"] == "loaded"
+    assert plan.source.kind == "checkpoint"
+    assert plan.metadata.config.training.discriminator_start_step == 0
+    assert plan.report.count("grown") == 0  # the checkpoint already has the new speaker
+
+
+def test_unknown_source_layout_is_refused(tmp_path, corpora):
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"weight": torch.zeros(2)}, str(foreign))
+    with pytest.raises(FinetuneSetupError, match="foreign.safetensors"):
+        plan_finetune(foreign, corpora.new_speaker, tmp_path / "o.safetensors", tmp_path, FinetuneOptions())
+
+
+def test_data_checks(corpora, tmp_path, caplog):
+    voice = read_metadata(corpora.voice)
+    with caplog.at_level(logging.WARNING, logger="polyvox.finetune.data"):
+        several = select_data(voice, corpora.all_english, tmp_path)
+    assert "3 speakers" in several.warnings[0] and "--speaker NAME" in several.warnings[0]
+    assert any("--speaker NAME" in record.getMessage() for record in caplog.records)
+    chosen = select_data(voice, corpora.all_english, tmp_path, speaker=NEW_SPEAKER)
+    assert not chosen.warnings and {u.speaker for u in chosen.utterances} == {NEW_SPEAKER}
+    with pytest.raises(FinetuneSetupError, match="--add-language es"):
+        select_data(voice, corpora.spanish, tmp_path)
+    with pytest.raises(FinetuneSetupError, match="--replay OLD_MANIFEST"):
+        select_data(voice, corpora.spanish, tmp_path, add_language="es")
+    alone = select_data(voice, corpora.spanish, tmp_path, add_language="es", require_replay=False)
+    assert "without --replay" in alone.warnings[0] and {u.language for u in alone.utterances} == {"es"}
+    with pytest.raises(FinetuneSetupError, match="already speaks"):
+        select_data(voice, corpora.old, tmp_path, replay_path=corpora.old, add_language="en")
+    with pytest.raises(FinetuneSetupError, match="replay is for"):
+        select_data(voice, corpora.spanish, tmp_path, replay_path=corpora.spanish, add_language="es")
+    with pytest.raises(FinetuneSetupError, match="no clip"):
+        select_data(voice, corpora.all_english, tmp_path, speaker="nobody")
+
+
+def test_resume_keeps_the_start_figures_and_the_best_step(corpora, tmp_path, caplog):
+    options = FinetuneOptions(steps=4, learning_rate=1e-3, overrides=QUICK)
+    output = tmp_path / "out.safetensors"
+    run_finetune(plan_finetune(corpora.voice, corpora.new_speaker, output, tmp_path, options), progress=False)
+    with pytest.raises(FinetuneSetupError, match="--resume"):
+        plan_finetune(corpora.voice, corpora.new_speaker, output, tmp_path, options)
+    resumed = plan_finetune(corpora.voice, corpora.new_speaker, output, tmp_path, dataclasses.replace(options, steps=6, resume=True))
+    with caplog.at_level(logging.INFO, logger="polyvox.train.language_validation"):
+        result = run_finetune(resumed, progress=False)
+    assert result.steps == 6
+    measured = [record.getMessage().split(" validation")[0] for record in caplog.records if " validation " in record.getMessage()]
+    assert measured == ["step 6"]  # the start (step 0) came back from the checkpoint, not measured again
+    curve = scalars(tmp_path, "val_en/mel_loss")
+    assert sorted(curve) == [0, 2, 4, 6]
+    assert result.best_step == min(curve, key=curve.get)
+    assert read_metadata(output).info["steps"] == str(result.best_step)

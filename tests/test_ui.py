@@ -1,0 +1,92 @@
+"""The web UI driven as a browser would, through Gradio's own client: speak, switch voices, see errors."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import soundfile
+
+gradio = pytest.importorskip("gradio")
+gradio_client = pytest.importorskip("gradio_client")
+
+from polyvox.ui import build_ui  # noqa: E402
+from tiny_voices import ENGLISH, SPEAKERS, make_tiny_voice  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ui_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[gradio_client.Client]:
+    folder = tmp_path_factory.mktemp("ui_voices")
+    make_tiny_voice(folder / "alpha.safetensors", seed=0)
+    page = build_ui(folder / "alpha.safetensors", folder)
+    _, url, _ = page.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield gradio_client.Client(
+            url, verbose=False, analytics_enabled=False, download_files=str(tmp_path_factory.mktemp("ui_downloads")),
+        )
+    finally:
+        page.close()
+
+
+def test_speak_returns_playable_audio(ui_client) -> None:
+    path = ui_client.predict(ENGLISH, "default", "en", "auto", 1.2, 0.0, None, api_name="/synthesize")
+    samples, rate = soundfile.read(path, dtype="float32")
+    assert rate == 22050 and len(samples) > 0
+
+
+def test_speed_changes_the_length_and_a_seed_repeats(ui_client) -> None:
+    def speak(speed: float) -> list[float]:
+        path = ui_client.predict(ENGLISH, "alpha", "en", "en_f3", speed, 0.0, 3, api_name="/synthesize")
+        return soundfile.read(path, dtype="float32")[0].tolist()
+
+    normal, fast = speak(1.0), speak(2.0)
+    assert len(fast) < len(normal) * 0.75
+    assert speak(2.0) == fast
+
+
+def test_choosing_a_voice_offers_its_languages_and_speakers(ui_client) -> None:
+    languages, speakers = ui_client.predict("alpha", api_name="/voice_choices")
+    assert [choice[0] for choice in languages["choices"]] == ["en", "es"] and languages["value"] == "en"
+    assert [choice[0] for choice in speakers["choices"]] == ["auto", *SPEAKERS] and speakers["value"] == "auto"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("   ", "type some text"), ("Zebras juggle quickly.", "symbol")],
+    ids=["empty", "unreadable"],
+)
+def test_bad_input_is_shown_as_a_message(ui_client, text: str, fragment: str) -> None:
+    with pytest.raises(gradio_client.exceptions.AppError, match=fragment):
+        ui_client.predict(text, "alpha", "en", "auto", 1.0, 0.0, None, api_name="/synthesize")
+
+
+def test_ui_command_reports_a_missing_voices_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+
+    result = CliRunner().invoke(app, ["ui", "--voices-dir", str(tmp_path / "missing")])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: --voices-dir {tmp_path / 'missing'} is not a folder")
+
+
+def test_ui_command_without_gradio_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+
+    monkeypatch.setitem(sys.modules, "gradio", None)  # makes `import gradio` fail as if it were not installed
+    result = CliRunner().invoke(app, ["ui"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: the web UI needs Gradio: pip install 'polyvox[ui]'"

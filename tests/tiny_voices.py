@@ -1,0 +1,32 @@
+"""Untrained tiny voices for the server and UI tests: fast to load and to run, with real tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.config import preset
+from polyvox.models.vits import VitsGenerator
+from polyvox.text import SymbolTable, TextFrontend
+
+# The English text the voices can read; other English text may use phonemes they lack.
+ENGLISH = "Hello world. The cat sat on the mat."
+SPANISH = "Hola mundo."
+SPEAKERS = ("en_f3", "es_m1")
+
+
+def make_tiny_voice(path: Path, seed: int) -> Path:
+    """A tiny voice (en, es; speakers en_f3, es_m1) whose symbol table covers ENGLISH and SPANISH."""
+    frontend = TextFrontend(["en", "es"])
+    sequences = [
+        [token.symbol for token in frontend.phonemize(ENGLISH, "en")],
+        [token.symbol for token in frontend.phonemize(SPANISH, "es")],
+    ]
+    symbols = SymbolTable.from_sequences(sequences)
+    config = preset("tiny", ("en", "es"), n_speakers=len(SPEAKERS))
+    metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en", "es"), speakers=SPEAKERS, info={})
+    torch.manual_seed(seed)
+    generator = VitsGenerator(config.model, len(symbols), len(SPEAKERS), config.audio.n_mels, config.audio.hop_length)
+    return save_voice(path, generator.state_dict(), metadata)
