@@ -168,3 +168,29 @@ def test_finetuning_starts_a_new_speaker_at_its_clips_timbre(attached, engine, t
     expected = timbre_vector(voice.generator, voice.metadata.config.audio, [u.audio for u in new if u.speaker == speaker])
     assert torch.allclose(row, expected, atol=1e-5)
     assert any("timbre" in line for line in plan.report.lines())
+
+
+def test_say_speaks_in_a_reference_clips_voice(attached, small_corpus, tmp_path):
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+
+    corpus, _ = small_corpus
+    utterances = read_manifest(corpus / "manifest.jsonl")
+    clip = next(u.audio for u in utterances if u.language == "zh")
+    text = next(u.text for u in utterances if u.language == "en")
+    voice = Voice.load(attached.voice_path)
+    with_reference = voice.synthesize(text, language="en", reference=clip, seed=3)
+    streamed = np.concatenate(list(voice.stream(text, language="en", reference=clip, seed=3)))
+    assert np.allclose(with_reference.samples, streamed, atol=1e-4)
+    own_speaker = voice.synthesize(text, language="en", seed=3).samples
+    assert len(own_speaker) != len(streamed) or not np.allclose(own_speaker, streamed, atol=1e-3)
+
+    runner = CliRunner()
+    output = tmp_path / "cloned.wav"
+    result = runner.invoke(app, ["say", text, "--voice", str(attached.voice_path), "--lang", "en", "--reference", clip, "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert output.exists()
+    both = runner.invoke(app, ["say", text, "--voice", str(attached.voice_path), "--reference", clip, "--speaker", "0", "-o", str(tmp_path / "x.wav")])
+    assert both.exit_code == 1 and "not both" in both.output
+    assert not (tmp_path / "x.wav").exists()

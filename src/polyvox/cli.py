@@ -105,6 +105,10 @@ def say(
     ] = "torch",
     lang: Annotated[Optional[str], typer.Option("--lang", "-l", help="Language code, e.g. en, zh, ja.")] = None,
     speaker: Annotated[Optional[str], typer.Option(help="Speaker name or index.")] = None,
+    reference: Annotated[
+        Optional[Path],
+        typer.Option(help="Speak in the voice of this clip (>= 0.5 s of speech, any language) instead of a trained speaker."),
+    ] = None,
     speed: Annotated[float, typer.Option(help="Speaking rate; 1.0 is the trained rate.")] = 1.0,
     pitch: Annotated[float, typer.Option(help="Pitch shift in semitones (-24 to 24); keeps the timing and the formants.")] = 0.0,
     noise_scale: Annotated[float, typer.Option(help="Variation in the voice (0 = deterministic).")] = 0.667,
@@ -148,6 +152,8 @@ def say(
             typer.echo(name)
         return
     _check_say_modes(text is not None or text_file is not None, output, stream, batch)
+    if reference is not None and (engine == "onnx" or batch is not None):
+        _fail("--reference works with the torch engine for one text (not with --engine onnx or --batch)")
     options: dict[str, Any] = {
         "language": lang, "speaker": speaker, "speed": speed, "noise_scale": noise_scale,
         "noise_scale_duration": noise_scale_duration, "seed": seed, "pitch": pitch,
@@ -165,6 +171,8 @@ def say(
         from polyvox.audio.io import save_audio
 
         loaded = _voice_loader(voice_path, engine)()
+        if reference is not None:
+            options["reference"] = reference
         if stream:
             chunks = loaded.stream(content, **options)
             typer.echo(f"streaming 16-bit mono PCM at {loaded.sample_rate} Hz", err=True)

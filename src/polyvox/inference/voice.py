@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from polyvox.audio.pitch import shift_pitch
 from polyvox.checkpoint import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import require_compatible
+from polyvox.inference.reference import ReferenceAudio, reference_timbre
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
@@ -99,8 +100,20 @@ class Voice:
     ) -> SpeechOptions:
         return self.text.options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
 
+    def _timbre(self, speaker: str | int | None, reference: ReferenceAudio | Sequence[ReferenceAudio] | None) -> torch.Tensor | None:
+        """The reference clips' timbre vector, which replaces the speaker's row; None without a reference."""
+        if reference is None:
+            return None
+        if speaker is not None:
+            raise SynthesisError("give a speaker or a reference clip, not both: the reference sets the voice")
+        return reference_timbre(self, reference)
+
     def _sentence_latent(
-        self, encoded: tuple[list[int], list[int]], options: SpeechOptions, noise: torch.Generator | None
+        self,
+        encoded: tuple[list[int], list[int]],
+        options: SpeechOptions,
+        noise: torch.Generator | None,
+        timbre: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One sentence's prior latent (1, inter, frames) and speaker vector; draws its noise from ``noise``.
 
@@ -110,12 +123,18 @@ class Voice:
         prior = self.generator.encode_prior(
             torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
             torch.tensor([options.speaker_id]), options.length_scale, options.noise_scale_duration,
-            noise_generator=noise,
+            noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
         )
         return self.generator.sample_prior(prior, options.noise_scale, noise_generator=noise), prior.speaker
 
-    def _whole_sentence(self, encoded: tuple[list[int], list[int]], options: SpeechOptions, noise: torch.Generator | None) -> np.ndarray:
-        latent, speaker = self._sentence_latent(encoded, options, noise)
+    def _whole_sentence(
+        self,
+        encoded: tuple[list[int], list[int]],
+        options: SpeechOptions,
+        noise: torch.Generator | None,
+        timbre: torch.Tensor | None = None,
+    ) -> np.ndarray:
+        latent, speaker = self._sentence_latent(encoded, options, noise, timbre)
         waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), speaker)
         samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
         return shift_pitch(samples, self.sample_rate, options.pitch)
@@ -133,22 +152,26 @@ class Voice:
         noise_scale_duration: float = 0.8,
         seed: int | None = None,
         pitch: float = 0.0,
+        reference: ReferenceAudio | Sequence[ReferenceAudio] | None = None,
     ) -> SynthesisResult:
         """Speak ``text``; long text is split into sentences, spoken one after the other with a pause between.
 
         ``pitch`` shifts the voice by that many semitones, keeping duration and formants (0: untouched).
+        ``reference`` (audio file(s) or samples at the voice's rate) speaks in that clip's voice instead of a
+        trained speaker's, in any of the voice's languages (needs a voice with a reference encoder).
         Raises ``TextError`` subclasses for empty text or unknown symbols, ``SynthesisError`` for an
         unknown language or speaker or a bad scale or pitch.
         """
         options = self._options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
         sentences = self.frontend.split_sentences(text, options.language)
         encoded = [self.encode(sentence, options.language) for sentence in sentences]  # every text error before any work
+        timbre = self._timbre(speaker, reference)
         noise = torch.Generator().manual_seed(seed) if seed is not None else None
         joined: list[np.ndarray] = []
         for index, sentence in enumerate(encoded):
             if index:
                 joined.append(self._pause())
-            joined.append(self._whole_sentence(sentence, options, noise))
+            joined.append(self._whole_sentence(sentence, options, noise, timbre))
         return SynthesisResult(samples=np.concatenate(joined), sample_rate=self.sample_rate)
 
     def stream(
@@ -161,6 +184,7 @@ class Voice:
         noise_scale_duration: float = 0.8,
         seed: int | None = None,
         pitch: float = 0.0,
+        reference: ReferenceAudio | Sequence[ReferenceAudio] | None = None,
         first_chunk_frames: int = FIRST_CHUNK_FRAMES,
         chunk_frames: int = MAX_CHUNK_FRAMES,
     ) -> Iterator[np.ndarray]:
@@ -180,8 +204,9 @@ class Voice:
             raise SynthesisError(str(error)) from error
         sentences = self.frontend.split_sentences(text, options.language)
         first = self.encode(sentences[0], options.language)
+        timbre = self._timbre(speaker, reference)
         noise = torch.Generator().manual_seed(seed) if seed is not None else None
-        return self._stream(sentences, first, options, noise, schedule)
+        return self._stream(sentences, first, options, noise, schedule, timbre)
 
     def _stream(
         self,
@@ -190,13 +215,14 @@ class Voice:
         options: SpeechOptions,
         noise: torch.Generator | None,
         schedule: ChunkSchedule,
+        timbre: torch.Tensor | None = None,
     ) -> Generator[np.ndarray, None, None]:
         for index, sentence in enumerate(sentences):
             if index:
                 yield self._pause()
             encoded = first if index == 0 else self.encode(sentence, options.language)
             if options.pitch:
-                yield self._whole_sentence(encoded, options, noise)
+                yield self._whole_sentence(encoded, options, noise, timbre)
                 continue
-            latent, speaker = self._sentence_latent(encoded, options, noise)
+            latent, speaker = self._sentence_latent(encoded, options, noise, timbre)
             yield from stream_latent(self.generator, latent, speaker, self.latent_context, schedule)
