@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import soundfile
 gradio = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
+from polyvox.cli_support import DEFAULT_VOICE  # noqa: E402
 from polyvox.ui import build_ui  # noqa: E402
 from tiny_voices import ENGLISH, SPEAKERS, make_tiny_voice  # noqa: E402
 
@@ -26,6 +28,8 @@ def free_port() -> int:
 def ui_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[gradio_client.Client]:
     folder = tmp_path_factory.mktemp("ui_voices")
     make_tiny_voice(folder / "alpha.safetensors", seed=0)
+    # The bundled voice has a reference encoder (the tiny one has none).
+    shutil.copy(DEFAULT_VOICE, folder / "bundled.safetensors")
     page = build_ui(folder / "alpha.safetensors", folder)
     _, url, _ = page.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
@@ -37,14 +41,14 @@ def ui_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[gradio_clien
 
 
 def test_speak_returns_playable_audio(ui_client) -> None:
-    path = ui_client.predict(ENGLISH, "default", "en", "auto", 1.2, 0.0, None, api_name="/synthesize")
+    path = ui_client.predict(ENGLISH, "default", "en", "auto", 1.2, 0.0, None, None, api_name="/synthesize")
     samples, rate = soundfile.read(path, dtype="float32")
     assert rate == 22050 and len(samples) > 0
 
 
 def test_speed_changes_the_length_and_a_seed_repeats(ui_client) -> None:
     def speak(speed: float) -> list[float]:
-        path = ui_client.predict(ENGLISH, "alpha", "en", "en_f3", speed, 0.0, 3, api_name="/synthesize")
+        path = ui_client.predict(ENGLISH, "alpha", "en", "en_f3", speed, 0.0, 3, None, api_name="/synthesize")
         return soundfile.read(path, dtype="float32")[0].tolist()
 
     normal, fast = speak(1.0), speak(2.0)
@@ -65,7 +69,7 @@ def test_choosing_a_voice_offers_its_languages_and_speakers(ui_client) -> None:
 )
 def test_bad_input_is_shown_as_a_message(ui_client, text: str, fragment: str) -> None:
     with pytest.raises(gradio_client.exceptions.AppError, match=fragment):
-        ui_client.predict(text, "alpha", "en", "auto", 1.0, 0.0, None, api_name="/synthesize")
+        ui_client.predict(text, "alpha", "en", "auto", 1.0, 0.0, None, None, api_name="/synthesize")
 
 
 def test_ui_command_reports_a_missing_voices_folder(tmp_path: Path) -> None:
@@ -90,3 +94,24 @@ def test_ui_command_without_gradio_says_what_to_install(monkeypatch: pytest.Monk
     result = CliRunner().invoke(app, ["ui"])
     assert result.exit_code == 1
     assert result.output.strip() == "error: the web UI needs Gradio: pip install 'polyvox[ui]'"
+
+
+@pytest.fixture(scope="module")
+def reference_clip(tmp_path_factory: pytest.TempPathFactory, engine) -> Path:
+    from polyvox.audio.io import save_audio
+    from polyvox.data.corpus.espeak_engine import VoiceSettings
+
+    synthesis = engine.synthesize("Bonjour, je suis une voix de référence.", VoiceSettings(voice_names=("fr",)))
+    path = tmp_path_factory.mktemp("reference") / "clip.wav"
+    save_audio(path, synthesis.samples.astype("float32") / 32768.0, synthesis.sample_rate)
+    return path
+
+
+def test_a_reference_clip_sets_the_voice(ui_client, reference_clip: Path) -> None:
+    clip = gradio_client.handle_file(str(reference_clip))
+    path = ui_client.predict("Hello there.", "bundled", "en", "auto", 1.0, 0.0, 1, clip, api_name="/synthesize")
+    cloned = soundfile.read(path, dtype="float32")[0]
+    plain = soundfile.read(ui_client.predict("Hello there.", "bundled", "en", "auto", 1.0, 0.0, 1, None, api_name="/synthesize"), dtype="float32")[0]
+    assert len(cloned) > 0 and (len(cloned) != len(plain) or abs(cloned - plain).max() > 1e-3)
+    with pytest.raises(gradio_client.exceptions.AppError, match="no reference encoder"):
+        ui_client.predict(ENGLISH, "alpha", "en", "auto", 1.0, 0.0, None, clip, api_name="/synthesize")

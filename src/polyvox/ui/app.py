@@ -1,4 +1,5 @@
-"""The Gradio page of ``polyvox ui``: text, voice, language, speaker, speed and pitch in; audio to play and download out."""
+"""The Gradio page of ``polyvox ui``: text, voice, language, speaker (or a reference clip), speed and pitch in;
+audio to play and download out."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from polyvox.audio.io import AudioError
 from polyvox.checkpoint import VoiceFileError
 from polyvox.cli_support import DEFAULT_VOICE
+from polyvox.errors import ReferenceClipError
 from polyvox.inference.voice import SynthesisError
 from polyvox.text.errors import TextError
 from polyvox.ui.voices import AUTO_SPEAKER, UiInputError, UiVoices
@@ -17,7 +20,7 @@ if TYPE_CHECKING:
     import gradio
 
 # Errors whose message tells the user what to change; they are shown in the page, not as a traceback.
-SHOWN_ERRORS = (UiInputError, TextError, SynthesisError, VoiceFileError)
+SHOWN_ERRORS = (UiInputError, TextError, SynthesisError, VoiceFileError, ReferenceClipError, AudioError)
 
 
 def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None) -> gradio.Blocks:
@@ -42,9 +45,10 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
 
     def synthesize(
         text: str, voice_name: str, language: str, speaker: str, speed: float, pitch: float, seed: float | None,
+        reference: str | None = None,
     ) -> tuple[int, np.ndarray]:
         try:
-            return voices.speak(text, voice_name, language, speaker, speed, pitch, seed)
+            return voices.speak(text, voice_name, language, speaker, speed, pitch, seed, reference)
         except SHOWN_ERRORS as error:
             raise gr.Error(str(error)) from error
 
@@ -60,12 +64,15 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
                 speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
                 pitch = gr.Slider(-12.0, 12.0, value=0.0, step=0.5, label="Pitch (semitones)")
                 seed = gr.Number(None, precision=0, label="Seed (empty: new variation each time)")
-                # Reference clip (issue #5): when Voice.synthesize accepts a reference clip, an upload
-                # control goes here, e.g. gr.Audio(sources=["upload"], type="filepath", label="Reference clip"),
-                # added to the inputs below and passed on by UiVoices.speak. No control is shown before then.
+                reference = gr.Audio(
+                    sources=["upload"], type="filepath",
+                    label="Reference clip (optional): speak in this voice instead of the speaker above",
+                )
                 speak = gr.Button("Speak", variant="primary")
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", buttons=["download"], interactive=False)
         voice.change(voice_choices, inputs=voice, outputs=[language, speaker], api_name="voice_choices")
-        speak.click(synthesize, inputs=[text, voice, language, speaker, speed, pitch, seed], outputs=audio, api_name="synthesize")
+        speak.click(
+            synthesize, inputs=[text, voice, language, speaker, speed, pitch, seed, reference], outputs=audio, api_name="synthesize"
+        )
     return page

@@ -49,7 +49,15 @@ class UiVoices:
         return VoiceChoices(list(metadata.languages), [AUTO_SPEAKER, *metadata.speakers])
 
     def speak(
-        self, text: str, voice_name: str, language: str, speaker: str, speed: float, pitch: float, seed: float | None = None,
+        self,
+        text: str,
+        voice_name: str,
+        language: str,
+        speaker: str,
+        speed: float,
+        pitch: float,
+        seed: float | None = None,
+        reference: str | None = None,
     ) -> tuple[int, np.ndarray]:
         """(sample rate, 16-bit samples) of ``text``; bad input raises ``UiInputError`` or a polyvox error."""
         if not text.strip():
@@ -58,10 +66,11 @@ class UiVoices:
             raise UiInputError(f"the text has {len(text)} characters; speak at most {MAX_TEXT_CHARS} at a time")
         voice_file = self._voice_file(voice_name)
         options: dict[str, object] = {"language": language, "speed": speed, "pitch": pitch, "seed": None if seed is None else int(seed)}
-        if speaker != AUTO_SPEAKER:
+        if reference:
+            # The uploaded clip sets the voice; the speaker menu is ignored.
+            options["reference"] = reference
+        elif speaker != AUTO_SPEAKER:
             options["speaker"] = speaker
-        # Reference clip (issue #5): once Voice.synthesize takes a reference clip, an upload control
-        # in ui/app.py passes its path here and it goes into ``options``.
         with self.cache.get(voice_file).borrow() as voice:
             result = voice.synthesize(text, **options)  # type: ignore[arg-type]
         return result.sample_rate, (np.clip(result.samples, -1.0, 1.0) * 32767).astype(np.int16)
