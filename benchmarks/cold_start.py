@@ -16,7 +16,8 @@ is `polyvox finetune`'s defaults (learning rate 2e-5, batch 8, validation every 
 validation step is the output), plus a training loss logged every step.
 
 Recorded: train/loss_mel of every step of both runs, the initial losses (first step, and the held-out
-validation mel loss at step 0), the crossing step, and `polyvox evaluate`'s figures of both output voices.
+validation mel loss at step 0), the crossing step, and `polyvox evaluate`'s figures of both output voices
+(and, for context, of the default voice as it ships, speaking as its own first speaker of the language).
 Crossing step: the loss logged at step s is that of the model after s updates (step 0: the starting
 weights). The random run's final loss is the mean of its last W logged mel losses (W = steps / 20, at
 most 100); the pretrained run's smoothed curve is the trailing mean of its last W mel losses (fewer at the
@@ -24,7 +25,7 @@ start); the crossing step is the first step at which that curve is at or below t
 loss (0: the pretrained voice starts below it). Targets: crossing step <= a quarter of the steps; the pretrained voice's MCD-DTW lower than the
 random one's, with the 95 % interval of the per-sentence difference (random - pretrained) above zero.
 
-    python benchmarks/cold_start.py                # full: 2 x 2,000 steps; about 2.5 h on 2 cores at one thread
+    python benchmarks/cold_start.py                # full: 2 x 2,000 steps; 1-2.5 h on 2 cores at one thread
     python benchmarks/cold_start.py --quick        # a check run: 2 x 20 steps, 2 held-out sentences (minutes)
     python benchmarks/cold_start.py --docs-image   # also copy the plot to docs/images/cold_start.png
 
@@ -50,6 +51,7 @@ from finetune_support import (
 from polyvox.data.manifest import write_manifest
 
 SYSTEMS = ("pretrained", "random")
+UNTUNED = "untuned"  # the default voice, not fine-tuned, as one of its own speakers
 DATA_SEED = 31
 HELD_OUT_SEED = 32
 TARGET_STEP_FRACTION = 0.25
@@ -78,6 +80,12 @@ def crossing(pretrained: list[tuple[int, float]], random_final: float, window: i
     """First step at which the pretrained run's trailing mean is at or below ``random_final``."""
     smoothed = trailing_mean([value for _, value in pretrained], window)
     return next((step for (step, _), mean in zip(pretrained, smoothed) if mean <= random_final), None)
+
+
+def evaluation_cells(figures: dict[str, dict[str, Any]]) -> str:
+    """MCD-DTW, F0 RMSE (cents), V/UV error and duration ratio means, as table cells."""
+    values = [figures[metric]["mean"] for metric in ("mcd_db", "f0_rmse_cents", "voicing_error", "duration_ratio")]
+    return " | ".join("n/a" if value is None else f"{value:.{digits}f}" for value, digits in zip(values, (2, 0, 3, 2)))
 
 
 def interval(summary: dict[str, Any]) -> str:
@@ -176,7 +184,9 @@ def main() -> None:
     random_final = trailing_mean([v for _, v in runs["random"]["loss_mel"]], window)[-1]
     step = crossing(runs["pretrained"]["loss_mel"], random_final, window)
     fraction = None if step is None else step / runs["random"]["steps"]
-    result = score_voices(references, voices, arguments.seed)
+    # Context for the figures: the default voice as it ships, speaking as its first speaker of the language.
+    untuned = next(name for name in read_metadata(DEFAULT_VOICE).speakers if name.startswith(f"{language}_"))
+    result = score_voices(references, {**voices, UNTUNED: DEFAULT_VOICE}, arguments.seed, {UNTUNED: untuned})
     figures = {system: groups[language] for system, groups in language_table(result).items()}
     difference = paired_difference(result, "random", "pretrained")
     crossing_met = fraction is not None and fraction <= TARGET_STEP_FRACTION
@@ -197,17 +207,16 @@ def main() -> None:
         f"freeze `{FREEZE}`, same options; {len(references)} held-out sentences.",
         "",
         "| start | first-step mel loss | held-out mel loss at step 0 | final mel loss (mean of last "
-        f"{window}) | best step | MCD-DTW dB | F0 RMSE cents | duration ratio | s/step |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"{window}) | best step | MCD-DTW dB | F0 RMSE cents | V/UV error | duration ratio | s/step |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for system, record in runs.items():
         final = trailing_mean([v for _, v in record["loss_mel"]], window)[-1]
-        row = figures[system]
         lines.append(
             f"| {system} | {initial[system]['first_step_loss_mel']:.3f} | {initial[system]['validation_mel_loss_at_start'] or float('nan'):.3f} | "
-            f"{final:.3f} | {record['best_step']} | {row['mcd_db']['mean']:.2f} | {row['f0_rmse_cents']['mean'] or float('nan'):.0f} | "
-            f"{row['duration_ratio']['mean']:.2f} | {record['s_per_step']:.2f} |"
+            f"{final:.3f} | {record['best_step']} | {evaluation_cells(figures[system])} | {record['s_per_step']:.2f} |"
         )
+    lines.append(f"| {UNTUNED} (default voice as {untuned}) | | | | | {evaluation_cells(figures[UNTUNED])} | |")
     lines += [
         "",
         f"Pretrained reaches the random run's final mel loss ({random_final:.3f}) at step {step}: "
@@ -223,7 +232,7 @@ def main() -> None:
         "data_clips": len(data), "held_out": len(references), "steps": steps, "freeze": FREEZE,
         "learning_rate": arguments.learning_rate, "seed": arguments.seed, "threads": arguments.threads,
         "smoothing_window": window, "random_final_loss_mel": random_final, "crossing_step": step,
-        "crossing_fraction": fraction, "initial": initial, "evaluation": figures, "mcd_random_minus_pretrained": difference,
+        "crossing_fraction": fraction, "initial": initial, "untuned_speaker": untuned, "evaluation": figures, "mcd_random_minus_pretrained": difference,
         "targets": {"crossing_fraction_at_most": TARGET_STEP_FRACTION, "crossing_met": crossing_met, "mcd_clearly_lower_met": mcd_met},
         "runs": runs,
     })

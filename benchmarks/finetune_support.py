@@ -97,15 +97,18 @@ def trailing_mean(values: Sequence[float], window: int) -> list[float]:
     return means
 
 
-def score_voices(references: Sequence[Utterance], voices: dict[str, Path], seed: int) -> EvaluationResult:
-    """``polyvox evaluate``'s figures of each voice (name -> file) speaking every reference's text as its speaker."""
+def score_voices(
+    references: Sequence[Utterance], voices: dict[str, Path], seed: int, speakers: dict[str, str] | None = None
+) -> EvaluationResult:
+    """``polyvox evaluate``'s figures of each voice (name -> file) speaking every reference's text as the
+    reference's speaker, or as ``speakers[name]`` where given."""
     from polyvox.evaluation.run import evaluate
     from polyvox.evaluation.sources import VoiceSource
     from polyvox.inference.voice import Voice
 
     loaded = {name: Voice.load(path) for name, path in voices.items()}
     sample_rate = next(iter(loaded.values())).sample_rate
-    sources = [VoiceSource(voice, name, seed=seed) for name, voice in loaded.items()]
+    sources = [VoiceSource(voice, name, (speakers or {}).get(name), seed=seed) for name, voice in loaded.items()]
     return evaluate(references, sources, sample_rate, examples=0, audio_dir=None)
 
 
