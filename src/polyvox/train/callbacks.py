@@ -74,9 +74,13 @@ class StepProgressBar(TQDMProgressBar):
 
     def on_train_epoch_start(self, trainer: L.Trainer, module: Any) -> None:
         super().on_train_epoch_start(trainer, module)
+        self._count_steps(module)
+
+    def _count_steps(self, module: Any) -> None:
         bar = self.train_progress_bar
         bar.reset(total=module.config.training.max_steps)
-        bar.n = module.steps_done
+        # Steps already done (a resumed run) count toward the total but not toward the rate.
+        bar.initial = bar.n = module.steps_done
         bar.set_description("training")
         bar.refresh()
 
@@ -89,6 +93,9 @@ class StepProgressBar(TQDMProgressBar):
 
     def on_train_batch_end(self, trainer: L.Trainer, module: Any, outputs: Any, batch: Any, batch_index: int) -> None:
         bar = self.train_progress_bar
+        if bar.total != module.config.training.max_steps:
+            # Lightning re-creates its bar when a run resumes mid-epoch.
+            self._count_steps(module)
         bar.n = module.steps_done
         bar.set_postfix(self.get_metrics(trainer, module), refresh=False)
         bar.refresh()
