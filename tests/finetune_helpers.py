@@ -6,9 +6,11 @@ material is a third English speaker (en_f1) and a Spanish speaker (es_f3).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import torch
 
 from polyvox.checkpoint import VoiceMetadata, save_voice
@@ -47,6 +49,16 @@ def make_corpora(root: Path, engine: object) -> Corpora:
     generator = VitsGenerator(config.model, len(symbols), 1, config.audio.n_mels, config.audio.hop_length)
     voice = save_voice(root / "voice.safetensors", generator.state_dict(), metadata)
     return Corpora(voice, root / "old.jsonl", root / "new_speaker.jsonl", root / "en" / "manifest.jsonl", root / "es" / "manifest.jsonl")
+
+
+def corpora_fixture(folder: str) -> Callable[..., Corpora]:
+    """A test module's ``corpora`` fixture (made once per module, in a temporary ``folder``)."""
+
+    @pytest.fixture(scope="module")
+    def corpora(tmp_path_factory: pytest.TempPathFactory, engine: object) -> Corpora:
+        return make_corpora(tmp_path_factory.mktemp(folder), engine)
+
+    return corpora
 
 
 # Short runs that validate (and so may write the best voice) every other step.

@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-import torch
 from safetensors.torch import load_file
+from finetune_helpers import NEW_SPEAKER, QUICK, corpora_fixture
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
-from finetune_helpers import NEW_SPEAKER, QUICK, Corpora, make_corpora  # noqa: E402
+from polyvox.cli import app
+from polyvox.data.manifest import read_manifest
+from polyvox.finetune.report import STATUSES
+from polyvox.inference.batch import one_torch_thread
+from polyvox.inference.voice import Voice
 
-from polyvox.cli import app  # noqa: E402
-from polyvox.data.manifest import read_manifest  # noqa: E402
-from polyvox.finetune.report import STATUSES  # noqa: E402
-from polyvox.inference.voice import Voice  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def corpora(tmp_path_factory, engine) -> Corpora:
-    return make_corpora(tmp_path_factory.mktemp("finetune_cli"), engine)
+corpora = corpora_fixture("finetune_cli")
 
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_torch_thread():
+        yield
 
 
 def finetune(*args: str):

@@ -5,38 +5,31 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
+from finetune_helpers import NEW_SPEAKER, QUICK, corpora_fixture
 from safetensors.torch import save_file
 
-sys.path.insert(0, str(Path(__file__).parent))
-from finetune_helpers import NEW_SPEAKER, QUICK, Corpora, make_corpora  # noqa: E402
+from polyvox.checkpoint import load_voice_file, read_metadata
+from polyvox.finetune import FinetuneOptions, FinetuneSetupError, plan_finetune, run_finetune
+from polyvox.finetune.best import BestVoice
+from polyvox.finetune.data import select_data
+from polyvox.finetune.freeze import trains
+from polyvox.inference.batch import one_torch_thread
+from polyvox.train.language_validation import LanguageValidation, language_batches
+from polyvox.train.run import prepare_data
 
-from polyvox.checkpoint import load_voice_file, read_metadata  # noqa: E402
-from polyvox.finetune import FinetuneOptions, FinetuneSetupError, plan_finetune, run_finetune  # noqa: E402
-from polyvox.finetune.best import BestVoice  # noqa: E402
-from polyvox.finetune.data import select_data  # noqa: E402
-from polyvox.finetune.freeze import trains  # noqa: E402
-from polyvox.train.language_validation import LanguageValidation, language_batches  # noqa: E402
-from polyvox.train.run import prepare_data  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def corpora(tmp_path_factory, engine) -> Corpora:
-    return make_corpora(tmp_path_factory.mktemp("finetune"), engine)
+corpora = corpora_fixture("finetune")
 
 
 @pytest.fixture(autouse=True)
 def one_thread():
     # Tiny models on a shared CPU: one thread is many times faster than two fighting for cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_torch_thread():
+        yield
 
 
 def scalars(run_dir: Path, tag: str) -> dict[int, float]:

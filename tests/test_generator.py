@@ -9,14 +9,7 @@ from polyvox.inference.voice import Voice
 from polyvox.models.vits import VitsGenerator
 from polyvox.text.symbols import SymbolTable
 from polyvox.train.losses import kl_loss
-
-ISTFT = {
-    "model.decoder.type": "istft",
-    "model.decoder.upsample_rates": [8, 8],
-    "model.decoder.upsample_kernel_sizes": [16, 16],
-    "model.decoder.istft_n_fft": 16,
-    "model.decoder.istft_hop": 4,
-}
+from tiny_voices import ISTFT
 
 
 def tiny_config(decoder: str):

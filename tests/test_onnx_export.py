@@ -9,13 +9,14 @@ import numpy as np
 import onnxruntime
 import pytest
 import torch
-from onnx_voices import make_voice, one_torch_thread
+from onnx_voices import make_voice
 from typer.testing import CliRunner
 
 import polyvox.models.vits as vits
 from polyvox.cli import app
 from polyvox.export.metadata import metadata_path, read_metadata
 from polyvox.export.onnx_export import OnnxExportError, export_onnx
+from polyvox.inference.batch import one_torch_thread
 from polyvox.inference.onnx_voice import OnnxVoice
 from polyvox.inference.voice import Voice
 

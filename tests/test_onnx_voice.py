@@ -13,12 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from onnx_voices import ENGLISH, SPEAKERS, make_voice, one_torch_thread
+from onnx_voices import make_voice
+from tiny_voices import ENGLISH, SPEAKERS
 from typer.testing import CliRunner
 
 from polyvox.cli import app
 from polyvox.export.metadata import OnnxVoiceError, metadata_path
 from polyvox.export.onnx_export import export_onnx
+from polyvox.inference.batch import one_torch_thread
 from polyvox.inference.onnx_voice import OnnxVoice
 from polyvox.inference.voice import SynthesisError, Voice
 
@@ -151,3 +153,10 @@ def test_say_with_the_onnx_engine(voices, tmp_path):
     for arguments, fragment in ((["--engine", "onnx"], "needs --voice voice.onnx"), (["--engine", "tensorflow"], "must be torch or onnx")):
         refused = CliRunner().invoke(app, ["say", ENGLISH, *arguments, "-o", str(output)])
         assert refused.exit_code == 1 and refused.output.strip().startswith("error: ") and fragment in refused.output
+
+
+def test_reference_clips_are_refused_with_a_clear_message(voices):
+    from polyvox.inference.result import SynthesisError
+
+    with pytest.raises(SynthesisError, match="PyTorch engine"):
+        voices[1].synthesize(ENGLISH, reference="clip.wav")

@@ -9,23 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-import torch
 from typer.testing import CliRunner
 
 from polyvox.cli import app
-from polyvox.inference.batch import SpeechSettings, run_batch, speak_with_workers
+from polyvox.inference.batch import SpeechSettings, one_torch_thread, run_batch, speak_with_workers
 from polyvox.inference.batch_items import read_batch_items
 from polyvox.inference.voice import Voice
 from tiny_voices import ENGLISH, SPANISH, make_tiny_voice
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
+def single_torch_thread():
     """One torch thread: on a shared 2-core machine a second thread spins and costs far more than it gives."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

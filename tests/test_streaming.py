@@ -12,6 +12,7 @@ from torch.nn.utils import parametrize
 
 from polyvox.checkpoint import VoiceMetadata, save_voice
 from polyvox.config import VoiceConfig, preset
+from polyvox.inference.batch import one_torch_thread
 from polyvox.inference.streaming import ChunkSchedule, decode_window, plan_windows
 from polyvox.inference.voice import SynthesisError, Voice
 from polyvox.models.receptive_field import LatentContext
@@ -36,12 +37,10 @@ CONFIGS = {
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
+def single_torch_thread():
     """One torch thread: on a shared 2-core machine a second thread spins and costs far more than it gives."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_torch_thread():
+        yield
 
 
 def roughen(generator: torch.nn.Module) -> torch.nn.Module:

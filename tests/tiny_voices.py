@@ -15,16 +15,29 @@ from polyvox.text import SymbolTable, TextFrontend
 ENGLISH = "Hello world. The cat sat on the mat."
 SPANISH = "Hola mundo."
 SPEAKERS = ("en_f3", "es_m1")
+# Overrides that give the tiny preset an iSTFT decoder in place of HiFi-GAN, at the same hop length.
+ISTFT = {
+    "model.decoder.type": "istft",
+    "model.decoder.upsample_rates": [8, 8],
+    "model.decoder.upsample_kernel_sizes": [16, 16],
+    "model.decoder.istft_n_fft": 16,
+    "model.decoder.istft_hop": 4,
+}
 
 
-def make_tiny_voice(path: Path, seed: int) -> Path:
-    """A tiny voice (en, es; speakers en_f3, es_m1) whose symbol table covers ENGLISH and SPANISH."""
+def covering_symbols() -> SymbolTable:
+    """A symbol table with exactly the phonemes of ENGLISH and SPANISH."""
     frontend = TextFrontend(["en", "es"])
     sequences = [
         [token.symbol for token in frontend.phonemize(ENGLISH, "en")],
         [token.symbol for token in frontend.phonemize(SPANISH, "es")],
     ]
-    symbols = SymbolTable.from_sequences(sequences)
+    return SymbolTable.from_sequences(sequences)
+
+
+def make_tiny_voice(path: Path, seed: int) -> Path:
+    """A tiny voice (en, es; speakers en_f3, es_m1) whose symbol table covers ENGLISH and SPANISH."""
+    symbols = covering_symbols()
     config = preset("tiny", ("en", "es"), n_speakers=len(SPEAKERS))
     metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en", "es"), speakers=SPEAKERS, info={})
     torch.manual_seed(seed)

@@ -39,12 +39,16 @@ def _decode(generator: VitsGenerator, latent: Tensor, frame_mask: Tensor, speake
     return generator.decoder(flowed.index_select(2, kept), speaker)
 
 
-class EncoderGraph(nn.Module):
-    """Text -> durations -> prior statistics per frame (``ENCODER_INPUTS`` -> ``ENCODER_OUTPUTS``)."""
+class GeneratorGraph(nn.Module):
+    """A graph made of a generator's own modules: its weights are the generator's."""
 
     def __init__(self, generator: VitsGenerator) -> None:
         super().__init__()
         self.generator = generator
+
+
+class EncoderGraph(GeneratorGraph):
+    """Text -> durations -> prior statistics per frame (``ENCODER_INPUTS`` -> ``ENCODER_OUTPUTS``)."""
 
     def forward(
         self,
@@ -62,32 +66,24 @@ class EncoderGraph(nn.Module):
         return prior.means, prior.log_scales, prior.frame_mask, prior.frame_lengths, prior.durations
 
 
-class DecoderGraph(nn.Module):
+class DecoderGraph(GeneratorGraph):
     """A prior latent (or a window of it) -> waveform (``DECODER_INPUTS`` -> ``DECODER_OUTPUTS``).
 
     ``trim`` (2,) drops that many flowed frames at the left and right before the decoder: the flow's
     own context when streaming, ``[0, 0]`` for a whole sentence.
     """
 
-    def __init__(self, generator: VitsGenerator) -> None:
-        super().__init__()
-        self.generator = generator
-
     def forward(self, latent: Tensor, frame_mask: Tensor, speaker_ids: Tensor, trim: Tensor) -> Tensor:
         return _decode(self.generator, latent, frame_mask, self.generator.speaker_vector(speaker_ids), trim)
 
 
-class FullGraph(nn.Module):
+class FullGraph(GeneratorGraph):
     """Text -> waveform in one call (``FULL_INPUTS`` -> ``FULL_OUTPUTS``).
 
     ``prior_noise`` (batch, latent_channels, noise_frames) is read for the first ``frames`` frames;
     frames past its end get no noise (the prior mean), so any length works and a long enough one
     (``sample_lengths / samples_per_frame`` of a previous call) reproduces the two-stage graphs exactly.
     """
-
-    def __init__(self, generator: VitsGenerator) -> None:
-        super().__init__()
-        self.generator = generator
 
     def forward(
         self,

@@ -12,16 +12,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-from torch.utils.data import DataLoader
-
 from polyvox.checkpoint import save_voice
-from polyvox.data.dataset import TtsDataset, collate
-from polyvox.data.sampler import build_batch_sampler
 from polyvox.fingerprint import component_fingerprint
 from polyvox.finetune.errors import FinetuneSetupError
 from polyvox.finetune.plan import FinetuneOptions, FinetunePlan, plan_finetune
-from polyvox.train.callbacks import checkpoint_files
 from polyvox.train.run import prepare_data
 
 logger = logging.getLogger(__name__)
@@ -39,12 +33,10 @@ class FinetuneResult:
 def run_finetune(plan: FinetunePlan, progress: bool = True, accelerator: str = "cpu", devices: int | str = 1) -> FinetuneResult:
     """Prepare the features and train; the output voice is the step with the lowest validation loss."""
     import lightning as L
-    from lightning.pytorch.loggers import TensorBoardLogger
 
     from polyvox.finetune.best import BestVoice
-    from polyvox.train.callbacks import StepCheckpoint, StepProgressBar
-    from polyvox.train.guards import NonFiniteRollback
     from polyvox.train.run import language_validation_callbacks
+    from polyvox.train.trainer_setup import build_training_loop, resume_point
 
     run_dir, options, module = plan.run_dir, plan.options, plan.module
     training = plan.metadata.config.training
@@ -64,51 +56,13 @@ def run_finetune(plan: FinetunePlan, progress: bool = True, accelerator: str = "
             "no clips held out for validation (a language needs more than %d clips): the output is the last step, "
             "not the best one", 2 * options.validation_per_language,
         )
-    checkpoint_dir = run_dir / "checkpoints"
-    trainer = L.Trainer(
-        accelerator=accelerator,
-        devices=devices,
-        max_epochs=-1,
-        max_steps=-1,
-        logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
-        callbacks=[
-            *validation,
-            best,
-            StepCheckpoint(checkpoint_dir, run_dir / "voice.safetensors", training.checkpoint_every_steps, training.keep_checkpoints),
-            NonFiniteRollback(checkpoint_dir, training.max_consecutive_bad_steps, training.rollback_lr_factor),
-            *([StepProgressBar()] if progress else []),
-        ],
-        enable_progress_bar=progress,
-        enable_checkpointing=False,
-        val_check_interval=training.audio_samples_every_steps if data.validation_items else None,
-        check_val_every_n_epoch=None,
-        limit_val_batches=1 if data.validation_items else 0,
-        num_sanity_val_steps=0,
-        log_every_n_steps=training.log_every_steps,
-        use_distributed_sampler=False,
-        enable_model_summary=False,
+    loop = build_training_loop(
+        run_dir, training, data.train_items, data.validation_items, data.cache, [*validation, best],
+        training.audio_samples_every_steps, progress, accelerator, devices,
     )
-    train_dataset = TtsDataset(data.train_items, data.cache)
-    sampler = build_batch_sampler(
-        training, train_dataset.durations_s(), [item.utterance.language for item in data.train_items],
-        rank=trainer.global_rank, world_size=trainer.world_size,
-    )
-    train_loader = DataLoader(train_dataset, batch_sampler=sampler, collate_fn=collate, num_workers=training.num_workers)
-    validation_loader = (
-        DataLoader(TtsDataset(data.validation_items, data.cache), batch_size=len(data.validation_items), collate_fn=collate)
-        if data.validation_items
-        else None
-    )
-    resume_from = None
-    if options.resume:
-        existing = checkpoint_files(checkpoint_dir)
-        if existing:
-            resume_from = existing[-1]
-            state = torch.load(resume_from, map_location="cpu", weights_only=True)["polyvox"]
-            sampler.load_state_dict({"batches_done": int(state["steps_done"])})
-            logger.info("resuming from %s (step %d)", resume_from, state["steps_done"])
-    trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=validation_loader, ckpt_path=resume_from)
-    if best.best_step is None and trainer.is_global_zero:
+    resume_from = resume_point(loop) if options.resume else None
+    loop.trainer.fit(module, train_dataloaders=loop.train_loader, val_dataloaders=loop.validation_loader, ckpt_path=resume_from)
+    if best.best_step is None and loop.trainer.is_global_zero:
         info = dict(plan.metadata.info, steps=str(module.steps_done))
         save_voice(plan.output, module.generator.state_dict(), dataclasses.replace(plan.metadata, info=info))
     return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir)

@@ -9,8 +9,9 @@ its numpy noise differs from torch's, so a seed does not give the PyTorch engine
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,24 +27,15 @@ from polyvox.export.metadata import (
     metadata_path,
     read_metadata,
 )
-from polyvox.inference.request import (
-    DEFAULT_NOISE_SCALE,
-    DEFAULT_NOISE_SCALE_DURATION,
-    DEFAULT_SPEED,
-    SENTENCE_PAUSE_S,
-    SpeechOptions,
-    VoiceText,
-)
+from polyvox.inference.engine import Encoded, SentenceEngine, chunk_schedule
+from polyvox.inference.request import DEFAULT_NOISE_SCALE, DEFAULT_NOISE_SCALE_DURATION, DEFAULT_SPEED, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
-from polyvox.text.symbols import SymbolTable
 
 if TYPE_CHECKING:
     import onnxruntime
 
 logger = logging.getLogger(__name__)
-
-Encoded = tuple[list[int], list[int]]
 
 
 @dataclass(frozen=True)
@@ -75,7 +67,13 @@ def _open_session(path: Path, threads: int | None) -> onnxruntime.InferenceSessi
         raise OnnxVoiceError(f"{path} is not a usable ONNX graph ({error}); export the voice again") from error
 
 
-class OnnxVoice:
+def _refuse_reference(reference: object) -> None:
+    # The exported graphs take speaker ids; the reference encoder (clip -> timbre) is not exported.
+    if reference is not None:
+        raise SynthesisError("reference clips need the PyTorch engine (polyvox.Voice): the ONNX graphs take a speaker id")
+
+
+class OnnxVoice(SentenceEngine):
     def __init__(
         self, metadata: OnnxVoiceMetadata, encoder: onnxruntime.InferenceSession, decoder: onnxruntime.InferenceSession
     ) -> None:
@@ -120,23 +118,8 @@ class OnnxVoice:
         return self.metadata.sample_rate
 
     @property
-    def languages(self) -> tuple[str, ...]:
-        return self.metadata.languages
-
-    @property
-    def speakers(self) -> tuple[str, ...]:
-        return self.metadata.speakers
-
-    @property
-    def symbols(self) -> SymbolTable:
-        return self.metadata.symbols
-
-    @property
     def samples_per_frame(self) -> int:
         return self.metadata.config.audio.hop_length
-
-    def encode(self, sentence: str, language: str) -> Encoded:
-        return self.text.encode(sentence, language)
 
     def encode_prior(
         self,
@@ -200,9 +183,6 @@ class OnnxVoice:
         first = (window.start - window.decoder_start) * self.samples_per_frame
         return np.clip(waveform[0, 0, first : first + (window.end - window.start) * self.samples_per_frame], -1.0, 1.0)
 
-    def _pause(self) -> np.ndarray:
-        return np.zeros(int(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
-
     def synthesize(
         self,
         text: str,
@@ -213,17 +193,13 @@ class OnnxVoice:
         noise_scale_duration: float = DEFAULT_NOISE_SCALE_DURATION,
         seed: int | None = None,
         pitch: float = 0.0,
+        reference: object = None,
     ) -> SynthesisResult:
         """Speak ``text`` as ``Voice.synthesize`` does (sentences joined with a pause; same errors)."""
+        _refuse_reference(reference)
         options = self.text.options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
         encoded = [self.encode(sentence, options.language) for sentence in self.text.sentences(text, options.language)]
-        noise = np.random.default_rng(seed)
-        joined: list[np.ndarray] = []
-        for index, sentence in enumerate(encoded):
-            if index:
-                joined.append(self._pause())
-            joined.append(self._whole_sentence(sentence, options, noise))
-        return SynthesisResult(samples=np.concatenate(joined).astype(np.float32), sample_rate=self.sample_rate)
+        return self._joined(encoded, partial(self._whole_sentence, options=options, noise=np.random.default_rng(seed)))
 
     def stream(
         self,
@@ -235,29 +211,24 @@ class OnnxVoice:
         noise_scale_duration: float = DEFAULT_NOISE_SCALE_DURATION,
         seed: int | None = None,
         pitch: float = 0.0,
+        reference: object = None,
         first_chunk_frames: int = FIRST_CHUNK_FRAMES,
         chunk_frames: int = MAX_CHUNK_FRAMES,
     ) -> Iterator[np.ndarray]:
         """Speak ``text`` as float32 chunks, as ``Voice.stream`` does; joined they equal ``synthesize`` with the same seed."""
+        _refuse_reference(reference)
         options = self.text.options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
-        try:
-            schedule = ChunkSchedule(first_chunk_frames, chunk_frames)
-        except ValueError as error:
-            raise SynthesisError(str(error)) from error
+        schedule = chunk_schedule(first_chunk_frames, chunk_frames)
         sentences = self.text.sentences(text, options.language)
         first = self.encode(sentences[0], options.language)
-        return self._stream(sentences, first, options, np.random.default_rng(seed), schedule)
+        noise = np.random.default_rng(seed)
+        whole = partial(self._whole_sentence, options=options, noise=noise)
+        chunks = partial(self._sentence_chunks, options=options, noise=noise, schedule=schedule)
+        return self._streamed(sentences, first, options, whole, chunks)
 
-    def _stream(
-        self, sentences: list[str], first: Encoded, options: SpeechOptions, noise: np.random.Generator, schedule: ChunkSchedule
-    ) -> Generator[np.ndarray, None, None]:
-        for index, sentence in enumerate(sentences):
-            if index:
-                yield self._pause()
-            encoded = first if index == 0 else self.encode(sentence, options.language)
-            if options.pitch:
-                yield self._whole_sentence(encoded, options, noise)
-                continue
-            latent = self._sentence_latent(encoded, options, noise)
-            for window in plan_windows(latent.shape[-1], self.metadata.streaming, schedule):
-                yield self._window(latent, options.speaker_id, window)
+    def _sentence_chunks(
+        self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, schedule: ChunkSchedule
+    ) -> Iterator[np.ndarray]:
+        latent = self._sentence_latent(encoded, options, noise)
+        for window in plan_windows(latent.shape[-1], self.metadata.streaming, schedule):
+            yield self._window(latent, options.speaker_id, window)

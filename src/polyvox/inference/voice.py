@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +15,14 @@ from polyvox.audio.pitch import shift_pitch
 from polyvox.checkpoint import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import require_compatible
+from polyvox.inference.engine import Encoded, SentenceEngine, chunk_schedule
 from polyvox.inference.reference import ReferenceAudio, reference_timbre
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
+from polyvox.inference.speed import prepare_for_inference
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.partial_loading import load_partial_state
-from polyvox.text.symbols import SymbolTable
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["SENTENCE_PAUSE_S", "SpeechOptions", "SynthesisError", "SynthesisResult", "Voice"]
 
 
-class Voice:
+class Voice(SentenceEngine):
     def __init__(self, generator: torch.nn.Module, metadata: VoiceMetadata) -> None:
         self.generator = generator.eval()
         self.metadata = metadata
@@ -65,34 +67,18 @@ class Voice:
                     f"(missing {len(missing)}: {missing[:5]}; unexpected {len(unexpected)}: {unexpected[:5]}); "
                     "pass partial=True to load what matches"
                 )
-        if hasattr(generator.decoder, "remove_weight_norm"):
-            generator.decoder.remove_weight_norm()
+        prepare_for_inference(generator)
         return cls(generator, metadata)
 
     @property
     def sample_rate(self) -> int:
         return self.metadata.config.audio.sample_rate
 
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return self.metadata.languages
-
-    @property
-    def speakers(self) -> tuple[str, ...]:
-        return self.metadata.speakers
-
-    @property
-    def symbols(self) -> SymbolTable:
-        return self.metadata.symbols
-
     def _speaker_id(self, speaker: str | int | None, language: str) -> int:
         return self.text.speaker_id(speaker, language)
 
     def _language(self, language: str | None) -> str:
         return self.text.language(language)
-
-    def encode(self, sentence: str, language: str) -> tuple[list[int], list[int]]:
-        return self.text.encode(sentence, language)
 
     def _options(
         self, language: str | None, speaker: str | int | None, speed: float, noise_scale: float,
@@ -110,7 +96,7 @@ class Voice:
 
     def _sentence_latent(
         self,
-        encoded: tuple[list[int], list[int]],
+        encoded: Encoded,
         options: SpeechOptions,
         noise: torch.Generator | None,
         timbre: torch.Tensor | None = None,
@@ -129,7 +115,7 @@ class Voice:
 
     def _whole_sentence(
         self,
-        encoded: tuple[list[int], list[int]],
+        encoded: Encoded,
         options: SpeechOptions,
         noise: torch.Generator | None,
         timbre: torch.Tensor | None = None,
@@ -139,8 +125,16 @@ class Voice:
         samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
         return shift_pitch(samples, self.sample_rate, options.pitch)
 
-    def _pause(self) -> np.ndarray:
-        return np.zeros(int(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
+    def _sentence_chunks(
+        self,
+        encoded: Encoded,
+        options: SpeechOptions,
+        noise: torch.Generator | None,
+        timbre: torch.Tensor | None,
+        schedule: ChunkSchedule,
+    ) -> Iterator[np.ndarray]:
+        latent, speaker = self._sentence_latent(encoded, options, noise, timbre)
+        return stream_latent(self.generator, latent, speaker, self.latent_context, schedule)
 
     def synthesize(
         self,
@@ -167,12 +161,7 @@ class Voice:
         encoded = [self.encode(sentence, options.language) for sentence in sentences]  # every text error before any work
         timbre = self._timbre(speaker, reference)
         noise = torch.Generator().manual_seed(seed) if seed is not None else None
-        joined: list[np.ndarray] = []
-        for index, sentence in enumerate(encoded):
-            if index:
-                joined.append(self._pause())
-            joined.append(self._whole_sentence(sentence, options, noise, timbre))
-        return SynthesisResult(samples=np.concatenate(joined), sample_rate=self.sample_rate)
+        return self._joined(encoded, partial(self._whole_sentence, options=options, noise=noise, timbre=timbre))
 
     def stream(
         self,
@@ -198,31 +187,11 @@ class Voice:
         analysis needs the whole sentence).
         """
         options = self._options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
-        try:
-            schedule = ChunkSchedule(first_chunk_frames, chunk_frames)
-        except ValueError as error:
-            raise SynthesisError(str(error)) from error
+        schedule = chunk_schedule(first_chunk_frames, chunk_frames)
         sentences = self.frontend.split_sentences(text, options.language)
         first = self.encode(sentences[0], options.language)
         timbre = self._timbre(speaker, reference)
         noise = torch.Generator().manual_seed(seed) if seed is not None else None
-        return self._stream(sentences, first, options, noise, schedule, timbre)
-
-    def _stream(
-        self,
-        sentences: list[str],
-        first: tuple[list[int], list[int]],
-        options: SpeechOptions,
-        noise: torch.Generator | None,
-        schedule: ChunkSchedule,
-        timbre: torch.Tensor | None = None,
-    ) -> Generator[np.ndarray, None, None]:
-        for index, sentence in enumerate(sentences):
-            if index:
-                yield self._pause()
-            encoded = first if index == 0 else self.encode(sentence, options.language)
-            if options.pitch:
-                yield self._whole_sentence(encoded, options, noise, timbre)
-                continue
-            latent, speaker = self._sentence_latent(encoded, options, noise, timbre)
-            yield from stream_latent(self.generator, latent, speaker, self.latent_context, schedule)
+        whole = partial(self._whole_sentence, options=options, noise=noise, timbre=timbre)
+        chunks = partial(self._sentence_chunks, options=options, noise=noise, timbre=timbre, schedule=schedule)
+        return self._streamed(sentences, first, options, whole, chunks)

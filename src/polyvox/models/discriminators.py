@@ -121,23 +121,51 @@ class MultiPeriodMultiScaleDiscriminator(nn.Module):
 
     def forward(self, real: Tensor, fake: Tensor) -> DiscriminatorOutput:
         """real, fake (batch, 1, samples), same shape; run as one batch of 2 * batch rows."""
-        if real.shape != fake.shape or real.dim() != 3 or real.shape[1] != 1 or real.shape[-1] < 1:
-            raise ValueError(
-                f"real and fake must both be (batch, 1, samples) with samples >= 1, got {tuple(real.shape)} "
-                f"and {tuple(fake.shape)}; cut the real segment to the generated length"
-            )
+        _check_pair(real, fake)
         batch = real.shape[0]
-        waveforms = torch.cat([real, fake], dim=0)
-        output = DiscriminatorOutput([], [], [], [])
+        scores, features = self.judge(torch.cat([real, fake], dim=0))
+        return DiscriminatorOutput(
+            real_scores=[score[:batch] for score in scores],
+            fake_scores=[score[batch:] for score in scores],
+            real_features=[[feature[:batch] for feature in layers] for layers in features],
+            fake_features=[[feature[batch:] for feature in layers] for layers in features],
+        )
+
+    def judge(self, waveforms: Tensor) -> tuple[list[Tensor], list[list[Tensor]]]:
+        """Scores and per-layer features of every sub-discriminator for waveforms (batch, 1, samples)."""
+        scores, features = [], []
         for index, discriminator in enumerate(self.discriminators):
             inputs = waveforms
             if index < self.n_scales and index > 0:
                 factor = 2**index
                 # ceil_mode keeps a partial last window (averaged over the samples it holds): never empty.
                 inputs = F.avg_pool1d(waveforms, factor, factor, ceil_mode=True)
-            score, features = discriminator(inputs)
-            output.real_scores.append(score[:batch])
-            output.fake_scores.append(score[batch:])
-            output.real_features.append([feature[:batch] for feature in features])
-            output.fake_features.append([feature[batch:] for feature in features])
-        return output
+            score, layer_features = discriminator(inputs)
+            scores.append(score)
+            features.append(layer_features)
+        return scores, features
+
+    def for_generator(self, real: Tensor, fake: Tensor) -> DiscriminatorOutput:
+        """The same values as ``forward``, for the generator's adversarial and feature-matching losses,
+        at about half the cost: the real half runs without autograd (its features are targets), and
+        the fake half records no gradients for the discriminator's own weights, only for ``fake``."""
+        _check_pair(real, fake)
+        with torch.no_grad():
+            real_scores, real_features = self.judge(real)
+        trainable = [parameter for parameter in self.parameters() if parameter.requires_grad]
+        for parameter in trainable:
+            parameter.requires_grad_(False)
+        try:
+            fake_scores, fake_features = self.judge(fake)
+        finally:
+            for parameter in trainable:
+                parameter.requires_grad_(True)
+        return DiscriminatorOutput(real_scores, fake_scores, real_features, fake_features)
+
+
+def _check_pair(real: Tensor, fake: Tensor) -> None:
+    if real.shape != fake.shape or real.dim() != 3 or real.shape[1] != 1 or real.shape[-1] < 1:
+        raise ValueError(
+            f"real and fake must both be (batch, 1, samples) with samples >= 1, got {tuple(real.shape)} "
+            f"and {tuple(fake.shape)}; cut the real segment to the generated length"
+        )

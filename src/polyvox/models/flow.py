@@ -13,48 +13,52 @@ from polyvox.models.wavenet import WaveNet
 TRANSFORMER_WINDOW_SIZE = 4
 
 
-class MeanOnlyCoupling(nn.Module):
-    """Residual coupling: the second half is shifted by a function of the first (volume preserving)."""
+class ShiftCoupling(nn.Module):
+    """Mean-only coupling: the second half is shifted by a network of the first (volume preserving)."""
 
     def __init__(self, channels: int, config: FlowConfig, speaker_channels: int) -> None:
         super().__init__()
         self.half_channels = channels // 2
         self.input_projection = nn.Conv1d(self.half_channels, config.hidden_channels, 1)
-        self.wavenet = WaveNet(config.hidden_channels, config.kernel_size, config.dilation_rate, config.n_layers, speaker_channels)
+        # Built between the projections: the order of a seeded initialisation and of the weights stays as it was.
+        self.add_shift_network(config, speaker_channels)
         self.output_projection = nn.Conv1d(config.hidden_channels, self.half_channels, 1)
         # Start as the identity so an untrained flow passes the latent through unchanged.
         nn.init.zeros_(self.output_projection.weight)
         nn.init.zeros_(self.output_projection.bias)
 
-    def forward(self, latent: Tensor, mask: Tensor, speaker_embedding: Tensor | None, reverse: bool) -> Tensor:
-        first, second = torch.split(latent, self.half_channels, dim=1)
-        hidden = self.input_projection(first) * mask
-        shift = self.output_projection(self.wavenet(hidden, mask, speaker_embedding)) * mask
-        second = (second - shift) * mask if reverse else (second + shift) * mask
-        return torch.cat([first, second], dim=1)
+    def add_shift_network(self, config: FlowConfig, speaker_channels: int) -> None:
+        raise NotImplementedError
 
-
-class TransformerCoupling(nn.Module):
-    """Mean-only coupling whose shift comes from relative-attention layers (MeloTTS / VITS2 transformer flow)."""
-
-    def __init__(self, channels: int, config: FlowConfig, speaker_channels: int) -> None:
-        super().__init__()
-        self.half_channels = channels // 2
-        self.input_projection = nn.Conv1d(self.half_channels, config.hidden_channels, 1)
-        self.transformer = RelativeTransformer(
-            config.hidden_channels, config.filter_channels, config.n_heads, config.n_layers, config.kernel_size,
-            config.dropout, TRANSFORMER_WINDOW_SIZE, speaker_channels, config.speaker_condition_layer,
-        )
-        self.output_projection = nn.Conv1d(config.hidden_channels, self.half_channels, 1)
-        nn.init.zeros_(self.output_projection.weight)
-        nn.init.zeros_(self.output_projection.bias)
+    def shift_network(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None) -> Tensor:
+        raise NotImplementedError
 
     def forward(self, latent: Tensor, mask: Tensor, speaker_embedding: Tensor | None, reverse: bool) -> Tensor:
         first, second = torch.split(latent, self.half_channels, dim=1)
         hidden = self.input_projection(first) * mask
-        shift = self.output_projection(self.transformer(hidden, mask, speaker_embedding)) * mask
+        shift = self.output_projection(self.shift_network(hidden, mask, speaker_embedding)) * mask
         second = (second - shift) * mask if reverse else (second + shift) * mask
         return torch.cat([first, second], dim=1)
+
+
+class MeanOnlyCoupling(ShiftCoupling):
+    """The shift comes from a WaveNet (VITS)."""
+
+    def add_shift_network(self, config: FlowConfig, speaker_channels: int) -> None:
+        self.wavenet = WaveNet(config.hidden_channels, config.kernel_size, config.dilation_rate, config.n_layers, speaker_channels)
+
+    def shift_network(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None) -> Tensor:
+        return self.wavenet(hidden, mask, speaker_embedding)
+
+
+class TransformerCoupling(ShiftCoupling):
+    """The shift comes from relative-attention layers (MeloTTS / VITS2 transformer flow)."""
+
+    def add_shift_network(self, config: FlowConfig, speaker_channels: int) -> None:
+        self.transformer = RelativeTransformer(config, TRANSFORMER_WINDOW_SIZE, speaker_channels)
+
+    def shift_network(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None) -> Tensor:
+        return self.transformer(hidden, mask, speaker_embedding)
 
 
 class ResidualCouplingFlow(nn.Module):

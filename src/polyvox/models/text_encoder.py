@@ -35,11 +35,7 @@ class TextEncoder(RelativeTransformerLayers, nn.Module):
         # Each token carries its own language, so one sentence may switch languages mid-way.
         self.language_embedding = nn.Embedding(n_languages, config.language_channels)
         self.language_projection = nn.Linear(config.language_channels, hidden)
-        self.layer_dropout = nn.Dropout(config.dropout)
-        self.build_layers(
-            hidden, config.filter_channels, config.n_heads, config.n_layers, config.kernel_size, config.dropout,
-            config.window_size, speaker_channels, config.speaker_condition_layer,
-        )
+        self.build_layers(config, config.window_size, speaker_channels)
         self.stats_projection = nn.Conv1d(hidden, 2 * out_channels, 1)
 
     def forward(

@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import torch
 from torch import Tensor, nn
 
 from polyvox.models.attention import RelativeSelfAttention
 from polyvox.models.layers import LayerNorm
+
+
+class TransformerShape(Protocol):
+    """The layers' sizes, as ``TextEncoderConfig`` and ``FlowConfig`` (transformer couplings) name them."""
+
+    @property
+    def hidden_channels(self) -> int: ...
+
+    @property
+    def filter_channels(self) -> int: ...
+
+    @property
+    def n_heads(self) -> int: ...
+
+    @property
+    def n_layers(self) -> int: ...
+
+    @property
+    def kernel_size(self) -> int: ...
+
+    @property
+    def dropout(self) -> float: ...
+
+    @property
+    def speaker_condition_layer(self) -> int | None: ...
 
 
 class FeedForward(nn.Module):
@@ -37,29 +64,21 @@ class RelativeTransformerLayers:
     speaker_projection: nn.Linear | None
     speaker_condition_layer: int | None
 
-    def build_layers(
-        self,
-        channels: int,
-        filter_channels: int,
-        n_heads: int,
-        n_layers: int,
-        kernel_size: int,
-        dropout: float,
-        window_size: int,
-        speaker_channels: int = 0,
-        speaker_condition_layer: int | None = None,
-    ) -> None:
+    def build_layers(self, shape: TransformerShape, window_size: int, speaker_channels: int = 0) -> None:
+        """``window_size``: relative positions the attention tells apart; ``speaker_channels`` 0: no speaker input."""
+        channels, dropout = shape.hidden_channels, shape.dropout
+        self.layer_dropout = nn.Dropout(dropout)
         self.attention_layers = nn.ModuleList()
         self.attention_norms = nn.ModuleList()
         self.feed_forward_layers = nn.ModuleList()
         self.feed_forward_norms = nn.ModuleList()
-        for _ in range(n_layers):
-            self.attention_layers.append(RelativeSelfAttention(channels, n_heads, window_size, dropout))
+        for _ in range(shape.n_layers):
+            self.attention_layers.append(RelativeSelfAttention(channels, shape.n_heads, window_size, dropout))
             self.attention_norms.append(LayerNorm(channels))
-            self.feed_forward_layers.append(FeedForward(channels, filter_channels, kernel_size, dropout))
+            self.feed_forward_layers.append(FeedForward(channels, shape.filter_channels, shape.kernel_size, dropout))
             self.feed_forward_norms.append(LayerNorm(channels))
-        conditioned = speaker_condition_layer is not None and speaker_channels > 0
-        self.speaker_condition_layer = speaker_condition_layer if conditioned else None
+        conditioned = shape.speaker_condition_layer is not None and speaker_channels > 0
+        self.speaker_condition_layer = shape.speaker_condition_layer if conditioned else None
         self.speaker_projection = nn.Linear(speaker_channels, channels) if conditioned else None
 
     def run_layers(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
@@ -78,23 +97,9 @@ class RelativeTransformerLayers:
 class RelativeTransformer(RelativeTransformerLayers, nn.Module):
     """The layers on their own: (batch, channels, length) -> same shape."""
 
-    def __init__(
-        self,
-        channels: int,
-        filter_channels: int,
-        n_heads: int,
-        n_layers: int,
-        kernel_size: int,
-        dropout: float,
-        window_size: int,
-        speaker_channels: int = 0,
-        speaker_condition_layer: int | None = None,
-    ) -> None:
+    def __init__(self, shape: TransformerShape, window_size: int, speaker_channels: int = 0) -> None:
         nn.Module.__init__(self)
-        self.layer_dropout = nn.Dropout(dropout)
-        self.build_layers(
-            channels, filter_channels, n_heads, n_layers, kernel_size, dropout, window_size, speaker_channels, speaker_condition_layer
-        )
+        self.build_layers(shape, window_size, speaker_channels)
 
     def forward(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
         return self.run_layers(hidden, mask, speaker_embedding)

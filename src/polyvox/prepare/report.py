@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from polyvox.files import atomic_path
+from polyvox.prepare.clip_place import ClipPlace
 from polyvox.prepare.histograms import write_histogram
 
 REPORT_FILE = "prepare_report.json"
@@ -26,15 +27,7 @@ DROPPED = "dropped"
 
 
 @dataclass(frozen=True)
-class ClipOutcome:
-    audio: str
-    source: str
-    speaker: str
-    language: str
-    text: str | None
-    start_s: float
-    end_s: float
-    duration: float
+class ClipOutcome(ClipPlace):
     phonemes_per_second: float | None
     action: str
     reasons: list[dict[str, str]] = field(default_factory=list)

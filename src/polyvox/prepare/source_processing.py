@@ -14,6 +14,7 @@ import numpy as np
 from polyvox.audio.io import AudioError, save_audio
 from polyvox.data.data_report import SILENT, UNREADABLE
 from polyvox.prepare.audio_cleaning import CleanedRecording, clean_recording
+from polyvox.prepare.clip_place import ClipPlace
 from polyvox.prepare.inputs import SourceRecording
 from polyvox.prepare.settings import AudioSettings
 from polyvox.prepare.slicing import PieceRange, clip_spans, merge_short, split_long
@@ -32,17 +33,9 @@ TRANSCRIPT_UNMATCHED = "transcript not matched to slices"
 
 
 @dataclass(frozen=True)
-class ClipRecord:
+class ClipRecord(ClipPlace):
     """One written clip: where it came from in its recording and what was measured on it."""
 
-    audio: str
-    source: str
-    speaker: str
-    language: str
-    text: str | None
-    start_s: float
-    end_s: float
-    duration: float
     snr_db: float
     clipped_fraction: float
     envelope: tuple[float, ...]

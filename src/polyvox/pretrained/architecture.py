@@ -80,6 +80,46 @@ def require(values: Mapping[str, Any], key: str, source: str) -> Any:
     return values[key]
 
 
+def architecture_from_sections(
+    data: Mapping[str, Any],
+    model: Mapping[str, Any],
+    train: Mapping[str, Any],
+    source: str,
+    *,
+    sample_rate_key: str = "sampling_rate",
+    n_mels_key: str = "n_mel_channels",
+) -> SourceArchitecture:
+    """The hyper-parameters from a VITS-style config's ``data``/``model``/``train`` sections.
+
+    VITS and MeloTTS keep them in those three sections; Piper keeps them all in one dict (pass it three times) and
+    spells two audio keys its own way (``sample_rate``, ``mel_channels``).
+    """
+    return SourceArchitecture(
+        sample_rate=int(require(data, sample_rate_key, source)),
+        n_fft=int(require(data, "filter_length", source)),
+        win_length=int(require(data, "win_length", source)),
+        hop_length=int(require(data, "hop_length", source)),
+        n_mels=int(data.get(n_mels_key, 80)),
+        mel_fmin=float(data.get("mel_fmin") or 0.0),
+        mel_fmax=data.get("mel_fmax"),
+        inter_channels=int(require(model, "inter_channels", source)),
+        hidden_channels=int(require(model, "hidden_channels", source)),
+        filter_channels=int(require(model, "filter_channels", source)),
+        n_heads=int(require(model, "n_heads", source)),
+        n_layers=int(require(model, "n_layers", source)),
+        kernel_size=int(require(model, "kernel_size", source)),
+        dropout=float(model.get("p_dropout", 0.1)),
+        resblock_type=str(require(model, "resblock", source)),
+        resblock_kernel_sizes=tuple(require(model, "resblock_kernel_sizes", source)),
+        resblock_dilations=tuple(tuple(group) for group in require(model, "resblock_dilation_sizes", source)),
+        upsample_rates=tuple(require(model, "upsample_rates", source)),
+        upsample_initial_channel=int(require(model, "upsample_initial_channel", source)),
+        upsample_kernel_sizes=tuple(require(model, "upsample_kernel_sizes", source)),
+        speaker_channels=int(model.get("gin_channels") or 0),
+        segment_size=int(train.get("segment_size", 8192)),
+    )
+
+
 def rates_for_hop(hop_length: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Up-sampling rates (factors of 8, then smaller) multiplying to ``hop_length``, and kernels twice each rate."""
     rates: list[int] = []

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from torch import Tensor
 
 from polyvox.pretrained.architecture import SourceArchitecture
 from polyvox.pretrained.names import DurationRole
@@ -23,6 +26,36 @@ def duration_roles_of(generator_names: Sequence[str], names: dict[str, DurationR
     if "dp" in names and any(name.startswith("dp.flows.") for name in generator_names):
         return {**names, "dp": "stochastic"}
     return names
+
+
+def source_speaker_count(generator: Mapping[str, Tensor]) -> int:
+    """Rows of the source's speaker table; 1 for a single-speaker source, which has none."""
+    return int(generator[SOURCE_SPEAKER_EMBEDDING].shape[0]) if SOURCE_SPEAKER_EMBEDDING in generator else 1
+
+
+def with_speaker_channels(section: Mapping[str, Any], generator: Mapping[str, Tensor]) -> dict[str, Any]:
+    """``section`` with ``gin_channels`` as wide as the source's speaker table (when it has one): the weights are the truth."""
+    if SOURCE_SPEAKER_EMBEDDING not in generator:
+        return dict(section)
+    return {**section, "gin_channels": int(generator[SOURCE_SPEAKER_EMBEDDING].shape[1])}
+
+
+def add_single_language_tables(plan: ImportPlan, vocabulary: Vocabulary, arch: SourceArchitecture) -> None:
+    """The tables of a VITS or Piper voice (one language, speakers in source order) and the common notes."""
+    add_symbol_rows(plan, vocabulary)
+    zero_language_input(plan)
+    if SOURCE_SPEAKER_EMBEDDING in plan.generator:
+        add_speaker_rows(plan, list(range(source_speaker_count(plan.generator))), [])
+    else:
+        zero_speaker_inputs(plan, arch.n_flows, arch.flow_type)
+    add_common_notes(plan, arch, arch.n_fft // 2 + 1, plan.duration_roles)
+
+
+def note_training_state(plan: ImportPlan, entries: Mapping[str, Any], read_entry: str) -> None:
+    """Name the checkpoint entries besides the weights and ``read_entry`` (optimizer, ...) in the report."""
+    ignored = sorted(key for key in entries if key != read_entry)
+    if ignored:
+        plan.notes.append(f"checkpoint entries not imported (training state): {', '.join(ignored)}")
 
 
 def add_symbol_rows(plan: ImportPlan, vocabulary: Vocabulary) -> None:

@@ -17,8 +17,15 @@ import torch
 
 from polyvox.checkpoint import VoiceMetadata
 from polyvox.config import TextConfig
-from polyvox.pretrained.architecture import voice_config
-from polyvox.pretrained.common import SOURCE_SPEAKER_EMBEDDING, SOURCE_SYMBOL_EMBEDDING, add_common_notes, add_speaker_rows
+from polyvox.pretrained.architecture import architecture_from_sections, voice_config
+from polyvox.pretrained.common import (
+    SOURCE_SPEAKER_EMBEDDING,
+    SOURCE_SYMBOL_EMBEDDING,
+    add_common_notes,
+    add_speaker_rows,
+    note_training_state,
+    with_speaker_channels,
+)
 from polyvox.pretrained.errors import PretrainedImportError
 from polyvox.pretrained.layout import SourceCheckpoint
 from polyvox.pretrained.melotts_text import LANGUAGES, MELOTTS_LANGUAGES, TONES, folded_vocabulary, voice_languages
@@ -26,7 +33,6 @@ from polyvox.pretrained.names import DurationRole
 from polyvox.pretrained.plan import ImportPlan, PreparedTensor
 from polyvox.pretrained.reading import read_json
 from polyvox.pretrained.symbol_files import check_symbol_list
-from polyvox.pretrained.vits import architecture_from_sections
 
 BERT_PROJECTIONS = ("enc_p.bert_proj", "enc_p.ja_bert_proj")
 # MeloTTS's layer of speaker conditioning inside its text encoder and transformer flows (cond_layer_idx).
@@ -73,12 +79,11 @@ def plan_melotts(checkpoint: SourceCheckpoint, path: Path, config_path: Path | N
     config = read_json(config_path, "MeloTTS config")
     source = str(config_path)
     generator = checkpoint.generator
-    data, model, train = config.get("data", {}), dict(config.get("model", {})), config.get("train", {})
     if SOURCE_SPEAKER_EMBEDDING not in generator:
         raise PretrainedImportError(
             f"{path} has no speaker table (emb_g): MeloTTS models with a reference encoder (n_speakers 0) are not imported"
         )
-    model["gin_channels"] = int(generator[SOURCE_SPEAKER_EMBEDDING].shape[1])
+    data, model, train = config.get("data", {}), with_speaker_channels(config.get("model", {}), generator), config.get("train", {})
     arch = replace(architecture_from_sections(data, model, train, source), **_architecture_overrides(generator))
     arch = replace(arch, language_channels=arch.hidden_channels)
     symbols = check_symbol_list(config.get("symbols"), source)
@@ -126,9 +131,7 @@ def plan_melotts(checkpoint: SourceCheckpoint, path: Path, config_path: Path | N
         "text: the voice's symbols are MeloTTS's (phoneme, tone) pairs, which polyvox's front end does not produce; "
         "use it with ids from MeloTTS's text processing, or fine-tune it on polyvox phonemes"
     )
-    ignored = sorted(key for key in checkpoint.entries if key != "iteration")
-    if ignored:
-        plan.notes.append(f"checkpoint entries not imported (training state): {', '.join(ignored)}")
+    note_training_state(plan, checkpoint.entries, "iteration")
     return plan
 
 

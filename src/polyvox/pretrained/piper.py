@@ -8,16 +8,14 @@ from typing import Any
 
 from polyvox.checkpoint import VoiceMetadata
 from polyvox.config import TextConfig
-from polyvox.pretrained.architecture import SourceArchitecture, require, voice_config
+from polyvox.pretrained.architecture import architecture_from_sections, voice_config
 from polyvox.pretrained.common import (
-    SOURCE_SPEAKER_EMBEDDING,
     SOURCE_SYMBOL_EMBEDDING,
-    add_common_notes,
-    add_speaker_rows,
-    add_symbol_rows,
+    add_single_language_tables,
     duration_roles_of,
-    zero_language_input,
-    zero_speaker_inputs,
+    note_training_state,
+    source_speaker_count,
+    with_speaker_channels,
 )
 from polyvox.pretrained.errors import PretrainedImportError
 from polyvox.pretrained.layout import SourceCheckpoint
@@ -28,33 +26,6 @@ from polyvox.text.phonemizers.espeak import VOICE_CANDIDATES
 
 HYPER_PARAMETERS = "hyper_parameters"
 DISCRIMINATOR_REASON = "discriminator: a voice holds the generator only (fine-tuning starts a new discriminator)"
-
-
-def _architecture(hparams: dict[str, Any], source: str) -> SourceArchitecture:
-    return SourceArchitecture(
-        sample_rate=int(require(hparams, "sample_rate", source)),
-        n_fft=int(require(hparams, "filter_length", source)),
-        win_length=int(require(hparams, "win_length", source)),
-        hop_length=int(require(hparams, "hop_length", source)),
-        n_mels=int(hparams.get("mel_channels", 80)),
-        mel_fmin=float(hparams.get("mel_fmin") or 0.0),
-        mel_fmax=hparams.get("mel_fmax"),
-        inter_channels=int(require(hparams, "inter_channels", source)),
-        hidden_channels=int(require(hparams, "hidden_channels", source)),
-        filter_channels=int(require(hparams, "filter_channels", source)),
-        n_heads=int(require(hparams, "n_heads", source)),
-        n_layers=int(require(hparams, "n_layers", source)),
-        kernel_size=int(require(hparams, "kernel_size", source)),
-        dropout=float(hparams.get("p_dropout", 0.1)),
-        resblock_type=str(require(hparams, "resblock", source)),
-        resblock_kernel_sizes=tuple(require(hparams, "resblock_kernel_sizes", source)),
-        resblock_dilations=tuple(tuple(group) for group in require(hparams, "resblock_dilation_sizes", source)),
-        upsample_rates=tuple(require(hparams, "upsample_rates", source)),
-        upsample_initial_channel=int(require(hparams, "upsample_initial_channel", source)),
-        upsample_kernel_sizes=tuple(require(hparams, "upsample_kernel_sizes", source)),
-        speaker_channels=int(hparams.get("gin_channels") or 0),
-        segment_size=int(hparams.get("segment_size", 8192)),
-    )
 
 
 def polyvox_language(espeak_voice: str) -> str:
@@ -100,10 +71,11 @@ def plan_piper(checkpoint: SourceCheckpoint, path: Path, config_path: Path | Non
     voice_json = read_json(voice_json_path, "Piper voice config")
     source = f"{path} hyper_parameters"
     generator = checkpoint.generator
-    if SOURCE_SPEAKER_EMBEDDING in generator:
-        hparams = {**hparams, "gin_channels": int(generator[SOURCE_SPEAKER_EMBEDDING].shape[1])}
+    hparams = with_speaker_channels(hparams, generator)
     roles = duration_roles_of(list(generator), {"dp": "deterministic"})
-    arch = replace(_architecture(hparams, source), stochastic_weight=1.0 if "stochastic" in roles.values() else 0.0)
+    # Piper keeps every hyper-parameter in one dict, with its own names for two audio settings.
+    arch = architecture_from_sections(hparams, hparams, hparams, source, sample_rate_key="sample_rate", n_mels_key="mel_channels")
+    arch = replace(arch, stochastic_weight=1.0 if "stochastic" in roles.values() else 0.0)
     sample_rate = (voice_json.get("audio") or {}).get("sample_rate")
     if sample_rate is not None and int(sample_rate) != arch.sample_rate:
         raise PretrainedImportError(
@@ -112,7 +84,7 @@ def plan_piper(checkpoint: SourceCheckpoint, path: Path, config_path: Path | Non
         )
     rows, map_notes = _phoneme_rows(voice_json, str(voice_json_path))
     vocabulary = vocabulary_from_rows(rows, int(generator[SOURCE_SYMBOL_EMBEDDING].shape[0]), str(voice_json_path))
-    n_speakers = int(generator[SOURCE_SPEAKER_EMBEDDING].shape[0]) if SOURCE_SPEAKER_EMBEDDING in generator else 1
+    n_speakers = source_speaker_count(generator)
     espeak_voice = str((voice_json.get("espeak") or {}).get("voice") or "")
     voice_language = language or (polyvox_language(espeak_voice) if espeak_voice else None)
     if voice_language is None:
@@ -137,13 +109,7 @@ def plan_piper(checkpoint: SourceCheckpoint, path: Path, config_path: Path | Non
     plan = ImportPlan(layout="Piper", metadata=metadata, generator=generator, duration_roles=roles)
     plan.other_tensors = {name: (tensor, DISCRIMINATOR_REASON) for name, tensor in checkpoint.other_tensors.items()}
     plan.notes.extend(map_notes)
-    add_symbol_rows(plan, vocabulary)
-    zero_language_input(plan)
-    if SOURCE_SPEAKER_EMBEDDING in generator:
-        add_speaker_rows(plan, list(range(n_speakers)), [])
-    else:
-        zero_speaker_inputs(plan, arch.n_flows, arch.flow_type)
-    add_common_notes(plan, arch, arch.n_fft // 2 + 1, roles)
+    add_single_language_tables(plan, vocabulary, arch)
     plan.notes.append(
         f"text: polyvox's espeak-ng phonemes ({voice_language}) split into characters and laid out as Piper's ids "
         "(^ _ p _ ... p _ $: text.sequence_layout piper, text.token_unit codepoint)"
@@ -155,7 +121,5 @@ def plan_piper(checkpoint: SourceCheckpoint, path: Path, config_path: Path | Non
         )
     if inference:
         plan.notes.append(f"Piper's synthesis settings {inference} are kept in the voice's info (noise_w is noise_scale_duration)")
-    ignored = sorted(key for key in checkpoint.entries if key != HYPER_PARAMETERS)
-    if ignored:
-        plan.notes.append(f"checkpoint entries not imported (training state): {', '.join(ignored)}")
+    note_training_state(plan, checkpoint.entries, HYPER_PARAMETERS)
     return plan

@@ -8,16 +8,14 @@ from typing import Any
 
 from polyvox.checkpoint import VoiceMetadata
 from polyvox.config import TextConfig
-from polyvox.pretrained.architecture import SourceArchitecture, require, voice_config
+from polyvox.pretrained.architecture import architecture_from_sections, voice_config
 from polyvox.pretrained.common import (
-    SOURCE_SPEAKER_EMBEDDING,
     SOURCE_SYMBOL_EMBEDDING,
-    add_common_notes,
-    add_speaker_rows,
-    add_symbol_rows,
+    add_single_language_tables,
     duration_roles_of,
-    zero_language_input,
-    zero_speaker_inputs,
+    note_training_state,
+    source_speaker_count,
+    with_speaker_channels,
 )
 from polyvox.pretrained.errors import PretrainedImportError
 from polyvox.pretrained.layout import SourceCheckpoint
@@ -28,34 +26,6 @@ from polyvox.pretrained.vocabulary import vocabulary_from_list
 
 # VITS's text cleaners that phonemize with espeak-ng's en-us voice.
 ENGLISH_CLEANERS = ("english_cleaners", "english_cleaners2")
-
-
-def architecture_from_sections(data: dict[str, Any], model: dict[str, Any], train: dict[str, Any], source: str) -> SourceArchitecture:
-    """The ``data``/``model``/``train`` sections of a VITS-style config.json (VITS and MeloTTS)."""
-    return SourceArchitecture(
-        sample_rate=int(require(data, "sampling_rate", source)),
-        n_fft=int(require(data, "filter_length", source)),
-        win_length=int(require(data, "win_length", source)),
-        hop_length=int(require(data, "hop_length", source)),
-        n_mels=int(data.get("n_mel_channels", 80)),
-        mel_fmin=float(data.get("mel_fmin") or 0.0),
-        mel_fmax=data.get("mel_fmax"),
-        inter_channels=int(require(model, "inter_channels", source)),
-        hidden_channels=int(require(model, "hidden_channels", source)),
-        filter_channels=int(require(model, "filter_channels", source)),
-        n_heads=int(require(model, "n_heads", source)),
-        n_layers=int(require(model, "n_layers", source)),
-        kernel_size=int(require(model, "kernel_size", source)),
-        dropout=float(model.get("p_dropout", 0.1)),
-        resblock_type=str(require(model, "resblock", source)),
-        resblock_kernel_sizes=tuple(require(model, "resblock_kernel_sizes", source)),
-        resblock_dilations=tuple(tuple(group) for group in require(model, "resblock_dilation_sizes", source)),
-        upsample_rates=tuple(require(model, "upsample_rates", source)),
-        upsample_initial_channel=int(require(model, "upsample_initial_channel", source)),
-        upsample_kernel_sizes=tuple(require(model, "upsample_kernel_sizes", source)),
-        speaker_channels=int(model.get("gin_channels", 0)),
-        segment_size=int(train.get("segment_size", 8192)),
-    )
 
 
 def _symbols(config: dict[str, Any], phoneme_map: Path | None, source: str) -> list[str]:
@@ -89,13 +59,11 @@ def plan_vits(checkpoint: SourceCheckpoint, path: Path, config_path: Path | None
         )
     config = read_json(config_path, "VITS config")
     source = str(config_path)
-    data, model, train = config.get("data", {}), config.get("model", {}), config.get("train", {})
     generator = checkpoint.generator
-    if SOURCE_SPEAKER_EMBEDDING in generator:
-        model = {**model, "gin_channels": int(generator[SOURCE_SPEAKER_EMBEDDING].shape[1])}
+    data, model, train = config.get("data", {}), with_speaker_channels(config.get("model", {}), generator), config.get("train", {})
     arch = architecture_from_sections(data, model, train, source)
     vocabulary = vocabulary_from_list(_symbols(config, phoneme_map, source), int(generator[SOURCE_SYMBOL_EMBEDDING].shape[0]), source)
-    n_speakers = int(generator[SOURCE_SPEAKER_EMBEDDING].shape[0]) if SOURCE_SPEAKER_EMBEDDING in generator else 1
+    n_speakers = source_speaker_count(generator)
     voice_language = _language(data, language, source)
     text = TextConfig(
         languages=(voice_language,), add_blank=bool(data.get("add_blank", True)), inline_latin_language=voice_language,
@@ -111,19 +79,11 @@ def plan_vits(checkpoint: SourceCheckpoint, path: Path, config_path: Path | None
         info={"imported_from": "VITS", "source": path.name, "iteration": str(checkpoint.entries.get("iteration", "unknown"))},
     )
     plan = ImportPlan(layout="VITS", metadata=metadata, generator=generator, duration_roles=roles)
-    add_symbol_rows(plan, vocabulary)
-    zero_language_input(plan)
-    if SOURCE_SPEAKER_EMBEDDING in generator:
-        add_speaker_rows(plan, list(range(n_speakers)), [])
-    else:
-        zero_speaker_inputs(plan, arch.n_flows, arch.flow_type)
-    add_common_notes(plan, arch, arch.n_fft // 2 + 1, roles)
+    add_single_language_tables(plan, vocabulary, arch)
     plan.notes.append(
         "text: polyvox's espeak-ng phonemes split into characters (text.token_unit codepoint), blanks between them and "
         "no BOS/EOS (text.sequence_layout vits), as VITS's english_cleaners2 ids; its other cleaners are not reproduced"
     )
-    ignored = sorted(key for key in checkpoint.entries if key != "iteration")
-    if ignored:
-        plan.notes.append(f"checkpoint entries not imported (training state): {', '.join(ignored)}")
+    note_training_state(plan, checkpoint.entries, "iteration")
     return plan
 

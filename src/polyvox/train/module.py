@@ -117,7 +117,7 @@ class VitsTrainingModule(L.LightningModule):
             loss_generator = loss_generator + training.reference_loss_weight * loss_reference
             self.log("train/loss_reference", loss_reference.detach())
         if adversarial:
-            scores = self.discriminator(target_waveform, output.waveform_segment)
+            scores = self.discriminator.for_generator(target_waveform, output.waveform_segment)
             loss_adversarial = generator_adversarial_loss(scores.fake_scores)
             loss_features = feature_matching_loss(scores.real_features, scores.fake_features)
             loss_generator = loss_generator + loss_adversarial + training.feature_loss_weight * loss_features

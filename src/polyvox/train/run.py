@@ -11,16 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import torch
-from torch.utils.data import DataLoader
-
 from polyvox.checkpoint import VoiceMetadata, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.data.data_report import DURATION_MISMATCH, DataReport, SkippedClip
-from polyvox.data.dataset import EncodedUtterance, TtsDataset, collate, encode_utterance, utterance_tokens
+from polyvox.data.dataset import EncodedUtterance, encode_utterance, utterance_tokens
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance, read_manifest
-from polyvox.data.sampler import build_batch_sampler
 from polyvox.data.short_clips import apply_short_clip_policy
 from polyvox.data.text_screen import phoneme_rate_problem, screen_text, text_skip
 from polyvox.errors import TrainingSetupError
@@ -29,7 +25,7 @@ from polyvox.models.minimum_length import minimum_input
 from polyvox.text.errors import TextError
 from polyvox.text.frontend import TextFrontend
 from polyvox.text.symbols import SymbolTable
-from polyvox.train.callbacks import StepCheckpoint, StepProgressBar, checkpoint_files
+from polyvox.train.callbacks import checkpoint_files
 
 if TYPE_CHECKING:
     from polyvox.train.language_validation import LanguageValidation
@@ -238,10 +234,9 @@ def train(
     """Train on ``manifest`` in ``run_dir``. ``resume`` continues the newest checkpoint exactly;
     ``init_from`` starts from a voice file's weights and tables (e.g. to continue a shipped voice)."""
     import lightning as L
-    from lightning.pytorch.loggers import TensorBoardLogger
 
-    from polyvox.train.guards import NonFiniteRollback
     from polyvox.train.module import VitsTrainingModule
+    from polyvox.train.trainer_setup import build_training_loop, resume_point
 
     run_dir = Path(run_dir)
     training_config = config.training
@@ -250,67 +245,20 @@ def train(
     if init_from is not None:
         initial_weights, initial_metadata = load_voice_file(init_from)
     data = prepare_data(manifest, run_dir, config, resume, initial_metadata, progress, validation_per_language)
-    metadata, cache, train_items, validation_items = data.metadata, data.cache, data.train_items, data.validation_items
-
-    checkpoint_dir = run_dir / "checkpoints"
-    voice_path = run_dir / "voice.safetensors"
-    validate_every = validate_every_steps or training_config.audio_samples_every_steps
-    has_validation = bool(validation_items)
-    trainer = L.Trainer(
-        accelerator=accelerator,
-        devices=devices,
-        max_epochs=-1,
-        max_steps=-1,
-        logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
-        callbacks=[
-            *language_validation_callbacks(metadata, validation_items, cache),
-            StepCheckpoint(checkpoint_dir, voice_path, training_config.checkpoint_every_steps, training_config.keep_checkpoints),
-            NonFiniteRollback(checkpoint_dir, training_config.max_consecutive_bad_steps, training_config.rollback_lr_factor),
-            *([StepProgressBar()] if progress else []),
-        ],
-        enable_progress_bar=progress,
-        enable_checkpointing=False,
-        val_check_interval=validate_every if has_validation else None,
-        check_val_every_n_epoch=None,
-        limit_val_batches=1 if has_validation else 0,
-        num_sanity_val_steps=0,
-        log_every_n_steps=training_config.log_every_steps,
-        # polyvox shards its own batches across processes (see BucketBatchSampler).
-        use_distributed_sampler=False,
-        enable_model_summary=False,
-    )
-    train_dataset = TtsDataset(train_items, cache)
-    sampler = build_batch_sampler(
-        training_config,
-        train_dataset.durations_s(),
-        [item.utterance.language for item in train_items],
-        rank=trainer.global_rank,
-        world_size=trainer.world_size,
-    )
-    train_loader = DataLoader(train_dataset, batch_sampler=sampler, collate_fn=collate, num_workers=training_config.num_workers)
-    validation_loader = (
-        DataLoader(TtsDataset(validation_items, cache), batch_size=len(validation_items), collate_fn=collate)
-        if has_validation
-        else None
+    metadata = data.metadata
+    loop = build_training_loop(
+        run_dir, training_config, data.train_items, data.validation_items, data.cache,
+        language_validation_callbacks(metadata, data.validation_items, data.cache),
+        validate_every_steps or training_config.audio_samples_every_steps, progress, accelerator, devices,
     )
     module = VitsTrainingModule(metadata)
-    resume_from = None
     if initial_weights is not None and not resume:
         module.generator.load_state_dict(initial_weights, strict=True)
         # Continue the step count (and so the schedule, e.g. when the discriminator joins) of the voice.
         module.steps_done = int(metadata.info.get("steps", 0))
-        sampler.load_state_dict({"batches_done": module.steps_done})
+        loop.sampler.load_state_dict({"batches_done": module.steps_done})
         logger.info("starting from %s (trained %d steps)", init_from, module.steps_done)
-    if resume:
-        existing = checkpoint_files(checkpoint_dir)
-        if existing:
-            resume_from = existing[-1]
-            state = torch.load(resume_from, map_location="cpu", weights_only=True)["polyvox"]
-            # The endless sampler restarts exactly after the last batch the checkpoint trained on.
-            sampler.load_state_dict({"batches_done": int(state["steps_done"])})
-            logger.info("resuming from %s (step %d)", resume_from, state["steps_done"])
-        else:
-            logger.info("no checkpoint in %s yet: starting from scratch", checkpoint_dir)
-    trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=validation_loader, ckpt_path=resume_from)
-    final = checkpoint_files(checkpoint_dir)
-    return TrainingResult(voice_path=voice_path, steps=module.steps_done, checkpoint=final[-1] if final else None)
+    resume_from = resume_point(loop) if resume else None
+    loop.trainer.fit(module, train_dataloaders=loop.train_loader, val_dataloaders=loop.validation_loader, ckpt_path=resume_from)
+    final = checkpoint_files(loop.checkpoint_dir)
+    return TrainingResult(voice_path=loop.voice_path, steps=module.steps_done, checkpoint=final[-1] if final else None)

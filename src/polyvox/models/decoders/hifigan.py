@@ -11,6 +11,7 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 
 from polyvox.config import DecoderConfig
+from polyvox.models.decoders.layout import apply_conv, from_time_2d, to_time_2d
 from polyvox.models.decoders.resblock import CONV_INIT_STD, LEAKY_RELU_SLOPE, build_residual_block
 
 # Kernel of the first and last convolutions of the decoders (HiFi-GAN's fixed value, not in DecoderConfig).
@@ -50,10 +51,13 @@ class UpsamplingDecoder(nn.Module):
                 self.resblocks.append(build_residual_block(config.resblock_type, channels, kernel_size, dilations))
         self.out_channels = channels
         self.upsampling = math.prod(config.upsample_rates)
+        # Up-sampled stages run in the channels-last 2-D layout (layout.py: same weights, faster on CPUs).
+        self.time_as_2d = True
 
     def upsample(self, latent: Tensor, speaker_embedding: Tensor | None) -> Tensor:
         """latent (batch, in_channels, frames), speaker (batch, speaker_channels, 1) | None
-        -> hidden (batch, out_channels, frames * prod(upsample_rates)), before the last activation."""
+        -> hidden (batch, out_channels, frames * prod(upsample_rates)), before the last activation; with
+        ``time_as_2d``, (batch, out_channels, 1, frames * prod(upsample_rates)) channels-last (see ``output_conv``)."""
         hidden = self.conv_pre(latent)
         if speaker_embedding is not None:
             if self.cond is None:
@@ -62,8 +66,10 @@ class UpsamplingDecoder(nn.Module):
                     "build it with the model's speaker_channels or pass speaker_embedding=None"
                 )
             hidden = hidden + self.cond(speaker_embedding)
+        if self.time_as_2d:
+            hidden = to_time_2d(hidden)
         for stage, (upsample, excess) in enumerate(zip(self.ups, self.upsample_excess)):
-            hidden = upsample(F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
+            hidden = apply_conv(upsample, F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
             if excess:
                 hidden = hidden[..., :-excess]
             blocks = self.resblocks[stage * self.n_kernels : (stage + 1) * self.n_kernels]
@@ -72,6 +78,11 @@ class UpsamplingDecoder(nn.Module):
                 block_sum = block_sum + block(hidden)
             hidden = block_sum / self.n_kernels
         return hidden
+
+    def output_conv(self, hidden: Tensor) -> Tensor:
+        """Leaky ReLU and ``conv_post`` on ``upsample``'s output -> (batch, conv_post channels, samples)."""
+        output = apply_conv(self.conv_post, F.leaky_relu(hidden, self.config.output_leaky_relu_slope))
+        return from_time_2d(output) if output.dim() == 4 else output
 
     def remove_weight_norm(self) -> None:
         """Fold every weight-norm parametrization into a plain weight (for inference and export)."""
@@ -91,5 +102,4 @@ class HifiGanDecoder(UpsamplingDecoder):
         )
 
     def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
-        hidden = self.upsample(latent, speaker_embedding)
-        return torch.tanh(self.conv_post(F.leaky_relu(hidden, self.config.output_leaky_relu_slope)))
+        return torch.tanh(self.output_conv(self.upsample(latent, speaker_embedding)))

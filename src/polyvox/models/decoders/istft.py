@@ -89,8 +89,7 @@ class IstftDecoder(UpsamplingDecoder):
         )
 
     def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
-        hidden = self.upsample(latent, speaker_embedding)
-        spectral = self.conv_post(F.leaky_relu(hidden, self.config.output_leaky_relu_slope))
+        spectral = self.output_conv(self.upsample(latent, speaker_embedding))
         log_magnitude, phase_logits = spectral[:, : self.n_freqs], spectral[:, self.n_freqs :]
         magnitude = torch.exp(torch.clamp(log_magnitude, max=MAX_LOG_MAGNITUDE))
         phase = math.pi * torch.sin(phase_logits)

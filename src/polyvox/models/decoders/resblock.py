@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
+
+from polyvox.models.decoders.layout import conv_time_2d
 
 # Negative slope of every leaky ReLU in the decoders and discriminators (HiFi-GAN's value).
 LEAKY_RELU_SLOPE = 0.1
@@ -33,6 +36,8 @@ class LengthPreservingConv1d(nn.Conv1d):
     def forward(self, hidden: Tensor) -> Tensor:
         if self.extra_right_padding:
             hidden = F.pad(hidden, (0, self.extra_right_padding))
+        if hidden.dim() == 4:  # the decoders' channels-last layout (layout.py)
+            return conv_time_2d(self, hidden)
         return super().forward(hidden)
 
 
@@ -57,10 +62,12 @@ class ResidualBlock(nn.Module):
         self.convs2 = nn.ModuleList(_normed_conv(channels, kernel_size, 1) for _ in dilations)
 
     def forward(self, hidden: Tensor) -> Tensor:
+        # Without autograd, fresh convolution outputs are updated in place: fewer large allocations at synthesis.
+        inplace = not torch.is_grad_enabled()
         for dilated_conv, plain_conv in zip(self.convs1, self.convs2):
             residual = dilated_conv(F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
-            residual = plain_conv(F.leaky_relu(residual, LEAKY_RELU_SLOPE))
-            hidden = hidden + residual
+            residual = plain_conv(F.leaky_relu(residual, LEAKY_RELU_SLOPE, inplace=inplace))
+            hidden = residual.add_(hidden) if inplace else hidden + residual
         return hidden
 
 
@@ -75,8 +82,10 @@ class SingleConvResidualBlock(nn.Module):
         self.convs = nn.ModuleList(_normed_conv(channels, kernel_size, dilation) for dilation in dilations)
 
     def forward(self, hidden: Tensor) -> Tensor:
+        inplace = not torch.is_grad_enabled()  # as in ResidualBlock
         for conv in self.convs:
-            hidden = hidden + conv(F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
+            residual = conv(F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
+            hidden = residual.add_(hidden) if inplace else hidden + residual
         return hidden
 
 

@@ -1,0 +1,80 @@
+"""What both engines (PyTorch ``Voice``, onnxruntime ``OnnxVoice``) do around their model, without torch.
+
+A voice's tables, sentences joined with a pause, and streams that phonemize each sentence as it is
+reached: each engine supplies only how it speaks one encoded sentence, whole or in chunks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Generator, Iterator, Sequence
+
+import numpy as np
+
+from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
+from polyvox.inference.result import SynthesisError, SynthesisResult
+from polyvox.inference.windows import ChunkSchedule
+from polyvox.text.symbols import SymbolTable
+
+Encoded = tuple[list[int], list[int]]  # phoneme ids, language id per phoneme
+SpeakWhole = Callable[[Encoded], np.ndarray]
+SpeakChunks = Callable[[Encoded], Iterator[np.ndarray]]
+
+
+def chunk_schedule(first_chunk_frames: int, chunk_frames: int) -> ChunkSchedule:
+    """A stream's window sizes; sizes that make no schedule are the request's fault (``SynthesisError``)."""
+    try:
+        return ChunkSchedule(first_chunk_frames, chunk_frames)
+    except ValueError as error:
+        raise SynthesisError(str(error)) from error
+
+
+class SentenceEngine(ABC):
+    text: VoiceText
+
+    @property
+    @abstractmethod
+    def sample_rate(self) -> int: ...
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.text.languages
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        return self.text.speakers
+
+    @property
+    def symbols(self) -> SymbolTable:
+        return self.text.symbols
+
+    def encode(self, sentence: str, language: str) -> Encoded:
+        return self.text.encode(sentence, language)
+
+    def _pause(self) -> np.ndarray:
+        return np.zeros(int(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
+
+    def _joined(self, encoded: Sequence[Encoded], speak: SpeakWhole) -> SynthesisResult:
+        """Every sentence spoken in order, with a pause between."""
+        joined: list[np.ndarray] = []
+        for index, sentence in enumerate(encoded):
+            if index:
+                joined.append(self._pause())
+            joined.append(speak(sentence))
+        return SynthesisResult(samples=np.concatenate(joined).astype(np.float32), sample_rate=self.sample_rate)
+
+    def _streamed(
+        self, sentences: list[str], first: Encoded, options: SpeechOptions, speak: SpeakWhole, speak_chunks: SpeakChunks
+    ) -> Generator[np.ndarray, None, None]:
+        """The sentences' chunks with a pause between; ``first`` is the first sentence, encoded by the caller.
+
+        With ``pitch``, a sentence comes as one chunk: the pitch analysis needs the whole sentence.
+        """
+        for index, sentence in enumerate(sentences):
+            if index:
+                yield self._pause()
+            encoded = first if index == 0 else self.encode(sentence, options.language)
+            if options.pitch:
+                yield speak(encoded)
+            else:
+                yield from speak_chunks(encoded)

@@ -1,0 +1,111 @@
+"""The Lightning Trainer, data loaders and resume point of a run, shared by ``polyvox train`` and ``polyvox finetune``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch.utils.data import DataLoader, Sampler
+
+from polyvox.config import TrainingConfig
+from polyvox.data.dataset import EncodedUtterance, TtsDataset, collate
+from polyvox.data.features_cache import FeatureCache
+from polyvox.data.sampler import build_batch_sampler
+from polyvox.train.callbacks import StepCheckpoint, StepProgressBar, checkpoint_files
+
+if TYPE_CHECKING:
+    import lightning as L
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingLoop:
+    trainer: L.Trainer
+    sampler: Sampler[list[int]]  # endless: resuming moves it past the batches already trained on
+    train_loader: DataLoader[Any]
+    validation_loader: DataLoader[Any] | None  # None: no clips held out
+    checkpoint_dir: Path
+    voice_path: Path  # written with every checkpoint
+
+
+def build_training_loop(
+    run_dir: Path,
+    training: TrainingConfig,
+    train_items: list[EncodedUtterance],
+    validation_items: list[EncodedUtterance],
+    cache: FeatureCache,
+    validation_callbacks: Sequence[L.Callback],
+    validate_every_steps: int,
+    progress: bool,
+    accelerator: str,
+    devices: int | str,
+) -> TrainingLoop:
+    """A Trainer that runs until stopped, checkpointing into ``run_dir``, and its data loaders.
+
+    ``validation_callbacks`` come first, in the order given, then checkpointing, the non-finite guard and the
+    progress bar; validation runs every ``validate_every_steps`` when clips were held out, else never.
+    """
+    import lightning as L
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    from polyvox.train.guards import NonFiniteRollback
+
+    checkpoint_dir = run_dir / "checkpoints"
+    voice_path = run_dir / "voice.safetensors"
+    has_validation = bool(validation_items)
+    trainer = L.Trainer(
+        accelerator=accelerator,
+        devices=devices,
+        max_epochs=-1,
+        max_steps=-1,
+        logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
+        callbacks=[
+            *validation_callbacks,
+            StepCheckpoint(checkpoint_dir, voice_path, training.checkpoint_every_steps, training.keep_checkpoints),
+            NonFiniteRollback(checkpoint_dir, training.max_consecutive_bad_steps, training.rollback_lr_factor),
+            *([StepProgressBar()] if progress else []),
+        ],
+        enable_progress_bar=progress,
+        enable_checkpointing=False,
+        val_check_interval=validate_every_steps if has_validation else None,
+        check_val_every_n_epoch=None,
+        limit_val_batches=1 if has_validation else 0,
+        num_sanity_val_steps=0,
+        log_every_n_steps=training.log_every_steps,
+        # polyvox shards its own batches across processes (see BucketBatchSampler).
+        use_distributed_sampler=False,
+        enable_model_summary=False,
+    )
+    train_dataset = TtsDataset(train_items, cache)
+    sampler = build_batch_sampler(
+        training,
+        train_dataset.durations_s(),
+        [item.utterance.language for item in train_items],
+        rank=trainer.global_rank,
+        world_size=trainer.world_size,
+    )
+    train_loader = DataLoader(train_dataset, batch_sampler=sampler, collate_fn=collate, num_workers=training.num_workers)
+    validation_loader = (
+        DataLoader(TtsDataset(validation_items, cache), batch_size=len(validation_items), collate_fn=collate)
+        if has_validation
+        else None
+    )
+    return TrainingLoop(trainer, sampler, train_loader, validation_loader, checkpoint_dir, voice_path)
+
+
+def resume_point(loop: TrainingLoop) -> Path | None:
+    """The newest checkpoint of the run, with the sampler set to go on after it; None when there is none yet."""
+    existing = checkpoint_files(loop.checkpoint_dir)
+    if not existing:
+        logger.info("no checkpoint in %s yet: starting from scratch", loop.checkpoint_dir)
+        return None
+    state = torch.load(existing[-1], map_location="cpu", weights_only=True)["polyvox"]
+    # The endless sampler restarts exactly after the last batch the checkpoint trained on.
+    loop.sampler.load_state_dict({"batches_done": int(state["steps_done"])})
+    logger.info("resuming from %s (step %d)", existing[-1], state["steps_done"])
+    return existing[-1]
