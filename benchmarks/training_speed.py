@@ -244,16 +244,22 @@ def main() -> None:
         runs = measure_preset(data, warmup, steps)
         print_profile(runs)
         by_key = {(run["variant"], run["phase"]): run for run in runs}
-        ratios = {
-            phase: by_key[("baseline", phase)]["median_step_s"] / by_key[("polyvox", phase)]["median_step_s"] for phase in PHASES
+        # The original recipe trains adversarially from its first step: its step against each of polyvox's
+        # phases is the comparison; the same-phase ratios show what the data path and the
+        # discriminator widths give on their own.
+        pairs = {
+            "original recipe step / polyvox reconstruction step": (("baseline", "adversarial"), ("polyvox", "reconstruction")),
+            "original recipe step / polyvox adversarial step": (("baseline", "adversarial"), ("polyvox", "adversarial")),
+            "same phase, reconstruction": (("baseline", "reconstruction"), ("polyvox", "reconstruction")),
+            "same phase, adversarial": (("baseline", "adversarial"), ("polyvox", "adversarial")),
         }
-        # The original recipe trains adversarially from the first step; polyvox's first phase is cheaper still.
-        ratios["baseline adversarial / polyvox reconstruction"] = (
-            by_key[("baseline", "adversarial")]["median_step_s"] / by_key[("polyvox", "reconstruction")]["median_step_s"]
-        )
-        for name, ratio in ratios.items():
-            verdict = "meets" if ratio >= TARGET_SPEEDUP else "below"
-            print(f"  speed-up {name}: {ratio:.2f}x ({verdict} the {TARGET_SPEEDUP:g}x aim)")
+        ratios = {}
+        for name, (slow, fast) in pairs.items():
+            median = by_key[slow]["median_step_s"] / by_key[fast]["median_step_s"]
+            fastest = by_key[slow]["min_step_s"] / by_key[fast]["min_step_s"]
+            ratios[name] = {"median_steps": median, "fastest_steps": fastest}
+            verdict = "meets" if median >= TARGET_SPEEDUP else "below"
+            print(f"  speed-up {name}: {median:.2f}x by median steps, {fastest:.2f}x by fastest ({verdict} the {TARGET_SPEEDUP:g}x aim)")
         results.append({"preset": preset_name, "preparation_s": preparation_s, "runs": runs, "speedups": ratios})
     report = {
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "torch": torch.__version__, "threads": THREADS},
