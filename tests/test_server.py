@@ -330,6 +330,18 @@ def test_voice_cache_is_bounded(voices_dir: Path) -> None:
         assert small.get("/health").json()["voices_loaded"] == ["beta"]
 
 
+def test_voices_are_served_in_the_chosen_precision(voices_dir: Path) -> None:
+    spoken = {}
+    for precision in ("float32", "bfloat16"):
+        with TestClient(create_app(settings_for(voices_dir, precision=precision))) as live:
+            response = speak(live)
+            assert response.status_code == 200
+            spoken[precision] = response.content
+    # Same request and seed: the same length of audio, computed differently.
+    assert len(spoken["bfloat16"]) == len(spoken["float32"])
+    assert spoken["bfloat16"] != spoken["float32"]
+
+
 def test_new_voice_files_are_served_without_restart(voices_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "voices"
     folder.mkdir()
@@ -342,7 +354,7 @@ def test_new_voice_files_are_served_without_restart(voices_dir: Path, tmp_path: 
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [({"max_concurrent": 0}, "--max-concurrent"), ({"voices_dir": Path("/no/such/folder")}, "--voices-dir"),
-     ({"default_voice": Path("/no/voice.safetensors")}, "--default-voice")],
+     ({"default_voice": Path("/no/voice.safetensors")}, "--default-voice"), ({"precision": "float16"}, "--precision")],
 )
 def test_bad_settings_are_refused(voices_dir: Path, overrides: dict[str, object], fragment: str) -> None:
     with pytest.raises(ServerSettingsError, match=fragment):

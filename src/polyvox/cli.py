@@ -40,7 +40,7 @@ def _read_text(text: Optional[str], text_file: Optional[Path]) -> str:
     return text
 
 
-def _voice_loader(voice_path: Path, engine: str = "torch") -> Any:
+def _voice_loader(voice_path: Path, engine: str = "torch", precision: str = "float32") -> Any:
     """A picklable callable that loads the voice: run here, and in each ``--batch`` worker."""
     from functools import partial
 
@@ -50,7 +50,7 @@ def _voice_loader(voice_path: Path, engine: str = "torch") -> Any:
         return partial(OnnxVoice.load, voice_path)
     from polyvox.inference.voice import Voice
 
-    return partial(Voice.load, voice_path)
+    return partial(Voice.load, voice_path, precision=precision)
 
 
 def _check_say_modes(text_given: bool, output: Optional[Path], stream: bool, batch: Optional[Path]) -> None:
@@ -82,11 +82,13 @@ def _write_stream(chunks: Any) -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
-def _speak_batch(batch: Path, folder: Path, voice_path: Path, settings: Any, jobs: int, engine: str = "torch") -> None:
+def _speak_batch(
+    batch: Path, folder: Path, voice_path: Path, settings: Any, jobs: int, engine: str = "torch", precision: str = "float32"
+) -> None:
     from polyvox.inference.batch import run_batch
     from polyvox.inference.batch_items import read_batch_items
 
-    report = run_batch(read_batch_items(batch), folder, _voice_loader(voice_path, engine), settings, jobs=jobs)
+    report = run_batch(read_batch_items(batch), folder, _voice_loader(voice_path, engine, precision), settings, jobs=jobs)
     for failure in report.failures:
         typer.echo(f"failed: {failure}", err=True)
     typer.echo(report.summary(folder), err=True)
@@ -129,6 +131,11 @@ def say(
                      "files already there are kept."),
     ] = None,
     jobs: Annotated[int, typer.Option(min=1, help="Processes speaking at once for --batch (this one and jobs - 1 workers).")] = 2,
+    precision: Annotated[
+        str,
+        typer.Option(help="Decoder precision (torch engine): float32; bfloat16 (1.6x faster where the CPU has bfloat16 "
+                     "instructions, ~38 dB from float32); auto picks bfloat16 only on such CPUs."),
+    ] = "float32",
     list_speakers: Annotated[bool, typer.Option("--list-speakers", help="List the voice's speakers and exit.")] = False,
     list_languages: Annotated[bool, typer.Option("--list-languages", help="List the voice's languages and exit.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
@@ -140,6 +147,10 @@ def say(
         _fail(f"--engine must be torch or onnx, got {engine!r}")
     if engine == "onnx" and voice is None:
         _fail("--engine onnx needs --voice voice.onnx; write one with: polyvox export -o voice.onnx")
+    if precision not in ("float32", "bfloat16", "auto"):
+        _fail(f"--precision must be float32, bfloat16 or auto, got {precision!r}")
+    if engine == "onnx" and precision != "float32":
+        _fail("--precision applies to the torch engine; the exported ONNX graphs compute in float32")
     if list_speakers or list_languages:
         from polyvox.checkpoint import read_metadata
         from polyvox.export import metadata as onnx_metadata
@@ -163,14 +174,14 @@ def say(
         from polyvox.inference.batch_items import BatchInputError
 
         folder = cast(Path, output)  # _check_say_modes made sure there is one
-        _run(lambda: _speak_batch(batch, folder, voice_path, SpeechSettings(**options), jobs, engine), extra_errors=(BatchInputError,))
+        _run(lambda: _speak_batch(batch, folder, voice_path, SpeechSettings(**options), jobs, engine, precision), extra_errors=(BatchInputError,))
         return
     content = _read_text(text, text_file)
 
     def speak() -> None:
         from polyvox.audio.io import save_audio
 
-        loaded = _voice_loader(voice_path, engine)()
+        loaded = _voice_loader(voice_path, engine, precision)()
         if reference is not None:
             options["reference"] = reference
         if stream:

@@ -429,9 +429,20 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+# A quarter of HiFi-GAN's discriminator widths, for the small and medium generators: the full multi-period
+# discriminator alone costs ~5 s per CPU training step (MEASUREMENTS.md), this one a fraction of it.
+QUARTER_WIDTH_DISCRIMINATORS = DiscriminatorConfig(
+    periods=(2, 3, 5, 7, 11),
+    period_channels=(8, 32, 128, 256, 256),
+    n_scales=1,
+    scale_channels=(16, 32, 64, 128, 256, 256),
+    scale_groups=(1, 4, 16, 32, 64),
+)
+
+
 def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1) -> VoiceConfig:
     """Named model sizes: ``tiny`` (tests, trains in milliseconds), ``small`` (~6M parameters,
-    the default voice) and ``medium`` (~16M parameters)."""
+    the default voice) and ``medium`` (~30M, of which 21M speak: the posterior encoder only trains)."""
     text = TextConfig(languages=tuple(languages))
     if name == "tiny":
         model = ModelConfig(
@@ -478,13 +489,7 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
                 istft_n_fft=16,
                 istft_hop=4,
             ),
-            discriminator=DiscriminatorConfig(
-                periods=(2, 3, 5, 7, 11),
-                period_channels=(8, 32, 128, 256, 256),
-                n_scales=1,
-                scale_channels=(16, 32, 64, 128, 256, 256),
-                scale_groups=(1, 4, 16, 32, 64),
-            ),
+            discriminator=QUARTER_WIDTH_DISCRIMINATORS,
         )
         return VoiceConfig(text=text, model=model, training=TrainingConfig(discriminator_start_step=2000))
     if name == "medium":
@@ -500,12 +505,16 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
                 initial_channels=384,
                 upsample_rates=(8, 8),
                 upsample_kernel_sizes=(16, 16),
-                resblock_kernel_sizes=(3, 7, 11),
-                resblock_dilations=((1, 3, 5), (1, 3, 5), (1, 3, 5)),
+                # The small decoder's layout, 1.5x wider: a third kernel (11) would cost 1.6x the synthesis
+                # time (benchmarks/inference_speed.py); this one keeps the preset within its RTF aim.
+                resblock_kernel_sizes=(3, 7),
+                resblock_dilations=((1, 3, 5), (1, 3, 5)),
                 istft_n_fft=16,
                 istft_hop=4,
             ),
-            discriminator=DiscriminatorConfig(period_channels=(16, 64, 256, 512, 512)),
+            # The small preset's quarter-width discriminators: twice as wide cost ~1.5 s more per
+            # training step at batch 16 on two CPU threads (benchmarks/training_speed.py).
+            discriminator=QUARTER_WIDTH_DISCRIMINATORS,
         )
         return VoiceConfig(text=text, model=model, training=TrainingConfig(discriminator_start_step=2000))
     raise ConfigError(f"unknown preset {name!r}; choose tiny, small or medium")

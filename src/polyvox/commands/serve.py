@@ -30,6 +30,9 @@ def register(app: typer.Typer) -> None:
         max_queued: Annotated[int, typer.Option(help="Requests waiting for a free slot before 503.")] = 32,
         timeout: Annotated[float, typer.Option(help="Seconds one request may take before 504.")] = 120.0,
         voice_cache: Annotated[int, typer.Option(help="Voices kept loaded in memory.")] = 4,
+        precision: Annotated[
+            str, typer.Option(help="Decoder precision: float32, bfloat16 (faster on CPUs with bfloat16 instructions) or auto.")
+        ] = "float32",
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     ) -> None:
         """Serve speech over HTTP: POST /v1/audio/speech (OpenAI-compatible), GET /v1/voices, GET /health."""
@@ -49,7 +52,7 @@ def register(app: typer.Typer) -> None:
                 default_voice=default_voice or DEFAULT_VOICE, voices_dir=voices_dir,
                 openai_voice=None if openai_voice.lower() == "none" else openai_voice,
                 max_input_chars=max_input_chars, max_concurrent=max_concurrent, max_queued=max_queued,
-                request_timeout_s=timeout, voice_cache_size=voice_cache,
+                request_timeout_s=timeout, voice_cache_size=voice_cache, precision=precision,
             )
             application = create_app(settings)
         except ServerSettingsError as error:

@@ -16,3 +16,33 @@ def prepare_for_inference(generator: torch.nn.Module) -> torch.nn.Module:
         if parametrize.is_parametrized(module, "weight"):
             parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
     return generator
+
+
+# Decoder precisions a voice can synthesise in. "bfloat16" runs the decoder's convolutions in bfloat16
+# (weights stay float32; exp, sin and the inverse STFT stay float32): 1.6x faster on CPUs with native
+# bfloat16 instructions, about 38 dB signal-to-difference against float32 on the bundled voice.
+# "auto" picks bfloat16 only where the CPU computes it natively (elsewhere it is emulated, and slower).
+PRECISIONS = ("float32", "bfloat16", "auto")
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU has bfloat16 dot-product instructions (AVX512-BF16 or AMX)."""
+    checks = (getattr(torch.cpu, "_is_avx512_bf16_supported", None), getattr(torch.cpu, "_is_amx_tile_supported", None))
+    return any(check is not None and bool(check()) for check in checks)
+
+
+def resolve_precision(precision: str) -> str:
+    """``precision`` with "auto" resolved for this machine; an unknown name raises ``ValueError``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16() else "float32"
+    return precision
+
+
+def set_decoder_precision(generator: torch.nn.Module, precision: str) -> str:
+    """Make ``generator``'s decoder compute in ``precision`` (see PRECISIONS); returns the resolved name."""
+    resolved = resolve_precision(precision)
+    decoder = generator.decoder  # type: ignore[union-attr]
+    decoder.compute_dtype = torch.bfloat16 if resolved == "bfloat16" else None
+    return resolved

@@ -19,7 +19,7 @@ from polyvox.inference.engine import Encoded, SentenceEngine, chunk_schedule
 from polyvox.inference.reference import ReferenceAudio, reference_timbre
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
-from polyvox.inference.speed import prepare_for_inference
+from polyvox.inference.speed import prepare_for_inference, resolve_precision, set_decoder_precision
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.partial_loading import load_partial_state
@@ -40,14 +40,18 @@ class Voice(SentenceEngine):
         self.latent_context = LatentContext.for_model(metadata.config.model)
 
     @classmethod
-    def load(cls, path: str | Path, config: VoiceConfig | None = None, partial: bool = False) -> Voice:
+    def load(
+        cls, path: str | Path, config: VoiceConfig | None = None, partial: bool = False, precision: str = "float32"
+    ) -> Voice:
         """Load a ``.safetensors`` voice file (raises ``VoiceFileError`` when it is missing or broken).
 
         ``config``: the architecture the caller expects; when it differs from the voice's own, a
         ``CompatibilityError`` lists every difference before anything is built. With ``partial=True``
         the given config is built instead and only tensors of matching name and shape are loaded;
-        every one left out is logged at WARNING.
+        every one left out is logged at WARNING. ``precision``: the decoder's (``inference/speed.py``
+        PRECISIONS): "bfloat16" is faster on CPUs with native bfloat16, "auto" uses it where it is.
         """
+        resolve_precision(precision)  # an unknown name fails before the file is read
         tensors, metadata = load_voice_file(path)
         if config is not None and not partial:
             require_compatible(metadata, config, str(path))
@@ -68,6 +72,7 @@ class Voice(SentenceEngine):
                     "pass partial=True to load what matches"
                 )
         prepare_for_inference(generator)
+        set_decoder_precision(generator, precision)
         return cls(generator, metadata)
 
     @property

@@ -31,8 +31,12 @@ class ServerSettings:
     request_timeout_s: float = 120.0
     # Loaded voices kept in memory (least recently used ones are dropped beyond it).
     voice_cache_size: int = 4
+    # Decoder precision of every voice served (inference/speed.py PRECISIONS).
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
+        if self.precision not in ("float32", "bfloat16", "auto"):
+            raise ServerSettingsError(f"--precision must be float32, bfloat16 or auto, got {self.precision!r}")
         if self.max_input_chars < 1:
             raise ServerSettingsError(f"--max-input-chars must be at least 1, got {self.max_input_chars}")
         if self.max_concurrent < 1:

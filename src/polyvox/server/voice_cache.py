@@ -68,9 +68,10 @@ class LoadedVoice:
 
 
 class VoiceCache:
-    def __init__(self, capacity: int, max_replicas: int = 1) -> None:
+    def __init__(self, capacity: int, max_replicas: int = 1, precision: str = "float32") -> None:
         self.capacity = capacity
         self.max_replicas = max_replicas
+        self.precision = precision
         self._voices: OrderedDict[_Key, LoadedVoice] = OrderedDict()
         self._names: dict[_Key, set[str]] = {}
         self._lock = threading.Lock()
@@ -109,7 +110,7 @@ class VoiceCache:
         from polyvox.inference.voice import Voice
 
         logger.info("loading voice %s from %s", voice_file.name, voice_file.path)
-        loaded = LoadedVoice(Voice.load(voice_file.path), self.max_replicas)
+        loaded = LoadedVoice(Voice.load(voice_file.path, precision=self.precision), self.max_replicas)
         with self._lock:
             for stale in [known for known in self._voices if known[0] == key[0]]:
                 del self._voices[stale]

@@ -53,6 +53,9 @@ class UpsamplingDecoder(nn.Module):
         self.upsampling = math.prod(config.upsample_rates)
         # Up-sampled stages run in the channels-last 2-D layout (layout.py: same weights, faster on CPUs).
         self.time_as_2d = True
+        # Synthesis may run the convolutions in bfloat16 (inference/speed.py set_decoder_precision);
+        # None (training, export) keeps every operation in float32.
+        self.compute_dtype: torch.dtype | None = None
 
     def upsample(self, latent: Tensor, speaker_embedding: Tensor | None) -> Tensor:
         """latent (batch, in_channels, frames), speaker (batch, speaker_channels, 1) | None
@@ -79,6 +82,14 @@ class UpsamplingDecoder(nn.Module):
             hidden = block_sum / self.n_kernels
         return hidden
 
+    def body(self, latent: Tensor, speaker_embedding: Tensor | None) -> Tensor:
+        """``output_conv(upsample(...))`` in float32, its convolutions under autocast to ``compute_dtype`` when set."""
+        if self.compute_dtype is None:
+            return self.output_conv(self.upsample(latent, speaker_embedding))
+        with torch.autocast(latent.device.type, dtype=self.compute_dtype):
+            output = self.output_conv(self.upsample(latent, speaker_embedding))
+        return output.float()
+
     def output_conv(self, hidden: Tensor) -> Tensor:
         """Leaky ReLU and ``conv_post`` on ``upsample``'s output -> (batch, conv_post channels, samples)."""
         output = apply_conv(self.conv_post, F.leaky_relu(hidden, self.config.output_leaky_relu_slope))
@@ -102,4 +113,4 @@ class HifiGanDecoder(UpsamplingDecoder):
         )
 
     def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
-        return torch.tanh(self.output_conv(self.upsample(latent, speaker_embedding)))
+        return torch.tanh(self.body(latent, speaker_embedding))

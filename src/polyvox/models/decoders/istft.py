@@ -89,7 +89,7 @@ class IstftDecoder(UpsamplingDecoder):
         )
 
     def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
-        spectral = self.output_conv(self.upsample(latent, speaker_embedding))
+        spectral = self.body(latent, speaker_embedding)
         log_magnitude, phase_logits = spectral[:, : self.n_freqs], spectral[:, self.n_freqs :]
         magnitude = torch.exp(torch.clamp(log_magnitude, max=MAX_LOG_MAGNITUDE))
         phase = math.pi * torch.sin(phase_logits)
