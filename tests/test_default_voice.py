@@ -38,3 +38,12 @@ def test_default_voice_speaks_each_language(default_voice, language):
     assert 0.5 < result.duration_s < 8.0
     assert np.isfinite(result.samples).all()
     assert np.sqrt(np.mean(result.samples**2)) > 0.01  # not silence
+
+
+def test_unseen_phonemes_are_spoken_as_their_parts_with_a_warning(default_voice, caplog):
+    # espeak-ng reads "Turm" with the diphthong ˈʊɐ, which the generated training corpus never had.
+    sentence = "Der Turm ist hoch."
+    assert "ˈʊɐ" in [token.symbol for token in default_voice.frontend.phonemize(sentence, "de")]
+    result = default_voice.synthesize(sentence, language="de", seed=0)
+    assert 0.5 < result.duration_s < 5.0
+    assert "'ˈʊɐ' (de) is not in this voice's symbol table; spoken as 'ˈʊ' + 'ɐ'" in caplog.text

@@ -54,3 +54,11 @@ def test_invalid_tables_are_refused() -> None:
         SymbolTable(["_", "^", "$", " ", "a", "a"])
     with pytest.raises(TextError, match="outside"):
         SymbolTable.base().decode([999])
+
+
+def test_spell_splits_an_unseen_token_into_the_fewest_known_symbols() -> None:
+    table = SymbolTable.from_sequences([["ˈʊ", "ʊ", "ɐ", "ˈ", "ɑː", "ɹ"]])
+    assert table.spell("ʊ") == ["ʊ"]
+    assert table.spell("ˈʊɐ") == ["ˈʊ", "ɐ"]  # not ˈ + ʊ + ɐ
+    assert table.spell("ɑːɹ") == ["ɑː", "ɹ"]
+    assert table.spell("ʊx") is None  # x is in no symbol: the unknown-symbol error stays

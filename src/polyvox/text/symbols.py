@@ -76,6 +76,21 @@ class SymbolTable:
             raise unknown_symbols_error(unknown)
         return ids
 
+    def spell(self, token: str) -> list[str] | None:
+        """``token`` as the fewest known symbols that make it up character for character (``ˈʊɐ`` ->
+        ``ˈʊ``, ``ɐ``), or None when some part of it is in no symbol. A known token is itself."""
+        # fewest[i]: the shortest split of token[:i] into known symbols (None: none exists).
+        fewest: list[list[str] | None] = [[]] + [None] * len(token)
+        for end in range(1, len(token) + 1):
+            for start in range(end):
+                head, piece = fewest[start], token[start:end]
+                if head is not None and piece in self._ids:
+                    candidate = [*head, piece]
+                    best = fewest[end]
+                    if best is None or len(candidate) < len(best):
+                        fewest[end] = candidate
+        return fewest[-1]
+
     def decode(self, ids: Iterable[int]) -> list[str]:
         symbols: list[str] = []
         for symbol_id in ids:
