@@ -258,8 +258,13 @@ def test_error_in_a_later_sentence_ends_the_stream_early(client: TestClient) -> 
     first_sentence = speak(client, input="Hello world.", **quiet).content
     cut = speak(client, input="Hello world. Zebras juggle quickly.", stream=True, **quiet)
     assert cut.status_code == 200  # the status went out with the first chunk
-    # The first sentence, then at most the pause before the unreadable one.
-    assert cut.content.startswith(first_sentence) and not cut.content[len(first_sentence):].strip(b"\x00")
+    # The first sentence, then at most the pause before the unreadable one. Streamed windows equal the
+    # whole sentence to float rounding, which can move a 16-bit sample by one step.
+    streamed = np.frombuffer(cut.content, dtype=np.int16)
+    whole = np.frombuffer(first_sentence, dtype=np.int16)
+    assert len(streamed) >= len(whole)
+    assert np.abs(streamed[: len(whole)].astype(np.int32) - whole).max() <= 1
+    assert not streamed[len(whole) :].any()
     assert client.get("/health").json()["requests_in_progress"] == 0
 
 
