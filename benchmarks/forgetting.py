@@ -35,13 +35,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from finetune_support import (
-    DOCS_IMAGES, RESULTS, fresh_folder, language_table, pyplot, save_figure, scalar_curve, score_voices, speakable, unseen,
+    DOCS_IMAGES, RESULTS, fresh_folder, language_table, paired_difference, pyplot, save_figure, scalar_curve, score_voices, speakable, unseen,
     write_json, write_text,
 )
 
@@ -108,11 +110,17 @@ def bundled_base(arguments: argparse.Namespace) -> tuple[Path, list[Utterance], 
 def finetune_run(
     name: str, base: Path, data: Path, replay: Path | None, work: Path, arguments: argparse.Namespace, languages: list[str]
 ) -> dict[str, Any]:
+    import torch
+
     from polyvox.finetune import FinetuneOptions, plan_finetune, run_finetune
 
-    overrides = ("training.audio_samples_every_steps=5", "training.checkpoint_every_steps=5") if arguments.quick else ()
+    torch.set_num_threads(arguments.threads)  # again: with --jobs 2 this runs in a fresh process
+    overrides = ["training.audio_samples_every_steps=5", "training.checkpoint_every_steps=5"] if arguments.quick else []
+    if arguments.language_temperature is not None:
+        overrides.append(f"training.language_temperature={arguments.language_temperature}")
     options = FinetuneOptions(
-        add_language=NEW_LANGUAGE, replay=replay, require_replay=replay is not None, steps=arguments.steps, overrides=overrides
+        add_language=NEW_LANGUAGE, replay=replay, require_replay=replay is not None, steps=arguments.steps,
+        learning_rate=arguments.learning_rate, overrides=tuple(overrides),
     )
     run_dir = fresh_folder(work / f"run_{name}")
     started = time.perf_counter()
@@ -173,7 +181,11 @@ def main() -> None:
     parser.add_argument("--replay-clips", type=int, help="replay clips per base speaker (default 30; --quick 3)")
     parser.add_argument("--held-out", type=int, help="held-out sentences per language (default 6; --quick 2)")
     parser.add_argument("--seed", type=int, default=0, help="synthesis noise when evaluating")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--jobs", type=int, choices=(1, 2), default=1, help="2: both runs at once, in two processes")
+    parser.add_argument("--learning-rate", type=float, help="of both runs (default: polyvox finetune's, 2e-5)")
+    parser.add_argument("--language-temperature", type=float,
+                        help="the replay run's language sampling temperature (default: the config's, 3.0)")
     parser.add_argument("--accelerator", default="cpu", help="Lightning accelerator for the training runs (cpu, gpu, auto)")
     parser.add_argument("--docs-image", action="store_true", help="copy the plot to docs/images/forgetting.png")
     arguments = parser.parse_args()
@@ -206,10 +218,15 @@ def main() -> None:
     generate_corpus(fresh_folder(work / "held_out"), all_languages, SPEAKERS_PER_LANGUAGE, arguments.held_out + 10,
                     seed=HELD_OUT_SEED, progress=False)
     held_out = read_manifest(work / "held_out" / "manifest.jsonl")
-    runs = {
-        "alone": finetune_run("alone", base, new_data, None, work, arguments, all_languages),
-        "replay": finetune_run("replay", base, new_data, work / "replay.jsonl", work, arguments, all_languages),
-    }
+    replays = {"alone": None, "replay": work / "replay.jsonl"}
+    if arguments.jobs == 2:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(2, mp_context=context) as pool:
+            futures = {name: pool.submit(finetune_run, name, base, new_data, replay, work, arguments, all_languages)
+                       for name, replay in replays.items()}
+            runs = {name: future.result() for name, future in futures.items()}
+    else:
+        runs = {name: finetune_run(name, base, new_data, replay, work, arguments, all_languages) for name, replay in replays.items()}
     after = [Path(run["voice"]) for run in runs.values()]
     references = {
         language: unseen(speakable(interleaved([c for c in held_out if c.language == language]),
@@ -226,6 +243,8 @@ def main() -> None:
              for language in all_languages}
     change = {system: {language: table[language][system]["mean"] / table[language]["before"]["mean"] - 1 for language in languages}
               for system in RUNS}
+    # ru, sentence by sentence: alone - replay (positive: replay better), with its 95 % interval.
+    new_difference = paired_difference(new, "alone", "replay")
     targets = {
         "replay_keeps_old_languages": all(value <= MARGIN for value in change["replay"].values()),
         "replay_new_language_at_least_alone": table[NEW_LANGUAGE]["replay"]["mean"] <= table[NEW_LANGUAGE]["alone"]["mean"],
@@ -239,8 +258,10 @@ def main() -> None:
     described = ("the bundled default voice" if arguments.base == "default"
                  else f"a {arguments.base_preset} voice trained {arguments.base_steps} steps")
     lines = [
-        f"Adding {NEW_LANGUAGE} to {described} ({', '.join(languages)}); "
-        f"{arguments.steps} fine-tuning steps per run; MCD-DTW dB (mean of {arguments.held_out} held-out sentences per language).",
+        f"Adding {NEW_LANGUAGE} to {described} ({', '.join(languages)}); {arguments.steps} fine-tuning steps per run at "
+        f"learning rate {runs['alone']['learning_rate']:g}"
+        + (f", replay language temperature {arguments.language_temperature:g}" if arguments.language_temperature else "")
+        + f"; MCD-DTW dB (mean of {arguments.held_out} held-out sentences per language).",
         "",
         "| language | before | (a) alone | change | (b) replay | change |",
         "|---|---:|---:|---:|---:|---:|",
@@ -256,14 +277,16 @@ def main() -> None:
         + ", ".join(f"{RUNS[name]} step {run['best_step']} of {run['steps']}" for name, run in runs.items()) + ".",
         "",
         *(f"- {name.replace('_', ' ')}: {'met' if met else 'not met'}" for name, met in targets.items()),
+        f"  ({NEW_LANGUAGE} alone - replay per sentence: {new_difference['mean']:+.2f} dB, 95 % interval "
+        f"{new_difference['ci95_low']:+.2f} .. {new_difference['ci95_high']:+.2f}; positive: replay better)",
     ]
     lines.append(f"  (old languages may change by at most {MARGIN:.0%} with replay; more than that alone is forgetting)")
     markdown = "\n".join(lines) + "\n"
     write_text(RESULTS / "forgetting.md", markdown)
     write_json(RESULTS / "forgetting.json", {
         "quick": quick, "base": {"voice": str(base), **settings}, "new_language": NEW_LANGUAGE,
-        "settings": {name: getattr(arguments, name) for name in ("base", "steps", "new_clips", "replay_clips", "held_out", "seed", "threads")},
-        "margin": MARGIN, "mcd_db": table, "relative_change": change, "targets": targets,
+        "settings": {name: getattr(arguments, name) for name in ("base", "learning_rate", "language_temperature", "steps", "new_clips", "replay_clips", "held_out", "seed", "threads")},
+        "margin": MARGIN, "mcd_db": table, "new_language_alone_minus_replay": new_difference, "relative_change": change, "targets": targets,
         "evaluation": summaries, "runs": runs,
     })
     print(markdown)

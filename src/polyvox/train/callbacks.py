@@ -59,7 +59,9 @@ class StepCheckpoint(L.Callback):
         # Every process calls save_checkpoint (a collective for sharded strategies) with the same
         # temporary name; only rank 0 writes it and then renames it, so the final name is atomic.
         temporary = self.folder / f".{final.name}.partial"
-        trainer.save_checkpoint(temporary)
+        # Optimizer and loop state included, so a resume continues exactly (said explicitly: Lightning
+        # logs a line at every save otherwise).
+        trainer.save_checkpoint(temporary, weights_only=False)
         if trainer.is_global_zero:
             os.replace(temporary, final)
             for old in checkpoint_files(self.folder)[: -self.keep]:
