@@ -20,7 +20,9 @@ steps, learning rate 2e-5, the best validation step as the output) and the same 
 
 MCD-DTW (`polyvox evaluate`) per language on held-out sentences (none in any training data) of the base
 speakers (each old language) and the ru speakers: the base voice before, both voices after. Targets: with replay
-each old language within 5 % of its MCD before; with replay ru at least as good as alone (MCD not higher);
+each old language within 5 % of its MCD before; with replay ru at least as good as alone (not measurably worse:
+the 95 % interval of the per-sentence difference alone - replay reaches zero or above, the counterpart of the
+cold-start benchmark's "clearly lower");
 alone, some old language more than 5 % worse (the forgetting replay prevents).
 
     python benchmarks/forgetting.py                  # full: the bundled voice + ru, 2 x 2,000 steps (1.5-3 h at one thread)
@@ -247,7 +249,7 @@ def main() -> None:
     new_difference = paired_difference(new, "alone", "replay")
     targets = {
         "replay_keeps_old_languages": all(value <= MARGIN for value in change["replay"].values()),
-        "replay_new_language_at_least_alone": table[NEW_LANGUAGE]["replay"]["mean"] <= table[NEW_LANGUAGE]["alone"]["mean"],
+        "replay_new_language_at_least_alone": new_difference["ci95_high"] is not None and new_difference["ci95_high"] >= 0,
         "alone_shows_forgetting": any(value > MARGIN for value in change["alone"].values()),
     }
     png = plot(table, change, RESULTS / "forgetting.png")
