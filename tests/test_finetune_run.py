@@ -7,6 +7,7 @@ import logging
 import math
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import torch
@@ -96,7 +97,8 @@ def test_best_voice_keeps_the_lowest_score_only(tmp_path, corpora):
     assert saved_metadata.info["steps"] == "2" and saved_metadata.info["validation_mel_loss"] == "3.5"
 
 
-def test_forgetting_warning_fires_for_the_language_made_worse(corpora, tmp_path, caplog):
+def started_validation(corpora, tmp_path) -> tuple[Any, LanguageValidation, SimpleNamespace, SimpleNamespace]:
+    """A Spanish-adding plan and its per-language validation, started (en and es measured at step 0)."""
     options = FinetuneOptions(add_language="es", replay=corpora.old, steps=2, overrides=QUICK)
     plan = plan_finetune(corpora.voice, corpora.spanish, tmp_path / "out.safetensors", tmp_path, options)
     data = prepare_data(plan.data.manifest, tmp_path, plan.metadata.config, False, plan.metadata, False, 2)
@@ -105,6 +107,11 @@ def test_forgetting_warning_fires_for_the_language_made_worse(corpora, tmp_path,
     module = SimpleNamespace(generator=plan.module.generator, mel=plan.module.mel, device=torch.device("cpu"), steps_done=0)
     trainer = SimpleNamespace(logger=None, sanity_checking=False)
     validation.on_train_start(trainer, module)
+    return plan, validation, module, trainer
+
+
+def test_forgetting_warning_fires_for_the_language_made_worse(corpora, tmp_path, caplog):
+    plan, validation, module, trainer = started_validation(corpora, tmp_path)
     assert set(validation.start) == {"en", "es"} and not validation.forgetting
     # Ruin English only: its language row (each token carries its own language id).
     with torch.no_grad():
@@ -116,6 +123,20 @@ def test_forgetting_warning_fires_for_the_language_made_worse(corpora, tmp_path,
     assert validation.progress_notes["forgetting"].startswith("en+")
     warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
     assert len(warnings) == 1 and "language en is getting worse" in warnings[0] and "step 10" in warnings[0]
+
+
+def test_every_language_worse_is_reported_as_the_whole_model_not_forgetting(corpora, tmp_path, caplog):
+    plan, validation, module, trainer = started_validation(corpora, tmp_path)
+    # Ruin both languages alike, as a too-high learning rate or a starting discriminator would.
+    with torch.no_grad():
+        plan.module.generator.text_encoder.language_embedding.weight[:] += 50.0
+    module.steps_done = 10
+    with caplog.at_level(logging.WARNING, logger="polyvox.train.language_validation"):
+        validation.validate(trainer, module)
+    assert not validation.forgetting
+    assert validation.progress_notes["worse"].startswith("all+")
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "every language is worse" in warnings[0] and "not one language" in warnings[0]
 
 
 def test_a_training_checkpoint_brings_its_discriminator(new_speaker_run, tmp_path):

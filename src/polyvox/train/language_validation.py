@@ -4,7 +4,8 @@ Every language with held-out clips gets a fixed validation batch. At the start o
 validation, its figures (``train/validation_figures.py``) are logged to TensorBoard as ``val_<lang>/<figure>``
 (one curve per language), printed, and compared with the run's start: a watched figure more than
 ``margin`` (a fraction) above its start value raises a warning in the log and a ``forgetting`` entry in
-the progress bar. Listeners (e.g. the fine-tuning best-voice keeper) receive each validation's figures.
+the progress bar; when every language is over it at once, one warning says the whole model got worse.
+Listeners (e.g. the fine-tuning best-voice keeper) receive each validation's figures.
 """
 
 from __future__ import annotations
@@ -60,10 +61,15 @@ class LanguageValidation(L.Callback):
         self.last_step = -1
         # language -> relative rise of its worst watched figure, for the languages over the margin now.
         self.forgetting: dict[str, float] = {}
+        # The largest rise when every language (two or more) is over the margin: the whole model got
+        # worse (a learning rate too high, the adversarial phase starting), not one language forgotten.
+        self.all_worse: float | None = None
 
     @property
     def progress_notes(self) -> dict[str, str]:
         """Shown beside the losses in the progress bar while a language is being forgotten."""
+        if self.all_worse is not None:
+            return {"worse": f"all+{self.all_worse:.0%}"}
         if not self.forgetting:
             return {}
         return {"forgetting": ",".join(f"{language}+{rise:.0%}" for language, rise in self.forgetting.items())}
@@ -128,7 +134,7 @@ class LanguageValidation(L.Callback):
         return ", ".join(parts)
 
     def _check_forgetting(self, step: int, figures: Figures) -> None:
-        self.forgetting = {}
+        worse_by_language: dict[str, dict[str, float]] = {}
         for language, values in figures.items():
             rises = {
                 name: figure_delta(values[name], self.start.get(language, {}).get(name, math.nan))
@@ -136,9 +142,22 @@ class LanguageValidation(L.Callback):
                 if name in values
             }
             worse = {name: rise for name, rise in rises.items() if math.isfinite(rise) and rise > self.margin}
-            if not worse:
-                continue
-            self.forgetting[language] = max(worse.values())
+            if worse:
+                worse_by_language[language] = worse
+        self.forgetting = {language: max(worse.values()) for language, worse in worse_by_language.items()}
+        self.all_worse = None
+        if len(figures) >= 2 and len(worse_by_language) == len(figures):
+            self.all_worse = max(self.forgetting.values())
+            self.forgetting = {}
+            logger.warning(
+                "step %d: every language is worse than at the start of the run (%s; margin %.0f%%): the whole model, "
+                "not one language. Mel loss often rises for a while when the discriminator joins; otherwise lower "
+                "the learning rate",
+                step, ", ".join(f"{language} {max(worse.values()):+.1%}" for language, worse in worse_by_language.items()),
+                self.margin * 100,
+            )
+            return
+        for language, worse in worse_by_language.items():
             logger.warning(
                 "step %d: language %s is getting worse than at the start of the run (%s; margin %.0f%%): it may be "
                 "being forgotten. Mix more of its clips in (--replay), raise training.language_temperature, or lower "
