@@ -505,15 +505,15 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
                 initial_channels=384,
                 upsample_rates=(8, 8),
                 upsample_kernel_sizes=(16, 16),
-                # The small decoder's layout, 1.5x wider: a third kernel (11) would cost 1.6x the synthesis
-                # time (benchmarks/inference_speed.py); this one keeps the preset within its RTF aim.
+                # The small decoder's layout, 1.5x wider: each extra kernel size adds a full set of residual
+                # blocks at every up-sampled rate, and two keep the preset within its RTF aim
+                # (benchmarks/inference_speed.py).
                 resblock_kernel_sizes=(3, 7),
                 resblock_dilations=((1, 3, 5), (1, 3, 5)),
                 istft_n_fft=16,
                 istft_hop=4,
             ),
-            # The small preset's quarter-width discriminators: twice as wide cost ~1.5 s more per
-            # training step at batch 16 on two CPU threads (benchmarks/training_speed.py).
+            # The small preset's quarter-width discriminators (benchmarks/training_speed.py profiles them).
             discriminator=QUARTER_WIDTH_DISCRIMINATORS,
         )
         return VoiceConfig(text=text, model=model, training=TrainingConfig(discriminator_start_step=2000))
