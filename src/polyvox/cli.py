@@ -13,6 +13,7 @@ from polyvox.cli_support import DEFAULT_VOICE
 from polyvox.cli_support import fail as _fail
 from polyvox.cli_support import run as _run
 from polyvox.cli_support import setup_logging as _setup_logging
+from polyvox.inference.precisions import precision_option_error
 
 app = typer.Typer(
     help="polyvox: multilingual text-to-speech. Prepare data, train voices, speak.",
@@ -147,8 +148,9 @@ def say(
         _fail(f"--engine must be torch or onnx, got {engine!r}")
     if engine == "onnx" and voice is None:
         _fail("--engine onnx needs --voice voice.onnx; write one with: polyvox export -o voice.onnx")
-    if precision not in ("float32", "bfloat16", "auto"):
-        _fail(f"--precision must be float32, bfloat16 or auto, got {precision!r}")
+    precision_error = precision_option_error(precision)
+    if precision_error is not None:
+        _fail(precision_error)
     if engine == "onnx" and precision != "float32":
         _fail("--precision applies to the torch engine; the exported ONNX graphs compute in float32")
     if list_speakers or list_languages:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch.nn.utils import parametrize
 
+from polyvox.inference.precisions import PRECISIONS
+
 
 def prepare_for_inference(generator: torch.nn.Module) -> torch.nn.Module:
     """Eval mode, and every weight-norm parametrization (decoder, flow, posterior encoder) folded into a
@@ -22,7 +24,6 @@ def prepare_for_inference(generator: torch.nn.Module) -> torch.nn.Module:
 # (weights stay float32; exp, sin and the inverse STFT stay float32): 1.3-1.9x faster on CPUs with native
 # bfloat16 instructions, about 50 dB signal-to-difference against float32 on the bundled voice.
 # "auto" picks bfloat16 only where the CPU computes it natively (elsewhere it is emulated, and slower).
-PRECISIONS = ("float32", "bfloat16", "auto")
 
 
 def native_bfloat16() -> bool:

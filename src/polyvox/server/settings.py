@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polyvox.cli_support import DEFAULT_VOICE
+from polyvox.inference.precisions import precision_option_error
 
 
 class ServerSettingsError(ValueError):
@@ -35,8 +36,9 @@ class ServerSettings:
     precision: str = "float32"
 
     def __post_init__(self) -> None:
-        if self.precision not in ("float32", "bfloat16", "auto"):
-            raise ServerSettingsError(f"--precision must be float32, bfloat16 or auto, got {self.precision!r}")
+        precision_error = precision_option_error(self.precision)
+        if precision_error is not None:
+            raise ServerSettingsError(precision_error)
         if self.max_input_chars < 1:
             raise ServerSettingsError(f"--max-input-chars must be at least 1, got {self.max_input_chars}")
         if self.max_concurrent < 1:
