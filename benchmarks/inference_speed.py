@@ -1,6 +1,7 @@
 """Inference speed on the CPU: real-time factor (synthesis time / audio duration) and peak memory.
 
-For each preset (tiny, small, medium) and each decoder (HiFi-GAN, iSTFTNet), on 1 and 2 threads,
+For each preset (tiny, small, medium) and each decoder (HiFi-GAN, full-band iSTFTNet and the
+four-band iSTFTNet the small and medium presets ship with), on 1 and 2 threads,
 a generator with random weights (speed does not depend on the values) prepared as ``Voice.load``
 prepares a voice, synthesises exactly 10 s of audio (fixed durations: 120 tokens, 862 frames):
 text encoder, flow (reverse) and decoder. The median of several runs after warm-up is reported,
@@ -8,11 +9,10 @@ with the share of each stage. Each configuration runs in a fresh subprocess, so 
 memory (``ru_maxrss``) is its own. The shipped default voice is also timed end to end (text ->
 phonemes -> wav file) at one thread.
 
-Targets (issue #4): RTF <= 0.02 for the small preset with the iSTFTNet decoder and <= 0.05 for the
-medium preset, both on one thread at 22.05 kHz. Every iSTFTNet configuration is also timed on one
-thread with the decoder in bfloat16 (``Voice.load(precision="bfloat16")``, ``polyvox say --precision``),
-where the CPU has native bfloat16 instructions. Rows for changes that are not shipped (a higher iSTFT
-hop, a narrower decoder) show what a further gap would take (--no-proposals skips them).
+Targets (issue #4): RTF <= 0.02 for the small preset with its iSTFTNet decoder and <= 0.05 for the
+medium preset, both on one thread at 22.05 kHz, in float32. Each preset's own decoder is also timed on
+one thread in bfloat16 (``Voice.load(precision="bfloat16")``, ``polyvox say --precision``), where the
+CPU has native bfloat16 instructions.
 
     python benchmarks/inference_speed.py             # all configurations, 7 timed runs each
     python benchmarks/inference_speed.py --quick     # 3 timed runs each
@@ -23,7 +23,6 @@ Prints a table with ratios against the targets; writes benchmarks/results/infere
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import platform
 import resource
@@ -37,13 +36,13 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results" / "inference_speed.json"
 PRESETS = ("tiny", "small", "medium")
-DECODERS = ("hifigan", "istft")
+DECODERS = ("hifigan", "istft", "istft-4band")
 THREADS = (1, 2)
 # 10 s at 22.05 kHz with hop 256 is 861.3 frames: 862 frames make the audio exactly 862 * 256 samples.
 TARGET_FRAMES = 862
 TOKENS = 120
 WARMUP_RUNS = 2
-TARGETS = {("small", "istft"): 0.02, ("medium", "istft"): 0.05}
+TARGETS = {("small", "istft-4band"): 0.02, ("medium", "istft-4band"): 0.05}
 DEFAULT_VOICE_TEXT = (
     "The old lighthouse keeper climbed the stairs every evening at dusk. "
     "He lit the lamp, wound the clock, and wrote a short line in his book. "
@@ -51,47 +50,20 @@ DEFAULT_VOICE_TEXT = (
 )
 
 
-def decoder_overrides(preset_name: str, decoder: str) -> dict[str, Any]:
-    """The preset's decoder body with the chosen head. HiFi-GAN up-samples by 8 * 8 * 4 = 256 (as the
-    tiny preset and the 6.4M-parameter model of MEASUREMENTS.md); iSTFTNet by 8 * 8 and an inverse
-    STFT with hop 4 (as the small and medium presets)."""
+def decoder_overrides(decoder: str) -> dict[str, Any]:
+    """The preset's decoder widths with the chosen head; each up-samples by 256 in all. HiFi-GAN: 8 * 8 * 4
+    (as the tiny preset and the 6.4M-parameter model of MEASUREMENTS.md); iSTFTNet: 8 * 8 and an inverse
+    STFT with hop 4; four-band iSTFTNet (the small and medium presets): 4 * 4, hop 4, four sub-bands."""
     if decoder == "hifigan":
-        return {
-            "model.decoder.type": "hifigan",
-            "model.decoder.upsample_rates": [8, 8, 4],
-            "model.decoder.upsample_kernel_sizes": [16, 16, 8],
-        }
-    return {
-        "model.decoder.type": "istft",
-        "model.decoder.upsample_rates": [8, 8],
-        "model.decoder.upsample_kernel_sizes": [16, 16],
-        "model.decoder.istft_n_fft": 16,
-        "model.decoder.istft_hop": 4,
-    }
+        layout = {"type": "hifigan", "upsample_rates": [8, 8, 4], "upsample_kernel_sizes": [16, 16, 8], "subbands": 1}
+    elif decoder == "istft":
+        layout = {"type": "istft", "upsample_rates": [8, 8], "upsample_kernel_sizes": [16, 16], "istft_n_fft": 16, "istft_hop": 4, "subbands": 1}
+    else:
+        layout = {"type": "istft", "upsample_rates": [4, 4], "upsample_kernel_sizes": [8, 8], "istft_n_fft": 16, "istft_hop": 4, "subbands": 4}
+    return {f"model.decoder.{key}": value for key, value in layout.items()}
 
 
-# Not shipped: what the remaining gap to the targets would take (issue #4 asks for proposals). Each is
-# measured for the small and medium iSTFT presets on one thread; "hop8" and "narrow" need new weights.
 PRECISION_NOTE = "decoder convolutions in bfloat16 (--precision bfloat16): same weights; distance from float32 in the default voice row"
-PROPOSALS = {
-    "hop8": "iSTFT hop 8 and n_fft 32 after up-sampling 8 x 4 (the widest stage runs at half the rate; new weights)",
-    "narrow": "decoder initial_channels halved (a quarter of the convolution work; new weights)",
-}
-
-
-def proposal_overrides(preset_name: str, proposal: str) -> dict[str, Any]:
-    from polyvox.config import preset
-
-    if proposal == "hop8":
-        return {
-            "model.decoder.upsample_rates": [8, 4],
-            "model.decoder.upsample_kernel_sizes": [16, 8],
-            "model.decoder.istft_n_fft": 32,
-            "model.decoder.istft_hop": 8,
-        }
-    if proposal == "narrow":
-        return {"model.decoder.initial_channels": preset(preset_name).model.decoder.initial_channels // 2}
-    return {}
 
 
 def _maxrss_mib() -> float:
@@ -99,7 +71,7 @@ def _maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def measure_generator(preset_name: str, decoder: str, threads: int, runs: int, proposal: str = "") -> dict[str, Any]:
+def measure_generator(preset_name: str, decoder: str, threads: int, runs: int, precision: str = "float32") -> dict[str, Any]:
     """In this (fresh) process: RTF and per-stage times of a random-weight generator."""
     import torch
 
@@ -109,13 +81,12 @@ def measure_generator(preset_name: str, decoder: str, threads: int, runs: int, p
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    overrides = {**decoder_overrides(preset_name, decoder), **proposal_overrides(preset_name, proposal)}
-    config = preset(preset_name).replace(**overrides)
+    config = preset(preset_name).replace(**decoder_overrides(decoder))
     generator = VitsGenerator(config.model, n_symbols=100, n_languages=1, n_mels=config.audio.n_mels, hop_length=config.audio.hop_length)
     parameters = sum(parameter.numel() for parameter in generator.parameters())
     prepare_for_inference(generator)
-    if proposal == "bf16":
-        set_decoder_precision(generator, "bfloat16")
+    if precision != "float32":
+        set_decoder_precision(generator, precision)
     phoneme_ids = torch.randint(4, 100, (1, TOKENS))
     language_ids = torch.zeros(1, TOKENS, dtype=torch.long)
     lengths = torch.tensor([TOKENS])
@@ -145,10 +116,10 @@ def measure_generator(preset_name: str, decoder: str, threads: int, runs: int, p
     timings = [run_once() for _ in range(runs)]
     total = statistics.median(t["total"] for t in timings)
     return {
-        "preset": preset_name + (f" +{proposal}" if proposal else ""),
+        "preset": preset_name + (" +bf16" if precision == "bfloat16" else ""),
         "decoder": decoder,
-        "proposal": PRECISION_NOTE if proposal == "bf16" else PROPOSALS.get(proposal, ""),
-        "precision": "bfloat16" if proposal == "bf16" else "float32",
+        "note": PRECISION_NOTE if precision == "bfloat16" else "",
+        "precision": precision,
         "threads": threads,
         "parameters_m": parameters / 1e6,
         "audio_s": audio_s,
@@ -241,15 +212,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=None, help="timed runs per configuration")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=RESULTS, help="where the JSON goes")
-    parser.add_argument("--no-proposals", action="store_true", help="skip the rows for changes that are not shipped")
     arguments = parser.parse_args()
     runs = arguments.runs or (3 if arguments.quick else 7)
     if arguments.child:
         if arguments.child[0] == "default":
             result = measure_default_voice(int(arguments.child[1]), runs, *arguments.child[2:])
         else:
-            preset_name, decoder, threads, *proposal = arguments.child
-            result = measure_generator(preset_name, decoder, int(threads), runs, *proposal)
+            preset_name, decoder, threads, *precision = arguments.child
+            result = measure_generator(preset_name, decoder, int(threads), runs, *precision)
         print(json.dumps(result))
         return
 
@@ -269,17 +239,12 @@ def main() -> None:
         if not native:
             print("  (no bfloat16 rows: this CPU has no native bfloat16 instructions)")
             break
-        rows.append(run_child([preset_name, "istft", "1", "bf16"], runs))
-        print(f"  {preset_name} / istft / 1 thread / bfloat16: RTF {rows[-1]['rtf']:.4f}", flush=True)
+        rows.append(run_child([preset_name, "istft-4band", "1", "bfloat16"], runs))
+        print(f"  {preset_name} / istft-4band / 1 thread / bfloat16: RTF {rows[-1]['rtf']:.4f}", flush=True)
     rows.append(run_child(["default", "1"], runs))
     if native:
         rows.append(run_child(["default", "1", "bfloat16"], runs))
         print(f"  default voice / bfloat16: {rows[-1]['db_from_float32']:.1f} dB from float32 (signal to difference)", flush=True)
-    proposals = []
-    if not arguments.no_proposals:
-        for preset_name, proposal in itertools.product(("small", "medium"), PROPOSALS):
-            proposals.append(run_child([preset_name, "istft", "1", proposal], runs))
-            print(f"  {preset_name} / istft / 1 thread +{proposal}: RTF {proposals[-1]['rtf']:.4f}", flush=True)
     print("\nAll configurations (random weights; 10.0 s of audio; median of", runs, "runs):")
     print_table(rows)
     print("\nTargets (1 thread):")
@@ -299,23 +264,19 @@ def main() -> None:
             })
     for preset_name in PRESETS:
         pair = {r["decoder"]: r["rtf"] for r in rows if r["preset"] == preset_name and r["threads"] == 1}
-        print(f"  {preset_name}: HiFi-GAN / iSTFTNet RTF at 1 thread = {pair['hifigan'] / pair['istft']:.2f}x")
+        print(
+            f"  {preset_name}, RTF at 1 thread: HiFi-GAN / iSTFTNet = {pair['hifigan'] / pair['istft']:.2f}x, "
+            f"iSTFTNet / four-band iSTFTNet = {pair['istft'] / pair['istft-4band']:.2f}x"
+        )
         fast = next((r for r in rows if r["preset"] == f"{preset_name} +bf16"), None)
         if fast is not None:
-            print(f"  {preset_name} / istft: float32 / bfloat16 RTF at 1 thread = {pair['istft'] / fast['rtf']:.2f}x")
-    if proposals:
-        print("\nNot shipped, for a further gap (iSTFT, 1 thread, float32):")
-        print_table(proposals)
-        for row in proposals:
-            shipped = next(r for r in rows if r["preset"] == row["preset"].split(" ")[0] and r["decoder"] == "istft" and r["threads"] == 1)
-            print(f"  {row['preset']}: {shipped['rtf'] / row['rtf']:.2f}x faster than shipped; {row['proposal']}")
+            print(f"  {preset_name} / istft-4band: float32 / bfloat16 RTF at 1 thread = {pair['istft-4band'] / fast['rtf']:.2f}x")
     report = {
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "torch": torch.__version__},
         "note": "random weights (speed does not depend on them); the machine may have been shared with other work",
         "runs": runs,
         "rows": rows,
         "targets": checks,
-        "proposals": proposals,
     }
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(arguments.output) as temporary:

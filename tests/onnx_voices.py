@@ -10,7 +10,7 @@ import torch
 from polyvox.checkpoint import VoiceMetadata, save_voice
 from polyvox.config import preset
 from polyvox.models.vits import VitsGenerator
-from tiny_voices import ISTFT, SPEAKERS, covering_symbols
+from tiny_voices import ISTFT, MULTIBAND, SPEAKERS, covering_symbols
 
 # Untrained predictors give ~0 frames per token; this bias makes it ~3, so sentences have real lengths.
 LOG_FRAMES_BIAS = math.log(4.0)
@@ -20,8 +20,8 @@ def make_voice(path: Path, decoder: str, stochastic_weight: float, seed: int = 0
     """A tiny en+es voice (speakers en_f3, es_m1) whose symbol table covers ENGLISH and SPANISH."""
     symbols = covering_symbols()
     config = preset("tiny", ("en", "es"), n_speakers=len(SPEAKERS)).replace(**{"model.duration.stochastic_weight": stochastic_weight})
-    if decoder == "istft":
-        config = config.replace(**ISTFT)
+    if decoder in ("istft", "multiband"):
+        config = config.replace(**(ISTFT if decoder == "istft" else MULTIBAND))
     metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en", "es"), speakers=SPEAKERS, info={})
     torch.manual_seed(seed)
     generator = VitsGenerator(config.model, len(symbols), 2, config.audio.n_mels, config.audio.hop_length)

@@ -10,32 +10,19 @@ import torch
 from polyvox.config import DecoderConfig, preset
 from polyvox.models.decoders import HifiGanDecoder, InverseStft, IstftDecoder, ResidualBlock, build_decoder
 
-DECODER_TYPES = ("hifigan", "istft")
+DECODER_TYPES = ("hifigan", "istft", "multiband")
+# Each decoder at the presets' hop length (256): HiFi-GAN up-samples all the way; iSTFTNet stops at 64 and
+# its inverse STFT's hop does the rest; the multi-band iSTFT stops at 16, four sub-bands of hop 4 each.
+LAYOUTS = {
+    "hifigan": {"type": "hifigan", "upsample_rates": (8, 8, 4), "upsample_kernel_sizes": (16, 16, 8), "subbands": 1},
+    "istft": {"type": "istft", "upsample_rates": (8, 8), "upsample_kernel_sizes": (16, 16), "istft_n_fft": 16, "istft_hop": 4, "subbands": 1},
+    "multiband": {"type": "istft", "upsample_rates": (4, 4), "upsample_kernel_sizes": (8, 8), "istft_n_fft": 16, "istft_hop": 4, "subbands": 4},
+}
 
 
 def _decoder_config(preset_name: str, decoder_type: str) -> DecoderConfig:
-    """The preset's decoder as the requested type, with the same total up-sampling (the hop length)."""
-    decoder = preset(preset_name).model.decoder
-    if decoder_type == decoder.type:
-        return decoder
-    if decoder_type == "hifigan":
-        # Up-sample all the way to the sample rate: one more stage whose rate is the iSTFT hop.
-        hop = decoder.istft_hop
-        return dataclasses.replace(
-            decoder,
-            type="hifigan",
-            upsample_rates=(*decoder.upsample_rates, hop),
-            upsample_kernel_sizes=(*decoder.upsample_kernel_sizes, 2 * hop),
-        )
-    # Stop one stage early; the inverse STFT's hop takes over that stage's rate.
-    return dataclasses.replace(
-        decoder,
-        type="istft",
-        upsample_rates=decoder.upsample_rates[:-1],
-        upsample_kernel_sizes=decoder.upsample_kernel_sizes[:-1],
-        istft_hop=decoder.upsample_rates[-1],
-        istft_n_fft=4 * decoder.upsample_rates[-1],
-    )
+    """The preset's decoder (its widths and residual blocks) with the requested head and up-sampling."""
+    return dataclasses.replace(preset(preset_name).model.decoder, **LAYOUTS[decoder_type])
 
 
 @pytest.mark.parametrize("preset_name", ["tiny", "small"])
@@ -48,6 +35,8 @@ def test_output_length_is_frames_times_hop(preset_name: str, decoder_type: str, 
     speaker_channels = voice.model.speaker_channels if with_speaker else 0
     decoder = build_decoder(config, voice.model.inter_channels, speaker_channels).eval()
     assert isinstance(decoder, HifiGanDecoder if decoder_type == "hifigan" else IstftDecoder)
+    if decoder_type != "hifigan":
+        assert (decoder.pqmf is not None) == (decoder_type == "multiband")
     assert decoder.samples_per_frame == voice.audio.hop_length == config.total_upsampling
     for frames in (1, 2, 17):
         latent = torch.randn(2, voice.model.inter_channels, frames)

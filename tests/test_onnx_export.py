@@ -23,6 +23,7 @@ from polyvox.inference.voice import Voice
 VARIANTS = {
     "hifigan-deterministic-durations": ("hifigan", 0.0),
     "istft-stochastic-durations": ("istft", 0.5),
+    "multiband-istft": ("multiband", 0.5),
 }
 
 

@@ -22,9 +22,11 @@ from polyvox.text.errors import EmptyTextError
 
 TEXT = "Hello world. The cat sat on the mat. Hello cat."
 ISTFT = {"model.decoder.type": "istft", "model.decoder.upsample_rates": (8, 8), "model.decoder.upsample_kernel_sizes": (16, 16)}
+MULTIBAND = {**ISTFT, "model.decoder.upsample_rates": (4, 4), "model.decoder.upsample_kernel_sizes": (8, 8), "model.decoder.subbands": 4}
 CONFIGS = {
     "hifigan": preset("tiny"),
     "istft": preset("tiny").replace(**ISTFT),
+    "multiband": preset("tiny").replace(**MULTIBAND),
     # Dilated flow, an even residual kernel and up-sampling kernels that leave an excess sample.
     "odd-kernels": preset("tiny").replace(
         **{
@@ -80,7 +82,7 @@ def test_windows_join_to_the_whole_sentence(name):
     assert torch.allclose(joined, whole, atol=1e-5), float((joined - whole).abs().max())
 
 
-@pytest.mark.parametrize("name", ["hifigan", "istft"])
+@pytest.mark.parametrize("name", ["hifigan", "istft", "multiband"])
 def test_the_computed_context_is_no_larger_than_needed(name):
     """One frame less on any side breaks the equality: the context is the true receptive field, not a margin."""
     config = CONFIGS[name]
@@ -112,7 +114,7 @@ def save_tiny_voice(path: Path, config: VoiceConfig) -> Path:
     return save_voice(path, generator.state_dict(), metadata)
 
 
-@pytest.fixture(scope="module", params=["hifigan", "istft"])
+@pytest.fixture(scope="module", params=["hifigan", "istft", "multiband"])
 def voice(request, tmp_path_factory) -> Voice:
     config = CONFIGS[request.param].replace(**{"model.n_speakers": 2})
     loaded = Voice.load(save_tiny_voice(tmp_path_factory.mktemp("voice") / "tiny.safetensors", config))

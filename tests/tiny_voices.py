@@ -23,6 +23,8 @@ ISTFT = {
     "model.decoder.istft_n_fft": 16,
     "model.decoder.istft_hop": 4,
 }
+# The same with four sub-bands joined by a pseudo-QMF synthesis (the small and medium presets' head).
+MULTIBAND = {**ISTFT, "model.decoder.upsample_rates": [4, 4], "model.decoder.upsample_kernel_sizes": [8, 8], "model.decoder.subbands": 4}
 
 
 def covering_symbols() -> SymbolTable:

@@ -200,6 +200,9 @@ class DecoderConfig:
     # iSTFT head only: FFT size and hop of the inverse STFT at the end of the decoder.
     istft_n_fft: int = 16
     istft_hop: int = 4
+    # iSTFT head only: sub-bands joined by a pseudo-QMF synthesis (MB-iSTFTNet); 1 is a full-band iSTFT.
+    # Four bands let the body stop at a quarter of the rate: a third of the convolution work.
+    subbands: int = 1
     # HiFi-GAN residual block: "1" (a dilated and a plain conv per dilation) or "2" (one dilated conv per dilation).
     resblock_type: Literal["1", "2"] = "1"
     # Slope of the leaky ReLU before conv_post; VITS, Piper and MeloTTS use PyTorch's default 0.01 there.
@@ -225,12 +228,14 @@ class DecoderConfig:
         )
         if self.type == "istft":
             _require(self.istft_hop <= self.istft_n_fft, "istft_hop must be <= istft_n_fft")
+        _require(self.subbands in (1, 4), f"decoder subbands must be 1 or 4 (the pseudo-QMF designs), got {self.subbands}")
+        _require(self.subbands == 1 or self.type == "istft", "decoder subbands > 1 needs type 'istft'")
 
     @property
     def total_upsampling(self) -> int:
         """Samples per latent frame produced by the whole decoder (must equal the hop length)."""
         product = math.prod(self.upsample_rates)
-        return product * self.istft_hop if self.type == "istft" else product
+        return product * self.istft_hop * self.subbands if self.type == "istft" else product
 
 
 @dataclass(frozen=True)
@@ -329,8 +334,13 @@ class TrainingConfig:
     # Per-language validation: a language whose validation mel loss is more than this fraction above
     # its value at the start of the run is reported as being forgotten (log and progress bar).
     forgetting_margin: float = 0.1
+    # "bf16-mixed": convolutions and matrix products in bfloat16 (Lightning's autocast), weights, optimizer,
+    # losses, alignment and duration predictors in float32 (models/full_precision.py). Fast only on CPUs
+    # (and GPUs) with native bfloat16; see benchmarks/training_speed.py.
+    precision: Literal["32", "bf16-mixed"] = "32"
 
     def __post_init__(self) -> None:
+        _require(self.precision in ("32", "bf16-mixed"), f"training precision must be '32' or 'bf16-mixed', got {self.precision!r}")
         _require(
             self.batch_sampler in ("bucket", "language_balanced"),
             f"batch_sampler must be 'bucket' or 'language_balanced', got {self.batch_sampler!r}",
@@ -365,6 +375,7 @@ class VoiceConfig:
             f"the decoder up-samples by {self.model.decoder.total_upsampling} "
             f"(upsample_rates {self.model.decoder.upsample_rates}"
             + (f" x istft_hop {self.model.decoder.istft_hop}" if self.model.decoder.type == "istft" else "")
+            + (f" x subbands {self.model.decoder.subbands}" if self.model.decoder.subbands > 1 else "")
             + f") but hop_length is {self.audio.hop_length}; they must be equal",
         )
 
@@ -482,12 +493,15 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
             decoder=DecoderConfig(
                 type="istft",
                 initial_channels=256,
-                upsample_rates=(8, 8),
-                upsample_kernel_sizes=(16, 16),
+                # Four sub-bands (MB-iSTFTNet): the body up-samples by 16 instead of 64, a third of the
+                # work of a full-band iSTFT decoder of the same width (benchmarks/inference_speed.py).
+                upsample_rates=(4, 4),
+                upsample_kernel_sizes=(8, 8),
                 resblock_kernel_sizes=(3, 7),
                 resblock_dilations=((1, 3, 5), (1, 3, 5)),
                 istft_n_fft=16,
                 istft_hop=4,
+                subbands=4,
             ),
             discriminator=QUARTER_WIDTH_DISCRIMINATORS,
         )
@@ -503,15 +517,16 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
             decoder=DecoderConfig(
                 type="istft",
                 initial_channels=384,
-                upsample_rates=(8, 8),
-                upsample_kernel_sizes=(16, 16),
                 # The small decoder's layout, 1.5x wider: each extra kernel size adds a full set of residual
                 # blocks at every up-sampled rate, and two keep the preset within its RTF aim
                 # (benchmarks/inference_speed.py).
+                upsample_rates=(4, 4),
+                upsample_kernel_sizes=(8, 8),
                 resblock_kernel_sizes=(3, 7),
                 resblock_dilations=((1, 3, 5), (1, 3, 5)),
                 istft_n_fft=16,
                 istft_hop=4,
+                subbands=4,
             ),
             # The small preset's quarter-width discriminators (benchmarks/training_speed.py profiles them).
             discriminator=QUARTER_WIDTH_DISCRIMINATORS,

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from polyvox.config import AudioConfig
+from polyvox.models.full_precision import float32_region
 
 # Floor before the log so silence gives a finite, fixed value instead of -inf.
 LOG_FLOOR = 1e-5
@@ -82,5 +83,6 @@ class MelSpectrogram(nn.Module):
         needed = max(frames, 1) * self.config.hop_length
         if waveform.shape[-1] < needed:
             waveform = nn.functional.pad(waveform, (0, needed - waveform.shape[-1]))
-        mel = torch.matmul(self.mel_basis, self.magnitude(waveform))
-        return torch.log(torch.clamp(mel, min=LOG_FLOOR))[..., :frames]
+        with float32_region(waveform):
+            mel = torch.matmul(self.mel_basis, self.magnitude(waveform.float()))
+            return torch.log(torch.clamp(mel, min=LOG_FLOOR))[..., :frames]

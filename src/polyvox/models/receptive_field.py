@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from polyvox.config import DecoderConfig, FlowConfig, ModelConfig
 from polyvox.models.decoders.hifigan import POST_KERNEL_SIZE, PRE_KERNEL_SIZE
+from polyvox.models.decoders.pqmf import PROTOTYPES
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ def _resblock_stage_reach(config: DecoderConfig) -> Reach:
 def decoder_reach(config: DecoderConfig) -> Reach:
     """Frames of reach of the decoder, walked from its last layer back to ``conv_pre``."""
     reach = Reach()
+    if config.subbands > 1:
+        # The pseudo-QMF synthesis: a transposed convolution over the sub-band samples, cut by half its order.
+        taps = PROTOTYPES[config.subbands][0] + 1
+        reach = back_through_transposed(reach, taps, config.subbands, taps // 2)
     if config.type == "istft":
         # The inverse STFT is a transposed convolution with the FFT size as kernel, cut by n_fft // 2 at the start.
         reach = back_through_transposed(reach, config.istft_n_fft, config.istft_hop, config.istft_n_fft // 2)

@@ -21,6 +21,10 @@ class TextEncoderOutput:
     prior_log_scales: Tensor  # (batch, inter_channels, text_len)
     text_mask: Tensor  # (batch, 1, text_len) float
 
+    def float(self) -> TextEncoderOutput:
+        """The same output in float32 (it is bfloat16 under mixed-precision training)."""
+        return TextEncoderOutput(self.hidden.float(), self.prior_means.float(), self.prior_log_scales.float(), self.text_mask.float())
+
 
 class TextEncoder(RelativeTransformerLayers, nn.Module):
     def __init__(

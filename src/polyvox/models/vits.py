@@ -13,6 +13,7 @@ from polyvox.models.alignment import durations_to_path, monotonic_alignment_sear
 from polyvox.models.decoders import build_decoder
 from polyvox.models.duration import DurationPredictor
 from polyvox.models.flow import ResidualCouplingFlow
+from polyvox.models.full_precision import float32_region
 from polyvox.models.posterior_encoder import PosteriorEncoder
 from polyvox.models.reference_encoder import ReferenceEncoder
 from polyvox.models.stochastic_duration import StochasticDurationPredictor
@@ -155,16 +156,23 @@ class VitsGenerator(nn.Module):
 
         text_mask_bool = text.text_mask.squeeze(1) > 0
         frame_mask_bool = frame_mask.squeeze(1) > 0
-        with torch.no_grad():
-            path = self._alignment(text, flow_latent, text_mask_bool, frame_mask_bool, durations, has_durations)
+        # Alignment, duration predictors and the prior's statistics stay in float32 under mixed precision.
+        with float32_region(mel):
+            text = text.float()
+            flow_latent = flow_latent.float()
+            with torch.no_grad():
+                path = self._alignment(text, flow_latent, text_mask_bool, frame_mask_bool, durations, has_durations)
 
-        token_frames = path.sum(dim=2).unsqueeze(1)  # (batch, 1, text_len)
-        detached_hidden = text.hidden.detach()
-        stochastic_nll = self.stochastic_duration_predictor(detached_hidden, text.text_mask, token_frames, speaker)
-        stochastic_loss = torch.sum(stochastic_nll) / torch.sum(text.text_mask)
-        predicted_log_frames = self.duration_predictor(detached_hidden, text.text_mask, speaker)
-        target_log_frames = torch.log(token_frames + self._duration_offset()) * text.text_mask
-        deterministic_loss = torch.sum((predicted_log_frames - target_log_frames).pow(2)) / torch.sum(text.text_mask)
+            token_frames = path.sum(dim=2).unsqueeze(1)  # (batch, 1, text_len)
+            detached_hidden = text.hidden.detach()
+            speaker_float = speaker.float() if speaker is not None else None
+            stochastic_nll = self.stochastic_duration_predictor(detached_hidden, text.text_mask, token_frames, speaker_float)
+            stochastic_loss = torch.sum(stochastic_nll) / torch.sum(text.text_mask)
+            predicted_log_frames = self.duration_predictor(detached_hidden, text.text_mask, speaker_float)
+            target_log_frames = torch.log(token_frames + self._duration_offset()) * text.text_mask
+            deterministic_loss = torch.sum((predicted_log_frames - target_log_frames).pow(2)) / torch.sum(text.text_mask)
+            prior_means = expand_by_path(text.prior_means, path)
+            prior_log_scales = expand_by_path(text.prior_log_scales, path)
 
         latent_segment, segment_starts = random_segments(posterior.latent, mel_lengths, segment_frames)
         waveform_segment = self.decoder(latent_segment, speaker)
@@ -177,9 +185,9 @@ class VitsGenerator(nn.Module):
             frame_mask=frame_mask,
             posterior_latent=posterior.latent,
             flow_latent=flow_latent,
-            posterior_log_scales=posterior.log_scales,
-            prior_means=expand_by_path(text.prior_means, path),
-            prior_log_scales=expand_by_path(text.prior_log_scales, path),
+            posterior_log_scales=posterior.log_scales.float(),
+            prior_means=prior_means,
+            prior_log_scales=prior_log_scales,
         )
 
     @staticmethod

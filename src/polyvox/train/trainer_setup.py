@@ -63,6 +63,7 @@ def build_training_loop(
         devices=devices,
         max_epochs=-1,
         max_steps=-1,
+        precision=training.precision,
         logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
         callbacks=[
             *validation_callbacks,

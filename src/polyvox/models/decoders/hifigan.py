@@ -113,4 +113,4 @@ class HifiGanDecoder(UpsamplingDecoder):
         )
 
     def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
-        return torch.tanh(self.body(latent, speaker_embedding))
+        return torch.tanh(self.body(latent, speaker_embedding).float())  # float32 under mixed-precision training

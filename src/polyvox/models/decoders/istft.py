@@ -1,4 +1,8 @@
-"""iSTFTNet decoder: a shorter HiFi-GAN body predicts magnitude and phase; an inverse STFT makes the waveform."""
+"""iSTFTNet decoder: a shorter HiFi-GAN body predicts magnitude and phase; an inverse STFT makes the waveform.
+
+With ``subbands > 1`` (MB-iSTFTNet) each sub-band gets its own magnitude and phase, and a pseudo-QMF
+synthesis joins the sub-band waveforms, so the body stops another ``subbands`` times earlier.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from polyvox.config import DecoderConfig
 from polyvox.models.decoders.hifigan import POST_KERNEL_SIZE, UpsamplingDecoder
+from polyvox.models.decoders.pqmf import PseudoQmf
+from polyvox.models.full_precision import float32_region
 
 # Overlap-added squared windows below this count as zero: such samples are left undivided
 # (torch.istft raises there instead; here they only occur outside the returned range).
@@ -58,6 +64,10 @@ class InverseStft(nn.Module):
         self.end_padding = max(-tail, 0)
 
     def forward(self, magnitude: Tensor, phase: Tensor) -> Tensor:
+        with float32_region(magnitude):
+            return self._inverse(magnitude.float(), phase.float())
+
+    def _inverse(self, magnitude: Tensor, phase: Tensor) -> Tensor:
         spectrum = torch.cat([magnitude * torch.cos(phase), magnitude * torch.sin(phase)], dim=1)
         # (batch, 1, (stft_frames - 1) * hop + n_fft)
         overlapped = F.conv_transpose1d(spectrum, self.synthesis_basis, stride=self.hop_length)
@@ -73,24 +83,33 @@ class InverseStft(nn.Module):
 
 
 class IstftDecoder(UpsamplingDecoder):
-    """latent (batch, in_channels, frames) -> waveform (batch, 1, frames * prod(upsample_rates) * istft_hop).
+    """latent (batch, in_channels, frames) -> waveform (batch, 1, frames * total_upsampling).
 
-    ``conv_post`` predicts n_fft // 2 + 1 log-magnitude channels then as many phase channels
-    (phase = pi * sin(x)), as in iSTFTNet / MB-iSTFT-VITS.
+    ``conv_post`` predicts, per sub-band, n_fft // 2 + 1 log-magnitude channels then as many phase
+    channels (phase = pi * sin(x)), as in iSTFTNet / MB-iSTFT-VITS.
     """
 
     def __init__(self, config: DecoderConfig, in_channels: int, speaker_channels: int) -> None:
         super().__init__(config, in_channels, speaker_channels)
         self.inverse_stft = InverseStft(config.istft_n_fft, config.istft_hop)
         self.n_freqs = self.inverse_stft.n_freqs
-        self.samples_per_frame = self.upsampling * config.istft_hop
+        self.subbands = config.subbands
+        self.pqmf = PseudoQmf(config.subbands) if config.subbands > 1 else None
+        self.samples_per_frame = config.total_upsampling
         self.conv_post = weight_norm(
-            nn.Conv1d(self.out_channels, 2 * self.n_freqs, POST_KERNEL_SIZE, padding=POST_KERNEL_SIZE // 2)
+            nn.Conv1d(self.out_channels, config.subbands * 2 * self.n_freqs, POST_KERNEL_SIZE, padding=POST_KERNEL_SIZE // 2)
         )
 
     def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
-        spectral = self.body(latent, speaker_embedding)
-        log_magnitude, phase_logits = spectral[:, : self.n_freqs], spectral[:, self.n_freqs :]
-        magnitude = torch.exp(torch.clamp(log_magnitude, max=MAX_LOG_MAGNITUDE))
-        phase = math.pi * torch.sin(phase_logits)
-        return self.inverse_stft(magnitude, phase)
+        spectral = self.body(latent, speaker_embedding).float()  # bfloat16 under mixed-precision training
+        bands = []
+        # One band at a time with static slices: no reshape of the batch axis, so export keeps it dynamic.
+        for band in range(self.subbands):
+            start = band * 2 * self.n_freqs
+            log_magnitude = spectral[:, start : start + self.n_freqs]
+            phase_logits = spectral[:, start + self.n_freqs : start + 2 * self.n_freqs]
+            magnitude = torch.exp(torch.clamp(log_magnitude, max=MAX_LOG_MAGNITUDE))
+            bands.append(self.inverse_stft(magnitude, math.pi * torch.sin(phase_logits)))
+        if self.pqmf is None:
+            return bands[0]
+        return self.pqmf.synthesis(torch.cat(bands, dim=1))
