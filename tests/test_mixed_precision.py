@@ -43,6 +43,18 @@ def test_a_mixed_precision_run_trains_and_speaks(small_corpus, tmp_path):
     assert len(spoken.samples) > 0 and np.isfinite(spoken.samples).all()
 
 
+def test_emulated_bfloat16_is_named_before_training(small_corpus, tmp_path, monkeypatch, caplog):
+    """Without native bfloat16 the run would silently be slower than float32: the log says so first."""
+    import polyvox.inference.speed as speed
+
+    monkeypatch.setattr(speed, "native_bfloat16", lambda: False)
+    corpus_dir, _ = small_corpus
+    config = preset("tiny").replace(**{"training.precision": "bf16-mixed", "training.max_steps": 1, "training.audio_samples_every_steps": 1000})
+    with caplog.at_level("WARNING"):
+        train(corpus_dir / "manifest.jsonl", tmp_path / "run", config, progress=False)
+    assert "no native bfloat16 instructions" in caplog.text and "training.precision=32" in caplog.text
+
+
 def test_the_alignment_likelihood_is_exact_under_autocast():
     """A float32 sum over channels; under autocast its matrix products would be bfloat16 and the path could change."""
     generator = torch.Generator().manual_seed(0)

@@ -55,6 +55,14 @@ def build_training_loop(
 
     from polyvox.train.guards import NonFiniteRollback
 
+    from polyvox.inference.speed import native_bfloat16
+
+    on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+    if training.precision == "bf16-mixed" and on_cpu and not native_bfloat16():
+        logger.warning(
+            "training.precision is bf16-mixed but this CPU has no native bfloat16 instructions: it is emulated "
+            "and slower than float32; use --set training.precision=32"
+        )
     checkpoint_dir = run_dir / "checkpoints"
     voice_path = run_dir / "voice.safetensors"
     has_validation = bool(validation_items)
