@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--train-manifest", type=Path, help="exclude the sentences of this manifest (default: regenerate)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-docs-images", action="store_true")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the summaries and the report (e.g. to compare checkpoints)")
     arguments = parser.parse_args()
     torch.set_num_threads(1)  # a benchmark beside training: stay on one core
     recipe = load_recipe()
@@ -102,7 +103,8 @@ def main() -> None:
     voice_source = VoiceSource(voice, "voice", seed=arguments.seed)
     sources = [voice_source, *baseline_sources(["copy", "untrained"], voice_source)]
     started = time.perf_counter()
-    report_dir = RESULTS / "default_voice_quality"
+    results = arguments.results
+    report_dir = results / "default_voice_quality"
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         references, dropped = held_out_references(
@@ -140,9 +142,9 @@ def main() -> None:
             f"{voice_row['f0_rmse_cents'].mean:.0f} | {voice_row['voicing_error'].mean:.3f} | {voice_row['duration_ratio'].mean:.2f} |"
         )
     markdown = "\n".join(lines) + "\n"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "default_voice_quality.md").write_text(markdown, encoding="utf-8")
-    (RESULTS / "default_voice_quality.json").write_text(json.dumps({
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "default_voice_quality.md").write_text(markdown, encoding="utf-8")
+    (results / "default_voice_quality.json").write_text(json.dumps({
         "voice": str(arguments.voice), "steps": steps, "per_language": arguments.per_language, "seed": arguments.seed,
         "held_out_seed": HELD_OUT_SEED, "dropped_as_trained_on": dropped, "elapsed_s": elapsed, "analysis": result.settings,
         "mcd_ratio_voice_to_copy": ratios, "aim_ratio": AIM_RATIO, "by_language": table,
