@@ -103,3 +103,26 @@ def test_training_can_start_from_a_voice_file(small_corpus, tmp_path):
     )
     assert continued.steps == 5  # counted on from the voice's 3 steps
     assert Voice.load(continued.voice_path).symbols == Voice.load(first.voice_path).symbols
+
+
+@pytest.mark.parametrize(("loss_fmax", "hears_the_top"), [(None, True), (8000.0, False)])
+def test_the_reconstruction_loss_covers_the_whole_band_by_default(loss_fmax, hears_the_top):
+    """The model's mel stops at 8 kHz; the loss's mel goes to half the sample rate unless told otherwise,
+    so a decoder cannot leave noise above 8 kHz untrained."""
+    from polyvox.checkpoint import VoiceMetadata
+    from polyvox.text import SymbolTable
+    from polyvox.train.module import VitsTrainingModule
+
+    config = preset("tiny").replace(**{"training.loss_mel_fmax": loss_fmax})
+    metadata = VoiceMetadata(config, SymbolTable.from_sequences([["a", "b"]]), ("en",), ("s",), {})
+    module = VitsTrainingModule(metadata)
+    times = torch.arange(8192) / config.audio.sample_rate
+    top_tone = 0.3 * torch.sin(2 * torch.pi * 10_000 * times)[None]
+    # Linear mel magnitude (area-normalised filters): the tone gives ~0.5; a band that stops at 8 kHz sees ~0.01 of leakage.
+    assert (module.loss_mel(top_tone).exp().max() > 0.2) == hears_the_top
+    assert module.mel(top_tone).exp().max() < 0.05
+
+
+def test_a_loss_band_beyond_the_sample_rate_is_refused():
+    with pytest.raises(ValueError, match="loss_mel_fmax must be above audio.mel_fmin and at most half the sample rate"):
+        preset("tiny").replace(**{"training.loss_mel_fmax": 20_000.0})

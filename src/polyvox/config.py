@@ -338,6 +338,10 @@ class TrainingConfig:
     # losses, alignment and duration predictors in float32 (models/full_precision.py). Fast only on CPUs
     # (and GPUs) with native bfloat16; see benchmarks/training_speed.py.
     precision: Literal["32", "bf16-mixed"] = "32"
+    # Upper edge of the mel spectrogram the reconstruction loss compares (None: half the sample rate, all
+    # the decoder makes, as HiFi-GAN's fmax_for_loss). The model's own mel stops at audio.mel_fmax (8 kHz):
+    # a loss on that alone leaves the top of the spectrum untrained until the discriminators join.
+    loss_mel_fmax: float | None = None
 
     def __post_init__(self) -> None:
         _require(self.precision in ("32", "bf16-mixed"), f"training precision must be '32' or 'bf16-mixed', got {self.precision!r}")
@@ -377,6 +381,12 @@ class VoiceConfig:
             + (f" x istft_hop {self.model.decoder.istft_hop}" if self.model.decoder.type == "istft" else "")
             + (f" x subbands {self.model.decoder.subbands}" if self.model.decoder.subbands > 1 else "")
             + f") but hop_length is {self.audio.hop_length}; they must be equal",
+        )
+        fmax = self.training.loss_mel_fmax
+        _require(
+            fmax is None or self.audio.mel_fmin < fmax <= self.audio.sample_rate / 2,
+            f"training.loss_mel_fmax must be above audio.mel_fmin and at most half the sample rate "
+            f"({self.audio.sample_rate / 2}), got {fmax}",
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import logging
 import random
@@ -51,6 +53,9 @@ class VitsTrainingModule(L.LightningModule):
         self.generator = build_generator(metadata)
         self.discriminator = MultiPeriodMultiScaleDiscriminator(self.config.model.discriminator)
         self.mel = MelSpectrogram(self.config.audio)
+        audio = self.config.audio
+        loss_fmax = self.config.training.loss_mel_fmax or audio.sample_rate / 2
+        self.loss_mel = MelSpectrogram(dataclasses.replace(audio, mel_fmax=loss_fmax))
         # Counted here, not by Lightning's global_step (which counts each optimizer's steps).
         self.steps_done = 0
         self.skipped_generator_steps = 0
@@ -91,9 +96,9 @@ class VitsTrainingModule(L.LightningModule):
             durations=batch.durations,
             has_durations=batch.has_durations,
         )
-        target_mel = slice_segments(batch.mel, output.segment_starts, training.segment_frames)
         target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)
-        generated_mel = self.mel(output.waveform_segment)
+        target_mel = self.loss_mel(target_waveform)
+        generated_mel = self.loss_mel(output.waveform_segment)
         adversarial = self.adversarial_active()
         step_ok = True
 
