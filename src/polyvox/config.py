@@ -463,7 +463,7 @@ QUARTER_WIDTH_DISCRIMINATORS = DiscriminatorConfig(
 
 def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1) -> VoiceConfig:
     """Named model sizes: ``tiny`` (tests, trains in milliseconds), ``small`` (~6M parameters,
-    the default voice) and ``medium`` (~30M, of which 21M speak: the posterior encoder only trains)."""
+    the default voice) and ``medium`` (~29M, of which 20.5M speak: the posterior encoder only trains)."""
     text = TextConfig(languages=tuple(languages))
     if name == "tiny":
         model = ModelConfig(
