@@ -134,8 +134,8 @@ def say(
     jobs: Annotated[int, typer.Option(min=1, help="Processes speaking at once for --batch (this one and jobs - 1 workers).")] = 2,
     precision: Annotated[
         str,
-        typer.Option(help="Decoder precision (torch engine): float32; bfloat16 (1.3-1.9x faster where the CPU has bfloat16 "
-                     "instructions, ~50 dB from float32); auto picks bfloat16 only on such CPUs."),
+        typer.Option(help="Decoder precision (torch engine): float32; bfloat16 (faster where the CPU has bfloat16 "
+                     "instructions, ~40 dB from float32; docs/synthesis.md); auto picks bfloat16 only on such CPUs."),
     ] = "float32",
     list_speakers: Annotated[bool, typer.Option("--list-speakers", help="List the voice's speakers and exit.")] = False,
     list_languages: Annotated[bool, typer.Option("--list-languages", help="List the voice's languages and exit.")] = False,

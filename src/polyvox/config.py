@@ -461,6 +461,21 @@ QUARTER_WIDTH_DISCRIMINATORS = DiscriminatorConfig(
 )
 
 
+# The small preset's decoder. Four sub-bands (MB-iSTFTNet): the body up-samples by 16 instead of 64,
+# a third of the work of a full-band iSTFT decoder of the same width (benchmarks/inference_speed.py).
+FOUR_BAND_DECODER = DecoderConfig(
+    type="istft",
+    initial_channels=256,
+    upsample_rates=(4, 4),
+    upsample_kernel_sizes=(8, 8),
+    resblock_kernel_sizes=(3, 7),
+    resblock_dilations=((1, 3, 5), (1, 3, 5)),
+    istft_n_fft=16,
+    istft_hop=4,
+    subbands=4,
+)
+
+
 def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1) -> VoiceConfig:
     """Named model sizes: ``tiny`` (tests, trains in milliseconds), ``small`` (~6M parameters,
     the default voice) and ``medium`` (~29M, of which 20.5M speak: the posterior encoder only trains)."""
@@ -500,19 +515,7 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
             duration=DurationConfig(filter_channels=128, stochastic_filter_channels=96),
             flow=FlowConfig(n_flows=4, hidden_channels=96, n_layers=4),
             posterior=PosteriorEncoderConfig(hidden_channels=96, n_layers=8),
-            decoder=DecoderConfig(
-                type="istft",
-                initial_channels=256,
-                # Four sub-bands (MB-iSTFTNet): the body up-samples by 16 instead of 64, a third of the
-                # work of a full-band iSTFT decoder of the same width (benchmarks/inference_speed.py).
-                upsample_rates=(4, 4),
-                upsample_kernel_sizes=(8, 8),
-                resblock_kernel_sizes=(3, 7),
-                resblock_dilations=((1, 3, 5), (1, 3, 5)),
-                istft_n_fft=16,
-                istft_hop=4,
-                subbands=4,
-            ),
+            decoder=FOUR_BAND_DECODER,
             discriminator=QUARTER_WIDTH_DISCRIMINATORS,
         )
         return VoiceConfig(text=text, model=model, training=TrainingConfig(discriminator_start_step=2000))
@@ -524,20 +527,9 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
             text_encoder=TextEncoderConfig(hidden_channels=192, filter_channels=768, n_layers=6),
             flow=FlowConfig(hidden_channels=192),
             posterior=PosteriorEncoderConfig(hidden_channels=192, n_layers=16),
-            decoder=DecoderConfig(
-                type="istft",
-                initial_channels=384,
-                # The small decoder's layout, 1.5x wider: each extra kernel size adds a full set of residual
-                # blocks at every up-sampled rate, and two keep the preset within its RTF aim
-                # (benchmarks/inference_speed.py).
-                upsample_rates=(4, 4),
-                upsample_kernel_sizes=(8, 8),
-                resblock_kernel_sizes=(3, 7),
-                resblock_dilations=((1, 3, 5), (1, 3, 5)),
-                istft_n_fft=16,
-                istft_hop=4,
-                subbands=4,
-            ),
+            # The small decoder's layout, 1.5x wider: each extra kernel size adds a full set of residual blocks
+            # at every up-sampled rate, and two keep the preset within its RTF aim (benchmarks/inference_speed.py).
+            decoder=dataclasses.replace(FOUR_BAND_DECODER, initial_channels=384),
             # The small preset's quarter-width discriminators (benchmarks/training_speed.py profiles them).
             discriminator=QUARTER_WIDTH_DISCRIMINATORS,
         )

@@ -20,12 +20,6 @@ def prepare_for_inference(generator: torch.nn.Module) -> torch.nn.Module:
     return generator
 
 
-# Decoder precisions a voice can synthesise in. "bfloat16" runs the decoder's convolutions in bfloat16
-# (weights stay float32; exp, sin and the inverse STFT stay float32): 1.3-1.9x faster on CPUs with native
-# bfloat16 instructions, about 50 dB signal-to-difference against float32 on the bundled voice.
-# "auto" picks bfloat16 only where the CPU computes it natively (elsewhere it is emulated, and slower).
-
-
 def native_bfloat16() -> bool:
     """Whether this CPU has bfloat16 dot-product instructions (AVX512-BF16 or AMX)."""
     checks = (getattr(torch.cpu, "_is_avx512_bf16_supported", None), getattr(torch.cpu, "_is_amx_tile_supported", None))

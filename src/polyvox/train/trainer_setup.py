@@ -53,9 +53,8 @@ def build_training_loop(
     import lightning as L
     from lightning.pytorch.loggers import TensorBoardLogger
 
-    from polyvox.train.guards import NonFiniteRollback
-
     from polyvox.inference.speed import native_bfloat16
+    from polyvox.train.guards import NonFiniteRollback
 
     on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
     if training.precision == "bf16-mixed" and on_cpu and not native_bfloat16():
