@@ -29,13 +29,24 @@ class RelativeSelfAttention(nn.Module):
         nn.init.xavier_uniform_(self.key.weight)
         nn.init.xavier_uniform_(self.value.weight)
 
-    def _relative_table(self, table: Tensor, length: int) -> Tensor:
-        """(length, length, head_channels): the embedding for offset j - i, zero outside the window."""
-        positions = torch.arange(length, device=table.device)
-        offsets = positions[None, :] - positions[:, None]
-        inside = offsets.abs() <= self.window_size
-        index = torch.where(inside, offsets + self.window_size, torch.zeros_like(offsets))
-        return table[index] * inside.unsqueeze(-1).to(table.dtype)
+    def _band_to_full(self, band: Tensor) -> Tensor:
+        """(..., length, 2w+1) per-offset terms -> (..., length, length), zero outside the window.
+
+        Row i's term for offset k - w belongs at column i + k - w: padding each row to length + 2w + 1 and
+        reading the flat buffer back in rows one shorter shifts row i right by i (pad, reshape and slice,
+        which ONNX exports)."""
+        *lead, length, width = band.shape
+        padded = nn.functional.pad(band, (0, length))
+        skewed = padded.reshape(*lead, length * (length + width))[..., : length * (length + width - 1)]
+        return skewed.reshape(*lead, length, length + width - 1)[..., self.window_size : self.window_size + length]
+
+    def _full_to_band(self, full: Tensor) -> Tensor:
+        """(..., length, length) -> (..., length, 2w+1): entry (i, k) is full[i, i + k - w], zero off the sequence."""
+        *lead, length, _ = full.shape
+        width = 2 * self.window_size + 1
+        padded = nn.functional.pad(full, (self.window_size, self.window_size))  # rows of length + 2w
+        flat = nn.functional.pad(padded.reshape(*lead, length * (length + width - 1)), (0, length))
+        return flat.reshape(*lead, length, length + width)[..., :width]
 
     def forward(self, hidden: Tensor, attention_mask: Tensor) -> Tensor:
         """hidden (batch, channels, length); attention_mask (batch, 1, length, length) with 1 = attend."""
@@ -49,12 +60,11 @@ class RelativeSelfAttention(nn.Module):
         key = split_heads(self.key(hidden))
         value = split_heads(self.value(hidden))
         scores = torch.matmul(query, key.transpose(-2, -1))
-        relative_keys = self._relative_table(self.relative_keys, length)
-        scores = scores + torch.einsum("bhid,ijd->bhij", query, relative_keys)
+        # Relative terms on the band of 2w+1 offsets only: O(length * w), not a (length, length, channels) table.
+        scores = scores + self._band_to_full(torch.matmul(query, self.relative_keys.transpose(0, 1)))
         scores = scores.masked_fill(attention_mask == 0, -1e4)
         weights = self.dropout(torch.softmax(scores, dim=-1))
         attended = torch.matmul(weights, value)
-        relative_values = self._relative_table(self.relative_values, length)
-        attended = attended + torch.einsum("bhij,ijd->bhid", weights, relative_values)
+        attended = attended + torch.matmul(self._full_to_band(weights), self.relative_values)
         attended = attended.transpose(2, 3).reshape(batch, channels, length)
         return self.output(attended)
