@@ -126,3 +126,22 @@ def test_the_reconstruction_loss_covers_the_whole_band_by_default(loss_fmax, hea
 def test_a_loss_band_beyond_the_sample_rate_is_refused():
     with pytest.raises(ValueError, match="loss_mel_fmax must be above audio.mel_fmin and at most half the sample rate"):
         preset("tiny").replace(**{"training.loss_mel_fmax": 20_000.0})
+
+
+def test_the_stft_loss_is_logged_and_trained_when_weighted(small_corpus, tmp_path):
+    """``training.stft_loss_weight`` adds the multi-resolution STFT loss: it is logged every step and falls."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    corpus_dir, _ = small_corpus
+    config = tiny_training(8, **{"training.stft_loss_weight": 1.0, "training.log_every_steps": 1})
+    train(corpus_dir / "manifest.jsonl", tmp_path / "run", config, progress=False)
+    events = EventAccumulator(str(tmp_path / "run" / "logs"))
+    events.Reload()
+    values = [event.value for event in events.Scalars("train/loss_stft")]
+    assert len(values) == 8 and all(np.isfinite(values))
+    assert np.mean(values[-3:]) < values[0]
+    unweighted = tmp_path / "unweighted"
+    train(corpus_dir / "manifest.jsonl", unweighted, tiny_training(2, **{"training.log_every_steps": 1}), progress=False)
+    events = EventAccumulator(str(unweighted / "logs"))
+    events.Reload()
+    assert "train/loss_stft" not in events.Tags()["scalars"]

@@ -342,8 +342,20 @@ class TrainingConfig:
     # the decoder makes, as HiFi-GAN's fmax_for_loss). The model's own mel stops at audio.mel_fmax (8 kHz):
     # a loss on that alone leaves the top of the spectrum untrained until the discriminators join.
     loss_mel_fmax: float | None = None
+    # Multi-resolution STFT loss on the generated segment (train/stft_loss.py), beside the mel loss: linear
+    # frequency shows the frame-rate comb a decoder can leave, which 80 mel bands blur. 0 turns it off.
+    # Resolutions are (n_fft, hop, window) in samples; hops that do not divide the frame hop.
+    stft_loss_weight: float = 0.0
+    stft_loss_resolutions: tuple[tuple[int, int, int], ...] = ((512, 50, 240), (1024, 120, 600), (2048, 240, 1200))
 
     def __post_init__(self) -> None:
+        _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
+        _require(len(self.stft_loss_resolutions) >= 1, "stft_loss_resolutions needs at least one (n_fft, hop, window)")
+        for n_fft, hop, window in self.stft_loss_resolutions:
+            _require(
+                0 < hop <= window <= n_fft,
+                f"each STFT loss resolution (n_fft, hop, window) needs 0 < hop <= window <= n_fft, got {(n_fft, hop, window)}",
+            )
         _require(self.precision in ("32", "bf16-mixed"), f"training precision must be '32' or 'bf16-mixed', got {self.precision!r}")
         _require(
             self.batch_sampler in ("bucket", "language_balanced"),
@@ -388,6 +400,14 @@ class VoiceConfig:
             f"training.loss_mel_fmax must be above audio.mel_fmin and at most half the sample rate "
             f"({self.audio.sample_rate / 2}), got {fmax}",
         )
+        if self.training.stft_loss_weight > 0:
+            segment = self.training.segment_frames * self.audio.hop_length
+            longest = max(n_fft for n_fft, _, _ in self.training.stft_loss_resolutions)
+            _require(
+                longest // 2 < segment,
+                f"the STFT loss's largest n_fft ({longest}) needs a training segment longer than {longest // 2} samples; "
+                f"training.segment_frames * hop_length is {segment}: raise segment_frames or use smaller resolutions",
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -476,6 +496,11 @@ FOUR_BAND_DECODER = DecoderConfig(
 )
 
 
+# The small and medium presets' schedule: reconstruction first, and the multi-resolution STFT loss,
+# which takes the four-band decoder's frame-rate comb down faster than the mel loss alone (docs/training.md).
+FOUR_BAND_TRAINING = TrainingConfig(discriminator_start_step=2000, stft_loss_weight=15.0)
+
+
 def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1) -> VoiceConfig:
     """Named model sizes: ``tiny`` (tests, trains in milliseconds), ``small`` (~6M parameters,
     the default voice) and ``medium`` (~29M, of which 20.5M speak: the posterior encoder only trains)."""
@@ -518,7 +543,7 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
             decoder=FOUR_BAND_DECODER,
             discriminator=QUARTER_WIDTH_DISCRIMINATORS,
         )
-        return VoiceConfig(text=text, model=model, training=TrainingConfig(discriminator_start_step=2000))
+        return VoiceConfig(text=text, model=model, training=FOUR_BAND_TRAINING)
     if name == "medium":
         model = ModelConfig(
             inter_channels=192,
@@ -533,7 +558,7 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
             # The small preset's quarter-width discriminators (benchmarks/training_speed.py profiles them).
             discriminator=QUARTER_WIDTH_DISCRIMINATORS,
         )
-        return VoiceConfig(text=text, model=model, training=TrainingConfig(discriminator_start_step=2000))
+        return VoiceConfig(text=text, model=model, training=FOUR_BAND_TRAINING)
     raise ConfigError(f"unknown preset {name!r}; choose tiny, small or medium")
 
 

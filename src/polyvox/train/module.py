@@ -23,6 +23,7 @@ from polyvox.train.guards import first_non_finite_module, non_finite_field, non_
 from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
 from polyvox.train.plots import alignment_figure, mel_figure
 from polyvox.train.reference import reference_loss
+from polyvox.train.stft_loss import MultiResolutionStftLoss
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class VitsTrainingModule(L.LightningModule):
         audio = self.config.audio
         loss_fmax = self.config.training.loss_mel_fmax or audio.sample_rate / 2
         self.loss_mel = MelSpectrogram(dataclasses.replace(audio, mel_fmax=loss_fmax))
+        self.loss_stft = MultiResolutionStftLoss(self.config.training.stft_loss_resolutions)
         # Counted here, not by Lightning's global_step (which counts each optimizer's steps).
         self.steps_done = 0
         self.skipped_generator_steps = 0
@@ -116,6 +118,10 @@ class VitsTrainingModule(L.LightningModule):
             + training.kl_loss_weight * loss_kl
             + training.duration_loss_weight * output.duration_loss
         )
+        if training.stft_loss_weight > 0:
+            loss_stft = self.loss_stft(output.waveform_segment, target_waveform)
+            loss_generator = loss_generator + training.stft_loss_weight * loss_stft
+            self.log("train/loss_stft", loss_stft.detach())
         if self.generator.reference_encoder is not None:
             loss_reference = reference_loss(self.generator, batch, self.config.model.reference_encoder.crop_frames)
             loss_generator = loss_generator + training.reference_loss_weight * loss_reference
