@@ -131,15 +131,16 @@ def main() -> None:
     lines = [
         f"Default voice ({steps} steps), {arguments.per_language} held-out sentences per language; MCD-DTW in dB (mean).",
         "",
-        "| language | voice | copy-synthesis | untrained | voice / copy | F0 RMSE cents (voice) | V/UV error (voice) | duration ratio (voice) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| language | voice | copy-synthesis | untrained | voice / copy | F0 RMSE cents (voice) | V/UV error (voice) | duration ratio (voice) | frame buzz (voice / copy) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for language in languages:
         voice_row = summaries["voice"][language]
         lines.append(
             f"| {language} | {voice_row['mcd_db'].mean:.2f} | {summaries['copy-synthesis'][language]['mcd_db'].mean:.2f} | "
             f"{summaries['untrained'][language]['mcd_db'].mean:.2f} | {ratios[language]:.2f} | "
-            f"{voice_row['f0_rmse_cents'].mean:.0f} | {voice_row['voicing_error'].mean:.3f} | {voice_row['duration_ratio'].mean:.2f} |"
+            f"{voice_row['f0_rmse_cents'].mean:.0f} | {voice_row['voicing_error'].mean:.3f} | {voice_row['duration_ratio'].mean:.2f} | "
+            f"{voice_row['frame_buzz'].mean:.2f} / {summaries['copy-synthesis'][language]['frame_buzz'].mean:.2f} |"
         )
     markdown = "\n".join(lines) + "\n"
     results.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,10 @@ weight the small preset now uses. Each runs in its own process on one thread, si
 
 Measured on each arm's output voice:
 
-* frame-rate buzz: copy-synthesis (reference mel -> posterior encoder -> decoder) of 24 corpus clips,
-  the real cepstrum of 2048-sample frames, its peak at the quefrency of one hop (256 samples, 86 Hz)
-  above the median of the quefrencies around it. A decoder that repeats a pattern every hop puts a comb
-  of lines 86 Hz apart over the spectrum and a peak there; espeak-ng's references have none (~0.02);
+* frame-rate buzz (``polyvox.evaluation.buzz``): copy-synthesis (reference mel -> posterior encoder ->
+  decoder) of 24 corpus clips, the real cepstrum's peak at the quefrency of one hop (256 samples, 86 Hz).
+  A decoder that repeats a pattern every hop puts a comb of lines 86 Hz apart over the spectrum and a
+  peak there; espeak-ng's references have almost none (~0.02);
 * ``benchmarks/default_voice_quality.py``'s figures (MCD-DTW, F0, V/UV, duration) on held-out sentences.
 
     python benchmarks/stft_loss.py --work runs/default --checkpoint 5500 --steps 500
@@ -33,19 +33,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 BUZZ_CLIPS = 24
-BUZZ_FRAME = 2048
-BUZZ_STEP = 512
-
-
-def frame_rate_buzz(samples: np.ndarray, hop: int) -> float:
-    """Mean over frames with signal of the cepstral peak at quefrency ``hop`` above its neighbourhood's median."""
-    frames = np.lib.stride_tricks.sliding_window_view(samples, BUZZ_FRAME)[::BUZZ_STEP] * np.hanning(BUZZ_FRAME)
-    energy = np.sum(frames**2, axis=1)
-    frames = frames[energy > energy.max() * 1e-3]
-    cepstrum = np.fft.irfft(np.log(np.abs(np.fft.rfft(frames, axis=1)) + 1e-5), axis=1)
-    peak = cepstrum[:, hop - 1 : hop + 2].max(axis=1)
-    around = np.median(cepstrum[:, hop - hop // 4 : hop + hop // 4], axis=1)
-    return float(np.mean(peak - around))
 
 
 def buzz_of(voice_path: Path | None, manifest: Path) -> float:
@@ -55,20 +42,20 @@ def buzz_of(voice_path: Path | None, manifest: Path) -> float:
     from polyvox.audio.io import load_audio
     from polyvox.data.manifest import read_manifest
     from polyvox.evaluation.baselines import CopySynthesis
+    from polyvox.evaluation.buzz import frame_rate_buzz
     from polyvox.evaluation.sources import Reference
     from polyvox.inference.voice import Voice
 
     utterances = read_manifest(manifest)
     picked = [utterances[i] for i in np.random.default_rng(0).choice(len(utterances), BUZZ_CLIPS, replace=False)]
     copy = CopySynthesis(Voice.load(voice_path)) if voice_path is not None else None
-    hop = 256 if copy is None else copy.voice.metadata.config.audio.hop_length
     values = []
     with torch.no_grad():
         for utterance in picked:
             samples = np.asarray(load_audio(utterance.audio, 22050), dtype=np.float32)
             if copy is not None:
                 samples = copy(Reference(utterance.audio, utterance, samples))
-            values.append(frame_rate_buzz(samples, hop))
+            values.append(frame_rate_buzz(samples, 22050))
     return float(np.mean(values))
 
 

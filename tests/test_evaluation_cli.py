@@ -67,6 +67,7 @@ def test_copies_of_the_references_score_zero(manifest, tmp_path):
     assert len(report["utterances"]) == 4
     for item in report["utterances"]:
         assert item["mcd_db"] == 0.0 and item["voicing_error"] == 0.0 and item["duration_ratio"] == 1.0
+        assert item["frame_buzz"] == 0.0
     for language in ("en", "zh"):
         assert report["by_language"]["synthesized"][language]["mcd_db"]["mean"] == 0.0
     assert set(report["by_speaker"]["synthesized"]) == {item["speaker"] for item in report["utterances"]}

@@ -139,3 +139,28 @@ def test_summary_statistics():
     single = summarize([5.0]).to_dict()
     assert single["mean"] == 5.0 and single["ci95_low"] is None
     assert summarize([math.nan]).count == 0
+
+
+def test_frame_rate_buzz_finds_a_comb_at_the_frame_rate_and_not_in_speech_like_audio():
+    from polyvox.evaluation.buzz import frame_rate_buzz
+
+    rate = 22050
+    time = np.arange(2 * rate) / rate
+    f0 = 180 + 40 * np.sin(2 * np.pi * 1.5 * time)
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 40)) * (f0 * 40 < rate / 2)
+    clean = frame_rate_buzz(voiced, rate)
+    # A click every hop (256 samples): what a decoder that repeats itself every frame adds.
+    clicks = np.zeros_like(voiced)
+    clicks[::256] = 1.0
+    clicks = np.convolve(clicks, np.hanning(15), mode="same")
+    buzzing = frame_rate_buzz(voiced + 0.5 * clicks * np.std(voiced) / np.std(clicks), rate)
+    assert clean < 0.05
+    assert buzzing > 0.2
+    # At 44.1 kHz with hop 512 the frame rate is the same 86 Hz: clicks every 512 samples are found there.
+    doubled, doubled_clicks = np.repeat(voiced, 2), np.zeros(2 * voiced.size)
+    doubled_clicks[::512] = 1.0
+    doubled_clicks = np.convolve(doubled_clicks, np.hanning(29), mode="same")
+    assert frame_rate_buzz(doubled, 2 * rate) < 0.05
+    assert frame_rate_buzz(doubled + 0.5 * doubled_clicks * np.std(doubled) / np.std(doubled_clicks), 2 * rate) > 0.2
+    assert frame_rate_buzz(np.zeros(100), rate) == 0.0

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from polyvox.data.corpus.silence import trim_silence
+from polyvox.evaluation.buzz import DEFAULT_FRAME_RATE_HZ, frame_rate_buzz
 from polyvox.evaluation.mel_cepstrum import MelCepstrumAnalysis
 
 
@@ -23,6 +24,8 @@ class AnalysisSettings:
     f0_ceil_hz: float = 800.0
     # Ends quieter than this (dB below the clip's peak) are trimmed as silence.
     silence_threshold_db: float = -40.0
+    # Frame rate of the voices under test (their sample rate / hop), where frame-rate buzz is looked for.
+    frame_rate_hz: float = DEFAULT_FRAME_RATE_HZ
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class SpeechFeatures:
     mel_cepstrum: np.ndarray  # (frames, order + 1), c0 first
     f0_hz: np.ndarray  # (frames,), 0 where unvoiced
     duration_s: float  # after trimming silence at both ends
+    frame_buzz: float = 0.0  # cepstral peak at one frame of the voice (evaluation/buzz.py)
 
     @property
     def voiced(self) -> np.ndarray:
@@ -60,6 +64,7 @@ class SpeechAnalyzer:
             "mel_cepstrum_order": self.mel_cepstrum.order,
             "all_pass_alpha": self.mel_cepstrum.alpha,
             "silence_threshold_db": self.settings.silence_threshold_db,
+            "frame_buzz_at_hz": round(self.settings.frame_rate_hz, 2),
         }
 
     def analyze(self, samples: np.ndarray) -> SpeechFeatures:
@@ -77,4 +82,9 @@ class SpeechAnalyzer:
         )
         f0 = pyworld.stonemask(signal, coarse_f0, times, self.sample_rate)
         envelope = pyworld.cheaptrick(signal, f0, times, self.sample_rate, fft_size=self.fft_size)
-        return SpeechFeatures(mel_cepstrum=self.mel_cepstrum(envelope), f0_hz=f0, duration_s=trimmed.size / self.sample_rate)
+        return SpeechFeatures(
+            mel_cepstrum=self.mel_cepstrum(envelope),
+            f0_hz=f0,
+            duration_s=trimmed.size / self.sample_rate,
+            frame_buzz=frame_rate_buzz(signal, self.sample_rate, settings.frame_rate_hz),
+        )

@@ -22,6 +22,7 @@ METRIC_LABELS = {
     "f0_rmse_cents": "F0 RMSE (cents)",
     "voicing_error": "V/UV error (fraction)",
     "duration_ratio": "duration ratio (synth / ref)",
+    "frame_buzz": "frame-rate buzz (above ref)",
 }
 
 
@@ -46,7 +47,10 @@ def metric_bars(by_language: Summaries, path: Path) -> Path:
     plt = _pyplot()
     systems = list(by_language)
     languages = list(dict.fromkeys(language for groups in by_language.values() for language in groups))
-    figure, axes = plt.subplots(2, 3, figsize=(13, 7))
+    # One panel per metric and one for the legend.
+    columns = 4
+    rows = math.ceil((len(METRIC_LABELS) + 1) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.3 * columns, 3.5 * rows))
     positions = np.arange(len(languages))
     width = 0.8 / max(len(systems), 1)
     for axis, (metric, label) in zip(axes.flat, METRIC_LABELS.items()):
@@ -61,8 +65,11 @@ def metric_bars(by_language: Summaries, path: Path) -> Path:
             axis.axhline(1.0, color="black", linewidth=0.8)
         axis.set_xticks(positions, languages)
         axis.set_title(label)
+        if metric == "frame_buzz":
+            axis.axhline(0.0, color="black", linewidth=0.8)
+    for unused in axes.flat[len(METRIC_LABELS) :]:
+        unused.axis("off")
     legend_axis = axes.flat[len(METRIC_LABELS)]
-    legend_axis.axis("off")
     handles, names = axes.flat[0].get_legend_handles_labels()
     legend_axis.legend(handles, names, loc="center", title="system (mean, 95 % interval)")
     figure.tight_layout()

@@ -20,6 +20,7 @@ HEADINGS = {
     "f0_rmse_cents": "F0 RMSE cents",
     "voicing_error": "V/UV error",
     "duration_ratio": "duration ratio",
+    "frame_buzz": "frame buzz",
 }
 
 
@@ -57,7 +58,7 @@ def _cell(summary: MetricSummary, digits: int) -> str:
     return f"{summary.mean:.{digits}f} ± {(summary.interval_high - summary.interval_low) / 2:.{digits}f}"
 
 
-_DIGITS = {"mcd_db": 2, "f0_rmse_hz": 1, "f0_rmse_cents": 0, "voicing_error": 3, "duration_ratio": 2}
+_DIGITS = {"mcd_db": 2, "f0_rmse_hz": 1, "f0_rmse_cents": 0, "voicing_error": 3, "duration_ratio": 2, "frame_buzz": 3}
 
 
 def _markdown_table(summaries: Summaries, group_name: str) -> list[str]:

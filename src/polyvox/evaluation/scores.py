@@ -11,7 +11,7 @@ from polyvox.evaluation.duration import duration_ratio
 from polyvox.evaluation.pitch import pitch_scores
 
 # Metric names as they appear in reports, in display order.
-METRICS = ("mcd_db", "f0_rmse_hz", "f0_rmse_cents", "voicing_error", "duration_ratio")
+METRICS = ("mcd_db", "f0_rmse_hz", "f0_rmse_cents", "voicing_error", "duration_ratio", "frame_buzz")
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class UtteranceScores:
     f0_rmse_cents: float
     voicing_error: float  # fraction of aligned pairs with different voicing
     duration_ratio: float  # synthesized / reference length, silence at the ends trimmed
+    frame_buzz: float  # synthesized clip's frame-rate buzz above the reference's (evaluation/buzz.py)
     voiced_pairs: int
     path_length: int
 
@@ -35,6 +36,7 @@ def score(reference: SpeechFeatures, synthesized: SpeechFeatures) -> UtteranceSc
         f0_rmse_cents=pitch.f0_rmse_cents,
         voicing_error=pitch.voicing_error,
         duration_ratio=duration_ratio(reference.duration_s, synthesized.duration_s),
+        frame_buzz=synthesized.frame_buzz - reference.frame_buzz,
         voiced_pairs=pitch.voiced_pairs,
         path_length=len(path),
     )
