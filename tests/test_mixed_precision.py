@@ -55,6 +55,22 @@ def test_emulated_bfloat16_is_named_before_training(small_corpus, tmp_path, monk
     assert "no native bfloat16 instructions" in caplog.text and "training.precision=32" in caplog.text
 
 
+def test_float32_training_on_a_bfloat16_cpu_says_what_bf16_mixed_would_give(small_corpus, tmp_path, monkeypatch, caplog):
+    import polyvox.inference.speed as speed
+
+    monkeypatch.setattr(speed, "native_bfloat16", lambda: True)
+    corpus_dir, _ = small_corpus
+    config = preset("tiny").replace(**{"training.max_steps": 1, "training.audio_samples_every_steps": 1000})
+    with caplog.at_level("INFO"):
+        train(corpus_dir / "manifest.jsonl", tmp_path / "run", config, progress=False)
+    assert "native bfloat16: --set training.precision=bf16-mixed trains about 1.3x faster" in caplog.text
+    monkeypatch.setattr(speed, "native_bfloat16", lambda: False)
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        train(corpus_dir / "manifest.jsonl", tmp_path / "elsewhere", config, progress=False)
+    assert "bf16-mixed trains" not in caplog.text
+
+
 def test_the_alignment_likelihood_is_exact_under_autocast():
     """A float32 sum over channels; under autocast its matrix products would be bfloat16 and the path could change."""
     generator = torch.Generator().manual_seed(0)
