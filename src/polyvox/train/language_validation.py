@@ -87,7 +87,7 @@ class LanguageValidation(L.Callback):
         experiment = getattr(trainer.logger, "experiment", None)
         if hasattr(experiment, "add_custom_scalars"):
             # TensorBoard's "custom scalars" tab: one chart per figure, one curve per language.
-            charts = {name: ["Multiline", [rf"val_[^/]+/{name}$"]] for name in ("mel_loss", "mcd_db", "log_duration_error")}
+            charts = {name: ["Multiline", [rf"val_[^/]+/{name}$"]] for name in ("mel_loss", "mcd_db", "log_duration_error", "frame_buzz")}
             experiment.add_custom_scalars({"validation per language": charts})
         if self.start:
             return  # resumed: the start figures came back with the checkpoint

@@ -87,13 +87,14 @@ class EvaluateFigures:
 
         hop = generator.hop_length
         synthesized = free_running_waveforms(generator, batch)
-        mcd, cents = [], []
+        mcd, cents, buzz = [], [], []
         for row, samples in enumerate(synthesized):
             reference = batch.waveform[row, 0, : int(batch.mel_lengths[row]) * hop].float().cpu().numpy()
             scores = score(self._analyzer.analyze(reference), self._analyzer.analyze(samples))
             mcd.append(scores.mcd_db)
             cents.append(scores.f0_rmse_cents)
-        return {"mcd_db": _finite_mean(mcd), "f0_rmse_cents": _finite_mean(cents)}
+            buzz.append(scores.frame_buzz)
+        return {"mcd_db": _finite_mean(mcd), "f0_rmse_cents": _finite_mean(cents), "frame_buzz": _finite_mean(buzz)}
 
 
 def _finite_mean(values: list[float]) -> float:
