@@ -76,6 +76,9 @@ def test_output_voice_is_the_best_validation_step(new_speaker_run):
     metadata = read_metadata(result.voice_path)
     assert metadata.info["steps"] == str(best_step) and metadata.speakers[-1] == NEW_SPEAKER
     assert metadata.config.training.learning_rate == 1e-3
+    # The evaluate figures of each validation, frame buzz among them, as curves.
+    buzz = scalars(run_dir, "val_en/frame_buzz")
+    assert sorted(buzz) == [0, 2, 4, 6] and all(math.isfinite(value) for value in buzz.values())
 
 
 def test_best_voice_keeps_the_lowest_score_only(tmp_path, corpora):

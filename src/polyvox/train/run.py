@@ -215,7 +215,7 @@ def language_validation_callbacks(
         )
     if not batches:
         return []
-    evaluate = EvaluateFigures(metadata.config.audio.sample_rate)
+    evaluate = EvaluateFigures(metadata.config.audio.sample_rate, metadata.config.audio.hop_length)
     return [LanguageValidation(batches, metadata.config.training.forgetting_margin, evaluate, listeners)]
 
 

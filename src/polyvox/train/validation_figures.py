@@ -66,13 +66,14 @@ class EvaluateFigures:
     cannot be imported: validation then reports the mel figures only.
     """
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(self, sample_rate: int, hop_length: int = 256) -> None:
         self.sample_rate = sample_rate
         self._analyzer = None
         try:
-            from polyvox.evaluation import SpeechAnalyzer
+            from polyvox.evaluation import AnalysisSettings, SpeechAnalyzer
 
-            self._analyzer = SpeechAnalyzer(sample_rate)
+            # Frame buzz is looked for at this voice's own frame rate.
+            self._analyzer = SpeechAnalyzer(sample_rate, AnalysisSettings(frame_rate_hz=sample_rate / hop_length))
         except ImportError as error:
             logger.info("per-language validation without MCD / F0 figures (%s); install polyvox's evaluation extra for them", error)
 
