@@ -135,6 +135,7 @@ class Runner:
         }
         if variant == "baseline":
             overrides.update(full_width_discriminators())
+            overrides["training.stft_loss_weight"] = 0.0  # the original recipe has no STFT loss
         if variant == "polyvox-bf16":
             overrides["training.precision"] = "bf16-mixed"
         metadata = dataclasses.replace(data.metadata, config=data.metadata.config.replace(**overrides))
