@@ -55,3 +55,6 @@ def test_config_rejects_a_resolution_longer_than_the_training_segment() -> None:
         base.replace(**{"training.stft_loss_weight": 1.0, "training.stft_loss_resolutions": [[16384, 256, 1024]]})
     with pytest.raises(ConfigError, match="hop <= window <= n_fft"):
         VoiceConfig(training=TrainingConfig(stft_loss_resolutions=((512, 600, 240),)))
+    for malformed in ([[512, 50]], [], 5, [[512, 50.5, 240]]):
+        with pytest.raises(ConfigError, match="at least one \\(n_fft, hop, window\\) of three whole numbers"):
+            base.replace(**{"training.stft_loss_resolutions": malformed})

@@ -350,8 +350,15 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
-        _require(len(self.stft_loss_resolutions) >= 1, "stft_loss_resolutions needs at least one (n_fft, hop, window)")
-        for n_fft, hop, window in self.stft_loss_resolutions:
+        resolutions = self.stft_loss_resolutions
+        _require(
+            isinstance(resolutions, tuple)
+            and len(resolutions) >= 1
+            and all(isinstance(r, tuple) and len(r) == 3 and all(isinstance(v, int) for v in r) for r in resolutions),
+            f"stft_loss_resolutions needs at least one (n_fft, hop, window) of three whole numbers, e.g. "
+            f"[[1024, 120, 600]]; got {resolutions!r}",
+        )
+        for n_fft, hop, window in resolutions:
             _require(
                 0 < hop <= window <= n_fft,
                 f"each STFT loss resolution (n_fft, hop, window) needs 0 < hop <= window <= n_fft, got {(n_fft, hop, window)}",

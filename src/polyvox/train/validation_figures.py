@@ -66,7 +66,7 @@ class EvaluateFigures:
     cannot be imported: validation then reports the mel figures only.
     """
 
-    def __init__(self, sample_rate: int, hop_length: int = 256) -> None:
+    def __init__(self, sample_rate: int, hop_length: int) -> None:
         self.sample_rate = sample_rate
         self._analyzer = None
         try:
