@@ -35,8 +35,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 BUZZ_CLIPS = 24
 
 
-def buzz_of(voice_path: Path | None, manifest: Path) -> float:
-    """Mean frame-rate buzz of copy-synthesis through ``voice_path`` (None: of the references themselves)."""
+def buzz_of(voice_path: Path | None, manifest: Path, sample_rate: int) -> float:
+    """Mean frame-rate buzz of copy-synthesis through ``voice_path`` (None: of the references themselves),
+    clips read at ``sample_rate`` (the recipe's voices')."""
     import torch
 
     from polyvox.audio.io import load_audio
@@ -52,10 +53,10 @@ def buzz_of(voice_path: Path | None, manifest: Path) -> float:
     values = []
     with torch.no_grad():
         for utterance in picked:
-            samples = np.asarray(load_audio(utterance.audio, 22050), dtype=np.float32)
+            samples = np.asarray(load_audio(utterance.audio, sample_rate), dtype=np.float32)
             if copy is not None:
                 samples = copy(Reference(utterance.audio, utterance, samples))
-            values.append(frame_rate_buzz(samples, 22050))
+            values.append(frame_rate_buzz(samples, sample_rate))
     return float(np.mean(values))
 
 
@@ -143,13 +144,14 @@ def main() -> None:
             raise SystemExit(f"the arm {arm!r} failed (exit {process.returncode})")
 
     manifest = arguments.work / "corpus" / "manifest.jsonl"
+    sample_rate = preset("small").audio.sample_rate  # the recipe's (frame rate: sample rate / hop)
     result: dict[str, Any] = {
         "start_step": start, "steps": arguments.steps, "weight": weight, "threads_per_arm": arguments.threads,
-        "buzz": {"references": buzz_of(None, manifest)}, "quality": {},
+        "buzz": {"references": buzz_of(None, manifest, sample_rate)}, "quality": {},
     }
     for arm in arms:
         voice = arguments.out / arm / "run" / "voice.safetensors"
-        result["buzz"][arm] = buzz_of(voice, manifest)
+        result["buzz"][arm] = buzz_of(voice, manifest, sample_rate)
         result["quality"][arm] = quality(voice, manifest, arguments.per_language, arguments.out / f"{arm}_quality")
     print(f"\nframe-rate buzz of copy-synthesis (cepstral peak at one hop; references {result['buzz']['references']:.3f}):")
     for arm in arms:
