@@ -7,6 +7,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from polyvox.models.dropout import Dropout
+
 
 class RelativeSelfAttention(nn.Module):
     """Positions further apart than ``window_size`` share no relative term, so any length works."""
@@ -20,7 +22,7 @@ class RelativeSelfAttention(nn.Module):
         self.key = nn.Conv1d(channels, channels, 1)
         self.value = nn.Conv1d(channels, channels, 1)
         self.output = nn.Conv1d(channels, channels, 1)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         scale = self.head_channels**-0.5
         # 2 * window + 1 relative offsets, shared by all heads.
         self.relative_keys = nn.Parameter(torch.randn(2 * window_size + 1, self.head_channels) * scale)

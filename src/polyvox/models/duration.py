@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from polyvox.config import DurationConfig
+from polyvox.models.dropout import Dropout
 from polyvox.models.layers import LayerNorm
 
 
@@ -23,7 +24,7 @@ class DurationPredictor(nn.Module):
         self.first_norm = LayerNorm(filters)
         self.second_conv = nn.Conv1d(filters, filters, config.kernel_size, padding=padding)
         self.second_norm = LayerNorm(filters)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
         self.output_projection = nn.Conv1d(filters, 1, 1)
 
     def forward(self, text_hidden: Tensor, text_mask: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from polyvox.config import DurationConfig
+from polyvox.models.dropout import Dropout
 from polyvox.models.layers import LayerNorm
 from polyvox.models.splines import rational_quadratic_spline
 
@@ -51,7 +52,7 @@ class DilatedDepthSeparableConv(nn.Module):
             self.pointwise_convs.append(nn.Conv1d(channels, channels, 1))
             self.depthwise_norms.append(LayerNorm(channels))
             self.pointwise_norms.append(LayerNorm(channels))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, hidden: Tensor, mask: Tensor, condition: Tensor | None = None) -> Tensor:
         """hidden (batch, channels, time), mask (batch, 1, time), condition like hidden or None."""

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from polyvox.models.attention import RelativeSelfAttention
+from polyvox.models.dropout import Dropout
 from polyvox.models.layers import LayerNorm
 
 
@@ -42,7 +43,7 @@ class FeedForward(nn.Module):
         padding = kernel_size // 2
         self.expand = nn.Conv1d(channels, filter_channels, kernel_size, padding=padding)
         self.contract = nn.Conv1d(filter_channels, channels, kernel_size, padding=padding)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, hidden: Tensor, mask: Tensor) -> Tensor:
         hidden = self.dropout(torch.relu(self.expand(hidden * mask)))
@@ -60,14 +61,14 @@ class RelativeTransformerLayers:
     attention_norms: nn.ModuleList
     feed_forward_layers: nn.ModuleList
     feed_forward_norms: nn.ModuleList
-    layer_dropout: nn.Dropout
+    layer_dropout: Dropout
     speaker_projection: nn.Linear | None
     speaker_condition_layer: int | None
 
     def build_layers(self, shape: TransformerShape, window_size: int, speaker_channels: int = 0) -> None:
         """``window_size``: relative positions the attention tells apart; ``speaker_channels`` 0: no speaker input."""
         channels, dropout = shape.hidden_channels, shape.dropout
-        self.layer_dropout = nn.Dropout(dropout)
+        self.layer_dropout = Dropout(dropout)
         self.attention_layers = nn.ModuleList()
         self.attention_norms = nn.ModuleList()
         self.feed_forward_layers = nn.ModuleList()

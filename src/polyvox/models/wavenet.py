@@ -6,6 +6,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from polyvox.models.dropout import Dropout
+
 
 class WaveNet(nn.Module):
     """Gated residual stack: (batch, hidden, frames) -> (batch, hidden, frames) skip sum.
@@ -25,7 +27,7 @@ class WaveNet(nn.Module):
         super().__init__()
         self.hidden_channels = hidden_channels
         self.n_layers = n_layers
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.speaker_projection = (
             weight_norm(nn.Conv1d(speaker_channels, 2 * hidden_channels * n_layers, 1)) if speaker_channels > 0 else None
         )
