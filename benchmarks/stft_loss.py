@@ -15,94 +15,16 @@ Measured on each arm's output voice:
     python benchmarks/stft_loss.py --work runs/default --checkpoint 5500 --steps 500
 
 Needs a recipe work folder with checkpoints (``python recipes/default_voice.py --work runs/default``);
-writes benchmarks/results/stft_loss.json and works in benchmarks/results/stft_loss/.
+writes benchmarks/results/stft_loss.json and works in benchmarks/results/stft_loss/ (the machinery is
+recipe_ab.py, shared with precision_quality.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
-BUZZ_CLIPS = 24
-
-
-def buzz_of(voice_path: Path | None, manifest: Path, sample_rate: int) -> float:
-    """Mean frame-rate buzz of copy-synthesis through ``voice_path`` (None: of the references themselves),
-    clips read at ``sample_rate`` (the recipe's voices')."""
-    import torch
-
-    from polyvox.audio.io import load_audio
-    from polyvox.data.manifest import read_manifest
-    from polyvox.evaluation.baselines import CopySynthesis
-    from polyvox.evaluation.buzz import frame_rate_buzz
-    from polyvox.evaluation.sources import Reference
-    from polyvox.inference.voice import Voice
-
-    utterances = read_manifest(manifest)
-    picked = [utterances[i] for i in np.random.default_rng(0).choice(len(utterances), BUZZ_CLIPS, replace=False)]
-    copy = CopySynthesis(Voice.load(voice_path)) if voice_path is not None else None
-    values = []
-    with torch.no_grad():
-        for utterance in picked:
-            samples = np.asarray(load_audio(utterance.audio, sample_rate), dtype=np.float32)
-            if copy is not None:
-                samples = copy(Reference(utterance.audio, utterance, samples))
-            values.append(frame_rate_buzz(samples, sample_rate))
-    return float(np.mean(values))
-
-
-def child(arm_dir: Path, weight: float, steps: int, threads: int) -> None:
-    """One arm: resume the copied checkpoint with the recipe's settings and this STFT loss weight."""
-    import logging
-
-    import torch
-
-    sys.path.insert(0, str(ROOT / "recipes"))
-    import default_voice
-
-    from polyvox.config import preset
-    from polyvox.train.run import train
-
-    logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(threads)
-    overrides = {**default_voice.OVERRIDES, "training.max_steps": steps, "training.stft_loss_weight": weight}
-    config = preset("small", default_voice.LANGUAGES).replace(**overrides)
-    train(arm_dir / "corpus" / "manifest.jsonl", arm_dir / "run", config, resume=True, progress=False)
-
-
-def prepare_arm(work: Path, checkpoint: Path, arm_dir: Path) -> None:
-    """A run folder holding only the shared checkpoint (features cache and corpus linked, not copied)."""
-    if arm_dir.exists():
-        shutil.rmtree(arm_dir)
-    (arm_dir / "run" / "checkpoints").mkdir(parents=True)
-    (arm_dir / "corpus").symlink_to((work / "corpus").resolve(), target_is_directory=True)
-    (arm_dir / "run" / "cache").symlink_to((work / "run" / "cache").resolve(), target_is_directory=True)
-    for name in ("run.json", "data_report.json"):
-        shutil.copy(work / "run" / name, arm_dir / "run" / name)
-    shutil.copy(checkpoint, arm_dir / "run" / "checkpoints" / checkpoint.name)
-
-
-def quality(voice: Path, manifest: Path, per_language: int, folder: Path) -> dict[str, Any]:
-    command = [
-        sys.executable, str(ROOT / "benchmarks" / "default_voice_quality.py"), "--voice", str(voice),
-        "--per-language", str(per_language), "--train-manifest", str(manifest), "--results", str(folder),
-        "--no-docs-images",
-    ]
-    subprocess.run(command, check=True, capture_output=True, text=True)
-    summary = json.loads((folder / "default_voice_quality.json").read_text())
-    return {
-        language: {system: {metric: values["mean"] for metric, values in figures.items()} for system, figures in systems.items()}
-        for language, systems in summary["by_language"].items()
-    }
+from recipe_ab import RESULTS, child_main, measure_arms, pick_checkpoint, print_comparison, run_arms, write_result
 
 
 def main() -> None:
@@ -117,58 +39,20 @@ def main() -> None:
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
-        arm_dir, weight, steps, threads = arguments.child
-        child(Path(arm_dir), float(weight), int(steps), int(threads))
+        child_main(arguments.child)
         return
 
     from polyvox.config import preset
-    from polyvox.files import atomic_path
 
     weight = arguments.weight if arguments.weight is not None else preset("small").training.stft_loss_weight
-    checkpoints = {int(path.stem.split("-")[1]): path for path in (arguments.work / "run" / "checkpoints").glob("step-*.ckpt")}
-    if not checkpoints:
-        raise SystemExit(f"no checkpoints in {arguments.work / 'run' / 'checkpoints'}: run recipes/default_voice.py first")
-    start = arguments.checkpoint if arguments.checkpoint is not None else max(checkpoints)
-    if start not in checkpoints:
-        raise SystemExit(f"no checkpoint of step {start}; there are {sorted(checkpoints)}")
-    arms = {"without": 0.0, "with": weight}
-    processes = {}
-    for arm, arm_weight in arms.items():
-        prepare_arm(arguments.work, checkpoints[start], arguments.out / arm)
-        command = [sys.executable, __file__, "--child", str(arguments.out / arm), str(arm_weight),
-                   str(start + arguments.steps), str(arguments.threads)]
-        processes[arm] = subprocess.Popen(command)
+    start, checkpoint = pick_checkpoint(arguments.work, arguments.checkpoint)
+    arms = {"without": {"training.stft_loss_weight": 0.0}, "with": {"training.stft_loss_weight": weight}}
     print(f"training both arms from step {start} for {arguments.steps} steps (STFT loss weight 0 and {weight:g})", flush=True)
-    for arm, process in processes.items():
-        if process.wait() != 0:
-            raise SystemExit(f"the arm {arm!r} failed (exit {process.returncode})")
-
-    manifest = arguments.work / "corpus" / "manifest.jsonl"
-    sample_rate = preset("small").audio.sample_rate  # the recipe's (frame rate: sample rate / hop)
-    result: dict[str, Any] = {
-        "start_step": start, "steps": arguments.steps, "weight": weight, "threads_per_arm": arguments.threads,
-        "buzz": {"references": buzz_of(None, manifest, sample_rate)}, "quality": {},
-    }
-    for arm in arms:
-        voice = arguments.out / arm / "run" / "voice.safetensors"
-        result["buzz"][arm] = buzz_of(voice, manifest, sample_rate)
-        result["quality"][arm] = quality(voice, manifest, arguments.per_language, arguments.out / f"{arm}_quality")
-    print(f"\nframe-rate buzz of copy-synthesis (cepstral peak at one hop; references {result['buzz']['references']:.3f}):")
-    for arm in arms:
-        print(f"  {arm:>8} the STFT loss: {result['buzz'][arm]:.3f}")
-    print("\nMCD-DTW dB, voice (copy-synthesis), V/UV error of the voice:")
-    print(f"  {'language':8}  {'without':>22}  {'with':>22}")
-    for language in result["quality"]["without"]:
-        cells = []
-        for arm in arms:
-            figures = result["quality"][arm][language]
-            voice_figures, copy_figures = figures["voice"], figures["copy-synthesis"]
-            cells.append(f"{voice_figures['mcd_db']:.2f} ({copy_figures['mcd_db']:.2f}) {voice_figures['voicing_error']:.3f}")
-        print(f"  {language:8}  {cells[0]:>22}  {cells[1]:>22}")
-    output = RESULTS / "stft_loss.json"
-    with atomic_path(output) as temporary:
-        temporary.write_text(json.dumps(result, indent=1))
-    print(f"\nwrote {output}")
+    run_arms(__file__, arguments.work, checkpoint, start, arguments.steps, arguments.threads, arguments.out, arms)
+    result = {"start_step": start, "steps": arguments.steps, "weight": weight, "threads_per_arm": arguments.threads}
+    result.update(measure_arms(arguments.work, arguments.out, list(arms), arguments.per_language))
+    print_comparison(result, list(arms))
+    write_result(RESULTS / "stft_loss.json", result)
 
 
 if __name__ == "__main__":

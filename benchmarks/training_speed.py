@@ -4,9 +4,10 @@ On a generated corpus (English with espeak-ng phoneme durations, Mandarin withou
 2 threads, for the small and medium presets, each variant trains from the same initial weights:
 
 * polyvox: features cached once, length-bucketed batches, the preset's right-sized discriminators,
-  manifest phoneme durations where the corpus has them (alignment search for the rest);
+  manifest phoneme durations where the corpus has them (alignment search for the rest), float32;
 * polyvox-bf16: the same with ``training.precision = "bf16-mixed"`` (convolutions and matrix products in
-  bfloat16, as Lightning's autocast runs them), only where the CPU has native bfloat16;
+  bfloat16, as Lightning's autocast runs them), only where the CPU has native bfloat16: what the
+  presets' default precision, "auto", trains with there;
 * baseline (the original VITS recipe): full-width discriminators (multi-period 32..1024 and the
   multi-scale one), waveform read and mel spectrogram computed for every item of every step,
   random (unbucketed) batches, alignment search for every clip.
@@ -136,8 +137,8 @@ class Runner:
         if variant == "baseline":
             overrides.update(full_width_discriminators())
             overrides["training.stft_loss_weight"] = 0.0  # the original recipe has no STFT loss
-        if variant == "polyvox-bf16":
-            overrides["training.precision"] = "bf16-mixed"
+        # Each variant names its precision: the presets' "auto" would be bf16-mixed on a CPU with native bfloat16.
+        overrides["training.precision"] = "bf16-mixed" if variant == "polyvox-bf16" else "32"
         metadata = dataclasses.replace(data.metadata, config=data.metadata.config.replace(**overrides))
         training = metadata.config.training
         if variant == "baseline":
@@ -294,12 +295,14 @@ def main() -> None:
         "batch_size": BATCH_SIZE,
         "warmup_steps": warmup,
         "timed_steps": steps,
+        "default_precision_here": "bf16-mixed" if native_bfloat16() else "32",
         "presets": results,
     }
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(arguments.output) as temporary:
         temporary.write_text(json.dumps(report, indent=1))
     print(f"\nload average (1 min) {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (2 cores)")
+    print(f"the presets' default precision (auto) on this CPU: {report['default_precision_here']}")
     print(f"wrote {arguments.output}")
 
 

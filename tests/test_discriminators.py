@@ -75,3 +75,24 @@ def test_discriminator_gradients_reach_fake_input() -> None:
     output = discriminator(torch.randn(1, 1, 200), fake)
     sum(score.mean() for score in output.fake_scores).backward()
     assert fake.grad is not None and torch.isfinite(fake.grad).all() and fake.grad.abs().sum() > 0
+
+
+def test_scale_discriminator_layouts_compute_the_plain_convolutions() -> None:
+    """Long inputs take the channels-last 2-D path in the wide early layers: same scores, features and gradients."""
+    torch.manual_seed(0)
+    config = preset("small").model.discriminator
+    discriminator = ScaleDiscriminator(config.scale_channels, config.scale_groups)
+    waveform = torch.randn(2, 1, 4096, requires_grad=True)
+    score, features = discriminator(waveform)
+    hidden, expected_features = waveform, []
+    for conv in discriminator.convs:
+        hidden = torch.nn.functional.leaky_relu(conv(hidden), 0.1)
+        expected_features.append(hidden)
+    expected_score = discriminator.conv_post(hidden)
+    torch.testing.assert_close(score, expected_score.flatten(1), rtol=1e-4, atol=1e-5)
+    for feature, expected in zip(features, expected_features):
+        assert feature.shape == expected.shape and feature.is_contiguous()
+        torch.testing.assert_close(feature, expected, rtol=1e-4, atol=1e-5)
+    (gradient,) = torch.autograd.grad(score.square().sum(), waveform)
+    (expected_gradient,) = torch.autograd.grad(expected_score.square().sum(), waveform)
+    torch.testing.assert_close(gradient, expected_gradient, rtol=1e-3, atol=1e-5)

@@ -55,20 +55,23 @@ def test_emulated_bfloat16_is_named_before_training(small_corpus, tmp_path, monk
     assert "no native bfloat16 instructions" in caplog.text and "training.precision=32" in caplog.text
 
 
-def test_float32_training_on_a_bfloat16_cpu_says_what_bf16_mixed_would_give(small_corpus, tmp_path, monkeypatch, caplog):
+def test_auto_precision_is_bf16_mixed_only_on_a_bfloat16_cpu(small_corpus, tmp_path, monkeypatch, caplog):
+    """The default trains in bf16-mixed where the CPU has native bfloat16, float32 elsewhere, and the log says which."""
     import polyvox.inference.speed as speed
+    from polyvox.train.trainer_setup import training_precision
 
-    monkeypatch.setattr(speed, "native_bfloat16", lambda: True)
     corpus_dir, _ = small_corpus
     config = preset("tiny").replace(**{"training.max_steps": 1, "training.audio_samples_every_steps": 1000})
-    with caplog.at_level("INFO"):
-        train(corpus_dir / "manifest.jsonl", tmp_path / "run", config, progress=False)
-    assert "native bfloat16: --set training.precision=bf16-mixed trains about 1.3x faster" in caplog.text
-    monkeypatch.setattr(speed, "native_bfloat16", lambda: False)
-    caplog.clear()
-    with caplog.at_level("INFO"):
-        train(corpus_dir / "manifest.jsonl", tmp_path / "elsewhere", config, progress=False)
-    assert "bf16-mixed trains" not in caplog.text
+    assert config.training.precision == "auto"
+    for native, expected in ((True, "bf16-mixed"), (False, "32")):
+        monkeypatch.setattr(speed, "native_bfloat16", lambda native=native: native)
+        assert training_precision("auto", on_cpu=True) == expected
+        caplog.clear()
+        with caplog.at_level("INFO"):
+            train(corpus_dir / "manifest.jsonl", tmp_path / f"run-{expected}", config, progress=False)
+        assert f"training.precision auto: {expected} " in caplog.text
+    assert training_precision("auto", on_cpu=False) == "32"  # GPUs: float32 unless asked
+    assert training_precision("32", on_cpu=True) == "32"
 
 
 def test_the_alignment_likelihood_is_exact_under_autocast():
@@ -113,5 +116,5 @@ def test_the_generator_returns_float32_loss_inputs_under_autocast():
 
 
 def test_unknown_training_precision_is_refused():
-    with pytest.raises(ConfigError, match="training precision must be '32' or 'bf16-mixed'"):
+    with pytest.raises(ConfigError, match="training precision must be 'auto', '32' or 'bf16-mixed'"):
         preset("tiny").replace(**{"training.precision": "16-mixed"})

@@ -336,8 +336,10 @@ class TrainingConfig:
     forgetting_margin: float = 0.1
     # "bf16-mixed": convolutions and matrix products in bfloat16 (Lightning's autocast), weights, optimizer,
     # losses, alignment and duration predictors in float32 (models/full_precision.py). Fast only on CPUs
-    # (and GPUs) with native bfloat16; see benchmarks/training_speed.py.
-    precision: Literal["32", "bf16-mixed"] = "32"
+    # (and GPUs) with native bfloat16 (benchmarks/training_speed.py). "auto": bf16-mixed when training on a
+    # CPU with native bfloat16, where a voice trained so matched float32 (benchmarks/precision_quality.py),
+    # float32 ("32") everywhere else, GPUs included.
+    precision: Literal["auto", "32", "bf16-mixed"] = "auto"
     # Upper edge of the mel spectrogram the reconstruction loss compares (None: half the sample rate, all
     # the decoder makes, as HiFi-GAN's fmax_for_loss). The model's own mel stops at audio.mel_fmax (8 kHz):
     # a loss on that alone leaves the top of the spectrum untrained until the discriminators join.
@@ -363,7 +365,10 @@ class TrainingConfig:
                 0 < hop <= window <= n_fft,
                 f"each STFT loss resolution (n_fft, hop, window) needs 0 < hop <= window <= n_fft, got {(n_fft, hop, window)}",
             )
-        _require(self.precision in ("32", "bf16-mixed"), f"training precision must be '32' or 'bf16-mixed', got {self.precision!r}")
+        _require(
+            self.precision in ("auto", "32", "bf16-mixed"),
+            f"training precision must be 'auto', '32' or 'bf16-mixed', got {self.precision!r}",
+        )
         _require(
             self.batch_sampler in ("bucket", "language_balanced"),
             f"batch_sampler must be 'bucket' or 'language_balanced', got {self.batch_sampler!r}",

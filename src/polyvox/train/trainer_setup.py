@@ -33,6 +33,14 @@ class TrainingLoop:
     voice_path: Path  # written with every checkpoint
 
 
+def training_precision(precision: str, on_cpu: bool) -> str:
+    """Lightning's precision for ``training.precision``: "auto" is bf16-mixed on a CPU with native bfloat16."""
+    from polyvox.inference.speed import native_bfloat16
+
+    if precision != "auto":
+        return precision
+    return "bf16-mixed" if on_cpu and native_bfloat16() else "32"
+
 def build_training_loop(
     run_dir: Path,
     training: TrainingConfig,
@@ -57,16 +65,14 @@ def build_training_loop(
     from polyvox.train.guards import NonFiniteRollback
 
     on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
-    if training.precision == "bf16-mixed" and on_cpu and not native_bfloat16():
+    precision = training_precision(training.precision, on_cpu)
+    if training.precision == "auto":
+        where = "this CPU has native bfloat16" if precision == "bf16-mixed" else "no CPU with native bfloat16"
+        logger.info("training.precision auto: %s (%s; --set training.precision=32 or bf16-mixed to choose)", precision, where)
+    if precision == "bf16-mixed" and on_cpu and not native_bfloat16():
         logger.warning(
             "training.precision is bf16-mixed but this CPU has no native bfloat16 instructions: it is emulated "
             "and slower than float32; use --set training.precision=32"
-        )
-    if training.precision == "32" and on_cpu and native_bfloat16():
-        logger.info(
-            "this CPU has native bfloat16: --set training.precision=bf16-mixed trains about 1.3x faster "
-            "(benchmarks/training_speed.py); float32 is the default because a whole voice trained in bf16-mixed "
-            "has not been compared with one trained in float32 yet"
         )
     checkpoint_dir = run_dir / "checkpoints"
     voice_path = run_dir / "voice.safetensors"
@@ -76,7 +82,7 @@ def build_training_loop(
         devices=devices,
         max_epochs=-1,
         max_steps=-1,
-        precision=training.precision,
+        precision=precision,
         logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
         callbacks=[
             *validation_callbacks,
