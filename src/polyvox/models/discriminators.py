@@ -30,8 +30,9 @@ SCALE_LAST_KERNEL_SIZE = 5
 # Kernel of the final 1-channel score convolution of both kinds.
 SCORE_KERNEL_SIZE = 3
 # Scale convolutions with more than one input channel run in the channels-last 2-D layout
-# (decoders/layout.py) on inputs at least this long: there oneDNN's kernels are 1.4-3x faster forward
-# and backward (a training segment's full- and quarter-rate layers), on shorter ones slower.
+# (decoders/layout.py) on inputs at least this long (a training segment's full- and quarter-rate layers),
+# where oneDNN's kernels for it are faster forward and backward; on shorter inputs they are slower. The
+# quarter-width scale discriminator is 1.44x faster so (benchmarks/training_kernels.py).
 SCALE_CHANNELS_LAST_MIN_SAMPLES = 1024
 
 Judgement = tuple[Tensor, list[Tensor]]  # (score (batch, score_frames), features per layer)

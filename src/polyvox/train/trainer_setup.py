@@ -41,6 +41,7 @@ def training_precision(precision: str, on_cpu: bool) -> str:
         return precision
     return "bf16-mixed" if on_cpu and native_bfloat16() else "32"
 
+
 def build_training_loop(
     run_dir: Path,
     training: TrainingConfig,
@@ -67,7 +68,10 @@ def build_training_loop(
     on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
     precision = training_precision(training.precision, on_cpu)
     if training.precision == "auto":
-        where = "this CPU has native bfloat16" if precision == "bf16-mixed" else "no CPU with native bfloat16"
+        if not on_cpu:
+            where = "float32 on accelerators"
+        else:
+            where = "this CPU has native bfloat16" if precision == "bf16-mixed" else "this CPU has no native bfloat16"
         logger.info("training.precision auto: %s (%s; --set training.precision=32 or bf16-mixed to choose)", precision, where)
     if precision == "bf16-mixed" and on_cpu and not native_bfloat16():
         logger.warning(
