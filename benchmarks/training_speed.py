@@ -232,7 +232,8 @@ def main() -> None:
     from polyvox.inference.speed import native_bfloat16
 
     # bfloat16 is emulated (slow) on CPUs without native instructions: no such rows there.
-    variants = ("polyvox", "polyvox-bf16", "baseline") if native_bfloat16() else ("polyvox", "baseline")
+    native = native_bfloat16()
+    variants = ("polyvox", "polyvox-bf16", "baseline") if native else ("polyvox", "baseline")
 
     import logging
 
@@ -295,7 +296,7 @@ def main() -> None:
         "batch_size": BATCH_SIZE,
         "warmup_steps": warmup,
         "timed_steps": steps,
-        "default_precision_here": "bf16-mixed" if native_bfloat16() else "32",
+        "default_precision_here": "bf16-mixed" if native else "32",
         "presets": results,
     }
     arguments.output.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ of periods and every convolution pads so that a length-1 input still gives one o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -48,11 +49,14 @@ class DiscriminatorOutput:
     fake_features: list[list[Tensor]]
 
 
-def _judge(convs: nn.ModuleList, conv_post: nn.Module, hidden: Tensor) -> Judgement:
-    """Run the conv stack, keeping every activation for the feature-matching loss."""
+def _judge(
+    convs: nn.ModuleList, conv_post: nn.Module, hidden: Tensor, convolve: Callable[..., Tensor] | None = None
+) -> Judgement:
+    """Run the conv stack (each layer through ``convolve(conv, hidden)``, by default ``conv(hidden)``),
+    keeping every activation for the feature-matching loss."""
     features = []
     for conv in convs:
-        hidden = F.leaky_relu(conv(hidden), LEAKY_RELU_SLOPE)
+        hidden = F.leaky_relu(convolve(conv, hidden) if convolve else conv(hidden), LEAKY_RELU_SLOPE)
         features.append(hidden)
     score = conv_post(hidden)
     features.append(score)
@@ -111,18 +115,14 @@ class ScaleDiscriminator(nn.Module):
         self.conv_post = weight_norm(nn.Conv1d(channels[-1], 1, SCORE_KERNEL_SIZE, padding=SCORE_KERNEL_SIZE // 2))
 
     def forward(self, waveform: Tensor) -> Judgement:
-        features = []
-        hidden = waveform
-        for conv in self.convs:
-            if conv.in_channels > 1 and hidden.shape[-1] >= SCALE_CHANNELS_LAST_MIN_SAMPLES:
-                hidden = from_time_2d(conv_time_2d(conv, to_time_2d(hidden)))
-            else:
-                hidden = conv(hidden)
-            hidden = F.leaky_relu(hidden, LEAKY_RELU_SLOPE)
-            features.append(hidden)
-        score = self.conv_post(hidden)
-        features.append(score)
-        return torch.flatten(score, 1, -1), features
+        return _judge(self.convs, self.conv_post, waveform, _scale_conv)
+
+
+def _scale_conv(conv: nn.Conv1d, hidden: Tensor) -> Tensor:
+    """``conv(hidden)``, through the channels-last 2-D layout where that is faster (see above)."""
+    if conv.in_channels > 1 and hidden.shape[-1] >= SCALE_CHANNELS_LAST_MIN_SAMPLES:
+        return from_time_2d(conv_time_2d(conv, to_time_2d(hidden)))
+    return conv(hidden)
 
 
 class MultiPeriodMultiScaleDiscriminator(nn.Module):
