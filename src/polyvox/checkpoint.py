@@ -11,7 +11,7 @@ import torch
 
 from polyvox.config import ConfigError, VoiceConfig
 from polyvox.errors import VoiceFileError
-from polyvox.files import atomic_path
+from polyvox.files import atomic_path, write_failure
 from polyvox.fingerprint import FINGERPRINT_KEY, component_fingerprint
 from polyvox.text.symbols import SymbolTable
 
@@ -88,7 +88,8 @@ def save_voice(path: str | Path, state_dict: dict[str, torch.Tensor], metadata: 
         with atomic_path(path) as temporary:
             save_file(tensors, str(temporary), metadata=metadata.to_strings())
     except OSError as error:
-        raise VoiceFileError(f"cannot write voice to {path}: {error.strerror or error}") from error
+        needed = sum(tensor.numel() * tensor.element_size() for tensor in tensors.values())
+        raise VoiceFileError(write_failure(path, error, needed)) from error
     return path
 
 

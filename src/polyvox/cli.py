@@ -270,6 +270,9 @@ def train(
     set_values: Annotated[Optional[list[str]], typer.Option("--set", help="Override, e.g. --set training.batch_size=8.")] = None,
     max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many steps.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint in the run folder.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace the run already in the output folder (its checkpoints, voice and logs).")
+    ] = False,
     init_from: Annotated[Optional[Path], typer.Option(help="Start from this voice file's weights and tables.")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
@@ -307,8 +310,11 @@ def train(
         voice_config = load_config(config, preset, set_values or [], max_steps)
         result = train_voice(
             data, output, voice_config, resume=resume, accelerator=accelerator, init_from=init_from,
-            devices=int(devices) if devices.isdigit() else devices,
+            devices=int(devices) if devices.isdigit() else devices, overwrite=overwrite,
         )
+        if result.already_complete:
+            typer.echo(f"the run is complete ({result.steps} steps); voice: {result.voice_path}")
+            return
         typer.echo(f"trained {result.steps} steps; voice: {result.voice_path}")
 
     _run(run)

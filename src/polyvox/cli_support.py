@@ -18,13 +18,13 @@ def user_errors() -> tuple[type[Exception], ...]:
     from polyvox.data.importers import DatasetImportError
     from polyvox.data.manifest import ManifestError
     from polyvox.export.metadata import OnnxVoiceError
-    from polyvox.errors import ReferenceClipError, TrainingDivergedError, TrainingSetupError, VoiceFileError
+    from polyvox.errors import OutputWriteError, ReferenceClipError, TrainingDivergedError, TrainingSetupError, VoiceFileError
     from polyvox.inference.result import SynthesisError
     from polyvox.text.errors import TextError
 
     return (
         AudioError, VoiceFileError, ConfigError, DatasetImportError, ManifestError, SynthesisError, TextError,
-        TrainingSetupError, TrainingDivergedError, OnnxVoiceError, ReferenceClipError,
+        TrainingSetupError, TrainingDivergedError, OnnxVoiceError, ReferenceClipError, OutputWriteError,
     )
 
 

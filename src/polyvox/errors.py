@@ -18,3 +18,15 @@ class TrainingDivergedError(RuntimeError):
 
 class ReferenceClipError(ValueError):
     """A reference clip cannot give a timbre: too short, silent, or the voice has no reference encoder."""
+
+
+class CheckpointReadError(VoiceFileError):
+    """A training checkpoint is missing, empty or truncated."""
+
+
+class UnsafeCheckpointError(VoiceFileError):
+    """A checkpoint holds pickled objects that weights-only loading refuses (they could run code)."""
+
+
+class OutputWriteError(RuntimeError):
+    """A finished file cannot be written (full disk, no permission); the message names the path and the cause."""

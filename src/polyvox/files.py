@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,3 +37,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(temporary, final_path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_failure(path: str | os.PathLike[str], error: OSError, needed_bytes: int = 0) -> str:
+    """One line for a failed write: the path and the cause; for a full disk, the space free and needed."""
+    path = Path(path)
+    if error.errno != errno.ENOSPC:
+        return f"cannot write {path}: {error.strerror or error}"
+    folder = path.parent
+    try:
+        free = f"{_megabytes(shutil.disk_usage(folder).free)} free"
+    except OSError:
+        free = "free space unknown"
+    needed = f", about {_megabytes(needed_bytes)} needed" if needed_bytes else ""
+    return f"cannot write {path}: no space left on the device ({free} in {folder}{needed}); free some space and run again"
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1e6:.1f} MB"

@@ -12,6 +12,8 @@ import lightning as L
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from polyvox.checkpoint import save_voice
+from polyvox.errors import OutputWriteError
+from polyvox.files import write_failure
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,12 @@ def checkpoint_files(folder: Path) -> list[Path]:
     """Complete training checkpoints, oldest first (partial files never carry the final name)."""
     files = [path for path in folder.glob(f"{CHECKPOINT_PREFIX}*.ckpt") if path.is_file()]
     return sorted(files, key=lambda path: int(path.stem[len(CHECKPOINT_PREFIX) :]))
+
+
+def _bytes_needed(temporary: Path, existing: list[Path]) -> int:
+    """A checkpoint's size: what the failed write had reached, or the newest complete one's if larger."""
+    sizes = [path.stat().st_size for path in [temporary, *existing[-1:]] if path.is_file()]
+    return max(sizes, default=0)
 
 
 class StepCheckpoint(L.Callback):
@@ -61,11 +69,19 @@ class StepCheckpoint(L.Callback):
         temporary = self.folder / f".{final.name}.partial"
         # Optimizer and loop state included, so a resume continues exactly (said explicitly: Lightning
         # logs a line at every save otherwise).
-        trainer.save_checkpoint(temporary, weights_only=False)
+        try:
+            trainer.save_checkpoint(temporary, weights_only=False)
+        except OSError as error:
+            # A full disk: the partial file goes, the earlier checkpoints stay, and the message says how much is needed.
+            needed = _bytes_needed(temporary, checkpoint_files(self.folder))
+            temporary.unlink(missing_ok=True)
+            raise OutputWriteError(f"{write_failure(final, error, needed)}; the earlier checkpoints are kept (--resume goes on from them)") from error
         if trainer.is_global_zero:
             os.replace(temporary, final)
+            # The checkpoint just written is never pruned, even if older runs' files sort after it.
             for old in checkpoint_files(self.folder)[: -self.keep]:
-                old.unlink()
+                if old != final:
+                    old.unlink()
             info = dict(module.metadata.info, steps=str(module.steps_done))
             save_voice(self.voice_path, module.generator.state_dict(), dataclasses.replace(module.metadata, info=info))
             logger.info("step %d: saved %s and %s", module.steps_done, final, self.voice_path)

@@ -40,6 +40,7 @@ class TrainingResult:
     voice_path: Path
     steps: int
     checkpoint: Path | None
+    already_complete: bool = False  # resumed a run that had reached max_steps: nothing was trained
 
 
 def split_validation(utterances: list[Utterance], per_language: int, seed: int) -> tuple[list[Utterance], list[Utterance]]:
@@ -230,15 +231,44 @@ def train(
     validation_per_language: int = 2,
     validate_every_steps: int | None = None,
     init_from: str | Path | None = None,
+    overwrite: bool = False,
 ) -> TrainingResult:
     """Train on ``manifest`` in ``run_dir``. ``resume`` continues the newest checkpoint exactly;
-    ``init_from`` starts from a voice file's weights and tables (e.g. to continue a shipped voice)."""
+    ``init_from`` starts from a voice file's weights and tables (e.g. to continue a shipped voice).
+    A folder that holds a run is refused unless ``resume`` or ``overwrite``; one process trains in it at a time."""
+    from polyvox.train.run_folder import CHECKPOINT_FOLDER, VOICE_FILE, completed_run, open_run_folder
+
+    run_dir = Path(run_dir)
+    with open_run_folder(run_dir, resume, overwrite):
+        complete = completed_run(run_dir / CHECKPOINT_FOLDER, config.training.max_steps) if resume else None
+        if complete is not None:
+            logger.warning(
+                "the run in %s is complete: %s reached max_steps (%d); nothing to train (raise --max-steps to go on)",
+                run_dir, complete.path.name, config.training.max_steps,
+            )
+            return TrainingResult(run_dir / VOICE_FILE, complete.steps_done, complete.path, already_complete=True)
+        return _train_in_folder(
+            manifest, run_dir, config, resume, accelerator, devices, progress, validation_per_language, validate_every_steps, init_from
+        )
+
+
+def _train_in_folder(
+    manifest: str | Path,
+    run_dir: Path,
+    config: VoiceConfig,
+    resume: bool,
+    accelerator: str,
+    devices: int | str,
+    progress: bool,
+    validation_per_language: int,
+    validate_every_steps: int | None,
+    init_from: str | Path | None,
+) -> TrainingResult:
     import lightning as L
 
     from polyvox.train.module import VitsTrainingModule
     from polyvox.train.trainer_setup import build_training_loop, resume_point
 
-    run_dir = Path(run_dir)
     training_config = config.training
     L.seed_everything(training_config.seed, workers=True, verbose=False)
     initial_weights, initial_metadata = (None, None)

@@ -15,7 +15,7 @@ from polyvox.config import TrainingConfig
 from polyvox.data.dataset import EncodedUtterance, TtsDataset, collate
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.sampler import build_batch_sampler
-from polyvox.train.callbacks import StepCheckpoint, StepProgressBar, checkpoint_files
+from polyvox.train.callbacks import StepCheckpoint, StepProgressBar
 
 if TYPE_CHECKING:
     import lightning as L
@@ -123,13 +123,14 @@ def build_training_loop(
 
 
 def resume_point(loop: TrainingLoop) -> Path | None:
-    """The newest checkpoint of the run, with the sampler set to go on after it; None when there is none yet."""
-    existing = checkpoint_files(loop.checkpoint_dir)
-    if not existing:
+    """The newest readable checkpoint of the run, with the sampler set to go on after it; None when there is none yet."""
+    from polyvox.train.run_folder import newest_resume_point
+
+    point = newest_resume_point(loop.checkpoint_dir)
+    if point is None:
         logger.info("no checkpoint in %s yet: starting from scratch", loop.checkpoint_dir)
         return None
-    state = torch.load(existing[-1], map_location="cpu", weights_only=True)["polyvox"]
     # The endless sampler restarts exactly after the last batch the checkpoint trained on.
-    loop.sampler.load_state_dict({"batches_done": int(state["steps_done"])})
-    logger.info("resuming from %s (step %d)", existing[-1], state["steps_done"])
-    return existing[-1]
+    loop.sampler.load_state_dict({"batches_done": point.steps_done})
+    logger.info("resuming from %s (step %d)", point.path, point.steps_done)
+    return point.path
