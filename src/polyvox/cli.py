@@ -32,6 +32,8 @@ def _read_text(text: Optional[str], text_file: Optional[Path]) -> str:
     if text_file is not None:
         try:
             return text_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            _fail(f"text file {text_file} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}); save it as UTF-8")
         except OSError as error:
             _fail(f"cannot read text file {text_file}: {error.strerror}")
     if text is None or text == "-":

@@ -61,6 +61,9 @@ def prepare(
         Optional[Path],
         typer.Option(help="Folder of a local Whisper model to transcribe clips without a transcript (needs the 'transcribe' extra)."),
     ] = None,
+    append: Annotated[
+        bool, typer.Option(help="Add to the dataset already in the output folder instead of refusing to replace it.")
+    ] = False,
     workers: Annotated[int, typer.Option(help="Recordings processed in parallel.")] = min(2, os.cpu_count() or 1),
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
@@ -89,7 +92,7 @@ def prepare(
         )
         settings.audio.validate()
         target = voice_target(voice or DEFAULT_VOICE)
-        report = prepare_dataset(source, output, target, settings, lang, speaker, transcript, whisper_model)
+        report = prepare_dataset(source, output, target, settings, lang, speaker, transcript, whisper_model, append=append)
         typer.echo(report.summary())
 
     run(work, extra_errors=_errors())

@@ -92,14 +92,18 @@ def _import_speaker_folder(folder: Path, language: str, speaker: str, recursive:
     for audio in audio_files:
         if audio.parent not in listed:
             listed[audio.parent] = _read_transcript_list(audio.parent)
-        text = _transcript_beside(audio)
-        if text is None:
-            table = listed[audio.parent]
-            text = table.get(audio.name, table.get(audio.stem))
-        if text is None or not text.strip():
-            untranscribed += 1
-            continue
-        utterances.append(_utterance(audio, text.strip(), speaker, language))
+        try:
+            text = _transcript_beside(audio)
+            if text is None:
+                table = listed[audio.parent]
+                text = table.get(audio.name, table.get(audio.stem))
+            if text is None or not text.strip():
+                untranscribed += 1
+                continue
+            utterances.append(_utterance(audio, text.strip(), speaker, language))
+        except DatasetImportError as error:
+            # One bad file (unreadable audio, a transcript that is not UTF-8) is skipped, never the folder.
+            logger.warning("%s; skipped", error)
     if untranscribed:
         logger.warning("%d audio file(s) in %s have no transcript; skipped", untranscribed, folder)
     return utterances
@@ -109,8 +113,20 @@ def _transcript_beside(audio: Path) -> str | None:
     for extension in TRANSCRIPT_EXTENSIONS:
         candidate = audio.with_suffix(extension)
         if candidate.is_file():
-            return candidate.read_text(encoding="utf-8").strip()
+            return read_utf8(candidate).strip()
     return None
+
+
+def read_utf8(path: Path) -> str:
+    """A text file's content; ``DatasetImportError`` naming the file when it is not UTF-8 or cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DatasetImportError(
+            f"{path} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}); save it as UTF-8"
+        ) from error
+    except OSError as error:
+        raise DatasetImportError(f"cannot read {path}: {error.strerror or error}") from error
 
 
 def _read_transcript_list(folder: Path) -> dict[str, str]:
@@ -119,7 +135,7 @@ def _read_transcript_list(folder: Path) -> dict[str, str]:
         path = folder / name
         if not path.is_file():
             continue
-        for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for line_number, line in enumerate(read_utf8(path).splitlines(), start=1):
             if not line.strip():
                 continue
             key, separator, text = line.partition("|")

@@ -107,19 +107,25 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Utterance]:
         raise ManifestError(f"manifest not found: {manifest_path}; create one with an importer or `polyvox prepare`")
     folder = Path(os.path.abspath(manifest_path)).parent
     utterances = []
-    with manifest_path.open(encoding="utf-8") as stream:
-        for line_number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                utterance = Utterance.from_dict(record)
-            except (json.JSONDecodeError, ManifestError) as error:
-                raise ManifestError(f"{manifest_path}, line {line_number}: {error}") from error
-            audio = Path(utterance.audio)
-            if not audio.is_absolute():
-                audio = folder / audio
-            utterances.append(_with_audio(utterance, str(audio)))
+    content = manifest_path.read_bytes()
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = content[: error.start].count(b"\n") + 1
+        raise ManifestError(f"{manifest_path}, line {line}: not UTF-8 text (byte 0x{content[error.start]:02x}); save the manifest as UTF-8") from error
+    # split("\n"), not splitlines(): a text may hold U+2028 and other characters splitlines() breaks at.
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            utterance = Utterance.from_dict(record)
+        except (json.JSONDecodeError, ManifestError) as error:
+            raise ManifestError(f"{manifest_path}, line {line_number}: {error}") from error
+        audio = Path(utterance.audio)
+        if not audio.is_absolute():
+            audio = folder / audio
+        utterances.append(_with_audio(utterance, str(audio)))
     return utterances
 
 

@@ -66,6 +66,8 @@ def _single_recording(audio: Path, language: str, speaker: str | None, transcrip
     if text_path is not None:
         try:
             text = text_path.read_text(encoding="utf-8").strip() or None
+        except UnicodeDecodeError as error:
+            raise PrepareError(f"transcript {text_path} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}); save it as UTF-8") from error
         except OSError as error:
             raise PrepareError(f"cannot read transcript {text_path}: {error.strerror or error}") from error
     return SourceRecording(str(audio.resolve()), speaker or audio.stem, language, text)

@@ -22,6 +22,7 @@ from polyvox.prepare.cache import SourceCache, TranscriptCache
 from polyvox.prepare.checks import ClipVerdict, check_clips
 from polyvox.prepare.errors import PrepareError
 from polyvox.prepare.inputs import SourceRecording, find_sources
+from polyvox.prepare.output_folder import clips_to_keep, merged
 from polyvox.prepare.report import DROPPED, FLAGGED_KEPT, KEPT, ClipOutcome, PrepareReport, RecordingSteps, UnusableRecording
 from polyvox.prepare.settings import AudioSettings, PrepareSettings
 from polyvox.prepare.source_processing import ClipRecord, SourceResult, process_source
@@ -45,8 +46,10 @@ def prepare_dataset(
     transcript: str | Path | None = None,
     whisper_model: str | Path | None = None,
     progress: bool = True,
+    append: bool = False,
 ) -> PrepareReport:
-    """Prepare ``input_path`` into ``out_dir`` (``manifest.jsonl``, ``wavs/``, the report) for ``target``."""
+    """Prepare ``input_path`` into ``out_dir`` (``manifest.jsonl``, ``wavs/``, the report) for ``target``.
+    A dataset already in ``out_dir`` is refused unless ``append`` (see ``output_folder``)."""
     settings = dataclasses.replace(settings, model_minimum_s=target.minimum_clip_s)
     settings = dataclasses.replace(settings, audio=dataclasses.replace(settings.audio, sample_rate=target.sample_rate))
     settings.validate()
@@ -61,6 +64,7 @@ def prepare_dataset(
     except TextError as error:
         raise PrepareError(f"cannot read the transcripts: {error}") from error
     out = Path(out_dir)
+    kept = clips_to_keep(out, MANIFEST_FILE, input_path, append)
     results, reused = _process_all(sources, settings, out, progress)
     clips = [clip for result in results for clip in result.clips]
     if whisper_model is not None:
@@ -68,7 +72,7 @@ def prepare_dataset(
     verdicts = check_clips(clips, frontend, settings, target.training, target.symbols, target.languages)
     outcomes = [_outcome(verdict, settings.flagged) for verdict in verdicts]
     manifest = out / MANIFEST_FILE
-    write_manifest(manifest, [_utterance(outcome) for outcome in outcomes if outcome.in_manifest])
+    write_manifest(manifest, merged(kept, [_utterance(outcome) for outcome in outcomes if outcome.in_manifest]))
     report = PrepareReport(
         input=str(input_path),
         manifest=str(manifest),
