@@ -17,48 +17,13 @@ from polyvox.prepare.pipeline import prepare_dataset
 from polyvox.prepare.transcription import WhisperTranscriber
 from polyvox.prepare.voice_target import voice_target
 from prepare_helpers import WORK_RATE, spoken_sentences
+from whisper_helpers import build_tiny_whisper
 
 transformers = pytest.importorskip("transformers")
 
-LANGUAGES = ("en", "es", "de")
-SPECIAL_TOKENS = (
-    "<|endoftext|>", "<|startoftranscript|>", *(f"<|{code}|>" for code in LANGUAGES),
-    "<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>",
-)
-
-
-def _build_tiny_whisper(folder: Path) -> Path:
-    import torch
-
-    # Printable ASCII as the whole vocabulary (no merges), then Whisper's special tokens.
-    vocab = {chr(code): index for index, code in enumerate(range(33, 127))}
-    tokenizer = transformers.WhisperTokenizer(vocab=vocab, merges=[], additional_special_tokens=list(SPECIAL_TOKENS[1:]))
-    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in SPECIAL_TOKENS}
-    end = ids["<|endoftext|>"]
-    config = transformers.WhisperConfig(
-        vocab_size=len(tokenizer), num_mel_bins=80, d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-        max_source_positions=1500, max_target_positions=64, pad_token_id=end, bos_token_id=end, eos_token_id=end,
-        decoder_start_token_id=ids["<|startoftranscript|>"],
-    )
-    torch.manual_seed(0)
-    model = transformers.WhisperForConditionalGeneration(config)
-    model.generation_config = transformers.GenerationConfig(
-        decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=end, pad_token_id=end, bos_token_id=end,
-        lang_to_id={f"<|{code}|>": ids[f"<|{code}|>"] for code in LANGUAGES},
-        task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]},
-        no_timestamps_token_id=ids["<|notimestamps|>"], is_multilingual=True, max_length=12,
-    )
-    model.save_pretrained(folder)
-    features = transformers.WhisperFeatureExtractor(feature_size=80)
-    processor = transformers.WhisperProcessor(feature_extractor=features, tokenizer=tokenizer)
-    processor.save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _build_tiny_whisper(tmp_path_factory.mktemp("whisper"))
+    return build_tiny_whisper(tmp_path_factory.mktemp("whisper"))
 
 
 def test_one_transcript_per_clip_in_the_language_asked(tiny_whisper: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,10 +40,20 @@ def evaluate(
         Optional[int], typer.Option(help="Rate clips are compared at (default: the voice's; 22050 with --synthesized).")
     ] = None,
     examples: Annotated[int, typer.Option(help="Spectrogram figures to draw (spread over the languages).")] = 3,
+    asr: Annotated[
+        Optional[Path],
+        typer.Option(help="Whisper model folder (CTranslate2 or transformers): report each system's and the references' "
+                     "character and word error rates. Needs the 'listen' extra."),
+    ] = None,
+    dnsmos: Annotated[
+        bool, typer.Option("--dnsmos", help="Also rate every clip with DNSMOS (SIG, BAK, OVRL; the 'listen' extra).")
+    ] = False,
+    listener_threads: Annotated[int, typer.Option(help="CPU threads of the recognizer and DNSMOS.")] = 1,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Score synthesized speech against references: MCD-DTW, F0 RMSE, V/UV error, duration ratio,
-    per language and per speaker. Writes a report folder and prints a summary per language."""
+    per language and per speaker; with --asr and --dnsmos, also what a listener makes of every clip.
+    Writes a report folder and prints a summary per language."""
     setup_logging(verbose)
     if (voice is None) == (synthesized is None):
         fail("give exactly one of --voice VOICE (synthesize each reference's text) or --synthesized FOLDER")
@@ -52,11 +62,13 @@ def evaluate(
 
     def work() -> None:
         from polyvox.data.manifest import read_manifest
-        from polyvox.evaluation.report import summary_table, write_report
+        from polyvox.evaluation.listener import Listener
+        from polyvox.evaluation.report import listener_summary, summary_table, write_report
         from polyvox.evaluation.run import evaluate as run_evaluation
         from polyvox.evaluation.sources import FolderSource
 
         utterances = read_manifest(references)
+        listener = Listener.load(asr, dnsmos, listener_threads) if asr is not None or dnsmos else None
         info: dict[str, str] = {"references": str(references)}
         sources: list[AudioSource]
         audio_dir: Path | None = None
@@ -69,9 +81,11 @@ def evaluate(
             rate = sample_rate or 22050
             sources = [FolderSource(synthesized, rate)]
             info["synthesized"] = str(synthesized)
-        result = run_evaluation(utterances, sources, rate, limit, examples, audio_dir)
+        result = run_evaluation(utterances, sources, rate, limit, examples, audio_dir, listener=listener)
         files = write_report(result, output, info)
         typer.echo(summary_table(result))
+        if listener is not None:
+            typer.echo(listener_summary(result))
         typer.echo(f"report: {files.markdown} (all figures and per-utterance scores in {files.json.name})")
 
     from polyvox.evaluation.errors import EvaluationError

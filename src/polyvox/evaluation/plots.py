@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from polyvox.evaluation.aggregate import Summaries
+from polyvox.evaluation.listener_report import COLUMNS, ListenerSummaries
 from polyvox.evaluation.run import Example
 from polyvox.files import atomic_path
 
@@ -72,6 +73,28 @@ def metric_bars(by_language: Summaries, path: Path) -> Path:
     legend_axis = axes.flat[len(METRIC_LABELS)]
     handles, names = axes.flat[0].get_legend_handles_labels()
     legend_axis.legend(handles, names, loc="center", title="system (mean, 95 % interval)")
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def listener_bars(by_language: ListenerSummaries, path: Path) -> Path:
+    """One panel per listener figure (CER, WER, DNSMOS): bars per language, one per system, references included."""
+    plt = _pyplot()
+    systems = list(by_language)
+    languages = list(dict.fromkeys(language for groups in by_language.values() for language in groups))
+    shown = [(heading, key) for heading, key in COLUMNS
+             if any(not math.isnan(groups[language].cells()[key]) for groups in by_language.values() for language in groups)]
+    figure, axes = plt.subplots(1, max(len(shown), 1), figsize=(4.3 * max(len(shown), 1), 3.5), squeeze=False)
+    positions = np.arange(len(languages))
+    width = 0.8 / max(len(systems), 1)
+    for axis, (heading, key) in zip(axes[0], shown):
+        for offset, system in enumerate(systems):
+            values = [by_language[system][language].cells()[key] if language in by_language[system] else math.nan
+                      for language in languages]
+            axis.bar(positions + (offset - (len(systems) - 1) / 2) * width, values, width, label=system)
+        axis.set_xticks(positions, languages)
+        axis.set_title(heading + (" (pooled)" if key in ("cer", "wer") else " (mean)"))
+    axes[0, 0].legend(fontsize=8)
     figure.tight_layout()
     return _save(figure, path)
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from polyvox.evaluation import listener_report
 from polyvox.evaluation.aggregate import MetricSummary, Summaries, summarize_by
 from polyvox.evaluation.run import EvaluationResult
 from polyvox.evaluation.scores import METRICS
@@ -104,6 +105,9 @@ def write_report(result: EvaluationResult, folder: Path, info: dict[str, Any] | 
     languages = by_language(result)
     speakers = by_speaker(result)
     figures = [plots.metric_bars(languages, folder / "metrics.png")]
+    if result.heard:
+        figures.append(plots.listener_bars(listener_report.summarize_heard(result.heard, lambda clip: clip.language),
+                                           folder / "listener.png"))
     figures += [
         plots.spectrograms(example, result.sample_rate, folder / "spectrograms" / f"{example.utterance_id}.png")
         for example in result.examples
@@ -125,6 +129,8 @@ def write_report(result: EvaluationResult, folder: Path, info: dict[str, Any] | 
         ],
         "figures": [str(path.relative_to(folder)) for path in figures],
     }
+    if result.heard:
+        document["listener"] = _listener_dict(result)
     json_path = folder / "report.json"
     with atomic_path(json_path) as temporary:
         temporary.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -143,8 +149,43 @@ def _markdown(
     lines += ["Mean ± half-width of the 95 % confidence interval; medians are in report.json.", ""]
     lines += ["## Per language", "", *_markdown_table(languages, "language"), ""]
     lines += ["## Per speaker", "", *_markdown_table(speakers, "speaker"), ""]
+    if result.heard:
+        lines += _listener_markdown(result)
     lines += ["## Figures", ""]
     lines += [f"![{path.stem}]({path.relative_to(folder).as_posix()})" for path in figures]
     texts = {example.utterance_id: example.text for example in result.examples}
     lines += ["", *[f"- {identifier}: {text}" for identifier, text in texts.items()], ""]
     return "\n".join(lines)
+
+
+def _listener_dict(result: EvaluationResult) -> dict[str, Any]:
+    def summaries(group_of: Any) -> dict[str, Any]:
+        grouped = listener_report.summarize_heard(result.heard, group_of)
+        return {system: {group: summary.to_dict() for group, summary in groups.items()} for system, groups in grouped.items()}
+
+    return {
+        **result.listener,
+        "by_language": summaries(lambda clip: clip.language),
+        "by_speaker": summaries(lambda clip: clip.speaker),
+        "overall": summaries(lambda clip: "all"),
+        "clips": [listener_report.heard_dict(clip) for clip in result.heard],
+    }
+
+
+def _listener_markdown(result: EvaluationResult) -> list[str]:
+    languages = listener_report.summarize_heard(result.heard, lambda clip: clip.language)
+    speakers = listener_report.summarize_heard(result.heard, lambda clip: clip.speaker)
+    lines = ["## Listener", ""]
+    lines += [f"- {key}: {value}" for key, value in result.listener.items()]
+    lines += ["", listener_report.units_note(item.language for item in result.heard)
+              + " Rates pool every clip's errors; DNSMOS is a mean (1-5). The `reference` rows are the recordings.", ""]
+    lines += [*listener_report.markdown_table(languages, "language"), ""]
+    lines += [*listener_report.markdown_table(speakers, "speaker"), ""]
+    return lines
+
+
+def listener_summary(result: EvaluationResult) -> str:
+    """The listener's figures per language and system for the terminal ('' without a listener)."""
+    if not result.heard:
+        return ""
+    return listener_report.terminal_table(listener_report.summarize_heard(result.heard, lambda clip: clip.language))

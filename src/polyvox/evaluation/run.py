@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,8 +14,12 @@ from polyvox.data.manifest import Utterance
 from polyvox.evaluation.aggregate import UtteranceResult
 from polyvox.evaluation.analysis import AnalysisSettings, SpeechAnalyzer
 from polyvox.evaluation.errors import EvaluationError
+from polyvox.evaluation.listener import REFERENCE_SYSTEM, HeardClip
 from polyvox.evaluation.scores import score
 from polyvox.evaluation.sources import AudioSource, Reference
+
+if TYPE_CHECKING:
+    from polyvox.evaluation.listener import Listener
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ class EvaluationResult:
     sample_rate: int
     settings: dict[str, float | int | str]  # how clips were analysed, stated in the report
     examples: tuple[Example, ...]
+    heard: tuple[HeardClip, ...] = ()  # the listener's figures (``--asr``, ``--dnsmos``), the references' included
+    listener: dict[str, str] = field(default_factory=dict)  # which recognizer and quality model listened
 
 
 def utterance_id(utterance: Utterance) -> str:
@@ -95,28 +102,35 @@ def evaluate(
     audio_dir: Path | None = None,
     settings: AnalysisSettings | None = None,
     progress: bool = True,
+    listener: Listener | None = None,
 ) -> EvaluationResult:
     """Score every system in ``sources`` on the references in ``utterances``.
 
     Each reference is loaded at ``sample_rate``, each system's clip of it is made (or read), both are
     analysed and scored. Everything that can be checked (files, languages, speakers) is checked before
     the first clip is made. ``audio_dir``: write each system's clips to ``<audio_dir>/<system>/<id>.wav``.
+    ``listener``: also transcribe and rate every clip, and each reference recording (``listener.py``).
     """
     from polyvox.audio.io import load_audio, save_audio
 
     selected = select_references(utterances, limit_per_language)
     names = [source.name for source in sources]
-    if len(set(names)) != len(names):
-        raise EvaluationError(f"system names must differ, got {names}")
+    if len(set(names)) != len(names) or (listener is not None and REFERENCE_SYSTEM in names):
+        raise EvaluationError(f"system names must differ (and not be {REFERENCE_SYSTEM!r} with a listener), got {names}")
     for source in sources:
         source.check(selected)
+    if listener is not None:
+        listener.check_languages({utterance.language for _, utterance in selected})
     analyzer = SpeechAnalyzer(sample_rate, settings)
     example_ids = _example_ids(selected, examples)
     results: list[UtteranceResult] = []
+    heard: list[HeardClip] = []
     kept: list[Example] = []
     for identifier, utterance in _progress(selected, progress):
         reference = Reference(identifier, utterance, load_audio(utterance.audio, sample_rate))
         reference_features = analyzer.analyze(reference.samples)
+        if listener is not None:
+            heard.append(_hear(listener, reference.samples, sample_rate, identifier, utterance, REFERENCE_SYSTEM))
         example = None
         if identifier in example_ids:
             example = Example(identifier, utterance.language, utterance.text, reference.samples)
@@ -133,12 +147,22 @@ def evaluate(
             results.append(
                 UtteranceResult(identifier, source.name, utterance.language, utterance.speaker, utterance.text, scores)
             )
+            if listener is not None:
+                heard.append(_hear(listener, samples, sample_rate, identifier, utterance, source.name))
             if example is not None:
                 example.synthesized[source.name] = samples
         if example is not None:
             kept.append(example)
     logger.info("scored %d references against %d system(s)", len(selected), len(sources))
-    return EvaluationResult(tuple(names), tuple(results), sample_rate, analyzer.describe(), tuple(kept))
+    described = listener.describe() if listener is not None else {}
+    return EvaluationResult(tuple(names), tuple(results), sample_rate, analyzer.describe(), tuple(kept), tuple(heard), described)
+
+
+def _hear(
+    listener: Listener, samples: np.ndarray, sample_rate: int, identifier: str, utterance: Utterance, system: str
+) -> HeardClip:
+    hearing = listener(samples, sample_rate, utterance.text, utterance.language)
+    return HeardClip(identifier, system, utterance.language, utterance.speaker, utterance.text, hearing)
 
 
 def _progress(selected: list[tuple[str, Utterance]], enabled: bool) -> Sequence[tuple[str, Utterance]]:
