@@ -16,10 +16,10 @@ import torch
 from polyvox.checkpoint import VoiceMetadata, save_voice
 from polyvox.config import preset
 from polyvox.data.corpus import generate_corpus
-from polyvox.data.dataset import utterance_tokens
+from polyvox.text.rules import TextRules
 from polyvox.data.manifest import read_manifest, write_manifest
 from polyvox.models.vits import VitsGenerator
-from polyvox.text import SymbolTable, TextFrontend
+from polyvox.text import SymbolTable
 
 VOICE_SPEAKERS = ("en_f3", "en_m1")
 NEW_SPEAKER = "en_f1"
@@ -41,9 +41,9 @@ def make_corpora(root: Path, engine: object) -> Corpora:
     old = [u for u in english if u.speaker in VOICE_SPEAKERS]
     write_manifest(root / "old.jsonl", old)
     write_manifest(root / "new_speaker.jsonl", [u for u in english if u.speaker == NEW_SPEAKER])
-    frontend = TextFrontend(["en"])
-    symbols = SymbolTable.from_sequences([[token.symbol for token in utterance_tokens(u, frontend)] for u in old])
     config = preset("tiny", ("en",), n_speakers=len(VOICE_SPEAKERS))
+    rules = TextRules(config, ["en"])
+    symbols = SymbolTable.base().extend(rules.vocabulary(rules.utterance_tokens(u) for u in old))
     metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en",), speakers=VOICE_SPEAKERS, info={"steps": "100"})
     torch.manual_seed(0)
     generator = VitsGenerator(config.model, len(symbols), 1, config.audio.n_mels, config.audio.hop_length)

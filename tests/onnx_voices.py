@@ -18,8 +18,8 @@ LOG_FRAMES_BIAS = math.log(4.0)
 
 def make_voice(path: Path, decoder: str, stochastic_weight: float, seed: int = 0) -> Path:
     """A tiny en+es voice (speakers en_f3, es_m1) whose symbol table covers ENGLISH and SPANISH."""
-    symbols = covering_symbols()
     config = preset("tiny", ("en", "es"), n_speakers=len(SPEAKERS)).replace(**{"model.duration.stochastic_weight": stochastic_weight})
+    symbols = covering_symbols(config)
     if decoder in ("istft", "multiband"):
         config = config.replace(**(ISTFT if decoder == "istft" else MULTIBAND))
     metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en", "es"), speakers=SPEAKERS, info={})

@@ -13,7 +13,7 @@ from polyvox.checkpoint import VoiceMetadata, save_voice
 from polyvox.cli import app
 from polyvox.config import preset
 from polyvox.models.vits import VitsGenerator
-from polyvox.text import SymbolTable, TextFrontend
+from polyvox.text.rules import TextRules
 
 SENTENCE = "Hello world. The cat sat on the mat."
 
@@ -21,10 +21,8 @@ SENTENCE = "Hello world. The cat sat on the mat."
 @pytest.fixture(scope="module")
 def voice_file(tmp_path_factory) -> Path:
     """An untrained tiny voice whose symbol table covers SENTENCE in English and Spanish."""
-    frontend = TextFrontend(["en", "es"])
-    sequences = [[t.symbol for t in frontend.phonemize(SENTENCE, "en")], [t.symbol for t in frontend.phonemize("Hola mundo.", "es")]]
-    symbols = SymbolTable.from_sequences(sequences)
     config = preset("tiny", ("en", "es"), n_speakers=2)
+    symbols = TextRules(config, ("en", "es")).table_for([(SENTENCE, "en"), ("Hola mundo.", "es")])
     metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en", "es"), speakers=("en_f3", "es_m1"), info={})
     torch.manual_seed(0)
     generator = VitsGenerator(config.model, len(symbols), 2, config.audio.n_mels, config.audio.hop_length)
@@ -76,7 +74,7 @@ def test_listings(voice_file):
         (["Hello", "--lang", "xx"], ["does not speak 'xx'", "en, es"]),
         (["Hello", "--speaker", "nobody"], ["unknown speaker 'nobody'", "en_f3"]),
         (["Привет"], ["cannot read"]),
-        (["Quixotic zebra"], ["not in the symbol table"]),
+        (["Quixotic zebra"], ["never learned the sound(s)", "polyvox finetune"]),
         (["Hello", "--speed", "0"], ["speed must be positive"]),
     ],
 )

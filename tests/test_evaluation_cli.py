@@ -15,7 +15,8 @@ from polyvox.cli import app
 from polyvox.config import preset
 from polyvox.data.manifest import Utterance, read_manifest, write_manifest
 from polyvox.models.vits import VitsGenerator
-from polyvox.text import SymbolTable, TextFrontend
+from polyvox.text import SymbolTable
+from polyvox.text.rules import TextRules
 
 
 def run(*args: str):
@@ -39,10 +40,9 @@ def manifest(small_corpus) -> Path:
 def tiny_voice(manifest, tmp_path_factory) -> Path:
     """An untrained tiny voice speaking the corpus's languages, with its speakers but the last."""
     utterances = read_manifest(manifest)
-    frontend = TextFrontend(["en", "zh"])
-    symbols = SymbolTable.from_sequences([[t.symbol for t in frontend.phonemize(u.text, u.language)] for u in utterances])
     speakers = tuple(dict.fromkeys(u.speaker for u in utterances))[:-1]
     config = preset("tiny", ("en", "zh"), n_speakers=len(speakers))
+    symbols = TextRules(config, ("en", "zh")).table_for((u.text, u.language) for u in utterances)
     metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en", "zh"), speakers=speakers, info={"steps": "0"})
     torch.manual_seed(0)
     generator = VitsGenerator(config.model, len(symbols), 2, config.audio.n_mels, config.audio.hop_length)

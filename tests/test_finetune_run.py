@@ -105,8 +105,9 @@ def started_validation(corpora, tmp_path) -> tuple[Any, LanguageValidation, Simp
     options = FinetuneOptions(add_language="es", replay=corpora.old, steps=2, overrides=QUICK)
     plan = plan_finetune(corpora.voice, corpora.spanish, tmp_path / "out.safetensors", tmp_path, options)
     data = prepare_data(plan.data.manifest, tmp_path, plan.metadata.config, False, plan.metadata, False, 2)
-    # An untrained decoder hardly reacts to its input (the loss rises ~1.6 % below), hence the small margin.
-    validation = LanguageValidation(language_batches(data.validation_items, data.cache), margin=0.005)
+    # An untrained decoder hardly reacts to its input (the loss rises 0.2-2 % below, with the random weights),
+    # hence the small margin; a language left alone does not move at all.
+    validation = LanguageValidation(language_batches(data.validation_items, data.cache), margin=0.001)
     module = SimpleNamespace(generator=plan.module.generator, mel=plan.module.mel, device=torch.device("cpu"), steps_done=0)
     trainer = SimpleNamespace(logger=None, sanity_checking=False)
     validation.on_train_start(trainer, module)

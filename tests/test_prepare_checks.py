@@ -11,7 +11,7 @@ import soundfile
 
 from polyvox.audio.io import resample
 from polyvox.cli_support import DEFAULT_VOICE
-from polyvox.config import TrainingConfig
+from polyvox.config import TrainingConfig, preset
 from polyvox.data.data_report import UNREADABLE_TEXT
 from polyvox.prepare import AudioSettings, PrepareSettings
 from polyvox.prepare.audio_cleaning import LOUDNESS, PEAK_LIMIT, PEAK_LIMITED, normalise_loudness
@@ -31,6 +31,7 @@ from polyvox.prepare.source_processing import ClipRecord
 from polyvox.prepare.voice_activity import Span, detect_voice_activity
 from polyvox.prepare.voice_target import voice_target
 from polyvox.text import SymbolTable, TextFrontend
+from polyvox.text.rules import TextRules
 from prepare_helpers import WORK_RATE, spoken_sentences
 
 
@@ -97,7 +98,7 @@ def test_text_length_noise_and_clipping_checks(frontend: TextFrontend) -> None:
         _clip("The road is very clean.", snr_db=6.0),
         _clip("The road is very clean.", clipped_fraction=0.01),
     ]
-    verdicts = check_clips(clips, frontend, settings, TrainingConfig(), voice_symbols=None)
+    verdicts = check_clips(clips, frontend, settings, TrainingConfig(), voice_rules=None)
     assert [[reason for reason, _ in v.problems] for v in verdicts] == [
         [], [UNREADABLE_TEXT], [BELOW_MODEL_MINIMUM], [LENGTH_OUT_OF_RANGE], [LOW_SNR], [CLIPPING],
     ]
@@ -107,9 +108,9 @@ def test_text_length_noise_and_clipping_checks(frontend: TextFrontend) -> None:
 
 def test_phonemes_the_voice_lacks_are_flagged_only_for_its_languages(frontend: TextFrontend) -> None:
     clips = [_clip("The road is very clean.")]
-    flagged = check_clips(clips, frontend, PrepareSettings(), TrainingConfig(), SymbolTable.base(), voice_languages=("en",))
+    flagged = check_clips(clips, frontend, PrepareSettings(), TrainingConfig(), TextRules(preset("tiny"), ("en",), SymbolTable.base()), voice_languages=("en",))
     assert [reason for reason, _ in flagged[0].problems] == [UNKNOWN_SYMBOLS]
-    other = check_clips(clips, frontend, PrepareSettings(), TrainingConfig(), SymbolTable.base(), voice_languages=("de",))
+    other = check_clips(clips, frontend, PrepareSettings(), TrainingConfig(), TextRules(preset("tiny"), ("en",), SymbolTable.base()), voice_languages=("de",))
     assert other[0].problems == []
 
 

@@ -16,7 +16,8 @@ from polyvox.config import preset
 from polyvox.data.manifest import read_manifest
 from polyvox.models.vits import VitsGenerator
 from polyvox.prepare.report import REPORT_FILE
-from polyvox.text import SymbolTable, TextFrontend
+from polyvox.text import SymbolTable
+from polyvox.text.rules import TextRules
 from prepare_helpers import LongRecording, write_long_recording
 
 # A terminal screen.
@@ -26,9 +27,8 @@ SCREEN_LINES = 25
 @pytest.fixture(scope="module")
 def voice_16k(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny English voice at 16 kHz."""
-    frontend = TextFrontend(["en"])
-    symbols = SymbolTable.from_sequences([[t.symbol for t in frontend.phonemize("The pilot has eleven books.", "en")]])
     config = preset("tiny", ("en",)).replace(**{"audio.sample_rate": 16000})
+    symbols = TextRules(config, ("en",)).table_for([("The pilot has eleven books.", "en")])
     metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en",), speakers=("a",), info={})
     torch.manual_seed(0)
     generator = VitsGenerator(config.model, len(symbols), 1, config.audio.n_mels, config.audio.hop_length)

@@ -17,7 +17,6 @@ from polyvox.inference.reference import ReferenceClipError, reference_timbre
 from polyvox.inference.voice import Voice
 from polyvox.models.reference_encoder import ReferenceEncoder
 from polyvox.models.vits import VitsGenerator
-from polyvox.text.frontend import TextFrontend
 from polyvox.train.reference import attach_reference_encoder, nearest_speaker_accuracy, reference_loss
 from polyvox.train.run import prepare_metadata
 
@@ -53,7 +52,7 @@ def untrained_voice(small_corpus, tmp_path_factory) -> Path:
     corpus, _ = small_corpus
     utterances = read_manifest(corpus / "manifest.jsonl")
     config = preset("tiny", ("en", "zh"))
-    metadata = prepare_metadata(config, utterances, TextFrontend(["en", "zh"]))
+    metadata = prepare_metadata(config, utterances)
     torch.manual_seed(1)
     model = metadata.config.model
     generator = VitsGenerator(model, len(metadata.symbols), len(metadata.languages), 80, 256)
@@ -102,12 +101,9 @@ def test_reference_speaks_any_language_of_the_voice(attached, small_corpus):
     utterances = read_manifest(corpus / "manifest.jsonl")
     zh_clip = next(u.audio for u in utterances if u.language == "zh")
     vector = reference_timbre(voice, zh_clip)
-    from polyvox.text import to_ids
-
-    tokens = voice.frontend.phonemize(next(u.text for u in utterances if u.language == "en"), "en")
-    ids, languages = to_ids(tokens, voice.symbols, True, {"en": 0, "zh": 1})
+    ids, languages, prosody = voice.text.encode(next(u.text for u in utterances if u.language == "en"), "en")
     output = voice.generator.synthesize(
-        torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]), torch.tensor([0]),
+        torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]), torch.tensor([0]), prosody_ids=torch.tensor([prosody]),
         speaker_vectors=vector[None], noise_generator=torch.Generator().manual_seed(0),
     )
     assert torch.isfinite(output.waveform).all() and output.waveform.abs().max() > 0

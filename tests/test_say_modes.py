@@ -101,7 +101,7 @@ def test_batch_manifest_speaks_each_record_and_reports_the_bad_one(voice_file, t
     folder = tmp_path / "out"
     result = run("say", "--batch", manifest, "-o", folder, "--voice", voice_file, "--jobs", "1")
     assert_one_line_error(result, "1 of 3 utterances failed")
-    assert "manifest.jsonl, line 3" in result.stderr and "not in the symbol table" in result.stderr
+    assert "manifest.jsonl, line 3" in result.stderr and "never learned the sound(s)" in result.stderr
     assert sorted(path.name for path in folder.iterdir()) == ["greeting.wav", "hola.wav"]
 
 

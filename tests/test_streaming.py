@@ -17,7 +17,8 @@ from polyvox.inference.streaming import ChunkSchedule, decode_window, plan_windo
 from polyvox.inference.voice import SynthesisError, Voice
 from polyvox.models.receptive_field import LatentContext
 from polyvox.models.vits import VitsGenerator
-from polyvox.text import SymbolTable, TextFrontend
+from polyvox.text import SymbolTable
+from polyvox.text.rules import TextRules
 from polyvox.text.errors import EmptyTextError
 
 TEXT = "Hello world. The cat sat on the mat. Hello cat."
@@ -106,8 +107,7 @@ def test_the_computed_context_is_no_larger_than_needed(name):
 
 
 def save_tiny_voice(path: Path, config: VoiceConfig) -> Path:
-    frontend = TextFrontend(["en"])
-    symbols = SymbolTable.from_sequences([[token.symbol for token in frontend.phonemize(TEXT, "en")]])
+    symbols = TextRules(config, ("en",)).table_for([(TEXT, "en")])
     metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en",), speakers=("en_f3", "en_m1"), info={})
     torch.manual_seed(0)
     generator = VitsGenerator(config.model, len(symbols), 1, config.audio.n_mels, config.audio.hop_length)

@@ -133,13 +133,14 @@ def test_the_stft_loss_is_logged_and_trained_when_weighted(small_corpus, tmp_pat
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     corpus_dir, _ = small_corpus
-    config = tiny_training(8, **{"training.stft_loss_weight": 1.0, "training.log_every_steps": 1})
+    config = tiny_training(16, **{"training.stft_loss_weight": 1.0, "training.log_every_steps": 1})
     train(corpus_dir / "manifest.jsonl", tmp_path / "run", config, progress=False)
     events = EventAccumulator(str(tmp_path / "run" / "logs"))
     events.Reload()
     values = [event.value for event in events.Scalars("train/loss_stft")]
-    assert len(values) == 8 and all(np.isfinite(values))
-    assert np.mean(values[-3:]) < values[0]
+    assert len(values) == 16 and all(np.isfinite(values))
+    # One batch's loss varies by a third between steps: compare the first and last four steps, not single steps.
+    assert np.mean(values[-4:]) < np.mean(values[:4])
     unweighted = tmp_path / "unweighted"
     train(corpus_dir / "manifest.jsonl", unweighted, tiny_training(2, **{"training.log_every_steps": 1}), progress=False)
     events = EventAccumulator(str(unweighted / "logs"))

@@ -7,9 +7,10 @@ from pathlib import Path
 import torch
 
 from polyvox.checkpoint import VoiceMetadata, save_voice
-from polyvox.config import preset
+from polyvox.config import VoiceConfig, preset
 from polyvox.models.vits import VitsGenerator
-from polyvox.text import SymbolTable, TextFrontend
+from polyvox.text import SymbolTable
+from polyvox.text.rules import TextRules
 
 # The English text the voices can read; other English text may use phonemes they lack.
 ENGLISH = "Hello world. The cat sat on the mat."
@@ -27,20 +28,15 @@ ISTFT = {
 MULTIBAND = {**ISTFT, "model.decoder.upsample_rates": [4, 4], "model.decoder.upsample_kernel_sizes": [8, 8], "model.decoder.subbands": 4}
 
 
-def covering_symbols() -> SymbolTable:
-    """A symbol table with exactly the phonemes of ENGLISH and SPANISH."""
-    frontend = TextFrontend(["en", "es"])
-    sequences = [
-        [token.symbol for token in frontend.phonemize(ENGLISH, "en")],
-        [token.symbol for token in frontend.phonemize(SPANISH, "es")],
-    ]
-    return SymbolTable.from_sequences(sequences)
+def covering_symbols(config: VoiceConfig) -> SymbolTable:
+    """A symbol table with exactly the phonemes of ENGLISH and SPANISH, in ``config``'s input scheme."""
+    return TextRules(config, ("en", "es")).table_for([(ENGLISH, "en"), (SPANISH, "es")])
 
 
 def make_tiny_voice(path: Path, seed: int) -> Path:
     """A tiny voice (en, es; speakers en_f3, es_m1) whose symbol table covers ENGLISH and SPANISH."""
-    symbols = covering_symbols()
     config = preset("tiny", ("en", "es"), n_speakers=len(SPEAKERS))
+    symbols = covering_symbols(config)
     metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en", "es"), speakers=SPEAKERS, info={})
     torch.manual_seed(seed)
     generator = VitsGenerator(config.model, len(symbols), len(SPEAKERS), config.audio.n_mels, config.audio.hop_length)

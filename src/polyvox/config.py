@@ -91,6 +91,10 @@ class TextEncoderConfig:
     language_channels: int = 16
     # Layer before which the speaker vector (projected) is added to the hidden states (MeloTTS: 2); None = no speaker input.
     speaker_condition_layer: int | None = None
+    # The input scheme. True ("features", every preset): a token is a bare phoneme and its stress, tone or pitch
+    # accent and its length are embedded beside it (polyvox.text.prosody), so any known phoneme takes any accent.
+    # False ("fused"): stress and tone are part of the symbol, as in voices made before this field and imported ones.
+    prosody_embeddings: bool = False
 
     def __post_init__(self) -> None:
         _require(self.hidden_channels % self.n_heads == 0, "hidden_channels must be divisible by n_heads")
@@ -522,7 +526,9 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
             inter_channels=8,
             speaker_channels=8,
             n_speakers=n_speakers,
-            text_encoder=TextEncoderConfig(hidden_channels=16, filter_channels=32, n_heads=2, n_layers=2, language_channels=4),
+            text_encoder=TextEncoderConfig(
+                hidden_channels=16, filter_channels=32, n_heads=2, n_layers=2, language_channels=4, prosody_embeddings=True
+            ),
             duration=DurationConfig(filter_channels=16, stochastic_filter_channels=16, stochastic_flows=2),
             flow=FlowConfig(n_flows=2, hidden_channels=16, n_layers=2),
             posterior=PosteriorEncoderConfig(hidden_channels=16, n_layers=2),
@@ -548,7 +554,7 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
             inter_channels=96,
             speaker_channels=96,
             n_speakers=n_speakers,
-            text_encoder=TextEncoderConfig(hidden_channels=96, filter_channels=384, n_heads=2, n_layers=4),
+            text_encoder=TextEncoderConfig(hidden_channels=96, filter_channels=384, n_heads=2, n_layers=4, prosody_embeddings=True),
             duration=DurationConfig(filter_channels=128, stochastic_filter_channels=96),
             flow=FlowConfig(n_flows=4, hidden_channels=96, n_layers=4),
             posterior=PosteriorEncoderConfig(hidden_channels=96, n_layers=8),
@@ -561,7 +567,7 @@ def preset(name: str, languages: tuple[str, ...] = ("en",), n_speakers: int = 1)
             inter_channels=192,
             speaker_channels=192,
             n_speakers=n_speakers,
-            text_encoder=TextEncoderConfig(hidden_channels=192, filter_channels=768, n_layers=6),
+            text_encoder=TextEncoderConfig(hidden_channels=192, filter_channels=768, n_layers=6, prosody_embeddings=True),
             flow=FlowConfig(hidden_channels=192),
             posterior=PosteriorEncoderConfig(hidden_channels=192, n_layers=16),
             # The small decoder's layout, 1.5x wider: each extra kernel size adds a full set of residual blocks

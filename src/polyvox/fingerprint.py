@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from polyvox.config import ConfigError, VoiceConfig
+from polyvox.text.prosody import PROSODY_SCHEME
 
 if TYPE_CHECKING:
     from polyvox.checkpoint import VoiceMetadata
@@ -29,6 +30,7 @@ _POSTERIOR_FIELDS = ("hidden_channels", "kernel_size", "dilation_rate", "n_layer
 # so every voice made before them keeps its fingerprint.
 _OPTIONAL_FIELDS = (
     "text.sequence_layout", "text.token_unit", "model.text_encoder.speaker_condition_layer",
+    "model.text_encoder.prosody_embeddings",
     "model.duration.log_duration_offset", "model.duration.rounding",
     "model.flow.type", "model.flow.n_heads", "model.flow.filter_channels", "model.flow.speaker_condition_layer",
     "model.decoder.resblock_type", "model.decoder.output_leaky_relu_slope",
@@ -103,6 +105,9 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
         for name in names:
             entries[f"model.{section}.{name}"] = getattr(part, name)
     entries.update(_optional_entries(config))
+    if model.text_encoder.prosody_embeddings:
+        # The accent and length tables the prosody ids index: a change to them changes what the weights mean.
+        entries["text.prosody_scheme"] = PROSODY_SCHEME
     # Only when present: voices made before reference encoders existed keep their fingerprint.
     if model.reference_encoder.enabled:
         for name, value in dataclasses.asdict(model.reference_encoder).items():

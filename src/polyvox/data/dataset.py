@@ -14,8 +14,9 @@ from polyvox.audio.features import LOG_FLOOR
 from polyvox.config import AudioConfig
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance
-from polyvox.text import TextFrontend, Token, to_ids
-from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID, SymbolTable
+from polyvox.text.rules import TextRules
+from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID
+from polyvox.text.token import Token
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class EncodedUtterance:
     # Mel frames of the clip, and the length it is padded to with silence when loaded (0: not padded).
     frames: int = 0
     padded_frames: int = 0
+    # Accent and length beside each id (features scheme); empty: all unmarked.
+    prosody_ids: tuple[int, ...] = ()
 
 
 @dataclass
@@ -48,16 +51,10 @@ class Batch:
     speaker_ids: Tensor  # (batch,)
     durations: Tensor  # (batch, text_len) long, zeros where unknown
     has_durations: Tensor  # (batch,) bool
+    prosody_ids: Tensor | None = None  # (batch, text_len) long; None: all unmarked
 
     def to(self, device: torch.device | str) -> Batch:
-        return Batch(**{name: value.to(device) for name, value in self.__dict__.items()})
-
-
-def utterance_tokens(utterance: Utterance, frontend: TextFrontend) -> list[Token]:
-    """The manifest's own phonemes when it has them (they match its durations), else the front end's."""
-    if utterance.phonemes:
-        return [Token(symbol, utterance.language) for symbol in utterance.phonemes]
-    return frontend.phonemize(utterance.text, utterance.language)
+        return Batch(**{name: None if value is None else value.to(device) for name, value in self.__dict__.items()})
 
 
 def seconds_to_frames(seconds: list[float], total_frames: int, audio: AudioConfig) -> list[int] | None:
@@ -84,18 +81,14 @@ def spread_durations(phoneme_ids: list[int], token_frames: list[int]) -> tuple[i
 def encode_utterance(
     utterance: Utterance,
     tokens: list[Token],
-    symbols: SymbolTable,
-    language_table: dict[str, int],
+    rules: TextRules,
     speaker_table: dict[str, int],
-    add_blank: bool,
     total_frames: int,
     audio: AudioConfig,
-    sequence_layout: str = "polyvox",
-    split_codepoints: bool = False,
 ) -> EncodedUtterance:
-    """Ids (and frame durations, when the manifest has them) for ``tokens``, the clip's phonemes; the last two
-    arguments are ``TextConfig.sequence_layout`` and ``token_unit == "codepoint"`` (imported voices)."""
-    phoneme_ids, language_ids = to_ids(tokens, symbols, add_blank, language_table, sequence_layout, split_codepoints)
+    """Ids (and frame durations, when the manifest has them) for ``tokens``, the clip's phonemes in the
+    voice's scheme (``rules.utterance_tokens``)."""
+    phoneme_ids, language_ids, prosody_ids = rules.encode_tokens(tokens)
     durations = None
     if utterance.phonemes and utterance.phoneme_durations:
         token_frames = seconds_to_frames(list(utterance.phoneme_durations), total_frames, audio)
@@ -108,6 +101,7 @@ def encode_utterance(
         speaker_id=speaker_table[utterance.speaker],
         durations=durations,
         frames=total_frames,
+        prosody_ids=tuple(prosody_ids) if any(prosody_ids) else (),
     )
 
 
@@ -141,6 +135,7 @@ def collate(samples: list[tuple[EncodedUtterance, Tensor, Tensor]]) -> Batch:
     hop = samples[0][1].shape[0] // samples[0][2].shape[1]
     phoneme_ids = torch.zeros(batch_size, text_len, dtype=torch.long)
     language_ids = torch.zeros(batch_size, text_len, dtype=torch.long)
+    prosody_ids = torch.zeros(batch_size, text_len, dtype=torch.long)
     durations = torch.zeros(batch_size, text_len, dtype=torch.long)
     has_durations = torch.zeros(batch_size, dtype=torch.bool)
     mel_batch = torch.full((batch_size, n_mels, frames), float(np.log(1e-5)))
@@ -151,6 +146,8 @@ def collate(samples: list[tuple[EncodedUtterance, Tensor, Tensor]]) -> Batch:
         language_ids[row, :length] = torch.tensor(item.language_ids)
         # Padding positions inherit the last language so embeddings stay in range.
         language_ids[row, length:] = item.language_ids[-1]
+        if item.prosody_ids:
+            prosody_ids[row, :length] = torch.tensor(item.prosody_ids)
         if item.durations is not None:
             durations[row, :length] = torch.tensor(item.durations)
             has_durations[row] = True
@@ -166,4 +163,5 @@ def collate(samples: list[tuple[EncodedUtterance, Tensor, Tensor]]) -> Batch:
         speaker_ids=torch.tensor([item.speaker_id for item, _, _ in samples]),
         durations=durations,
         has_durations=has_durations,
+        prosody_ids=prosody_ids,
     )

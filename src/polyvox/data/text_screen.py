@@ -5,23 +5,23 @@ from __future__ import annotations
 
 from polyvox.config import TrainingConfig
 from polyvox.data.data_report import UNREADABLE_TEXT, SkippedClip
-from polyvox.data.dataset import utterance_tokens
 from polyvox.data.manifest import Utterance
-from polyvox.text import TextError, TextFrontend, Token
+from polyvox.text import TextError, Token
 from polyvox.text.frontend import SILENT_TOKENS
+from polyvox.text.rules import TextRules
 
 
 def text_skip(utterance: Utterance, error: TextError) -> SkippedClip:
     return SkippedClip(utterance.audio, UNREADABLE_TEXT, f"{utterance.text!r}: {error}")
 
 
-def screen_text(utterances: list[Utterance], frontend: TextFrontend) -> tuple[list[Utterance], list[SkippedClip]]:
+def screen_text(utterances: list[Utterance], rules: TextRules) -> tuple[list[Utterance], list[SkippedClip]]:
     """The clips whose text phonemizes to something speakable, and the others with the front end's reason."""
     usable: list[Utterance] = []
     skipped: list[SkippedClip] = []
     for utterance in utterances:
         try:
-            utterance_tokens(utterance, frontend)
+            rules.utterance_tokens(utterance)
         except TextError as error:
             skipped.append(text_skip(utterance, error))
             continue

@@ -22,12 +22,14 @@ def _encode(
     length_scale: Tensor,
     noise_scale_duration: Tensor,
     duration_noise: Tensor,
+    prosody_ids: Tensor,
 ) -> PriorOutput:
     return generator.encode_prior(
         phoneme_ids, language_ids, text_lengths, speaker_ids,
         length_scale=length_scale,
         noise_scale_duration=noise_scale_duration.view(-1, 1, 1),  # per item, against noise (batch, 2, text_len)
         duration_noise=duration_noise,
+        prosody_ids=prosody_ids,
     )
 
 
@@ -59,9 +61,11 @@ class EncoderGraph(GeneratorGraph):
         length_scale: Tensor,
         noise_scale_duration: Tensor,
         duration_noise: Tensor,
+        prosody_ids: Tensor,
     ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         prior = _encode(
-            self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration, duration_noise
+            self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration,
+            duration_noise, prosody_ids,
         )
         return prior.means, prior.log_scales, prior.frame_mask, prior.frame_lengths, prior.durations
 
@@ -96,9 +100,11 @@ class FullGraph(GeneratorGraph):
         noise_scale: Tensor,
         duration_noise: Tensor,
         prior_noise: Tensor,
+        prosody_ids: Tensor,
     ) -> tuple[Tensor, Tensor, Tensor]:
         prior = _encode(
-            self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration, duration_noise
+            self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration,
+            duration_noise, prosody_ids,
         )
         frames = prior.means.shape[-1]
         noise = torch.cat([prior_noise, torch.zeros_like(prior.means)], dim=2)[:, :, :frames]

@@ -28,13 +28,14 @@ GRAPH_KEY = "polyvox_graph"
 DURATION_NOISE_CHANNELS = 2
 
 # The graphs' interface: names in the order torch.onnx.export receives them. Shapes are in docs/onnx.md.
-ENCODER_INPUTS = (
-    "phoneme_ids", "language_ids", "text_lengths", "speaker_ids", "length_scale", "noise_scale_duration", "duration_noise",
-)
+# prosody_ids (accent and length beside each id) is read by voices of the features input scheme; a graph of a
+# fused-scheme voice has no such input (onnxruntime lists a graph's own inputs).
+_TEXT_INPUTS = ("phoneme_ids", "language_ids", "text_lengths", "speaker_ids", "length_scale", "noise_scale_duration")
+ENCODER_INPUTS = (*_TEXT_INPUTS, "duration_noise", "prosody_ids")
 ENCODER_OUTPUTS = ("prior_means", "prior_log_scales", "frame_mask", "frame_lengths", "durations")
 DECODER_INPUTS = ("latent", "frame_mask", "speaker_ids", "trim")
 DECODER_OUTPUTS = ("waveform",)
-FULL_INPUTS = (*ENCODER_INPUTS[:-1], "noise_scale", "duration_noise", "prior_noise")
+FULL_INPUTS = (*_TEXT_INPUTS, "noise_scale", "duration_noise", "prior_noise", "prosody_ids")
 FULL_OUTPUTS = ("waveform", "sample_lengths", "durations")
 GRAPH_INTERFACES = {
     "full": (FULL_INPUTS, FULL_OUTPUTS),

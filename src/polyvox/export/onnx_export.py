@@ -46,6 +46,7 @@ from polyvox.export.metadata import (
 from polyvox.files import atomic_path
 from polyvox.models.receptive_field import LatentContext
 from polyvox.models.vits import VitsGenerator
+from polyvox.text.prosody import N_PROSODY_IDS
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -74,6 +75,7 @@ CHECK_EXAMPLES = (Example((11,), seed=1, trim=(2, 1)), Example((37, 12), seed=2,
 DYNAMIC_AXES = {
     "phoneme_ids": {0: "batch", 1: "text"},
     "language_ids": {0: "batch", 1: "text"},
+    "prosody_ids": {0: "batch", 1: "text"},
     "text_lengths": {0: "batch"},
     "speaker_ids": {0: "batch"},
     "length_scale": {0: "batch"},
@@ -129,6 +131,7 @@ def _text_inputs(generator: VitsGenerator, n_symbols: int, n_languages: int, exa
         "duration_noise": torch.randn(batch, DURATION_NOISE_CHANNELS, text_len, generator=random),
         # Roughly as many frames as a sentence of that length has; the full graph copes with any count.
         "prior_noise": torch.randn(batch, generator.config.inter_channels, 4 * text_len, generator=random),
+        "prosody_ids": torch.randint(0, N_PROSODY_IDS, (batch, text_len), generator=random),
     }
 
 

@@ -16,7 +16,6 @@ import torch
 from polyvox.checkpoint import VoiceMetadata
 from polyvox.config import VoiceConfig
 from polyvox.config_files import parse_overrides
-from polyvox.data.dataset import utterance_tokens
 from polyvox.finetune.data import FinetuneData, select_data
 from polyvox.finetune.defaults import DEFAULTS, finetune_training
 from polyvox.finetune.errors import FinetuneSetupError
@@ -26,7 +25,7 @@ from polyvox.finetune.report import FinetuneReport
 from polyvox.finetune.source import FinetuneSource, load_source
 from polyvox.finetune.tables import grow_metadata, grow_tables
 from polyvox.text.errors import TextError
-from polyvox.text.frontend import TextFrontend
+from polyvox.text.rules import TextRules
 from polyvox.train.callbacks import checkpoint_files
 
 if TYPE_CHECKING:
@@ -72,17 +71,17 @@ class FinetunePlan:
     options: FinetuneOptions
 
 
-def _data_symbols(data: FinetuneData, languages: Sequence[str], inline_latin: str) -> list[str]:
-    """Every token of the clips, in first-seen order (clips whose text cannot be phonemized are skipped here
-    and listed in the run's data report later)."""
-    frontend = TextFrontend(languages, inline_latin)
-    symbols: list[str] = []
+def _data_symbols(data: FinetuneData, source: VoiceMetadata, languages: Sequence[str]) -> list[str]:
+    """Every token of the clips in the source voice's input scheme, in first-seen order (clips whose text
+    cannot be phonemized are skipped here and listed in the run's data report later)."""
+    rules = TextRules(source.config, languages)
+    sequences = []
     for utterance in data.utterances:
         try:
-            symbols.extend(token.symbol for token in utterance_tokens(utterance, frontend))
+            sequences.append(rules.utterance_tokens(utterance))
         except TextError:
             continue
-    return symbols
+    return rules.vocabulary(sequences)
 
 
 def _finetune_config(source: FinetuneSource, grown: VoiceMetadata, data: FinetuneData, options: FinetuneOptions) -> VoiceConfig:
@@ -162,7 +161,7 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
         source.metadata, Path(data_path), run_dir, options.replay, options.add_language, options.speaker, options.require_replay
     )
     languages = [*source.metadata.languages, *data.new_languages]
-    symbols = _data_symbols(data, languages, source.metadata.config.text.inline_latin_language)
+    symbols = _data_symbols(data, source.metadata, languages)
     grown = grow_metadata(source.metadata, symbols, data.new_languages, data.new_speakers)
     info = dict(grown.info, finetuned_from=source.path.name)
     if "steps" in grown.info:

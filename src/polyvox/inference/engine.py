@@ -14,9 +14,10 @@ import numpy as np
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.windows import ChunkSchedule
+from polyvox.text.ids import EncodedText
 from polyvox.text.symbols import SymbolTable
 
-Encoded = tuple[list[int], list[int]]  # phoneme ids, language id per phoneme
+Encoded = EncodedText  # phoneme ids, language id and prosody id per phoneme
 SpeakWhole = Callable[[Encoded], np.ndarray]
 SpeakChunks = Callable[[Encoded], Iterator[np.ndarray]]
 

@@ -130,8 +130,12 @@ class OnnxVoice(SentenceEngine):
         length_scale: np.ndarray,
         noise_scale_duration: np.ndarray,
         duration_noise: np.ndarray,
+        prosody_ids: np.ndarray | None = None,
     ) -> OnnxPrior:
-        """The encoder graph on a padded batch; scales are per item (batch,), duration noise (batch, 2, text_len)."""
+        """The encoder graph on a padded batch; scales are per item (batch,), duration noise (batch, 2, text_len).
+        ``prosody_ids`` (batch, text_len) feed graphs of the features scheme (None: all unmarked)."""
+        if prosody_ids is None:
+            prosody_ids = np.zeros_like(np.asarray(phoneme_ids, dtype=np.int64))
         feed: dict[str, Any] = {
             "phoneme_ids": np.asarray(phoneme_ids, dtype=np.int64),
             "language_ids": np.asarray(language_ids, dtype=np.int64),
@@ -140,6 +144,7 @@ class OnnxVoice(SentenceEngine):
             "length_scale": np.asarray(length_scale, dtype=np.float32),
             "noise_scale_duration": np.asarray(noise_scale_duration, dtype=np.float32),
             "duration_noise": np.asarray(duration_noise, dtype=np.float32),
+            "prosody_ids": np.asarray(prosody_ids, dtype=np.int64),
         }
         outputs = self.encoder.run(None, {name: value for name, value in feed.items() if name in self._encoder_inputs})
         return OnnxPrior(*outputs)
@@ -162,11 +167,11 @@ class OnnxVoice(SentenceEngine):
 
     def _sentence_latent(self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator) -> np.ndarray:
         """One sentence's prior latent (1, latent_channels, frames), its noise drawn from ``noise``."""
-        ids, languages = encoded
+        ids, languages, prosody = encoded
         prior = self.encode_prior(
             np.array([ids]), np.array([languages]), np.array([len(ids)]), np.array([options.speaker_id]),
             np.array([options.length_scale]), np.array([options.noise_scale_duration]),
-            noise.standard_normal((1, DURATION_NOISE_CHANNELS, len(ids)), dtype=np.float32),
+            noise.standard_normal((1, DURATION_NOISE_CHANNELS, len(ids)), dtype=np.float32), np.array([prosody]),
         )
         return self.sample_prior(prior, options.noise_scale, noise.standard_normal(prior.means.shape, dtype=np.float32))
 

@@ -6,17 +6,14 @@ options through this class, so they accept and refuse exactly the same input, wi
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from polyvox.audio.pitch import PitchError, check_semitones
 from polyvox.config import VoiceConfig
 from polyvox.inference.result import SynthesisError
-from polyvox.text import TextFrontend, to_ids
+from polyvox.text.ids import EncodedText
+from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
-from polyvox.text.token import Token
-
-logger = logging.getLogger(__name__)
 
 # Defaults of a request; the ONNX metadata records them for engines in other languages.
 DEFAULT_SPEED = 1.0
@@ -46,7 +43,8 @@ class VoiceText:
         self.symbols = symbols
         self.languages = languages
         self.speakers = speakers
-        self.frontend = TextFrontend(languages, config.text.inline_latin_language)
+        self.rules = TextRules(config, languages, symbols)
+        self.frontend = self.rules.frontend
 
     def language(self, language: str | None) -> str:
         if language is None:
@@ -86,35 +84,10 @@ class VoiceText:
         language = self.language(language)
         return SpeechOptions(language, self.speaker_id(speaker, language), 1.0 / speed, noise_scale, noise_scale_duration, pitch)
 
-    def spell_unseen(self, tokens: list[Token]) -> list[Token]:
-        if self.config.text.token_unit == "codepoint":
-            return tokens  # every character is looked up on its own already
-        spelled: list[Token] = []
-        for token in tokens:
-            parts = None if token.symbol in self.symbols else self.symbols.spell(token.symbol)
-            if parts is None:
-                spelled.append(token)  # known, or an error for to_ids to report
-                continue
-            logger.warning(
-                "phoneme %r (%s) is not in this voice's symbol table; spoken as %s. Fine-tune on data with it to "
-                "teach the voice the sound itself", token.symbol, token.language, " + ".join(repr(part) for part in parts),
-            )
-            spelled.extend(Token(part, token.language) for part in parts)
-        return spelled
-
     def sentences(self, text: str, language: str) -> list[str]:
-        return self.frontend.split_sentences(text, language)
+        return self.rules.sentences(text, language)
 
-    def encode(self, sentence: str, language: str) -> tuple[list[int], list[int]]:
-        """Phoneme ids and per-id language ids of one sentence (raises ``TextError`` subclasses).
-
-        A phoneme the voice never saw (a diphthong or stressed vowel that its training data lacked) is
-        spoken as the known symbols it is made of, with a warning; one with an unknown part is an error.
-        """
-        tokens = self.spell_unseen(self.frontend.phonemize(sentence, language))
-        language_table = {name: index for index, name in enumerate(self.languages)}
-        text_config = self.config.text
-        return to_ids(
-            tokens, self.symbols, text_config.add_blank, language_table, text_config.sequence_layout,
-            text_config.token_unit == "codepoint",
-        )
+    def encode(self, sentence: str, language: str) -> EncodedText:
+        """Phoneme, language and prosody ids of one sentence (raises ``TextError`` subclasses); see
+        ``TextRules.encode`` for sounds the voice never learned."""
+        return self.rules.encode(sentence, language)

@@ -110,11 +110,12 @@ class Voice(SentenceEngine):
 
         Sentences go one at a time, in order, so synthesize and stream draw the same noise for the same seed.
         """
-        ids, languages = encoded
+        ids, languages, prosody = encoded
         prior = self.generator.encode_prior(
             torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
             torch.tensor([options.speaker_id]), options.length_scale, options.noise_scale_duration,
             noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
+            prosody_ids=torch.tensor([prosody]),
         )
         return self.generator.sample_prior(prior, options.noise_scale, noise_generator=noise), prior.speaker
 
@@ -162,7 +163,7 @@ class Voice(SentenceEngine):
         unknown language or speaker or a bad scale or pitch.
         """
         options = self._options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
-        sentences = self.frontend.split_sentences(text, options.language)
+        sentences = self.text.sentences(text, options.language)
         encoded = [self.encode(sentence, options.language) for sentence in sentences]  # every text error before any work
         timbre = self._timbre(speaker, reference)
         noise = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -193,7 +194,7 @@ class Voice(SentenceEngine):
         """
         options = self._options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
-        sentences = self.frontend.split_sentences(text, options.language)
+        sentences = self.text.sentences(text, options.language)
         first = self.encode(sentences[0], options.language)
         timbre = self._timbre(speaker, reference)
         noise = torch.Generator().manual_seed(seed) if seed is not None else None

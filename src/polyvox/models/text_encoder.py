@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from polyvox.config import TextEncoderConfig
 from polyvox.models.transformer import FeedForward, RelativeTransformerLayers
+from polyvox.text.prosody import ACCENTS, LENGTHS
 
 __all__ = ["FeedForward", "TextEncoder", "TextEncoderOutput"]
 
@@ -39,15 +40,36 @@ class TextEncoder(RelativeTransformerLayers, nn.Module):
         # Each token carries its own language, so one sentence may switch languages mid-way.
         self.language_embedding = nn.Embedding(n_languages, config.language_channels)
         self.language_projection = nn.Linear(config.language_channels, hidden)
+        # The features input scheme: accent (stress, tone, pitch accent) and length embedded apart and summed with
+        # the phoneme's row, so a phoneme never seen with an accent still has both parts trained. They start at
+        # zero: a new encoder starts as a fused one would, and one grown from a fused voice starts as that voice.
+        self.accent_embedding: nn.Embedding | None = None
+        self.length_embedding: nn.Embedding | None = None
+        if config.prosody_embeddings:
+            self.accent_embedding = nn.Embedding(len(ACCENTS), hidden)
+            self.length_embedding = nn.Embedding(len(LENGTHS), hidden)
+            nn.init.zeros_(self.accent_embedding.weight)
+            nn.init.zeros_(self.length_embedding.weight)
         self.build_layers(config, config.window_size, speaker_channels)
         self.stats_projection = nn.Conv1d(hidden, 2 * out_channels, 1)
 
     def forward(
-        self, phoneme_ids: Tensor, language_ids: Tensor, text_lengths: Tensor, speaker_embedding: Tensor | None = None
+        self,
+        phoneme_ids: Tensor,
+        language_ids: Tensor,
+        text_lengths: Tensor,
+        speaker_embedding: Tensor | None = None,
+        prosody_ids: Tensor | None = None,
     ) -> TextEncoderOutput:
         """phoneme_ids, language_ids (batch, text_len) long; text_lengths (batch,); speaker (batch, speaker_channels, 1),
-        used only when the config has a ``speaker_condition_layer``."""
-        embedded = self.symbol_embedding(phoneme_ids) * math.sqrt(self.hidden_channels)
+        used only when the config has a ``speaker_condition_layer``; prosody_ids (batch, text_len) long
+        (``polyvox.text.prosody.prosody_id``), read only with ``prosody_embeddings`` (None: all unmarked)."""
+        embedded = self.symbol_embedding(phoneme_ids)
+        if self.accent_embedding is not None and self.length_embedding is not None:
+            prosody_ids = torch.zeros_like(phoneme_ids) if prosody_ids is None else prosody_ids
+            accents, lengths = prosody_ids // len(LENGTHS), prosody_ids % len(LENGTHS)
+            embedded = embedded + self.accent_embedding(accents) + self.length_embedding(lengths)
+        embedded = embedded * math.sqrt(self.hidden_channels)
         embedded = embedded + self.language_projection(self.language_embedding(language_ids))
         hidden = embedded.transpose(1, 2)
         text_len = phoneme_ids.shape[1]

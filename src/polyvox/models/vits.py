@@ -145,11 +145,13 @@ class VitsGenerator(nn.Module):
         segment_frames: int,
         durations: Tensor | None = None,
         has_durations: Tensor | None = None,
+        prosody_ids: Tensor | None = None,
     ) -> GeneratorTrainingOutput:
         """Training pass. ``durations`` (batch, text_len) are known frame counts for the items
-        where ``has_durations`` is true; the others are aligned by monotonic alignment search."""
+        where ``has_durations`` is true; the others are aligned by monotonic alignment search.
+        ``prosody_ids`` (batch, text_len): accent and length beside each id (voices of the features scheme)."""
         speaker = self.speaker_vector(speaker_ids)
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker)
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker, prosody_ids)
         frame_mask = sequence_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
         posterior = self.posterior_encoder(mel, frame_mask, speaker)
         flow_latent = self.flow(posterior.latent, frame_mask, speaker)
@@ -255,6 +257,7 @@ class VitsGenerator(nn.Module):
         duration_noise: Tensor | None = None,
         noise_generator: torch.Generator | None = None,
         speaker_vectors: Tensor | None = None,
+        prosody_ids: Tensor | None = None,
     ) -> PriorOutput:
         """First stage of synthesis: text -> durations -> the prior's frame-level statistics.
 
@@ -262,7 +265,7 @@ class VitsGenerator(nn.Module):
         can run on windows of the sampled latent (streaming). ``speaker_vectors`` (batch, speaker_channels),
         e.g. from ``reference_vector``, replace the speaker table's rows."""
         speaker = self.speaker_vector(speaker_ids) if speaker_vectors is None else speaker_vectors.unsqueeze(-1)
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker)
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker, prosody_ids)
         if not torch.is_tensor(length_scale):
             length_scale = torch.full((phoneme_ids.shape[0],), float(length_scale))
         if durations is None:
@@ -311,12 +314,13 @@ class VitsGenerator(nn.Module):
         durations: Tensor | None = None,
         noise_generator: torch.Generator | None = None,
         speaker_vectors: Tensor | None = None,
+        prosody_ids: Tensor | None = None,
     ) -> SynthesisOutput:
         """Text -> waveform. ``length_scale`` > 1 speaks slower; ``durations`` overrides the predictor;
         ``noise_generator`` makes all noise (durations and prior) repeatable without touching the global random state."""
         prior = self.encode_prior(
             phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration, durations,
-            noise_generator=noise_generator, speaker_vectors=speaker_vectors,
+            noise_generator=noise_generator, speaker_vectors=speaker_vectors, prosody_ids=prosody_ids,
         )
         prior_latent = self.sample_prior(prior, noise_scale, noise_generator=noise_generator)
         waveform = self.decode_latent(prior_latent, prior.frame_mask, prior.speaker)

@@ -19,7 +19,7 @@ from polyvox.prepare.settings import PrepareSettings
 from polyvox.prepare.source_processing import ClipRecord
 from polyvox.text import TextError, TextFrontend
 from polyvox.text.frontend import SILENT_TOKENS
-from polyvox.text.symbols import SymbolTable
+from polyvox.text.rules import TextRules
 
 NO_TRANSCRIPT = "no transcript"
 BELOW_MODEL_MINIMUM = "shorter than the model minimum"
@@ -54,14 +54,15 @@ def check_clips(
     frontend: TextFrontend,
     settings: PrepareSettings,
     training: TrainingConfig,
-    voice_symbols: SymbolTable | None,
+    voice_rules: TextRules | None,
     voice_languages: Sequence[str] = (),
 ) -> list[ClipVerdict]:
-    """One verdict per clip, in order. ``voice_symbols`` is checked for clips in ``voice_languages``."""
+    """One verdict per clip, in order. The voice's symbol table (``voice_rules``, read in its input scheme) is
+    checked for clips in ``voice_languages``."""
     verdicts = [ClipVerdict(clip) for clip in clips]
     for verdict in verdicts:
         _check_audio(verdict, settings)
-        _check_text(verdict, frontend, training, voice_symbols if verdict.clip.language in voice_languages else None)
+        _check_text(verdict, frontend, training, voice_rules if verdict.clip.language in voice_languages else None)
     _check_rate_outliers(verdicts, settings)
     for copy, original in find_duplicates(clips, settings.checks.duplicate_correlation).items():
         verdicts[copy].problems.append((DUPLICATE, f"same audio as {clips[original].audio}"))
@@ -82,7 +83,7 @@ def _check_audio(verdict: ClipVerdict, settings: PrepareSettings) -> None:
         verdict.problems.append((LOW_SNR, f"{clip.snr_db:.1f} dB < {checks.min_snr_db:g} dB; try --denoise"))
 
 
-def _check_text(verdict: ClipVerdict, frontend: TextFrontend, training: TrainingConfig, symbols: SymbolTable | None) -> None:
+def _check_text(verdict: ClipVerdict, frontend: TextFrontend, training: TrainingConfig, rules: TextRules | None) -> None:
     clip = verdict.clip
     if not clip.text:
         verdict.problems.append((NO_TRANSCRIPT, "give a transcript or a Whisper model folder (--whisper-model)"))
@@ -93,8 +94,8 @@ def _check_text(verdict: ClipVerdict, frontend: TextFrontend, training: Training
         verdict.problems.append((UNREADABLE_TEXT, f"{clip.text!r}: {error}"))
         return
     verdict.phonemes = sum(token.symbol not in SILENT_TOKENS for token in tokens)
-    if symbols is not None:
-        unknown = sorted({token.symbol for token in tokens if token.symbol not in symbols})
+    if rules is not None:
+        unknown = sorted({token.symbol for token in rules.in_scheme(tokens) if token.symbol not in rules.symbols})
         if unknown:
             verdict.problems.append((UNKNOWN_SYMBOLS, f"{clip.text!r} needs {unknown}, which the voice's symbol table lacks"))
     problem = phoneme_rate_problem(tokens, clip.duration, training)

@@ -69,7 +69,7 @@ def prepare_dataset(
     clips = [clip for result in results for clip in result.clips]
     if whisper_model is not None:
         clips = _transcribe_missing(clips, whisper_model, out / CACHE_FOLDER, target.sample_rate, progress)
-    verdicts = check_clips(clips, frontend, settings, target.training, target.symbols, target.languages)
+    verdicts = check_clips(clips, frontend, settings, target.training, target.rules, target.languages)
     outcomes = [_outcome(verdict, settings.flagged) for verdict in verdicts]
     manifest = out / MANIFEST_FILE
     write_manifest(manifest, merged(kept, [_utterance(outcome) for outcome in outcomes if outcome.in_manifest]))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polyvox.config import TrainingConfig
-from polyvox.text.symbols import SymbolTable
+from polyvox.text.rules import TextRules
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,8 @@ class VoiceTarget:
     sample_rate: int
     minimum_clip_s: float
     training: TrainingConfig
-    symbols: SymbolTable
+    # The voice's text rules: its symbol table read in its input scheme.
+    rules: TextRules
     languages: tuple[str, ...]
 
 
@@ -28,6 +29,6 @@ def voice_target(path: str | Path) -> VoiceTarget:
         sample_rate=metadata.config.audio.sample_rate,
         minimum_clip_s=minimum_input(metadata.config).seconds,
         training=metadata.config.training,
-        symbols=metadata.symbols,
+        rules=TextRules.of(metadata),
         languages=metadata.languages,
     )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from polyvox.text.errors import EmptyTextError, TextError, UnknownLanguageError
 from polyvox.text.ids import to_ids
 from polyvox.text.normalize import normalize
-from polyvox.text.phonemizers import Phonemizer, create_phonemizer
+from polyvox.text.phonemizers import MarkedPhonemizer, Phonemizer, create_phonemizer
 from polyvox.text.punctuation import PUNCTUATION_TOKENS, WORD_SEPARATOR
 from polyvox.text.scripts import Run, can_read, split_latin_runs
 from polyvox.text.sentences import MAX_SENTENCE_CHARS, split_sentences
@@ -88,23 +88,31 @@ class TextFrontend:
         )
 
     def phonemize(self, text: str, language: str) -> list[Token]:
-        """Tokens of ``text``: phonemes, ``" "`` between words and punctuation, each with its language."""
+        """Tokens of ``text``: phonemes as the phonemizers write them (stress and tone fused in; Japanese pitch
+        accent beside), ``" "`` between words and punctuation, each with its language. Voices turn them into
+        their own input scheme through ``polyvox.text.rules.TextRules``."""
         self._require_language(language)
         if not text or not text.strip():
             raise EmptyTextError("the text is empty or blank; pass at least one word to speak")
         tokens: list[Token] = []
         for run in self._runs(text, language):
             self._check_readable(run, language)
-            symbols = self._phonemizer(run.language).phonemize(run.text)
-            if symbols and tokens and WORD_SEPARATOR not in (tokens[-1].symbol, symbols[0]):
+            run_tokens = self._run_tokens(run)
+            if run_tokens and tokens and WORD_SEPARATOR not in (tokens[-1].symbol, run_tokens[0].symbol):
                 tokens.append(Token(WORD_SEPARATOR, tokens[-1].language))
-            tokens.extend(Token(symbol, run.language) for symbol in symbols)
+            tokens.extend(run_tokens)
         tokens = _tidy_separators(tokens)
         if not any(token.symbol not in SILENT_TOKENS for token in tokens):
             raise EmptyTextError(
                 f"{text!r} phonemizes to no speakable sound (only punctuation or spaces); pass words to speak"
             )
         return tokens
+
+    def _run_tokens(self, run: Run) -> list[Token]:
+        phonemizer = self._phonemizer(run.language)
+        if isinstance(phonemizer, MarkedPhonemizer):
+            return phonemizer.phonemize_marked(run.text)
+        return [Token(symbol, run.language) for symbol in phonemizer.phonemize(run.text)]
 
     @staticmethod
     def to_ids(

@@ -134,7 +134,7 @@ def unknown_symbols_error(unknown: Sequence[tuple[int, str]]) -> UnknownSymbolEr
     more = f" and {len(unknown) - _MAX_REPORTED_UNKNOWN} more" if len(unknown) > _MAX_REPORTED_UNKNOWN else ""
     distinct = sorted({token for _, token in unknown})
     return UnknownSymbolError(
-        f"{len(unknown)} token(s) not in the symbol table: {shown}{more}. "
-        f"Grow the table with symbols.extend({distinct!r}) (keeps every existing id) and fine-tune, "
-        "or check that the text is in a language this voice was trained on."
+        f"{len(unknown)} token(s) not in the symbol table: {shown}{more}. Check that the text is in a language this "
+        "voice was trained on, or teach it these sounds with recordings that contain them: `polyvox finetune --from VOICE "
+        f"--data clips.jsonl -o new_voice.safetensors` (in Python: symbols.extend({distinct!r}) keeps every id)."
     )

@@ -100,6 +100,7 @@ class VitsTrainingModule(L.LightningModule):
             segment_frames=training.segment_frames,
             durations=batch.durations,
             has_durations=batch.has_durations,
+            prosody_ids=batch.prosody_ids,
         )
         target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)
         target_mel = self.loss_mel(target_waveform)
@@ -189,7 +190,7 @@ class VitsTrainingModule(L.LightningModule):
             lambda: self.generator(
                 batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths,
                 batch.speaker_ids, segment_frames=training.segment_frames, durations=batch.durations,
-                has_durations=batch.has_durations,
+                has_durations=batch.has_durations, prosody_ids=batch.prosody_ids,
             ),
         )
         if module_name is not None:
@@ -227,7 +228,8 @@ class VitsTrainingModule(L.LightningModule):
             torch.sum(frame_mask) * batch.mel.shape[1]
         )
         synthesis = generator.synthesize(
-            batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.speaker_ids, noise_scale=0.0
+            batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.speaker_ids, noise_scale=0.0,
+            prosody_ids=batch.prosody_ids,
         )
         predicted_frames = synthesis.durations.sum(dim=1).clamp(min=1)
         duration_error = torch.mean(torch.abs(torch.log(predicted_frames / batch.mel_lengths)))

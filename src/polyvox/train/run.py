@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from polyvox.checkpoint import VoiceMetadata, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.data.data_report import DURATION_MISMATCH, DataReport, SkippedClip
-from polyvox.data.dataset import EncodedUtterance, encode_utterance, utterance_tokens
+from polyvox.data.dataset import EncodedUtterance, encode_utterance
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance, read_manifest
 from polyvox.data.short_clips import apply_short_clip_policy
@@ -23,7 +23,7 @@ from polyvox.errors import TrainingSetupError
 from polyvox.fingerprint import require_compatible
 from polyvox.models.minimum_length import minimum_input
 from polyvox.text.errors import TextError
-from polyvox.text.frontend import TextFrontend
+from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
 from polyvox.train.callbacks import checkpoint_files
 
@@ -62,11 +62,11 @@ def _ordered_unique(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def prepare_metadata(config: VoiceConfig, utterances: list[Utterance], frontend: TextFrontend) -> VoiceMetadata:
+def prepare_metadata(config: VoiceConfig, utterances: list[Utterance]) -> VoiceMetadata:
     languages = _ordered_unique([u.language for u in utterances])
     speakers = _ordered_unique([u.speaker for u in utterances])
-    sequences = [[token.symbol for token in utterance_tokens(u, frontend)] for u in utterances]
-    symbols = SymbolTable.from_sequences(sequences)
+    rules = TextRules(config, languages)
+    symbols = SymbolTable.base().extend(rules.vocabulary(rules.utterance_tokens(u) for u in utterances))
     config = config.replace(**{"text.languages": list(languages), "model.n_speakers": len(speakers)})
     return VoiceMetadata(config=config, symbols=symbols, languages=languages, speakers=speakers, info={})
 
@@ -88,8 +88,7 @@ def load_or_create_metadata(
         stored = init_from
         require_compatible(stored, config, "the --init-from voice", partial_option="a config with the voice's own architecture")
     else:
-        frontend = TextFrontend(_ordered_unique([u.language for u in utterances]), config.text.inline_latin_language)
-        stored = prepare_metadata(config, utterances, frontend)
+        stored = prepare_metadata(config, utterances)
     # Checked equal above: the tables come from the run (or voice), the training schedule from the caller.
     metadata = dataclasses.replace(stored, config=dataclasses.replace(stored.config, training=config.training))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -98,11 +97,11 @@ def load_or_create_metadata(
 
 
 def encode_all(
-    utterances: list[Utterance], metadata: VoiceMetadata, cache: FeatureCache, frontend: TextFrontend
+    utterances: list[Utterance], metadata: VoiceMetadata, cache: FeatureCache
 ) -> tuple[list[EncodedUtterance], list[SkippedClip]]:
     """Ids for each clip; a clip whose text cannot be encoded, or whose duration does not fit its
     text, is skipped with its reason instead of stopping the run."""
-    language_table = {language: index for index, language in enumerate(metadata.languages)}
+    rules = TextRules.of(metadata)
     speaker_table = {speaker: index for index, speaker in enumerate(metadata.speakers)}
     config = metadata.config
     encoded: list[EncodedUtterance] = []
@@ -110,11 +109,8 @@ def encode_all(
     for utterance in utterances:
         frames = cache.load(utterance)[1].shape[1]
         try:
-            tokens = utterance_tokens(utterance, frontend)
-            item = encode_utterance(
-                utterance, tokens, metadata.symbols, language_table, speaker_table, config.text.add_blank, frames, config.audio,
-                config.text.sequence_layout, config.text.token_unit == "codepoint",
-            )
+            tokens = rules.utterance_tokens(utterance)
+            item = encode_utterance(utterance, tokens, rules, speaker_table, frames, config.audio)
         except TextError as error:
             skipped.append(text_skip(utterance, error))
             continue
@@ -149,8 +145,7 @@ def prepare_data(
     if not utterances:
         raise TrainingSetupError(f"{manifest} has no utterances")
     training_config = config.training
-    screen_frontend = TextFrontend(_ordered_unique([u.language for u in utterances]), config.text.inline_latin_language)
-    usable, skipped = screen_text(utterances, screen_frontend)
+    usable, skipped = screen_text(utterances, TextRules(config, _ordered_unique([u.language for u in utterances])))
     if not usable:
         raise TrainingSetupError(f"no clip of {manifest} has text that can be phonemized; first problem: {skipped[0].detail}")
     metadata = load_or_create_metadata(run_dir, config, usable, resume, initial_metadata)
@@ -166,9 +161,8 @@ def prepare_data(
             len(usable) - len(known), ", ".join(metadata.speakers), ", ".join(metadata.languages),
         )
     training_set, validation_set = split_validation(known, validation_per_language, training_config.seed)
-    frontend = TextFrontend(metadata.languages, config.text.inline_latin_language)
-    train_items, bad_train = encode_all(training_set, metadata, cache, frontend)
-    validation_items, bad_validation = encode_all(validation_set, metadata, cache, frontend)
+    train_items, bad_train = encode_all(training_set, metadata, cache)
+    validation_items, bad_validation = encode_all(validation_set, metadata, cache)
     minimum = minimum_input(config)
     logger.info("%s", minimum.describe())
     train_items, short_report = apply_short_clip_policy(train_items, minimum.frames, training_config.short_clip_policy)

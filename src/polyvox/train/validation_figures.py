@@ -30,7 +30,7 @@ WATCHED_FIGURES = ("mel_loss", "mcd_db")
 def text_path_figures(generator: VitsGenerator, mel_transform: torch.nn.Module, batch: Batch) -> dict[str, float]:
     """``mel_loss`` and ``log_duration_error`` of one batch (see the module's docstring)."""
     speaker = generator.speaker_vector(batch.speaker_ids)
-    text = generator.text_encoder(batch.phoneme_ids, batch.language_ids, batch.text_lengths, speaker)
+    text = generator.text_encoder(batch.phoneme_ids, batch.language_ids, batch.text_lengths, speaker, batch.prosody_ids)
     frame_mask = sequence_mask(batch.mel_lengths, batch.mel.shape[-1]).unsqueeze(1).to(batch.mel.dtype)
     posterior = generator.posterior_encoder(batch.mel, frame_mask, speaker, noise_scale=0.0)
     flow_latent = generator.flow(posterior.means * frame_mask, frame_mask, speaker)
@@ -54,7 +54,7 @@ def free_running_waveforms(generator: VitsGenerator, batch: Batch) -> list[np.nd
     noise = torch.Generator(device=batch.phoneme_ids.device).manual_seed(0)
     output = generator.synthesize(
         batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.speaker_ids, noise_scale=0.0,
-        noise_scale_duration=0.0, noise_generator=noise,
+        noise_scale_duration=0.0, noise_generator=noise, prosody_ids=batch.prosody_ids,
     )
     return [output.waveform[row, 0, : int(output.sample_lengths[row])].float().cpu().numpy() for row in range(output.waveform.shape[0])]
 

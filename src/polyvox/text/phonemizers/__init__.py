@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polyvox.text.phonemizers.base import Phonemizer
+from polyvox.text.phonemizers.base import MarkedPhonemizer, Phonemizer
 
 
 def create_phonemizer(language: str, espeak_voice: str | None = None) -> Phonemizer:
@@ -24,4 +24,4 @@ def create_phonemizer(language: str, espeak_voice: str | None = None) -> Phonemi
     return EspeakPhonemizer(language, espeak_voice)
 
 
-__all__ = ["Phonemizer", "create_phonemizer"]
+__all__ = ["MarkedPhonemizer", "Phonemizer", "create_phonemizer"]

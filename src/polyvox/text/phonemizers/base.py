@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from polyvox.text.token import Token
 
 
 class Phonemizer(Protocol):
@@ -12,3 +14,14 @@ class Phonemizer(Protocol):
     language: str
 
     def phonemize(self, text: str) -> list[str]: ...
+
+
+@runtime_checkable
+class MarkedPhonemizer(Protocol):
+    """A phonemizer that also knows a prosodic feature its symbols do not carry (Japanese pitch accent)."""
+
+    language: str
+
+    def phonemize(self, text: str) -> list[str]: ...
+
+    def phonemize_marked(self, text: str) -> list[Token]: ...
