@@ -75,7 +75,7 @@ def test_listings(voice_file):
         (["Hello", "--speaker", "nobody"], ["unknown speaker 'nobody'", "en_f3"]),
         (["Привет"], ["cannot read"]),
         (["Quixotic zebra"], ["never learned the sound(s)", "polyvox finetune"]),
-        (["Hello", "--speed", "0"], ["speed must be positive"]),
+        (["Hello", "--speed", "0"], ["--speed must be between 0.25 and 4, got 0"]),
     ],
 )
 def test_bad_requests_fail_in_one_line_and_write_nothing(voice_file, tmp_path, arguments, fragments):

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from polyvox.server import ServerSettings, create_app  # noqa: E402
 from polyvox.server.settings import ServerSettingsError  # noqa: E402
+from live_server import live_server  # noqa: E402
 from tiny_voices import ENGLISH, SPANISH, make_tiny_voice  # noqa: E402
 
 SPEECH = "/v1/audio/speech"
@@ -398,21 +399,8 @@ def test_serve_command_reports_bad_options_in_one_line(voices_dir: Path) -> None
 def test_real_server_holds_sixteen_concurrent_clients(voices_dir: Path) -> None:
     """uvicorn on loopback, 16 clients at once, 32 requests in all (a mix of whole and streamed): none fails."""
     import asyncio
-    import socket
 
     import httpx
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings_for(voices_dir)), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
 
     async def client_requests(client: httpx.AsyncClient, index: int) -> list[tuple[int, int]]:
         results = []
@@ -423,15 +411,12 @@ def test_real_server_holds_sixteen_concurrent_clients(voices_dir: Path) -> None:
             results.append((response.status_code, len(response.content)))
         return results
 
-    async def load() -> list[tuple[int, int]]:
+    async def load(port: int) -> list[tuple[int, int]]:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             per_client = await asyncio.gather(*(client_requests(client, index) for index in range(16)))
         return [result for results in per_client for result in results]
 
-    try:
-        results = asyncio.run(asyncio.wait_for(load(), timeout=120))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with live_server(create_app(settings_for(voices_dir))) as port:
+        results = asyncio.run(asyncio.wait_for(load(port), timeout=120))
     assert [status for status, _ in results] == [200] * 32
     assert all(size > 1000 for _, size in results)

@@ -13,6 +13,7 @@ from polyvox.config import ConfigError, VoiceConfig
 from polyvox.errors import VoiceFileError
 from polyvox.files import atomic_path, write_failure
 from polyvox.fingerprint import FINGERPRINT_KEY, component_fingerprint
+from polyvox.text.errors import TextError
 from polyvox.text.symbols import SymbolTable
 
 FORMAT_NAME = "polyvox-voice"
@@ -52,13 +53,40 @@ class VoiceMetadata:
             config = VoiceConfig.from_json(strings["config"])
         except (KeyError, ConfigError, json.JSONDecodeError) as error:
             raise VoiceFileError(f"{source}: its embedded config cannot be read: {error}") from error
+        tables = {name: _string_list(strings, name, source) for name in ("symbols", "languages", "speakers")}
+        if len(tables["speakers"]) > config.model.n_speakers:
+            raise VoiceFileError(
+                f"{source}: its metadata lists {len(tables['speakers'])} speakers but its config has a table of "
+                f"{config.model.n_speakers} (model.n_speakers); the file was edited or is damaged"
+            )
+        try:
+            info = json.loads(strings.get("info", "{}"))
+        except json.JSONDecodeError as error:
+            raise VoiceFileError(f"{source}: its 'info' metadata is not JSON ({error})") from error
+        try:
+            symbols = SymbolTable(tables["symbols"])
+        except TextError as error:
+            raise VoiceFileError(f"{source}: its symbol table is not valid ({error})") from error
         return cls(
             config=config,
-            symbols=SymbolTable(json.loads(strings["symbols"])),
-            languages=tuple(json.loads(strings["languages"])),
-            speakers=tuple(json.loads(strings["speakers"])),
-            info=json.loads(strings.get("info", "{}")),
+            symbols=symbols,
+            languages=tuple(tables["languages"]),
+            speakers=tuple(tables["speakers"]),
+            info=info if isinstance(info, dict) else {},
         )
+
+
+def _string_list(strings: dict[str, str], name: str, source: str) -> list[str]:
+    """A voice file's table (symbols, languages, speakers): a JSON list of strings, or ``VoiceFileError``."""
+    try:
+        value = json.loads(strings[name])
+    except KeyError:
+        raise VoiceFileError(f"{source}: its metadata has no '{name}'; the file was edited or is damaged") from None
+    except json.JSONDecodeError as error:
+        raise VoiceFileError(f"{source}: its '{name}' metadata is not JSON ({error})") from error
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise VoiceFileError(f"{source}: its '{name}' metadata must be a list of strings, got {str(value)[:60]!r}")
+    return value
 
 
 def build_generator(metadata: VoiceMetadata) -> torch.nn.Module:

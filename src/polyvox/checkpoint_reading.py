@@ -37,4 +37,4 @@ def load_checkpoint(path: str | Path) -> Any:
 
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
-    return text.splitlines()[0] if text else f"{type(error).__name__}: the file is empty or ends early"
+    return text.splitlines()[0].split(". ")[0] if text else f"{type(error).__name__}: the file is empty or ends early"

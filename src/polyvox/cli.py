@@ -69,6 +69,16 @@ def _check_say_modes(text_given: bool, output: Optional[Path], stream: bool, bat
         _fail("no output: add -o FOLDER for --batch" if batch is not None else "no output file: add -o out.wav, or --stream to play it as it is spoken")
 
 
+def speaking_option_problem(speed: float, noise_scale: float, noise_scale_duration: float, seed: Optional[int]) -> Optional[str]:
+    """The first ``say`` option outside the range the HTTP API also accepts (inference/bounds.py), or None."""
+    from polyvox.inference.bounds import MAX_SEED, NOISE_SCALE, NOISE_SCALE_DURATION, SPEED
+
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        return f"--seed must be between 0 and {MAX_SEED}, got {seed}"
+    checks = ((SPEED, "--speed", speed), (NOISE_SCALE, "--noise-scale", noise_scale), (NOISE_SCALE_DURATION, "--noise-scale-duration", noise_scale_duration))
+    return next((problem for bound, option, value in checks if (problem := bound.problem(option, value)) is not None), None)
+
+
 def _write_stream(chunks: Any) -> None:
     """Raw 16-bit little-endian mono PCM on standard output, flushed chunk by chunk; a closed pipe ends quietly."""
     from polyvox.server.audio_encoding import to_pcm16
@@ -167,6 +177,9 @@ def say(
             typer.echo(name)
         return
     _check_say_modes(text is not None or text_file is not None, output, stream, batch)
+    option_problem = speaking_option_problem(speed, noise_scale, noise_scale_duration, seed)
+    if option_problem is not None:
+        _fail(option_problem)
     if reference is not None and (engine == "onnx" or batch is not None):
         _fail("--reference works with the torch engine for one text (not with --engine onnx or --batch)")
     options: dict[str, Any] = {
@@ -208,32 +221,20 @@ def corpus(
     utterances: Annotated[int, typer.Option(help="Utterances per speaker.")] = 50,
     sample_rate: Annotated[int, typer.Option(help="Sample rate of the written audio.")] = 22050,
     seed: Annotated[int, typer.Option()] = 0,
-    teacher: Annotated[
-        str,
-        typer.Option(help="Who speaks it: espeak (default), piper, kokoro, or auto (the best per language; polyvox[teachers])."),
-    ] = "espeak",
 ) -> None:
-    """Generate a synthetic multilingual, multi-speaker corpus with espeak-ng or a neural teacher."""
+    """Generate a synthetic multilingual, multi-speaker corpus with espeak-ng."""
     _setup_logging(False)
 
     def generate() -> None:
         from polyvox.data.corpus import generate_corpus
-        from polyvox.data.corpus.teacher_choice import teachers_for
 
-        codes = [code.strip() for code in languages.split(",") if code.strip()]
-        teachers = teachers_for(codes, teacher)  # a missing package or an unspoken language stops here, before any work
-        report = generate_corpus(output, codes, speakers, utterances, sample_rate=sample_rate, seed=seed, progress=True)
+        report = generate_corpus(
+            output, [code.strip() for code in languages.split(",") if code.strip()], speakers, utterances,
+            sample_rate=sample_rate, seed=seed, progress=True,
+        )
         typer.echo(report.summary())
-        if teachers:
-            from polyvox.data.corpus.revoice import revoice_corpus
-            from tqdm.auto import tqdm
 
-            for item in revoice_corpus(output, teachers, sample_rate, lambda items: tqdm(items, desc="teachers", unit="utt")):
-                typer.echo(f"  {item.corpus_speaker}: spoken by {item.teacher}_{item.voice} ({item.licence})")
-
-    from polyvox.data.corpus.teacher import TeacherError
-
-    _run(generate, (TeacherError,))
+    _run(generate)
 
 
 def _import_to_manifest(output: Path, read: Any) -> None:

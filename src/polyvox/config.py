@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal, get_type_hints
 
+from polyvox.config_types import coerce_literal, type_problem
+
 
 class ConfigError(ValueError):
     """A configuration value breaks an invariant; the message says which and how to fix it."""
@@ -475,6 +477,11 @@ def _build(cls: type, data: dict[str, Any], path: str) -> Any:
         if is_dataclass(hint):
             kwargs[name] = _build(hint, value, f"{path}.{name}" if path else name)
         else:
+            value = coerce_literal(value, hint)
+            problem = type_problem(value, hint)
+            if problem is not None:
+                dotted = f"{path}.{name}" if path else name
+                raise ConfigError(f"config field {dotted} must be {problem}, got {value!r} ({type(value).__name__})")
             kwargs[name] = _freeze(value)
     return cls(**kwargs)
 

@@ -21,10 +21,12 @@ import torch
 from torch import Tensor
 
 from polyvox.checkpoint import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
+from polyvox.checkpoint_reading import load_checkpoint
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import FINGERPRINT_KEY, Difference, compare_fingerprints, component_fingerprint
 from polyvox.partial_loading import load_partial_state
 from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID, RESERVED_SYMBOLS
+from polyvox.voice_check import non_floating_tensors
 
 # An output whose magnitude exceeds this is flagged as out of range (waveforms are in [-1, 1],
 # latents and log-scales of a healthy model stay within tens).
@@ -68,10 +70,7 @@ def load_for_diagnosis(path: str | Path) -> tuple[dict[str, Tensor], VoiceMetada
     if path.suffix == ".ckpt":
         if not path.is_file():
             raise VoiceFileError(f"checkpoint not found: {path}")
-        try:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, EOFError) as error:
-            raise VoiceFileError(f"{path} is not a readable training checkpoint ({error})") from error
+        checkpoint = load_checkpoint(path)  # one-line errors for a truncated file or a pickle of arbitrary objects
         state = checkpoint.get("polyvox") if isinstance(checkpoint, dict) else None
         if not state or "metadata" not in state:
             raise VoiceFileError(f"{path} is not a polyvox training checkpoint (no 'polyvox' metadata)")
@@ -180,7 +179,7 @@ def diagnose(path: str | Path, config: VoiceConfig | None = None, seed: int = 0)
         name for name, tensor in tensors.items() if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
     ]
     generator = build_generator(metadata).eval()
-    report.load_problems = load_partial_state(generator, tensors).lines()
+    report.load_problems = non_floating_tensors(generator, tensors) + load_partial_state(generator, tensors).lines()
     report.modules, report.first_nonfinite_submodule = run_probe(generator, metadata, seed)
     report.first_nonfinite_module = next((check.name for check in report.modules if not check.finite), None)
     return report

@@ -11,6 +11,19 @@ from polyvox.cli_support import DEFAULT_VOICE, fail, setup_logging
 
 MISSING_EXTRA = "the server needs FastAPI and uvicorn: pip install 'polyvox[server]'"
 SERVER_MODULES = ("fastapi", "uvicorn", "starlette", "pydantic")
+API_KEY_VARIABLE = "POLYVOX_API_KEY"
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +46,13 @@ def register(app: typer.Typer) -> None:
         precision: Annotated[
             str, typer.Option(help="Decoder precision: float32, bfloat16 (faster on CPUs with bfloat16 instructions) or auto.")
         ] = "float32",
+        api_key: Annotated[
+            Optional[str],
+            typer.Option(
+                envvar=API_KEY_VARIABLE, show_envvar=True,
+                help="Require 'Authorization: Bearer KEY' (as OpenAI clients send it) on every endpoint but /health.",
+            ),
+        ] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     ) -> None:
         """Serve speech over HTTP: POST /v1/audio/speech (OpenAI-compatible), GET /v1/voices, GET /health."""
@@ -52,10 +72,16 @@ def register(app: typer.Typer) -> None:
                 default_voice=default_voice or DEFAULT_VOICE, voices_dir=voices_dir,
                 openai_voice=None if openai_voice.lower() == "none" else openai_voice,
                 max_input_chars=max_input_chars, max_concurrent=max_concurrent, max_queued=max_queued,
-                request_timeout_s=timeout, voice_cache_size=voice_cache, precision=precision,
+                request_timeout_s=timeout, voice_cache_size=voice_cache, precision=precision, api_key=api_key,
             )
             application = create_app(settings)
         except ServerSettingsError as error:
             fail(str(error))
+        if api_key is None and not is_loopback(host):
+            typer.echo(
+                f"warning: serving on {host} without an API key: anyone who can reach this address can use the server; "
+                f"pass --api-key KEY (or set {API_KEY_VARIABLE})",
+                err=True,
+            )
         # uvicorn's own lines say where it listens (or why it cannot); one line per request only with -v.
         uvicorn.run(application, host=host, port=port, log_level="info", access_log=verbose)

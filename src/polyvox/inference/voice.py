@@ -23,6 +23,7 @@ from polyvox.inference.speed import prepare_for_inference, resolve_precision, se
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.partial_loading import load_partial_state
+from polyvox.voice_check import check_voice_tensors
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class Voice(SentenceEngine):
             for line in report.lines():
                 logger.warning("%s: %s", path, line)
         else:
+            check_voice_tensors(generator, tensors, path)
             missing, unexpected = generator.load_state_dict(tensors, strict=False)
             if missing or unexpected:
                 raise VoiceFileError(

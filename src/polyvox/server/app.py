@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from polyvox import __version__
+from polyvox.server.api_key import RequireApiKey
+from polyvox.server.error_guard import ContainErrors
 from polyvox.server.errors import ApiError, register_error_handlers, validation_message
 from polyvox.server.schemas import HealthResponse, SpeechRequest, VoiceInfo, VoicesResponse
 from polyvox.server.settings import ServerSettings, ServerSettingsError
@@ -125,4 +127,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             raise mapped from error
         return Response(body, media_type=plan.audio_format.media_type, headers=headers)
 
+    if settings.api_key is not None:
+        app.add_middleware(RequireApiKey, api_key=settings.api_key)
+    # Last added, so outermost: nothing raised inside (a handler, a middleware) escapes to uvicorn.
+    app.add_middleware(ContainErrors)
     return app

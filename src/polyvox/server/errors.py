@@ -1,7 +1,7 @@
 """One JSON error shape for every failure, as OpenAI's API answers: ``{"error": {message, type, code, param}}``.
 
 Known bad input raises ``ApiError`` with a 4xx status; anything else is answered with a plain 500
-that carries no traceback, while the server logs the traceback.
+that carries no traceback (``error_guard``), while the server logs the traceback.
 """
 
 from __future__ import annotations
@@ -82,8 +82,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(ApiError(error.status_code, code, message, headers=error.headers))
 
 
-async def _unexpected_error(_request: Request, _error: Exception) -> JSONResponse:
-    # Starlette raises the error again after this answer is sent, so the server (uvicorn) logs its traceback.
+def internal_error_response() -> JSONResponse:
     return error_response(ApiError(500, "internal_error", "internal server error; the server log has the details"))
 
 
@@ -91,4 +90,4 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    # Any other exception is answered by error_guard.ContainErrors, which keeps the connection open.

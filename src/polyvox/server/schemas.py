@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from polyvox.inference.bounds import MAX_SEED, NOISE_SCALE, NOISE_SCALE_DURATION, SPEED
+
 
 class SpeechRequest(BaseModel):
     """``POST /v1/audio/speech``: OpenAI's fields plus polyvox's own (language, speaker, pitch, ...)."""
@@ -19,7 +21,7 @@ class SpeechRequest(BaseModel):
         None, description="A polyvox voice name, 'name:speaker', or an OpenAI voice name (alloy, nova, ...).",
     )
     response_format: str = Field("mp3", description="mp3, opus, wav, flac or pcm (16-bit little-endian mono).")
-    speed: float = Field(1.0, ge=0.25, le=4.0, description="Speaking rate; 1.0 is the trained rate.")
+    speed: float = Field(1.0, ge=SPEED.low, le=SPEED.high, description="Speaking rate; 1.0 is the trained rate.")
     instructions: str | None = Field(None, description="Accepted for OpenAI compatibility and ignored.")
     stream_format: Literal["audio", "sse"] | None = Field(
         None, description="'audio': raw audio, streamed when the format allows (pcm, wav); 'sse' is not supported.",
@@ -28,9 +30,13 @@ class SpeechRequest(BaseModel):
     language: str | None = Field(None, description="Language code; default: the voice's first language.")
     speaker: str | int | None = Field(None, description="Speaker name or index; default: one trained on the language.")
     pitch: float = Field(0.0, ge=-12.0, le=12.0, description="Pitch shift in semitones.")
-    seed: int | None = Field(None, description="Random seed for repeatable output.")
-    noise_scale: float = Field(0.667, ge=0.0, le=2.0, description="Variation in the voice (0 = deterministic).")
-    noise_scale_duration: float = Field(0.8, ge=0.0, le=2.0, description="Variation in timing.")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed for repeatable output (0 to 2**63 - 1).")
+    noise_scale: float = Field(
+        0.667, ge=NOISE_SCALE.low, le=NOISE_SCALE.high, description="Variation in the voice (0 = deterministic)."
+    )
+    noise_scale_duration: float = Field(
+        0.8, ge=NOISE_SCALE_DURATION.low, le=NOISE_SCALE_DURATION.high, description="Variation in timing."
+    )
     sample_rate: int | None = Field(
         None, description="Output rate in Hz; default: 24000 for pcm, 48000 for opus, else the voice's rate.",
     )

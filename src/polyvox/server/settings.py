@@ -34,6 +34,8 @@ class ServerSettings:
     voice_cache_size: int = 4
     # Decoder precision of every voice served (inference/speed.py PRECISIONS).
     precision: str = "float32"
+    # Required as "Authorization: Bearer <api_key>" on every endpoint but /health; None: no authentication.
+    api_key: str | None = None
 
     def __post_init__(self) -> None:
         precision_error = precision_option_error(self.precision)
@@ -51,6 +53,8 @@ class ServerSettings:
             raise ServerSettingsError(f"--voice-cache must be at least 1, got {self.voice_cache_size}")
         if not self.default_voice.is_file():
             raise ServerSettingsError(f"--default-voice {self.default_voice} not found; give the path of a .safetensors voice")
+        if self.api_key is not None and not self.api_key.strip():
+            raise ServerSettingsError("--api-key is empty; give a key, or leave the option out to serve without one")
         if self.voices_dir is not None and not self.voices_dir.is_dir():
             raise ServerSettingsError(f"--voices-dir {self.voices_dir} is not a folder; create it or fix the path")
 
