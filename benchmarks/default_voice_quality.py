@@ -28,7 +28,7 @@ import torch
 
 from polyvox.cli_support import DEFAULT_VOICE
 from polyvox.data.corpus import generate_corpus
-from polyvox.data.corpus.sentences import SentenceGenerator, grammar_for
+from polyvox.data.corpus.plan import plan_corpus
 from polyvox.data.manifest import Utterance, read_manifest
 from polyvox.evaluation.baselines import baseline_sources
 from polyvox.evaluation.report import by_language, summary_table, write_report
@@ -57,13 +57,10 @@ def training_sentences(recipe: ModuleType, train_manifest: Path | None) -> set[s
     """Every sentence the recipe trained on: from its manifest, or regenerated from its seed."""
     if train_manifest is not None:
         return {utterance.text for utterance in read_manifest(train_manifest)}
-    count = recipe.SPEAKERS_PER_LANGUAGE * recipe.UTTERANCES_PER_SPEAKER
-    # The corpus draws each language's sentences from one generator, speaker after speaker: the same sequence.
-    return {
-        sentence
-        for language in recipe.LANGUAGES
-        for sentence in SentenceGenerator(grammar_for(language), recipe.CORPUS_SEED).sentences(count)
-    }
+    # The corpus's text without its audio: the same plan generate_corpus follows. (A voice trained on a corpus
+    # made before the grammars or the phoneme covering changed needs its manifest, --train-manifest.)
+    plan = plan_corpus(recipe.LANGUAGES, recipe.SPEAKERS_PER_LANGUAGE, recipe.UTTERANCES_PER_SPEAKER, recipe.CORPUS_SEED)
+    return {sentence for _, sentence in plan.utterances}
 
 
 def held_out_references(

@@ -221,20 +221,32 @@ def corpus(
     utterances: Annotated[int, typer.Option(help="Utterances per speaker.")] = 50,
     sample_rate: Annotated[int, typer.Option(help="Sample rate of the written audio.")] = 22050,
     seed: Annotated[int, typer.Option()] = 0,
+    teacher: Annotated[
+        str,
+        typer.Option(help="Who speaks it: espeak (default), piper, kokoro, or auto (the best per language; polyvox[teachers])."),
+    ] = "espeak",
 ) -> None:
-    """Generate a synthetic multilingual, multi-speaker corpus with espeak-ng."""
+    """Generate a synthetic multilingual, multi-speaker corpus with espeak-ng or a neural teacher."""
     _setup_logging(False)
 
     def generate() -> None:
         from polyvox.data.corpus import generate_corpus
+        from polyvox.data.corpus.teacher_choice import teachers_for
 
-        report = generate_corpus(
-            output, [code.strip() for code in languages.split(",") if code.strip()], speakers, utterances,
-            sample_rate=sample_rate, seed=seed, progress=True,
-        )
+        codes = [code.strip() for code in languages.split(",") if code.strip()]
+        teachers = teachers_for(codes, teacher)  # a missing package or an unspoken language stops here, before any work
+        report = generate_corpus(output, codes, speakers, utterances, sample_rate=sample_rate, seed=seed, progress=True)
         typer.echo(report.summary())
+        if teachers:
+            from polyvox.data.corpus.revoice import revoice_corpus
+            from tqdm.auto import tqdm
 
-    _run(generate)
+            for item in revoice_corpus(output, teachers, sample_rate, lambda items: tqdm(items, desc="teachers", unit="utt")):
+                typer.echo(f"  {item.corpus_speaker}: spoken by {item.teacher}_{item.voice} ({item.licence})")
+
+    from polyvox.data.corpus.teacher import TeacherError
+
+    _run(generate, (TeacherError,))
 
 
 def _import_to_manifest(output: Path, read: Any) -> None:

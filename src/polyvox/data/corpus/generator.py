@@ -14,16 +14,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from polyvox.audio.io import resample, save_audio
 from polyvox.data.corpus.alignment import align_token_durations, resample_boundaries
 from polyvox.data.corpus.espeak_engine import EspeakEngine
-from polyvox.data.corpus.sentences import GRAMMAR_MODULES, SentenceGenerator, grammar_for
+from polyvox.data.corpus.plan import plan_corpus
+from polyvox.data.corpus.sentences import GRAMMAR_MODULES
 from polyvox.data.corpus.silence import trim_silence
-from polyvox.data.corpus.speakers import Speaker, speakers_for_language
+from polyvox.data.corpus.speakers import Speaker
 from polyvox.data.manifest import Utterance, write_manifest
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class LanguageReport:
     utterances: int
     aligned: int
     duration_s: float
+    # Phonemes and phoneme x accent pairs of the language's inventory the sentences cover (None: no inventory).
+    coverage: dict[str, Any] | None = None
 
     @property
     def alignment_rate(self) -> float:
@@ -78,7 +81,7 @@ class CorpusReport:
         ]
         lines += [
             f"  {report.language}: {report.utterances} utterances, {report.duration_s / 60:.1f} min, "
-            f"durations aligned for {report.aligned} ({report.alignment_rate:.0%})"
+            f"durations aligned for {report.aligned} ({report.alignment_rate:.0%}){_coverage_text(report.coverage)}"
             for report in self.languages
         ]
         return "\n".join(lines)
@@ -101,7 +104,8 @@ def generate_corpus(
     ``speakers_per_language`` speakers (``"en_f3"``, ``"en_m1"``, ...: an espeak voice variant with
     its own pitch and rate, the same settings for the same name every time) each read
     ``utterances_per_speaker`` different sentences; no sentence repeats within a language.
-    Sentences come from per-language templates and depend only on ``seed``.
+    Sentences come from per-language templates and depend only on ``seed``; they are chosen to cover
+    each language's phoneme inventory (``polyvox.data.corpus.plan``; the report says what is covered).
 
     Writes ``wavs/<speaker>/<speaker>_<n>.wav`` (16-bit PCM at ``sample_rate``, leading and
     trailing silence trimmed to 0.1 s), ``manifest.jsonl`` and ``corpus_report.json``. An
@@ -118,11 +122,11 @@ def generate_corpus(
     root.mkdir(parents=True, exist_ok=True)
     engine = engine if engine is not None else EspeakEngine()
     tokens_of = token_source if token_source is not None else _frontend_token_source(languages)
-    plan = [
-        (speaker, sentence)
-        for language in languages
-        for speaker, sentence in _language_plan(language, speakers_per_language, utterances_per_speaker, seed)
-    ]
+    corpus_plan = plan_corpus(languages, speakers_per_language, utterances_per_speaker, seed)
+    for coverage in corpus_plan.coverage:
+        (logger.warning if coverage.missing_phonemes else logger.info)("corpus phoneme coverage %s", coverage.line())
+    coverage_of = {coverage.language: coverage.to_dict() for coverage in corpus_plan.coverage}
+    plan = corpus_plan.utterances
     utterances: list[Utterance] = []
     aligned: dict[str, int] = {language: 0 for language in languages}
     attempted: dict[str, int] = {language: 0 for language in languages}
@@ -158,6 +162,7 @@ def generate_corpus(
                 utterances=sum(u.language == language for u in utterances),
                 aligned=aligned[language],
                 duration_s=sum(u.duration for u in utterances if u.language == language),
+                coverage=coverage_of.get(language),
             )
             for language in languages
         ),
@@ -180,13 +185,13 @@ def _check_request(languages: Sequence[str], speakers: int, utterances: int, sam
         raise ValueError(f"sample_rate must be >= 8000 Hz, got {sample_rate}")
 
 
-def _language_plan(language: str, speakers: int, utterances: int, seed: int) -> list[tuple[Speaker, str]]:
-    generator = SentenceGenerator(grammar_for(language), seed)
-    return [
-        (speaker, sentence)
-        for speaker in speakers_for_language(language, speakers)
-        for sentence in generator.sentences(utterances)
-    ]
+def _coverage_text(coverage: dict[str, Any] | None) -> str:
+    if coverage is None:
+        return ""
+    return (
+        f", phonemes {coverage['phonemes_covered']}/{coverage['phonemes']}, "
+        f"phoneme x accent {coverage['pairs_covered']}/{coverage['pairs']}"
+    )
 
 
 def _frontend_token_source(languages: Sequence[str]) -> TokenSource:

@@ -68,6 +68,15 @@ SHORT = (
     "Maybe tomorrow.", "Congratulations!", "See you.", "Agreed.", "Sorry.", "You're welcome.", "Help!",
     "Well done!",
 )
+# Words that bring in the phonemes and stress patterns of the English inventory the other slots lack
+# (polyvox/text/data/phoneme_inventory_en.json): ʒ, the glottal stop and syllabic n, secondary stresses.
+TOPICS = (
+    "television", "the decision", "a new version", "the university", "the interview", "the restaurant",
+    "a long conversation", "the software", "their healthcare", "nuclear energy", "a familiar song",
+    "the neighborhood", "Hollywood", "the universe", "his personality", "a cotton shirt", "the red button",
+    "what was written", "a certain answer", "Android phones", "the participants", "international news",
+    "economic growth", "the pleasure of reading", "somewhere everywhere", "the institute",
+)
 
 GRAMMAR = Grammar(
     language="en",
@@ -83,10 +92,11 @@ GRAMMAR = Grammar(
         ("there are {number} {plural} {place}.", 1.0),
         ("we need {item}, {item#2} and {item#3}.", 1.0),
         ("I think {subject} {verb} {place} {time}.", 1.0),
+        ("{subject} talks about {topic} {time}.", 1.0),
         ("{short}", 0.3),
     ),
     slots={
         "subject": SUBJECTS, "verb": VERB_PHRASES, "time": TIMES, "place": PLACES, "thing": THINGS,
-        "adjective": ADJECTIVES, "number": NUMBERS, "plural": PLURALS, "item": ITEMS, "short": SHORT,
+        "adjective": ADJECTIVES, "number": NUMBERS, "plural": PLURALS, "item": ITEMS, "short": SHORT, "topic": TOPICS,
     },
 )

@@ -58,6 +58,15 @@ SHORT = (
     "Peut-être demain.", "Félicitations !", "À bientôt.", "D'accord.", "Pardon.", "De rien.", "Au secours !",
     "Bravo !",
 )
+# Words that bring in the phonemes and stress patterns of the French inventory the other slots lack
+# (polyvox/text/data/phoneme_inventory_fr.json): mostly English loanwords and names, which espeak-ng
+# reads with English phonemes.
+TOPICS = (
+    "football", "marketing", "Facebook", "Google", "design", "jazz", "budget", "jury", "coach", "show",
+    "parking", "business", "Harry", "Henry", "Mary", "Washington", "William", "Arthur", "Smith", "cowboy",
+    "Roy", "world music", "Trump", "chacun", "leur parfum", "Steve", "rythme", "la TV", "wow", "The Voice",
+    "Game of Thrones",
+)
 
 GRAMMAR = Grammar(
     language="fr",
@@ -73,10 +82,11 @@ GRAMMAR = Grammar(
         ("il y a {number} {plural} {place}.", 1.0),
         ("il nous faut {item}, {item#2} et {item#3}.", 1.0),
         ("je pense que {subject} {verb} {place} {time}.", 1.0),
+        ("{subject} parle de {topic} {time}.", 1.0),
         ("{short}", 0.3),
     ),
     slots={
         "subject": SUBJECTS, "verb": VERB_PHRASES, "time": TIMES, "place": PLACES, "thing": THINGS,
-        "adjective": ADJECTIVES, "number": NUMBERS, "plural": PLURALS, "item": ITEMS, "short": SHORT,
+        "adjective": ADJECTIVES, "number": NUMBERS, "plural": PLURALS, "item": ITEMS, "short": SHORT, "topic": TOPICS,
     },
 )

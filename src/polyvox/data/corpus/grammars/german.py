@@ -63,6 +63,17 @@ SHORT = (
     "Vielleicht morgen.", "Herzlichen Glückwunsch!", "Bis bald.", "Einverstanden.", "Entschuldigung.",
     "Bitte schön.", "Hilfe!", "Super!",
 )
+# Words that bring in the phonemes and stress patterns of the German inventory the other slots lack
+# (polyvox/text/data/phoneme_inventory_de.json): ʊɐ, eu, secondary stresses, and common English and
+# French loanwords, which espeak-ng reads with their own phonemes.
+TOPICS = (
+    "Hamburg", "Frankfurt", "Brandenburg", "den Geburtstag", "das Urteil", "die Universität", "das Institut",
+    "Europa", "das Flugzeug", "das Abenteuer", "das System", "die Türkei", "das Frühstück", "die Übersetzung",
+    "den Umzug", "die Antwort", "den Oktober", "die Chance", "das Restaurant", "die Saison", "das Baby",
+    "die Website", "die Software", "das Update", "den Song", "den Job", "die Show", "das Level", "den Chat",
+    "den Account", "die Band The Beatles", "das Engagement", "die Physik", "die endgültige Antwort",
+    "den Service", "eBay", "den DJ", "Microsoft", "die engagierte Ärztin", "den ausgelösten Alarm", "den Weltraum überhaupt", "das unmögliche Wetter", "die religiöse Frage",
+)
 
 GRAMMAR = Grammar(
     language="de",
@@ -78,10 +89,11 @@ GRAMMAR = Grammar(
         ("{place} gibt es {number} {plural}.", 1.0),
         ("wir brauchen {item}, {item#2} und {item#3}.", 1.0),
         ("ich glaube, dass {subject} {time} {place} {verb.1} {verb}.", 1.0),
+        ("{subject} spricht {time} über {topic}.", 1.0),
         ("{short}", 0.3),
     ),
     slots={
         "subject": SUBJECTS, "verb": VERB_PHRASES, "time": TIMES, "place": PLACES, "thing": THINGS,
-        "adjective": ADJECTIVES, "number": NUMBERS, "plural": PLURALS, "item": ITEMS, "short": SHORT,
+        "adjective": ADJECTIVES, "number": NUMBERS, "plural": PLURALS, "item": ITEMS, "short": SHORT, "topic": TOPICS,
     },
 )

@@ -64,6 +64,12 @@ SHORT = (
     "あぶない！", "いいですね。", "たぶんあした。", "おめでとう！", "またね。", "だいじょうぶ。", "すみません。",
     "どういたしまして。", "たすけて！", "がんばって！",
 )
+# Words that bring in the morae and pitch accents of the Japanese inventory the other slots lack
+# (polyvox/text/data/phoneme_inventory_ja.json): the palatalised my, py, gy, ny.
+TOPICS = (
+    "コミュニティ", "コンピュータ", "はっぴょう", "えいぎょう", "そつぎょう", "にゅうがく", "にゅういん",
+    "ニューヨーク", "メニュー", "びみょうなもんだい", "ぎょうざ", "きゅうりょう", "しゅみ", "りょこう",
+)
 
 GRAMMAR = Grammar(
     language="ja",
@@ -78,10 +84,11 @@ GRAMMAR = Grammar(
         ("いまわ{hour}です。", 0.5),
         ("へやのばんごうわ{number}です。", 0.5),
         ("{item}と{item#2}と{item#3}をかいます。", 1.0),
+        ("{subject}{topic}についてはなします。", 1.0),
         ("{short}", 0.3),
     ),
     slots={
         "subject": SUBJECTS, "verb": VERB_PHRASES, "time": TIMES, "place": PLACES, "thing": THINGS,
-        "adjective": ADJECTIVES, "hour": HOURS, "number": NUMBERS, "item": ITEMS, "short": SHORT,
+        "adjective": ADJECTIVES, "hour": HOURS, "number": NUMBERS, "item": ITEMS, "short": SHORT, "topic": TOPICS,
     },
 )

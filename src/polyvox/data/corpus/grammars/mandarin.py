@@ -41,6 +41,15 @@ SHORT = (
     "等一下！", "晚安。", "还没有。", "请进！", "小心！", "很好。", "也许明天。", "恭喜！", "回头见。",
     "没问题。", "对不起。", "不客气。", "救命！", "加油！",
 )
+# Words that bring in the finals and tones of the Mandarin inventory the other slots lack
+# (polyvox/text/data/phoneme_inventory_zh.json).
+TOPICS = (
+    "运动", "军队", "群众", "发展", "产品", "可能", "政府", "一部分", "这些问题", "一点小事", "简单的问题", "香港",
+    "兄弟", "英雄", "永远", "网站", "广告", "标准", "稳定", "规定", "危险", "宣传", "纽约", "资源", "投资",
+    "价值", "职业", "中华文化", "怀疑", "环境", "传统", "习惯", "新加坡", "照片", "软件", "垃圾", "阿拉伯",
+    "功夫", "朝鲜", "劳动", "西班牙", "假期", "儿子", "女儿", "土耳其", "材料", "人才", "所有的人", "广播",
+    "批评", "差不多", "更好的办法", "假设", "用户", "可以做的事", "任务", "一直", "直接", "看着", "一万块", "阶段", "完全", "此事",
+)
 
 GRAMMAR = Grammar(
     language="zh",
@@ -55,10 +64,11 @@ GRAMMAR = Grammar(
         ("{subject}有{number}{counted}。", 1.0),
         ("我们需要{item}、{item#2}和{item#3}。", 1.0),
         ("我觉得{subject}{time}{place}{verb}。", 1.0),
+        ("{subject}{time}在讨论{topic}。", 1.5),
         ("{short}", 0.3),
     ),
     slots={
         "subject": SUBJECTS, "verb": VERB_PHRASES, "time": TIMES, "place": PLACES, "thing": THINGS,
-        "adjective": ADJECTIVES, "number": NUMBERS, "counted": COUNTED, "item": ITEMS, "short": SHORT,
+        "adjective": ADJECTIVES, "number": NUMBERS, "counted": COUNTED, "item": ITEMS, "short": SHORT, "topic": TOPICS,
     },
 )

@@ -57,6 +57,14 @@ SHORT = (
     "Quizás mañana.", "¡Felicidades!", "Hasta luego.", "Vale.", "Perdón.", "De nada.", "¡Socorro!",
     "¡Qué bien!",
 )
+# Words that bring in the phonemes and stress patterns of the Spanish inventory the other slots lack
+# (polyvox/text/data/phoneme_inventory_es.json): eu, oi, au and the sounds of common loanwords.
+TOPICS = (
+    "Europa", "la reunión", "la deuda", "los euros", "el autor", "el restaurante", "el aumento", "la causa",
+    "el audio", "Australia", "la universidad", "la oportunidad", "el paisaje", "bailar", "lo que hace hoy",
+    "cómo estoy", "la pizza", "el show", "Google", "su ausencia", "el pueblo europeo", "el jugador",
+    "lo que soy", "la ciudad",
+)
 
 GRAMMAR = Grammar(
     language="es",
@@ -72,10 +80,11 @@ GRAMMAR = Grammar(
         ("hay {number} {plural} {place}.", 1.0),
         ("necesitamos {item}, {item#2} y {item#3}.", 1.0),
         ("creo que {subject} {verb} {place} {time}.", 1.0),
+        ("{subject} habla de {topic} {time}.", 1.0),
         ("{short}", 0.3),
     ),
     slots={
         "subject": SUBJECTS, "verb": VERB_PHRASES, "time": TIMES, "place": PLACES, "thing": THINGS,
-        "adjective": ADJECTIVES, "number": NUMBERS, "plural": PLURALS, "item": ITEMS, "short": SHORT,
+        "adjective": ADJECTIVES, "number": NUMBERS, "plural": PLURALS, "item": ITEMS, "short": SHORT, "topic": TOPICS,
     },
 )

