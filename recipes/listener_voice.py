@@ -23,7 +23,7 @@ from pathlib import Path
 
 LANGUAGES = ("en", "es", "fr", "de", "zh", "ja")
 SPEAKERS_PER_LANGUAGE = 2
-UTTERANCES_PER_SPEAKER = 80
+UTTERANCES_PER_SPEAKER = 40
 CORPUS_SEED = 2027
 STEPS = 6000
 LEARNING_RATE = 1e-4

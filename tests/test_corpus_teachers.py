@@ -80,3 +80,23 @@ def test_the_command_refuses_an_unknown_teacher_in_one_line(tmp_path: Path):
     result = CliRunner().invoke(app, ["corpus", str(tmp_path / "c"), "--languages", "en", "--teacher", "bogus"])
     assert result.exit_code == 1 and result.output.strip().startswith("error: unknown teacher 'bogus'")
     assert not (tmp_path / "c").exists()
+
+
+def test_an_interrupted_run_keeps_the_clips_it_finished(corpus: Path, monkeypatch):
+    teacher = ToneTeacher(("es",))
+    original = teacher.speak
+    calls = {"left": 2}
+
+    def fails_on_the_third(text: str, language: str, voice: str) -> TeacherSpeech:
+        if calls["left"] == 0:
+            raise KeyboardInterrupt
+        calls["left"] -= 1
+        return original(text, language, voice)
+
+    monkeypatch.setattr(teacher, "speak", fails_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        revoice_corpus(corpus, {"es": (teacher,)}, 22050)
+    assert all(u.speaker.startswith("es_") for u in read_manifest(corpus / "manifest.jsonl") if u.language == "es")
+    again = ToneTeacher(("es",))
+    revoice_corpus(corpus, {"es": (again,)}, 22050)
+    assert len(again.calls) == 2  # of the four Spanish clips, the two finished ones were reused

@@ -9,6 +9,7 @@ durations (the teacher gives none: training aligns it by alignment search).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -86,14 +87,32 @@ def revoice_corpus(
 
 
 def _speak_again(utterance: Utterance, teacher: Teacher, voice: str, root: Path, sample_rate: int) -> Utterance:
-    speech = teacher.speak(utterance.text, utterance.language, voice)
-    if speech.samples.size == 0 or not np.all(np.isfinite(speech.samples)):
-        raise TeacherError(f"the {teacher.name} teacher gave no usable audio for {utterance.text!r} ({utterance.language})")
-    samples, _ = trim_silence(resample(speech.samples, speech.sample_rate, sample_rate), sample_rate)
     speaker = f"{teacher.name}_{voice}"
-    path = root / "wavs" / speaker / f"{speaker}_{Path(utterance.audio).stem}.wav"
-    save_audio(path, samples, sample_rate)
+    # The text's digest in the name: a clip is reused only for the same sentence by the same voice.
+    digest = hashlib.sha1(f"{utterance.language}|{utterance.text}".encode()).hexdigest()[:8]
+    path = root / "wavs" / speaker / f"{speaker}_{Path(utterance.audio).stem}_{digest}.wav"
+    frames = _finished_clip(path, sample_rate)  # an interrupted run's clips are kept: save_audio writes atomically
+    if frames is None:
+        speech = teacher.speak(utterance.text, utterance.language, voice)
+        if speech.samples.size == 0 or not np.all(np.isfinite(speech.samples)):
+            raise TeacherError(f"the {teacher.name} teacher gave no usable audio for {utterance.text!r} ({utterance.language})")
+        samples, _ = trim_silence(resample(speech.samples, speech.sample_rate, sample_rate), sample_rate)
+        save_audio(path, samples, sample_rate)
+        frames = samples.size
     return Utterance(
         audio=str(path.resolve()), text=utterance.text, speaker=speaker, language=utterance.language,
-        duration=samples.size / sample_rate, phonemes=None, phoneme_durations=None,
+        duration=frames / sample_rate, phonemes=None, phoneme_durations=None,
     )
+
+
+def _finished_clip(path: Path, sample_rate: int) -> int | None:
+    """Frames of a clip an earlier run already wrote at this rate, or None."""
+    if not path.is_file():
+        return None
+    import soundfile
+
+    try:
+        info = soundfile.info(str(path))
+    except (RuntimeError, soundfile.LibsndfileError):
+        return None
+    return info.frames if info.samplerate == sample_rate and info.frames > 0 else None
