@@ -10,6 +10,7 @@ advice a command-line user can follow.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import random
 import re
@@ -26,7 +27,7 @@ from polyvox.data.coverage import load_inventory
 from polyvox.data.manifest import Utterance
 from polyvox.models.vits import VitsGenerator
 from polyvox.text.rules import TextRules
-from polyvox.train.run import prepare_metadata
+from polyvox.train.run import prepare_data, prepare_metadata
 
 pytest.importorskip("wordfreq")
 from polyvox.text.frequent_words import INVENTORY_WORDS, frequent_words  # noqa: E402
@@ -181,3 +182,18 @@ def test_every_claimed_language_has_an_inventory() -> None:
     for language in LANGUAGES:
         inventory = load_inventory(language)
         assert inventory is not None and len(inventory.phonemes) > 30, language
+
+
+def test_training_names_the_inventory_phonemes_its_data_lacks(small_corpus, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    corpus_dir, _ = small_corpus  # en and zh, 10 sentences each: far from covering either inventory
+    with caplog.at_level(logging.WARNING, logger="polyvox.data.coverage"):
+        prepared = prepare_data(
+            corpus_dir / "manifest.jsonl", tmp_path / "run", preset("tiny"), resume=False, initial_metadata=None,
+            progress=False, validation_per_language=0,
+        )
+    english = prepared.report.phoneme_coverage["en"]
+    assert english["missing_phonemes"] and english["phonemes_covered"] + len(english["missing_phonemes"]) == english["phonemes"]
+    written = json.loads((tmp_path / "run" / "data_report.json").read_text(encoding="utf-8"))
+    assert written["phoneme_coverage"]["en"] == english
+    warning = next(record.getMessage() for record in caplog.records if "the training data" in record.getMessage() and " en " in record.getMessage())
+    assert repr(english["missing_phonemes"][0]) in warning

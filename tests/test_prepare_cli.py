@@ -3,6 +3,7 @@ bad input is one ``error:`` line."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,10 @@ def test_prepare_writes_a_manifest_at_the_voice_rate(tmp_path: Path, recording: 
     assert [u.text for u in manifest] == recording.sentences
     assert {soundfile.info(u.audio).samplerate for u in manifest} == {16000}
     assert (out / REPORT_FILE).is_file()
+    # Four sentences cannot cover English: the report and the summary name what the dataset lacks.
+    coverage = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))["phoneme_coverage"]["en"]
+    assert coverage["missing_phonemes"] and coverage["phonemes_covered"] > 0
+    assert any("no clip has the phoneme(s)" in line and coverage["missing_phonemes"][0] in line for line in summary)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,6 @@ from polyvox.text.token import Token
 
 if TYPE_CHECKING:
     from polyvox.data.manifest import Utterance
-    from polyvox.text.rules import TextRules
 
 logger = logging.getLogger(__name__)
 
@@ -135,13 +134,16 @@ def coverage_of(inventory: PhonemeInventory, sounds: Iterable[Sound]) -> Languag
     )
 
 
-def data_coverage(utterances: Iterable[Utterance], rules: TextRules) -> list[LanguageCoverage]:
-    """Coverage of every language of ``utterances`` that has an inventory (a clip whose text cannot
-    be read adds nothing; the text screen reports it)."""
+TokensOf = Callable[["Utterance"], Sequence[Token]]
+
+
+def data_coverage(utterances: Iterable[Utterance], tokens_of: TokensOf) -> list[LanguageCoverage]:
+    """Coverage of every language of ``utterances`` that has an inventory, reading each clip with
+    ``tokens_of`` (``TextRules.utterance_tokens``); a clip whose text cannot be read adds nothing."""
     sounds: dict[str, set[Sound]] = {}
     for utterance in utterances:
         try:
-            tokens = rules.utterance_tokens(utterance)
+            tokens = tokens_of(utterance)
         except TextError:
             continue
         sounds.setdefault(utterance.language, set()).update(sounds_of(tokens))
@@ -153,10 +155,10 @@ def data_coverage(utterances: Iterable[Utterance], rules: TextRules) -> list[Lan
     return result
 
 
-def report_data_coverage(utterances: Iterable[Utterance], rules: TextRules, what: str) -> dict[str, Any]:
+def report_data_coverage(utterances: Iterable[Utterance], tokens_of: TokensOf, what: str) -> dict[str, Any]:
     """Log each language's coverage (a warning naming the phonemes ``what`` lacks) and return the
     figures for a JSON report: ``{language: {phonemes_covered, phonemes, missing_phonemes, ...}}``."""
-    coverage = data_coverage(utterances, rules)
+    coverage = data_coverage(utterances, tokens_of)
     for language in coverage:
         if language.missing_phonemes:
             logger.warning(

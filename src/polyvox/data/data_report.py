@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from polyvox.files import atomic_path
 
@@ -36,6 +37,8 @@ class DataReport:
     skipped: list[SkippedClip] = field(default_factory=list)
     # Clips below the model's minimum input: padded (kept) or dropped, by training.short_clip_policy.
     short_clips: list[dict[str, object]] = field(default_factory=list)
+    # Per language, the phonemes of its inventory the training clips have and lack (polyvox.data.coverage).
+    phoneme_coverage: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(clip.reason for clip in self.skipped))
@@ -55,6 +58,7 @@ class DataReport:
             "skipped_per_reason": self.counts(),
             "skipped": [asdict(clip) for clip in self.skipped],
             "short_clips": self.short_clips,
+            "phoneme_coverage": self.phoneme_coverage,
         }
         with atomic_path(path) as temporary:
             temporary.write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")

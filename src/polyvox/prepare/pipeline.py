@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from polyvox.audio.io import load_audio
+from polyvox.data.coverage import report_data_coverage
 from polyvox.data.manifest import Utterance, write_manifest
 from polyvox.prepare.cache import SourceCache, TranscriptCache
 from polyvox.prepare.checks import ClipVerdict, check_clips
@@ -72,7 +73,8 @@ def prepare_dataset(
     verdicts = check_clips(clips, frontend, settings, target.training, target.rules, target.languages)
     outcomes = [_outcome(verdict, settings.flagged) for verdict in verdicts]
     manifest = out / MANIFEST_FILE
-    write_manifest(manifest, merged(kept, [_utterance(outcome) for outcome in outcomes if outcome.in_manifest]))
+    written = merged(kept, [_utterance(outcome) for outcome in outcomes if outcome.in_manifest])
+    write_manifest(manifest, written)
     report = PrepareReport(
         input=str(input_path),
         manifest=str(manifest),
@@ -83,6 +85,7 @@ def prepare_dataset(
         recording_steps=[RecordingSteps(r.source.audio, r.steps, len(r.clips)) for r in results],
         unusable=[UnusableRecording(r.source.audio, r.problem, r.problem_detail) for r in results if r.problem],
         clips=outcomes,
+        phoneme_coverage=report_data_coverage(written, target.rules.utterance_tokens, f"the dataset {manifest}"),
     )
     report.write(out)
     return report

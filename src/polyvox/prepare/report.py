@@ -64,6 +64,8 @@ class PrepareReport:
     recording_steps: list[RecordingSteps]
     unusable: list[UnusableRecording]
     clips: list[ClipOutcome]
+    # Per language, the phonemes of its inventory the kept clips have and lack (polyvox.data.coverage).
+    phoneme_coverage: dict[str, Any] = field(default_factory=dict)
 
     @property
     def steps(self) -> Counter[str]:
@@ -130,6 +132,7 @@ class PrepareReport:
             "reasons": dict(self.reasons()),
             "unusable_recordings": [asdict(item) for item in self.unusable],
             "flagged_or_dropped": [asdict(clip) for clip in self.clips if clip.reasons],
+            "phoneme_coverage": self.phoneme_coverage,
             "histograms": [lengths.name, rates.name],
         }
         path = folder / REPORT_FILE
@@ -158,5 +161,9 @@ class PrepareReport:
             lines.append(f"  {row['speaker'][:20]:<20} {row['language']:<8} {row['clips']:>6} {minutes:>8.1f} {row['dropped']:>8}")
         if len(rows) > SUMMARY_ROWS:
             lines.append(f"  ... and {len(rows) - SUMMARY_ROWS} more speaker/language pairs")
+        for language, coverage in self.phoneme_coverage.items():
+            if coverage["missing_phonemes"]:
+                missing = ", ".join(coverage["missing_phonemes"])
+                lines.append(f"  {language}: no clip has the phoneme(s) {missing} ({coverage['phonemes_covered']}/{coverage['phonemes']})")
         lines.append(f"  report: {Path(self.manifest).parent / REPORT_FILE} (every flagged clip with its reason)")
         return "\n".join(lines)

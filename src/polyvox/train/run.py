@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from polyvox.checkpoint import VoiceMetadata, load_voice_file
 from polyvox.config import VoiceConfig
+from polyvox.data.coverage import report_data_coverage
 from polyvox.data.data_report import DURATION_MISMATCH, DataReport, SkippedClip
 from polyvox.data.dataset import EncodedUtterance, encode_utterance
 from polyvox.data.features_cache import FeatureCache
@@ -176,7 +177,9 @@ def prepare_data(
             {"audio": clip.audio, "frames": clip.frames, "required_frames": clip.required_frames, "action": action, "set": which}
             for clip in short.clips
         )
-    report = DataReport(str(manifest), len(utterances), skipped + bad_train + bad_validation, short_clips)
+    training_clips = [item.utterance for item in train_items]
+    coverage = report_data_coverage(training_clips, TextRules.of(metadata).utterance_tokens, "the training data")
+    report = DataReport(str(manifest), len(utterances), skipped + bad_train + bad_validation, short_clips, coverage)
     report_path = report.write(run_dir)
     (logger.warning if report.skipped else logger.info)("%s; see %s", report.summary(), report_path)
     if not train_items:
