@@ -6,15 +6,22 @@ leaves a partial file under the final name (it writes a temporary file beside it
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 
-from polyvox.files import atomic_path
+from polyvox.audio.wav_header import truncation_problem
+from polyvox.files import atomic_path, write_failure
 
 logger = logging.getLogger(__name__)
+
+
+# The formats worth offering when a file name asks for one that cannot hold the samples (e.g. .mp3).
+WRITTEN_FORMATS = ("WAV", "FLAC", "AIFF")
 
 
 class AudioError(ValueError):
@@ -43,6 +50,9 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
         ) from error
     if samples.shape[0] == 0:
         raise AudioError(f"audio file {file_path} contains no samples; remove it from the dataset")
+    truncated = truncation_problem(file_path)
+    if truncated is not None:
+        raise AudioError(f"audio file {truncated}")
     mono = samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0]
     return resample(mono, file_rate, sample_rate)
 
@@ -79,15 +89,38 @@ def save_audio(
     if not np.all(np.isfinite(data)):
         raise AudioError(f"cannot save {final_path}: samples contain NaN or infinity; check the model output")
     file_format = _format_for(final_path)
+    if not soundfile.check_format(file_format, subtype):
+        raise AudioError(
+            f"cannot write {final_path}: polyvox writes {', '.join(written_extensions(subtype))} files "
+            f"({subtype} samples); give the output one of these extensions"
+        )
     try:
         with atomic_path(final_path) as temporary:
             soundfile.write(str(temporary), data, sample_rate, subtype=subtype, format=file_format)
     except (RuntimeError, ValueError, TypeError) as error:
+        # libsndfile says only "System error." when the disk fills up: look at the space left.
+        needed = data.size * data.itemsize
+        if _space_left(folder) < needed:
+            raise AudioError(write_failure(final_path, OSError(errno.ENOSPC, "No space left on device"), needed)) from error
         raise AudioError(f"cannot write audio file {final_path}: {error}") from error
     except OSError as error:
         raise AudioError(
             f"cannot write audio to {final_path}: {error.strerror or error}; check that its folder is writable"
         ) from error
+
+
+def written_extensions(subtype: str = "PCM_16") -> list[str]:
+    """The file extensions ``save_audio`` writes with ``subtype`` samples."""
+    import soundfile
+
+    return [f".{name.lower()}" for name in WRITTEN_FORMATS if soundfile.check_format(name, subtype)]
+
+
+def _space_left(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
 
 
 def _format_for(path: Path) -> str:

@@ -54,6 +54,8 @@ def timbre_vector(
     vectors = []
     for clip in clips:
         samples, name = _samples(clip, audio.sample_rate)
+        if not np.all(np.isfinite(samples)):
+            raise ReferenceClipError(f"{name} contains NaN or infinite samples; give a clip of the voice speaking")
         duration = len(samples) / audio.sample_rate
         if duration < MIN_REFERENCE_S:
             raise ReferenceClipError(f"{name} is {duration:.2f} s long; a reference clip needs at least {MIN_REFERENCE_S} s of speech")

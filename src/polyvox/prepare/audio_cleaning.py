@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from polyvox.audio.io import AudioError, resample
+from polyvox.audio.wav_header import truncation_problem
 from polyvox.prepare.settings import AudioSettings
 
 # A sample this close to full scale, in any channel, counts as clipped.
@@ -56,6 +57,9 @@ def read_recording(path: str | Path) -> tuple[np.ndarray, int]:
         raise AudioError(f"cannot read {path}: {error}; convert it to WAV or FLAC") from error
     if samples.shape[0] == 0:
         raise AudioError(f"{path} contains no samples")
+    truncated = truncation_problem(path)
+    if truncated is not None:
+        raise AudioError(truncated)
     return samples, int(rate)
 
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from polyvox.audio.io import AudioError, save_audio
-from polyvox.data.data_report import SILENT, UNREADABLE
+from polyvox.data.data_report import EMPTY, SILENT, UNREADABLE
 from polyvox.prepare.audio_cleaning import CleanedRecording, clean_recording
 from polyvox.prepare.clip_place import ClipPlace
 from polyvox.prepare.inputs import SourceRecording
 from polyvox.prepare.settings import AudioSettings
 from polyvox.prepare.slicing import PieceRange, clip_spans, merge_short, split_long
 from polyvox.prepare.transcript_split import TranscriptMismatch, align_sentences, phoneme_weight, transcript_sentences
-from polyvox.prepare.voice_activity import Span, VoiceActivity, detect_voice_activity, speech_regions
+from polyvox.prepare.voice_activity import FRAME_S, Span, VoiceActivity, detect_voice_activity, speech_regions
 
 # Loudness envelope resolution for duplicate detection.
 ENVELOPE_FRAME_S = 0.02
@@ -57,12 +57,16 @@ def process_source(source: SourceRecording, settings: AudioSettings, clip_dir: s
         cleaned = clean_recording(source.audio, settings)
     except AudioError as error:
         return SourceResult(source, problem=UNREADABLE, problem_detail=str(error))
+    steps = dict(cleaned.steps)
+    duration = cleaned.samples.size / cleaned.sample_rate
+    if duration < FRAME_S:
+        return SourceResult(
+            source, steps=steps, problem=EMPTY, problem_detail=f"{duration:.3f} s long: shorter than one voice-activity frame ({FRAME_S:g} s)"
+        )
     activity = detect_voice_activity(cleaned.samples, cleaned.sample_rate, settings.vad_aggressiveness)
     regions = speech_regions(activity, settings.min_pause_s, settings.min_speech_s)
-    steps = dict(cleaned.steps)
     if not regions:
         return SourceResult(source, steps=steps, problem=SILENT, problem_detail="voice-activity detection found no speech")
-    duration = cleaned.samples.size / cleaned.sample_rate
     texts: list[str | None]
     if duration <= settings.max_clip_s:
         pieces, groups = regions, [(0, len(regions))]

@@ -78,7 +78,8 @@ def detect_voice_activity(samples: np.ndarray, rate: int, aggressiveness: int) -
     as_int16 = (frames * 32767).astype(np.int16)
     vad = webrtcvad.Vad(aggressiveness)
     speech = np.fromiter((vad.is_speech(row.tobytes(), VAD_RATE) for row in as_int16), dtype=bool, count=count)
-    fine = frames.reshape(count * ENERGY_FRAMES_PER_FRAME, -1).astype(np.float64)
+    # Explicit width: a recording shorter than one frame gives zero rows, which "-1" cannot infer.
+    fine = frames.reshape(count * ENERGY_FRAMES_PER_FRAME, frame // ENERGY_FRAMES_PER_FRAME).astype(np.float64)
     return VoiceActivity(speech, np.mean(fine**2, axis=1), samples.size / rate)
 
 

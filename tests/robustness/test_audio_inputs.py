@@ -1,0 +1,129 @@
+"""#24 items 12, 13, 18 and the 'Also' line: bad audio in and out is one line (or one skipped file), never a traceback."""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from typer.testing import CliRunner
+
+from polyvox.audio import io
+from polyvox.audio.io import AudioError, load_audio, save_audio
+from polyvox.audio.wav_header import missing_wav_bytes
+from polyvox.cli import app
+from polyvox.data.manifest import read_manifest
+
+RATE = 22050
+
+
+def one_error_line(result) -> str:
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.strip().splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    return lines[0]
+
+
+def _speech(seconds: float) -> np.ndarray:
+    time = np.arange(int(RATE * seconds)) / RATE
+    return (0.3 * np.sin(2 * np.pi * 180 * time) * (1 + np.sin(2 * np.pi * 3 * time))).astype(np.float32)
+
+
+@pytest.fixture()
+def truncated_wav(tmp_path) -> Path:
+    path = tmp_path / "truncated.wav"
+    soundfile.write(path, _speech(1.0), RATE)
+    content = path.read_bytes()
+    path.write_bytes(content[: len(content) // 2])
+    return path
+
+
+def test_a_reference_full_of_nan_is_one_line(tmp_path):
+    reference = tmp_path / "nan.wav"
+    soundfile.write(reference, np.full(RATE, np.nan, dtype=np.float32), RATE, subtype="FLOAT")
+    result = CliRunner().invoke(app, ["say", "Hello there.", "--reference", str(reference), "-o", str(tmp_path / "out.wav")])
+    assert "nan.wav contains NaN or infinite samples" in one_error_line(result)
+
+
+def test_a_truncated_wav_is_refused_not_used_as_a_shorter_clip(truncated_wav, tmp_path):
+    assert missing_wav_bytes(truncated_wav) > 0
+    with pytest.raises(AudioError, match="is truncated: its WAV header promises"):
+        load_audio(truncated_wav, RATE)
+    result = CliRunner().invoke(app, ["say", "Hello there.", "--reference", str(truncated_wav), "-o", str(tmp_path / "out.wav")])
+    assert "truncated.wav is truncated" in one_error_line(result)
+
+
+def test_complete_and_streamed_wavs_are_not_truncated(tmp_path):
+    complete = tmp_path / "complete.wav"
+    soundfile.write(complete, _speech(0.5), RATE)
+    assert missing_wav_bytes(complete) == 0
+    streamed = tmp_path / "streamed.wav"
+    content = bytearray(complete.read_bytes())
+    data = content.index(b"data")
+    content[data + 4 : data + 8] = b"\xff\xff\xff\xff"  # an unknown length, as streaming writers leave it
+    streamed.write_bytes(bytes(content))
+    assert missing_wav_bytes(streamed) == 0
+
+
+def test_a_truncated_training_clip_is_skipped_as_unreadable(truncated_wav, tmp_path):
+    from polyvox.config import preset
+    from polyvox.data.data_report import UNREADABLE
+    from polyvox.data.features_cache import FeatureCache
+    from polyvox.data.manifest import Utterance
+
+    config = preset("tiny")
+    cache = FeatureCache(tmp_path / "cache", config.audio, config.training.silence_rms_threshold)
+    usable, skipped = cache.ensure([Utterance(str(truncated_wav), "hello", "s", "en", 1.0)], progress=False)
+    assert usable == [] and [clip.reason for clip in skipped] == [UNREADABLE]
+
+
+def test_a_clip_of_ten_milliseconds_is_reported_and_the_rest_prepared(tmp_path):
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    soundfile.write(folder / "speech.wav", _speech(2.0), RATE)
+    soundfile.write(folder / "blip.wav", _speech(0.01), RATE)
+    out = tmp_path / "prepared"
+    result = CliRunner().invoke(app, ["prepare", str(folder), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "prepare_report.json").read_text())
+    assert [(Path(entry["source"]).name, entry["reason"]) for entry in report["unusable_recordings"]] == [("blip.wav", "empty audio")]
+    assert report["clips_written"] == 1
+    assert (out / "manifest.jsonl").is_file()
+    read_manifest(out / "manifest.jsonl")
+
+
+def test_an_output_format_that_cannot_be_written_names_the_ones_that_can(tmp_path):
+    result = CliRunner().invoke(app, ["say", "Hello", "-o", str(tmp_path / "out.mp3")])
+    assert "polyvox writes .wav, .flac" in one_error_line(result)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_full_disk_names_the_path_and_the_space_needed(tmp_path, monkeypatch):
+    def fail(*_args, **_kwargs):
+        raise soundfile.LibsndfileError(0, "System error.")
+
+    monkeypatch.setattr(soundfile, "write", fail)
+    monkeypatch.setattr(io, "_space_left", lambda folder: 1000)
+    with pytest.raises(AudioError) as raised:
+        save_audio(tmp_path / "out.wav", _speech(1.0), RATE)
+    message = str(raised.value)
+    assert message.startswith(f"cannot write {tmp_path / 'out.wav'}: no space left on the device")
+    assert "about 0.1 MB needed" in message
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_truncated_wav_in_a_prepare_folder_is_reported(truncated_wav, tmp_path):
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    shutil.move(truncated_wav, folder / "truncated.wav")
+    soundfile.write(folder / "speech.wav", _speech(2.0), RATE)
+    out = tmp_path / "prepared"
+    result = CliRunner().invoke(app, ["prepare", str(folder), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "prepare_report.json").read_text())
+    unusable = {Path(entry["source"]).name: entry["detail"] for entry in report["unusable_recordings"]}
+    assert "is truncated" in unusable["truncated.wav"]
