@@ -40,7 +40,7 @@ def inventory(language: str, words: int, min_pair_words: int) -> dict[str, objec
         try:
             tokens = with_features(frontend.phonemize(word, language))
         except TextError as error:
-            logger.info("%s: %r not read: %s", language, word, error)
+            logger.debug("%s: %r not read: %s", language, word, error)
             continue
         read += 1
         sounds = {(token.symbol, token.accent) for token in tokens if token.symbol not in SILENT_TOKENS}
@@ -62,18 +62,30 @@ def inventory(language: str, words: int, min_pair_words: int) -> dict[str, objec
     }
 
 
+def _one_entry_per_line(content: dict[str, object]) -> str:
+    """JSON with each phoneme and pair on a line of its own, so a change reads well in a diff."""
+    lines = []
+    for key, value in content.items():
+        if isinstance(value, list):
+            entries = ",\n".join(f"  {json.dumps(entry, ensure_ascii=False)}" for entry in value)
+            lines.append(f"{json.dumps(key)}: [\n{entries}\n ]")
+        else:
+            lines.append(f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n " + ",\n ".join(lines) + "\n}\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--languages", nargs="+", default=list(LANGUAGES))
     parser.add_argument("--words", type=int, default=INVENTORY_WORDS)
     parser.add_argument("--min-pair-words", type=int, default=2)
     arguments = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for language in arguments.languages:
         content = inventory(language, arguments.words, arguments.min_pair_words)
         path = DATA_FOLDER / INVENTORY_FILE.format(language=language)
-        path.write_text(json.dumps(content, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-        logging.getLogger("phoneme_inventory").warning(
+        path.write_text(_one_entry_per_line(content), encoding="utf-8")
+        logger.info(
             "%s: %d phonemes, %d pairs -> %s", language, len(content["phonemes"]), len(content["pairs"]), path  # type: ignore[arg-type]
         )
 
