@@ -197,6 +197,7 @@ def say(
 
     def speak() -> None:
         from polyvox.audio.io import save_audio
+        from polyvox.inference.long_text import LONG_TEXT_CHARS, check_every_sentence, write_chunks
 
         loaded = _voice_loader(voice_path, engine, precision)()
         if reference is not None:
@@ -205,6 +206,12 @@ def say(
             chunks = loaded.stream(content, **options)
             typer.echo(f"streaming 16-bit mono PCM at {loaded.sample_rate} Hz", err=True)
             _write_stream(chunks)
+            return
+        if len(content) > LONG_TEXT_CHARS:
+            # Written as it is spoken: memory of one chunk, a progress bar, every sentence checked first.
+            check_every_sentence(loaded, content, lang, speaker)
+            seconds = write_chunks(loaded.stream(content, **options), output, loaded.sample_rate)
+            typer.echo(f"wrote {output} ({seconds:.2f} s at {loaded.sample_rate} Hz)")
             return
         result = loaded.synthesize(content, **options)
         save_audio(output, result.samples, result.sample_rate)

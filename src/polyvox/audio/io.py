@@ -88,12 +88,7 @@ def save_audio(
         raise AudioError(f"cannot save {final_path}: expected a non-empty 1-D or 2-D array, got shape {data.shape}")
     if not np.all(np.isfinite(data)):
         raise AudioError(f"cannot save {final_path}: samples contain NaN or infinity; check the model output")
-    file_format = _format_for(final_path)
-    if not soundfile.check_format(file_format, subtype):
-        raise AudioError(
-            f"cannot write {final_path}: polyvox writes {', '.join(written_extensions(subtype))} files "
-            f"({subtype} samples); give the output one of these extensions"
-        )
+    file_format = check_writable_format(final_path, subtype)
     try:
         with atomic_path(final_path) as temporary:
             soundfile.write(str(temporary), data, sample_rate, subtype=subtype, format=file_format)
@@ -107,6 +102,19 @@ def save_audio(
         raise AudioError(
             f"cannot write audio to {final_path}: {error.strerror or error}; check that its folder is writable"
         ) from error
+
+
+def check_writable_format(path: Path, subtype: str = "PCM_16") -> str:
+    """The libsndfile format ``path``'s extension asks for; ``AudioError`` naming the formats written when it cannot hold ``subtype``."""
+    import soundfile
+
+    file_format = _format_for(path)
+    if not soundfile.check_format(file_format, subtype):
+        raise AudioError(
+            f"cannot write {path}: polyvox writes {', '.join(written_extensions(subtype))} files "
+            f"({subtype} samples); give the output one of these extensions"
+        )
+    return file_format
 
 
 def written_extensions(subtype: str = "PCM_16") -> list[str]:

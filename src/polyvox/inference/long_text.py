@@ -1,0 +1,54 @@
+"""Long texts (a chapter, a book) spoken into a file sentence by sentence as they are synthesised:
+memory stays that of one chunk, a progress bar shows the audio written, and the file appears under
+its final name only when complete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from polyvox.audio.io import AudioError, check_writable_format
+from polyvox.files import atomic_path, write_failure
+
+# Above this many characters ``polyvox say`` writes as it speaks instead of holding the whole audio.
+LONG_TEXT_CHARS = 2000
+
+
+def check_every_sentence(voice: Any, text: str, language: str | None, speaker: str | int | None) -> int:
+    """Encode every sentence first, so that a text error in the last one stops before any work; the sentence count."""
+    resolved = voice.text.options(language, speaker, 1.0, 0.0, 0.0, 0.0).language
+    sentences = voice.text.sentences(text, resolved)
+    for sentence in sentences:
+        voice.encode(sentence, resolved)
+    return len(sentences)
+
+
+def write_chunks(chunks: Iterable[np.ndarray], path: str | Path, sample_rate: int, progress: bool = True) -> float:
+    """Write float32 ``chunks`` to ``path`` (16-bit, format from the extension) as they come; the seconds written."""
+    import soundfile
+    from tqdm.auto import tqdm
+
+    path = Path(path)
+    file_format = check_writable_format(path)
+    written = 0
+    bar = tqdm(desc="speaking", unit="s audio", disable=not progress, bar_format="{desc}: {n:.0f} {unit} [{elapsed}, {rate_fmt}]")
+    try:
+        with atomic_path(path) as temporary:
+            with soundfile.SoundFile(str(temporary), "w", sample_rate, 1, "PCM_16", format=file_format) as sink:
+                for chunk in chunks:
+                    samples = np.clip(np.asarray(chunk, dtype=np.float32), -1.0, 1.0)
+                    if not np.all(np.isfinite(samples)):
+                        raise AudioError(f"cannot save {path}: samples contain NaN or infinity; check the model output")
+                    sink.write(samples)
+                    written += samples.size
+                    bar.update(samples.size / sample_rate)
+    except OSError as error:
+        raise AudioError(write_failure(path, error)) from error
+    except soundfile.LibsndfileError as error:
+        raise AudioError(f"cannot write audio file {path}: {error}") from error
+    finally:
+        bar.close()
+    return written / sample_rate
