@@ -15,6 +15,7 @@ from polyvox.evaluation.transcript_normalize import normalize_transcript
         ("zh", "十二", "shi2 er4"),
         ("zh", "我有12本书。", "我有十二本书"),
         ("zh", "你好，世界！", "你好世界"),
+        ("zh", "三千元", "3,000元"),
         ("ja", "今日は寒い", "今日は寒い。"),
         ("ja", "東京へ行きます", "とうきょうへいきます"),
         ("ja", "猫", "ねこ"),

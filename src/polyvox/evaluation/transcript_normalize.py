@@ -17,6 +17,7 @@ from dataclasses import dataclass
 # Languages written without spaces between words, and the unit their character error rate counts.
 UNSPACED_UNITS = {"zh": "pinyin syllable", "ja": "kana"}
 _SPACES = re.compile(r"\s+")
+_DIGIT_GROUPING = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _LATIN_RUN = re.compile(r"([a-zü]+[1-5]?)|([^a-zü]+)")
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]")
 
@@ -52,6 +53,7 @@ def _mandarin(text: str) -> NormalizedTranscript:
 
     from polyvox.text.chinese_numbers import spell_chinese_numbers
 
+    text = _DIGIT_GROUPING.sub("", text)  # 3,000 -> 3000 before the numbers are read
     syllables: list[str] = []
     # Latin runs (e.g. pinyin typed with tone numbers, "shi2 er4") are kept as they are; numbers elsewhere are read.
     for latin, other in _LATIN_RUN.findall(text.casefold()):
