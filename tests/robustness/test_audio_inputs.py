@@ -127,3 +127,14 @@ def test_a_truncated_wav_in_a_prepare_folder_is_reported(truncated_wav, tmp_path
     report = json.loads((out / "prepare_report.json").read_text())
     unusable = {Path(entry["source"]).name: entry["detail"] for entry in report["unusable_recordings"]}
     assert "is truncated" in unusable["truncated.wav"]
+
+
+def test_a_long_reference_is_read_only_up_to_its_first_30_seconds(tmp_path):
+    from polyvox.inference.reference import MAX_REFERENCE_S
+
+    path = tmp_path / "long.wav"
+    with soundfile.SoundFile(path, "w", RATE, 1, "PCM_16") as sink:
+        for _ in range(45):
+            sink.write(_speech(1.0))
+    assert load_audio(path, RATE, max_seconds=MAX_REFERENCE_S).size == int(MAX_REFERENCE_S * RATE)
+    assert load_audio(path, RATE).size == 45 * RATE

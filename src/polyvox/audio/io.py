@@ -28,8 +28,9 @@ class AudioError(ValueError):
     """An audio file cannot be read or written; the message names the file and what to do."""
 
 
-def load_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
-    """Read ``path`` as mono float32 samples in [-1, 1] at ``sample_rate`` Hz.
+def load_audio(path: str | os.PathLike[str], sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
+    """Read ``path`` as mono float32 samples in [-1, 1] at ``sample_rate`` Hz; with ``max_seconds``,
+    only that much from the start is read (memory stays bounded for hour-long files).
 
     Multi-channel audio is down-mixed by averaging the channels; a different rate is resampled
     with soxr. Raises ``AudioError`` for a missing, unreadable or empty file.
@@ -42,7 +43,8 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
     if not file_path.is_file():
         raise AudioError(f"audio file not found: {file_path}; check the path (relative paths are resolved from {Path.cwd()})")
     try:
-        samples, file_rate = soundfile.read(str(file_path), dtype="float32", always_2d=True)
+        frames = -1 if max_seconds is None else int(max_seconds * soundfile.info(str(file_path)).samplerate)
+        samples, file_rate = soundfile.read(str(file_path), frames=frames, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
         raise AudioError(
             f"cannot read audio file {file_path}: {error}; it may be corrupt or in a format libsndfile "

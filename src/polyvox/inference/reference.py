@@ -15,6 +15,8 @@ from polyvox.errors import ReferenceClipError
 
 # Shorter clips carry too little of a voice to pool statistics over (the encoder trains on >= 0.45 s crops).
 MIN_REFERENCE_S = 0.5
+# Longer clips are cut to their first MAX_REFERENCE_S seconds.
+MAX_REFERENCE_S = 30.0
 # Below this RMS a clip is treated as silence (the same floor training uses for bad clips).
 SILENCE_RMS = 1e-4
 
@@ -22,9 +24,11 @@ ReferenceAudio = str | Path | np.ndarray
 
 
 def _samples(reference: ReferenceAudio, sample_rate: int) -> tuple[np.ndarray, str]:
+    # Only the first MAX_REFERENCE_S seconds are used: the timbre is settled long before, and an hour-long
+    # file would otherwise be read (and encoded) whole.
     if isinstance(reference, np.ndarray):
-        return reference.astype(np.float32).reshape(-1), "the reference samples"
-    return load_audio(reference, sample_rate), str(reference)
+        return reference.astype(np.float32).reshape(-1)[: int(MAX_REFERENCE_S * sample_rate)], "the reference samples"
+    return load_audio(reference, sample_rate, max_seconds=MAX_REFERENCE_S), str(reference)
 
 
 def reference_timbre(voice: object, references: ReferenceAudio | Sequence[ReferenceAudio]) -> torch.Tensor:
