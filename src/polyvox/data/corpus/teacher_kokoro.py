@@ -15,7 +15,7 @@ import numpy as np
 from polyvox.data.corpus.teacher import TeacherError, TeacherSpeech, require_package
 
 # espeak-ng voices for the IPA Kokoro reads outside Japanese.
-_ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr-fr", "de": "de"}
+_ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr", "de": "de"}  # the voice names of Piper's espeak-ng
 # A female and a male voice first: a corpus with two speakers per language gets one of each.
 _VOICES = ("jf_alpha", "jm_kumo", "jf_gongitsune", "jf_nezumi", "jf_tebukuro")
 
