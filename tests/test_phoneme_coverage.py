@@ -59,15 +59,18 @@ def default_plan() -> CorpusPlan:
     )
 
 
-@pytest.fixture(scope="module")
-def default_corpus_voice(default_plan: CorpusPlan) -> TextRules:
-    """The text rules of a voice trained on the default recipe's corpus (its table as training builds it)."""
+def corpus_voice(plan: CorpusPlan, languages: tuple[str, ...]) -> TextRules:
+    """The text rules of a voice trained on ``plan``'s corpus (its table as training builds it)."""
     utterances = [
         Utterance(audio=f"{speaker.name}_{index}.wav", text=text, speaker=speaker.name, language=speaker.language, duration=2.0)
-        for index, (speaker, text) in enumerate(default_plan.utterances)
+        for index, (speaker, text) in enumerate(plan.utterances)
     ]
-    metadata = prepare_metadata(preset("small", LANGUAGES), utterances)
-    return TextRules.of(metadata)
+    return TextRules.of(prepare_metadata(preset("small", languages), utterances))
+
+
+@pytest.fixture(scope="module")
+def default_corpus_voice(default_plan: CorpusPlan) -> TextRules:
+    return corpus_voice(default_plan, LANGUAGES)
 
 
 def grammar_words(language: str) -> set[str]:
@@ -112,6 +115,19 @@ def test_default_corpus_covers_every_inventory_phoneme(default_plan: CorpusPlan)
 def test_unseen_frequent_words_all_convert_without_warning(
     language: str, default_corpus_voice: TextRules, caplog: pytest.LogCaptureFixture
 ) -> None:
+    assert_all_speakable(default_corpus_voice, language, caplog)
+
+
+def test_russian_unseen_frequent_words_convert_for_a_voice_of_the_russian_corpus(caplog: pytest.LogCaptureFixture) -> None:
+    """Russian is not in the bundled voice: a voice trained on a Russian corpus of the recipe's size."""
+    plan = plan_corpus(
+        ("ru",), RECIPE_MODULE.SPEAKERS_PER_LANGUAGE, RECIPE_MODULE.UTTERANCES_PER_SPEAKER, RECIPE_MODULE.CORPUS_SEED
+    )
+    assert not plan.coverage[0].missing_phonemes and not plan.coverage[0].missing_pairs, plan.coverage[0].line()
+    assert_all_speakable(corpus_voice(plan, ("ru",)), "ru", caplog)
+
+
+def assert_all_speakable(rules: TextRules, language: str, caplog: pytest.LogCaptureFixture) -> None:
     vocabulary = unseen_vocabulary(language)
     assert len(vocabulary) > 2000, f"only {len(vocabulary)} {language} words outside the corpus grammar"
     sentences = sentences_of(vocabulary, language, SENTENCES_PER_LANGUAGE)
@@ -121,7 +137,7 @@ def test_unseen_frequent_words_all_convert_without_warning(
         for sentence in sentences:
             caplog.clear()
             try:
-                default_corpus_voice.encode(sentence, language)
+                rules.encode(sentence, language)
             except Exception as error:  # noqa: BLE001 - each failure is collected with its sentence
                 failures.append(f"{sentence!r}: {error}")
                 continue

@@ -11,6 +11,9 @@ OWN_SCRIPTS: dict[str, frozenset[str]] = {
     "en": frozenset({LATIN}), "es": frozenset({LATIN}), "fr": frozenset({LATIN}), "de": frozenset({LATIN}),
     "ru": frozenset({CYRILLIC}), "ar": frozenset({ARABIC}), "zh": frozenset({HAN}), "ja": frozenset({HAN, KANA}),
 }
+# Letters of which a word needs one to be read as a word: Russian lists hold lowercased acronyms
+# (днк, снг) that espeak-ng spells letter by letter, with sounds no word of the language has.
+VOWEL_LETTERS: dict[str, str] = {"ru": "аеёиоуыэюя"}
 # The inventories are derived from this many of each language's most frequent words.
 INVENTORY_WORDS = 5000
 
@@ -24,7 +27,9 @@ def frequent_words(language: str, count: int = INVENTORY_WORDS) -> list[str]:
     scripts = OWN_SCRIPTS.get(language)
     if scripts is None:
         raise ValueError(f"no script known for language {language!r}; known: {sorted(OWN_SCRIPTS)}")
+    vowels = VOWEL_LETTERS.get(language)
     return [
         word for word in top_n_list(language, count)
         if word.isalpha() and all(script_of(char) in scripts for char in word)
+        and (vowels is None or any(char in vowels for char in word))
     ]

@@ -17,7 +17,7 @@ from polyvox.data.corpus.speakers import Speaker, speakers_for_language
 from polyvox.data.coverage import LanguageCoverage, PhonemeInventory, Sound, coverage_of, load_inventory, sounds_of
 
 # Sentences drawn while looking for missing sounds, as a multiple of the sentences asked for.
-CANDIDATE_FACTOR = 8
+CANDIDATE_FACTOR = 12
 
 SoundsOf = Callable[[str, str], set[Sound]]
 

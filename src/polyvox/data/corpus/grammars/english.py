@@ -76,6 +76,7 @@ TOPICS = (
     "the neighborhood", "Hollywood", "the universe", "his personality", "a cotton shirt", "the red button",
     "what was written", "a certain answer", "Android phones", "the participants", "international news",
     "economic growth", "the pleasure of reading", "somewhere everywhere", "the institute",
+    "scientific research", "the empire", "the European Union", "what he is gonna do",
 )
 
 GRAMMAR = Grammar(
@@ -92,7 +93,7 @@ GRAMMAR = Grammar(
         ("there are {number} {plural} {place}.", 1.0),
         ("we need {item}, {item#2} and {item#3}.", 1.0),
         ("I think {subject} {verb} {place} {time}.", 1.0),
-        ("{subject} talks about {topic} {time}.", 1.0),
+        ("{subject} talks about {topic} {time}.", 2.0),
         ("{short}", 0.3),
     ),
     slots={

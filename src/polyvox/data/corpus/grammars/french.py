@@ -65,7 +65,8 @@ TOPICS = (
     "football", "marketing", "Facebook", "Google", "design", "jazz", "budget", "jury", "coach", "show",
     "parking", "business", "Harry", "Henry", "Mary", "Washington", "William", "Arthur", "Smith", "cowboy",
     "Roy", "world music", "Trump", "chacun", "leur parfum", "Steve", "rythme", "la TV", "wow", "The Voice",
-    "Game of Thrones",
+    "Game of Thrones", "plusieurs choses", "mieux vivre", "le Real Madrid", "Windows", "les roues", "la start-up",
+    "parmi nous", "néanmoins la fin", "encore la pluie", "alors la musique",
 )
 
 GRAMMAR = Grammar(
@@ -82,7 +83,7 @@ GRAMMAR = Grammar(
         ("il y a {number} {plural} {place}.", 1.0),
         ("il nous faut {item}, {item#2} et {item#3}.", 1.0),
         ("je pense que {subject} {verb} {place} {time}.", 1.0),
-        ("{subject} parle de {topic} {time}.", 1.0),
+        ("{subject} parle de {topic} {time}.", 2.0),
         ("{short}", 0.3),
     ),
     slots={

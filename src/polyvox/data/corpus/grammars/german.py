@@ -72,7 +72,7 @@ TOPICS = (
     "den Umzug", "die Antwort", "den Oktober", "die Chance", "das Restaurant", "die Saison", "das Baby",
     "die Website", "die Software", "das Update", "den Song", "den Job", "die Show", "das Level", "den Chat",
     "den Account", "die Band The Beatles", "das Engagement", "die Physik", "die endgültige Antwort",
-    "den Service", "eBay", "den DJ", "Microsoft", "die engagierte Ärztin", "den ausgelösten Alarm", "den Weltraum überhaupt", "das unmögliche Wetter", "die religiöse Frage",
+    "den Service", "eBay", "den DJ", "Microsoft", "die engagierte Ärztin", "den ausgelösten Alarm", "Game of Thrones", "Windows", "das Umgehen der Regeln", "den Weltraum überhaupt", "das unmögliche Wetter", "die religiöse Frage",
 )
 
 GRAMMAR = Grammar(
@@ -89,7 +89,7 @@ GRAMMAR = Grammar(
         ("{place} gibt es {number} {plural}.", 1.0),
         ("wir brauchen {item}, {item#2} und {item#3}.", 1.0),
         ("ich glaube, dass {subject} {time} {place} {verb.1} {verb}.", 1.0),
-        ("{subject} spricht {time} über {topic}.", 1.0),
+        ("{subject} spricht {time} über {topic}.", 2.0),
         ("{short}", 0.3),
     ),
     slots={

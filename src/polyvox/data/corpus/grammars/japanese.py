@@ -84,7 +84,7 @@ GRAMMAR = Grammar(
         ("いまわ{hour}です。", 0.5),
         ("へやのばんごうわ{number}です。", 0.5),
         ("{item}と{item#2}と{item#3}をかいます。", 1.0),
-        ("{subject}{topic}についてはなします。", 1.0),
+        ("{subject}{topic}についてはなします。", 2.0),
         ("{short}", 0.3),
     ),
     slots={

@@ -48,6 +48,14 @@ SHORT = (
     "Может быть, завтра.", "Поздравляю!", "Пока.", "Хорошо.", "Извините.", "Пожалуйста.", "Помогите!",
     "Здорово!",
 )
+# Phrases (in the prepositional case, after "говорит") that bring in the stress patterns of the Russian
+# inventory the other slots lack (polyvox/text/data/phoneme_inventory_ru.json).
+TOPICS = (
+    "об интернете", "о бизнесе", "об экономике", "об интервью", "об энергии", "о том, что будет завтра",
+    "о том, что было вчера", "о том, что она могла", "о том, что они могли", "о подарке для мамы",
+    "о том, как вернуться домой", "о том, чем заниматься", "о том, где остаться", "о том, что будут делать",
+    "о доме над рекой", "о том, что я могу", "о том, кем были их деды", "о том, что есть",
+)
 
 GRAMMAR = Grammar(
     language="ru",
@@ -63,10 +71,11 @@ GRAMMAR = Grammar(
         ("автобус номер {number} уже здесь.", 0.5),
         ("нам нужно купить {item}, {item#2} и {item#3}.", 1.0),
         ("я думаю, что {subject} {verb} {place} {time}.", 1.0),
+        ("{subject} {time} говорит {topic}.", 2.0),
         ("{short}", 0.3),
     ),
     slots={
         "subject": SUBJECTS, "verb": VERB_PHRASES, "time": TIMES, "place": PLACES, "adverb": ADVERBS,
-        "number": NUMBERS, "item": ITEMS, "short": SHORT,
+        "number": NUMBERS, "item": ITEMS, "short": SHORT, "topic": TOPICS,
     },
 )

@@ -63,7 +63,7 @@ TOPICS = (
     "Europa", "la reunión", "la deuda", "los euros", "el autor", "el restaurante", "el aumento", "la causa",
     "el audio", "Australia", "la universidad", "la oportunidad", "el paisaje", "bailar", "lo que hace hoy",
     "cómo estoy", "la pizza", "el show", "Google", "su ausencia", "el pueblo europeo", "el jugador",
-    "lo que soy", "la ciudad",
+    "lo que soy", "la ciudad", "un yate", "el siglo XXI", "los móviles Android",
 )
 
 GRAMMAR = Grammar(
@@ -80,7 +80,7 @@ GRAMMAR = Grammar(
         ("hay {number} {plural} {place}.", 1.0),
         ("necesitamos {item}, {item#2} y {item#3}.", 1.0),
         ("creo que {subject} {verb} {place} {time}.", 1.0),
-        ("{subject} habla de {topic} {time}.", 1.0),
+        ("{subject} habla de {topic} {time}.", 2.0),
         ("{short}", 0.3),
     ),
     slots={
