@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 from pathlib import Path
 
@@ -49,16 +50,32 @@ def make_corpus(work: Path) -> Path:
     return corpus / "manifest.jsonl"
 
 
-def converted_start(work: Path) -> Path:
-    """The shipped voice, without its reference encoder (attached again when shipping), in the features scheme."""
+def corpus_speakers(manifest: Path) -> dict[str, list[str]]:
+    """Each language's speakers in the corpus, the best teacher's first (the corpus's first speaker)."""
+    from polyvox.data.manifest import read_manifest
+
+    speakers: dict[str, list[str]] = {}
+    for utterance in read_manifest(manifest):
+        if utterance.speaker not in speakers.setdefault(utterance.language, []):
+            speakers[utterance.language].append(utterance.speaker)
+    return speakers
+
+
+def converted_start(work: Path, manifest: Path) -> Path:
+    """The shipped voice in the features scheme, without its reference encoder (attached again when shipping)
+    and without the espeak-ng speakers the teacher corpus no longer has."""
     from polyvox.checkpoint import load_voice_file, save_voice
     from polyvox.cli_support import DEFAULT_VOICE
     from polyvox.finetune.scheme import to_features_scheme
+    from polyvox.finetune.tables import SPEAKER_TABLE
 
     tensors, metadata = load_voice_file(DEFAULT_VOICE)
     tensors = {name: tensor for name, tensor in tensors.items() if not name.startswith("reference_encoder.")}
-    config = metadata.config.replace(**{"model.reference_encoder.enabled": False})
-    tensors, metadata = to_features_scheme(tensors, dataclasses.replace(metadata, config=config))
+    kept = [name for name in metadata.speakers if any(name in names for names in corpus_speakers(manifest).values())]
+    tensors[SPEAKER_TABLE] = tensors[SPEAKER_TABLE][[metadata.speakers.index(name) for name in kept]]
+    config = metadata.config.replace(**{"model.reference_encoder.enabled": False, "model.n_speakers": len(kept)})
+    metadata = dataclasses.replace(metadata, config=config, speakers=tuple(kept))
+    tensors, metadata = to_features_scheme(tensors, metadata)
     work.mkdir(parents=True, exist_ok=True)
     return save_voice(work / "start.safetensors", {name: tensor.float() for name, tensor in tensors.items()}, metadata)
 
@@ -67,7 +84,7 @@ def train_candidate(work: Path, manifest: Path, resume: bool, steps: int) -> Pat
     from polyvox.finetune.plan import FinetuneOptions
     from polyvox.finetune.run import finetune
 
-    start = work / "start.safetensors" if (work / "start.safetensors").exists() else converted_start(work)
+    start = work / "start.safetensors" if (work / "start.safetensors").exists() else converted_start(work, manifest)
     options = FinetuneOptions(freeze="all", steps=steps, learning_rate=LEARNING_RATE, overrides=OVERRIDES, resume=resume)
     result = finetune(start, manifest, work / "candidate.safetensors", work / "run", options)
     return Path(result.voice_path)
@@ -80,8 +97,11 @@ def ship(work: Path) -> Path:
     from polyvox.train.reference import attach_reference_encoder
 
     tensors, metadata = load_voice_file(work / "candidate.safetensors")
+    manifest = work / "corpus" / "manifest.jsonl"
+    defaults = {language: names[0] for language, names in corpus_speakers(manifest).items()}
     info = dict(
         metadata.info,
+        default_speakers=json.dumps(defaults),
         recipe="recipes/listener_voice.py",
         corpus=f"teachers (corpus/teachers.json), {','.join(LANGUAGES)}, {SPEAKERS_PER_LANGUAGE} speakers x "
         f"{UTTERANCES_PER_SPEAKER}, seed {CORPUS_SEED}",

@@ -80,7 +80,7 @@ class OnnxVoice(SentenceEngine):
         self.metadata = metadata
         self.encoder = encoder
         self.decoder = decoder
-        self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers)
+        self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers, metadata.info)
         self._encoder_inputs = {item.name for item in encoder.get_inputs()}
 
     @classmethod

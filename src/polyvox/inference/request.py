@@ -6,6 +6,9 @@ options through this class, so they accept and refuse exactly the same input, wi
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from polyvox.audio.pitch import PitchError, check_semitones
@@ -14,6 +17,8 @@ from polyvox.inference.result import SynthesisError
 from polyvox.text.ids import EncodedText
 from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
+
+logger = logging.getLogger(__name__)
 
 # Defaults of a request; the ONNX metadata records them for engines in other languages.
 DEFAULT_SPEED = 1.0
@@ -35,14 +40,32 @@ class SpeechOptions:
     pitch: float  # semitones
 
 
+def default_speakers(info: Mapping[str, str], languages: Sequence[str], speakers: Sequence[str]) -> dict[str, str]:
+    """The speaker a voice uses for each language when none is asked for: ``info["default_speakers"]`` (JSON,
+    language -> speaker; written by the recipes whose speakers speak several languages), where it names
+    the voice's own languages and speakers."""
+    try:
+        chosen = json.loads(info.get("default_speakers", "{}"))
+    except json.JSONDecodeError:
+        chosen = None
+    if not isinstance(chosen, dict):
+        logger.warning("the voice's default_speakers is not a JSON object; speakers are chosen by name")
+        return {}
+    return {language: name for language, name in chosen.items() if language in languages and name in speakers}
+
+
 class VoiceText:
     """Languages, speakers and symbols of a voice, and what turns text into its ids."""
 
-    def __init__(self, config: VoiceConfig, symbols: SymbolTable, languages: tuple[str, ...], speakers: tuple[str, ...]) -> None:
+    def __init__(
+        self, config: VoiceConfig, symbols: SymbolTable, languages: tuple[str, ...], speakers: tuple[str, ...],
+        info: Mapping[str, str] | None = None,
+    ) -> None:
         self.config = config
         self.symbols = symbols
         self.languages = languages
         self.speakers = speakers
+        self.default_speakers = default_speakers(info or {}, languages, speakers)
         self.rules = TextRules(config, languages, symbols)
         self.frontend = self.rules.frontend
 
@@ -54,6 +77,8 @@ class VoiceText:
         return language
 
     def speaker_id(self, speaker: str | int | None, language: str) -> int:
+        if speaker is None and language in self.default_speakers:
+            return self.speakers.index(self.default_speakers[language])
         if speaker is None:
             # Prefer a speaker trained on this language (names start with the language code by convention).
             for index, name in enumerate(self.speakers):

@@ -35,7 +35,7 @@ class Voice(SentenceEngine):
     def __init__(self, generator: torch.nn.Module, metadata: VoiceMetadata) -> None:
         self.generator = generator.eval()
         self.metadata = metadata
-        self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers)
+        self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers, metadata.info)
         self.frontend = self.text.frontend
         # Context each streamed window needs so that the joined windows equal whole-sentence decoding.
         self.latent_context = LatentContext.for_model(metadata.config.model)
