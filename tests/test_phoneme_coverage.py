@@ -21,9 +21,9 @@ import torch
 
 from polyvox.checkpoint import VoiceMetadata, save_voice
 from polyvox.config import preset
-from polyvox.data.corpus.plan import CorpusPlan, plan_corpus
-from polyvox.data.corpus.sentences import grammar_for
-from polyvox.data.coverage import load_inventory
+from polyvox.data.corpus.plan import CorpusPlan, covering_sentences, plan_corpus
+from polyvox.data.corpus.sentences import SentenceGenerator, grammar_for
+from polyvox.data.coverage import PhonemeInventory, Sound, load_inventory
 from polyvox.data.manifest import Utterance
 from polyvox.models.vits import VitsGenerator
 from polyvox.text.rules import TextRules
@@ -213,3 +213,20 @@ def test_training_names_the_inventory_phonemes_its_data_lacks(small_corpus, tmp_
     assert written["phoneme_coverage"]["en"] == english
     warning = next(record.getMessage() for record in caplog.records if "the training data" in record.getMessage() and " en " in record.getMessage())
     assert repr(english["missing_phonemes"][0]) in warning
+
+
+def test_covering_swaps_in_the_fewest_sentences_that_bring_missing_sounds() -> None:
+    """A sound only later draws have is brought in by one sentence in place of an ordinary one; the count holds."""
+    inventory = PhonemeInventory("en", phonemes=("a", "b", "z"), pairs=(("z", "ˈ"),), examples={})
+    generator = SentenceGenerator(grammar_for("en"), seed=1)
+    ordinary = SentenceGenerator(grammar_for("en"), seed=1).sentences(5)
+    rare = set(SentenceGenerator(grammar_for("en"), seed=1).sentences(40)[30:32])
+
+    def sounds(text: str) -> set[Sound]:
+        found: set[Sound] = {("a", None), ("b", None)}
+        return found | {("z", None), ("z", "ˈ")} if text in rare else found
+
+    sentences, coverage = covering_sentences(generator, 5, inventory, sounds)
+    assert len(sentences) == 5 and len(set(sentences)) == 5
+    assert len(set(sentences) & rare) == 1 and len(set(sentences) & set(ordinary)) == 4
+    assert coverage.phonemes_covered == 3 and coverage.pairs_covered == 1 and not coverage.missing_phonemes
