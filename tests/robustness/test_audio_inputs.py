@@ -138,3 +138,30 @@ def test_a_long_reference_is_read_only_up_to_its_first_30_seconds(tmp_path):
             sink.write(_speech(1.0))
     assert load_audio(path, RATE, max_seconds=MAX_REFERENCE_S).size == int(MAX_REFERENCE_S * RATE)
     assert load_audio(path, RATE).size == 45 * RATE
+
+
+@pytest.mark.parametrize("seconds", [0.9, 3.3, 61.7])
+def test_block_by_block_loudness_is_pyloudnorms(seconds):
+    import pyloudnorm
+
+    from polyvox.prepare.loudness import integrated_loudness
+
+    rng = np.random.default_rng(0)
+    samples = (rng.standard_normal(int(RATE * seconds)) * 0.1).astype(np.float32) * _speech(seconds)[: int(RATE * seconds)]
+    expected = pyloudnorm.Meter(RATE).integrated_loudness(samples.astype(np.float64))
+    assert integrated_loudness(samples, RATE) == pytest.approx(expected, abs=1e-9)
+
+
+def test_loudness_of_ten_minutes_needs_memory_for_one_chunk():
+    import tracemalloc
+
+    from polyvox.prepare.loudness import integrated_loudness
+
+    samples = np.tile(_speech(1.0), 600)  # 53 MB of float32; pyloudnorm copies it to float64 several times
+    tracemalloc.start()
+    try:
+        integrated_loudness(samples, RATE)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 30_000_000

@@ -158,3 +158,11 @@ def test_a_full_disk_during_a_checkpoint_is_one_line_and_keeps_the_earlier_check
     assert f"about {size / 1e6:.1f} MB needed" in message
     assert not list(folder.glob(".*.partial"))
     assert _snapshot(run_copy) == before
+
+
+def test_finetune_takes_the_run_folder_lock_too(tmp_path):
+    from polyvox.finetune import run_finetune
+
+    with run_folder_lock(tmp_path):
+        with pytest.raises(TrainingSetupError, match="in use by another polyvox process"):
+            run_finetune(SimpleNamespace(run_dir=tmp_path))

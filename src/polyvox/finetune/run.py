@@ -31,7 +31,16 @@ class FinetuneResult:
 
 
 def run_finetune(plan: FinetunePlan, progress: bool = True, accelerator: str = "cpu", devices: int | str = 1) -> FinetuneResult:
-    """Prepare the features and train; the output voice is the step with the lowest validation loss."""
+    """Prepare the features and train; the output voice is the step with the lowest validation loss. One
+    process uses the run folder at a time (``plan_finetune`` already refused a run folder holding another run)."""
+    from polyvox.train.run_folder import remove_partial_files, run_folder_lock
+
+    with run_folder_lock(plan.run_dir):
+        remove_partial_files(plan.run_dir)
+        return _run_in_folder(plan, progress, accelerator, devices)
+
+
+def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices: int | str) -> FinetuneResult:
     import lightning as L
 
     from polyvox.finetune.best import BestVoice

@@ -10,6 +10,7 @@ import numpy as np
 
 from polyvox.audio.io import AudioError, resample
 from polyvox.audio.wav_header import truncation_problem
+from polyvox.prepare.loudness import integrated_loudness
 from polyvox.prepare.settings import AudioSettings
 
 # A sample this close to full scale, in any channel, counts as clipped.
@@ -68,7 +69,9 @@ def count_clipped(samples: np.ndarray, rate: int) -> np.ndarray:
     clipped = np.zeros(samples.shape[0], dtype=bool)
     # Channel by channel: numpy reduces slowly along a short inner axis.
     for channel in range(samples.shape[1]):
-        clipped |= np.abs(samples[:, channel]) >= CLIP_LEVEL
+        column = samples[:, channel]
+        clipped |= column >= CLIP_LEVEL  # two comparisons, not np.abs: no float copy of an hour-long recording
+        clipped |= column <= -CLIP_LEVEL
     bin_size = max(1, int(round(rate * CLIP_BIN_S)))
     bins = -(-clipped.size // bin_size)
     padded = np.zeros(bins * bin_size, dtype=bool)
@@ -112,14 +115,14 @@ def normalise_loudness(samples: np.ndarray, rate: int, target_lufs: float, steps
     if samples.size <= meter.block_size * rate:
         steps[LOUDNESS_SKIPPED] = f"shorter than the {meter.block_size} s loudness block"
         return samples
-    loudness = meter.integrated_loudness(samples.astype(np.float64))
+    loudness = integrated_loudness(samples, rate)  # block by block: bounded memory for long recordings
     if not np.isfinite(loudness):
         steps[LOUDNESS_SKIPPED] = "silent"
         return samples
     gain = 10 ** ((target_lufs - loudness) / 20)
-    peak = float(np.abs(samples).max()) * gain
+    peak = max(float(samples.max()), -float(samples.min())) * gain
     if peak > PEAK_LIMIT:
         gain *= PEAK_LIMIT / peak
         steps[PEAK_LIMITED] = f"{20 * np.log10(PEAK_LIMIT / peak):.1f} dB below the target"
     steps[LOUDNESS] = f"{loudness:.1f} -> {target_lufs:.1f} LUFS"
-    return (samples * gain).astype(np.float32)
+    return samples * np.float32(gain)  # float32 already: no second copy of a long recording

@@ -14,6 +14,8 @@ VAD_RATE = 16000
 FRAME_S = 0.03
 # Energy is measured on finer frames: short gaps inside speech (stop closures) then show the noise floor.
 ENERGY_FRAMES_PER_FRAME = 3
+# Energy rows converted to float64 at a time (10 ms rows: about 17 minutes of audio).
+POWER_BLOCK_ROWS = 100_000
 # Fewer pause frames than this (0.3 s) are too few to measure the noise floor from pauses.
 MIN_NOISE_SECONDS = 0.3
 # Without enough pauses, the noise floor is this percentile of the fine frames' energies.
@@ -71,7 +73,8 @@ class VoiceActivity:
 def detect_voice_activity(samples: np.ndarray, rate: int, aggressiveness: int) -> VoiceActivity:
     import webrtcvad
 
-    pcm = np.clip(resample(samples, rate, VAD_RATE), -1.0, 1.0)
+    pcm = resample(samples, rate, VAD_RATE)
+    np.clip(pcm, -1.0, 1.0, out=pcm)
     frame = int(VAD_RATE * FRAME_S)
     count = pcm.size // frame
     frames = pcm[: count * frame].reshape(count, frame)
@@ -79,8 +82,17 @@ def detect_voice_activity(samples: np.ndarray, rate: int, aggressiveness: int) -
     vad = webrtcvad.Vad(aggressiveness)
     speech = np.fromiter((vad.is_speech(row.tobytes(), VAD_RATE) for row in as_int16), dtype=bool, count=count)
     # Explicit width: a recording shorter than one frame gives zero rows, which "-1" cannot infer.
-    fine = frames.reshape(count * ENERGY_FRAMES_PER_FRAME, frame // ENERGY_FRAMES_PER_FRAME).astype(np.float64)
-    return VoiceActivity(speech, np.mean(fine**2, axis=1), samples.size / rate)
+    fine = frames.reshape(count * ENERGY_FRAMES_PER_FRAME, frame // ENERGY_FRAMES_PER_FRAME)
+    return VoiceActivity(speech, _mean_power(fine), samples.size / rate)
+
+
+def _mean_power(rows: np.ndarray) -> np.ndarray:
+    """Mean square of each row in float64, a block of rows at a time (no float64 copy of the whole recording)."""
+    power = np.empty(rows.shape[0])
+    for start in range(0, rows.shape[0], POWER_BLOCK_ROWS):
+        block = rows[start : start + POWER_BLOCK_ROWS].astype(np.float64)
+        power[start : start + POWER_BLOCK_ROWS] = np.mean(block**2, axis=1)
+    return power
 
 
 def runs(flags: np.ndarray) -> list[tuple[int, int]]:
