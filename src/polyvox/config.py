@@ -329,6 +329,9 @@ class TrainingConfig:
     # (non-silent phonemes per second), or their transcript does not match the audio. Shorter clips are
     # left to short_clip_policy.
     silence_rms_threshold: float = 1e-4
+    # Clips longer than this (by their header, before they are read) are skipped: an hour-long file is not an
+    # utterance, and reading it whole costs gigabytes. polyvox prepare cuts long recordings into clips.
+    max_clip_s: float = 60.0
     min_phonemes_per_second: float = 2.0
     max_phonemes_per_second: float = 40.0
     phoneme_rate_min_clip_s: float = 0.5
@@ -388,6 +391,7 @@ class TrainingConfig:
             "min_phonemes_per_second must be >= 0 and below max_phonemes_per_second",
         )
         _require(self.short_clip_policy in ("pad", "drop"), f"short_clip_policy must be 'pad' or 'drop', got {self.short_clip_policy!r}")
+        _require(self.max_clip_s > 0, "max_clip_s must be positive")
         _require(self.batch_size >= 1, "batch_size must be >= 1")
         _require(self.learning_rate > 0, "learning_rate must be positive")
         _require(self.segment_frames >= 1, "segment_frames must be >= 1")

@@ -165,3 +165,20 @@ def test_loudness_of_ten_minutes_needs_memory_for_one_chunk():
     finally:
         tracemalloc.stop()
     assert peak < 30_000_000
+
+
+def test_a_clip_longer_than_max_clip_s_is_skipped_from_its_header(tmp_path, monkeypatch):
+    from polyvox.config import preset
+    from polyvox.data.data_report import TOO_LONG
+    from polyvox.data.features_cache import FeatureCache
+    from polyvox.data.manifest import Utterance
+
+    path = tmp_path / "long.wav"
+    soundfile.write(path, _speech(2.0), RATE)
+    config = preset("tiny")
+    cache = FeatureCache(tmp_path / "cache", config.audio, config.training.silence_rms_threshold, max_clip_s=1.5)
+    from polyvox.data import features_cache
+
+    monkeypatch.setattr(features_cache, "load_audio", lambda *args, **kwargs: pytest.fail("a clip over the limit must not be read"))
+    usable, skipped = cache.ensure([Utterance(str(path), "hello", "s", "en", 2.0)], progress=False)
+    assert usable == [] and [(clip.reason, "2.0 s long" in clip.detail) for clip in skipped] == [(TOO_LONG, True)]

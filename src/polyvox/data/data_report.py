@@ -17,6 +17,7 @@ MISSING_FILE = "missing audio file"
 UNREADABLE = "unreadable or truncated audio"
 EMPTY = "empty audio"
 SILENT = "silent audio"
+TOO_LONG = "longer than training.max_clip_s"
 UNREADABLE_TEXT = "text cannot be phonemized"
 DURATION_MISMATCH = "duration does not match the text"
 

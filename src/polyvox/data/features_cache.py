@@ -14,7 +14,7 @@ from tqdm import tqdm
 from polyvox.audio.features import MelSpectrogram
 from polyvox.audio.io import AudioError, load_audio
 from polyvox.config import AudioConfig
-from polyvox.data.data_report import EMPTY, MISSING_FILE, SILENT, UNREADABLE, SkippedClip
+from polyvox.data.data_report import EMPTY, MISSING_FILE, SILENT, TOO_LONG, UNREADABLE, SkippedClip
 from polyvox.data.manifest import Utterance
 from polyvox.files import atomic_path
 
@@ -41,10 +41,13 @@ class FeatureCache:
     another sample rate is resampled and several channels are down-mixed (see ``load_audio``).
     """
 
-    def __init__(self, cache_dir: str | Path, audio_config: AudioConfig, silence_rms: float = DEFAULT_SILENCE_RMS) -> None:
+    def __init__(
+        self, cache_dir: str | Path, audio_config: AudioConfig, silence_rms: float = DEFAULT_SILENCE_RMS, max_clip_s: float | None = None
+    ) -> None:
         self.cache_dir = Path(cache_dir)
         self.audio_config = audio_config
         self.silence_rms = silence_rms
+        self.max_clip_s = max_clip_s  # None: no limit
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self._mel = MelSpectrogram(audio_config)
 
@@ -64,6 +67,7 @@ class FeatureCache:
                     raise ClipRejected(MISSING_FILE, f"audio file not found: {utterance.audio}")
                 target = self.path_for(utterance)
                 if not target.exists():
+                    self._check_length(utterance.audio)
                     self._compute(utterance, target)
             except ClipRejected as rejection:
                 skipped.append(SkippedClip(utterance.audio, rejection.reason, rejection.detail))
@@ -75,6 +79,21 @@ class FeatureCache:
         if skipped:
             logger.warning("skipped %d clip(s) whose audio could not be used; first: %s", len(skipped), skipped[0])
         return usable, skipped
+
+    def _check_length(self, audio: str) -> None:
+        """Refuse a clip longer than ``max_clip_s`` from its header, before reading it."""
+        import soundfile
+
+        if self.max_clip_s is None:
+            return
+        try:
+            duration = soundfile.info(audio).duration
+        except (soundfile.LibsndfileError, RuntimeError):
+            return  # reading it says why (empty, unreadable, truncated)
+        if duration > self.max_clip_s:
+            raise ClipRejected(
+                TOO_LONG, f"{audio} is {duration:.1f} s long (training.max_clip_s is {self.max_clip_s:g}); cut it into clips with polyvox prepare"
+            )
 
     def _read(self, audio: str) -> np.ndarray:
         if os.path.getsize(audio) == 0:

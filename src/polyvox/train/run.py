@@ -151,7 +151,7 @@ def prepare_data(
         raise TrainingSetupError(f"no clip of {manifest} has text that can be phonemized; first problem: {skipped[0].detail}")
     metadata = load_or_create_metadata(run_dir, config, usable, resume, initial_metadata)
     config = metadata.config
-    cache = FeatureCache(run_dir / "cache", config.audio, training_config.silence_rms_threshold)
+    cache = FeatureCache(run_dir / "cache", config.audio, training_config.silence_rms_threshold, training_config.max_clip_s)
     usable, bad_audio = cache.ensure(usable, progress=progress)
     skipped.extend(bad_audio)
     known = [u for u in usable if u.speaker in metadata.speakers and u.language in metadata.languages]
