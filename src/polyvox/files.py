@@ -54,4 +54,4 @@ def write_failure(path: str | os.PathLike[str], error: OSError, needed_bytes: in
 
 
 def _megabytes(count: int) -> str:
-    return f"{count / 1e6:.1f} MB"
+    return f"{count / 1e6:.1f} MB" if count >= 1e5 else f"{max(1, round(count / 1e3))} kB"

@@ -112,7 +112,7 @@ def test_a_full_disk_names_the_path_and_the_space_needed(tmp_path, monkeypatch):
         save_audio(tmp_path / "out.wav", _speech(1.0), RATE)
     message = str(raised.value)
     assert message.startswith(f"cannot write {tmp_path / 'out.wav'}: no space left on the device")
-    assert "about 0.1 MB needed" in message
+    assert "about 88 kB needed" in message
     assert not list(tmp_path.iterdir())
 
 

@@ -166,3 +166,28 @@ def test_finetune_takes_the_run_folder_lock_too(tmp_path):
     with run_folder_lock(tmp_path):
         with pytest.raises(TrainingSetupError, match="in use by another polyvox process"):
             run_finetune(SimpleNamespace(run_dir=tmp_path))
+
+
+def test_polyvox_train_on_a_full_disk_ends_in_one_line(small_corpus, tmp_path, monkeypatch):
+    import lightning as L
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+
+    def fill_the_disk(self, path, weights_only=False):
+        Path(path).write_bytes(b"x" * 1000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(L.Trainer, "save_checkpoint", fill_the_disk)
+    run = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["train", "-d", str(_manifest(small_corpus)), "-o", str(run), "--preset", "tiny", "--max-steps", "2",
+              "--set", "training.checkpoint_every_steps=1", "--set", "training.discriminator_start_step=1000"],
+    )
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    last = result.output.strip().splitlines()[-1]  # (after the progress bar, on the terminal's next line)
+    assert last.count("error: ") == 1 and last.endswith("the earlier checkpoints are kept (--resume goes on from them)"), last
+    assert f"error: cannot write {run / 'checkpoints' / 'step-1.ckpt'}: no space left on the device" in last
+    assert "about 1 kB needed" in last
+    assert "Traceback" not in result.output
+    assert not list((run / "checkpoints").glob(".*.partial"))
