@@ -63,6 +63,14 @@ def describe(hint: Any) -> str:
     if origin in (tuple, list):
         if origin is tuple and not (len(arguments) == 2 and arguments[1] is Ellipsis):
             return f"a list of {len(arguments)} ({', '.join(describe(argument) for argument in arguments)})"
-        return f"a list of {describe(arguments[0]) if arguments else 'values'}"
+        return f"a list of {_plural(arguments[0]) if arguments else 'values'}"
     names = {bool: "true or false", int: "an integer", float: "a number", str: "a string", type(None): "null"}
     return names.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _plural(hint: Any) -> str:
+    names = {bool: "true/false values", int: "integers", float: "numbers", str: "strings"}
+    if hint in names:
+        return names[hint]
+    described = describe(hint)
+    return "lists" + described.removeprefix("a list") if described.startswith("a list") else f"values that are each {described}"

@@ -17,15 +17,9 @@ from polyvox.audio.io import AudioError, load_audio, save_audio
 from polyvox.audio.wav_header import missing_wav_bytes
 from polyvox.cli import app
 from polyvox.data.manifest import read_manifest
+from robustness_helpers import one_error_line
 
 RATE = 22050
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.output.strip().splitlines() if line]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
-    return lines[0]
 
 
 def _speech(seconds: float) -> np.ndarray:

@@ -13,19 +13,13 @@ from typer.testing import CliRunner
 from polyvox.cli import app
 from polyvox.data.importers import import_folder
 from polyvox.data.manifest import ManifestError, read_manifest
+from robustness_helpers import one_error_line
 
 NOT_UTF8 = "caf\u00e9 ol\u00e9".encode("latin-1")
 
 
 def run(*args: str):
     return CliRunner().invoke(app, list(args))
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.output.strip().splitlines() if line]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
-    return lines[0]
 
 
 @pytest.fixture()
