@@ -102,6 +102,13 @@ def test_fused_voice_speaks_an_unseen_stress_as_its_nearest_variant(caplog):
     assert "'ˌiː'" in caplog.text and "'ian3'" in caplog.text
 
 
+def test_prepare_flags_only_sounds_with_no_stand_in():
+    table = SymbolTable.base().extend(["n", "ˈiː", "ian2"])
+    rules = TextRules(FUSED, ("en", "zh"), table)
+    tokens = [Token("ˌiː", "en"), Token("ian3", "zh"), Token("ʁ", "en"), Token("n", "en")]
+    assert rules.unknown_sounds(tokens) == ["ʁ"]
+
+
 def test_a_sound_outside_the_voice_is_named_with_advice_a_command_line_user_can_follow():
     rules = TextRules(FEATURES, ("en",), SymbolTable.base().extend(["a", "b"]))
     with pytest.raises(UnknownSymbolError) as caught:

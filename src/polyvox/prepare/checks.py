@@ -95,7 +95,7 @@ def _check_text(verdict: ClipVerdict, frontend: TextFrontend, training: Training
         return
     verdict.phonemes = sum(token.symbol not in SILENT_TOKENS for token in tokens)
     if rules is not None:
-        unknown = sorted({token.symbol for token in rules.in_scheme(tokens) if token.symbol not in rules.symbols})
+        unknown = rules.unknown_sounds(rules.in_scheme(tokens))
         if unknown:
             verdict.problems.append((UNKNOWN_SYMBOLS, f"{clip.text!r} needs {unknown}, which the voice's symbol table lacks"))
     problem = phoneme_rate_problem(tokens, clip.duration, training)

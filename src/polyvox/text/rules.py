@@ -127,6 +127,13 @@ class TextRules:
             raise self._unknown_error(missing)
         return resolved
 
+    def unknown_sounds(self, tokens: Sequence[Token]) -> list[str]:
+        """The symbols of ``tokens`` (in this scheme) that the voice neither knows nor can stand in for."""
+        if self.config.text.token_unit == "codepoint":
+            return sorted({char for token in tokens for char in token.symbol if char not in self.symbols})
+        missing = {token.symbol for token in tokens if token.symbol not in self.symbols and self._stand_in(token) is None}
+        return sorted(missing)
+
     def _stand_in(self, token: Token) -> list[Token] | None:
         """Known tokens that say ``token``: its parts (``ʊɐ`` -> ``ʊ``, ``ɐ``), or a variant with another
         stress, length or tone (fused voices), or its base letter without diacritics (``n̩`` -> ``n``)."""
