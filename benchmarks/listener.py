@@ -118,7 +118,9 @@ def speak_polyvox(voice_path: Path) -> Callable[[Item], Spoken]:
     def speak(item: Item) -> Spoken:
         started = time.perf_counter()
         try:
-            result = voice.synthesize(item.text, language=item.language, speaker=f"{item.language}_f3", seed=SEED)
+            # The recipe's <language>_f3 where the voice has it (the espeak-ng-taught voices), else its default speaker.
+            speaker = f"{item.language}_f3" if f"{item.language}_f3" in voice.speakers else None
+            result = voice.synthesize(item.text, language=item.language, speaker=speaker, seed=SEED)
         except TextError:
             return Spoken(None, voice.sample_rate, 0.0)
         return Spoken(result.samples, voice.sample_rate, time.perf_counter() - started)

@@ -1,0 +1,88 @@
+"""Two or more polyvox voices judged by the same listeners in one run: whether a candidate may replace the
+shipped voice (#17: replace it only when the benchmark improves).
+
+    python benchmarks/listener_compare.py VOICE.safetensors [VOICE ...] [--limit N] [--name NAME]
+
+The sentences, listeners and figures of benchmarks/listener.py's anchors part (everyday sentences heard by
+Whisper base, Harvard sentences by Whisper tiny.en, DNSMOS), for polyvox voices only. A voice speaks with
+its recipe's ``<language>_f3`` speaker where it has one, else its default speaker. Writes
+benchmarks/results/<NAME>.json and .md (default name: listener_compare).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from listener import RESULTS, _group, hear, items, peer_paths, real_time_factor, speak_polyvox, whisper_base_folder
+
+from polyvox.evaluation.listener import HeardClip, Listener
+from polyvox.evaluation.listener_report import summarize_clips
+
+
+def judge(voices: list[Path], limit: int | None, peers_python: str) -> dict[str, dict[str, float | int | None]]:
+    from polyvox.evaluation.asr import load_transcriber
+    from polyvox.evaluation.dnsmos import Dnsmos
+
+    chosen = items(limit)
+    work = RESULTS / "listener"
+    work.mkdir(parents=True, exist_ok=True)
+    paths = peer_paths(peers_python)
+    dnsmos = Dnsmos(1)
+    base = Listener(load_transcriber(whisper_base_folder(paths, work), 1), dnsmos)
+    tiny = Listener(load_transcriber(Path(paths["tiny_en"]), 1), dnsmos)
+    table: dict[str, dict[str, float | int | None]] = {}
+    for voice in voices:
+        speak = speak_polyvox(voice)
+        spoken = {item.identifier: speak(item) for item in chosen}
+        heard = [
+            HeardClip(item.identifier, str(voice), item.language, "", item.text,
+                      hear(tiny if item.part == "harvard" else base, spoken[item.identifier], item.text, item.language))
+            for item in chosen
+        ]
+        groups: dict[str, list[HeardClip]] = {}
+        for clip in heard:
+            groups.setdefault(_group(clip), []).append(clip)
+        row: dict[str, float | int | None] = {}
+        for group, clips in groups.items():
+            cells = summarize_clips(clips).cells()
+            row["harvard_wer" if group == "harvard" else f"cer_{group}"] = cells["wer" if group == "harvard" else "cer"]
+        ovrl = [clip.hearing.dnsmos_ovrl for clip in heard if not math.isnan(clip.hearing.dnsmos_ovrl)]
+        row["dnsmos_ovrl"] = float(np.mean(ovrl)) if ovrl else None
+        row["rtf_one_thread"] = real_time_factor(list(spoken.values()))
+        row["refused"] = sum(1 for clip in spoken.values() if clip.samples is None)
+        table[str(voice)] = row
+        print(voice, json.dumps(row), flush=True)
+    return table
+
+
+def main() -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("voices", nargs="+", type=Path)
+    parser.add_argument("--limit", type=int, help="at most this many sentences per language and of Harvard")
+    parser.add_argument("--name", default="listener_compare")
+    parser.add_argument("--peers-python", default="/work/peers-venv/bin/python")
+    arguments = parser.parse_args()
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    table = judge(arguments.voices, arguments.limit, arguments.peers_python)
+    columns = list(dict.fromkeys(key for row in table.values() for key in row))
+    lines = ["| voice | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    for voice, row in table.items():
+        cells = ["-" if row.get(key) is None else f"{row[key]:.3f}" if isinstance(row[key], float) else str(row[key]) for key in columns]
+        lines.append(f"| {voice} | " + " | ".join(cells) + " |")
+    markdown = "\n".join(lines) + f"\n\n{time.perf_counter() - started:.0f} s; limit {arguments.limit}\n"
+    (RESULTS / f"{arguments.name}.md").write_text(markdown, encoding="utf-8")
+    (RESULTS / f"{arguments.name}.json").write_text(json.dumps({"limit": arguments.limit, "voices": table}, indent=1) + "\n", encoding="utf-8")
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
