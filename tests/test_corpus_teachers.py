@@ -39,8 +39,8 @@ class ToneTeacher:
 
 
 @pytest.fixture()
-def corpus(tmp_path: Path) -> Path:
-    generate_corpus(tmp_path / "corpus", ["en", "es"], 2, 2, seed=3, progress=False)
+def corpus(tmp_path: Path, engine) -> Path:
+    generate_corpus(tmp_path / "corpus", ["en", "es"], 2, 2, seed=3, progress=False, engine=engine)
     return tmp_path / "corpus"
 
 

@@ -171,6 +171,9 @@ class EspeakEngine:
                 raise EspeakError(f"espeak-ng refused parameter {parameter} = {value}")
         self._chunks = []
         self._events = []
+        # The library holds one callback for the process: another engine made since (and perhaps freed) may have
+        # replaced this one's, and espeak would call into freed memory (a crash, or no audio).
+        self._library.espeak_SetSynthCallback(self._callback)
         encoded = text.encode("utf-8")
         buffer = ctypes.create_string_buffer(encoded)
         status = self._library.espeak_Synth(buffer, len(encoded) + 1, 0, _POSITION_CHARACTER, 0, _CHARS_UTF8, None, None)
