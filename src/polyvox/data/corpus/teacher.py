@@ -39,8 +39,8 @@ class Teacher(Protocol):
 
 
 # The teachers ``auto`` gives each language, taking the corpus's speakers in turn: those Whisper base understood
-# best in benchmarks/listener.py (CER on held-out sentences: Piper joe en 0.00, Kokoro en 0.07, es 0.09, fr 0.16,
-# de 0.22, ja 0.00). Kokoro's voices then speak five languages each, which helps a voice keep who speaks apart
+# best in benchmarks/listener.py (CER on held-out sentences, benchmarks/results/listener.md: Piper joe en 0.00,
+# Kokoro en 0.01, es 0.06, fr 0.26, de 0.21, ja 0.02; espeak-ng 0.10-0.49 outside Japanese). Kokoro's voices then speak five languages each, which helps a voice keep who speaks apart
 # from what is said. For Mandarin neither neural teacher is understood, so espeak-ng stays.
 BEST_TEACHERS: Mapping[str, tuple[str, ...]] = {
     "en": ("piper", "kokoro"), "es": ("kokoro",), "fr": ("kokoro",), "de": ("kokoro",), "ja": ("kokoro",), "zh": ("espeak",),
