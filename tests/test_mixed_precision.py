@@ -116,5 +116,5 @@ def test_the_generator_returns_float32_loss_inputs_under_autocast():
 
 
 def test_unknown_training_precision_is_refused():
-    with pytest.raises(ConfigError, match="training precision must be 'auto', '32' or 'bf16-mixed'"):
+    with pytest.raises(ConfigError, match="training.precision must be one of 'auto', '32', 'bf16-mixed', got '16-mixed'"):
         preset("tiny").replace(**{"training.precision": "16-mixed"})
