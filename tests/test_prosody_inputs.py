@@ -105,8 +105,16 @@ def test_fused_voice_speaks_an_unseen_stress_as_its_nearest_variant(caplog):
 def test_prepare_flags_only_sounds_with_no_stand_in():
     table = SymbolTable.base().extend(["n", "ˈiː", "ian2"])
     rules = TextRules(FUSED, ("en", "zh"), table)
-    tokens = [Token("ˌiː", "en"), Token("ian3", "zh"), Token("ʁ", "en"), Token("n", "en")]
-    assert rules.unknown_sounds(tokens) == ["ʁ"]
+    tokens = [Token("ˌiː", "en"), Token("ian3", "zh"), Token("ʁ", "en"), Token("n", "en"), Token("n̩", "en")]
+    assert rules.unknown_sounds(tokens) == ["ʁ"]  # n̩ is spoken as its base letter
+
+
+def test_an_allophone_the_voice_lacks_is_spoken_as_its_phoneme(caplog):
+    rules = TextRules(FEATURES, ("en",), SymbolTable.base().extend(["b", "ʌ", "t", "n"]))
+    with caplog.at_level(logging.WARNING):
+        spoken = rules.resolve_unseen([Token("b", "en"), Token("ʌ", "en", "ˈ"), Token("ʔ", "en"), Token("n̩", "en")])
+    assert [(t.symbol, t.accent) for t in spoken] == [("b", ""), ("ʌ", "ˈ"), ("t", ""), ("n", "")]
+    assert "'ʔ' (en) is not one this voice learned; spoken as 't'" in caplog.text
 
 
 def test_a_sound_outside_the_voice_is_named_with_advice_a_command_line_user_can_follow():

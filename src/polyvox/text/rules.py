@@ -36,6 +36,9 @@ INPUT_SCHEMES = ("fused", "features")
 _MAX_REPORTED = 10
 # Mandarin tones to try, in order, for a toned final a fused voice lacks: the contour closest first.
 _NEAR_TONES = {"1": "4253", "2": "3514", "3": "2154", "4": "1532", "5": "3214"}
+# Allophones espeak-ng writes that a voice may lack, and the phonemes they stand for (English "button" has a
+# glottal stop for its t; a flap is a t or d): a voice that lacks one says the phoneme instead, with a warning.
+_ALLOPHONES = {"ʔ": ("t",), "ɾ": ("t", "d"), "ɫ": ("l",), "ᵻ": ("ɪ", "ə"), "ɐ": ("ə", "a"), "ɚ": ("ɜː", "ə")}
 
 
 class TextRules:
@@ -143,6 +146,7 @@ class TextRules:
         candidates = self._variants(token.symbol, token.language) if self.scheme == "fused" else []
         base = "".join(char for char in unicodedata.normalize("NFD", token.symbol) if not unicodedata.combining(char))
         candidates.append(base)
+        candidates.extend(_ALLOPHONES.get(token.symbol, ()))
         for candidate in candidates:
             if candidate and candidate in self.symbols:
                 return [Token(candidate, token.language, token.accent, token.length)]
