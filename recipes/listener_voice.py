@@ -2,6 +2,8 @@
 
     python recipes/listener_voice.py --work runs/v2                 # corpus, conversion, training
     python recipes/listener_voice.py --work runs/v2 --resume        # continue the training (across sessions)
+    python recipes/listener_voice.py --work runs/v3 --start recipes/weights/listener_voice_candidate.safetensors
+                                                                    # a fresh machine: from the committed candidate
     python benchmarks/listener.py --voice runs/v2/candidate.safetensors ...   # judge it beside the shipped voice
     python recipes/listener_voice.py --work runs/v2 --ship          # only when the listener says it is better
 
@@ -80,11 +82,17 @@ def converted_start(work: Path, manifest: Path) -> Path:
     return save_voice(work / "start.safetensors", {name: tensor.float() for name, tensor in tensors.items()}, metadata)
 
 
-def train_candidate(work: Path, manifest: Path, resume: bool, steps: int) -> Path:
+# The newest candidate, committed (half precision) so that a session on a fresh machine continues from it:
+# ``--start recipes/weights/listener_voice_candidate.safetensors`` (not the shipped voice: it has not beaten it yet).
+COMMITTED_CANDIDATE = Path(__file__).resolve().parent / "weights" / "listener_voice_candidate.safetensors"
+
+
+def train_candidate(work: Path, manifest: Path, resume: bool, steps: int, start: Path | None = None) -> Path:
     from polyvox.finetune.plan import FinetuneOptions
     from polyvox.finetune.run import finetune
 
-    start = work / "start.safetensors" if (work / "start.safetensors").exists() else converted_start(work, manifest)
+    if start is None:
+        start = work / "start.safetensors" if (work / "start.safetensors").exists() else converted_start(work, manifest)
     options = FinetuneOptions(freeze="all", steps=steps, learning_rate=LEARNING_RATE, overrides=OVERRIDES, resume=resume)
     result = finetune(start, manifest, work / "candidate.safetensors", work / "run", options)
     return Path(result.voice_path)
@@ -117,6 +125,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=STEPS)
     parser.add_argument("--resume", action="store_true", help="continue the newest checkpoint in WORK/run")
     parser.add_argument("--ship", action="store_true", help="only copy the candidate into the package")
+    parser.add_argument("--start", type=Path, help="a features-scheme voice to start from (e.g. COMMITTED_CANDIDATE)")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("recipe")
@@ -124,7 +133,7 @@ def main() -> None:
         log.info("shipped %s", ship(arguments.work))
         return
     manifest = make_corpus(arguments.work)
-    log.info("candidate %s", train_candidate(arguments.work, manifest, arguments.resume, arguments.steps))
+    log.info("candidate %s", train_candidate(arguments.work, manifest, arguments.resume, arguments.steps, arguments.start))
 
 
 if __name__ == "__main__":
