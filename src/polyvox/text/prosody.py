@@ -26,6 +26,7 @@ PROSODY_SCHEME = "accent+length/v1:" + ",".join(ACCENTS) + "|" + ",".join(LENGTH
 _STRESS_MARKS = "ˈˌ"
 _LENGTH_MARKS = "ːˑ"
 _MANDARIN_TONED = re.compile(r"^([a-zü]+)([1-5])$")
+_MANDARIN_INITIALS = frozenset("b p m f d t n l g k h j q x zh ch sh r z c s y w".split())
 
 
 def prosody_id(accent: str, length: str) -> int:
@@ -61,7 +62,7 @@ def with_features(tokens: Sequence[Token]) -> list[Token]:
     for index in range(len(split) - 1):
         token, following = split[index], split[index + 1]
         if token.language == "zh" and not token.accent and following.language == "zh" and following.accent:
-            if token.symbol != following.symbol and _is_mandarin_initial(token.symbol):
+            if token.symbol in _MANDARIN_INITIALS:
                 split[index] = replace(token, accent=following.accent)
     return split
 
@@ -69,10 +70,3 @@ def with_features(tokens: Sequence[Token]) -> list[Token]:
 def fused(tokens: Sequence[Token]) -> list[Token]:
     """Tokens as voices of the ``fused`` scheme read them: the phonemizer's symbols, no features beside."""
     return [Token(token.symbol, token.language) if token.accent or token.length else token for token in tokens]
-
-
-_MANDARIN_INITIALS = frozenset("b p m f d t n l g k h j q x zh ch sh r z c s y w".split())
-
-
-def _is_mandarin_initial(symbol: str) -> bool:
-    return symbol in _MANDARIN_INITIALS
