@@ -100,3 +100,16 @@ def test_an_interrupted_run_keeps_the_clips_it_finished(corpus: Path, monkeypatc
     again = ToneTeacher(("es",))
     revoice_corpus(corpus, {"es": (again,)}, 22050)
     assert len(again.calls) == 2  # of the four Spanish clips, the two finished ones were reused
+
+
+def test_the_command_never_replaces_a_dataset_it_did_not_make_and_refuses_bad_requests_in_one_line(tmp_path: Path):
+    manifest = tmp_path / "mine" / "manifest.jsonl"
+    manifest.parent.mkdir()
+    manifest.write_text('{"audio": "a.wav", "text": "x", "speaker": "s", "language": "en", "duration": 1.0}\n')
+    before = manifest.read_bytes()
+    result = CliRunner().invoke(app, ["corpus", str(manifest.parent), "--languages", "en", "--utterances", "1"])
+    assert result.exit_code == 1 and result.output.strip().startswith("error: ") and "already holds a dataset" in result.output
+    assert manifest.read_bytes() == before and sorted(p.name for p in manifest.parent.iterdir()) == ["manifest.jsonl"]
+    unknown = CliRunner().invoke(app, ["corpus", str(tmp_path / "new"), "--languages", "xx"])
+    assert unknown.exit_code == 1 and unknown.output.strip().startswith("error: no corpus generator for language(s) ['xx']")
+    assert "Traceback" not in unknown.output and not (tmp_path / "new").exists()

@@ -253,7 +253,9 @@ def corpus(
 
     from polyvox.data.corpus.teacher import TeacherError
 
-    _run(generate, (TeacherError,))
+    from polyvox.data.corpus.generator import CorpusError
+
+    _run(generate, (TeacherError, CorpusError))
 
 
 def _import_to_manifest(output: Path, read: Any) -> None:

@@ -39,6 +39,10 @@ ALIGNMENT_GIVE_UP_AFTER = 25
 _INT16_SCALE = 32768.0
 
 
+class CorpusError(ValueError):
+    """A corpus that cannot be made as asked; the message says what to change."""
+
+
 class TokenSource(Protocol):
     """What the generator needs from the text front end: tokens (their symbols) for a text."""
 
@@ -119,6 +123,7 @@ def generate_corpus(
     languages = tuple(dict.fromkeys(languages))
     _check_request(languages, speakers_per_language, utterances_per_speaker, sample_rate)
     root = Path(out_dir)
+    _check_folder(root)
     root.mkdir(parents=True, exist_ok=True)
     engine = engine if engine is not None else EspeakEngine()
     tokens_of = token_source if token_source is not None else _frontend_token_source(languages)
@@ -175,14 +180,14 @@ def generate_corpus(
 
 def _check_request(languages: Sequence[str], speakers: int, utterances: int, sample_rate: int) -> None:
     if not languages:
-        raise ValueError(f"give at least one language; available: {sorted(GRAMMAR_MODULES)}")
+        raise CorpusError(f"give at least one language; available: {sorted(GRAMMAR_MODULES)}")
     unknown = [language for language in languages if language not in GRAMMAR_MODULES]
     if unknown:
-        raise ValueError(f"no corpus generator for language(s) {unknown}; available: {sorted(GRAMMAR_MODULES)}")
+        raise CorpusError(f"no corpus generator for language(s) {unknown}; available: {sorted(GRAMMAR_MODULES)}")
     if speakers < 1 or utterances < 1:
-        raise ValueError(f"speakers_per_language and utterances_per_speaker must be >= 1, got {speakers} and {utterances}")
+        raise CorpusError(f"speakers_per_language and utterances_per_speaker must be >= 1, got {speakers} and {utterances}")
     if sample_rate < 8000:
-        raise ValueError(f"sample_rate must be >= 8000 Hz, got {sample_rate}")
+        raise CorpusError(f"sample_rate must be >= 8000 Hz, got {sample_rate}")
 
 
 def _coverage_text(coverage: dict[str, Any] | None) -> str:
@@ -252,3 +257,11 @@ def _progress(plan: list[tuple[Speaker, str]], enabled: bool) -> Sequence[tuple[
     from tqdm.auto import tqdm
 
     return tqdm(plan, desc="synthesising corpus", unit="utt")  # type: ignore[no-any-return]
+
+
+def _check_folder(root: Path) -> None:
+    """A generated corpus may be made again in its folder; any other dataset there is never replaced."""
+    if (root / MANIFEST_NAME).is_file() and not (root / REPORT_NAME).is_file():
+        raise CorpusError(
+            f"{root} already holds a dataset ({MANIFEST_NAME}) that polyvox corpus did not make; choose another folder"
+        )
