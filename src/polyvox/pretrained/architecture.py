@@ -162,8 +162,11 @@ def _flow(arch: SourceArchitecture) -> FlowConfig:
     return FlowConfig(n_flows=arch.n_flows, hidden_channels=arch.hidden_channels, kernel_size=FLOW_KERNEL_SIZE, n_layers=arch.flow_layers)
 
 
-def voice_config(arch: SourceArchitecture, text: TextConfig, n_speakers: int, source: str) -> VoiceConfig:
-    """The polyvox config whose generator computes what the source's generator computes."""
+def voice_config(
+    arch: SourceArchitecture, text: TextConfig, n_speakers: int, source: str, prosody_embeddings: bool = False
+) -> VoiceConfig:
+    """The polyvox config whose generator computes what the source's generator computes (``prosody_embeddings``:
+    the source feeds tones or stress beside each phoneme, as MeloTTS does)."""
     try:
         audio = AudioConfig(
             sample_rate=arch.sample_rate, n_fft=arch.n_fft, win_length=arch.win_length, hop_length=arch.hop_length,
@@ -177,6 +180,7 @@ def voice_config(arch: SourceArchitecture, text: TextConfig, n_speakers: int, so
                 hidden_channels=arch.hidden_channels, filter_channels=arch.filter_channels, n_heads=arch.n_heads,
                 n_layers=arch.n_layers, kernel_size=arch.kernel_size, dropout=arch.dropout, window_size=RELATIVE_WINDOW_SIZE,
                 language_channels=arch.language_channels, speaker_condition_layer=arch.text_speaker_condition_layer,
+                prosody_embeddings=prosody_embeddings,
             ),
             duration=DurationConfig(
                 filter_channels=DURATION_FILTER_CHANNELS, kernel_size=DURATION_KERNEL_SIZE, dropout=DURATION_DROPOUT,

@@ -1,9 +1,9 @@
 """MeloTTS (myshell-ai/MeloTTS): ``checkpoint.pth`` with its ``config.json`` (symbols, tones, languages, speakers).
 
-MeloTTS adds to every token a tone embedding, a language embedding and two projected BERT features. polyvox has
-no tone or BERT input, so they are folded into tables it has: a symbol of the imported voice is a (phoneme, tone)
-pair (``"ah#8"``: MeloTTS's phoneme ``ah`` with its tone id 8), the language rows are MeloTTS's, and the BERT
-projections' biases join the language projection (the output is MeloTTS's with zero BERT features).
+MeloTTS adds to every token a tone embedding, a language embedding and two projected BERT features. The imported
+voice reads the ``features`` input scheme: MeloTTS's phonemes are its phoneme table and MeloTTS's tones its accents
+(Mandarin tones 1-5, English stress), so no (phoneme, tone) table exists; the language rows are MeloTTS's, and the
+BERT projections' biases join the language projection (the output is MeloTTS's with zero BERT features).
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ from polyvox.pretrained.common import (
 )
 from polyvox.pretrained.errors import PretrainedImportError
 from polyvox.pretrained.layout import SourceCheckpoint
-from polyvox.pretrained.melotts_text import LANGUAGES, MELOTTS_LANGUAGES, TONES, folded_vocabulary, voice_languages
+from polyvox.pretrained.melotts_text import LANGUAGES, MELOTTS_LANGUAGES, SYMBOLS, TONES, FeaturesTables, features_tables, voice_languages
 from polyvox.pretrained.names import DurationRole
 from polyvox.pretrained.plan import ImportPlan, PreparedTensor
 from polyvox.pretrained.reading import read_json
 from polyvox.pretrained.symbol_files import check_symbol_list
+from polyvox.text.prosody import LENGTHS
 
 BERT_PROJECTIONS = ("enc_p.bert_proj", "enc_p.ja_bert_proj")
 # MeloTTS's layer of speaker conditioning inside its text encoder and transformer flows (cond_layer_idx).
@@ -95,15 +96,15 @@ def plan_melotts(checkpoint: SourceCheckpoint, path: Path, config_path: Path | N
     spk2id = data.get("spk2id") or {}
     speakers, speaker_rows, dropped = _speakers(spk2id, int(generator[SOURCE_SPEAKER_EMBEDDING].shape[0]))
     melo_languages = voice_languages(list(spk2id), language, source)
-    vocabulary, embedding_sources = folded_vocabulary(symbols, melo_languages, generator, int(generator[TONES].shape[0]))
+    tables = features_tables(symbols, melo_languages, generator)
     codes = tuple(MELOTTS_LANGUAGES[name].code for name in melo_languages)
     text = TextConfig(
         languages=codes, add_blank=bool(data.get("add_blank", True)), inline_latin_language=codes[0],
         sequence_layout="vits", token_unit="phoneme",
     )
     metadata = VoiceMetadata(
-        config=voice_config(arch, text, len(speakers), source),
-        symbols=vocabulary.symbols,
+        config=voice_config(arch, text, len(speakers), source, prosody_embeddings=True),
+        symbols=tables.symbols,
         languages=codes,
         speakers=speakers,
         info={
@@ -115,32 +116,46 @@ def plan_melotts(checkpoint: SourceCheckpoint, path: Path, config_path: Path | N
     )
     roles: dict[str, DurationRole] = {"sdp": "stochastic", "dp": "deterministic"}
     plan = ImportPlan(layout="MeloTTS", metadata=metadata, generator=generator, duration_roles=roles)
-    plan.prepared["text_encoder.symbol_embedding.weight"] = PreparedTensor(
-        vocabulary.rows, embedding_sources, "rows remapped symbol by symbol, each (phoneme, tone) row = phoneme row + tone row"
-    )
-    plan.consumed.update(embedding_sources)
-    _fold_languages(plan, melo_languages, arch.hidden_channels)
+    _add_text_tables(plan, tables)
+    _fold_languages(plan, melo_languages, arch.hidden_channels, tables.language_offsets)
     add_speaker_rows(plan, speaker_rows, dropped)
     add_common_notes(plan, arch, arch.n_fft // 2 + 1, roles)
-    plan.notes.extend(vocabulary.notes)
+    plan.notes.extend(tables.notes)
     plan.notes.append(
         f"durations: the stochastic and deterministic predictors are blended as MeloTTS's sdp_ratio {SDP_RATIO} "
         "(duration.stochastic_weight)"
     )
     plan.notes.append(
-        "text: the voice's symbols are MeloTTS's (phoneme, tone) pairs, which polyvox's front end does not produce; "
-        "use it with ids from MeloTTS's text processing, or fine-tune it on polyvox phonemes"
+        "text: the voice's phonemes are MeloTTS's, which polyvox's front end does not produce; use it with ids from "
+        "MeloTTS's text processing (polyvox.pretrained.melotts_text.encode_melotts), or fine-tune it on polyvox phonemes"
     )
     note_training_state(plan, checkpoint.entries, "iteration")
     return plan
 
 
-def _fold_languages(plan: ImportPlan, melo_languages: list[str], hidden: int) -> None:
+def _add_text_tables(plan: ImportPlan, tables: FeaturesTables) -> None:
+    sources = (SYMBOLS, TONES, LANGUAGES)
+    plan.prepared["text_encoder.symbol_embedding.weight"] = PreparedTensor(
+        tables.phoneme_rows, sources, "phoneme rows remapped symbol by symbol, each with the tone it carries unmarked"
+    )
+    plan.prepared["text_encoder.accent_embedding.weight"] = PreparedTensor(
+        tables.accent_rows, (TONES,), "MeloTTS's tones as accents: tone row minus the unmarked tone's row"
+    )
+    plan.prepared["text_encoder.length_embedding.weight"] = PreparedTensor(
+        torch.zeros(len(LENGTHS), tables.accent_rows.shape[1]),
+        (), "zero: MeloTTS marks no vowel length",
+    )
+    plan.consumed.update(sources)
+
+
+def _fold_languages(plan: ImportPlan, melo_languages: list[str], hidden: int, offsets: torch.Tensor) -> None:
     """MeloTTS adds (language row + BERT biases) before scaling by sqrt(hidden); polyvox adds
     projection(language row) after it: so the projection is sqrt(hidden) * identity with the scaled biases."""
     generator = plan.generator
-    rows = generator[LANGUAGES][[MELOTTS_LANGUAGES[name].language_id for name in melo_languages]]
-    plan.prepared["text_encoder.language_embedding.weight"] = PreparedTensor(rows, (LANGUAGES,), "language rows of the voice's languages")
+    rows = generator[LANGUAGES][[MELOTTS_LANGUAGES[name].language_id for name in melo_languages]] + offsets
+    plan.prepared["text_encoder.language_embedding.weight"] = PreparedTensor(
+        rows, (LANGUAGES, TONES), "language rows of the voice's languages, each with its first tone's offset"
+    )
     scale = math.sqrt(hidden)
     biases = [f"{prefix}.bias" for prefix in BERT_PROJECTIONS if f"{prefix}.bias" in generator]
     bias = sum((generator[name] for name in biases), torch.zeros(hidden)) * scale
