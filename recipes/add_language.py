@@ -62,7 +62,7 @@ def main() -> None:
     result = finetune(DEFAULT_VOICE, data, work / "voice.safetensors", work / "run", options)
     logging.getLogger("recipe").info(
         "wrote %s from step %s (mean validation mel loss %.4g); per-language curves: tensorboard --logdir %s",
-        result.voice_path, result.best_step, result.best_validation_mel_loss, work / "run" / "logs",
+        result.voice_path, result.best_step, result.best_score, work / "run" / "logs",
     )
     voice = Voice.load(result.voice_path)
     first_per_language: dict[str, Utterance] = {}

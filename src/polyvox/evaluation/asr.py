@@ -102,7 +102,7 @@ class TransformersWhisper:
 def load_transcriber(path: Path, threads: int = 1) -> Transcriber:
     """The Whisper model in folder ``path``: CTranslate2 if it has ``model.bin``, else transformers."""
     if not path.is_dir():
-        raise EvaluationError(f"speech recognizer folder not found: {path}; give --asr the folder of a Whisper model you have")
+        raise EvaluationError(f"speech recognizer folder not found: {path}; give the folder of a Whisper model you have (evaluate --asr, finetune --listener)")
     if (path / "model.bin").is_file():
         transcriber: Transcriber = CTranslate2Whisper(path, threads)
     elif (path / "config.json").is_file():

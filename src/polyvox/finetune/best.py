@@ -17,27 +17,30 @@ logger = logging.getLogger(__name__)
 
 
 class BestVoice(L.Callback):
-    """A listener of ``LanguageValidation``: the score is the mean validation ``mel_loss`` over languages.
+    """A listener of ``LanguageValidation``: the score is the mean of one validation figure over languages,
+    ``mel_loss`` unless another is named (``listener_cer``: a speech recognizer's error rate, which
+    ``ListenerValidation`` adds to the figures before this listener reads them).
 
     The run's start counts as a candidate, so if training only makes the voice worse, the output is the
     voice it started from (grown tables included). A Lightning callback only for its state, which a
     resumed run gets back from the checkpoint.
     """
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, figure: str = "mel_loss") -> None:
         self.output = output
+        self.figure = figure
         self.best_score = math.inf
         self.best_step: int | None = None
 
     def __call__(self, module: Any, step: int, figures: Figures) -> None:
-        score = mean_figure(figures)
+        score = mean_figure(figures, self.figure)
         if not math.isfinite(score) or score >= self.best_score:
             return
         self.best_score, self.best_step = score, step
         if module.trainer.is_global_zero:
-            info = dict(module.metadata.info, steps=str(step), validation_mel_loss=f"{score:.6g}")
+            info = dict(module.metadata.info, steps=str(step), **{f"validation_{self.figure}": f"{score:.6g}"})
             save_voice(self.output, module.generator.state_dict(), dataclasses.replace(module.metadata, info=info))
-        logger.info("step %d: best validation so far (mean mel loss %.4g); wrote %s", step, score, self.output)
+        logger.info("step %d: best validation so far (mean %s %.4g); wrote %s", step, self.figure, score, self.output)
 
     def state_dict(self) -> dict[str, Any]:
         return {"best_score": self.best_score, "best_step": -1 if self.best_step is None else self.best_step}

@@ -55,6 +55,9 @@ class FinetuneOptions:
     source_config: Path | None = None
     phoneme_map: Path | None = None
     source_language: str | None = None
+    # A local Whisper model folder: the output voice is the step whose held-out sentences it understands best
+    # (character error rate, ``polyvox.train.listener_validation``) instead of the lowest mel loss.
+    listener: Path | None = None
 
 
 @dataclass

@@ -12,11 +12,18 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from polyvox.checkpoint import save_voice
+from typing import TYPE_CHECKING
+
+from polyvox.checkpoint import VoiceMetadata, save_voice
 from polyvox.fingerprint import component_fingerprint
 from polyvox.finetune.errors import FinetuneSetupError
 from polyvox.finetune.plan import FinetuneOptions, FinetunePlan, plan_finetune
 from polyvox.train.run import prepare_data
+
+if TYPE_CHECKING:
+    from polyvox.data.dataset import EncodedUtterance
+    from polyvox.evaluation.listener import Listener
+    from polyvox.train.language_validation import ValidationListener
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +33,14 @@ class FinetuneResult:
     voice_path: Path
     steps: int
     best_step: int | None  # None: nothing held out for validation, the last step was written
-    best_validation_mel_loss: float
+    best_score: float  # the mean over languages of ``best_figure`` at ``best_step``
     run_dir: Path
+    best_figure: str = "mel_loss"
 
 
 def run_finetune(plan: FinetunePlan, progress: bool = True, accelerator: str = "cpu", devices: int | str = 1) -> FinetuneResult:
-    """Prepare the features and train; the output voice is the step with the lowest validation loss. One
+    """Prepare the features and train; the output voice is the step with the lowest validation mel loss
+    (or the listener's error rate, with ``options.listener``). One
     process uses the run folder at a time (``plan_finetune`` already refused a run folder holding another run)."""
     from polyvox.train.run_folder import remove_partial_files, run_folder_lock
 
@@ -44,12 +53,14 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
     import lightning as L
 
     from polyvox.finetune.best import BestVoice
+    from polyvox.train.listener_validation import LISTENER_FIGURE
     from polyvox.train.run import language_validation_callbacks
     from polyvox.train.trainer_setup import build_training_loop, resume_point
 
     run_dir, options, module = plan.run_dir, plan.options, plan.module
     training = plan.metadata.config.training
     L.seed_everything(training.seed, workers=True, verbose=False)
+    listener = _load_listener(options.listener)  # before the features: a bad folder fails at once
     data = prepare_data(
         plan.data.manifest, run_dir, plan.metadata.config, options.resume, plan.metadata, progress, options.validation_per_language
     )
@@ -58,8 +69,9 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
             f"the run in {run_dir} was started with other tables or another architecture; resume with the same "
             "--from, --data, --replay, --add-language and --set model.* options, or start a new --run-dir"
         )
-    best = BestVoice(plan.output)
-    validation = language_validation_callbacks(plan.metadata, data.validation_items, data.cache, listeners=[best])
+    best = BestVoice(plan.output, "mel_loss" if listener is None else LISTENER_FIGURE)
+    listeners = [*_listener_validation(listener, data.validation_items, plan.metadata), best]
+    validation = language_validation_callbacks(plan.metadata, data.validation_items, data.cache, listeners=listeners)
     if not validation:
         logger.warning(
             "no clips held out for validation (a language needs more than %d clips): the output is the last step, "
@@ -74,7 +86,25 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
     if best.best_step is None and loop.trainer.is_global_zero:
         info = dict(plan.metadata.info, steps=str(module.steps_done))
         save_voice(plan.output, module.generator.state_dict(), dataclasses.replace(plan.metadata, info=info))
-    return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir)
+    return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir, best.figure)
+
+
+def _load_listener(folder: Path | None) -> Listener | None:
+    if folder is None:
+        return None
+    from polyvox.evaluation.listener import Listener
+
+    return Listener.load(folder, dnsmos=False)
+
+
+def _listener_validation(listener: Listener | None, items: list[EncodedUtterance], metadata: VoiceMetadata) -> list[ValidationListener]:
+    """The speech recognizer's figures at each validation, when a Whisper folder was given."""
+    if listener is None:
+        return []
+    from polyvox.train.listener_validation import ListenerValidation
+
+    listener.check_languages({item.utterance.language for item in items})
+    return [ListenerValidation(listener, items, metadata.config.audio.sample_rate)]
 
 
 def finetune(source: str | Path, data: str | Path, output: str | Path, run_dir: str | Path, options: FinetuneOptions = FinetuneOptions(), progress: bool = True) -> FinetuneResult:
