@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 # The formats worth offering when a file name asks for one that cannot hold the samples (e.g. .mp3).
 WRITTEN_FORMATS = ("WAV", "FLAC", "AIFF")
+# soxr's quality preset for every resampling (whole signals and streamed blocks give the same samples).
+RESAMPLE_QUALITY = "HQ"
 
 
 class AudioError(ValueError):
@@ -66,7 +68,7 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
         return samples
     import soxr
 
-    return np.ascontiguousarray(soxr.resample(samples, source_rate, target_rate, quality="HQ"), dtype=np.float32)
+    return np.ascontiguousarray(soxr.resample(samples, source_rate, target_rate, quality=RESAMPLE_QUALITY), dtype=np.float32)
 
 
 def save_audio(

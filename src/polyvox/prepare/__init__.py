@@ -1,6 +1,7 @@
 """``polyvox prepare``: raw recordings to a training-ready manifest, one step per module.
 
-inputs (what is read) -> audio_cleaning (down-mix, resample, denoise, loudness) -> voice_activity
+inputs (what is read) -> audio_cleaning (block by block into a signal_file: down-mix, resample,
+clipping counts, denoise, loudness) -> voice_activity
 and slicing (pauses, clip lengths) -> transcript_split (sentences to slices) -> transcription
 (optional local Whisper) -> checks and duplicates -> report; pipeline runs them, cache keeps them.
 

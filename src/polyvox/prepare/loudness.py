@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from polyvox.prepare.signal_file import Samples
+
 # Samples K-weighted at a time.
 CHUNK_S = 30.0
 ABSOLUTE_GATE_LUFS = -70.0
@@ -12,7 +14,7 @@ RELATIVE_GATE_LU = -10.0
 _OFFSET = -0.691
 
 
-def integrated_loudness(samples: np.ndarray, rate: int) -> float:
+def integrated_loudness(samples: Samples, rate: int) -> float:
     """Integrated gated loudness of mono ``samples`` in LUFS (-inf for silence); pyloudnorm's
     ``Meter(rate).integrated_loudness`` to floating-point rounding."""
     import pyloudnorm

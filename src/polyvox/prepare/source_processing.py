@@ -53,17 +53,24 @@ class SourceResult:
 
 
 def process_source(source: SourceRecording, settings: AudioSettings, clip_dir: str) -> SourceResult:
+    # The cleaned signal waits in a temporary file beside the clips: on their disk, not in a
+    # temporary folder that may be kept in memory (tmpfs).
     try:
-        cleaned = clean_recording(source.audio, settings)
+        cleaned = clean_recording(source.audio, settings, scratch_dir=Path(clip_dir).parent)
     except AudioError as error:
         return SourceResult(source, problem=UNREADABLE, problem_detail=str(error))
+    with cleaned:
+        return _cut_clips(source, cleaned, settings, clip_dir)
+
+
+def _cut_clips(source: SourceRecording, cleaned: CleanedRecording, settings: AudioSettings, clip_dir: str) -> SourceResult:
     steps = dict(cleaned.steps)
-    duration = cleaned.samples.size / cleaned.sample_rate
+    duration = cleaned.signal.size / cleaned.sample_rate
     if duration < FRAME_S:
         return SourceResult(
             source, steps=steps, problem=EMPTY, problem_detail=f"{duration:.3f} s long: shorter than one voice-activity frame ({FRAME_S:g} s)"
         )
-    activity = detect_voice_activity(cleaned.samples, cleaned.sample_rate, settings.vad_aggressiveness)
+    activity = detect_voice_activity(cleaned.signal, cleaned.sample_rate, settings.vad_aggressiveness)
     regions = speech_regions(activity, settings.min_pause_s, settings.min_speech_s)
     if not regions:
         return SourceResult(source, steps=steps, problem=SILENT, problem_detail="voice-activity detection found no speech")
@@ -121,7 +128,7 @@ def _write_clip(
     count: int,
 ) -> ClipRecord:
     rate = cleaned.sample_rate
-    samples = cleaned.samples[int(round(span.start_s * rate)) : int(round(span.end_s * rate))]
+    samples = cleaned.signal[int(round(span.start_s * rate)) : int(round(span.end_s * rate))]
     source_path = Path(source.audio)
     tag = hashlib.sha1(source.audio.encode()).hexdigest()[:8]
     name = f"{source_path.stem}-{tag}" + (f"-{index:04d}" if count > 1 else "") + ".wav"

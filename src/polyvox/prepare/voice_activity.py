@@ -7,15 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from polyvox.audio.io import resample
+from polyvox.audio.block_resample import resampled_blocks
+from polyvox.prepare.signal_file import Samples
 
 # webrtcvad takes 16-bit mono PCM at 8, 16, 32 or 48 kHz in frames of 10, 20 or 30 ms.
 VAD_RATE = 16000
 FRAME_S = 0.03
 # Energy is measured on finer frames: short gaps inside speech (stop closures) then show the noise floor.
 ENERGY_FRAMES_PER_FRAME = 3
-# Energy rows converted to float64 at a time (10 ms rows: about 17 minutes of audio).
-POWER_BLOCK_ROWS = 100_000
+# Samples of the signal resampled and judged at a time (about 48 s at 22,050 Hz).
+BLOCK_SAMPLES = 1 << 20
 # Fewer pause frames than this (0.3 s) are too few to measure the noise floor from pauses.
 MIN_NOISE_SECONDS = 0.3
 # Without enough pauses, the noise floor is this percentile of the fine frames' energies.
@@ -70,29 +71,26 @@ class VoiceActivity:
         return float(np.clip(10 * np.log10(max(signal, _TINY) / noise), -MAX_SNR_DB, MAX_SNR_DB))
 
 
-def detect_voice_activity(samples: np.ndarray, rate: int, aggressiveness: int) -> VoiceActivity:
+def detect_voice_activity(samples: Samples, rate: int, aggressiveness: int) -> VoiceActivity:
+    """Decisions and energies of ``samples`` (an array or a ``SignalFile``), read ``BLOCK_SAMPLES`` at a time."""
     import webrtcvad
 
-    pcm = resample(samples, rate, VAD_RATE)
-    np.clip(pcm, -1.0, 1.0, out=pcm)
-    frame = int(VAD_RATE * FRAME_S)
-    count = pcm.size // frame
-    frames = pcm[: count * frame].reshape(count, frame)
-    as_int16 = (frames * 32767).astype(np.int16)
     vad = webrtcvad.Vad(aggressiveness)
-    speech = np.fromiter((vad.is_speech(row.tobytes(), VAD_RATE) for row in as_int16), dtype=bool, count=count)
-    # Explicit width: a recording shorter than one frame gives zero rows, which "-1" cannot infer.
-    fine = frames.reshape(count * ENERGY_FRAMES_PER_FRAME, frame // ENERGY_FRAMES_PER_FRAME)
-    return VoiceActivity(speech, _mean_power(fine), samples.size / rate)
-
-
-def _mean_power(rows: np.ndarray) -> np.ndarray:
-    """Mean square of each row in float64, a block of rows at a time (no float64 copy of the whole recording)."""
-    power = np.empty(rows.shape[0])
-    for start in range(0, rows.shape[0], POWER_BLOCK_ROWS):
-        block = rows[start : start + POWER_BLOCK_ROWS].astype(np.float64)
-        power[start : start + POWER_BLOCK_ROWS] = np.mean(block**2, axis=1)
-    return power
+    frame = int(VAD_RATE * FRAME_S)
+    speech, energy = [np.zeros(0, dtype=bool)], [np.zeros(0)]
+    pending = np.zeros(0, dtype=np.float32)  # the end of a block that does not fill a frame
+    blocks = (samples[start : start + BLOCK_SAMPLES] for start in range(0, samples.size, BLOCK_SAMPLES))
+    for pcm in resampled_blocks(blocks, rate, VAD_RATE):
+        pending = np.concatenate([pending, np.clip(pcm, -1.0, 1.0)])
+        count = pending.size // frame
+        frames = pending[: count * frame].reshape(count, frame)
+        as_int16 = (frames * 32767).astype(np.int16)
+        speech.append(np.fromiter((vad.is_speech(row.tobytes(), VAD_RATE) for row in as_int16), dtype=bool, count=count))
+        # Explicit width: a block shorter than one frame gives zero rows, which "-1" cannot infer.
+        fine = frames.reshape(count * ENERGY_FRAMES_PER_FRAME, frame // ENERGY_FRAMES_PER_FRAME).astype(np.float64)
+        energy.append(np.mean(fine**2, axis=1))
+        pending = pending[count * frame :]
+    return VoiceActivity(np.concatenate(speech), np.concatenate(energy), samples.size / rate)
 
 
 def runs(flags: np.ndarray) -> list[tuple[int, int]]:
