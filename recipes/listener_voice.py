@@ -51,11 +51,16 @@ def make_corpus(work: Path, utterances_per_speaker: int = UTTERANCES_PER_SPEAKER
     from polyvox.data.corpus.revoice import revoice_corpus
     from polyvox.data.corpus.teacher_choice import teachers_for
 
+    from tqdm.auto import tqdm
+
     corpus = work / "corpus"
     if not (corpus / "teachers.json").exists():
         teachers = teachers_for(LANGUAGES, "auto")
-        generate_corpus(corpus, list(LANGUAGES), SPEAKERS_PER_LANGUAGE, utterances_per_speaker, seed=CORPUS_SEED)
-        revoice_corpus(corpus, teachers, 22050)
+        # An interrupted run's espeak-ng manifest is kept (revoicing rewrites it only when done); the teachers'
+        # clips it already wrote are reused.
+        if not (corpus / "manifest.jsonl").exists():
+            generate_corpus(corpus, list(LANGUAGES), SPEAKERS_PER_LANGUAGE, utterances_per_speaker, seed=CORPUS_SEED)
+        revoice_corpus(corpus, teachers, 22050, lambda items: tqdm(items, desc="teachers", unit="utt", mininterval=30))
     return corpus / "manifest.jsonl"
 
 
