@@ -18,6 +18,7 @@ from polyvox.models.vits import VitsGenerator
 from polyvox.partial_loading import load_partial_state
 from polyvox.text import SymbolTable
 from polyvox.train.run import load_or_create_metadata
+from polyvox.train.run_config import ResumeConfigError
 
 ISTFT_DECODER = {
     "model.decoder.type": "istft",
@@ -110,10 +111,10 @@ def test_resume_and_init_from_refuse_another_architecture(tmp_path, metadata):
     # The schedule may change on resume.
     resumed = load_or_create_metadata(run_dir, preset("tiny").replace(**{"training.learning_rate": 1e-5}), utterances, True, None)
     assert resumed.config.training.learning_rate == 1e-5 and resumed.symbols == created.symbols
-    with pytest.raises(CompatibilityError) as raised:
+    with pytest.raises(ResumeConfigError) as raised:
         load_or_create_metadata(run_dir, preset("tiny").replace(**{"model.flow.n_flows": 3}), utterances, True, None)
     assert "model.flow.n_flows: checkpoint=2, given=3" in str(raised.value)
-    with pytest.raises(CompatibilityError, match="model.discriminator.periods"):
+    with pytest.raises(ResumeConfigError, match="model.discriminator.periods"):
         load_or_create_metadata(run_dir, preset("tiny").replace(**{"model.discriminator.periods": [2]}), utterances, True, None)
     with pytest.raises(CompatibilityError, match="model.decoder.type"):
         load_or_create_metadata(tmp_path / "other", preset("tiny").replace(**ISTFT_DECODER), utterances, False, metadata)

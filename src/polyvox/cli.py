@@ -301,8 +301,12 @@ def import_folder_command(
 def train(
     data: Annotated[Path, typer.Option("--data", "-d", help="Manifest (.jsonl) to train on.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, logs, voice.safetensors.")],
-    preset: Annotated[str, typer.Option(help="Model size: tiny, small or medium.")] = "small",
-    config: Annotated[Optional[Path], typer.Option(help="Config file (.json or .toml) replacing the preset.")] = None,
+    preset: Annotated[
+        Optional[str], typer.Option(help="Model size: tiny, small or medium [default: small; with --resume, the run's own].")
+    ] = None,
+    config: Annotated[
+        Optional[Path], typer.Option(help="Config file (.json or .toml) over the preset (with --resume, over the run's own).")
+    ] = None,
     set_values: Annotated[Optional[list[str]], typer.Option("--set", help="Override, e.g. --set training.batch_size=8.")] = None,
     max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many steps.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint in the run folder.")] = False,
@@ -342,8 +346,11 @@ def train(
     def run() -> None:
         from polyvox.config_files import load_config
         from polyvox.train.run import train as train_voice
+        from polyvox.train.run_config import stored_run_config
 
-        voice_config = load_config(config, preset, set_values or [], max_steps)
+        # A resumed run starts from its own config: only the options given here are compared with it.
+        own = stored_run_config(output) if resume else None
+        voice_config = load_config(config, preset, set_values or [], max_steps, base=own)
         result = train_voice(
             data, output, voice_config, resume=resume, accelerator=accelerator, init_from=init_from,
             devices=int(devices) if devices.isdigit() else devices, overwrite=overwrite,

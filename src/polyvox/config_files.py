@@ -30,7 +30,14 @@ def parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     return values
 
 
-def load_config(path: Path | None, preset_name: str, overrides: list[str], max_steps: int | None) -> VoiceConfig:
+DEFAULT_PRESET = "small"
+
+
+def load_config(
+    path: Path | None, preset_name: str | None, overrides: list[str], max_steps: int | None, base: VoiceConfig | None = None
+) -> VoiceConfig:
+    """The preset (or ``base``, a resumed run's own config, when no preset is named), then the file, then the overrides."""
+    start = preset(preset_name or DEFAULT_PRESET) if preset_name is not None or base is None else base
     if path is not None:
         try:
             raw = path.read_text(encoding="utf-8")
@@ -40,11 +47,11 @@ def load_config(path: Path | None, preset_name: str, overrides: list[str], max_s
             data = tomllib.loads(raw) if path.suffix == ".toml" else json.loads(raw)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
             raise ConfigError(f"{path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {error}") from error
-        base = preset(preset_name).to_dict()
-        _merge(base, data)
-        config = VoiceConfig.from_dict(base)
+        merged = start.to_dict()
+        _merge(merged, data)
+        config = VoiceConfig.from_dict(merged)
     else:
-        config = preset(preset_name)
+        config = start
     values = parse_overrides(overrides)
     if max_steps is not None:
         values["training.max_steps"] = max_steps

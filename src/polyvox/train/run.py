@@ -27,13 +27,12 @@ from polyvox.text.errors import TextError
 from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
 from polyvox.train.callbacks import checkpoint_files
+from polyvox.train.run_config import RUN_FILE, require_same_architecture, stored_run_metadata
 
 if TYPE_CHECKING:
     from polyvox.train.language_validation import LanguageValidation
 
 logger = logging.getLogger(__name__)
-
-RUN_FILE = "run.json"
 
 
 @dataclass(frozen=True)
@@ -78,13 +77,10 @@ def load_or_create_metadata(
     """The run's tables (symbols, languages, speakers): stored in the run folder, so a resumed run
     uses exactly the ids it started with. From an existing voice (``init_from``), its own tables."""
     run_file = run_dir / RUN_FILE
-    if resume and run_file.exists():
-        stored = VoiceMetadata.from_strings(json.loads(run_file.read_text()), str(run_file))
-        # The schedule (config.training) may change on resume; the architecture may not.
-        require_compatible(
-            stored, config, f"the run in {run_dir}", include_discriminator=True,
-            partial_option="--init-from with the run's voice.safetensors into a new run folder",
-        )
+    from_run = stored_run_metadata(run_dir) if resume else None
+    if from_run is not None:
+        stored = from_run
+        require_same_architecture(stored, config, run_dir)
     elif init_from is not None:
         stored = init_from
         require_compatible(stored, config, "the --init-from voice", partial_option="a config with the voice's own architecture")

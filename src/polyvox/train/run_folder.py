@@ -14,6 +14,7 @@ from pathlib import Path
 from polyvox.checkpoint_reading import load_checkpoint
 from polyvox.errors import CheckpointReadError, TrainingSetupError
 from polyvox.train.callbacks import checkpoint_files
+from polyvox.train.run_config import DIFFERENCES_FILE, RUN_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ CHECKPOINT_FOLDER = "checkpoints"
 VOICE_FILE = "voice.safetensors"
 UNREADABLE_SUFFIX = ".unreadable"
 # What a run writes besides its feature cache (which depends only on the audio and is kept).
-RUN_OUTPUTS = ("run.json", VOICE_FILE, "data_report.json", "logs", CHECKPOINT_FOLDER)
+RUN_OUTPUTS = (RUN_FILE, DIFFERENCES_FILE, VOICE_FILE, "data_report.json", "logs", CHECKPOINT_FOLDER)
 
 
 @dataclass(frozen=True)
