@@ -4,6 +4,7 @@ bad input is one ``error:`` line."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -73,12 +74,33 @@ def test_prepare_writes_a_manifest_at_the_voice_rate(tmp_path: Path, recording: 
         (["missing.wav"], "input not found"),
         (["{recording}", "--whisper-model", "{tmp}/no-model"], "transcription model folder not found"),
         (["{recording}", "--min-clip", "5", "--max-clip", "2"], "clip length range"),
-        (["{recording}", "--lang", "xx"], "cannot read the transcripts"),
+        (["{recording}", "--transcript", "{tmp}/talk.txt", "--lang", "xx"], "cannot read the transcripts"),
     ],
 )
 def test_bad_input_is_one_error_line(tmp_path: Path, recording: LongRecording, arguments: list[str], fragment: str) -> None:
+    (tmp_path / "talk.txt").write_text("\n".join(recording.sentences), encoding="utf-8")
     filled = [a.format(recording=recording.path, tmp=tmp_path) for a in arguments]
     result = run("prepare", *filled, "-o", str(tmp_path / "out"), "--workers", "1")
     lines = [line for line in result.output.strip().splitlines() if line]  # type: ignore[attr-defined]
     assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], lines
+
+
+@pytest.mark.parametrize("given", ["recording", "folder"])
+def test_without_transcripts_or_a_model_prepare_stops_and_says_how_to_give_them(
+    tmp_path: Path, recording: LongRecording, given: str
+) -> None:
+    source = recording.path
+    if given == "folder":
+        source = tmp_path / "clips"
+        source.mkdir()
+        shutil.copy(recording.path, source / "a.wav")
+        shutil.copy(recording.path, source / "b.wav")
+    out = tmp_path / "out"
+    result = run("prepare", str(source), "-o", str(out), "--workers", "1")
+    lines = [line for line in result.output.strip().splitlines() if line]  # type: ignore[attr-defined]
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert len(lines) == 1 and lines[0].startswith("error: none of the "), lines
+    for way in ("--transcript FILE", ".txt file", "CSV", "--whisper-model FOLDER"):
+        assert way in lines[0]
+    assert not (out / "manifest.jsonl").exists()

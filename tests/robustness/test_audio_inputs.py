@@ -79,6 +79,7 @@ def test_a_clip_of_ten_milliseconds_is_reported_and_the_rest_prepared(tmp_path):
     folder = tmp_path / "recordings"
     folder.mkdir()
     soundfile.write(folder / "speech.wav", _speech(2.0), RATE)
+    (folder / "speech.txt").write_text("Hello there, how are you?", encoding="utf-8")  # without any text prepare stops
     soundfile.write(folder / "blip.wav", _speech(0.01), RATE)
     out = tmp_path / "prepared"
     result = CliRunner().invoke(app, ["prepare", str(folder), "-o", str(out)])
@@ -115,6 +116,7 @@ def test_a_truncated_wav_in_a_prepare_folder_is_reported(truncated_wav, tmp_path
     folder.mkdir()
     shutil.move(truncated_wav, folder / "truncated.wav")
     soundfile.write(folder / "speech.wav", _speech(2.0), RATE)
+    (folder / "speech.txt").write_text("Hello there, how are you?", encoding="utf-8")  # without any text prepare stops
     out = tmp_path / "prepared"
     result = CliRunner().invoke(app, ["prepare", str(folder), "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -91,11 +91,28 @@ def prepare(
             workers=workers,
         )
         settings.audio.validate()
+        if whisper_model is None:
+            _require_some_transcript(source, lang, speaker, transcript, output)
         target = voice_target(voice or DEFAULT_VOICE)
         report = prepare_dataset(source, output, target, settings, lang, speaker, transcript, whisper_model, append=append)
         typer.echo(report.summary())
 
     run(work, extra_errors=_errors())
+
+
+def _require_some_transcript(source: Path, lang: str, speaker: Optional[str], transcript: Optional[Path], output: Path) -> None:
+    """Stop before any work when no recording has a text and none can be transcribed: the manifest would be empty."""
+    from polyvox.prepare.errors import PrepareError
+    from polyvox.prepare.inputs import find_sources
+
+    recordings = find_sources(source, lang, speaker, transcript, exclude=output)
+    if any(recording.text is not None for recording in recordings):
+        return
+    raise PrepareError(
+        f"none of the {len(recordings)} recording(s) of {source} has a transcript, so no clip could be trained on; "
+        "give the texts as --transcript FILE (one recording), a .txt file of the same name beside each audio file, "
+        "a CSV or JSONL list of audio paths and texts as the input, or transcribe them with --whisper-model FOLDER"
+    )
 
 
 def _errors() -> tuple[type[Exception], ...]:
