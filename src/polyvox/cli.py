@@ -9,7 +9,7 @@ from typing import Annotated, Any, Optional, cast
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE
+from polyvox.cli_support import DEFAULT_VOICE, HELP_SETTINGS, OneLineUsageErrors, Verbose
 from polyvox.cli_support import fail as _fail
 from polyvox.cli_support import run as _run
 from polyvox.cli_support import setup_logging as _setup_logging
@@ -20,10 +20,12 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=OneLineUsageErrors,
+    **HELP_SETTINGS,
 )
 from polyvox.commands import COMMAND_MODULES  # noqa: E402  (after app: modules only add commands)
 
-import_app = typer.Typer(help="Turn an existing dataset layout into a polyvox manifest.", no_args_is_help=True)
+import_app = typer.Typer(help="Turn an existing dataset layout into a polyvox manifest.", no_args_is_help=True, **HELP_SETTINGS)
 app.add_typer(import_app, name="import")
 
 
@@ -151,7 +153,7 @@ def say(
     ] = "float32",
     list_speakers: Annotated[bool, typer.Option("--list-speakers", help="List the voice's speakers and exit.")] = False,
     list_languages: Annotated[bool, typer.Option("--list-languages", help="List the voice's languages and exit.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Speak TEXT with a voice: a WAV file, a raw stream to a player, or a folder of files (--batch)."""
     _setup_logging(verbose)
@@ -309,9 +311,9 @@ def train(
     ] = None,
     set_values: Annotated[Optional[list[str]], typer.Option("--set", help="Override, e.g. --set training.batch_size=8.")] = None,
     max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many steps.")] = None,
-    resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint in the run folder.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in the run folder.")] = False,
     overwrite: Annotated[
-        bool, typer.Option(help="Replace the run already in the output folder (its checkpoints, voice and logs).")
+        bool, typer.Option("--overwrite", help="Replace the run already in the output folder (its checkpoints, voice and logs).")
     ] = False,
     init_from: Annotated[Optional[Path], typer.Option(help="Start from this voice file's weights and tables.")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
@@ -325,7 +327,7 @@ def train(
     ] = False,
     # Default: DEFAULT_OVERFIT_STEPS of train/overfit.py (not imported here: it needs torch).
     overfit_steps: Annotated[int, typer.Option(help="Steps for --overfit-batch.")] = 300,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+    verbose: Verbose = True,
 ) -> None:
     """Train a voice on a manifest."""
     _setup_logging(verbose)

@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer 0.2x carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # older typer runs on click itself
+    from click.exceptions import UsageError
 
 DEFAULT_VOICE = Path(__file__).parent / "voices" / "default.safetensors"
+
+# Every command's log switch: INFO lines (progress, what was loaded) or warnings only.
+Verbose = Annotated[bool, typer.Option("--verbose/--quiet", "-v/-q", help="Log each stage (INFO), or only warnings.")]
+# Plain help (no rich tables): boolean flags get no '<bool>' metavar and long option names are never cut.
+HELP_SETTINGS: dict[str, Any] = {"rich_markup_mode": None}
+
+
+class OneLineUsageErrors(TyperGroup):
+    """A usage error (a missing option, an unknown command, a value of the wrong type) is one ``error:``
+    line, like every other error of the program, instead of the usage text and an ``Error:`` box."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        with _usage_errors_in_one_line():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_errors_in_one_line():  # the sub-commands' options are parsed in here
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _usage_errors_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # a group called bare shows its help
+            raise
+        message = error.format_message().rstrip(".")
+        if error.ctx is not None:
+            message += f"{' ' if message.endswith('?') else '; '}see {error.ctx.command_path} --help"
+        typer.echo(f"error: {message[:1].lower()}{message[1:]}", err=True)
+        raise typer.Exit(code=error.exit_code) from None
 
 
 def user_errors() -> tuple[type[Exception], ...]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import fail, run, setup_logging
+from polyvox.cli_support import Verbose, fail, run, setup_logging
 
 if TYPE_CHECKING:
     from polyvox.evaluation.sources import AudioSource
@@ -49,7 +49,7 @@ def evaluate(
         bool, typer.Option("--dnsmos", help="Also rate every clip with DNSMOS (SIG, BAK, OVRL; the 'listen' extra).")
     ] = False,
     listener_threads: Annotated[int, typer.Option(help="CPU threads of the recognizer and DNSMOS.")] = 1,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Score synthesized speech against references: MCD-DTW, F0 RMSE, V/UV error, duration ratio,
     per language and per speaker; with --asr and --dnsmos, also what a listener makes of every clip.

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, fail, run, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Verbose, fail, run, setup_logging
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +19,7 @@ def export(
     voice: Annotated[Optional[Path], typer.Argument(help="Voice file (.safetensors); default: the bundled voice.")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="The full graph, e.g. voice.onnx; the others go next to it.")] = Path("voice.onnx"),
     opset: Annotated[int, typer.Option(help="ONNX opset of the graphs.")] = 17,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Export VOICE to ONNX: OUTPUT (text -> audio in one graph), OUTPUT's .encoder.onnx and .decoder.onnx
     (the two stages, for streaming) and OUTPUT.json (symbols, languages, speakers, audio and default scales)."""

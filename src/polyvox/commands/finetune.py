@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, run, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Verbose, run, setup_logging
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +38,7 @@ def finetune_command(
         Optional[float], typer.Option(help="Language sampling: p ∝ clips^(1/T); 1 = proportional, large = uniform (default 3).")
     ] = None,
     set_values: Annotated[Optional[list[str]], typer.Option("--set", help="Override, e.g. --set training.batch_size=4.")] = None,
-    resume: Annotated[bool, typer.Option(help="Continue the newest checkpoint in --run-dir.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the newest checkpoint in --run-dir.")] = False,
     source_config: Annotated[Optional[Path], typer.Option(help="Config file of an imported (non-polyvox) checkpoint.")] = None,
     phoneme_map: Annotated[Optional[Path], typer.Option(help="Phoneme map of an imported (non-polyvox) checkpoint.")] = None,
     source_language: Annotated[
@@ -50,7 +50,7 @@ def finetune_command(
     ] = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+    verbose: Verbose = True,
 ) -> None:
     """Fine-tune a trained voice: a new speaker from a few minutes of audio, or a new language with replay."""
     setup_logging(verbose)

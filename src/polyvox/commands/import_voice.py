@@ -27,8 +27,8 @@ def import_voice(
     report: Annotated[
         Optional[Path], typer.Option(help="Also write the whole report (every tensor, loaded ones too) as JSON here.")
     ] = None,
-    half: Annotated[bool, typer.Option(help="Store the weights in half precision (half the file size).")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list every loaded tensor.")] = False,
+    half: Annotated[bool, typer.Option("--half", help="Store the weights in half precision (half the file size).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose/--quiet", "-v/-q", help="Also list every loaded tensor.")] = False,
 ) -> None:
     """Import a pretrained checkpoint of another project as a voice, and print how each tensor was carried over.
 

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, run, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Verbose, run, setup_logging
 
 
 class FlaggedPolicy(str, Enum):
@@ -62,10 +62,10 @@ def prepare(
         typer.Option(help="Folder of a local Whisper model to transcribe clips without a transcript (needs the 'transcribe' extra)."),
     ] = None,
     append: Annotated[
-        bool, typer.Option(help="Add to the dataset already in the output folder instead of refusing to replace it.")
+        bool, typer.Option("--append", help="Add to the dataset already in the output folder instead of refusing to replace it.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Recordings processed in parallel.")] = min(2, os.cpu_count() or 1),
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Turn raw recordings into a training-ready manifest: resample, down-mix, normalise, slice at pauses, check, report."""
     setup_logging(verbose)

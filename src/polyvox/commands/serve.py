@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, fail, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Verbose, fail, setup_logging
 
 MISSING_EXTRA = "the server needs FastAPI and uvicorn: pip install 'polyvox[server]'"
 SERVER_MODULES = ("fastapi", "uvicorn", "starlette", "pydantic")
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
                 help="Require 'Authorization: Bearer KEY' (as OpenAI clients send it) on every endpoint but /health.",
             ),
         ] = None,
-        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+        verbose: Verbose = False,
     ) -> None:
         """Serve speech over HTTP: POST /v1/audio/speech (OpenAI-compatible), GET /v1/voices, GET /health."""
         setup_logging(verbose)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, fail, run, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Verbose, fail, run, setup_logging
 
 MISSING_EXTRA = "the web UI needs Gradio: pip install 'polyvox[ui]'"
 
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="TCP port.")] = 7860,
         voices_dir: Annotated[Optional[Path], typer.Option(help="Folder of .safetensors voices to offer besides the default.")] = None,
         default_voice: Annotated[Optional[Path], typer.Option(help="The voice named 'default'; default: the bundled voice.")] = None,
-        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+        verbose: Verbose = False,
     ) -> None:
         """Open a web page to speak text with your voices: pick voice, language, speaker, speed and pitch."""
         setup_logging(verbose)
