@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import load_file
 from finetune_helpers import NEW_SPEAKER, QUICK, corpora_fixture
 from typer.testing import CliRunner
@@ -55,7 +56,9 @@ def test_new_speaker_end_to_end(corpora, tmp_path):
     assert {line.split()[1] for line in grown} <= {"generator.speaker_embedding.weight", "generator.text_encoder.symbol_embedding.weight"}
     summary = f"{source_tensors} tensors: {source_tensors - len(grown)} loaded, {len(grown)} grown, 0 missing, 0 unexpected, 0 shape mismatch"
     assert summary in result.output
-    assert "* --freeze voice" in result.output and f"wrote {output}" in result.output
+    assert "* --freeze voice" in result.output and f"wrote {output}, the voice to use (" in result.output
+    assert "float16" in result.output.splitlines()[-1]
+    assert {tensor.dtype for tensor in load_file(str(output)).values() if tensor.is_floating_point()} == {torch.float16}
     voice = Voice.load(output)
     assert voice.speakers[-1] == NEW_SPEAKER
     text = read_manifest(corpora.new_speaker)[0].text
@@ -67,9 +70,10 @@ def test_add_language_with_replay_end_to_end(corpora, tmp_path):
     output = tmp_path / "bilingual.safetensors"
     result = finetune(
         "--from", str(corpora.voice), "--data", str(corpora.spanish), "--add-language", "es", "--replay", str(corpora.old),
-        "--language-init", "en", "-o", str(output), "--run-dir", str(tmp_path / "run"),
+        "--language-init", "en", "-o", str(output), "--run-dir", str(tmp_path / "run"), "--full-precision",
     )
     assert result.exit_code == 0, result.output
+    assert {tensor.dtype for tensor in load_file(str(output)).values() if tensor.is_floating_point()} == {torch.float32}
     grown = [line for line in tensor_lines(result.output) if line.startswith("grown")]
     assert any("language_embedding.weight [2x4]" in line and "'es' = row of 'en'" in line for line in grown), grown
     assert any("symbol_embedding.weight" in line for line in grown)

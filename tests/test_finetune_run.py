@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import torch
 from finetune_helpers import NEW_SPEAKER, QUICK, corpora_fixture
+from safetensors import safe_open
 from safetensors.torch import save_file
 
 from polyvox.checkpoint import load_voice_file, read_metadata
@@ -80,6 +81,14 @@ def test_output_voice_is_the_best_validation_step(new_speaker_run):
     # The evaluate figures of each validation, frame buzz among them, as curves.
     buzz = scalars(run_dir, "val_en/frame_buzz")
     assert sorted(buzz) == [0, 2, 4, 6] and all(math.isfinite(value) for value in buzz.values())
+
+
+def test_the_run_writes_one_voice_in_half_precision(new_speaker_run):
+    run_dir, output = new_speaker_run.run_dir, new_speaker_run.result.voice_path
+    assert sorted(run_dir.rglob("*.safetensors")) == [output]  # no voice of the newest checkpoint beside the best one
+    with safe_open(str(output), framework="pt") as handle:
+        floats = {handle.get_tensor(name).dtype for name in handle.keys() if handle.get_tensor(name).is_floating_point()}
+    assert floats == {torch.float16}
 
 
 def test_best_voice_keeps_the_lowest_score_only(tmp_path, corpora):

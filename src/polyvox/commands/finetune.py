@@ -21,7 +21,7 @@ def finetune_command(
         Optional[Path],
         typer.Option("--from", help="Voice (.safetensors), training checkpoint (.ckpt) or importable checkpoint; default: the bundled voice."),
     ] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Voice file to write (the best validation step).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Voice file to write (the best validation step); default: RUN_DIR/finetuned.safetensors.")] = None,
     run_dir: Annotated[Path, typer.Option(help="Run folder: features, checkpoints, logs, load_report.json.")] = Path("runs/finetune"),
     freeze: Annotated[
         Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language) or all.")
@@ -48,6 +48,9 @@ def finetune_command(
         Optional[Path],
         typer.Option(help="A local Whisper model folder: keep the step whose held-out sentences it understands best, not the lowest mel loss."),
     ] = None,
+    full_precision: Annotated[
+        bool, typer.Option("--full-precision", help="Write the voice's weights as float32 (default: float16, half the file).")
+    ] = False,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
     verbose: Verbose = True,
@@ -62,7 +65,7 @@ def finetune_command(
             freeze=freeze, steps=steps, learning_rate=learning_rate, speaker=speaker, add_language=add_language,
             replay=replay, language_init=language_init, language_temperature=language_temperature,
             overrides=tuple(set_values or ()), resume=resume, source_config=source_config, phoneme_map=phoneme_map,
-            source_language=source_language, listener=listener,
+            source_language=source_language, listener=listener, full_precision=full_precision,
         )
         target = output or run_dir / "finetuned.safetensors"
         plan = plan_finetune(source or DEFAULT_VOICE, data, target, run_dir, options)
@@ -79,7 +82,9 @@ def finetune_command(
         best = "the last step (nothing held out)" if result.best_step is None else (
             f"step {result.best_step} (mean validation {result.best_figure.replace('_', ' ')} {result.best_score:.4g})"
         )
-        typer.echo(f"fine-tuned {result.steps} steps; wrote {result.voice_path} from {best}")
+        weights = "float32" if full_precision else "float16"
+        size_mb = result.voice_path.stat().st_size / 1e6
+        typer.echo(f"fine-tuned {result.steps} steps; wrote {result.voice_path}, the voice to use ({best}; {weights}, {size_mb:.1f} MB)")
 
     from polyvox.evaluation.errors import EvaluationError
 

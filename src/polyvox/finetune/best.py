@@ -26,9 +26,10 @@ class BestVoice(L.Callback):
     resumed run gets back from the checkpoint.
     """
 
-    def __init__(self, output: Path, figure: str = "mel_loss") -> None:
+    def __init__(self, output: Path, figure: str = "mel_loss", half: bool = False) -> None:
         self.output = output
         self.figure = figure
+        self.half = half
         self.best_score = math.inf
         self.best_step: int | None = None
 
@@ -39,7 +40,7 @@ class BestVoice(L.Callback):
         self.best_score, self.best_step = score, step
         if module.trainer.is_global_zero:
             info = dict(module.metadata.info, steps=str(step), **{f"validation_{self.figure}": f"{score:.6g}"})
-            save_voice(self.output, module.generator.state_dict(), dataclasses.replace(module.metadata, info=info))
+            save_voice(self.output, module.generator.state_dict(), dataclasses.replace(module.metadata, info=info), half=self.half)
         logger.info("step %d: best validation so far (mean %s %.4g); wrote %s", step, self.figure, score, self.output)
 
     def state_dict(self) -> dict[str, Any]:

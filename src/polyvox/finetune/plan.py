@@ -58,6 +58,9 @@ class FinetuneOptions:
     # A local Whisper model folder: the output voice is the step whose held-out sentences it understands best
     # (character error rate, ``polyvox.train.listener_validation``) instead of the lowest mel loss.
     listener: Path | None = None
+    # The output voice keeps float32 weights; by default they are float16, like the bundled voice
+    # (half the file; the voice is computed in float32 once loaded).
+    full_precision: bool = False
 
 
 @dataclass

@@ -69,7 +69,8 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
             f"the run in {run_dir} was started with other tables or another architecture; resume with the same "
             "--from, --data, --replay, --add-language and --set model.* options, or start a new --run-dir"
         )
-    best = BestVoice(plan.output, "mel_loss" if listener is None else LISTENER_FIGURE)
+    half = not options.full_precision
+    best = BestVoice(plan.output, "mel_loss" if listener is None else LISTENER_FIGURE, half=half)
     listeners = [*_listener_validation(listener, data.validation_items, plan.metadata), best]
     validation = language_validation_callbacks(plan.metadata, data.validation_items, data.cache, listeners=listeners)
     if not validation:
@@ -80,12 +81,13 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
     loop = build_training_loop(
         run_dir, training, data.train_items, data.validation_items, data.cache, [*validation, best],
         training.audio_samples_every_steps, progress, accelerator, devices,
+        voice_path=None,  # the one voice file is the output, the best step: no voice of the newest checkpoint beside it
     )
     resume_from = resume_point(loop) if options.resume else None
     loop.trainer.fit(module, train_dataloaders=loop.train_loader, val_dataloaders=loop.validation_loader, ckpt_path=resume_from)
     if best.best_step is None and loop.trainer.is_global_zero:
         info = dict(plan.metadata.info, steps=str(module.steps_done))
-        save_voice(plan.output, module.generator.state_dict(), dataclasses.replace(plan.metadata, info=info))
+        save_voice(plan.output, module.generator.state_dict(), dataclasses.replace(plan.metadata, info=info), half=half)
     return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir, best.figure)
 
 

@@ -33,9 +33,10 @@ def _bytes_needed(temporary: Path, existing: list[Path]) -> int:
 
 
 class StepCheckpoint(L.Callback):
-    """Every N steps (and at the end): an atomic training checkpoint, the newest K kept, and the voice file."""
+    """Every N steps (and at the end): an atomic training checkpoint, the newest K kept, and the voice file
+    (none when ``voice_path`` is None: fine-tuning writes only its best step)."""
 
-    def __init__(self, folder: Path, voice_path: Path, every_steps: int, keep: int) -> None:
+    def __init__(self, folder: Path, voice_path: Path | None, every_steps: int, keep: int) -> None:
         self.folder = folder
         self.voice_path = voice_path
         self.every_steps = every_steps
@@ -82,9 +83,11 @@ class StepCheckpoint(L.Callback):
             for old in checkpoint_files(self.folder)[: -self.keep]:
                 if old != final:
                     old.unlink()
-            info = dict(module.metadata.info, steps=str(module.steps_done))
-            save_voice(self.voice_path, module.generator.state_dict(), dataclasses.replace(module.metadata, info=info))
-            logger.info("step %d: saved %s and %s", module.steps_done, final, self.voice_path)
+            saved = [final]
+            if self.voice_path is not None:
+                info = dict(module.metadata.info, steps=str(module.steps_done))
+                saved.append(save_voice(self.voice_path, module.generator.state_dict(), dataclasses.replace(module.metadata, info=info)))
+            logger.info("step %d: saved %s", module.steps_done, " and ".join(map(str, saved)))
 
 
 class StepProgressBar(TQDMProgressBar):

@@ -260,6 +260,7 @@ def _train_in_folder(
     import lightning as L
 
     from polyvox.train.module import VitsTrainingModule
+    from polyvox.train.run_folder import VOICE_FILE
     from polyvox.train.trainer_setup import build_training_loop, resume_point
 
     training_config = config.training
@@ -269,10 +270,11 @@ def _train_in_folder(
         initial_weights, initial_metadata = load_voice_file(init_from)
     data = prepare_data(manifest, run_dir, config, resume, initial_metadata, progress, validation_per_language)
     metadata = data.metadata
+    voice_path = run_dir / VOICE_FILE
     loop = build_training_loop(
         run_dir, training_config, data.train_items, data.validation_items, data.cache,
         language_validation_callbacks(metadata, data.validation_items, data.cache),
-        validate_every_steps or training_config.audio_samples_every_steps, progress, accelerator, devices,
+        validate_every_steps or training_config.audio_samples_every_steps, progress, accelerator, devices, voice_path,
     )
     module = VitsTrainingModule(metadata)
     if initial_weights is not None and not resume:
@@ -284,4 +286,4 @@ def _train_in_folder(
     resume_from = resume_point(loop) if resume else None
     loop.trainer.fit(module, train_dataloaders=loop.train_loader, val_dataloaders=loop.validation_loader, ckpt_path=resume_from)
     final = checkpoint_files(loop.checkpoint_dir)
-    return TrainingResult(voice_path=loop.voice_path, steps=module.steps_done, checkpoint=final[-1] if final else None)
+    return TrainingResult(voice_path=voice_path, steps=module.steps_done, checkpoint=final[-1] if final else None)

@@ -30,7 +30,6 @@ class TrainingLoop:
     train_loader: DataLoader[Any]
     validation_loader: DataLoader[Any] | None  # None: no clips held out
     checkpoint_dir: Path
-    voice_path: Path  # written with every checkpoint
 
 
 def training_precision(precision: str, on_cpu: bool) -> str:
@@ -53,8 +52,10 @@ def build_training_loop(
     progress: bool,
     accelerator: str,
     devices: int | str,
+    voice_path: Path | None,
 ) -> TrainingLoop:
-    """A Trainer that runs until stopped, checkpointing into ``run_dir``, and its data loaders.
+    """A Trainer that runs until stopped, checkpointing into ``run_dir`` (and the voice into ``voice_path``
+    with each checkpoint, unless None), and its data loaders.
 
     ``validation_callbacks`` come first, in the order given, then checkpointing, the non-finite guard and the
     progress bar; validation runs every ``validate_every_steps`` when clips were held out, else never.
@@ -79,7 +80,6 @@ def build_training_loop(
             "and slower than float32; use --set training.precision=32"
         )
     checkpoint_dir = run_dir / "checkpoints"
-    voice_path = run_dir / "voice.safetensors"
     has_validation = bool(validation_items)
     trainer = L.Trainer(
         accelerator=accelerator,
@@ -119,7 +119,7 @@ def build_training_loop(
         if has_validation
         else None
     )
-    return TrainingLoop(trainer, sampler, train_loader, validation_loader, checkpoint_dir, voice_path)
+    return TrainingLoop(trainer, sampler, train_loader, validation_loader, checkpoint_dir)
 
 
 def resume_point(loop: TrainingLoop) -> Path | None:
