@@ -139,6 +139,21 @@ def test_openai_voice_names_and_model_select_voices(client: TestClient) -> None:
     assert by_suffix.status_code == 200 and by_suffix.content == by_field.content
 
 
+def test_models_lists_the_voices_as_openai_models(client: TestClient) -> None:
+    listing = client.get("/v1/models").json()
+    assert listing["object"] == "list"
+    assert [model["id"] for model in listing["data"]] == ["polyvox", "alpha", "beta", "default"]  # broken.safetensors left out
+    assert all(model["object"] == "model" and model["owned_by"] == "polyvox" and model["created"] > 0 for model in listing["data"])
+    assert client.get("/v1/models/beta").json()["id"] == "beta"
+    assert_json_error(client.get("/v1/models/gamma"), 404, "model_not_found", "gamma", "polyvox, alpha")
+
+
+def test_polyvox_is_a_model_name_like_tts_1(client: TestClient) -> None:
+    assert speak(client, model="polyvox", voice="beta").headers["x-voice"] == "beta"
+    assert speak(client, model="polyvox", voice=None).headers["x-voice"] == "default"
+    assert speak(client, model="polyvox", voice="alloy").headers["x-voice"] == "default"
+
+
 def test_openai_voice_names_can_be_refused(voices_dir: Path) -> None:
     with TestClient(create_app(settings_for(voices_dir, openai_voice=None))) as refusing:
         assert_json_error(speak(refusing, voice="alloy"), 400, "unknown_voice", "OpenAI voice", "alpha")
@@ -155,7 +170,7 @@ BAD_REQUESTS: list[tuple[str, dict[str, object], str, tuple[str, ...]]] = [
     ("unknown speaker", {"speaker": "zz"}, "unknown_speaker", ("zz", "en_f3")),
     ("speaker index", {"speaker": 5}, "unknown_speaker", ("5", "2 speakers")),
     ("speaker twice", {"voice": "alpha:en_f3", "speaker": "es_m1"}, "conflicting_speaker", ("given twice",)),
-    ("unknown model", {"model": "whisper-9"}, "model_not_found", ("whisper-9", "tts-1")),
+    ("unknown model", {"model": "whisper-9"}, "model_not_found", ("whisper-9", "polyvox", "tts-1", "GET /v1/models")),
     ("speed out of range", {"speed": 10}, "invalid_request", ("speed",)),
     ("misspelt field", {"sped": 1.2}, "invalid_request", ("sped", "not permitted")),
     ("wrong type", {"input": 3}, "invalid_request", ("input",)),

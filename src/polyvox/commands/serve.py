@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         verbose: Verbose = False,
     ) -> None:
-        """Serve speech over HTTP: POST /v1/audio/speech (OpenAI-compatible), GET /v1/voices, GET /health."""
+        """Serve speech over HTTP: POST /v1/audio/speech and GET /v1/models (OpenAI-compatible), GET /v1/voices, GET /health."""
         setup_logging(verbose)
         try:
             import uvicorn

@@ -1,4 +1,5 @@
-"""The FastAPI application: ``POST /v1/audio/speech`` (OpenAI-compatible), ``GET /v1/voices``, ``GET /health``."""
+"""The FastAPI application: ``POST /v1/audio/speech`` and ``GET /v1/models`` (OpenAI-compatible), ``GET /v1/voices``,
+``GET /health``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from polyvox import __version__
 from polyvox.server.api_key import RequireApiKey
 from polyvox.server.error_guard import ContainErrors
 from polyvox.server.errors import ApiError, register_error_handlers, validation_message
-from polyvox.server.schemas import HealthResponse, SpeechRequest, VoiceInfo, VoicesResponse
+from polyvox.server.model_list import find_model, model_list
+from polyvox.server.schemas import HealthResponse, ModelInfo, ModelList, SpeechRequest, VoiceInfo, VoicesResponse
 from polyvox.server.settings import ServerSettings, ServerSettingsError
 from polyvox.server.speech_jobs import client_error, streamed_audio_job, whole_audio_job
 from polyvox.server.speech_plan import OPENAI_VOICES, plan_speech
@@ -101,6 +103,14 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             openai_voice=settings.openai_voice,
             openai_voice_names=sorted(OPENAI_VOICES),
         )
+
+    @app.get("/v1/models", response_model=ModelList)
+    async def models() -> ModelList:
+        return await run_in_threadpool(model_list, catalog)
+
+    @app.get("/v1/models/{model_id}", response_model=ModelInfo)
+    async def model(model_id: str) -> ModelInfo:
+        return await run_in_threadpool(find_model, catalog, model_id)
 
     @app.post(
         "/v1/audio/speech",

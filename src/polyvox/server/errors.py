@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-_ENDPOINTS = "POST /v1/audio/speech, GET /v1/voices, GET /health"
+_ENDPOINTS = "POST /v1/audio/speech, GET /v1/models, GET /v1/voices, GET /health"
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
 
 

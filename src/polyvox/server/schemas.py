@@ -16,7 +16,9 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: str = Field(description="Text to speak.")
-    model: str | None = Field(None, description="An OpenAI TTS model name (tts-1, ...: ignored) or a polyvox voice name.")
+    model: str | None = Field(
+        None, description="polyvox or an OpenAI TTS model name (tts-1, ...): the voice field decides; or a polyvox voice name.",
+    )
     voice: str | None = Field(
         None, description="A polyvox voice name, 'name:speaker', or an OpenAI voice name (alloy, nova, ...).",
     )
@@ -56,6 +58,20 @@ class VoicesResponse(BaseModel):
     default_voice: str
     openai_voice: str | None = Field(description="The polyvox voice that OpenAI voice names speak with; null: refused.")
     openai_voice_names: list[str]
+
+
+class ModelInfo(BaseModel):
+    """One entry of ``GET /v1/models``, in OpenAI's shape."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int = Field(description="Unix time the voice file was last written.")
+    owned_by: str = "polyvox"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelInfo]
 
 
 class HealthResponse(BaseModel):

@@ -24,8 +24,14 @@ from polyvox.server.voice_catalog import DEFAULT_VOICE_NAME, VoiceCatalog, Voice
 OPENAI_VOICES = frozenset(
     {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar"}
 )
-# OpenAI's speech models (tts-1, tts-1-hd, gpt-4o-mini-tts, ...): accepted and ignored.
+# OpenAI's speech models (tts-1, tts-1-hd, gpt-4o-mini-tts, ...) and polyvox's own name: accepted, the voice decides.
 OPENAI_MODEL_PREFIXES = ("tts-", "gpt-")
+POLYVOX_MODEL = "polyvox"
+
+
+def names_any_voice(model: str) -> bool:
+    """Whether ``model`` is a model name that leaves the voice to the ``voice`` field (not a voice name)."""
+    return model == POLYVOX_MODEL or model.startswith(OPENAI_MODEL_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -101,11 +107,11 @@ def _split_voice(value: str) -> tuple[str, str | None]:
 def _voice(request: SpeechRequest, catalog: VoiceCatalog, settings: ServerSettings) -> tuple[VoiceFile, str | None]:
     files = catalog.files()
     model_voice = files.get(request.model) if request.model else None
-    if request.model and model_voice is None and not request.model.startswith(OPENAI_MODEL_PREFIXES):
+    if request.model and model_voice is None and not names_any_voice(request.model):
         raise ApiError(
             400, "model_not_found",
-            f"unknown model {request.model!r}: use an OpenAI model name such as tts-1 (ignored) "
-            f"or a voice name: {', '.join(sorted(files))}",
+            f"unknown model {request.model!r}: use {POLYVOX_MODEL} or an OpenAI model name such as tts-1 (the voice "
+            f"field then chooses the voice), or a voice name: {', '.join(sorted(files))} (GET /v1/models lists them)",
             "model",
         )
     if request.voice:
