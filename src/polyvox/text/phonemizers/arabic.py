@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from polyvox.text.phonemizers.espeak import EspeakPhonemizer
 
 
 
+# piper_phonemize's libtashkeel loads its model at every call (3.6-6 s on a shared 2-core CPU): a text read
+# again (training reads each transcript twice; a server hears the same sentences) is not diacritized again.
+@functools.lru_cache(maxsize=4096)
 def diacritize(text: str) -> str:
     """Add the missing short-vowel marks; text that is already fully marked is left unchanged."""
     from piper_phonemize import tashkeel_run
