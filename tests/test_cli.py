@@ -113,3 +113,10 @@ def test_train_rejects_unknown_config_key(tmp_path):
     manifest.write_text("")
     result = run("train", "--data", str(manifest), "-o", str(tmp_path / "run"), "--set", "training.batchsize=2")
     assert_one_line_error(result, "unknown config key 'training.batchsize'")
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(4.23, "4.2 s"), (185.4, "3 min 05 s"), (7380.0, "2 h 03 min")])
+def test_summary_lines_say_how_long_in_units_that_read(seconds: float, text: str):
+    from polyvox.cli_support import duration_text
+
+    assert duration_text(seconds) == text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def exported(request, tmp_path_factory) -> tuple[Voice, OnnxVoice, Path]:
     assert result.exit_code == 0, result.output
     listed = result.stdout.split()
     assert listed == [str(output), str(folder / "voice.encoder.onnx"), str(folder / "voice.decoder.onnx"), str(metadata_path(output))]
+    assert re.fullmatch(rf"exported {re.escape(str(voice_path))}: 3 ONNX graphs and .* in \d+\.\d s", result.stderr.strip().splitlines()[-1])
     return Voice.load(voice_path), OnnxVoice.load(output, threads=1), output
 
 

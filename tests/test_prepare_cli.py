@@ -4,6 +4,7 @@ bad input is one ``error:`` line."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def test_prepare_writes_a_manifest_at_the_voice_rate(tmp_path: Path, recording: 
     summary = result.output.strip().splitlines()  # type: ignore[attr-defined]
     assert len(summary) <= SCREEN_LINES
     assert any("talk" in line and " en " in line for line in summary)
+    assert re.fullmatch(rf"wrote {re.escape(str(out / 'manifest.jsonl'))}: \d+ clips \(\d+\.\d min\) in \d+\.\d s", summary[-1])
     manifest = read_manifest(out / "manifest.jsonl")
     assert [u.text for u in manifest] == recording.sentences
     assert {soundfile.info(u.audio).samplerate for u in manifest} == {16000}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import pathlib
 
 import pytest
@@ -95,6 +96,7 @@ def test_import_voice_command(tmp_path):
     assert result.output.startswith("VITS checkpoint: loaded ")
     assert "shape mismatch: enc_q.pre.weight [16, 513, 1] -> posterior_encoder.input_projection.weight [16, 80, 1]" in result.output
     assert read_metadata(voice).info["imported_from"] == "VITS"
+    assert re.fullmatch(rf"wrote {re.escape(str(voice))}, the imported voice \(.*\) in \d+\.\d s", result.output.strip().splitlines()[-1])
     whole = json.loads(report.read_text(encoding="utf-8"))
     assert {"loaded", "missing", "unexpected", "shape_mismatched", "notes"} <= set(whole) and len(whole["loaded"]) > 100
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import partial
 from pathlib import Path
 
@@ -86,6 +87,8 @@ def test_batch_of_lines_resumes_and_keeps_finished_files(voice_file, tmp_path):
     again = run("say", "--batch", lines, "-o", folder, "--voice", voice_file, "--seed", "2", "--jobs", "1")
     assert again.exit_code == 0, again.output
     assert "wrote 1 files" in again.stderr and "2 already there" in again.stderr
+    assert re.search(r"speaking: .*3/3 \[", again.stderr)  # a bar over the items, its total and time left
+    assert re.search(r"^wrote 1 files to .* in \d+\.\d s$", again.stderr.splitlines()[-1])  # the summary says how long
     assert sorted(path.name for path in folder.iterdir()) == ["0001.wav", "0003.wav", "0004.wav"]
     assert (folder / "0001.wav").stat().st_mtime_ns == kept
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any, Optional, cast
 
@@ -13,6 +14,7 @@ from polyvox.cli_support import DEFAULT_VOICE, HELP_SETTINGS, OneLineUsageErrors
 from polyvox.cli_support import fail as _fail
 from polyvox.cli_support import run as _run
 from polyvox.cli_support import setup_logging as _setup_logging
+from polyvox.cli_support import took
 from polyvox.inference.precisions import precision_option_error
 
 app = typer.Typer(
@@ -103,10 +105,11 @@ def _speak_batch(
     from polyvox.inference.batch import run_batch
     from polyvox.inference.batch_items import read_batch_items
 
+    started = time.monotonic()
     report = run_batch(read_batch_items(batch), folder, _voice_loader(voice_path, engine, precision), settings, jobs=jobs)
     for failure in report.failures:
         typer.echo(f"failed: {failure}", err=True)
-    typer.echo(report.summary(folder), err=True)
+    typer.echo(f"{report.summary(folder)} {took(started)}", err=True)
     if report.failures:
         _fail(f"{len(report.failures)} of {len(report.failures) + report.written + report.skipped} utterances failed; "
               "fix them and run again (finished files are kept)")
@@ -199,8 +202,9 @@ def say(
 
     def speak() -> None:
         from polyvox.audio.io import save_audio
-        from polyvox.inference.long_text import LONG_TEXT_CHARS, check_every_sentence, write_chunks
+        from polyvox.inference.long_text import LONG_TEXT_CHARS, check_every_sentence, speak_into_file
 
+        started = time.monotonic()
         loaded = _voice_loader(voice_path, engine, precision)()
         if reference is not None:
             options["reference"] = reference
@@ -210,14 +214,14 @@ def say(
             _write_stream(chunks)
             return
         if len(content) > LONG_TEXT_CHARS:
-            # Written as it is spoken: memory of one chunk, a progress bar, every sentence checked first.
-            check_every_sentence(loaded, content, lang, speaker)
-            seconds = write_chunks(loaded.stream(content, **options), output, loaded.sample_rate)
-            typer.echo(f"wrote {output} ({seconds:.2f} s at {loaded.sample_rate} Hz)")
+            # Written as it is spoken: memory of one chunk, a bar over the sentences, every sentence checked first.
+            sentence_count = check_every_sentence(loaded, content, lang, speaker)
+            seconds = speak_into_file(loaded, content, options, cast(Path, output), sentence_count)
+            typer.echo(f"wrote {output} ({seconds:.2f} s at {loaded.sample_rate} Hz, {sentence_count} sentences) {took(started)}")
             return
         result = loaded.synthesize(content, **options)
         save_audio(output, result.samples, result.sample_rate)
-        typer.echo(f"wrote {output} ({result.duration_s:.2f} s at {result.sample_rate} Hz)")
+        typer.echo(f"wrote {output} ({result.duration_s:.2f} s at {result.sample_rate} Hz) {took(started)}")
 
     _run(speak)
 
@@ -237,6 +241,7 @@ def corpus(
 ) -> None:
     """Generate a synthetic multilingual, multi-speaker corpus with espeak-ng or a neural teacher."""
     _setup_logging(False)
+    started = time.monotonic()
 
     def generate() -> None:
         from polyvox.data.corpus import generate_corpus
@@ -252,6 +257,7 @@ def corpus(
 
             for item in revoice_corpus(output, teachers, sample_rate, lambda items: tqdm(items, desc="teachers", unit="utt")):
                 typer.echo(f"  {item.corpus_speaker}: spoken by {item.teacher}_{item.voice} ({item.licence})")
+        typer.echo(f"wrote {report.utterances} utterances ({report.duration_s / 60:.1f} min) to {output} {took(started)}")
 
     from polyvox.data.corpus.teacher import TeacherError
 
@@ -261,12 +267,14 @@ def corpus(
 
 
 def _import_to_manifest(output: Path, read: Any) -> None:
+    started = time.monotonic()
+
     def run() -> None:
         from polyvox.data.manifest import write_manifest
 
         utterances = read()
         write_manifest(output, utterances)
-        typer.echo(f"wrote {output}: {len(utterances)} utterances")
+        typer.echo(f"wrote {output}: {len(utterances)} utterances {took(started)}")
 
     _run(run)
 
@@ -331,6 +339,7 @@ def train(
 ) -> None:
     """Train a voice on a manifest."""
     _setup_logging(verbose)
+    started = time.monotonic()
 
     if overfit_batch:
         def check() -> bool:
@@ -360,7 +369,7 @@ def train(
         if result.already_complete:
             typer.echo(f"the run is complete ({result.steps} steps); voice: {result.voice_path}")
             return
-        typer.echo(f"trained {result.steps} steps; voice: {result.voice_path}")
+        typer.echo(f"trained {result.steps} steps {took(started)}; voice: {result.voice_path}")
 
     _run(run)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -81,6 +82,22 @@ def run(action: Any, extra_errors: tuple[type[Exception], ...] = ()) -> Any:
         fail(str(error))
     except KeyboardInterrupt:
         fail("interrupted")
+
+
+def took(started: float) -> str:
+    """How long since ``started`` (a ``time.monotonic()`` reading), for a command's summary line: 'in 4.2 s'."""
+    return f"in {duration_text(time.monotonic() - started)}"
+
+
+def duration_text(seconds: float) -> str:
+    """'4.2 s', '3 min 05 s' or '2 h 03 min'."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 def setup_logging(verbose: bool) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import Verbose, fail, run, setup_logging
+from polyvox.cli_support import Verbose, fail, run, setup_logging, took
 
 if TYPE_CHECKING:
     from polyvox.evaluation.sources import AudioSource
@@ -59,6 +60,7 @@ def evaluate(
         fail("give exactly one of --voice VOICE (synthesize each reference's text) or --synthesized FOLDER")
     if baseline and voice is None:
         fail("--baseline needs --voice: the baselines are built from the voice")
+    started = time.monotonic()
 
     def work() -> None:
         from polyvox.data.manifest import read_manifest
@@ -86,7 +88,7 @@ def evaluate(
         typer.echo(summary_table(result))
         if listener is not None:
             typer.echo(listener_summary(result))
-        typer.echo(f"report: {files.markdown} (all figures and per-utterance scores in {files.json.name})")
+        typer.echo(f"wrote the report {files.markdown} (all figures and per-utterance scores in {files.json.name}) {took(started)}")
 
     from polyvox.evaluation.errors import EvaluationError
 

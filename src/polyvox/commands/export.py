@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, Verbose, fail, run, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Verbose, fail, run, setup_logging, took
 
 
 def register(app: typer.Typer) -> None:
@@ -27,12 +28,17 @@ def export(
     if output.suffix != ".onnx":
         fail(f"-o must name the full graph's .onnx file (e.g. voice.onnx), got {output}")
 
+    started = time.monotonic()
+
     def work() -> None:
         from polyvox.export.onnx_export import export_onnx
 
         exported = export_onnx(voice or DEFAULT_VOICE, output, opset)
         for path in (*exported.graph_paths.values(), exported.metadata_path):
             typer.echo(str(path))
+        # On standard error: standard output lists only the files written, for scripts.
+        graphs = len(exported.graph_paths)
+        typer.echo(f"exported {voice or DEFAULT_VOICE}: {graphs} ONNX graphs and {exported.metadata_path.name} beside {output} {took(started)}", err=True)
 
     from polyvox.export.metadata import OnnxVoiceError
     from polyvox.export.onnx_export import OnnxExportError

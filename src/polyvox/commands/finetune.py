@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, Verbose, run, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Verbose, run, setup_logging, took
 
 
 def register(app: typer.Typer) -> None:
@@ -57,6 +58,7 @@ def finetune_command(
 ) -> None:
     """Fine-tune a trained voice: a new speaker from a few minutes of audio, or a new language with replay."""
     setup_logging(verbose)
+    started = time.monotonic()
 
     def work() -> None:
         from polyvox.finetune import FinetuneOptions, plan_finetune, run_finetune
@@ -84,7 +86,7 @@ def finetune_command(
         )
         weights = "float32" if full_precision else "float16"
         size_mb = result.voice_path.stat().st_size / 1e6
-        typer.echo(f"fine-tuned {result.steps} steps; wrote {result.voice_path}, the voice to use ({best}; {weights}, {size_mb:.1f} MB)")
+        typer.echo(f"fine-tuned {result.steps} steps {took(started)}; wrote {result.voice_path}, the voice to use ({best}; {weights}, {size_mb:.1f} MB)")
 
     from polyvox.evaluation.errors import EvaluationError
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import fail, run, setup_logging
+from polyvox.cli_support import fail, run, setup_logging, took
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +36,7 @@ def import_voice(
     Checkpoints are read with torch.load(weights_only=True): a checkpoint can never run code.
     """
     setup_logging(verbose)
+    started = time.monotonic()
 
     def work() -> None:
         from polyvox.checkpoint import save_voice
@@ -54,7 +56,7 @@ def import_voice(
                 fail(f"cannot write the report to {report}: {error.strerror or error}")
             typer.echo(f"report: {report}")
         speakers = ", ".join(metadata.speakers[:5]) + (" ..." if len(metadata.speakers) > 5 else "")
-        typer.echo(f"voice: {saved} ({', '.join(metadata.languages)}; {len(metadata.speakers)} speakers: {speakers})")
+        typer.echo(f"wrote {saved}, the imported voice ({', '.join(metadata.languages)}; {len(metadata.speakers)} speakers: {speakers}) {took(started)}")
 
     from polyvox.pretrained.errors import PretrainedImportError
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, Verbose, run, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Verbose, run, setup_logging, took
 
 
 class FlaggedPolicy(str, Enum):
@@ -69,6 +70,7 @@ def prepare(
 ) -> None:
     """Turn raw recordings into a training-ready manifest: resample, down-mix, normalise, slice at pauses, check, report."""
     setup_logging(verbose)
+    started = time.monotonic()
 
     def work() -> None:
         from polyvox.prepare import AudioSettings, CheckSettings, PrepareSettings
@@ -96,6 +98,9 @@ def prepare(
         target = voice_target(voice or DEFAULT_VOICE)
         report = prepare_dataset(source, output, target, settings, lang, speaker, transcript, whisper_model, append=append)
         typer.echo(report.summary())
+        kept = [clip for clip in report.clips if clip.in_manifest]
+        minutes = sum(clip.duration for clip in kept) / 60
+        typer.echo(f"wrote {report.manifest}: {len(kept)} clips ({minutes:.1f} min) {took(started)}")
 
     run(work, extra_errors=_errors())
 

@@ -20,6 +20,8 @@ from polyvox.text.symbols import SymbolTable
 Encoded = EncodedText  # phoneme ids, language id and prosody id per phoneme
 SpeakWhole = Callable[[Encoded], np.ndarray]
 SpeakChunks = Callable[[Encoded], Iterator[np.ndarray]]
+# Called by a stream after each sentence, e.g. to step a progress bar.
+SentenceDone = Callable[[], None]
 
 
 def chunk_schedule(first_chunk_frames: int, chunk_frames: int) -> ChunkSchedule:
@@ -65,11 +67,18 @@ class SentenceEngine(ABC):
         return SynthesisResult(samples=np.concatenate(joined).astype(np.float32), sample_rate=self.sample_rate)
 
     def _streamed(
-        self, sentences: list[str], first: Encoded, options: SpeechOptions, speak: SpeakWhole, speak_chunks: SpeakChunks
+        self,
+        sentences: list[str],
+        first: Encoded,
+        options: SpeechOptions,
+        speak: SpeakWhole,
+        speak_chunks: SpeakChunks,
+        on_sentence: SentenceDone | None = None,
     ) -> Generator[np.ndarray, None, None]:
         """The sentences' chunks with a pause between; ``first`` is the first sentence, encoded by the caller.
 
         With ``pitch``, a sentence comes as one chunk: the pitch analysis needs the whole sentence.
+        ``on_sentence`` is called once a sentence's last chunk has been taken (a progress bar's step).
         """
         for index, sentence in enumerate(sentences):
             if index:
@@ -79,3 +88,5 @@ class SentenceEngine(ABC):
                 yield speak(encoded)
             else:
                 yield from speak_chunks(encoded)
+            if on_sentence is not None:
+                on_sentence()

@@ -1,6 +1,6 @@
 """Long texts (a chapter, a book) spoken into a file sentence by sentence as they are synthesised:
-memory stays that of one chunk, a progress bar shows the audio written, and the file appears under
-its final name only when complete."""
+memory stays that of one chunk, a progress bar counts the sentences (with the time left), and the
+file appears under its final name only when complete."""
 
 from __future__ import annotations
 
@@ -26,15 +26,24 @@ def check_every_sentence(voice: Any, text: str, language: str | None, speaker: s
     return len(sentences)
 
 
-def write_chunks(chunks: Iterable[np.ndarray], path: str | Path, sample_rate: int, progress: bool = True) -> float:
+def speak_into_file(
+    voice: Any, text: str, options: dict[str, Any], path: str | Path, sentence_count: int, progress: bool = True
+) -> float:
+    """Speak ``text`` into ``path`` as it is synthesised, with a bar over its ``sentence_count`` sentences; the seconds written."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=sentence_count, desc="speaking", unit=" sentences", disable=not progress) as bar:
+        chunks = voice.stream(text, **options, on_sentence=bar.update)
+        return write_chunks(chunks, path, voice.sample_rate)
+
+
+def write_chunks(chunks: Iterable[np.ndarray], path: str | Path, sample_rate: int) -> float:
     """Write float32 ``chunks`` to ``path`` (16-bit, format from the extension) as they come; the seconds written."""
     import soundfile
-    from tqdm.auto import tqdm
 
     path = Path(path)
     file_format = check_writable_format(path)
     written = 0
-    bar = tqdm(desc="speaking", unit="s audio", disable=not progress, bar_format="{desc}: {n:.0f} {unit} [{elapsed}, {rate_fmt}]")
     try:
         with atomic_path(path) as temporary:
             with soundfile.SoundFile(str(temporary), "w", sample_rate, 1, "PCM_16", format=file_format) as sink:
@@ -44,11 +53,8 @@ def write_chunks(chunks: Iterable[np.ndarray], path: str | Path, sample_rate: in
                         raise AudioError(f"cannot save {path}: samples contain NaN or infinity; check the model output")
                     sink.write(samples)
                     written += samples.size
-                    bar.update(samples.size / sample_rate)
     except OSError as error:
         raise AudioError(write_failure(path, error)) from error
     except soundfile.LibsndfileError as error:
         raise AudioError(f"cannot write audio file {path}: {error}") from error
-    finally:
-        bar.close()
     return written / sample_rate

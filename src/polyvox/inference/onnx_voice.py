@@ -27,7 +27,7 @@ from polyvox.export.metadata import (
     metadata_path,
     read_metadata,
 )
-from polyvox.inference.engine import Encoded, SentenceEngine, chunk_schedule
+from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule
 from polyvox.inference.request import DEFAULT_NOISE_SCALE, DEFAULT_NOISE_SCALE_DURATION, DEFAULT_SPEED, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
@@ -219,6 +219,7 @@ class OnnxVoice(SentenceEngine):
         reference: object = None,
         first_chunk_frames: int = FIRST_CHUNK_FRAMES,
         chunk_frames: int = MAX_CHUNK_FRAMES,
+        on_sentence: SentenceDone | None = None,
     ) -> Iterator[np.ndarray]:
         """Speak ``text`` as float32 chunks, as ``Voice.stream`` does; joined they equal ``synthesize`` with the same seed."""
         _refuse_reference(reference)
@@ -229,7 +230,7 @@ class OnnxVoice(SentenceEngine):
         noise = np.random.default_rng(seed)
         whole = partial(self._whole_sentence, options=options, noise=noise)
         chunks = partial(self._sentence_chunks, options=options, noise=noise, schedule=schedule)
-        return self._streamed(sentences, first, options, whole, chunks)
+        return self._streamed(sentences, first, options, whole, chunks, on_sentence)
 
     def _sentence_chunks(
         self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, schedule: ChunkSchedule

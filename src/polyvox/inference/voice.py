@@ -15,7 +15,7 @@ from polyvox.audio.pitch import shift_pitch
 from polyvox.checkpoint import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import require_compatible
-from polyvox.inference.engine import Encoded, SentenceEngine, chunk_schedule
+from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule
 from polyvox.inference.reference import ReferenceAudio, reference_timbre
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
@@ -184,6 +184,7 @@ class Voice(SentenceEngine):
         reference: ReferenceAudio | Sequence[ReferenceAudio] | None = None,
         first_chunk_frames: int = FIRST_CHUNK_FRAMES,
         chunk_frames: int = MAX_CHUNK_FRAMES,
+        on_sentence: SentenceDone | None = None,
     ) -> Iterator[np.ndarray]:
         """Speak ``text`` as float32 chunks at ``sample_rate``, each yielded as soon as it is decoded.
 
@@ -192,7 +193,7 @@ class Voice(SentenceEngine):
         Sentences are phonemized as they are reached, so the first chunk comes as fast for a book as
         for a line; the options and the first sentence are checked here, a later sentence's text error
         is raised when the stream reaches it. With ``pitch``, a sentence comes as one chunk (the pitch
-        analysis needs the whole sentence).
+        analysis needs the whole sentence). ``on_sentence`` is called after each sentence's last chunk.
         """
         options = self._options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
@@ -202,4 +203,4 @@ class Voice(SentenceEngine):
         noise = torch.Generator().manual_seed(seed) if seed is not None else None
         whole = partial(self._whole_sentence, options=options, noise=noise, timbre=timbre)
         chunks = partial(self._sentence_chunks, options=options, noise=noise, timbre=timbre, schedule=schedule)
-        return self._streamed(sentences, first, options, whole, chunks)
+        return self._streamed(sentences, first, options, whole, chunks, on_sentence)
