@@ -67,9 +67,34 @@ def test_choosing_a_voice_offers_its_languages_and_speakers(ui_client) -> None:
     [("   ", "type some text"), ("Zebras juggle quickly.", "never learned the sound")],
     ids=["empty", "unreadable"],
 )
-def test_bad_input_is_shown_as_a_message(ui_client, text: str, fragment: str) -> None:
+def test_bad_input_is_shown_as_a_message(ui_client, text: str, fragment: str, capfd: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(gradio_client.exceptions.AppError, match=fragment):
         ui_client.predict(text, "alpha", "en", "auto", 1.0, 0.0, None, None, api_name="/synthesize")
+    assert "Traceback" not in capfd.readouterr().err  # the visitor's mistake, not the program's: no traceback in the console
+
+
+def test_ui_command_names_its_address_and_not_gradios_share_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import polyvox.ui
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+
+    class Page:
+        is_running = False  # closed at once, as after Ctrl-C
+
+        def launch(self, **options: object) -> tuple[None, str, None]:
+            self.options = options
+            return None, f"http://{options['server_name']}:{options['server_port']}/", None
+
+        def close(self) -> None:
+            self.closed = True
+
+    page = Page()
+    monkeypatch.setattr(polyvox.ui, "build_ui", lambda default_voice, voices_dir: page)
+    result = CliRunner().invoke(app, ["ui", "--port", "7999"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "polyvox ui: open http://127.0.0.1:7999/ in a browser (Ctrl-C stops)"
+    assert page.options["quiet"] is True and page.closed  # Gradio's own lines (share=True in launch()) stay out
 
 
 def test_ui_command_reports_a_missing_voices_folder(tmp_path: Path) -> None:

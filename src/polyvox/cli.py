@@ -371,7 +371,7 @@ def train(
             return
         typer.echo(f"trained {result.steps} steps {took(started)}; voice: {result.voice_path}")
 
-    _run(run)
+    _run(run, on_interrupt=f"polyvox train -d {data} -o {output} --resume continues the run from its newest checkpoint")
 
 
 @app.command()

@@ -69,19 +69,26 @@ def user_errors() -> tuple[type[Exception], ...]:
     )
 
 
-def fail(message: str) -> None:
+# The shells' exit status for a program stopped by Ctrl-C (128 + SIGINT).
+INTERRUPTED_EXIT_CODE = 130
+
+
+def fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=code)
 
 
-def run(action: Any, extra_errors: tuple[type[Exception], ...] = ()) -> Any:
-    """Run ``action``; the polyvox errors (and ``extra_errors``) become one ``error:`` line and exit 1."""
+def run(action: Any, extra_errors: tuple[type[Exception], ...] = (), on_interrupt: str = "") -> Any:
+    """Run ``action``; the polyvox errors (and ``extra_errors``) become one ``error:`` line and exit 1.
+    Ctrl-C exits 130 with ``interrupted``, followed by ``on_interrupt`` (e.g. how to go on)."""
     try:
         return action()
     except (*user_errors(), *extra_errors) as error:
         fail(str(error))
     except KeyboardInterrupt:
-        fail("interrupted")
+        # A progress bar may be mid-line: the message starts on a line of its own.
+        typer.echo("", err=True)
+        fail(f"interrupted{'; ' + on_interrupt if on_interrupt else ''}", code=INTERRUPTED_EXIT_CODE)
 
 
 def took(started: float) -> str:

@@ -90,4 +90,4 @@ def finetune_command(
 
     from polyvox.evaluation.errors import EvaluationError
 
-    run(work, extra_errors=(EvaluationError,))
+    run(work, extra_errors=(EvaluationError,), on_interrupt=f"the same command with --resume continues the run in {run_dir} from its newest checkpoint")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,6 +11,8 @@ import typer
 from polyvox.cli_support import DEFAULT_VOICE, Verbose, fail, run, setup_logging
 
 MISSING_EXTRA = "the web UI needs Gradio: pip install 'polyvox[ui]'"
+# How often the command looks whether the page has been closed.
+STOP_POLL_S = 0.2
 
 
 def register(app: typer.Typer) -> None:
@@ -37,4 +40,13 @@ def register(app: typer.Typer) -> None:
                 raise
             fail(MISSING_EXTRA)
         page = run(lambda: build_ui(default_voice or DEFAULT_VOICE, voices_dir), extra_errors=(UiInputError,))
-        page.launch(server_name=host, server_port=port, show_error=True)
+        # Quiet: Gradio's own lines advise share=True, a public tunnel this command does not offer.
+        _, url, _ = page.launch(server_name=host, server_port=port, show_error=True, quiet=True, prevent_thread_lock=True)
+        typer.echo(f"polyvox ui: open {url} in a browser (Ctrl-C stops)")
+        try:
+            while page.is_running:  # as Gradio's block_thread, without its console line
+                time.sleep(STOP_POLL_S)
+        except KeyboardInterrupt:
+            typer.echo("polyvox ui: stopped", err=True)  # Ctrl-C is how the page is meant to end
+        finally:
+            page.close()

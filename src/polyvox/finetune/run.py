@@ -55,7 +55,8 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
     from polyvox.finetune.best import BestVoice
     from polyvox.train.listener_validation import LISTENER_FIGURE
     from polyvox.train.run import language_validation_callbacks
-    from polyvox.train.trainer_setup import build_training_loop, resume_point
+    from polyvox.train.lightning_output import lightning_output
+    from polyvox.train.trainer_setup import build_training_loop, fit, resume_point
 
     run_dir, options, module = plan.run_dir, plan.options, plan.module
     training = plan.metadata.config.training
@@ -78,13 +79,14 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
             "no clips held out for validation (a language needs more than %d clips): the output is the last step, "
             "not the best one", 2 * options.validation_per_language,
         )
-    loop = build_training_loop(
-        run_dir, training, data.train_items, data.validation_items, data.cache, [*validation, best],
-        training.audio_samples_every_steps, progress, accelerator, devices,
-        voice_path=None,  # the one voice file is the output, the best step: no voice of the newest checkpoint beside it
-    )
-    resume_from = resume_point(loop) if options.resume else None
-    loop.trainer.fit(module, train_dataloaders=loop.train_loader, val_dataloaders=loop.validation_loader, ckpt_path=resume_from)
+    with lightning_output():  # Lightning's lines once each, as the program's own
+        loop = build_training_loop(
+            run_dir, training, data.train_items, data.validation_items, data.cache, [*validation, best],
+            training.audio_samples_every_steps, progress, accelerator, devices,
+            voice_path=None,  # the one voice file is the output, the best step: no voice of the newest checkpoint beside it
+        )
+        resume_from = resume_point(loop) if options.resume else None
+        fit(loop, module, resume_from)
     if best.best_step is None and loop.trainer.is_global_zero:
         info = dict(plan.metadata.info, steps=str(module.steps_done))
         save_voice(plan.output, module.generator.state_dict(), dataclasses.replace(plan.metadata, info=info), half=half)

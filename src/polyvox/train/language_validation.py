@@ -20,7 +20,7 @@ import torch
 
 from polyvox.data.dataset import Batch, EncodedUtterance, TtsDataset, collate
 from polyvox.data.features_cache import FeatureCache
-from polyvox.train.validation_figures import WATCHED_FIGURES, EvaluateFigures, figure_delta, language_figures
+from polyvox.train.validation_figures import WATCHED_FIGURES, EvaluateFigures, change_text, figure_delta, language_figures
 
 logger = logging.getLogger(__name__)
 
@@ -121,16 +121,19 @@ class LanguageValidation(L.Callback):
             }
             trainer.logger.log_metrics(scalars, step=step)
         for language, values in figures.items():
-            logger.info("step %d validation %s: %s", step, language, self._describe(language, values))
+            logger.info("step %d validation %s: %s", step, language, self._describe(language, values, figures is not self.start))
         self._check_forgetting(step, figures)
         for listener in self.listeners:
             listener(module, step, figures)
 
-    def _describe(self, language: str, values: dict[str, float]) -> str:
+    def _describe(self, language: str, values: dict[str, float], since_start: bool) -> str:
+        """The finite figures (one that could not be measured, e.g. F0 of an unvoiced clip, is left out),
+        each with its change since the start of the run."""
         parts = []
         for name, value in values.items():
-            delta = figure_delta(value, self.start.get(language, {}).get(name, math.nan))
-            parts.append(f"{name} {value:.4g}" + (f" ({delta:+.1%} since start)" if math.isfinite(delta) else ""))
+            if math.isfinite(value):
+                change = change_text(name, value, self.start.get(language, {}).get(name, math.nan)) if since_start else ""
+                parts.append(f"{name} {value:.4g}" + (f" ({change} since start)" if change else ""))
         return ", ".join(parts)
 
     def _check_forgetting(self, step: int, figures: Figures) -> None:

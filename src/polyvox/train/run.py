@@ -261,7 +261,8 @@ def _train_in_folder(
 
     from polyvox.train.module import VitsTrainingModule
     from polyvox.train.run_folder import VOICE_FILE
-    from polyvox.train.trainer_setup import build_training_loop, resume_point
+    from polyvox.train.lightning_output import lightning_output
+    from polyvox.train.trainer_setup import build_training_loop, fit, resume_point
 
     training_config = config.training
     L.seed_everything(training_config.seed, workers=True, verbose=False)
@@ -271,19 +272,21 @@ def _train_in_folder(
     data = prepare_data(manifest, run_dir, config, resume, initial_metadata, progress, validation_per_language)
     metadata = data.metadata
     voice_path = run_dir / VOICE_FILE
-    loop = build_training_loop(
-        run_dir, training_config, data.train_items, data.validation_items, data.cache,
-        language_validation_callbacks(metadata, data.validation_items, data.cache),
-        validate_every_steps or training_config.audio_samples_every_steps, progress, accelerator, devices, voice_path,
-    )
-    module = VitsTrainingModule(metadata)
-    if initial_weights is not None and not resume:
-        module.generator.load_state_dict(initial_weights, strict=True)
-        # Continue the step count (and so the schedule, e.g. when the discriminator joins) of the voice.
-        module.steps_done = int(metadata.info.get("steps", 0))
-        loop.sampler.load_state_dict({"batches_done": module.steps_done})
-        logger.info("starting from %s (trained %d steps)", init_from, module.steps_done)
-    resume_from = resume_point(loop) if resume else None
-    loop.trainer.fit(module, train_dataloaders=loop.train_loader, val_dataloaders=loop.validation_loader, ckpt_path=resume_from)
+    # Lightning's lines once each, as the program's own, from the Trainer's construction to the end.
+    with lightning_output():
+        loop = build_training_loop(
+            run_dir, training_config, data.train_items, data.validation_items, data.cache,
+            language_validation_callbacks(metadata, data.validation_items, data.cache),
+            validate_every_steps or training_config.audio_samples_every_steps, progress, accelerator, devices, voice_path,
+        )
+        module = VitsTrainingModule(metadata)
+        if initial_weights is not None and not resume:
+            module.generator.load_state_dict(initial_weights, strict=True)
+            # Continue the step count (and so the schedule, e.g. when the discriminator joins) of the voice.
+            module.steps_done = int(metadata.info.get("steps", 0))
+            loop.sampler.load_state_dict({"batches_done": module.steps_done})
+            logger.info("starting from %s (trained %d steps)", init_from, module.steps_done)
+        resume_from = resume_point(loop) if resume else None
+        fit(loop, module, resume_from)
     final = checkpoint_files(loop.checkpoint_dir)
     return TrainingResult(voice_path=voice_path, steps=module.steps_done, checkpoint=final[-1] if final else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,3 +135,17 @@ def resume_point(loop: TrainingLoop) -> Path | None:
     loop.sampler.load_state_dict({"batches_done": point.steps_done})
     logger.info("resuming from %s (step %d)", point.path, point.steps_done)
     return point.path
+
+
+def fit(loop: TrainingLoop, module: L.LightningModule, resume_from: Path | None) -> None:
+    """Train until the schedule ends. Ctrl-C comes out as ``KeyboardInterrupt``: Lightning stops the run
+    cleanly and then exits with status 1, which would read as a failure, not an interruption."""
+    sigint_handler = signal.getsignal(signal.SIGINT)
+    try:
+        loop.trainer.fit(module, train_dataloaders=loop.train_loader, val_dataloaders=loop.validation_loader, ckpt_path=resume_from)
+    except SystemExit as stop:
+        if not isinstance(stop.__context__, KeyboardInterrupt):
+            raise
+        if sigint_handler is not None:  # Lightning ignores Ctrl-C while it stops the run; a caller that goes on gets it back
+            signal.signal(signal.SIGINT, sigint_handler)
+        raise KeyboardInterrupt from None

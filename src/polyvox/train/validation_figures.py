@@ -120,6 +120,22 @@ def language_figures(
     return figures
 
 
+# Figures that are differences from the reference clip: near zero and of either sign, so a ratio of two
+# of them means nothing (frame_buzz 0.006 -> 0.5 read "+8175.6% since start"); their change is a difference.
+DIFFERENCE_FIGURES = ("frame_buzz",)
+# Below this size any start value makes a relative change meaningless; the change is then a difference too.
+TINY_START = 0.05
+
+
+def change_text(name: str, value: float, start: float) -> str:
+    """Figure ``name``'s change from ``start``: '+3.5%', or '+0.49' for a difference figure or a tiny start; '' when undefined."""
+    if not (math.isfinite(value) and math.isfinite(start)):
+        return ""
+    if name in DIFFERENCE_FIGURES or abs(start) < TINY_START:
+        return f"{value - start:+.3g}"
+    return f"{figure_delta(value, start):+.1%}"
+
+
 def figure_delta(value: float, start: float) -> float:
     """Relative change from ``start`` (positive: worse for a watched figure); NaN when undefined."""
     if not (math.isfinite(value) and math.isfinite(start)) or start == 0:

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 SHOWN_ERRORS = (UiInputError, TextError, SynthesisError, VoiceFileError, ReferenceClipError, AudioError)
 
 
+def shown(error: Exception) -> gradio.Error:
+    """The message in the page, and no traceback in the console: the visitor's input was at fault, not the program."""
+    import gradio as gr
+
+    return gr.Error(str(error), print_exception=False)
+
+
 def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None) -> gradio.Blocks:
     """The page, not yet launched (``.launch()`` serves it); raises ``UiInputError`` when no voice can be read."""
     import gradio as gr
@@ -37,7 +44,7 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
         try:
             choices = voices.choices(voice_name)
         except SHOWN_ERRORS as error:
-            raise gr.Error(str(error)) from error
+            raise shown(error) from error
         return (
             gr.Dropdown(choices=choices.languages, value=choices.languages[0]),
             gr.Dropdown(choices=choices.speakers, value=AUTO_SPEAKER),
@@ -50,7 +57,7 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
         try:
             return voices.speak(text, voice_name, language, speaker, speed, pitch, seed, reference)
         except SHOWN_ERRORS as error:
-            raise gr.Error(str(error)) from error
+            raise shown(error) from error
 
     with gr.Blocks(title="polyvox", analytics_enabled=False) as page:
         gr.Markdown("# polyvox\nMultilingual text-to-speech. Type, pick a voice, press **Speak**.")
