@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -24,8 +25,9 @@ def test_verdict_passes_only_when_the_loss_falls_by_the_expected_factor():
 def test_flag_alone_uses_the_default_steps_and_exit_code_follows_the_verdict(monkeypatch, tmp_path):
     seen = []
 
-    def fake(manifest, run_dir, config, steps):
+    def fake(manifest, run_dir, config, steps, progress=False):
         seen.append(steps)
+        assert progress  # the command shows the steps as they go
         return OverfitResult(steps=steps, batch_size=2, start_mel_loss=1.0, end_mel_loss=0.9)
 
     monkeypatch.setattr(overfit, "overfit_batch", fake)
@@ -47,3 +49,12 @@ def test_overfit_one_batch_of_the_small_corpus(small_corpus, tmp_path):
     assert result.exit_code == (0 if passed else 1)
     assert "in 60 steps on one batch of 4 clips" in verdict[0]
     assert (tmp_path / "run" / "overfit" / "data_report.json").is_file()
+
+
+def test_the_check_shows_a_bar_over_its_steps(small_corpus, tmp_path, capsys):
+    from polyvox.config import preset
+
+    config = preset("tiny").replace(**{"training.batch_size": 2})
+    result = overfit.overfit_batch(small_corpus[0] / "manifest.jsonl", tmp_path / "run", config, steps=10, progress=True)
+    assert result.steps == 10
+    assert re.search(r"overfit: 100%.*10/10 \[.*mel=\d+\.\d{3}", capsys.readouterr().err)

@@ -346,7 +346,7 @@ def train(
             from polyvox.config_files import load_config
             from polyvox.train.overfit import overfit_batch as run_overfit
 
-            result = run_overfit(data, output, load_config(config, preset, set_values or [], max_steps), overfit_steps)
+            result = run_overfit(data, output, load_config(config, preset, set_values or [], max_steps), overfit_steps, progress=True)
             typer.echo(result.verdict())
             return result.passed
 

@@ -65,7 +65,10 @@ def _window_mean(values: list[float]) -> float:
 def overfit_batch(
     manifest: str | Path, run_dir: str | Path, config: VoiceConfig, steps: int = DEFAULT_OVERFIT_STEPS, progress: bool = False
 ) -> OverfitResult:
-    """Train the generator (no discriminator) for ``steps`` steps on the first batch of ``manifest``."""
+    """Train the generator (no discriminator) for ``steps`` steps on the first batch of ``manifest``;
+    ``progress`` shows the features' bar and a bar over the steps with the mel loss."""
+    from tqdm.auto import tqdm
+
     from polyvox.audio.features import MelSpectrogram
     from polyvox.checkpoint import build_generator
     from polyvox.data.dataset import TtsDataset, collate
@@ -86,6 +89,7 @@ def overfit_batch(
     mel = MelSpectrogram(config.audio)
     optimizer = torch.optim.AdamW(generator.parameters(), lr=training.learning_rate, betas=training.adam_betas, eps=training.adam_eps)
     losses: list[float] = []
+    bar = tqdm(total=steps, desc="overfit", unit="step", disable=not progress)
     for step in range(steps):
         output = generator(
             batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths, batch.speaker_ids,
@@ -104,7 +108,8 @@ def overfit_batch(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(generator.parameters(), training.grad_clip_norm)
         optimizer.step()
-        if progress and step % 50 == 0:
-            logger.info("overfit step %d: mel loss %.3f", step, losses[-1])
+        bar.set_postfix(mel=f"{losses[-1]:.3f}", refresh=False)
+        bar.update()
+    bar.close()
     end = _window_mean(losses[-LOSS_WINDOW:]) if math.isfinite(losses[-1]) else math.nan
     return OverfitResult(steps=len(losses), batch_size=len(dataset), start_mel_loss=_window_mean(losses[:LOSS_WINDOW]), end_mel_loss=end)
