@@ -26,6 +26,11 @@ from polyvox.evaluation.transcript_normalize import normalize_transcript
         ("de", "Ich habe 12 Äpfel.", "ich habe zwölf äpfel"),
         ("fr", "Il a 12 ans !", "il a douze ans"),
         ("es", "¿Tienes 3 gatos?", "tienes tres gatos"),
+        # Arabic: vowel marks, tatweel, hamza seats, final ya and ta marbuta are spelling, not speech.
+        ("ar", "الكتاب على الطاولة.", "الْكِتَابُ عَلَى الطَّاوِلَةِ"),
+        ("ar", "أحمد في المدرسة", "احمد فى المدرسه"),
+        ("ar", "جميـــل", "جميل"),
+        ("ar", "عندي 3 كتب", "عِنْدِي ثَلَاثَة كُتُب"),
     ],
 )
 def test_script_and_spelling_choices_are_not_errors(language: str, text: str, transcript: str) -> None:
@@ -48,6 +53,7 @@ def test_wrong_words_are_counted() -> None:
     # Characters of "the cat sat" (11) -> "the bat sat down": c->b, then " down" inserted.
     assert hearing.characters == EditCounts(1, 0, 5, 11)
     assert score_transcript("十二", "shi2 er3", "zh").characters == EditCounts(1, 0, 0, 2)
+    assert score_transcript("الكتاب", "الكتب", "ar").characters == EditCounts(0, 1, 0, 6)  # a letter, not a mark
 
 
 def test_edit_counts_and_pooling() -> None:

@@ -48,6 +48,19 @@ def _spaced(text: str, language: str) -> NormalizedTranscript:
     return NormalizedTranscript(joined, tuple(joined), words)
 
 
+# Arabic spelling choices a listener cannot hear: the short-vowel marks (harakat, tanwin, shadda, sukun,
+# dagger alef) and tatweel are optional, hamza seats on alef vary, final ya and ta marbuta are often written
+# as alef maqsura and ha. They are removed or unified on both sides, as Arabic recognition scoring does.
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
+_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
+
+
+def _arabic(text: str) -> NormalizedTranscript:
+    from polyvox.text.numbers import spell_numbers
+
+    return _spaced(_ARABIC_MARKS.sub("", spell_numbers(text, "ar")).translate(_ARABIC_LETTERS), "ar")
+
+
 def _mandarin(text: str) -> NormalizedTranscript:
     from pypinyin import Style, lazy_pinyin
 
@@ -81,4 +94,6 @@ def normalize_transcript(text: str, language: str) -> NormalizedTranscript:
         return _mandarin(text)
     if language == "ja":
         return _japanese(text)
+    if language == "ar":
+        return _arabic(text)
     return _spaced(text.replace("-", " "), language)
