@@ -53,6 +53,8 @@ class CTranslate2Whisper:
         except (RuntimeError, ValueError, OSError) as error:
             raise EvaluationError(f"cannot load a CTranslate2 Whisper model from {folder}: {error}") from error
         self.description = f"{folder} (CTranslate2, {compute_type})"
+        # faster-whisper logs every clip's duration at INFO: hundreds of lines in an evaluation or a training log.
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
     def check_language(self, language: str) -> None:
         if language not in self.model.supported_languages:
