@@ -41,7 +41,8 @@ DISCRIMINATOR_START_STEP = 1000
 OVERRIDES = (
     "training.batch_size=16",
     "training.checkpoint_every_steps=250",
-    "training.audio_samples_every_steps=500",
+    # Validation (the listener's choice of step among them) runs with the audio samples.
+    "training.audio_samples_every_steps=250",
     "training.keep_checkpoints=3",
 )
 
