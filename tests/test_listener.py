@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +72,24 @@ def test_both_model_layouts_transcribe_a_clip(whisper_folders: tuple[Path, Path]
     # The tiny CTranslate2 model's vocabulary is too small for faster-whisper to count it multilingual.
     with pytest.raises(EvaluationError, match="cannot transcribe 'zh'"):
         Listener.load(ctranslate2, dnsmos=False).check_languages({"en", "zh"})
+
+
+def test_a_one_thread_listener_leaves_torch_threads_alone(whisper_folders: tuple[Path, Path]) -> None:
+    """CTranslate2 sets the OpenMP threads torch shares unless torch's were set explicitly: a training run with
+    --listener fell to one core. A fresh interpreter, as the CLI runs, keeps torch's default."""
+    listen = (
+        "import sys, numpy as np, torch; from pathlib import Path; from polyvox.evaluation.listener import Listener; "
+        "listener = Listener.load(Path(sys.argv[1]), dnsmos=False, threads=1); "
+        "listener(np.zeros(16000, np.float32), 16000, 'Twelve.', 'en'); print(torch.get_num_threads())"
+    )
+    environment = {name: value for name, value in os.environ.items() if name != "OMP_NUM_THREADS"}  # conftest sets 1
+    default = subprocess.run(
+        [sys.executable, "-c", "import torch; print(torch.get_num_threads())"], capture_output=True, text=True, check=True, env=environment
+    )
+    after = subprocess.run(
+        [sys.executable, "-c", listen, str(whisper_folders[1])], capture_output=True, text=True, check=True, env=environment
+    )
+    assert after.stdout.split()[-1] == default.stdout.strip()
 
 
 def test_dnsmos_scores_lie_in_range() -> None:

@@ -6,7 +6,10 @@ when a model is loaded (the ``listen`` and ``transcribe`` extras).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,6 +38,19 @@ class Transcriber(Protocol):
         """The transcript of mono float32 ``samples`` at 16 kHz, decoded in ``language``."""
 
 
+@contextlib.contextmanager
+def _torch_threads_kept() -> Iterator[None]:
+    """CTranslate2 sets the process's OpenMP threads to its ``cpu_threads``, which torch shares: a listener at
+    one thread inside a training run (``finetune --listener``) left training on one core. Put torch's back."""
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    try:
+        yield
+    finally:
+        if torch is not None and threads is not None and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
 class CTranslate2Whisper:
     """A Whisper model converted to CTranslate2 (``model.bin``, ``config.json``, ``tokenizer.json``), on the CPU."""
 
@@ -49,7 +65,8 @@ class CTranslate2Whisper:
         except ImportError as error:
             raise EvaluationError("a CTranslate2 Whisper model needs the 'listen' extra: pip install 'polyvox[listen]'") from error
         try:
-            self.model: Any = WhisperModel(str(folder), device="cpu", compute_type=compute_type, cpu_threads=threads)
+            with _torch_threads_kept():
+                self.model: Any = WhisperModel(str(folder), device="cpu", compute_type=compute_type, cpu_threads=threads)
         except (RuntimeError, ValueError, OSError) as error:
             raise EvaluationError(f"cannot load a CTranslate2 Whisper model from {folder}: {error}") from error
         self.description = f"{folder} (CTranslate2, {compute_type})"
@@ -65,11 +82,12 @@ class CTranslate2Whisper:
             )
 
     def transcribe(self, samples: np.ndarray, language: str) -> str:
-        segments, _ = self.model.transcribe(
-            np.asarray(samples, dtype=np.float32), language=language, beam_size=BEAM_SIZE, temperature=0.0,
-            condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
-        )
-        return " ".join(segment.text.strip() for segment in segments).strip()
+        with _torch_threads_kept():
+            segments, _ = self.model.transcribe(
+                np.asarray(samples, dtype=np.float32), language=language, beam_size=BEAM_SIZE, temperature=0.0,
+                condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
+            )
+            return " ".join(segment.text.strip() for segment in segments).strip()
 
 
 class TransformersWhisper:
