@@ -166,3 +166,11 @@ def test_export_command_refuses_bad_input(tmp_path):
         result = CliRunner().invoke(app, ["export", *arguments])
         assert result.exit_code == 1, result.output
         assert result.output.strip().startswith("error: ") and fragment in result.output and "Traceback" not in result.output
+
+
+def test_export_never_replaces_an_earlier_export_unasked(exported):
+    voice, _, output = exported
+    before = {path: path.read_bytes() for path in output.parent.glob("voice.*")}
+    result = CliRunner().invoke(app, ["export", "-o", str(output)])
+    assert result.exit_code == 1 and "--overwrite" in result.output and "Traceback" not in result.output
+    assert {path: path.read_bytes() for path in output.parent.glob("voice.*")} == before

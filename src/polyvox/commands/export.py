@@ -20,6 +20,7 @@ def export(
     voice: Annotated[Optional[Path], typer.Argument(help="Voice file (.safetensors); default: the bundled voice.")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="The full graph, e.g. voice.onnx; the others go next to it.")] = Path("voice.onnx"),
     opset: Annotated[int, typer.Option(help="ONNX opset of the graphs.")] = 17,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace files an earlier export left at OUTPUT.")] = False,
     verbose: Verbose = False,
 ) -> None:
     """Export VOICE to ONNX: OUTPUT (text -> audio in one graph), OUTPUT's .encoder.onnx and .decoder.onnx
@@ -27,6 +28,12 @@ def export(
     setup_logging(verbose)
     if output.suffix != ".onnx":
         fail(f"-o must name the full graph's .onnx file (e.g. voice.onnx), got {output}")
+    from polyvox.export.metadata import graph_file_names, metadata_path
+
+    written = [output.with_name(name) for name in graph_file_names(output).values()] + [metadata_path(output)]
+    existing = [str(path) for path in written if path.exists()]
+    if existing and not overwrite:
+        fail(f"{', '.join(existing)} already exist(s): pass --overwrite to replace them, or -o another name")
 
     started = time.monotonic()
 
