@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from polyvox.inference.speed import float32_without_onednn
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
 from polyvox.models.receptive_field import LatentContext
 
@@ -27,9 +28,10 @@ __all__ = [
 def decode_window(generator: torch.nn.Module, latent: Tensor, speaker: Tensor, window: LatentWindow) -> Tensor:
     """Waveform (samples,) of ``window`` from a prior latent (1, channels, frames): flow (reverse), then decoder."""
     piece = latent[..., window.flow_start : window.flow_end]
-    flowed = generator.flow(piece, torch.ones_like(piece[:, :1]), speaker, reverse=True)
-    decoder_input = flowed[..., window.decoder_start - window.flow_start : window.decoder_end - window.flow_start]
-    waveform = generator.decoder(decoder_input, speaker)
+    with float32_without_onednn(generator):
+        flowed = generator.flow(piece, torch.ones_like(piece[:, :1]), speaker, reverse=True)
+        decoder_input = flowed[..., window.decoder_start - window.flow_start : window.decoder_end - window.flow_start]
+        waveform = generator.decoder(decoder_input, speaker)
     samples_per_frame = generator.decoder.samples_per_frame
     first = (window.start - window.decoder_start) * samples_per_frame
     return waveform[0, 0, first : first + (window.end - window.start) * samples_per_frame]

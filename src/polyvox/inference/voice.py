@@ -19,7 +19,7 @@ from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chun
 from polyvox.inference.reference import ReferenceAudio, reference_timbre
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
-from polyvox.inference.speed import prepare_for_inference, resolve_precision, set_decoder_precision
+from polyvox.inference.speed import float32_without_onednn, prepare_for_inference, resolve_precision, set_decoder_precision
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.partial_loading import load_partial_state
@@ -113,13 +113,14 @@ class Voice(SentenceEngine):
         Sentences go one at a time, in order, so synthesize and stream draw the same noise for the same seed.
         """
         ids, languages, prosody = encoded
-        prior = self.generator.encode_prior(
-            torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
-            torch.tensor([options.speaker_id]), options.length_scale, options.noise_scale_duration,
-            noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
-            prosody_ids=torch.tensor([prosody]),
-        )
-        return self.generator.sample_prior(prior, options.noise_scale, noise_generator=noise), prior.speaker
+        with float32_without_onednn(self.generator):
+            prior = self.generator.encode_prior(
+                torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
+                torch.tensor([options.speaker_id]), options.length_scale, options.noise_scale_duration,
+                noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
+                prosody_ids=torch.tensor([prosody]),
+            )
+            return self.generator.sample_prior(prior, options.noise_scale, noise_generator=noise), prior.speaker
 
     def _whole_sentence(
         self,
@@ -129,7 +130,8 @@ class Voice(SentenceEngine):
         timbre: torch.Tensor | None = None,
     ) -> np.ndarray:
         latent, speaker = self._sentence_latent(encoded, options, noise, timbre)
-        waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), speaker)
+        with float32_without_onednn(self.generator):
+            waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), speaker)
         samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
         return shift_pitch(samples, self.sample_rate, options.pitch)
 

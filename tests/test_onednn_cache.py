@@ -1,0 +1,54 @@
+"""A float32 voice computes without oneDNN, whose per-shape primitive cache grew the process by ~2.5 MB for
+every sentence of a new length (a long text grew by gigabytes); bfloat16 keeps it for speed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from tiny_voices import ENGLISH, make_tiny_voice
+
+from polyvox.inference.voice import Voice
+
+
+def onednn_states(voice: Voice, speak) -> set[bool]:
+    """oneDNN's switch as every flow and decoder call saw it while ``speak`` ran."""
+    seen: set[bool] = set()
+    hooks = [
+        module.register_forward_pre_hook(lambda *_: seen.add(bool(torch.backends.mkldnn.enabled)))
+        for module in (voice.generator.flow, voice.generator.decoder, voice.generator.text_encoder)
+    ]
+    try:
+        speak()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return seen
+
+
+@pytest.mark.parametrize("mode", ["synthesize", "stream"])
+def test_float32_synthesis_runs_without_onednn_and_gives_it_back(tmp_path: Path, mode: str) -> None:
+    voice = Voice.load(make_tiny_voice(tmp_path / "tiny.safetensors", seed=0))
+    speak = (lambda: voice.synthesize(ENGLISH, seed=1)) if mode == "synthesize" else (lambda: list(voice.stream(ENGLISH, seed=1)))
+    assert torch.backends.mkldnn.enabled
+    assert onednn_states(voice, speak) == {False}
+    assert torch.backends.mkldnn.enabled  # the caller's setting is back
+
+
+def test_bfloat16_decoder_keeps_onednn(tmp_path: Path) -> None:
+    voice = Voice.load(make_tiny_voice(tmp_path / "tiny.safetensors", seed=0), precision="bfloat16")
+    assert onednn_states(voice, lambda: voice.synthesize(ENGLISH, seed=1)) == {True}
+
+
+def test_the_audio_is_the_same_either_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    import polyvox.inference.voice as voice_module
+
+    voice = Voice.load(make_tiny_voice(tmp_path / "tiny.safetensors", seed=0))
+    without = voice.synthesize(ENGLISH, seed=3).samples
+    monkeypatch.setattr(voice_module, "float32_without_onednn", lambda generator: contextlib.nullcontext())
+    assert onednn_states(voice, lambda: voice.synthesize(ENGLISH, seed=3)) == {True}
+    with_onednn = voice.synthesize(ENGLISH, seed=3).samples
+    assert without.shape == with_onednn.shape and abs(without - with_onednn).max() < 1e-4
