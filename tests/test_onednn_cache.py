@@ -52,3 +52,13 @@ def test_the_audio_is_the_same_either_way(tmp_path: Path, monkeypatch: pytest.Mo
     assert onednn_states(voice, lambda: voice.synthesize(ENGLISH, seed=3)) == {True}
     with_onednn = voice.synthesize(ENGLISH, seed=3).samples
     assert without.shape == with_onednn.shape and abs(without - with_onednn).max() < 1e-4
+
+
+def test_switching_it_off_warns_nothing(tmp_path: Path) -> None:
+    """torch.backends.mkldnn.flags() warned about Intel GPUs' TF32 in every process that spoke."""
+    import warnings
+
+    voice = Voice.load(make_tiny_voice(tmp_path / "tiny.safetensors", seed=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        voice.synthesize(ENGLISH, seed=1)

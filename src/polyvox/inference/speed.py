@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 import torch
 from torch.nn.utils import parametrize
@@ -51,5 +52,16 @@ def float32_without_onednn(generator: torch.nn.Module) -> contextlib.AbstractCon
     with it, +1 MB without). A float32 decoder is as fast without it (one thread, 20 sentences, three rounds:
     RTF 0.23-0.30 with, 0.23-0.26 without); bfloat16 keeps it, its convolutions need oneDNN to be fast."""
     if getattr(generator.decoder, "compute_dtype", None) is None:  # type: ignore[union-attr]
-        return torch.backends.mkldnn.flags(enabled=False)
+        return _onednn_off()
     return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _onednn_off() -> Iterator[None]:
+    # Only the switch: torch.backends.mkldnn.flags() also sets TF32 and warns about Intel GPUs every process.
+    previous = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = previous
