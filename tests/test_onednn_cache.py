@@ -62,3 +62,13 @@ def test_switching_it_off_warns_nothing(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         voice.synthesize(ENGLISH, seed=1)
+
+
+def test_concurrent_float32_calls_all_compute_without_onednn(tmp_path: Path) -> None:
+    """The server speaks on several threads: one call ending must not switch oneDNN back on under another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    voice = Voice.load(make_tiny_voice(tmp_path / "tiny.safetensors", seed=0))
+    with ThreadPoolExecutor(4) as pool:
+        outputs = list(pool.map(lambda _: voice.synthesize(ENGLISH, seed=1).samples.tobytes(), range(8)))
+    assert len(set(outputs)) == 1 and torch.backends.mkldnn.enabled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 import torch
@@ -56,12 +57,26 @@ def float32_without_onednn(generator: torch.nn.Module) -> contextlib.AbstractCon
     return contextlib.nullcontext()
 
 
+# The switch is process-wide and the server synthesises on several threads: the first call in turns it off,
+# the last one out puts the caller's setting back, so no float32 call ever computes with it on halfway.
+_onednn_lock = threading.Lock()
+_onednn_users = 0
+_onednn_before = True
+
+
 @contextlib.contextmanager
 def _onednn_off() -> Iterator[None]:
     # Only the switch: torch.backends.mkldnn.flags() also sets TF32 and warns about Intel GPUs every process.
-    previous = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
+    global _onednn_users, _onednn_before
+    with _onednn_lock:
+        if _onednn_users == 0:
+            _onednn_before = torch.backends.mkldnn.enabled
+            torch.backends.mkldnn.enabled = False
+        _onednn_users += 1
     try:
         yield
     finally:
-        torch.backends.mkldnn.enabled = previous
+        with _onednn_lock:
+            _onednn_users -= 1
+            if _onednn_users == 0:
+                torch.backends.mkldnn.enabled = _onednn_before
