@@ -11,7 +11,6 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from polyvox.checkpoint import VoiceMetadata, save_voice
