@@ -1,4 +1,5 @@
-"""``polyvox import-voice``: a VITS, Piper or MeloTTS checkpoint as a polyvox voice, with its loading report."""
+"""``polyvox import-voice``: a released Piper voice (.onnx) or a VITS, Piper or MeloTTS checkpoint as a polyvox voice,
+with its loading report."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ def register(app: typer.Typer) -> None:
 
 
 def import_voice(
-    checkpoint: Annotated[Path, typer.Argument(help="VITS G_*.pth, Piper .ckpt or MeloTTS checkpoint.pth.")],
+    checkpoint: Annotated[Path, typer.Argument(help="Piper voice VOICE.onnx, VITS G_*.pth, Piper .ckpt or MeloTTS checkpoint.pth.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Voice file to write (.safetensors).")],
-    config: Annotated[Optional[Path], typer.Option(help="config.json of a VITS or MeloTTS checkpoint.")] = None,
+    config: Annotated[
+        Optional[Path],
+        typer.Option(help="VOICE.onnx.json of a Piper voice (found beside VOICE.onnx when not given), or config.json of a VITS or MeloTTS checkpoint."),
+    ] = None,
     phonemes: Annotated[
         Optional[Path], typer.Option(help="Piper's .onnx.json (phoneme ids), or VITS's text/symbols.py or a JSON symbol list.")
     ] = None,
@@ -29,14 +33,19 @@ def import_voice(
         Optional[Path], typer.Option(help="Also write the whole report (every tensor, loaded ones too) as JSON here.")
     ] = None,
     half: Annotated[bool, typer.Option("--half", help="Store the weights in half precision (half the file size).")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing voice file at OUTPUT.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose/--quiet", "-v/-q", help="Also list every loaded tensor.")] = False,
 ) -> None:
-    """Import a pretrained checkpoint of another project as a voice, and print how each tensor was carried over.
+    """Import a released Piper voice or a pretrained checkpoint of another project as a voice, and print how each
+    tensor was carried over.
 
-    Checkpoints are read with torch.load(weights_only=True): a checkpoint can never run code.
+    ONNX graphs are read with the onnx package and never run; checkpoints are read with torch.load(weights_only=True):
+    neither can run code.
     """
     setup_logging(verbose)
     started = time.monotonic()
+    if output.exists() and not overwrite:
+        fail(f"{output} already exists: pass --overwrite to replace it, or -o another name")
 
     def work() -> None:
         from polyvox.checkpoint import save_voice
@@ -45,7 +54,7 @@ def import_voice(
 
         tensors, metadata, import_report = import_checkpoint(checkpoint, config, phonemes, language)
         typer.echo(import_report.summary())
-        for line in import_report.all_lines() if verbose else import_report.lines():
+        for line in import_report.all_lines() if verbose else import_report.grouped_lines():
             typer.echo(f"  {line}")
         saved = save_voice(output, tensors, metadata, half=half)
         if report is not None:

@@ -30,12 +30,15 @@ def import_checkpoint(
 ) -> tuple[dict[str, Tensor], VoiceMetadata, ImportReport]:
     """Generator tensors (under polyvox names, every one the architecture has), the voice's metadata and the report.
 
-    ``config_path``: VITS's or MeloTTS's ``config.json`` (a Piper ``.ckpt`` carries its own hyper-parameters).
+    ``path``: a released Piper voice (``.onnx``, read with ``onnx`` and never run), or a PyTorch checkpoint.
+    ``config_path``: VITS's or MeloTTS's ``config.json``, or a Piper voice's ``.onnx.json`` (a Piper ``.ckpt`` carries
+    its own hyper-parameters; an ``.onnx`` finds ``VOICE.onnx.json`` beside it when none is given).
     ``phoneme_map``: Piper's ``.onnx.json`` (``phoneme_id_map``), or VITS's ``text/symbols.py`` / a JSON symbol list.
     ``language``: the voice's language code when the files do not tell it.
     Raises ``PretrainedImportError`` (``UnknownLayoutError``, ``UnsafeCheckpointError``) with what to do.
     """
     from polyvox.pretrained.assemble import assemble
+    from polyvox.pretrained.file_kinds import file_kind
     from polyvox.pretrained.layout import detect_layout
     from polyvox.pretrained.melotts import plan_melotts
     from polyvox.pretrained.piper import plan_piper
@@ -45,6 +48,10 @@ def import_checkpoint(
     path = Path(path)
     config = Path(config_path) if config_path is not None else None
     phonemes = Path(phoneme_map) if phoneme_map is not None else None
+    if path.is_file() and file_kind(path) == "onnx":
+        from polyvox.pretrained.piper_onnx import import_piper_onnx
+
+        return import_piper_onnx(path, config or phonemes, language)
     checkpoint = detect_layout(read_checkpoint(path), str(path))
     planners = {"vits": plan_vits, "piper": plan_piper, "melotts": plan_melotts}
     plan = planners[checkpoint.layout](checkpoint, path, config, phonemes, language)

@@ -6,9 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from torch import Tensor
+
 from polyvox.checkpoint import VoiceMetadata
 from polyvox.config import TextConfig
-from polyvox.pretrained.architecture import architecture_from_sections, voice_config
+from polyvox.pretrained.architecture import SourceArchitecture, architecture_from_sections, voice_config
 from polyvox.pretrained.common import (
     SOURCE_SYMBOL_EMBEDDING,
     add_single_language_tables,
@@ -19,6 +21,7 @@ from polyvox.pretrained.common import (
 )
 from polyvox.pretrained.errors import PretrainedImportError
 from polyvox.pretrained.layout import SourceCheckpoint
+from polyvox.pretrained.names import DurationRole
 from polyvox.pretrained.plan import ImportPlan
 from polyvox.pretrained.reading import read_json
 from polyvox.pretrained.vocabulary import vocabulary_from_rows
@@ -82,6 +85,27 @@ def plan_piper(checkpoint: SourceCheckpoint, path: Path, config_path: Path | Non
             f"{voice_json_path} is for {sample_rate} Hz but the checkpoint was trained at {arch.sample_rate} Hz: "
             "pass the .onnx.json of this checkpoint's voice"
         )
+    info = {"imported_from": "Piper", "source": path.name, "global_step": str(checkpoint.entries.get("global_step", "unknown"))}
+    plan = plan_piper_voice("Piper", generator, arch, roles, voice_json, voice_json_path, source, path, language, info)
+    plan.other_tensors = {name: (tensor, DISCRIMINATOR_REASON) for name, tensor in checkpoint.other_tensors.items()}
+    note_training_state(plan, checkpoint.entries, HYPER_PARAMETERS)
+    return plan
+
+
+def plan_piper_voice(
+    layout: str,
+    generator: dict[str, Tensor],
+    arch: SourceArchitecture,
+    roles: dict[str, DurationRole],
+    voice_json: dict[str, Any],
+    voice_json_path: Path,
+    source: str,
+    path: Path,
+    language: str | None,
+    info: dict[str, str],
+) -> ImportPlan:
+    """The plan of a Piper voice whose generator tensors (Piper's names) and architecture are known: tables, language,
+    speakers and notes from its ``.onnx.json``. Shared by the ``.ckpt`` and the ``.onnx`` importers."""
     rows, map_notes = _phoneme_rows(voice_json, str(voice_json_path))
     vocabulary = vocabulary_from_rows(rows, int(generator[SOURCE_SYMBOL_EMBEDDING].shape[0]), str(voice_json_path))
     n_speakers = source_speaker_count(generator)
@@ -99,15 +123,9 @@ def plan_piper(checkpoint: SourceCheckpoint, path: Path, config_path: Path | Non
         symbols=vocabulary.symbols,
         languages=(voice_language,),
         speakers=_speakers(voice_json, n_speakers, path.stem),
-        info={
-            "imported_from": "Piper",
-            "source": path.name,
-            "global_step": str(checkpoint.entries.get("global_step", "unknown")),
-            **{f"piper_{name}": str(value) for name, value in inference.items()},
-        },
+        info={**info, **{f"piper_{name}": str(value) for name, value in inference.items()}},
     )
-    plan = ImportPlan(layout="Piper", metadata=metadata, generator=generator, duration_roles=roles)
-    plan.other_tensors = {name: (tensor, DISCRIMINATOR_REASON) for name, tensor in checkpoint.other_tensors.items()}
+    plan = ImportPlan(layout=layout, metadata=metadata, generator=generator, duration_roles=roles)
     plan.notes.extend(map_notes)
     add_single_language_tables(plan, vocabulary, arch)
     plan.notes.append(
@@ -121,5 +139,4 @@ def plan_piper(checkpoint: SourceCheckpoint, path: Path, config_path: Path | Non
         )
     if inference:
         plan.notes.append(f"Piper's synthesis settings {inference} are kept in the voice's info (noise_w is noise_scale_duration)")
-    note_training_state(plan, checkpoint.entries, HYPER_PARAMETERS)
     return plan

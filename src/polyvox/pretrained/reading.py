@@ -12,27 +12,34 @@ from typing import Any
 import torch
 
 from polyvox.pretrained.errors import PretrainedImportError, UnsafeCheckpointError
+from polyvox.pretrained.file_kinds import file_kind, not_importable
 
 # Lightning checkpoints of Piper store dataset paths among their hyper-parameters; a path is plain data
 # (building one runs no code of the file's choosing), so these classes are allowed besides tensors and containers.
 SAFE_PATH_CLASSES: tuple[type, ...] = (pathlib.PosixPath, pathlib.PurePosixPath, pathlib.PureWindowsPath)
 _REFUSED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+_BAD_OPCODE = "Unsupported operand"
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
     """The top-level mapping of a PyTorch checkpoint, loaded without running any code from the file."""
     if not path.is_file():
         raise PretrainedImportError(f"checkpoint not found: {path}")
-    if path.suffix == ".safetensors":
-        raise PretrainedImportError(
-            f"{path} is a .safetensors file: a polyvox voice is used as it is (polyvox say --voice {path}); "
-            "import takes the PyTorch checkpoints of VITS (G_*.pth), Piper (.ckpt) and MeloTTS (checkpoint.pth)"
-        )
+    kind = file_kind(path)
+    if kind not in ("pytorch", "pickle"):
+        raise PretrainedImportError(not_importable(path, kind))
     try:
         with torch.serialization.safe_globals(list(SAFE_PATH_CLASSES)):
             data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         found = _REFUSED_GLOBAL.search(str(error))
+        if found is None and _BAD_OPCODE in str(error):
+            # A damaged pickle, not a dangerous one: no object was refused.
+            raise PretrainedImportError(f"{path} is a pickle polyvox cannot read ({_first_line(error)}); the file may be damaged") from error
         what = f"an object of {found.group(1)}" if found else "an object other than tensors and plain containers"
         raise UnsafeCheckpointError(
             f"{path} holds {what}, which could run code when unpickled; polyvox reads checkpoints with "

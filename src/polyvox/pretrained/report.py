@@ -68,6 +68,37 @@ class MismatchedTensor:
         )
 
 
+# Missing tensors of one module with one reason are shown as one line from this many on (--verbose lists each).
+MIN_GROUP = 4
+
+
+def _module(name: str) -> str:
+    """The module a tensor belongs to, two levels deep ("posterior_encoder.wavenet")."""
+    return ".".join(name.split(".")[:2])
+
+
+def _common_prefix(names: list[str]) -> str:
+    parts = [name.split(".") for name in names]
+    common = []
+    for pieces in zip(*parts):
+        if len(set(pieces)) > 1:
+            break
+        common.append(pieces[0])
+    return ".".join(common)
+
+
+def _missing_runs(missing: list[MissingTensor]) -> list[tuple[str, str, list[MissingTensor]]]:
+    """Consecutive missing tensors grouped by (module, reason)."""
+    runs: list[tuple[str, str, list[MissingTensor]]] = []
+    for entry in missing:
+        key = (_module(entry.target), entry.initialisation)
+        if runs and runs[-1][:2] == key:
+            runs[-1][2].append(entry)
+        else:
+            runs.append((*key, [entry]))
+    return runs
+
+
 @dataclass
 class ImportReport:
     """Every source tensor is loaded, unexpected or shape-mismatched; every polyvox tensor is loaded or missing."""
@@ -95,6 +126,21 @@ class ImportReport:
         return (
             [f"note: {note}" for note in self.notes]
             + [entry.line() for entry in self.missing]
+            + [entry.line() for entry in self.unexpected]
+            + [entry.line() for entry in self.shape_mismatched]
+        )
+
+    def grouped_lines(self) -> list[str]:
+        """``lines()`` with runs of missing tensors that share a reason and a module shown as one line each."""
+        grouped: list[str] = []
+        for _, reason, entries in _missing_runs(self.missing):
+            if len(entries) < MIN_GROUP:
+                grouped.extend(entry.line() for entry in entries)
+            else:
+                grouped.append(f"missing: {_common_prefix([entry.target for entry in entries])}.* ({len(entries)} tensors) ({reason})")
+        return (
+            [f"note: {note}" for note in self.notes]
+            + grouped
             + [entry.line() for entry in self.unexpected]
             + [entry.line() for entry in self.shape_mismatched]
         )
