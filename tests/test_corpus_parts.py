@@ -26,12 +26,17 @@ def test_grammars_give_many_varied_unique_sentences(language: str) -> None:
         assert min(lengths) <= 2 and 16 >= max(lengths) >= 8
 
 
-def test_japanese_is_kana_only_and_arabic_has_diacritics() -> None:
+def test_japanese_is_kana_only_and_arabic_is_marked_and_plain() -> None:
     japanese = SentenceGenerator(grammar_for("ja"), seed=0).sentences(300)
     kanji = [c for s in japanese for c in s if "\u4e00" <= c <= "\u9fff"]
     assert kanji == []
+    from polyvox.data.corpus.grammars.arabic import PLAIN
+
     arabic = SentenceGenerator(grammar_for("ar"), seed=0).sentences(300)
-    assert all(any("\u064b" <= c <= "\u0652" for c in s) for s in arabic)
+    marked = [s for s in arabic if any("\u064b" <= c <= "\u0652" for c in s)]
+    plain = [s for s in arabic if s not in marked]
+    assert plain and set(plain) <= set(PLAIN)  # written as people write, for the sounds unmarked text has
+    assert len(marked) > len(plain)
 
 
 def test_sentences_are_deterministic_per_seed() -> None:

@@ -118,13 +118,16 @@ def test_unseen_frequent_words_all_convert_without_warning(
     assert_all_speakable(default_corpus_voice, language, caplog)
 
 
-def test_russian_unseen_frequent_words_convert_for_a_voice_of_the_russian_corpus(caplog: pytest.LogCaptureFixture) -> None:
-    """Russian is not in the bundled voice: a voice trained on a Russian corpus of the recipe's size."""
+@pytest.mark.parametrize("language", ["ru", "ar"])
+def test_unseen_frequent_words_convert_for_a_voice_of_a_corpus_in_another_language(
+    language: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Russian and Arabic are not in the bundled voice: a voice trained on a corpus of the recipe's size in each."""
     plan = plan_corpus(
-        ("ru",), RECIPE_MODULE.SPEAKERS_PER_LANGUAGE, RECIPE_MODULE.UTTERANCES_PER_SPEAKER, RECIPE_MODULE.CORPUS_SEED
+        (language,), RECIPE_MODULE.SPEAKERS_PER_LANGUAGE, RECIPE_MODULE.UTTERANCES_PER_SPEAKER, RECIPE_MODULE.CORPUS_SEED
     )
     assert not plan.coverage[0].missing_phonemes and not plan.coverage[0].missing_pairs, plan.coverage[0].line()
-    assert_all_speakable(corpus_voice(plan, ("ru",)), "ru", caplog)
+    assert_all_speakable(corpus_voice(plan, (language,)), language, caplog)
 
 
 def assert_all_speakable(rules: TextRules, language: str, caplog: pytest.LogCaptureFixture) -> None:

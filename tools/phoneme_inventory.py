@@ -1,6 +1,6 @@
 """Derive the phoneme inventories (src/polyvox/text/data/phoneme_inventory_<language>.json).
 
-    python tools/phoneme_inventory.py                 # en es fr de zh ja ru
+    python tools/phoneme_inventory.py                 # en es fr de zh ja ru ar
     python tools/phoneme_inventory.py --languages en
 
 Each language's most frequent words (wordfreq, ``pip install 'polyvox[dev]'``) are read one by one, and
@@ -27,7 +27,7 @@ from polyvox.text.frontend import SILENT_TOKENS, TextFrontend
 from polyvox.text.prosody import with_features
 
 DATA_FOLDER = Path(__file__).resolve().parent.parent / "src" / "polyvox" / "text" / "data"
-LANGUAGES = ("en", "es", "fr", "de", "zh", "ja", "ru")
+LANGUAGES = ("en", "es", "fr", "de", "zh", "ja", "ru", "ar")
 EXAMPLES = 3
 SENTENCE_WORDS = 8
 

@@ -6,7 +6,12 @@ from polyvox.text.phonemizers.base import MarkedPhonemizer, Phonemizer
 
 
 def create_phonemizer(language: str, espeak_voice: str | None = None) -> Phonemizer:
-    """The phonemizer for ``language``: pypinyin for zh, pyopenjtalk for ja, espeak-ng for the rest."""
+    """The phonemizer for ``language``: pypinyin for zh, pyopenjtalk for ja, espeak-ng for the rest.
+
+    Arabic is read as written, short-vowel marks where the writer gave them: every diacritizer tried before
+    espeak-ng (libtashkeel, text2tashkeel) made a listener understand the words less, not more
+    (benchmarks/arabic_diacritizer.py, 80 held-out sentences).
+    """
     if language == "zh":
         from polyvox.text.phonemizers.mandarin import MandarinPhonemizer
 
@@ -15,10 +20,6 @@ def create_phonemizer(language: str, espeak_voice: str | None = None) -> Phonemi
         from polyvox.text.phonemizers.japanese import JapanesePhonemizer
 
         return JapanesePhonemizer()
-    if language == "ar":
-        from polyvox.text.phonemizers.arabic import ArabicPhonemizer
-
-        return ArabicPhonemizer(espeak_voice)
     from polyvox.text.phonemizers.espeak import EspeakPhonemizer
 
     return EspeakPhonemizer(language, espeak_voice)

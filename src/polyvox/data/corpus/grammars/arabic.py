@@ -1,7 +1,9 @@
 """Arabic sentence grammar for the synthetic corpus.
 
 Written with full diacritics (tashkeel) so espeak-ng reads the short vowels; subjects are
-masculine singular so every verb agrees.
+masculine singular so every verb agrees. PLAIN sentences are written without marks, as people write:
+polyvox reads Arabic as written, and espeak-ng gives unmarked text sounds marked text never has (x, ɡ, tʃ,
+consonant clusters), which a voice must have heard to speak what its users type.
 """
 
 from polyvox.data.corpus.sentences import Grammar
@@ -62,6 +64,15 @@ SHORT = (
     "جَيِّدٌ جِدًّا.", "رُبَّمَا غَدًا.", "مَبْرُوكٌ!", "إِلَى اللِّقَاءِ.", "حَسَنًا.", "عَفْوًا.", "أَهْلًا وَسَهْلًا.",
     "النَّجْدَةُ!", "أَحْسَنْتَ!",
 )
+PLAIN = (
+    "سأعود إليك مرة أخرى.", "خلال الأسبوع أعمل في المكتب.", "هل تتكلم الإنجليزية؟", "ابحث عن العنوان في جوجل.",
+    "ريتشارد صديق قديم من لندن.", "تشارلز يسكن في الطابق الثالث.", "عمرو يلعب كرة القدم مع أصدقائه.",
+    "عبد الرحمن طبيب في المستشفى الكبير.", "كانت الرحلة طويلة ومتعبة.", "قام الطلاب بزيارة المتحف.",
+    "النظام الجديد يعمل بصورة جيدة.", "لا أستطيع أن أنام مبكرا.", "كتبت له رسالة قصيرة.",
+    "يستطيع أخي أن يصلح السيارة.", "نلتقي في يوم آخر.", "الطقس جميل اليوم في المدينة.",
+    "أين أقرب محطة للقطار؟", "أريد كوبا من الشاي بدون سكر.", "للحصول على التذكرة اذهب إلى الشباك.",
+    "اشترت أختي فستانا أخضر وأيضا حقيبة بيضاء.", "يشرح المعلم الدرس بوضوح.", "للوصول إلى المطار خذ الحافلة.", "متى يبدأ الاجتماع؟", "الأطفال يلعبون في الحديقة بعد المدرسة.",
+)
 
 GRAMMAR = Grammar(
     language="ar",
@@ -77,9 +88,10 @@ GRAMMAR = Grammar(
         ("نَحْتَاجُ إِلَى {item} وَ{item#2} وَ{item#3}.", 1.0),
         ("أَظُنُّ أَنَّ {subject} {verb} {place} {time}.", 1.0),
         ("{short}", 0.3),
+        ("{plain}", 1.5),
     ),
     slots={
         "subject": SUBJECTS, "verb": VERB_PHRASES, "time": TIMES, "place": PLACES, "thing": THINGS,
-        "adjective": ADJECTIVES, "number": NUMBERS, "item": ITEMS, "short": SHORT,
+        "adjective": ADJECTIVES, "number": NUMBERS, "item": ITEMS, "short": SHORT, "plain": PLAIN,
     },
 )
