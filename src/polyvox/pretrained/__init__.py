@@ -1,6 +1,8 @@
-"""Import pretrained VITS, Piper and MeloTTS checkpoints as polyvox voices or fine-tuning starting points.
+"""Import released Piper voices (.onnx) and VITS, Piper and MeloTTS checkpoints as polyvox voices or fine-tuning
+starting points.
 
-Checkpoints are read with ``torch.load(weights_only=True)`` only: a checkpoint can never run code. The import
+ONNX graphs are parsed with ``onnx`` and never run; checkpoints are read with ``torch.load(weights_only=True)``
+only: neither can run code. The import
 rebuilds the source's architecture as a polyvox config (with the options that make polyvox compute what the
 source computed), maps every tensor to its polyvox name, remaps vocabulary and speaker rows, and reports the
 fate of every tensor. Importing this package is cheap; torch loads with the first import.
