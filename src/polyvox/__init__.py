@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["OnnxVoice", "Voice", "SynthesisResult", "__version__"]
+__all__ = ["OnnxVoice", "Voice", "SynthesisResult", "__version__", "use_threads"]
 
 
 def __getattr__(name: str) -> Any:
@@ -13,6 +13,10 @@ def __getattr__(name: str) -> Any:
         from polyvox.inference import voice
 
         return getattr(voice, name)
+    if name == "use_threads":  # the thread settings, chosen before torch loads (polyvox/threads.py)
+        from polyvox.threads import use_threads
+
+        return use_threads
     if name == "OnnxVoice":  # the onnxruntime engine: imports no torch
         from polyvox.inference.onnx_voice import OnnxVoice
 

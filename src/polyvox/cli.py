@@ -10,7 +10,8 @@ from typing import Annotated, Any, Optional, cast
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, HELP_SETTINGS, OneLineUsageErrors, Verbose
+from polyvox.cli_support import DEFAULT_VOICE, HELP_SETTINGS, OneLineUsageErrors, Threads, Verbose
+from polyvox.cli_support import apply_threads as _apply_threads
 from polyvox.cli_support import fail as _fail
 from polyvox.cli_support import run as _run
 from polyvox.cli_support import setup_logging as _setup_logging
@@ -47,14 +48,15 @@ def _read_text(text: Optional[str], text_file: Optional[Path]) -> str:
     return text
 
 
-def _voice_loader(voice_path: Path, engine: str = "torch", precision: str = "float32") -> Any:
-    """A picklable callable that loads the voice: run here, and in each ``--batch`` worker."""
+def _voice_loader(voice_path: Path, engine: str = "torch", precision: str = "float32", threads: int | None = None) -> Any:
+    """A picklable callable that loads the voice: run here, and in each ``--batch`` worker.
+    ``threads``: onnxruntime's per graph (torch's are set process-wide by the command)."""
     from functools import partial
 
     if engine == "onnx":
         from polyvox.inference.onnx_voice import OnnxVoice
 
-        return partial(OnnxVoice.load, voice_path)
+        return partial(OnnxVoice.load, voice_path, threads=threads)
     from polyvox.inference.voice import Voice
 
     return partial(Voice.load, voice_path, precision=precision)
@@ -100,13 +102,14 @@ def _write_stream(chunks: Any) -> None:
 
 
 def _speak_batch(
-    batch: Path, folder: Path, voice_path: Path, settings: Any, jobs: int, engine: str = "torch", precision: str = "float32"
+    batch: Path, folder: Path, voice_path: Path, settings: Any, plan: Any, engine: str = "torch", precision: str = "float32"
 ) -> None:
     from polyvox.inference.batch import run_batch
     from polyvox.inference.batch_items import read_batch_items
 
     started = time.monotonic()
-    report = run_batch(read_batch_items(batch), folder, _voice_loader(voice_path, engine, precision), settings, jobs=jobs)
+    load = _voice_loader(voice_path, engine, precision, plan.threads)
+    report = run_batch(read_batch_items(batch), folder, load, settings, jobs=plan.processes, threads=plan.threads)
     for failure in report.failures:
         typer.echo(f"failed: {failure}", err=True)
     typer.echo(f"{report.summary(folder)} {took(started)}", err=True)
@@ -148,7 +151,11 @@ def say(
         typer.Option(help="Speak each line of a .txt file (0001.wav, ...) or each record of a .jsonl file into the -o folder; "
                      "files already there are kept."),
     ] = None,
-    jobs: Annotated[int, typer.Option(min=1, help="Processes speaking at once for --batch (this one and jobs - 1 workers).")] = 2,
+    jobs: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Processes speaking at once for --batch (this one and jobs - 1 workers); they share "
+                     "--threads, one each by default."),
+    ] = None,
     precision: Annotated[
         str,
         typer.Option(help="Decoder precision (torch engine): float32; bfloat16 (faster where the CPU has bfloat16 "
@@ -156,6 +163,7 @@ def say(
     ] = "float32",
     list_speakers: Annotated[bool, typer.Option("--list-speakers", help="List the voice's speakers and exit.")] = False,
     list_languages: Annotated[bool, typer.Option("--list-languages", help="List the voice's languages and exit.")] = False,
+    threads: Threads = None,
     verbose: Verbose = False,
 ) -> None:
     """Speak TEXT with a voice: a WAV file, a raw stream to a player, or a folder of files (--batch)."""
@@ -196,16 +204,18 @@ def say(
         from polyvox.inference.batch_items import BatchInputError
 
         folder = cast(Path, output)  # _check_say_modes made sure there is one
-        _run(lambda: _speak_batch(batch, folder, voice_path, SpeechSettings(**options), jobs, engine, precision), extra_errors=(BatchInputError,))
+        plan = _apply_threads(threads, jobs, "--jobs", torch_now=engine == "torch")
+        _run(lambda: _speak_batch(batch, folder, voice_path, SpeechSettings(**options), plan, engine, precision), extra_errors=(BatchInputError,))
         return
     content = _read_text(text, text_file)
+    plan = _apply_threads(threads, torch_now=engine == "torch")
 
     def speak() -> None:
         from polyvox.audio.io import save_audio
         from polyvox.inference.long_text import LONG_TEXT_CHARS, check_every_sentence, speak_into_file
 
         started = time.monotonic()
-        loaded = _voice_loader(voice_path, engine, precision)()
+        loaded = _voice_loader(voice_path, engine, precision, plan.threads)()
         if reference is not None:
             options["reference"] = reference
         if stream:
@@ -335,10 +345,12 @@ def train(
     ] = False,
     # Default: DEFAULT_OVERFIT_STEPS of train/overfit.py (not imported here: it needs torch).
     overfit_steps: Annotated[int, typer.Option(help="Steps for --overfit-batch.")] = 300,
+    threads: Threads = None,
     verbose: Verbose = True,
 ) -> None:
     """Train a voice on a manifest."""
     _setup_logging(verbose)
+    _apply_threads(threads)
     started = time.monotonic()
 
     if overfit_batch:
@@ -380,9 +392,11 @@ def doctor(
     config: Annotated[Optional[Path], typer.Option(help="Config (.json or .toml) the voice will be used with.")] = None,
     preset: Annotated[str, typer.Option(help="Preset the --config file starts from.")] = "small",
     set_values: Annotated[Optional[list[str]], typer.Option("--set", help="Override of --config, e.g. --set model.decoder.type=istft.")] = None,
+    threads: Threads = None,
 ) -> None:
     """Check a voice or checkpoint: config fingerprint, NaN/Inf parameters, each module on a probe input."""
     _setup_logging(False)
+    _apply_threads(threads)
 
     def check() -> bool:
         from polyvox.config_files import load_config

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -17,10 +17,21 @@ try:  # typer 0.2x carries its own copy of click
 except ImportError:  # older typer runs on click itself
     from click.exceptions import UsageError
 
+if TYPE_CHECKING:
+    from polyvox.threads import ThreadPlan
+
 DEFAULT_VOICE = Path(__file__).parent / "voices" / "default.safetensors"
 
 # Every command's log switch: INFO lines (progress, what was loaded) or warnings only.
 Verbose = Annotated[bool, typer.Option("--verbose/--quiet", "-v/-q", help="Log each stage (INFO), or only warnings.")]
+# Every computing command's CPU threads; polyvox/threads.py decides the default and applies it.
+Threads = Annotated[
+    Optional[int],
+    typer.Option(
+        "--threads", min=1, envvar="POLYVOX_THREADS", show_envvar=False,
+        help="CPU threads to compute with (shared by the command's processes); default: the cores other work leaves free.",
+    ),
+]
 # Plain help (no rich tables): boolean flags get no '<bool>' metavar and long option names are never cut.
 HELP_SETTINGS: dict[str, Any] = {"rich_markup_mode": None}
 
@@ -73,7 +84,7 @@ def user_errors() -> tuple[type[Exception], ...]:
 INTERRUPTED_EXIT_CODE = 130
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=code)
 
@@ -89,6 +100,16 @@ def run(action: Any, extra_errors: tuple[type[Exception], ...] = (), on_interrup
         # A progress bar may be mid-line: the message starts on a line of its own.
         typer.echo("", err=True)
         fail(f"interrupted{'; ' + on_interrupt if on_interrupt else ''}", code=INTERRUPTED_EXIT_CODE)
+
+
+def apply_threads(threads: Optional[int], processes: Optional[int] = 1, what: str = "processes", torch_now: bool = True) -> ThreadPlan:
+    """The command's thread plan, applied before its work imports torch; a bad count is one ``error:`` line."""
+    from polyvox.threads import ThreadsError, use_threads
+
+    try:
+        return use_threads(threads, processes, what, torch_now)
+    except ThreadsError as error:
+        fail(str(error))
 
 
 def took(started: float) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import Verbose, fail, run, setup_logging, took
+from polyvox.cli_support import Threads, Verbose, apply_threads, fail, run, setup_logging, took
 
 if TYPE_CHECKING:
     from polyvox.evaluation.sources import AudioSource
@@ -50,6 +50,7 @@ def evaluate(
         bool, typer.Option("--dnsmos", help="Also rate every clip with DNSMOS (SIG, BAK, OVRL; the 'listen' extra).")
     ] = False,
     listener_threads: Annotated[int, typer.Option(help="CPU threads of the recognizer and DNSMOS.")] = 1,
+    threads: Threads = None,
     verbose: Verbose = False,
 ) -> None:
     """Score synthesized speech against references: MCD-DTW, F0 RMSE, V/UV error, duration ratio,
@@ -60,6 +61,7 @@ def evaluate(
         fail("give exactly one of --voice VOICE (synthesize each reference's text) or --synthesized FOLDER")
     if baseline and voice is None:
         fail("--baseline needs --voice: the baselines are built from the voice")
+    apply_threads(threads)  # torch's; --listener-threads are the recognizer's and DNSMOS's own
     started = time.monotonic()
 
     def work() -> None:

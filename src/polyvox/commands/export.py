@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, Verbose, fail, run, setup_logging, took
+from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, fail, run, setup_logging, took
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +21,7 @@ def export(
     output: Annotated[Path, typer.Option("-o", "--output", help="The full graph, e.g. voice.onnx; the others go next to it.")] = Path("voice.onnx"),
     opset: Annotated[int, typer.Option(help="ONNX opset of the graphs.")] = 17,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace files an earlier export left at OUTPUT.")] = False,
+    threads: Threads = None,
     verbose: Verbose = False,
 ) -> None:
     """Export VOICE to ONNX: OUTPUT (text -> audio in one graph), OUTPUT's .encoder.onnx and .decoder.onnx
@@ -35,6 +36,7 @@ def export(
     if existing and not overwrite:
         fail(f"{', '.join(existing)} already exist(s): pass --overwrite to replace them, or -o another name")
 
+    apply_threads(threads)
     started = time.monotonic()
 
     def work() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, Verbose, run, setup_logging, took
+from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, run, setup_logging, took
 
 
 def register(app: typer.Typer) -> None:
@@ -54,10 +54,12 @@ def finetune_command(
     ] = False,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
+    threads: Threads = None,
     verbose: Verbose = True,
 ) -> None:
     """Fine-tune a trained voice: a new speaker from a few minutes of audio, or a new language with replay."""
     setup_logging(verbose)
+    apply_threads(threads)
     started = time.monotonic()
 
     def work() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from enum import Enum
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, Verbose, run, setup_logging, took
+from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, run, setup_logging, took
 
 
 class FlaggedPolicy(str, Enum):
@@ -65,11 +64,16 @@ def prepare(
     append: Annotated[
         bool, typer.Option("--append", help="Add to the dataset already in the output folder instead of refusing to replace it.")
     ] = False,
-    workers: Annotated[int, typer.Option(help="Recordings processed in parallel.")] = min(2, os.cpu_count() or 1),
+    workers: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Recordings processed in parallel, by processes that share --threads (default: one per thread)."),
+    ] = None,
+    threads: Threads = None,
     verbose: Verbose = False,
 ) -> None:
     """Turn raw recordings into a training-ready manifest: resample, down-mix, normalise, slice at pauses, check, report."""
     setup_logging(verbose)
+    plan = apply_threads(threads, workers, "--workers", torch_now=False)  # workers read it from the environment
     started = time.monotonic()
 
     def work() -> None:
@@ -90,7 +94,7 @@ def prepare(
             ),
             checks=CheckSettings(min_snr_db=min_snr),
             flagged=flagged.value,
-            workers=workers,
+            workers=plan.processes,
         )
         settings.audio.validate()
         if whisper_model is None:

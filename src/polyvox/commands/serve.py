@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, Verbose, fail, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, fail, setup_logging
 
 MISSING_EXTRA = "the server needs FastAPI and uvicorn: pip install 'polyvox[server]'"
 SERVER_MODULES = ("fastapi", "uvicorn", "starlette", "pydantic")
@@ -39,7 +39,10 @@ def register(app: typer.Typer) -> None:
             str, typer.Option(help="Voice ('name' or 'name:speaker') for OpenAI voice names such as alloy; 'none' refuses them.")
         ] = "default",
         max_input_chars: Annotated[int, typer.Option(help="Longest input accepted, in characters.")] = 4096,
-        max_concurrent: Annotated[int, typer.Option(help="Syntheses running at once.")] = 2,
+        max_concurrent: Annotated[
+            Optional[int],
+            typer.Option(min=1, help="Syntheses running at once; they share --threads (default: one synthesis per thread)."),
+        ] = None,
         max_queued: Annotated[int, typer.Option(help="Requests waiting for a free slot before 503.")] = 32,
         timeout: Annotated[float, typer.Option(help="Seconds one request may take before 504.")] = 120.0,
         voice_cache: Annotated[int, typer.Option(help="Voices kept loaded in memory.")] = 4,
@@ -53,10 +56,13 @@ def register(app: typer.Typer) -> None:
                 help="Require 'Authorization: Bearer KEY' (as OpenAI clients send it) on every endpoint but /health.",
             ),
         ] = None,
+        threads: Threads = None,
         verbose: Verbose = False,
     ) -> None:
         """Serve speech over HTTP: POST /v1/audio/speech and GET /v1/models (OpenAI-compatible), GET /v1/voices, GET /health."""
         setup_logging(verbose)
+        # Before torch loads. Each synthesis thread computes with plan.threads: together they never use more than the cores.
+        plan = apply_threads(threads, max_concurrent, "--max-concurrent")
         try:
             import uvicorn
 
@@ -71,7 +77,7 @@ def register(app: typer.Typer) -> None:
             settings = ServerSettings(
                 default_voice=default_voice or DEFAULT_VOICE, voices_dir=voices_dir,
                 openai_voice=None if openai_voice.lower() == "none" else openai_voice,
-                max_input_chars=max_input_chars, max_concurrent=max_concurrent, max_queued=max_queued,
+                max_input_chars=max_input_chars, max_concurrent=plan.processes, max_queued=max_queued,
                 request_timeout_s=timeout, voice_cache_size=voice_cache, precision=precision, api_key=api_key,
             )
             application = create_app(settings)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, Verbose, fail, run, setup_logging
+from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, fail, run, setup_logging
 
 MISSING_EXTRA = "the web UI needs Gradio: pip install 'polyvox[ui]'"
 # How often the command looks whether the page has been closed.
@@ -24,10 +24,12 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="TCP port.")] = 7860,
         voices_dir: Annotated[Optional[Path], typer.Option(help="Folder of .safetensors voices to offer besides the default.")] = None,
         default_voice: Annotated[Optional[Path], typer.Option(help="The voice named 'default'; default: the bundled voice.")] = None,
+        threads: Threads = None,
         verbose: Verbose = False,
     ) -> None:
         """Open a web page to speak text with your voices: pick voice, language, speaker, speed and pitch."""
         setup_logging(verbose)
+        apply_threads(threads)
         if voices_dir is not None and not voices_dir.is_dir():
             fail(f"--voices-dir {voices_dir} is not a folder; create it or fix the path")
         try:

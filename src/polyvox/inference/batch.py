@@ -3,9 +3,9 @@
 Each file is written atomically, so a file under its final name is complete: a repeated run keeps it
 and counts it as skipped. An interrupted run leaves only temporary ``.NAME.wav.*.partial`` files
 (when killed outright), which the next run removes. The work is shared by this process and worker
-processes, each with one torch thread: utterances are independent, so processes never wait for each
-other, while two threads in one process synchronise on every layer and, when the cores are busy,
-spin (20 times the CPU time of one thread on a shared 2-core machine; benchmarks/batch_synthesis.py).
+processes, ``jobs`` in all, each with ``threads`` torch threads; the command divides its threads among
+them (polyvox/threads.py), one each by default: utterances are independent, so processes never wait
+for each other, while two threads in one process synchronise on every layer.
 """
 
 from __future__ import annotations
@@ -96,16 +96,20 @@ def speak_item(voice: Any, item: BatchItem, folder: Path, settings: SpeechSettin
 
 
 @contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Every process speaking a batch uses one torch thread (the processes use the cores); restored after."""
+def torch_threads(count: int) -> Iterator[None]:
+    """torch computes with ``count`` threads inside; the caller's setting is restored after."""
     import torch
 
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(count)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def one_torch_thread() -> contextlib.AbstractContextManager[None]:
+    return torch_threads(1)
 
 
 # A worker process's voice, loaded once by the pool's initializer (the usual concurrent.futures pattern;
@@ -113,11 +117,12 @@ def one_torch_thread() -> Iterator[None]:
 _worker_voice: Any = None
 
 
-def _start_worker(load_voice: VoiceLoader) -> None:
-    import torch
+def _start_worker(load_voice: VoiceLoader, threads: int) -> None:
+    from polyvox.threads import apply_torch_threads
 
     global _worker_voice
-    torch.set_num_threads(1)  # as one_torch_thread, for the worker's whole life
+    # The OpenMP variables came with the parent's environment (use_threads), read before torch loaded here.
+    apply_torch_threads(threads)
     _worker_voice = load_voice()
 
 
@@ -141,17 +146,19 @@ def speak_with_workers(
     finish: Finish,
     voice: Any = None,
     position: int = 0,
+    threads: int = 1,
 ) -> None:
-    """Speak ``todo[position:]`` on ``workers`` worker processes, calling ``finish(index, failure)`` for each.
+    """Speak ``todo[position:]`` on ``workers`` worker processes of ``threads`` torch threads each, calling
+    ``finish(index, failure)`` for each item.
 
     With ``voice``, this process keeps speaking items too (a worker's start costs seconds: torch,
     the voice, espeak-ng); workers get items once one is up, two queued each. Without, it only hands out items.
     """
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch thread pools
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(load_voice,))
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(load_voice, threads))
     ready = pool.submit(_worker_ready)
     try:
-        with one_torch_thread():
+        with torch_threads(threads):
             _hand_out(pool, ready, todo, position, folder, settings, workers, finish, voice)
     finally:
         # A worker still starting is not waited for: it exits on its own once started.
@@ -187,12 +194,14 @@ def run_batch(
     jobs: int = 2,
     progress: bool = True,
     alone_first_s: float = WORKER_START_S,
+    threads: int = 1,
 ) -> BatchReport:
     """Speak every item not already in ``folder``; one item's error is reported, the others go on.
 
     This process loads the voice first (a bad voice file fails once, before any worker starts) and
     speaks alone for ``alone_first_s``; a batch still unfinished then gets ``jobs - 1`` worker
-    processes beside it, so a short batch never waits for workers to start.
+    processes beside it, so a short batch never waits for workers to start. Each of the ``jobs``
+    processes computes with ``threads`` torch threads (``polyvox.threads.plan_threads`` divides the cores).
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
@@ -205,7 +214,7 @@ def run_batch(
         return BatchReport(written=0, skipped=skipped, failures=())
     voice = load_voice()
     failures: dict[int, str] = {}
-    with one_torch_thread(), tqdm(total=len(items), initial=skipped, unit="utt", desc="speaking", disable=not progress) as bar:
+    with torch_threads(threads), tqdm(total=len(items), initial=skipped, unit="utt", desc="speaking", disable=not progress) as bar:
 
         def finish(index: int, failure: str | None) -> None:
             if failure is not None:
@@ -218,7 +227,7 @@ def run_batch(
             finish(position, speak_item(voice, todo[position], folder, settings))
             position += 1
         if position < len(todo):
-            speak_with_workers(todo, folder, load_voice, settings, jobs - 1, finish, voice=voice, position=position)
+            speak_with_workers(todo, folder, load_voice, settings, jobs - 1, finish, voice=voice, position=position, threads=threads)
     return BatchReport(
         written=len(todo) - len(failures), skipped=skipped, failures=tuple(failures[index] for index in sorted(failures))
     )

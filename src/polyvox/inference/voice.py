@@ -23,6 +23,7 @@ from polyvox.inference.speed import float32_without_onednn, prepare_for_inferenc
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.partial_loading import load_partial_state
+from polyvox.threads import use_threads
 from polyvox.voice_check import check_voice_tensors
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ class Voice(SentenceEngine):
 
     @classmethod
     def load(
-        cls, path: str | Path, config: VoiceConfig | None = None, partial: bool = False, precision: str = "float32"
+        cls, path: str | Path, config: VoiceConfig | None = None, partial: bool = False, precision: str = "float32",
+        threads: int | None = None,
     ) -> Voice:
         """Load a ``.safetensors`` voice file (raises ``VoiceFileError`` when it is missing or broken).
 
@@ -51,8 +53,12 @@ class Voice(SentenceEngine):
         the given config is built instead and only tensors of matching name and shape are loaded;
         every one left out is logged at WARNING. ``precision``: the decoder's (``inference/speed.py``
         PRECISIONS): "bfloat16" is faster on CPUs with native bfloat16, "auto" uses it where it is.
+        ``threads``: torch's CPU threads, for the whole process (``polyvox.use_threads``, which also picks a
+        default that holds up on shared cores); None leaves the process's setting as it is.
         """
         resolve_precision(precision)  # an unknown name fails before the file is read
+        if threads is not None:
+            use_threads(threads)
         tensors, metadata = load_voice_file(path)
         if config is not None and not partial:
             require_compatible(metadata, config, str(path))
