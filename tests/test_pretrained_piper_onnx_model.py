@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import warnings
 from pathlib import Path
 
 import torch
@@ -255,12 +256,16 @@ class Decoder(nn.Module):
             for i, (rate, kernel) in enumerate(zip(RATES, KERNELS))
         )
         self.resblocks = nn.ModuleList(
-            nn.ModuleDict({"convs": nn.ModuleList(nn.Conv1d(INITIAL // 2 ** (i + 1), INITIAL // 2 ** (i + 1), kernel, dilation=d, padding=(kernel * d - d) // 2) for d in dilations)})
+            nn.ModuleDict({"convs": nn.ModuleList(self._conv(INITIAL // 2 ** (i + 1), kernel, d) for d in dilations)})
             for i in range(len(RATES)) for kernel, dilations in zip(BLOCK_KERNELS, BLOCK_DILATIONS)
         )
         self.conv_post = nn.Conv1d(INITIAL // 2 ** len(RATES), 1, 7, padding=3, bias=False)
         if speakers:
             self.cond = nn.Conv1d(SPEAKER_CHANNELS, INITIAL, 1)
+
+    @staticmethod
+    def _conv(channels: int, kernel: int, dilation: int) -> nn.Conv1d:
+        return nn.Conv1d(channels, channels, kernel, dilation=dilation, padding=(kernel * dilation - dilation) // 2)
 
     def forward(self, x: Tensor, speaker: Tensor | None) -> Tensor:
         x = self.conv_pre(x)
@@ -338,7 +343,8 @@ def export_tiny_piper(folder: Path, n_speakers: int = 1, sample_rate: int = 2205
     if n_speakers > 1:
         args = (*args, torch.tensor([1]))
     buffer = io.BytesIO()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes about Python values and constant folding
         torch.onnx.export(
             model, args, buffer, dynamo=False, opset_version=15, input_names=["input", "input_lengths", "scales", "sid"], output_names=["output"],
             dynamic_axes={"input": {0: "batch_size", 1: "phonemes"}, "input_lengths": {0: "batch_size"}, "output": {0: "batch_size", 3: "time"}},

@@ -54,7 +54,9 @@ def _decoder(tensors: dict[str, Tensor], graph: OnnxGraph, initializer_of: dict[
     n_ups = _count(tensors, "dec.ups.{}.weight")
     n_blocks = _count(tensors, "dec.resblocks.{}.convs.0.weight") or _count(tensors, "dec.resblocks.{}.convs1.0.weight")
     if n_ups == 0 or n_blocks == 0 or n_blocks % n_ups:
-        raise PretrainedImportError(f"{source}: its decoder has {n_ups} up-sampling layers and {n_blocks} residual blocks; polyvox needs k blocks per layer")
+        raise PretrainedImportError(
+            f"{source}: its decoder has {n_ups} up-sampling layers and {n_blocks} residual blocks; polyvox needs k blocks per layer"
+        )
     resblock_type = "2" if "dec.resblocks.0.convs.0.weight" in tensors else "1"
     convs = "convs" if resblock_type == "2" else "convs1"
     rates, kernels = [], []
@@ -96,13 +98,17 @@ def _check_flows(tensors: dict[str, Tensor], graph: OnnxGraph, initializer_of: d
     return n_flows, layers
 
 
-def architecture_from_graph(tensors: dict[str, Tensor], graph: OnnxGraph, initializer_of: dict[str, str], sample_rate: int, source: str) -> SourceArchitecture:
+def architecture_from_graph(
+    tensors: dict[str, Tensor], graph: OnnxGraph, initializer_of: dict[str, str], sample_rate: int, source: str
+) -> SourceArchitecture:
     """The architecture of the generator whose weights (under VITS's state-dict names) are ``tensors``."""
     hidden = int(_needed(tensors, "enc_p.emb.weight", source).shape[1])
     relative_keys = _needed(tensors, "enc_p.encoder.attn_layers.0.emb_rel_k", source)
     window = (int(relative_keys.shape[1]) - 1) // 2
     if window != RELATIVE_WINDOW_SIZE:
-        raise PretrainedImportError(f"{source}: its attention sees {window} positions either side; polyvox's relative attention sees {RELATIVE_WINDOW_SIZE}")
+        raise PretrainedImportError(
+            f"{source}: its attention sees {window} positions either side; polyvox's relative attention sees {RELATIVE_WINDOW_SIZE}"
+        )
     expand = _needed(tensors, "enc_p.encoder.ffn_layers.0.conv_1.weight", source)
     decoder = _decoder(tensors, graph, initializer_of, source)
     n_flows, flow_layers = _check_flows(tensors, graph, initializer_of, source)

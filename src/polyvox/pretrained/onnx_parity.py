@@ -88,7 +88,9 @@ def run_graph(model: Any, inputs: PiperInputs, duration_noise: np.ndarray, prior
 
 
 @torch.no_grad()
-def run_imported(generator: torch.nn.Module, polyvox_ids: list[int], inputs: PiperInputs, duration_noise: np.ndarray, prior_noise: np.ndarray) -> np.ndarray:
+def run_imported(
+    generator: torch.nn.Module, polyvox_ids: list[int], inputs: PiperInputs, duration_noise: np.ndarray, prior_noise: np.ndarray
+) -> np.ndarray:
     """Samples (1-D) of the imported generator given the same noise arrays (their leading corners)."""
     ids = torch.tensor([polyvox_ids])
     speaker = torch.tensor([inputs.speaker or 0])

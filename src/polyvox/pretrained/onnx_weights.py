@@ -22,7 +22,9 @@ MODULE_HEADS = ("enc_p", "enc_q", "dec", "flow", "dp", "sdp", "emb_g")
 _STATE_DICT_NAME = re.compile(r"(?:%s)(?:\.[A-Za-z_0-9]+)+" % "|".join(MODULE_HEADS))
 # Initializers this small that no node reads as a weight are the graph's own arithmetic (axes, shapes, scalars).
 CONSTANT_MAX_ELEMENTS = 64
-_WEIGHT_SLOTS = {"Conv": {1: "weight", 2: "bias"}, "ConvTranspose": {1: "weight", 2: "bias"}, "MatMul": {1: "weight"}, "Gemm": {1: "weight", 2: "bias"}}
+_WEIGHT_SLOTS = {
+    "Conv": {1: "weight", 2: "bias"}, "ConvTranspose": {1: "weight", 2: "bias"}, "MatMul": {1: "weight"}, "Gemm": {1: "weight", 2: "bias"},
+}
 TEXT_INPUT = "input"
 SPEAKER_INPUT = "sid"
 

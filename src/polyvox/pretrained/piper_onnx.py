@@ -28,15 +28,18 @@ LAYOUT = "Piper ONNX"
 # Piper's export: phoneme ids, their count, [noise_scale, length_scale, noise_w], and the speaker id when it has several.
 PIPER_INPUTS = ("input", "input_lengths", "scales")
 _NOT_IN_GRAPH = "not in the inference graph"
+_SKIPPED = "sampling skips it (it only moves the discarded auxiliary channel), so any weights give the same durations"
 TRAINING_ONLY = {
-    "posterior_encoder": f"{_NOT_IN_GRAPH} (training reads it, synthesis does not): initialised as in a new polyvox model (seed 0); fine-tuning trains it",
+    "posterior_encoder": (
+        f"{_NOT_IN_GRAPH} (training reads it, synthesis does not): initialised as in a new polyvox model (seed 0); fine-tuning trains it"
+    ),
     **{
         f"stochastic_duration_predictor.{module}": f"{_NOT_IN_GRAPH} (the duration posterior is used in training only): initialised (seed 0)"
         for module in ("duration_input_projection", "duration_output_projection", "duration_convs", "posterior_flows")
     },
     # Sampling runs the flows in reverse and leaves out the first spline coupling, which moves only the auxiliary
     # channel that is dropped afterwards, so the exporter never saw it and any weights give the same durations.
-    "stochastic_duration_predictor.flows.1": f"{_NOT_IN_GRAPH}: sampling skips it (it only moves the discarded auxiliary channel), so any weights give the same durations; initialised (seed 0)",
+    "stochastic_duration_predictor.flows.1": f"{_NOT_IN_GRAPH}: {_SKIPPED}; initialised (seed 0)",
 }
 
 
@@ -49,7 +52,9 @@ def _check_inputs(graph: OnnxGraph, weights: ResolvedWeights, path: Path) -> lis
     """Refuses speaker inputs without a speaker table (and the reverse); notes inputs laid out otherwise than Piper's."""
     has_table = "emb_g.weight" in weights.tensors
     if SPEAKER_INPUT in graph.inputs and not has_table:
-        raise PretrainedImportError(f"{path} takes a speaker id ({SPEAKER_INPUT!r}) but has no speaker table (emb_g): polyvox cannot rebuild its speakers")
+        raise PretrainedImportError(
+            f"{path} takes a speaker id ({SPEAKER_INPUT!r}) but has no speaker table (emb_g): polyvox cannot rebuild its speakers"
+        )
     if has_table and SPEAKER_INPUT not in graph.inputs:
         raise PretrainedImportError(f"{path} has a speaker table (emb_g) but no {SPEAKER_INPUT!r} input: it is not a Piper multi-speaker graph")
     expected = (*PIPER_INPUTS, SPEAKER_INPUT) if has_table else PIPER_INPUTS
@@ -68,10 +73,14 @@ def _check_json(voice_json: dict, weights: ResolvedWeights, json_path: Path) -> 
         raise PretrainedImportError(f"{json_path} has no audio.sample_rate: pass the .onnx.json Piper ships with this voice")
     rows = int(weights.tensors["enc_p.emb.weight"].shape[0])
     if voice_json.get("num_symbols") not in (None, rows):
-        raise PretrainedImportError(f"{json_path} is for {voice_json['num_symbols']} symbols but the graph's table has {rows}: pass this voice's .onnx.json")
+        raise PretrainedImportError(
+            f"{json_path} is for {voice_json['num_symbols']} symbols but the graph's table has {rows}: pass this voice's .onnx.json"
+        )
     speakers = int(weights.tensors["emb_g.weight"].shape[0]) if "emb_g.weight" in weights.tensors else 1
     if voice_json.get("num_speakers") not in (None, speakers):
-        raise PretrainedImportError(f"{json_path} is for {voice_json['num_speakers']} speakers but the graph has {speakers}: pass this voice's .onnx.json")
+        raise PretrainedImportError(
+            f"{json_path} is for {voice_json['num_speakers']} speakers but the graph has {speakers}: pass this voice's .onnx.json"
+        )
     return sample_rate
 
 
@@ -111,7 +120,9 @@ def plan_piper_onnx(graph: OnnxGraph, weights: ResolvedWeights, path: Path, voic
         "(listed as missing); fine-tuning trains them"
     )
     if weights.found_as:
-        plan.notes.append(f"{len(weights.found_as)} weights had no state-dict name in the graph and were found by the nodes reading them (see 'loaded')")
+        plan.notes.append(
+            f"{len(weights.found_as)} weights had no state-dict name in the graph and were found by the nodes reading them (see 'loaded')"
+        )
     if weights.constants:
         plan.notes.append(
             f"{len(weights.constants)} initializers are the graph's own arithmetic (axes, shapes, scalars), not weights, and are not imported: "
