@@ -148,3 +148,28 @@ def test_import_voice_command(single, tmp_path):
     assert again.exit_code == 1 and "already exists" in again.output and "--overwrite" in again.output
     replaced = CliRunner().invoke(app, ["import-voice", str(path), "--config", str(path) + ".json", "-o", str(output), "--overwrite"])
     assert replaced.exit_code == 0, replaced.output
+
+
+def test_weights_found_by_the_nodes_reading_them():
+    """Hand-made graph: a MatMul weight folded as (in, out), a Gemm one kept (out, in), a bias-less Conv named by its
+    node's module path, the speaker table by its Gather on 'sid', and a small constant of the graph's arithmetic."""
+    from polyvox.pretrained.onnx_graph import GraphNode, OnnxGraph
+    from polyvox.pretrained.onnx_weights import resolve_weights
+
+    matmul, gemm, conv, table = torch.randn(3, 4), torch.randn(5, 4), torch.randn(1, 4, 7), torch.randn(2, 8)
+    initializers = {
+        "onnx::MatMul_1": matmul, "onnx::Gemm_2": gemm, "onnx::Conv_3": conv, "onnx::Gather_4": table, "/Constant_output_0": torch.ones(2),
+    }
+    nodes = [
+        GraphNode("MatMul", "/dp/cond/MatMul", ("x", "onnx::MatMul_1"), ("a",), {}),
+        GraphNode("Gemm", "/dp/proj/Gemm", ("a", "onnx::Gemm_2"), ("b",), {"transB": 1}),
+        GraphNode("Conv", "/dec/conv_post/Conv", ("b", "onnx::Conv_3"), ("c",), {}),
+        GraphNode("Gather", "/emb_g/Gather", ("onnx::Gather_4", "sid"), ("d",), {}),
+        GraphNode("Reshape", "/Reshape", ("d", "/Constant_output_0"), ("y",), {}),
+    ]
+    resolved = resolve_weights(OnnxGraph(initializers, nodes, ("x", "sid"), ("y",), "test"))
+    assert torch.equal(resolved.tensors["dp.cond.weight"], matmul.t())
+    assert torch.equal(resolved.tensors["dp.proj.weight"], gemm)
+    assert torch.equal(resolved.tensors["dec.conv_post.weight"], conv) and torch.equal(resolved.tensors["emb_g.weight"], table)
+    assert resolved.constants == ["/Constant_output_0"] and not resolved.unknown
+    assert "transposed back" in resolved.found_as["dp.cond.weight"]
