@@ -163,8 +163,11 @@ class VitsTrainingModule(L.LightningModule):
         """Skip the update (count it, and name where the non-finite value came from) when the loss or
         any gradient is not finite; True when the update was made."""
         optimizer.zero_grad(set_to_none=True)
-        if not bool(torch.isfinite(loss)):
-            self._count_skip(name, "loss", self._locate_non_finite(batch))
+        finite_here = bool(torch.isfinite(loss))
+        # Agreed by every process: one process's bad batch skips the step everywhere, so none waits in the
+        # gradient exchange of a backward pass the others skipped, and the parameters never diverge.
+        if not self.trainer.strategy.reduce_boolean_decision(finite_here, all=True):
+            self._count_skip(name, "loss", self._locate_non_finite(batch) if not finite_here else "in another process")
             return False
         self.manual_backward(loss)
         if not _finite_gradients(list(module.parameters()), self.config.training.grad_clip_norm):
@@ -233,8 +236,9 @@ class VitsTrainingModule(L.LightningModule):
         )
         predicted_frames = synthesis.durations.sum(dim=1).clamp(min=1)
         duration_error = torch.mean(torch.abs(torch.log(predicted_frames / batch.mel_lengths)))
-        self.log("val/mel_reconstruction", loss_reconstruction, batch_size=batch.mel.shape[0])
-        self.log("val/log_duration_error", duration_error, batch_size=batch.mel.shape[0])
+        # Every process of a multi-process run validates the same clips: the mean over processes is that figure.
+        self.log("val/mel_reconstruction", loss_reconstruction, batch_size=batch.mel.shape[0], sync_dist=True)
+        self.log("val/log_duration_error", duration_error, batch_size=batch.mel.shape[0], sync_dist=True)
         if batch_index == 0:
             self._log_media(batch, synthesis.waveform, synthesis.sample_lengths, synthesis.path)
 

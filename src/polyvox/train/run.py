@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from polyvox.checkpoint import VoiceMetadata, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.data.coverage import report_data_coverage
-from polyvox.data.data_report import DURATION_MISMATCH, DataReport, SkippedClip
+from polyvox.data.data_report import DURATION_MISMATCH, REPORT_FILE, DataReport, SkippedClip
 from polyvox.data.dataset import EncodedUtterance, encode_utterance
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance, read_manifest
@@ -93,6 +93,14 @@ def load_or_create_metadata(
     return metadata
 
 
+def followed_metadata(run_dir: Path, config: VoiceConfig) -> VoiceMetadata:
+    """A follower rank's tables: exactly those rank 0 stored for this launch."""
+    stored = stored_run_metadata(run_dir)
+    if stored is None:
+        raise TrainingSetupError(f"{run_dir} has no {RUN_FILE} from rank 0; start every rank with the same run folder")
+    return dataclasses.replace(stored, config=dataclasses.replace(stored.config, training=config.training))
+
+
 def encode_all(
     utterances: list[Utterance], metadata: VoiceMetadata, cache: FeatureCache
 ) -> tuple[list[EncodedUtterance], list[SkippedClip]]:
@@ -136,8 +144,10 @@ def prepare_data(
     initial_metadata: VoiceMetadata | None,
     progress: bool,
     validation_per_language: int,
+    follower: bool = False,
 ) -> PreparedData:
-    """Manifest -> checked, cached and encoded clips; every clip left out is listed in RUN/data_report.json."""
+    """Manifest -> checked, cached and encoded clips; every clip left out is listed in RUN/data_report.json.
+    A ``follower`` rank of a multi-process run reads the tables and features rank 0 prepared and writes nothing."""
     utterances = read_manifest(manifest)
     if not utterances:
         raise TrainingSetupError(f"{manifest} has no utterances")
@@ -145,7 +155,9 @@ def prepare_data(
     usable, skipped = screen_text(utterances, TextRules(config, _ordered_unique([u.language for u in utterances])))
     if not usable:
         raise TrainingSetupError(f"no clip of {manifest} has text that can be phonemized; first problem: {skipped[0].detail}")
-    metadata = load_or_create_metadata(run_dir, config, usable, resume, initial_metadata)
+    metadata = (
+        followed_metadata(run_dir, config) if follower else load_or_create_metadata(run_dir, config, usable, resume, initial_metadata)
+    )
     config = metadata.config
     cache = FeatureCache(run_dir / "cache", config.audio, training_config.silence_rms_threshold, training_config.max_clip_s)
     usable, bad_audio = cache.ensure(usable, progress=progress)
@@ -176,7 +188,7 @@ def prepare_data(
     training_clips = [item.utterance for item in train_items]
     coverage = report_data_coverage(training_clips, TextRules.of(metadata).utterance_tokens, "the training data")
     report = DataReport(str(manifest), len(utterances), skipped + bad_train + bad_validation, short_clips, coverage)
-    report_path = report.write(run_dir)
+    report_path = run_dir / REPORT_FILE if follower else report.write(run_dir)
     (logger.warning if report.skipped else logger.info)("%s; see %s", report.summary(), report_path)
     if not train_items:
         raise TrainingSetupError(
@@ -231,7 +243,17 @@ def train(
     A folder that holds a run is refused unless ``resume`` or ``overwrite``; one process trains in it at a time."""
     from polyvox.train.run_folder import CHECKPOINT_FOLDER, VOICE_FILE, completed_run, open_run_folder
 
+    from polyvox.train.ranks import is_follower, wait_until_ready
+
     run_dir = Path(run_dir)
+    if is_follower():
+        # Rank 0 holds the folder and has checked that starting loses nothing; this process only trains.
+        logging.getLogger("polyvox").setLevel(logging.ERROR)
+        wait_until_ready(run_dir)
+        return _train_in_folder(
+            manifest, run_dir, config, resume, accelerator, devices, False, validation_per_language, validate_every_steps, init_from,
+            follower=True,
+        )
     with open_run_folder(run_dir, resume, overwrite):
         complete = completed_run(run_dir / CHECKPOINT_FOLDER, config.training.max_steps) if resume else None
         if complete is not None:
@@ -256,8 +278,11 @@ def _train_in_folder(
     validation_per_language: int,
     validate_every_steps: int | None,
     init_from: str | Path | None,
+    follower: bool = False,
 ) -> TrainingResult:
     import lightning as L
+
+    from polyvox.train.ranks import clear_ready, mark_ready
 
     from polyvox.train.module import VitsTrainingModule
     from polyvox.train.run_folder import VOICE_FILE
@@ -269,7 +294,11 @@ def _train_in_folder(
     initial_weights, initial_metadata = (None, None)
     if init_from is not None:
         initial_weights, initial_metadata = load_voice_file(init_from)
-    data = prepare_data(manifest, run_dir, config, resume, initial_metadata, progress, validation_per_language)
+    if not follower:
+        clear_ready(run_dir)
+    data = prepare_data(manifest, run_dir, config, resume, initial_metadata, progress, validation_per_language, follower)
+    if not follower:
+        mark_ready(run_dir)
     metadata = data.metadata
     voice_path = run_dir / VOICE_FILE
     # Lightning's lines once each, as the program's own, from the Trainer's construction to the end.

@@ -85,6 +85,7 @@ def build_training_loop(
     trainer = L.Trainer(
         accelerator=accelerator,
         devices=devices,
+        strategy=training_strategy(devices),
         max_epochs=-1,
         max_steps=-1,
         precision=precision,
@@ -121,6 +122,17 @@ def build_training_loop(
         else None
     )
     return TrainingLoop(trainer, sampler, train_loader, validation_loader, checkpoint_dir)
+
+
+def training_strategy(devices: int | str) -> Any:
+    """Lightning's choice for one process; for several, DDP that tolerates parameters a step does not use
+    (the generator's and the discriminator's updates each leave the other's parameters, and a batch without
+    references leaves the reference encoder's, without gradients)."""
+    if str(devices).isdigit() and int(devices) > 1:
+        from lightning.pytorch.strategies import DDPStrategy
+
+        return DDPStrategy(find_unused_parameters=True)
+    return "auto"
 
 
 def resume_point(loop: TrainingLoop) -> Path | None:

@@ -1,0 +1,84 @@
+"""Which process of a multi-process run this is: rank 0 owns the run folder, the other ranks follow it.
+
+Lightning's own launcher starts the other ranks by running the same command again with LOCAL_RANK and
+NODE_RANK set; torchrun sets RANK; SLURM sets SLURM_PROCID. Rank 0 locks the folder, checks that
+starting loses nothing, prepares the data (tables, feature cache, report) and then writes a marker
+naming this launch; a follower never writes to the folder: it waits for that marker and reads what
+rank 0 prepared.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from pathlib import Path
+
+from polyvox.errors import TrainingSetupError
+
+logger = logging.getLogger(__name__)
+
+READY_FILE = ".data_ready"
+TOKEN_VARIABLE = "POLYVOX_RUN_TOKEN"
+FOLLOWER_WAIT_S = 3600.0
+_POLL_S = 0.5
+
+
+def _rank_from(name: str) -> int:
+    value = os.environ.get(name, "0")
+    try:
+        return int(value)
+    except ValueError:
+        raise TrainingSetupError(f"the environment variable {name}={value!r} is not a process rank (a whole number)") from None
+
+
+def is_follower() -> bool:
+    """True in every process of a multi-process run but the one of global rank 0."""
+    if "RANK" in os.environ:
+        return _rank_from("RANK") != 0
+    if int(os.environ.get("SLURM_NTASKS", "1") or 1) > 1 and _rank_from("SLURM_PROCID") != 0:
+        return True
+    return _rank_from("LOCAL_RANK") != 0 or _rank_from("NODE_RANK") != 0
+
+
+def launch_token() -> str:
+    """One name shared by every process of this launch: torchrun's run id, SLURM's job and step, or one rank 0
+    makes up and hands to the processes Lightning starts (they inherit its environment)."""
+    for name in (TOKEN_VARIABLE, "TORCHELASTIC_RUN_ID"):
+        if os.environ.get(name) and os.environ[name] != "none":
+            return os.environ[name]
+    if "SLURM_JOB_ID" in os.environ:
+        return f"slurm-{os.environ['SLURM_JOB_ID']}-{os.environ.get('SLURM_STEP_ID', '0')}"
+    if is_follower():
+        raise TrainingSetupError(
+            "this process is a follower rank of a multi-process run but shares no run id with rank 0; "
+            "launch with Lightning (--devices N), `torchrun --standalone` or `torchrun --rdzv-id JOB`, or SLURM"
+        )
+    os.environ[TOKEN_VARIABLE] = uuid.uuid4().hex
+    return os.environ[TOKEN_VARIABLE]
+
+
+def clear_ready(run_dir: Path) -> None:
+    """Rank 0, before preparing: a marker left by an earlier launch must not release this launch's followers."""
+    (run_dir / READY_FILE).unlink(missing_ok=True)
+
+
+def mark_ready(run_dir: Path) -> None:
+    """Rank 0, once the data is prepared: the followers of this launch may read it."""
+    (run_dir / READY_FILE).write_text(launch_token() + "\n", encoding="utf-8")
+
+
+def wait_until_ready(run_dir: Path, timeout_s: float = FOLLOWER_WAIT_S) -> None:
+    """A follower: wait for rank 0 of the same launch to have prepared ``run_dir``."""
+    token, marker = launch_token(), run_dir / READY_FILE
+    deadline, announced = time.monotonic() + timeout_s, False
+    while not (marker.is_file() and marker.read_text(encoding="utf-8").strip() == token):
+        if time.monotonic() > deadline:
+            raise TrainingSetupError(
+                f"rank 0 did not prepare {run_dir} within {timeout_s:.0f} s; check rank 0's output (it may have stopped with an error)"
+            )
+        if not announced:
+            logger.info("waiting for rank 0 to prepare %s", run_dir)
+            announced = True
+        time.sleep(_POLL_S)

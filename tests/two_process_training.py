@@ -1,0 +1,45 @@
+"""Run by tests/test_multiprocess_training.py, not by pytest: trains a tiny voice with two CPU processes
+(Lightning starts the second by running this file again), makes one rank's batch non-finite at one step,
+and has each rank write its final parameters and counters to OUT/rank<N>.pt.
+
+    python tests/two_process_training.py MANIFEST RUN_DIR OUT BAD_STEP MAX_STEPS
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from polyvox.config import preset
+from polyvox.train import trainer_setup
+from polyvox.train.module import VitsTrainingModule
+from polyvox.train.run import train
+
+
+def main() -> None:
+    manifest, run_dir, out, bad_step, max_steps = sys.argv[1:6]
+    torch.set_num_threads(1)
+    original_step, original_fit = VitsTrainingModule.training_step, trainer_setup.fit
+
+    def training_step(self: VitsTrainingModule, batch: Any, batch_index: int) -> None:
+        if self.global_rank == 1 and self.steps_done == int(bad_step):
+            batch = dataclasses.replace(batch, mel=batch.mel * float("nan"))
+        return original_step(self, batch, batch_index)
+
+    def fit(loop: Any, module: Any, resume_from: Any) -> None:
+        original_fit(loop, module, resume_from)
+        state = {"generator": module.generator.state_dict(), "skipped": module.skipped_generator_steps,
+                 "steps": module.steps_done, "world_size": loop.trainer.world_size}
+        torch.save(state, Path(out) / f"rank{loop.trainer.global_rank}.pt")
+
+    VitsTrainingModule.training_step, trainer_setup.fit = training_step, fit
+    config = preset("tiny", ("en", "zh"), n_speakers=2).replace(**{"training.max_steps": int(max_steps)})
+    train(manifest, run_dir, config, devices=2, progress=False, validation_per_language=0)
+
+
+if __name__ == "__main__":
+    main()
