@@ -72,7 +72,7 @@ def test_resume_replays_the_stream_exactly():
     resumed = sampler(3.0)
     resumed.load_state_dict({"batches_done": 25})
     assert take(resumed, 35) == first[25:]
-    assert resumed.state_dict() == {"batches_done": 60}
+    assert resumed.state_dict() == {"batches_done": 60, "start": 0}
 
 
 def test_ranks_split_the_stream():
@@ -92,3 +92,21 @@ def test_config_selects_the_sampler_and_default_is_unchanged():
         TrainingConfig(language_temperature=0.0)
     with pytest.raises(ConfigError, match="batch_sampler"):
         TrainingConfig(batch_sampler="random")
+
+
+@pytest.mark.parametrize("balanced", [False, True])
+def test_a_run_resumed_with_another_number_of_processes_goes_on_at_the_first_batch_none_took(balanced: bool) -> None:
+    """2 processes x 5 steps, then 1 process x 6 steps, then 3 x 2: every batch of the stream once, in order."""
+    durations, languages = dataset()
+    config = TrainingConfig(batch_sampler="language_balanced" if balanced else "bucket")
+
+    def ranks(world_size: int, start: int, steps: int) -> list[list[int]]:
+        shares = []
+        for rank in range(world_size):
+            sampler = build_batch_sampler(config, durations, languages, rank=rank, world_size=world_size)
+            sampler.load_state_dict({"batches_done": 0, "start": start})
+            shares.append(take(sampler, steps))
+        return [batch for step in zip(*shares) for batch in step]  # in stream order: step by step, rank by rank
+
+    whole = take(build_batch_sampler(config, durations, languages), 10 + 6 + 6)
+    assert ranks(2, 0, 5) + ranks(1, 10, 6) + ranks(3, 16, 2) == whole

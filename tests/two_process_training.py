@@ -1,8 +1,8 @@
-"""Run by tests/test_multiprocess_training.py, not by pytest: trains a tiny voice with two CPU processes
-(Lightning starts the second by running this file again), makes one rank's batch non-finite at one step,
+"""Run by tests/test_multiprocess_training.py, not by pytest: trains a tiny voice with DEVICES CPU processes
+(Lightning starts the others by running this file again), makes rank 1's batch non-finite at BAD_STEP,
 and has each rank write its final parameters and counters to OUT/rank<N>.pt.
 
-    python tests/two_process_training.py MANIFEST RUN_DIR OUT BAD_STEP MAX_STEPS
+    python tests/two_process_training.py MANIFEST RUN_DIR OUT BAD_STEP MAX_STEPS DEVICES [--resume]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from polyvox.train.run import train
 
 
 def main() -> None:
-    manifest, run_dir, out, bad_step, max_steps = sys.argv[1:6]
+    manifest, run_dir, out, bad_step, max_steps, devices = sys.argv[1:7]
     torch.set_num_threads(1)
     original_step, original_fit = VitsTrainingModule.training_step, trainer_setup.fit
 
@@ -33,12 +33,12 @@ def main() -> None:
     def fit(loop: Any, module: Any, resume_from: Any) -> None:
         original_fit(loop, module, resume_from)
         state = {"generator": module.generator.state_dict(), "skipped": module.skipped_generator_steps,
-                 "steps": module.steps_done, "world_size": loop.trainer.world_size}
+                 "steps": module.steps_done, "world_size": loop.trainer.world_size, "stream_position": module.stream_position}
         torch.save(state, Path(out) / f"rank{loop.trainer.global_rank}.pt")
 
     VitsTrainingModule.training_step, trainer_setup.fit = training_step, fit
     config = preset("tiny", ("en", "zh"), n_speakers=2).replace(**{"training.max_steps": int(max_steps)})
-    train(manifest, run_dir, config, devices=2, progress=False, validation_per_language=0)
+    train(manifest, run_dir, config, resume="--resume" in sys.argv, devices=int(devices), progress=False, validation_per_language=0)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from torch.utils.data import Sampler
 
+from polyvox.data.sampler import rank_share
+
 
 def language_probabilities(clip_counts: dict[str, int], temperature: float) -> dict[str, float]:
     """``p_l ∝ n_l ** (1 / temperature)`` over the languages with at least one clip."""
@@ -64,6 +66,7 @@ class LanguageBalancedBatchSampler(Sampler[list[int]]):
         self.rank = rank
         self.world_size = world_size
         self.batches_done = 0
+        self.start = 0
         boundaries = list(bucket_boundaries_s)
         by_language: dict[str, dict[int, list[int]]] = {}
         for index, (duration, language) in enumerate(zip(durations_s, languages)):
@@ -111,18 +114,13 @@ class LanguageBalancedBatchSampler(Sampler[list[int]]):
             yield batch
 
     def __iter__(self) -> Iterator[list[int]]:
-        for position, batch in enumerate(self._batches()):
-            if position % self.world_size == self.rank:
-                local_index = position // self.world_size
-                if local_index >= self.batches_done:
-                    self.batches_done = local_index + 1
-                    yield batch
+        return rank_share(self, self._batches())
 
     def state_dict(self) -> dict[str, int]:
-        return {"batches_done": self.batches_done}
+        return {"batches_done": self.batches_done, "start": self.start}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        self.batches_done = int(state["batches_done"])
+        self.batches_done, self.start = int(state["batches_done"]), int(state.get("start", 0))
 
 
 def _systematic_counts(shares: Sequence[float], slots: int, offset: float) -> list[int]:

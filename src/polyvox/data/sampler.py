@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from torch.utils.data import Sampler
 
@@ -15,7 +16,7 @@ class BucketBatchSampler(Sampler[list[int]]):
     """Clips of similar duration share a batch, so little padding is computed.
 
     The stream is a pure function of (seed, position): resuming at ``batches_done`` replays it exactly.
-    With several processes, rank r takes every world_size-th batch.
+    With several processes, rank r takes every world_size-th batch (``rank_share``).
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class BucketBatchSampler(Sampler[list[int]]):
         self.rank = rank
         self.world_size = world_size
         self.batches_done = 0
+        self.start = 0
         self.buckets: list[list[int]] = [[] for _ in range(len(bucket_boundaries_s) + 1)]
         for index, duration in enumerate(durations_s):
             self.buckets[bisect.bisect(list(bucket_boundaries_s), duration)].append(index)
@@ -49,23 +51,35 @@ class BucketBatchSampler(Sampler[list[int]]):
         generator.shuffle(batches)
         return batches
 
-    def __iter__(self) -> Iterator[list[int]]:
-        epoch, position = 0, 0
+    def _batches(self) -> Iterator[list[int]]:
+        """The whole stream, every rank's batches included."""
+        epoch = 0
         while True:
-            for batch in self.epoch_batches(epoch):
-                if position % self.world_size == self.rank:
-                    local_index = position // self.world_size
-                    if local_index >= self.batches_done:
-                        self.batches_done = local_index + 1
-                        yield batch
-                position += 1
+            yield from self.epoch_batches(epoch)
             epoch += 1
 
+    def __iter__(self) -> Iterator[list[int]]:
+        return rank_share(self, self._batches())
+
     def state_dict(self) -> dict[str, int]:
-        return {"batches_done": self.batches_done}
+        return {"batches_done": self.batches_done, "start": self.start}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        self.batches_done = int(state["batches_done"])
+        self.batches_done, self.start = int(state["batches_done"]), int(state.get("start", 0))
+
+
+def rank_share(sampler: Any, stream: Iterable[list[int]]) -> Iterator[list[int]]:
+    """``sampler``'s batches of the whole ``stream``: from position ``start`` (where the run stood when it
+    resumed, in batches of every process), rank r of w takes positions start + r, start + r + w, ...,
+    skipping the first ``batches_done`` of its own. So w processes together take each batch once, and a run
+    resumed with another number of processes goes on at the first batch no process has taken."""
+    for position, batch in enumerate(stream):
+        offset = position - sampler.start
+        if offset >= 0 and offset % sampler.world_size == sampler.rank:
+            local_index = offset // sampler.world_size
+            if local_index >= sampler.batches_done:
+                sampler.batches_done = local_index + 1
+                yield batch
 
 
 def build_batch_sampler(

@@ -34,6 +34,12 @@ def _finite_gradients(parameters: list[torch.nn.Parameter], max_norm: float) -> 
     return bool(torch.isfinite(norm))
 
 
+def stream_position(state: dict[str, Any], world_size: int) -> int:
+    """A checkpoint's position in the batch stream; an older checkpoint without it was resumed with as many
+    processes as trained it (nothing else worked then): its steps times the processes now."""
+    return int(state.get("stream_position", int(state["steps_done"]) * world_size))
+
+
 def _numpy_state() -> dict[str, Any]:
     name, keys, position, has_gauss, cached_gaussian = np.random.get_state()
     return {"keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position), "has_gauss": int(has_gauss), "cached": float(cached_gaussian)}
@@ -59,6 +65,9 @@ class VitsTrainingModule(L.LightningModule):
         self.loss_stft = MultiResolutionStftLoss(self.config.training.stft_loss_resolutions)
         # Counted here, not by Lightning's global_step (which counts each optimizer's steps).
         self.steps_done = 0
+        # Batches of the shared stream taken by all processes together: where a resumed run goes on,
+        # whatever its number of processes.
+        self.stream_position = 0
         self.skipped_generator_steps = 0
         self.skipped_discriminator_steps = 0
         # For the non-finite rollback (train/guards.py): bad steps in a row, and whether a rollback
@@ -145,6 +154,7 @@ class VitsTrainingModule(L.LightningModule):
         if adversarial:
             discriminator_scheduler.step()
         self.steps_done += 1
+        self.stream_position += self.trainer.world_size  # each process took one batch of the shared stream
         self.log_dict(
             {
                 "train/loss_mel": loss_mel.detach(),
@@ -262,6 +272,7 @@ class VitsTrainingModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["polyvox"] = {
             "steps_done": self.steps_done,
+            "stream_position": self.stream_position,
             "skipped_generator_steps": self.skipped_generator_steps,
             "skipped_discriminator_steps": self.skipped_discriminator_steps,
             "metadata": self.metadata.to_strings(),
@@ -274,6 +285,7 @@ class VitsTrainingModule(L.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint["polyvox"]
         self.steps_done = int(state["steps_done"])
+        self.stream_position = stream_position(state, self._trainer.world_size if self._trainer is not None else 1)
         self.skipped_generator_steps = int(state["skipped_generator_steps"])
         self.skipped_discriminator_steps = int(state["skipped_discriminator_steps"])
         self._rng_to_restore = state["rng"]

@@ -314,6 +314,7 @@ def _train_in_folder(
             # Continue the step count (and so the schedule, e.g. when the discriminator joins) of the voice.
             module.steps_done = int(metadata.info.get("steps", 0))
             loop.sampler.load_state_dict({"batches_done": module.steps_done})
+            module.stream_position = module.steps_done * loop.trainer.world_size
             logger.info("starting from %s (trained %d steps)", init_from, module.steps_done)
         resume_from = resume_point(loop) if resume else None
         fit(loop, module, resume_from)

@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from polyvox.checkpoint_reading import load_checkpoint
 from polyvox.errors import CheckpointReadError, TrainingSetupError
@@ -30,6 +31,7 @@ RUN_OUTPUTS = (RUN_FILE, DIFFERENCES_FILE, VOICE_FILE, "data_report.json", "logs
 class ResumePoint:
     path: Path
     steps_done: int
+    state: dict[str, Any]  # the checkpoint's "polyvox" entry
 
 
 def held_run(run_dir: Path) -> str | None:
@@ -87,7 +89,7 @@ def newest_resume_point(folder: Path) -> ResumePoint | None:
         if not isinstance(state, dict) or not isinstance(state.get("steps_done"), int):
             _set_aside(path, f"{path} is not a polyvox training checkpoint (no 'polyvox' state with its step)")
             continue
-        return ResumePoint(path, state["steps_done"])
+        return ResumePoint(path, state["steps_done"], state)
     return None
 
 
