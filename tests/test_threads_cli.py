@@ -138,3 +138,20 @@ def test_prepare_workers_divide_the_cores_and_inherit_the_environment(monkeypatc
     result = run("prepare", source, "-o", tmp_path / "out", "--whisper-model", tmp_path, "--workers", "3")
     assert "stopped by the test" in result.output
     assert seen == {"workers": 2, "environment": "1"}
+
+
+@pytest.mark.parametrize("command", [["train", "-d", "missing.jsonl", "-o", "run"], ["finetune", "-d", "missing.jsonl"]])
+def test_training_processes_on_the_cpu_divide_the_threads(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run(*command, "--devices", "2", "--threads", "2")
+    assert torch.get_num_threads() == 1
+    # The second rank Lightning starts runs the command again with the first one's (divided) environment.
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    torch.set_num_threads(2)
+    run(*command, "--devices", "2")
+    assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+
+
+def test_more_devices_than_threads_keep_their_count_with_one_thread_each():
+    plan = thread_settings.plan_threads(1, 4, cores=CORES, busy=0.0, what="--devices", lower_processes=False)
+    assert (plan.processes, plan.threads) == (4, 1)

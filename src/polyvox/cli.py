@@ -15,7 +15,7 @@ from polyvox.cli_support import apply_threads as _apply_threads
 from polyvox.cli_support import fail as _fail
 from polyvox.cli_support import run as _run
 from polyvox.cli_support import setup_logging as _setup_logging
-from polyvox.cli_support import took
+from polyvox.cli_support import took, training_processes
 from polyvox.inference.precisions import precision_option_error
 
 app = typer.Typer(
@@ -350,7 +350,7 @@ def train(
 ) -> None:
     """Train a voice on a manifest."""
     _setup_logging(verbose)
-    _apply_threads(threads)
+    _apply_threads(threads, training_processes(accelerator, devices), "--devices", lower_processes=False)
     started = time.monotonic()
 
     if overfit_batch:

@@ -102,14 +102,26 @@ def run(action: Any, extra_errors: tuple[type[Exception], ...] = (), on_interrup
         fail(f"interrupted{'; ' + on_interrupt if on_interrupt else ''}", code=INTERRUPTED_EXIT_CODE)
 
 
-def apply_threads(threads: Optional[int], processes: Optional[int] = 1, what: str = "processes", torch_now: bool = True) -> ThreadPlan:
+def apply_threads(
+    threads: Optional[int], processes: Optional[int] = 1, what: str = "processes", torch_now: bool = True,
+    lower_processes: bool = True,
+) -> ThreadPlan:
     """The command's thread plan, applied before its work imports torch; a bad count is one ``error:`` line."""
     from polyvox.threads import ThreadsError, use_threads
 
     try:
-        return use_threads(threads, processes, what, torch_now)
+        return use_threads(threads, processes, what, torch_now, lower_processes)
     except ThreadsError as error:
         fail(str(error))
+
+
+def training_processes(accelerator: str, devices: str) -> int:
+    """Processes that share this machine's threads in train and finetune: --devices N on the CPU. Lightning starts
+    the other ranks by running the command again with this one's environment, whose thread count is divided."""
+    from polyvox.train.ranks import is_follower
+
+    on_cpu = accelerator == "cpu" and devices.isdigit()
+    return int(devices) if on_cpu and int(devices) > 0 and not is_follower() else 1
 
 
 def took(started: float) -> str:

@@ -119,13 +119,14 @@ def default_threads(cores: int, busy: float) -> int:
 
 def plan_threads(
     threads: int | None = None, processes: int | None = 1, cores: int | None = None, busy: float | None = None,
-    what: str = "processes",
+    what: str = "processes", lower_processes: bool = True,
 ) -> ThreadPlan:
     """Divide ``threads`` among ``processes`` (None: one process per thread).
 
     ``threads`` defaults to ``OMP_NUM_THREADS`` where set, else ``default_threads``. Thread and process
     counts above the cores are lowered to them, with a warning: more threads than cores only wait for
-    each other. ``what`` names the process count's option in messages (e.g. "--jobs").
+    each other. ``what`` names the process count's option in messages (e.g. "--jobs");
+    ``lower_processes=False`` keeps a count the command cannot change (training's --devices), one thread each.
     """
     cores = available_cores() if cores is None else cores
     if threads is not None and threads < 1:
@@ -140,6 +141,8 @@ def plan_threads(
         budget = cores
     if processes is None:
         processes = budget
+    if processes > budget and not lower_processes:
+        return ThreadPlan(threads=1, processes=processes, cores=cores, source=source)
     if processes > budget:
         logger.warning("%s %d is more than the %d thread(s) to share; using %d (give --threads to change it)", what, processes, budget, budget)
         processes = budget
@@ -159,13 +162,14 @@ def prepare_environment(threads_per_process: int) -> None:
 
 
 def use_threads(
-    threads: int | None = None, processes: int | None = 1, what: str = "processes", torch_now: bool = True
+    threads: int | None = None, processes: int | None = 1, what: str = "processes", torch_now: bool = True,
+    lower_processes: bool = True,
 ) -> ThreadPlan:
     """Compute with ``threads`` CPU threads (default: polyvox's, see the module) from now on, shared by
     ``processes``; process-wide, and inherited by the processes this one starts. Call it before ``import
     torch`` for the wait policy to take effect. ``torch_now=False`` leaves torch unimported (an onnxruntime
     engine needs none): torch then reads the thread count from the environment if it is loaded later."""
-    plan = plan_threads(threads, processes, what=what)
+    plan = plan_threads(threads, processes, what=what, lower_processes=lower_processes)
     spinning = "torch" in sys.modules and os.environ.get(WAIT_POLICY_VARIABLE, "").upper() != PASSIVE
     prepare_environment(plan.threads)
     if spinning and plan.threads > 1:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, run, setup_logging, took
+from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, run, setup_logging, took, training_processes
 
 
 def register(app: typer.Typer) -> None:
@@ -59,7 +59,7 @@ def finetune_command(
 ) -> None:
     """Fine-tune a trained voice: a new speaker from a few minutes of audio, or a new language with replay."""
     setup_logging(verbose)
-    apply_threads(threads)
+    apply_threads(threads, training_processes(accelerator, devices), "--devices", lower_processes=False)
     started = time.monotonic()
 
     def work() -> None:
