@@ -8,14 +8,19 @@ Each measurement runs in a fresh process, because OpenMP reads its settings once
 * default: ``polyvox.threads.use_threads()``, what every command applies (threads = available cores,
   OMP_WAIT_POLICY=PASSIVE, one inter-op thread);
 * one: ``use_threads(1)``;
+* all-cores: ``use_threads(available_cores())``, what the default picks on an idle machine, here also
+  measured beside the CPU-bound process: a long run keeps the threads it started with when load comes;
 * torch (with --torch-default only, it is slow under load): nothing set, torch's own default.
+
+On a machine that other work keeps busy, the default picks one thread in both conditions, the same
+setting as "one": the ratio then shows how much the machine's other work moves the figures.
 
 "loaded" starts --hogs CPU-bound processes (a Python busy loop each) beside the measured one; "idle"
 starts none, but other work on a shared machine is not stopped. Conditions and settings take turns
 for --rounds rounds, and each figure is the median over the rounds. Prints the figures and the
 ratios default / one side by side and writes benchmarks/results/threads.json.
 
-    python benchmarks/threads.py                    # 2 rounds
+    python benchmarks/threads.py                        # 3 rounds of 30 timed steps
     python benchmarks/threads.py --rounds 1 --steps 8   # quicker
 """
 
@@ -50,12 +55,14 @@ HOG = "while True: pass"
 
 def apply(setting: str) -> None:
     """The thread setting under test, before torch is imported."""
-    from polyvox.threads import use_threads
+    from polyvox.threads import available_cores, use_threads
 
     if setting == "default":
         use_threads()
     elif setting == "one":
         use_threads(1)
+    elif setting == "all-cores":
+        use_threads(available_cores())
     elif setting != "torch":
         raise SystemExit(f"unknown setting {setting!r}")
 
@@ -130,8 +137,8 @@ def ensure_corpus() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=15, help="timed training steps per run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=30, help="timed training steps per run")
     parser.add_argument("--hogs", type=int, default=1, help="CPU-bound processes beside the measured one when loaded")
     parser.add_argument("--torch-default", action="store_true", help="also measure torch's own default (slow under load)")
     parser.add_argument("--worker", nargs=2, metavar=("SETTING", "WORKLOAD"), help=argparse.SUPPRESS)
@@ -143,7 +150,7 @@ def main() -> None:
     from polyvox.threads import available_cores
 
     ensure_corpus()
-    settings = ("default", "one", *(("torch",) if args.torch_default else ()))
+    settings = ("default", "one", "all-cores", *(("torch",) if args.torch_default else ()))
     figures: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
     for round_index in range(args.rounds):
         for condition in CONDITIONS:
@@ -180,16 +187,24 @@ def summarise(figures: dict[str, Any], settings: tuple[str, ...]) -> dict[str, A
             key = "steps_per_s" if workload == "train" else "rtf"
             medians = {setting: statistics.median(run[key] for run in by_setting[setting]) for setting in settings}
             ratio = medians["default"] / medians["one"] if workload == "train" else medians["one"] / medians["default"]
-            summary.setdefault(condition, {})[workload] = {"figure": key, **medians, "speed_default_over_one": ratio}
+            chosen = sorted({run["threads"] for run in by_setting["default"]})
+            summary.setdefault(condition, {})[workload] = {
+                "figure": key, **medians, "speed_default_over_one": ratio, "default_threads": chosen,
+            }
     return summary
 
 
 def print_summary(summary: dict[str, Any], settings: tuple[str, ...]) -> None:
-    print(f"\n{'':22}" + "".join(f"{setting:>10}" for setting in settings) + "   default/one (speed)")
+    print(f"\n{'':22}" + "".join(f"{setting:>10}" for setting in settings) + "   default/one (speed)   default's threads")
     for condition in CONDITIONS:
         for workload, row in summary.get(condition, {}).items():
             name = f"{condition} {workload} ({'steps/s' if workload == 'train' else 'RTF'})"
-            print(f"{name:22}" + "".join(f"{row[setting]:10.3f}" for setting in settings) + f"   {row['speed_default_over_one']:.2f}x")
+            chosen = ", ".join(str(count) for count in row["default_threads"])
+            print(f"{name:22}" + "".join(f"{row[setting]:10.3f}" for setting in settings)
+                  + f"   {row['speed_default_over_one']:.2f}x{'':17}{chosen}")
+    if all(row["default_threads"] == [1] for workloads in summary.values() for row in workloads.values()):
+        print("The default chose one thread in every run (other work kept the cores busy), the setting of 'one': "
+              "the ratios show how much that work moved the figures.")
 
 
 if __name__ == "__main__":
