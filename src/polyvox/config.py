@@ -315,6 +315,8 @@ class TrainingConfig:
     audio_samples_every_steps: int = 500
     seed: int = 1234
     num_workers: int = 0
+    # Processes computing the feature cache before training (1: this process); each uses one thread.
+    feature_workers: int = 1
     # Length buckets: items of similar length share a batch so little padding is computed.
     bucket_boundaries_s: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
     # Clips shorter than the model's minimum input (or, without known durations, than their number of
@@ -393,6 +395,7 @@ class TrainingConfig:
         _require(self.short_clip_policy in ("pad", "drop"), f"short_clip_policy must be 'pad' or 'drop', got {self.short_clip_policy!r}")
         _require(self.max_clip_s > 0, "max_clip_s must be positive")
         _require(self.batch_size >= 1, "batch_size must be >= 1")
+        _require(self.feature_workers >= 1, "feature_workers must be >= 1 (processes computing the feature cache)")
         _require(self.learning_rate > 0, "learning_rate must be positive")
         _require(self.segment_frames >= 1, "segment_frames must be >= 1")
         _require(self.keep_checkpoints >= 1, "keep_checkpoints must be >= 1")

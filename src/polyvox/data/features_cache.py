@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_SILENCE_RMS = 1e-4
 
 
+# Clips a worker process caches per task: large enough that sending the task costs little.
+WORKER_CHUNK = 64
+
+
 class ClipRejected(Exception):
     """A clip whose audio cannot be trained on; ``reason`` is one of the data report's reasons."""
 
@@ -56,29 +60,61 @@ class FeatureCache:
         identity = f"{Path(utterance.audio).resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{self.audio_config}"
         return self.cache_dir / f"{hashlib.sha1(identity.encode()).hexdigest()}.npz"
 
-    def ensure(self, utterances: list[Utterance], progress: bool = True) -> tuple[list[Utterance], list[SkippedClip]]:
-        """Compute features for every clip not cached yet; returns the usable clips and the skipped ones
-        (each with its reason), never raising for one bad clip."""
-        usable: list[Utterance] = []
-        skipped: list[SkippedClip] = []
-        for utterance in tqdm(utterances, desc="features", unit="clip", disable=not progress):
-            try:
-                if not Path(utterance.audio).is_file():
-                    raise ClipRejected(MISSING_FILE, f"audio file not found: {utterance.audio}")
-                target = self.path_for(utterance)
-                if not target.exists():
-                    self._check_length(utterance.audio)
-                    self._compute(utterance, target)
-            except ClipRejected as rejection:
-                skipped.append(SkippedClip(utterance.audio, rejection.reason, rejection.detail))
-                continue
-            except OSError as error:
-                skipped.append(SkippedClip(utterance.audio, UNREADABLE, f"{utterance.audio}: {error}"))
-                continue
-            usable.append(utterance)
+    def ensure(
+        self, utterances: list[Utterance], progress: bool = True, workers: int = 1
+    ) -> tuple[list[Utterance], list[SkippedClip]]:
+        """Compute features for every clip not cached yet (in ``workers`` processes when there are many);
+        returns the usable clips and the skipped ones (each with its reason), never raising for one bad clip."""
+        problems: list[SkippedClip | None] = [None] * len(utterances)
+        pending = [index for index, utterance in enumerate(utterances) if not self._cached(utterance)]
+        if workers > 1 and len(pending) >= WORKER_CHUNK * 2:
+            found = self._ensure_in_processes([utterances[index] for index in pending], progress, workers)
+        else:
+            found = [self.ensure_one(utterances[index]) for index in tqdm(pending, desc="features", unit="clip", disable=not progress)]
+        for index, problem in zip(pending, found):
+            problems[index] = problem
+        usable = [utterance for utterance, problem in zip(utterances, problems) if problem is None]
+        skipped = [problem for problem in problems if problem is not None]
         if skipped:
             logger.warning("skipped %d clip(s) whose audio could not be used; first: %s", len(skipped), skipped[0])
         return usable, skipped
+
+    def _cached(self, utterance: Utterance) -> bool:
+        try:
+            return self.path_for(utterance).exists()
+        except OSError:
+            return False  # missing or unreadable: ensure_one says why
+
+    def ensure_one(self, utterance: Utterance) -> SkippedClip | None:
+        """Cache one clip's features; why it cannot be used, or None."""
+        try:
+            if not Path(utterance.audio).is_file():
+                raise ClipRejected(MISSING_FILE, f"audio file not found: {utterance.audio}")
+            target = self.path_for(utterance)
+            if not target.exists():
+                self._check_length(utterance.audio)
+                self._compute(utterance, target)
+        except ClipRejected as rejection:
+            return SkippedClip(utterance.audio, rejection.reason, rejection.detail)
+        except OSError as error:
+            return SkippedClip(utterance.audio, UNREADABLE, f"{utterance.audio}: {error}")
+        return None
+
+    def _ensure_in_processes(self, utterances: list[Utterance], progress: bool, workers: int) -> list[SkippedClip | None]:
+        # Spawned, not forked: a fork of a process whose OpenMP threads already ran can hang in the child.
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        settings = (str(self.cache_dir), self.audio_config, self.silence_rms, self.max_clip_s)
+        chunks = [utterances[start : start + WORKER_CHUNK] for start in range(0, len(utterances), WORKER_CHUNK)]
+        problems: list[SkippedClip | None] = []
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_one_thread) as pool, tqdm(
+            total=len(utterances), desc=f"features ({workers} processes)", unit="clip", disable=not progress
+        ) as bar:
+            for chunk_problems in pool.map(_ensure_chunk, [settings] * len(chunks), chunks):
+                problems.extend(chunk_problems)
+                bar.update(len(chunk_problems))
+        return problems
 
     def _check_length(self, audio: str) -> None:
         """Refuse a clip longer than ``max_clip_s`` from its header, before reading it."""
@@ -127,3 +163,12 @@ class FeatureCache:
             waveform = torch.from_numpy(data["waveform"].astype(np.float32) / 32767.0)
             mel = torch.from_numpy(data["mel"])
         return waveform, mel
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)  # the processes are the parallelism
+
+
+def _ensure_chunk(settings: tuple[str, AudioConfig, float, float | None], utterances: list[Utterance]) -> list[SkippedClip | None]:
+    cache = FeatureCache(*settings)
+    return [cache.ensure_one(utterance) for utterance in utterances]

@@ -160,7 +160,7 @@ def prepare_data(
     )
     config = metadata.config
     cache = FeatureCache(run_dir / "cache", config.audio, training_config.silence_rms_threshold, training_config.max_clip_s)
-    usable, bad_audio = cache.ensure(usable, progress=progress)
+    usable, bad_audio = cache.ensure(usable, progress=progress, workers=training_config.feature_workers)
     skipped.extend(bad_audio)
     known = [u for u in usable if u.speaker in metadata.speakers and u.language in metadata.languages]
     if len(known) < len(usable):
