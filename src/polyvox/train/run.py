@@ -237,10 +237,16 @@ def train(
     validate_every_steps: int | None = None,
     init_from: str | Path | None = None,
     overwrite: bool = False,
+    nodes: int = 1,
+    strategy: str = "auto",
 ) -> TrainingResult:
     """Train on ``manifest`` in ``run_dir``. ``resume`` continues the newest checkpoint exactly;
     ``init_from`` starts from a voice file's weights and tables (e.g. to continue a shipped voice).
-    A folder that holds a run is refused unless ``resume`` or ``overwrite``; one process trains in it at a time."""
+    A folder that holds a run is refused unless ``resume`` or ``overwrite``; one run trains in it at a time.
+    ``devices`` processes on each of ``nodes`` machines train it together (``strategy``: auto or ddp)."""
+    from polyvox.train.trainer_setup import training_strategy
+
+    training_strategy(devices, nodes, strategy)  # a bad choice is refused before anything is written
     from polyvox.train.run_folder import CHECKPOINT_FOLDER, VOICE_FILE, completed_run, open_run_folder
 
     from polyvox.train.ranks import is_follower, wait_until_ready
@@ -252,7 +258,7 @@ def train(
         wait_until_ready(run_dir)
         return _train_in_folder(
             manifest, run_dir, config, resume, accelerator, devices, False, validation_per_language, validate_every_steps, init_from,
-            follower=True,
+            follower=True, nodes=nodes, strategy=strategy,
         )
     with open_run_folder(run_dir, resume, overwrite):
         complete = completed_run(run_dir / CHECKPOINT_FOLDER, config.training.max_steps) if resume else None
@@ -263,7 +269,8 @@ def train(
             )
             return TrainingResult(run_dir / VOICE_FILE, complete.steps_done, complete.path, already_complete=True)
         return _train_in_folder(
-            manifest, run_dir, config, resume, accelerator, devices, progress, validation_per_language, validate_every_steps, init_from
+            manifest, run_dir, config, resume, accelerator, devices, progress, validation_per_language, validate_every_steps, init_from,
+            nodes=nodes, strategy=strategy,
         )
 
 
@@ -279,6 +286,8 @@ def _train_in_folder(
     validate_every_steps: int | None,
     init_from: str | Path | None,
     follower: bool = False,
+    nodes: int = 1,
+    strategy: str = "auto",
 ) -> TrainingResult:
     import lightning as L
 
@@ -307,6 +316,7 @@ def _train_in_folder(
             run_dir, training_config, data.train_items, data.validation_items, data.cache,
             language_validation_callbacks(metadata, data.validation_items, data.cache),
             validate_every_steps or training_config.audio_samples_every_steps, progress, accelerator, devices, voice_path,
+            nodes, strategy,
         )
         module = VitsTrainingModule(metadata)
         if initial_weights is not None and not resume:

@@ -54,6 +54,8 @@ def build_training_loop(
     accelerator: str,
     devices: int | str,
     voice_path: Path | None,
+    nodes: int = 1,
+    strategy: str = "auto",
 ) -> TrainingLoop:
     """A Trainer that runs until stopped, checkpointing into ``run_dir`` (and the voice into ``voice_path``
     with each checkpoint, unless None), and its data loaders.
@@ -85,7 +87,8 @@ def build_training_loop(
     trainer = L.Trainer(
         accelerator=accelerator,
         devices=devices,
-        strategy=training_strategy(devices),
+        num_nodes=nodes,
+        strategy=training_strategy(devices, nodes, strategy),
         max_epochs=-1,
         max_steps=-1,
         precision=precision,
@@ -124,11 +127,26 @@ def build_training_loop(
     return TrainingLoop(trainer, sampler, train_loader, validation_loader, checkpoint_dir)
 
 
-def training_strategy(devices: int | str) -> Any:
-    """Lightning's choice for one process; for several, DDP that tolerates parameters a step does not use
-    (the generator's and the discriminator's updates each leave the other's parameters, and a batch without
-    references leaves the reference encoder's, without gradients)."""
-    if str(devices).isdigit() and int(devices) > 1:
+STRATEGIES = ("auto", "ddp")
+
+
+def training_strategy(devices: int | str, nodes: int = 1, strategy: str = "auto") -> Any:
+    """Lightning's choice for one process; for several (or ``strategy`` "ddp"), DDP that tolerates parameters
+    a step does not use (the generator's and the discriminator's updates each leave the other's parameters,
+    and a batch without references leaves the reference encoder's, without gradients)."""
+    from polyvox.errors import TrainingSetupError
+
+    if strategy == "fsdp":
+        raise TrainingSetupError(
+            "--strategy fsdp is not supported yet (the GAN's gradient clipping and non-finite checks are not "
+            "written for sharded parameters); use --strategy ddp, which every model polyvox trains fits"
+        )
+    if strategy not in STRATEGIES:
+        raise TrainingSetupError(f"unknown --strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+    if nodes < 1:
+        raise TrainingSetupError(f"--nodes must be at least 1, got {nodes}")
+    several = nodes > 1 or (str(devices).isdigit() and int(devices) > 1)
+    if strategy == "ddp" or several:
         from lightning.pytorch.strategies import DDPStrategy
 
         return DDPStrategy(find_unused_parameters=True)
