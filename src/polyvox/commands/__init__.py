@@ -6,6 +6,6 @@ only typer at import time; the work (torch, audio libraries) is imported inside 
 
 from __future__ import annotations
 
-from polyvox.commands import evaluate, export, finetune, import_voice, prepare, serve, ui
+from polyvox.commands import distill, evaluate, export, finetune, import_voice, prepare, serve, ui
 
-COMMAND_MODULES = (prepare, evaluate, export, serve, ui, finetune, import_voice)
+COMMAND_MODULES = (prepare, evaluate, export, serve, ui, finetune, import_voice, distill)

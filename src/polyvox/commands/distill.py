@@ -1,0 +1,56 @@
+"""``polyvox distill``: any voice (a released Piper voice included) -> a fast polyvox student that reads the same text."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from polyvox.cli_support import Threads, Verbose, apply_threads, fail, run, setup_logging, took
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+    app.command("distill")(distill_command)
+
+
+def distill_command(
+    source: Annotated[Path, typer.Option("--from", help="The voice to make fast: a polyvox voice (.safetensors) or a Piper voice (.onnx).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The student's voice file to write (.safetensors).")],
+    work: Annotated[
+        Optional[Path], typer.Option(help="Corpus and training run, resumed by a second call (default: OUTPUT's name + .distill/).")
+    ] = None,
+    sentences: Annotated[Optional[int], typer.Option(help="Sentences each speaker speaks in each of its languages (default 800).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Training steps in all; a resumed run goes on to this (default 20000).")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="The student's size: tiny, small (default) or medium.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sentences, the source's noise and the student's start.")] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing voice file at OUTPUT.")] = False,
+    threads: Threads = None,
+    verbose: Verbose = True,
+) -> None:
+    """Make a voice fast: the source voice speaks a corpus, and a student with polyvox's fast decoder learns from it,
+    keeping the source's languages, speakers and symbols. Stop it at any time: the same command goes on where it stopped."""
+    setup_logging(verbose)
+    if output.exists() and not overwrite:
+        fail(f"{output} already exists: pass --overwrite to replace it, or -o another name")
+    apply_threads(threads)
+    started = time.monotonic()
+
+    def work_command() -> None:
+        from polyvox.distill import DistillOptions, distill
+
+        given = {"sentences_per_speaker": sentences, "steps": steps, "preset": preset}
+        options = DistillOptions(source, output, work=work, seed=seed, overwrite=overwrite,
+                                 **{name: value for name, value in given.items() if value is not None})
+        typer.echo(f"distilling {source} in {options.work_folder}")
+        result = distill(options)
+        typer.echo(result.corpus.summary())
+        done = "the run had already reached --steps" if result.already_complete else f"trained to step {result.steps}"
+        typer.echo(f"{done} {took(started)}; wrote {result.output}, the student")
+
+    from polyvox.pretrained.errors import PretrainedImportError
+
+    run(work_command, extra_errors=(PretrainedImportError,),
+        on_interrupt="the same command continues from the corpus clips and the newest checkpoint in the work folder")

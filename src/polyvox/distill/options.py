@@ -1,0 +1,53 @@
+"""What ``polyvox distill`` is asked to do: the typed options and the error it raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from polyvox.config import PRESETS
+from polyvox.errors import TrainingSetupError
+
+# Sentences each speaker speaks in each of its languages: ~40 min of speech for one speaker, as much as the
+# espeak-ng corpora that taught the bundled voice give each speaker.
+DEFAULT_SENTENCES = 800
+DEFAULT_STEPS = 20_000
+DEFAULT_PRESET = "small"
+
+
+class DistillError(TrainingSetupError):
+    """A distillation that cannot run as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class DistillOptions:
+    """``source``: a polyvox voice file (an imported Piper voice included) or a Piper ``.onnx`` voice.
+    ``output``: the student's voice file. ``work``: the corpus and the training run (None: beside ``output``,
+    ``<output stem>.distill/``); a second call with the same work folder goes on where the first stopped."""
+
+    source: Path
+    output: Path
+    work: Path | None = None
+    sentences_per_speaker: int = DEFAULT_SENTENCES  # per speaker and language
+    steps: int = DEFAULT_STEPS
+    # The student's architecture: the preset's text encoder, flow, duration predictor and its fast four-band decoder.
+    preset: str = DEFAULT_PRESET
+    seed: int = 0
+    batch_size: int = 16
+    checkpoint_every_steps: int = 250
+    overwrite: bool = False  # replace an existing output file (the work folder is always resumed)
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sentences_per_speaker < 3:
+            raise DistillError(f"--sentences must be >= 3 (a few are held out for validation), got {self.sentences_per_speaker}")
+        if self.steps < 1:
+            raise DistillError(f"--steps must be >= 1, got {self.steps}")
+        if self.preset not in PRESETS:
+            raise DistillError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if self.batch_size < 1 or self.checkpoint_every_steps < 1:
+            raise DistillError("batch_size and checkpoint_every_steps must be >= 1")
+
+    @property
+    def work_folder(self) -> Path:
+        return self.work if self.work is not None else self.output.with_name(f"{self.output.stem}.distill")

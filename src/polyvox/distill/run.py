@@ -1,0 +1,76 @@
+"""``distill``: source voice -> corpus it speaks -> a fast student trained on it -> the student's voice file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from polyvox.distill.corpus import DistilledCorpus, build_corpus
+from polyvox.distill.options import DistillError, DistillOptions
+from polyvox.distill.plan import plan_clips
+from polyvox.distill.source import resolve_source, source_digest
+from polyvox.distill.student import initial_student, student_metadata
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "distill.json"
+CORPUS_FOLDER = "corpus"
+RUN_FOLDER = "run"
+INITIAL_STUDENT = "student_init.safetensors"
+
+
+@dataclass(frozen=True)
+class DistillResult:
+    output: Path
+    steps: int
+    corpus: DistilledCorpus
+    already_complete: bool  # the work folder's run had reached --steps: nothing was trained
+
+
+def distill(options: DistillOptions) -> DistillResult:
+    """Train a fast student of ``options.source`` and write it to ``options.output``; a second call with the
+    same work folder continues the corpus and the training where the first stopped."""
+    from polyvox.checkpoint import load_voice_file, save_voice
+    from polyvox.inference.voice import Voice
+    from polyvox.train.callbacks import checkpoint_files
+    from polyvox.train.run import train
+
+    if options.output.exists() and not options.overwrite:
+        raise DistillError(f"{options.output} already exists: pass --overwrite to replace it, or -o another name")
+    if not options.source.is_file():
+        raise DistillError(f"source voice not found: {options.source}; give a polyvox voice (.safetensors) or a Piper voice (.onnx)")
+    work = options.work_folder
+    _claim(work, options)
+    source = Voice.load(resolve_source(options.source, work))
+    clips = plan_clips(source.speakers, source.languages, options.sentences_per_speaker, options.seed)
+    corpus = build_corpus(source, work / CORPUS_FOLDER, clips, options.seed, options.progress)
+    metadata = student_metadata(source.metadata, options, options.source.name)
+    del source
+    run_dir = work / RUN_FOLDER
+    resume = bool(checkpoint_files(run_dir / "checkpoints"))
+    initial = None if resume else initial_student(metadata, work / INITIAL_STUDENT, options.seed)
+    result = train(corpus.manifest, run_dir, metadata.config, resume=resume, progress=options.progress, init_from=initial)
+    tensors, trained = load_voice_file(result.voice_path)
+    info = dict(trained.info, **metadata.info, steps=str(result.steps), distill_corpus=corpus.summary())
+    save_voice(options.output, tensors, dataclasses.replace(trained, info=info))
+    return DistillResult(options.output, result.steps, corpus, result.already_complete)
+
+
+def _claim(work: Path, options: DistillOptions) -> None:
+    """Mark ``work`` as this source's (and preset's) distillation; refuse one made for another."""
+    state = {"source_sha256": source_digest(options.source), "preset": options.preset, "seed": options.seed}
+    path = work / STATE_FILE
+    if path.is_file():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        changed = [name for name, value in state.items() if stored.get(name) != value]
+        if changed:
+            raise DistillError(
+                f"the work folder {work} holds a distillation with another {', '.join(changed)}; "
+                "give another --work folder (or delete that one to start over)"
+            )
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**state, "source": str(options.source)}, indent=1) + "\n", encoding="utf-8")
