@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from torch.utils.data import Sampler
 
-from polyvox.data.sampler import rank_share
+from polyvox.data.rank_share import rank_share
 
 
 def language_probabilities(clip_counts: dict[str, int], temperature: float) -> dict[str, float]:

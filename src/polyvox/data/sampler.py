@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 from torch.utils.data import Sampler
 
 from polyvox.config import TrainingConfig
+from polyvox.data.rank_share import rank_share
 
 
 class BucketBatchSampler(Sampler[list[int]]):
@@ -66,20 +66,6 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.batches_done, self.start = int(state["batches_done"]), int(state.get("start", 0))
-
-
-def rank_share(sampler: Any, stream: Iterable[list[int]]) -> Iterator[list[int]]:
-    """``sampler``'s batches of the whole ``stream``: from position ``start`` (where the run stood when it
-    resumed, in batches of every process), rank r of w takes positions start + r, start + r + w, ...,
-    skipping the first ``batches_done`` of its own. So w processes together take each batch once, and a run
-    resumed with another number of processes goes on at the first batch no process has taken."""
-    for position, batch in enumerate(stream):
-        offset = position - sampler.start
-        if offset >= 0 and offset % sampler.world_size == sampler.rank:
-            local_index = offset // sampler.world_size
-            if local_index >= sampler.batches_done:
-                sampler.batches_done = local_index + 1
-                yield batch
 
 
 def build_batch_sampler(

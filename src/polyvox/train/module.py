@@ -19,6 +19,7 @@ from polyvox.data.dataset import Batch
 from polyvox.fingerprint import component_fingerprint
 from polyvox.models.discriminators import MultiPeriodMultiScaleDiscriminator
 from polyvox.models.vits import sequence_mask, slice_segments
+from polyvox.data.rank_share import stream_position
 from polyvox.train.guards import first_non_finite_module, non_finite_field, non_finite_parameter
 from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
 from polyvox.train.plots import alignment_figure, mel_figure
@@ -32,12 +33,6 @@ def _finite_gradients(parameters: list[torch.nn.Parameter], max_norm: float) -> 
     """Clip in place; False when any gradient is NaN or infinite (the step must be skipped)."""
     norm = torch.nn.utils.clip_grad_norm_(parameters, max_norm)
     return bool(torch.isfinite(norm))
-
-
-def stream_position(state: dict[str, Any], world_size: int) -> int:
-    """A checkpoint's position in the batch stream; an older checkpoint without it was resumed with as many
-    processes as trained it (nothing else worked then): its steps times the processes now."""
-    return int(state.get("stream_position", int(state["steps_done"]) * world_size))
 
 
 def _numpy_state() -> dict[str, Any]:

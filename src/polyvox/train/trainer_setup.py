@@ -162,7 +162,7 @@ def resume_point(loop: TrainingLoop) -> Path | None:
         logger.info("no checkpoint in %s yet: starting from scratch", loop.checkpoint_dir)
         return None
     # The endless sampler restarts exactly after the last batch any process of the checkpoint's run took.
-    from polyvox.train.module import stream_position
+    from polyvox.data.rank_share import stream_position
 
     loop.sampler.load_state_dict({"batches_done": 0, "start": stream_position(point.state, loop.trainer.world_size)})
     logger.info("resuming from %s (step %d)", point.path, point.steps_done)
