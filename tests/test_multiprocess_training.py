@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 SCRIPT = Path(__file__).with_name("two_process_training.py")
@@ -29,10 +30,8 @@ def _newest_checkpoint(run_dir: Path) -> dict:
     return torch.load(sorted((run_dir / "checkpoints").glob("*.ckpt"), key=lambda p: p.stat().st_mtime)[-1], weights_only=False)
 
 
-def test_two_processes_agree_on_every_step_share_one_run_folder_and_resume_with_one(small_corpus, tmp_path: Path) -> None:
-    corpus_dir, _ = small_corpus
-    run_dir = tmp_path / "run"
-    ranks, stderr = _train(corpus_dir, run_dir, tmp_path / "two", MAX_STEPS, devices=2)
+def _two_process_run(corpus_dir: Path, run_dir: Path, out: Path) -> None:
+    ranks, stderr = _train(corpus_dir, run_dir, out, MAX_STEPS, devices=2)
     assert [state["world_size"] for state in ranks] == [2, 2]
     # Rank 1's non-finite batch skipped the generator's update in both processes, and nothing diverged.
     assert [state["skipped"] for state in ranks] == [1, 1]
@@ -46,7 +45,16 @@ def test_two_processes_agree_on_every_step_share_one_run_folder_and_resume_with_
     assert all(torch.equal(saved["state_dict"][f"generator.{name}"], value) for name, value in first.items())
     assert saved["polyvox"]["stream_position"] == 2 * MAX_STEPS
 
-    # Resumed by one process and then by two again: each goes on at the first batch no process took.
+
+def test_two_processes_agree_on_every_step_and_share_one_run_folder(small_corpus, tmp_path: Path) -> None:
+    _two_process_run(small_corpus[0], tmp_path / "run", tmp_path / "two")
+
+
+@pytest.mark.slow
+def test_a_two_process_run_resumes_with_one_process_and_with_two_again(small_corpus, tmp_path: Path) -> None:
+    """Each resumed run goes on at the first batch no process took (the samplers' own test covers the batches)."""
+    corpus_dir, run_dir = small_corpus[0], tmp_path / "run"
+    _two_process_run(corpus_dir, run_dir, tmp_path / "two")
     (alone,), _ = _train(corpus_dir, run_dir, tmp_path / "one", MAX_STEPS + 2, devices=1, resume=True)
     assert (alone["steps"], alone["stream_position"]) == (MAX_STEPS + 2, 2 * MAX_STEPS + 2)
     again, _ = _train(corpus_dir, run_dir, tmp_path / "two_again", MAX_STEPS + 4, devices=2, resume=True)
