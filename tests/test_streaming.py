@@ -28,6 +28,8 @@ CONFIGS = {
     "hifigan": preset("tiny"),
     "istft": preset("tiny").replace(**ISTFT),
     "multiband": preset("tiny").replace(**MULTIBAND),
+    # Relative-attention couplings (MeloTTS / VITS2): attention reaches the whole sentence.
+    "transformer-flow": preset("tiny").replace(**{"model.flow.type": "transformer", "model.flow.n_heads": 2, "model.flow.filter_channels": 32}),
     # Dilated flow, an even residual kernel and up-sampling kernels that leave an excess sample.
     "odd-kernels": preset("tiny").replace(
         **{

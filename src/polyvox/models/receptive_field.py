@@ -48,8 +48,16 @@ def back_through_transposed(reach: Reach, kernel_size: int, stride: int, padding
     )
 
 
+# Reach of a stage that sees the whole sentence: a window's context is then the sentence itself (windows
+# clamp their context to the sentence's frames), so streaming stays equal to whole-sentence synthesis.
+WHOLE_SENTENCE = 1 << 30
+
+
 def flow_reach(config: FlowConfig) -> Reach:
-    """Frames of reach of the whole flow: every coupling's WaveNet layers in series."""
+    """Frames of reach of the whole flow: every coupling's WaveNet layers in series; relative-attention
+    couplings (MeloTTS, VITS2) attend over the whole sentence."""
+    if config.type == "transformer":
+        return Reach(WHOLE_SENTENCE, WHOLE_SENTENCE)
     coupling = Reach()
     for layer in range(config.n_layers):
         dilation = config.dilation_rate**layer
