@@ -108,7 +108,8 @@ def plan_piper_onnx(graph: OnnxGraph, weights: ResolvedWeights, path: Path, voic
     arch = architecture_from_graph(weights.tensors, graph, weights.initializer_of, sample_rate, source)
     roles = duration_roles_of(list(weights.tensors), {"dp": "deterministic"})
     arch = replace(arch, stochastic_weight=1.0 if "stochastic" in roles.values() else 0.0)
-    info = {"imported_from": "Piper ONNX", "source": path.name, "exporter": graph.producer}
+    # "untrained": what fine-tuning warms up before anything else trains (polyvox.finetune.warmup_plan).
+    info = {"imported_from": "Piper ONNX", "source": path.name, "exporter": graph.producer, "untrained": ",".join(TRAINING_ONLY)}
     plan = plan_piper_voice(LAYOUT, dict(weights.tensors), arch, roles, voice_json, json_path, source, path, language, info)
     # The generic note and reason speak of a posterior encoder the source has; this graph has none.
     plan.notes = [note for note in plan.notes if not note.startswith("posterior encoder:")]
