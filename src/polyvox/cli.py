@@ -336,6 +336,8 @@ def train(
     init_from: Annotated[Optional[Path], typer.Option(help="Start from this voice file's weights and tables.")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
+    nodes: Annotated[int, typer.Option(help="Machines training together (each runs the same command; see docs/training.md).")] = 1,
+    strategy: Annotated[str, typer.Option(help="auto or ddp (Lightning's distributed data parallel).")] = "auto",
     overfit_batch: Annotated[
         bool,
         typer.Option(
@@ -376,8 +378,12 @@ def train(
         voice_config = load_config(config, preset, set_values or [], max_steps, base=own)
         result = train_voice(
             data, output, voice_config, resume=resume, accelerator=accelerator, init_from=init_from,
-            devices=int(devices) if devices.isdigit() else devices, overwrite=overwrite,
+            devices=int(devices) if devices.isdigit() else devices, overwrite=overwrite, nodes=nodes, strategy=strategy,
         )
+        from polyvox.train.ranks import is_follower
+
+        if is_follower():
+            return  # rank 0 reports the run
         if result.already_complete:
             typer.echo(f"the run is complete ({result.steps} steps); voice: {result.voice_path}")
             return
