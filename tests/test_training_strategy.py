@@ -31,3 +31,14 @@ def test_a_strategy_polyvox_cannot_train_with_is_refused_before_anything_is_writ
     with pytest.raises(TrainingSetupError, match=message):
         train(tmp_path / "manifest.jsonl", tmp_path / "run", preset("tiny"), nodes=nodes, strategy=strategy)
     assert not (tmp_path / "run").exists()
+
+
+def test_the_command_refuses_fsdp_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+
+    result = CliRunner().invoke(app, ["train", "-d", str(tmp_path / "m.jsonl"), "-o", str(tmp_path / "run"), "--strategy", "fsdp"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "--strategy fsdp is not supported yet" in result.output and "--strategy ddp" in result.output
+    assert not (tmp_path / "run").exists()
