@@ -139,3 +139,8 @@ def test_voice_load_applies_threads(tmp_path):
     assert torch.get_num_threads() == wanted
     with pytest.raises(ThreadsError, match="at least 1"):
         Voice.load(path, threads=0)
+
+
+def test_an_unreadable_quota_is_no_quota(tmp_path):
+    (tmp_path / "cpu.max").write_text("garbage\n")
+    assert quota_cores(tmp_path) is None

@@ -140,15 +140,27 @@ def test_prepare_workers_divide_the_cores_and_inherit_the_environment(monkeypatc
     assert seen == {"workers": 2, "environment": "1"}
 
 
+def stop_training(*args: Any, **kwargs: Any) -> None:
+    from polyvox.errors import TrainingSetupError
+
+    raise TrainingSetupError("stopped by the test")
+
+
 @pytest.mark.parametrize("command", [["train", "-d", "missing.jsonl", "-o", "run"], ["finetune", "-d", "missing.jsonl"]])
 def test_training_processes_on_the_cpu_divide_the_threads(command, tmp_path, monkeypatch):
+    import polyvox.finetune
+    import polyvox.train.run
+
+    # The command stops where the work would begin (a follower rank would wait for rank 0 there).
+    monkeypatch.setattr(polyvox.train.run, "train", stop_training)
+    monkeypatch.setattr(polyvox.finetune, "plan_finetune", stop_training)
     monkeypatch.chdir(tmp_path)
-    run(*command, "--devices", "2", "--threads", "2")
+    assert "stopped by the test" in run(*command, "--devices", "2", "--threads", "2").output
     assert torch.get_num_threads() == 1
     # The second rank Lightning starts runs the command again with the first one's (divided) environment.
     monkeypatch.setenv("LOCAL_RANK", "1")
     torch.set_num_threads(2)
-    run(*command, "--devices", "2")
+    assert "stopped by the test" in run(*command, "--devices", "2").output
     assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
 
 

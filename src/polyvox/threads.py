@@ -3,8 +3,9 @@
 torch's own default (one OpenMP thread per core, spinning while it waits for its partners) collapses
 when the cores are shared: a thread that other work has pushed off its core leaves the others
 spinning on the cores it needs. Measured on a 2-core machine running other jobs (issue #19):
-tiny-preset training 0.08 steps/s against 1.02 on one thread, `say` of one sentence 7.7 CPU-seconds
-against 2.6. polyvox's default (``python benchmarks/threads.py``):
+tiny-preset training 0.08 steps/s against 1.02 on one thread; `say` of one sentence 9.0 to 9.6
+CPU-seconds, 3.2 with the settings below (benchmarks/say_startup.py). polyvox's default
+(``python benchmarks/threads.py`` compares it with one thread):
 
 * threads: the cores this process may run on (CPU affinity, and a cgroup CPU quota where one is set)
   less those other work keeps busy (measured over 0.1 s at start), divided among the processes or
@@ -71,7 +72,7 @@ def quota_cores(cgroup_root: Path = CGROUP_ROOT) -> int | None:
                 quota, period = quota_file.read_text().strip(), period_file.read_text().strip()
         except OSError:
             continue
-        if quota in ("max", "-1") or not period:
+        if quota in ("max", "-1") or not quota.isdigit() or not period.isdigit() or int(period) == 0:
             return None
         return max(1, math.floor(int(quota) / int(period)))
     return None
@@ -144,7 +145,9 @@ def plan_threads(
     if processes > budget and not lower_processes:
         return ThreadPlan(threads=1, processes=processes, cores=cores, source=source)
     if processes > budget:
-        logger.warning("%s %d is more than the %d thread(s) to share; using %d (give --threads to change it)", what, processes, budget, budget)
+        logger.warning(
+            "%s %d is more than the %d thread(s) to share; using %d (give --threads to change it)", what, processes, budget, budget
+        )
         processes = budget
     return ThreadPlan(threads=budget // processes, processes=processes, cores=cores, source=source)
 
