@@ -167,3 +167,19 @@ def test_training_processes_on_the_cpu_divide_the_threads(command, tmp_path, mon
 def test_more_devices_than_threads_keep_their_count_with_one_thread_each():
     plan = thread_settings.plan_threads(1, 4, cores=CORES, busy=0.0, what="--devices", lower_processes=False)
     assert (plan.processes, plan.threads) == (4, 1)
+
+
+def test_the_onnx_engine_gets_the_threads(monkeypatch, tmp_path):
+    from polyvox.export.metadata import OnnxVoiceError
+    from polyvox.inference.onnx_voice import OnnxVoice
+
+    seen: list[int | None] = []
+
+    def record(path, threads=None):
+        seen.append(threads)
+        raise OnnxVoiceError("stopped by the test")
+
+    monkeypatch.setattr(OnnxVoice, "load", record)
+    result = run("say", "Hello.", "-o", tmp_path / "out.wav", "--engine", "onnx", "--voice", tmp_path / "voice.onnx", "--threads", "2")
+    assert "stopped by the test" in result.output
+    assert seen == [2]
