@@ -52,7 +52,7 @@ DEFAULT_VOICE_TEXT = (
 
 def decoder_overrides(decoder: str) -> dict[str, Any]:
     """The preset's decoder widths with the chosen head; each up-samples by 256 in all. HiFi-GAN: 8 * 8 * 4
-    (as the tiny preset and the 6.4M-parameter model of MEASUREMENTS.md); iSTFTNet: 8 * 8 and an inverse
+    (as the tiny preset); iSTFTNet: 8 * 8 and an inverse
     STFT with hop 4; four-band iSTFTNet (the small and medium presets): 4 * 4, hop 4, four sub-bands."""
     if decoder == "hifigan":
         layout = {"type": "hifigan", "upsample_rates": [8, 8, 4], "upsample_kernel_sizes": [16, 16, 8], "subbands": 1}

@@ -501,7 +501,7 @@ def _freeze(value: Any) -> Any:
 
 
 # A quarter of HiFi-GAN's discriminator widths, for the small and medium generators: the full multi-period
-# discriminator alone costs ~5 s per CPU training step (MEASUREMENTS.md), this one a fraction of it.
+# discriminator alone costs seconds per CPU training step, this one a fraction of it (benchmarks/training_speed.py).
 QUARTER_WIDTH_DISCRIMINATORS = DiscriminatorConfig(
     periods=(2, 3, 5, 7, 11),
     period_channels=(8, 32, 128, 256, 256),

@@ -87,12 +87,6 @@ class Voice(SentenceEngine):
     def sample_rate(self) -> int:
         return self.metadata.config.audio.sample_rate
 
-    def _speaker_id(self, speaker: str | int | None, language: str) -> int:
-        return self.text.speaker_id(speaker, language)
-
-    def _language(self, language: str | None) -> str:
-        return self.text.language(language)
-
     def _options(
         self, language: str | None, speaker: str | int | None, speed: float, noise_scale: float,
         noise_scale_duration: float, pitch: float,

@@ -32,8 +32,8 @@ SCALE_LAST_KERNEL_SIZE = 5
 SCORE_KERNEL_SIZE = 3
 # Scale convolutions with more than one input channel run in the channels-last 2-D layout
 # (decoders/layout.py) on inputs at least this long (a training segment's full- and quarter-rate layers),
-# where oneDNN's kernels for it are faster forward and backward; on shorter inputs they are slower. The
-# quarter-width scale discriminator is 1.44x faster so (benchmarks/training_kernels.py).
+# where oneDNN's kernels for it are faster forward and backward; on shorter inputs they are slower
+# (benchmarks/training_kernels.py measures the quarter-width scale discriminator both ways).
 SCALE_CHANNELS_LAST_MIN_SAMPLES = 1024
 
 Judgement = tuple[Tensor, list[Tensor]]  # (score (batch, score_frames), features per layer)

@@ -3,7 +3,7 @@
 torch's CPU dropout draws one random number per element through ``bernoulli_``, a visible share of a
 medium-preset training step (its text encoder and duration predictors). One 32-bit draw here makes two
 elements' masks, for the same Bernoulli(1 - p) keep probability (p is rounded to a multiple of 1/65536,
-well below any dropout rate's meaning): 1.45x faster forward and backward (benchmarks/training_kernels.py).
+well below any dropout rate's meaning), faster forward and backward (benchmarks/training_kernels.py).
 """
 
 from __future__ import annotations

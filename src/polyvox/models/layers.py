@@ -21,6 +21,6 @@ class LayerNorm(nn.Module):
         """hidden (batch, channels, time) -> same shape, normalised per time step."""
         normalised = F.layer_norm(hidden.transpose(1, -1), (self.channels,), self.weight, self.bias, self.eps)
         # Back to (batch, channels, time) in memory too: element-wise ops that mix a transposed view with
-        # contiguous tensors take torch's slow strided path on CPU; with this copy, LayerNorm + GELU + add
-        # trains 2.38x faster (benchmarks/training_kernels.py).
+        # contiguous tensors take torch's slow strided path on CPU; this copy makes LayerNorm + GELU + add
+        # train faster (benchmarks/training_kernels.py measures by how much).
         return normalised.transpose(1, -1).contiguous()

@@ -40,7 +40,3 @@ def split_language_tags(text: str, language: str) -> list[Span]:
     spans.append(Span(text[position:], language))
     return [span for span in spans if span.text.strip()]
 
-
-def tag_languages(text: str) -> list[str]:
-    """The language codes used in tags, in order of appearance."""
-    return [match.group(2) for match in TAG.finditer(text) if not match.group(1)]
