@@ -58,3 +58,16 @@ def test_rank_zero_makes_up_a_launch_name_its_children_inherit_and_a_lone_follow
     monkeypatch.setenv("LOCAL_RANK", "1")
     with pytest.raises(TrainingSetupError, match="shares no run id with rank 0"):
         launch_token()
+
+
+def test_a_follower_with_no_rank_zero_says_which_variable_made_it_one(tmp_path: Path, monkeypatch, caplog) -> None:
+    import logging
+
+    import polyvox.train.ranks as ranks
+
+    monkeypatch.setattr(ranks, "STILL_WAITING_S", 0.1)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv(TOKEN_VARIABLE, "launch")
+    with caplog.at_level(logging.WARNING, logger="polyvox.train.ranks"), pytest.raises(TrainingSetupError):
+        wait_until_ready(tmp_path, timeout_s=0.8)
+    assert "LOCAL_RANK=1" in caplog.text and "unset those variables" in caplog.text

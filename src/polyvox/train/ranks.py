@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 READY_FILE = ".data_ready"
 TOKEN_VARIABLE = "POLYVOX_RUN_TOKEN"
 FOLLOWER_WAIT_S = 3600.0
+STILL_WAITING_S = 60.0
 _POLL_S = 0.5
 
 
@@ -72,13 +73,26 @@ def mark_ready(run_dir: Path) -> None:
 def wait_until_ready(run_dir: Path, timeout_s: float = FOLLOWER_WAIT_S) -> None:
     """A follower: wait for rank 0 of the same launch to have prepared ``run_dir``."""
     token, marker = launch_token(), run_dir / READY_FILE
-    deadline, announced = time.monotonic() + timeout_s, False
+    started = time.monotonic()
+    announced, warned = False, False
     while not (marker.is_file() and marker.read_text(encoding="utf-8").strip() == token):
-        if time.monotonic() > deadline:
+        waited = time.monotonic() - started
+        if waited > timeout_s:
             raise TrainingSetupError(
                 f"rank 0 did not prepare {run_dir} within {timeout_s:.0f} s; check rank 0's output (it may have stopped with an error)"
             )
         if not announced:
             logger.info("waiting for rank 0 to prepare %s", run_dir)
             announced = True
+        if not warned and waited > STILL_WAITING_S:
+            # A follower only because a launcher's variable leaked into a plain shell would wait an hour.
+            logger.warning(
+                "still waiting for rank 0 to prepare %s: this process is a follower rank (%s); if no multi-process "
+                "launch is running, unset those variables and run again", run_dir, _rank_variables(),
+            )
+            warned = True
         time.sleep(_POLL_S)
+
+
+def _rank_variables() -> str:
+    return ", ".join(f"{name}={os.environ[name]}" for name in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID") if name in os.environ)

@@ -254,8 +254,8 @@ def train(
     run_dir = Path(run_dir)
     if is_follower():
         # Rank 0 holds the folder and has checked that starting loses nothing; this process only trains.
-        logging.getLogger("polyvox").setLevel(logging.ERROR)
         wait_until_ready(run_dir)
+        logging.getLogger("polyvox").setLevel(logging.ERROR)  # rank 0 tells the run's story
         return _train_in_folder(
             manifest, run_dir, config, resume, accelerator, devices, False, validation_per_language, validate_every_steps, init_from,
             follower=True, nodes=nodes, strategy=strategy,
