@@ -34,6 +34,9 @@ class FinetuneDefaults:
     keep_checkpoints: int = 2
     # Held-out clips per language (the fixed validation set).
     validation_per_language: int = 2
+    # Warm-up of the parts an imported voice lacks (finetune/warmup_plan.py): new weights, so a higher rate.
+    warmup_steps: int = 400
+    warmup_learning_rate: float = 1e-3
 
 
 DEFAULTS = FinetuneDefaults()

@@ -24,6 +24,7 @@ from polyvox.finetune.loading import load_with_report
 from polyvox.finetune.report import FinetuneReport
 from polyvox.finetune.source import FinetuneSource, load_source
 from polyvox.finetune.tables import grow_metadata, grow_tables
+from polyvox.finetune.warmup_plan import UNTRAINED_INFO, WarmupPlan, plan_warmup
 from polyvox.text.errors import TextError
 from polyvox.text.rules import TextRules
 from polyvox.train.callbacks import checkpoint_files
@@ -61,6 +62,10 @@ class FinetuneOptions:
     # The output voice keeps float32 weights; by default they are float16, like the bundled voice
     # (half the file; the voice is computed in float32 once loaded).
     full_precision: bool = False
+    # Warm-up of the source's untrained parts (a Piper ONNX import's posterior encoder; finetune/warmup_plan.py):
+    # None: the default steps when the source has such parts; 0: none (the fine-tune then damages the voice).
+    warmup_steps: int | None = None
+    warmup_learning_rate: float | None = None
 
 
 @dataclass
@@ -75,6 +80,7 @@ class FinetunePlan:
     output: Path
     run_dir: Path
     options: FinetuneOptions
+    warmup: WarmupPlan | None = None  # None: the source has no untrained parts (or the warm-up is off)
 
 
 def _data_symbols(data: FinetuneData, source: VoiceMetadata, languages: Sequence[str]) -> list[str]:
@@ -87,7 +93,10 @@ def _data_symbols(data: FinetuneData, source: VoiceMetadata, languages: Sequence
             sequences.append(rules.utterance_tokens(utterance))
         except TextError:
             continue
-    return rules.vocabulary(sequences)
+    symbols = rules.vocabulary(sequences)
+    if source.config.text.token_unit == "codepoint":  # a Piper voice's id map has one id per character
+        return list(dict.fromkeys(char for symbol in symbols for char in symbol))
+    return symbols
 
 
 def _finetune_config(source: FinetuneSource, grown: VoiceMetadata, data: FinetuneData, options: FinetuneOptions) -> VoiceConfig:
@@ -169,14 +178,20 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
     languages = [*source.metadata.languages, *data.new_languages]
     symbols = _data_symbols(data, source.metadata, languages)
     grown = grow_metadata(source.metadata, symbols, data.new_languages, data.new_speakers)
+    warmup = plan_warmup(source.metadata, options.warmup_steps, options.warmup_learning_rate)
     info = dict(grown.info, finetuned_from=source.path.name)
     if "steps" in grown.info:
         info["source_steps"] = grown.info["steps"]
+    if warmup is not None:  # the output's parts are all trained
+        info.pop(UNTRAINED_INFO)
+        info["warmup_steps"] = str(warmup.steps)
     metadata = dataclasses.replace(grown, config=_finetune_config(source, grown, data, options), info=info)
     module = VitsTrainingModule(metadata)
     related = {options.add_language: options.language_init} if options.add_language and options.language_init else {}
     report = _load_weights(module, source, metadata, related, _new_speaker_timbres(source, data))
     presets = tuple(summarize(module.generator, name) for name in ("voice", "language", "all"))
     freeze = apply_freeze(module.generator, preset)
+    if warmup is not None:
+        report.notes.append(warmup.describe())
     report.write(run_dir / LOAD_REPORT_FILE)
-    return FinetunePlan(source, data, metadata, module, report, freeze, presets, output, run_dir, options)
+    return FinetunePlan(source, data, metadata, module, report, freeze, presets, output, run_dir, options, warmup)

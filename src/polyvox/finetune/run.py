@@ -85,11 +85,23 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
             voice_path=None,  # the one voice file is the output, the best step: no voice of the newest checkpoint beside it
         )
         resume_from = resume_point(loop) if options.resume else None
+        if plan.warmup is not None and resume_from is None:  # a checkpoint already holds the warmed-up parts
+            from polyvox.finetune.warmup import run_warmup
+
+            probe = data.validation_items or data.train_items
+            run_warmup(module, plan.warmup, data.train_items, probe, data.cache, run_dir, progress, _warmup_device(accelerator))
         fit(loop, module, resume_from)
     if best.best_step is None and loop.trainer.is_global_zero:
         info = dict(plan.metadata.info, steps=str(module.steps_done))
         save_voice(plan.output, module.generator.state_dict(), dataclasses.replace(plan.metadata, info=info), half=half)
     return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir, best.figure)
+
+
+def _warmup_device(accelerator: str) -> str:
+    import torch
+
+    wants_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    return "cuda" if wants_gpu else "cpu"
 
 
 def _load_listener(folder: Path | None) -> Listener | None:
