@@ -30,6 +30,8 @@ CONFIGS = {
     "multiband": preset("tiny").replace(**MULTIBAND),
     # Relative-attention couplings (MeloTTS / VITS2): attention reaches the whole sentence.
     "transformer-flow": preset("tiny").replace(**{"model.flow.type": "transformer", "model.flow.n_heads": 2, "model.flow.filter_channels": 32}),
+    # HiFi-GAN's lighter residual block (Piper's voices): one dilated convolution per dilation.
+    "resblock-2": preset("tiny").replace(**{"model.decoder.resblock_type": "2", "model.decoder.resblock_kernel_sizes": (3, 5), "model.decoder.resblock_dilations": ((1, 2), (2, 6))}),
     # Dilated flow, an even residual kernel and up-sampling kernels that leave an excess sample.
     "odd-kernels": preset("tiny").replace(
         **{
@@ -85,7 +87,7 @@ def test_windows_join_to_the_whole_sentence(name):
     assert torch.allclose(joined, whole, atol=1e-5), float((joined - whole).abs().max())
 
 
-@pytest.mark.parametrize("name", ["hifigan", "istft", "multiband"])
+@pytest.mark.parametrize("name", ["hifigan", "istft", "multiband", "resblock-2"])
 def test_the_computed_context_is_no_larger_than_needed(name):
     """One frame less on any side breaks the equality: the context is the true receptive field, not a margin."""
     config = CONFIGS[name]

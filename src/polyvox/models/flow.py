@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from polyvox.config import FlowConfig
+from polyvox.models.conv_geometry import WHOLE_SENTENCE, Reach, half_padded, minimum_input_length
 from polyvox.models.transformer import RelativeTransformer
 from polyvox.models.wavenet import WaveNet
 
@@ -30,6 +31,15 @@ class ShiftCoupling(nn.Module):
     def add_shift_network(self, config: FlowConfig, speaker_channels: int) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def reach(config: FlowConfig) -> Reach:
+        """Frames one coupling's output reads (the 1x1 projections read their own frame)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def minimum_frames(config: FlowConfig) -> int:
+        raise NotImplementedError
+
     def shift_network(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None) -> Tensor:
         raise NotImplementedError
 
@@ -47,6 +57,14 @@ class MeanOnlyCoupling(ShiftCoupling):
     def add_shift_network(self, config: FlowConfig, speaker_channels: int) -> None:
         self.wavenet = WaveNet(config.hidden_channels, config.kernel_size, config.dilation_rate, config.n_layers, speaker_channels)
 
+    @staticmethod
+    def reach(config: FlowConfig) -> Reach:
+        return WaveNet.reach(config.kernel_size, config.dilation_rate, config.n_layers)
+
+    @staticmethod
+    def minimum_frames(config: FlowConfig) -> int:
+        return WaveNet.minimum_frames(config.kernel_size, config.dilation_rate, config.n_layers)
+
     def shift_network(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None) -> Tensor:
         return self.wavenet(hidden, mask, speaker_embedding)
 
@@ -57,8 +75,19 @@ class TransformerCoupling(ShiftCoupling):
     def add_shift_network(self, config: FlowConfig, speaker_channels: int) -> None:
         self.transformer = RelativeTransformer(config, TRANSFORMER_WINDOW_SIZE, speaker_channels)
 
+    @staticmethod
+    def reach(config: FlowConfig) -> Reach:
+        return Reach(WHOLE_SENTENCE, WHOLE_SENTENCE)  # attention reads the whole sentence
+
+    @staticmethod
+    def minimum_frames(config: FlowConfig) -> int:
+        return minimum_input_length([half_padded(config.kernel_size)] * 2)  # the feed-forward convolutions
+
     def shift_network(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None) -> Tensor:
         return self.transformer(hidden, mask, speaker_embedding)
+
+
+COUPLINGS: dict[str, type[ShiftCoupling]] = {"wavenet": MeanOnlyCoupling, "transformer": TransformerCoupling}
 
 
 class ResidualCouplingFlow(nn.Module):
@@ -66,8 +95,18 @@ class ResidualCouplingFlow(nn.Module):
 
     def __init__(self, channels: int, config: FlowConfig, speaker_channels: int) -> None:
         super().__init__()
-        coupling = TransformerCoupling if config.type == "transformer" else MeanOnlyCoupling
+        coupling = COUPLINGS[config.type]
         self.couplings = nn.ModuleList(coupling(channels, config, speaker_channels) for _ in range(config.n_flows))
+
+    @staticmethod
+    def reach(config: FlowConfig) -> Reach:
+        """Frames of reach of the whole flow: its couplings in series."""
+        one = COUPLINGS[config.type].reach(config)
+        return Reach(min(one.left * config.n_flows, WHOLE_SENTENCE), min(one.right * config.n_flows, WHOLE_SENTENCE))
+
+    @staticmethod
+    def minimum_frames(config: FlowConfig) -> int:
+        return COUPLINGS[config.type].minimum_frames(config)
 
     def forward(self, latent: Tensor, mask: Tensor, speaker_embedding: Tensor | None = None, reverse: bool = False) -> Tensor:
         """latent (batch, channels, frames), mask (batch, 1, frames)."""

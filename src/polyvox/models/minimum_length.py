@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 
 from polyvox.config import VoiceConfig
-from polyvox.models.decoders.hifigan import POST_KERNEL_SIZE, PRE_KERNEL_SIZE
+from polyvox.models.conv_geometry import ConvStep, half_padded, minimum_input_length
+from polyvox.models.decoders import decoder_class
 from polyvox.models.discriminators import (
     PERIOD_KERNEL_SIZE,
     PERIOD_STRIDE,
@@ -22,32 +23,10 @@ from polyvox.models.discriminators import (
     SCALE_STRIDE,
     SCORE_KERNEL_SIZE,
 )
+from polyvox.models.flow import ResidualCouplingFlow
+from polyvox.models.wavenet import WaveNet
 
-
-@dataclass(frozen=True)
-class ConvStep:
-    kernel_size: int
-    stride: int = 1
-    dilation: int = 1
-    total_padding: int = 0  # zeros added on both sides together
-
-
-def half_padded(kernel_size: int, stride: int = 1, dilation: int = 1) -> ConvStep:
-    """A convolution padded by ``dilation * (kernel_size - 1) // 2`` on each side (the usual choice)."""
-    return ConvStep(kernel_size, stride, dilation, 2 * (dilation * (kernel_size - 1) // 2))
-
-
-def minimum_input_length(steps: list[ConvStep]) -> int:
-    """Shortest input for which every step of the chain yields at least one output element."""
-    needed = 1
-    for step in reversed(steps):
-        receptive = step.dilation * (step.kernel_size - 1) + 1
-        needed = max(1, (needed - 1) * step.stride + receptive - step.total_padding)
-    return needed
-
-
-def _wavenet_steps(kernel_size: int, dilation_rate: int, n_layers: int) -> list[ConvStep]:
-    return [half_padded(kernel_size, dilation=dilation_rate**layer) for layer in range(n_layers)]
+__all__ = ["ConvStep", "MinimumInput", "half_padded", "minimum_frames", "minimum_input", "minimum_input_length"]
 
 
 @dataclass(frozen=True)
@@ -66,9 +45,6 @@ def minimum_input(config: VoiceConfig) -> MinimumInput:
     """Minimum clip length in latent frames for every frame-level component, and overall."""
     model = config.model
     hop = config.audio.hop_length
-    decoder_steps = [half_padded(PRE_KERNEL_SIZE)]
-    # Transposed up-sampling convolutions always lengthen their input; residual blocks keep the length.
-    decoder_steps.append(half_padded(POST_KERNEL_SIZE))
     scale_steps = [half_padded(SCALE_FIRST_KERNEL_SIZE)]
     scale_steps += [half_padded(SCALE_KERNEL_SIZE, SCALE_STRIDE) for _ in model.discriminator.scale_groups[:-1]]
     scale_steps += [half_padded(SCALE_LAST_KERNEL_SIZE), half_padded(SCORE_KERNEL_SIZE)]
@@ -79,11 +55,9 @@ def minimum_input(config: VoiceConfig) -> MinimumInput:
     # A period discriminator folds the waveform into rows of `period` samples.
     discriminator_samples += [minimum_input_length(period_steps) * period for period in model.discriminator.periods]
     per_component = {
-        "posterior encoder": minimum_input_length(
-            _wavenet_steps(model.posterior.kernel_size, model.posterior.dilation_rate, model.posterior.n_layers)
-        ),
-        "flow": minimum_input_length(_wavenet_steps(model.flow.kernel_size, model.flow.dilation_rate, model.flow.n_layers)),
-        "decoder": minimum_input_length(decoder_steps),
+        "posterior encoder": WaveNet.minimum_frames(model.posterior.kernel_size, model.posterior.dilation_rate, model.posterior.n_layers),
+        "flow": ResidualCouplingFlow.minimum_frames(model.flow),
+        "decoder": decoder_class(model.decoder).minimum_frames(model.decoder),
         "discriminators": math.ceil(max(discriminator_samples, default=1) / hop),
     }
     frames = max(per_component.values())

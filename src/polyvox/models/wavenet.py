@@ -6,7 +6,12 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from polyvox.models.conv_geometry import ConvStep, Reach, conv_reach, minimum_input_length
 from polyvox.models.dropout import Dropout
+
+
+def _padding(kernel_size: int, dilation: int) -> int:
+    return (kernel_size * dilation - dilation) // 2
 
 
 class WaveNet(nn.Module):
@@ -35,13 +40,31 @@ class WaveNet(nn.Module):
         self.residual_skip_convs = nn.ModuleList()
         for layer in range(n_layers):
             dilation = dilation_rate**layer
-            padding = (kernel_size * dilation - dilation) // 2
+            padding = _padding(kernel_size, dilation)
             self.input_convs.append(
                 weight_norm(nn.Conv1d(hidden_channels, 2 * hidden_channels, kernel_size, dilation=dilation, padding=padding))
             )
             # The last layer only feeds the skip path, so it needs half the outputs.
             out_channels = 2 * hidden_channels if layer < n_layers - 1 else hidden_channels
             self.residual_skip_convs.append(weight_norm(nn.Conv1d(hidden_channels, out_channels, 1)))
+
+    @staticmethod
+    def reach(kernel_size: int, dilation_rate: int, n_layers: int) -> Reach:
+        """Frames each output reads: the dilated convolutions in series (the 1x1 ones read their own frame)."""
+        total = Reach()
+        for layer in range(n_layers):
+            dilation = dilation_rate**layer
+            total = total + conv_reach(kernel_size, dilation, _padding(kernel_size, dilation))
+        return total
+
+    @staticmethod
+    def minimum_frames(kernel_size: int, dilation_rate: int, n_layers: int) -> int:
+        """The shortest input every layer accepts."""
+        steps = []
+        for layer in range(n_layers):
+            dilation = dilation_rate**layer
+            steps.append(ConvStep(kernel_size, dilation=dilation, total_padding=2 * _padding(kernel_size, dilation)))
+        return minimum_input_length(steps)
 
     def forward(self, hidden: Tensor, mask: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
         """hidden (batch, hidden, frames), mask (batch, 1, frames), speaker (batch, speaker_channels, 1)."""

@@ -1,4 +1,5 @@
-"""Waveform decoders: HiFi-GAN and iSTFTNet, chosen by ``DecoderConfig.type``."""
+"""Waveform decoders, chosen by ``DecoderConfig.type`` from ``DECODERS``: a new decoder is its file and an entry here
+(and its name in ``DecoderConfig``). Each reports its own reach, minimum input and up-sampling."""
 
 from __future__ import annotations
 
@@ -7,13 +8,20 @@ from polyvox.models.decoders.hifigan import HifiGanDecoder, UpsamplingDecoder
 from polyvox.models.decoders.istft import InverseStft, IstftDecoder
 from polyvox.models.decoders.resblock import ResidualBlock
 
-__all__ = ["HifiGanDecoder", "InverseStft", "IstftDecoder", "ResidualBlock", "UpsamplingDecoder", "build_decoder"]
+__all__ = [
+    "DECODERS", "HifiGanDecoder", "InverseStft", "IstftDecoder", "ResidualBlock", "UpsamplingDecoder", "build_decoder", "decoder_class",
+]
+
+DECODERS: dict[str, type[UpsamplingDecoder]] = {"hifigan": HifiGanDecoder, "istft": IstftDecoder}
+
+
+def decoder_class(config: DecoderConfig) -> type[UpsamplingDecoder]:
+    """The class ``config.type`` names."""
+    if config.type not in DECODERS:
+        raise ConfigError(f"decoder type must be one of {', '.join(map(repr, DECODERS))}, got {config.type!r}")
+    return DECODERS[config.type]
 
 
 def build_decoder(config: DecoderConfig, in_channels: int, speaker_channels: int) -> UpsamplingDecoder:
     """The decoder named by ``config.type``; ``speaker_channels == 0`` builds it without speaker conditioning."""
-    if config.type == "hifigan":
-        return HifiGanDecoder(config, in_channels, speaker_channels)
-    if config.type == "istft":
-        return IstftDecoder(config, in_channels, speaker_channels)
-    raise ConfigError(f"decoder type must be 'hifigan' or 'istft', got {config.type!r}")
+    return decoder_class(config)(config, in_channels, speaker_channels)

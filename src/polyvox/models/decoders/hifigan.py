@@ -11,8 +11,9 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 
 from polyvox.config import DecoderConfig
+from polyvox.models.conv_geometry import Reach, back_through_transposed, conv_reach, half_padded, minimum_input_length
 from polyvox.models.decoders.layout import apply_conv, from_time_2d, to_time_2d
-from polyvox.models.decoders.resblock import CONV_INIT_STD, LEAKY_RELU_SLOPE, build_residual_block
+from polyvox.models.decoders.resblock import CONV_INIT_STD, LEAKY_RELU_SLOPE, RESIDUAL_BLOCKS, build_residual_block
 
 # Kernel of the first and last convolutions of the decoders (HiFi-GAN's fixed value, not in DecoderConfig).
 PRE_KERNEL_SIZE = 7
@@ -56,6 +57,33 @@ class UpsamplingDecoder(nn.Module):
         # Synthesis may run the convolutions in bfloat16 (inference/speed.py set_decoder_precision);
         # None (training, export) keeps every operation in float32.
         self.compute_dtype: torch.dtype | None = None
+
+    @classmethod
+    def reach(cls, config: DecoderConfig) -> Reach:
+        """Latent frames an output sample reads (streaming's context): the head, then the body walked back."""
+        return cls.body_reach(config, cls.head_reach(config))
+
+    @staticmethod
+    def head_reach(config: DecoderConfig) -> Reach:
+        """What comes after ``conv_post``, in output samples; none for a decoder that ends there."""
+        return Reach()
+
+    @staticmethod
+    def body_reach(config: DecoderConfig, head: Reach) -> Reach:
+        """``head`` walked back through ``conv_post``, every stage (residual blocks, then the up-sampling), ``conv_pre``."""
+        block = RESIDUAL_BLOCKS[config.resblock_type]
+        stage = Reach()  # the stage's blocks run side by side and are averaged: the widest one
+        for kernel_size, dilations in zip(config.resblock_kernel_sizes, config.resblock_dilations):
+            stage = stage.widest(block.reach(kernel_size, dilations))
+        reach = head + conv_reach(POST_KERNEL_SIZE, 1, POST_KERNEL_SIZE // 2)
+        for rate, kernel_size in reversed(list(zip(config.upsample_rates, config.upsample_kernel_sizes))):
+            reach = back_through_transposed(reach + stage, kernel_size, rate, (kernel_size - rate) // 2)
+        return reach + conv_reach(PRE_KERNEL_SIZE, 1, PRE_KERNEL_SIZE // 2)
+
+    @staticmethod
+    def minimum_frames(config: DecoderConfig) -> int:
+        """Transposed up-sampling lengthens and residual blocks keep the length: the plain convolutions decide."""
+        return minimum_input_length([half_padded(PRE_KERNEL_SIZE), half_padded(POST_KERNEL_SIZE)])
 
     def upsample(self, latent: Tensor, speaker_embedding: Tensor | None) -> Tensor:
         """latent (batch, in_channels, frames), speaker (batch, speaker_channels, 1) | None

@@ -15,7 +15,8 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from polyvox.config import DecoderConfig
 from polyvox.models.decoders.hifigan import POST_KERNEL_SIZE, UpsamplingDecoder
-from polyvox.models.decoders.pqmf import PseudoQmf
+from polyvox.models.conv_geometry import Reach, back_through_transposed
+from polyvox.models.decoders.pqmf import PROTOTYPES, PseudoQmf
 from polyvox.models.full_precision import float32_region
 
 # Overlap-added squared windows below this count as zero: such samples are left undivided
@@ -99,6 +100,16 @@ class IstftDecoder(UpsamplingDecoder):
         self.conv_post = weight_norm(
             nn.Conv1d(self.out_channels, config.subbands * 2 * self.n_freqs, POST_KERNEL_SIZE, padding=POST_KERNEL_SIZE // 2)
         )
+
+    @staticmethod
+    def head_reach(config: DecoderConfig) -> Reach:
+        """The pseudo-QMF synthesis (a transposed convolution over sub-band samples, cut by half its order), then
+        the inverse STFT (a transposed convolution with the FFT size as kernel, cut by n_fft // 2 at the start)."""
+        reach = Reach()
+        if config.subbands > 1:
+            taps = PROTOTYPES[config.subbands][0] + 1
+            reach = back_through_transposed(reach, taps, config.subbands, taps // 2)
+        return back_through_transposed(reach, config.istft_n_fft, config.istft_hop, config.istft_n_fft // 2)
 
     def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
         spectral = self.body(latent, speaker_embedding).float()  # bfloat16 under mixed-precision training

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from polyvox.models.conv_geometry import Reach, conv_reach
 from polyvox.models.decoders.layout import conv_time_2d
 
 # Negative slope of every leaky ReLU in the decoders and discriminators (HiFi-GAN's value).
@@ -41,6 +42,14 @@ class LengthPreservingConv1d(nn.Conv1d):
         return super().forward(hidden)
 
 
+def conv_chain_reach(kernel_size: int, dilations: list[int]) -> Reach:
+    """Frames an output of length-preserving convolutions in series reads."""
+    total = Reach()
+    for dilation in dilations:
+        total = total + conv_reach(kernel_size, dilation, same_padding(kernel_size, dilation)[0])
+    return total
+
+
 def _normed_conv(channels: int, kernel_size: int, dilation: int) -> nn.Module:
     conv = LengthPreservingConv1d(channels, channels, kernel_size, dilation)
     nn.init.normal_(conv.weight, mean=0.0, std=CONV_INIT_STD)
@@ -60,6 +69,10 @@ class ResidualBlock(nn.Module):
             raise ValueError("a residual block needs at least one dilation")
         self.convs1 = nn.ModuleList(_normed_conv(channels, kernel_size, dilation) for dilation in dilations)
         self.convs2 = nn.ModuleList(_normed_conv(channels, kernel_size, 1) for _ in dilations)
+
+    @staticmethod
+    def reach(kernel_size: int, dilations: tuple[int, ...]) -> Reach:
+        return conv_chain_reach(kernel_size, [layer for dilation in dilations for layer in (dilation, 1)])
 
     def forward(self, hidden: Tensor) -> Tensor:
         # Without autograd, fresh convolution outputs are updated in place: fewer large allocations at synthesis.
@@ -81,6 +94,10 @@ class SingleConvResidualBlock(nn.Module):
             raise ValueError("a residual block needs at least one dilation")
         self.convs = nn.ModuleList(_normed_conv(channels, kernel_size, dilation) for dilation in dilations)
 
+    @staticmethod
+    def reach(kernel_size: int, dilations: tuple[int, ...]) -> Reach:
+        return conv_chain_reach(kernel_size, list(dilations))
+
     def forward(self, hidden: Tensor) -> Tensor:
         inplace = not torch.is_grad_enabled()  # as in ResidualBlock
         for conv in self.convs:
@@ -89,8 +106,11 @@ class SingleConvResidualBlock(nn.Module):
         return hidden
 
 
+RESIDUAL_BLOCKS: dict[str, type[ResidualBlock] | type[SingleConvResidualBlock]] = {
+    "1": ResidualBlock, "2": SingleConvResidualBlock,
+}
+
+
 def build_residual_block(resblock_type: str, channels: int, kernel_size: int, dilations: tuple[int, ...]) -> nn.Module:
     """``"1"``: :class:`ResidualBlock`; ``"2"``: :class:`SingleConvResidualBlock` (``DecoderConfig.resblock_type``)."""
-    if resblock_type == "2":
-        return SingleConvResidualBlock(channels, kernel_size, dilations)
-    return ResidualBlock(channels, kernel_size, dilations)
+    return RESIDUAL_BLOCKS[resblock_type](channels, kernel_size, dilations)
