@@ -13,6 +13,7 @@ from polyvox.distill.options import DistillError, DistillOptions
 from polyvox.distill.plan import plan_clips
 from polyvox.distill.source import resolve_source, source_digest
 from polyvox.distill.student import initial_student, student_metadata
+from polyvox.files import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -72,5 +73,5 @@ def _claim(work: Path, options: DistillOptions) -> None:
                 "give another --work folder (or delete that one to start over)"
             )
         return
-    work.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**state, "source": str(options.source)}, indent=1) + "\n", encoding="utf-8")
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps({**state, "source": str(options.source)}, indent=1) + "\n", encoding="utf-8")
