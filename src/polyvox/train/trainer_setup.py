@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from polyvox.data.dataset import EncodedUtterance, TtsDataset, collate
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.sampler import build_batch_sampler
 from polyvox.train.callbacks import StepCheckpoint, StepProgressBar
+from polyvox.train.interrupt import StopAtStepEnd
 
 if TYPE_CHECKING:
     import lightning as L
@@ -31,6 +32,7 @@ class TrainingLoop:
     train_loader: DataLoader[Any]
     validation_loader: DataLoader[Any] | None  # None: no clips held out
     checkpoint_dir: Path
+    interrupt: StopAtStepEnd = field(default_factory=StopAtStepEnd)  # a loop built elsewhere has none installed
 
 
 def training_precision(precision: str, on_cpu: bool) -> str:
@@ -84,6 +86,7 @@ def build_training_loop(
         )
     checkpoint_dir = run_dir / "checkpoints"
     has_validation = bool(validation_items)
+    interrupt = StopAtStepEnd()
     trainer = L.Trainer(
         accelerator=accelerator,
         devices=devices,
@@ -94,6 +97,7 @@ def build_training_loop(
         precision=precision,
         logger=TensorBoardLogger(str(run_dir), name="logs", version=""),
         callbacks=[
+            interrupt,
             *validation_callbacks,
             StepCheckpoint(checkpoint_dir, voice_path, training.checkpoint_every_steps, training.keep_checkpoints),
             NonFiniteRollback(checkpoint_dir, training.max_consecutive_bad_steps, training.rollback_lr_factor),
@@ -124,7 +128,7 @@ def build_training_loop(
         if has_validation
         else None
     )
-    return TrainingLoop(trainer, sampler, train_loader, validation_loader, checkpoint_dir)
+    return TrainingLoop(trainer, sampler, train_loader, validation_loader, checkpoint_dir, interrupt)
 
 
 STRATEGIES = ("auto", "ddp")
@@ -170,8 +174,9 @@ def resume_point(loop: TrainingLoop) -> Path | None:
 
 
 def fit(loop: TrainingLoop, module: L.LightningModule, resume_from: Path | None) -> None:
-    """Train until the schedule ends. Ctrl-C comes out as ``KeyboardInterrupt``: Lightning stops the run
-    cleanly and then exits with status 1, which would read as a failure, not an interruption."""
+    """Train until the schedule ends. Ctrl-C comes out as ``KeyboardInterrupt``: the first after the step
+    it came in, with a checkpoint saved there (train/interrupt.py); a second at once (Lightning stops the
+    run and then exits with status 1, which would read as a failure, not an interruption)."""
     sigint_handler = signal.getsignal(signal.SIGINT)
     try:
         loop.trainer.fit(module, train_dataloaders=loop.train_loader, val_dataloaders=loop.validation_loader, ckpt_path=resume_from)
@@ -181,3 +186,5 @@ def fit(loop: TrainingLoop, module: L.LightningModule, resume_from: Path | None)
         if sigint_handler is not None:  # Lightning ignores Ctrl-C while it stops the run; a caller that goes on gets it back
             signal.signal(signal.SIGINT, sigint_handler)
         raise KeyboardInterrupt from None
+    if loop.interrupt.stopped_at is not None:
+        raise KeyboardInterrupt  # stopped after a whole step, its checkpoint saved: still an interruption
