@@ -34,9 +34,10 @@ class FinetuneDefaults:
     keep_checkpoints: int = 2
     # Held-out clips per language (the fixed validation set).
     validation_per_language: int = 2
-    # Warm-up of the parts an imported voice lacks (finetune/warmup_plan.py): new weights, so a higher rate.
+    # Warm-up of the parts an imported voice lacks (finetune/warmup_plan.py): new weights, trained at VITS's own
+    # rate; on joe, 1e-3 made the KL spike from 862 to 2e7 at step 2 (benchmarks/results/imported_warmup*.json).
     warmup_steps: int = 400
-    warmup_learning_rate: float = 1e-3
+    warmup_learning_rate: float = 2e-4
 
 
 DEFAULTS = FinetuneDefaults()
