@@ -52,6 +52,11 @@ def finetune_command(
     full_precision: Annotated[
         bool, typer.Option("--full-precision", help="Write the voice's weights as float32 (default: float16, half the file).")
     ] = False,
+    warmup_steps: Annotated[
+        Optional[int],
+        typer.Option(help="Steps that first train an imported voice's untrained parts (its posterior encoder) alone; 0 skips it (default 400)."),
+    ] = None,
+    warmup_learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate of that warm-up (default 2e-4).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
     threads: Threads = None,
@@ -70,6 +75,7 @@ def finetune_command(
             replay=replay, language_init=language_init, language_temperature=language_temperature,
             overrides=tuple(set_values or ()), resume=resume, source_config=source_config, phoneme_map=phoneme_map,
             source_language=source_language, listener=listener, full_precision=full_precision,
+            warmup_steps=warmup_steps, warmup_learning_rate=warmup_learning_rate,
         )
         target = output or run_dir / "finetuned.safetensors"
         plan = plan_finetune(source or DEFAULT_VOICE, data, target, run_dir, options)
