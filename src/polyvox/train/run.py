@@ -244,13 +244,11 @@ def train(
     ``init_from`` starts from a voice file's weights and tables (e.g. to continue a shipped voice).
     A folder that holds a run is refused unless ``resume`` or ``overwrite``; one run trains in it at a time.
     ``devices`` processes on each of ``nodes`` machines train it together (``strategy``: auto or ddp)."""
+    from polyvox.train.ranks import is_follower, wait_until_ready
+    from polyvox.train.run_folder import CHECKPOINT_FOLDER, VOICE_FILE, completed_run, open_run_folder
     from polyvox.train.trainer_setup import training_strategy
 
     training_strategy(devices, nodes, strategy)  # a bad choice is refused before anything is written
-    from polyvox.train.run_folder import CHECKPOINT_FOLDER, VOICE_FILE, completed_run, open_run_folder
-
-    from polyvox.train.ranks import is_follower, wait_until_ready
-
     run_dir = Path(run_dir)
     if is_follower():
         # Rank 0 holds the folder and has checked that starting loses nothing; this process only trains.
@@ -291,9 +289,8 @@ def _train_in_folder(
 ) -> TrainingResult:
     import lightning as L
 
-    from polyvox.train.ranks import clear_ready, mark_ready
-
     from polyvox.train.module import VitsTrainingModule
+    from polyvox.train.ranks import clear_ready, mark_ready
     from polyvox.train.run_folder import VOICE_FILE
     from polyvox.train.lightning_output import lightning_output
     from polyvox.train.trainer_setup import build_training_loop, fit, resume_point
