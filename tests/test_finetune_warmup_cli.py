@@ -32,3 +32,13 @@ def test_the_warm_up_options_reach_the_plan_and_their_help_gives_the_defaults(tm
     stated = help_text.split("--warmup-steps")[1]
     assert f"(default {DEFAULTS.warmup_steps})" in stated
     assert float(stated.split("--warmup-learning-rate")[1].split("(default ")[1].split(")")[0]) == DEFAULTS.warmup_learning_rate
+
+
+def test_a_bad_warm_up_option_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    arguments = ["finetune", "-d", str(tmp_path / "m.jsonl"), "--run-dir", str(run_dir), "--threads", "1"]
+    for option, value, message in (("--warmup-steps", "-5", "warm-up steps must be 0 or more"),
+                                   ("--warmup-learning-rate", "0", "warm-up learning rate must be positive")):
+        result = CliRunner().invoke(app, [*arguments, option, value])
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+        assert not run_dir.exists()

@@ -165,6 +165,8 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
             f"{run_dir} holds the checkpoints of an earlier run: add --resume to continue it, or choose another --run-dir"
         )
     source = load_source(source_path, options.source_config, options.phoneme_map, options.source_language)
+    # Checked before select_data writes the combined manifest into the run folder.
+    warmup = plan_warmup(source.metadata, options.warmup_steps, options.warmup_learning_rate)
     if options.language_init is not None:
         if options.add_language is None:
             raise FinetuneSetupError("--language-init only applies with --add-language")
@@ -178,7 +180,6 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
     languages = [*source.metadata.languages, *data.new_languages]
     symbols = _data_symbols(data, source.metadata, languages)
     grown = grow_metadata(source.metadata, symbols, data.new_languages, data.new_speakers)
-    warmup = plan_warmup(source.metadata, options.warmup_steps, options.warmup_learning_rate)
     info = dict(grown.info, finetuned_from=source.path.name)
     if "steps" in grown.info:
         info["source_steps"] = grown.info["steps"]
