@@ -100,5 +100,5 @@ def test_bad_input_is_one_line(corpora, tmp_path):
     )
     assert_one_line_error(
         finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "--freeze", "decoder", "--run-dir", str(tmp_path / "d")),
-        "unknown freeze preset", "voice, language, all",
+        "unknown freeze preset", "voice, language, keep-decoder, all",
     )

@@ -221,3 +221,27 @@ def test_resume_keeps_the_start_figures_and_the_best_step(corpora, tmp_path, cap
     assert sorted(curve) == [0, 2, 4, 6]
     assert result.best_step == min(curve, key=curve.get)
     assert read_metadata(output).info["steps"] == str(result.best_step)
+
+
+def test_several_new_languages_in_one_run(corpora, tmp_path):
+    """``--add-language es,pt``: each new language gets its own row, started from --language-init's."""
+    from polyvox.data.manifest import read_manifest, write_manifest
+
+    clips = read_manifest(corpora.spanish)
+    two = tmp_path / "two_languages.jsonl"
+    write_manifest(two, [dataclasses.replace(u, language="pt") if i % 2 else u for i, u in enumerate(clips)])
+    voice = read_metadata(corpora.voice)
+    both = select_data(voice, two, tmp_path, add_language="es, pt", require_replay=False)
+    assert both.new_languages == ("es", "pt")
+    with pytest.raises(FinetuneSetupError, match="clips in pt besides the new language.*add them to --add-language"):
+        select_data(voice, two, tmp_path, add_language="es", require_replay=False)
+    with pytest.raises(FinetuneSetupError, match="has no clips in it"):
+        select_data(voice, two, tmp_path, add_language="es,pt,it", require_replay=False)
+    with pytest.raises(FinetuneSetupError, match="separated by commas"):
+        select_data(voice, two, tmp_path, add_language="es,", require_replay=False)
+    options = FinetuneOptions(add_language="es,pt", language_init="en", replay=corpora.old, steps=2, overrides=QUICK)
+    plan = plan_finetune(corpora.voice, two, tmp_path / "out.safetensors", tmp_path / "run", options)
+    assert plan.metadata.languages[-2:] == ("es", "pt")
+    rows = plan.module.generator.state_dict()["text_encoder.language_embedding.weight"]
+    english = rows[plan.metadata.languages.index("en")]
+    assert torch.equal(rows[-1], english) and torch.equal(rows[-2], english)

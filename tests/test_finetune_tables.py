@@ -120,4 +120,7 @@ def test_freeze_presets_set_what_trains():
     assert not any(p.requires_grad for p in generator.decoder.parameters())
     assert all(p.requires_grad for p in generator.text_encoder.parameters())
     assert apply_freeze(generator, "all").trainable_parameters == summary.total_parameters > language.trainable_parameters
-    assert set(FREEZE_PRESETS) == {"voice", "language", "all"}
+    keep_decoder = apply_freeze(generator, "keep-decoder")
+    components = {name for name, _ in generator.named_children() if any(True for _ in getattr(generator, name).parameters())}
+    assert {name for name, _ in keep_decoder.frozen} == {"decoder"} and {name for name, _ in keep_decoder.trained} == components - {"decoder"}
+    assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "all"}

@@ -25,12 +25,12 @@ def finetune_command(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Voice file to write (the best validation step); default: RUN_DIR/finetuned.safetensors.")] = None,
     run_dir: Annotated[Path, typer.Option(help="Run folder: features, checkpoints, logs, load_report.json.")] = Path("runs/finetune"),
     freeze: Annotated[
-        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language) or all.")
+        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language), keep-decoder (all but the decoder) or all.")
     ] = None,
     steps: Annotated[Optional[int], typer.Option(help="Training steps (default 2000).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate (default 2e-5).")] = None,
     speaker: Annotated[Optional[str], typer.Option(help="Fine-tune only this speaker of a multi-speaker --data manifest.")] = None,
-    add_language: Annotated[Optional[str], typer.Option(help="Teach the voice this language (its clips are in --data).")] = None,
+    add_language: Annotated[Optional[str], typer.Option(help="Teach the voice this language, or several: es,fr (their clips are in --data).")] = None,
     replay: Annotated[Optional[Path], typer.Option(help="Manifest of the voice's own languages, mixed in so they are not forgotten.")] = None,
     language_init: Annotated[
         Optional[str], typer.Option(help="A language of the voice the new language's row starts from (default: the mean).")
@@ -86,7 +86,7 @@ def finetune_command(
                 typer.echo(line)
         for summary in plan.presets:
             chosen = "*" if summary.preset == plan.freeze.preset else " "
-            typer.echo(f"{chosen} --freeze {summary.preset:<9} {summary.trainable_parameters:>12,} of {summary.total_parameters:,} parameters train")
+            typer.echo(f"{chosen} --freeze {summary.preset:<12} {summary.trainable_parameters:>12,} of {summary.total_parameters:,} parameters train")
         typer.echo(plan.freeze.describe())
         result = run_finetune(plan, progress=True, accelerator=accelerator, devices=int(devices) if devices.isdigit() else devices)
         best = "the last step (nothing held out)" if result.best_step is None else (

@@ -33,27 +33,40 @@ def _ordered(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+def added_languages(add_language: str | None) -> tuple[str, ...]:
+    """``--add-language es`` or ``es,fr,de``: the languages taught in one run."""
+    if add_language is None:
+        return ()
+    languages = _ordered([language.strip() for language in add_language.split(",")])
+    if "" in languages:
+        raise FinetuneSetupError(f"--add-language {add_language!r}: give language codes separated by commas, e.g. es,fr")
+    return languages
+
+
 def _check_languages(voice: VoiceMetadata, data: list[Utterance], data_path: Path, add_language: str | None) -> None:
     foreign = [language for language in _ordered([u.language for u in data]) if language not in voice.languages]
     spoken = ", ".join(voice.languages)
-    if add_language is None:
+    added = added_languages(add_language)
+    if not added:
         if foreign:
             raise FinetuneSetupError(
                 f"{data_path} has clips in language(s) {', '.join(foreign)}, which the voice does not speak (it speaks {spoken}). "
-                f"To teach it a new language, add --add-language {foreign[0]} with --replay OLD_MANIFEST (clips of its "
-                "languages, so they are not forgotten); otherwise remove those clips"
+                f"To teach it new languages, add --add-language {','.join(foreign)} with --replay OLD_MANIFEST (clips of "
+                "its languages, so they are not forgotten); otherwise remove those clips"
             )
         return
-    if add_language in voice.languages:
-        raise FinetuneSetupError(f"the voice already speaks {add_language!r}; leave out --add-language to fine-tune it")
-    others = [language for language in foreign if language != add_language]
+    known = [language for language in added if language in voice.languages]
+    if known:
+        raise FinetuneSetupError(f"the voice already speaks {', '.join(known)}; leave it out of --add-language to fine-tune it")
+    others = [language for language in foreign if language not in added]
     if others:
         raise FinetuneSetupError(
-            f"{data_path} has clips in {', '.join(others)} besides the new language {add_language!r}, which the voice "
-            f"does not speak either (it speaks {spoken}); add one language per run"
+            f"{data_path} has clips in {', '.join(others)} besides the new language(s) {', '.join(added)}, which the voice "
+            f"does not speak either (it speaks {spoken}); add them to --add-language or remove their clips"
         )
-    if add_language not in foreign:
-        raise FinetuneSetupError(f"--add-language {add_language}: {data_path} has no clips in {add_language!r}")
+    absent = [language for language in added if language not in foreign]
+    if absent:
+        raise FinetuneSetupError(f"--add-language {add_language}: {data_path} has no clips in {', '.join(absent)}")
 
 
 def _choose_speaker(data: list[Utterance], data_path: Path, speaker: str | None, add_language: str | None) -> tuple[list[Utterance], list[str]]:

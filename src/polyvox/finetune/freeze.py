@@ -7,6 +7,9 @@
   both duration predictors, the flow, the speaker table and the reference encoder train; the posterior
   encoder and the decoder (the acoustic latent space and the waveform side) stay fixed, so the new
   language is learned into the space the old languages are decoded from.
+- ``keep-decoder``: everything but the decoder trains: new languages and speakers are learned into the
+  acoustic space the decoder already renders, so an imported voice trained on human speech keeps its
+  sound while a short run (no discriminator: voice files carry none) teaches it what to say.
 - ``all``: everything trains.
 """
 
@@ -21,6 +24,10 @@ from polyvox.finetune.errors import FinetuneSetupError
 FREEZE_PRESETS: dict[str, tuple[str, ...]] = {
     "voice": ("speaker_embedding", "posterior_encoder", "flow", "decoder", "reference_encoder"),
     "language": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding", "reference_encoder"),
+    "keep-decoder": (
+        "text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding",
+        "reference_encoder", "posterior_encoder",
+    ),
     "all": (),  # empty: no component is frozen
 }
 

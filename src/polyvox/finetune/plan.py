@@ -16,10 +16,10 @@ import torch
 from polyvox.checkpoint import VoiceMetadata
 from polyvox.config import VoiceConfig
 from polyvox.config_files import parse_overrides
-from polyvox.finetune.data import FinetuneData, select_data
+from polyvox.finetune.data import FinetuneData, added_languages, select_data
 from polyvox.finetune.defaults import DEFAULTS, finetune_training
 from polyvox.finetune.errors import FinetuneSetupError
-from polyvox.finetune.freeze import FreezeSummary, apply_freeze, check_preset, summarize
+from polyvox.finetune.freeze import FREEZE_PRESETS, FreezeSummary, apply_freeze, check_preset, summarize
 from polyvox.finetune.loading import load_with_report
 from polyvox.finetune.report import FinetuneReport
 from polyvox.finetune.source import FinetuneSource, load_source
@@ -43,7 +43,7 @@ class FinetuneOptions:
     steps: int | None = None
     learning_rate: float | None = None
     speaker: str | None = None
-    add_language: str | None = None
+    add_language: str | None = None  # one code, or several separated by commas
     replay: Path | None = None
     language_init: str | None = None  # the voice's language a new language starts from (default: the mean)
     language_temperature: float | None = None
@@ -188,9 +188,9 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
         info["warmup_steps"] = str(warmup.steps)
     metadata = dataclasses.replace(grown, config=_finetune_config(source, grown, data, options), info=info)
     module = VitsTrainingModule(metadata)
-    related = {options.add_language: options.language_init} if options.add_language and options.language_init else {}
+    related = dict.fromkeys(added_languages(options.add_language), options.language_init) if options.language_init else {}
     report = _load_weights(module, source, metadata, related, _new_speaker_timbres(source, data))
-    presets = tuple(summarize(module.generator, name) for name in ("voice", "language", "all"))
+    presets = tuple(summarize(module.generator, name) for name in FREEZE_PRESETS)
     freeze = apply_freeze(module.generator, preset)
     if warmup is not None:
         report.notes.append(warmup.describe())

