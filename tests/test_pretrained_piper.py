@@ -86,3 +86,23 @@ def test_side_file_errors(piper, tmp_path):
     wrong.write_text(json.dumps(other_rate), encoding="utf-8")
     with pytest.raises(PretrainedImportError, match="16000 Hz but the checkpoint was trained at 22050 Hz"):
         import_checkpoint(checkpoint, phoneme_map=wrong)
+
+
+def test_a_character_missing_from_the_id_map_has_a_stand_in_or_a_one_line_error(piper, caplog):
+    """Piper numbers characters: one the voice's map lacks must not refuse the whole sentence."""
+    import logging
+
+    from polyvox.text.errors import UnknownSymbolError
+    from polyvox.text.rules import TextRules
+    from polyvox.text.token import Token
+
+    _, _, _, (_, metadata, _) = piper
+    rules = TextRules(metadata.config, metadata.languages, metadata.symbols)
+    assert "æ" in metadata.symbols and "l" in metadata.symbols and "ɫ" not in metadata.symbols
+    with caplog.at_level(logging.WARNING, logger="polyvox.text.rules"):
+        resolved = rules.resolve_unseen([Token("k", "en"), Token("æ\u0303", "en"), Token("ʰ", "en"), Token("ɫ", "en")])
+    assert [token.symbol for token in resolved] == ["k", "æ", "l"]
+    assert "left out" in caplog.text and "spoken as 'l'" in caplog.text
+    assert rules.unknown_sounds([Token("æ\u0303ɫ", "en"), Token("ʘ", "en")]) == ["ʘ"]
+    with pytest.raises(UnknownSymbolError, match="'ʘ'"):
+        rules.encode_tokens(rules.resolve_unseen([Token("k", "en"), Token("ʘ", "en")]))

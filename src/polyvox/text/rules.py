@@ -38,6 +38,9 @@ _MAX_REPORTED = 10
 _NEAR_TONES = {"1": "4253", "2": "3514", "3": "2154", "4": "1532", "5": "3214"}
 # Allophones espeak-ng writes that a voice may lack, and the phonemes they stand for (English "button" has a
 # glottal stop for its t; a flap is a t or d): a voice that lacks one says the phoneme instead, with a warning.
+# Unicode categories of characters that modify a sound rather than name one: combining and spacing
+# modifiers (nasal tilde, ˈ ˌ ː, tone letters ˥˩ are Sk/Lm).
+_MARK_CATEGORIES = frozenset({"Mn", "Mc", "Lm", "Sk"})
 _ALLOPHONES = {"ʔ": ("t",), "ɾ": ("t", "d"), "ɫ": ("l",), "ᵻ": ("ɪ", "ə"), "ɐ": ("ə", "a"), "ɚ": ("ɜː", "ə")}
 
 
@@ -110,7 +113,7 @@ class TextRules:
     # Unseen sounds ------------------------------------------------------------------------------------
     def resolve_unseen(self, tokens: Sequence[Token]) -> list[Token]:
         if self.config.text.token_unit == "codepoint":
-            return list(tokens)  # every character is looked up on its own already
+            return self._resolve_unseen_characters(tokens)
         resolved: list[Token] = []
         missing: list[Token] = []
         for token in tokens:
@@ -130,10 +133,42 @@ class TextRules:
             raise self._unknown_error(missing)
         return resolved
 
+    def _resolve_unseen_characters(self, tokens: Sequence[Token]) -> list[Token]:
+        """A codepoint voice (an imported Piper voice) numbers each character: an unknown mark (stress, length,
+        tone, a combining diacritic) is left out, an unknown letter spoken as its base letter or an allophone,
+        each with a warning; a letter with no stand-in is an error, as for other voices."""
+        resolved: list[Token] = []
+        missing: list[Token] = []
+        for token in tokens:
+            characters = []
+            for char in token.symbol:
+                if char in self.symbols:
+                    characters.append(char)
+                    continue
+                if unicodedata.category(char) in _MARK_CATEGORIES:
+                    logger.warning("mark %r (%s) is not one this voice learned; left out", char, token.language)
+                    continue
+                stand_in = self._stand_in(Token(char, token.language, token.accent, token.length))
+                if stand_in is None:
+                    missing.append(Token(char, token.language, token.accent, token.length))
+                    continue
+                spoken = "".join(part.symbol for part in stand_in)
+                logger.warning("sound %r (%s) is not one this voice learned; spoken as %r", char, token.language, spoken)
+                characters.append(spoken)
+            if characters:
+                resolved.append(Token("".join(characters), token.language, token.accent, token.length))
+        if missing:
+            raise self._unknown_error(missing)
+        return resolved
+
     def unknown_sounds(self, tokens: Sequence[Token]) -> list[str]:
         """The symbols of ``tokens`` (in this scheme) that the voice neither knows nor can stand in for."""
         if self.config.text.token_unit == "codepoint":
-            return sorted({char for token in tokens for char in token.symbol if char not in self.symbols})
+            return sorted({
+                char for token in tokens for char in token.symbol
+                if char not in self.symbols and unicodedata.category(char) not in _MARK_CATEGORIES
+                and self._stand_in(Token(char, token.language, token.accent, token.length)) is None
+            })
         missing = {token.symbol for token in tokens if token.symbol not in self.symbols and self._stand_in(token) is None}
         return sorted(missing)
 
