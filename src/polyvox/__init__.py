@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["OnnxVoice", "Voice", "SynthesisResult", "__version__", "use_threads"]
+__all__ = ["OnnxVoice", "SpeechRequest", "Voice", "SynthesisResult", "__version__", "use_threads"]
 
 
 def __getattr__(name: str) -> Any:
@@ -13,6 +13,10 @@ def __getattr__(name: str) -> Any:
         from polyvox.inference import voice
 
         return getattr(voice, name)
+    if name == "SpeechRequest":  # every synthesis option with its default and range; no torch
+        from polyvox.speech_request import SpeechRequest
+
+        return SpeechRequest
     if name == "use_threads":  # the thread settings, chosen before torch loads (polyvox/threads.py)
         from polyvox.threads import use_threads
 

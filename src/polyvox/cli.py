@@ -10,13 +10,14 @@ from typing import Annotated, Any, Optional, cast
 
 import typer
 
-from polyvox.cli_support import DEFAULT_VOICE, HELP_SETTINGS, OneLineUsageErrors, Threads, Verbose
+from polyvox.cli_support import DEFAULT_VOICE, HELP_SETTINGS, OneLineUsageErrors, Threads, Verbose, check_speech_options
 from polyvox.cli_support import apply_threads as _apply_threads
 from polyvox.cli_support import fail as _fail
 from polyvox.cli_support import run as _run
 from polyvox.cli_support import setup_logging as _setup_logging
 from polyvox.cli_support import took, training_processes
 from polyvox.inference.precisions import precision_option_error
+from polyvox.speech_request import DEFAULTS, SPECS, SpeechRequest
 
 app = typer.Typer(
     help="polyvox: multilingual text-to-speech. Prepare data, train voices, speak.",
@@ -75,16 +76,6 @@ def _check_say_modes(text_given: bool, output: Optional[Path], stream: bool, bat
         _fail("no output: add -o FOLDER for --batch" if batch is not None else "no output file: add -o out.wav, or --stream to play it as it is spoken")
 
 
-def speaking_option_problem(speed: float, noise_scale: float, noise_scale_duration: float, seed: Optional[int]) -> Optional[str]:
-    """The first ``say`` option outside the range the HTTP API also accepts (inference/bounds.py), or None."""
-    from polyvox.inference.bounds import MAX_SEED, NOISE_SCALE, NOISE_SCALE_DURATION, SPEED
-
-    if seed is not None and not 0 <= seed <= MAX_SEED:
-        return f"--seed must be between 0 and {MAX_SEED}, got {seed}"
-    checks = ((SPEED, "--speed", speed), (NOISE_SCALE, "--noise-scale", noise_scale), (NOISE_SCALE_DURATION, "--noise-scale-duration", noise_scale_duration))
-    return next((problem for bound, option, value in checks if (problem := bound.problem(option, value)) is not None), None)
-
-
 def _write_stream(chunks: Any) -> None:
     """Raw 16-bit little-endian mono PCM on standard output, flushed chunk by chunk; a closed pipe ends quietly."""
     from polyvox.server.audio_encoding import to_pcm16
@@ -126,17 +117,14 @@ def say(
     engine: Annotated[
         str, typer.Option(help="torch, or onnx: --voice is then an exported voice.onnx (polyvox export), run by onnxruntime.")
     ] = "torch",
-    lang: Annotated[Optional[str], typer.Option("--lang", "-l", help="Language code, e.g. en, zh, ja.")] = None,
-    speaker: Annotated[Optional[str], typer.Option(help="Speaker name or index.")] = None,
-    reference: Annotated[
-        Optional[Path],
-        typer.Option(help="Speak in the voice of this clip (>= 0.5 s of speech, any language) instead of a trained speaker."),
-    ] = None,
-    speed: Annotated[float, typer.Option(help="Speaking rate; 1.0 is the trained rate.")] = 1.0,
-    pitch: Annotated[float, typer.Option(help="Pitch shift in semitones (-24 to 24); keeps the timing and the formants.")] = 0.0,
-    noise_scale: Annotated[float, typer.Option(help="Variation in the voice (0 = deterministic).")] = 0.667,
-    noise_scale_duration: Annotated[float, typer.Option(help="Variation in timing (stochastic durations).")] = 0.8,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed for repeatable output.")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", "-l", help=SPECS["language"].help())] = DEFAULTS["language"],
+    speaker: Annotated[Optional[str], typer.Option(help=SPECS["speaker"].help())] = DEFAULTS["speaker"],
+    reference: Annotated[Optional[Path], typer.Option(help=SPECS["reference"].help())] = DEFAULTS["reference"],
+    speed: Annotated[float, typer.Option(help=SPECS["speed"].help())] = DEFAULTS["speed"],
+    pitch: Annotated[float, typer.Option(help=SPECS["pitch"].help())] = DEFAULTS["pitch"],
+    noise_scale: Annotated[float, typer.Option(help=SPECS["noise_scale"].help())] = DEFAULTS["noise_scale"],
+    noise_scale_duration: Annotated[float, typer.Option(help=SPECS["noise_scale_duration"].help())] = DEFAULTS["noise_scale_duration"],
+    seed: Annotated[Optional[int], typer.Option(help=SPECS["seed"].help())] = DEFAULTS["seed"],
     text_file: Annotated[Optional[Path], typer.Option("--text-file", "-f", help="Read the text from a file.")] = None,
     stream: Annotated[
         bool,
@@ -190,24 +178,21 @@ def say(
             typer.echo(name)
         return
     _check_say_modes(text is not None or text_file is not None, output, stream, batch)
-    option_problem = speaking_option_problem(speed, noise_scale, noise_scale_duration, seed)
-    if option_problem is not None:
-        _fail(option_problem)
-    if reference is not None and (engine == "onnx" or batch is not None):
-        _fail("--reference works with the torch engine for one text (not with --engine onnx or --batch)")
     options: dict[str, Any] = {
         "language": lang, "speaker": speaker, "speed": speed, "noise_scale": noise_scale,
-        "noise_scale_duration": noise_scale_duration, "seed": seed, "pitch": pitch,
+        "noise_scale_duration": noise_scale_duration, "seed": seed, "pitch": pitch, "reference": reference,
     }
+    check_speech_options(options)
+    if reference is not None and (engine == "onnx" or batch is not None):
+        _fail("--reference works with the torch engine for one text (not with --engine onnx or --batch)")
     if batch is not None:
-        from polyvox.inference.batch import SpeechSettings
         from polyvox.inference.batch_items import BatchInputError
 
         folder = cast(Path, output)  # _check_say_modes made sure there is one
         plan = _apply_threads(threads, jobs, "--jobs", torch_now=engine == "torch")
-        _run(lambda: _speak_batch(batch, folder, voice_path, SpeechSettings(**options), plan, engine, precision), extra_errors=(BatchInputError,))
+        _run(lambda: _speak_batch(batch, folder, voice_path, SpeechRequest(**options), plan, engine, precision), extra_errors=(BatchInputError,))
         return
-    content = _read_text(text, text_file)
+    request = SpeechRequest(_read_text(text, text_file), **options)
     plan = _apply_threads(threads, torch_now=engine == "torch")
 
     def speak() -> None:
@@ -216,20 +201,18 @@ def say(
 
         started = time.monotonic()
         loaded = _voice_loader(voice_path, engine, precision, plan.threads)()
-        if reference is not None:
-            options["reference"] = reference
         if stream:
-            chunks = loaded.stream(content, **options)
+            chunks = loaded.stream(request)
             typer.echo(f"streaming 16-bit mono PCM at {loaded.sample_rate} Hz", err=True)
             _write_stream(chunks)
             return
-        if len(content) > LONG_TEXT_CHARS:
+        if len(request.text) > LONG_TEXT_CHARS:
             # Written as it is spoken: memory of one chunk, a bar over the sentences, every sentence checked first.
-            sentence_count = check_every_sentence(loaded, content, lang, speaker)
-            seconds = speak_into_file(loaded, content, options, cast(Path, output), sentence_count)
+            sentence_count = check_every_sentence(loaded, request)
+            seconds = speak_into_file(loaded, request, cast(Path, output), sentence_count)
             typer.echo(f"wrote {output} ({seconds:.2f} s at {loaded.sample_rate} Hz, {sentence_count} sentences) {took(started)}")
             return
-        result = loaded.synthesize(content, **options)
+        result = loaded.synthesize(request)
         save_audio(output, result.samples, result.sample_rate)
         typer.echo(f"wrote {output} ({result.duration_s:.2f} s at {result.sample_rate} Hz) {took(started)}")
 

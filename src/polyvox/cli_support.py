@@ -80,6 +80,15 @@ def user_errors() -> tuple[type[Exception], ...]:
     )
 
 
+def check_speech_options(values: dict[str, Any]) -> None:
+    """One ``error:`` line for the first ``SpeechRequest`` option outside its range, named as its command option."""
+    from polyvox.speech_request import first_problem
+
+    problem = first_problem(values, lambda field: "--lang" if field == "language" else "--" + field.replace("_", "-"))
+    if problem is not None:
+        fail(problem)
+
+
 # The shells' exit status for a program stopped by Ctrl-C (128 + SIGINT).
 INTERRUPTED_EXIT_CODE = 130
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from polyvox.cli_support import Threads, Verbose, apply_threads, fail, run, setup_logging, took
+from polyvox.cli_support import Threads, Verbose, apply_threads, check_speech_options, fail, run, setup_logging, took
+from polyvox.speech_request import DEFAULTS, SPECS
 
 if TYPE_CHECKING:
     from polyvox.evaluation.sources import AudioSource
@@ -35,8 +36,8 @@ def evaluate(
     ] = None,
     limit: Annotated[Optional[int], typer.Option(help="At most this many references per language.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthesis noise (and of the untrained baseline's weights).")] = 0,
-    noise_scale: Annotated[float, typer.Option(help="Variation in the voice, as for `polyvox say`.")] = 0.667,
-    noise_scale_duration: Annotated[float, typer.Option(help="Variation in timing, as for `polyvox say`.")] = 0.8,
+    noise_scale: Annotated[float, typer.Option(help=SPECS["noise_scale"].help())] = DEFAULTS["noise_scale"],
+    noise_scale_duration: Annotated[float, typer.Option(help=SPECS["noise_scale_duration"].help())] = DEFAULTS["noise_scale_duration"],
     sample_rate: Annotated[
         Optional[int], typer.Option(help="Rate clips are compared at (default: the voice's; 22050 with --synthesized).")
     ] = None,
@@ -61,6 +62,7 @@ def evaluate(
         fail("give exactly one of --voice VOICE (synthesize each reference's text) or --synthesized FOLDER")
     if baseline and voice is None:
         fail("--baseline needs --voice: the baselines are built from the voice")
+    check_speech_options({"seed": seed, "noise_scale": noise_scale, "noise_scale_duration": noise_scale_duration})
     apply_threads(threads)  # torch's; --listener-threads are the recognizer's and DNSMOS's own
     started = time.monotonic()
 

@@ -17,6 +17,7 @@ import torch
 from polyvox.data.manifest import Utterance
 from polyvox.inference.speed import float32_without_onednn
 from polyvox.inference.voice import Voice
+from polyvox.speech_request import SpeechRequest
 from polyvox.text.errors import TextError
 from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID
 
@@ -27,8 +28,8 @@ _RESERVED = (PAD_ID, BOS_ID, EOS_ID)
 class SpeakingStyle:
     """The source's synthesis settings (an imported Piper voice keeps its own in its info)."""
 
-    noise_scale: float = 0.667
-    noise_scale_duration: float = 0.8
+    noise_scale: float = SpeechRequest.noise_scale
+    noise_scale_duration: float = SpeechRequest.noise_scale_duration
     length_scale: float = 1.0
 
     @classmethod

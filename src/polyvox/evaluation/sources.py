@@ -11,6 +11,7 @@ import numpy as np
 
 from polyvox.data.manifest import Utterance
 from polyvox.evaluation.errors import EvaluationError
+from polyvox.speech_request import SpeechRequest
 
 if TYPE_CHECKING:
     from polyvox.inference.voice import Voice
@@ -107,8 +108,8 @@ class VoiceSource:
         name: str = "voice",
         speaker_override: str | None = None,
         seed: int = 0,
-        noise_scale: float = 0.667,
-        noise_scale_duration: float = 0.8,
+        noise_scale: float = SpeechRequest.noise_scale,
+        noise_scale_duration: float = SpeechRequest.noise_scale_duration,
     ) -> None:
         self.voice = voice
         self.name = name
@@ -123,11 +124,13 @@ class VoiceSource:
     def __call__(self, reference: Reference) -> np.ndarray:
         utterance = reference.utterance
         result = self.voice.synthesize(
-            utterance.text,
-            language=utterance.language,
-            speaker=self.voice.speakers.index(voice_speaker(self.voice, utterance, self.speaker_override)),
-            noise_scale=self.noise_scale,
-            noise_scale_duration=self.noise_scale_duration,
-            seed=self.seed,
+            SpeechRequest(
+                utterance.text,
+                language=utterance.language,
+                speaker=self.voice.speakers.index(voice_speaker(self.voice, utterance, self.speaker_override)),
+                noise_scale=self.noise_scale,
+                noise_scale_duration=self.noise_scale_duration,
+                seed=self.seed,
+            )
         )
         return result.samples

@@ -11,6 +11,7 @@ for each other, while two threads in one process synchronise on every layer.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import logging
 import multiprocessing
@@ -24,6 +25,7 @@ from typing import Any
 from tqdm import tqdm
 
 from polyvox.inference.batch_items import BatchItem
+from polyvox.speech_request import SpeechRequest
 
 logger = logging.getLogger(__name__)
 
@@ -34,17 +36,8 @@ VoiceLoader = Callable[[], Any]
 WORKER_START_S = 2.0
 
 
-@dataclass(frozen=True)
-class SpeechSettings:
-    """The command's options; an item's own language and speaker take precedence."""
-
-    language: str | None = None
-    speaker: str | None = None
-    speed: float = 1.0
-    noise_scale: float = 0.667
-    noise_scale_duration: float = 0.8
-    seed: int | None = None
-    pitch: float = 0.0
+# The command's options, as a request without text; an item's own text, language and speaker replace its own.
+SpeechSettings = SpeechRequest
 
 
 @dataclass(frozen=True)
@@ -72,23 +65,17 @@ def remove_partial_files(folder: Path, items: Sequence[BatchItem]) -> int:
     return removed
 
 
-def speak_item(voice: Any, item: BatchItem, folder: Path, settings: SpeechSettings) -> str | None:
+def speak_item(voice: Any, item: BatchItem, folder: Path, settings: SpeechRequest) -> str | None:
     """Speak one item into its file; returns why it failed (a user error), or None."""
     from polyvox.audio.io import AudioError, save_audio
     from polyvox.inference.voice import SynthesisError
     from polyvox.text.errors import TextError
 
     try:
-        result = voice.synthesize(
-            item.text,
-            language=item.language or settings.language,
-            speaker=item.speaker or settings.speaker,
-            speed=settings.speed,
-            noise_scale=settings.noise_scale,
-            noise_scale_duration=settings.noise_scale_duration,
-            seed=settings.seed,
-            pitch=settings.pitch,
+        request = dataclasses.replace(
+            settings, text=item.text, language=item.language or settings.language, speaker=item.speaker or settings.speaker
         )
+        result = voice.synthesize(request)
         save_audio(output_path(folder, item), result.samples, result.sample_rate)
     except (TextError, SynthesisError, AudioError) as error:
         return f"{item.source}: {error}"
@@ -130,7 +117,7 @@ def _worker_ready() -> None:
     """A no-op task: once it is done, a worker has started and loaded its voice."""
 
 
-def _speak_in_worker(item: BatchItem, folder: Path, settings: SpeechSettings) -> str | None:
+def _speak_in_worker(item: BatchItem, folder: Path, settings: SpeechRequest) -> str | None:
     return speak_item(_worker_voice, item, folder, settings)
 
 
@@ -141,7 +128,7 @@ def speak_with_workers(
     todo: Sequence[BatchItem],
     folder: Path,
     load_voice: VoiceLoader,
-    settings: SpeechSettings,
+    settings: SpeechRequest,
     workers: int,
     finish: Finish,
     voice: Any = None,
@@ -167,7 +154,7 @@ def speak_with_workers(
 
 def _hand_out(
     pool: ProcessPoolExecutor, ready: Future[None], todo: Sequence[BatchItem], position: int, folder: Path,
-    settings: SpeechSettings, workers: int, finish: Finish, voice: Any,
+    settings: SpeechRequest, workers: int, finish: Finish, voice: Any,
 ) -> None:
     running: dict[Future[str | None], int] = {}
     while position < len(todo) or running:
@@ -190,7 +177,7 @@ def run_batch(
     items: Sequence[BatchItem],
     folder: Path,
     load_voice: VoiceLoader,
-    settings: SpeechSettings,
+    settings: SpeechRequest,
     jobs: int = 2,
     progress: bool = True,
     alone_first_s: float = WORKER_START_S,

@@ -12,28 +12,27 @@ import numpy as np
 
 from polyvox.audio.io import AudioError, check_writable_format
 from polyvox.files import atomic_path, write_failure
+from polyvox.speech_request import SpeechRequest
 
 # Above this many characters ``polyvox say`` writes as it speaks instead of holding the whole audio.
 LONG_TEXT_CHARS = 2000
 
 
-def check_every_sentence(voice: Any, text: str, language: str | None, speaker: str | int | None) -> int:
+def check_every_sentence(voice: Any, request: SpeechRequest) -> int:
     """Encode every sentence first, so that a text error in the last one stops before any work; the sentence count."""
-    resolved = voice.text.options(language, speaker, 1.0, 0.0, 0.0, 0.0).language
-    sentences = voice.text.sentences(text, resolved)
+    resolved = voice.text.options(request).language
+    sentences = voice.text.sentences(request.text, resolved)
     for sentence in sentences:
         voice.encode(sentence, resolved)
     return len(sentences)
 
 
-def speak_into_file(
-    voice: Any, text: str, options: dict[str, Any], path: str | Path, sentence_count: int, progress: bool = True
-) -> float:
-    """Speak ``text`` into ``path`` as it is synthesised, with a bar over its ``sentence_count`` sentences; the seconds written."""
+def speak_into_file(voice: Any, request: SpeechRequest, path: str | Path, sentence_count: int, progress: bool = True) -> float:
+    """Speak ``request`` into ``path`` as it is synthesised, with a bar over its ``sentence_count`` sentences; the seconds written."""
     from tqdm.auto import tqdm
 
     with tqdm(total=sentence_count, desc="speaking", unit=" sentences", disable=not progress) as bar:
-        chunks = voice.stream(text, **options, on_sentence=bar.update)
+        chunks = voice.stream(request, on_sentence=bar.update)
         return write_chunks(chunks, path, voice.sample_rate)
 
 

@@ -28,9 +28,10 @@ from polyvox.export.metadata import (
     read_metadata,
 )
 from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule
-from polyvox.inference.request import DEFAULT_NOISE_SCALE, DEFAULT_NOISE_SCALE_DURATION, DEFAULT_SPEED, SpeechOptions, VoiceText
+from polyvox.inference.request import SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
+from polyvox.speech_request import SpeechRequest, as_request
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -188,49 +189,34 @@ class OnnxVoice(SentenceEngine):
         first = (window.start - window.decoder_start) * self.samples_per_frame
         return np.clip(waveform[0, 0, first : first + (window.end - window.start) * self.samples_per_frame], -1.0, 1.0)
 
-    def synthesize(
-        self,
-        text: str,
-        language: str | None = None,
-        speaker: str | int | None = None,
-        speed: float = DEFAULT_SPEED,
-        noise_scale: float = DEFAULT_NOISE_SCALE,
-        noise_scale_duration: float = DEFAULT_NOISE_SCALE_DURATION,
-        seed: int | None = None,
-        pitch: float = 0.0,
-        reference: object = None,
-    ) -> SynthesisResult:
-        """Speak ``text`` as ``Voice.synthesize`` does (sentences joined with a pause; same errors)."""
-        _refuse_reference(reference)
-        options = self.text.options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
-        encoded = [self.encode(sentence, options.language) for sentence in self.text.sentences(text, options.language)]
-        return self._joined(encoded, partial(self._whole_sentence, options=options, noise=np.random.default_rng(seed)))
+    def synthesize(self, text: str | SpeechRequest, *args: Any, **options: Any) -> SynthesisResult:
+        """Speak a request as ``Voice.synthesize`` does (same arguments, sentences joined with a pause; same errors)."""
+        request = as_request(text, args, options)
+        _refuse_reference(request.reference)
+        speech = self.text.options(request)
+        encoded = [self.encode(sentence, speech.language) for sentence in self.text.sentences(request.text, speech.language)]
+        return self._joined(encoded, partial(self._whole_sentence, options=speech, noise=np.random.default_rng(request.seed)))
 
     def stream(
         self,
-        text: str,
-        language: str | None = None,
-        speaker: str | int | None = None,
-        speed: float = DEFAULT_SPEED,
-        noise_scale: float = DEFAULT_NOISE_SCALE,
-        noise_scale_duration: float = DEFAULT_NOISE_SCALE_DURATION,
-        seed: int | None = None,
-        pitch: float = 0.0,
-        reference: object = None,
+        text: str | SpeechRequest,
+        *args: Any,
         first_chunk_frames: int = FIRST_CHUNK_FRAMES,
         chunk_frames: int = MAX_CHUNK_FRAMES,
         on_sentence: SentenceDone | None = None,
+        **options: Any,
     ) -> Iterator[np.ndarray]:
-        """Speak ``text`` as float32 chunks, as ``Voice.stream`` does; joined they equal ``synthesize`` with the same seed."""
-        _refuse_reference(reference)
-        options = self.text.options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
+        """Speak a request as float32 chunks, as ``Voice.stream`` does; joined they equal ``synthesize`` with the same seed."""
+        request = as_request(text, args, options)
+        _refuse_reference(request.reference)
+        speech = self.text.options(request)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
-        sentences = self.text.sentences(text, options.language)
-        first = self.encode(sentences[0], options.language)
-        noise = np.random.default_rng(seed)
-        whole = partial(self._whole_sentence, options=options, noise=noise)
-        chunks = partial(self._sentence_chunks, options=options, noise=noise, schedule=schedule)
-        return self._streamed(sentences, first, options, whole, chunks, on_sentence)
+        sentences = self.text.sentences(request.text, speech.language)
+        first = self.encode(sentences[0], speech.language)
+        noise = np.random.default_rng(request.seed)
+        whole = partial(self._whole_sentence, options=speech, noise=noise)
+        chunks = partial(self._sentence_chunks, options=speech, noise=noise, schedule=schedule)
+        return self._streamed(sentences, first, speech, whole, chunks, on_sentence)
 
     def _sentence_chunks(
         self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, schedule: ChunkSchedule

@@ -11,19 +11,19 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from polyvox.audio.pitch import PitchError, check_semitones
 from polyvox.config import VoiceConfig
 from polyvox.inference.result import SynthesisError
+from polyvox.speech_request import SpeechRequest
 from polyvox.text.ids import EncodedText
 from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
 
 logger = logging.getLogger(__name__)
 
-# Defaults of a request; the ONNX metadata records them for engines in other languages.
-DEFAULT_SPEED = 1.0
-DEFAULT_NOISE_SCALE = 0.667
-DEFAULT_NOISE_SCALE_DURATION = 0.8
+# Defaults of a request (``SpeechRequest`` holds them); the ONNX metadata records them for engines in other languages.
+DEFAULT_SPEED = SpeechRequest.speed
+DEFAULT_NOISE_SCALE = SpeechRequest.noise_scale
+DEFAULT_NOISE_SCALE_DURATION = SpeechRequest.noise_scale_duration
 # Silence placed between sentences, in seconds.
 SENTENCE_PAUSE_S = 0.15
 
@@ -54,6 +54,27 @@ def default_speakers(info: Mapping[str, str], languages: Sequence[str], speakers
     return {language: name for language, name in chosen.items() if language in languages and name in speakers}
 
 
+def voice_language(language: str | None, languages: Sequence[str], voice: str = "this voice") -> str:
+    """``language``, or the voice's first when None; ``SynthesisError`` (one line) when ``voice`` does not speak it."""
+    if language is None:
+        return languages[0]
+    if language not in languages:
+        raise SynthesisError(f"{voice} does not speak {language!r}; it speaks: {', '.join(languages)}")
+    return language
+
+
+def speaker_index(speaker: str | int, speakers: Sequence[str], voice: str = "this voice") -> int:
+    """The index of a speaker given by name or index; ``SynthesisError`` (one line) when ``voice`` has no such speaker."""
+    if isinstance(speaker, int) or speaker.isdigit():
+        index = int(speaker)
+        if not 0 <= index < len(speakers):
+            raise SynthesisError(f"speaker index {index} out of range: {voice} has {len(speakers)} speakers")
+        return index
+    if speaker not in speakers:
+        raise SynthesisError(f"unknown speaker {speaker!r}; {voice} has: {', '.join(speakers)}")
+    return speakers.index(speaker)
+
+
 class VoiceText:
     """Languages, speakers and symbols of a voice, and what turns text into its ids."""
 
@@ -70,11 +91,7 @@ class VoiceText:
         self.frontend = self.rules.frontend
 
     def language(self, language: str | None) -> str:
-        if language is None:
-            return self.languages[0]
-        if language not in self.languages:
-            raise SynthesisError(f"this voice does not speak {language!r}; it speaks: {', '.join(self.languages)}")
-        return language
+        return voice_language(language, self.languages)
 
     def speaker_id(self, speaker: str | int | None, language: str) -> int:
         if speaker is None and language in self.default_speakers:
@@ -85,29 +102,16 @@ class VoiceText:
                 if name.split("_")[0] == language:
                     return index
             return 0
-        if isinstance(speaker, int) or speaker.isdigit():
-            index = int(speaker)
-            if not 0 <= index < len(self.speakers):
-                raise SynthesisError(f"speaker index {index} out of range: this voice has {len(self.speakers)} speakers")
-            return index
-        if speaker not in self.speakers:
-            raise SynthesisError(f"unknown speaker {speaker!r}; this voice has: {', '.join(self.speakers)}")
-        return self.speakers.index(speaker)
+        return speaker_index(speaker, self.speakers)
 
-    def options(
-        self, language: str | None, speaker: str | int | None, speed: float, noise_scale: float,
-        noise_scale_duration: float, pitch: float,
-    ) -> SpeechOptions:
-        if not speed > 0:
-            raise SynthesisError(f"speed must be positive, got {speed}")
-        if noise_scale < 0 or noise_scale_duration < 0:
-            raise SynthesisError("noise scales must be >= 0")
-        try:
-            check_semitones(pitch)
-        except PitchError as error:
-            raise SynthesisError(str(error)) from error
-        language = self.language(language)
-        return SpeechOptions(language, self.speaker_id(speaker, language), 1.0 / speed, noise_scale, noise_scale_duration, pitch)
+    def options(self, request: SpeechRequest) -> SpeechOptions:
+        """The request in the generator's terms; raises ``SynthesisError`` for a language or speaker this voice lacks
+        (the request checked its ranges when it was built)."""
+        language = self.language(request.language)
+        return SpeechOptions(
+            language, self.speaker_id(request.speaker, language), 1.0 / request.speed, request.noise_scale,
+            request.noise_scale_duration, request.pitch,
+        )
 
     def sentences(self, text: str, language: str) -> list[str]:
         return self.rules.sentences(text, language)

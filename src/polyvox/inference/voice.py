@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ from polyvox.inference.speed import float32_without_onednn, prepare_for_inferenc
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.partial_loading import load_partial_state
+from polyvox.speech_request import SpeechRequest, as_request
 from polyvox.threads import use_threads
 from polyvox.voice_check import check_voice_tensors
 
@@ -87,12 +89,6 @@ class Voice(SentenceEngine):
     def sample_rate(self) -> int:
         return self.metadata.config.audio.sample_rate
 
-    def _options(
-        self, language: str | None, speaker: str | int | None, speed: float, noise_scale: float,
-        noise_scale_duration: float, pitch: float,
-    ) -> SpeechOptions:
-        return self.text.options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
-
     def _timbre(self, speaker: str | int | None, reference: ReferenceAudio | Sequence[ReferenceAudio] | None) -> torch.Tensor | None:
         """The reference clips' timbre vector, which replaces the speaker's row; None without a reference."""
         if reference is None:
@@ -146,19 +142,10 @@ class Voice(SentenceEngine):
         latent, speaker = self._sentence_latent(encoded, options, noise, timbre)
         return stream_latent(self.generator, latent, speaker, self.latent_context, schedule)
 
-    def synthesize(
-        self,
-        text: str,
-        language: str | None = None,
-        speaker: str | int | None = None,
-        speed: float = 1.0,
-        noise_scale: float = 0.667,
-        noise_scale_duration: float = 0.8,
-        seed: int | None = None,
-        pitch: float = 0.0,
-        reference: ReferenceAudio | Sequence[ReferenceAudio] | None = None,
-    ) -> SynthesisResult:
-        """Speak ``text``; long text is split into sentences, spoken one after the other with a pause between.
+    def synthesize(self, text: str | SpeechRequest, *args: Any, **options: Any) -> SynthesisResult:
+        """Speak a ``SpeechRequest``, or ``text`` with the request's fields as arguments (``language=``,
+        ``speaker=``, ``speed=``, ``noise_scale=``, ``noise_scale_duration=``, ``seed=``, ``pitch=``,
+        ``reference=``); long text is split into sentences, spoken one after the other with a pause between.
 
         ``pitch`` shifts the voice by that many semitones, keeping duration and formants (0: untouched).
         ``reference`` (audio file(s) or samples at the voice's rate) speaks in that clip's voice instead of a
@@ -166,29 +153,24 @@ class Voice(SentenceEngine):
         Raises ``TextError`` subclasses for empty text or unknown symbols, ``SynthesisError`` for an
         unknown language or speaker or a bad scale or pitch.
         """
-        options = self._options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
-        sentences = self.text.sentences(text, options.language)
-        encoded = [self.encode(sentence, options.language) for sentence in sentences]  # every text error before any work
-        timbre = self._timbre(speaker, reference)
-        noise = torch.Generator().manual_seed(seed) if seed is not None else None
-        return self._joined(encoded, partial(self._whole_sentence, options=options, noise=noise, timbre=timbre))
+        request = as_request(text, args, options)
+        speech = self.text.options(request)
+        sentences = self.text.sentences(request.text, speech.language)
+        encoded = [self.encode(sentence, speech.language) for sentence in sentences]  # every text error before any work
+        timbre = self._timbre(request.speaker, request.reference)
+        noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
+        return self._joined(encoded, partial(self._whole_sentence, options=speech, noise=noise, timbre=timbre))
 
     def stream(
         self,
-        text: str,
-        language: str | None = None,
-        speaker: str | int | None = None,
-        speed: float = 1.0,
-        noise_scale: float = 0.667,
-        noise_scale_duration: float = 0.8,
-        seed: int | None = None,
-        pitch: float = 0.0,
-        reference: ReferenceAudio | Sequence[ReferenceAudio] | None = None,
+        text: str | SpeechRequest,
+        *args: Any,
         first_chunk_frames: int = FIRST_CHUNK_FRAMES,
         chunk_frames: int = MAX_CHUNK_FRAMES,
         on_sentence: SentenceDone | None = None,
+        **options: Any,
     ) -> Iterator[np.ndarray]:
-        """Speak ``text`` as float32 chunks at ``sample_rate``, each yielded as soon as it is decoded.
+        """Speak a request (as ``synthesize`` takes it) as float32 chunks at ``sample_rate``, each yielded as soon as it is decoded.
 
         The chunks joined equal ``synthesize`` with the same arguments (to float rounding). The first
         chunk covers ``first_chunk_frames`` latent frames and the next ones double up to ``chunk_frames``.
@@ -197,12 +179,13 @@ class Voice(SentenceEngine):
         is raised when the stream reaches it. With ``pitch``, a sentence comes as one chunk (the pitch
         analysis needs the whole sentence). ``on_sentence`` is called after each sentence's last chunk.
         """
-        options = self._options(language, speaker, speed, noise_scale, noise_scale_duration, pitch)
+        request = as_request(text, args, options)
+        speech = self.text.options(request)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
-        sentences = self.text.sentences(text, options.language)
-        first = self.encode(sentences[0], options.language)
-        timbre = self._timbre(speaker, reference)
-        noise = torch.Generator().manual_seed(seed) if seed is not None else None
-        whole = partial(self._whole_sentence, options=options, noise=noise, timbre=timbre)
-        chunks = partial(self._sentence_chunks, options=options, noise=noise, timbre=timbre, schedule=schedule)
-        return self._streamed(sentences, first, options, whole, chunks, on_sentence)
+        sentences = self.text.sentences(request.text, speech.language)
+        first = self.encode(sentences[0], speech.language)
+        timbre = self._timbre(request.speaker, request.reference)
+        noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
+        whole = partial(self._whole_sentence, options=speech, noise=noise, timbre=timbre)
+        chunks = partial(self._sentence_chunks, options=speech, noise=noise, timbre=timbre, schedule=schedule)
+        return self._streamed(sentences, first, speech, whole, chunks, on_sentence)

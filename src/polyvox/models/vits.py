@@ -18,6 +18,7 @@ from polyvox.models.posterior_encoder import PosteriorEncoder
 from polyvox.models.reference_encoder import ReferenceEncoder
 from polyvox.models.stochastic_duration import StochasticDurationPredictor
 from polyvox.models.text_encoder import TextEncoder, TextEncoderOutput
+from polyvox.speech_request import SpeechRequest
 
 # Duration targets with log_duration_offset 0 (VITS family) are log(frames + this), finite for 0-frame tokens.
 ZERO_DURATION_OFFSET = 1e-6
@@ -252,7 +253,7 @@ class VitsGenerator(nn.Module):
         text_lengths: Tensor,
         speaker_ids: Tensor,
         length_scale: float | Tensor = 1.0,
-        noise_scale_duration: float = 0.8,
+        noise_scale_duration: float = SpeechRequest.noise_scale_duration,
         durations: Tensor | None = None,
         duration_noise: Tensor | None = None,
         noise_generator: torch.Generator | None = None,
@@ -309,8 +310,8 @@ class VitsGenerator(nn.Module):
         text_lengths: Tensor,
         speaker_ids: Tensor,
         length_scale: float | Tensor = 1.0,
-        noise_scale: float = 0.667,
-        noise_scale_duration: float = 0.8,
+        noise_scale: float = SpeechRequest.noise_scale,
+        noise_scale_duration: float = SpeechRequest.noise_scale_duration,
         durations: Tensor | None = None,
         noise_generator: torch.Generator | None = None,
         speaker_vectors: Tensor | None = None,

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from polyvox.inference.bounds import MAX_SEED, NOISE_SCALE, NOISE_SCALE_DURATION, SPEED
+from polyvox.speech_request import DEFAULTS, SPECS
+
+
+def option_field(name: str) -> Any:
+    """A body field with the default, range and description of ``SpeechRequest``'s option ``name``."""
+    spec = SPECS[name]
+    bound = {} if spec.bound is None else {"ge": spec.bound.low, "le": spec.bound.high}
+    return Field(DEFAULTS[name], description=spec.help(), **bound)  # type: ignore[arg-type]
 
 
 class SpeechRequest(BaseModel):
@@ -23,22 +30,18 @@ class SpeechRequest(BaseModel):
         None, description="A polyvox voice name, 'name:speaker', or an OpenAI voice name (alloy, nova, ...).",
     )
     response_format: str = Field("mp3", description="mp3, opus, wav, flac or pcm (16-bit little-endian mono).")
-    speed: float = Field(1.0, ge=SPEED.low, le=SPEED.high, description="Speaking rate; 1.0 is the trained rate.")
+    speed: float = option_field("speed")
     instructions: str | None = Field(None, description="Accepted for OpenAI compatibility and ignored.")
     stream_format: Literal["audio", "sse"] | None = Field(
         None, description="'audio': raw audio, streamed when the format allows (pcm, wav); 'sse' is not supported.",
     )
     stream: bool = Field(False, description="Stream the audio as it is synthesised; pcm and wav only.")
-    language: str | None = Field(None, description="Language code; default: the voice's first language.")
-    speaker: str | int | None = Field(None, description="Speaker name or index; default: one trained on the language.")
-    pitch: float = Field(0.0, ge=-12.0, le=12.0, description="Pitch shift in semitones.")
-    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed for repeatable output (0 to 2**63 - 1).")
-    noise_scale: float = Field(
-        0.667, ge=NOISE_SCALE.low, le=NOISE_SCALE.high, description="Variation in the voice (0 = deterministic)."
-    )
-    noise_scale_duration: float = Field(
-        0.8, ge=NOISE_SCALE_DURATION.low, le=NOISE_SCALE_DURATION.high, description="Variation in timing."
-    )
+    language: str | None = option_field("language")
+    speaker: str | int | None = option_field("speaker")
+    pitch: float = option_field("pitch")
+    seed: int | None = option_field("seed")
+    noise_scale: float = option_field("noise_scale")
+    noise_scale_duration: float = option_field("noise_scale_duration")
     sample_rate: int | None = Field(
         None, description="Output rate in Hz; default: 24000 for pcm, 48000 for opus, else the voice's rate.",
     )

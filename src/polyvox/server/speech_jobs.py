@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any
 
 from polyvox.checkpoint import VoiceFileError
 from polyvox.inference.voice import SynthesisError
@@ -12,19 +11,15 @@ from polyvox.server.errors import ApiError
 from polyvox.server.schemas import SpeechRequest
 from polyvox.server.speech_plan import SpeechPlan
 from polyvox.server.voice_cache import VoiceCache
+from polyvox.speech_request import SPECS
+from polyvox.speech_request import SpeechRequest as Speech
 from polyvox.text.errors import EmptyTextError, TextError, UnknownLanguageError
 
 
-def _voice_options(request: SpeechRequest, plan: SpeechPlan) -> dict[str, Any]:
-    return {
-        "language": plan.language,
-        "speaker": plan.speaker,
-        "speed": request.speed,
-        "noise_scale": request.noise_scale,
-        "noise_scale_duration": request.noise_scale_duration,
-        "seed": request.seed,
-        "pitch": request.pitch,
-    }
+def speech_request(request: SpeechRequest, plan: SpeechPlan) -> Speech:
+    """What the voice is asked: the body's options, with the language and speaker that the plan resolved."""
+    options = {name: getattr(request, name) for name in SPECS if name in SpeechRequest.model_fields}
+    return Speech(**{**options, "text": request.input, "language": plan.language, "speaker": plan.speaker})
 
 
 def whole_audio_job(request: SpeechRequest, plan: SpeechPlan, cache: VoiceCache) -> Callable[[], bytes]:
@@ -32,7 +27,7 @@ def whole_audio_job(request: SpeechRequest, plan: SpeechPlan, cache: VoiceCache)
 
     def job() -> bytes:
         with cache.get(plan.voice_file).borrow() as voice:
-            result = voice.synthesize(request.input, **_voice_options(request, plan))
+            result = voice.synthesize(speech_request(request, plan))
         return encode(result.samples, result.sample_rate, plan.audio_format, plan.sample_rate)
 
     return job
@@ -43,7 +38,7 @@ def streamed_audio_job(request: SpeechRequest, plan: SpeechPlan, cache: VoiceCac
 
     def produce() -> Generator[bytes, None, None]:
         with cache.get(plan.voice_file).borrow() as voice:
-            chunks = voice.stream(request.input, **_voice_options(request, plan))
+            chunks = voice.stream(speech_request(request, plan))
             try:
                 yield from encode_stream(chunks, voice.sample_rate, plan.audio_format, plan.sample_rate)
             finally:

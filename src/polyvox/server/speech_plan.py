@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from polyvox.checkpoint import VoiceFileError, VoiceMetadata
+from polyvox.inference.request import speaker_index, voice_language
+from polyvox.inference.result import SynthesisError
 from polyvox.server.audio_encoding import FORMATS, AudioFormat
 from polyvox.server.errors import ApiError
 from polyvox.server.schemas import SpeechRequest
@@ -54,13 +56,17 @@ def plan_speech(request: SpeechRequest, catalog: VoiceCatalog, settings: ServerS
         metadata = catalog.metadata(voice_file)
     except VoiceFileError as error:
         raise ApiError(500, "voice_unavailable", f"voice {voice_file.name!r} cannot be read: {error}") from error
-    language = request.language or metadata.languages[0]
-    if language not in metadata.languages:
-        raise ApiError(
-            400, "unknown_language",
-            f"voice {voice_file.name!r} does not speak {language!r}; it speaks: {', '.join(metadata.languages)}", "language",
-        )
-    _check_speaker(speaker, metadata, voice_file.name)
+    # The voice's own checks, worded with its name and answered before the voice is loaded.
+    who = f"voice {voice_file.name!r}"
+    try:
+        language = voice_language(request.language, metadata.languages, who)
+    except SynthesisError as error:
+        raise ApiError(400, "unknown_language", str(error), "language") from error
+    if speaker is not None:
+        try:
+            speaker_index(speaker, metadata.speakers, who)
+        except SynthesisError as error:
+            raise ApiError(400, "unknown_speaker", str(error), "speaker") from error
     return SpeechPlan(
         voice_file, metadata, language, speaker, audio_format,
         _sample_rate(request.sample_rate, audio_format, metadata.config.audio.sample_rate),
@@ -156,23 +162,6 @@ def _merge_speakers(from_voice: str | None, from_field: str | int | None) -> str
             f"speaker given twice: {from_voice!r} in voice and {from_field!r} in speaker; give it once", "speaker",
         )
     return from_voice if from_voice is not None else from_field
-
-
-def _check_speaker(speaker: str | int | None, metadata: VoiceMetadata, voice_name: str) -> None:
-    if speaker is None:
-        return
-    count = len(metadata.speakers)
-    if isinstance(speaker, int) or speaker.isdigit():
-        if not 0 <= int(speaker) < count:
-            raise ApiError(
-                400, "unknown_speaker", f"speaker index {speaker} out of range: voice {voice_name!r} has {count} speakers", "speaker",
-            )
-        return
-    if speaker not in metadata.speakers:
-        raise ApiError(
-            400, "unknown_speaker",
-            f"voice {voice_name!r} has no speaker {speaker!r}; it has: {', '.join(metadata.speakers)}", "speaker",
-        )
 
 
 def _sample_rate(requested: int | None, audio_format: AudioFormat, voice_rate: int) -> int:

@@ -13,6 +13,7 @@ from polyvox.checkpoint import VoiceFileError
 from polyvox.cli_support import DEFAULT_VOICE
 from polyvox.errors import ReferenceClipError
 from polyvox.inference.voice import SynthesisError
+from polyvox.speech_request import DEFAULTS, SPECS
 from polyvox.text.errors import TextError
 from polyvox.ui.voices import AUTO_SPEAKER, UiInputError, UiVoices
 
@@ -28,6 +29,15 @@ def shown(error: Exception) -> gradio.Error:
     import gradio as gr
 
     return gr.Error(str(error), print_exception=False)
+
+
+def option_slider(name: str, step: float, label: str) -> gradio.Slider:
+    """A slider over the range of ``SpeechRequest``'s option ``name``, at its default."""
+    import gradio as gr
+
+    bound = SPECS[name].bound
+    assert bound is not None, f"{name} has no range to slide over"
+    return gr.Slider(bound.low, bound.high, value=DEFAULTS[name], step=step, label=label, info=SPECS[name].doc)
 
 
 def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None) -> gradio.Blocks:
@@ -68,8 +78,8 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
                     voice = gr.Dropdown(names, value=names[0], label="Voice")
                     language = gr.Dropdown(first.languages, value=first.languages[0], label="Language")
                     speaker = gr.Dropdown(first.speakers, value=AUTO_SPEAKER, label="Speaker")
-                speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
-                pitch = gr.Slider(-12.0, 12.0, value=0.0, step=0.5, label="Pitch (semitones)")
+                speed = option_slider("speed", 0.05, "Speed")
+                pitch = option_slider("pitch", 0.5, "Pitch (semitones)")
                 seed = gr.Number(None, precision=0, label="Seed (empty: new variation each time)")
                 reference = gr.Audio(
                     sources=["upload"], type="filepath",

@@ -9,6 +9,7 @@ import numpy as np
 
 from polyvox.server.voice_cache import VoiceCache
 from polyvox.server.voice_catalog import DEFAULT_VOICE_NAME, VoiceCatalog, VoiceFile
+from polyvox.speech_request import SpeechRequest
 
 # The speaker choice that lets the voice pick one trained on the language.
 AUTO_SPEAKER = "auto"
@@ -65,12 +66,11 @@ class UiVoices:
         if len(text) > MAX_TEXT_CHARS:
             raise UiInputError(f"the text has {len(text)} characters; speak at most {MAX_TEXT_CHARS} at a time")
         voice_file = self._voice_file(voice_name)
-        options: dict[str, object] = {"language": language, "speed": speed, "pitch": pitch, "seed": None if seed is None else int(seed)}
-        if reference:
-            # The uploaded clip sets the voice; the speaker menu is ignored.
-            options["reference"] = reference
-        elif speaker != AUTO_SPEAKER:
-            options["speaker"] = speaker
+        request = SpeechRequest(
+            text, language, speed=speed, pitch=pitch, seed=None if seed is None else int(seed),
+            # The uploaded clip sets the voice; the speaker menu is then ignored.
+            speaker=None if reference or speaker == AUTO_SPEAKER else speaker, reference=reference or None,
+        )
         with self.cache.get(voice_file).borrow() as voice:
-            result = voice.synthesize(text, **options)  # type: ignore[arg-type]
+            result = voice.synthesize(request)
         return result.sample_rate, (np.clip(result.samples, -1.0, 1.0) * 32767).astype(np.int16)

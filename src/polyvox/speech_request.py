@@ -1,0 +1,120 @@
+"""One speech request: every synthesis option with its default, its range and what it does.
+
+The CLI (``polyvox say``), the HTTP schema, the web UI, batch synthesis, evaluation and both engines
+(``Voice``, ``OnnxVoice``) build and accept this one request, and read their defaults, ranges and help
+from it. Adding an option is a field here, the lines of the engines that use it, and one line for each
+front end that offers it (a ``say`` option, an HTTP field, a UI control). Nothing here imports torch,
+so the CLI reads it before anything heavy loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from polyvox.audio.pitch import MAX_SEMITONES
+from polyvox.inference.result import SynthesisError
+
+# torch and numpy random generators take seeds up to 2**63 - 1 as a signed 64-bit integer.
+MAX_SEED = 2**63 - 1
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"  # an exact seed, not 9.22337e+18
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The closed range of a numeric option; outside it a voice speaks nothing useful (a 0.01 s file,
+    full-scale noise, a pitch WORLD cannot resynthesise) or a seed does not fit a 64-bit generator."""
+
+    low: float
+    high: float
+    unit: str = ""  # " semitones": said after the range
+
+    def problem(self, option: str, value: float) -> str | None:
+        """None when ``value`` is finite and within the bound; else one line saying what is accepted."""
+        # Integers compare exactly: 2**63 - 1 as a float would be 2**63, past the largest seed.
+        if (isinstance(value, int) or math.isfinite(value)) and self.low <= value <= self.high:
+            return None
+        return f"{option} must be between {_number(self.low)} and {_number(self.high)}{self.unit}, got {_number(value)}"
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """What the CLI help, the OpenAPI schema and the UI show of one option."""
+
+    doc: str
+    bound: Bound | None = None
+
+    def help(self) -> str:
+        """The doc with the accepted range, for a command's help."""
+        if self.bound is None:
+            return self.doc
+        return f"{self.doc.rstrip('.')} ({_number(self.bound.low)} to {_number(self.bound.high)})."
+
+
+def _option(default: Any, doc: str, low: float | None = None, high: float | None = None, unit: str = "") -> Any:
+    bound = Bound(low, high, unit) if low is not None and high is not None else None
+    return field(default=default, metadata={"spec": OptionSpec(doc, bound)})
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """What to say and how. Fields keep the order of ``Voice.synthesize``'s former positional arguments.
+
+    Building one checks every range (``SynthesisError`` with one line); the voice checks language and
+    speaker against its own tables when it speaks (``polyvox.inference.request.VoiceText.options``).
+    """
+
+    text: str = _option("", "Text to speak; long text is split into sentences, spoken with a pause between.")
+    language: str | None = _option(None, "Language code, e.g. en, zh, ja; default: the voice's first language.")
+    speaker: str | int | None = _option(None, "Speaker name or index; default: one trained on the language.")
+    speed: float = _option(1.0, "Speaking rate; 1.0 is the trained rate.", 0.25, 4.0)
+    noise_scale: float = _option(0.667, "Variation in the voice; 0 is deterministic.", 0.0, 2.0)
+    noise_scale_duration: float = _option(0.8, "Variation in timing (stochastic durations).", 0.0, 2.0)
+    seed: int | None = _option(None, "Random seed for repeatable output.", 0, MAX_SEED)
+    pitch: float = _option(
+        0.0, "Pitch shift in semitones; keeps the timing and the formants.", -MAX_SEMITONES, MAX_SEMITONES, " semitones"
+    )
+    # Audio file(s), or samples at the voice's rate (``polyvox.inference.reference.ReferenceAudio``).
+    reference: Any = _option(
+        None, "Speak in the voice of this clip (>= 0.5 s of speech, any language) instead of a trained speaker."
+    )
+
+    def __post_init__(self) -> None:
+        problem = first_problem(_values(self))
+        if problem is not None:
+            raise SynthesisError(problem)
+
+
+def _values(request: SpeechRequest) -> dict[str, Any]:
+    # Not dataclasses.asdict: that deep-copies the reference samples.
+    return {name: getattr(request, name) for name in SPECS}
+
+
+# Each option's doc and range, and its default, by field name.
+SPECS: Mapping[str, OptionSpec] = {item.name: item.metadata["spec"] for item in dataclasses.fields(SpeechRequest)}
+DEFAULTS: Mapping[str, Any] = {item.name: item.default for item in dataclasses.fields(SpeechRequest)}
+
+
+def first_problem(values: Mapping[str, Any], name_of: Callable[[str], str] = str) -> str | None:
+    """The first value outside its option's range, as one line naming the option by ``name_of``; None when all fit."""
+    for name, value in values.items():
+        bound = SPECS[name].bound
+        problem = None if bound is None or value is None else bound.problem(name_of(name), value)
+        if problem is not None:
+            return problem
+    return None
+
+
+def as_request(text: str | SpeechRequest, args: tuple[Any, ...], options: Mapping[str, Any]) -> SpeechRequest:
+    """The request of ``engine.synthesize(request)`` or of the keyword form ``engine.synthesize(text, language=..., ...)``."""
+    if isinstance(text, SpeechRequest):
+        if args or options:
+            raise TypeError("give a SpeechRequest or the text with its options, not both")
+        return text
+    return SpeechRequest(text, *args, **options)
