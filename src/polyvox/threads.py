@@ -14,7 +14,8 @@ CPU-seconds, 3.2 with the settings below (benchmarks/say_startup.py). polyvox's 
   torch is first imported, so the environment is set before that (``use_threads`` says when it is late);
 * one inter-op thread: polyvox runs no inter-op parallel work, so a larger pool only holds idle threads.
 
-An explicit ``OMP_NUM_THREADS`` or ``OMP_WAIT_POLICY`` in the environment is respected.
+An explicit ``OMP_NUM_THREADS`` or ``OMP_WAIT_POLICY`` in the environment is respected. Training
+measures its default against one thread on its own steps and keeps the faster (train/thread_tuning.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ PASSIVE = "PASSIVE"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # How long the other work on the cores is watched before the default is chosen (sleeping: no CPU time).
 BUSY_SAMPLE_S = 0.1
+# ThreadPlan.source when the count is polyvox's own choice (training then measures it: train/thread_tuning.py).
+FREE_CORES = "free cores"
 
 
 class ThreadsError(ValueError):
@@ -136,7 +139,7 @@ def plan_threads(
         raise ThreadsError(f"{what} must be at least 1, got {processes}")
     budget, source = (threads, "--threads") if threads is not None else (_environment_threads(), "OMP_NUM_THREADS")
     if budget is None:
-        budget, source = default_threads(cores, busy_cores() if busy is None else busy), "free cores"
+        budget, source = default_threads(cores, busy_cores() if busy is None else busy), FREE_CORES
     if budget > cores:
         logger.warning("%s %d is more than the %d core(s) this process may use; using %d", source, budget, cores, cores)
         budget = cores
@@ -181,7 +184,17 @@ def use_threads(
     if torch_now or "torch" in sys.modules:
         apply_torch_threads(plan.threads)
     logger.info("computing with %s", plan.describe())
+    global _APPLIED
+    _APPLIED = plan
     return plan
+
+
+_APPLIED: ThreadPlan | None = None
+
+
+def applied_plan() -> ThreadPlan | None:
+    """The plan ``use_threads`` applied last in this process (None: it was not called)."""
+    return _APPLIED
 
 
 def apply_torch_threads(threads: int) -> None:

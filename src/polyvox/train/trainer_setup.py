@@ -44,6 +44,18 @@ def training_precision(precision: str, on_cpu: bool) -> str:
     return "bf16-mixed" if on_cpu and native_bfloat16() else "32"
 
 
+def thread_tuning(on_cpu: bool) -> list[L.Callback]:
+    """Measure polyvox's default thread count against one thread on the run's steps (train/thread_tuning.py),
+    only where polyvox chose the count: ``--threads`` and ``OMP_NUM_THREADS`` are kept as given."""
+    from polyvox.threads import FREE_CORES, applied_plan
+    from polyvox.train.thread_tuning import ThreadTuning
+
+    plan = applied_plan()
+    if not on_cpu or plan is None or plan.source != FREE_CORES or plan.threads == 1:
+        return []
+    return [ThreadTuning(plan.threads)]
+
+
 def build_training_loop(
     run_dir: Path,
     training: TrainingConfig,
@@ -101,6 +113,7 @@ def build_training_loop(
             *validation_callbacks,
             StepCheckpoint(checkpoint_dir, voice_path, training.checkpoint_every_steps, training.keep_checkpoints),
             NonFiniteRollback(checkpoint_dir, training.max_consecutive_bad_steps, training.rollback_lr_factor),
+            *thread_tuning(on_cpu),
             *([StepProgressBar()] if progress else []),
         ],
         enable_progress_bar=progress,
