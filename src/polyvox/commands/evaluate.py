@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from polyvox.cli_support import Threads, Verbose, apply_threads, check_speech_options, fail, run, setup_logging, took
-from polyvox.speech_request import DEFAULTS, SPECS
+from polyvox.speech_request import DEFAULTS, SPECS, SpeechRequest
 
 if TYPE_CHECKING:
     from polyvox.evaluation.sources import AudioSource
@@ -62,7 +62,8 @@ def evaluate(
         fail("give exactly one of --voice VOICE (synthesize each reference's text) or --synthesized FOLDER")
     if baseline and voice is None:
         fail("--baseline needs --voice: the baselines are built from the voice")
-    check_speech_options({"seed": seed, "noise_scale": noise_scale, "noise_scale_duration": noise_scale_duration})
+    options = {"seed": seed, "noise_scale": noise_scale, "noise_scale_duration": noise_scale_duration}
+    check_speech_options(options)
     apply_threads(threads)  # torch's; --listener-threads are the recognizer's and DNSMOS's own
     started = time.monotonic()
 
@@ -79,7 +80,7 @@ def evaluate(
         sources: list[AudioSource]
         audio_dir: Path | None = None
         if voice is not None:
-            sources, rate = _voice_sources(voice, baseline or [], speaker, seed, noise_scale, noise_scale_duration, info)
+            sources, rate = _voice_sources(voice, baseline or [], speaker, SpeechRequest(**options), info)
             if sample_rate is not None and sample_rate != rate:
                 fail(f"--sample-rate {sample_rate} differs from the voice's {rate} Hz; leave it out with --voice")
             audio_dir = output / "audio"
@@ -103,9 +104,7 @@ def _voice_sources(
     voice_path: Path,
     baselines: list[str],
     speaker: str | None,
-    seed: int,
-    noise_scale: float,
-    noise_scale_duration: float,
+    options: SpeechRequest,
     info: dict[str, str],
 ) -> tuple[list[AudioSource], int]:
     from polyvox.evaluation.baselines import baseline_sources
@@ -115,6 +114,6 @@ def _voice_sources(
     loaded = Voice.load(voice_path)
     info["voice"] = str(voice_path)
     info["voice_steps"] = str(loaded.metadata.info.get("steps", "unknown"))
-    info["seed"] = str(seed)
-    main = VoiceSource(loaded, "voice", speaker, seed, noise_scale, noise_scale_duration)
+    info["seed"] = str(options.seed)
+    main = VoiceSource(loaded, "voice", speaker, options)
     return [main, *baseline_sources(baselines, main)], loaded.sample_rate

@@ -77,8 +77,8 @@ def baseline_sources(baselines: Sequence[str], voice_source: VoiceSource) -> lis
         elif baseline == "untrained":
             sources.append(
                 VoiceSource(
-                    untrained_voice(voice_source.voice, voice_source.seed), UNTRAINED, voice_source.speaker_override,
-                    voice_source.seed, voice_source.noise_scale, voice_source.noise_scale_duration,
+                    untrained_voice(voice_source.voice, voice_source.options.seed or 0), UNTRAINED,
+                    voice_source.speaker_override, voice_source.options,
                 )
             )
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,37 +101,23 @@ def check_voice_covers(voice: Voice, utterances: Sequence[tuple[str, Utterance]]
 
 
 class VoiceSource:
-    """A voice speaks each reference's text, in its language, as its speaker, with a fixed seed."""
+    """A voice speaks each reference's text, in its language, as its speaker, with the options of ``options``
+    (a request without text: a fixed seed, the noise scales)."""
 
     def __init__(
-        self,
-        voice: Voice,
-        name: str = "voice",
-        speaker_override: str | None = None,
-        seed: int = 0,
-        noise_scale: float = SpeechRequest.noise_scale,
-        noise_scale_duration: float = SpeechRequest.noise_scale_duration,
+        self, voice: Voice, name: str = "voice", speaker_override: str | None = None, options: SpeechRequest = SpeechRequest(seed=0)
     ) -> None:
         self.voice = voice
         self.name = name
         self.speaker_override = speaker_override
-        self.seed = seed
-        self.noise_scale = noise_scale
-        self.noise_scale_duration = noise_scale_duration
+        self.options = options
 
     def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
         check_voice_covers(self.voice, utterances, self.speaker_override)
 
     def __call__(self, reference: Reference) -> np.ndarray:
         utterance = reference.utterance
-        result = self.voice.synthesize(
-            SpeechRequest(
-                utterance.text,
-                language=utterance.language,
-                speaker=self.voice.speakers.index(voice_speaker(self.voice, utterance, self.speaker_override)),
-                noise_scale=self.noise_scale,
-                noise_scale_duration=self.noise_scale_duration,
-                seed=self.seed,
-            )
-        )
+        speaker = self.voice.speakers.index(voice_speaker(self.voice, utterance, self.speaker_override))
+        request = dataclasses.replace(self.options, text=utterance.text, language=utterance.language, speaker=speaker)
+        result = self.voice.synthesize(request)
         return result.samples

@@ -84,7 +84,7 @@ class SentenceEngine(ABC):
             if index:
                 yield self._pause()
             encoded = first if index == 0 else self.encode(sentence, options.language)
-            if options.pitch:
+            if options.request.pitch:
                 yield speak(encoded)
             else:
                 yield from speak_chunks(encoded)

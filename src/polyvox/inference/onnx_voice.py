@@ -171,15 +171,15 @@ class OnnxVoice(SentenceEngine):
         ids, languages, prosody = encoded
         prior = self.encode_prior(
             np.array([ids]), np.array([languages]), np.array([len(ids)]), np.array([options.speaker_id]),
-            np.array([options.length_scale]), np.array([options.noise_scale_duration]),
+            np.array([options.length_scale]), np.array([options.request.noise_scale_duration]),
             noise.standard_normal((1, DURATION_NOISE_CHANNELS, len(ids)), dtype=np.float32), np.array([prosody]),
         )
-        return self.sample_prior(prior, options.noise_scale, noise.standard_normal(prior.means.shape, dtype=np.float32))
+        return self.sample_prior(prior, options.request.noise_scale, noise.standard_normal(prior.means.shape, dtype=np.float32))
 
     def _whole_sentence(self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator) -> np.ndarray:
         latent = self._sentence_latent(encoded, options, noise)
         waveform = self.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]))
-        return shift_pitch(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.pitch)
+        return shift_pitch(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.request.pitch)
 
     def _window(self, latent: np.ndarray, speaker_id: int, window: LatentWindow) -> np.ndarray:
         """Samples of ``window``: the decoder graph on its flow range, trimmed to its decoder range, then cut."""

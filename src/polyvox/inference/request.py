@@ -30,14 +30,15 @@ SENTENCE_PAUSE_S = 0.15
 
 @dataclass(frozen=True)
 class SpeechOptions:
-    """A request's checked options, in the generator's terms."""
+    """A request checked against a voice: its language and speaker resolved to the voice's own."""
 
+    request: SpeechRequest
     language: str
     speaker_id: int
-    length_scale: float  # 1 / speed
-    noise_scale: float
-    noise_scale_duration: float
-    pitch: float  # semitones
+
+    @property
+    def length_scale(self) -> float:
+        return 1.0 / self.request.speed
 
 
 def default_speakers(info: Mapping[str, str], languages: Sequence[str], speakers: Sequence[str]) -> dict[str, str]:
@@ -108,10 +109,7 @@ class VoiceText:
         """The request in the generator's terms; raises ``SynthesisError`` for a language or speaker this voice lacks
         (the request checked its ranges when it was built)."""
         language = self.language(request.language)
-        return SpeechOptions(
-            language, self.speaker_id(request.speaker, language), 1.0 / request.speed, request.noise_scale,
-            request.noise_scale_duration, request.pitch,
-        )
+        return SpeechOptions(request, language, self.speaker_id(request.speaker, language))
 
     def sentences(self, text: str, language: str) -> list[str]:
         return self.rules.sentences(text, language)

@@ -112,11 +112,11 @@ class Voice(SentenceEngine):
         with float32_without_onednn(self.generator):
             prior = self.generator.encode_prior(
                 torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
-                torch.tensor([options.speaker_id]), options.length_scale, options.noise_scale_duration,
+                torch.tensor([options.speaker_id]), options.length_scale, options.request.noise_scale_duration,
                 noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
                 prosody_ids=torch.tensor([prosody]),
             )
-            return self.generator.sample_prior(prior, options.noise_scale, noise_generator=noise), prior.speaker
+            return self.generator.sample_prior(prior, options.request.noise_scale, noise_generator=noise), prior.speaker
 
     def _whole_sentence(
         self,
@@ -129,7 +129,7 @@ class Voice(SentenceEngine):
         with float32_without_onednn(self.generator):
             waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), speaker)
         samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
-        return shift_pitch(samples, self.sample_rate, options.pitch)
+        return shift_pitch(samples, self.sample_rate, options.request.pitch)
 
     def _sentence_chunks(
         self,
