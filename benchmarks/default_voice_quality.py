@@ -35,6 +35,7 @@ from polyvox.evaluation.report import by_language, summary_table, write_report
 from polyvox.evaluation.run import evaluate
 from polyvox.evaluation.sources import VoiceSource
 from polyvox.inference.voice import Voice
+from polyvox.speech_request import SpeechRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 HELD_OUT_SEED = 777
@@ -97,7 +98,7 @@ def main() -> None:
     recipe = load_recipe()
     voice = Voice.load(arguments.voice)
     steps = voice.metadata.info.get("steps", "unknown")
-    voice_source = VoiceSource(voice, "voice", seed=arguments.seed)
+    voice_source = VoiceSource(voice, "voice", options=SpeechRequest(seed=arguments.seed))
     sources = [voice_source, *baseline_sources(["copy", "untrained"], voice_source)]
     started = time.perf_counter()
     results = arguments.results

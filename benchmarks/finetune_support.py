@@ -105,10 +105,11 @@ def score_voices(
     from polyvox.evaluation.run import evaluate
     from polyvox.evaluation.sources import VoiceSource
     from polyvox.inference.voice import Voice
+    from polyvox.speech_request import SpeechRequest
 
     loaded = {name: Voice.load(path) for name, path in voices.items()}
     sample_rate = next(iter(loaded.values())).sample_rate
-    sources = [VoiceSource(voice, name, (speakers or {}).get(name), seed=seed) for name, voice in loaded.items()]
+    sources = [VoiceSource(voice, name, (speakers or {}).get(name), SpeechRequest(seed=seed)) for name, voice in loaded.items()]
     return evaluate(references, sources, sample_rate, examples=0, audio_dir=None)
 
 

@@ -132,3 +132,11 @@ def test_language_and_speaker_are_checked_against_the_voice_with_the_existing_li
             voice.synthesize(SpeechRequest(ENGLISH, speaker="nobody"))
         with pytest.raises(SynthesisError, match=r"^speaker index 7 out of range: this voice has 2 speakers$"):
             voice.synthesize(SpeechRequest(ENGLISH, speaker=7))
+
+
+def test_voice_source_forwards_its_former_seed_keyword_with_a_warning(voice) -> None:
+    from polyvox.evaluation.sources import VoiceSource
+
+    with pytest.warns(DeprecationWarning, match="options=SpeechRequest"):
+        source = VoiceSource(voice, "voice", seed=3)
+    assert source.options == SpeechRequest(seed=3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,8 +106,12 @@ class VoiceSource:
     (a request without text: a fixed seed, the noise scales)."""
 
     def __init__(
-        self, voice: Voice, name: str = "voice", speaker_override: str | None = None, options: SpeechRequest = SpeechRequest(seed=0)
+        self, voice: Voice, name: str = "voice", speaker_override: str | None = None,
+        options: SpeechRequest = SpeechRequest(seed=0), seed: int | None = None,
     ) -> None:
+        if seed is not None:  # the former keyword, before the options were one request
+            warnings.warn("VoiceSource(seed=N) is deprecated; pass options=SpeechRequest(seed=N)", DeprecationWarning, stacklevel=2)
+            options = dataclasses.replace(options, seed=seed)
         self.voice = voice
         self.name = name
         self.speaker_override = speaker_override
