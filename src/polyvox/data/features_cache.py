@@ -46,18 +46,32 @@ class FeatureCache:
     """
 
     def __init__(
-        self, cache_dir: str | Path, audio_config: AudioConfig, silence_rms: float = DEFAULT_SILENCE_RMS, max_clip_s: float | None = None
+        self, cache_dir: str | Path, audio_config: AudioConfig, silence_rms: float = DEFAULT_SILENCE_RMS,
+        max_clip_s: float | None = None, root: str | Path | None = None,
     ) -> None:
         self.cache_dir = Path(cache_dir)
         self.audio_config = audio_config
         self.silence_rms = silence_rms
         self.max_clip_s = max_clip_s  # None: no limit
+        # Clips under ``root`` (the manifest's folder) are keyed by their path relative to it, so caches built
+        # on machines that hold the dataset in other folders (copied with its timestamps) merge by copying.
+        self.root = Path(root).resolve() if root is not None else None
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self._mel = MelSpectrogram(audio_config)
 
     def path_for(self, utterance: Utterance) -> Path:
         stat = os.stat(utterance.audio)
-        identity = f"{Path(utterance.audio).resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{self.audio_config}"
+        audio = Path(utterance.audio).resolve()
+        place = audio.relative_to(self.root).as_posix() if self.root is not None and audio.is_relative_to(self.root) else str(audio)
+        target = self._key_path(place, stat)
+        if place != str(audio) and not target.exists():
+            absolute = self._key_path(str(audio), stat)
+            if absolute.exists():  # cached before keys were relative: renamed, not computed again
+                os.replace(absolute, target)
+        return target
+
+    def _key_path(self, place: str, stat: os.stat_result) -> Path:
+        identity = f"{place}|{stat.st_size}|{stat.st_mtime_ns}|{self.audio_config}"
         return self.cache_dir / f"{hashlib.sha1(identity.encode()).hexdigest()}.npz"
 
     def ensure(
@@ -105,7 +119,7 @@ class FeatureCache:
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
 
-        settings = (str(self.cache_dir), self.audio_config, self.silence_rms, self.max_clip_s)
+        settings = (str(self.cache_dir), self.audio_config, self.silence_rms, self.max_clip_s, self.root)
         chunks = [utterances[start : start + WORKER_CHUNK] for start in range(0, len(utterances), WORKER_CHUNK)]
         problems: list[SkippedClip | None] = []
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_one_thread) as pool, tqdm(
@@ -169,6 +183,6 @@ def _one_thread() -> None:
     torch.set_num_threads(1)  # the processes are the parallelism
 
 
-def _ensure_chunk(settings: tuple[str, AudioConfig, float, float | None], utterances: list[Utterance]) -> list[SkippedClip | None]:
+def _ensure_chunk(settings: tuple[str, AudioConfig, float, float | None, Path | None], utterances: list[Utterance]) -> list[SkippedClip | None]:
     cache = FeatureCache(*settings)
     return [cache.ensure_one(utterance) for utterance in utterances]

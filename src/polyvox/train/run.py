@@ -159,7 +159,9 @@ def prepare_data(
         followed_metadata(run_dir, config) if follower else load_or_create_metadata(run_dir, config, usable, resume, initial_metadata)
     )
     config = metadata.config
-    cache = FeatureCache(run_dir / "cache", config.audio, training_config.silence_rms_threshold, training_config.max_clip_s)
+    cache = FeatureCache(
+        run_dir / "cache", config.audio, training_config.silence_rms_threshold, training_config.max_clip_s, Path(manifest).parent
+    )
     usable, bad_audio = cache.ensure(usable, progress=progress, workers=training_config.feature_workers)
     skipped.extend(bad_audio)
     known = [u for u in usable if u.speaker in metadata.speakers and u.language in metadata.languages]
