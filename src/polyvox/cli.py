@@ -186,11 +186,9 @@ def say(
     if reference is not None and (engine == "onnx" or batch is not None):
         _fail("--reference works with the torch engine for one text (not with --engine onnx or --batch)")
     if batch is not None:
-        from polyvox.inference.batch_items import BatchInputError
-
         folder = cast(Path, output)  # _check_say_modes made sure there is one
         plan = _apply_threads(threads, jobs, "--jobs", torch_now=engine == "torch")
-        _run(lambda: _speak_batch(batch, folder, voice_path, SpeechRequest(**options), plan, engine, precision), extra_errors=(BatchInputError,))
+        _run(lambda: _speak_batch(batch, folder, voice_path, SpeechRequest(**options), plan, engine, precision))
         return
     request = SpeechRequest(_read_text(text, text_file), **options)
     plan = _apply_threads(threads, torch_now=engine == "torch")
@@ -252,11 +250,7 @@ def corpus(
                 typer.echo(f"  {item.corpus_speaker}: spoken by {item.teacher}_{item.voice} ({item.licence})")
         typer.echo(f"wrote {report.utterances} utterances ({report.duration_s / 60:.1f} min) to {output} {took(started)}")
 
-    from polyvox.data.corpus.teacher import TeacherError
-
-    from polyvox.data.corpus.generator import CorpusError
-
-    _run(generate, (TeacherError, CorpusError))
+    _run(generate)
 
 
 def _import_to_manifest(output: Path, read: Any) -> None:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 import typer
 from typer.core import TyperGroup
 
+from polyvox.errors import PolyvoxError
+
 try:  # typer 0.2x carries its own copy of click
     from typer._click.exceptions import UsageError
 except ImportError:  # older typer runs on click itself
@@ -63,23 +65,6 @@ def _usage_errors_in_one_line() -> Iterator[None]:
         raise typer.Exit(code=error.exit_code) from None
 
 
-def user_errors() -> tuple[type[Exception], ...]:
-    """Exceptions whose message is meant for the user: shown as one line, no traceback."""
-    from polyvox.audio.io import AudioError
-    from polyvox.config import ConfigError
-    from polyvox.data.importers import DatasetImportError
-    from polyvox.data.manifest import ManifestError
-    from polyvox.export.metadata import OnnxVoiceError
-    from polyvox.errors import OutputWriteError, ReferenceClipError, TrainingDivergedError, TrainingSetupError, VoiceFileError
-    from polyvox.inference.result import SynthesisError
-    from polyvox.text.errors import TextError
-
-    return (
-        AudioError, VoiceFileError, ConfigError, DatasetImportError, ManifestError, SynthesisError, TextError,
-        TrainingSetupError, TrainingDivergedError, OnnxVoiceError, ReferenceClipError, OutputWriteError,
-    )
-
-
 def check_speech_options(values: dict[str, Any]) -> None:
     """One ``error:`` line for the first ``SpeechRequest`` option outside its range, named as its command option."""
     from polyvox.speech_request import first_problem
@@ -98,12 +83,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code=code)
 
 
-def run(action: Any, extra_errors: tuple[type[Exception], ...] = (), on_interrupt: str = "") -> Any:
-    """Run ``action``; the polyvox errors (and ``extra_errors``) become one ``error:`` line and exit 1.
+def run(action: Any, on_interrupt: str = "") -> Any:
+    """Run ``action``; a ``PolyvoxError`` (every error meant for the user) becomes one ``error:`` line and exit 1.
     Ctrl-C exits 130 with ``interrupted``, followed by ``on_interrupt`` (e.g. how to go on)."""
     try:
         return action()
-    except (*user_errors(), *extra_errors) as error:
+    except PolyvoxError as error:
         fail(str(error))
     except KeyboardInterrupt:
         # A progress bar may be mid-line: the message starts on a line of its own.
@@ -116,11 +101,11 @@ def apply_threads(
     lower_processes: bool = True,
 ) -> ThreadPlan:
     """The command's thread plan, applied before its work imports torch; a bad count is one ``error:`` line."""
-    from polyvox.threads import ThreadsError, use_threads
+    from polyvox.threads import use_threads
 
     try:
         return use_threads(threads, processes, what, torch_now, lower_processes)
-    except ThreadsError as error:
+    except PolyvoxError as error:
         fail(str(error))
 
 

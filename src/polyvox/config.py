@@ -14,9 +14,10 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal, get_type_hints
 
 from polyvox.config_types import coerce_literal, type_problem
+from polyvox.errors import PolyvoxError
 
 
-class ConfigError(ValueError):
+class ConfigError(PolyvoxError, ValueError):
     """A configuration value breaks an invariant; the message says which and how to fix it."""
 
 

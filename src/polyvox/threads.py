@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from polyvox.errors import PolyvoxError
+
 logger = logging.getLogger(__name__)
 
 # Set before OpenMP (torch) or a BLAS (numpy) starts: each reads its variable once, when loaded.
@@ -42,7 +44,7 @@ BUSY_SAMPLE_S = 0.1
 FREE_CORES = "free cores"
 
 
-class ThreadsError(ValueError):
+class ThreadsError(PolyvoxError, ValueError):
     """A thread or process count that cannot be used; the message says what to give instead."""
 
 

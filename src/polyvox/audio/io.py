@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from polyvox.audio.wav_header import truncation_problem
+from polyvox.errors import PolyvoxError
 from polyvox.files import atomic_path, write_failure
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ WRITTEN_FORMATS = ("WAV", "FLAC", "AIFF")
 RESAMPLE_QUALITY = "HQ"
 
 
-class AudioError(ValueError):
+class AudioError(PolyvoxError, ValueError):
     """An audio file cannot be read or written; the message names the file and what to do."""
 
 

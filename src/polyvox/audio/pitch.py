@@ -19,13 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from polyvox.errors import PolyvoxError
+
 logger = logging.getLogger(__name__)
 
 # Beyond two octaves WORLD's resynthesis stops sounding like the same speaker.
 MAX_SEMITONES = 24.0
 
 
-class PitchError(ValueError):
+class PitchError(PolyvoxError, ValueError):
     """A pitch shift that cannot be done (not a finite number, or beyond +-MAX_SEMITONES)."""
 
 

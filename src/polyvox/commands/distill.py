@@ -25,6 +25,10 @@ def distill_command(
     sentences: Annotated[Optional[int], typer.Option(help="Sentences each speaker speaks in each of its languages (default 800).")] = None,
     steps: Annotated[Optional[int], typer.Option(help="Training steps in all; a resumed run goes on to this (default 20000).")] = None,
     preset: Annotated[Optional[str], typer.Option(help="The student's size: tiny, small (default) or medium.")] = None,
+    student: Annotated[
+        str, typer.Option(help="whole: the preset's model learns the source's speech; decoder: the source keeps all but its decoder, "
+                          "which the preset's fast decoder replaces.")
+    ] = "whole",
     seed: Annotated[int, typer.Option(help="Seed of the sentences, the source's noise and the student's start.")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing voice file at OUTPUT.")] = False,
     threads: Threads = None,
@@ -42,15 +46,12 @@ def distill_command(
         from polyvox.distill import DistillOptions, distill
 
         given = {"sentences_per_speaker": sentences, "steps": steps, "preset": preset}
-        options = DistillOptions(source, output, work=work, seed=seed, overwrite=overwrite,
+        options = DistillOptions(source, output, work=work, seed=seed, overwrite=overwrite, student=student,
                                  **{name: value for name, value in given.items() if value is not None})
         typer.echo(f"distilling {source} in {options.work_folder}")
         result = distill(options)
-        typer.echo(result.corpus.summary())
+        typer.echo(result.summary)
         done = "the run had already reached --steps" if result.already_complete else f"trained to step {result.steps}"
         typer.echo(f"{done} {took(started)}; wrote {result.output}, the student")
 
-    from polyvox.pretrained.errors import PretrainedImportError
-
-    run(work_command, extra_errors=(PretrainedImportError,),
-        on_interrupt="the same command continues from the corpus clips and the newest checkpoint in the work folder")
+    run(work_command, on_interrupt="the same command continues from the corpus clips and the newest checkpoint in the work folder")

@@ -95,9 +95,7 @@ def evaluate(
             typer.echo(listener_summary(result))
         typer.echo(f"wrote the report {files.markdown} (all figures and per-utterance scores in {files.json.name}) {took(started)}")
 
-    from polyvox.evaluation.errors import EvaluationError
-
-    run(work, extra_errors=(EvaluationError,))
+    run(work)
 
 
 def _voice_sources(

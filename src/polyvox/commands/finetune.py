@@ -96,6 +96,4 @@ def finetune_command(
         size_mb = result.voice_path.stat().st_size / 1e6
         typer.echo(f"fine-tuned {result.steps} steps {took(started)}; wrote {result.voice_path}, the voice to use ({best}; {weights}, {size_mb:.1f} MB)")
 
-    from polyvox.evaluation.errors import EvaluationError
-
-    run(work, extra_errors=(EvaluationError,), on_interrupt=f"the same command with --resume continues the run in {run_dir} from its newest checkpoint")
+    run(work, on_interrupt=f"the same command with --resume continues the run in {run_dir} from its newest checkpoint")

@@ -106,7 +106,7 @@ def prepare(
         minutes = sum(clip.duration for clip in kept) / 60
         typer.echo(f"wrote {report.manifest}: {len(kept)} clips ({minutes:.1f} min) {took(started)}")
 
-    run(work, extra_errors=_errors())
+    run(work)
 
 
 def _require_some_transcript(source: Path, lang: str, speaker: Optional[str], transcript: Optional[Path], output: Path) -> None:
@@ -122,9 +122,3 @@ def _require_some_transcript(source: Path, lang: str, speaker: Optional[str], tr
         "give the texts as --transcript FILE (one recording), a .txt file of the same name beside each audio file, "
         "a CSV or JSONL list of audio paths and texts as the input, or transcribe them with --whisper-model FOLDER"
     )
-
-
-def _errors() -> tuple[type[Exception], ...]:
-    from polyvox.prepare.errors import PrepareError
-
-    return (PrepareError,)

@@ -36,12 +36,11 @@ def register(app: typer.Typer) -> None:
             import gradio  # noqa: F401  (checked here so a missing extra is one line, not a traceback)
 
             from polyvox.ui import build_ui
-            from polyvox.ui.voices import UiInputError
         except ModuleNotFoundError as error:
             if error.name != "gradio":
                 raise
             fail(MISSING_EXTRA)
-        page = run(lambda: build_ui(default_voice or DEFAULT_VOICE, voices_dir), extra_errors=(UiInputError,))
+        page = run(lambda: build_ui(default_voice or DEFAULT_VOICE, voices_dir))
         # Quiet: Gradio's own lines advise share=True, a public tunnel this command does not offer.
         _, url, _ = page.launch(server_name=host, server_port=port, show_error=True, quiet=True, prevent_thread_lock=True)
         typer.echo(f"polyvox ui: open {url} in a browser (Ctrl-C stops)")

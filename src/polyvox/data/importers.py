@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from polyvox.data.manifest import Utterance
+from polyvox.errors import PolyvoxError
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ TRANSCRIPT_EXTENSIONS = (".txt", ".lab")
 TRANSCRIPT_LIST_NAMES = ("transcripts.txt", "transcripts.csv")
 
 
-class DatasetImportError(ValueError):
+class DatasetImportError(PolyvoxError, ValueError):
     """A dataset folder does not have the expected layout; the message says what was expected."""
 
 

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from polyvox.errors import PolyvoxError
 from polyvox.files import atomic_path
 
 REQUIRED_FIELDS = ("audio", "text", "speaker", "language", "duration")
 
 
-class ManifestError(ValueError):
+class ManifestError(PolyvoxError, ValueError):
     """A manifest cannot be read or written; the message names the file, the line and the problem."""
 
 
@@ -113,14 +114,20 @@ def _shared_number(value: float) -> float:
     return value
 
 
+def require_manifest(path: str | Path) -> Path:
+    """``path``, or ``ManifestError`` when no manifest is there (checked before any output is made)."""
+    manifest_path = Path(path)
+    if not manifest_path.is_file():
+        raise ManifestError(f"manifest not found: {manifest_path}; create one with an importer or `polyvox prepare`")
+    return manifest_path
+
+
 def read_manifest(path: str | os.PathLike[str]) -> list[Utterance]:
     """Read a JSONL manifest; audio paths come back absolute (resolved from the manifest's folder).
 
     Blank lines are skipped. A malformed line raises ``ManifestError`` naming file and line number.
     """
-    manifest_path = Path(path)
-    if not manifest_path.is_file():
-        raise ManifestError(f"manifest not found: {manifest_path}; create one with an importer or `polyvox prepare`")
+    manifest_path = require_manifest(path)
     folder = Path(os.path.abspath(manifest_path)).parent
     utterances = []
     content = manifest_path.read_bytes()

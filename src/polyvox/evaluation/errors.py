@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from polyvox.errors import PolyvoxError
 
-class EvaluationError(ValueError):
+
+class EvaluationError(PolyvoxError, ValueError):
     """An evaluation cannot run (missing or mismatched inputs); the message says what to fix."""

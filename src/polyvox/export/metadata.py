@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from polyvox.config import ConfigError, VoiceConfig
+from polyvox.errors import PolyvoxError
 from polyvox.files import atomic_path
 from polyvox.inference.request import DEFAULT_NOISE_SCALE, DEFAULT_NOISE_SCALE_DURATION, DEFAULT_SPEED
 from polyvox.text.errors import TextError
@@ -48,7 +49,7 @@ GRAPH_INTERFACES = {
 ONNX_INSTALL_HINT = "install the ONNX extra: pip install 'polyvox[onnx]'"
 
 
-class OnnxVoiceError(ValueError):
+class OnnxVoiceError(PolyvoxError, ValueError):
     """An exported voice is missing, unreadable, or its files do not belong together; the message says which."""
 
 

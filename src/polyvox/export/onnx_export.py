@@ -28,6 +28,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from tqdm import tqdm
 
+from polyvox.errors import PolyvoxError
 from polyvox.export.graphs import DecoderGraph, EncoderGraph, FullGraph
 from polyvox.export.metadata import (
     DURATION_NOISE_CHANNELS,
@@ -95,7 +96,7 @@ DYNAMIC_AXES = {
 }
 
 
-class OnnxExportError(RuntimeError):
+class OnnxExportError(PolyvoxError, RuntimeError):
     """The exported graphs do not reproduce the PyTorch model; the message names the graph and the difference."""
 
 

@@ -12,8 +12,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from polyvox.errors import PolyvoxError
 
-class BatchInputError(ValueError):
+
+class BatchInputError(PolyvoxError, ValueError):
     """The batch file cannot be read or names its outputs badly; the message names the file and line."""
 
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from polyvox.errors import PolyvoxError
 
-class SynthesisError(ValueError):
+
+class SynthesisError(PolyvoxError, ValueError):
     """The request cannot be spoken by this voice (unknown language or speaker, bad scale)."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from polyvox.errors import PolyvoxError
 
-class PrepareError(ValueError):
+
+class PrepareError(PolyvoxError, ValueError):
     """The input or the settings of a preparation run are unusable."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from polyvox.errors import PolyvoxError
 
-class PretrainedImportError(ValueError):
+
+class PretrainedImportError(PolyvoxError, ValueError):
     """A checkpoint of another project cannot be imported as it is; the message says why and what to pass."""
 
 

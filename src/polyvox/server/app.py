@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from polyvox import __version__
+from polyvox.errors import PolyvoxError
 from polyvox.server.api_key import RequireApiKey
 from polyvox.server.error_guard import ContainErrors
 from polyvox.server.errors import ApiError, register_error_handlers, validation_message
@@ -128,9 +129,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                 chunks = await pool.open_stream(streamed_audio_job(payload, plan, cache))
                 return StreamingResponse(chunks, media_type=plan.audio_format.media_type, headers=headers)
             body = await pool.run(whole_audio_job(payload, plan, cache))
-        except ApiError:
-            raise
-        except Exception as error:
+        except PolyvoxError as error:
             mapped = client_error(error, plan)
             if mapped is None:
                 raise

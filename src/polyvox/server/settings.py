@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polyvox.cli_support import DEFAULT_VOICE
+from polyvox.errors import PolyvoxError
 from polyvox.inference.precisions import precision_option_error
 
 
-class ServerSettingsError(ValueError):
+class ServerSettingsError(PolyvoxError, ValueError):
     """A server setting is out of range; the message names the option to change."""
 
 

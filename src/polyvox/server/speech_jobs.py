@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 
 from polyvox.checkpoint import VoiceFileError
+from polyvox.errors import PolyvoxError
 from polyvox.inference.voice import SynthesisError
 from polyvox.server.audio_encoding import encode, encode_stream
 from polyvox.server.errors import ApiError
@@ -49,7 +50,7 @@ def streamed_audio_job(request: SpeechRequest, plan: SpeechPlan, cache: VoiceCac
     return produce
 
 
-def client_error(error: Exception, plan: SpeechPlan) -> ApiError | None:
+def client_error(error: PolyvoxError, plan: SpeechPlan) -> ApiError | None:
     """The API error for a polyvox error raised by synthesis; None for one the client did not cause."""
     name = plan.voice_file.name
     if isinstance(error, EmptyTextError):

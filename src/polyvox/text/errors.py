@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from polyvox.errors import PolyvoxError
 
-class TextError(ValueError):
+
+class TextError(PolyvoxError, ValueError):
     """Text that the front end cannot turn into phonemes or ids."""
 
 

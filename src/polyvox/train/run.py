@@ -17,7 +17,7 @@ from polyvox.data.coverage import report_data_coverage
 from polyvox.data.data_report import DURATION_MISMATCH, REPORT_FILE, DataReport, SkippedClip
 from polyvox.data.dataset import EncodedUtterance, encode_utterance
 from polyvox.data.features_cache import FeatureCache
-from polyvox.data.manifest import Utterance, read_manifest
+from polyvox.data.manifest import Utterance, read_manifest, require_manifest
 from polyvox.data.short_clips import apply_short_clip_policy
 from polyvox.data.text_screen import phoneme_rate_problem, screen_text, text_skip
 from polyvox.errors import TrainingSetupError
@@ -251,6 +251,7 @@ def train(
     from polyvox.train.trainer_setup import training_strategy
 
     training_strategy(devices, nodes, strategy)  # a bad choice is refused before anything is written
+    require_manifest(manifest)  # so is a missing manifest: no empty run folder is left behind
     run_dir = Path(run_dir)
     if is_follower():
         # Rank 0 holds the folder and has checked that starting loses nothing; this process only trains.

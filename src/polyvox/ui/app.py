@@ -8,20 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from polyvox.audio.io import AudioError
-from polyvox.checkpoint import VoiceFileError
 from polyvox.cli_support import DEFAULT_VOICE
-from polyvox.errors import ReferenceClipError
-from polyvox.inference.voice import SynthesisError
+from polyvox.errors import PolyvoxError
 from polyvox.speech_request import DEFAULTS, SPECS
-from polyvox.text.errors import TextError
 from polyvox.ui.voices import AUTO_SPEAKER, UiInputError, UiVoices
 
 if TYPE_CHECKING:
     import gradio
 
 # Errors whose message tells the user what to change; they are shown in the page, not as a traceback.
-SHOWN_ERRORS = (UiInputError, TextError, SynthesisError, VoiceFileError, ReferenceClipError, AudioError)
+SHOWN_ERRORS = (PolyvoxError,)
 
 
 def shown(error: Exception) -> gradio.Error:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from polyvox.errors import PolyvoxError
 from polyvox.server.voice_cache import VoiceCache
 from polyvox.server.voice_catalog import DEFAULT_VOICE_NAME, VoiceCatalog, VoiceFile
 from polyvox.speech_request import SpeechRequest
@@ -17,7 +18,7 @@ AUTO_SPEAKER = "auto"
 MAX_TEXT_CHARS = 4096
 
 
-class UiInputError(ValueError):
+class UiInputError(PolyvoxError, ValueError):
     """Input the UI cannot speak; the message is shown to the user as is."""
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from polyvox.errors import PolyvoxError
+
 logger = logging.getLogger(__name__)
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -32,7 +34,7 @@ PARAMETER_RANGE = 4
 _ERROR_OK = 0
 
 
-class EspeakError(RuntimeError):
+class EspeakError(PolyvoxError, RuntimeError):
     """espeak-ng could not be loaded or refused a request; the message says what to do."""
 
 

@@ -20,11 +20,12 @@ import numpy as np
 
 from polyvox.audio.io import resample, save_audio
 from polyvox.data.corpus.alignment import align_token_durations, resample_boundaries
-from polyvox.data.corpus.espeak_engine import EspeakEngine
+from polyvox.data.corpus.errors import CorpusError
+from polyvox.data.corpus.espeak_engine import EspeakEngine, EspeakError
 from polyvox.data.corpus.plan import plan_corpus
 from polyvox.data.corpus.sentences import GRAMMAR_MODULES
 from polyvox.data.corpus.silence import trim_silence
-from polyvox.data.corpus.speakers import Speaker
+from polyvox.data.corpus.speakers import MAX_SPEAKERS_PER_LANGUAGE, Speaker
 from polyvox.data.manifest import Utterance, write_manifest
 
 logger = logging.getLogger(__name__)
@@ -37,10 +38,6 @@ DURATION_TOLERANCE_SAMPLES = 256
 # tokens (it reads that language differently from espeak, e.g. zh and ja; some front ends are slow).
 ALIGNMENT_GIVE_UP_AFTER = 25
 _INT16_SCALE = 32768.0
-
-
-class CorpusError(ValueError):
-    """A corpus that cannot be made as asked; the message says what to change."""
 
 
 class TokenSource(Protocol):
@@ -186,6 +183,8 @@ def _check_request(languages: Sequence[str], speakers: int, utterances: int, sam
         raise CorpusError(f"no corpus generator for language(s) {unknown}; available: {sorted(GRAMMAR_MODULES)}")
     if speakers < 1 or utterances < 1:
         raise CorpusError(f"speakers_per_language and utterances_per_speaker must be >= 1, got {speakers} and {utterances}")
+    if speakers > MAX_SPEAKERS_PER_LANGUAGE:
+        raise CorpusError(f"speakers_per_language must be in 1..{MAX_SPEAKERS_PER_LANGUAGE}, got {speakers}")
     if sample_rate < 8000:
         raise CorpusError(f"sample_rate must be >= 8000 Hz, got {sample_rate}")
 
@@ -227,7 +226,7 @@ def _make_utterance(
 ) -> Utterance:
     synthesis = engine.synthesize(text, speaker.settings, random_seed)
     if synthesis.samples.size == 0:
-        raise RuntimeError(f"espeak-ng produced no audio for {text!r} with voice {speaker.settings.voice_names}")
+        raise EspeakError(f"espeak-ng produced no audio for {text!r} with voice {speaker.settings.voice_names}")
     tokens = tokens_of(text, speaker.language) if tokens_of is not None else None
     durations = align_token_durations(tokens, synthesis.events, synthesis.samples.size) if tokens else None
     samples = resample(synthesis.samples.astype(np.float32) / _INT16_SCALE, synthesis.sample_rate, sample_rate)

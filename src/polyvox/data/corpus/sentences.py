@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from polyvox.errors import PolyvoxError
+
 _PLACEHOLDER = re.compile(r"\{(\w+)(?:#(\d+))?(?:\.(\d+))?\}")
 
 # Module (under polyvox.data.corpus.grammars) holding each language's GRAMMAR.
@@ -31,7 +33,7 @@ GRAMMAR_MODULES: dict[str, str] = {
 SlotEntry = str | tuple[str, ...]
 
 
-class CorpusTextError(ValueError):
+class CorpusTextError(PolyvoxError, ValueError):
     """A grammar cannot produce the sentences asked for; the message says how to fix the request."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from polyvox.data.corpus.errors import CorpusError
 from polyvox.data.corpus.espeak_engine import VoiceSettings
 
 # espeak voice names to try, in order, for each language ("fr-fr+m3" fails where "fr+m3" works).
@@ -29,6 +30,8 @@ VARIANT_ORDER: tuple[str, ...] = ("f3", "m1", "f1", "m3", "f2", "m2", "f4", "m4"
 _BASE_PITCH = {"f": 62, "m": 38}
 # Extra suffixes once every variant is used: the same variant with other pitch/rate settings.
 _EXTRA_SUFFIXES = ("b", "c", "d", "e", "g", "h")
+# How many distinct speakers a language has: each variant plain and with each suffix.
+MAX_SPEAKERS_PER_LANGUAGE = len(VARIANT_ORDER) * (1 + len(_EXTRA_SUFFIXES))
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ def speaker_from_name(name: str) -> Speaker:
     """Rebuild a speaker from its name ``<language>_<variant>[_<suffix>]``, e.g. ``"en_f3"``."""
     parts = name.split("_")
     if len(parts) not in (2, 3) or parts[0] not in ESPEAK_VOICES or parts[1] not in VARIANT_ORDER:
-        raise ValueError(
+        raise CorpusError(
             f"bad speaker name {name!r}: expected <language>_<variant>[_<suffix>] with language in "
             f"{sorted(ESPEAK_VOICES)} and variant in {list(VARIANT_ORDER)}"
         )
@@ -60,10 +63,9 @@ def speaker_from_name(name: str) -> Speaker:
 def speakers_for_language(language: str, count: int) -> list[Speaker]:
     """The first ``count`` speakers of ``language`` (always the same ones, in the same order)."""
     if language not in ESPEAK_VOICES:
-        raise ValueError(f"no synthetic speakers for language {language!r}; supported: {sorted(ESPEAK_VOICES)}")
-    capacity = len(VARIANT_ORDER) * (1 + len(_EXTRA_SUFFIXES))
-    if not 1 <= count <= capacity:
-        raise ValueError(f"speakers_per_language must be in 1..{capacity}, got {count}")
+        raise CorpusError(f"no synthetic speakers for language {language!r}; supported: {sorted(ESPEAK_VOICES)}")
+    if not 1 <= count <= MAX_SPEAKERS_PER_LANGUAGE:
+        raise CorpusError(f"speakers_per_language must be in 1..{MAX_SPEAKERS_PER_LANGUAGE}, got {count}")
     names = [f"{language}_{variant}" for variant in VARIANT_ORDER]
     names += [f"{language}_{variant}_{suffix}" for suffix in _EXTRA_SUFFIXES for variant in VARIANT_ORDER]
     return [speaker_from_name(name) for name in names[:count]]

@@ -14,10 +14,12 @@ from typing import Protocol
 
 import numpy as np
 
+from polyvox.errors import PolyvoxError
+
 TEACHERS_INSTALL_HINT = "pip install 'polyvox[teachers]'"
 
 
-class TeacherError(RuntimeError):
+class TeacherError(PolyvoxError, RuntimeError):
     """A teacher cannot be used (not installed, or asked for a language it does not speak)."""
 
 
