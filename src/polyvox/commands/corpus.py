@@ -1,0 +1,51 @@
+"""``polyvox corpus``: a synthetic multilingual, multi-speaker corpus spoken by espeak-ng or a neural teacher."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from polyvox.cli_support import run, setup_logging, took
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+    app.command("corpus")(corpus)
+
+
+def corpus(
+    output: Annotated[Path, typer.Argument(help="Folder for wavs/ and manifest.jsonl.")],
+    languages: Annotated[str, typer.Option(help="Comma-separated language codes.")] = "en,es,fr,de,zh,ja,ru,ar",
+    speakers: Annotated[int, typer.Option(help="Speakers per language.")] = 2,
+    utterances: Annotated[int, typer.Option(help="Utterances per speaker.")] = 50,
+    sample_rate: Annotated[int, typer.Option(help="Sample rate of the written audio.")] = 22050,
+    seed: Annotated[int, typer.Option()] = 0,
+    teacher: Annotated[
+        str,
+        typer.Option(help="Who speaks it: espeak (default), piper, kokoro, or auto (the best per language; polyvox[teachers])."),
+    ] = "espeak",
+) -> None:
+    """Generate a synthetic multilingual, multi-speaker corpus with espeak-ng or a neural teacher."""
+    setup_logging(False)
+    started = time.monotonic()
+
+    def generate() -> None:
+        from polyvox.data.corpus import generate_corpus
+        from polyvox.data.corpus.teacher_choice import teachers_for
+
+        codes = [code.strip() for code in languages.split(",") if code.strip()]
+        teachers = teachers_for(codes, teacher)  # a missing package or an unspoken language stops here, before any work
+        report = generate_corpus(output, codes, speakers, utterances, sample_rate=sample_rate, seed=seed, progress=True)
+        typer.echo(report.summary())
+        if teachers:
+            from polyvox.data.corpus.revoice import revoice_corpus
+            from tqdm.auto import tqdm
+
+            for item in revoice_corpus(output, teachers, sample_rate, lambda items: tqdm(items, desc="teachers", unit="utt")):
+                typer.echo(f"  {item.corpus_speaker}: spoken by {item.teacher}_{item.voice} ({item.licence})")
+        typer.echo(f"wrote {report.utterances} utterances ({report.duration_s / 60:.1f} min) to {output} {took(started)}")
+
+    run(generate)
