@@ -2,6 +2,8 @@
 teacher and the student judged side by side in one run (issue #18 item 5).
 
     python benchmarks/distill.py [--steps N] [--sentences N] [--batch-size N] [--work DIR] [--peers-python /work/peers-venv/bin/python]
+    python benchmarks/distill.py --student decoder ...      # joe keeps all but its decoder (distill --student decoder)
+    python benchmarks/distill.py --student decoder --judge STUDENT.safetensors   # judge a student distilled elsewhere
 
 The teacher is the imported joe voice as polyvox speaks it (PyTorch, float32); the student is what distill
 makes from it. Both speak the 8 English everyday sentences and the 30 Harvard sentences of
@@ -10,7 +12,8 @@ base CER (everyday), Whisper tiny.en WER (Harvard), DNSMOS OVRL (all), real-time
 student's error rates at most 1.2x the teacher's, DNSMOS within 0.2, RTF at most 1/4 of the teacher's.
 
 The work folder (default benchmarks/results/distill/, not committed) keeps the corpus and the training run:
-a second call with a larger --steps goes on from the last checkpoint. Writes benchmarks/results/distill.json.
+a second call with a larger --steps goes on from the last checkpoint. Writes benchmarks/results/distill.json
+(distill_decoder.json for --student decoder).
 """
 
 from __future__ import annotations
@@ -68,12 +71,21 @@ def judge(spoken: dict[str, Spoken], chosen: list, base, tiny) -> dict[str, floa
     }
 
 
+def _info(path: Path) -> dict[str, str]:
+    from polyvox.checkpoint import read_metadata
+
+    keep = ("steps", "decoder_steps", "decoder_validation_mel", "distill_student", "distill_preset")
+    return {name: value for name, value in read_metadata(path).info.items() if name in keep}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=20_000, help="training steps in all (a resumed run goes on to this)")
     parser.add_argument("--sentences", type=int, default=800, help="corpus sentences the teacher speaks")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--work", type=Path, default=RESULTS / "distill")
+    parser.add_argument("--work", type=Path, help="work folder (default: benchmarks/results/distill or distill_decoder)")
+    parser.add_argument("--student", choices=("whole", "decoder"), default="whole")
+    parser.add_argument("--judge", type=Path, help="a student of joe made elsewhere: judge it, train nothing")
     parser.add_argument("--peers-python", default="/work/peers-venv/bin/python")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -86,25 +98,32 @@ def main() -> None:
     from polyvox.evaluation.dnsmos import Dnsmos
     from polyvox.evaluation.listener import Listener
 
-    student_path = arguments.work / "joe-fast.safetensors"
+    work = arguments.work or RESULTS / ("distill" if arguments.student == "whole" else "distill_decoder")
+    student_path = arguments.judge or work / "joe-fast.safetensors"
     cpu_started, wall_started = time.process_time(), time.perf_counter()
     options = DistillOptions(
-        JOE, student_path, work=arguments.work, sentences_per_speaker=arguments.sentences, steps=arguments.steps,
-        batch_size=arguments.batch_size, checkpoint_every_steps=100, overwrite=True, progress=False,
+        JOE, student_path, work=work, sentences_per_speaker=arguments.sentences, steps=arguments.steps,
+        batch_size=arguments.batch_size, checkpoint_every_steps=100, overwrite=True, progress=False, student=arguments.student,
     )
-    result = distill(options)
+    result = None if arguments.judge else distill(options)
     distill_cpu_s, distill_wall_s = time.process_time() - cpu_started, time.perf_counter() - wall_started
     # CPU time of every benchmark call on this work folder (corpus and training), as a resumed run goes on.
-    ledger = arguments.work / "benchmark_cpu.json"
+    ledger = work / "benchmark_cpu.json"
     earlier = json.loads(ledger.read_text())["distill_cpu_s"] if ledger.is_file() else 0.0
-    ledger.write_text(json.dumps({"distill_cpu_s": earlier + distill_cpu_s}))
+    if result is not None:
+        ledger.write_text(json.dumps({"distill_cpu_s": earlier + distill_cpu_s}))
+    teacher_path = work / IMPORTED_SOURCE
+    if not teacher_path.is_file():  # --judge before any run here: joe imported as distill imports it
+        from polyvox.distill.source import resolve_source
+
+        resolve_source(JOE, work)
 
     chosen = [item for item in items() if item.language == "en"]
     paths = peer_paths(arguments.peers_python)
     dnsmos = Dnsmos(1)
     base = Listener(load_transcriber(whisper_base_folder(paths, RESULTS / "listener"), 1), dnsmos)
     tiny = Listener(load_transcriber(Path(paths["tiny_en"]), 1), dnsmos)
-    teacher_clips, student_clips = speak_side_by_side([arguments.work / IMPORTED_SOURCE, student_path], chosen)
+    teacher_clips, student_clips = speak_side_by_side([teacher_path, student_path], chosen)
     teacher, student = judge(teacher_clips, chosen, base, tiny), judge(student_clips, chosen, base, tiny)
     ratios = {
         "cer_ratio": student["cer_everyday_whisper_base"] / teacher["cer_everyday_whisper_base"] if teacher["cer_everyday_whisper_base"] else None,
@@ -120,13 +139,17 @@ def main() -> None:
     report = {
         "command": "python benchmarks/distill.py " + " ".join(sys.argv[1:]),
         "teacher": "en_US-joe-medium (Piper, 15.65M parameters) imported by polyvox, PyTorch float32",
-        "student": f"polyvox {options.preset} preset (four-band iSTFT decoder), source's symbols and speakers",
-        "steps_trained": result.steps,
-        "distill_cpu_s_all_runs": round(earlier + distill_cpu_s, 1),
-        "this_run_cpu_s": round(distill_cpu_s, 1),
-        "this_run_wall_s": round(distill_wall_s, 1),
+        "student": (f"polyvox {options.preset} preset (four-band iSTFT decoder), source's symbols and speakers"
+                    if arguments.student == "whole" else f"joe with the {options.preset} preset's four-band iSTFT decoder in place of its own"),
+        "student_file": str(student_path),
+        "student_info": _info(student_path),
+        "distill_cpu_s_all_runs": round(earlier + distill_cpu_s, 1) if result is not None else None,
+        "this_run_cpu_s": round(distill_cpu_s, 1) if result is not None else None,
+        "this_run_wall_s": round(distill_wall_s, 1) if result is not None else None,
+        "learned_from": result.summary if result is not None else None,
+        "steps_trained": result.steps if result is not None else None,
         "corpus": {"clips": result.corpus.utterances, "minutes": round(result.corpus.duration_s / 60, 1),
-                   "with_source_durations": result.corpus.with_durations},
+                   "with_source_durations": result.corpus.with_durations} if result is not None and result.corpus else None,
         "sentences": {"everyday_en": sum(i.part == "everyday" for i in chosen), "harvard": sum(i.part == "harvard" for i in chosen)},
         "teacher_figures": teacher,
         "student_figures": student,
@@ -134,7 +157,7 @@ def main() -> None:
         "targets": TARGETS,
         "targets_met": met,
     }
-    out = RESULTS / "distill.json"
+    out = RESULTS / ("distill.json" if arguments.student == "whole" else "distill_decoder.json")
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=1))
 

@@ -13,6 +13,9 @@ from polyvox.errors import TrainingSetupError
 DEFAULT_SENTENCES = 800
 DEFAULT_STEPS = 20_000
 DEFAULT_PRESET = "small"
+# What the student is: "whole" (the preset's whole model, trained on the source's speech) or "decoder" (the
+# source itself with the preset's fast decoder in place of its own, trained on what the source decoder makes).
+STUDENTS = ("whole", "decoder")
 
 
 class DistillError(TrainingSetupError):
@@ -36,6 +39,7 @@ class DistillOptions:
     batch_size: int = 16
     checkpoint_every_steps: int = 250
     overwrite: bool = False  # replace an existing output file (the work folder is always resumed)
+    student: str = "whole"
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -45,6 +49,8 @@ class DistillOptions:
             raise DistillError(f"--steps must be >= 1, got {self.steps}")
         if self.preset not in PRESETS:
             raise DistillError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if self.student not in STUDENTS:
+            raise DistillError(f"unknown student {self.student!r}; choose one of {', '.join(STUDENTS)}")
         if self.batch_size < 1 or self.checkpoint_every_steps < 1:
             raise DistillError("batch_size and checkpoint_every_steps must be >= 1")
 

@@ -27,8 +27,9 @@ INITIAL_STUDENT = "student_init.safetensors"
 class DistillResult:
     output: Path
     steps: int
-    corpus: DistilledCorpus
+    corpus: DistilledCorpus | None  # the speech a whole-model student learned from (None: a decoder student)
     already_complete: bool  # the work folder's run had reached --steps: nothing was trained
+    summary: str = ""  # what the student learned from, in one line
 
 
 def distill(options: DistillOptions) -> DistillResult:
@@ -45,8 +46,13 @@ def distill(options: DistillOptions) -> DistillResult:
         raise DistillError(f"source voice not found: {options.source}; give a polyvox voice (.safetensors) or a Piper voice (.onnx)")
     work = options.work_folder
     _claim(work, options)
-    source = Voice.load(resolve_source(options.source, work))
+    source_path = resolve_source(options.source, work)
+    source = Voice.load(source_path)
     clips = plan_clips(source.speakers, source.languages, options.sentences_per_speaker, options.seed)
+    if options.student == "decoder":
+        from polyvox.distill.decoder_run import distill_decoder
+
+        return distill_decoder(source, source_path, clips, options)
     corpus = build_corpus(source, work / CORPUS_FOLDER, clips, options.seed, options.progress)
     metadata = student_metadata(source.metadata, options, options.source.name)
     del source
@@ -57,12 +63,14 @@ def distill(options: DistillOptions) -> DistillResult:
     tensors, trained = load_voice_file(result.voice_path)
     info = dict(trained.info, **metadata.info, steps=str(result.steps), distill_corpus=corpus.summary())
     save_voice(options.output, tensors, dataclasses.replace(trained, info=info))
-    return DistillResult(options.output, result.steps, corpus, result.already_complete)
+    return DistillResult(options.output, result.steps, corpus, result.already_complete, corpus.summary())
 
 
 def _claim(work: Path, options: DistillOptions) -> None:
     """Mark ``work`` as this source's (and preset's) distillation; refuse one made for another."""
     state = {"source_sha256": source_digest(options.source), "preset": options.preset, "seed": options.seed}
+    if options.student != "whole":  # work folders of whole-model students stay valid as they are
+        state["student"] = options.student
     path = work / STATE_FILE
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,46 @@
+"""``distill --student decoder``: the source voice with a fast decoder in place of its own.
+
+Everything that decides what is said and how it is timed (text encoder, duration predictors, flow, speaker
+table) stays the source's, bit for bit; only the decoder, most of the cost of synthesis, is replaced, and
+it is trained on exactly what it will be asked: the latents the source computes for the planned sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from polyvox.checkpoint import load_voice_file, save_voice
+from polyvox.distill.decoder_pairs import build_pairs
+from polyvox.distill.decoder_student import student_decoder_config, student_voice
+from polyvox.distill.decoder_training import DecoderTraining, train_decoder
+from polyvox.distill.options import DistillOptions
+from polyvox.distill.plan import PlannedClip
+from polyvox.inference.voice import Voice
+
+PAIRS_FOLDER = "decoder_pairs"
+RUN_FOLDER = "decoder_run"
+
+
+def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedClip], options: DistillOptions):  # -> DistillResult
+    from polyvox.distill.run import DistillResult
+
+    work = options.work_folder
+    config = student_decoder_config(source.metadata, options.preset)
+    pairs = build_pairs(source, work / PAIRS_FOLDER, clips, options.seed, options.progress)
+    training = DecoderTraining(
+        steps=options.steps, batch_size=options.batch_size, checkpoint_every=options.checkpoint_every_steps,
+        seed=options.seed, progress=options.progress,
+    )
+    decoder, result = train_decoder(pairs, source.metadata, config, work / RUN_FOLDER, training)
+    del source
+    tensors, metadata = load_voice_file(source_path)
+    summary = f"{len(pairs)} sentences of the source decoder's input and output; best held-out mel distance " \
+              f"{result.best_validation:.3f} at step {result.best_step}"
+    info = {
+        "distilled_from": options.source.name, "distill_student": "decoder", "distill_preset": options.preset,
+        "decoder_steps": str(result.best_step), "decoder_validation_mel": f"{result.best_validation:.4f}",
+    }
+    tensors, metadata = student_voice(tensors, metadata, decoder, config, info)
+    save_voice(options.output, tensors, metadata, half=True)
+    return DistillResult(options.output, result.steps, None, result.already_complete, summary)

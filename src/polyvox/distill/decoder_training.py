@@ -1,0 +1,176 @@
+"""Training the decoder student on the source decoder's pairs.
+
+The target is a fixed function of the input (the source decoder), not one of many possible recordings, so
+spectral losses alone lead the student to it: mel L1 (up to half the sample rate) plus the multi-resolution
+STFT loss, which sees the fine structure the mel bands blur (benchmarks/stft_loss.py). Segments of latent
+frames are decoded with as many frames of context either side as the student reaches, and only the centre
+is compared, so what is learned is what the student does inside a whole sentence. The state (student,
+best student, optimiser, step, random state) is saved every ``checkpoint_every`` steps: a second call goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from polyvox.audio.features import MelSpectrogram
+from polyvox.checkpoint import VoiceMetadata
+from polyvox.config import DecoderConfig, TrainingConfig
+from polyvox.distill.decoder_pairs import DecoderPair
+from polyvox.distill.decoder_student import build_student_decoder, context_frames
+from polyvox.distill.options import DistillError
+from polyvox.files import atomic_path
+from polyvox.models.decoders import UpsamplingDecoder
+from polyvox.train.stft_loss import MultiResolutionStftLoss
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "decoder_student.pt"
+# Sentences held out to choose the best step (whole sentences, decoded as synthesis decodes them).
+VALIDATION_SENTENCES = 8
+
+
+@dataclass(frozen=True)
+class DecoderTraining:
+    steps: int
+    batch_size: int
+    learning_rate: float = 2e-4
+    segment_frames: int = 32
+    checkpoint_every: int = 250
+    seed: int = 0
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class DecoderTrainingResult:
+    steps: int
+    best_step: int
+    best_validation: float  # mel L1 of the held-out sentences against the source decoder's
+    already_complete: bool
+
+
+class _Losses:
+    def __init__(self, metadata: VoiceMetadata) -> None:
+        audio = metadata.config.audio
+        self.mel = MelSpectrogram(dataclasses.replace(audio, mel_fmax=audio.sample_rate / 2))
+        self.stft = MultiResolutionStftLoss(TrainingConfig().stft_loss_resolutions)
+
+    def mel_distance(self, generated: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.l1_loss(self.mel(generated.squeeze(1)), self.mel(target.squeeze(1)))
+
+    def __call__(self, generated: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.mel_distance(generated, target) + self.stft(generated, target)
+
+
+def _segments(
+    pairs: Sequence[DecoderPair], rng: np.random.Generator, batch_size: int, frames: int, context: int, hop: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(latent (batch, channels, frames + 2 * context), speaker (batch, channels, 1), waveform (batch, 1, frames * hop))."""
+    latents, speakers, waveforms = [], [], []
+    for index in rng.integers(0, len(pairs), size=batch_size):
+        pair = pairs[index]
+        length = pair.latent.shape[1]
+        start = int(rng.integers(0, length - frames + 1))
+        window = np.zeros((pair.latent.shape[0], frames + 2 * context), dtype=np.float32)
+        low, high = max(0, start - context), min(length, start + frames + context)
+        window[:, low - (start - context) : high - (start - context)] = pair.latent[:, low:high]
+        latents.append(window)
+        speakers.append(pair.speaker)
+        waveforms.append(pair.waveform[start * hop : (start + frames) * hop])
+    return (
+        torch.from_numpy(np.stack(latents)),
+        torch.from_numpy(np.stack(speakers)).unsqueeze(-1),
+        torch.from_numpy(np.stack(waveforms)).unsqueeze(1),
+    )
+
+
+@torch.no_grad()
+def _validation(decoder: UpsamplingDecoder, pairs: Sequence[DecoderPair], losses: _Losses) -> float:
+    decoder.eval()
+    distances = []
+    for pair in pairs:
+        generated = decoder(torch.from_numpy(pair.latent).unsqueeze(0), torch.from_numpy(pair.speaker)[None, :, None])
+        target = torch.from_numpy(pair.waveform)[None, None, : generated.shape[-1]]
+        distances.append(float(losses.mel_distance(generated[..., : target.shape[-1]], target)))
+    decoder.train()
+    return float(np.mean(distances))
+
+
+def train_decoder(
+    pair_paths: Sequence[Path], source: VoiceMetadata, config: DecoderConfig, run_dir: Path, options: DecoderTraining
+) -> tuple[UpsamplingDecoder, DecoderTrainingResult]:
+    """The best student (by held-out mel distance) after ``options.steps`` steps in all."""
+    from tqdm.auto import tqdm
+
+    pairs = [DecoderPair.load(path) for path in pair_paths]
+    usable = [pair for pair in pairs if pair.latent.shape[1] >= options.segment_frames]
+    held_out = min(VALIDATION_SENTENCES, max(1, len(usable) // 10))
+    validation, training = usable[:held_out], usable[held_out:]
+    if not training:
+        raise DistillError(
+            f"no sentence of the source is {options.segment_frames} frames long besides the {held_out} held out; raise --sentences"
+        )
+    hop = source.config.audio.hop_length
+    context = context_frames(config)
+    decoder = build_student_decoder(source, config, options.seed)
+    optimizer = torch.optim.AdamW(decoder.parameters(), options.learning_rate, betas=(0.8, 0.99), weight_decay=0.01)
+    losses = _Losses(source)
+    rng = np.random.default_rng(options.seed)
+    step, best_step, best_validation, best_state = 0, 0, math.inf, None
+    state_path = run_dir / STATE_FILE
+    if state_path.is_file():
+        state = torch.load(state_path, weights_only=False)
+        decoder.load_state_dict(state["decoder"])
+        optimizer.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = state["rng"]
+        step, best_step, best_validation, best_state = state["step"], state["best_step"], state["best_validation"], state["best"]
+    already_complete = step >= options.steps
+    if step == 0:
+        best_validation, best_state = _validation(decoder, validation, losses), None
+        logger.info("decoder student at step 0: held-out mel distance %.3f", best_validation)
+    decoder.train()
+    bar = tqdm(total=options.steps, initial=step, desc="decoder student", unit="step", disable=not options.progress)
+    while step < options.steps:
+        latent, speaker, target = _segments(training, rng, options.batch_size, options.segment_frames, context, hop)
+        generated = decoder(latent, speaker)[..., context * hop : (context + options.segment_frames) * hop]
+        loss = losses(generated, target)
+        if not torch.isfinite(loss):
+            raise DistillError(f"step {step}: the decoder student's loss is {float(loss)}; lower the learning rate")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        loss = loss.detach()
+        torch.nn.utils.clip_grad_norm_(decoder.parameters(), 10.0)
+        optimizer.step()
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{float(loss):.3f}", refresh=False)
+        if step % options.checkpoint_every == 0 or step == options.steps:
+            validation_distance = _validation(decoder, validation, losses)
+            if validation_distance < best_validation:
+                best_step, best_validation = step, validation_distance
+                best_state = {name: tensor.clone() for name, tensor in decoder.state_dict().items()}
+            logger.info("decoder student step %d: held-out mel distance %.3f (best %.3f at step %d)",
+                        step, validation_distance, best_validation, best_step)
+            _save(state_path, decoder, optimizer, rng, step, best_step, best_validation, best_state)
+    bar.close()
+    if best_state is not None:
+        decoder.load_state_dict(best_state)
+    decoder.eval()
+    return decoder, DecoderTrainingResult(step, best_step, best_validation, already_complete)
+
+
+def _save(path: Path, decoder: UpsamplingDecoder, optimizer: torch.optim.Optimizer, rng: np.random.Generator,
+          step: int, best_step: int, best_validation: float, best_state: dict[str, torch.Tensor] | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict(), "rng": rng.bit_generator.state,
+             "step": step, "best_step": best_step, "best_validation": best_validation, "best": best_state}
+    with atomic_path(path) as temporary:
+        torch.save(state, temporary)

@@ -1,0 +1,102 @@
+"""``polyvox distill --student decoder``: the source voice keeps all but its decoder, which a fast decoder trained
+on the source decoder's own input and output replaces."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from test_distill import LANGUAGES, SENTENCES, SPEAKERS, tiny_source
+
+from polyvox.checkpoint import load_voice_file
+from polyvox.config import preset
+from polyvox.distill import DistillError, DistillOptions, distill
+from polyvox.distill import decoder_pairs
+from polyvox.distill.decoder_pairs import DecoderPair, build_pairs
+from polyvox.distill.decoder_student import build_student_decoder, student_decoder_config
+from polyvox.distill.decoder_training import DecoderTraining, _Losses, _validation, train_decoder
+from polyvox.distill.plan import plan_clips
+from polyvox.distill.teacher_speech import SpeakingStyle
+from polyvox.inference.batch import one_torch_thread
+from polyvox.inference.voice import Voice
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with one_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    return tiny_source(tmp_path_factory.mktemp("decoder_source") / "source.safetensors")
+
+
+def decoder_options(source, output, **changes) -> DistillOptions:
+    quick = {"sentences_per_speaker": SENTENCES, "steps": 3, "preset": "small", "batch_size": 2, "checkpoint_every_steps": 2,
+             "progress": False, "student": "decoder"}
+    return DistillOptions(source, output, **{**quick, **changes})
+
+
+def test_a_pair_is_what_synthesis_computes(source, tmp_path):
+    voice = Voice.load(source)
+    clip = plan_clips(SPEAKERS, LANGUAGES, 1, seed=0)[0]
+    [path] = build_pairs(voice, tmp_path, [clip], seed=5, progress=False)
+    pair = DecoderPair.load(path)
+    ids, language_ids, prosody = voice.encode(clip.text, clip.language)
+    style = SpeakingStyle.of(voice.metadata.info)
+    spoken = voice.generator.synthesize(
+        torch.tensor([ids]), torch.tensor([language_ids]), torch.tensor([len(ids)]), torch.tensor([SPEAKERS.index(clip.speaker)]),
+        style.length_scale, style.noise_scale, style.noise_scale_duration, noise_generator=torch.Generator().manual_seed(5),
+        prosody_ids=torch.tensor([prosody]),
+    ).waveform[0, 0].clamp(-1, 1).numpy()
+    assert pair.waveform.shape == spoken.shape == (pair.latent.shape[1] * voice.metadata.config.audio.hop_length,)
+    assert np.abs(pair.waveform - spoken).max() <= 0.5 / 32767 + 1e-7  # stored as 16-bit samples
+    assert pair.latent.shape[0] == voice.metadata.config.model.inter_channels
+    assert pair.speaker.shape == (voice.metadata.config.model.speaker_channels,)
+
+
+def test_training_brings_the_student_toward_the_source_decoder(source, tmp_path):
+    voice = Voice.load(source)
+    paths = build_pairs(voice, tmp_path / "pairs", plan_clips(SPEAKERS, LANGUAGES, SENTENCES, seed=0), seed=0, progress=False)
+    config = student_decoder_config(voice.metadata, "small")
+    options = DecoderTraining(steps=24, batch_size=4, learning_rate=1e-3, checkpoint_every=8, progress=False)
+    trained, result = train_decoder(paths, voice.metadata, config, tmp_path / "run", options)
+    held_out = [DecoderPair.load(path) for path in paths[:1]]  # 1 of 9: the held-out sentence
+    untrained = _validation(build_student_decoder(voice.metadata, config, 0), held_out, _Losses(voice.metadata))
+    assert result.best_validation == pytest.approx(_validation(trained, held_out, _Losses(voice.metadata)), rel=1e-5)
+    assert result.best_validation < 0.9 * untrained and result.best_step in (8, 16, 24)
+    # A second call with more steps goes on from the saved state; with as many, it trains nothing.
+    _, again = train_decoder(paths, voice.metadata, config, tmp_path / "run", options)
+    assert again.already_complete and again.steps == 24
+
+
+def test_the_student_voice_is_the_source_with_a_fast_decoder(source, tmp_path, monkeypatch):
+    result = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work"))
+    source_tensors, source_metadata = load_voice_file(source)
+    tensors, metadata = load_voice_file(result.output)
+    assert metadata.config.model.decoder == preset("small").model.decoder != source_metadata.config.model.decoder
+    assert metadata.info["distill_student"] == "decoder" and metadata.symbols == source_metadata.symbols
+    kept = {name for name in source_tensors if not name.startswith("decoder.")}
+    assert kept == {name for name in tensors if not name.startswith("decoder.")}
+    for name in kept:  # the voice file is half precision, like every voice polyvox writes
+        assert torch.equal(tensors[name], source_tensors[name].half().float()), name
+    student, teacher = Voice.load(result.output), Voice.load(source)
+    for clip in plan_clips(SPEAKERS, LANGUAGES, 1, seed=3):
+        assert student.encode(clip.text, clip.language) == teacher.encode(clip.text, clip.language)
+        samples = student.synthesize(clip.text, language=clip.language, speaker=clip.speaker, seed=0).samples
+        assert samples.size > 0 and np.isfinite(samples).all()
+    assert "sentences of the source decoder" in result.summary
+    # A second call reuses the pairs and the finished training: nothing is computed again.
+    monkeypatch.setattr(decoder_pairs, "decoder_pair", lambda *args: pytest.fail("a pair was computed again"))
+    again = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work", overwrite=True))
+    assert again.already_complete
+
+
+def test_refusals(source, tmp_path):
+    with pytest.raises(DistillError, match="unknown student 'vocoder'"):
+        decoder_options(source, tmp_path / "x.safetensors", student="vocoder")
+    with pytest.raises(DistillError, match="hop is 300 samples; the small decoder makes 256"):
+        student_decoder_config(SimpleNamespace(config=SimpleNamespace(audio=SimpleNamespace(hop_length=300))), "small")
