@@ -47,24 +47,22 @@ def generate(folder: Path, hours: float) -> dict[str, float]:
 
 def cache_phase(manifest: str, cache_dir: str, workers: int) -> dict[str, float]:
     """Run in its own process: the feature cache of ``manifest`` with ``workers`` processes, one thread each
-    (as the workers run; torch's default threads collapse on a shared CPU, see benchmarks/threads.py)."""
+    (as the workers run; torch's default threads collapse on a shared CPU, see benchmarks/threads.py),
+    streamed from the manifest (``build_feature_shard``): no list of its clips is held."""
     import polyvox
 
     polyvox.use_threads(1)
     from polyvox.config import preset
-    from polyvox.data.features_cache import FeatureCache
-    from polyvox.data.manifest import read_manifest
+    from polyvox.data.feature_shards import build_feature_shard, cache_for
 
     training = preset("small").training
-    utterances = read_manifest(manifest)
+    cache = cache_for(cache_dir, preset("small").audio, training.silence_rms_threshold, training.max_clip_s, manifest)
     start = time.perf_counter()
-    usable, _ = FeatureCache(cache_dir, preset("small").audio, training.silence_rms_threshold, training.max_clip_s).ensure(
-        utterances, progress=False, workers=workers
-    )
+    report = build_feature_shard(manifest, cache, workers=workers, progress=False)
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"workers": workers, "clips": len(usable), "seconds": round(seconds, 1),
+    return {"workers": workers, "clips": report.computed, "seconds": round(seconds, 1),
             "peak_mib_main": round(own, 1), "peak_mib_worker": round(workers_peak, 1)}
 
 
@@ -75,7 +73,7 @@ def feeding_phase(manifest: str, cache_dir: str) -> dict[str, object]:
 
     from polyvox.config import preset
     from polyvox.data.dataset import TtsDataset, collate
-    from polyvox.data.features_cache import FeatureCache
+    from polyvox.data.feature_shards import cache_for
     from polyvox.data.manifest import read_manifest
     from polyvox.data.sampler import build_batch_sampler
     from polyvox.train.run import encode_all, prepare_metadata
@@ -83,7 +81,7 @@ def feeding_phase(manifest: str, cache_dir: str) -> dict[str, object]:
     torch.set_num_threads(1)
     config = preset("small", LANGUAGES, n_speakers=len(LANGUAGES) * SPEAKERS_PER_LANGUAGE)
     utterances = read_manifest(manifest)
-    cache = FeatureCache(cache_dir, config.audio, config.training.silence_rms_threshold, config.training.max_clip_s)
+    cache = cache_for(cache_dir, config.audio, config.training.silence_rms_threshold, config.training.max_clip_s, manifest)
     metadata = prepare_metadata(config, utterances)
     start = time.perf_counter()
     items, _ = encode_all(utterances, metadata, cache)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,8 @@ DEFAULT_SILENCE_RMS = 1e-4
 
 # Clips a worker process caches per task: large enough that sending the task costs little.
 WORKER_CHUNK = 64
+# (cache folder, audio settings, silence RMS, longest clip, root): a FeatureCache's arguments, for worker processes.
+CacheSettings = tuple[str, AudioConfig, float, "float | None", "Path | None"]
 
 
 class ClipRejected(Exception):
@@ -80,7 +83,7 @@ class FeatureCache:
         """Compute features for every clip not cached yet (in ``workers`` processes when there are many);
         returns the usable clips and the skipped ones (each with its reason), never raising for one bad clip."""
         problems: list[SkippedClip | None] = [None] * len(utterances)
-        pending = [index for index, utterance in enumerate(utterances) if not self._cached(utterance)]
+        pending = [index for index, utterance in enumerate(utterances) if not self.is_cached(utterance)]
         if workers > 1 and len(pending) >= WORKER_CHUNK * 2:
             found = self._ensure_in_processes([utterances[index] for index in pending], progress, workers)
         else:
@@ -93,7 +96,12 @@ class FeatureCache:
             logger.warning("skipped %d clip(s) whose audio could not be used; first: %s", len(skipped), skipped[0])
         return usable, skipped
 
-    def _cached(self, utterance: Utterance) -> bool:
+    @property
+    def settings(self) -> CacheSettings:
+        """What a worker process needs to build the same cache (``ensure_chunk_in_worker``)."""
+        return (str(self.cache_dir), self.audio_config, self.silence_rms, self.max_clip_s, self.root)
+
+    def is_cached(self, utterance: Utterance) -> bool:
         try:
             return self.path_for(utterance).exists()
         except OSError:
@@ -115,17 +123,12 @@ class FeatureCache:
         return None
 
     def _ensure_in_processes(self, utterances: list[Utterance], progress: bool, workers: int) -> list[SkippedClip | None]:
-        # Spawned, not forked: a fork of a process whose OpenMP threads already ran can hang in the child.
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
-        settings = (str(self.cache_dir), self.audio_config, self.silence_rms, self.max_clip_s, self.root)
         chunks = [utterances[start : start + WORKER_CHUNK] for start in range(0, len(utterances), WORKER_CHUNK)]
         problems: list[SkippedClip | None] = []
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_one_thread) as pool, tqdm(
+        with worker_pool(workers) as pool, tqdm(
             total=len(utterances), desc=f"features ({workers} processes)", unit="clip", disable=not progress
         ) as bar:
-            for chunk_problems in pool.map(_ensure_chunk, [settings] * len(chunks), chunks):
+            for chunk_problems in pool.map(ensure_chunk_in_worker, [self.settings] * len(chunks), chunks):
                 problems.extend(chunk_problems)
                 bar.update(len(chunk_problems))
         return problems
@@ -183,6 +186,14 @@ def _one_thread() -> None:
     torch.set_num_threads(1)  # the processes are the parallelism
 
 
-def _ensure_chunk(settings: tuple[str, AudioConfig, float, float | None, Path | None], utterances: list[Utterance]) -> list[SkippedClip | None]:
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes computing features, one thread each. Spawned, not forked: a fork of a process whose OpenMP
+    threads already ran can hang in the child."""
+    from multiprocessing import get_context
+
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_one_thread)
+
+
+def ensure_chunk_in_worker(settings: CacheSettings, utterances: list[Utterance]) -> list[SkippedClip | None]:
     cache = FeatureCache(*settings)
     return [cache.ensure_one(utterance) for utterance in utterances]

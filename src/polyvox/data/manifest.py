@@ -11,7 +11,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,29 +127,30 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Utterance]:
 
     Blank lines are skipped. A malformed line raises ``ManifestError`` naming file and line number.
     """
+    return list(iter_manifest(path))
+
+
+def iter_manifest(path: str | os.PathLike[str]) -> Iterator[Utterance]:
+    """``read_manifest`` one line at a time: for passes over a corpus too large to hold (feature caching)."""
     manifest_path = require_manifest(path)
     folder = Path(os.path.abspath(manifest_path)).parent
-    utterances = []
-    content = manifest_path.read_bytes()
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = content[: error.start].count(b"\n") + 1
-        raise ManifestError(f"{manifest_path}, line {line}: not UTF-8 text (byte 0x{content[error.start]:02x}); save the manifest as UTF-8") from error
-    # split("\n"), not splitlines(): a text may hold U+2028 and other characters splitlines() breaks at.
-    for line_number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            utterance = Utterance.from_dict(record)
-        except (json.JSONDecodeError, ManifestError) as error:
-            raise ManifestError(f"{manifest_path}, line {line_number}: {error}") from error
-        audio = Path(utterance.audio)
-        if not audio.is_absolute():
-            audio = folder / audio
-        utterances.append(_with_audio(utterance, str(audio)))
-    return utterances
+    with open(manifest_path, "rb") as stream:
+        # Lines end at b"\n" only: a text may hold U+2028 and other characters splitlines() breaks at.
+        for line_number, raw in enumerate(stream, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ManifestError(
+                    f"{manifest_path}, line {line_number}: not UTF-8 text (byte 0x{raw[error.start]:02x}); save the manifest as UTF-8"
+                ) from error
+            if not line.strip():
+                continue
+            try:
+                utterance = Utterance.from_dict(json.loads(line))
+            except (json.JSONDecodeError, ManifestError) as error:
+                raise ManifestError(f"{manifest_path}, line {line_number}: {error}") from error
+            audio = Path(utterance.audio)
+            yield _with_audio(utterance, str(audio if audio.is_absolute() else folder / audio))
 
 
 def write_manifest(path: str | os.PathLike[str], utterances: Iterable[Utterance]) -> None:
