@@ -28,6 +28,6 @@ def test_every_command_lives_in_the_commands_package() -> None:
 def test_the_help_lists_the_commands_in_their_order() -> None:
     names = list(typer.main.get_command(app).commands)
     assert names == [
-        "say", "corpus", "train", "doctor", "prepare", "evaluate", "export", "serve", "ui", "finetune", "import-voice",
+        "say", "corpus", "train", "features", "doctor", "prepare", "evaluate", "export", "serve", "ui", "finetune", "import-voice",
         "distill", "import",
     ]

@@ -72,3 +72,25 @@ def test_a_shard_is_i_of_n(text):
     with pytest.raises(ShardError, match="1 <= I <= N"):
         parse_shard(text)
     assert parse_shard("2/4") == (1, 4)
+
+
+def test_the_features_command_fills_the_run_cache_that_train_reads(tmp_path):
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+    from polyvox.config import preset
+
+    manifest = corpus(tmp_path / "data")
+    runner = CliRunner()
+    outputs = [runner.invoke(app, ["features", "-d", str(manifest), "-o", str(tmp_path / "run"), "--preset", "tiny",
+                                   "--shard", f"{i}/2", "-q"]) for i in (1, 2)]
+    assert [result.exit_code for result in outputs] == [0, 0], outputs[0].output + outputs[1].output
+    assert "shard 1/2: 5 clip(s)" in outputs[0].output and "shard 2/2: 4 clip(s)" in outputs[1].output
+    audio, training = preset("tiny").audio, preset("tiny").training
+    expected = cache_for(tmp_path / "expected", audio, training.silence_rms_threshold, training.max_clip_s, manifest)
+    build_feature_shard(manifest, expected, progress=False)
+    assert files(tmp_path / "run" / "cache") == files(tmp_path / "expected")
+    for arguments, message in ((["--shard", "3/2"], "1 <= I <= N"), (["--workers", "0"], "--workers must be at least 1")):
+        refused = runner.invoke(app, ["features", "-d", str(manifest), "-o", str(tmp_path / "run2"), *arguments])
+        assert refused.exit_code == 1 and message in refused.output and len(refused.output.strip().splitlines()) == 1
+    assert not (tmp_path / "run2").exists()

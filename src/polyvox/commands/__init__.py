@@ -8,10 +8,10 @@ is imported inside the commands.
 from __future__ import annotations
 
 from polyvox.commands import (
-    corpus, distill, doctor, evaluate, export, finetune, import_dataset, import_voice, prepare, say, serve, train, ui,
+    corpus, distill, doctor, evaluate, export, features, finetune, import_dataset, import_voice, prepare, say, serve, train, ui,
 )
 
 # In the order `polyvox --help` lists them.
 COMMAND_MODULES = (
-    say, corpus, import_dataset, train, doctor, prepare, evaluate, export, serve, ui, finetune, import_voice, distill,
+    say, corpus, import_dataset, train, features, doctor, prepare, evaluate, export, serve, ui, finetune, import_voice, distill,
 )

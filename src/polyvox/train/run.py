@@ -16,6 +16,7 @@ from polyvox.config import VoiceConfig
 from polyvox.data.coverage import report_data_coverage
 from polyvox.data.data_report import DURATION_MISMATCH, REPORT_FILE, DataReport, SkippedClip
 from polyvox.data.dataset import EncodedUtterance, encode_utterance
+from polyvox.data.feature_shards import cache_for
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance, read_manifest, require_manifest
 from polyvox.data.short_clips import apply_short_clip_policy
@@ -159,9 +160,7 @@ def prepare_data(
         followed_metadata(run_dir, config) if follower else load_or_create_metadata(run_dir, config, usable, resume, initial_metadata)
     )
     config = metadata.config
-    cache = FeatureCache(
-        run_dir / "cache", config.audio, training_config.silence_rms_threshold, training_config.max_clip_s, Path(manifest).parent
-    )
+    cache = cache_for(run_dir / "cache", config.audio, training_config.silence_rms_threshold, training_config.max_clip_s, manifest)
     usable, bad_audio = cache.ensure(usable, progress=progress, workers=training_config.feature_workers)
     skipped.extend(bad_audio)
     known = [u for u in usable if u.speaker in metadata.speakers and u.language in metadata.languages]
