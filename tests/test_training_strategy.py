@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from lightning.pytorch.strategies import DDPStrategy
@@ -42,3 +43,33 @@ def test_the_command_refuses_fsdp_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "--strategy fsdp is not supported yet" in result.output and "--strategy ddp" in result.output
     assert not (tmp_path / "run").exists()
+
+
+def test_the_config_says_how_many_processes_and_the_command_line_overrides_it(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    import polyvox.train.run as run_module
+    from polyvox.cli import app
+    from polyvox.config import ConfigError
+
+    seen: list[tuple] = []
+
+    def trained(*args, **kwargs) -> SimpleNamespace:
+        seen.append((args[4], args[5], kwargs["nodes"], kwargs["strategy"]))
+        return SimpleNamespace(already_complete=True, steps=0, voice_path=tmp_path / "voice.safetensors")
+
+    monkeypatch.setattr(run_module, "_train_in_folder", trained)
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("")
+    config = preset("tiny").replace(**{"training.devices": 2, "training.strategy": "ddp", "training.nodes": 3})
+    train(manifest, tmp_path / "a", config)
+    train(manifest, tmp_path / "b", config, devices=1, nodes=1, strategy="auto", accelerator="cpu")
+    assert seen == [("cpu", 2, 3, "ddp"), ("cpu", 1, 1, "auto")]
+    sets = ["--set", "training.devices=2", "--set", "training.strategy=ddp"]
+    for extra, expected in (([], ("cpu", 2, 1, "ddp")), (["--devices", "1", "--strategy", "auto"], ("cpu", 1, 1, "auto"))):
+        result = CliRunner().invoke(app, ["train", "-d", str(manifest), "-o", str(tmp_path / f"cli{len(extra)}"), "--preset", "tiny", *sets, *extra])
+        assert result.exit_code == 0, result.output
+        assert seen[-1] == expected
+    for key, value in (("training.devices", 0), ("training.nodes", 0), ("training.strategy", "fsdp")):
+        with pytest.raises(ConfigError, match=key.split(".")[1]):
+            preset("tiny").replace(**{key: value})

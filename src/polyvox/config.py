@@ -318,6 +318,12 @@ class TrainingConfig:
     num_workers: int = 0
     # Processes computing the feature cache before training (1: this process); each uses one thread.
     feature_workers: int = 1
+    # Where and how many processes train (Lightning), used where `train --accelerator/--devices/--nodes/--strategy`
+    # are not given: devices per machine (or "auto"), machines, and "auto" or "ddp".
+    accelerator: Literal["cpu", "gpu", "auto"] = "cpu"
+    devices: int | Literal["auto"] = 1
+    nodes: int = 1
+    strategy: Literal["auto", "ddp"] = "auto"
     # Length buckets: items of similar length share a batch so little padding is computed.
     bucket_boundaries_s: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
     # Clips shorter than the model's minimum input (or, without known durations, than their number of
@@ -397,6 +403,8 @@ class TrainingConfig:
         _require(self.max_clip_s > 0, "max_clip_s must be positive")
         _require(self.batch_size >= 1, "batch_size must be >= 1")
         _require(self.feature_workers >= 1, "feature_workers must be >= 1 (processes computing the feature cache)")
+        _require(self.devices == "auto" or self.devices >= 1, f"devices must be >= 1 or 'auto', got {self.devices!r}")
+        _require(self.nodes >= 1, f"nodes must be >= 1, got {self.nodes}")
         _require(self.learning_rate > 0, "learning_rate must be positive")
         _require(self.segment_frames >= 1, "segment_frames must be >= 1")
         _require(self.keep_checkpoints >= 1, "keep_checkpoints must be >= 1")

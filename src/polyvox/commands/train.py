@@ -32,10 +32,17 @@ def train(
         bool, typer.Option("--overwrite", help="Replace the run already in the output folder (its checkpoints, voice and logs).")
     ] = False,
     init_from: Annotated[Optional[Path], typer.Option(help="Start from this voice file's weights and tables.")] = None,
-    accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
-    devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
-    nodes: Annotated[int, typer.Option(help="Machines training together (each runs the same command; see docs/training.md).")] = 1,
-    strategy: Annotated[str, typer.Option(help="auto or ddp (Lightning's distributed data parallel).")] = "auto",
+    accelerator: Annotated[
+        Optional[str], typer.Option(help="cpu, gpu or auto (Lightning) [default: training.accelerator, cpu].")
+    ] = None,
+    devices: Annotated[Optional[str], typer.Option(help="Number of devices or 'auto' [default: training.devices, 1].")] = None,
+    nodes: Annotated[
+        Optional[int],
+        typer.Option(help="Machines training together (each runs the same command; see docs/training.md) [default: training.nodes, 1]."),
+    ] = None,
+    strategy: Annotated[
+        Optional[str], typer.Option(help="auto or ddp (Lightning's distributed data parallel) [default: training.strategy, auto].")
+    ] = None,
     overfit_batch: Annotated[
         bool,
         typer.Option(
@@ -50,7 +57,7 @@ def train(
 ) -> None:
     """Train a voice on a manifest."""
     setup_logging(verbose)
-    apply_threads(threads, training_processes(accelerator, devices), "--devices", lower_processes=False)
+    apply_threads(threads, training_processes(accelerator or "cpu", devices or "1"), "--devices", lower_processes=False)
     started = time.monotonic()
 
     if overfit_batch:
@@ -74,9 +81,14 @@ def train(
         # A resumed run starts from its own config: only the options given here are compared with it.
         own = stored_run_config(output) if resume else None
         voice_config = load_config(config, preset, set_values or [], max_steps, base=own)
+        given = voice_config.training
+        if accelerator is None and devices is None and (given.accelerator, given.devices) != ("cpu", 1):
+            # The config asks for other processes: the threads are divided among them as --devices would.
+            apply_threads(threads, training_processes(given.accelerator, str(given.devices)), "training.devices", lower_processes=False)
         result = train_voice(
             data, output, voice_config, resume=resume, accelerator=accelerator, init_from=init_from,
-            devices=int(devices) if devices.isdigit() else devices, overwrite=overwrite, nodes=nodes, strategy=strategy,
+            devices=(int(devices) if devices.isdigit() else devices) if devices is not None else None, overwrite=overwrite,
+            nodes=nodes, strategy=strategy,
         )
         from polyvox.train.ranks import is_follower
 

@@ -231,23 +231,30 @@ def train(
     run_dir: str | Path,
     config: VoiceConfig,
     resume: bool = False,
-    accelerator: str = "cpu",
-    devices: int | str = 1,
+    accelerator: str | None = None,
+    devices: int | str | None = None,
     progress: bool = True,
     validation_per_language: int = 2,
     validate_every_steps: int | None = None,
     init_from: str | Path | None = None,
     overwrite: bool = False,
-    nodes: int = 1,
-    strategy: str = "auto",
+    nodes: int | None = None,
+    strategy: str | None = None,
 ) -> TrainingResult:
     """Train on ``manifest`` in ``run_dir``. ``resume`` continues the newest checkpoint exactly;
     ``init_from`` starts from a voice file's weights and tables (e.g. to continue a shipped voice).
     A folder that holds a run is refused unless ``resume`` or ``overwrite``; one run trains in it at a time.
-    ``devices`` processes on each of ``nodes`` machines train it together (``strategy``: auto or ddp)."""
+    ``devices`` processes on each of ``nodes`` machines train it together (``strategy``: auto or ddp); each of
+    the four, when None, is the config's (``training.accelerator`` and so on)."""
     from polyvox.train.ranks import is_follower, wait_until_ready
     from polyvox.train.run_folder import CHECKPOINT_FOLDER, VOICE_FILE, completed_run, open_run_folder
     from polyvox.train.trainer_setup import training_strategy
+
+    given = config.training
+    accelerator = given.accelerator if accelerator is None else accelerator
+    devices = given.devices if devices is None else devices
+    nodes = given.nodes if nodes is None else nodes
+    strategy = given.strategy if strategy is None else strategy
 
     training_strategy(devices, nodes, strategy)  # a bad choice is refused before anything is written
     require_manifest(manifest)  # so is a missing manifest: no empty run folder is left behind
