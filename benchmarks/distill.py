@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=800, help="corpus sentences the teacher speaks")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--work", type=Path, help="work folder (default: benchmarks/results/distill or distill_decoder)")
-    parser.add_argument("--student", choices=("whole", "decoder"), default="whole")
+    parser.add_argument("--student", choices=("whole", "decoder", "flow-decoder"), default="whole")
     parser.add_argument("--judge", type=Path, help="a student of joe made elsewhere: judge it, train nothing")
     parser.add_argument("--peers-python", default="/work/peers-venv/bin/python")
     arguments = parser.parse_args()
@@ -98,7 +98,7 @@ def main() -> None:
     from polyvox.evaluation.dnsmos import Dnsmos
     from polyvox.evaluation.listener import Listener
 
-    work = arguments.work or RESULTS / ("distill" if arguments.student == "whole" else "distill_decoder")
+    work = arguments.work or RESULTS / ("distill" if arguments.student == "whole" else f"distill_{arguments.student.replace('-', '_')}")
     student_path = arguments.judge or work / "joe-fast.safetensors"
     cpu_started, wall_started = time.process_time(), time.perf_counter()
     options = DistillOptions(
@@ -140,7 +140,8 @@ def main() -> None:
         "command": "python benchmarks/distill.py " + " ".join(sys.argv[1:]),
         "teacher": "en_US-joe-medium (Piper, 15.65M parameters) imported by polyvox, PyTorch float32",
         "student": (f"polyvox {options.preset} preset (four-band iSTFT decoder), source's symbols and speakers"
-                    if arguments.student == "whole" else f"joe with the {options.preset} preset's four-band iSTFT decoder in place of its own"),
+                    if arguments.student == "whole" else f"joe with the {options.preset} preset's four-band iSTFT decoder in place of its "
+                    + ("decoder" if arguments.student == "decoder" else "flow and decoder")),
         "student_file": str(student_path),
         "student_info": _info(student_path),
         "distill_cpu_s_all_runs": round(earlier + distill_cpu_s, 1) if result is not None else None,
@@ -157,7 +158,7 @@ def main() -> None:
         "targets": TARGETS,
         "targets_met": met,
     }
-    out = RESULTS / ("distill.json" if arguments.student == "whole" else "distill_decoder.json")
+    out = RESULTS / ("distill.json" if arguments.student == "whole" else f"distill_{arguments.student.replace('-', '_')}.json")
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=1))
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from test_distill import LANGUAGES, SENTENCES, SPEAKERS, tiny_source
 
-from polyvox.checkpoint import load_voice_file
+from polyvox.checkpoint import load_voice_file, save_voice
 from polyvox.config import preset
 from polyvox.distill import DistillError, DistillOptions, distill
 from polyvox.distill import decoder_pairs
@@ -100,3 +100,28 @@ def test_refusals(source, tmp_path):
         decoder_options(source, tmp_path / "x.safetensors", student="vocoder")
     with pytest.raises(DistillError, match="hop is 300 samples; the small decoder makes 256"):
         student_decoder_config(SimpleNamespace(config=SimpleNamespace(audio=SimpleNamespace(hop_length=300))), "small")
+
+
+def test_a_flow_decoder_student_reads_the_priors_sample_and_has_no_flow(source, tmp_path):
+    # A trained flow moves the sample (an untrained one is the identity: its couplings' output layers start at zero).
+    tensors, metadata = load_voice_file(source)
+    generator = torch.Generator().manual_seed(0)
+    for name in [name for name in tensors if name.startswith("flow.") and "output_projection" in name]:
+        tensors[name] = 0.1 * torch.randn(tensors[name].shape, generator=generator)
+    source = save_voice(tmp_path / "flowing.safetensors", tensors, metadata)
+    voice = Voice.load(source)
+    paths = build_pairs(voice, tmp_path / "pairs", plan_clips(SPEAKERS, LANGUAGES, SENTENCES, seed=0), seed=0, progress=False)
+    pair = DecoderPair.load(paths[0])
+    # The flow turns the prior's sample into the decoder's input: the two differ, and the student learns both steps.
+    assert pair.prior_latent.shape == pair.latent.shape and not np.allclose(pair.prior_latent, pair.latent)
+    result = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work", student="flow-decoder"))
+    tensors, metadata = load_voice_file(result.output)
+    assert metadata.config.model.flow.n_flows == 0 and not any(name.startswith("flow.") for name in tensors)
+    assert metadata.info["distill_student"] == "flow-decoder"
+    clip = plan_clips(SPEAKERS, LANGUAGES, 1, seed=4)[0]
+    student = Voice.load(result.output)
+    with torch.no_grad():
+        identity = student.generator.flow(torch.from_numpy(pair.prior_latent)[None], torch.ones(1, 1, pair.prior_latent.shape[1]), None, reverse=True)
+    assert torch.equal(identity[0], torch.from_numpy(pair.prior_latent))
+    samples = student.synthesize(clip.text, language=clip.language, speaker=clip.speaker, seed=0).samples
+    assert samples.size > 0 and np.isfinite(samples).all()

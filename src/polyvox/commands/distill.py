@@ -27,7 +27,7 @@ def distill_command(
     preset: Annotated[Optional[str], typer.Option(help="The student's size: tiny, small (default) or medium.")] = None,
     student: Annotated[
         str, typer.Option(help="whole: the preset's model learns the source's speech; decoder: the source keeps all but its decoder, "
-                          "which the preset's fast decoder replaces.")
+                          "which the preset's fast decoder replaces; flow-decoder: the fast decoder replaces the flow too.")
     ] = "whole",
     seed: Annotated[int, typer.Option(help="Seed of the sentences, the source's noise and the student's start.")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing voice file at OUTPUT.")] = False,

@@ -32,11 +32,21 @@ class DecoderPair:
     latent: np.ndarray  # (inter_channels, frames) float32: the decoder's input
     speaker: np.ndarray  # (speaker_channels,) float32: its speaker vector (empty without speakers)
     waveform: np.ndarray  # (frames * hop,) float32 in [-1, 1]: the source decoder's output
+    prior_latent: np.ndarray | None  # (inter_channels, frames) float32: the prior's sample, the flow's input
 
     @classmethod
     def load(cls, path: Path) -> DecoderPair:
         with np.load(path) as data:
-            return cls(data["latent"], data["speaker"], data["waveform"].astype(np.float32) / 32767.0)
+            prior_latent = data["prior_latent"] if "prior_latent" in data.files else None  # pairs of an earlier version
+            return cls(data["latent"], data["speaker"], data["waveform"].astype(np.float32) / 32767.0, prior_latent)
+
+    def student_input(self, through_flow: bool) -> np.ndarray:
+        """What the student decoder reads: the prior's sample when it also stands for the flow."""
+        if not through_flow:
+            return self.latent
+        if self.prior_latent is None:
+            raise DistillError("these decoder pairs hold no prior sample (an earlier version wrote them); give another --work folder")
+        return self.prior_latent
 
 
 def decoder_pair(voice: Voice, clip: PlannedClip, style: SpeakingStyle, seed: int) -> DecoderPair:
@@ -54,7 +64,9 @@ def decoder_pair(voice: Voice, clip: PlannedClip, style: SpeakingStyle, seed: in
         latent = generator.flow(prior_latent, prior.frame_mask, prior.speaker, reverse=True) * prior.frame_mask
         waveform = generator.decoder(latent, prior.speaker)
     speaker = prior.speaker[0, :, 0] if prior.speaker is not None else torch.zeros(0)
-    return DecoderPair(latent[0].float().numpy(), speaker.float().numpy(), waveform[0, 0].float().clamp(-1.0, 1.0).numpy())
+    return DecoderPair(
+        latent[0].float().numpy(), speaker.float().numpy(), waveform[0, 0].float().clamp(-1.0, 1.0).numpy(), prior_latent[0].float().numpy()
+    )
 
 
 def build_pairs(voice: Voice, folder: Path, clips: Sequence[PlannedClip], seed: int, progress: bool) -> list[Path]:
@@ -73,7 +85,8 @@ def build_pairs(voice: Voice, folder: Path, clips: Sequence[PlannedClip], seed: 
                 logger.warning("the source voice cannot read %r (%s): %s; left out", clip.text, clip.language, error)
                 continue
             with atomic_path(path) as temporary, open(temporary, "wb") as stream:
-                np.savez(stream, latent=pair.latent, speaker=pair.speaker, waveform=np.round(pair.waveform * 32767).astype(np.int16))
+                np.savez(stream, latent=pair.latent, speaker=pair.speaker, waveform=np.round(pair.waveform * 32767).astype(np.int16),
+                         prior_latent=pair.prior_latent)
         paths.append(path)
     if not paths:
         raise DistillError("the source voice could read none of the planned sentences; is its text front end installed?")

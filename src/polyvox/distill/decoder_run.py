@@ -28,9 +28,10 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
     work = options.work_folder
     config = student_decoder_config(source.metadata, options.preset)
     pairs = build_pairs(source, work / PAIRS_FOLDER, clips, options.seed, options.progress)
+    through_flow = options.student == "flow-decoder"
     training = DecoderTraining(
         steps=options.steps, batch_size=options.batch_size, checkpoint_every=options.checkpoint_every_steps,
-        seed=options.seed, progress=options.progress,
+        seed=options.seed, progress=options.progress, through_flow=through_flow,
     )
     decoder, result = train_decoder(pairs, source.metadata, config, work / RUN_FOLDER, training)
     del source
@@ -38,9 +39,9 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
     summary = f"{len(pairs)} sentences of the source decoder's input and output; best held-out mel distance " \
               f"{result.best_validation:.3f} at step {result.best_step}"
     info = {
-        "distilled_from": options.source.name, "distill_student": "decoder", "distill_preset": options.preset,
+        "distilled_from": options.source.name, "distill_student": options.student, "distill_preset": options.preset,
         "decoder_steps": str(result.best_step), "decoder_validation_mel": f"{result.best_validation:.4f}",
     }
-    tensors, metadata = student_voice(tensors, metadata, decoder, config, info)
+    tensors, metadata = student_voice(tensors, metadata, decoder, config, info, through_flow)
     save_voice(options.output, tensors, metadata, half=True)
     return DistillResult(options.output, result.steps, None, result.already_complete, summary)

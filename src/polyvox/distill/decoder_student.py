@@ -13,6 +13,7 @@ from polyvox.distill.options import DistillError
 from polyvox.models.decoders import UpsamplingDecoder, build_decoder, decoder_class
 
 DECODER_PREFIX = "decoder."
+FLOW_PREFIX = "flow."
 
 
 def student_decoder_config(source: VoiceMetadata, preset_name: str) -> DecoderConfig:
@@ -40,11 +41,16 @@ def context_frames(config: DecoderConfig, cap: int = 32) -> int:
 
 
 def student_voice(
-    source_tensors: dict[str, torch.Tensor], source: VoiceMetadata, decoder: UpsamplingDecoder, config: DecoderConfig, info: dict[str, str]
+    source_tensors: dict[str, torch.Tensor], source: VoiceMetadata, decoder: UpsamplingDecoder, config: DecoderConfig,
+    info: dict[str, str], through_flow: bool = False,
 ) -> tuple[dict[str, torch.Tensor], VoiceMetadata]:
-    """The source's tensors and metadata with ``decoder`` (of ``config``) in place of its own."""
-    tensors = {name: tensor for name, tensor in source_tensors.items() if not name.startswith(DECODER_PREFIX)}
+    """The source's tensors and metadata with ``decoder`` (of ``config``) in place of its own, and of its flow too
+    when ``through_flow`` (a flow of no couplings passes the prior's sample on as it is)."""
+    replaced = (DECODER_PREFIX, FLOW_PREFIX) if through_flow else (DECODER_PREFIX,)
+    tensors = {name: tensor for name, tensor in source_tensors.items() if not name.startswith(replaced)}
     tensors.update({DECODER_PREFIX + name: tensor.detach().clone() for name, tensor in decoder.state_dict().items()})
     model = dataclasses.replace(source.config.model, decoder=config)
+    if through_flow:
+        model = dataclasses.replace(model, flow=dataclasses.replace(model.flow, n_flows=0))
     metadata = dataclasses.replace(source, config=dataclasses.replace(source.config, model=model), info={**source.info, **info})
     return tensors, metadata

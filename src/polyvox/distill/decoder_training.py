@@ -47,6 +47,7 @@ class DecoderTraining:
     checkpoint_every: int = 250
     seed: int = 0
     progress: bool = True
+    through_flow: bool = False  # the student reads the prior's sample: it stands for the flow and the decoder
 
 
 @dataclass(frozen=True)
@@ -71,17 +72,18 @@ class _Losses:
 
 
 def _segments(
-    pairs: Sequence[DecoderPair], rng: np.random.Generator, batch_size: int, frames: int, context: int, hop: int
+    pairs: Sequence[DecoderPair], rng: np.random.Generator, batch_size: int, frames: int, context: int, hop: int, through_flow: bool
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(latent (batch, channels, frames + 2 * context), speaker (batch, channels, 1), waveform (batch, 1, frames * hop))."""
     latents, speakers, waveforms = [], [], []
     for index in rng.integers(0, len(pairs), size=batch_size):
         pair = pairs[index]
-        length = pair.latent.shape[1]
+        latent = pair.student_input(through_flow)
+        length = latent.shape[1]
         start = int(rng.integers(0, length - frames + 1))
-        window = np.zeros((pair.latent.shape[0], frames + 2 * context), dtype=np.float32)
+        window = np.zeros((latent.shape[0], frames + 2 * context), dtype=np.float32)
         low, high = max(0, start - context), min(length, start + frames + context)
-        window[:, low - (start - context) : high - (start - context)] = pair.latent[:, low:high]
+        window[:, low - (start - context) : high - (start - context)] = latent[:, low:high]
         latents.append(window)
         speakers.append(pair.speaker)
         waveforms.append(pair.waveform[start * hop : (start + frames) * hop])
@@ -93,11 +95,12 @@ def _segments(
 
 
 @torch.no_grad()
-def _validation(decoder: UpsamplingDecoder, pairs: Sequence[DecoderPair], losses: _Losses) -> float:
+def _validation(decoder: UpsamplingDecoder, pairs: Sequence[DecoderPair], losses: _Losses, through_flow: bool = False) -> float:
     decoder.eval()
     distances = []
     for pair in pairs:
-        generated = decoder(torch.from_numpy(pair.latent).unsqueeze(0), torch.from_numpy(pair.speaker)[None, :, None])
+        latent = torch.from_numpy(pair.student_input(through_flow)).unsqueeze(0)
+        generated = decoder(latent, torch.from_numpy(pair.speaker)[None, :, None])
         target = torch.from_numpy(pair.waveform)[None, None, : generated.shape[-1]]
         distances.append(float(losses.mel_distance(generated[..., : target.shape[-1]], target)))
     decoder.train()
@@ -134,12 +137,14 @@ def train_decoder(
         step, best_step, best_validation, best_state = state["step"], state["best_step"], state["best_validation"], state["best"]
     already_complete = step >= options.steps
     if step == 0:
-        best_validation, best_state = _validation(decoder, validation, losses), None
+        best_validation, best_state = _validation(decoder, validation, losses, options.through_flow), None
         logger.info("decoder student at step 0: held-out mel distance %.3f", best_validation)
     decoder.train()
     bar = tqdm(total=options.steps, initial=step, desc="decoder student", unit="step", disable=not options.progress)
     while step < options.steps:
-        latent, speaker, target = _segments(training, rng, options.batch_size, options.segment_frames, context, hop)
+        latent, speaker, target = _segments(
+            training, rng, options.batch_size, options.segment_frames, context, hop, options.through_flow
+        )
         generated = decoder(latent, speaker)[..., context * hop : (context + options.segment_frames) * hop]
         loss = losses(generated, target)
         if not torch.isfinite(loss):
@@ -153,7 +158,7 @@ def train_decoder(
         bar.update(1)
         bar.set_postfix(loss=f"{float(loss):.3f}", refresh=False)
         if step % options.checkpoint_every == 0 or step == options.steps:
-            validation_distance = _validation(decoder, validation, losses)
+            validation_distance = _validation(decoder, validation, losses, options.through_flow)
             if validation_distance < best_validation:
                 best_step, best_validation = step, validation_distance
                 best_state = {name: tensor.clone() for name, tensor in decoder.state_dict().items()}

@@ -13,9 +13,10 @@ from polyvox.errors import TrainingSetupError
 DEFAULT_SENTENCES = 800
 DEFAULT_STEPS = 20_000
 DEFAULT_PRESET = "small"
-# What the student is: "whole" (the preset's whole model, trained on the source's speech) or "decoder" (the
-# source itself with the preset's fast decoder in place of its own, trained on what the source decoder makes).
-STUDENTS = ("whole", "decoder")
+# What the student is: "whole" (the preset's whole model, trained on the source's speech), "decoder" (the
+# source itself with the preset's fast decoder in place of its own, trained on what the source decoder makes)
+# or "flow-decoder" (the same, the fast decoder also taking the place of the flow: it reads the prior's sample).
+STUDENTS = ("whole", "decoder", "flow-decoder")
 
 
 class DistillError(TrainingSetupError):

@@ -49,7 +49,7 @@ def distill(options: DistillOptions) -> DistillResult:
     source_path = resolve_source(options.source, work)
     source = Voice.load(source_path)
     clips = plan_clips(source.speakers, source.languages, options.sentences_per_speaker, options.seed)
-    if options.student == "decoder":
+    if options.student in ("decoder", "flow-decoder"):
         from polyvox.distill.decoder_run import distill_decoder
 
         return distill_decoder(source, source_path, clips, options)
