@@ -102,3 +102,9 @@ def test_bad_input_is_one_line(corpora, tmp_path):
         finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "--freeze", "decoder", "--run-dir", str(tmp_path / "d")),
         "unknown freeze preset", "voice, language, keep-decoder, all",
     )
+    several = tmp_path / "several"
+    assert_one_line_error(
+        finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "--devices", "2", "--run-dir", str(several)),
+        "--devices 2: fine-tuning runs in one process", "polyvox train --init-from VOICE --devices N",
+    )
+    assert not several.exists()

@@ -58,7 +58,7 @@ def finetune_command(
     ] = None,
     warmup_learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate of that warm-up (default 2e-4).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
-    devices: Annotated[str, typer.Option(help="Number of devices or 'auto'.")] = "1",
+    devices: Annotated[str, typer.Option(help="1 or 'auto': fine-tuning runs in one process (one device).")] = "1",
     threads: Threads = None,
     verbose: Verbose = True,
 ) -> None:
@@ -69,6 +69,9 @@ def finetune_command(
 
     def work() -> None:
         from polyvox.finetune import FinetuneOptions, plan_finetune, run_finetune
+        from polyvox.finetune.run import one_process
+
+        one_process(devices)  # before the plan writes anything into the run folder
 
         options = FinetuneOptions(
             freeze=freeze, steps=steps, learning_rate=learning_rate, speaker=speaker, add_language=add_language,

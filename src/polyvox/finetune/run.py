@@ -37,11 +37,25 @@ class FinetuneResult:
     best_figure: str = "mel_loss"
 
 
+def one_process(devices: int | str) -> int:
+    """Fine-tuning trains in one process: its planning, warm-up and best-step voice are written by the process
+    that plans them, which a second Lightning process (started by running the command again) would repeat
+    and wait on. Several processes are refused with one line; "auto" is one device."""
+    if str(devices) in ("1", "auto"):
+        return 1
+    raise FinetuneSetupError(
+        f"--devices {devices}: fine-tuning runs in one process (several are not supported yet); leave out --devices, "
+        "or train from the voice with several processes: polyvox train --init-from VOICE --devices N"
+    )
+
+
 def run_finetune(plan: FinetunePlan, progress: bool = True, accelerator: str = "cpu", devices: int | str = 1) -> FinetuneResult:
     """Prepare the features and train; the output voice is the step with the lowest validation mel loss
     (or the listener's error rate, with ``options.listener``). One
     process uses the run folder at a time (``plan_finetune`` already refused a run folder holding another run)."""
     from polyvox.train.run_folder import remove_partial_files, run_folder_lock
+
+    devices = one_process(devices)
 
     with run_folder_lock(plan.run_dir):
         remove_partial_files(plan.run_dir)
