@@ -20,6 +20,7 @@ def export(
     voice: Annotated[Optional[Path], typer.Argument(help="Voice file (.safetensors); default: the bundled voice.")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="The full graph, e.g. voice.onnx; the others go next to it.")] = Path("voice.onnx"),
     opset: Annotated[int, typer.Option(help="ONNX opset of the graphs.")] = 17,
+    web: Annotated[Optional[Path], typer.Option("--web", help="Write a static page into this folder that speaks in the browser (docs/web.md); -o is not used.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace files an earlier export left at OUTPUT.")] = False,
     threads: Threads = None,
     verbose: Verbose = False,
@@ -27,6 +28,9 @@ def export(
     """Export VOICE to ONNX: OUTPUT (text -> audio in one graph), OUTPUT's .encoder.onnx and .decoder.onnx
     (the two stages, for streaming) and OUTPUT.json (symbols, languages, speakers, audio and default scales)."""
     setup_logging(verbose)
+    if web is not None:
+        _export_web(voice, web, opset, threads)
+        return
     if output.suffix != ".onnx":
         fail(f"-o must name the full graph's .onnx file (e.g. voice.onnx), got {output}")
     from polyvox.export.metadata import graph_file_names, metadata_path
@@ -48,5 +52,25 @@ def export(
         # On standard error: standard output lists only the files written, for scripts.
         graphs = len(exported.graph_paths)
         typer.echo(f"exported {voice or DEFAULT_VOICE}: {graphs} ONNX graphs and {exported.metadata_path.name} beside {output} {took(started)}", err=True)
+
+    run(work)
+
+
+def _export_web(voice: Optional[Path], directory: Path, opset: int, threads: Optional[int]) -> None:
+    """``--web DIR``: the page, its modules, the graphs and the vendored runtime in DIR."""
+    from polyvox.export.web_export import NPM_COMMAND, missing_runtime
+
+    if missing_runtime():  # before any work, in one line: the runtime is an npm install, not in git
+        fail(f"the browser runtime is not installed: run `{NPM_COMMAND}` first (docs/web.md)")
+    apply_threads(threads)
+    started = time.monotonic()
+
+    def work() -> None:
+        from polyvox.export.web_export import export_web
+
+        page = export_web(voice or DEFAULT_VOICE, directory, opset)
+        for path in page.files:
+            typer.echo(str(path))
+        typer.echo(f"wrote {page.index}: serve {directory} over http (python -m http.server -d {directory}) and open it {took(started)}", err=True)
 
     run(work)

@@ -1,0 +1,99 @@
+"""``export_web``: a voice -> a static folder whose page speaks typed text entirely in the browser.
+
+The folder holds the page (``index.html``), its modules (``polyvox.js`` and the two it imports), the
+voice's ONNX graphs and ``voice.onnx.json`` from :func:`export_onnx`, the front end's tables
+(``web.json``) and, under ``vendor/``, espeak-ng compiled to WebAssembly and onnxruntime-web. Those two
+come from the npm step committed in ``polyvox/web`` (package.json and package-lock.json; ~30 MB that
+is not in git): the export copies them and stops with the npm command when they are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from polyvox.errors import PolyvoxError
+from polyvox.export.onnx_export import DEFAULT_OPSET, export_onnx
+from polyvox.export.web_tables import web_tables
+from polyvox.files import atomic_path
+
+logger = logging.getLogger(__name__)
+
+WEB_SOURCE = Path(__file__).resolve().parent.parent / "web"
+# Where `npm ci` puts the runtime; POLYVOX_WEB_RUNTIME names another node_modules folder (an installed polyvox).
+RUNTIME_ENV = "POLYVOX_WEB_RUNTIME"
+NPM_COMMAND = f"npm ci --prefix {WEB_SOURCE}"
+PAGE_FILES = ("index.html", "polyvox.js", "text.js", "espeak.js")
+# node_modules path -> name under vendor/: what the page loads, nothing else of the packages.
+RUNTIME_FILES = {
+    "espeak-ng/dist/espeak-ng.js": "espeak-ng.js",
+    "espeak-ng/dist/espeak-ng.wasm": "espeak-ng.wasm",
+    "onnxruntime-web/dist/ort.wasm.min.mjs": "ort.wasm.min.mjs",
+    "onnxruntime-web/dist/ort-wasm-simd-threaded.mjs": "ort-wasm-simd-threaded.mjs",
+    "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm": "ort-wasm-simd-threaded.wasm",
+}
+MODEL_NAME = "voice.onnx"
+TABLES_NAME = "web.json"
+
+
+class WebExportError(PolyvoxError, RuntimeError):
+    """The browser runtime is missing or the folder cannot be written; the message says what to run."""
+
+
+@dataclass(frozen=True)
+class ExportedPage:
+    directory: Path
+    index: Path
+    files: tuple[Path, ...]
+
+
+def runtime_folder() -> Path:
+    """The node_modules folder the vendored runtime is copied from."""
+    return Path(os.environ.get(RUNTIME_ENV) or WEB_SOURCE / "node_modules")
+
+
+def missing_runtime() -> list[str]:
+    """The runtime files not installed (empty when the export can run)."""
+    folder = runtime_folder()
+    return [source for source in RUNTIME_FILES if not (folder / source).is_file()]
+
+
+def _copy(source: Path, target: Path) -> Path:
+    with atomic_path(target) as temporary:
+        shutil.copyfile(source, temporary)
+    return target
+
+
+def export_web(voice_path: str | Path, directory: str | Path, opset: int = DEFAULT_OPSET) -> ExportedPage:
+    """Write the page for the voice at ``voice_path`` into ``directory`` (created if needed).
+
+    Raises ``WebExportError`` when the npm runtime is not installed (before any work), and the errors of
+    :func:`export_onnx` for the voice itself.
+    """
+    missing = missing_runtime()
+    if missing:
+        raise WebExportError(
+            f"the browser runtime is not installed ({', '.join(missing)} missing in {runtime_folder()}): run `{NPM_COMMAND}` "
+            f"(or set {RUNTIME_ENV} to a node_modules folder that has espeak-ng and onnxruntime-web)"
+        )
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        exported = export_onnx(voice_path, directory / MODEL_NAME, opset)
+        written = [*exported.graph_paths.values(), exported.metadata_path]
+        tables = web_tables(exported.metadata.languages)
+        with atomic_path(directory / TABLES_NAME) as temporary:
+            temporary.write_text(json.dumps(tables, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        written.append(directory / TABLES_NAME)
+        for name in PAGE_FILES:
+            written.append(_copy(WEB_SOURCE / name, directory / name))
+        for source, name in RUNTIME_FILES.items():
+            written.append(_copy(runtime_folder() / source, directory / "vendor" / name))
+    except OSError as error:
+        raise WebExportError(f"cannot write the page into {directory}: {error.strerror or error}") from error
+    logger.info("wrote the page for %s into %s", voice_path, directory)
+    return ExportedPage(directory, directory / "index.html", tuple(written))

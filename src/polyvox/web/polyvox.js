@@ -1,0 +1,238 @@
+// PolyvoxVoice: a voice exported by `polyvox export VOICE --web DIR`, spoken in the browser.
+//   const voice = await PolyvoxVoice.load("voice.onnx.json");
+//   for await (const chunk of voice.stream(text, { language, speaker, speed })) play(chunk);  // Float32Array
+//   const { samples, sampleRate } = await voice.synthesize(text, options);
+// It does what polyvox's OnnxVoice does in Python: the encoder graph per sentence, the prior sampled,
+// the decoder graph on the whole latent (synthesize) or on windows of it with their context (stream).
+import * as ort from "./vendor/ort.wasm.min.mjs";
+import { Espeak } from "./espeak.js";
+import { TextError, TextRules } from "./text.js";
+
+export { TextError };
+
+const VOICE_FORMAT = "polyvox-onnx-voice";
+const TABLES_FORMAT = "polyvox-web-frontend";
+
+export class VoiceLoadError extends Error {}
+
+async function fetchOk(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new VoiceLoadError(`${what} could not be fetched from ${url}: ${error.message}`);
+  }
+  if (!response.ok) throw new VoiceLoadError(`${what} could not be fetched from ${url} (HTTP ${response.status})`);
+  return response;
+}
+
+async function openGraph(url) {
+  const bytes = new Uint8Array(await (await fetchOk(url, "the model")).arrayBuffer());
+  try {
+    return await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+  } catch (error) {
+    throw new VoiceLoadError(`${url} is not a usable ONNX graph (${error.message ?? error}); export the voice again`);
+  }
+}
+
+// Standard-normal noise from a seeded generator (mulberry32 + Box-Muller), or Math.random without a seed.
+function gaussian(seed) {
+  let state = seed >>> 0;
+  const uniform = seed === undefined ? Math.random : () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return (shape) => {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < values.length; i++) {
+      values[i] = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+    }
+    return values;
+  };
+}
+
+function int64(values, dims) {
+  return new ort.Tensor("int64", BigInt64Array.from(values, (value) => BigInt(value)), dims);
+}
+
+function clip(samples) {
+  return samples.map((value) => Math.min(1, Math.max(-1, value)));
+}
+
+// polyvox.inference.windows: window sizes doubling from `first` to `largest`, and each window's context.
+class ChunkSchedule {
+  constructor(first, largest) { this.first = first; this.largest = largest; this.next = first; }
+  take() { const size = this.next; this.next = Math.min(2 * size, this.largest); return size; }
+}
+
+function* planWindows(frames, streaming, schedule) {
+  const [flowLeft, flowRight] = streaming.flow_context, [decoderLeft, decoderRight] = streaming.decoder_context;
+  let start = 0;
+  while (start < frames) {
+    let end = Math.min(frames, start + schedule.take());
+    if (frames - end < schedule.first) end = frames;
+    const decoderStart = Math.max(0, start - decoderLeft), decoderEnd = Math.min(frames, end + decoderRight);
+    yield { start, end, decoderStart, decoderEnd, flowStart: Math.max(0, decoderStart - flowLeft), flowEnd: Math.min(frames, decoderEnd + flowRight) };
+    start = end;
+  }
+}
+
+export class PolyvoxVoice {
+  constructor(metadata, tables, rules, encoder, decoder) {
+    this.metadata = metadata;
+    this.tables = tables;
+    this.rules = rules;
+    this.encoder = encoder;
+    this.decoder = decoder;
+    this.sampleRate = metadata.audio.sample_rate;
+    this.samplesPerFrame = metadata.audio.samples_per_frame;
+  }
+
+  // url: the export's voice.onnx.json; web.json, the graphs and vendor/ are beside it.
+  static async load(url = "voice.onnx.json", { threads } = {}) {
+    const base = new URL(url, globalThis.location?.href);
+    let metadata, tables;
+    try {
+      metadata = await (await fetchOk(base, "the voice")).json();
+      tables = await (await fetchOk(new URL("web.json", base), "the front end's tables")).json();
+    } catch (error) {
+      throw error instanceof VoiceLoadError ? error : new VoiceLoadError(`the voice at ${base} is not readable JSON: ${error.message}`);
+    }
+    if (metadata.format !== VOICE_FORMAT || tables.format !== TABLES_FORMAT) {
+      throw new VoiceLoadError(`${base} is not a polyvox web export; write one with 'polyvox export VOICE --web DIR'`);
+    }
+    if (metadata.text.token_unit !== "phoneme") {
+      throw new VoiceLoadError(`voices that number characters (token_unit '${metadata.text.token_unit}') are not spoken in the browser yet`);
+    }
+    ort.env.wasm.wasmPaths = new URL("vendor/", import.meta.url).href;
+    // Threads need a cross-origin isolated page (COOP/COEP headers); one thread otherwise.
+    ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
+    const [espeak, encoder, decoder] = await Promise.all([
+      Espeak.load(import.meta.url, tables.phonemizer_marks),
+      openGraph(new URL(metadata.graphs.encoder.file, base)),
+      openGraph(new URL(metadata.graphs.decoder.file, base)),
+    ]);
+    return new PolyvoxVoice(metadata, tables, new TextRules(metadata, tables, espeak), encoder, decoder);
+  }
+
+  get languages() { return this.metadata.languages; }
+  get speakers() { return this.metadata.speakers; }
+  // Languages of the voice the page phonemizes, and the others with the reason.
+  get browserLanguages() { return this.languages.filter((language) => language in this.tables.languages); }
+  get unsupportedLanguages() { return this.tables.unsupported_languages; }
+
+  // VoiceText.speaker_id: a name or index, else the voice's default for the language.
+  speakerId(speaker, language) {
+    const speakers = this.speakers;
+    if (speaker === undefined || speaker === null || speaker === "") {
+      let defaults = {};
+      try { defaults = JSON.parse(this.metadata.info?.default_speakers ?? "{}") ?? {}; } catch { defaults = {}; }
+      if (speakers.includes(defaults[language])) return speakers.indexOf(defaults[language]);
+      const index = speakers.findIndex((name) => name.split("_")[0] === language);
+      return Math.max(index, 0);
+    }
+    if (typeof speaker === "number" || /^\d+$/.test(speaker)) {
+      const index = Number(speaker);
+      if (!(index >= 0 && index < speakers.length)) throw new TextError(`speaker index ${index} out of range: this voice has ${speakers.length} speakers`);
+      return index;
+    }
+    if (!speakers.includes(speaker)) throw new TextError(`unknown speaker '${speaker}'; this voice has: ${speakers.join(", ")}`);
+    return speakers.indexOf(speaker);
+  }
+
+  options({ language, speaker, speed = 1, noiseScale, noiseScaleDuration, seed, noise } = {}) {
+    language = language ?? this.languages[0];
+    this.rules.requireLanguage(language);
+    if (!(speed > 0 && Number.isFinite(speed))) throw new TextError(`speed must be a positive number, got ${speed}`);
+    const defaults = this.metadata.inference;
+    return {
+      language,
+      speakerId: this.speakerId(speaker, language),
+      lengthScale: 1 / speed,
+      noiseScale: noiseScale ?? defaults.noise_scale,
+      noiseScaleDuration: noiseScaleDuration ?? defaults.noise_scale_duration,
+      noise: noise ?? gaussian(seed),
+    };
+  }
+
+  async encode(sentence, language) { return this.rules.encode(sentence, language); }
+
+  // One sentence's prior latent {data, channels, frames}: noise drawn as OnnxVoice draws it (duration, then prior).
+  async sentenceLatent(encoded, options) {
+    const length = encoded.phonemeIds.length;
+    const durationNoise = options.noise([1, this.metadata.model.duration_noise_channels, length]);
+    const feed = {
+      phoneme_ids: int64(encoded.phonemeIds, [1, length]),
+      language_ids: int64(encoded.languageIds, [1, length]),
+      text_lengths: int64([length], [1]),
+      speaker_ids: int64([options.speakerId], [1]),
+      length_scale: new ort.Tensor("float32", Float32Array.of(options.lengthScale), [1]),
+      noise_scale_duration: new ort.Tensor("float32", Float32Array.of(options.noiseScaleDuration), [1]),
+      duration_noise: new ort.Tensor("float32", durationNoise, [1, this.metadata.model.duration_noise_channels, length]),
+      prosody_ids: int64(encoded.prosodyIds, [1, length]),
+    };
+    const inputs = Object.fromEntries(this.encoder.inputNames.map((name) => [name, feed[name]]));
+    const prior = await this.encoder.run(inputs);
+    const means = prior.prior_means.data, logScales = prior.prior_log_scales.data, mask = prior.frame_mask.data;
+    const [, channels, frames] = prior.prior_means.dims;
+    const noise = options.noise([1, channels, frames]);
+    const data = new Float32Array(means.length);
+    for (let i = 0; i < data.length; i++) {
+      data[i] = (means[i] + noise[i] * Math.exp(logScales[i]) * options.noiseScale) * mask[i % frames];
+    }
+    return { data, channels, frames };
+  }
+
+  // The decoder graph on frames [from, to) of the latent, trim frames dropped each side after the flow.
+  async decode(latent, from, to, speakerId, trim) {
+    const frames = to - from;
+    const piece = new Float32Array(latent.channels * frames);
+    for (let channel = 0; channel < latent.channels; channel++) {
+      piece.set(latent.data.subarray(channel * latent.frames + from, channel * latent.frames + to), channel * frames);
+    }
+    const outputs = await this.decoder.run({
+      latent: new ort.Tensor("float32", piece, [1, latent.channels, frames]),
+      frame_mask: new ort.Tensor("float32", new Float32Array(frames).fill(1), [1, 1, frames]),
+      speaker_ids: int64([speakerId], [1]),
+      trim: int64(trim, [2]),
+    });
+    return outputs.waveform.data;
+  }
+
+  pause() { return new Float32Array(Math.trunc(this.tables.sentence_pause_s * this.sampleRate)); }
+
+  // Float32Array chunks at this.sampleRate: the first comes after the first window of the first sentence.
+  async *stream(text, options = {}) {
+    const speech = this.options(options);
+    const sentences = this.rules.sentences(text, speech.language);
+    const schedule = new ChunkSchedule(this.tables.first_chunk_frames, this.tables.max_chunk_frames);
+    for (const [index, sentence] of sentences.entries()) {
+      if (index) yield this.pause();
+      const latent = await this.sentenceLatent(await this.encode(sentence, speech.language), speech);
+      for (const window of planWindows(latent.frames, this.metadata.streaming, schedule)) {
+        const trim = [window.decoderStart - window.flowStart, window.flowEnd - window.decoderEnd];
+        const waveform = await this.decode(latent, window.flowStart, window.flowEnd, speech.speakerId, trim);
+        const first = (window.start - window.decoderStart) * this.samplesPerFrame;
+        yield clip(waveform.slice(first, first + (window.end - window.start) * this.samplesPerFrame));
+      }
+    }
+  }
+
+  // The whole text at once: {samples, sampleRate}, sentences joined with a pause.
+  async synthesize(text, options = {}) {
+    const speech = this.options(options);
+    const parts = [];
+    for (const [index, sentence] of this.rules.sentences(text, speech.language).entries()) {
+      if (index) parts.push(this.pause());
+      const latent = await this.sentenceLatent(await this.encode(sentence, speech.language), speech);
+      parts.push(clip(await this.decode(latent, 0, latent.frames, speech.speakerId, [0, 0])));
+    }
+    const samples = new Float32Array(parts.reduce((total, part) => total + part.length, 0));
+    let offset = 0;
+    for (const part of parts) { samples.set(part, offset); offset += part.length; }
+    return { samples, sampleRate: this.sampleRate };
+  }
+}
