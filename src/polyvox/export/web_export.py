@@ -3,7 +3,7 @@
 The folder holds the page (``index.html``), its modules (``polyvox.js`` and the two it imports), the
 voice's ONNX graphs and ``voice.onnx.json`` from :func:`export_onnx`, the front end's tables
 (``web.json``) and, under ``vendor/``, espeak-ng compiled to WebAssembly and onnxruntime-web. Those two
-come from the npm step committed in ``polyvox/web`` (package.json and package-lock.json; ~30 MB that
+come from the npm step committed in ``polyvox/web`` (package.json and package-lock.json; ~40 MB that
 is not in git): the export copies them and stops with the npm command when they are missing.
 """
 
@@ -30,8 +30,8 @@ NPM_COMMAND = f"npm ci --prefix {WEB_SOURCE}"
 PAGE_FILES = ("index.html", "polyvox.js", "text.js", "espeak.js")
 # node_modules path -> name under vendor/: what the page loads, nothing else of the packages.
 RUNTIME_FILES = {
-    "espeak-ng/dist/espeak-ng.js": "espeak-ng.js",
-    "espeak-ng/dist/espeak-ng.wasm": "espeak-ng.wasm",
+    "@echogarden/espeak-ng-emscripten/espeak-ng.js": "espeak-ng.js",
+    "@echogarden/espeak-ng-emscripten/espeak-ng.data": "espeak-ng.data",
     "onnxruntime-web/dist/ort.wasm.min.mjs": "ort.wasm.min.mjs",
     "onnxruntime-web/dist/ort-wasm-simd-threaded.mjs": "ort-wasm-simd-threaded.mjs",
     "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm": "ort-wasm-simd-threaded.wasm",
@@ -78,7 +78,7 @@ def export_web(voice_path: str | Path, directory: str | Path, opset: int = DEFAU
     if missing:
         raise WebExportError(
             f"the browser runtime is not installed ({', '.join(missing)} missing in {runtime_folder()}): run `{NPM_COMMAND}` "
-            f"(or set {RUNTIME_ENV} to a node_modules folder that has espeak-ng and onnxruntime-web)"
+            f"(or set {RUNTIME_ENV} to a node_modules folder that has @echogarden/espeak-ng-emscripten and onnxruntime-web)"
         )
     directory = Path(directory)
     try:

@@ -14,7 +14,7 @@ from typing import Any
 from polyvox.inference.request import SENTENCE_PAUSE_S
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES
 from polyvox.text.abbreviations import ABBREVIATIONS, SYMBOLS
-from polyvox.text.phonemizers.espeak import _TO_ESPEAK_MARKS, espeak_voices, resolve_voice
+from polyvox.text.phonemizers.espeak import _TO_ESPEAK_MARKS, VOICE_CANDIDATES, espeak_voices, resolve_voice
 from polyvox.text.prosody import ACCENTS, LENGTHS
 from polyvox.text.punctuation import PUNCTUATION_TOKENS, SILENT_MARKS
 from polyvox.text.rules import _ALLOPHONES
@@ -50,8 +50,10 @@ def browser_languages(languages: Sequence[str]) -> tuple[dict[str, dict[str, Any
         elif language in NON_LATIN_LANGUAGES:
             unsupported[language] = _NON_LATIN_REASON
         else:
+            voice = resolve_voice(language, available)
             supported[language] = {
-                "espeak_voice": resolve_voice(language, available),
+                # Python's voice first; the browser's espeak-ng build may name it another way (fr vs fr-fr).
+                "espeak_voices": [voice, *(name for name in VOICE_CANDIDATES.get(language, ()) if name != voice)],
                 "abbreviations": dict(ABBREVIATIONS.get(language, {})),
                 "symbols": dict(SYMBOLS.get(language, {})),
             }

@@ -1,10 +1,11 @@
-// espeak-ng compiled to WebAssembly (the npm package's command-line program, vendored by the export),
-// called the way polyvox's Python front end calls libespeak-ng through phonemizer-fork: IPA with stress,
-// phones separated by "_", punctuation hidden from espeak and put back afterwards.
+// espeak-ng compiled to WebAssembly (Echogarden's build, vendored by the export), called the way polyvox's
+// Python front end calls libespeak-ng through phonemizer-fork: espeak_TextToPhonemes (no intonation pass,
+// which would promote a stress), IPA with stress, phones separated by "_", punctuation hidden from espeak
+// and put back afterwards.
 import ESpeakNG from "./vendor/espeak-ng.js";
 
-const INPUT = "/polyvox-input.txt";
-const OUTPUT = "/polyvox-phonemes.txt";
+// The build's text_to_phonemes joins the clauses of one text with this; phonemizer joins them with " ".
+const CLAUSE_JOINER = " | ";
 
 function escapeClass(chars) {
   return [...chars].map((char) => char.replace(/[\\\]\[\-^]/g, "\\$&")).join("");
@@ -19,50 +20,39 @@ function postprocess(line) {
 }
 
 export class Espeak {
-  // module: the compiled espeak-ng.wasm; one program instance is made from it per call (its main() runs once).
   constructor(module, punctuationMarks) {
     this.module = module;
+    this.worker = new module.eSpeakNGWorker();
+    this.voice = null;
     this.marks = new RegExp(`(\\s*[${escapeClass(punctuationMarks)}]+\\s*)+`, "gu");
   }
 
-  static async load(base, punctuationMarks) {
-    const response = await fetch(new URL("vendor/espeak-ng.wasm", base));
-    if (!response.ok) throw new Error(`espeak-ng.wasm could not be fetched (HTTP ${response.status}); export the page again`);
-    const module = await WebAssembly.compile(await response.arrayBuffer());
+  // vendor: the folder's url with espeak-ng.js and espeak-ng.data (~24 MB of dictionaries, fetched once).
+  static async load(vendor, punctuationMarks) {
+    const module = await ESpeakNG({ locateFile: (name) => new URL(name, vendor).href, print: () => {}, printErr: () => {} });
     return new Espeak(module, punctuationMarks);
   }
 
-  // espeak-ng's lines for text (one per clause; a blank line in text ends a clause).
-  async clauses(text, voice) {
-    const errors = [];
-    const program = await ESpeakNG({
-      arguments: ["-f", INPUT, "--phonout", OUTPUT, "--sep=_", "-q", "--ipa", "-v", voice],
-      preRun: [(instance) => instance.FS.writeFile(INPUT, text)],
-      instantiateWasm: (imports, done) => {
-        WebAssembly.instantiate(this.module, imports).then((instance) => done(instance, this.module));
-        return {};
-      },
-      print: () => {},
-      printErr: (line) => errors.push(line),
-    });
-    let output;
-    try {
-      output = program.FS.readFile(OUTPUT, { encoding: "utf8" });
-    } catch (error) {
-      throw new Error(`espeak-ng could not phonemize with voice ${voice}: ${errors.join(" ") || error.message}`);
-    }
-    return output.split("\n").filter((line) => line.length > 0);
+  // The first of voices (names of one language's voice, Python's first) that this build has.
+  setVoice(voices) {
+    if (voices.includes(this.voice)) return;
+    const voice = voices.find((name) => this.worker.set_voice(name) === 0);
+    if (voice === undefined) throw new Error(`espeak-ng in the browser has none of the voices ${voices.join(", ")}`);
+    this.voice = voice;
   }
 
-  // One phonemized string per chunk, as phonemizer's text_to_phonemes + _postprocess_line give it.
-  async phonemizeChunks(chunks, voice) {
-    if (!chunks.length) return [];
-    const lines = await this.clauses(chunks.join("\n\n"), voice);
-    if (lines.length === chunks.length) return lines.map(postprocess);
-    // Some chunk made several clauses (or none): one program run each, clauses joined as phonemizer does.
-    const phonemized = [];
-    for (const chunk of chunks) phonemized.push(postprocess((await this.clauses(chunk, voice)).join(" ")));
-    return phonemized;
+  // phonemizer's EspeakWrapper.text_to_phonemes: every clause of text, IPA, "_" between phones.
+  textToPhonemes(text, voices) {
+    this.setVoice(voices);
+    const pointer = this.module.getPointer(this.worker.text_to_phonemes(text, 1));
+    const heap = this.module.HEAPU8;
+    let end = pointer;
+    while (heap[end]) end++;
+    return new TextDecoder().decode(heap.subarray(pointer, end)).split(CLAUSE_JOINER).join(" ");
+  }
+
+  phonemizeChunks(chunks, voices) {
+    return chunks.map((chunk) => postprocess(this.textToPhonemes(chunk, voices)));
   }
 
   // phonemizer's Punctuation.preserve on one line: [chunks, marks].
@@ -124,9 +114,9 @@ export class Espeak {
   }
 
   // EspeakBackend.phonemize([text], preserve_punctuation=True)[0] (polyvox reads the first line only).
-  async phonemize(text, voice) {
+  async phonemize(text, voices) {
     const [chunks, marks] = this.preserve(text);
-    const phonemized = await this.phonemizeChunks(chunks, voice);
+    const phonemized = this.phonemizeChunks(chunks, voices);
     return Espeak.restore(phonemized, marks)[0] ?? "";
   }
 }

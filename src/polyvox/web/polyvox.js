@@ -111,7 +111,7 @@ export class PolyvoxVoice {
     // Threads need a cross-origin isolated page (COOP/COEP headers); one thread otherwise.
     ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
     const [espeak, encoder, decoder] = await Promise.all([
-      Espeak.load(import.meta.url, tables.phonemizer_marks),
+      Espeak.load(new URL("vendor/", import.meta.url), tables.phonemizer_marks),
       openGraph(new URL(metadata.graphs.encoder.file, base)),
       openGraph(new URL(metadata.graphs.decoder.file, base)),
     ]);

@@ -207,7 +207,7 @@ export class TextRules {
   async runTokens(text, language) {
     if (!text.trim()) return [];
     const translated = [...text].map((char) => this.tables.espeak_marks[char] ?? char).join("");
-    const phonemized = await this.espeak.phonemize(translated, this.tables.languages[language].espeak_voice);
+    const phonemized = await this.espeak.phonemize(translated, this.tables.languages[language].espeak_voices);
     return this.parseEspeak(phonemized).map((symbol) => ({ symbol, language, accent: "", length: "" }));
   }
 

@@ -1,0 +1,121 @@
+"""The exported page in a real browser (headless Chromium through Playwright): the ids its front end
+computes equal Python's ``TextRules.encode``, and its audio equals onnxruntime's in Python for the same
+noise, whole (``synthesize``) and streamed in windows (``stream``). Skipped with the reason when Playwright,
+Chromium or the npm runtime (``npm ci --prefix src/polyvox/web``) is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from polyvox.cli_support import DEFAULT_VOICE
+from polyvox.export.web_browser import browser_missing, open_page, serve
+from polyvox.export.web_export import NPM_COMMAND, export_web, missing_runtime
+from polyvox.speech_request import SpeechRequest
+
+pytestmark = pytest.mark.skipif(
+    bool(browser_missing() or missing_runtime()),
+    reason=browser_missing() or f"the browser runtime is not installed: {NPM_COMMAND}",
+)
+
+ENGLISH = [
+    "Hello, world.",
+    "Mr. Smith's car isn't red; it's blue!",
+    'She said "wait" (quietly) and left... Then what?',
+    "The quick brown fox jumps over the lazy dog.",
+    "Rock & roll is 100 percent fun, e.g. on a Friday.".replace("100 percent", "one hundred percent"),
+    "Well — that's that: café au lait, naïve résumé.",
+    "Is it? Yes! No. Maybe…",
+]
+OTHER_LANGUAGES = [("es", "¿Dónde está la biblioteca, señor?"), ("fr", "Bonjour, comment ça va ?"), ("de", "Guten Morgen, wie geht's?")]
+# One sentence each: the noises below are drawn per sentence.
+AUDIO_SENTENCES = [ENGLISH[0], ENGLISH[1], ENGLISH[3]]
+# Max |browser - Python| per sample: onnxruntime-web's WebAssembly kernels against the native ones (~1e-6 seen).
+AUDIO_TOLERANCE = 1e-4
+
+
+@pytest.fixture(scope="module")
+def python_voice(page_folder: Path):
+    from polyvox.inference.onnx_voice import OnnxVoice
+
+    return OnnxVoice.load(page_folder / "voice.onnx", threads=1)
+
+
+@pytest.fixture(scope="module")
+def page_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("page")
+    export_web(DEFAULT_VOICE, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def page(page_folder: Path):
+    with serve(page_folder) as url, open_page(url + "index.html") as opened:
+        assert opened.status == "Ready.", opened.status
+        yield opened
+        assert not opened.errors, opened.errors
+
+
+ENCODE = """async ([text, language]) => {
+  const voice = window.polyvoxVoice, out = [];
+  for (const sentence of voice.rules.sentences(text, language)) out.push([sentence, await voice.encode(sentence, language)]);
+  return out;
+}"""
+
+
+def test_ids_equal_python(page, python_voice) -> None:
+    cases = [(text, "en") for text in ENGLISH] + [(text, language) for language, text in OTHER_LANGUAGES]
+    for text, language in cases:
+        browser = page.page.evaluate(ENCODE, [text, language])
+        expected = python_voice.text.sentences(text, language)
+        assert [sentence for sentence, _ in browser] == expected, text
+        for (sentence, encoded), python_sentence in zip(browser, expected):
+            python = python_voice.encode(python_sentence, language)
+            assert encoded["phonemeIds"] == python.phoneme_ids, sentence
+            assert encoded["languageIds"] == python.language_ids, sentence
+            assert encoded["prosodyIds"] == python.prosody_ids, sentence
+
+
+SPEAK = """async ([text, noises, streamed]) => {
+  const voice = window.polyvoxVoice, queue = noises.map((values) => Float32Array.from(values));
+  const noise = (shape) => {
+    const values = queue.shift();
+    if (values.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`noise of ${values.length} for shape ${shape}`);
+    return values;
+  };
+  const options = { language: "en", noise };
+  if (!streamed) return Array.from((await voice.synthesize(text, options)).samples);
+  const chunks = [];
+  for await (const chunk of voice.stream(text, options)) chunks.push(...chunk);
+  return chunks;
+}"""
+
+
+def _python_speech(voice, sentence: str, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """The noises drawn for ``sentence`` (duration, then prior) and the audio OnnxVoice makes with them."""
+    encoded = voice.encode(sentence, "en")
+    options = voice.text.options(SpeechRequest(sentence, language="en"))
+    random = np.random.default_rng(seed)
+    duration_noise = random.standard_normal((1, 2, len(encoded.phoneme_ids)), dtype=np.float32)
+    prior = voice.encode_prior(
+        np.array([encoded.phoneme_ids]), np.array([encoded.language_ids]), np.array([len(encoded.phoneme_ids)]),
+        np.array([options.speaker_id]), np.array([options.length_scale]), np.array([options.request.noise_scale_duration]),
+        duration_noise, np.array([encoded.prosody_ids]),
+    )
+    prior_noise = random.standard_normal(prior.means.shape, dtype=np.float32)
+    latent = voice.sample_prior(prior, options.request.noise_scale, prior_noise)
+    waveform = voice.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]))
+    return [duration_noise, prior_noise], np.clip(waveform[0, 0], -1.0, 1.0)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["synthesize", "stream"])
+def test_audio_equals_onnxruntime(page, python_voice, streamed: bool) -> None:
+    for seed, sentence in enumerate(AUDIO_SENTENCES):
+        noises, expected = _python_speech(python_voice, sentence, seed)
+        got = np.array(page.page.evaluate(SPEAK, [sentence, [noise.ravel().tolist() for noise in noises], streamed]), dtype=np.float32)
+        assert got.shape == expected.shape, sentence
+        difference = float(np.max(np.abs(got - expected)))
+        print(f"{'stream' if streamed else 'synthesize'} {sentence!r}: {len(got)} samples, max |browser - Python| {difference:.2e}")
+        assert difference < AUDIO_TOLERANCE, sentence
