@@ -60,3 +60,14 @@ def test_a_two_process_run_resumes_with_one_process_and_with_two_again(small_cor
     again, _ = _train(corpus_dir, run_dir, tmp_path / "two_again", MAX_STEPS + 4, devices=2, resume=True)
     assert [(state["steps"], state["stream_position"]) for state in again] == [(MAX_STEPS + 4, 2 * MAX_STEPS + 6)] * 2
     assert all(torch.equal(again[0]["generator"][name], value) for name, value in again[1]["generator"].items())
+
+
+@pytest.mark.slow
+def test_a_two_process_run_resumed_by_two_ends_as_the_uninterrupted_run(small_corpus, tmp_path: Path) -> None:
+    """Each process draws its own random numbers (segments, noise): a checkpoint keeps every process's state."""
+    corpus_dir = small_corpus[0]
+    whole, _ = _train(corpus_dir, tmp_path / "whole_run", tmp_path / "whole", MAX_STEPS + 2, devices=2)
+    _train(corpus_dir, tmp_path / "split_run", tmp_path / "first", MAX_STEPS, devices=2)
+    resumed, _ = _train(corpus_dir, tmp_path / "split_run", tmp_path / "second", MAX_STEPS + 2, devices=2, resume=True)
+    for uninterrupted, continued in zip(whole, resumed):
+        assert all(torch.equal(uninterrupted["generator"][name], value) for name, value in continued["generator"].items())

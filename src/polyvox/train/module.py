@@ -40,6 +40,22 @@ def _numpy_state() -> dict[str, Any]:
     return {"keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position), "has_gauss": int(has_gauss), "cached": float(cached_gaussian)}
 
 
+def _random_state() -> dict[str, Any]:
+    return {"torch": torch.get_rng_state(), "numpy": _numpy_state(), "python": random.getstate()}
+
+
+def _gathered(value: Any) -> list[Any]:
+    """``value`` of every process, in rank order (this one's alone without a process group). Called by every
+    process at once: each saves the checkpoint, rank 0 writes it."""
+    import torch.distributed as distributed
+
+    if not (distributed.is_available() and distributed.is_initialized()):
+        return [value]
+    values: list[Any] = [None] * distributed.get_world_size()
+    distributed.all_gather_object(values, value)
+    return values
+
+
 def _set_numpy_state(state: dict[str, Any]) -> None:
     keys = state["keys"].numpy().astype(np.uint32)
     np.random.set_state(("MT19937", keys, state["position"], state["has_gauss"], state["cached"]))
@@ -274,7 +290,9 @@ class VitsTrainingModule(L.LightningModule):
             # With the discriminator: what a resumed run must match exactly.
             "fingerprint": json.dumps(component_fingerprint(self.metadata, include_discriminator=True)),
             # Plain tensors and tuples only, so the checkpoint loads with torch.load(weights_only=True).
-            "rng": {"torch": torch.get_rng_state(), "numpy": _numpy_state(), "python": random.getstate()},
+            "rng": _random_state(),
+            # Every process's own: they draw different numbers (segments, noise) from their different batches.
+            "rng_per_rank": _gathered(_random_state()),
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -283,7 +301,12 @@ class VitsTrainingModule(L.LightningModule):
         self.stream_position = stream_position(state, self._trainer.world_size if self._trainer is not None else 1)
         self.skipped_generator_steps = int(state["skipped_generator_steps"])
         self.skipped_discriminator_steps = int(state["skipped_discriminator_steps"])
-        self._rng_to_restore = state["rng"]
+        per_rank = state.get("rng_per_rank")
+        trainer = self._trainer
+        if per_rank is not None and trainer is not None and len(per_rank) == trainer.world_size:
+            self._rng_to_restore = per_rank[trainer.global_rank]
+        else:  # an older checkpoint, or another number of processes: the exact sequence cannot be kept anyway
+            self._rng_to_restore = state["rng"]
 
     def _restore_random_state(self) -> None:
         # Restored at the first step, after Lightning has built the data iterator (which draws a seed),
