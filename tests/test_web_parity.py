@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from polyvox.cli_support import DEFAULT_VOICE
-from polyvox.export.web_browser import browser_missing, open_page, serve
+from polyvox.export.web_browser import browser_missing, chromium, open_page, serve
 from polyvox.export.web_export import NPM_COMMAND, export_web, missing_runtime
 from polyvox.speech_request import SpeechRequest
 
@@ -51,8 +51,14 @@ def page_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def page(page_folder: Path):
-    with serve(page_folder) as url, open_page(url + "index.html") as opened:
+def browser():
+    with chromium() as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def page(page_folder: Path, browser):
+    with serve(page_folder) as url, open_page(browser, url + "index.html") as opened:
         assert opened.status == "Ready.", opened.status
         yield opened
         assert not opened.errors, opened.errors
@@ -119,3 +125,55 @@ def test_audio_equals_onnxruntime(page, python_voice, streamed: bool) -> None:
         difference = float(np.max(np.abs(got - expected)))
         print(f"{'stream' if streamed else 'synthesize'} {sentence!r}: {len(got)} samples, max |browser - Python| {difference:.2e}")
         assert difference < AUDIO_TOLERANCE, sentence
+
+
+def _speak_in_page(opened, text: str, language: str | None = None) -> str:
+    """Type ``text``, press Speak, and return the status line once the page has answered."""
+    page = opened.page
+    page.fill("#text", text)
+    if language:
+        page.select_option("#language", language)
+    page.click("#speak")
+    page.wait_for_function("!document.getElementById('speak').disabled")
+    return opened.status
+
+
+def test_page_lists_languages_it_cannot_phonemize(page) -> None:
+    listed = page.page.inner_text("#unsupported")
+    assert "zh: not spoken in the browser yet" in listed and "ja: not spoken in the browser yet" in listed
+    assert page.page.eval_on_selector("#language option[value=zh]", "option => option.disabled")
+    refused = page.page.evaluate("""async () => {
+      try { for await (const chunk of window.polyvoxVoice.stream("你好", { language: "zh" })) {} return "spoken"; }
+      catch (error) { return error.message; }
+    }""")
+    assert "cannot be phonemized in the browser yet" in refused
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("... !?", "no sentence to speak"), ("I have 3 cats.", "numbers are not spelled out"), ("Hello # there.", "cannot read '#'")],
+)
+def test_bad_text_is_a_visible_message(page, text: str, message: str) -> None:
+    status = _speak_in_page(page, text, "en")
+    assert message in status
+    assert page.page.eval_on_selector("#status", "status => status.className") == "error"
+
+
+def test_page_speaks(page) -> None:
+    assert _speak_in_page(page, "Hello there.", "en").startswith("first audio after")
+
+
+def test_model_that_fails_to_load_is_a_visible_message(page_folder: Path, browser, tmp_path: Path) -> None:
+    for file in page_folder.rglob("*"):
+        if file.is_file():
+            target = tmp_path / file.relative_to(page_folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.hardlink_to(file)
+    broken = tmp_path / "voice.encoder.onnx"
+    broken.unlink()
+    broken.write_bytes(b"not an onnx graph")
+    with serve(tmp_path) as url:
+        for address, expected in ((url + "index.html", "voice.encoder.onnx is not a usable ONNX graph"), (url + "index.html?voice=missing.json", "HTTP 404")):
+            with open_page(browser, address) as opened:
+                assert opened.status.startswith("The voice could not be loaded") and expected in opened.status, opened.status
+                assert not opened.errors, opened.errors

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from polyvox.errors import PolyvoxError
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM_ENV = "POLYVOX_CHROMIUM"
 CHROMIUM_ARGS = (
@@ -53,14 +53,28 @@ def browser_missing() -> str | None:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    isolated = False
+
+    def end_headers(self) -> None:
+        if self.isolated:  # cross-origin isolation: what onnxruntime-web needs to compute on several threads
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        super().end_headers()
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
         """Requests are not logged: the page fetches a dozen files per load."""
 
 
+class _IsolatingHandler(_QuietHandler):
+    isolated = True
+
+
 @contextlib.contextmanager
-def serve(directory: str | Path) -> Iterator[str]:
-    """``directory`` over http on a free localhost port; yields its base url (ending in ``/``)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(directory)))
+def serve(directory: str | Path, isolated: bool = False) -> Iterator[str]:
+    """``directory`` over http on a free localhost port; yields its base url (ending in ``/``). ``isolated``
+    sends the headers that make the page cross-origin isolated (SharedArrayBuffer, so threads)."""
+    handler = _IsolatingHandler if isolated else _QuietHandler
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -83,8 +97,8 @@ class OpenedPage:
 
 
 @contextlib.contextmanager
-def open_page(url: str, timeout_s: float = 180.0) -> Iterator[OpenedPage]:
-    """The page at ``url`` in headless Chromium, once its voice has loaded or failed to (the status line says)."""
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium through Playwright (one per process at a time: Playwright's sync API allows one)."""
     reason = browser_missing()
     if reason:
         raise BrowserError(reason)
@@ -93,13 +107,22 @@ def open_page(url: str, timeout_s: float = 180.0) -> Iterator[OpenedPage]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium_path()), args=list(CHROMIUM_ARGS))
         try:
-            page = browser.new_page()
-            opened = OpenedPage(page)
-            page.on("pageerror", lambda error: opened.errors.append(f"unhandled: {error}"))
-            page.on("console", lambda message: opened.errors.append(message.text) if message.type == "error" and "Failed to load resource" not in message.text else None)
-            page.set_default_timeout(timeout_s * 1000)
-            page.goto(url)
-            page.wait_for_function(f"document.getElementById('status').textContent !== {LOADING!r}")
-            yield opened
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def open_page(browser: Browser, url: str, timeout_s: float = 180.0) -> Iterator[OpenedPage]:
+    """The page at ``url`` in a new tab, once its voice has loaded or failed to (the status line says)."""
+    page = browser.new_page()
+    opened = OpenedPage(page)
+    page.on("pageerror", lambda error: opened.errors.append(f"unhandled: {error}"))
+    page.on("console", lambda message: opened.errors.append(message.text) if message.type == "error" and "Failed to load resource" not in message.text else None)
+    page.set_default_timeout(timeout_s * 1000)
+    try:
+        page.goto(url)
+        page.wait_for_function(f"document.getElementById('status').textContent !== {LOADING!r}")
+        yield opened
+    finally:
+        page.close()

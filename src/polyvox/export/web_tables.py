@@ -18,12 +18,12 @@ from polyvox.text.phonemizers.espeak import _TO_ESPEAK_MARKS, VOICE_CANDIDATES, 
 from polyvox.text.prosody import ACCENTS, LENGTHS
 from polyvox.text.punctuation import PUNCTUATION_TOKENS, SILENT_MARKS
 from polyvox.text.rules import _ALLOPHONES
-from polyvox.text.scripts import NON_LATIN_LANGUAGES
+from polyvox.text.scripts import LATIN, NON_LATIN_LANGUAGES, READABLE_SCRIPTS
 from polyvox.text.sentences import MAX_SENTENCE_CHARS
 
 WEB_TABLES_FORMAT = "polyvox-web-frontend"
 WEB_TABLES_VERSION = 1
-# Languages the page phonemizes: espeak-ng IPA and polyvox's own ids, written in Latin script.
+# Languages the page phonemizes: espeak-ng IPA and polyvox's own ids, written in Latin script (en, es, fr, de).
 # The others need a front end the browser does not have yet (pypinyin, pyopenjtalk) or split
 # Latin-script words off to another language (``split_latin_runs``), which the page does not do yet.
 _NOT_IN_BROWSER = {
@@ -31,6 +31,7 @@ _NOT_IN_BROWSER = {
     "ja": "Japanese needs pyopenjtalk's dictionary, not yet ported to the browser (kuromoji)",
 }
 _NON_LATIN_REASON = "text in a non-Latin script switches Latin words to another language; the page does not do that yet"
+_OTHER_REASON = "the page reads only the Latin-script languages with their own front end (en, es, fr, de) yet"
 
 
 def _phonemizer_marks() -> str:
@@ -49,6 +50,8 @@ def browser_languages(languages: Sequence[str]) -> tuple[dict[str, dict[str, Any
             unsupported[language] = _NOT_IN_BROWSER[language]
         elif language in NON_LATIN_LANGUAGES:
             unsupported[language] = _NON_LATIN_REASON
+        elif LATIN not in READABLE_SCRIPTS.get(language, ()):  # espeak-only codes read any script in Python
+            unsupported[language] = _OTHER_REASON
         else:
             voice = resolve_voice(language, available)
             supported[language] = {

@@ -89,6 +89,7 @@ export class PolyvoxVoice {
     this.decoder = decoder;
     this.sampleRate = metadata.audio.sample_rate;
     this.samplesPerFrame = metadata.audio.samples_per_frame;
+    this.threads = ort.env.wasm.numThreads;  // onnxruntime-web's threads (1 unless the page is cross-origin isolated)
   }
 
   // url: the export's voice.onnx.json; web.json, the graphs and vendor/ are beside it.

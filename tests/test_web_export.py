@@ -1,0 +1,56 @@
+"""``polyvox export --web`` without a browser: the folder it writes (with a stand-in runtime, so no npm is
+needed), the front end's tables, and the one-line error when the npm runtime is missing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from onnx_voices import make_voice
+from polyvox.cli import app
+from polyvox.export.web_export import NPM_COMMAND, PAGE_FILES, RUNTIME_ENV, RUNTIME_FILES, export_web
+from polyvox.export.web_tables import web_tables
+from polyvox.text.phonemizers.espeak import espeak_voices, resolve_voice
+from polyvox.text.punctuation import PUNCTUATION_TOKENS
+
+
+@pytest.fixture
+def stand_in_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A node_modules folder with every file the export copies, each a few bytes."""
+    folder = tmp_path / "node_modules"
+    for source in RUNTIME_FILES:
+        (folder / source).parent.mkdir(parents=True, exist_ok=True)
+        (folder / source).write_text(f"stand-in for {source}")
+    monkeypatch.setenv(RUNTIME_ENV, str(folder))
+    return folder
+
+
+def test_export_writes_the_page_graphs_tables_and_runtime(stand_in_runtime: Path, tmp_path: Path) -> None:
+    voice = make_voice(tmp_path / "tiny.safetensors", "hifigan", 0.0)
+    page = export_web(voice, tmp_path / "page")
+    names = {path.relative_to(page.directory).as_posix() for path in page.files}
+    assert set(PAGE_FILES) | {"voice.onnx", "voice.encoder.onnx", "voice.decoder.onnx", "voice.onnx.json", "web.json"} <= names
+    assert {f"vendor/{name}" for name in RUNTIME_FILES.values()} <= names
+    assert all(path.is_file() for path in page.files)
+    tables = json.loads((page.directory / "web.json").read_text(encoding="utf-8"))
+    assert set(tables["languages"]) == {"en", "es"} and tables["unsupported_languages"] == {}
+
+
+def test_tables_list_each_language_the_page_cannot_phonemize() -> None:
+    tables = web_tables(("en", "fr", "zh", "ja", "ru", "hi"))
+    assert set(tables["languages"]) == {"en", "fr"}
+    assert {"zh", "ja", "ru", "hi"} == set(tables["unsupported_languages"]) and all(tables["unsupported_languages"].values())
+    assert tables["languages"]["en"]["espeak_voices"][0] == resolve_voice("en", espeak_voices())
+    assert tables["punctuation_tokens"] == dict(PUNCTUATION_TOKENS)
+
+
+def test_missing_runtime_is_one_line_with_the_npm_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(RUNTIME_ENV, str(tmp_path / "nothing"))
+    result = CliRunner().invoke(app, ["export", "--web", str(tmp_path / "page")])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and NPM_COMMAND in lines[0], result.output
+    assert not (tmp_path / "page").exists()
