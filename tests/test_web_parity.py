@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from polyvox.cli_support import DEFAULT_VOICE
+from polyvox.data.corpus.sentences import SentenceGenerator, grammar_for
 from polyvox.export.web_browser import browser_missing, chromium, open_page, serve
 from polyvox.export.web_export import NPM_COMMAND, export_web, missing_runtime
 from polyvox.speech_request import SpeechRequest
@@ -28,6 +29,8 @@ ENGLISH = [
     "Rock & roll is 100 percent fun, e.g. on a Friday.".replace("100 percent", "one hundred percent"),
     "Well — that's that: café au lait, naïve résumé.",
     "Is it? Yes! No. Maybe…",
+    "Dr. Who met Mrs. Jones at St. Paul's. Wait… what?!",
+    "A/B testing: co-operate, re-enter [live] {loud}.",
 ]
 OTHER_LANGUAGES = [("es", "¿Dónde está la biblioteca, señor?"), ("fr", "Bonjour, comment ça va ?"), ("de", "Guten Morgen, wie geht's?")]
 # One sentence each: the noises below are drawn per sentence.
@@ -73,6 +76,8 @@ ENCODE = """async ([text, language]) => {
 
 def test_ids_equal_python(page, python_voice) -> None:
     cases = [(text, "en") for text in ENGLISH] + [(text, language) for language, text in OTHER_LANGUAGES]
+    for language in ("en", "es", "fr", "de"):  # the corpus grammar's sentences: words the voice was trained on
+        cases += [(text, language) for text in SentenceGenerator(grammar_for(language), seed=3).sentences(10)]
     for text, language in cases:
         browser = page.page.evaluate(ENCODE, [text, language])
         expected = python_voice.text.sentences(text, language)
