@@ -37,6 +37,10 @@ class TextFrontend:
             self._check_espeak_voices(unknown)
         self._phonemizers: dict[str, Phonemizer] = {}
 
+    def serves(self, languages: Sequence[str], inline_latin_language: str) -> bool:
+        """Whether this front end reads text as one built for ``languages`` would (shared rather than rebuilt)."""
+        return set(self.languages) == set(languages) and self.inline_latin_language == inline_latin_language
+
     @staticmethod
     def _check_espeak_voices(codes: Sequence[str]) -> None:
         from polyvox.text.phonemizers.espeak import espeak_voices

@@ -47,19 +47,23 @@ _ALLOPHONES = {"ʔ": ("t",), "ɾ": ("t", "d"), "ɫ": ("l",), "ᵻ": ("ɪ", "ə")
 class TextRules:
     """Text -> tokens -> ids for one voice (its config, symbol table and languages)."""
 
-    def __init__(self, config: VoiceConfig, languages: Sequence[str], symbols: SymbolTable | None = None) -> None:
+    def __init__(
+        self, config: VoiceConfig, languages: Sequence[str], symbols: SymbolTable | None = None, frontend: TextFrontend | None = None
+    ) -> None:
         self.config = config
         # None while a new voice's table is still being built from its data (``vocabulary``).
         self._symbols = symbols
         self.languages = tuple(languages)
         self.language_ids = {name: index for index, name in enumerate(self.languages)}
         self.scheme = "features" if config.model.text_encoder.prosody_embeddings else "fused"
-        self.frontend = TextFrontend(self.languages, config.text.inline_latin_language)
+        # A front end of the same languages is shared rather than built again: each builds its phonemizers anew.
+        shared = frontend is not None and frontend.serves(self.languages, config.text.inline_latin_language)
+        self.frontend = frontend if shared else TextFrontend(self.languages, config.text.inline_latin_language)
 
     @classmethod
-    def of(cls, metadata: VoiceMetadata) -> TextRules:
-        """The rules of a voice (or a run) from its metadata."""
-        return cls(metadata.config, metadata.languages, metadata.symbols)
+    def of(cls, metadata: VoiceMetadata, frontend: TextFrontend | None = None) -> TextRules:
+        """The rules of a voice (or a run) from its metadata (with ``frontend`` when it serves its languages)."""
+        return cls(metadata.config, metadata.languages, metadata.symbols, frontend)
 
     @property
     def symbols(self) -> SymbolTable:

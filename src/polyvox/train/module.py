@@ -23,7 +23,7 @@ from polyvox.data.rank_share import stream_position
 from polyvox.train.guards import first_non_finite_module, non_finite_field, non_finite_parameter
 from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
 from polyvox.train.plots import alignment_figure, mel_figure
-from polyvox.train.reference import reference_loss
+from polyvox.train.reference_loss import reference_loss
 from polyvox.train.stft_loss import MultiResolutionStftLoss
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import lightning as L
 import torch
 
 from polyvox.data.dataset import Batch
-from polyvox.train.reference import reference_loss
+from polyvox.train.reference_loss import reference_loss
 
 
 class ReferenceEncoderModule(L.LightningModule):

@@ -25,6 +25,7 @@ from polyvox.errors import TrainingSetupError
 from polyvox.fingerprint import require_compatible
 from polyvox.models.minimum_length import minimum_input
 from polyvox.text.errors import TextError
+from polyvox.text.frontend import TextFrontend
 from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
 from polyvox.train.callbacks import checkpoint_files
@@ -63,17 +64,18 @@ def _ordered_unique(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def prepare_metadata(config: VoiceConfig, utterances: list[Utterance]) -> VoiceMetadata:
+def prepare_metadata(config: VoiceConfig, utterances: list[Utterance], frontend: TextFrontend | None = None) -> VoiceMetadata:
     languages = _ordered_unique([u.language for u in utterances])
     speakers = _ordered_unique([u.speaker for u in utterances])
-    rules = TextRules(config, languages)
+    rules = TextRules(config, languages, frontend=frontend)
     symbols = SymbolTable.base().extend(rules.vocabulary(rules.utterance_tokens(u) for u in utterances))
     config = config.replace(**{"text.languages": list(languages), "model.n_speakers": len(speakers)})
     return VoiceMetadata(config=config, symbols=symbols, languages=languages, speakers=speakers, info={})
 
 
 def load_or_create_metadata(
-    run_dir: Path, config: VoiceConfig, utterances: list[Utterance], resume: bool, init_from: VoiceMetadata | None
+    run_dir: Path, config: VoiceConfig, utterances: list[Utterance], resume: bool, init_from: VoiceMetadata | None,
+    frontend: TextFrontend | None = None,
 ) -> VoiceMetadata:
     """The run's tables (symbols, languages, speakers): stored in the run folder, so a resumed run
     uses exactly the ids it started with. From an existing voice (``init_from``), its own tables."""
@@ -86,7 +88,7 @@ def load_or_create_metadata(
         stored = init_from
         require_compatible(stored, config, "the --init-from voice", partial_option="a config with the voice's own architecture")
     else:
-        stored = prepare_metadata(config, utterances)
+        stored = prepare_metadata(config, utterances, frontend)
     # Checked equal above: the tables come from the run (or voice), the training schedule from the caller.
     metadata = dataclasses.replace(stored, config=dataclasses.replace(stored.config, training=config.training))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -103,11 +105,11 @@ def followed_metadata(run_dir: Path, config: VoiceConfig) -> VoiceMetadata:
 
 
 def encode_all(
-    utterances: list[Utterance], metadata: VoiceMetadata, cache: FeatureCache
+    utterances: list[Utterance], metadata: VoiceMetadata, cache: FeatureCache, rules: TextRules | None = None
 ) -> tuple[list[EncodedUtterance], list[SkippedClip]]:
     """Ids for each clip; a clip whose text cannot be encoded, or whose duration does not fit its
-    text, is skipped with its reason instead of stopping the run."""
-    rules = TextRules.of(metadata)
+    text, is skipped with its reason instead of stopping the run. ``rules``: the voice's, when already built."""
+    rules = rules or TextRules.of(metadata)
     speaker_table = {speaker: index for index, speaker in enumerate(metadata.speakers)}
     config = metadata.config
     encoded: list[EncodedUtterance] = []
@@ -153,12 +155,16 @@ def prepare_data(
     if not utterances:
         raise TrainingSetupError(f"{manifest} has no utterances")
     training_config = config.training
-    usable, skipped = screen_text(utterances, TextRules(config, _ordered_unique([u.language for u in utterances])))
+    # One front end for the whole preparation: screening, the run's tables, encoding and coverage.
+    screening = TextRules(config, _ordered_unique([u.language for u in utterances]))
+    usable, skipped = screen_text(utterances, screening)
     if not usable:
         raise TrainingSetupError(f"no clip of {manifest} has text that can be phonemized; first problem: {skipped[0].detail}")
     metadata = (
-        followed_metadata(run_dir, config) if follower else load_or_create_metadata(run_dir, config, usable, resume, initial_metadata)
+        followed_metadata(run_dir, config) if follower
+        else load_or_create_metadata(run_dir, config, usable, resume, initial_metadata, screening.frontend)
     )
+    rules = TextRules.of(metadata, screening.frontend)
     config = metadata.config
     cache = cache_for(run_dir / "cache", config.audio, training_config.silence_rms_threshold, training_config.max_clip_s, manifest)
     usable, bad_audio = cache.ensure(usable, progress=progress, workers=training_config.feature_workers)
@@ -171,8 +177,8 @@ def prepare_data(
             len(usable) - len(known), ", ".join(metadata.speakers), ", ".join(metadata.languages),
         )
     training_set, validation_set = split_validation(known, validation_per_language, training_config.seed)
-    train_items, bad_train = encode_all(training_set, metadata, cache)
-    validation_items, bad_validation = encode_all(validation_set, metadata, cache)
+    train_items, bad_train = encode_all(training_set, metadata, cache, rules)
+    validation_items, bad_validation = encode_all(validation_set, metadata, cache, rules)
     minimum = minimum_input(config)
     logger.info("%s", minimum.describe())
     train_items, short_report = apply_short_clip_policy(train_items, minimum.frames, training_config.short_clip_policy)
@@ -187,7 +193,7 @@ def prepare_data(
             for clip in short.clips
         )
     training_clips = [item.utterance for item in train_items]
-    coverage = report_data_coverage(training_clips, TextRules.of(metadata).utterance_tokens, "the training data")
+    coverage = report_data_coverage(training_clips, rules.utterance_tokens, "the training data")
     report = DataReport(str(manifest), len(utterances), skipped + bad_train + bad_validation, short_clips, coverage)
     report_path = run_dir / REPORT_FILE if follower else report.write(run_dir)
     (logger.warning if report.skipped else logger.info)("%s; see %s", report.summary(), report_path)
