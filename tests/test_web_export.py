@@ -54,3 +54,12 @@ def test_missing_runtime_is_one_line_with_the_npm_command(tmp_path: Path, monkey
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and NPM_COMMAND in lines[0], result.output
     assert not (tmp_path / "page").exists()
+
+
+def test_a_folder_with_files_is_replaced_only_with_overwrite(stand_in_runtime: Path, tmp_path: Path) -> None:
+    voice = make_voice(tmp_path / "tiny.safetensors", "hifigan", 0.0)
+    page = tmp_path / "page"
+    assert CliRunner().invoke(app, ["export", str(voice), "--web", str(page)]).exit_code == 0
+    refused = CliRunner().invoke(app, ["export", str(voice), "--web", str(page)])
+    assert refused.exit_code == 1 and "--overwrite" in refused.output and len(refused.output.strip().splitlines()) == 1
+    assert CliRunner().invoke(app, ["export", str(voice), "--web", str(page), "--overwrite"]).exit_code == 0

@@ -21,7 +21,7 @@ def export(
     output: Annotated[Path, typer.Option("-o", "--output", help="The full graph, e.g. voice.onnx; the others go next to it.")] = Path("voice.onnx"),
     opset: Annotated[int, typer.Option(help="ONNX opset of the graphs.")] = 17,
     web: Annotated[Optional[Path], typer.Option("--web", help="Write a static page into this folder that speaks in the browser (docs/web.md); -o is not used.")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace files an earlier export left at OUTPUT.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace files an earlier export left at OUTPUT (or in the --web folder).")] = False,
     threads: Threads = None,
     verbose: Verbose = False,
 ) -> None:
@@ -29,7 +29,7 @@ def export(
     (the two stages, for streaming) and OUTPUT.json (symbols, languages, speakers, audio and default scales)."""
     setup_logging(verbose)
     if web is not None:
-        _export_web(voice, web, opset, threads)
+        _export_web(voice, web, opset, threads, overwrite)
         return
     if output.suffix != ".onnx":
         fail(f"-o must name the full graph's .onnx file (e.g. voice.onnx), got {output}")
@@ -56,12 +56,14 @@ def export(
     run(work)
 
 
-def _export_web(voice: Optional[Path], directory: Path, opset: int, threads: Optional[int]) -> None:
+def _export_web(voice: Optional[Path], directory: Path, opset: int, threads: Optional[int], overwrite: bool) -> None:
     """``--web DIR``: the page, its modules, the graphs and the vendored runtime in DIR."""
     from polyvox.export.web_export import NPM_COMMAND, missing_runtime
 
     if missing_runtime():  # before any work, in one line: the runtime is an npm install, not in git
         fail(f"the browser runtime is not installed: run `{NPM_COMMAND}` first (docs/web.md)")
+    if directory.is_dir() and any(directory.iterdir()) and not overwrite:
+        fail(f"{directory} is not empty: pass --overwrite to replace an earlier page there, or --web another folder")
     apply_threads(threads)
     started = time.monotonic()
 
