@@ -62,7 +62,7 @@ def random_voice(source: Path, output: Path, seed: int) -> Path:
     """``source``'s metadata with a freshly initialised generator (seeded): the same architecture and tables."""
     import torch
 
-    from polyvox.checkpoint import build_generator, read_metadata, save_voice
+    from polyvox.voice_file import build_generator, read_metadata, save_voice
 
     metadata = read_metadata(source)
     with torch.random.fork_rng():
@@ -150,7 +150,7 @@ def main() -> None:
     arguments = parser.parse_args()
     import torch
 
-    from polyvox.checkpoint import read_metadata
+    from polyvox.voice_file import read_metadata
     from polyvox.cli_support import DEFAULT_VOICE
     from polyvox.finetune import FinetuneOptions
 

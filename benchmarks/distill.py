@@ -72,7 +72,7 @@ def judge(spoken: dict[str, Spoken], chosen: list, base, tiny) -> dict[str, floa
 
 
 def _info(path: Path) -> dict[str, str]:
-    from polyvox.checkpoint import read_metadata
+    from polyvox.voice_file import read_metadata
 
     keep = ("steps", "decoder_steps", "decoder_validation_mel", "distill_student", "distill_preset")
     return {name: value for name, value in read_metadata(path).info.items() if name in keep}

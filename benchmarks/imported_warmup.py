@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from polyvox.checkpoint import save_voice
+    from polyvox.voice_file import save_voice
     from polyvox.finetune import FinetuneOptions, plan_finetune
     from polyvox.finetune.warmup import copy_synthesis_distance, probe_batch, run_warmup
     from polyvox.pretrained import import_checkpoint

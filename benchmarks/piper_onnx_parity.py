@@ -66,7 +66,7 @@ def _ids(metadata: Any, id_map: dict[str, list[int]], text: str) -> tuple[list[i
 def main() -> None:
     import onnxruntime
 
-    from polyvox.checkpoint import build_generator, load_voice_file, save_voice
+    from polyvox.voice_file import build_generator, load_voice_file, save_voice
     from polyvox.pretrained import import_checkpoint
     from polyvox.pretrained.onnx_parity import PiperInputs, load_graph, run_graph, run_imported, with_noise_inputs
 

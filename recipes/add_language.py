@@ -43,7 +43,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from polyvox.audio.io import save_audio
-    from polyvox.checkpoint import read_metadata
+    from polyvox.voice_file import read_metadata
     from polyvox.cli_support import DEFAULT_VOICE
     from polyvox.data.corpus import generate_corpus
     from polyvox.data.manifest import Utterance, read_manifest

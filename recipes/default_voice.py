@@ -35,7 +35,7 @@ def ship(work: Path) -> Path:
     trained on the corpus's speakers (so ``polyvox say --reference clip.wav`` works with it)."""
     import dataclasses
 
-    from polyvox.checkpoint import load_voice_file, save_voice
+    from polyvox.voice_file import load_voice_file, save_voice
     from polyvox.train.reference import attach_reference_encoder
 
     tensors, metadata = load_voice_file(work / "run" / "voice.safetensors")
@@ -62,7 +62,7 @@ def shipped_base(work: Path) -> Path:
     """The shipped voice without its reference encoder (retrained at each ship), to continue training."""
     import dataclasses
 
-    from polyvox.checkpoint import load_voice_file, save_voice
+    from polyvox.voice_file import load_voice_file, save_voice
 
     tensors, metadata = load_voice_file(SHIPPED_VOICE)
     tensors = {name: tensor for name, tensor in tensors.items() if not name.startswith("reference_encoder.")}

@@ -79,7 +79,7 @@ def corpus_speakers(manifest: Path) -> dict[str, list[str]]:
 def converted_start(work: Path, manifest: Path) -> Path:
     """The shipped voice in the features scheme, without its reference encoder (attached again when shipping)
     and without the espeak-ng speakers the teacher corpus no longer has."""
-    from polyvox.checkpoint import load_voice_file, save_voice
+    from polyvox.voice_file import load_voice_file, save_voice
     from polyvox.cli_support import DEFAULT_VOICE
     from polyvox.finetune.scheme import to_features_scheme
     from polyvox.finetune.tables import SPEAKER_TABLE
@@ -121,7 +121,7 @@ def train_candidate(
 
 def ship(work: Path) -> Path:
     """The candidate into the package, half precision, with a reference encoder trained on the corpus's speakers."""
-    from polyvox.checkpoint import load_voice_file, save_voice
+    from polyvox.voice_file import load_voice_file, save_voice
     from polyvox.cli_support import DEFAULT_VOICE
     from polyvox.train.reference import attach_reference_encoder
 

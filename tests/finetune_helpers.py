@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.config import preset
 from polyvox.data.corpus import generate_corpus
 from polyvox.text.rules import TextRules

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.config import preset
 from polyvox.models.vits import VitsGenerator
 from tiny_voices import ISTFT, MULTIBAND, SPEAKERS, covering_symbols

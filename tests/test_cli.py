@@ -9,7 +9,7 @@ import soundfile
 import torch
 from typer.testing import CliRunner
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.cli import app
 from polyvox.config import preset
 from polyvox.models.vits import VitsGenerator

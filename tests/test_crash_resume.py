@@ -11,7 +11,7 @@ import time
 import pytest
 import torch
 
-from polyvox.checkpoint import read_metadata
+from polyvox.voice_file import read_metadata
 from polyvox.train.callbacks import checkpoint_files
 
 MAX_STEPS = 16

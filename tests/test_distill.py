@@ -11,7 +11,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from polyvox.checkpoint import VoiceMetadata, load_voice_file, save_voice
+from polyvox.voice_file import VoiceMetadata, load_voice_file, save_voice
 from polyvox.cli import app
 from polyvox.config import preset
 from polyvox.data.manifest import read_manifest

@@ -10,7 +10,7 @@ import pytest
 import torch
 from test_distill import LANGUAGES, SENTENCES, SPEAKERS, tiny_source
 
-from polyvox.checkpoint import load_voice_file, save_voice
+from polyvox.voice_file import load_voice_file, save_voice
 from polyvox.config import preset
 from polyvox.distill import DistillError, DistillOptions, distill
 from polyvox.distill import decoder_pairs

@@ -12,7 +12,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.cli import app
 from polyvox.config import preset
 from polyvox.doctor import diagnose, format_report

@@ -10,7 +10,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.cli import app
 from polyvox.config import preset
 from polyvox.data.manifest import Utterance, read_manifest, write_manifest

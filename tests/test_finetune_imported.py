@@ -19,7 +19,7 @@ from finetune_helpers import QUICK
 from test_pretrained_piper_onnx_model import export_tiny_piper
 
 from polyvox.audio.io import save_audio
-from polyvox.checkpoint import VoiceMetadata, build_generator, load_voice_file, read_metadata, save_voice
+from polyvox.voice_file import VoiceMetadata, build_generator, load_voice_file, read_metadata, save_voice
 from polyvox.data.corpus import generate_corpus
 from polyvox.data.dataset import RESERVED_IDS
 from polyvox.data.manifest import Utterance, read_manifest, write_manifest

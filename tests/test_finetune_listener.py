@@ -8,7 +8,7 @@ import pytest
 from finetune_helpers import QUICK, corpora_fixture
 from whisper_helpers import build_tiny_whisper, convert_to_ctranslate2
 
-from polyvox.checkpoint import read_metadata
+from polyvox.voice_file import read_metadata
 from polyvox.evaluation.errors import EvaluationError
 from polyvox.finetune import FinetuneOptions, plan_finetune, run_finetune
 from polyvox.inference.batch import one_torch_thread

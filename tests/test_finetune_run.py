@@ -15,7 +15,7 @@ from finetune_helpers import NEW_SPEAKER, QUICK, corpora_fixture
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from polyvox.checkpoint import load_voice_file, read_metadata
+from polyvox.voice_file import load_voice_file, read_metadata
 from polyvox.finetune import FinetuneOptions, FinetuneSetupError, plan_finetune, run_finetune
 from polyvox.finetune.best import BestVoice
 from polyvox.finetune.data import select_data
@@ -93,7 +93,7 @@ def test_the_run_writes_one_voice_in_half_precision(new_speaker_run):
 
 def test_best_voice_keeps_the_lowest_score_only(tmp_path, corpora):
     tensors, metadata = load_voice_file(corpora.voice)
-    from polyvox.checkpoint import build_generator
+    from polyvox.voice_file import build_generator
 
     generator = build_generator(metadata)
     module = SimpleNamespace(generator=generator, metadata=metadata, trainer=SimpleNamespace(is_global_zero=True))

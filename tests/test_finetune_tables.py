@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from polyvox.checkpoint import VoiceMetadata, build_generator
+from polyvox.voice_file import VoiceMetadata, build_generator
 from polyvox.config import preset
 from polyvox.finetune.freeze import FREEZE_PRESETS, apply_freeze
 from polyvox.finetune.loading import load_with_report

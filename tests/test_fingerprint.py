@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.config import preset
 from polyvox.data.manifest import Utterance
 from polyvox.fingerprint import CompatibilityError, Difference, compare_fingerprints, component_fingerprint

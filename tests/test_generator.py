@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.config import preset
 from polyvox.inference.voice import Voice
 from polyvox.models.vits import VitsGenerator

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.config import preset
 from polyvox.data.corpus.plan import CorpusPlan, covering_sentences, plan_corpus
 from polyvox.data.corpus.sentences import SentenceGenerator, grammar_for

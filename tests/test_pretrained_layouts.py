@@ -10,7 +10,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from polyvox.checkpoint import read_metadata
+from polyvox.voice_file import read_metadata
 from polyvox.cli import app
 from polyvox.pretrained import PretrainedImportError, UnknownLayoutError, UnsafeCheckpointError, import_checkpoint
 from polyvox.pretrained.names import polyvox_name

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from polyvox.checkpoint import save_voice
+from polyvox.voice_file import save_voice
 from polyvox.inference.voice import Voice
 from polyvox.pretrained import import_checkpoint
 from polyvox.pretrained.errors import PretrainedImportError

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.config import preset
 from polyvox.fingerprint import component_fingerprint, config_fingerprint
 from polyvox.models.decoders.resblock import SingleConvResidualBlock
@@ -126,7 +126,7 @@ def test_transformer_flow_is_invertible_and_reads_the_speaker():
 
 
 def test_imported_options_survive_the_voice_file(tmp_path):
-    from polyvox.checkpoint import read_metadata, save_voice
+    from polyvox.voice_file import read_metadata, save_voice
 
     config = TINY.replace(**OPTIONS)
     metadata = VoiceMetadata(config, SymbolTable.base(), ("en",), ("a",), {})

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from polyvox.checkpoint import save_voice
+from polyvox.voice_file import save_voice
 from polyvox.inference.voice import Voice
 from polyvox.pretrained import PretrainedImportError, import_checkpoint
 from polyvox.text import TextFrontend, to_ids

@@ -9,7 +9,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from polyvox.checkpoint import build_generator, read_metadata
+from polyvox.voice_file import build_generator, read_metadata
 from polyvox.cli import app
 from polyvox.pretrained import PretrainedImportError, import_checkpoint
 from polyvox.pretrained.onnx_parity import PiperInputs, load_graph, run_graph, run_imported, with_noise_inputs

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from polyvox.checkpoint import build_generator, save_voice
+from polyvox.voice_file import build_generator, save_voice
 from polyvox.inference.voice import Voice
 from polyvox.pretrained import PretrainedImportError, import_checkpoint
 from vits_family_checkpoints import ENGLISH, assert_lands_where_expected, source_accounting, vits_symbol_list, write_vits

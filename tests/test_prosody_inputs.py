@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.config import TextEncoderConfig, preset
 from polyvox.fingerprint import component_fingerprint
 from polyvox.inference.voice import Voice

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from polyvox.audio.io import AudioError, save_audio
-from polyvox.checkpoint import load_voice_file, save_voice
+from polyvox.voice_file import load_voice_file, save_voice
 from polyvox.config import preset
 from polyvox.data.manifest import read_manifest
 from polyvox.fingerprint import component_fingerprint
@@ -39,7 +39,7 @@ def test_voices_without_an_encoder_keep_their_fingerprint():
 
 
 def component_fingerprint_of(config):
-    from polyvox.checkpoint import VoiceMetadata
+    from polyvox.voice_file import VoiceMetadata
     from polyvox.text.symbols import SymbolTable
 
     metadata = VoiceMetadata(config=config, symbols=SymbolTable.from_sequences([["a"]]), languages=("en",), speakers=("s",), info={})

@@ -7,7 +7,7 @@ import logging
 import pytest
 import torch
 
-from polyvox.checkpoint import load_voice_file, save_voice
+from polyvox.voice_file import load_voice_file, save_voice
 from polyvox.cli_support import DEFAULT_VOICE
 from polyvox.finetune.errors import FinetuneSetupError
 from polyvox.finetune.scheme import bare_phoneme, to_features_scheme

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch.nn.utils import parametrize
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.config import VoiceConfig, preset
 from polyvox.inference.batch import one_torch_thread
 from polyvox.inference.streaming import ChunkSchedule, decode_window, plan_windows

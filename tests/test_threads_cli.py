@@ -146,14 +146,12 @@ def stop_training(*args: Any, **kwargs: Any) -> None:
     raise TrainingSetupError("stopped by the test")
 
 
-@pytest.mark.parametrize("command", [["train", "-d", "missing.jsonl", "-o", "run"], ["finetune", "-d", "missing.jsonl"]])
+@pytest.mark.parametrize("command", [["train", "-d", "missing.jsonl", "-o", "run"]])  # finetune runs in one process
 def test_training_processes_on_the_cpu_divide_the_threads(command, tmp_path, monkeypatch):
-    import polyvox.finetune
     import polyvox.train.run
 
     # The command stops where the work would begin (a follower rank would wait for rank 0 there).
     monkeypatch.setattr(polyvox.train.run, "train", stop_training)
-    monkeypatch.setattr(polyvox.finetune, "plan_finetune", stop_training)
     monkeypatch.chdir(tmp_path)
     assert "stopped by the test" in run(*command, "--devices", "2", "--threads", "2").output
     assert torch.get_num_threads() == 1

@@ -109,7 +109,7 @@ def test_training_can_start_from_a_voice_file(small_corpus, tmp_path):
 def test_the_reconstruction_loss_covers_the_whole_band_by_default(loss_fmax, hears_the_top):
     """The model's mel stops at 8 kHz; the loss's mel goes to half the sample rate unless told otherwise,
     so a decoder cannot leave noise above 8 kHz untrained."""
-    from polyvox.checkpoint import VoiceMetadata
+    from polyvox.voice_file import VoiceMetadata
     from polyvox.text import SymbolTable
     from polyvox.train.module import VitsTrainingModule
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.config import VoiceConfig, preset
 from polyvox.models.vits import VitsGenerator
 from polyvox.text import SymbolTable

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from polyvox.checkpoint import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
+from polyvox.voice_file import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
 from polyvox.checkpoint_reading import load_checkpoint
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import FINGERPRINT_KEY, Difference, compare_fingerprints, component_fingerprint

@@ -16,7 +16,7 @@ from polyvox.config import ConfigError, VoiceConfig
 from polyvox.text.prosody import PROSODY_SCHEME
 
 if TYPE_CHECKING:
-    from polyvox.checkpoint import VoiceMetadata
+    from polyvox.voice_file import VoiceMetadata
 
 FINGERPRINT_KEY = "fingerprint"
 

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from polyvox.checkpoint import read_metadata
+from polyvox.voice_file import read_metadata
 from polyvox.errors import OutputWriteError, TrainingSetupError, UnsafeCheckpointError
 from polyvox.train.callbacks import StepCheckpoint, checkpoint_files
 from polyvox.train.run import train

@@ -48,7 +48,7 @@ def import_voice(
         fail(f"{output} already exists: pass --overwrite to replace it, or -o another name")
 
     def work() -> None:
-        from polyvox.checkpoint import save_voice
+        from polyvox.voice_file import save_voice
         from polyvox.files import atomic_path
         from polyvox.pretrained import import_checkpoint
 

@@ -152,7 +152,7 @@ def say(
     if engine == "onnx" and precision != "float32":
         fail("--precision applies to the torch engine; the exported ONNX graphs compute in float32")
     if list_speakers or list_languages:
-        from polyvox.checkpoint import read_metadata
+        from polyvox.voice_file import read_metadata
         from polyvox.export import metadata as onnx_metadata
 
         if engine == "onnx":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from polyvox.checkpoint import load_voice_file, save_voice
+from polyvox.voice_file import load_voice_file, save_voice
 from polyvox.distill.decoder_pairs import build_pairs
 from polyvox.distill.decoder_student import student_decoder_config, student_voice
 from polyvox.distill.decoder_training import DecoderTraining, train_decoder

@@ -7,7 +7,7 @@ import dataclasses
 
 import torch
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.config import DecoderConfig, preset
 from polyvox.distill.options import DistillError
 from polyvox.models.decoders import UpsamplingDecoder, build_decoder, decoder_class

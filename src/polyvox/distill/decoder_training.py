@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from polyvox.audio.features import MelSpectrogram
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.config import DecoderConfig, TrainingConfig
 from polyvox.distill.decoder_pairs import DecoderPair
 from polyvox.distill.decoder_student import build_student_decoder, context_frames

@@ -35,7 +35,7 @@ class DistillResult:
 def distill(options: DistillOptions) -> DistillResult:
     """Train a fast student of ``options.source`` and write it to ``options.output``; a second call with the
     same work folder continues the corpus and the training where the first stopped."""
-    from polyvox.checkpoint import load_voice_file, save_voice
+    from polyvox.voice_file import load_voice_file, save_voice
     from polyvox.inference.voice import Voice
     from polyvox.train.callbacks import checkpoint_files
     from polyvox.train.run import train

@@ -38,7 +38,7 @@ def resolve_source(source: Path, work: Path) -> Path:
     imported = work / IMPORTED_SOURCE
     if imported.is_file():
         return imported
-    from polyvox.checkpoint import save_voice
+    from polyvox.voice_file import save_voice
     from polyvox.pretrained import import_checkpoint
 
     tensors, metadata, _report = import_checkpoint(source)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from polyvox.checkpoint import VoiceMetadata, build_generator, save_voice
+from polyvox.voice_file import VoiceMetadata, build_generator, save_voice
 from polyvox.config import VoiceConfig, preset
 from polyvox.distill.options import DistillError, DistillOptions
 

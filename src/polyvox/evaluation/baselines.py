@@ -59,7 +59,7 @@ def untrained_voice(voice: Voice, seed: int) -> Voice:
     """A voice with ``voice``'s architecture, tables and settings but fresh random weights (seeded)."""
     import torch
 
-    from polyvox.checkpoint import build_generator
+    from polyvox.voice_file import build_generator
     from polyvox.inference.voice import Voice
 
     with torch.random.fork_rng():  # leave the caller's random state alone

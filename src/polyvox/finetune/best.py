@@ -10,7 +10,7 @@ from typing import Any
 
 import lightning as L
 
-from polyvox.checkpoint import save_voice
+from polyvox.voice_file import save_voice
 from polyvox.train.language_validation import Figures, mean_figure
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.data.manifest import Utterance, read_manifest, write_manifest
 from polyvox.finetune.errors import FinetuneSetupError
 

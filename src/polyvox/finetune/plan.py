@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.config import VoiceConfig
 from polyvox.config_files import parse_overrides
 from polyvox.finetune.data import FinetuneData, added_languages, select_data
@@ -116,7 +116,7 @@ def _finetune_config(source: FinetuneSource, grown: VoiceMetadata, data: Finetun
 
 def _new_speaker_timbres(source: FinetuneSource, data: FinetuneData) -> dict[str, tuple[torch.Tensor, int]]:
     """With a reference encoder in the source, each new speaker's row starts at the timbre of its clips."""
-    from polyvox.checkpoint import build_generator
+    from polyvox.voice_file import build_generator
     from polyvox.inference.reference import timbre_vector
 
     if not data.new_speakers or not source.metadata.config.model.reference_encoder.enabled:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from polyvox.checkpoint import VoiceMetadata, save_voice
+from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.fingerprint import component_fingerprint
 from polyvox.finetune.errors import FinetuneSetupError
 from polyvox.finetune.plan import FinetuneOptions, FinetunePlan, plan_finetune

@@ -15,7 +15,7 @@ import dataclasses
 import torch
 from torch import Tensor
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.finetune.errors import FinetuneSetupError
 from polyvox.finetune.tables import SYMBOL_TABLE
 from polyvox.text.prosody import ACCENTS, LENGTHS, split_symbol

@@ -18,7 +18,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from polyvox.checkpoint import FORMAT_NAME, VoiceMetadata, load_voice_file
+from polyvox.voice_file import FORMAT_NAME, VoiceMetadata, load_voice_file
 from polyvox.finetune.errors import FinetuneSetupError
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.finetune.errors import FinetuneSetupError
 from polyvox.finetune.symbol_match import closest_symbol
 from polyvox.text.symbols import PUNCTUATION_SYMBOLS, RESERVED_SYMBOLS

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from polyvox.audio.pitch import shift_pitch
-from polyvox.checkpoint import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
+from polyvox.voice_file import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import require_compatible
 from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule

@@ -21,7 +21,7 @@ class VoiceTarget:
 
 
 def voice_target(path: str | Path) -> VoiceTarget:
-    from polyvox.checkpoint import read_metadata
+    from polyvox.voice_file import read_metadata
     from polyvox.models.minimum_length import minimum_input
 
     metadata = read_metadata(path)

@@ -19,7 +19,7 @@ from polyvox.pretrained.report import ImportReport
 if TYPE_CHECKING:
     from torch import Tensor
 
-    from polyvox.checkpoint import VoiceMetadata
+    from polyvox.voice_file import VoiceMetadata
 
 __all__ = ["ImportReport", "PretrainedImportError", "UnknownLayoutError", "UnsafeCheckpointError", "import_checkpoint"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from polyvox.checkpoint import build_generator
+from polyvox.voice_file import build_generator
 from polyvox.pretrained.names import WEIGHT_NORM_DIRECTION, WEIGHT_NORM_MAGNITUDE, polyvox_name
 from polyvox.pretrained.plan import ImportPlan
 from polyvox.pretrained.report import ImportReport, LoadedTensor, MismatchedTensor, MissingTensor, UnexpectedTensor

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.config import TextConfig
 from polyvox.pretrained.architecture import architecture_from_sections, voice_config
 from polyvox.pretrained.common import (

@@ -8,7 +8,7 @@ from typing import Any
 
 from torch import Tensor
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.config import TextConfig
 from polyvox.pretrained.architecture import SourceArchitecture, architecture_from_sections, voice_config
 from polyvox.pretrained.common import (

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from torch import Tensor
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.pretrained.common import duration_roles_of
 from polyvox.pretrained.errors import PretrainedImportError
 from polyvox.pretrained.onnx_architecture import architecture_from_graph

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from torch import Tensor
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.pretrained.names import DurationRole
 
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.config import TextConfig
 from polyvox.pretrained.architecture import architecture_from_sections, voice_config
 from polyvox.pretrained.common import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 
-from polyvox.checkpoint import VoiceFileError
+from polyvox.voice_file import VoiceFileError
 from polyvox.errors import PolyvoxError
 from polyvox.inference.voice import SynthesisError
 from polyvox.server.audio_encoding import encode, encode_stream

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from polyvox.checkpoint import VoiceFileError, VoiceMetadata
+from polyvox.voice_file import VoiceFileError, VoiceMetadata
 from polyvox.inference.request import speaker_index, voice_language
 from polyvox.inference.result import SynthesisError
 from polyvox.server.audio_encoding import FORMATS, AudioFormat

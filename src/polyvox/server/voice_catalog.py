@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from polyvox.checkpoint import VoiceFileError, VoiceMetadata, read_metadata
+from polyvox.voice_file import VoiceFileError, VoiceMetadata, read_metadata
 
 logger = logging.getLogger(__name__)
 

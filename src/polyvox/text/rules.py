@@ -26,7 +26,7 @@ from polyvox.text.symbols import SymbolTable
 from polyvox.text.token import Token
 
 if TYPE_CHECKING:
-    from polyvox.checkpoint import VoiceMetadata
+    from polyvox.voice_file import VoiceMetadata
     from polyvox.config import VoiceConfig
     from polyvox.data.manifest import Utterance
 

@@ -11,7 +11,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import TQDMProgressBar
 
-from polyvox.checkpoint import save_voice
+from polyvox.voice_file import save_voice
 from polyvox.errors import OutputWriteError
 from polyvox.files import write_failure
 

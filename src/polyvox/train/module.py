@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from polyvox.audio.features import MelSpectrogram
-from polyvox.checkpoint import VoiceMetadata, build_generator
+from polyvox.voice_file import VoiceMetadata, build_generator
 from polyvox.data.dataset import Batch
 from polyvox.fingerprint import component_fingerprint
 from polyvox.models.discriminators import MultiPeriodMultiScaleDiscriminator

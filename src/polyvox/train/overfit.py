@@ -70,7 +70,7 @@ def overfit_batch(
     from tqdm.auto import tqdm
 
     from polyvox.audio.features import MelSpectrogram
-    from polyvox.checkpoint import build_generator
+    from polyvox.voice_file import build_generator
     from polyvox.data.dataset import TtsDataset, collate
     from polyvox.models.vits import slice_segments
     from polyvox.train.losses import kl_loss

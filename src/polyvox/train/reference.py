@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from polyvox.checkpoint import VoiceMetadata, build_generator, load_voice_file, save_voice
+from polyvox.voice_file import VoiceMetadata, build_generator, load_voice_file, save_voice
 from polyvox.train.reference_loss import nearest_speaker_accuracy, random_crops, reference_loss
 
 # Re-exported: the losses live in reference_loss.py, which the training module imports without this file's

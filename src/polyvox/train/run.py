@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from polyvox.checkpoint import VoiceMetadata, load_voice_file
+from polyvox.voice_file import VoiceMetadata, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.data.coverage import report_data_coverage
 from polyvox.data.data_report import DURATION_MISMATCH, REPORT_FILE, DataReport, SkippedClip

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from polyvox.checkpoint import VoiceMetadata
+from polyvox.voice_file import VoiceMetadata
 from polyvox.config import VoiceConfig
 from polyvox.errors import TrainingSetupError
 from polyvox.fingerprint import CompatibilityError, Difference, require_compatible
