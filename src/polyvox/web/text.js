@@ -3,6 +3,9 @@
 // written by the export from the Python modules; the regular expressions mirror polyvox/text/sentences.py,
 // tags.py and normalize.py (tests/test_web_parity.py compares the ids).
 
+import { spellEnglishNumbers } from "./numbers.js";
+
+const NUMBER_SPELLERS = { en: spellEnglishNumbers };
 const PAD_ID = 0, BOS_ID = 1, EOS_ID = 2;
 const WORD_SEPARATOR = " ";
 const TAG = /<(\/?)([a-z]{2,3}(?:-[a-z0-9]+)*)>/g;
@@ -147,7 +150,7 @@ export class TextRules {
     return result;
   }
 
-  // polyvox.text.normalize.normalize, less numbers: the browser has no num2words yet.
+  // polyvox.text.normalize.normalize; numbers are spelled in English only (numbers.js), the others ask for words.
   normalize(text, language) {
     const { abbreviations, symbols } = this.tables.languages[language];
     text = collapseWhitespace(text.normalize("NFC"));
@@ -156,9 +159,11 @@ export class TextRules {
       const pattern = new RegExp(`(?<![\\p{L}\\p{N}_.])${escapeRegExp(written)}(?!${WORD_CHAR})`, "gu");
       text = text.replace(pattern, () => abbreviations[written]);
     }
+    text = text.replace(/([$€£￥¥])\s?(\d+(?:[.,]\d+)?)/gu, "$2 $1");  // a currency sign after its amount
     for (const [symbol, spoken] of Object.entries(symbols)) text = text.replaceAll(symbol, ` ${spoken} `);
+    if (language in NUMBER_SPELLERS && !/[^\P{Nd}0-9]/u.test(text)) text = NUMBER_SPELLERS[language](text);
     if (/\p{Nd}/u.test(text)) {
-      throw new TextError(`numbers are not spelled out in the browser yet: write them as words ('${text}')`);
+      throw new TextError(`numbers in '${language}' are not spelled out in the browser yet: write them as words ('${text}')`);
     }
     return collapseWhitespace(text).replace(/\s+([,.!?;:…，。！？、；：])/gu, "$1");
   }
