@@ -54,8 +54,8 @@ def test_the_faster_count_is_kept_and_a_close_call_keeps_the_default(monkeypatch
     monkeypatch.setattr(thread_tuning.time, "perf_counter", clock)
     tuning = ThreadTuning(2, settle_steps=2, trial_steps=3, retrial_every_steps=1000)
     used = run_steps(tuning, clock, 20)
-    # Two settling steps, then the trial alternates 2, 1, 2, 1, ...; then the choice holds.
-    assert used[2:8] == [2, 1, 2, 1, 2, 1]
+    # Two settling steps, then the trial takes turns 2, 1, 1, 2, 2, 1; then the choice holds.
+    assert used[2:8] == [2, 1, 1, 2, 2, 1]
     assert set(used[8:]) == {chosen} and tuning.choices == [(8, chosen)]
 
 
