@@ -1,7 +1,7 @@
 """polyvox's default thread settings against one thread, on an idle machine and beside a CPU-bound process.
 
 Two workloads, as a user runs them: tiny-preset training (``polyvox train --preset tiny``'s code path:
-Lightning, checkpoints every 10 steps; steps per second after a warm-up) and streaming the bundled
+Lightning, checkpoints every 10 steps; steps per second after a warm-up past the thread trial) and streaming the bundled
 voice (``say --stream``: real-time factor, synthesis seconds per audio second, median of a few runs).
 Each measurement runs in a fresh process, because OpenMP reads its settings once, when torch loads:
 
@@ -41,7 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 WORK = RESULTS / "threads"
 CONDITIONS = ("idle", "loaded")
-WARMUP_STEPS = 3
+# Steps before the clock starts: past training's thread trial (train/thread_tuning.py: 2 settling + 12 trial steps),
+# so the figures are what a run of thousands of steps sees; every setting waits as long.
+WARMUP_STEPS = 15
 STREAM_RUNS = 3
 # About 20 s of speech, as in the issue's measurement (19.5 s).
 STREAM_TEXT = (
