@@ -118,16 +118,15 @@ def finished(work: Path, corpus: Path) -> Path:
 def with_fast_decoder(work: Path, fast: Path) -> Path:
     """WORK/judged_fast.safetensors: the judged voice with the decoder of ``fast``, a ``polyvox distill --student
     decoder`` of joe (the judged voice's decoder is joe's own: it stayed frozen)."""
+    from polyvox.distill.decoder_student import DECODER_PREFIX, student_voice
     from polyvox.voice_file import load_voice_file, save_voice
 
     tensors, metadata = load_voice_file(work / "judged.safetensors")
     fast_tensors, fast_metadata = load_voice_file(fast)
-    decoder = {name: tensor for name, tensor in fast_tensors.items() if name.startswith("decoder.")}
-    kept = {name: tensor for name, tensor in tensors.items() if not name.startswith("decoder.")}
-    model = dataclasses.replace(metadata.config.model, decoder=fast_metadata.config.model.decoder)
-    config = dataclasses.replace(metadata.config, model=model)
-    info = dict(metadata.info, decoder_from=fast.name, **{k: v for k, v in fast_metadata.info.items() if k.startswith("decoder_")})
-    return save_voice(work / "judged_fast.safetensors", {**kept, **decoder}, dataclasses.replace(metadata, config=config, info=info), half=True)
+    decoder = {name.removeprefix(DECODER_PREFIX): tensor for name, tensor in fast_tensors.items() if name.startswith(DECODER_PREFIX)}
+    info = {"decoder_from": fast.name, **{k: v for k, v in fast_metadata.info.items() if k.startswith("decoder_")}}
+    tensors, metadata = student_voice(tensors, metadata, decoder, fast_metadata.config.model.decoder, info)
+    return save_voice(work / "judged_fast.safetensors", tensors, metadata, half=True)
 
 
 def main() -> None:

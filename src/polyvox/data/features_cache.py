@@ -66,10 +66,15 @@ class FeatureCache:
         stat = os.stat(utterance.audio)
         audio = Path(utterance.audio).resolve()
         place = audio.relative_to(self.root).as_posix() if self.root is not None and audio.is_relative_to(self.root) else str(audio)
-        target = self._key_path(place, stat)
-        if place != str(audio) and not target.exists():
-            absolute = self._key_path(str(audio), stat)
-            if absolute.exists():  # cached before keys were relative: renamed, not computed again
+        return self._key_path(place, stat)
+
+    def _cached_path(self, utterance: Utterance) -> Path:
+        """``path_for``, with a file cached before keys were relative renamed to it (not computed again). Only the
+        caching pass looks for such files: loading, once per clip and step, reads the key alone."""
+        target = self.path_for(utterance)
+        if not target.exists():
+            absolute = self._key_path(str(Path(utterance.audio).resolve()), os.stat(utterance.audio))
+            if absolute != target and absolute.exists():
                 os.replace(absolute, target)
         return target
 
@@ -103,7 +108,7 @@ class FeatureCache:
 
     def is_cached(self, utterance: Utterance) -> bool:
         try:
-            return self.path_for(utterance).exists()
+            return self._cached_path(utterance).exists()
         except OSError:
             return False  # missing or unreadable: ensure_one says why
 
@@ -112,7 +117,7 @@ class FeatureCache:
         try:
             if not Path(utterance.audio).is_file():
                 raise ClipRejected(MISSING_FILE, f"audio file not found: {utterance.audio}")
-            target = self.path_for(utterance)
+            target = self._cached_path(utterance)
             if not target.exists():
                 self._check_length(utterance.audio)
                 self._compute(utterance, target)

@@ -42,6 +42,6 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
         "distilled_from": options.source.name, "distill_student": options.student, "distill_preset": options.preset,
         "decoder_steps": str(result.best_step), "decoder_validation_mel": f"{result.best_validation:.4f}",
     }
-    tensors, metadata = student_voice(tensors, metadata, decoder, config, info, through_flow)
+    tensors, metadata = student_voice(tensors, metadata, decoder.state_dict(), config, info, through_flow)
     save_voice(options.output, tensors, metadata, half=True)
     return DistillResult(options.output, result.steps, None, result.already_complete, summary)

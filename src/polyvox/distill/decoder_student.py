@@ -41,14 +41,14 @@ def context_frames(config: DecoderConfig, cap: int = 32) -> int:
 
 
 def student_voice(
-    source_tensors: dict[str, torch.Tensor], source: VoiceMetadata, decoder: UpsamplingDecoder, config: DecoderConfig,
+    source_tensors: dict[str, torch.Tensor], source: VoiceMetadata, decoder: dict[str, torch.Tensor], config: DecoderConfig,
     info: dict[str, str], through_flow: bool = False,
 ) -> tuple[dict[str, torch.Tensor], VoiceMetadata]:
-    """The source's tensors and metadata with ``decoder`` (of ``config``) in place of its own, and of its flow too
-    when ``through_flow`` (a flow of no couplings passes the prior's sample on as it is)."""
+    """The source's tensors and metadata with ``decoder`` (a decoder's state dict, of ``config``) in place of its own,
+    and of its flow too when ``through_flow`` (a flow of no couplings passes the prior's sample on as it is)."""
     replaced = (DECODER_PREFIX, FLOW_PREFIX) if through_flow else (DECODER_PREFIX,)
     tensors = {name: tensor for name, tensor in source_tensors.items() if not name.startswith(replaced)}
-    tensors.update({DECODER_PREFIX + name: tensor.detach().clone() for name, tensor in decoder.state_dict().items()})
+    tensors.update({DECODER_PREFIX + name: tensor.detach().clone() for name, tensor in decoder.items()})
     model = dataclasses.replace(source.config.model, decoder=config)
     if through_flow:
         model = dataclasses.replace(model, flow=dataclasses.replace(model.flow, n_flows=0))
