@@ -15,6 +15,7 @@ from typing import Any, Literal, get_type_hints
 
 from polyvox.config_types import coerce_literal, type_problem
 from polyvox.errors import PolyvoxError
+from polyvox.models.decoder_registry import DECODER_ENTRIES, names_with_inverse_stft_head
 
 
 class ConfigError(PolyvoxError, ValueError):
@@ -198,7 +199,7 @@ class DecoderConfig:
     """Waveform decoder. ``hifigan`` up-samples to the sample rate; ``istft`` stops early and
     predicts magnitude and phase for an inverse STFT (iSTFTNet / MB-iSTFT-VITS)."""
 
-    type: Literal["hifigan", "istft"] = "hifigan"
+    type: str = "hifigan"  # a name in models/decoder_registry.py
     initial_channels: int = 512
     upsample_rates: tuple[int, ...] = (8, 8, 2, 2)
     upsample_kernel_sizes: tuple[int, ...] = (16, 16, 4, 4)
@@ -216,7 +217,7 @@ class DecoderConfig:
     output_leaky_relu_slope: float = 0.1
 
     def __post_init__(self) -> None:
-        _require(self.type in ("hifigan", "istft"), f"decoder type must be 'hifigan' or 'istft', got {self.type!r}")
+        _require(self.type in DECODER_ENTRIES, f"decoder type must be {' or '.join(map(repr, DECODER_ENTRIES))}, got {self.type!r}")
         _require(self.resblock_type in ("1", "2"), f"decoder resblock_type must be '1' or '2', got {self.resblock_type!r}")
         _require(
             len(self.upsample_rates) == len(self.upsample_kernel_sizes),
@@ -233,16 +234,24 @@ class DecoderConfig:
             self.initial_channels // 2 ** len(self.upsample_rates) >= 1,
             "initial_channels too small for the number of up-sampling stages (channels halve each stage)",
         )
-        if self.type == "istft":
+        if self.inverse_stft_head:
             _require(self.istft_hop <= self.istft_n_fft, "istft_hop must be <= istft_n_fft")
         _require(self.subbands in (1, 4), f"decoder subbands must be 1 or 4 (the pseudo-QMF designs), got {self.subbands}")
-        _require(self.subbands == 1 or self.type == "istft", "decoder subbands > 1 needs type 'istft'")
+        _require(
+            self.subbands == 1 or self.inverse_stft_head,
+            f"decoder subbands > 1 needs type {' or '.join(map(repr, names_with_inverse_stft_head()))}",
+        )
+
+    @property
+    def inverse_stft_head(self) -> bool:
+        """The decoder ends in an inverse STFT, whose hop and sub-bands up-sample too."""
+        return DECODER_ENTRIES[self.type].inverse_stft_head
 
     @property
     def total_upsampling(self) -> int:
         """Samples per latent frame produced by the whole decoder (must equal the hop length)."""
         product = math.prod(self.upsample_rates)
-        return product * self.istft_hop * self.subbands if self.type == "istft" else product
+        return product * self.istft_hop * self.subbands if self.inverse_stft_head else product
 
 
 @dataclass(frozen=True)
@@ -424,7 +433,7 @@ class VoiceConfig:
             self.model.decoder.total_upsampling == self.audio.hop_length,
             f"the decoder up-samples by {self.model.decoder.total_upsampling} "
             f"(upsample_rates {self.model.decoder.upsample_rates}"
-            + (f" x istft_hop {self.model.decoder.istft_hop}" if self.model.decoder.type == "istft" else "")
+            + (f" x istft_hop {self.model.decoder.istft_hop}" if self.model.decoder.inverse_stft_head else "")
             + (f" x subbands {self.model.decoder.subbands}" if self.model.decoder.subbands > 1 else "")
             + f") but hop_length is {self.audio.hop_length}; they must be equal",
         )

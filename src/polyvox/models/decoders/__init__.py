@@ -1,9 +1,10 @@
-"""Waveform decoders, chosen by ``DecoderConfig.type`` from ``DECODERS``: a new decoder is its file and an entry here
-(and its name in ``DecoderConfig``). Each reports its own reach, minimum input and up-sampling."""
+"""Waveform decoders, chosen by ``DecoderConfig.type`` from ``DECODERS``: a new decoder is its file and an entry in
+models/decoder_registry.py. Each reports its own reach, minimum input and up-sampling."""
 
 from __future__ import annotations
 
 from polyvox.config import ConfigError, DecoderConfig
+from polyvox.models.decoder_registry import DECODER_ENTRIES
 from polyvox.models.decoders.hifigan import HifiGanDecoder, UpsamplingDecoder
 from polyvox.models.decoders.istft import InverseStft, IstftDecoder
 from polyvox.models.decoders.resblock import ResidualBlock
@@ -12,7 +13,7 @@ __all__ = [
     "DECODERS", "HifiGanDecoder", "InverseStft", "IstftDecoder", "ResidualBlock", "UpsamplingDecoder", "build_decoder", "decoder_class",
 ]
 
-DECODERS: dict[str, type[UpsamplingDecoder]] = {"hifigan": HifiGanDecoder, "istft": IstftDecoder}
+DECODERS: dict[str, type[UpsamplingDecoder]] = {name: entry.load() for name, entry in DECODER_ENTRIES.items()}
 
 
 def decoder_class(config: DecoderConfig) -> type[UpsamplingDecoder]:

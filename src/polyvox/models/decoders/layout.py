@@ -1,7 +1,7 @@
 """The decoders' 1-D convolutions run as 2-D ones on a ``(batch, channels, 1, time)`` channels-last tensor.
 
-On the CPU, PyTorch's convolutions (oneDNN) are 1.3-3x faster in this layout for the long, narrow
-activations of a decoder's last stages, forward and backward (see benchmarks/inference_speed.py).
+On the CPU, PyTorch's convolutions (oneDNN) are faster in this layout for the long, narrow activations
+of a decoder's last stages, forward and backward (benchmarks/README.md, Inference, says by how much).
 The weights are the modules' own tensors viewed with one more axis, so state dicts, gradients and
 outputs are those of the 1-D convolutions (to float rounding); a module keeps its plain ``forward``
 for 3-D input.
