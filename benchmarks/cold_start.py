@@ -2,7 +2,7 @@
 
 The speaker is a generated espeak-ng voice the default voice never heard (default ``en_f1``: the default
 voice was trained on the variants f3 and m1 of every language). About 60 s of its clips are the data;
-other sentences of it (none in the data) are the held-out references. Two `polyvox finetune` runs, with
+other sentences of it (none in the data) are the held-out recordings. Two `polyvox finetune` runs, with
 the same data, options, seed and step budget:
 
 * pretrained: from the bundled default voice;
@@ -136,7 +136,7 @@ def plot(runs: dict[str, dict[str, Any]], window: int, random_final: float, step
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a check run: few steps, few references")
+    parser.add_argument("--quick", action="store_true", help="a check run: few steps, few recordings")
     parser.add_argument("--steps", type=int, help="steps per run (default 2,000; --quick 20)")
     parser.add_argument("--seconds", type=float, default=60.0, help="audio of the new speaker to fine-tune on")
     parser.add_argument("--held-out", type=int, help="held-out sentences (default 10; --quick 2)")
@@ -178,7 +178,7 @@ def main() -> None:
     voices = {system: Path(runs[system]["voice"]) for system in SYSTEMS}
     # Held out: no sentence of the data, nor of the default voice's own training corpus (read by other speakers).
     seen = {u.text for u in generated} | training_sentences(load_recipe(), None)
-    references = unseen(speakable(candidates, list(voices.values())), seen, held_out)
+    recordings = unseen(speakable(candidates, list(voices.values())), seen, held_out)
 
     window = smoothing_window(steps)
     random_final = trailing_mean([v for _, v in runs["random"]["loss_mel"]], window)[-1]
@@ -186,7 +186,7 @@ def main() -> None:
     fraction = None if step is None else step / runs["random"]["steps"]
     # Context for the figures: the default voice as it ships, speaking as its first speaker of the language.
     untuned = next(name for name in read_metadata(DEFAULT_VOICE).speakers if name.startswith(f"{language}_"))
-    result = score_voices(references, {**voices, UNTUNED: DEFAULT_VOICE}, arguments.seed, {UNTUNED: untuned})
+    result = score_voices(recordings, {**voices, UNTUNED: DEFAULT_VOICE}, arguments.seed, {UNTUNED: untuned})
     figures = {system: groups[language] for system, groups in language_table(result).items()}
     difference = paired_difference(result, "random", "pretrained")
     crossing_met = fraction is not None and fraction <= TARGET_STEP_FRACTION
@@ -204,7 +204,7 @@ def main() -> None:
     }
     lines = [
         f"Cold start: {sum(u.duration for u in data):.0f} s ({len(data)} clips) of {arguments.speaker}, {steps} steps each, "
-        f"freeze `{FREEZE}`, same options; {len(references)} held-out sentences.",
+        f"freeze `{FREEZE}`, same options; {len(recordings)} held-out sentences.",
         "",
         "| start | first-step mel loss | held-out mel loss at step 0 | final mel loss (mean of last "
         f"{window}) | best step | MCD-DTW dB | F0 RMSE cents | V/UV error | duration ratio | s/step |",
@@ -229,7 +229,7 @@ def main() -> None:
     write_text(RESULTS / "cold_start.md", markdown)
     write_json(RESULTS / "cold_start.json", {
         "quick": arguments.quick, "speaker": arguments.speaker, "data_seconds": sum(u.duration for u in data),
-        "data_clips": len(data), "held_out": len(references), "steps": steps, "freeze": FREEZE,
+        "data_clips": len(data), "held_out": len(recordings), "steps": steps, "freeze": FREEZE,
         "learning_rate": arguments.learning_rate, "seed": arguments.seed, "threads": arguments.threads,
         "smoothing_window": window, "random_final_loss_mel": random_final, "crossing_step": step,
         "crossing_fraction": fraction, "initial": initial, "untuned_speaker": untuned, "evaluation": figures, "mcd_random_minus_pretrained": difference,

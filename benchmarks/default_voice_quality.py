@@ -1,9 +1,9 @@
 """Quality of the default voice on held-out sentences, beside copy-synthesis and the untrained model.
 
-References are new espeak-ng clips from the recipe's languages and speakers (recipes/default_voice.py)
+Recordings are new espeak-ng clips from the recipe's languages and speakers (recipes/default_voice.py)
 with another seed; every sentence of the training corpus (regenerated from the recipe's seed, or read
-from --train-manifest) is left out. Each reference is scored with `polyvox evaluate`'s metrics for
-three systems: the voice speaking its text, copy-synthesis of the reference through the voice's
+from --train-manifest) is left out. Each recording is scored with `polyvox evaluate`'s metrics for
+three systems: the voice speaking its text, copy-synthesis of the recording through the voice's
 posterior encoder and decoder, and an untrained model of the same architecture.
 
     python benchmarks/default_voice_quality.py [--voice V] [--per-language 4] [--train-manifest M]
@@ -64,10 +64,10 @@ def training_sentences(recipe: ModuleType, train_manifest: Path | None) -> set[s
     return {sentence for _, sentence in plan.utterances}
 
 
-def held_out_references(
+def held_out_recordings(
     recipe: ModuleType, folder: Path, per_language: int, seen: set[str], sample_rate: int
 ) -> tuple[list[Utterance], int]:
-    """``per_language`` references per language, speakers alternating, none of whose text is in ``seen``;
+    """``per_language`` recordings per language, speakers alternating, none of whose text is in ``seen``;
     and how many generated clips were dropped because their text is."""
     per_speaker = per_language  # twice what is needed: room for sentences dropped as seen
     generate_corpus(folder, list(recipe.LANGUAGES), recipe.SPEAKERS_PER_LANGUAGE, per_speaker,
@@ -105,11 +105,11 @@ def main() -> None:
     report_dir = results / "default_voice_quality"
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
-        references, dropped = held_out_references(
+        recordings, dropped = held_out_recordings(
             recipe, folder / "corpus", arguments.per_language, training_sentences(recipe, arguments.train_manifest), voice.sample_rate
         )
-        result = evaluate(references, sources, voice.sample_rate, examples=len(recipe.LANGUAGES), audio_dir=None)
-    info = {"voice": str(arguments.voice), "voice_steps": steps, "references": f"espeak-ng held out, seed {HELD_OUT_SEED}"}
+        result = evaluate(recordings, sources, voice.sample_rate, examples=len(recipe.LANGUAGES), audio_dir=None)
+    info = {"voice": str(arguments.voice), "voice_steps": steps, "recordings": f"espeak-ng held out, seed {HELD_OUT_SEED}"}
     files = write_report(result, report_dir, info)
     elapsed = time.perf_counter() - started
 

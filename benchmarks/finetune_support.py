@@ -1,5 +1,5 @@
 """Shared by the fine-tuning benchmarks (cold_start.py, forgetting.py): generated clips of chosen espeak-ng
-speakers, held-out references, loss curves from a run's TensorBoard log, scoring voices, writing results."""
+speakers, held-out recordings, loss curves from a run's TensorBoard log, scoring voices, writing results."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def speaker_clips(folder: Path, language: str, speakers: Sequence[str], per_spea
 
 
 def unseen(clips: Sequence[Utterance], seen: set[str], count: int) -> list[Utterance]:
-    """The first ``count`` clips whose sentence is not in ``seen`` (so references are held out)."""
+    """The first ``count`` clips whose sentence is not in ``seen`` (so the recordings are held out)."""
     fresh = [u for u in clips if u.text not in seen][:count]
     if len(fresh) < count:
         raise SystemExit(f"only {len(fresh)} held-out sentences left of {len(clips)} generated; generate more")
@@ -98,10 +98,10 @@ def trailing_mean(values: Sequence[float], window: int) -> list[float]:
 
 
 def score_voices(
-    references: Sequence[Utterance], voices: dict[str, Path], seed: int, speakers: dict[str, str] | None = None
+    recordings: Sequence[Utterance], voices: dict[str, Path], seed: int, speakers: dict[str, str] | None = None
 ) -> EvaluationResult:
-    """``polyvox evaluate``'s figures of each voice (name -> file) speaking every reference's text as the
-    reference's speaker, or as ``speakers[name]`` where given."""
+    """``polyvox evaluate``'s figures of each voice (name -> file) speaking every recording's text as the
+    recording's speaker, or as ``speakers[name]`` where given."""
     from polyvox.evaluation.run import evaluate
     from polyvox.evaluation.sources import VoiceSource
     from polyvox.inference.voice import Voice
@@ -110,7 +110,7 @@ def score_voices(
     loaded = {name: Voice.load(path) for name, path in voices.items()}
     sample_rate = next(iter(loaded.values())).sample_rate
     sources = [VoiceSource(voice, name, (speakers or {}).get(name), SpeechRequest(seed=seed)) for name, voice in loaded.items()]
-    return evaluate(references, sources, sample_rate, examples=0, audio_dir=None)
+    return evaluate(recordings, sources, sample_rate, examples=0, audio_dir=None)
 
 
 def language_table(result: EvaluationResult) -> dict[str, dict[str, dict[str, Any]]]:
@@ -124,7 +124,7 @@ def language_table(result: EvaluationResult) -> dict[str, dict[str, dict[str, An
 
 
 def paired_difference(result: EvaluationResult, worse: str, better: str, metric: str = "mcd_db") -> dict[str, Any]:
-    """Summary of ``worse - better`` per reference (same sentence, same speaker): positive means ``better`` wins."""
+    """Summary of ``worse - better`` per recording (same sentence, same speaker): positive means ``better`` wins."""
     from polyvox.evaluation.aggregate import summarize
 
     values = {system: {item.utterance_id: getattr(item.scores, metric) for item in result.results if item.system == system}

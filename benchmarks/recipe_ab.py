@@ -4,7 +4,7 @@ Every arm resumes the same checkpoint of ``recipes/default_voice.py`` (same data
 state) in its own run folder and trains the same number of steps with its own config overrides; the
 arms run side by side, each in its own process. Each arm's voice is then measured:
 
-* frame-rate buzz (``polyvox.evaluation.buzz``) of copy-synthesis (reference mel -> posterior encoder
+* frame-rate buzz (``polyvox.evaluation.buzz``) of copy-synthesis (recorded mel -> posterior encoder
   -> decoder) of 24 corpus clips: the real cepstrum's peak at the quefrency of one hop;
 * ``benchmarks/default_voice_quality.py``'s figures (MCD-DTW, F0, V/UV, duration) on held-out sentences.
 """
@@ -27,7 +27,7 @@ BUZZ_CLIPS = 24
 
 
 def buzz_of(voice_path: Path | None, manifest: Path, sample_rate: int) -> float:
-    """Mean frame-rate buzz of copy-synthesis through ``voice_path`` (None: of the references themselves),
+    """Mean frame-rate buzz of copy-synthesis through ``voice_path`` (None: of the recordings themselves),
     clips read at ``sample_rate`` (the recipe's voices')."""
     import torch
 
@@ -35,7 +35,7 @@ def buzz_of(voice_path: Path | None, manifest: Path, sample_rate: int) -> float:
     from polyvox.data.manifest import read_manifest
     from polyvox.evaluation.baselines import CopySynthesis
     from polyvox.evaluation.buzz import frame_rate_buzz
-    from polyvox.evaluation.sources import Reference
+    from polyvox.evaluation.sources import Recording
     from polyvox.inference.voice import Voice
 
     utterances = read_manifest(manifest)
@@ -46,7 +46,7 @@ def buzz_of(voice_path: Path | None, manifest: Path, sample_rate: int) -> float:
         for utterance in picked:
             samples = np.asarray(load_audio(utterance.audio, sample_rate), dtype=np.float32)
             if copy is not None:
-                samples = copy(Reference(utterance.audio, utterance, samples))
+                samples = copy(Recording(utterance.audio, utterance, samples))
             values.append(frame_rate_buzz(samples, sample_rate))
     return float(np.mean(values))
 
@@ -138,12 +138,12 @@ def quality(voice: Path, manifest: Path, per_language: int, folder: Path) -> dic
 
 
 def measure_arms(work: Path, out: Path, arms: list[str], per_language: int) -> dict[str, Any]:
-    """Buzz and held-out quality of every arm's voice, and the references' buzz."""
+    """Buzz and held-out quality of every arm's voice, and the recordings' buzz."""
     from polyvox.config import preset
 
     manifest = work / "corpus" / "manifest.jsonl"
     sample_rate = preset("small").audio.sample_rate  # the recipe's (frame rate: sample rate / hop)
-    result: dict[str, Any] = {"buzz": {"references": buzz_of(None, manifest, sample_rate)}, "quality": {}}
+    result: dict[str, Any] = {"buzz": {"recordings": buzz_of(None, manifest, sample_rate)}, "quality": {}}
     for arm in arms:
         voice = out / arm / "run" / "voice.safetensors"
         result["buzz"][arm] = buzz_of(voice, manifest, sample_rate)
@@ -164,7 +164,7 @@ def paired_difference(out: Path, arm: str, other: str, metric: str) -> dict[str,
 
 
 def print_comparison(result: dict[str, Any], arms: list[str]) -> None:
-    print(f"\nframe-rate buzz of copy-synthesis (cepstral peak at one hop; references {result['buzz']['references']:.3f}):")
+    print(f"\nframe-rate buzz of copy-synthesis (cepstral peak at one hop; recordings {result['buzz']['recordings']:.3f}):")
     for arm in arms:
         print(f"  {arm:>12}: {result['buzz'][arm]:.3f}")
     print("\nMCD-DTW dB, voice (copy-synthesis), V/UV error of the voice:")

@@ -6,10 +6,10 @@ weight the small preset now uses. Each runs in its own process on one thread, si
 
 Measured on each arm's output voice:
 
-* frame-rate buzz (``polyvox.evaluation.buzz``): copy-synthesis (reference mel -> posterior encoder ->
+* frame-rate buzz (``polyvox.evaluation.buzz``): copy-synthesis (recorded mel -> posterior encoder ->
   decoder) of 24 corpus clips, the real cepstrum's peak at the quefrency of one hop (256 samples, 86 Hz).
   A decoder that repeats a pattern every hop puts a comb of lines 86 Hz apart over the spectrum and a
-  peak there; espeak-ng's references have almost none (~0.02);
+  peak there; espeak-ng's recordings have almost none (~0.02);
 * ``benchmarks/default_voice_quality.py``'s figures (MCD-DTW, F0, V/UV, duration) on held-out sentences.
 
     python benchmarks/stft_loss.py --work runs/default --checkpoint 5500 --steps 500

@@ -49,17 +49,17 @@ def tiny_voice(manifest, tmp_path_factory) -> Path:
     return save_voice(tmp_path_factory.mktemp("voice") / "tiny.safetensors", generator.state_dict(), metadata)
 
 
-def copies_of_references(manifest: Path, folder: Path) -> Path:
+def copies_of_recordings(manifest: Path, folder: Path) -> Path:
     folder.mkdir()
     for utterance in read_manifest(manifest):
         shutil.copy(utterance.audio, folder / Path(utterance.audio).name)
     return folder
 
 
-def test_copies_of_the_references_score_zero(manifest, tmp_path):
-    synthesized = copies_of_references(manifest, tmp_path / "synthesized")
+def test_copies_of_the_recordings_score_zero(manifest, tmp_path):
+    synthesized = copies_of_recordings(manifest, tmp_path / "synthesized")
     report_dir = tmp_path / "report"
-    result = run("--references", str(manifest), "--synthesized", str(synthesized), "-o", str(report_dir), "--limit", "2")
+    result = run("--recordings", str(manifest), "--synthesized", str(synthesized), "-o", str(report_dir), "--limit", "2")
     assert result.exit_code == 0, result.output
     assert "en" in result.output and "zh" in result.output and "MCD-DTW" in result.output
     report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
@@ -80,7 +80,7 @@ def test_copies_of_the_references_score_zero(manifest, tmp_path):
 def test_voice_with_copy_synthesis_baseline(manifest, tiny_voice, tmp_path):
     report_dir = tmp_path / "report"
     result = run(
-        "--references", str(manifest), "--voice", str(tiny_voice), "--speaker", "en_f3", "--baseline", "copy",
+        "--recordings", str(manifest), "--voice", str(tiny_voice), "--speaker", "en_f3", "--baseline", "copy",
         "-o", str(report_dir), "--limit", "1", "--examples", "1",
     )
     assert result.exit_code == 0, result.output
@@ -94,34 +94,34 @@ def test_voice_with_copy_synthesis_baseline(manifest, tiny_voice, tmp_path):
 
 
 def test_a_speaker_the_voice_lacks_is_a_clear_error(manifest, tiny_voice, tmp_path):
-    result = run("--references", str(manifest), "--voice", str(tiny_voice), "-o", str(tmp_path / "report"))
+    result = run("--recordings", str(manifest), "--voice", str(tiny_voice), "-o", str(tmp_path / "report"))
     assert_one_line_error(result, "is not in the voice", "--speaker")
     assert not (tmp_path / "report").exists()
 
 
 def test_missing_synthesized_clip_is_named(manifest, tmp_path):
-    synthesized = copies_of_references(manifest, tmp_path / "synthesized")
+    synthesized = copies_of_recordings(manifest, tmp_path / "synthesized")
     removed = sorted(synthesized.glob("*.wav"))[0]
     removed.unlink()
-    result = run("--references", str(manifest), "--synthesized", str(synthesized), "-o", str(tmp_path / "report"))
+    result = run("--recordings", str(manifest), "--synthesized", str(synthesized), "-o", str(tmp_path / "report"))
     assert_one_line_error(result, removed.name, "no synthesized file")
 
 
-def test_missing_reference_file_and_empty_manifest(manifest, tmp_path):
+def test_missing_recording_file_and_empty_manifest(manifest, tmp_path):
     broken = tmp_path / "broken.jsonl"
     first = read_manifest(manifest)[0]
     write_manifest(broken, [Utterance(str(tmp_path / "gone.wav"), first.text, first.speaker, first.language, 1.0)])
-    result = run("--references", str(broken), "--synthesized", str(tmp_path), "-o", str(tmp_path / "report"))
+    result = run("--recordings", str(broken), "--synthesized", str(tmp_path), "-o", str(tmp_path / "report"))
     assert_one_line_error(result, "not found", "gone.wav")
     empty = tmp_path / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
-    assert_one_line_error(run("--references", str(empty), "--synthesized", str(tmp_path), "-o", str(tmp_path / "r")), "no utterances")
+    assert_one_line_error(run("--recordings", str(empty), "--synthesized", str(tmp_path), "-o", str(tmp_path / "r")), "no utterances")
 
 
 def test_exactly_one_of_voice_or_synthesized(manifest, tiny_voice, tmp_path):
-    both = run("--references", str(manifest), "--voice", str(tiny_voice), "--synthesized", str(tmp_path), "-o", str(tmp_path / "r"))
+    both = run("--recordings", str(manifest), "--voice", str(tiny_voice), "--synthesized", str(tmp_path), "-o", str(tmp_path / "r"))
     assert_one_line_error(both, "exactly one")
-    assert_one_line_error(run("--references", str(manifest), "-o", str(tmp_path / "r")), "exactly one")
+    assert_one_line_error(run("--recordings", str(manifest), "-o", str(tmp_path / "r")), "exactly one")
 
 
 def test_untrained_baseline_is_the_same_architecture_with_fresh_seeded_weights(tiny_voice):

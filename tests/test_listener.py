@@ -38,7 +38,7 @@ def whisper_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     return hugging_face, convert_to_ctranslate2(hugging_face, folder / "ctranslate2")
 
 
-def _references(folder: Path, sentences: tuple[tuple[str, str], ...]) -> Path:
+def _recordings(folder: Path, sentences: tuple[tuple[str, str], ...]) -> Path:
     """Voiced-looking clips (a harmonic tone with noise) and a manifest of them."""
     rng = np.random.default_rng(0)
     utterances = []
@@ -100,8 +100,8 @@ def test_dnsmos_scores_lie_in_range() -> None:
         assert 0.5 < value < 5.5
 
 
-def test_evaluate_reports_the_listener_beside_the_references(whisper_folders: tuple[Path, Path], tmp_path: Path) -> None:
-    manifest = _references(tmp_path, SENTENCES)
+def test_evaluate_reports_the_listener_beside_the_recordings(whisper_folders: tuple[Path, Path], tmp_path: Path) -> None:
+    manifest = _recordings(tmp_path, SENTENCES)
     synthesized = _copies(manifest, tmp_path / "synthesized")
     report_dir = tmp_path / "report"
     result = CliRunner().invoke(app, [
@@ -109,11 +109,11 @@ def test_evaluate_reports_the_listener_beside_the_references(whisper_folders: tu
         "--asr", str(whisper_folders[0]), "--dnsmos", "--examples", "0",
     ])
     assert result.exit_code == 0, result.output
-    assert "DNSMOS OVRL" in result.output and "reference" in result.output
+    assert "DNSMOS OVRL" in result.output and "recordings" in result.output
     report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
     listener = report["listener"]
     assert "transformers" in listener["asr"] and "dnsmos" in listener
-    assert set(listener["by_language"]) == {"reference", "synthesized"}
+    assert set(listener["by_language"]) == {"recordings", "synthesized"}
     assert set(listener["by_language"]["synthesized"]) == {"en", "zh"}
     english = listener["by_language"]["synthesized"]["en"]
     assert english["clips"] == 2 and english["wer"] is not None
@@ -123,10 +123,10 @@ def test_evaluate_reports_the_listener_beside_the_references(whisper_folders: tu
     assert set(listener["by_speaker"]["synthesized"]) == {"en_speaker", "zh_speaker"}
     clips = listener["clips"]
     assert len(clips) == 2 * len(SENTENCES)
-    # Copies of the references sound the same as the references: same transcript, same DNSMOS.
+    # Copies of the recordings sound the same as the recordings: same transcript, same DNSMOS.
     by_key = {(clip["system"], clip["id"]): clip for clip in clips}
     for clip in clips:
-        twin = by_key[("reference" if clip["system"] == "synthesized" else "synthesized", clip["id"])]
+        twin = by_key[("recordings" if clip["system"] == "synthesized" else "synthesized", clip["id"])]
         assert clip["transcript"] == twin["transcript"] and clip["dnsmos_ovrl"] == pytest.approx(twin["dnsmos_ovrl"])
     assert "listener.png" in report["figures"] and (report_dir / "listener.png").stat().st_size > 0
     assert "## Listener" in (report_dir / "report.md").read_text(encoding="utf-8")
@@ -139,7 +139,7 @@ def _one_line_error(result, fragment: str) -> None:
 
 
 def test_bad_model_folders_are_one_line_errors(whisper_folders: tuple[Path, Path], tmp_path: Path) -> None:
-    manifest = _references(tmp_path, SENTENCES[:1])
+    manifest = _recordings(tmp_path, SENTENCES[:1])
     synthesized = _copies(manifest, tmp_path / "synthesized")
 
     def evaluate(model: Path) -> object:

@@ -1,4 +1,4 @@
-"""``polyvox evaluate``: objective metrics of synthesized speech against reference recordings."""
+"""``polyvox evaluate``: objective metrics of synthesized speech against recordings of the same sentences."""
 
 from __future__ import annotations
 
@@ -21,20 +21,24 @@ def register(app: typer.Typer) -> None:
 
 
 def evaluate(
-    references: Annotated[Path, typer.Option("--references", "-r", help="Manifest (.jsonl) of reference recordings and their texts.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder: report.json, report.md, figures.")],
-    voice: Annotated[Optional[Path], typer.Option(help="Voice file that speaks each reference's text.")] = None,
+    # Given as required; the default None lets the former --references stand in for it (_recordings_option).
+    recordings: Annotated[
+        Optional[Path],
+        typer.Option("--recordings", "-r", help="Manifest (.jsonl) of recordings and their texts: the ground truth. Required."),
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder: report.json, report.md, figures.")] = ...,
+    voice: Annotated[Optional[Path], typer.Option(help="Voice file that speaks each recording's text.")] = None,
     synthesized: Annotated[
-        Optional[Path], typer.Option(help="Folder of clips made elsewhere, one per reference: <reference file name>.wav.")
+        Optional[Path], typer.Option(help="Folder of clips made elsewhere, one per recording: <recording file name>.wav.")
     ] = None,
     baseline: Annotated[
         Optional[list[str]],
         typer.Option(help="Also score a baseline of --voice: copy (copy-synthesis) or untrained. Repeatable."),
     ] = None,
     speaker: Annotated[
-        Optional[str], typer.Option(help="Speak every reference with this speaker of the voice (default: the reference's own).")
+        Optional[str], typer.Option(help="Speak every recording's text with this speaker of the voice (default: the recording's own).")
     ] = None,
-    limit: Annotated[Optional[int], typer.Option(help="At most this many references per language.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="At most this many recordings per language.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthesis noise (and of the untrained baseline's weights).")] = 0,
     noise_scale: Annotated[float, typer.Option(help=SPECS["noise_scale"].help())] = DEFAULTS["noise_scale"],
     noise_scale_duration: Annotated[float, typer.Option(help=SPECS["noise_scale_duration"].help())] = DEFAULTS["noise_scale_duration"],
@@ -44,7 +48,7 @@ def evaluate(
     examples: Annotated[int, typer.Option(help="Spectrogram figures to draw (spread over the languages).")] = 3,
     asr: Annotated[
         Optional[Path],
-        typer.Option(help="Whisper model folder (CTranslate2 or transformers): report each system's and the references' "
+        typer.Option(help="Whisper model folder (CTranslate2 or transformers): report each system's and the recordings' "
                      "character and word error rates. Needs the 'listen' extra."),
     ] = None,
     dnsmos: Annotated[
@@ -53,13 +57,15 @@ def evaluate(
     listener_threads: Annotated[int, typer.Option(help="CPU threads of the recognizer and DNSMOS.")] = 1,
     threads: Threads = None,
     verbose: Verbose = False,
+    references: Annotated[Optional[Path], typer.Option("--references", hidden=True, help="Deprecated name of --recordings.")] = None,
 ) -> None:
-    """Score synthesized speech against references: MCD-DTW, F0 RMSE, V/UV error, duration ratio,
+    """Score synthesized speech against recordings of the same sentences: MCD-DTW, F0 RMSE, V/UV error, duration ratio,
     per language and per speaker; with --asr and --dnsmos, also what a listener makes of every clip.
     Writes a report folder and prints a summary per language."""
     setup_logging(verbose)
+    recordings = _recordings_option(recordings, references)
     if (voice is None) == (synthesized is None):
-        fail("give exactly one of --voice VOICE (synthesize each reference's text) or --synthesized FOLDER")
+        fail("give exactly one of --voice VOICE (synthesize each recording's text) or --synthesized FOLDER")
     if baseline and voice is None:
         fail("--baseline needs --voice: the baselines are built from the voice")
     options = {"seed": seed, "noise_scale": noise_scale, "noise_scale_duration": noise_scale_duration}
@@ -74,9 +80,9 @@ def evaluate(
         from polyvox.evaluation.run import evaluate as run_evaluation
         from polyvox.evaluation.sources import FolderSource
 
-        utterances = read_manifest(references)
+        utterances = read_manifest(recordings)
         listener = Listener.load(asr, dnsmos, listener_threads) if asr is not None or dnsmos else None
-        info: dict[str, str] = {"references": str(references)}
+        info: dict[str, str] = {"recordings": str(recordings)}
         sources: list[AudioSource]
         audio_dir: Path | None = None
         if voice is not None:
@@ -96,6 +102,19 @@ def evaluate(
         typer.echo(f"wrote the report {files.markdown} (all figures and per-utterance scores in {files.json.name}) {took(started)}")
 
     run(work)
+
+
+def _recordings_option(recordings: Path | None, references: Path | None) -> Path:
+    """--recordings, or the former --references (it meant the ground truth, which synthesis calls a recording:
+    there a reference is a timbre clip, say --reference)."""
+    if references is not None:
+        typer.echo("warning: --references is deprecated; use --recordings (-r)", err=True)
+        if recordings is not None:
+            fail("give --recordings only (--references is its former name)")
+    chosen = recordings if recordings is not None else references
+    if chosen is None:
+        fail("missing option --recordings (-r): the manifest of recordings and their texts")
+    return chosen
 
 
 def _voice_sources(

@@ -1,4 +1,4 @@
-"""Objective evaluation against reference recordings, with no pretrained network.
+"""Objective evaluation against recordings, with no pretrained network.
 
 Metrics (one family per module): mel-cepstral distortion after DTW (``distortion``), F0 RMSE and
 voiced/unvoiced error along the same path (``pitch``), duration ratio (``duration``). Clips are

@@ -13,7 +13,7 @@ from polyvox.evaluation.scores import METRICS, UtteranceScores
 
 @dataclass(frozen=True)
 class UtteranceResult:
-    """One synthesized clip of one system, scored against its reference."""
+    """One synthesized clip of one system, scored against its recording."""
 
     utterance_id: str
     system: str

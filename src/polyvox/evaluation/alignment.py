@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,14 +12,20 @@ import numpy as np
 class AlignmentPath:
     """Matched frame pairs along the warping path, both indices non-decreasing."""
 
-    reference_frames: np.ndarray  # (steps,) int
+    recording_frames: np.ndarray  # (steps,) int
     synthesized_frames: np.ndarray  # (steps,) int
 
     def __len__(self) -> int:
-        return int(self.reference_frames.size)
+        return int(self.recording_frames.size)
+
+    @property
+    def reference_frames(self) -> np.ndarray:
+        """Deprecated name of ``recording_frames``."""
+        warnings.warn("AlignmentPath.reference_frames is now recording_frames", DeprecationWarning, stacklevel=2)
+        return self.recording_frames
 
 
-def align(reference: np.ndarray, synthesized: np.ndarray) -> AlignmentPath:
+def align(recording: np.ndarray, synthesized: np.ndarray) -> AlignmentPath:
     """Minimum-cost monotone path between (frames, dims) sequences under Euclidean frame distance.
 
     The ``symmetric2`` step pattern (a diagonal step costs twice a horizontal or vertical one) is the
@@ -26,7 +33,7 @@ def align(reference: np.ndarray, synthesized: np.ndarray) -> AlignmentPath:
     """
     from dtw import dtw
 
-    if len(reference) == 0 or len(synthesized) == 0:
+    if len(recording) == 0 or len(synthesized) == 0:
         raise ValueError("cannot align an empty sequence")
-    result = dtw(reference, synthesized, dist_method="euclidean", step_pattern="symmetric2")
+    result = dtw(recording, synthesized, dist_method="euclidean", step_pattern="symmetric2")
     return AlignmentPath(np.asarray(result.index1, dtype=np.int64), np.asarray(result.index2, dtype=np.int64))

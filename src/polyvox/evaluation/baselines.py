@@ -1,4 +1,4 @@
-"""Reference points for a voice's figures: copy-synthesis (the best its decoder can do on this audio)
+"""Baselines for a voice's figures: copy-synthesis (the best its decoder can do on this audio)
 and the untrained model of the same architecture (what no training gives)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 from polyvox.data.manifest import Utterance
 from polyvox.evaluation.errors import EvaluationError
-from polyvox.evaluation.sources import AudioSource, Reference, VoiceSource, check_voice_covers, voice_speaker
+from polyvox.evaluation.sources import AudioSource, Recording, VoiceSource, check_voice_covers, voice_speaker
 
 if TYPE_CHECKING:
     from polyvox.inference.voice import Voice
@@ -23,7 +23,7 @@ UNTRAINED = "untrained"
 
 
 class CopySynthesis:
-    """Reference audio -> log-mel -> posterior encoder (its mean) -> decoder, with the reference's speaker.
+    """Recording -> log-mel -> posterior encoder (its mean) -> decoder, with the recording's speaker.
 
     No text, durations, prior or flow are involved, so what is left is the error of the voice's
     spectrogram encoding and vocoder alone: a floor the text-to-speech figures can approach.
@@ -41,13 +41,13 @@ class CopySynthesis:
     def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
         check_voice_covers(self.voice, utterances, self.speaker_override)
 
-    def __call__(self, reference: Reference) -> np.ndarray:
+    def __call__(self, recording: Recording) -> np.ndarray:
         import torch
 
         generator = cast("VitsGenerator", self.voice.generator)
-        speaker_index = self.voice.speakers.index(voice_speaker(self.voice, reference.utterance, self.speaker_override))
+        speaker_index = self.voice.speakers.index(voice_speaker(self.voice, recording.utterance, self.speaker_override))
         with torch.no_grad():
-            mel = self.mel(torch.from_numpy(reference.samples).float().unsqueeze(0))  # (1, n_mels, frames)
+            mel = self.mel(torch.from_numpy(recording.samples).float().unsqueeze(0))  # (1, n_mels, frames)
             frame_mask = torch.ones(1, 1, mel.shape[-1])
             speaker = generator.speaker_vector(torch.tensor([speaker_index]))
             posterior = generator.posterior_encoder(mel, frame_mask, speaker)

@@ -5,7 +5,7 @@ takes that out slowly) adds lines 86 Hz apart (22050 / 256) over the whole spect
 of such audio peaks at the quefrency of one hop. The measure is that peak above the median of the
 quefrencies around it, averaged over frames that carry signal: about 0.02 for espeak-ng's speech, 0.5
 for a decoder with a strong comb. A voice whose pitch sits at the frame rate shows it too, so reports
-give it as the excess over the reference clip's.
+give it as the excess over the recording's.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Edit distance between a reference and a recognizer's transcript, and error rates pooled over clips."""
+"""Edit distance between a reference and a recognizer's transcript, and error rates pooled over clips.
+
+"Reference" and "hypothesis" are the words of ASR scoring (jiwer, NIST sclite): the reference is the text
+that should have been said, not a recording (the rest of evaluation calls the ground-truth audio a
+recording). ``reference_length`` keeps that name in every report's ``character_counts`` / ``word_counts``.
+"""
 
 from __future__ import annotations
 

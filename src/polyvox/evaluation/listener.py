@@ -1,8 +1,8 @@
 """The listener: a speech recognizer's character (and word) error rate and DNSMOS for each clip.
 
-Each clip, a system's or the reference recording itself, is resampled to 16 kHz, transcribed in its
+Each clip, a system's or the recording itself, is resampled to 16 kHz, transcribed in its
 language and compared with the sentence it should say (both normalised by ``transcript_normalize``),
-and scored by DNSMOS. A reference clip's figures are those of the data the voice learned from.
+and scored by DNSMOS. A recording's figures are those of the data the voice learned from.
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ import numpy as np
 
 from polyvox.evaluation.error_rate import EditCounts, edit_counts
 from polyvox.evaluation.transcript_normalize import normalize_transcript
+from polyvox.renamed import forward_renamed
 
 if TYPE_CHECKING:
     from polyvox.evaluation.asr import Transcriber
     from polyvox.evaluation.dnsmos import Dnsmos
 
-# The system name under which reference recordings are listened to.
-REFERENCE_SYSTEM = "reference"
+# The system name under which the recordings themselves are listened to (reports before #22 said "reference").
+RECORDINGS_SYSTEM = "recordings"
 LISTENER_RATE = 16000
+
+__getattr__ = forward_renamed(__name__, {"REFERENCE_SYSTEM": "RECORDINGS_SYSTEM"})
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Hearing:
 
 @dataclass(frozen=True)
 class HeardClip:
-    """One clip listened to: a system's (or the ``reference`` recording) for one utterance."""
+    """One clip listened to: a system's (or the recording's, system ``recordings``) for one utterance."""
 
     utterance_id: str
     system: str

@@ -9,7 +9,7 @@ from typing import Any
 
 from polyvox.evaluation.aggregate import MetricSummary, summarize
 from polyvox.evaluation.error_rate import EditCounts, pooled
-from polyvox.evaluation.listener import REFERENCE_SYSTEM, HeardClip
+from polyvox.evaluation.listener import RECORDINGS_SYSTEM, HeardClip
 from polyvox.evaluation.transcript_normalize import UNSPACED_UNITS
 
 DNSMOS_METRICS = ("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl")
@@ -19,7 +19,7 @@ COLUMNS = (("CER", "cer"), ("WER", "wer"), ("DNSMOS SIG", "dnsmos_sig"), ("DNSMO
 
 @dataclass(frozen=True)
 class ListenerSummary:
-    """One system's clips of one group. Rates are pooled: all errors over all reference units."""
+    """One system's clips of one group. Rates are pooled: all errors over all units of the expected sentences."""
 
     clips: int
     characters: EditCounts | None
@@ -63,9 +63,9 @@ def summarize_clips(clips: list[HeardClip]) -> ListenerSummary:
 
 
 def summarize_heard(heard: Iterable[HeardClip], group_of: Callable[[HeardClip], str]) -> ListenerSummaries:
-    """Per system (the references first) and per group."""
+    """Per system (the recordings first) and per group."""
     grouped: dict[str, dict[str, list[HeardClip]]] = {}
-    for clip in sorted(heard, key=lambda clip: clip.system != REFERENCE_SYSTEM):
+    for clip in sorted(heard, key=lambda clip: clip.system != RECORDINGS_SYSTEM):
         grouped.setdefault(clip.system, {}).setdefault(group_of(clip), []).append(clip)
     return {system: {group: summarize_clips(clips) for group, clips in groups.items()} for system, groups in grouped.items()}
 
@@ -92,7 +92,7 @@ def markdown_table(summaries: ListenerSummaries, group_name: str) -> list[str]:
 
 
 def terminal_table(summaries: ListenerSummaries) -> str:
-    """One line per language and system (the references' own figures on the ``reference`` line)."""
+    """One line per language and system (the recordings' own figures on the ``recordings`` line)."""
     width = max(len(system) for system in summaries)
     lines = [f"{'language':8}  {'system':{width}}  {'n':>3}  " + "  ".join(f"{heading:>11}" for heading, _ in COLUMNS)]
     languages = list(dict.fromkeys(language for groups in summaries.values() for language in groups))

@@ -17,16 +17,16 @@ class PitchScores:
     voiced_pairs: int  # pairs voiced in both, the frames the RMSEs are taken over
 
 
-def pitch_scores(reference_f0: np.ndarray, synthesized_f0: np.ndarray, path: AlignmentPath) -> PitchScores:
+def pitch_scores(recording_f0: np.ndarray, synthesized_f0: np.ndarray, path: AlignmentPath) -> PitchScores:
     """F0 tracks (frames,) in Hz with 0 for unvoiced frames, compared along ``path``."""
-    reference = reference_f0[path.reference_frames]
+    recorded = recording_f0[path.recording_frames]
     synthesized = synthesized_f0[path.synthesized_frames]
-    both = (reference > 0) & (synthesized > 0)
-    voicing_error = float(np.mean((reference > 0) != (synthesized > 0)))
+    both = (recorded > 0) & (synthesized > 0)
+    voicing_error = float(np.mean((recorded > 0) != (synthesized > 0)))
     if not both.any():
         return PitchScores(float("nan"), float("nan"), voicing_error, 0)
-    hz_error = synthesized[both] - reference[both]
-    cents_error = 1200.0 * np.log2(synthesized[both] / reference[both])
+    hz_error = synthesized[both] - recorded[both]
+    cents_error = 1200.0 * np.log2(synthesized[both] / recorded[both])
     return PitchScores(
         f0_rmse_hz=float(np.sqrt(np.mean(hz_error**2))),
         f0_rmse_cents=float(np.sqrt(np.mean(cents_error**2))),

@@ -1,4 +1,4 @@
-"""Report figures: per-language bars of every metric, and spectrograms of systems beside the reference.
+"""Report figures: per-language bars of every metric, and spectrograms of systems beside the recording.
 
 matplotlib (Agg) and torch are imported when a figure is drawn. Figures are written atomically.
 """
@@ -78,7 +78,7 @@ def metric_bars(by_language: Summaries, path: Path) -> Path:
 
 
 def listener_bars(by_language: ListenerSummaries, path: Path) -> Path:
-    """One panel per listener figure (CER, WER, DNSMOS): bars per language, one per system, references included."""
+    """One panel per listener figure (CER, WER, DNSMOS): bars per language, one per system, the recordings included."""
     plt = _pyplot()
     systems = list(by_language)
     languages = list(dict.fromkeys(language for groups in by_language.values() for language in groups))
@@ -100,7 +100,7 @@ def listener_bars(by_language: ListenerSummaries, path: Path) -> Path:
 
 
 def spectrograms(example: Example, sample_rate: int, path: Path) -> Path:
-    """Log-mel images stacked on one time axis: the reference on top, then each system's clip."""
+    """Log-mel images stacked on one time axis: the recording on top, then each system's clip."""
     import torch
 
     from polyvox.audio.features import MelSpectrogram
@@ -108,7 +108,7 @@ def spectrograms(example: Example, sample_rate: int, path: Path) -> Path:
 
     plt = _pyplot()
     mel = MelSpectrogram(AudioConfig(sample_rate=sample_rate, mel_fmax=min(8000.0, sample_rate / 2)))
-    clips = {"reference": example.reference, **example.synthesized}
+    clips = {"recording": example.recording, **example.synthesized}
     with torch.no_grad():
         images = {name: mel(torch.from_numpy(samples).float().unsqueeze(0))[0].numpy() for name, samples in clips.items()}
     longest = max(image.shape[1] for image in images.values())

@@ -98,7 +98,7 @@ def summary_table(result: EvaluationResult) -> str:
 def write_report(result: EvaluationResult, folder: Path, info: dict[str, Any] | None = None) -> ReportFiles:
     """Write report.json, report.md, metrics.png and spectrograms/<id>.png into ``folder``.
 
-    ``info``: provenance stated at the top (voice file, its training steps, reference manifest).
+    ``info``: provenance stated at the top (voice file, its training steps, manifest of recordings).
     """
     from polyvox.evaluation import plots
 
@@ -178,7 +178,7 @@ def _listener_markdown(result: EvaluationResult) -> list[str]:
     lines = ["## Listener", ""]
     lines += [f"- {key}: {value}" for key, value in result.listener.items()]
     lines += ["", listener_report.units_note(item.language for item in result.heard)
-              + " Rates pool every clip's errors; DNSMOS is a mean (1-5). The `reference` rows are the recordings.", ""]
+              + " Rates pool every clip's errors; DNSMOS is a mean (1-5). The `recordings` rows are the recordings themselves.", ""]
     lines += [*listener_report.markdown_table(languages, "language"), ""]
     lines += [*listener_report.markdown_table(speakers, "speaker"), ""]
     return lines

@@ -1,4 +1,4 @@
-"""Where the synthesized clip of each reference comes from: a folder of files, or a voice speaking its text."""
+"""Where the synthesized clip of each recording comes from: a folder of files, or a voice speaking its text."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 
 from polyvox.data.manifest import Utterance
 from polyvox.evaluation.errors import EvaluationError
+from polyvox.renamed import forward_renamed
 from polyvox.speech_request import SpeechRequest
 
 if TYPE_CHECKING:
@@ -21,10 +22,14 @@ if TYPE_CHECKING:
 # File types looked for in a --synthesized folder, in this order.
 SYNTHESIZED_EXTENSIONS = (".wav", ".flac")
 
+# "Reference" means a timbre clip in synthesis (say --reference); here the ground truth is a recording.
+__getattr__ = forward_renamed(__name__, {"Reference": "Recording"})
+
 
 @dataclass(frozen=True)
-class Reference:
-    """A reference utterance, its id (the audio file's name without extension) and its samples."""
+class Recording:
+    """A recorded utterance (the ground truth a system's clip is scored against), its id (the audio file's
+    name without extension) and its samples."""
 
     utterance_id: str
     utterance: Utterance
@@ -32,19 +37,19 @@ class Reference:
 
 
 class AudioSource(Protocol):
-    """One system under evaluation: gives the synthesized clip of a reference."""
+    """One system under evaluation: gives its clip of a recording."""
 
     name: str
 
     def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
         """Raise ``EvaluationError`` before any work if some (id, utterance) cannot be produced."""
 
-    def __call__(self, reference: Reference) -> np.ndarray:
+    def __call__(self, recording: Recording) -> np.ndarray:
         """Mono float32 samples at the evaluation's sample rate."""
 
 
 class FolderSource:
-    """Clips synthesized elsewhere: ``<folder>/<id>.wav`` (or ``.flac``) for each reference id."""
+    """Clips synthesized elsewhere: ``<folder>/<id>.wav`` (or ``.flac``) for each recording id."""
 
     def __init__(self, folder: Path, sample_rate: int, name: str = "synthesized") -> None:
         self.folder = folder
@@ -65,44 +70,44 @@ class FolderSource:
         if missing:
             shown = ", ".join(f"{identifier}.wav" for identifier in missing[:5])
             raise EvaluationError(
-                f"{len(missing)} of {len(utterances)} references have no synthesized file in {self.folder} "
-                f"(missing: {shown}{', ...' if len(missing) > 5 else ''}); name each file after its reference's audio file"
+                f"{len(missing)} of {len(utterances)} recordings have no synthesized file in {self.folder} "
+                f"(missing: {shown}{', ...' if len(missing) > 5 else ''}); name each file after its recording's audio file"
             )
 
-    def __call__(self, reference: Reference) -> np.ndarray:
+    def __call__(self, recording: Recording) -> np.ndarray:
         from polyvox.audio.io import load_audio
 
-        path = self.path_for(reference.utterance_id)
+        path = self.path_for(recording.utterance_id)
         if path is None:
-            raise EvaluationError(f"no synthesized file for {reference.utterance_id} in {self.folder}")
+            raise EvaluationError(f"no synthesized file for {recording.utterance_id} in {self.folder}")
         return load_audio(path, self.sample_rate)
 
 
 def voice_speaker(voice: Voice, utterance: Utterance, speaker_override: str | None) -> str:
-    """The voice's speaker for a reference: ``speaker_override`` if given, else the reference's own speaker."""
+    """The voice's speaker for a recording: ``speaker_override`` if given, else the recording's own speaker."""
     name = speaker_override if speaker_override is not None else utterance.speaker
     if name not in voice.speakers:
-        hint = "" if speaker_override is not None else "; pass --speaker NAME to speak every reference with one of them"
+        hint = "" if speaker_override is not None else "; pass --speaker NAME to speak every recording's text with one of them"
         raise EvaluationError(
-            f"speaker {name!r} of reference {Path(utterance.audio).name} is not in the voice "
+            f"speaker {name!r} of recording {Path(utterance.audio).name} is not in the voice "
             f"(it has: {', '.join(voice.speakers)}){hint}"
         )
     return name
 
 
 def check_voice_covers(voice: Voice, utterances: Sequence[tuple[str, Utterance]], speaker_override: str | None) -> None:
-    """Every reference's language is spoken by ``voice`` and its speaker resolves (see ``voice_speaker``)."""
+    """Every recording's language is spoken by ``voice`` and its speaker resolves (see ``voice_speaker``)."""
     for _identifier, utterance in utterances:
         if utterance.language not in voice.languages:
             raise EvaluationError(
-                f"reference {Path(utterance.audio).name} is in {utterance.language!r}, which the voice does not speak "
-                f"(it speaks: {', '.join(voice.languages)}); leave those references out of the manifest"
+                f"recording {Path(utterance.audio).name} is in {utterance.language!r}, which the voice does not speak "
+                f"(it speaks: {', '.join(voice.languages)}); leave those recordings out of the manifest"
             )
         voice_speaker(voice, utterance, speaker_override)
 
 
 class VoiceSource:
-    """A voice speaks each reference's text, in its language, as its speaker, with the options of ``options``
+    """A voice speaks each recording's text, in its language, as its speaker, with the options of ``options``
     (a request without text: a fixed seed, the noise scales)."""
 
     def __init__(
@@ -120,8 +125,8 @@ class VoiceSource:
     def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
         check_voice_covers(self.voice, utterances, self.speaker_override)
 
-    def __call__(self, reference: Reference) -> np.ndarray:
-        utterance = reference.utterance
+    def __call__(self, recording: Recording) -> np.ndarray:
+        utterance = recording.utterance
         speaker = self.voice.speakers.index(voice_speaker(self.voice, utterance, self.speaker_override))
         request = dataclasses.replace(self.options, text=utterance.text, language=utterance.language, speaker=speaker)
         result = self.voice.synthesize(request)

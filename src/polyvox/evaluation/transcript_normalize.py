@@ -88,7 +88,7 @@ def _japanese(text: str) -> NormalizedTranscript:
 
 
 def normalize_transcript(text: str, language: str) -> NormalizedTranscript:
-    """``text`` (a reference sentence or a recognizer's transcript) in the form compared for ``language``."""
+    """``text`` (the sentence a clip should say, or a recognizer's transcript) in the form compared for ``language``."""
     text = unicodedata.normalize("NFKC", text)
     if language == "zh":
         return _mandarin(text)

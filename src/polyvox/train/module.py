@@ -269,9 +269,10 @@ class VitsTrainingModule(L.LightningModule):
             return
         rate = self.config.audio.sample_rate
         samples = waveform[0, 0, : int(sample_lengths[0])].float().cpu()
-        reference = batch.waveform[0, 0, : int(batch.mel_lengths[0]) * self.config.audio.hop_length].cpu()
+        # The clip's own audio is the "recording": "reference" names the timbre clip of a reference encoder.
+        recording = batch.waveform[0, 0, : int(batch.mel_lengths[0]) * self.config.audio.hop_length].cpu()
         experiment.add_audio("synthesized", samples.unsqueeze(0), self.steps_done, rate)
-        experiment.add_audio("reference", reference.unsqueeze(0), self.steps_done, rate)
+        experiment.add_audio("recording", recording.unsqueeze(0), self.steps_done, rate)
         synthesized_mel = self.mel(samples.unsqueeze(0).to(batch.mel.device))[0].cpu()
         experiment.add_figure(
             "mel", mel_figure(synthesized_mel, batch.mel[0, :, : int(batch.mel_lengths[0])].cpu()), self.steps_done

@@ -7,7 +7,7 @@ from typing import Any
 from torch import Tensor
 
 
-def mel_figure(synthesized: Tensor, reference: Tensor) -> Any:
+def mel_figure(synthesized: Tensor, recording: Tensor) -> Any:
     """Two stacked log-mel images, (n_mels, frames) each."""
     import matplotlib
 
@@ -15,7 +15,7 @@ def mel_figure(synthesized: Tensor, reference: Tensor) -> Any:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(2, 1, figsize=(10, 5))
-    for axis, mel, title in zip(axes, (synthesized, reference), ("synthesized", "reference")):
+    for axis, mel, title in zip(axes, (synthesized, recording), ("synthesized", "recording")):
         axis.imshow(mel.numpy(), origin="lower", aspect="auto", interpolation="none")
         axis.set_title(title)
         axis.set_ylabel("mel bin")
