@@ -19,17 +19,26 @@ def register(app: typer.Typer) -> None:
 def export(
     voice: Annotated[Optional[Path], typer.Argument(help="Voice file (.safetensors); default: the bundled voice.")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="The full graph, e.g. voice.onnx; the others go next to it.")] = Path("voice.onnx"),
-    opset: Annotated[int, typer.Option(help="ONNX opset of the graphs.")] = 17,
+    opset: Annotated[int, typer.Option(help="ONNX opset of the graphs (13: also runs on onnxruntime-mobile's reduced build).")] = 13,
+    quantize: Annotated[Optional[str], typer.Option("--quantize", help="Store the weights as int8 (1/4 the size) or fp16 (1/2); computed in float32 (docs/onnx.md).")] = None,
     web: Annotated[Optional[Path], typer.Option("--web", help="Write a static page into this folder that speaks in the browser (docs/web.md); -o is not used.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace files an earlier export left at OUTPUT (or in the --web folder).")] = False,
     threads: Threads = None,
     verbose: Verbose = False,
 ) -> None:
     """Export VOICE to ONNX: OUTPUT (text -> audio in one graph), OUTPUT's .encoder.onnx and .decoder.onnx
-    (the two stages, for streaming) and OUTPUT.json (symbols, languages, speakers, audio and default scales)."""
+    (the two stages, for streaming) and OUTPUT.json (symbols, languages, speakers, audio and default scales).
+    Operators that onnxruntime-web or onnxruntime-mobile lacks are warned of, one line each."""
     setup_logging(verbose)
+    if quantize is not None:
+        from polyvox.export.quantize import QuantizeError, check_quantization
+
+        try:
+            check_quantization(quantize)
+        except QuantizeError as error:
+            fail(str(error))
     if web is not None:
-        _export_web(voice, web, opset, threads, overwrite)
+        _export_web(voice, web, opset, quantize, threads, overwrite)
         return
     if output.suffix != ".onnx":
         fail(f"-o must name the full graph's .onnx file (e.g. voice.onnx), got {output}")
@@ -46,7 +55,7 @@ def export(
     def work() -> None:
         from polyvox.export.onnx_export import export_onnx
 
-        exported = export_onnx(voice or DEFAULT_VOICE, output, opset)
+        exported = export_onnx(voice or DEFAULT_VOICE, output, opset, quantize)
         for path in (*exported.graph_paths.values(), exported.metadata_path):
             typer.echo(str(path))
         # On standard error: standard output lists only the files written, for scripts.
@@ -56,7 +65,9 @@ def export(
     run(work)
 
 
-def _export_web(voice: Optional[Path], directory: Path, opset: int, threads: Optional[int], overwrite: bool) -> None:
+def _export_web(
+    voice: Optional[Path], directory: Path, opset: int, quantize: Optional[str], threads: Optional[int], overwrite: bool
+) -> None:
     """``--web DIR``: the page, its modules, the graphs and the vendored runtime in DIR."""
     from polyvox.export.web_export import NPM_COMMAND, missing_runtime
 
@@ -70,7 +81,7 @@ def _export_web(voice: Optional[Path], directory: Path, opset: int, threads: Opt
     def work() -> None:
         from polyvox.export.web_export import export_web
 
-        page = export_web(voice or DEFAULT_VOICE, directory, opset)
+        page = export_web(voice or DEFAULT_VOICE, directory, opset, quantize)
         for path in page.files:
             typer.echo(str(path))
         typer.echo(f"wrote {page.index}: serve {directory} over http (python -m http.server -d {directory}) and open it {took(started)}", err=True)

@@ -7,7 +7,9 @@ of a tensor). The ``torch.export``-based exporter also handles it, but needs onn
 dependency), fixes every axis of size 1 in the example (the batch, unless traced with two items), and
 took 48 s for the tiny test voice's encoder where tracing takes about one. After writing, each graph is
 run by onnxruntime on inputs of other lengths and batch sizes than the traced ones and compared with
-PyTorch, so a shape frozen by tracing fails the export instead of a user's synthesis.
+PyTorch, so a shape frozen by tracing fails the export instead of a user's synthesis. A quantized
+graph (``quantize``, see ``quantize.py``) is then run again and must give finite outputs, and every
+graph's operators are checked against onnxruntime-web's and onnxruntime-mobile's (``operator_check.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from tqdm import tqdm
 
 from polyvox.errors import PolyvoxError
 from polyvox.export.graphs import DecoderGraph, EncoderGraph, FullGraph
+from polyvox.export.operator_check import MOBILE_OPSET, UnsupportedOperator, unsupported_operators
+from polyvox.export.quantize import Quantization, check_quantization, quantize_graph
 from polyvox.export.metadata import (
     DURATION_NOISE_CHANNELS,
     EXPORT_ID_KEY,
@@ -55,8 +59,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Opset 17 has every operator the graphs use and runs on every onnxruntime the onnx extra allows (>= 1.18).
-DEFAULT_OPSET = 17
+# The newest opset onnxruntime-mobile's reduced build has kernels for; it has every operator the graphs
+# need (LayerNormalization is written as its parts, which onnxruntime fuses back) and ran as fast as 17.
+DEFAULT_OPSET = MOBILE_OPSET
 # Largest difference to PyTorch accepted by the check after export (float32 graphs agree to ~1e-5).
 CHECK_TOLERANCE = 1e-3
 
@@ -105,6 +110,8 @@ class ExportedVoice:
     metadata_path: Path
     graph_paths: dict[str, Path]  # "full" / "encoder" / "decoder"
     metadata: OnnxVoiceMetadata
+    # Operators of the graphs that onnxruntime-web or onnxruntime-mobile lacks (each logged as a warning).
+    unsupported: tuple[UnsupportedOperator, ...] = ()
 
 
 def inference_copy(generator: nn.Module) -> nn.Module:
@@ -193,14 +200,34 @@ def _check(session: onnxruntime.InferenceSession, module: nn.Module, kind: str, 
             raise OnnxExportError(f"the exported {kind} graph's {name} differs from PyTorch by up to {difference:.3g}")
 
 
-def export_onnx(voice_path: str | Path, output: str | Path, opset: int = DEFAULT_OPSET) -> ExportedVoice:
+def _check_quantized(session: onnxruntime.InferenceSession, kind: str, inputs: dict[str, torch.Tensor]) -> None:
+    """A quantized graph may round a duration differently (other shapes): it must only run and stay finite."""
+    feed = {item.name: inputs[item.name].numpy() for item in session.get_inputs()}
+    for name, got in zip(GRAPH_INTERFACES[kind][1], session.run(None, feed)):
+        if not np.isfinite(got).all():
+            raise OnnxExportError(f"the quantized {kind} graph's {name} is not finite: export without --quantize")
+
+
+def _unsupported(graph: bytes) -> list[UnsupportedOperator]:
+    import onnx
+
+    return unsupported_operators(onnx.load_from_string(graph))
+
+
+def export_onnx(
+    voice_path: str | Path, output: str | Path, opset: int = DEFAULT_OPSET, quantize: Quantization | None = None
+) -> ExportedVoice:
     """Export the voice file at ``voice_path``: ``output`` (the full graph), ``<stem>.encoder.onnx``,
     ``<stem>.decoder.onnx`` and ``<output>.json``, all next to each other, each written atomically.
+    ``quantize`` ("int8", "fp16") stores the weights smaller; inputs and outputs stay float32.
 
-    Raises ``VoiceFileError`` for a bad voice file, ``OnnxExportError`` if a graph does not reproduce PyTorch.
+    Raises ``VoiceFileError`` for a bad voice file, ``OnnxExportError`` if a graph does not reproduce PyTorch,
+    ``QuantizeError`` for a quantization that is not offered.
     """
     from polyvox.inference.voice import Voice
 
+    if quantize is not None:
+        check_quantization(quantize)
     for package in ("onnx", "onnxruntime"):  # both are needed below: say so before any work
         if importlib.util.find_spec(package) is None:
             raise OnnxExportError(f"ONNX export needs the {package} package: {ONNX_INSTALL_HINT}")
@@ -213,11 +240,19 @@ def export_onnx(voice_path: str | Path, output: str | Path, opset: int = DEFAULT
     wrappers = {"full": FullGraph(generator), "encoder": EncoderGraph(generator), "decoder": DecoderGraph(generator)}
     paths: dict[str, Path] = {}
     graphs: dict[str, GraphFile] = {}
+    unsupported: dict[str, UnsupportedOperator] = {}
     for kind, module in tqdm(wrappers.items(), desc="export", unit="graph"):
         graph = _trace(module, kind, _graph_inputs(kind, generator, n_symbols, n_languages, TRACE_EXAMPLE), opset, export_id)
         session = _session(graph)
         for example in CHECK_EXAMPLES:
             _check(session, module, kind, _graph_inputs(kind, generator, n_symbols, n_languages, example))
+        if quantize is not None:
+            graph = quantize_graph(graph, quantize)
+            session = _session(graph)
+            for example in CHECK_EXAMPLES:
+                _check_quantized(session, kind, _graph_inputs(kind, generator, n_symbols, n_languages, example))
+        for problem in _unsupported(graph):
+            unsupported.setdefault(problem.describe(), problem)
         graphs[kind] = GraphFile(
             names[kind], tuple(item.name for item in session.get_inputs()), tuple(item.name for item in session.get_outputs())
         )
@@ -236,8 +271,10 @@ def export_onnx(voice_path: str | Path, output: str | Path, opset: int = DEFAULT
             FrameReach(context.flow.left, context.flow.right), FrameReach(context.decoder.left, context.decoder.right)
         ),
         opset=opset,
-        info={**voice.metadata.info, "exported_from": Path(voice_path).name},
+        info={**voice.metadata.info, "exported_from": Path(voice_path).name, **({"quantization": quantize} if quantize else {})},
     )
     json_path = write_metadata(metadata_path(output), metadata)  # last: the graphs it names are complete
     logger.info("exported %s to %s (%s)", voice_path, json_path, ", ".join(str(path) for path in paths.values()))
-    return ExportedVoice(metadata_path=json_path, graph_paths=paths, metadata=metadata)
+    for line in unsupported:
+        logger.warning("%s", line)
+    return ExportedVoice(metadata_path=json_path, graph_paths=paths, metadata=metadata, unsupported=tuple(unsupported.values()))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from polyvox.errors import PolyvoxError
 from polyvox.export.onnx_export import DEFAULT_OPSET, export_onnx
+from polyvox.export.operator_check import UnsupportedOperator
+from polyvox.export.quantize import Quantization
 from polyvox.export.web_tables import web_tables
 from polyvox.files import atomic_path
 
@@ -49,6 +51,7 @@ class ExportedPage:
     directory: Path
     index: Path
     files: tuple[Path, ...]
+    unsupported: tuple[UnsupportedOperator, ...] = ()  # as ExportedVoice.unsupported
 
 
 def runtime_folder() -> Path:
@@ -68,8 +71,11 @@ def _copy(source: Path, target: Path) -> Path:
     return target
 
 
-def export_web(voice_path: str | Path, directory: str | Path, opset: int = DEFAULT_OPSET) -> ExportedPage:
-    """Write the page for the voice at ``voice_path`` into ``directory`` (created if needed).
+def export_web(
+    voice_path: str | Path, directory: str | Path, opset: int = DEFAULT_OPSET, quantize: Quantization | None = None
+) -> ExportedPage:
+    """Write the page for the voice at ``voice_path`` into ``directory`` (created if needed); ``quantize``
+    ships the smaller graphs (``export_onnx``).
 
     Raises ``WebExportError`` when the npm runtime is not installed (before any work), and the errors of
     :func:`export_onnx` for the voice itself.
@@ -83,7 +89,7 @@ def export_web(voice_path: str | Path, directory: str | Path, opset: int = DEFAU
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        exported = export_onnx(voice_path, directory / MODEL_NAME, opset)
+        exported = export_onnx(voice_path, directory / MODEL_NAME, opset, quantize)
         written = [*exported.graph_paths.values(), exported.metadata_path]
         tables = web_tables(exported.metadata.languages)
         with atomic_path(directory / TABLES_NAME) as temporary:
@@ -96,4 +102,4 @@ def export_web(voice_path: str | Path, directory: str | Path, opset: int = DEFAU
     except OSError as error:
         raise WebExportError(f"cannot write the page into {directory}: {error.strerror or error}") from error
     logger.info("wrote the page for %s into %s", voice_path, directory)
-    return ExportedPage(directory, directory / "index.html", tuple(written))
+    return ExportedPage(directory, directory / "index.html", tuple(written), exported.unsupported)
