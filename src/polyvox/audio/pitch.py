@@ -7,7 +7,7 @@ formants with the pitch and change the length; a phase vocoder keeps the length 
 formants. pyworld is already a polyvox dependency (evaluation), needs no torch, and works on numpy
 arrays, so the ONNX engine can use this module as well.
 
-F0 comes from DIO refined by StoneMask: about 20 times faster than Harvest, and on polyvox voices
+F0 comes from DIO refined by StoneMask: far faster than Harvest, and on polyvox voices
 Harvest tends to lock onto the faint buzz at the decoder's frame rate instead of the voice's pitch.
 """
 
