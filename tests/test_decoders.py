@@ -153,3 +153,18 @@ def test_small_preset_decoder_parameter_count(decoder_type: str) -> None:
     decoder = build_decoder(_decoder_config("small", decoder_type), voice.model.inter_channels, voice.model.speaker_channels)
     n_parameters = sum(parameter.numel() for parameter in decoder.parameters())
     assert 1_500_000 < n_parameters < 3_000_000, n_parameters
+
+
+def test_a_new_decoder_is_its_class_and_one_registry_entry(monkeypatch) -> None:
+    # #22 item 2: a config names it, and it reports its own up-sampling, reach and minimum input.
+    from polyvox.models.decoder_registry import DECODER_ENTRIES, DecoderEntry
+    from polyvox.models.minimum_length import minimum_input
+    from polyvox.models.receptive_field import decoder_reach
+
+    monkeypatch.setitem(DECODER_ENTRIES, "istft_again", DecoderEntry("polyvox.models.decoders.istft:IstftDecoder", inverse_stft_head=True))
+    voice = preset("tiny").replace(**{f"model.decoder.{key}": value for key, value in LAYOUTS["multiband"].items()})
+    again = voice.replace(**{"model.decoder.type": "istft_again"})
+    assert again.model.decoder.total_upsampling == voice.audio.hop_length
+    assert decoder_reach(again.model.decoder) == decoder_reach(voice.model.decoder)
+    assert minimum_input(again).per_component == minimum_input(voice).per_component
+    assert isinstance(build_decoder(again.model.decoder, voice.model.inter_channels, 0), IstftDecoder)

@@ -13,14 +13,15 @@ __all__ = [
     "DECODERS", "HifiGanDecoder", "InverseStft", "IstftDecoder", "ResidualBlock", "UpsamplingDecoder", "build_decoder", "decoder_class",
 ]
 
+# The registry's classes at import; decoder_class reads the registry itself, so a later entry counts too.
 DECODERS: dict[str, type[UpsamplingDecoder]] = {name: entry.load() for name, entry in DECODER_ENTRIES.items()}
 
 
 def decoder_class(config: DecoderConfig) -> type[UpsamplingDecoder]:
     """The class ``config.type`` names."""
-    if config.type not in DECODERS:
-        raise ConfigError(f"decoder type must be one of {', '.join(map(repr, DECODERS))}, got {config.type!r}")
-    return DECODERS[config.type]
+    if config.type not in DECODER_ENTRIES:
+        raise ConfigError(f"decoder type must be one of {', '.join(map(repr, DECODER_ENTRIES))}, got {config.type!r}")
+    return DECODER_ENTRIES[config.type].load()
 
 
 def build_decoder(config: DecoderConfig, in_channels: int, speaker_channels: int) -> UpsamplingDecoder:
