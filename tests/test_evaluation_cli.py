@@ -95,7 +95,7 @@ def test_voice_with_copy_synthesis_baseline(manifest, tiny_voice, tmp_path):
 
 def test_a_speaker_the_voice_lacks_is_a_clear_error(manifest, tiny_voice, tmp_path):
     result = run("--recordings", str(manifest), "--voice", str(tiny_voice), "-o", str(tmp_path / "report"))
-    assert_one_line_error(result, "is not in the voice", "--speaker")
+    assert_one_line_error(result, "unknown speaker 'zh_m1'", "--speaker")
     assert not (tmp_path / "report").exists()
 
 

@@ -13,6 +13,8 @@ import numpy as np
 
 from polyvox.data.manifest import Utterance
 from polyvox.evaluation.errors import EvaluationError
+from polyvox.inference.request import speaker_index, voice_language
+from polyvox.inference.result import SynthesisError
 from polyvox.renamed import forward_renamed
 from polyvox.speech_request import SpeechRequest
 
@@ -84,25 +86,27 @@ class FolderSource:
 
 
 def voice_speaker(voice: Voice, utterance: Utterance, speaker_override: str | None) -> str:
-    """The voice's speaker for a recording: ``speaker_override`` if given, else the recording's own speaker."""
+    """The voice's speaker for a recording: ``speaker_override`` if given, else the recording's own speaker.
+    The voice's own checks decide (as for ``say`` and the server); the message adds the recording."""
     name = speaker_override if speaker_override is not None else utterance.speaker
-    if name not in voice.speakers:
+    try:
+        speaker_index(name, voice.speakers, "the voice", names_only=True)
+    except SynthesisError as error:
         hint = "" if speaker_override is not None else "; pass --speaker NAME to speak every recording's text with one of them"
-        raise EvaluationError(
-            f"speaker {name!r} of recording {Path(utterance.audio).name} is not in the voice "
-            f"(it has: {', '.join(voice.speakers)}){hint}"
-        )
+        raise EvaluationError(f"recording {Path(utterance.audio).name}: {error}{hint}") from error
     return name
 
 
 def check_voice_covers(voice: Voice, utterances: Sequence[tuple[str, Utterance]], speaker_override: str | None) -> None:
-    """Every recording's language is spoken by ``voice`` and its speaker resolves (see ``voice_speaker``)."""
+    """Before any synthesis (a run may take hours): every recording's language is spoken by ``voice`` and its
+    speaker resolves (see ``voice_speaker``)."""
     for _identifier, utterance in utterances:
-        if utterance.language not in voice.languages:
+        try:
+            voice_language(utterance.language, voice.languages, "the voice")
+        except SynthesisError as error:
             raise EvaluationError(
-                f"recording {Path(utterance.audio).name} is in {utterance.language!r}, which the voice does not speak "
-                f"(it speaks: {', '.join(voice.languages)}); leave those recordings out of the manifest"
-            )
+                f"recording {Path(utterance.audio).name}: {error}; leave those recordings out of the manifest"
+            ) from error
         voice_speaker(voice, utterance, speaker_override)
 
 

@@ -64,9 +64,10 @@ def voice_language(language: str | None, languages: Sequence[str], voice: str = 
     return language
 
 
-def speaker_index(speaker: str | int, speakers: Sequence[str], voice: str = "this voice") -> int:
-    """The index of a speaker given by name or index; ``SynthesisError`` (one line) when ``voice`` has no such speaker."""
-    if isinstance(speaker, int) or speaker.isdigit():
+def speaker_index(speaker: str | int, speakers: Sequence[str], voice: str = "this voice", names_only: bool = False) -> int:
+    """The index of a speaker given by name or index; ``SynthesisError`` (one line) when ``voice`` has no such speaker.
+    ``names_only``: a string is always a name (a manifest's speaker "1" is not the voice's second speaker)."""
+    if isinstance(speaker, int) or (speaker.isdigit() and not names_only):
         index = int(speaker)
         if not 0 <= index < len(speakers):
             raise SynthesisError(f"speaker index {index} out of range: {voice} has {len(speakers)} speakers")
