@@ -1,16 +1,20 @@
-"""Hours of data (#23 item 3): generating a corpus, caching its features, and feeding a training step,
-timed, with peak memory, at several sizes in one run.
+"""Hours of data (#23 item 3): generating a corpus, preparing it, caching its features, and feeding a
+training step, timed, with peak memory, at several sizes in one run.
 
     python benchmarks/large_corpus.py --hours 2 20 [--work DIR] [--keep]
 
-For each size: a corpus (en and es, espeak-ng, 8 speakers) of about that many hours is generated; its
-features are cached by one process and by two (``training.feature_workers``), each in its own process
-whose peak resident memory is read back (one thread per process); then a training data loader (small
-preset, batch 16, one thread) is timed
-over 40 batches with 0 and 2 loader workers, beside the median time of a small-preset training step on
-the same batches (forward, backward and update of generator and discriminator, as training runs them).
-Peak memory that stays flat from the smaller to the larger size is the point; so is data time that is a
-small fraction of a step. Writes benchmarks/results/large_corpus.json.
+For each size: a corpus (en and es, espeak-ng, 8 speakers) of about that many hours is generated; it is
+prepared by ``polyvox prepare`` (its manifest as the list of recordings, one process, one thread); its
+features are cached by one process and by two (``training.feature_workers``), one thread per process;
+then a training data loader (small preset, batch 16, one thread) is timed over 40 batches with 0 and 2
+loader workers, beside the median time of a small-preset training step on the same batches (forward,
+backward and update of generator and discriminator, as training runs them). Peak memory that stays flat
+from the smaller to the larger size is the point; so is data time that is a small fraction of a step.
+Writes benchmarks/results/large_corpus.json.
+
+Peak memory is each process's own high-water mark (``VmHWM``, polled from /proc while it runs), not
+``ru_maxrss``: Linux carries a parent's resident size into a child's ``ru_maxrss`` across fork and exec,
+so a phase started by this script after it generated 20 hours read 408 MiB whatever the phase did.
 """
 
 from __future__ import annotations
@@ -18,12 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -60,10 +64,7 @@ def cache_phase(manifest: str, cache_dir: str, workers: int) -> dict[str, float]
     start = time.perf_counter()
     report = build_feature_shard(manifest, cache, workers=workers, progress=False)
     seconds = time.perf_counter() - start
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"workers": workers, "clips": report.computed, "seconds": round(seconds, 1),
-            "peak_mib_main": round(own, 1), "peak_mib_worker": round(workers_peak, 1)}
+    return {"workers": workers, "clips": report.computed, "seconds": round(seconds, 1)}
 
 
 def feeding_phase(manifest: str, cache_dir: str) -> dict[str, object]:
@@ -100,7 +101,7 @@ def feeding_phase(manifest: str, cache_dir: str) -> dict[str, object]:
         loader_times[workers] = statistics.mean(times)
         del iterator
     step_seconds = _training_step_seconds(metadata, dataset, config)
-    return {"encode_seconds": round(encode_seconds, 1), "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    return {"encode_seconds": round(encode_seconds, 1),
             "data_seconds_per_batch": {f"{w}_workers": round(t, 4) for w, t in loader_times.items()},
             "step_seconds": round(step_seconds, 3),
             "data_fraction_of_step": {f"{w}_workers": round(t / step_seconds, 4) for w, t in loader_times.items()}}
@@ -134,9 +135,73 @@ def _training_step_seconds(metadata: object, dataset: object, config: object) ->
     return statistics.median(clock.times[1:])
 
 
+def _high_water_mib(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None  # ended between two polls
+    return None
+
+
+def _children(pid: int) -> list[int]:
+    """Every process descended from ``pid`` (from each process's parent in /proc/*/stat)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # The parent follows the command name, which may hold spaces: split after its closing ")".
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def _run_measured(command: list[str]) -> tuple[str, float, float]:
+    """Run ``command``; (its stdout, the peak MiB of its own process, the largest peak of any process it started)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peaks: dict[int, float] = {}
+
+    def poll() -> None:
+        while process.poll() is None:
+            for pid in (process.pid, *_children(process.pid)):
+                mark = _high_water_mib(pid)
+                if mark is not None:
+                    peaks[pid] = max(mark, peaks.get(pid, 0.0))
+            time.sleep(0.1)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    stdout, stderr = process.communicate()
+    poller.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} ... failed: {stderr.strip().splitlines()[-1:]}")
+    main_peak = peaks.pop(process.pid, 0.0)
+    return stdout, round(main_peak, 1), round(max(peaks.values(), default=0.0), 1)
+
+
 def _in_process(*arguments: str) -> dict[str, object]:
-    finished = subprocess.run([sys.executable, __file__, *arguments], capture_output=True, text=True, check=True)
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    stdout, main_peak, child_peak = _run_measured([sys.executable, __file__, *arguments])
+    result = json.loads(stdout.strip().splitlines()[-1])
+    return {**result, "peak_mib_main": main_peak, "peak_mib_worker": child_peak}
+
+
+def prepare_phase(manifest: Path, out: Path) -> dict[str, float]:
+    """``polyvox prepare`` of the corpus (its manifest lists the recordings and texts), one process, one thread."""
+    polyvox = Path(sys.executable).with_name("polyvox")
+    start = time.perf_counter()
+    _, main_peak, child_peak = _run_measured(
+        [str(polyvox), "prepare", str(manifest), "-o", str(out), "--threads", "1", "--workers", "1", "--quiet"]
+    )
+    seconds = time.perf_counter() - start
+    clips = sum(1 for _ in open(out / "manifest.jsonl", encoding="utf-8"))
+    return {"clips_in_manifest": clips, "seconds": round(seconds, 1), "peak_mib_main": main_peak, "peak_mib_worker": child_peak}
 
 
 def main() -> None:
@@ -158,6 +223,8 @@ def main() -> None:
         generated = generate(folder, hours)
         print(f"{hours:g} h: generated {generated['clips']} clips in {generated['seconds']} s", flush=True)
         manifest = str(folder / "manifest.jsonl")
+        prepared = prepare_phase(folder / "manifest.jsonl", folder / "prepared")
+        print(f"  prepare: {prepared['clips_in_manifest']} clips in {prepared['seconds']} s, peak {prepared['peak_mib_main']} MiB", flush=True)
         caching = [_in_process("--phase", "cache", manifest, str(folder / f"cache_{workers}"), str(workers)) for workers in (1, 2)]
         for result in caching:
             print(f"  features, {result['workers']} process(es): {result['seconds']} s, peak {result['peak_mib_main']} MiB "
@@ -165,7 +232,8 @@ def main() -> None:
         feeding = _in_process("--phase", "feed", manifest, str(folder / "cache_1"))
         print(f"  data per batch {feeding['data_seconds_per_batch']} s vs step {feeding['step_seconds']} s: "
               f"{feeding['data_fraction_of_step']}", flush=True)
-        sizes.append({"hours": hours, "generate": generated, "cache": caching, "feeding": feeding})
+        print(f"  training data process: peak {feeding['peak_mib_main']} MiB", flush=True)
+        sizes.append({"hours": hours, "generate": generated, "prepare": prepared, "cache": caching, "feeding": feeding})
         if not arguments.keep:
             shutil.rmtree(folder)
     if arguments.work is None and not arguments.keep:

@@ -5,6 +5,7 @@ clip file and the model)."""
 from __future__ import annotations
 
 import hashlib
+from array import array
 import json
 import logging
 from dataclasses import asdict
@@ -45,7 +46,7 @@ class SourceCache:
             record = json.loads(path.read_text(encoding="utf-8"))
             result = SourceResult(
                 source=SourceRecording(**record["source"]),
-                clips=tuple(ClipRecord(**{**clip, "envelope": tuple(clip["envelope"])}) for clip in record["clips"]),
+                clips=tuple(ClipRecord(**{**clip, "envelope": array("f", clip["envelope"])}) for clip in record["clips"]),
                 steps=dict(record["steps"]),
                 problem=record["problem"],
                 problem_detail=record["problem_detail"],
@@ -59,7 +60,12 @@ class SourceCache:
 
     def save(self, key: str, result: SourceResult) -> None:
         with atomic_path(self.folder / f"{key}.json") as temporary:
-            temporary.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
+            temporary.write_text(json.dumps(asdict(result), ensure_ascii=False, default=_rounded_list), encoding="utf-8")
+
+
+def _rounded_list(values: array[float]) -> list[float]:
+    """A clip's envelope in JSON, at the precision it was measured to (float32 digits beyond it are noise)."""
+    return [round(value, 3) for value in values]
 
 
 class TranscriptCache:
