@@ -7,13 +7,13 @@ float32 initializer is stored as float16, followed by ``Cast`` to float32. onnxr
 casts into float32 weights when it loads a graph, so a quantized graph computes as fast as the float32
 one and its inputs and outputs are unchanged; only the rounding of the weights differs.
 
-Why not onnxruntime's own tools (measured on the bundled voice, benchmarks/results/quantize.md):
+Why not onnxruntime's own tools (the figures are in benchmarks/results/quantize.md):
 ``quantize_dynamic`` (int8 activations and weights: ConvInteger, MatMulInteger) cannot quantize
-ConvTranspose (the decoder's upsampling stays float32: 13.7 MB against 11.2), ran 2.9x slower than
-float32 at one thread, changed the decoder's audio 4x more than int8 weights, raised the listener's
-error rate by 11 %, and its ConvInteger is not in onnxruntime-mobile's reduced operator set.
+ConvTranspose, so the decoder's upsampling stays float32; it ran slower than float32 at one thread,
+changed the decoder's audio more than int8 weights, raised the listener's error rate past the 10 % the
+export allows, and its ConvInteger is not in onnxruntime-mobile's reduced operator set.
 ``convert_float_to_float16`` (float16 compute; onnxruntime's CPU engine, and so onnxruntime-web's, casts
-around the operators it has no float16 kernel for) changed the audio 4x more than float16 weights.
+around the operators it has no float16 kernel for) changed the audio more than float16 weights.
 """
 
 from __future__ import annotations
