@@ -3,6 +3,10 @@
 The spline maps ``[-tail_bound, tail_bound]`` onto itself through ``bins`` bins whose widths,
 heights and knot derivatives come from unconstrained network outputs; outside the interval it is
 the identity, and the boundary derivatives are 1 so the map is smooth at the edges.
+
+It is written with operators of onnxruntime-mobile's reduced build (``polyvox.export.operator_check``):
+softplus as its parts when exported (no ``Softplus``) and the lookup of each value's bin as a mask
+summed over bins (no ``GatherElements``, and the same values as a gather).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from torch.nn import functional as F
 
 DEFAULT_MIN_BIN_SIZE = 1e-3
 DEFAULT_MIN_DERIVATIVE = 1e-3
+# Above it softplus(x) is x in float32; torch.nn.functional.softplus's own default threshold.
+SOFTPLUS_THRESHOLD = 20.0
 
 
 def rational_quadratic_spline(
@@ -49,14 +55,16 @@ def rational_quadratic_spline(
     knots_x = _knot_positions(unnormalized_widths, min_bin_size, tail_bound)  # (..., bins + 1)
     knots_y = _knot_positions(unnormalized_heights, min_bin_size, tail_bound)
     ones = torch.ones_like(unnormalized_derivatives[..., :1])
-    interior_derivatives = min_derivative + F.softplus(unnormalized_derivatives)
+    interior_derivatives = min_derivative + softplus(unnormalized_derivatives)
     knot_derivatives = torch.cat([ones, interior_derivatives, ones], dim=-1)  # (..., bins + 1)
 
     search_knots = knots_y if inverse else knots_x
     bin_index = (values[..., None] >= search_knots[..., 1:bins]).sum(dim=-1, keepdim=True)  # (..., 1)
+    in_bin = bin_index == torch.arange(bins, device=inputs.device)  # (..., bins), one True per value
 
     def take(knot_values: Tensor) -> Tensor:
-        return knot_values.gather(-1, bin_index).squeeze(-1)
+        """(..., bins) -> (...): the value of each input's bin (a sum of it and zeros: exact)."""
+        return torch.where(in_bin, knot_values, torch.zeros_like(knot_values)).sum(dim=-1)
 
     # Differences by slicing rather than Tensor.diff, which the ONNX exporter cannot translate.
     left_x, bin_width = take(knots_x[..., :-1]), take(knots_x[..., 1:] - knots_x[..., :-1])
@@ -90,6 +98,15 @@ def rational_quadratic_spline(
 
     outputs = torch.where(inside, spline_outputs, inputs)
     return outputs, torch.where(inside, log_abs_det, torch.zeros_like(log_abs_det))
+
+
+def softplus(inputs: Tensor) -> Tensor:
+    """``torch.nn.functional.softplus``; in an ONNX export, its definition written with ``Exp``, ``Log``,
+    ``Greater`` and ``Where``. (In PyTorch the parts differ from the fused kernel by an ulp, so trained voices
+    keep the fused one there; in onnxruntime both forms came within 2e-6 of PyTorch on inputs up to 100.)"""
+    if not torch.onnx.is_in_onnx_export():
+        return F.softplus(inputs)
+    return torch.where(inputs > SOFTPLUS_THRESHOLD, inputs, torch.log1p(torch.exp(inputs)))
 
 
 def _knot_positions(unnormalized_sizes: Tensor, min_bin_size: float, tail_bound: float) -> Tensor:

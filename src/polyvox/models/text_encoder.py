@@ -67,7 +67,9 @@ class TextEncoder(RelativeTransformerLayers, nn.Module):
         embedded = self.symbol_embedding(phoneme_ids)
         if self.accent_embedding is not None and self.length_embedding is not None:
             prosody_ids = torch.zeros_like(phoneme_ids) if prosody_ids is None else prosody_ids
-            accents, lengths = prosody_ids // len(LENGTHS), prosody_ids % len(LENGTHS)
+            # The remainder as a difference: ONNX's Mod is not among onnxruntime-mobile's operators (ids are >= 0).
+            accents = prosody_ids // len(LENGTHS)
+            lengths = prosody_ids - accents * len(LENGTHS)
             embedded = embedded + self.accent_embedding(accents) + self.length_embedding(lengths)
         embedded = embedded * math.sqrt(self.hidden_channels)
         embedded = embedded + self.language_projection(self.language_embedding(language_ids))
