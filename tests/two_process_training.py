@@ -2,7 +2,9 @@
 (Lightning starts the others by running this file again), makes rank 1's batch non-finite at BAD_STEP,
 and has each rank write its final parameters and counters to OUT/rank<N>.pt.
 
-    python tests/two_process_training.py MANIFEST RUN_DIR OUT BAD_STEP MAX_STEPS DEVICES [--resume]
+    python tests/two_process_training.py MANIFEST RUN_DIR OUT BAD_STEP MAX_STEPS DEVICES [--resume] [--nodes N]
+
+With --nodes N, run once per "machine" with NODE_RANK, MASTER_ADDR and MASTER_PORT set, as on N machines.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ def main() -> None:
 
     VitsTrainingModule.training_step, trainer_setup.fit = training_step, fit
     config = preset("tiny", ("en", "zh"), n_speakers=2).replace(**{"training.max_steps": int(max_steps)})
-    train(manifest, run_dir, config, resume="--resume" in sys.argv, devices=int(devices), progress=False, validation_per_language=0)
+    nodes = int(sys.argv[sys.argv.index("--nodes") + 1]) if "--nodes" in sys.argv else 1
+    train(manifest, run_dir, config, resume="--resume" in sys.argv, devices=int(devices), progress=False,
+          validation_per_language=0, nodes=nodes)
 
 
 if __name__ == "__main__":

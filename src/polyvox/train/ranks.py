@@ -43,18 +43,41 @@ def is_follower() -> bool:
     return _rank_from("LOCAL_RANK") != 0 or _rank_from("NODE_RANK") != 0
 
 
-def launch_token() -> str:
-    """One name shared by every process of this launch: torchrun's run id, SLURM's job and step, or one rank 0
-    makes up and hands to the processes Lightning starts (they inherit its environment)."""
+HAND_LAUNCH_HINT = (
+    f"put the same {TOKEN_VARIABLE} in front of the command on every machine (e.g. {TOKEN_VARIABLE}=voice-run-7, a new "
+    "value for each launch), so their processes know they are one launch; or launch with `torchrun --rdzv-id JOB` "
+    "or SLURM, which name the launch themselves"
+)
+
+
+def _given_token() -> str | None:
+    """The launch's name where a launcher (or the user) gave one: polyvox's own variable, torchrun's run id, SLURM's job."""
     for name in (TOKEN_VARIABLE, "TORCHELASTIC_RUN_ID"):
         if os.environ.get(name) and os.environ[name] != "none":
             return os.environ[name]
     if "SLURM_JOB_ID" in os.environ:
         return f"slurm-{os.environ['SLURM_JOB_ID']}-{os.environ.get('SLURM_STEP_ID', '0')}"
+    return None
+
+
+def require_launch_name(nodes: int) -> None:
+    """Several machines started by hand (Lightning's launch: the same command on each) share no environment, so
+    rank 0's made-up name cannot reach the other machines: without a given one, every machine stops at once
+    (rank 0 would otherwise wait for the others in the process group for half an hour)."""
+    if nodes > 1 and _given_token() is None:
+        raise TrainingSetupError(f"--nodes {nodes} started by hand: {HAND_LAUNCH_HINT}")
+
+
+def launch_token() -> str:
+    """One name shared by every process of this launch: a given one (``_given_token``), or one rank 0 makes up
+    and hands to the processes Lightning starts on its machine (they inherit its environment)."""
+    given = _given_token()
+    if given is not None:
+        return given
     if is_follower():
         raise TrainingSetupError(
             "this process is a follower rank of a multi-process run but shares no run id with rank 0; "
-            "launch with Lightning (--devices N), `torchrun --standalone` or `torchrun --rdzv-id JOB`, or SLURM"
+            f"launch with Lightning (--devices N) or, on several machines, {HAND_LAUNCH_HINT}"
         )
     os.environ[TOKEN_VARIABLE] = uuid.uuid4().hex
     return os.environ[TOKEN_VARIABLE]

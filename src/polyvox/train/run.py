@@ -252,7 +252,7 @@ def train(
     A folder that holds a run is refused unless ``resume`` or ``overwrite``; one run trains in it at a time.
     ``devices`` processes on each of ``nodes`` machines train it together (``strategy``: auto or ddp); each of
     the four, when None, is the config's (``training.accelerator`` and so on)."""
-    from polyvox.train.ranks import is_follower, wait_until_ready
+    from polyvox.train.ranks import is_follower, require_launch_name, wait_until_ready
     from polyvox.train.run_folder import CHECKPOINT_FOLDER, VOICE_FILE, completed_run, open_run_folder
     from polyvox.train.trainer_setup import training_strategy
 
@@ -263,6 +263,7 @@ def train(
     strategy = given.strategy if strategy is None else strategy
 
     training_strategy(devices, nodes, strategy)  # a bad choice is refused before anything is written
+    require_launch_name(nodes)
     require_manifest(manifest)  # so is a missing manifest: no empty run folder is left behind
     run_dir = Path(run_dir)
     if is_follower():
