@@ -7,10 +7,14 @@ with ``performance.now()``: loading the voice (espeak-ng's data, both graphs), t
 audio's length (real-time factor; under 1 is faster than real time). Each figure is the median over
 --runs runs after one warm-up, for one short sentence and a five-sentence paragraph, on one thread (a
 plain page) and on several (a cross-origin isolated page, where onnxruntime-web may use threads).
+The bundled voice's page is exported with float32, int8 and fp16 graphs (``--quantize``) and the three
+are measured in turns, --rounds times (each round a fresh browser per page and setting), so that the
+load of a shared machine falls on each alike; the medians pool every round's runs.
 Writes benchmarks/results/web.json.
 
-    python benchmarks/web.py                  # exports the bundled voice into a temporary folder
-    python benchmarks/web.py --page DIR --runs 3
+    python benchmarks/web.py                  # exports the three pages into a temporary folder
+    python benchmarks/web.py --models float32 int8 --runs 3 --rounds 1
+    python benchmarks/web.py --page DIR       # one exported page only
 """
 
 from __future__ import annotations
@@ -25,10 +29,14 @@ from pathlib import Path
 
 from polyvox.cli_support import DEFAULT_VOICE
 from polyvox.export.web_browser import chromium, open_page, serve
+from polyvox.export.quantize import QUANTIZATIONS
 from polyvox.export.web_export import export_web
 from polyvox.files import atomic_path
 
 RESULTS = Path(__file__).parent / "results" / "web.json"
+FLOAT32 = "float32"  # the page without --quantize
+MODELS = (FLOAT32, *QUANTIZATIONS)
+SETTINGS = {"single_thread": False, "isolated": True}  # name -> cross-origin isolated
 TEXTS = {
     "sentence": "The weather is lovely today, so we are going for a walk.",
     "paragraph": (
@@ -63,33 +71,56 @@ MEASURE = """async ([texts, runs]) => {
 
 
 def measure(page_folder: Path, runs: int, isolated: bool) -> dict[str, object]:
+    """One browser session's raw figures (lists of seconds per run) and the browser's name."""
     with serve(page_folder, isolated=isolated) as url, chromium() as browser, open_page(browser, url + "index.html") as opened:
         raw = opened.page.evaluate(MEASURE, [TEXTS, runs])
-        browser_version = browser.version
-    summary: dict[str, object] = {"browser": f"Chromium {browser_version}", "threads": raw["threads"], "load_s": round(raw["load_s"], 3)}
+        raw["browser"] = f"Chromium {browser.version}"
+    return raw
+
+
+def summarize(sessions: list[dict[str, object]]) -> dict[str, object]:
+    """Medians over every run of every round's session of one page and setting."""
+    first = sessions[0]
+    summary: dict[str, object] = {
+        "browser": first["browser"], "threads": first["threads"],
+        "load_s": round(statistics.median(session["load_s"] for session in sessions), 3),
+    }
     for name in TEXTS:
-        figures = raw[name]
         summary[name] = {
-            "audio_s": round(figures["audio_s"], 2),
-            "first_audio_s": round(statistics.median(figures["first_audio_s"]), 3),
-            "real_time_factor": round(statistics.median(figures["real_time_factor"]), 3),
+            "audio_s": round(first[name]["audio_s"], 2),
+            "first_audio_s": round(statistics.median(x for session in sessions for x in session[name]["first_audio_s"]), 3),
+            "real_time_factor": round(statistics.median(x for session in sessions for x in session[name]["real_time_factor"]), 3),
         }
     return summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--page", type=Path, help="An exported page (default: export the bundled voice now).")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--page", type=Path, help="An exported page to measure alone (default: export the bundled voice's pages now).")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS), help="The graphs of the exported pages.")
+    parser.add_argument("--runs", type=int, default=5, help="Runs per browser session, after one warm-up.")
+    parser.add_argument("--rounds", type=int, default=2, help="Turns over the pages.")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as scratch:
-        page_folder = args.page or export_web(DEFAULT_VOICE, Path(scratch) / "page").directory
-        results = {"single_thread": measure(page_folder, args.runs, isolated=False), "isolated": measure(page_folder, args.runs, isolated=True)}
+        if args.page:
+            pages = {"page": args.page}
+        else:
+            pages = {
+                model: export_web(DEFAULT_VOICE, Path(scratch) / model, quantize=None if model == FLOAT32 else model).directory
+                for model in args.models
+            }
+        sessions: dict[tuple[str, str], list[dict[str, object]]] = {}
+        for _ in range(args.rounds):
+            for model, folder in pages.items():
+                for setting, isolated in SETTINGS.items():
+                    sessions.setdefault((model, setting), []).append(measure(folder, args.runs, isolated))
+    results = {model: {setting: summarize(sessions[model, setting]) for setting in SETTINGS} for model in pages}
     document = {
-        "voice": DEFAULT_VOICE.name,
+        "voice": DEFAULT_VOICE.name if not args.page else str(args.page),
         "texts": TEXTS,
         "runs": args.runs,
+        "rounds": args.rounds,
         "machine": {
             "platform": platform.platform(), "cpus": os.cpu_count(),
             "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
@@ -98,10 +129,14 @@ def main() -> None:
     }
     with atomic_path(RESULTS) as temporary:
         temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    for setting, figures in results.items():
-        for name in TEXTS:
-            row = figures[name]
-            print(f"{setting:13s} {name:9s} first audio {row['first_audio_s']:.3f} s, real-time factor {row['real_time_factor']:.3f} ({row['audio_s']} s of audio); load {figures['load_s']} s")
+    for model, by_setting in results.items():
+        for setting, figures in by_setting.items():
+            for name in TEXTS:
+                row = figures[name]
+                print(
+                    f"{model:8s} {setting:13s} {name:9s} first audio {row['first_audio_s']:.3f} s, "
+                    f"real-time factor {row['real_time_factor']:.3f} ({row['audio_s']} s of audio); load {figures['load_s']} s"
+                )
     print(f"wrote {RESULTS}")
 
 
