@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from onnx_voices import make_voice
 from polyvox.cli import app
 from polyvox.export.web_export import NPM_COMMAND, PAGE_FILES, RUNTIME_ENV, RUNTIME_FILES, export_web
+from polyvox.export.web_mandarin import MANDARIN_NAME, mandarin_tables
 from polyvox.export.web_tables import web_tables
 from polyvox.text.phonemizers.espeak import espeak_voices, resolve_voice
 from polyvox.text.punctuation import PUNCTUATION_TOKENS
@@ -41,8 +42,8 @@ def test_export_writes_the_page_graphs_tables_and_runtime(stand_in_runtime: Path
 
 def test_tables_list_each_language_the_page_cannot_phonemize() -> None:
     tables = web_tables(("en", "fr", "zh", "ja", "ru", "hi"))
-    assert set(tables["languages"]) == {"en", "fr"}
-    assert {"zh", "ja", "ru", "hi"} == set(tables["unsupported_languages"]) and all(tables["unsupported_languages"].values())
+    assert set(tables["languages"]) == {"en", "fr", "zh"} and tables["languages"]["zh"]["mandarin"] == MANDARIN_NAME
+    assert {"ja", "ru", "hi"} == set(tables["unsupported_languages"]) and all(tables["unsupported_languages"].values())
     assert tables["languages"]["en"]["espeak_voices"][0] == resolve_voice("en", espeak_voices())
     assert tables["punctuation_tokens"] == dict(PUNCTUATION_TOKENS)
 
@@ -63,3 +64,23 @@ def test_a_folder_with_files_is_replaced_only_with_overwrite(stand_in_runtime: P
     refused = CliRunner().invoke(app, ["export", str(voice), "--web", str(page)])
     assert refused.exit_code == 1 and "--overwrite" in refused.output and len(refused.output.strip().splitlines()) == 1
     assert CliRunner().invoke(app, ["export", str(voice), "--web", str(page), "--overwrite"]).exit_code == 0
+
+
+def test_mandarin_tables_hold_pypinyin_readings_and_splits() -> None:
+    """What mandarin.js relies on: each toneless syllable splits alike for every tone (the final carries the
+    tone), and a word's reading is its own entry or its characters' first readings."""
+    from pypinyin import Style, lazy_pinyin
+    from pypinyin.contrib.tone_convert import to_finals_tone3, to_initials
+
+    tables = mandarin_tables()
+    assert "MIT" in tables["license"]
+    for base, (initial, final) in tables["syllables"].items():
+        for tone in "12345":
+            assert to_initials(base + tone, strict=True) == initial
+            assert to_finals_tone3(base + tone, strict=True, neutral_tone_with_five=True) == (final + tone if final else "")
+    readings = {char: syllable for syllable, chars in tables["chars"].items() for char in chars}
+    words = tables["phrases"].split(" ")
+    assert len(words) + len(tables["readings"]) > 40000
+    for word in [*words[::500], *list(tables["readings"])[::500]]:
+        expected = lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True)
+        assert tables["readings"].get(word, " ".join(readings[char] for char in word)) == " ".join(expected), word

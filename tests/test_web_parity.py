@@ -34,6 +34,21 @@ ENGLISH = [
     "A/B testing: co-operate, re-enter [live] {loud}.",
 ]
 OTHER_LANGUAGES = [("es", "¿Dónde está la biblioteca, señor?"), ("fr", "Bonjour, comment ça va ?"), ("de", "Guten Morgen, wie geht's?")]
+# Mandarin: readings that differ from pinyin-pro's (你好 ni2, 一 and 不, 长, neutral tones), words pypinyin's
+# dictionary cuts, numbers, Latin words (read by espeak-ng in English) and punctuation; then the listener's
+# held-out sentences (benchmarks/listener_sentences.py) and grammar sentences below.
+MANDARIN = [
+    "你好，世界！", "现在几点了？", "今天天气很好，我们去公园散步吧。", "我想喝一杯咖啡。", "这个问题不太难。",
+    "他一个人去银行取钱。", "请把门关上。", "我很喜欢学习中文。", "小狗跑得很快。", "我们还没有吃饭。", "长城很长。",
+    "你要不要一起来？", "老师说得对。", "北京是中国的首都。", "我也不知道。", "音乐让我很快乐。", "他重新开始工作。",
+    "展览馆里有很多人。", "我买了两本书。", "妈妈做的饭很好吃。", "我们一起去看电影吧。", "这本书我已经看完了。",
+    "2024年我有3.5个苹果，50%的人说-7度。", "他花了$5和１２３元。", "我用iPhone给Tom打电话。", "一一得一，不要不要。",
+    "“你好”（他说）《红楼梦》……", "老虎老鼠展览馆，嗯。",
+]
+LISTENER_MANDARIN = [  # benchmarks/listener_sentences.py, EVERYDAY["zh"]
+    "请问火车站怎么走？", "我昨天把雨伞忘在办公室了。", "这个汤太咸了，请加点水。", "我们七点半在电影院门口见面。",
+    "明天可能会下大雨。", "我的手机没电了。", "冰箱里还有十二个鸡蛋。", "你想再喝一杯茶吗？",
+]
 # One sentence each: the noises below are drawn per sentence.
 AUDIO_SENTENCES = [ENGLISH[0], ENGLISH[1], ENGLISH[3]]
 # Max |browser - Python| per sample: onnxruntime-web's WebAssembly kernels against the native ones (~1e-6 seen).
@@ -77,7 +92,8 @@ ENCODE = """async ([text, language]) => {
 
 def test_ids_equal_python(page, python_voice) -> None:
     cases = [(text, "en") for text in ENGLISH] + [(text, language) for language, text in OTHER_LANGUAGES]
-    for language in ("en", "es", "fr", "de"):  # the corpus grammar's sentences: words the voice was trained on
+    cases += [(text, "zh") for text in MANDARIN + LISTENER_MANDARIN]
+    for language in ("en", "es", "fr", "de", "zh"):  # the corpus grammar's sentences: words the voice was trained on
         cases += [(text, language) for text in SentenceGenerator(grammar_for(language), seed=3).sentences(10)]
     for text, language in cases:
         browser = page.page.evaluate(ENCODE, [text, language])
@@ -88,6 +104,24 @@ def test_ids_equal_python(page, python_voice) -> None:
             assert encoded["phonemeIds"] == python.phoneme_ids, sentence
             assert encoded["languageIds"] == python.language_ids, sentence
             assert encoded["prosodyIds"] == python.prosody_ids, sentence
+
+
+FEATURES = """async ([sentence, language]) => {
+  const rules = window.polyvoxVoice.rules, scheme = rules.scheme;
+  rules.scheme = "features";
+  try { return rules.inScheme(await rules.phonemize(sentence, language)).map((t) => [t.symbol, t.language, t.accent, t.length]); }
+  finally { rules.scheme = scheme; }
+}"""
+
+
+def test_mandarin_tokens_in_the_features_scheme(page, python_voice) -> None:
+    """The bundled voice is fused; a features voice's Mandarin initials take their syllable's tone, as in Python."""
+    from polyvox.text.prosody import with_features
+
+    for sentence in MANDARIN[:5] + ["嗯，我用iPhone。"]:
+        python = with_features(python_voice.text.frontend.phonemize(sentence, "zh"))
+        browser = page.page.evaluate(FEATURES, [sentence, "zh"])
+        assert browser == [[token.symbol, token.language, token.accent, token.length] for token in python], sentence
 
 
 SPEAK = """async ([text, noises, streamed]) => {
@@ -146,10 +180,11 @@ def _speak_in_page(opened, text: str, language: str | None = None) -> str:
 
 def test_page_lists_languages_it_cannot_phonemize(page) -> None:
     listed = page.page.inner_text("#unsupported")
-    assert "zh: not spoken in the browser yet" in listed and "ja: not spoken in the browser yet" in listed
-    assert page.page.eval_on_selector("#language option[value=zh]", "option => option.disabled")
+    assert "ja: not spoken in the browser yet" in listed and "zh:" not in listed
+    assert page.page.eval_on_selector("#language option[value=ja]", "option => option.disabled")
+    assert not page.page.eval_on_selector("#language option[value=zh]", "option => option.disabled")
     refused = page.page.evaluate("""async () => {
-      try { for await (const chunk of window.polyvoxVoice.stream("你好", { language: "zh" })) {} return "spoken"; }
+      try { for await (const chunk of window.polyvoxVoice.stream("こんにちは", { language: "ja" })) {} return "spoken"; }
       catch (error) { return error.message; }
     }""")
     assert "cannot be phonemized in the browser yet" in refused

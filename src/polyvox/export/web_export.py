@@ -20,6 +20,7 @@ from polyvox.errors import PolyvoxError
 from polyvox.export.onnx_export import DEFAULT_OPSET, export_onnx
 from polyvox.export.operator_check import UnsupportedOperator
 from polyvox.export.quantize import Quantization
+from polyvox.export.web_mandarin import MANDARIN_NAME, mandarin_tables
 from polyvox.export.web_tables import web_tables
 from polyvox.files import atomic_path
 
@@ -29,7 +30,7 @@ WEB_SOURCE = Path(__file__).resolve().parent.parent / "web"
 # Where `npm ci` puts the runtime; POLYVOX_WEB_RUNTIME names another node_modules folder (an installed polyvox).
 RUNTIME_ENV = "POLYVOX_WEB_RUNTIME"
 NPM_COMMAND = f"npm ci --prefix {WEB_SOURCE}"
-PAGE_FILES = ("index.html", "polyvox.js", "text.js", "numbers.js", "espeak.js")
+PAGE_FILES = ("index.html", "polyvox.js", "text.js", "numbers.js", "espeak.js", "mandarin.js")
 # node_modules path -> name under vendor/: what the page loads, nothing else of the packages.
 RUNTIME_FILES = {
     "@echogarden/espeak-ng-emscripten/espeak-ng.js": "espeak-ng.js",
@@ -95,6 +96,10 @@ def export_web(
         with atomic_path(directory / TABLES_NAME) as temporary:
             temporary.write_text(json.dumps(tables, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         written.append(directory / TABLES_NAME)
+        if "zh" in tables["languages"]:  # pypinyin's dictionaries, minified (~0.8 MB)
+            with atomic_path(directory / MANDARIN_NAME) as temporary:
+                temporary.write_text(json.dumps(mandarin_tables(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            written.append(directory / MANDARIN_NAME)
         for name in PAGE_FILES:
             written.append(_copy(WEB_SOURCE / name, directory / name))
         for source, name in RUNTIME_FILES.items():

@@ -1,9 +1,10 @@
 """``web.json``: the Python front end's tables, written for the browser page so that it has one copy of them.
 
 The page (``polyvox/web/text.js``) reproduces ``TextRules.encode`` for the languages that espeak-ng
-phonemizes; it reads every table from here rather than keeping its own, so a change in Python reaches
-the page with the next export. What the page cannot yet do (numbers, Mandarin, Japanese, scripts that
-switch language) is listed per language with the reason, for the page to show.
+phonemizes and for Mandarin (``mandarin.js`` with pypinyin's data, ``web_mandarin``); it reads every table
+from here rather than keeping its own, so a change in Python reaches the page with the next export. What
+the page cannot yet do (Japanese, other scripts that switch language) is listed per language with the
+reason, for the page to show.
 """
 
 from __future__ import annotations
@@ -11,23 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from polyvox.export.web_mandarin import MANDARIN_NAME, mandarin_missing
 from polyvox.inference.request import SENTENCE_PAUSE_S
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES
 from polyvox.text.abbreviations import ABBREVIATIONS, SYMBOLS
 from polyvox.text.phonemizers.espeak import _TO_ESPEAK_MARKS, VOICE_CANDIDATES, espeak_voices, resolve_voice
 from polyvox.text.prosody import ACCENTS, LENGTHS
 from polyvox.text.punctuation import PUNCTUATION_TOKENS, SILENT_MARKS
-from polyvox.text.rules import _ALLOPHONES
+from polyvox.text.rules import _ALLOPHONES, _NEAR_TONES
 from polyvox.text.scripts import LATIN, NON_LATIN_LANGUAGES, READABLE_SCRIPTS
 from polyvox.text.sentences import MAX_SENTENCE_CHARS
 
 WEB_TABLES_FORMAT = "polyvox-web-frontend"
 WEB_TABLES_VERSION = 1
-# Languages the page phonemizes: espeak-ng IPA and polyvox's own ids, written in Latin script (en, es, fr, de).
-# The others need a front end the browser does not have yet (pypinyin, pyopenjtalk) or split
-# Latin-script words off to another language (``split_latin_runs``), which the page does not do yet.
+# Languages the page phonemizes: espeak-ng IPA and polyvox's own ids, written in Latin script (en, es, fr, de),
+# and Mandarin with pypinyin's data (its Latin-script words go to the voice's inline Latin language, as in
+# Python). The others need a front end the browser does not have yet (pyopenjtalk) or split Latin-script
+# words off to another language (``split_latin_runs``), which the page does only for Mandarin yet.
 _NOT_IN_BROWSER = {
-    "zh": "Mandarin needs pypinyin's rules, not yet ported to the browser (pinyin-pro)",
     "ja": "Japanese needs pyopenjtalk's dictionary, not yet ported to the browser (kuromoji)",
 }
 _NON_LATIN_REASON = "text in a non-Latin script switches Latin words to another language; the page does not do that yet"
@@ -46,7 +48,17 @@ def browser_languages(languages: Sequence[str]) -> tuple[dict[str, dict[str, Any
     supported: dict[str, dict[str, Any]] = {}
     unsupported: dict[str, str] = {}
     for language in languages:
-        if language in _NOT_IN_BROWSER:
+        if language == "zh":
+            reason = mandarin_missing()
+            if reason:
+                unsupported[language] = reason
+            else:
+                supported[language] = {
+                    "mandarin": MANDARIN_NAME,
+                    "abbreviations": dict(ABBREVIATIONS.get(language, {})),
+                    "symbols": dict(SYMBOLS.get(language, {})),
+                }
+        elif language in _NOT_IN_BROWSER:
             unsupported[language] = _NOT_IN_BROWSER[language]
         elif language in NON_LATIN_LANGUAGES:
             unsupported[language] = _NON_LATIN_REASON
@@ -76,6 +88,7 @@ def web_tables(languages: Sequence[str]) -> dict[str, Any]:
         "espeak_marks": {chr(code): replacement for code, replacement in _TO_ESPEAK_MARKS.items()},
         "phonemizer_marks": _phonemizer_marks(),
         "allophones": {sound: list(stand_ins) for sound, stand_ins in _ALLOPHONES.items()},
+        "near_tones": dict(_NEAR_TONES),
         "prosody": {"accents": list(ACCENTS), "lengths": list(LENGTHS)},
         "max_sentence_chars": MAX_SENTENCE_CHARS,
         "sentence_pause_s": SENTENCE_PAUSE_S,

@@ -6,6 +6,7 @@
 // the decoder graph on the whole latent (synthesize) or on windows of it with their context (stream).
 import * as ort from "./vendor/ort.wasm.min.mjs";
 import { Espeak } from "./espeak.js";
+import { Mandarin } from "./mandarin.js";
 import { TextError, TextRules } from "./text.js";
 
 export { TextError };
@@ -24,6 +25,16 @@ async function fetchOk(url, what) {
   }
   if (!response.ok) throw new VoiceLoadError(`${what} could not be fetched from ${url} (HTTP ${response.status})`);
   return response;
+}
+
+// pypinyin's dictionaries for the Mandarin front end (mandarin.json, ~0.8 MB).
+async function loadMandarin(url) {
+  const response = await fetchOk(url, "the Mandarin dictionaries");
+  try {
+    return new Mandarin(await response.json());
+  } catch (error) {
+    throw new VoiceLoadError(`${url} is not the Mandarin dictionaries the export writes (${error.message}); export the voice again`);
+  }
 }
 
 async function openGraph(url) {
@@ -111,12 +122,13 @@ export class PolyvoxVoice {
     ort.env.wasm.wasmPaths = new URL("vendor/", import.meta.url).href;
     // Threads need a cross-origin isolated page (COOP/COEP headers); one thread otherwise.
     ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
-    const [espeak, encoder, decoder] = await Promise.all([
+    const [espeak, mandarin, encoder, decoder] = await Promise.all([
       Espeak.load(new URL("vendor/", import.meta.url), tables.phonemizer_marks),
+      tables.languages.zh ? loadMandarin(new URL(tables.languages.zh.mandarin, base)) : null,
       openGraph(new URL(metadata.graphs.encoder.file, base)),
       openGraph(new URL(metadata.graphs.decoder.file, base)),
     ]);
-    return new PolyvoxVoice(metadata, tables, new TextRules(metadata, tables, espeak), encoder, decoder);
+    return new PolyvoxVoice(metadata, tables, new TextRules(metadata, tables, espeak, mandarin), encoder, decoder);
   }
 
   get languages() { return this.metadata.languages; }

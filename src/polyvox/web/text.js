@@ -1,8 +1,9 @@
 // polyvox's text front end in the browser: TextRules.encode (polyvox/text/) for the languages espeak-ng
-// phonemizes, step for step, so a sentence gets the ids Python gives it. The tables come from web.json,
+// phonemizes and for Mandarin (mandarin.js), step for step, so a sentence gets the ids Python gives it. The tables come from web.json,
 // written by the export from the Python modules; the regular expressions mirror polyvox/text/sentences.py,
 // tags.py and normalize.py (tests/test_web_parity.py compares the ids).
 
+import { MandarinError, spellChineseNumbers } from "./mandarin.js";
 import { spellEnglishNumbers } from "./numbers.js";
 
 const NUMBER_SPELLERS = { en: spellEnglishNumbers };
@@ -11,11 +12,57 @@ const WORD_SEPARATOR = " ";
 const TAG = /<(\/?)([a-z]{2,3}(?:-[a-z0-9]+)*)>/g;
 const CLOSERS = "\"'”’»)]」』）";
 const WORD_CHAR = "[\\p{L}\\p{N}_]";
+const CJK_LANGUAGES = new Set(["zh", "ja"]);
+// polyvox.text.prosody: a Mandarin toned final, and the initials that take their syllable's tone.
+const MANDARIN_TONED = /^([a-zü]+)([1-5])$/u;
+const MANDARIN_INITIALS = new Set("b p m f d t n l g k h j q x zh ch sh r z c s y w".split(" "));
 
 export class TextError extends Error {}
 
 function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&");
+}
+
+// Any decimal digit (full-width, Arabic-Indic...) as its ASCII digit: Unicode's digits come in runs of ten from 0.
+function asciiDigits(text) {
+  return text.replace(/[^\P{Nd}0-9]/gu, (char) => {
+    let start = char.codePointAt(0);
+    while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
+    return String((char.codePointAt(0) - start) % 10);
+  });
+}
+
+// polyvox.text.scripts.script_of, for what the page needs: Latin letters, marks, Han characters.
+function isLatin(char) {
+  return /^[\p{L}\p{M}]$/u.test(char) && /\p{Script=Latin}/u.test(char);
+}
+
+function isHan(char) {
+  return /^[\p{L}\p{M}]$/u.test(char) && /\p{Script=Han}/u.test(char) && !"々〆".includes(char);
+}
+
+// polyvox.text.scripts.split_latin_runs: Latin-script words (with the spaces, apostrophes, hyphens and dots
+// between them) go to latinLanguage.
+function splitLatinRuns(text, language, latinLanguage) {
+  if (latinLanguage === language) return [{ text, language }];
+  const chars = [...text], runs = [];
+  let start = 0, index = 0;
+  while (index < chars.length) {
+    if (!isLatin(chars[index])) {
+      index++;
+      continue;
+    }
+    let end = index, cursor = index;
+    while (cursor < chars.length && (isLatin(chars[cursor]) || /^\p{M}$/u.test(chars[cursor]) || " '-.".includes(chars[cursor]))) {
+      if (isLatin(chars[cursor])) end = cursor + 1;
+      cursor++;
+    }
+    if (index > start) runs.push({ text: chars.slice(start, index).join(""), language });
+    runs.push({ text: chars.slice(index, end).join(""), language: latinLanguage });
+    start = index = end;
+  }
+  if (start < chars.length) runs.push({ text: chars.slice(start).join(""), language });
+  return runs;
 }
 
 export function collapseWhitespace(text) {
@@ -102,10 +149,12 @@ export class SymbolTable {
 
 export class TextRules {
   // voice: voice.onnx.json; tables: web.json.
-  constructor(voice, tables, espeak) {
+  // mandarin: a Mandarin (mandarin.js) when the page reads zh, else null.
+  constructor(voice, tables, espeak, mandarin = null) {
     this.voice = voice;
     this.tables = tables;
     this.espeak = espeak;
+    this.mandarin = mandarin;
     this.symbols = new SymbolTable(voice.symbols);
     this.languageIds = Object.fromEntries(voice.languages.map((name, index) => [name, index]));
     this.scheme = voice.config.model.text_encoder.prosody_embeddings ? "features" : "fused";
@@ -150,31 +199,42 @@ export class TextRules {
     return result;
   }
 
-  // polyvox.text.normalize.normalize; numbers are spelled in English only (numbers.js), the others ask for words.
+  // polyvox.text.normalize.normalize; numbers are spelled in English (numbers.js) and Mandarin (mandarin.js),
+  // the others ask for words.
   normalize(text, language) {
     const { abbreviations, symbols } = this.tables.languages[language];
-    text = collapseWhitespace(text.normalize("NFC"));
+    text = collapseWhitespace(asciiDigits(text.normalize("NFC")));
     for (const written of Object.keys(abbreviations).sort((a, b) => [...b].length - [...a].length)) {
       // Python's (?!\w) and \b after the abbreviation are the same here: every one ends in a word character or . ° -
       const pattern = new RegExp(`(?<![\\p{L}\\p{N}_.])${escapeRegExp(written)}(?!${WORD_CHAR})`, "gu");
       text = text.replace(pattern, () => abbreviations[written]);
     }
-    text = text.replace(/([$€£￥¥])\s?(\d+(?:[.,]\d+)?)/gu, "$2 $1");  // a currency sign after its amount
-    for (const [symbol, spoken] of Object.entries(symbols)) text = text.replaceAll(symbol, ` ${spoken} `);
-    if (language in NUMBER_SPELLERS && !/[^\P{Nd}0-9]/u.test(text)) text = NUMBER_SPELLERS[language](text);
+    const spellSymbols = (text) => {
+      text = text.replace(/([$€£￥¥])\s?(\d+(?:[.,]\d+)?)/gu, "$2 $1");  // a currency sign after its amount
+      for (const [symbol, spoken] of Object.entries(symbols)) text = text.replaceAll(symbol, ` ${spoken} `);
+      return text;
+    };
+    if (language === "zh") {  // Chinese numbers first: "$5" is read 美元五
+      text = spellSymbols(spellChineseNumbers(text));
+    } else {
+      text = spellSymbols(text);
+      if (language in NUMBER_SPELLERS) text = NUMBER_SPELLERS[language](text);
+    }
     if (/\p{Nd}/u.test(text)) {
       throw new TextError(`numbers in '${language}' are not spelled out in the browser yet: write them as words ('${text}')`);
     }
-    return collapseWhitespace(text).replace(/\s+([,.!?;:…，。！？、；：])/gu, "$1");
+    text = collapseWhitespace(text).replace(/\s+([,.!?;:…，。！？、；：])/gu, "$1");
+    return CJK_LANGUAGES.has(language) ? text.replace(/(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])/gu, "") : text;
   }
 
   isSilent(char) {
     return /\s/u.test(char) || char in this.punctuation || this.silentMarks.has(char) || /[\p{Ps}\p{Pe}\p{Pi}\p{Pf}\p{Pd}]/u.test(char);
   }
 
-  // polyvox.text.scripts.can_read for a Latin-script language.
+  // polyvox.text.scripts.can_read for a Latin-script language, or Han characters for Mandarin.
   checkReadable(text, language) {
-    const unread = [...new Set(text)].filter((char) => !this.isSilent(char) && !/[\p{Script=Latin}\p{M}]/u.test(char));
+    const readable = language === "zh" ? isHan : (char) => /[\p{Script=Latin}\p{M}]/u.test(char);
+    const unread = [...new Set(text)].filter((char) => !this.isSilent(char) && !readable(char));
     if (unread.length) {
       throw new TextError(`the '${language}' phonemizer cannot read ${unread.slice(0, 10).map((char) => `'${char}'`).join(", ")} in '${text}'; remove these characters or spell them out as words`);
     }
@@ -211,6 +271,15 @@ export class TextRules {
 
   async runTokens(text, language) {
     if (!text.trim()) return [];
+    if (language === "zh") {
+      let symbols;
+      try {
+        symbols = this.mandarin.phonemize(text, (char) => this.isSilent(char), this.punctuation);
+      } catch (error) {
+        throw error instanceof MandarinError ? new TextError(error.message) : error;
+      }
+      return symbols.map((symbol) => ({ symbol, language, accent: "", length: "" }));
+    }
     const translated = [...text].map((char) => this.tables.espeak_marks[char] ?? char).join("");
     const phonemized = await this.espeak.phonemize(translated, this.tables.languages[language].espeak_voices);
     return this.parseEspeak(phonemized).map((symbol) => ({ symbol, language, accent: "", length: "" }));
@@ -221,15 +290,21 @@ export class TextRules {
     this.requireLanguage(language);
     if (!text || !text.trim()) throw new TextError("the text is empty or blank; pass at least one word to speak");
     let tokens = [];
+    const inlineLatin = this.voice.text.inline_latin_language;
     for (const span of splitLanguageTags(text, language)) {
       this.requireLanguage(span.language);
-      const run = this.normalize(span.text, span.language);
-      this.checkReadable(run, span.language);
-      const runTokens = await this.runTokens(run, span.language);
-      if (runTokens.length && tokens.length && tokens.at(-1).symbol !== WORD_SEPARATOR && runTokens[0].symbol !== WORD_SEPARATOR) {
-        tokens.push({ symbol: WORD_SEPARATOR, language: tokens.at(-1).language, accent: "", length: "" });
+      const normalized = this.normalize(span.text, span.language);
+      // Latin-script words inside Mandarin go to the voice's inline Latin language (Python's split_latin_runs).
+      const latin = span.language === "zh" && this.voice.languages.includes(inlineLatin) ? inlineLatin : span.language;
+      for (const run of splitLatinRuns(normalized, span.language, latin)) {
+        if (run.language !== span.language) this.requireLanguage(run.language);
+        this.checkReadable(run.text, run.language);
+        const runTokens = await this.runTokens(run.text, run.language);
+        if (runTokens.length && tokens.length && tokens.at(-1).symbol !== WORD_SEPARATOR && runTokens[0].symbol !== WORD_SEPARATOR) {
+          tokens.push({ symbol: WORD_SEPARATOR, language: tokens.at(-1).language, accent: "", length: "" });
+        }
+        tokens.push(...runTokens);
       }
-      tokens.push(...runTokens);
     }
     const tidy = [];
     for (const token of tokens) {
@@ -244,8 +319,12 @@ export class TextRules {
     return tidy;
   }
 
-  // polyvox.text.prosody.split_symbol (espeak-ng languages)
-  static splitSymbol(symbol) {
+  // polyvox.text.prosody.split_symbol
+  static splitSymbol(symbol, language) {
+    if (language === "zh") {
+      const toned = MANDARIN_TONED.exec(symbol);
+      return toned ? [toned[1], toned[2], ""] : [symbol, "", ""];
+    }
     const chars = [...symbol];
     const accent = chars.find((char) => "ˈˌ".includes(char)) ?? "";
     const length = chars.find((char) => "ːˑ".includes(char)) ?? "";
@@ -253,17 +332,30 @@ export class TextRules {
     return phoneme ? [phoneme, accent, length] : [symbol, "", ""];
   }
 
+  // polyvox.text.prosody.with_features (a Mandarin initial takes its syllable's tone) or fused.
   inScheme(tokens) {
     if (this.scheme === "fused") return tokens.map((token) => ({ ...token, accent: "", length: "" }));
-    return tokens.map((token) => {
-      const [symbol, accent, length] = TextRules.splitSymbol(token.symbol);
+    const split = tokens.map((token) => {
+      const [symbol, accent, length] = TextRules.splitSymbol(token.symbol, token.language);
       return { ...token, symbol, accent: accent || token.accent, length: length || token.length };
     });
+    for (let index = 0; index < split.length - 1; index++) {
+      const token = split[index], following = split[index + 1];
+      if (token.language === "zh" && !token.accent && following.language === "zh" && following.accent && MANDARIN_INITIALS.has(token.symbol)) {
+        split[index] = { ...token, accent: following.accent };
+      }
+    }
+    return split;
   }
 
-  // TextRules._variants for a fused voice: the same phoneme with other stress and length, nearest first.
-  static variants(symbol) {
-    const [phoneme, accent, length] = TextRules.splitSymbol(symbol);
+  // TextRules._variants for a fused voice: the same phoneme with other stress and length (a Mandarin final:
+  // other tones, the nearest contour first, then toneless), nearest first.
+  variants(symbol, language) {
+    if (language === "zh") {
+      const [phoneme, tone] = TextRules.splitSymbol(symbol, language);
+      return [...(this.tables.near_tones[tone] ?? "")].map((near) => `${phoneme}${near}`).concat([phoneme]);
+    }
+    const [phoneme, accent, length] = TextRules.splitSymbol(symbol, language);
     const stresses = [accent, ...["ˈ", "ˌ", ""].filter((mark) => mark !== accent)];
     const lengths = [length, ...["ː", ""].filter((mark) => mark !== length)];
     return lengths.flatMap((withLength) => stresses.map((stress) => `${stress}${phoneme}${withLength}`)).filter((variant) => variant !== symbol);
@@ -272,7 +364,7 @@ export class TextRules {
   standIn(token) {
     const parts = this.symbols.spell(token.symbol);
     if (parts !== null) return parts.map((part) => ({ ...token, symbol: part }));
-    const candidates = this.scheme === "fused" ? TextRules.variants(token.symbol) : [];
+    const candidates = this.scheme === "fused" ? this.variants(token.symbol, token.language) : [];
     candidates.push(token.symbol.normalize("NFD").replace(/\p{Mn}/gu, ""));
     candidates.push(...(this.tables.allophones[token.symbol] ?? []));
     const found = candidates.find((candidate) => candidate && this.symbols.has(candidate));
