@@ -50,7 +50,7 @@ LISTENER_MANDARIN = [  # benchmarks/listener_sentences.py, EVERYDAY["zh"]
     "明天可能会下大雨。", "我的手机没电了。", "冰箱里还有十二个鸡蛋。", "你想再喝一杯茶吗？",
 ]
 # One sentence each: the noises below are drawn per sentence.
-AUDIO_SENTENCES = [ENGLISH[0], ENGLISH[1], ENGLISH[3]]
+AUDIO_SENTENCES = [(ENGLISH[0], "en"), (ENGLISH[1], "en"), (ENGLISH[3], "en"), (LISTENER_MANDARIN[0], "zh")]
 # Max |browser - Python| per sample: onnxruntime-web's WebAssembly kernels against the native ones (~1e-6 seen).
 AUDIO_TOLERANCE = 1e-4
 
@@ -124,14 +124,14 @@ def test_mandarin_tokens_in_the_features_scheme(page, python_voice) -> None:
         assert browser == [[token.symbol, token.language, token.accent, token.length] for token in python], sentence
 
 
-SPEAK = """async ([text, noises, streamed]) => {
+SPEAK = """async ([text, language, noises, streamed]) => {
   const voice = window.polyvoxVoice, queue = noises.map((values) => Float32Array.from(values));
   const noise = (shape) => {
     const values = queue.shift();
     if (values.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`noise of ${values.length} for shape ${shape}`);
     return values;
   };
-  const options = { language: "en", noise };
+  const options = { language, noise };
   if (!streamed) return Array.from((await voice.synthesize(text, options)).samples);
   const chunks = [];
   for await (const chunk of voice.stream(text, options)) chunks.push(...chunk);
@@ -139,10 +139,10 @@ SPEAK = """async ([text, noises, streamed]) => {
 }"""
 
 
-def _python_speech(voice, sentence: str, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+def _python_speech(voice, sentence: str, language: str, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
     """The noises drawn for ``sentence`` (duration, then prior) and the audio OnnxVoice makes with them."""
-    encoded = voice.encode(sentence, "en")
-    options = voice.text.options(SpeechRequest(sentence, language="en"))
+    encoded = voice.encode(sentence, language)
+    options = voice.text.options(SpeechRequest(sentence, language=language))
     random = np.random.default_rng(seed)
     duration_noise = random.standard_normal((1, 2, len(encoded.phoneme_ids)), dtype=np.float32)
     prior = voice.encode_prior(
@@ -158,9 +158,9 @@ def _python_speech(voice, sentence: str, seed: int) -> tuple[list[np.ndarray], n
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["synthesize", "stream"])
 def test_audio_equals_onnxruntime(page, python_voice, streamed: bool) -> None:
-    for seed, sentence in enumerate(AUDIO_SENTENCES):
-        noises, expected = _python_speech(python_voice, sentence, seed)
-        got = np.array(page.page.evaluate(SPEAK, [sentence, [noise.ravel().tolist() for noise in noises], streamed]), dtype=np.float32)
+    for seed, (sentence, language) in enumerate(AUDIO_SENTENCES):
+        noises, expected = _python_speech(python_voice, sentence, language, seed)
+        got = np.array(page.page.evaluate(SPEAK, [sentence, language, [noise.ravel().tolist() for noise in noises], streamed]), dtype=np.float32)
         assert got.shape == expected.shape, sentence
         difference = float(np.max(np.abs(got - expected)))
         print(f"{'stream' if streamed else 'synthesize'} {sentence!r}: {len(got)} samples, max |browser - Python| {difference:.2e}")
@@ -198,6 +198,20 @@ def test_bad_text_is_a_visible_message(page, text: str, message: str) -> None:
     status = _speak_in_page(page, text, "en")
     assert message in status
     assert page.page.eval_on_selector("#status", "status => status.className") == "error"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("你好#。", "cannot read '#'"), ("你好かな。", "cannot read 'か', 'な'"), ("你好\u3402。", "no reading for '\u3402'")],
+)
+def test_bad_mandarin_is_a_visible_message(page, text: str, message: str) -> None:
+    status = _speak_in_page(page, text, "zh")
+    assert message in status
+    assert page.page.eval_on_selector("#status", "status => status.className") == "error"
+
+
+def test_page_speaks_mandarin(page) -> None:
+    assert _speak_in_page(page, "你好，世界！", "zh").startswith("first audio after")
 
 
 def test_numbers_outside_english_ask_for_words(page) -> None:
