@@ -1,8 +1,8 @@
 """``export_web``: a voice -> a static folder whose page speaks typed text entirely in the browser.
 
-The folder holds the page (``index.html``), its modules (``polyvox.js`` and the two it imports), the
+The folder holds the page (``index.html``), its modules (``polyvox.js`` and those it imports), the
 voice's ONNX graphs and ``voice.onnx.json`` from :func:`export_onnx`, the front end's tables
-(``web.json``) and, under ``vendor/``, espeak-ng compiled to WebAssembly and onnxruntime-web. Those two
+(``web.json``), pypinyin's dictionaries (``mandarin.json``, for a voice that speaks zh) and, under ``vendor/``, espeak-ng compiled to WebAssembly and onnxruntime-web. Those two
 come from the npm step committed in ``polyvox/web`` (package.json and package-lock.json; ~40 MB that
 is not in git): the export copies them and stops with the npm command when they are missing.
 """
