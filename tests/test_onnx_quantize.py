@@ -184,10 +184,10 @@ def test_the_page_speaks_the_int8_graphs_as_python_does(tmp_path: Path) -> None:
 
     export_web(DEFAULT_VOICE, tmp_path, quantize="int8")
     voice = OnnxVoice.load(tmp_path / "voice.onnx", threads=1)
-    noises, expected = _python_speech(voice, "Hello, world.", seed=0)
+    noises, expected = _python_speech(voice, "Hello, world.", "en", seed=0)
     with chromium() as browser, serve(tmp_path) as url, open_page(browser, url + "index.html") as page:
         assert page.status == "Ready.", page.status
-        got = np.array(page.page.evaluate(SPEAK, ["Hello, world.", [noise.ravel().tolist() for noise in noises], False]), dtype=np.float32)
+        got = np.array(page.page.evaluate(SPEAK, ["Hello, world.", "en", [noise.ravel().tolist() for noise in noises], False]), dtype=np.float32)
         assert not page.errors, page.errors
     assert got.shape == expected.shape
     assert float(np.abs(got - expected).max()) < AUDIO_TOLERANCE
