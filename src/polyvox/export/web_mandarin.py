@@ -21,13 +21,15 @@ import importlib.metadata
 import re
 from typing import Any
 
+from polyvox.errors import PolyvoxError
+
 MANDARIN_FORMAT = "polyvox-web-mandarin"
 MANDARIN_VERSION = 1
 MANDARIN_NAME = "mandarin.json"
 _TONE3 = re.compile(r"^([a-z]+)([1-5])$")
 
 
-class MandarinDataError(ValueError):
+class MandarinDataError(PolyvoxError, ValueError):
     """pypinyin's data has a reading the page could not reproduce (a newer pypinyin changed its format)."""
 
 
