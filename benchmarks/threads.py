@@ -20,7 +20,7 @@ starts none, but other work on a shared machine is not stopped. Conditions and s
 for --rounds rounds, and each figure is the median over the rounds. Prints the figures and the
 ratios default / one side by side and writes benchmarks/results/threads.json.
 
-    python benchmarks/threads.py                        # 3 rounds of 30 timed steps
+    python benchmarks/threads.py                        # 3 rounds of 150 timed steps
     python benchmarks/threads.py --rounds 1 --steps 8   # quicker
 """
 
@@ -140,7 +140,8 @@ def ensure_corpus() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=30, help="timed training steps per run")
+    # 30 steps (4 s) left the same setting 10 % apart from run to run; 150 take about 20 s.
+    parser.add_argument("--steps", type=int, default=150, help="timed training steps per run")
     parser.add_argument("--hogs", type=int, default=1, help="CPU-bound processes beside the measured one when loaded")
     parser.add_argument("--torch-default", action="store_true", help="also measure torch's own default (slow under load)")
     parser.add_argument("--worker", nargs=2, metavar=("SETTING", "WORKLOAD"), help=argparse.SUPPRESS)
@@ -193,8 +194,15 @@ def summarise(figures: dict[str, Any], settings: tuple[str, ...]) -> dict[str, A
             medians = {setting: statistics.median(run[key] for run in by_setting[setting]) for setting in settings}
             ratio = medians["default"] / medians["one"] if workload == "train" else medians["one"] / medians["default"]
             chosen = sorted({run["threads"] for run in by_setting["default"]})
+            # Each round's own ratio (its runs of both settings were neighbours in time): the spread says how far
+            # the machine's other work moves the figure, which a median ratio alone hides.
+            rounds = [
+                (default[key] / one[key]) if workload == "train" else (one[key] / default[key])
+                for default, one in zip(by_setting["default"], by_setting["one"])
+            ]
             summary.setdefault(condition, {})[workload] = {
-                "figure": key, **medians, "speed_default_over_one": ratio, "default_threads": chosen,
+                "figure": key, **medians, "speed_default_over_one": ratio,
+                "per_round_default_over_one": [round(value, 3) for value in rounds], "default_threads": chosen,
             }
     return summary
 
@@ -206,7 +214,8 @@ def print_summary(summary: dict[str, Any], settings: tuple[str, ...]) -> None:
             name = f"{condition} {workload} ({'steps/s' if workload == 'train' else 'RTF'})"
             chosen = ", ".join(str(count) for count in row["default_threads"])
             print(f"{name:22}" + "".join(f"{row[setting]:10.3f}" for setting in settings)
-                  + f"   {row['speed_default_over_one']:.2f}x{'':17}{chosen}")
+                  + f"   {row['speed_default_over_one']:.2f}x{'':17}{chosen}"
+                  + f"   (rounds: {', '.join(f'{value:.2f}' for value in row['per_round_default_over_one'])})")
     if all(row["default_threads"] == [1] for workloads in summary.values() for row in workloads.values()):
         print("The default chose one thread in every run (other work kept the cores busy), the setting of 'one': "
               "the ratios show how much that work moved the figures.")
