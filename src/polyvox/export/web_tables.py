@@ -53,11 +53,7 @@ def browser_languages(languages: Sequence[str]) -> tuple[dict[str, dict[str, Any
             if reason:
                 unsupported[language] = reason
             else:
-                supported[language] = {
-                    "mandarin": MANDARIN_NAME,
-                    "abbreviations": dict(ABBREVIATIONS.get(language, {})),
-                    "symbols": dict(SYMBOLS.get(language, {})),
-                }
+                supported[language] = {"mandarin": MANDARIN_NAME, **_text_tables(language)}
         elif language in _NOT_IN_BROWSER:
             unsupported[language] = _NOT_IN_BROWSER[language]
         elif language in NON_LATIN_LANGUAGES:
@@ -69,10 +65,14 @@ def browser_languages(languages: Sequence[str]) -> tuple[dict[str, dict[str, Any
             supported[language] = {
                 # Python's voice first; the browser's espeak-ng build may name it another way (fr vs fr-fr).
                 "espeak_voices": [voice, *(name for name in VOICE_CANDIDATES.get(language, ()) if name != voice)],
-                "abbreviations": dict(ABBREVIATIONS.get(language, {})),
-                "symbols": dict(SYMBOLS.get(language, {})),
+                **_text_tables(language),
             }
     return supported, unsupported
+
+
+def _text_tables(language: str) -> dict[str, dict[str, str]]:
+    """What the page expands before phonemizing, as Python does: abbreviations and symbols read as words."""
+    return {"abbreviations": dict(ABBREVIATIONS.get(language, {})), "symbols": dict(SYMBOLS.get(language, {}))}
 
 
 def web_tables(languages: Sequence[str]) -> dict[str, Any]:
