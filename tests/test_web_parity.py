@@ -34,6 +34,17 @@ ENGLISH = [
     "A/B testing: co-operate, re-enter [live] {loud}.",
 ]
 OTHER_LANGUAGES = [("es", "¿Dónde está la biblioteca, señor?"), ("fr", "Bonjour, comment ça va ?"), ("de", "Guten Morgen, wie geht's?")]
+# Numbers as polyvox/text/numbers.py spells them with num2words: cardinals, years (cardinals in Python),
+# decimals with the language's comma, thousands separators, signs, ordinals (es, fr) and long digit runs.
+NUMBERS = [
+    ("es", "Tengo 3 gatos, 21 perros y 1.234.567 euros; en 1990 hacía -4,5 grados."),
+    ("es", "El 1.º y la 2.ª llegaron el 3º, con 101, 500, 700 y 1000000 de votos, o 2000000 y 3,14159."),
+    ("es", "Pagó 1.000,25 euros en 2024 por 12345678901234567 hojas."),
+    ("fr", "J'ai 3 chats, 80 ou 81 ou 71 ou 91 euros et -4,5 degrés en 1990."),
+    ("fr", "Le 1er, la 1re, le 21e et le 3ème arrivent avec 200, 280, 1000000 et 3,14 points."),
+    ("de", "Ich habe 3 Katzen, 21 Hunde und 1.234.567 Euro; 1990 waren es -4,5 Grad."),
+    ("de", "Es kamen 101, 1001, 100000 und 2000000 Leute, 3,14159 Mal, am 3. Mai 2024."),
+]
 # Mandarin: readings that differ from pinyin-pro's (你好 ni2, 一 and 不, 长, neutral tones), words pypinyin's
 # dictionary cuts, numbers, Latin words (read by espeak-ng in English) and punctuation; then the listener's
 # held-out sentences (benchmarks/listener_sentences.py) and grammar sentences below.
@@ -91,7 +102,7 @@ ENCODE = """async ([text, language]) => {
 
 
 def test_ids_equal_python(page, python_voice) -> None:
-    cases = [(text, "en") for text in ENGLISH] + [(text, language) for language, text in OTHER_LANGUAGES]
+    cases = [(text, "en") for text in ENGLISH] + [(text, language) for language, text in OTHER_LANGUAGES + NUMBERS]
     cases += [(text, "zh") for text in MANDARIN + LISTENER_MANDARIN]
     for language in ("en", "es", "fr", "de", "zh"):  # the corpus grammar's sentences: words the voice was trained on
         cases += [(text, language) for text in SentenceGenerator(grammar_for(language), seed=3).sentences(10)]
@@ -214,8 +225,13 @@ def test_page_speaks_mandarin(page) -> None:
     assert _speak_in_page(page, "你好，世界！", "zh").startswith("first audio after")
 
 
-def test_numbers_outside_english_ask_for_words(page) -> None:
-    assert "numbers in 'es' are not spelled out" in _speak_in_page(page, "Tengo 3 gatos.", "es")
+def test_number_num2words_cannot_spell_is_a_visible_message(page) -> None:
+    """num2words' Spanish ordinal of 999999999999999 recurses without end in Python; the page says so in one line."""
+    assert "too large to spell out in 'es'" in _speak_in_page(page, "El 999999999999999º llegó.", "es")
+
+
+def test_page_speaks_numbers_in_spanish(page) -> None:
+    assert _speak_in_page(page, "Tengo 3 gatos.", "es").startswith("first audio after")
 
 
 def test_page_speaks(page) -> None:

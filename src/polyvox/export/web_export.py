@@ -30,7 +30,10 @@ WEB_SOURCE = Path(__file__).resolve().parent.parent / "web"
 # Where `npm ci` puts the runtime; POLYVOX_WEB_RUNTIME names another node_modules folder (an installed polyvox).
 RUNTIME_ENV = "POLYVOX_WEB_RUNTIME"
 NPM_COMMAND = f"npm ci --prefix {WEB_SOURCE}"
-PAGE_FILES = ("index.html", "polyvox.js", "text.js", "numbers.js", "espeak.js", "mandarin.js")
+PAGE_FILES = (
+    "index.html", "polyvox.js", "text.js", "espeak.js", "mandarin.js",
+    "numbers.js", "num2words.js", "num2words_en.js", "num2words_es.js", "num2words_fr.js", "num2words_de.js",
+)
 # node_modules path -> name under vendor/: what the page loads, nothing else of the packages.
 RUNTIME_FILES = {
     "@echogarden/espeak-ng-emscripten/espeak-ng.js": "espeak-ng.js",

@@ -1,57 +1,52 @@
-// Numbers spelled as polyvox/text/numbers.py spells them in English (num2words' English, ported): ordinals
-// (21st), then integers and decimals with their sign. Other languages still ask for words (web.json says which).
-const ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-  "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
-const TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
-const SCALES = ["", "thousand", "million", "billion", "trillion", "quadrillion"];
-const ORDINAL_WORDS = { one: "first", two: "second", three: "third", five: "fifth", eight: "eighth", nine: "ninth", twelve: "twelfth" };
+// polyvox/text/numbers.py's spell_numbers for en, es, fr and de: ordinals (21st, 1er, 2.ª), then integers and
+// decimals with their sign and the language's separators, spelled by the num2words ports beside this file.
+import * as de from "./num2words_de.js";
+import * as en from "./num2words_en.js";
+import * as es from "./num2words_es.js";
+import * as fr from "./num2words_fr.js";
+
+const SPELLERS = { en, es, fr, de };
+// [thousands separators, decimal separator, the word for the decimal separator, the word for minus]
+const FORMATS = {
+  en: [",", ".", "point", "minus"], es: [".", ",", "coma", "menos"],
+  fr: ["\u00a0\u202f", ",", "virgule", "moins"], de: [".", ",", "Komma", "minus"],
+};
+const ORDINAL_SUFFIXES = { en: "(?:st|nd|rd|th)(?![\\p{L}\\p{N}_])", fr: "(?:er|re|e|ème|eme)(?![\\p{L}\\p{N}_])", es: "(?:\\.?º|\\.?°|\\.?ª)" };
 const DIGIT_BY_DIGIT_ABOVE = 15;
-const NOT_WORD_BEFORE = "(?<![\\p{L}\\p{N}_])", NOT_WORD_AFTER = "(?![\\p{L}\\p{N}_])";
 
-function belowHundred(value) {
-  return value < 20 ? ONES[value] : TENS[Math.floor(value / 10)] + (value % 10 ? `-${ONES[value % 10]}` : "");
+export const NUMBER_LANGUAGES = new Set(Object.keys(SPELLERS));
+
+function escape(chars) {
+  return chars.replace(/[.\\\]^-]/g, "\\$&");
 }
 
-function belowThousand(value) {
-  const hundreds = Math.floor(value / 100), rest = value % 100;
-  if (!hundreds) return belowHundred(rest);
-  return `${ONES[hundreds]} hundred` + (rest ? ` and ${belowHundred(rest)}` : "");
+function spellOrdinals(text, language) {
+  const suffix = ORDINAL_SUFFIXES[language];
+  if (!suffix) return text;
+  return text.replace(new RegExp(`(?<![\\p{L}\\p{N}_])(\\d+)${suffix}`, "gu"), (match, digits) => {
+    const spoken = SPELLERS[language].ordinal(BigInt(digits));
+    return language === "es" && match.endsWith("ª") && spoken.endsWith("o") ? spoken.slice(0, -1) + "a" : spoken;
+  });
 }
 
-// num2words(value, lang="en") for 0 <= value < 10**18 (a BigInt).
-export function cardinal(value) {
-  if (value === 0n) return "zero";
-  const groups = [];
-  for (let scale = 0; value > 0n; scale++, value /= 1000n) groups.push([Number(value % 1000n), scale]);
-  const spoken = groups.reverse().filter(([group]) => group);
-  return spoken.map(([group, scale], index) => {
-    const words = belowThousand(group) + (scale ? ` ${SCALES[scale]}` : "");
-    if (!index) return words;
-    // Units under a hundred are joined with "and", every other group with a comma.
-    return (scale === 0 && group < 100 ? " and " : ", ") + words;
-  }).join("");
-}
-
-export function ordinal(value) {
-  const words = cardinal(value);
-  const cut = Math.max(words.lastIndexOf(" "), words.lastIndexOf("-")) + 1;
-  const last = words.slice(cut);
-  const spoken = ORDINAL_WORDS[last] ?? (last.endsWith("y") ? `${last.slice(0, -1)}ieth` : `${last}th`);
-  return words.slice(0, cut) + spoken;
-}
-
-function readNumber(sign, literal) {
-  literal = literal.replaceAll(",", "");
-  const [whole, fraction = ""] = literal.split(".");
-  if (whole.length > DIGIT_BY_DIGIT_ABOVE) return [...whole + fraction].map((digit) => ONES[digit]).join(" ");
+function readNumber(sign, literal, language) {
+  const { cardinal } = SPELLERS[language], [thousands, decimal, decimalWord, minus] = FORMATS[language];
+  for (const separator of thousands) literal = literal.replaceAll(separator, "");
+  const cut = literal.indexOf(decimal);
+  const [whole, fraction] = cut < 0 ? [literal, ""] : [literal.slice(0, cut), literal.slice(cut + 1)];
+  const digits = (text) => [...text].map((digit) => cardinal(BigInt(digit))).join(" ");
+  if (whole.length > DIGIT_BY_DIGIT_ABOVE) return digits(whole + fraction);
   let spoken = cardinal(BigInt(whole));
-  if (fraction) spoken += ` point ${[...fraction].map((digit) => ONES[digit]).join(" ")}`;
-  return ` ${sign ? "minus " : ""}${spoken} `;
+  if (fraction) spoken += ` ${decimalWord} ${digits(fraction)}`;
+  return ` ${sign ? `${minus} ` : ""}${spoken} `;
 }
 
-// spell_numbers(text, "en"): text with ASCII digits.
-export function spellEnglishNumbers(text) {
+// spell_numbers(text, language) for a language of NUMBER_LANGUAGES; text has ASCII digits. A RangeError for
+// an ordinal too large for num2words (Python raises OverflowError).
+export function spellNumbers(text, language) {
   if (!/\d/.test(text)) return text;
-  text = text.replace(new RegExp(`${NOT_WORD_BEFORE}(\\d+)(?:st|nd|rd|th)${NOT_WORD_AFTER}`, "gu"), (_, digits) => ordinal(BigInt(digits)));
-  return text.replace(/((?<!\S)-(?=\d))?((?:\d{1,3}(?:[,]\d{3})+|\d+)(?:\.\d+)?)(?!\d)/gu, (_, sign, literal) => readNumber(sign, literal));
+  text = spellOrdinals(text, language);
+  const [thousands, decimal] = FORMATS[language];
+  const pattern = new RegExp(`((?<!\\S)-(?=\\d))?((?:\\d{1,3}(?:[${escape(thousands)}]\\d{3})+|\\d+)(?:${escape(decimal)}\\d+)?)(?!\\d)`, "gu");
+  return text.replace(pattern, (_, sign, literal) => readNumber(sign, literal, language));
 }

@@ -4,9 +4,8 @@
 // tags.py and normalize.py (tests/test_web_parity.py compares the ids).
 
 import { MandarinError, spellChineseNumbers } from "./mandarin.js";
-import { spellEnglishNumbers } from "./numbers.js";
+import { NUMBER_LANGUAGES, spellNumbers } from "./numbers.js";
 
-const NUMBER_SPELLERS = { en: spellEnglishNumbers };
 const PAD_ID = 0, BOS_ID = 1, EOS_ID = 2;
 const WORD_SEPARATOR = " ";
 const TAG = /<(\/?)([a-z]{2,3}(?:-[a-z0-9]+)*)>/g;
@@ -18,6 +17,15 @@ const MANDARIN_TONED = /^([a-zü]+)([1-5])$/u;
 const MANDARIN_INITIALS = new Set("b p m f d t n l g k h j q x zh ch sh r z c s y w".split(" "));
 
 export class TextError extends Error {}
+
+function spellNumbersOrRefuse(text, language) {
+  try {
+    return spellNumbers(text, language);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new TextError(`a number in '${text}' is too large to spell out in '${language}': write it as words or digit by digit`);
+  }
+}
 
 function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&");
@@ -199,7 +207,7 @@ export class TextRules {
     return result;
   }
 
-  // polyvox.text.normalize.normalize; numbers are spelled in English (numbers.js) and Mandarin (mandarin.js),
+  // polyvox.text.normalize.normalize; numbers are spelled in en, es, fr, de (numbers.js) and Mandarin (mandarin.js),
   // the others ask for words.
   normalize(text, language) {
     const { abbreviations, symbols } = this.tables.languages[language];
@@ -218,7 +226,7 @@ export class TextRules {
       text = spellSymbols(spellChineseNumbers(text));
     } else {
       text = spellSymbols(text);
-      if (language in NUMBER_SPELLERS) text = NUMBER_SPELLERS[language](text);
+      if (NUMBER_LANGUAGES.has(language)) text = spellNumbersOrRefuse(text, language);
     }
     if (/\p{Nd}/u.test(text)) {
       throw new TextError(`numbers in '${language}' are not spelled out in the browser yet: write them as words ('${text}')`);

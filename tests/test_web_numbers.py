@@ -1,0 +1,75 @@
+"""The page's numbers (``polyvox/web/numbers.js`` and the num2words ports beside it) in headless Chromium
+against Python's: num2words' cardinals and ordinals, and ``spell_numbers`` on texts with separators, signs,
+decimals and ordinals. Served straight from ``polyvox/web``, so no export and no npm runtime are needed."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from polyvox.export.web_browser import browser_missing, chromium, serve
+from polyvox.export.web_export import WEB_SOURCE
+from polyvox.text.numbers import spell_numbers
+
+pytestmark = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
+
+TEXTS = {
+    "es": ["Tengo 3 gatos y 1.234.567 euros, -4,5 grados en 1990.", "el 1.º y la 2.ª, el 3º, la 21ª y el 4°",
+           "3,14159 y 0,5 y -12 y 1.000,25", "En 2024 o 2.024 o 12.34 o 1234567890123456789", "x-3 a -3 y 12.345.678.901.234"],
+    "fr": ["J'ai 3 chats, 1 000 euros, 80 et 81, 71, 91, -4,5 degrés en 1990", "le 1er et le 21e, la 1re, le 3ème, le 5eme, le 9e, le 2e5",
+           "1\u202f000 et 1\u00a0000,5 et 3,14 et 200 et 280 et 1000000", "-7 et a-7 et 1234567890123456789 et 12,5e"],
+    "de": ["Ich habe 3 Katzen, 1.234.567 Euro, -4,5 Grad im Jahr 1990", "21 und 101 und 1000000 und 2000000 und 3. Mai",
+           "3,14 und 1.000,25 und 12.34 und 1234567890123456789", "-1 und 1 und 11 und 1001 und 100000 und 10.000.000"],
+    "en": ["The 21st runner paid 5.50 for 1,234,567 tickets at -4 degrees, 3.14159 times in 1990.", "1st 2nd 3rd 11th 112th 1,000,000th"],
+}
+SPELL = """async ([kind, language, values]) => {
+  const numbers = await import("./numbers.js"), speller = await import(`./num2words_${language}.js`);
+  const spell = (value) => kind === "text" ? numbers.spellNumbers(value, language) : speller[kind](BigInt(value));
+  return values.map((value) => { try { return spell(value); } catch (error) { if (error instanceof RangeError) return null; throw error; } });
+}"""
+
+
+def _values(seed: int) -> list[int]:
+    """Each number to 1,100, each power of ten to 10**15 with its neighbours, and random ones to 15 digits."""
+    draw = random.Random(seed)
+    edges = [10**power + step for power in range(3, 16) for step in (-1, 0, 1, 100)]
+    return [*range(1101), *edges, *(draw.randrange(10 ** draw.randint(2, 15)) for _ in range(500))]
+
+
+def _ordinal(value: int, language: str) -> str | None:
+    """num2words' ordinal, or None where it fails (Spanish just under 10**15..10**18); the page refuses those."""
+    from num2words import num2words
+
+    try:
+        return str(num2words(value, lang=language, to="ordinal"))
+    except (RecursionError, KeyError, OverflowError):
+        return None
+
+
+@pytest.fixture(scope="module")
+def page():
+    with chromium() as browser, serve(WEB_SOURCE) as url:
+        opened = browser.new_page()
+        opened.goto(url + "package.json")  # any same-origin document lets the modules be imported
+        yield opened
+        opened.close()
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "de"])
+def test_cardinals_and_ordinals_equal_num2words(page, language: str) -> None:
+    from num2words import num2words
+
+    values = _values(seed=len(language) + ord(language[0]))
+    expected = [num2words(value, lang=language) for value in values]
+    assert page.evaluate(SPELL, ["cardinal", language, [str(value) for value in values]]) == expected
+    if language != "de":  # polyvox reads no German ordinals
+        ordinals = values[1:] + [10**18 - 10**6, 10**18 - 1]
+        expected = [_ordinal(value, language) for value in ordinals]
+        assert page.evaluate(SPELL, ["ordinal", language, [str(value) for value in ordinals]]) == expected
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_texts_equal_spell_numbers(page, language: str) -> None:
+    texts = TEXTS[language]
+    assert page.evaluate(SPELL, ["text", language, texts]) == [spell_numbers(text, language) for text in texts]
