@@ -3,6 +3,7 @@ needed), the front end's tables, and the one-line error when the npm runtime is 
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from typer.testing import CliRunner
 from onnx_voices import make_voice
 from polyvox.cli import app
 from polyvox.export.web_export import NPM_COMMAND, PAGE_FILES, RUNTIME_ENV, RUNTIME_FILES, export_web
-from polyvox.export.web_mandarin import MANDARIN_NAME, mandarin_tables
+from polyvox.export.web_mandarin import (
+    MANDARIN_FORMAT, MANDARIN_NAME, MandarinDataError, mandarin_tables, mandarin_version_mismatch,
+)
 from polyvox.export.web_tables import web_tables
 from polyvox.text.phonemizers.espeak import espeak_voices, resolve_voice
 from polyvox.text.punctuation import PUNCTUATION_TOKENS
@@ -84,3 +87,20 @@ def test_mandarin_tables_hold_pypinyin_readings_and_splits() -> None:
     for word in [*words[::500], *list(tables["readings"])[::500]]:
         expected = lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True)
         assert tables["readings"].get(word, " ".join(readings[char] for char in word)) == " ".join(expected), word
+
+
+def test_a_page_with_another_pypinyins_data_is_one_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from polyvox.export.web_browser import serve
+
+    assert mandarin_version_mismatch(tmp_path) is None  # no Mandarin in the page
+    tables = {"format": MANDARIN_FORMAT, "pypinyin_version": importlib.metadata.version("pypinyin")}
+    (tmp_path / MANDARIN_NAME).write_text(json.dumps(tables), encoding="utf-8")
+    assert mandarin_version_mismatch(tmp_path) is None
+    (tmp_path / MANDARIN_NAME).write_text(json.dumps({**tables, "pypinyin_version": "0.1"}), encoding="utf-8")
+    message = mandarin_version_mismatch(tmp_path)
+    assert message and "pypinyin 0.1's readings" in message and "\n" not in message
+    with caplog.at_level("WARNING"), serve(tmp_path):
+        assert caplog.messages == [message]
+    (tmp_path / MANDARIN_NAME).write_text("[]", encoding="utf-8")
+    with pytest.raises(MandarinDataError, match="export the page again"):
+        mandarin_version_mismatch(tmp_path)

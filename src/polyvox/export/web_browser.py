@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import logging
 import os
 import shutil
 import threading
@@ -20,9 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from polyvox.errors import PolyvoxError
+from polyvox.export.web_mandarin import mandarin_version_mismatch
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+
+logger = logging.getLogger(__name__)
 
 CHROMIUM_ENV = "POLYVOX_CHROMIUM"
 CHROMIUM_ARGS = (
@@ -72,7 +76,11 @@ class _IsolatingHandler(_QuietHandler):
 @contextlib.contextmanager
 def serve(directory: str | Path, isolated: bool = False) -> Iterator[str]:
     """``directory`` over http on a free localhost port; yields its base url (ending in ``/``). ``isolated``
-    sends the headers that make the page cross-origin isolated (SharedArrayBuffer, so threads)."""
+    sends the headers that make the page cross-origin isolated (SharedArrayBuffer, so threads). A page whose
+    Mandarin data is another pypinyin's than the installed one is served with a one-line warning."""
+    mismatch = mandarin_version_mismatch(directory)
+    if mismatch:  # the page still runs; only a comparison of its Mandarin ids with Python's is off
+        logger.warning(mismatch)
     handler = _IsolatingHandler if isolated else _QuietHandler
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -13,12 +13,16 @@ in the file):
 - ``syllables``: each toneless syllable's initial and final as pypinyin splits them strictly (``"ni": ["n", "i"]``).
 
 Syllables are TONE3 with 5 for the neutral tone (``lazy_pinyin(..., Style.TONE3, neutral_tone_with_five=True)``).
+The file records the pypinyin it was written from (``pypinyin_version``): ``mandarin_version_mismatch`` says
+in one line when a page's data is not the installed pypinyin's (what the Python side compares against).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from polyvox.errors import PolyvoxError
@@ -86,6 +90,29 @@ def mandarin_tables() -> dict[str, Any]:
         "readings": own,
         "syllables": splits,
     }
+
+
+def mandarin_version_mismatch(folder: str | Path) -> str | None:
+    """One line when the page in ``folder`` reads Mandarin with another pypinyin's data than the installed
+    one (its Mandarin ids may then differ from Python's); None when they agree or the page has no Mandarin.
+    Raises ``MandarinDataError`` when its ``mandarin.json`` is not the file the export writes."""
+    path = Path(folder) / MANDARIN_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise MandarinDataError(f"{path} is not readable as the page's Mandarin data ({error}); export the page again") from error
+    if not isinstance(data, dict) or data.get("format") != MANDARIN_FORMAT or "pypinyin_version" not in data:
+        raise MandarinDataError(f"{path} is not the Mandarin data `polyvox export --web` writes; export the page again")
+    installed = None if mandarin_missing() else importlib.metadata.version("pypinyin")
+    if data["pypinyin_version"] == installed:
+        return None
+    have = f"pypinyin {installed} is installed" if installed else "pypinyin is not installed"
+    return (
+        f"{path} holds pypinyin {data['pypinyin_version']}'s readings but {have}: the page's Mandarin ids may "
+        "differ from Python's; export the page again"
+    )
 
 
 def mandarin_missing() -> str | None:
