@@ -102,9 +102,8 @@ def prepare(
         target = voice_target(voice or DEFAULT_VOICE)
         report = prepare_dataset(source, output, target, settings, lang, speaker, transcript, whisper_model, append=append)
         typer.echo(report.summary())
-        kept = [clip for clip in report.clips if clip.in_manifest]
-        minutes = sum(clip.duration for clip in kept) / 60
-        typer.echo(f"wrote {report.manifest}: {len(kept)} clips ({minutes:.1f} min) {took(started)}")
+        minutes = report.duration_in_manifest_s / 60
+        typer.echo(f"wrote {report.manifest}: {report.clips_in_manifest} clips ({minutes:.1f} min) {took(started)}")
 
     run(work)
 

@@ -157,13 +157,11 @@ def write_manifest(path: str | os.PathLike[str], utterances: Iterable[Utterance]
     """Write ``utterances`` as JSONL atomically; audio paths inside the manifest's folder become relative."""
     manifest_path = Path(path)
     folder = Path(os.path.abspath(manifest_path)).parent
-    lines = []
-    for utterance in utterances:
-        lines.append(json.dumps(_with_audio(utterance, _relative_to(utterance.audio, folder)).to_dict(), ensure_ascii=False))
-    text = "".join(line + "\n" for line in lines)
     try:
-        with atomic_path(manifest_path) as temporary:
-            temporary.write_text(text, encoding="utf-8")
+        # Line by line: a manifest of hundreds of hours is never held whole (#23).
+        with atomic_path(manifest_path) as temporary, open(temporary, "w", encoding="utf-8") as stream:
+            for utterance in utterances:
+                stream.write(json.dumps(_with_audio(utterance, _relative_to(utterance.audio, folder)).to_dict(), ensure_ascii=False) + "\n")
     except OSError as error:
         raise ManifestError(f"cannot write manifest {manifest_path}: {error.strerror or error}; check that the folder is writable") from error
 

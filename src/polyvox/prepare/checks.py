@@ -57,16 +57,35 @@ def check_clips(
     voice_rules: TextRules | None,
     voice_languages: Sequence[str] = (),
 ) -> list[ClipVerdict]:
-    """One verdict per clip, in order. The voice's symbol table (``voice_rules``, read in its input scheme) is
-    checked for clips in ``voice_languages``."""
-    verdicts = [ClipVerdict(clip) for clip in clips]
+    """One verdict per clip, in order, for clips held in memory (``stored_checks`` runs the same checks on a
+    run's clip store). The voice's symbol table (``voice_rules``, read in its input scheme) is checked for
+    clips in ``voice_languages``."""
+    verdicts = [check_clip(clip, frontend, settings, training, voice_rules if clip.language in voice_languages else None) for clip in clips]
+    groups: dict[tuple[str, str], list[ClipVerdict]] = defaultdict(list)
     for verdict in verdicts:
-        _check_audio(verdict, settings)
-        _check_text(verdict, frontend, training, voice_rules if verdict.clip.language in voice_languages else None)
-    _check_rate_outliers(verdicts, settings)
+        if verdict.rate is not None:
+            groups[(verdict.clip.language, verdict.clip.speaker)].append(verdict)
+    for (language, speaker), members in groups.items():
+        rates = np.array([member.rate for member in members], dtype=np.float64)
+        for index, detail in rate_outliers(rates, language, speaker, settings):
+            members[index].problems.append((RATE_OUTLIER, detail))
     for copy, original in find_duplicates(clips, settings.checks.duplicate_correlation).items():
-        verdicts[copy].problems.append((DUPLICATE, f"same audio as {clips[original].audio}"))
+        verdicts[copy].problems.append((DUPLICATE, duplicate_detail(clips[original].audio)))
     return verdicts
+
+
+def check_clip(
+    clip: ClipRecord, frontend: TextFrontend, settings: PrepareSettings, training: TrainingConfig, rules: TextRules | None
+) -> ClipVerdict:
+    """The checks of one clip on its own (all but speaking-rate outliers and duplicates, which compare clips)."""
+    verdict = ClipVerdict(clip)
+    _check_audio(verdict, settings)
+    _check_text(verdict, frontend, training, rules)
+    return verdict
+
+
+def duplicate_detail(original_audio: str) -> str:
+    return f"same audio as {original_audio}"
 
 
 def _check_audio(verdict: ClipVerdict, settings: PrepareSettings) -> None:
@@ -103,26 +122,23 @@ def _check_text(verdict: ClipVerdict, frontend: TextFrontend, training: Training
         verdict.problems.append((DURATION_MISMATCH, problem))
 
 
-def _check_rate_outliers(verdicts: list[ClipVerdict], settings: PrepareSettings) -> None:
-    groups: dict[tuple[str, str], list[ClipVerdict]] = defaultdict(list)
-    for verdict in verdicts:
-        if verdict.rate is not None:
-            groups[(verdict.clip.language, verdict.clip.speaker)].append(verdict)
-    for (language, speaker), members in groups.items():
-        if len(members) < settings.checks.rate_min_group:
-            continue
-        rates = np.array([member.rate for member in members], dtype=np.float64)
-        median = float(np.median(rates))
-        spread = _MAD_SCALE * float(np.median(np.abs(rates - median)))
-        if spread <= 1e-9:
-            continue
-        for member, rate in zip(members, rates):
-            score = (rate - median) / spread
-            if abs(score) > settings.checks.rate_outlier_z:
-                member.problems.append(
-                    (
-                        RATE_OUTLIER,
-                        f"{rate:.1f} phonemes/s against a median of {median:.1f} for {speaker} ({language}), "
-                        f"{score:+.1f} robust z; check that the transcript matches the audio",
-                    )
+def rate_outliers(rates: np.ndarray, language: str, speaker: str, settings: PrepareSettings) -> list[tuple[int, str]]:
+    """``(index, detail)`` of each outlier among one speaker's speaking ``rates`` in one language."""
+    if rates.size < settings.checks.rate_min_group:
+        return []
+    median = float(np.median(rates))
+    spread = _MAD_SCALE * float(np.median(np.abs(rates - median)))
+    if spread <= 1e-9:
+        return []
+    found = []
+    for index, rate in enumerate(rates):
+        score = (rate - median) / spread
+        if abs(score) > settings.checks.rate_outlier_z:
+            found.append(
+                (
+                    index,
+                    f"{rate:.1f} phonemes/s against a median of {median:.1f} for {speaker} ({language}), "
+                    f"{score:+.1f} robust z; check that the transcript matches the audio",
                 )
+            )
+    return found

@@ -1,8 +1,9 @@
 """``polyvox prepare``: recordings in, a training-ready manifest and a report out.
 
 Recordings are processed in parallel worker processes (one recording per task) and each result
-is cached, so a second run over the same input only redoes what changed. Transcription (when a
-model is given) and the checks run in the main process on the finished clips.
+is cached, so a second run over the same input only redoes what changed. Each result goes to the run's
+clip store (an SQLite file in the work area) as it comes; transcription (when a model is given), the checks,
+the manifest and the report then read the store in passes, so memory stays flat as the corpus grows.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
-from typing import Protocol
 
-from polyvox.audio.io import load_audio
 from polyvox.data.coverage import report_data_coverage
-from polyvox.data.manifest import Utterance, write_manifest
-from polyvox.prepare.cache import SourceCache, TranscriptCache
-from polyvox.prepare.checks import ClipVerdict, check_clips
+from polyvox.data.manifest import iter_manifest, write_manifest
+from polyvox.prepare.cache import SourceCache
+from polyvox.prepare.clip_store import ClipStore
 from polyvox.prepare.errors import PrepareError
 from polyvox.prepare.inputs import SourceRecording, find_sources
+from polyvox.prepare.outcomes import new_utterances, record_outcomes
 from polyvox.prepare.output_folder import clips_to_keep, merged
-from polyvox.prepare.report import DROPPED, FLAGGED_KEPT, KEPT, ClipOutcome, PrepareReport, RecordingSteps, UnusableRecording
+from polyvox.prepare.progress import progress_bar
+from polyvox.prepare.report import PrepareReport
+from polyvox.prepare.report_file import write_report
 from polyvox.prepare.settings import AudioSettings, PrepareSettings
-from polyvox.prepare.source_processing import ClipRecord, SourceResult, process_source
+from polyvox.prepare.source_processing import SourceResult, process_source
+from polyvox.prepare.stored_checks import check_stored_clips
 from polyvox.prepare.voice_target import VoiceTarget
 from polyvox.text import TextError, TextFrontend
 
@@ -35,6 +38,8 @@ logger = logging.getLogger(__name__)
 MANIFEST_FILE = "manifest.jsonl"
 CLIP_FOLDER = "wavs"
 CACHE_FOLDER = ".prepare_cache"
+# The run's clip store, in the work area; each run replaces it (the report's clip list reads it).
+RUN_FILE = "last_run.sqlite"
 
 
 def prepare_dataset(
@@ -66,55 +71,48 @@ def prepare_dataset(
         raise PrepareError(f"cannot read the transcripts: {error}") from error
     out = Path(out_dir)
     kept = clips_to_keep(out, MANIFEST_FILE, input_path, append)
-    results, reused = _process_all(sources, settings, out, progress)
-    clips = [clip for result in results for clip in result.clips]
-    if whisper_model is not None:
-        clips = _transcribe_missing(clips, whisper_model, out / CACHE_FOLDER, target.sample_rate, progress)
-    verdicts = check_clips(clips, frontend, settings, target.training, target.rules, target.languages)
-    outcomes = [_outcome(verdict, settings.flagged) for verdict in verdicts]
-    manifest = out / MANIFEST_FILE
-    written = merged(kept, [_utterance(outcome) for outcome in outcomes if outcome.in_manifest])
-    write_manifest(manifest, written)
-    report = PrepareReport(
-        input=str(input_path),
-        manifest=str(manifest),
-        flagged_policy=settings.flagged,
-        settings=asdict(settings),
-        recordings=len(sources),
-        reused=reused,
-        recording_steps=[RecordingSteps(r.source.audio, r.steps, len(r.clips)) for r in results],
-        unusable=[UnusableRecording(r.source.audio, r.problem, r.problem_detail) for r in results if r.problem],
-        clips=outcomes,
-        phoneme_coverage=report_data_coverage(written, target.rules.utterance_tokens, f"the dataset {manifest}"),
-    )
-    report.write(out)
+    store = ClipStore(out / CACHE_FOLDER / RUN_FILE)
+    try:
+        reused = _process_all(sources, settings, out, progress, store)
+        if whisper_model is not None:
+            from polyvox.prepare.stored_transcripts import transcribe_missing
+
+            transcribe_missing(store, whisper_model, out / CACHE_FOLDER, target.sample_rate, progress)
+        check_stored_clips(store, frontend, settings, target.training, target.rules, target.languages)
+        manifest = out / MANIFEST_FILE
+        report = PrepareReport(str(input_path), str(manifest), settings.flagged, asdict(settings), len(sources), reused, store.path)
+        for recording in store.recordings():
+            report.add_recording(recording.steps, recording.problem)
+        record_outcomes(store, report, settings.flagged)
+        write_manifest(manifest, merged(iter_manifest(kept) if kept else (), new_utterances(store), store.in_manifest))
+        report.phoneme_coverage = report_data_coverage(iter_manifest(manifest), target.rules.utterance_tokens, f"the dataset {manifest}")
+        write_report(report, store, out)
+    finally:
+        store.close()
     return report
 
 
-def _process_all(
-    sources: Sequence[SourceRecording], settings: PrepareSettings, out: Path, progress: bool
-) -> tuple[list[SourceResult], int]:
-    """Every recording's result, in input order, and how many came from the cache."""
+def _process_all(sources: Sequence[SourceRecording], settings: PrepareSettings, out: Path, progress: bool, store: ClipStore) -> int:
+    """Every recording's result into ``store``; how many came from the cache."""
     cache = SourceCache(out / CACHE_FOLDER)
     # Slicing never makes clips shorter than the model can take.
     audio_settings = dataclasses.replace(settings.audio, min_clip_s=settings.min_clip_s)
-    keys = [cache.key(source, audio_settings) for source in sources]
-    results: dict[int, SourceResult] = {}
-    for index, key in enumerate(keys):
-        cached = cache.load(key)
-        if cached is not None:
-            results[index] = cached
-    reused = len(results)
-    pending = [index for index in range(len(sources)) if index not in results]
+    pending: list[int] = []
+    for index, source in enumerate(sources):
+        cached = cache.load(cache.key(source, audio_settings))
+        if cached is None:
+            pending.append(index)
+        else:
+            store.add(index, cached)
     clip_dir = str(out / CLIP_FOLDER)
     workers = settings.workers if _audio_seconds(sources, pending) >= settings.parallel_min_audio_s else 1
-    bar = _progress_bar(len(pending), "preparing recordings", "rec", progress)
+    bar = progress_bar(len(pending), "preparing recordings", "rec", progress)
     for index, result in _run_pending(sources, pending, audio_settings, clip_dir, workers):
-        cache.save(keys[index], result)
-        results[index] = result
+        cache.save(cache.key(sources[index], audio_settings), result)
+        store.add(index, result)
         bar.update(1)
     bar.close()
-    return [results[index] for index in range(len(sources))], reused
+    return len(sources) - len(pending)
 
 
 def _audio_seconds(sources: Sequence[SourceRecording], pending: list[int]) -> float:
@@ -143,72 +141,3 @@ def _run_pending(
         futures = {pool.submit(process_source, sources[index], audio_settings, clip_dir): index for index in pending}
         for future in as_completed(futures):
             yield futures[future], future.result()
-
-
-def _transcribe_missing(
-    clips: list[ClipRecord], model_dir: str | Path, cache_dir: Path, sample_rate: int, progress: bool
-) -> list[ClipRecord]:
-    from polyvox.prepare.transcription import WhisperTranscriber
-
-    cache = TranscriptCache(cache_dir, model_dir)
-    missing = [index for index, clip in enumerate(clips) if not clip.text and cache.get(clip) is None]
-    if not missing:
-        return [clip if clip.text else dataclasses.replace(clip, text=cache.get(clip)) for clip in clips]
-    transcriber = WhisperTranscriber(model_dir)
-    bar = _progress_bar(len(missing), "transcribing clips", "clip", progress)
-    for language in sorted({clips[index].language for index in missing}):
-        indices = [index for index in missing if clips[index].language == language]
-        audio = [load_audio(clips[index].audio, sample_rate) for index in indices]
-        for index, text in zip(indices, transcriber.transcribe(audio, sample_rate, language)):
-            cache.put(clips[index], text)
-            bar.update(1)
-    bar.close()
-    cache.save()
-    return [clip if clip.text else dataclasses.replace(clip, text=cache.get(clip) or None) for clip in clips]
-
-
-def _outcome(verdict: ClipVerdict, policy: str) -> ClipOutcome:
-    clip = verdict.clip
-    if verdict.must_drop() or (verdict.problems and policy == "drop"):
-        action = DROPPED
-    else:
-        action = FLAGGED_KEPT if verdict.problems else KEPT
-    return ClipOutcome(
-        audio=clip.audio,
-        source=clip.source,
-        speaker=clip.speaker,
-        language=clip.language,
-        text=clip.text,
-        start_s=clip.start_s,
-        end_s=clip.end_s,
-        duration=round(clip.duration, 3),
-        phonemes_per_second=round(verdict.rate, 2) if verdict.rate is not None else None,
-        action=action,
-        reasons=[{"reason": reason, "detail": detail} for reason, detail in verdict.problems],
-    )
-
-
-def _utterance(outcome: ClipOutcome) -> Utterance:
-    return Utterance(outcome.audio, outcome.text or "", outcome.speaker, outcome.language, outcome.duration)
-
-
-class _Bar(Protocol):
-    def update(self, n: int = 1) -> object: ...
-
-    def close(self) -> None: ...
-
-
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        """Nothing to show."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def _progress_bar(total: int, description: str, unit: str, enabled: bool) -> _Bar:
-    if not enabled or total == 0:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=description, unit=unit)  # type: ignore[no-any-return]

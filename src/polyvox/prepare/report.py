@@ -3,15 +3,12 @@ and summarised on one screen."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from polyvox.files import atomic_path
 from polyvox.prepare.clip_place import ClipPlace
-from polyvox.prepare.histograms import write_histogram
 
 REPORT_FILE = "prepare_report.json"
 LENGTH_HISTOGRAM = "clip_lengths.png"
@@ -55,102 +52,100 @@ class RecordingSteps:
 
 @dataclass
 class PrepareReport:
+    """What a run did, as counts gathered while its records stream past (``add_recording``, ``add_clip``); the
+    records themselves stay in the run's clip store (``store_path``), from which ``clips`` and ``unusable`` read."""
+
     input: str
     manifest: str
     flagged_policy: str
     settings: dict[str, Any]
     recordings: int
     reused: int
-    recording_steps: list[RecordingSteps]
-    unusable: list[UnusableRecording]
-    clips: list[ClipOutcome]
+    store_path: Path
+    steps: Counter[str] = field(default_factory=Counter)
+    # Per step, its first few distinct details: the terminal shows them when there are few kinds.
+    step_details: dict[str, list[str]] = field(default_factory=dict)
+    unusable_reasons: Counter[str] = field(default_factory=Counter)
+    clips_written: int = 0
+    clips_in_manifest: int = 0
+    duration_in_manifest_s: float = 0.0
+    flagged_kept: int = 0
+    clip_reasons: Counter[str] = field(default_factory=Counter)
+    groups: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # Per language, the phonemes of its inventory the kept clips have and lack (polyvox.data.coverage).
     phoneme_coverage: dict[str, Any] = field(default_factory=dict)
 
+    def add_recording(self, steps: dict[str, str], problem: str | None) -> None:
+        self.steps.update(steps.keys())
+        for step, detail in steps.items():
+            details = self.step_details.setdefault(step, [])
+            if detail not in details and len(details) <= SUMMARY_DETAILS:
+                details.append(detail)
+        if problem:
+            self.unusable_reasons[problem] += 1
+
+    def add_clip(self, clip: ClipOutcome) -> None:
+        self.clips_written += 1
+        self.clip_reasons.update(reason["reason"] for reason in clip.reasons)
+        self.flagged_kept += clip.action == FLAGGED_KEPT
+        group = self.groups.setdefault((clip.speaker, clip.language), {"clips": 0, "duration_s": 0.0, "dropped": 0})
+        if clip.in_manifest:
+            self.clips_in_manifest += 1
+            self.duration_in_manifest_s += clip.duration
+            group["clips"] += 1
+            group["duration_s"] += clip.duration
+        else:
+            group["dropped"] += 1
+
     @property
-    def steps(self) -> Counter[str]:
-        """How many recordings went through each step."""
-        return Counter(step for recording in self.recording_steps for step in recording.steps)
+    def clips(self) -> list[ClipOutcome]:
+        """Every clip's outcome, read from the run's store: for a corpus too large to hold, the counts above
+        (or ``ClipStore.outcomes``) serve."""
+        from polyvox.prepare.clip_store import ClipStore
+
+        store = ClipStore(self.store_path, fresh=False)
+        try:
+            return [ClipOutcome(**outcome) for outcome in store.outcomes()]
+        finally:
+            store.close()
+
+    @property
+    def unusable(self) -> list[UnusableRecording]:
+        from polyvox.prepare.clip_store import ClipStore
+
+        store = ClipStore(self.store_path, fresh=False)
+        try:
+            return [UnusableRecording(row.source, row.problem, row.detail) for row in store.recordings() if row.problem]
+        finally:
+            store.close()
 
     def _step_line(self) -> str:
         parts = []
         for step, count in sorted(self.steps.items()):
-            details = Counter(r.steps[step] for r in self.recording_steps if step in r.steps)
+            details = self.step_details[step]
             shown = f" ({', '.join(details)})" if len(details) <= SUMMARY_DETAILS else ""
             parts.append(f"{step} {count}{shown}")
         return ", ".join(parts) or "none"
 
     def reasons(self) -> Counter[str]:
-        return Counter(reason["reason"] for clip in self.clips for reason in clip.reasons) + Counter(
-            item.reason for item in self.unusable
-        )
+        return self.clip_reasons + self.unusable_reasons
 
     def per_speaker_language(self) -> list[dict[str, Any]]:
-        groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {"clips": 0, "duration_s": 0.0, "dropped": 0})
-        for clip in self.clips:
-            group = groups[(clip.speaker, clip.language)]
-            if clip.in_manifest:
-                group["clips"] += 1
-                group["duration_s"] += clip.duration
-            else:
-                group["dropped"] += 1
         return [
             {"speaker": speaker, "language": language, **values, "duration_s": round(values["duration_s"], 2)}
-            for (speaker, language), values in sorted(groups.items())
+            for (speaker, language), values in sorted(self.groups.items())
         ]
 
-    def write(self, folder: Path) -> list[Path]:
-        kept = [clip for clip in self.clips if clip.in_manifest]
-        dropped = [clip for clip in self.clips if not clip.in_manifest]
-        lengths = write_histogram(
-            folder / LENGTH_HISTOGRAM,
-            [c.duration for c in kept],
-            [c.duration for c in dropped],
-            "clip length (s)",
-            "Clip lengths",
-        )
-        rates = write_histogram(
-            folder / RATE_HISTOGRAM,
-            [c.phonemes_per_second for c in kept if c.phonemes_per_second is not None],
-            [c.phonemes_per_second for c in dropped if c.phonemes_per_second is not None],
-            "phonemes per second",
-            "Speaking rates",
-        )
-        content = {
-            "input": self.input,
-            "manifest": self.manifest,
-            "flagged_policy": self.flagged_policy,
-            "settings": self.settings,
-            "recordings": self.recordings,
-            "recordings_reused": self.reused,
-            "steps": dict(self.steps),
-            "recording_steps": [asdict(recording) for recording in self.recording_steps],
-            "clips_written": len(self.clips),
-            "clips_in_manifest": len(kept),
-            "duration_in_manifest_s": round(sum(c.duration for c in kept), 2),
-            "per_speaker_language": self.per_speaker_language(),
-            "reasons": dict(self.reasons()),
-            "unusable_recordings": [asdict(item) for item in self.unusable],
-            "flagged_or_dropped": [asdict(clip) for clip in self.clips if clip.reasons],
-            "phoneme_coverage": self.phoneme_coverage,
-            "histograms": [lengths.name, rates.name],
-        }
-        path = folder / REPORT_FILE
-        with atomic_path(path) as temporary:
-            temporary.write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")
-        return [path, lengths, rates]
-
     def summary(self) -> str:
-        kept = [clip for clip in self.clips if clip.in_manifest]
-        flagged_kept = sum(clip.action == FLAGGED_KEPT for clip in self.clips)
         lines = [
             f"prepared {self.recordings} recording(s) ({self.reused} reused from an earlier run) -> {self.manifest}",
             f"  steps: {self._step_line()}",
-            f"  clips: {len(self.clips)} written, {len(kept)} in the manifest ({sum(c.duration for c in kept) / 60:.1f} min), "
-            f"{len(self.clips) - len(kept)} dropped, {flagged_kept} flagged and kept (--flagged {self.flagged_policy})",
+            f"  clips: {self.clips_written} written, {self.clips_in_manifest} in the manifest ({self.duration_in_manifest_s / 60:.1f} min), "
+            f"{self.clips_written - self.clips_in_manifest} dropped, {self.flagged_kept} flagged and kept (--flagged {self.flagged_policy})",
         ]
-        if self.unusable:
-            lines.append(f"  unusable recordings: {len(self.unusable)}")
+        unusable = sum(self.unusable_reasons.values())
+        if unusable:
+            lines.append(f"  unusable recordings: {unusable}")
         reasons = self.reasons()
         if reasons:
             lines.append("  problems: " + ", ".join(f"{count} {reason}" for reason, count in reasons.most_common()))

@@ -1,0 +1,108 @@
+"""``polyvox prepare`` streams its records through a store on disk (#23): the duplicate window, the report
+file and the histograms give what holding every clip gave, and recordings finishing out of order change nothing."""
+
+from __future__ import annotations
+
+import bisect
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from polyvox.cli_support import DEFAULT_VOICE
+from polyvox.prepare import PrepareSettings
+from polyvox.prepare.duplicates import LENGTH_TOLERANCE, MIN_ENVELOPE_FRAMES, duplicates_in_order
+from polyvox.prepare.histograms import BINS, write_histogram
+from polyvox.prepare.pipeline import prepare_dataset
+from polyvox.prepare.report import REPORT_FILE
+from polyvox.prepare.report_file import _write_object
+from polyvox.prepare.source_processing import ENVELOPE_FRAME_S
+from polyvox.prepare.voice_target import voice_target
+from prepare_helpers import WORK_RATE, spoken_sentences
+
+
+def _every_pair(durations: list[float], envelopes: list[np.ndarray], min_correlation: float) -> dict[int, int]:
+    """The duplicates as found before the window: each clip against every later clip of nearly its length, one pair at a time."""
+    order = sorted(range(len(durations)), key=lambda index: durations[index])
+    ordered = [durations[index] for index in order]
+    duplicates: dict[int, int] = {}
+    for position, first in enumerate(order):
+        end = bisect.bisect_right(ordered, durations[first] * (1 + LENGTH_TOLERANCE) + ENVELOPE_FRAME_S, lo=position + 1)
+        for second in order[position + 1 : end]:
+            length = min(envelopes[first].size, envelopes[second].size)
+            a, b = envelopes[first][:length].astype(np.float64), envelopes[second][:length].astype(np.float64)
+            if length < MIN_ENVELOPE_FRAMES or a.std() == 0 or b.std() == 0 or np.corrcoef(a, b)[0, 1] < min_correlation:
+                continue
+            original, copy = sorted((first, second))
+            duplicates.setdefault(copy, duplicates.get(original, original))
+    return duplicates
+
+
+def test_the_duplicate_window_finds_what_every_pair_finds() -> None:
+    rng = np.random.default_rng(23)
+    # Lengths on a coarse grid: many clips share a length, as generated sentences do.
+    durations = list(np.round(rng.uniform(0.5, 4.0, 400), 1))
+    envelopes = [rng.normal(-3, 1, int(d / ENVELOPE_FRAME_S)).astype(np.float32) for d in durations]
+    envelopes[7] = np.full_like(envelopes[7], -4.0)  # flat: matches nothing
+    for copy, original in ((400, 3), (401, 3), (402, 50), (403, 120)):
+        durations.append(durations[original] * 1.01)
+        envelopes.append((envelopes[original] + 0.5 + rng.normal(0, 0.01, envelopes[original].size)).astype(np.float32))
+    order = sorted(range(len(durations)), key=lambda index: durations[index])
+    found = duplicates_in_order(((index, durations[index]) for index in order), envelopes.__getitem__, 0.97)
+    assert found == _every_pair(durations, envelopes, 0.97)
+    assert {400: 3, 401: 3, 402: 50, 403: 120}.items() <= found.items()
+
+
+def test_the_report_file_is_what_json_dumps_writes(tmp_path: Path) -> None:
+    content = {"a": 1, "b": {"c": [1, {"d": "é\n"}], "e": {}}, "f": iter([{"g": [1, 2]}, 3, "x"]), "h": iter([]), "i": [], "j": None}
+    path = tmp_path / "report.json"
+    with open(path, "w", encoding="utf-8") as stream:
+        _write_object(stream, content)
+    expected = {**content, "f": [{"g": [1, 2]}, 3, "x"], "h": []}
+    assert path.read_text(encoding="utf-8") == json.dumps(expected, ensure_ascii=False, indent=1)
+
+
+def test_a_streamed_histogram_is_the_one_drawn_from_the_values(tmp_path: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rng = np.random.default_rng(5)
+    values = [(float(value), bool(kept)) for value, kept in zip(rng.gamma(3, 1, 500).round(3), rng.random(500) < 0.9)]
+    streamed = write_histogram(tmp_path / "streamed.png", lambda: iter(values + [(None, True)]), "x", "t")
+    figure = Figure(figsize=(7, 4))
+    FigureCanvasAgg(figure)
+    axis = figure.add_subplot()
+    kept = [value for value, keep in values if keep]
+    dropped = [value for value, keep in values if not keep]
+    axis.hist([kept, dropped], bins=BINS, stacked=True, label=["in the manifest", "dropped"], color=["tab:blue", "tab:red"])
+    axis.legend()
+    axis.set_xlabel("x")
+    axis.set_ylabel("clips")
+    axis.set_title("t")
+    figure.tight_layout()
+    figure.savefig(tmp_path / "direct.png", format="png", dpi=100)
+    assert streamed.read_bytes() == (tmp_path / "direct.png").read_bytes()
+
+
+def test_recordings_finishing_out_of_order_change_nothing(tmp_path: Path, engine: object) -> None:
+    texts, audio = spoken_sentences(engine, "en", 6, seed=4)  # type: ignore[arg-type]
+    root = tmp_path / "clips"
+    root.mkdir()
+    pad = np.zeros(WORK_RATE // 4, dtype=np.float32)
+    for index in range(6):
+        soundfile.write(str(root / f"s{index}.wav"), 0.5 * np.concatenate([pad, audio[index], pad]), WORK_RATE)
+        (root / f"s{index}.txt").write_text(texts[index])
+    shutil.copy(root / "s1.wav", root / "s9.wav")  # a duplicate, found whatever order recordings finish in
+    (root / "s9.txt").write_text(texts[1])
+    target, out = voice_target(DEFAULT_VOICE), tmp_path / "out"
+    written = []
+    for workers in (1, 2):
+        shutil.rmtree(out, ignore_errors=True)
+        report = prepare_dataset(root, out, target, PrepareSettings(workers=workers, parallel_min_audio_s=0.0), speaker="ann", progress=False)
+        content = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
+        content.pop("settings")
+        written.append(((out / "manifest.jsonl").read_text(encoding="utf-8"), content, report.summary(), report.clips))
+    assert written[0] == written[1]
+    assert [reason["reason"] for reason in written[0][3][-1].reasons] == ["duplicate audio"]
