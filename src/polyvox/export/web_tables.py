@@ -30,7 +30,7 @@ WEB_TABLES_VERSION = 1
 # Python). The others need a front end the browser does not have yet (pyopenjtalk) or split Latin-script
 # words off to another language (``split_latin_runs``), which the page does only for Mandarin yet.
 _NOT_IN_BROWSER = {
-    "ja": "Japanese needs pyopenjtalk's dictionary, not yet ported to the browser (kuromoji)",
+    "ja": "Japanese needs pyopenjtalk's dictionary: a kuromoji port gives Python's ids for 42 % of the test sentences",
 }
 _NON_LATIN_REASON = "text in a non-Latin script switches Latin words to another language; the page does not do that yet"
 _OTHER_REASON = "the page reads only the Latin-script languages with their own front end (en, es, fr, de) yet"
