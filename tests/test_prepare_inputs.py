@@ -14,12 +14,16 @@ from polyvox.data.data_report import SILENT, UNREADABLE
 from polyvox.data.manifest import read_manifest
 from polyvox.prepare import PrepareError, PrepareSettings
 from polyvox.prepare.checks import NO_TRANSCRIPT
-from polyvox.prepare.inputs import SourceRecording, find_sources
+from polyvox.prepare.inputs import SourceRecording, iter_sources
 from polyvox.prepare.pipeline import prepare_dataset
 from polyvox.prepare.voice_target import voice_target
 from prepare_helpers import WORK_RATE, spoken_sentences
 
 Speech = tuple[list[str], list[np.ndarray]]
+
+
+def find_sources(*arguments: object, **options: object) -> list[SourceRecording]:
+    return list(iter_sources(*arguments, **options))  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

@@ -111,13 +111,16 @@ def prepare(
 def _require_some_transcript(source: Path, lang: str, speaker: Optional[str], transcript: Optional[Path], output: Path) -> None:
     """Stop before any work when no recording has a text and none can be transcribed: the manifest would be empty."""
     from polyvox.prepare.errors import PrepareError
-    from polyvox.prepare.inputs import find_sources
+    from polyvox.prepare.inputs import iter_sources
 
-    recordings = find_sources(source, lang, speaker, transcript, exclude=output)
-    if any(recording.text is not None for recording in recordings):
-        return
+    # Read a recording at a time: the first with a text ends the check.
+    count = 0
+    for recording in iter_sources(source, lang, speaker, transcript, exclude=output):
+        if recording.text is not None:
+            return
+        count += 1
     raise PrepareError(
-        f"none of the {len(recordings)} recording(s) of {source} has a transcript, so no clip could be trained on; "
+        f"none of the {count} recording(s) of {source} has a transcript, so no clip could be trained on; "
         "give the texts as --transcript FILE (one recording), a .txt file of the same name beside each audio file, "
         "a CSV or JSONL list of audio paths and texts as the input, or transcribe them with --whisper-model FOLDER"
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from polyvox.prepare.inputs import SourceRecording
 from polyvox.prepare.source_processing import ClipRecord, SourceResult
 
 # A clip is named by its recording's position in the input and its number within the recording: recordings
@@ -21,6 +22,7 @@ ClipKey = tuple[int, int]
 _CLIP_COLUMNS = tuple(field.name for field in fields(ClipRecord) if field.name != "envelope")
 _REAL_COLUMNS = {"start_s", "end_s", "duration", "snr_db", "clipped_fraction"}
 _SCHEMA = f"""
+CREATE TABLE pending (position INTEGER PRIMARY KEY, audio TEXT, speaker TEXT, language TEXT, text TEXT);
 CREATE TABLE recordings (position INTEGER PRIMARY KEY, source TEXT, steps TEXT, clips INTEGER, problem TEXT, detail TEXT);
 CREATE TABLE clips (recording INTEGER, number INTEGER,
     {", ".join(f"{name} {'REAL' if name in _REAL_COLUMNS else 'TEXT'}" for name in _CLIP_COLUMNS)},
@@ -63,6 +65,14 @@ class ClipStore:
     def close(self) -> None:
         self.connection.commit()
         self.connection.close()
+
+    def add_pending(self, position: int, source: SourceRecording) -> None:
+        """A recording still to process (none of its work is cached)."""
+        self.connection.execute("INSERT INTO pending VALUES (?, ?, ?, ?, ?)", (position, source.audio, source.speaker, source.language, source.text))
+
+    def pending(self) -> Iterator[tuple[int, SourceRecording]]:
+        for position, *values in self._paged("position, audio, speaker, language, text", "pending", ("position",)):
+            yield position, SourceRecording(*values)
 
     def add(self, position: int, result: SourceResult) -> None:
         """The recording at ``position`` of the input and its clips."""

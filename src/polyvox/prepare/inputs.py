@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from polyvox.data.importers import AUDIO_EXTENSIONS, DatasetImportError, import_folder, import_ljspeech
 from polyvox.data.manifest import Utterance
@@ -30,31 +32,36 @@ class SourceRecording:
     text: str | None = None
 
 
-def find_sources(
+def iter_sources(
     path: str | Path,
     language: str,
     speaker: str | None = None,
     transcript: str | Path | None = None,
     exclude: str | Path | None = None,
-) -> list[SourceRecording]:
-    """The recordings under ``path``; ``transcript`` is the text of a single recording given as ``path``.
-    Audio under ``exclude`` (the output folder, when it lies inside the input) is left out."""
+) -> Iterator[SourceRecording]:
+    """The recordings under ``path``, one at a time; ``transcript`` is the text of a single recording given as
+    ``path``. Audio under ``exclude`` (the output folder, when it lies inside the input) is left out. A list
+    (CSV, JSONL) is read a line at a time, never whole (#23: a parsed line of a manifest with phonemes costs 8 KB)."""
     root = Path(path)
     if transcript is not None and not root.is_file():
         raise PrepareError(f"--transcript goes with a single recording, but {root} is not an audio file")
     if root.is_file():
         if root.suffix.lower() in LIST_EXTENSIONS:
-            return _read_list(root, language, speaker)
+            yield from _read_list(root, language, speaker)
+            return
         if root.suffix.lower() in AUDIO_EXTENSIONS:
-            return [_single_recording(root, language, speaker, transcript)]
+            yield _single_recording(root, language, speaker, transcript)
+            return
         raise PrepareError(
             f"cannot prepare {root}: expected an audio file ({', '.join(AUDIO_EXTENSIONS)}), a folder, "
             f"or a list ({', '.join(LIST_EXTENSIONS)}) of audio paths and texts"
         )
     if root.is_dir():
         if (root / "metadata.csv").is_file() and (root / "wavs").is_dir():
-            return [_from_utterance(u) for u in import_ljspeech(root, language, speaker or root.name)]
-        return _read_folder(root, language, speaker, Path(exclude).resolve() if exclude is not None else None)
+            yield from (_from_utterance(u) for u in import_ljspeech(root, language, speaker or root.name))
+            return
+        yield from _read_folder(root, language, speaker, Path(exclude).resolve() if exclude is not None else None)
+        return
     raise PrepareError(f"input not found: {root}")
 
 
@@ -108,54 +115,57 @@ def _read_folder(root: Path, language: str, speaker: str | None, exclude: Path |
     return sources
 
 
-def _read_list(path: Path, language: str, speaker: str | None) -> list[SourceRecording]:
+def _read_list(path: Path, language: str, speaker: str | None) -> Iterator[SourceRecording]:
+    found = False
     try:
-        content = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8", newline="") as stream:
+            rows = _jsonl_rows(path, stream) if path.suffix.lower() == ".jsonl" else _csv_rows(path, stream)
+            for line_number, row in rows:
+                yield _listed_recording(path, line_number, row, language, speaker)
+                found = True
     except (OSError, UnicodeDecodeError) as error:
         raise PrepareError(f"cannot read {path}: {error}; it must be a UTF-8 text file") from error
-    rows = _jsonl_rows(path, content) if path.suffix.lower() == ".jsonl" else _csv_rows(path, content)
-    sources = []
-    for line_number, row in rows:
-        audio_key = next((key for key in AUDIO_COLUMNS if row.get(key)), None)
-        if audio_key is None:
-            raise PrepareError(f"{path}, line {line_number}: no audio path; give a column named one of {list(AUDIO_COLUMNS)}")
-        audio = Path(str(row[audio_key]))
-        audio = audio if audio.is_absolute() else path.parent / audio
-        if not audio.is_file():
-            raise PrepareError(f"{path}, line {line_number}: audio file not found: {audio}")
-        text = str(row.get("text") or "").strip() or None
-        sources.append(
-            SourceRecording(
-                str(audio.resolve()),
-                str(row.get("speaker") or speaker or path.stem),
-                str(row.get("language") or language),
-                text,
-            )
-        )
-    if not sources:
+    if not found:
         raise PrepareError(f"{path} lists no recordings")
-    return sources
 
 
-def _csv_rows(path: Path, content: str) -> list[tuple[int, dict[str, str]]]:
+def _listed_recording(path: Path, line_number: int, row: dict[str, str], language: str, speaker: str | None) -> SourceRecording:
+    audio_key = next((key for key in AUDIO_COLUMNS if row.get(key)), None)
+    if audio_key is None:
+        raise PrepareError(f"{path}, line {line_number}: no audio path; give a column named one of {list(AUDIO_COLUMNS)}")
+    audio = Path(str(row[audio_key]))
+    audio = audio if audio.is_absolute() else path.parent / audio
+    if not audio.is_file():
+        raise PrepareError(f"{path}, line {line_number}: audio file not found: {audio}")
+    text = str(row.get("text") or "").strip() or None
+    return SourceRecording(
+        str(audio.resolve()),
+        str(row.get("speaker") or speaker or path.stem),
+        str(row.get("language") or language),
+        text,
+    )
+
+
+def _csv_rows(path: Path, stream: IO[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    header = stream.readline()
     try:
-        dialect = csv.Sniffer().sniff(content.split("\n", 1)[0], delimiters=",|\t;")
+        dialect = csv.Sniffer().sniff(header.rstrip("\r\n"), delimiters=",|\t;")
     except csv.Error as error:
         raise PrepareError(f"{path}: cannot tell the column separator ({error}); use a header line such as 'audio,text'") from error
-    reader = csv.DictReader(content.splitlines(), dialect=dialect)
+    reader = csv.DictReader(itertools.chain([header], stream), dialect=dialect)
     fields = [name.strip().lower() for name in reader.fieldnames or []]
     if "text" not in fields or not set(AUDIO_COLUMNS) & set(fields):
         raise PrepareError(
             f"{path}: the first line must name the columns, e.g. 'audio,text[,speaker,language]'; got {fields}"
         )
     reader.fieldnames = fields
-    rows = enumerate(reader, start=2)
-    return [(number, row) for number, row in rows if row.get("text") or any(row.get(key) for key in AUDIO_COLUMNS)]
+    for row in reader:
+        if row.get("text") or any(row.get(key) for key in AUDIO_COLUMNS):
+            yield reader.line_num, row
 
 
-def _jsonl_rows(path: Path, content: str) -> list[tuple[int, dict[str, str]]]:
-    rows = []
-    for number, line in enumerate(content.splitlines(), start=1):
+def _jsonl_rows(path: Path, stream: IO[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         try:
@@ -164,8 +174,7 @@ def _jsonl_rows(path: Path, content: str) -> list[tuple[int, dict[str, str]]]:
             raise PrepareError(f"{path}, line {number}: not JSON ({error.msg})") from error
         if not isinstance(record, dict):
             raise PrepareError(f"{path}, line {number}: expected an object with 'audio' and 'text'")
-        rows.append((number, record))
-    return rows
+        yield number, record
 
 
 def _from_utterance(utterance: Utterance) -> SourceRecording:
