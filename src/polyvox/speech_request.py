@@ -17,6 +17,7 @@ from typing import Any
 
 from polyvox.audio.pitch import MAX_SEMITONES
 from polyvox.inference.result import SynthesisError
+from polyvox.inference.score import Score
 
 # torch and numpy random generators take seeds up to 2**63 - 1 as a signed 64-bit integer.
 MAX_SEED = 2**63 - 1
@@ -84,11 +85,34 @@ class SpeechRequest:
     reference: Any = _option(
         None, "Speak in the voice of this clip (>= 0.5 s of speech, any language) instead of a trained speaker."
     )
+    # Phoneme-level control (docs/synthesis.md): what to say written in the voice's own symbols, bypassing the front end.
+    phonemes: str | None = _option(
+        None, "Say these phonemes of the voice instead of a text: symbols separated by spaces, | between words "
+        "(polyvox say TEXT --print-phonemes writes a text's)."
+    )
+    # A ``Score``, or its JSON object ({"notes": [...]}): parsed and checked when the request is built.
+    score: Any = _option(
+        None, "Sing a score instead of a text (JSON, docs/synthesis.md): each phoneme with its duration in ms and a pitch "
+        "(midi or hz), optionally energy_db."
+    )
 
     def __post_init__(self) -> None:
-        problem = first_problem(_values(self))
+        if self.score is not None:
+            object.__setattr__(self, "score", Score.parse(self.score))
+        problem = first_problem(_values(self)) or _input_problem(self)
         if problem is not None:
             raise SynthesisError(problem)
+
+
+def _input_problem(request: SpeechRequest) -> str | None:
+    """What to say is given once: a text, phonemes, or a score (which carries its own phonemes)."""
+    if request.score is not None and (request.text.strip() or request.phonemes is not None):
+        return "give a text, phonemes or a score, not two of them: a score carries its own phonemes"
+    if request.score is not None and request.speed != 1.0:
+        return "a score sets its own durations: leave speed at 1 and scale the notes' ms instead"
+    if request.phonemes is not None and request.text.strip():
+        return "give a text or phonemes, not both"
+    return None
 
 
 def _values(request: SpeechRequest) -> dict[str, Any]:

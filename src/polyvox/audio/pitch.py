@@ -46,6 +46,50 @@ def check_semitones(semitones: float) -> None:
         raise PitchError(f"pitch must be between -{MAX_SEMITONES:g} and +{MAX_SEMITONES:g} semitones, got {semitones}")
 
 
+@dataclass(frozen=True)
+class WorldAnalysis:
+    """One clip split by WORLD, frame by frame (``settings.frame_period_ms`` apart)."""
+
+    signal: np.ndarray  # float64, what was analysed
+    f0_hz: np.ndarray  # (frames,), 0 where unvoiced
+    times_s: np.ndarray  # (frames,)
+    envelope: np.ndarray  # (frames, bins): spectral envelope (power), the formants
+    aperiodicity: np.ndarray  # (frames, bins)
+
+
+def analyse(samples: np.ndarray, sample_rate: int, settings: WorldSettings) -> WorldAnalysis | None:
+    """WORLD's analysis of mono ``samples``; None for a clip under two analysis frames (too short to analyse)."""
+    import pyworld
+
+    signal = np.ascontiguousarray(samples, dtype=np.float64).reshape(-1)
+    if signal.size < 2 * settings.frame_period_ms * sample_rate / 1000:
+        logger.debug("%d samples are too few to analyse; pitch left as is", signal.size)
+        return None
+    coarse_f0, times = pyworld.dio(
+        signal, sample_rate, f0_floor=settings.f0_floor_hz, f0_ceil=settings.f0_ceil_hz, frame_period=settings.frame_period_ms
+    )
+    f0 = pyworld.stonemask(signal, coarse_f0, times, sample_rate)
+    fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, settings.f0_floor_hz)
+    envelope = pyworld.cheaptrick(signal, f0, times, sample_rate, f0_floor=settings.f0_floor_hz, fft_size=fft_size)
+    aperiodicity = pyworld.d4c(signal, f0, times, sample_rate, fft_size=fft_size)
+    return WorldAnalysis(signal, f0, times, envelope, aperiodicity)
+
+
+def resynthesise(
+    analysis: WorldAnalysis, f0_hz: np.ndarray, sample_rate: int, settings: WorldSettings, envelope: np.ndarray | None = None
+) -> np.ndarray:
+    """The analysed clip spoken at ``f0_hz`` (and ``envelope``), at its own length; float32 in [-1, 1]."""
+    import pyworld
+
+    envelope = analysis.envelope if envelope is None else envelope
+    spoken = pyworld.synthesize(f0_hz, envelope, analysis.aperiodicity, sample_rate, settings.frame_period_ms)
+    # WORLD ends on a whole frame; cut or pad to the input's exact length.
+    output = np.zeros(analysis.signal.size, dtype=np.float32)
+    kept = min(analysis.signal.size, spoken.size)
+    output[:kept] = spoken[:kept]
+    return np.clip(output, -1.0, 1.0)
+
+
 def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, settings: WorldSettings | None = None) -> np.ndarray:
     """``samples`` (mono float) with the pitch moved by ``semitones``; same length, float32 in [-1, 1].
 
@@ -55,24 +99,9 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, setting
     check_semitones(semitones)
     if semitones == 0:
         return samples
-    import pyworld
-
     settings = settings or WorldSettings()
-    signal = np.ascontiguousarray(samples, dtype=np.float64).reshape(-1)
-    if signal.size < 2 * settings.frame_period_ms * sample_rate / 1000:
-        logger.debug("%d samples are too few to analyse; pitch left as is", signal.size)
+    analysis = analyse(samples, sample_rate, settings)
+    if analysis is None:
         return samples
-    coarse_f0, times = pyworld.dio(
-        signal, sample_rate, f0_floor=settings.f0_floor_hz, f0_ceil=settings.f0_ceil_hz, frame_period=settings.frame_period_ms
-    )
-    f0 = pyworld.stonemask(signal, coarse_f0, times, sample_rate)
-    fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, settings.f0_floor_hz)
-    envelope = pyworld.cheaptrick(signal, f0, times, sample_rate, f0_floor=settings.f0_floor_hz, fft_size=fft_size)
-    aperiodicity = pyworld.d4c(signal, f0, times, sample_rate, fft_size=fft_size)
     # Unvoiced frames have F0 = 0 and stay unvoiced.
-    shifted = pyworld.synthesize(f0 * 2.0 ** (semitones / 12.0), envelope, aperiodicity, sample_rate, settings.frame_period_ms)
-    # WORLD ends on a whole frame; cut or pad to the input's exact length.
-    output = np.zeros(signal.size, dtype=np.float32)
-    kept = min(signal.size, shifted.size)
-    output[:kept] = shifted[:kept]
-    return np.clip(output, -1.0, 1.0)
+    return resynthesise(analysis, analysis.f0_hz * 2.0 ** (semitones / 12.0), sample_rate, settings)

@@ -12,6 +12,7 @@ import typer
 
 from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, check_speech_options, fail, run, setup_logging, took
 from polyvox.inference.precisions import precision_option_error
+from polyvox.inference.score import Score
 from polyvox.speech_request import DEFAULTS, SPECS, SpeechRequest
 
 
@@ -47,6 +48,24 @@ def _voice_loader(voice_path: Path, engine: str = "torch", precision: str = "flo
     from polyvox.inference.voice import Voice
 
     return partial(Voice.load, voice_path, precision=precision)
+
+
+def _phonemes_of(metadata: Any, text: str, language: Optional[str]) -> str:
+    """``text`` as the voice reads it, written as ``--phonemes`` takes it."""
+    from polyvox.inference.phoneme_input import text_as_phonemes
+    from polyvox.inference.request import voice_language
+    from polyvox.text.rules import TextRules
+
+    rules = TextRules(metadata.config, metadata.languages, metadata.symbols)
+    return text_as_phonemes(text, rules, voice_language(language, metadata.languages))
+
+
+def _listed(metadata: Any, speakers: bool, languages: bool) -> list[str]:
+    from polyvox.text.symbols import RESERVED_SYMBOLS
+
+    if speakers or languages:
+        return list(metadata.speakers if speakers else metadata.languages)
+    return [symbol for symbol in metadata.symbols.to_list() if symbol not in RESERVED_SYMBOLS]
 
 
 def _check_say_modes(text_given: bool, output: Optional[Path], stream: bool, batch: Optional[Path]) -> None:
@@ -110,6 +129,8 @@ def say(
     noise_scale: Annotated[float, typer.Option(help=SPECS["noise_scale"].help())] = DEFAULTS["noise_scale"],
     noise_scale_duration: Annotated[float, typer.Option(help=SPECS["noise_scale_duration"].help())] = DEFAULTS["noise_scale_duration"],
     seed: Annotated[Optional[int], typer.Option(help=SPECS["seed"].help())] = DEFAULTS["seed"],
+    phonemes: Annotated[Optional[str], typer.Option(help=SPECS["phonemes"].help())] = DEFAULTS["phonemes"],
+    score: Annotated[Optional[Path], typer.Option(help=SPECS["score"].help())] = DEFAULTS["score"],
     text_file: Annotated[Optional[Path], typer.Option("--text-file", "-f", help="Read the text from a file.")] = None,
     stream: Annotated[
         bool,
@@ -136,6 +157,10 @@ def say(
     ] = "float32",
     list_speakers: Annotated[bool, typer.Option("--list-speakers", help="List the voice's speakers and exit.")] = False,
     list_languages: Annotated[bool, typer.Option("--list-languages", help="List the voice's languages and exit.")] = False,
+    list_phonemes: Annotated[bool, typer.Option("--list-phonemes", help="List the voice's phoneme symbols and exit.")] = False,
+    print_phonemes: Annotated[
+        bool, typer.Option("--print-phonemes", help="Print TEXT in the voice's phonemes (what --phonemes takes) and exit.")
+    ] = False,
     threads: Threads = None,
     verbose: Verbose = False,
 ) -> None:
@@ -151,7 +176,7 @@ def say(
         fail(precision_error)
     if engine == "onnx" and precision != "float32":
         fail("--precision applies to the torch engine; the exported ONNX graphs compute in float32")
-    if list_speakers or list_languages:
+    if list_speakers or list_languages or list_phonemes or print_phonemes:
         from polyvox.voice_file import read_metadata
         from polyvox.export import metadata as onnx_metadata
 
@@ -159,10 +184,16 @@ def say(
             metadata = run(lambda: onnx_metadata.read_metadata(onnx_metadata.metadata_path(voice_path)))
         else:
             metadata = run(lambda: read_metadata(voice_path))
-        for name in (metadata.speakers if list_speakers else metadata.languages):
+        if print_phonemes:
+            typer.echo(run(lambda: _phonemes_of(metadata, _read_text(text, text_file), lang)))
+            return
+        for name in _listed(metadata, list_speakers, list_languages):
             typer.echo(name)
         return
-    _check_say_modes(text is not None or text_file is not None, output, stream, batch)
+    controlled = phonemes is not None or score is not None
+    if controlled and batch is not None:
+        fail("--phonemes and --score speak one utterance; drop --batch (or write one command per utterance)")
+    _check_say_modes(text is not None or text_file is not None or controlled, output, stream, batch)
     options: dict[str, Any] = {
         "language": lang, "speaker": speaker, "speed": speed, "noise_scale": noise_scale,
         "noise_scale_duration": noise_scale_duration, "seed": seed, "pitch": pitch, "reference": reference,
@@ -170,12 +201,19 @@ def say(
     check_speech_options(options)
     if reference is not None and (engine == "onnx" or batch is not None):
         fail("--reference works with the torch engine for one text (not with --engine onnx or --batch)")
+    if score is not None and engine == "onnx":
+        fail("--score needs the torch engine (the ONNX graphs predict their own durations); drop --engine onnx")
     if batch is not None:
         folder = cast(Path, output)  # _check_say_modes made sure there is one
         plan = apply_threads(threads, jobs, "--jobs", torch_now=engine == "torch")
         run(lambda: _speak_batch(batch, folder, voice_path, SpeechRequest(**options), plan, engine, precision))
         return
-    request = SpeechRequest(_read_text(text, text_file), **options)
+    if controlled:
+        options["phonemes"] = phonemes
+        options["score"] = None if score is None else run(lambda: Score.read(score))
+    # With --phonemes or --score a TEXT given too is refused by the request; nothing is read from standard input.
+    typed = _read_text(text, text_file) if text is not None or text_file is not None or not controlled else ""
+    request = run(lambda: SpeechRequest(typed, **options))
     plan = apply_threads(threads, torch_now=engine == "torch")
 
     def speak() -> None:

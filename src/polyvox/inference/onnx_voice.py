@@ -74,6 +74,12 @@ def _refuse_reference(reference: object) -> None:
         raise SynthesisError("reference clips need the PyTorch engine (polyvox.Voice): the ONNX graphs take a speaker id")
 
 
+def _refuse_score(score: object) -> None:
+    # The exported encoder graph predicts its own durations; a score's cannot be fed to it.
+    if score is not None:
+        raise SynthesisError("a score needs the PyTorch engine (polyvox.Voice): the ONNX graphs predict their own durations")
+
+
 class OnnxVoice(SentenceEngine):
     def __init__(
         self, metadata: OnnxVoiceMetadata, encoder: onnxruntime.InferenceSession, decoder: onnxruntime.InferenceSession
@@ -193,8 +199,13 @@ class OnnxVoice(SentenceEngine):
         """Speak a request as ``Voice.synthesize`` does (same arguments, sentences joined with a pause; same errors)."""
         request = as_request(text, args, options)
         _refuse_reference(request.reference)
+        _refuse_score(request.score)
         speech = self.text.options(request)
-        encoded = [self.encode(sentence, speech.language) for sentence in self.text.sentences(request.text, speech.language)]
+        written = self.text.written(request, speech.language)
+        if written is not None:
+            encoded = [self.text.rules.encode_tokens(written)]
+        else:
+            encoded = [self.encode(sentence, speech.language) for sentence in self.text.sentences(request.text, speech.language)]
         return self._joined(encoded, partial(self._whole_sentence, options=speech, noise=np.random.default_rng(request.seed)))
 
     def stream(
@@ -209,10 +220,13 @@ class OnnxVoice(SentenceEngine):
         """Speak a request as float32 chunks, as ``Voice.stream`` does; joined they equal ``synthesize`` with the same seed."""
         request = as_request(text, args, options)
         _refuse_reference(request.reference)
+        _refuse_score(request.score)
         speech = self.text.options(request)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
-        sentences = self.text.sentences(request.text, speech.language)
-        first = self.encode(sentences[0], speech.language)
+        written = self.text.written(request, speech.language)
+        # Written phonemes are one sentence, already read.
+        sentences = [request.phonemes] if written is not None else self.text.sentences(request.text, speech.language)
+        first = self.text.rules.encode_tokens(written) if written is not None else self.encode(sentences[0], speech.language)
         noise = np.random.default_rng(request.seed)
         whole = partial(self._whole_sentence, options=speech, noise=noise)
         chunks = partial(self._sentence_chunks, options=speech, noise=noise, schedule=schedule)

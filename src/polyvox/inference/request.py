@@ -12,11 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from polyvox.config import VoiceConfig
+from polyvox.inference.phoneme_input import read_phonemes
 from polyvox.inference.result import SynthesisError
 from polyvox.speech_request import SpeechRequest
 from polyvox.text.ids import EncodedText
 from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
+from polyvox.text.token import Token
 
 logger = logging.getLogger(__name__)
 
@@ -119,3 +121,8 @@ class VoiceText:
         """Phoneme, language and prosody ids of one sentence (raises ``TextError`` subclasses); see
         ``TextRules.encode`` for sounds the voice never learned."""
         return self.rules.encode(sentence, language)
+
+    def written(self, request: SpeechRequest, language: str) -> list[Token] | None:
+        """Tokens of the request's phonemes or score, read without the front end; None for a text request."""
+        phonemes = request.score.phonemes if request.score is not None else request.phonemes
+        return None if phonemes is None else read_phonemes(phonemes, self.rules, language)

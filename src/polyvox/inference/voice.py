@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from polyvox.audio.pitch import shift_pitch
+from polyvox.audio.pitch_curve import follow_notes
 from polyvox.voice_file import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import require_compatible
@@ -20,11 +21,13 @@ from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chun
 from polyvox.inference.reference import ReferenceAudio, reference_timbre
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
+from polyvox.inference.score_timing import ScoreTiming, score_timing
 from polyvox.inference.speed import float32_without_onednn, prepare_for_inference, resolve_precision, set_decoder_precision
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.partial_loading import load_partial_state
 from polyvox.speech_request import SpeechRequest, as_request
+from polyvox.text.token import Token
 from polyvox.threads import use_threads
 from polyvox.voice_check import check_voice_tensors
 
@@ -103,20 +106,50 @@ class Voice(SentenceEngine):
         options: SpeechOptions,
         noise: torch.Generator | None,
         timbre: torch.Tensor | None = None,
+        durations: list[int] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One sentence's prior latent (1, inter, frames) and speaker vector; draws its noise from ``noise``.
 
         Sentences go one at a time, in order, so synthesize and stream draw the same noise for the same seed.
+        ``durations``: frames per id (a score's); None: the duration predictor's.
         """
-        ids, languages, prosody = encoded
         with float32_without_onednn(self.generator):
-            prior = self.generator.encode_prior(
-                torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
-                torch.tensor([options.speaker_id]), options.length_scale, options.request.noise_scale_duration,
-                noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
-                prosody_ids=torch.tensor([prosody]),
-            )
+            prior = self._prior(encoded, options, noise, timbre, options.length_scale, durations)
             return self.generator.sample_prior(prior, options.request.noise_scale, noise_generator=noise), prior.speaker
+
+    def _prior(self, encoded: Encoded, options: SpeechOptions, noise: torch.Generator | None, timbre: torch.Tensor | None,
+               length_scale: float, durations: list[int] | None = None) -> Any:
+        ids, languages, prosody = encoded
+        return self.generator.encode_prior(
+            torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
+            torch.tensor([options.speaker_id]), length_scale, options.request.noise_scale_duration,
+            durations=None if durations is None else torch.tensor([durations], dtype=torch.float32),
+            noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
+            prosody_ids=torch.tensor([prosody]),
+        )
+
+    def score_timing(self, written: list[Token], options: SpeechOptions, noise: torch.Generator | None = None,
+                     timbre: torch.Tensor | None = None) -> ScoreTiming:
+        """Frames of each id for ``options.request.score`` (whose phonemes are ``written``); the predictor shares each
+        note between its phoneme and the blank after it (``score_timing``)."""
+        encoded = self.text.rules.encode_tokens(written)
+        with float32_without_onednn(self.generator):
+            prior = self._prior(encoded, options, noise, timbre, 1.0)  # the score sets the pace, not --speed
+        codepoints = self.metadata.config.text.token_unit == "codepoint"
+        ids_per_note = [len(token.symbol) if codepoints else 1 for token in written]
+        audio = self.metadata.config.audio
+        return score_timing(options.request.score, encoded.phoneme_ids, ids_per_note, prior.durations[0].tolist(), audio.sample_rate / audio.hop_length)
+
+    def _scored(self, written: list[Token], options: SpeechOptions, noise: torch.Generator | None,
+                timbre: torch.Tensor | None) -> np.ndarray:
+        """A score sung: its durations fixed, then each note's pitch and gain set by WORLD (as ``--pitch`` shifts)."""
+        timing = self.score_timing(written, options, noise, timbre)
+        encoded = self.text.rules.encode_tokens(written)
+        latent, speaker = self._sentence_latent(encoded, options, noise, timbre, timing.durations)
+        with float32_without_onednn(self.generator):
+            waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), speaker)
+        samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
+        return follow_notes(samples, self.sample_rate, timing.track(options.request.score), options.request.pitch)
 
     def _whole_sentence(
         self,
@@ -155,10 +188,16 @@ class Voice(SentenceEngine):
         """
         request = as_request(text, args, options)
         speech = self.text.options(request)
-        sentences = self.text.sentences(request.text, speech.language)
-        encoded = [self.encode(sentence, speech.language) for sentence in sentences]  # every text error before any work
+        written = self.text.written(request, speech.language)
+        if written is None:
+            sentences = self.text.sentences(request.text, speech.language)
+            encoded = [self.encode(sentence, speech.language) for sentence in sentences]  # every text error before any work
         timbre = self._timbre(request.speaker, request.reference)
         noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
+        if written is not None and request.score is not None:
+            return SynthesisResult(self._scored(written, speech, noise, timbre), self.sample_rate)
+        if written is not None:
+            encoded = [self.text.rules.encode_tokens(written)]
         return self._joined(encoded, partial(self._whole_sentence, options=speech, noise=noise, timbre=timbre))
 
     def stream(
@@ -182,10 +221,15 @@ class Voice(SentenceEngine):
         request = as_request(text, args, options)
         speech = self.text.options(request)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
-        sentences = self.text.sentences(request.text, speech.language)
-        first = self.encode(sentences[0], speech.language)
+        written = self.text.written(request, speech.language)
         timbre = self._timbre(request.speaker, request.reference)
         noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
+        if written is not None and request.score is not None:
+            # WORLD sets the notes' pitch on the whole utterance: it comes as one chunk, as a --pitch sentence does.
+            return (chunk for chunk in [self._scored(written, speech, noise, timbre)])
+        # Written phonemes are one sentence, already read: the stream never phonemizes it.
+        sentences = [request.phonemes] if written is not None else self.text.sentences(request.text, speech.language)
+        first = self.text.rules.encode_tokens(written) if written is not None else self.encode(sentences[0], speech.language)
         whole = partial(self._whole_sentence, options=speech, noise=noise, timbre=timbre)
         chunks = partial(self._sentence_chunks, options=speech, noise=noise, timbre=timbre, schedule=schedule)
         return self._streamed(sentences, first, speech, whole, chunks, on_sentence)

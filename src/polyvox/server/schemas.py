@@ -22,7 +22,7 @@ class SpeechRequest(BaseModel):
     # Unknown fields are refused so that a misspelt option is an error, not silently ignored.
     model_config = ConfigDict(extra="forbid")
 
-    input: str = Field(description="Text to speak.")
+    input: str = Field(description='Text to speak; "" with phonemes or score.')
     model: str | None = Field(
         None, description="polyvox or an OpenAI TTS model name (tts-1, ...): the voice field decides; or a polyvox voice name.",
     )
@@ -42,6 +42,9 @@ class SpeechRequest(BaseModel):
     seed: int | None = option_field("seed")
     noise_scale: float = option_field("noise_scale")
     noise_scale_duration: float = option_field("noise_scale_duration")
+    phonemes: str | None = option_field("phonemes")
+    # Checked as a score when the request is planned (polyvox.inference.score), so a bad note is a 400 naming it.
+    score: dict[str, Any] | None = option_field("score")
     sample_rate: int | None = Field(
         None, description="Output rate in Hz; default: 24000 for pcm, 48000 for opus, else the voice's rate.",
     )

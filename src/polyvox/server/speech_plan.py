@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from polyvox.voice_file import VoiceFileError, VoiceMetadata
 from polyvox.inference.request import speaker_index, voice_language
 from polyvox.inference.result import SynthesisError
+from polyvox.inference.score import Score, ScoreError
 from polyvox.server.audio_encoding import FORMATS, AudioFormat
 from polyvox.server.errors import ApiError
 from polyvox.server.schemas import SpeechRequest
@@ -48,7 +49,10 @@ class SpeechPlan:
 
 
 def plan_speech(request: SpeechRequest, catalog: VoiceCatalog, settings: ServerSettings) -> SpeechPlan:
-    _check_input(request.input, settings.max_input_chars)
+    if request.phonemes is None and request.score is None:
+        _check_input(request.input, settings.max_input_chars)
+    else:
+        _check_written(request, settings.max_input_chars)
     audio_format = _audio_format(request)
     voice_file, voice_speaker = _voice(request, catalog, settings)
     speaker = _merge_speakers(voice_speaker, request.speaker)
@@ -83,6 +87,19 @@ def _check_input(text: str, max_chars: int) -> None:
             f"input has {len(text)} characters; this server accepts at most {max_chars} a request: split the text",
             "input",
         )
+
+
+def _check_written(request: SpeechRequest, max_chars: int) -> None:
+    """Phonemes or a score instead of the input text: given once, not too long, the score well formed."""
+    if request.input.strip() or (request.phonemes is not None and request.score is not None):
+        raise ApiError(400, "conflicting_input", "give input, phonemes or score, not two of them: a score carries its own phonemes")
+    if request.phonemes is not None and len(request.phonemes) > max_chars:
+        raise ApiError(400, "input_too_long", f"phonemes has {len(request.phonemes)} characters; at most {max_chars}: split it", "phonemes")
+    if request.score is not None:
+        try:
+            Score.parse(request.score)
+        except ScoreError as error:
+            raise ApiError(400, "invalid_score", str(error), "score") from error
 
 
 def _audio_format(request: SpeechRequest) -> AudioFormat:

@@ -58,10 +58,10 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
 
     def synthesize(
         text: str, voice_name: str, language: str, speaker: str, speed: float, pitch: float, seed: float | None,
-        reference: str | None = None,
+        reference: str | None = None, phonemes: str = "",
     ) -> tuple[int, np.ndarray]:
         try:
-            return voices.speak(text, voice_name, language, speaker, speed, pitch, seed, reference)
+            return voices.speak(text, voice_name, language, speaker, speed, pitch, seed, reference, phonemes or "")
         except SHOWN_ERRORS as error:
             raise shown(error) from error
 
@@ -81,11 +81,16 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
                     sources=["upload"], type="filepath",
                     label="Reference clip (optional): speak in this voice instead of the speaker above",
                 )
+                phonemes = gr.Textbox(
+                    "", label="Phonemes (optional, in place of the text)", placeholder="h ə l ˈoʊ | w ˈɜː l d .",
+                    info="The voice's own symbols, | between words; `polyvox say TEXT --print-phonemes` writes a text's.",
+                )
                 speak = gr.Button("Speak", variant="primary")
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", buttons=["download"], interactive=False)
         voice.change(voice_choices, inputs=voice, outputs=[language, speaker], api_name="voice_choices")
         speak.click(
-            synthesize, inputs=[text, voice, language, speaker, speed, pitch, seed, reference], outputs=audio, api_name="synthesize"
+            synthesize, inputs=[text, voice, language, speaker, speed, pitch, seed, reference, phonemes], outputs=audio,
+            api_name="synthesize",
         )
     return page

@@ -60,15 +60,21 @@ class UiVoices:
         pitch: float,
         seed: float | None = None,
         reference: str | None = None,
+        phonemes: str = "",
     ) -> tuple[int, np.ndarray]:
-        """(sample rate, 16-bit samples) of ``text``; bad input raises ``UiInputError`` or a polyvox error."""
-        if not text.strip():
+        """(sample rate, 16-bit samples) of ``text``, or of ``phonemes`` (the voice's symbols) when given in its place;
+        bad input raises ``UiInputError`` or a polyvox error."""
+        if phonemes.strip() and text.strip():
+            raise UiInputError("give the text or the phonemes, not both: clear one of them")
+        said = phonemes if phonemes.strip() else text
+        if not said.strip():
             raise UiInputError("type some text to speak")
-        if len(text) > MAX_TEXT_CHARS:
-            raise UiInputError(f"the text has {len(text)} characters; speak at most {MAX_TEXT_CHARS} at a time")
+        if len(said) > MAX_TEXT_CHARS:
+            raise UiInputError(f"the text has {len(said)} characters; speak at most {MAX_TEXT_CHARS} at a time")
         voice_file = self._voice_file(voice_name)
         request = SpeechRequest(
-            text, language, speed=speed, pitch=pitch, seed=None if seed is None else int(seed),
+            "" if phonemes.strip() else text, language, speed=speed, pitch=pitch, seed=None if seed is None else int(seed),
+            phonemes=phonemes if phonemes.strip() else None,
             # The uploaded clip sets the voice; the speaker menu is then ignored.
             speaker=None if reference or speaker == AUTO_SPEAKER else speaker, reference=reference or None,
         )
