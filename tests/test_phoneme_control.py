@@ -246,3 +246,11 @@ def test_the_onnx_engine_speaks_phonemes_and_refuses_a_score(tmp_path: Path) -> 
     np.testing.assert_allclose(streamed, by_phonemes, atol=1e-4)
     with pytest.raises(SynthesisError, match="needs the PyTorch engine"):
         onnx_voice.synthesize(SpeechRequest(score={"notes": [{"phoneme": "h", "ms": 80}]}))
+
+
+def test_a_score_without_pitch_or_energy_keeps_the_models_audio() -> None:
+    from polyvox.audio.pitch_curve import NoteTrack, follow_notes
+
+    samples = np.random.default_rng(0).standard_normal(4000).astype(np.float32) * 0.1
+    assert follow_notes(samples, 22050, NoteTrack((0.1, 0.2), (None, None), (0.0, 0.0))) is samples
+    assert follow_notes(samples, 22050, NoteTrack((0.1, 0.2), (None, 220.0), (0.0, 0.0))) is not samples

@@ -40,6 +40,8 @@ def follow_notes(
 ) -> np.ndarray:
     """``samples`` with each voiced frame at its note's pitch (moved by ``semitones``) and each note's gain; same length."""
     check_semitones(semitones)
+    if track.filled_pitch_hz() is None and not any(track.energy_db) and semitones == 0:
+        return samples  # durations only: the model's audio as it is, not resynthesised
     settings = settings or WorldSettings()
     analysis = analyse(samples, sample_rate, settings)
     if analysis is None:

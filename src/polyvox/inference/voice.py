@@ -178,7 +178,8 @@ class Voice(SentenceEngine):
     def synthesize(self, text: str | SpeechRequest, *args: Any, **options: Any) -> SynthesisResult:
         """Speak a ``SpeechRequest``, or ``text`` with the request's fields as arguments (``language=``,
         ``speaker=``, ``speed=``, ``noise_scale=``, ``noise_scale_duration=``, ``seed=``, ``pitch=``,
-        ``reference=``); long text is split into sentences, spoken one after the other with a pause between.
+        ``reference=``, ``phonemes=``, ``score=``); long text is split into sentences, spoken one after the other
+        with a pause between. ``phonemes`` (the voice's symbols) or a ``score`` replace the text (docs/synthesis.md).
 
         ``pitch`` shifts the voice by that many semitones, keeping duration and formants (0: untouched).
         ``reference`` (audio file(s) or samples at the voice's rate) speaks in that clip's voice instead of a
