@@ -3,7 +3,9 @@
 Sings docs/scores/twinkle.json with each speaker given (default en_f3 and en_m1) and measures, as
 tests/test_phoneme_control.py asserts: each note's F0 against its pitch (median cents over its voiced frames
 clear of its edges, by evaluation's DIO + StoneMask; polyvox.evaluation.score_check), and each note's frames
-against its ms. Writes benchmarks/results/score_pitch.json and docs/images/score_f0.png: the measured F0
+against its ms. Durations are also looked for in the audio: a durations-only score alternating /s/ and
+vowels (the model's audio, not resynthesised), where voicing should switch on and off at the notes' boundaries,
+and the voicing changes DIO finds are compared with them. Writes benchmarks/results/score_pitch.json and docs/images/score_f0.png: the measured F0
 against the score, beside the F0 the voice gives the same phonemes and durations with no pitch in the score.
 
     python benchmarks/score_pitch.py
@@ -28,6 +30,8 @@ from polyvox.inference.voice import Voice
 from polyvox.speech_request import SpeechRequest
 
 SCORE = Path(__file__).parents[1] / "docs" / "scores" / "twinkle.json"
+# Unvoiced /s/ between voiced sounds: each boundary is a voicing change in the audio.
+VOICING_NOTES = (("s", 150), ("ˈɑː", 300), ("s", 120), ("ˈiː", 250), ("s", 180), ("ˈɑː", 350), ("s", 150), ("m", 120), ("ˈɑː", 300))
 
 
 def unpitched(score: Score) -> Score:
@@ -62,6 +66,28 @@ def measure(voice: Voice, score: Score, speaker: str, seed: int) -> tuple[dict[s
         ],
     }
     return record, check, samples
+
+
+def voicing_boundaries(voice: Voice, speakers: list[str], seeds: range) -> dict[str, Any]:
+    """Distance (ms) from each voiced/unvoiced boundary of VOICING_NOTES to the nearest voicing change DIO finds."""
+    score = Score.parse({"notes": [{"phoneme": phoneme, "ms": ms} for phoneme, ms in VOICING_NOTES]})
+    ends = np.cumsum([ms for _, ms in VOICING_NOTES])[:-1] / 1000.0
+    switches = [end for end, (before, _), (after, _) in zip(ends, VOICING_NOTES, VOICING_NOTES[1:]) if (before == "s") != (after == "s")]
+    errors = []
+    for speaker in speakers:
+        for seed in seeds:
+            samples = voice.synthesize(SpeechRequest(score=score, speaker=speaker, seed=seed)).samples
+            times, f0 = track_f0(samples, voice.sample_rate)
+            changes = times[1:][(f0[1:] > 0) != (f0[:-1] > 0)]
+            errors += [1000.0 * float(changes[np.argmin(np.abs(changes - end))] - end) for end in switches]
+    distances = np.abs(errors)
+    frame_ms = 1000.0 * voice.metadata.config.audio.hop_length / voice.sample_rate
+    return {
+        "boundaries": len(errors), "speakers": speakers, "seeds": list(seeds),
+        "median_abs_ms": round(float(np.median(distances)), 1), "mean_ms": round(float(np.mean(errors)), 1),
+        "within_one_frame": round(float(np.mean(distances <= frame_ms)), 3),
+        "within_25_ms": round(float(np.mean(distances <= 25.0)), 3), "worst_ms": round(float(distances.max()), 1),
+    }
 
 
 def plot(check: ScoreCheck, own_f0: tuple[np.ndarray, np.ndarray], speaker: str, path: Path) -> Path:
@@ -104,7 +130,11 @@ def main() -> None:
         if index == 0:
             own = voice.synthesize(SpeechRequest(score=unpitched(score), speaker=speaker, seed=arguments.seed)).samples
             print(f"wrote {plot(check, track_f0(own, voice.sample_rate), speaker, DOCS_IMAGES / 'score_f0.png')}")
-    print(f"wrote {write_json(RESULTS / 'score_pitch.json', {'score': str(SCORE.name), 'runs': records})}")
+    voicing = voicing_boundaries(voice, arguments.speakers, range(1, 5))
+    print(f"voicing changes against the score's boundaries: median {voicing['median_abs_ms']} ms, "
+          f"{voicing['within_one_frame']:.0%} within a frame, {voicing['within_25_ms']:.0%} within 25 ms ({voicing['boundaries']})")
+    results = {"score": str(SCORE.name), "runs": records, "voicing_boundaries": voicing}
+    print(f"wrote {write_json(RESULTS / 'score_pitch.json', results)}")
 
 
 if __name__ == "__main__":
