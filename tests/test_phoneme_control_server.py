@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from polyvox.inference.phoneme_input import text_as_phonemes  # noqa: E402
+from polyvox.inference.result import SynthesisError  # noqa: E402
 from polyvox.inference.voice import Voice  # noqa: E402
 from polyvox.server import ServerSettings, create_app  # noqa: E402
 from tiny_voices import make_tiny_voice  # noqa: E402
@@ -96,5 +98,18 @@ def test_the_ui_speaks_phonemes(voice_file: Path) -> None:
     by_phonemes = voices.speak("", name, "en", "auto", 1.0, 0.0, 1, None, phonemes)
     by_text = voices.speak("Hello world.", name, "en", "auto", 1.0, 0.0, 1, None)
     np.testing.assert_array_equal(by_phonemes[1], by_text[1])
-    with pytest.raises(UiInputError, match="not both"):
+    with pytest.raises(UiInputError, match="one of them"):
         voices.speak("Hello world.", name, "en", "auto", 1.0, 0.0, 1, None, phonemes)
+
+
+def test_the_ui_sings_a_score_file(voice_file: Path, tmp_path: Path) -> None:
+    from polyvox.ui.voices import UiVoices
+
+    voices = UiVoices(voice_file, None)
+    score = tmp_path / "notes.json"
+    score.write_text(json.dumps({"notes": NOTES}), encoding="utf-8")
+    rate, samples = voices.speak("", voices.voice_names()[0], "en", "auto", 1.0, 0.0, 1, None, "", str(score))
+    assert abs(len(samples) / rate - sum(note["ms"] for note in NOTES) / 1000) < 0.02
+    score.write_text('{"notes": [{"phoneme": "h", "ms": -1}]}', encoding="utf-8")
+    with pytest.raises(SynthesisError, match="above 0"):
+        voices.speak("", voices.voice_names()[0], "en", "auto", 1.0, 0.0, 1, None, "", str(score))

@@ -58,10 +58,10 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
 
     def synthesize(
         text: str, voice_name: str, language: str, speaker: str, speed: float, pitch: float, seed: float | None,
-        reference: str | None = None, phonemes: str = "",
+        reference: str | None = None, phonemes: str = "", score: str | None = None,
     ) -> tuple[int, np.ndarray]:
         try:
-            return voices.speak(text, voice_name, language, speaker, speed, pitch, seed, reference, phonemes or "")
+            return voices.speak(text, voice_name, language, speaker, speed, pitch, seed, reference, phonemes or "", score)
         except SHOWN_ERRORS as error:
             raise shown(error) from error
 
@@ -85,12 +85,16 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
                     "", label="Phonemes (optional, in place of the text)", placeholder="h ə l ˈoʊ | w ˈɜː l d .",
                     info="The voice's own symbols, | between words; `polyvox say TEXT --print-phonemes` writes a text's.",
                 )
+                score = gr.File(
+                    label="Score (optional, in place of the text): JSON notes with ms and midi or hz (docs/synthesis.md)",
+                    file_types=[".json"], type="filepath",
+                )
                 speak = gr.Button("Speak", variant="primary")
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", buttons=["download"], interactive=False)
         voice.change(voice_choices, inputs=voice, outputs=[language, speaker], api_name="voice_choices")
         speak.click(
-            synthesize, inputs=[text, voice, language, speaker, speed, pitch, seed, reference, phonemes], outputs=audio,
+            synthesize, inputs=[text, voice, language, speaker, speed, pitch, seed, reference, phonemes, score], outputs=audio,
             api_name="synthesize",
         )
     return page

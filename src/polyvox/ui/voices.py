@@ -10,6 +10,7 @@ import numpy as np
 from polyvox.errors import PolyvoxError
 from polyvox.server.voice_cache import VoiceCache
 from polyvox.server.voice_catalog import DEFAULT_VOICE_NAME, VoiceCatalog, VoiceFile
+from polyvox.inference.score import Score
 from polyvox.speech_request import SpeechRequest
 
 # The speaker choice that lets the voice pick one trained on the language.
@@ -61,20 +62,21 @@ class UiVoices:
         seed: float | None = None,
         reference: str | None = None,
         phonemes: str = "",
+        score: str | None = None,
     ) -> tuple[int, np.ndarray]:
-        """(sample rate, 16-bit samples) of ``text``, or of ``phonemes`` (the voice's symbols) when given in its place;
-        bad input raises ``UiInputError`` or a polyvox error."""
-        if phonemes.strip() and text.strip():
-            raise UiInputError("give the text or the phonemes, not both: clear one of them")
+        """(sample rate, 16-bit samples) of ``text``, or of ``phonemes`` (the voice's symbols) or a ``score`` file given
+        in its place; bad input raises ``UiInputError`` or a polyvox error."""
+        if sum(bool(given) for given in (text.strip(), phonemes.strip(), score)) > 1:
+            raise UiInputError("give the text, the phonemes or a score, one of them: clear the others")
         said = phonemes if phonemes.strip() else text
-        if not said.strip():
+        if not said.strip() and not score:
             raise UiInputError("type some text to speak")
         if len(said) > MAX_TEXT_CHARS:
             raise UiInputError(f"the text has {len(said)} characters; speak at most {MAX_TEXT_CHARS} at a time")
         voice_file = self._voice_file(voice_name)
         request = SpeechRequest(
             "" if phonemes.strip() else text, language, speed=speed, pitch=pitch, seed=None if seed is None else int(seed),
-            phonemes=phonemes if phonemes.strip() else None,
+            phonemes=phonemes if phonemes.strip() else None, score=Score.read(score) if score else None,
             # The uploaded clip sets the voice; the speaker menu is then ignored.
             speaker=None if reference or speaker == AUTO_SPEAKER else speaker, reference=reference or None,
         )
