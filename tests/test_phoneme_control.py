@@ -159,6 +159,8 @@ BAD_SCORES = [
     ("unknown field", {"notes": [{"phoneme": "l", "ms": 50, "pitch": 60}]}, ("unknown field", "pitch")),
     ("two phonemes in a note", {"notes": [{"phoneme": "l a", "ms": 50}]}, ("one symbol",)),
     ("too loud", {"notes": [{"phoneme": "l", "ms": 50, "energy_db": 40}]}, ("energy_db",)),
+    ("too long", {"notes": [{"phoneme": "l", "ms": 10_000}] * 61}, ("610 s", "split it")),
+    ("duration not a number", {"notes": [{"phoneme": "l", "ms": "80"}]}, ("ms must be a number",)),
 ]
 
 

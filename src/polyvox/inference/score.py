@@ -27,6 +27,7 @@ MIN_HZ, MAX_HZ = 71.0, 800.0
 MAX_NOTE_MS = 10_000.0  # a longer phoneme is a typo (seconds written as ms), not a note
 MAX_ENERGY_DB = 24.0
 MAX_NOTES = 2000
+MAX_SCORE_S = 600.0  # one utterance, synthesised (and resynthesised by WORLD) whole
 _NOTE_KEYS = frozenset({"phoneme", "ms", "midi", "hz", "energy_db"})
 
 
@@ -70,7 +71,11 @@ class Score:
                              '[{"phoneme": "a", "ms": 300, "midi": 60}]}')
         if len(notes) > MAX_NOTES:
             raise ScoreError(f"{source} has {len(notes)} notes; at most {MAX_NOTES} at a time: split it")
-        return cls(tuple(_note(item, f"{source}: note {index + 1}") for index, item in enumerate(notes)))
+        score = cls(tuple(_note(item, f"{source}: note {index + 1}") for index, item in enumerate(notes)))
+        seconds = sum(note.duration_ms for note in score.notes) / 1000.0
+        if seconds > MAX_SCORE_S:
+            raise ScoreError(f"{source} lasts {seconds:.0f} s; at most {MAX_SCORE_S:g} s at a time: split it")
+        return score
 
     @classmethod
     def read(cls, path: str | Path) -> Score:
