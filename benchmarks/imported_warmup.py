@@ -7,9 +7,14 @@ frozen flow, decoder, text encoder and duration predictors before anything else 
   the original graph in onnxruntime, which the import matches to 1e-4), so a posterior that fits the decoder exists;
 - the copy-synthesis mel distance (clip -> posterior mean -> frozen decoder -> log-mel, mean absolute difference
   per frame and band, ``polyvox.train.reconstruction``) on held-out clips and on training clips, before and after
-  ``--steps`` warm-up steps, and the seconds per step on this machine.
+  ``--steps`` warm-up steps, and the seconds per step on this machine;
+- the posterior's agreement with the voice on its own held-out speech (``finetune/own_speech.py``): the posterior
+  mean's error against the latent the decoder received, and the share of ids the alignment search gives the
+  duration the voice chose (within a frame), which is what fine-tuning trains the text side on. With
+  ``--compare`` the warm-up runs twice from the same import, without and with the own-speech stage.
 
     python benchmarks/imported_warmup.py [--steps 300] [--clips 40] [--batch-size 4] [--threads 2]
+                                         [--own-speech-steps 600] [--compare]
 
 Writes benchmarks/results/imported_warmup.json.
 """
@@ -27,7 +32,7 @@ from pathlib import Path
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results" / "imported_warmup.json"
-HELD_OUT = 4  # clips held out for the copy-synthesis figure
+HELD_OUT = 8  # clips held out for the copy-synthesis and agreement figures
 
 
 def _joe() -> tuple[Path, Path]:
@@ -55,11 +60,30 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=4, help="the fine-tune's default is 8; 4 keeps this run short on 2 cores")
     parser.add_argument("--learning-rate", type=float, default=None, help="default: FinetuneDefaults.warmup_learning_rate")
+    parser.add_argument("--own-speech-steps", type=int, default=None, help="default: the warm-up plan's (0: the stage is off)")
+    parser.add_argument("--compare", action="store_true", help="also run the warm-up without the own-speech stage, from the same import")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    variants = [0, args.own_speech_steps] if args.compare else [args.own_speech_steps]
+    figures = [_measure(args, own_steps) for own_steps in variants]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures if args.compare else figures[0], indent=1) + "\n", encoding="utf-8")
+    for figure in figures:
+        held, agreed = figure["copy_synthesis_mel_distance"]["held_out"], figure["own_speech_agreement_after"]
+        print(
+            f"own-speech steps {figure['warmup']['own_speech_steps']}: copy-synthesis mel distance, held out "
+            f"{held['before']:.3f} -> {held['after']:.3f}; on joe's own held-out speech: latent error "
+            f"{agreed['latent_error']:.3f} of its variance, {agreed['aligned_within_frame']:.0%} of ids aligned within a frame"
+        )
+    print(f"wrote {RESULTS}")
+
+
+def _measure(args: argparse.Namespace, own_speech_steps: int | None) -> dict:
+    import dataclasses
 
     from polyvox.voice_file import save_voice
     from polyvox.finetune import FinetuneOptions, plan_finetune
+    from polyvox.finetune.own_speech import agreement, speak_own
     from polyvox.finetune.warmup import copy_synthesis_distance, probe_batch, run_warmup
     from polyvox.pretrained import import_checkpoint
     from polyvox.train.run import prepare_data
@@ -79,21 +103,32 @@ def main() -> None:
         plan = plan_finetune(voice, manifest, root / "out.safetensors", root / "run", options)
         assert plan.warmup is not None, "the imported voice should name its untrained parts"
         data = prepare_data(plan.data.manifest, plan.run_dir, plan.metadata.config, False, plan.metadata, False, HELD_OUT)
+        warmup = plan.warmup
+        if own_speech_steps is not None:
+            warmup = dataclasses.replace(warmup, own_speech_steps=own_speech_steps)
+        # joe's own speech of the held-out sentences: the agreement every variant is measured on
+        held_own = speak_own(plan.module.generator, plan.module.mel, data.validation_items, [0], seed=1)
+        agreement_before = agreement(plan.module.generator, held_own)
         training_probe = probe_batch(data.train_items, data.cache)
         training_before = copy_synthesis_distance(plan.module, training_probe)
-        result = run_warmup(plan.module, plan.warmup, data.train_items, data.validation_items, data.cache, plan.run_dir, progress=False)
+        result = run_warmup(plan.module, warmup, data.train_items, data.validation_items, data.cache, plan.run_dir, progress=False)
         training_after = copy_synthesis_distance(plan.module, training_probe)
+        agreement_after = agreement(plan.module.generator, held_own)
     figures = {
         "voice": "en_US-joe-medium (imported from its .onnx)",
         "command": "python benchmarks/imported_warmup.py " + " ".join(sys.argv[1:]),
         "clips": {"training": len(data.train_items), "held_out": len(data.validation_items), "spoken_by": "joe (Piper teacher, onnxruntime)"},
-        "warmup": {"steps": result.steps, "learning_rate": plan.warmup.learning_rate, "batch_size": plan.metadata.config.training.batch_size,
-                   "parts": list(plan.warmup.parts), "skipped_steps": result.skipped_steps},
+        "warmup": {"steps": result.steps, "learning_rate": warmup.learning_rate, "batch_size": plan.metadata.config.training.batch_size,
+                   "parts": list(warmup.parts), "skipped_steps": result.skipped_steps,
+                   "own_speech_steps": warmup.own_speech_steps if warmup.own_speech else 0,
+                   "own_speech_clips": min(warmup.own_speech_clips, len(data.train_items)) if warmup.own_speech else 0},
+        "own_speech_agreement_before": dataclasses.asdict(agreement_before),
+        "own_speech_agreement_after": dataclasses.asdict(agreement_after),
         "copy_synthesis_mel_distance": {
             "held_out": {"before": result.reconstruction_before, "after": result.reconstruction_after},
             "training": {"before": training_before, "after": training_after},
         },
-        "seconds_per_step": result.seconds / result.steps,
+        "seconds_per_step": result.seconds / max(result.steps, 1),
         "warmup_seconds": result.seconds,
         "data_seconds": data_seconds,
         "curve": result.curve,
@@ -101,11 +136,7 @@ def main() -> None:
         "machine": platform.processor() or platform.machine(),
         "torch": torch.__version__,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
-    held = figures["copy_synthesis_mel_distance"]["held_out"]
-    print(f"copy-synthesis mel distance, held out: {held['before']:.3f} -> {held['after']:.3f}; training: {training_before:.3f} -> {training_after:.3f}")
-    print(f"{result.steps} warm-up steps at {result.seconds / result.steps:.2f} s/step; wrote {RESULTS}")
+    return figures
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ speaks with known durations) is the data the warm-up is measured on: a posterior
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -114,12 +115,14 @@ def test_warmup_fits_the_posterior_to_the_frozen_decoder_and_moves_nothing_else(
     )
     plan = plan_finetune(imported.voice, imported.own_clips, tmp_path / "out.safetensors", tmp_path / "run", options)
     assert plan.warmup is not None and plan.warmup.parts == untrained_parts(read_metadata(imported.voice))
+    assert plan.warmup.own_speech  # by default; off here, to measure the data's losses alone (next test: on)
+    warmup = dataclasses.replace(plan.warmup, own_speech_steps=0)
     data = prepare_data(plan.data.manifest, plan.run_dir, plan.metadata.config, False, plan.metadata, False, 2)
     generator = plan.module.generator
     before = {name: value.clone() for name, value in generator.state_dict().items()}
     flags = {name: parameter.requires_grad for name, parameter in generator.named_parameters()}
     torch.manual_seed(0)
-    result = run_warmup(plan.module, plan.warmup, data.train_items, data.validation_items, data.cache, plan.run_dir, progress=False)
+    result = run_warmup(plan.module, warmup, data.train_items, data.validation_items, data.cache, plan.run_dir, progress=False)
     # The posterior's copy synthesis through the frozen decoder, on held-out clips.
     assert result.reconstruction_after < 0.7 * result.reconstruction_before
     after = generator.state_dict()
@@ -130,6 +133,28 @@ def test_warmup_fits_the_posterior_to_the_frozen_decoder_and_moves_nothing_else(
     assert {name: parameter.requires_grad for name, parameter in generator.named_parameters()} == flags
     written = json.loads((plan.run_dir / WARMUP_FILE).read_text())
     assert written["steps"] == WARMUP_STEPS and written["reconstruction_after"] == pytest.approx(result.reconstruction_after)
+
+
+def test_own_speech_teaches_the_posterior_the_voices_latents_and_moves_nothing_else(imported, tmp_path):
+    """First stage of the warm-up: the voice speaks sentences of the data and its new posterior encoder learns the
+    latents behind them; on held-out sentences of its own speech the posterior mean gets closer to the latent the
+    decoder received. Only the posterior encoder moves (the duration posterior's stage is off here)."""
+    options = FinetuneOptions(warmup_steps=1, warmup_learning_rate=1e-3, overrides=("training.batch_size=4",))
+    plan = plan_finetune(imported.voice, imported.own_clips, tmp_path / "out.safetensors", tmp_path / "run", options)
+    warmup = dataclasses.replace(plan.warmup, parts=("posterior_encoder",), own_speech_steps=150)
+    data = prepare_data(plan.data.manifest, plan.run_dir, plan.metadata.config, False, plan.metadata, False, 2)
+    generator = plan.module.generator
+    before = {name: value.clone() for name, value in generator.state_dict().items()}
+    result = run_warmup(plan.module, warmup, data.train_items, data.validation_items, data.cache, plan.run_dir, progress=False)
+    assert result.agreement_before is not None and result.agreement_after is not None
+    assert result.agreement_after.latent_error < 0.8 * result.agreement_before.latent_error
+    assert result.steps == 0  # nothing else to warm up: the data's stage did not run
+    after = generator.state_dict()
+    frozen, trained = _frozen_and_trained(generator, ("posterior_encoder",))
+    assert all(torch.equal(before[name], after[name]) for name in frozen)
+    assert any(not torch.equal(before[name], after[name]) for name in trained)
+    written = json.loads((plan.run_dir / WARMUP_FILE).read_text())
+    assert written["agreement_after"]["latent_error"] == pytest.approx(result.agreement_after.latent_error)
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,11 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
             from polyvox.finetune.warmup import run_warmup
 
             probe = data.validation_items or data.train_items
-            run_warmup(module, plan.warmup, data.train_items, probe, data.cache, run_dir, progress, _warmup_device(accelerator))
+            source_speakers = range(len(plan.source.metadata.speakers))  # grown tables keep the source's rows first
+            run_warmup(
+                module, plan.warmup, data.train_items, probe, data.cache, run_dir, progress, _warmup_device(accelerator),
+                source_speakers,
+            )
         fit(loop, module, resume_from)
     if best.best_step is None and loop.trainer.is_global_zero:
         info = dict(plan.metadata.info, steps=str(module.steps_done))

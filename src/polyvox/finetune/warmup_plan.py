@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 # The voice-info key an importer writes for the parts it could not fill with trained weights.
 UNTRAINED_INFO = "untrained"
+# Sentences of the training data the voice speaks for the own-speech stage (finetune/own_speech.py) when its
+# posterior encoder is untrained; on joe about 4 minutes at one CPU thread.
+OWN_SPEECH_CLIPS = 600
 
 
 def untrained_parts(metadata: VoiceMetadata) -> tuple[str, ...]:
@@ -36,12 +39,23 @@ class WarmupPlan:
     parts: tuple[str, ...]
     steps: int
     learning_rate: float
+    own_speech_steps: int = 0  # plan_warmup: as many as ``steps``
+    own_speech_clips: int = OWN_SPEECH_CLIPS
+
+    @property
+    def own_speech(self) -> bool:
+        """Whether the posterior encoder first learns the voice's own latents (then the other parts take the steps)."""
+        return "posterior_encoder" in self.parts and self.own_speech_steps > 0 and self.own_speech_clips > 0
 
     def describe(self) -> str:
+        own = (
+            f"the posterior encoder first learns to read back the voice's own latents ({self.own_speech_steps} steps on "
+            f"{self.own_speech_clips} sentences it speaks itself); " if self.own_speech else ""
+        )
         return (
-            f"the source has untrained parts ({', '.join(self.parts)}): a warm-up of {self.steps} steps (learning rate "
-            f"{self.learning_rate:g}) trains them against the frozen flow, decoder, text encoder and duration predictors "
-            "first, then the fine-tune runs as usual"
+            f"the source has untrained parts ({', '.join(self.parts)}): {own}a warm-up of {self.steps} steps (learning "
+            f"rate {self.learning_rate:g}) trains them against the frozen flow, decoder, text encoder and duration "
+            "predictors first, then the fine-tune runs as usual"
         )
 
 
@@ -60,4 +74,5 @@ def plan_warmup(source: VoiceMetadata, steps: int | None, learning_rate: float |
             "which can ruin the voice; leave the warm-up steps at their default", ", ".join(parts),
         )
         return None
-    return WarmupPlan(parts, steps or DEFAULTS.warmup_steps, learning_rate or DEFAULTS.warmup_learning_rate)
+    steps = steps or DEFAULTS.warmup_steps
+    return WarmupPlan(parts, steps, learning_rate or DEFAULTS.warmup_learning_rate, own_speech_steps=steps)
