@@ -10,7 +10,7 @@ import pytest
 
 from polyvox.export.web_browser import browser_missing, chromium, serve
 from polyvox.export.web_export import WEB_SOURCE
-from polyvox.text.numbers import spell_numbers
+from polyvox.text.numbers import join_digit_groups, spell_numbers
 
 pytestmark = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
 
@@ -23,6 +23,9 @@ TEXTS = {
            "3,14 und 1.000,25 und 12.34 und 1234567890123456789", "-1 und 1 und 11 und 1001 und 100000 und 10.000.000"],
     "en": ["The 21st runner paid 5.50 for 1,234,567 tickets at -4 degrees, 3.14159 times in 1990.", "1st 2nd 3rd 11th 112th 1,000,000th"],
 }
+# Digits grouped by no-break spaces (every language) and plain ones (fr, es, de, ru), and what stays apart.
+GROUPED = ["1\u00a0000 et 1\u202f000\u202f000,5 et 3\u2007000.5", "j'ai 3 000 euros, 1 000 000 et 12 345 678",
+           "12 34, 0 123, 1 0000, 2024 100, 3\n100, 3  000, 12\u00a034", "a1 000 et 1 000b et 1\u00a0000\u00a0000\u00a0000"]
 SPELL = """async ([kind, language, values]) => {
   const numbers = await import("./numbers.js"), speller = await import(`./num2words_${language}.js`);
   const spell = (value) => kind === "text" ? numbers.spellNumbers(value, language) : speller[kind](BigInt(value));
@@ -73,3 +76,15 @@ def test_cardinals_and_ordinals_equal_num2words(page, language: str) -> None:
 def test_texts_equal_spell_numbers(page, language: str) -> None:
     texts = TEXTS[language]
     assert page.evaluate(SPELL, ["text", language, texts]) == [spell_numbers(text, language) for text in texts]
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr", "de", "ru", "ja", "zh", "hy"])
+def test_digit_groups_join_as_in_python(page, language: str) -> None:
+    joined = page.evaluate(
+        """async ([language, texts]) => {
+          const numbers = await import("./numbers.js");
+          return texts.map((text) => numbers.joinDigitGroups(text, language));
+        }""",
+        [language, GROUPED],
+    )
+    assert joined == [join_digit_groups(text, language) for text in GROUPED]

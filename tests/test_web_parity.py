@@ -44,6 +44,11 @@ NUMBERS = [
     ("fr", "Le 1er, la 1re, le 21e et le 3ème arrivent avec 200, 280, 1000000 et 3,14 points."),
     ("de", "Ich habe 3 Katzen, 21 Hunde und 1.234.567 Euro; 1990 waren es -4,5 Grad."),
     ("de", "Es kamen 101, 1001, 100000 und 2000000 Leute, 3,14159 Mal, am 3. Mai 2024."),
+    # Digit groups: no-break spaces join them in every language, a plain space in es, fr, de; line breaks do not.
+    ("fr", "J'ai 3 000 euros et 1\u202f000\u00a0000 d'habitants. Étape 3\n100 g, 12 34 et 1 000,5 litres."),
+    ("es", "Tengo 2 500 pesos y 1\u00a0000 euros, 3  000 no."),
+    ("de", "Ich habe 10 000 Euro und 1\u202f000,5 Liter."),
+    ("en", "It costs 1\u00a0000\u00a0000 dollars, not 3 000 or 3\n100."),
 ]
 # Mandarin: readings that differ from pinyin-pro's (你好 ni2, 一 and 不, 长, neutral tones), words pypinyin's
 # dictionary cuts, numbers, Latin words (read by espeak-ng in English) and punctuation; then the listener's

@@ -7,7 +7,7 @@ import unicodedata
 
 from polyvox.text.abbreviations import expand_abbreviations, expand_symbols
 from polyvox.text.chinese_numbers import spell_chinese_numbers
-from polyvox.text.numbers import spell_numbers
+from polyvox.text.numbers import join_digit_groups, spell_numbers
 
 _WHITESPACE = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?;:…，。！？、；：])")
@@ -26,17 +26,29 @@ def _arabic_separators(text: str) -> str:
 
 
 def collapse_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+    """Runs of whitespace become one space and the ends are stripped, except whitespace between two digits, which
+    stays as written: it tells :func:`normalize` whether the digits are one grouped number (``1 000``, a no-break
+    space) or two (a line break)."""
+
+    def collapse(match: re.Match[str]) -> str:
+        start, end = match.span()
+        between_digits = 0 < start and end < len(text) and text[start - 1].isdecimal() and text[end].isdecimal()
+        return match.group() if between_digits else " "
+
+    return _WHITESPACE.sub(collapse, text).strip()
 
 
 def normalize(text: str, language: str) -> str:
-    """Normalise ``text`` written in ``language``: NFC, ASCII digits, whitespace collapsed,
-    abbreviations and symbols (``%``, ``&``) spelled out, ordinals and numbers written as words."""
+    """Normalise ``text`` written in ``language``: NFC, ASCII digits, digit groups joined (``1 000`` with a
+    no-break space, and with a plain space in fr, es, de, ru: see :func:`polyvox.text.numbers.join_digit_groups`),
+    whitespace collapsed, abbreviations and symbols (``%``, ``&``) spelled out, ordinals and numbers written as
+    words."""
     text = unicodedata.normalize("NFC", text)
     text = _ascii_digits(text)
     if language == "ar":
         text = _arabic_separators(text)
-    text = collapse_whitespace(text)
+    text = join_digit_groups(collapse_whitespace(text), language)
+    text = _WHITESPACE.sub(" ", text)  # whitespace left between digits separates two numbers
     text = expand_abbreviations(text, language)
     if language == "zh":
         text = spell_chinese_numbers(text)

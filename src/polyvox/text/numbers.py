@@ -17,6 +17,16 @@ _DECIMAL_WORD: Mapping[str, str] = {
     "en": "point", "es": "coma", "fr": "virgule", "de": "Komma", "ar": "فاصلة", "ja": "点",
 }
 _DIGIT_BY_DIGIT_ABOVE = 15
+# No-break spaces group digits in every language (1 000 000 is one million): U+00A0, U+202F (the narrow one of
+# French typography) and U+2007 (the figure space).
+_NO_BREAK_SPACES = "\u00a0\u202f\u2007"
+# Languages whose writers group thousands with a space (their style guides: French typography, the RAE's
+# Ortografía of 2010, DIN 5008, GOST) and type it as a plain one: "3 000 euros" is three thousand there. Elsewhere
+# (English "3 000" included) a plain space separates two numbers.
+_SPACE_GROUPING = frozenset({"fr", "es", "de", "ru"})
+# Errors num2words raises for a number it cannot spell: OverflowError above its largest scale, and its bugs
+# (Spanish ordinals just under 10**15..10**18 recurse without end or miss a key; Czech refuses -1; ...).
+_NUM2WORDS_FAILURES = (ArithmeticError, LookupError, ValueError, TypeError, RecursionError)
 _ORDINAL_SUFFIX: Mapping[str, str] = {
     "en": r"(?:st|nd|rd|th)\b",
     "fr": r"(?:er|re|e|ème|eme)\b",
@@ -32,6 +42,12 @@ def _num2words(value: int | Decimal, language: str, to: str = "cardinal") -> str
     except NotImplementedError as error:
         raise TextError(
             f"num2words cannot spell numbers in {language!r} ({error}); write the numbers as words"
+        ) from error
+    except _NUM2WORDS_FAILURES as error:
+        kind = "an ordinal" if to == "ordinal" else "a number"
+        raise TextError(
+            f"num2words cannot spell {value} as {kind} in {language!r} ({type(error).__name__}); "
+            "write it as words or digit by digit"
         ) from error
 
 
@@ -73,6 +89,17 @@ def _number_pattern(language: str) -> re.Pattern[str]:
     )
 
 
+def join_digit_groups(text: str, language: str) -> str:
+    """Digits grouped by threes read as one number: the groups' separators are removed (``1 000 000`` ->
+    ``1000000``). A no-break space groups in every language; a single plain space only in French, Spanish,
+    German and Russian, where a space is the thousands separator. The first group has one to three digits and
+    does not start with 0, every later group exactly three, and no digit touches either end, so "12 34",
+    "0 123", "1 0000" and "2024 100" stay apart; so do digits on either side of a line break or of several spaces."""
+    separators = _NO_BREAK_SPACES + (" " if language in _SPACE_GROUPING else "")
+    pattern = re.compile(rf"(?<!\d)[1-9]\d{{0,2}}(?:[{separators}]\d{{3}})+(?!\d)")
+    return pattern.sub(lambda match: re.sub(rf"[{separators}]", "", match.group()), text)
+
+
 def spell_ordinals(text: str, language: str) -> str:
     suffix = _ORDINAL_SUFFIX.get(language)
     if suffix is None:
@@ -95,8 +122,9 @@ def num2words_supports(language: str) -> bool:
 
 
 def spell_numbers(text: str, language: str) -> str:
-    """Ordinals (``21st``), then integers and decimals, spelled in ``language``. Languages that
-    num2words does not know keep their digits (espeak-ng reads them)."""
+    """Ordinals (``21st``), then integers and decimals, spelled in ``language``. Languages that num2words does not
+    know keep their digits (espeak-ng reads them). A number num2words cannot spell is a :class:`TextError`.
+    Digits grouped by spaces are joined before (``normalize`` calls :func:`join_digit_groups`)."""
     if not any(char.isdigit() for char in text) or not num2words_supports(language):
         return text
     text = spell_ordinals(text, language)

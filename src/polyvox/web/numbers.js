@@ -13,8 +13,19 @@ const FORMATS = {
 };
 const ORDINAL_SUFFIXES = { en: "(?:st|nd|rd|th)(?![\\p{L}\\p{N}_])", fr: "(?:er|re|e|ème|eme)(?![\\p{L}\\p{N}_])", es: "(?:\\.?º|\\.?°|\\.?ª)" };
 const DIGIT_BY_DIGIT_ABOVE = 15;
+// numbers.py's _NO_BREAK_SPACES (they group digits in every language) and _SPACE_GROUPING (the languages where a
+// single plain space does too).
+const NO_BREAK_SPACES = "\u00a0\u202f\u2007";
+const SPACE_GROUPING = new Set(["fr", "es", "de", "ru"]);
 
 export const NUMBER_LANGUAGES = new Set(Object.keys(SPELLERS));
+
+// join_digit_groups(text, language) for any language: 1 000 000 -> 1000000 (see numbers.py for the rule).
+export function joinDigitGroups(text, language) {
+  const separators = NO_BREAK_SPACES + (SPACE_GROUPING.has(language) ? " " : "");
+  const pattern = new RegExp(`(?<!\\d)[1-9]\\d{0,2}(?:[${separators}]\\d{3})+(?!\\d)`, "gu");
+  return text.replace(pattern, (group) => group.replace(new RegExp(`[${separators}]`, "gu"), ""));
+}
 
 function escape(chars) {
   return chars.replace(/[.\\\]^-]/g, "\\$&");
@@ -42,7 +53,7 @@ function readNumber(sign, literal, language) {
 }
 
 // spell_numbers(text, language) for a language of NUMBER_LANGUAGES; text has ASCII digits. A RangeError for
-// an ordinal too large for num2words (Python raises OverflowError).
+// a number num2words cannot spell (Python: a TextError), text.js refuses it in one line.
 export function spellNumbers(text, language) {
   if (!/\d/.test(text)) return text;
   text = spellOrdinals(text, language);

@@ -4,7 +4,7 @@
 // tags.py and normalize.py (tests/test_web_parity.py compares the ids).
 
 import { MandarinError, spellChineseNumbers } from "./mandarin.js";
-import { NUMBER_LANGUAGES, spellNumbers } from "./numbers.js";
+import { NUMBER_LANGUAGES, joinDigitGroups, spellNumbers } from "./numbers.js";
 
 const PAD_ID = 0, BOS_ID = 1, EOS_ID = 2;
 const WORD_SEPARATOR = " ";
@@ -73,8 +73,14 @@ function splitLatinRuns(text, language, latinLanguage) {
   return runs;
 }
 
+// normalize.py's collapse_whitespace: whitespace between two digits stays as written (1 000 is one number, a
+// line break between digits two).
 export function collapseWhitespace(text) {
-  return text.replace(/\s+/gu, " ").trim();
+  return text.replace(/\s+/gu, (run, start) => {
+    const end = start + run.length;  // two code units either side: a digit may be a surrogate pair (𝟏)
+    const between = /\p{Nd}$/u.test(text.slice(Math.max(start - 2, 0), start)) && /^\p{Nd}/u.test(text.slice(end, end + 2));
+    return between ? run : " ";
+  }).trim();
 }
 
 function hasContent(piece) {
@@ -211,7 +217,7 @@ export class TextRules {
   // the others ask for words.
   normalize(text, language) {
     const { abbreviations, symbols } = this.tables.languages[language];
-    text = collapseWhitespace(asciiDigits(text.normalize("NFC")));
+    text = joinDigitGroups(collapseWhitespace(asciiDigits(text.normalize("NFC"))), language).replace(/\s+/gu, " ");
     for (const written of Object.keys(abbreviations).sort((a, b) => [...b].length - [...a].length)) {
       // Python's (?!\w) and \b after the abbreviation are the same here: every one ends in a word character or . ° -
       const pattern = new RegExp(`(?<![\\p{L}\\p{N}_.])${escapeRegExp(written)}(?!${WORD_CHAR})`, "gu");
