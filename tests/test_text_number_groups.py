@@ -106,6 +106,8 @@ def test_join_digit_groups() -> None:
         ("es", f"El {10**27}º"),  # above num2words' largest Spanish scale (OverflowError)
         ("cs", "-5"),  # num2words refuses -1 in Czech (ValueError)
         ("kn", "12345678901"),  # above num2words' largest Kannada scale (OverflowError)
+        ("am", "1234"),  # num2words' Amharic merge fails (TypeError)
+        ("am", "1965187"),  # and from a million up it never returns: refused before it is asked
     ],
 )
 def test_number_num2words_cannot_spell_is_a_text_error(language: str, text: str) -> None:

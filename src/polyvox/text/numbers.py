@@ -27,6 +27,9 @@ _SPACE_GROUPING = frozenset({"fr", "es", "de", "ru"})
 # Errors num2words raises for a number it cannot spell: OverflowError above its largest scale, and its bugs
 # (Spanish ordinals just under 10**15..10**18 recurse without end or miss a key; Czech refuses -1; ...).
 _NUM2WORDS_FAILURES = (ArithmeticError, LookupError, ValueError, TypeError, RecursionError)
+# Where num2words (0.5.14) never returns: Amharic from a million up (most numbers; its merge returns None and
+# clean loops). Refused as a TextError before num2words is asked.
+_NUM2WORDS_LOOPS_FROM: Mapping[str, int] = {"am": 10**6}
 _ORDINAL_SUFFIX: Mapping[str, str] = {
     "en": r"(?:st|nd|rd|th)\b",
     "fr": r"(?:er|re|e|ème|eme)\b",
@@ -37,6 +40,12 @@ _ORDINAL_SUFFIX: Mapping[str, str] = {
 def _num2words(value: int | Decimal, language: str, to: str = "cardinal") -> str:
     from num2words import num2words
 
+    kind = "an ordinal" if to == "ordinal" else "a number"
+    if language in _NUM2WORDS_LOOPS_FROM and abs(value) >= _NUM2WORDS_LOOPS_FROM[language]:
+        raise TextError(
+            f"num2words cannot spell {value} as {kind} in {language!r} (it never returns from "
+            f"{_NUM2WORDS_LOOPS_FROM[language]} up); write it as words or digit by digit"
+        )
     try:
         return str(num2words(value, lang=language, to=to))
     except NotImplementedError as error:
@@ -44,7 +53,6 @@ def _num2words(value: int | Decimal, language: str, to: str = "cardinal") -> str
             f"num2words cannot spell numbers in {language!r} ({error}); write the numbers as words"
         ) from error
     except _NUM2WORDS_FAILURES as error:
-        kind = "an ordinal" if to == "ordinal" else "a number"
         raise TextError(
             f"num2words cannot spell {value} as {kind} in {language!r} ({type(error).__name__}); "
             "write it as words or digit by digit"
