@@ -76,6 +76,8 @@ def test_fused_symbols_are_read_in_the_features_scheme(tiny_rules: TextRules) ->
         ("h ^ l", ("'^' is reserved", "|")),
         ("h ə/ˈx", ("after '/'",)),
         ("   ", ("empty", "--print-phonemes")),
+        ("| | .", ("no sound to say", "only '|' and punctuation")),  # a text of only punctuation is refused too
+        ("h " * 2001, ("2001 symbols", "at most 2000", "split them")),
     ],
 )
 def test_bad_phonemes_are_one_line_errors(voice: Voice, phonemes: str, fragments: tuple[str, ...]) -> None:
@@ -214,6 +216,11 @@ def test_say_refuses_a_bad_score_in_one_line(tmp_path: Path, content: str, fragm
     assert result.exit_code == 1 and not out.exists()
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and fragment in lines[0]
+
+
+def test_print_phonemes_reads_a_text_only(tmp_path: Path) -> None:
+    refused = run_say("--print-phonemes", "--phonemes", "h ə")
+    assert refused.exit_code == 1 and "give TEXT, not --phonemes" in refused.output
 
 
 def test_say_refuses_score_with_batch_and_onnx(tmp_path: Path) -> None:

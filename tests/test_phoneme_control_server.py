@@ -69,6 +69,9 @@ def test_score_sets_the_length(client: TestClient, voice_file: Path) -> None:
 BAD = [
     ("unknown phoneme", {"phonemes": "h ə ʔ"}, "unsupported_text", ("'ʔ'", "nearest")),
     ("phonemes and input", {"phonemes": "h ə", "input": "Hello"}, "conflicting_input", ("not two",)),
+    ("empty phonemes", {"phonemes": " "}, "empty_input", ("phonemes are empty",)),
+    ("only word marks", {"phonemes": "| ."}, "empty_input", ("no sound to say",)),
+    ("only a pause sung", {"score": {"notes": [{"phoneme": "|", "ms": 100}]}}, "empty_input", ("no sound to say",)),
     ("score not an object", {"score": [1, 2]}, "invalid_request", ("score",)),
     ("negative duration", {"score": {"notes": [{"phoneme": "h", "ms": -1}]}}, "invalid_score", ("note 1", "above 0")),
     ("pitch out of range", {"score": {"notes": [{"phoneme": "ə", "ms": 90, "hz": 5000}]}}, "invalid_score", ("71 to 800 Hz",)),

@@ -14,7 +14,7 @@ import difflib
 import unicodedata
 from collections.abc import Sequence
 
-from polyvox.text.errors import EmptyTextError, UnknownSymbolError
+from polyvox.text.errors import EmptyTextError, TextError, UnknownSymbolError
 from polyvox.text.ids import EncodedText
 from polyvox.text.prosody import ACCENTS, LENGTHS
 from polyvox.text.rules import TextRules
@@ -24,6 +24,9 @@ from polyvox.text.token import Token
 WORD_MARK = "|"
 FEATURE_MARK = "/"
 _NEAREST = 3
+# One request is one encoder pass over every symbol (attention over all of them): 2,000 symbols, about 110 s
+# of speech, took 32 s and 0.9 GiB on one thread; ten times that would not fit in memory. A score has as many notes.
+MAX_PHONEMES = 2000
 _PROSODY_MARKS = "ˈˌːˑ12345"
 
 
@@ -59,7 +62,11 @@ def read_phonemes(phonemes: str, rules: TextRules, language: str) -> list[Token]
     """Tokens of a ``--phonemes`` string in ``rules``' scheme; ``UnknownSymbolError`` (one line) for a symbol the voice lacks."""
     written = phonemes.split()
     if not written:
-        raise EmptyTextError("--phonemes is empty: write the voice's symbols separated by spaces (polyvox say TEXT --print-phonemes shows them)")
+        raise EmptyTextError("the phonemes are empty: write the voice's symbols separated by spaces (polyvox say TEXT --print-phonemes shows them)")
+    if len(written) > MAX_PHONEMES:
+        raise TextError(f"the phonemes are {len(written)} symbols; at most {MAX_PHONEMES} at a time: split them")
+    if all(item == WORD_MARK or item in PUNCTUATION_SYMBOLS for item in written):
+        raise EmptyTextError("the phonemes have no sound to say, only '|' and punctuation: add the voice's phonemes (polyvox say --list-phonemes)")
     tokens = []
     for position, item in enumerate(written, start=1):
         symbol, _, suffix = item.partition(FEATURE_MARK) if len(item) > 1 else (item, "", "")
