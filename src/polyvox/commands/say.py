@@ -142,8 +142,8 @@ def say(
     ] = False,
     batch: Annotated[
         Optional[Path],
-        typer.Option(help="Speak each line of a .txt file (0001.wav, ...) or each record of a .jsonl file into the -o folder; "
-                     "files already there are kept."),
+        typer.Option(help="Speak each line of a .txt file (0001.wav, ...) or each record of a .jsonl file (its text, phonemes or "
+                     "score) into the -o folder; files already there are kept."),
     ] = None,
     jobs: Annotated[
         Optional[int],
@@ -185,6 +185,8 @@ def say(
         else:
             metadata = run(lambda: read_metadata(voice_path))
         if print_phonemes:
+            if phonemes is not None or score is not None:
+                fail("--print-phonemes writes TEXT in the voice's phonemes; give TEXT, not --phonemes or --score")
             typer.echo(run(lambda: _phonemes_of(metadata, _read_text(text, text_file), lang)))
             return
         for name in _listed(metadata, list_speakers, list_languages):
@@ -192,7 +194,7 @@ def say(
         return
     controlled = phonemes is not None or score is not None
     if controlled and batch is not None:
-        fail("--phonemes and --score speak one utterance; drop --batch (or write one command per utterance)")
+        fail("--phonemes and --score speak one utterance; drop --batch (a --batch .jsonl record takes 'phonemes' or 'score' instead of 'text')")
     _check_say_modes(text is not None or text_file is not None or controlled, output, stream, batch)
     options: dict[str, Any] = {
         "language": lang, "speaker": speaker, "speed": speed, "noise_scale": noise_scale,

@@ -36,7 +36,7 @@ VoiceLoader = Callable[[], Any]
 WORKER_START_S = 2.0
 
 
-# The command's options, as a request without text; an item's own text, language and speaker replace its own.
+# The command's options, as a request without text; an item's own text (or phonemes or score), language and speaker replace its own.
 SpeechSettings = SpeechRequest
 
 
@@ -73,7 +73,8 @@ def speak_item(voice: Any, item: BatchItem, folder: Path, settings: SpeechReques
 
     try:
         request = dataclasses.replace(
-            settings, text=item.text, language=item.language or settings.language, speaker=item.speaker or settings.speaker
+            settings, text=item.text, phonemes=item.phonemes, score=item.score,
+            language=item.language or settings.language, speaker=item.speaker or settings.speaker,
         )
         result = voice.synthesize(request)
         save_audio(output_path(folder, item), result.samples, result.sample_rate)

@@ -2,8 +2,11 @@
 
 A text file gives one utterance per non-blank line, named by its line number (``0001.wav`` ...), so
 the names stay the same when the run is repeated. A ``.jsonl`` file gives one JSON object per line
-with ``text`` and optionally ``id`` (the output name; default: the stem of ``audio``, else the line
-number), ``language`` and ``speaker`` (default: the command's own options).
+with what to say, ``text``, ``phonemes`` (a string, as ``polyvox say --phonemes`` takes it) or ``score``
+(the score's JSON object itself, as ``--score``'s file holds it), and optionally ``id`` (the output
+name; default: the stem of ``audio``, else the line number), ``language`` and ``speaker`` (default:
+the command's own options). A polyvox manifest's ``phonemes`` list (with ``phoneme_durations``) is
+the training data's, not input: its ``text`` is spoken.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polyvox.errors import PolyvoxError
+from polyvox.inference.score import Score, ScoreError
 
 
 class BatchInputError(PolyvoxError, ValueError):
@@ -26,6 +30,8 @@ class BatchItem:
     language: str | None  # None: the command's --lang
     speaker: str | None  # None: the command's --speaker
     source: str  # where it came from, for messages: "lines.txt, line 3"
+    phonemes: str | None = None  # said instead of the text ("" then), as --phonemes
+    score: Score | None = None  # sung instead of the text ("" then), as --score
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -46,12 +52,38 @@ def _optional_string(record: dict[str, object], field: str, where: str) -> str |
     return str(value)
 
 
+def _record_score(value: object, where: str) -> Score | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BatchInputError(f'{where}: field \'score\' must be the score itself, a JSON object {{"notes": [...]}} '
+                              f"written into the record (not a file name), got {value!r:.60}")
+    try:
+        return Score.parse(value, f"{where}: score")
+    except ScoreError as error:
+        raise BatchInputError(str(error)) from error
+
+
+def _what_to_say(record: dict[str, object], where: str) -> tuple[str, str | None, Score | None]:
+    """The record's text, phonemes and score: one of them, the others "" or None."""
+    text, phonemes = record.get("text"), record.get("phonemes")
+    if isinstance(phonemes, list) and isinstance(text, str):
+        phonemes = None  # a polyvox manifest's training phonemes: its text is what to say
+    if phonemes is not None and not isinstance(phonemes, str):
+        raise BatchInputError(f"{where}: field 'phonemes' must be a string of the voice's symbols (as --phonemes takes), got {phonemes!r:.60}")
+    score = _record_score(record.get("score"), where)
+    given = [name for name, value in (("text", text), ("phonemes", phonemes), ("score", score)) if value not in (None, "")]
+    if len(given) > 1:
+        raise BatchInputError(f"{where}: give one of 'text', 'phonemes' or 'score', not {' and '.join(given)}")
+    if phonemes is None and score is None and not isinstance(text, str):
+        raise BatchInputError(f"{where}: every record needs a 'text' string (or 'phonemes', or a 'score' object)")
+    return (text if isinstance(text, str) else ""), phonemes, score
+
+
 def _record_item(record: object, line_number: int, width: int, where: str) -> BatchItem:
     if not isinstance(record, dict):
         raise BatchInputError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise BatchInputError(f"{where}: every record needs a 'text' string")
+    text, phonemes, score = _what_to_say(record, where)
     name = _optional_string(record, "id", where)
     if name is None and isinstance(record.get("audio"), str):
         name = Path(str(record["audio"])).stem
@@ -61,6 +93,8 @@ def _record_item(record: object, line_number: int, width: int, where: str) -> Ba
         language=_optional_string(record, "language", where),
         speaker=_optional_string(record, "speaker", where),
         source=where,
+        phonemes=phonemes,
+        score=score,
     )
 
 
