@@ -163,6 +163,8 @@ BAD_SCORES = [
     ("too loud", {"notes": [{"phoneme": "l", "ms": 50, "energy_db": 40}]}, ("energy_db",)),
     ("too long", {"notes": [{"phoneme": "l", "ms": 10_000}] * 61}, ("610 s", "split it")),
     ("duration not a number", {"notes": [{"phoneme": "l", "ms": "80"}]}, ("ms must be a number",)),
+    ("MIDI note beyond a float's Hz", {"notes": [{"phoneme": "l", "ms": 50, "midi": 1e308}]}, ("MIDI 1e+308 is out of range",)),
+    ("unknown score field", {"notes": [{"phoneme": "l", "ms": 50}], "tempo": 120}, ("unknown field", "tempo")),
 ]
 
 

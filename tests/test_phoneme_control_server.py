@@ -76,6 +76,7 @@ BAD = [
     ("negative duration", {"score": {"notes": [{"phoneme": "h", "ms": -1}]}}, "invalid_score", ("note 1", "above 0")),
     ("pitch out of range", {"score": {"notes": [{"phoneme": "ə", "ms": 90, "hz": 5000}]}}, "invalid_score", ("71 to 800 Hz",)),
     ("no notes", {"score": {"notes": []}}, "invalid_score", ('"notes"',)),
+    ("huge MIDI note", {"score": {"notes": [{"phoneme": "ə", "ms": 90, "midi": 1e308}]}}, "invalid_score", ("out of range",)),  # was a 500
     ("unknown score phoneme", {"score": {"notes": [{"phoneme": "ʔ", "ms": 90}]}}, "unsupported_text", ("'ʔ'",)),
     ("score with speed", {"score": {"notes": NOTES}, "speed": 2}, "invalid_request", ("leave speed at 1",)),
 ]

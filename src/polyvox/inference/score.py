@@ -69,6 +69,9 @@ class Score:
         if not isinstance(notes, Sequence) or isinstance(notes, str) or not notes:
             raise ScoreError(f'{source} must be a JSON object with a non-empty "notes" list, e.g. {{"notes": '
                              '[{"phoneme": "a", "ms": 300, "midi": 60}]}')
+        unknown = sorted(set(value) - {"notes"})
+        if unknown:
+            raise ScoreError(f'{source}: unknown field(s) {unknown}; a score has only "notes" (each note its own fields)')
         if len(notes) > MAX_NOTES:
             raise ScoreError(f"{source} has {len(notes)} notes; at most {MAX_NOTES} at a time: split it")
         score = cls(tuple(_note(item, f"{source}: note {index + 1}") for index, item in enumerate(notes)))
@@ -100,6 +103,13 @@ def _number(item: Mapping[str, Any], key: str, where: str) -> float | None:
     return float(value)
 
 
+def _pitch_out_of_range(where: str, phoneme: str, pitch: str) -> ScoreError:
+    return ScoreError(
+        f"{where} ({phoneme!r}): pitch {pitch} is out of range; give {MIN_HZ:g} to {MAX_HZ:g} Hz "
+        f"(MIDI {hz_to_midi(MIN_HZ):.1f} to {hz_to_midi(MAX_HZ):.1f})"
+    )
+
+
 def _note(item: Any, where: str) -> Note:
     if not isinstance(item, Mapping):
         raise ScoreError(f'{where} must be an object such as {{"phoneme": "a", "ms": 300, "midi": 60}}, got {item!r}')
@@ -115,12 +125,12 @@ def _note(item: Any, where: str) -> Note:
     midi, hz = _number(item, "midi", where), _number(item, "hz", where)
     if midi is not None and hz is not None:
         raise ScoreError(f'{where} ({phoneme!r}): give its pitch once, as "midi" or as "hz", not both')
+    # A MIDI note is checked as given: converting 1e308 to Hz would overflow.
+    if midi is not None and not hz_to_midi(MIN_HZ) <= midi <= hz_to_midi(MAX_HZ):
+        raise _pitch_out_of_range(where, phoneme, f"MIDI {midi:g}")
     pitch = midi_to_hz(midi) if midi is not None else hz
     if pitch is not None and not MIN_HZ <= pitch <= MAX_HZ:
-        raise ScoreError(
-            f"{where} ({phoneme!r}): pitch {pitch:.1f} Hz is out of range; give {MIN_HZ:g} to {MAX_HZ:g} Hz "
-            f"(MIDI {hz_to_midi(MIN_HZ):.1f} to {hz_to_midi(MAX_HZ):.1f})"
-        )
+        raise _pitch_out_of_range(where, phoneme, f"{pitch:.1f} Hz")
     energy = _number(item, "energy_db", where) or 0.0
     if abs(energy) > MAX_ENERGY_DB:
         raise ScoreError(f'{where} ({phoneme!r}): "energy_db" must be between -{MAX_ENERGY_DB:g} and {MAX_ENERGY_DB:g}, got {energy:g}')
