@@ -191,6 +191,17 @@ def test_text_phonemes_and_score_are_given_once() -> None:
         SpeechRequest(score={"notes": [{"phoneme": "a", "ms": 100}]}, speed=1.5)
 
 
+def test_pitch_may_not_move_a_score_out_of_range() -> None:
+    notes = {"notes": [{"phoneme": "l", "ms": 80}, {"phoneme": "a", "ms": 300, "midi": 64}]}  # 329.6 Hz
+    assert SpeechRequest(score=notes, pitch=12).pitch == 12  # 659.3 Hz
+    with pytest.raises(SynthesisError) as raised:
+        SpeechRequest(score=notes, pitch=24)
+    assert str(raised.value).startswith("pitch +24 moves note 2 ('a') from 329.6 to 1318.5 Hz, outside 71 to 800 Hz")
+    with pytest.raises(SynthesisError, match=r"note 1 \('a'\) from 110.0 to 55.0 Hz"):
+        SpeechRequest(score={"notes": [{"phoneme": "a", "ms": 300, "midi": 45}]}, pitch=-12)
+    assert SpeechRequest(score={"notes": [{"phoneme": "s", "ms": 80}]}, pitch=24).pitch == 24  # no pitch to move
+
+
 def run_say(*args: str):
     return CliRunner().invoke(app, ["say", *args])
 

@@ -79,6 +79,7 @@ BAD = [
     ("huge MIDI note", {"score": {"notes": [{"phoneme": "ə", "ms": 90, "midi": 1e308}]}}, "invalid_score", ("out of range",)),  # was a 500
     ("unknown score phoneme", {"score": {"notes": [{"phoneme": "ʔ", "ms": 90}]}}, "unsupported_text", ("'ʔ'",)),
     ("score with speed", {"score": {"notes": NOTES}, "speed": 2}, "invalid_request", ("leave speed at 1",)),
+    ("score out of range by pitch", {"score": {"notes": NOTES}, "pitch": 24}, "invalid_request", ("outside 71 to 800 Hz",)),
 ]
 
 

@@ -112,7 +112,8 @@ def _input_problem(request: SpeechRequest) -> str | None:
         return "a score sets its own durations: leave speed at 1 and scale the notes' ms instead"
     if request.phonemes is not None and request.text.strip():
         return "give a text or phonemes, not both"
-    return None
+    # --pitch transposes a score: its notes must stay where WORLD can follow them.
+    return None if request.score is None else request.score.transposition_problem(request.pitch)
 
 
 def _values(request: SpeechRequest) -> dict[str, Any]:

@@ -60,6 +60,15 @@ class Score:
         """The notes' phonemes as a ``--phonemes`` string."""
         return " ".join(note.phoneme for note in self.notes)
 
+    def transposition_problem(self, semitones: float) -> str | None:
+        """Why the notes moved by ``semitones`` (``--pitch``) cannot be followed (outside what WORLD tracks); None if they can."""
+        factor = 2.0 ** (semitones / 12.0)
+        for index, note in enumerate(self.notes, start=1):
+            if note.pitch_hz is not None and not MIN_HZ <= note.pitch_hz * factor <= MAX_HZ:
+                return (f"pitch {semitones:+g} moves note {index} ({note.phoneme!r}) from {note.pitch_hz:.1f} to "
+                        f"{note.pitch_hz * factor:.1f} Hz, outside {MIN_HZ:g} to {MAX_HZ:g} Hz, where F0 cannot be followed: transpose by less")
+        return None
+
     @classmethod
     def parse(cls, value: Any, source: str = "score") -> Score:
         """A score from its JSON object (already decoded); ``ScoreError`` naming ``source`` and the note when wrong."""
