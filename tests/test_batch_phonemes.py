@@ -4,6 +4,7 @@ them; a malformed record stops the batch before anything is spoken, a phoneme th
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,13 @@ def test_records_with_phonemes_and_scores_speak_as_the_flags_do(voice_file: Path
         assert run("say", *flags, "-o", alone, "--voice", voice_file, "--seed", "5").exit_code == 0
         np.testing.assert_array_equal(samples(folder / f"{name}.wav"), samples(alone))
     np.testing.assert_array_equal(samples(folder / "said.wav"), samples(folder / "text.wav"))  # same ids, same seed
+
+
+def test_items_with_a_score_travel_to_worker_processes(tmp_path: Path) -> None:
+    manifest = write_jsonl(tmp_path / "batch.jsonl", [{"phonemes": "h ə"}, {"score": {"notes": NOTES}}])
+    items = read_batch_items(manifest)
+    assert pickle.loads(pickle.dumps(items)) == items  # --jobs hands items to spawned workers
+    assert items[1].score is not None and items[1].score.notes[1].pitch_hz == pytest.approx(220.0)
 
 
 def test_a_manifests_phoneme_list_is_training_data_and_its_text_is_spoken(tmp_path: Path) -> None:
