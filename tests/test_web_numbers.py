@@ -10,7 +10,8 @@ import pytest
 
 from polyvox.export.web_browser import browser_missing, chromium, serve
 from polyvox.export.web_export import WEB_SOURCE
-from polyvox.text.numbers import join_digit_groups, spell_numbers
+from polyvox.text.currency import CURRENCIES, SCALES, SIGNS_BEFORE, read_money
+from polyvox.text.numbers import join_digit_groups, join_thousands, spell_numbers
 
 pytestmark = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
 
@@ -26,6 +27,16 @@ TEXTS = {
 # Digits grouped by no-break spaces (every language) and plain ones (fr, es, de, ru), and what stays apart.
 GROUPED = ["1\u00a0000 et 1\u202f000\u202f000,5 et 3\u2007000.5", "j'ai 3 000 euros, 1 000 000 et 12 345 678",
            "12 34, 0 123, 1 0000, 2024 100, 3\n100, 3  000, 12\u00a034", "a1 000 et 1 000b et 1\u00a0000\u00a0000\u00a0000"]
+# Amounts of money (currency.py's read_money): signs before and after, grouped amounts, cents, scale words, US$.
+MONEY = {
+    "en": ["It costs $1,000,000 now, $1,000.50, $3.5 million, US$5, -$5, £2,500, $1, $0.50, $0.01, £1.01, 5$ and $ 5.",
+           "-5 €, $5 billion, US$1,000.50, $12345678901234567.50, $5-$10, ¥500, the $ sign, $01, €1.5, 12.5% and 1,000%"],
+    "de": ["€1.000.000, 1.000.000 €, 1.000,50 €, €1.000,50, 12,5%, 1 €, 101 €, 21 €, $1 Million, €3,5 Milliarden",
+           "0,01 €, US$1.000, -5 €, £5 und 1,000 $"],
+    "fr": ["1000000 €, 1000000\u00a0€, 2500,50 €, €5, 1 €, 21 €, 2 millions €, $3,5 milliards, 0,01 €, 1000 $, 12,5 %, US$5"],
+    "es": ["1.000.000 €, €1.000, $1.000.000, $1, $21, 1 €, 21,00 €, $0,01, $3,5 millones, 101 €, -5 €, US$5, 31 €, 1001 €"],
+    "zh": ["¥10000和-$5，$5和123元，$1000000，¥3.5"],
+}
 SPELL = """async ([kind, language, values]) => {
   const numbers = await import("./numbers.js"), speller = await import(`./num2words_${language}.js`);
   const spell = (value) => kind === "text" ? numbers.spellNumbers(value, language) : speller[kind](BigInt(value));
@@ -88,3 +99,29 @@ def test_digit_groups_join_as_in_python(page, language: str) -> None:
         [language, GROUPED],
     )
     assert joined == [join_digit_groups(text, language) for text in GROUPED]
+
+
+def test_currency_tables_equal_python(page) -> None:
+    tables = page.evaluate("""async () => {
+      const numbers = await import("./numbers.js");
+      return [numbers.CURRENCIES, numbers.SCALES, numbers.SIGNS_BEFORE];
+    }""")
+    expected = {
+        language: {sign: [list(unit.forms), list(unit.cents)] for sign, unit in CURRENCIES[language].items()}
+        for language in ("en", "es", "fr", "de")
+    }
+    assert tables == [expected, {language: list(SCALES[language]) for language in expected}, list(SIGNS_BEFORE)]
+
+
+@pytest.mark.parametrize("language", sorted(MONEY))
+def test_money_reads_as_in_python(page, language: str) -> None:
+    texts = MONEY[language]
+    read = page.evaluate(
+        """async ([language, texts]) => {
+          const numbers = await import("./numbers.js");
+          return texts.map((text) => numbers.readMoney(language === "zh" ? numbers.joinThousands(text) : text, language));
+        }""",
+        [language, texts],
+    )
+    prepared = [join_thousands(text, language) if language == "zh" else text for text in texts]
+    assert read == [read_money(text, language) for text in prepared]

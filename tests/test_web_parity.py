@@ -49,6 +49,11 @@ NUMBERS = [
     ("es", "Tengo 2 500 pesos y 1\u00a0000 euros, 3  000 no."),
     ("de", "Ich habe 10 000 Euro und 1\u202f000,5 Liter."),
     ("en", "It costs 1\u00a0000\u00a0000 dollars, not 3 000 or 3\n100."),
+    # Amounts of money (currency.py): the whole amount with its sign, the unit agreeing, cents, scale words, US$.
+    ("en", "It costs $1,000,000 now, or $1,000.50, $3.5 million, US$5, -$5, £2,500, $1 and 12.5% of 1,000%."),
+    ("de", "Es kostet €1.000.000 oder 1.000,50 €, 1 € und $1 Million."),
+    ("fr", "Il coûte 1 000 000 € ou 1\u202f000\u202f000\u00a0€, 2 500,50 €, 1 € et 12,5 %."),
+    ("es", "Cuesta 1.000.000 €, $21, 1.000,50 € y $3,5 millones."),
 ]
 # Mandarin: readings that differ from pinyin-pro's (你好 ni2, 一 and 不, 长, neutral tones), words pypinyin's
 # dictionary cuts, numbers, Latin words (read by espeak-ng in English) and punctuation; then the listener's
@@ -58,7 +63,7 @@ MANDARIN = [
     "他一个人去银行取钱。", "请把门关上。", "我很喜欢学习中文。", "小狗跑得很快。", "我们还没有吃饭。", "长城很长。",
     "你要不要一起来？", "老师说得对。", "北京是中国的首都。", "我也不知道。", "音乐让我很快乐。", "他重新开始工作。",
     "展览馆里有很多人。", "我买了两本书。", "妈妈做的饭很好吃。", "我们一起去看电影吧。", "这本书我已经看完了。",
-    "2024年我有3.5个苹果，50%的人说-7度。", "他花了$5和１２３元。", "我用iPhone给Tom打电话。", "一一得一，不要不要。",
+    "2024年我有3.5个苹果，50%的人说-7度。", "他花了$5和１２３元。", "¥10,000和$1,000,000，-$5，1,000%。", "我用iPhone给Tom打电话。", "一一得一，不要不要。",
     "“你好”（他说）《红楼梦》……", "老虎老鼠展览馆，嗯。",
 ]
 LISTENER_MANDARIN = [  # benchmarks/listener_sentences.py, EVERYDAY["zh"]

@@ -31,7 +31,8 @@ ABBREVIATIONS: Mapping[str, Mapping[str, str]] = {
     },
 }
 
-# Symbol -> spoken form (with spaces around it in the output).
+# Symbol -> spoken form (with spaces around it in the output). A currency sign with an amount is read by
+# polyvox.text.currency (one dollar, un million d'euros); these name the signs left.
 SYMBOLS: Mapping[str, Mapping[str, str]] = {
     "en": {"%": "percent", "&": "and", "+": "plus", "=": "equals", "@": "at", "$": "dollars", "€": "euros", "£": "pounds"},
     "es": {"%": "por ciento", "&": "y", "+": "más", "=": "igual a", "@": "arroba", "$": "dólares", "€": "euros"},
@@ -39,11 +40,9 @@ SYMBOLS: Mapping[str, Mapping[str, str]] = {
     "de": {"%": "Prozent", "&": "und", "+": "plus", "=": "gleich", "@": "at", "$": "Dollar", "€": "Euro"},
     "ru": {"%": "процентов", "&": "и", "+": "плюс", "=": "равно", "$": "долларов", "€": "евро"},
     "ar": {"%": "بالمئة", "&": "و", "+": "زائد", "=": "يساوي", "$": "دولار", "€": "يورو"},
-    "ja": {"%": "パーセント", "％": "パーセント", "&": "アンド", "+": "プラス", "=": "イコール", "$": "ドル", "€": "ユーロ", "円": "円"},
+    "ja": {"%": "パーセント", "％": "パーセント", "&": "アンド", "+": "プラス", "=": "イコール", "$": "ドル", "€": "ユーロ", "円": "円", "¥": "円", "￥": "円"},
     "zh": {"&": "和", "+": "加", "=": "等于", "$": "美元", "€": "欧元", "￥": "元", "¥": "元"},
 }
-
-_CURRENCY = "$€£￥¥"
 
 
 def expand_abbreviations(text: str, language: str) -> str:
@@ -56,8 +55,7 @@ def expand_abbreviations(text: str, language: str) -> str:
 
 
 def expand_symbols(text: str, language: str) -> str:
-    """Move a leading currency sign after its amount (``$5`` -> ``5 $``), then spell symbols as words."""
-    text = re.sub(rf"([{_CURRENCY}])\s?(\d+(?:[.,]\d+)?)", r"\2 \1", text)
+    """Spell symbols as words (after :func:`polyvox.text.currency.read_money`, which reads amounts of money)."""
     table = SYMBOLS.get(language, {})
     for symbol, spoken in table.items():
         text = text.replace(symbol, f" {spoken} ")

@@ -7,7 +7,8 @@ import unicodedata
 
 from polyvox.text.abbreviations import expand_abbreviations, expand_symbols
 from polyvox.text.chinese_numbers import spell_chinese_numbers
-from polyvox.text.numbers import join_digit_groups, spell_numbers
+from polyvox.text.currency import read_money
+from polyvox.text.numbers import join_digit_groups, join_thousands, spell_numbers
 
 _WHITESPACE = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?;:…，。！？、；：])")
@@ -41,8 +42,8 @@ def collapse_whitespace(text: str) -> str:
 def normalize(text: str, language: str) -> str:
     """Normalise ``text`` written in ``language``: NFC, ASCII digits, digit groups joined (``1 000`` with a
     no-break space, and with a plain space in fr, es, de, ru: see :func:`polyvox.text.numbers.join_digit_groups`),
-    whitespace collapsed, abbreviations and symbols (``%``, ``&``) spelled out, ordinals and numbers written as
-    words."""
+    whitespace collapsed, abbreviations spelled out, amounts of money read (``$1,000.50``: see
+    :mod:`polyvox.text.currency`), symbols (``%``, ``&``) spelled out, ordinals and numbers written as words."""
     text = unicodedata.normalize("NFC", text)
     text = _ascii_digits(text)
     if language == "ar":
@@ -50,11 +51,11 @@ def normalize(text: str, language: str) -> str:
     text = join_digit_groups(collapse_whitespace(text), language)
     text = _WHITESPACE.sub(" ", text)  # whitespace left between digits separates two numbers
     text = expand_abbreviations(text, language)
-    if language == "zh":
-        text = spell_chinese_numbers(text)
+    if language == "zh":  # the currency sign after its amount (五美元), the Chinese reader reads digits only
+        text = spell_chinese_numbers(read_money(join_thousands(text, language), language))
         text = expand_symbols(text, language)
     else:
-        text = expand_symbols(text, language)
+        text = expand_symbols(read_money(text, language), language)
         text = spell_numbers(text, language)
     text = collapse_whitespace(text)
     text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)

@@ -69,32 +69,54 @@ def _spell_decimal(whole: str, fraction: str, language: str) -> str:
     return f"{_num2words(int(whole), language)} {word} {digits}"
 
 
-def _number_reader(language: str) -> Callable[[re.Match[str]], str]:
-    thousands, decimal = _NUMBER_FORMAT.get(language, (",", "."))
+def minus_word(language: str) -> str:
+    """The word num2words puts before a negative number (``minus``, ``moins``)."""
+    return _num2words(-1, language).replace(_num2words(1, language), "").strip()
 
+
+def spell_literal(literal: str, language: str) -> str:
+    """An unsigned number written in ``language``'s format (``1,000.5`` in en, ``1.000,5`` in de) as words; more
+    than 15 digits are read digit by digit."""
+    whole, fraction = split_literal(literal, language)
+    if reads_digit_by_digit(whole):
+        return " ".join(_num2words(int(digit), language) for digit in whole + fraction)
+    return _spell_decimal(whole, fraction, language) if fraction else _num2words(int(whole), language)
+
+
+def split_literal(literal: str, language: str) -> tuple[str, str]:
+    """``(whole, fraction)`` digits of a number written in ``language``'s format (``1.000,5`` -> ``1000``, ``5``)."""
+    thousands, decimal = _NUMBER_FORMAT.get(language, (",", "."))
+    for separator in thousands:
+        literal = literal.replace(separator, "")
+    whole, _, fraction = literal.partition(decimal)
+    return whole, fraction
+
+
+def reads_digit_by_digit(whole: str) -> bool:
+    """Whether the whole part of a number is too long to read as one number (15 digits)."""
+    return len(whole) > _DIGIT_BY_DIGIT_ABOVE
+
+
+def number_literal(language: str) -> str:
+    """The regular expression of an unsigned number in ``language``'s format: digits with the thousands separator
+    between groups of three, and a decimal part (``1,234,567.89`` in en, ``1.234.567,89`` in de)."""
+    thousands, decimal = _NUMBER_FORMAT.get(language, (",", "."))
+    return rf"(?:\d{{1,3}}(?:[{re.escape(thousands)}]\d{{3}})+|\d+)(?:{re.escape(decimal)}\d+)?"
+
+
+def _number_reader(language: str) -> Callable[[re.Match[str]], str]:
     def read(match: re.Match[str]) -> str:
         sign, literal = match.group(1), match.group(2)
-        for separator in thousands:
-            literal = literal.replace(separator, "")
-        whole, _, fraction = literal.partition(decimal)
-        if len(whole) > _DIGIT_BY_DIGIT_ABOVE:
-            return " ".join(_num2words(int(digit), language) for digit in whole + fraction)
-        spoken = _spell_decimal(whole, fraction, language) if fraction else _num2words(int(whole), language)
-        if sign:
-            minus = _num2words(-1, language).replace(_num2words(1, language), "").strip()
-            spoken = f"{minus} {spoken}"
-        return f" {spoken} "
+        spoken = spell_literal(literal, language)
+        if reads_digit_by_digit(split_literal(literal, language)[0]):
+            return spoken
+        return f" {minus_word(language)} {spoken} " if sign else f" {spoken} "
 
     return read
 
 
 def _number_pattern(language: str) -> re.Pattern[str]:
-    thousands, decimal = _NUMBER_FORMAT.get(language, (",", "."))
-    group = re.escape(thousands)
-    dec = re.escape(decimal)
-    return re.compile(
-        rf"((?<!\S)-(?=\d))?((?:\d{{1,3}}(?:[{group}]\d{{3}})+|\d+)(?:{dec}\d+)?)(?!\d)"
-    )
+    return re.compile(rf"((?<!\S)-(?=\d))?({number_literal(language)})(?!\d)")
 
 
 def join_digit_groups(text: str, language: str) -> str:
@@ -106,6 +128,14 @@ def join_digit_groups(text: str, language: str) -> str:
     separators = _NO_BREAK_SPACES + (" " if language in _SPACE_GROUPING else "")
     pattern = re.compile(rf"(?<!\d)[1-9]\d{{0,2}}(?:[{separators}]\d{{3}})+(?!\d)")
     return pattern.sub(lambda match: re.sub(rf"[{separators}]", "", match.group()), text)
+
+
+def join_thousands(text: str, language: str) -> str:
+    """Numbers with the language's thousands separator between groups of three lose it (``1,000,000`` ->
+    ``1000000`` in zh, where the Chinese reader reads digits only)."""
+    thousands = re.escape(_NUMBER_FORMAT.get(language, (",", "."))[0])
+    pattern = re.compile(rf"(?<![\d{thousands}])\d{{1,3}}(?:[{thousands}]\d{{3}})+(?![\d{thousands}])")
+    return pattern.sub(lambda match: re.sub(rf"[{thousands}]", "", match.group()), text)
 
 
 def spell_ordinals(text: str, language: str) -> str:

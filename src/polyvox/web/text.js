@@ -4,7 +4,7 @@
 // tags.py and normalize.py (tests/test_web_parity.py compares the ids).
 
 import { MandarinError, spellChineseNumbers } from "./mandarin.js";
-import { NUMBER_LANGUAGES, joinDigitGroups, spellNumbers } from "./numbers.js";
+import { NUMBER_LANGUAGES, joinDigitGroups, joinThousands, readMoney, spellNumbers } from "./numbers.js";
 
 const PAD_ID = 0, BOS_ID = 1, EOS_ID = 2;
 const WORD_SEPARATOR = " ";
@@ -224,14 +224,14 @@ export class TextRules {
       text = text.replace(pattern, () => abbreviations[written]);
     }
     const spellSymbols = (text) => {
-      text = text.replace(/([$€£￥¥])\s?(\d+(?:[.,]\d+)?)/gu, "$2 $1");  // a currency sign after its amount
       for (const [symbol, spoken] of Object.entries(symbols)) text = text.replaceAll(symbol, ` ${spoken} `);
       return text;
     };
-    if (language === "zh") {  // Chinese numbers first: "$5" is read 美元五
-      text = spellSymbols(spellChineseNumbers(text));
+    // Amounts of money as words (currency.py's read_money; other languages' signs after their amount: 五美元).
+    if (language === "zh") {  // the Chinese reader reads digits only: 1,000 -> 1000
+      text = spellSymbols(spellChineseNumbers(readMoney(joinThousands(text), language)));
     } else {
-      text = spellSymbols(text);
+      text = spellSymbols(readMoney(text, language));
       if (NUMBER_LANGUAGES.has(language)) text = spellNumbersOrRefuse(text, language);
     }
     if (/\p{Nd}/u.test(text)) {
