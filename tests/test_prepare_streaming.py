@@ -106,3 +106,58 @@ def test_recordings_finishing_out_of_order_change_nothing(tmp_path: Path, engine
         written.append(((out / "manifest.jsonl").read_text(encoding="utf-8"), content, report.summary(), report.clips))
     assert written[0] == written[1]
     assert [reason["reason"] for reason in written[0][3][-1].reasons] == ["duplicate audio"]
+
+
+def _stored_run(folder: Path, clips: int) -> int:
+    """The passes after processing (checks, outcomes, manifest, report) over ``clips`` stored clips; their traced peak in bytes."""
+    import tracemalloc
+
+    from polyvox.config import TrainingConfig
+    from polyvox.data.manifest import write_manifest
+    from polyvox.prepare.clip_store import ClipStore
+    from polyvox.prepare.inputs import SourceRecording
+    from polyvox.prepare.outcomes import new_utterances, record_outcomes
+    from polyvox.prepare.report import PrepareReport
+    from polyvox.prepare.report_file import write_report
+    from polyvox.prepare.source_processing import ClipRecord, SourceResult
+    from polyvox.prepare.stored_checks import check_stored_clips
+    from polyvox.text import TextFrontend
+
+    texts = ["The road is very clean.", "A small dog ran home.", "Why is the house so big?", "We saw three red birds."]
+    rng = np.random.default_rng(clips)
+    store = ClipStore(folder / "run.sqlite")
+    for index in range(clips):
+        duration = float(rng.uniform(1.0, 4.0))
+        audio = str(folder / f"wavs/clip{index:06d}.wav")
+        envelope = rng.normal(-3, 1, int(duration / ENVELOPE_FRAME_S)).astype(np.float32)
+        clip = ClipRecord(audio, audio, f"s{index % 3}", "en", texts[index % 4], 0.0, duration, duration, 30.0, 0.0, envelope)
+        store.add(index, SourceResult(SourceRecording(audio, clip.speaker, "en", clip.text), (clip,), {"resampled": "44100 -> 22050 Hz"}))
+    frontend, settings = TextFrontend(["en"]), PrepareSettings()
+    tracemalloc.start()
+    check_stored_clips(store, frontend, settings, TrainingConfig(), None)
+    report = PrepareReport("in", str(folder / "manifest.jsonl"), "drop", {}, clips, 0, store.path)
+    for recording in store.recordings():
+        report.add_recording(recording.steps, recording.problem)
+    record_outcomes(store, report, "drop")
+    write_manifest(folder / "manifest.jsonl", new_utterances(store))
+    write_report(report, store, folder)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    store.close()
+    return peak
+
+
+def test_checking_and_reporting_hold_no_record_per_clip(tmp_path: Path) -> None:
+    import gc
+
+    for clips in (100, 300):  # warm-up: imports, espeak, matplotlib
+        _stored_run(tmp_path / f"warm{clips}", clips)
+    # Frequent collections: the peak is then what is held, not garbage (the json encoder's cycles) awaiting collection.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50, 5, 5)
+    try:
+        few, many = _stored_run(tmp_path / "few", 1000), _stored_run(tmp_path / "many", 3000)
+    finally:
+        gc.set_threshold(*thresholds)
+    # Held records grew 1.5-5 KB a clip: 2,000 clips more would be 3-10 MB more.
+    assert many - few < 300_000, (few, many)

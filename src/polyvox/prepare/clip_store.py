@@ -36,7 +36,7 @@ CREATE TABLE outcomes (recording INTEGER, number INTEGER, audio TEXT, in_manifes
 CREATE INDEX outcomes_by_audio ON outcomes (audio);
 """
 # Rows read per query: a pass never keeps a statement open while it writes, nor more than a page of rows.
-_PAGE = 512
+_PAGE = 256
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from polyvox.files import atomic_path
 
 BINS = 30
 # Values counted per numpy call.
-_CHUNK = 65536
+_CHUNK = 1024
 
 # (value or None when the clip has none, whether the clip is in the manifest)
 Values = Callable[[], Iterable[tuple[float | None, bool]]]
