@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from polyvox.prepare.clip_place import ClipPlace
+from polyvox.prepare.clip_store import ClipStore
 
 REPORT_FILE = "prepare_report.json"
 LENGTH_HISTOGRAM = "clip_lengths.png"
@@ -101,8 +102,6 @@ class PrepareReport:
     def clips(self) -> list[ClipOutcome]:
         """Every clip's outcome, read from the run's store: for a corpus too large to hold, the counts above
         (or ``ClipStore.outcomes``) serve."""
-        from polyvox.prepare.clip_store import ClipStore
-
         store = ClipStore(self.store_path, fresh=False)
         try:
             return [ClipOutcome(**outcome) for outcome in store.outcomes()]
@@ -111,8 +110,6 @@ class PrepareReport:
 
     @property
     def unusable(self) -> list[UnusableRecording]:
-        from polyvox.prepare.clip_store import ClipStore
-
         store = ClipStore(self.store_path, fresh=False)
         try:
             return [UnusableRecording(row.source, row.problem, row.detail) for row in store.recordings() if row.problem]
