@@ -43,7 +43,9 @@ def text_path_figures(generator: VitsGenerator, mel_transform: torch.nn.Module, 
     generated = mel_transform(waveform)[..., : batch.mel.shape[-1]]
     mel_loss = torch.sum(torch.abs(generated - batch.mel) * frame_mask) / (torch.sum(frame_mask) * batch.mel.shape[1])
     log_frames = generator.duration_predictor(text.hidden, text.text_mask, speaker)
-    predicted = ((torch.exp(log_frames) - 1.0).clamp(min=0.0) * text.text_mask).sum(dim=(1, 2)).clamp(min=1.0)
+    # The offset the predictor was trained with (1 for polyvox's voices, 0 for the VITS family's, e.g. Piper imports).
+    offset = generator.config.duration.log_duration_offset
+    predicted = ((torch.exp(log_frames) - offset).clamp(min=0.0) * text.text_mask).sum(dim=(1, 2)).clamp(min=1.0)
     duration_error = torch.mean(torch.abs(torch.log(predicted / batch.mel_lengths.to(predicted.dtype))))
     return {"mel_loss": float(mel_loss), "log_duration_error": float(duration_error)}
 
