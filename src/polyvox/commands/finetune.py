@@ -54,7 +54,7 @@ def finetune_command(
     ] = False,
     warmup_steps: Annotated[
         Optional[int],
-        typer.Option(help="Steps that first train an imported voice's untrained parts (its posterior encoder) alone; 0 skips it (default 400)."),
+        typer.Option(help="Steps of each warm-up stage that first trains an imported voice's untrained parts alone (its posterior encoder on the voice's own speech, then on your data); 0 skips it (default 400)."),
     ] = None,
     warmup_learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate of that warm-up (default 2e-4).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
