@@ -4,6 +4,7 @@ gibberish; the plumbing is what is tested: loading, one transcript per clip, the
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import soundfile
 
 from polyvox.cli_support import DEFAULT_VOICE
 from polyvox.prepare import PrepareSettings, TranscriptionError
+from polyvox.prepare.cache import JSON_TRANSCRIPTS_FILE, TRANSCRIPTS_FILE
 from polyvox.prepare.checks import NO_TRANSCRIPT
 from polyvox.prepare.pipeline import prepare_dataset
 from polyvox.prepare.transcription import WhisperTranscriber
@@ -67,7 +69,7 @@ def test_untranscribed_clips_are_transcribed_once(
     settings = PrepareSettings(workers=1, flagged="keep")
     report = prepare_dataset(tmp_path, out, target, settings, whisper_model=tiny_whisper, progress=False)
     assert len(report.clips) == 2
-    cached = json.loads((out / ".prepare_cache" / "transcripts.json").read_text())
+    cached = _cached_transcripts(out / ".prepare_cache")
     assert len(cached) == 2
     # Each clip carries its transcript (gibberish, possibly flagged as unreadable, but never missing).
     assert sorted(clip.text or "" for clip in report.clips) == sorted(cached.values())
@@ -79,3 +81,18 @@ def test_untranscribed_clips_are_transcribed_once(
     monkeypatch.setattr("polyvox.prepare.transcription.WhisperTranscriber.__init__", no_model)
     again = prepare_dataset(tmp_path, out, target, settings, whisper_model=tiny_whisper, progress=False)
     assert [clip.text for clip in again.clips] == [clip.text for clip in report.clips]
+
+    # Transcripts an earlier version kept in transcripts.json are read into the SQLite file, not made again.
+    (out / ".prepare_cache" / TRANSCRIPTS_FILE).unlink()
+    (out / ".prepare_cache" / JSON_TRANSCRIPTS_FILE).write_text(json.dumps(cached))
+    from_json = prepare_dataset(tmp_path, out, target, settings, whisper_model=tiny_whisper, progress=False)
+    assert [clip.text for clip in from_json.clips] == [clip.text for clip in report.clips]
+    assert _cached_transcripts(out / ".prepare_cache") == cached
+
+
+def _cached_transcripts(folder: Path) -> dict[str, str]:
+    connection = sqlite3.connect(folder / TRANSCRIPTS_FILE)
+    try:
+        return dict(connection.execute("SELECT key, text FROM transcripts").fetchall())
+    finally:
+        connection.close()

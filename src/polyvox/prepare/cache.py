@@ -8,6 +8,7 @@ import hashlib
 from array import array
 import json
 import logging
+import sqlite3
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ logger = logging.getLogger(__name__)
 
 # Bump when the cached record layout or the processing changes meaning.
 CACHE_VERSION = 1
-TRANSCRIPTS_FILE = "transcripts.json"
+TRANSCRIPTS_FILE = "transcripts.sqlite"
+# Where versions before the SQLite file kept transcripts.
+JSON_TRANSCRIPTS_FILE = "transcripts.json"
 
 
 def _file_identity(path: str | Path) -> list[Any]:
@@ -69,27 +72,53 @@ def _rounded_list(values: array[float]) -> list[float]:
 
 
 class TranscriptCache:
-    """Transcripts of clip files by one model, in one JSON file."""
+    """Transcripts of clip files by one model, in an SQLite file: looked up and added one at a time, never
+    loaded whole (hundreds of hours are hundreds of thousands of clips), and kept as they come (``save``)."""
 
     def __init__(self, folder: Path, model_dir: str | Path) -> None:
-        self.path = folder / TRANSCRIPTS_FILE
         self.model = json.dumps(_file_identity(Path(model_dir) / "config.json"))
-        self.entries: dict[str, str] = {}
-        if self.path.is_file():
-            try:
-                self.entries = dict(json.loads(self.path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, TypeError) as error:
-                logger.warning("ignoring unreadable transcript cache %s (%s)", self.path, error)
+        self.path = folder / TRANSCRIPTS_FILE
+        folder.mkdir(parents=True, exist_ok=True)
+        fresh = not self.path.is_file()
+        try:
+            self.connection = self._open()
+        except sqlite3.DatabaseError as error:
+            logger.warning("replacing unreadable transcript cache %s (%s)", self.path, error)
+            self.path.unlink()
+            self.connection, fresh = self._open(), True
+        if fresh:
+            self._take_json(folder / JSON_TRANSCRIPTS_FILE)
+
+    def _open(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path)
+        connection.execute("CREATE TABLE IF NOT EXISTS transcripts (key TEXT PRIMARY KEY, text TEXT)")
+        return connection
+
+    def _take_json(self, path: Path) -> None:
+        """The transcripts an earlier version kept in one JSON object (read once, left in place)."""
+        if not path.is_file():
+            return
+        try:
+            entries = dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as error:
+            logger.warning("ignoring unreadable transcript cache %s (%s)", path, error)
+            return
+        self.connection.executemany("INSERT OR REPLACE INTO transcripts VALUES (?, ?)", entries.items())
+        self.connection.commit()
 
     def _key(self, clip: ClipRecord) -> str:
         return hashlib.sha256(json.dumps([self.model, _file_identity(clip.audio), clip.language]).encode()).hexdigest()[:24]
 
     def get(self, clip: ClipRecord) -> str | None:
-        return self.entries.get(self._key(clip))
+        row = self.connection.execute("SELECT text FROM transcripts WHERE key = ?", (self._key(clip),)).fetchone()
+        return None if row is None else str(row[0])
 
     def put(self, clip: ClipRecord, text: str) -> None:
-        self.entries[self._key(clip)] = text
+        self.connection.execute("INSERT OR REPLACE INTO transcripts VALUES (?, ?)", (self._key(clip), text))
 
     def save(self) -> None:
-        with atomic_path(self.path) as temporary:
-            temporary.write_text(json.dumps(self.entries, ensure_ascii=False), encoding="utf-8")
+        self.connection.commit()
+
+    def close(self) -> None:
+        self.connection.commit()
+        self.connection.close()

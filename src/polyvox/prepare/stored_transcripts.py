@@ -20,28 +20,35 @@ _UNTRANSCRIBED = "(text IS NULL OR text = '')"
 
 def transcribe_missing(store: ClipStore, model_dir: str | Path, cache_dir: Path, sample_rate: int, progress: bool) -> None:
     cache = TranscriptCache(cache_dir, model_dir)
+    try:
+        _transcribe_uncached(store, model_dir, cache, sample_rate, progress)
+        # Rows are read a page at a time, so each clip's text can be set as it goes by.
+        for key, clip in store.clips(_UNTRANSCRIBED):
+            store.set_text(key, cache.get(clip) or None)
+        store.connection.commit()
+    finally:
+        cache.close()
+
+
+def _transcribe_uncached(store: ClipStore, model_dir: str | Path, cache: TranscriptCache, sample_rate: int, progress: bool) -> None:
     languages: dict[str, int] = {}
     for _, clip in store.clips(_UNTRANSCRIBED):
         if cache.get(clip) is None:
             languages[clip.language] = languages.get(clip.language, 0) + 1
-    if languages:
-        transcriber = WhisperTranscriber(model_dir)
-        bar = progress_bar(sum(languages.values()), "transcribing clips", "clip", progress)
-        for language in sorted(languages):
-            pending: list[ClipRecord] = []
-            for _, clip in store.clips(f"{_UNTRANSCRIBED} AND language = ?", (language,)):
-                if cache.get(clip) is None:
-                    pending.append(clip)
-                if len(pending) == CHUNK_CLIPS:
-                    _transcribe(transcriber, pending, cache, sample_rate, language, bar)
-                    pending = []
-            _transcribe(transcriber, pending, cache, sample_rate, language, bar)
-        bar.close()
-        cache.save()
-    # Rows are read a page at a time, so each clip's text can be set as it goes by.
-    for key, clip in store.clips(_UNTRANSCRIBED):
-        store.set_text(key, cache.get(clip) or None)
-    store.connection.commit()
+    if not languages:
+        return
+    transcriber = WhisperTranscriber(model_dir)
+    bar = progress_bar(sum(languages.values()), "transcribing clips", "clip", progress)
+    for language in sorted(languages):
+        pending: list[ClipRecord] = []
+        for _, clip in store.clips(f"{_UNTRANSCRIBED} AND language = ?", (language,)):
+            if cache.get(clip) is None:
+                pending.append(clip)
+            if len(pending) == CHUNK_CLIPS:
+                _transcribe(transcriber, pending, cache, sample_rate, language, bar)
+                pending = []
+        _transcribe(transcriber, pending, cache, sample_rate, language, bar)
+    bar.close()
 
 
 def _transcribe(
@@ -51,3 +58,5 @@ def _transcribe(
     for clip, text in zip(clips, transcriber.transcribe(audio, sample_rate, language)):
         cache.put(clip, text)
         bar.update(1)
+    # Kept chunk by chunk: a run stopped midway keeps what it transcribed.
+    cache.save()
