@@ -100,7 +100,7 @@ def test_bad_input_is_one_line(corpora, tmp_path):
     )
     assert_one_line_error(
         finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "--freeze", "decoder", "--run-dir", str(tmp_path / "d")),
-        "unknown freeze preset", "voice, language, keep-decoder, all",
+        "unknown freeze preset", "voice, language, keep-decoder, text, all",
     )
     several = tmp_path / "several"
     assert_one_line_error(

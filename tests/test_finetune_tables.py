@@ -123,4 +123,7 @@ def test_freeze_presets_set_what_trains():
     keep_decoder = apply_freeze(generator, "keep-decoder")
     components = {name for name, _ in generator.named_children() if any(True for _ in getattr(generator, name).parameters())}
     assert {name for name, _ in keep_decoder.frozen} == {"decoder"} and {name for name, _ in keep_decoder.trained} == components - {"decoder"}
-    assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "all"}
+    text = apply_freeze(generator, "text")
+    assert {name for name, _ in text.trained} == {"text_encoder", "duration_predictor", "stochastic_duration_predictor", "speaker_embedding"}
+    assert not any(p.requires_grad for p in [*generator.posterior_encoder.parameters(), *generator.flow.parameters()])
+    assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "text", "all"}

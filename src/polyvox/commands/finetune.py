@@ -25,7 +25,7 @@ def finetune_command(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Voice file to write (the best validation step); default: RUN_DIR/finetuned.safetensors.")] = None,
     run_dir: Annotated[Path, typer.Option(help="Run folder: features, checkpoints, logs, load_report.json.")] = Path("runs/finetune"),
     freeze: Annotated[
-        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language), keep-decoder (all but the decoder) or all.")
+        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language), keep-decoder (all but the decoder), text (only the text encoder, duration predictors and speaker table) or all.")
     ] = None,
     steps: Annotated[Optional[int], typer.Option(help="Training steps (default 2000).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate (default 2e-5).")] = None,

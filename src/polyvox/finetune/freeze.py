@@ -10,6 +10,9 @@
 - ``keep-decoder``: everything but the decoder trains: new languages and speakers are learned into the
   acoustic space the decoder already renders, so an imported voice trained on human speech keeps its
   sound while a short run (no discriminator: voice files carry none) teaches it what to say.
+- ``text``: only what reads the text trains (the text encoder with its tables, both duration predictors, the
+  speaker table); the posterior encoder, the flow and the decoder, the voice's whole acoustic space, stay fixed,
+  so new languages and speakers are learned as paths into the sound the voice already makes.
 - ``all``: everything trains.
 """
 
@@ -28,6 +31,7 @@ FREEZE_PRESETS: dict[str, tuple[str, ...]] = {
         "text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding",
         "reference_encoder", "posterior_encoder",
     ),
+    "text": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "speaker_embedding"),
     "all": (),  # empty: no component is frozen
 }
 
