@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from polyvox.data.importers import AUDIO_EXTENSIONS, DatasetImportError, import_folder, import_ljspeech
+from polyvox.data.importers import (
+    AUDIO_EXTENSIONS,
+    TranscriptLists,
+    folder_speaker,
+    iter_ljspeech,
+    sorted_audio_files,
+    transcribed_utterance,
+)
 from polyvox.data.manifest import Utterance
 from polyvox.prepare.errors import PrepareError
 
@@ -58,7 +65,7 @@ def iter_sources(
         )
     if root.is_dir():
         if (root / "metadata.csv").is_file() and (root / "wavs").is_dir():
-            yield from (_from_utterance(u) for u in import_ljspeech(root, language, speaker or root.name))
+            yield from (_from_utterance(u) for u in iter_ljspeech(root, language, speaker or root.name))
             return
         yield from _read_folder(root, language, speaker, Path(exclude).resolve() if exclude is not None else None)
         return
@@ -92,27 +99,30 @@ def _quiet_importer() -> Iterator[None]:
         importer_logger.setLevel(level)
 
 
-def _read_folder(root: Path, language: str, speaker: str | None, exclude: Path | None) -> list[SourceRecording]:
-    with _quiet_importer():
-        try:
-            transcribed = {Path(u.audio): u for u in import_folder(root, language, speaker=speaker)}
-        except DatasetImportError:
-            transcribed = {}
-    sources = []
-    for audio in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS):
+def _read_folder(root: Path, language: str, speaker: str | None, exclude: Path | None) -> Iterator[SourceRecording]:
+    """Every audio file under ``root`` in sorted order, one at a time (#23: no record per recording is held):
+    with the speaker and transcript ``import_folder`` gives it, else untranscribed with the first sub-folder's
+    name (or the folder's own) as its speaker."""
+    transcripts = TranscriptLists()
+    found = False
+    for audio in sorted_audio_files(root):
         resolved = audio.resolve()
         if audio.name.startswith(".") or (exclude is not None and resolved.is_relative_to(exclude)):
             continue
-        if resolved in transcribed:
-            sources.append(_from_utterance(transcribed[resolved]))
+        found = True
+        imported_speaker = folder_speaker(root, audio, speaker)
+        utterance = None
+        if imported_speaker is not None:
+            with _quiet_importer():
+                utterance = transcribed_utterance(audio, transcripts, imported_speaker, language)
+        if utterance is not None:
+            yield _from_utterance(utterance)
             continue
-        # Same speaker rule as the importer: the first sub-folder's name, or the folder's own.
         relative = audio.relative_to(root)
-        folder_speaker = relative.parts[0] if len(relative.parts) > 1 else root.resolve().name
-        sources.append(SourceRecording(str(resolved), speaker or folder_speaker, language, None))
-    if not sources:
+        untranscribed_speaker = relative.parts[0] if len(relative.parts) > 1 else root.resolve().name
+        yield SourceRecording(str(resolved), speaker or untranscribed_speaker, language, None)
+    if not found:
         raise PrepareError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found in {root}")
-    return sources
 
 
 def _read_list(path: Path, language: str, speaker: str | None) -> Iterator[SourceRecording]:
