@@ -14,13 +14,14 @@ SCRIPT = Path(__file__).with_name("two_process_training.py")
 BAD_STEP, MAX_STEPS = 2, 4
 
 
-def _train(corpus_dir: Path, run_dir: Path, out: Path, max_steps: int, devices: int, resume: bool = False) -> tuple[list[dict], str]:
+def _train(corpus_dir: Path, run_dir: Path, out: Path, max_steps: int, devices: int, resume: bool = False,
+           strategy: str | None = None) -> tuple[list[dict], str]:
     out.mkdir()
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     for name in ("RANK", "LOCAL_RANK", "NODE_RANK", "WORLD_SIZE", "POLYVOX_RUN_TOKEN"):
         environment.pop(name, None)
     command = [sys.executable, str(SCRIPT), str(corpus_dir / "manifest.jsonl"), str(run_dir), str(out), str(BAD_STEP),
-               str(max_steps), str(devices), *(["--resume"] if resume else [])]
+               str(max_steps), str(devices), *(["--resume"] if resume else []), *(["--strategy", strategy] if strategy else [])]
     finished = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr[-3000:]
     return [torch.load(out / f"rank{rank}.pt", weights_only=True) for rank in range(devices)], finished.stderr

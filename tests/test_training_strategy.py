@@ -25,7 +25,7 @@ def test_one_process_is_left_to_lightning() -> None:
     assert training_strategy(1) == "auto" and training_strategy("auto") == "auto"
 
 
-@pytest.mark.parametrize(("nodes", "strategy", "message"), [(1, "fsdp", "fsdp is not supported: Lightning's FSDP runs only on CUDA GPUs"), (1, "deepspeed", "unknown --strategy"), (0, "auto", "--nodes must be at least 1")])
+@pytest.mark.parametrize(("nodes", "strategy", "message"), [(1, "deepspeed", "unknown --strategy"), (0, "auto", "--nodes must be at least 1")])
 def test_a_strategy_polyvox_cannot_train_with_is_refused_before_anything_is_written(
     tmp_path: Path, nodes: int, strategy: str, message: str
 ) -> None:
@@ -34,16 +34,22 @@ def test_a_strategy_polyvox_cannot_train_with_is_refused_before_anything_is_writ
     assert not (tmp_path / "run").exists()
 
 
-def test_the_command_refuses_fsdp_in_one_line(tmp_path: Path) -> None:
+def test_fsdp_shards_with_fsdp2_over_every_process() -> None:
+    from polyvox.train.sharding import ShardedDataParallel
+
+    for devices, nodes in ((2, 1), (1, 2), (1, 1)):
+        assert isinstance(training_strategy(devices, nodes, "fsdp"), ShardedDataParallel)
+
+
+def test_the_command_refuses_an_unknown_strategy_in_one_line(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from polyvox.cli import app
 
-    result = CliRunner().invoke(app, ["train", "-d", str(tmp_path / "m.jsonl"), "-o", str(tmp_path / "run"), "--strategy", "fsdp"])
+    result = CliRunner().invoke(app, ["train", "-d", str(tmp_path / "m.jsonl"), "-o", str(tmp_path / "run"), "--strategy", "deepspeed"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = [line for line in result.output.strip().splitlines() if line.startswith("error: ")]
-    assert len(lines) == 1 and "--strategy fsdp is not supported: Lightning's FSDP runs only on CUDA GPUs" in lines[0]
-    assert "use --strategy ddp" in lines[0]
+    assert len(lines) == 1 and "unknown --strategy 'deepspeed': use one of auto, ddp, fsdp" in lines[0]
     assert not (tmp_path / "run").exists()
 
 
@@ -73,13 +79,14 @@ def test_the_config_says_how_many_processes_and_the_command_line_overrides_it(tm
         result = CliRunner().invoke(app, ["train", "-d", str(manifest), "-o", str(tmp_path / f"cli{len(extra)}"), "--preset", "tiny", *sets, *extra])
         assert result.exit_code == 0, result.output
         assert seen[-1] == expected
-    for key, value in (("training.devices", 0), ("training.nodes", 0), ("training.strategy", "fsdp")):
+    assert preset("tiny").replace(**{"training.strategy": "fsdp"}).training.strategy == "fsdp"
+    for key, value in (("training.devices", 0), ("training.nodes", 0), ("training.strategy", "deepspeed")):
         with pytest.raises(ConfigError, match=key.split(".")[1]):
             preset("tiny").replace(**{key: value})
 
 
-def test_lightnings_fsdp_still_refuses_cpus_as_the_refusal_says() -> None:
-    """The refusal's reason, checked against the installed Lightning: if this fails, FSDP on CPUs may be possible now."""
+def test_lightnings_fsdp_strategy_still_refuses_cpus() -> None:
+    """Why --strategy fsdp goes through FSDP2 and ModelParallelStrategy (train/sharding.py), not FSDPStrategy."""
     import lightning as L
 
     with pytest.raises(ValueError, match="requires a GPU accelerator"):

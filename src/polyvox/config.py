@@ -328,11 +328,11 @@ class TrainingConfig:
     # Processes computing the feature cache before training (1: this process); each uses one thread.
     feature_workers: int = 1
     # Where and how many processes train (Lightning), used where `train --accelerator/--devices/--nodes/--strategy`
-    # are not given: devices per machine (or "auto"), machines, and "auto" or "ddp".
+    # are not given: devices per machine (or "auto"), machines, and "auto", "ddp" or "fsdp" (parameters sharded).
     accelerator: Literal["cpu", "gpu", "auto"] = "cpu"
     devices: int | Literal["auto"] = 1
     nodes: int = 1
-    strategy: Literal["auto", "ddp"] = "auto"
+    strategy: Literal["auto", "ddp", "fsdp"] = "auto"
     # Length buckets: items of similar length share a batch so little padding is computed.
     bucket_boundaries_s: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
     # Clips shorter than the model's minimum input (or, without known durations, than their number of

@@ -41,7 +41,7 @@ def train(
         typer.Option(help="Machines training together (each runs the same command; see docs/training.md) [default: training.nodes, 1]."),
     ] = None,
     strategy: Annotated[
-        Optional[str], typer.Option(help="auto or ddp (Lightning's distributed data parallel) [default: training.strategy, auto].")
+        Optional[str], typer.Option(help="auto, ddp (Lightning's distributed data parallel) or fsdp (parameters, gradients and optimizer states sharded over the processes) [default: training.strategy, auto].")
     ] = None,
     overfit_batch: Annotated[
         bool,

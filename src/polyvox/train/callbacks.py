@@ -14,6 +14,7 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 from polyvox.voice_file import save_voice
 from polyvox.errors import OutputWriteError
 from polyvox.files import write_failure
+from polyvox.train.sharding import whole_state_dict
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class StepCheckpoint(L.Callback):
             needed = _bytes_needed(temporary, checkpoint_files(self.folder))
             temporary.unlink(missing_ok=True)
             raise OutputWriteError(f"{write_failure(final, error, needed)}; the earlier checkpoints are kept (--resume goes on from them)") from error
+        # Gathered by every process when the generator is sharded (--strategy fsdp); rank 0 writes it.
+        generator_weights = whole_state_dict(module.generator) if self.voice_path is not None else {}
         if trainer.is_global_zero:
             os.replace(temporary, final)
             # The checkpoint just written is never pruned, even if older runs' files sort after it.
@@ -86,7 +89,7 @@ class StepCheckpoint(L.Callback):
             saved = [final]
             if self.voice_path is not None:
                 info = dict(module.metadata.info, steps=str(module.steps_done))
-                saved.append(save_voice(self.voice_path, module.generator.state_dict(), dataclasses.replace(module.metadata, info=info)))
+                saved.append(save_voice(self.voice_path, generator_weights, dataclasses.replace(module.metadata, info=info)))
             logger.info("step %d: saved %s", module.steps_done, " and ".join(map(str, saved)))
 
 

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from polyvox.errors import TrainingDivergedError
 from polyvox.train.callbacks import checkpoint_files
+from polyvox.train.sharding import is_sharded
 
 logger = logging.getLogger(__name__)
 
@@ -104,9 +105,13 @@ class NonFiniteRollback(L.Callback):
                 "Lower training.learning_rate or check the data (RUN/data_report.json)"
             )
         path, state = restored
-        module.load_state_dict(state["state_dict"])
-        for optimizer, optimizer_state in zip(trainer.optimizers, state["optimizer_states"]):
-            optimizer.load_state_dict(optimizer_state)
+        if is_sharded(module):
+            trainer.strategy.load_checkpoint(path)  # every process: its shards of the weights and optimizer states
+        else:
+            module.load_state_dict(state["state_dict"])
+            for optimizer, optimizer_state in zip(trainer.optimizers, state["optimizer_states"]):
+                optimizer.load_state_dict(optimizer_state)
+        for optimizer in trainer.optimizers:
             for group in optimizer.param_groups:
                 group["lr"] *= self.lr_factor
         learning_rate = trainer.optimizers[0].param_groups[0]["lr"]

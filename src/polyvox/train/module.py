@@ -87,6 +87,15 @@ class VitsTrainingModule(L.LightningModule):
         self.rolled_back = False
         self.good_steps_since_rollback = 0
 
+    def configure_model(self) -> None:
+        """``--strategy fsdp``: shard the generator and discriminators over the processes (train/sharding.py);
+        under any other strategy Lightning gives no device mesh and nothing changes."""
+        if self.device_mesh is None:
+            return
+        from polyvox.train.sharding import shard_modules
+
+        shard_modules({"generator": self.generator, "discriminator": self.discriminator}, self.device_mesh["data_parallel"])
+
     def configure_optimizers(self) -> Any:
         training = self.config.training
         optimizers, schedulers = [], []

@@ -144,31 +144,24 @@ def build_training_loop(
     return TrainingLoop(trainer, sampler, train_loader, validation_loader, checkpoint_dir, interrupt)
 
 
-STRATEGIES = ("auto", "ddp")
+STRATEGIES = ("auto", "ddp", "fsdp")
 
 
 def training_strategy(devices: int | str, nodes: int = 1, strategy: str = "auto") -> Any:
     """Lightning's choice for one process; for several (or ``strategy`` "ddp"), DDP that tolerates parameters
     a step does not use (the generator's and the discriminator's updates each leave the other's parameters,
-    and a batch without references leaves the reference encoder's, without gradients)."""
+    and a batch without references leaves the reference encoder's, without gradients); "fsdp" shards the
+    parameters, gradients and optimizer states over the processes (train/sharding.py)."""
     from polyvox.errors import TrainingSetupError
 
-    if strategy == "fsdp":
-        # Measured with torch 2.13 and Lightning 2.6 (docs/training.md, "More than one machine"): Lightning's
-        # FSDPStrategy refuses accelerator="cpu", and torch's FullyShardedDataParallel under it raises "FSDP needs
-        # a non-CPU accelerator device". FSDP2 (fully_shard) does run on CPUs with gloo, but through Lightning's
-        # ModelParallelStrategy and a module that shards itself, which this GAN step (clipping, non-finite guard,
-        # checkpoint, voice export: whole tensors) is not written for. The medium preset's generator and
-        # discriminators hold 31.6 M parameters, about 0.5 GB with gradients and AdamW's state: DDP fits.
-        raise TrainingSetupError(
-            "--strategy fsdp is not supported: Lightning's FSDP runs only on CUDA GPUs, and polyvox's models "
-            "(31.6 M parameters at most, about 0.5 GB with optimizer state) fit one device; use --strategy ddp, "
-            "on CPUs and GPUs alike"
-        )
     if strategy not in STRATEGIES:
         raise TrainingSetupError(f"unknown --strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     if nodes < 1:
         raise TrainingSetupError(f"--nodes must be at least 1, got {nodes}")
+    if strategy == "fsdp":
+        from polyvox.train.sharding import ShardedDataParallel
+
+        return ShardedDataParallel()
     several = nodes > 1 or (str(devices).isdigit() and int(devices) > 1)
     if strategy == "ddp" or several:
         from lightning.pytorch.strategies import DDPStrategy
