@@ -18,7 +18,11 @@
    space joe's posterior encoder, flow and decoder define. What failed before: at 1e-4 every language got worse
    within 250 steps, with ``--freeze language`` (English CER 0.0 -> 0.79) and ``keep-decoder`` (0.0 -> 0.64),
    even after the own-speech warm-up; at 1e-4 joe fine-tuned on nothing but his own speech lost English as
-   fast (docs/finetuning.md, "Learning rate"). ``--start`` goes on from a voice that already has the corpus's
+   fast (docs/finetuning.md, "Learning rate"). Not solved yet: with these defaults too, 250 steps on the corpus
+   took English from 0.00 to 0.42 and made every other language worse (es 0.63 -> 5.07, Whisper hallucinating):
+   the posterior encoder has read only joe's voice, so the teachers' clips reach the text side as latents joe's
+   flow never made. A posterior that reads every teacher's voice in joe's latent space is the next step.
+   ``--start`` goes on from a voice that already has the corpus's
    languages and speakers (an earlier run's step 0: warm-up done, new tables in place). The output is the step
    whose held-out sentences Whisper base understands best.
 """
