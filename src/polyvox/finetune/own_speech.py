@@ -2,10 +2,10 @@
 the voice itself speaks from.
 
 Why: a posterior encoder trained only by copy synthesis through the frozen decoder finds latents the decoder
-renders but the flow never made. On Piper's joe the alignment search then agreed with the voice's own
-durations for 58 % of tokens, and fine-tuning from it collapsed (English CER 0.0 -> 0.79 in 250 steps). The
+renders but the flow never made, and fine-tuning aligns text to audio through it. The
 voice's own speech comes with the exact latent the decoder received, so the encoder is regressed on those
-pairs (Gaussian likelihood of the known latent): 82 % of tokens within a frame after 600 steps.
+pairs (Gaussian likelihood of the known latent): 69 % of tokens within a frame against 61 % after 150 steps
+each (benchmarks/imported_warmup.py --compare).
 """
 
 from __future__ import annotations
