@@ -19,9 +19,11 @@
    within 250 steps, with ``--freeze language`` (English CER 0.0 -> 0.79) and ``keep-decoder`` (0.0 -> 0.64),
    even after the own-speech warm-up; at 1e-4 joe fine-tuned on nothing but his own speech lost English as
    fast (docs/finetuning.md, "Learning rate"). Not solved yet: with these defaults too, 250 steps on the corpus
-   took English from 0.00 to 0.42 and made every other language worse (es 0.63 -> 5.07, Whisper hallucinating):
-   the posterior encoder has read only joe's voice, so the teachers' clips reach the text side as latents joe's
-   flow never made. A posterior that reads every teacher's voice in joe's latent space is the next step.
+   took English from 0.00 to 0.42 and made every other language worse (es 0.63 -> 5.07, Whisper hallucinating),
+   and ``--freeze keep-decoder`` at 2e-5 (the posterior free to read the teachers' voices) from 0.00 to 0.53.
+   Since joe also drifts on nothing but his own speech (docs/finetuning.md), the next probe is that case: a
+   setting (known durations instead of alignment search, a lower rate, the flow frozen, a discriminator) under
+   which joe fine-tuned on his own clips keeps CER 0 for 250 steps.
    ``--start`` goes on from a voice that already has the corpus's
    languages and speakers (an earlier run's step 0: warm-up done, new tables in place). The output is the step
    whose held-out sentences Whisper base understands best.
