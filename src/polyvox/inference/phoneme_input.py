@@ -11,9 +11,9 @@ since whoever writes phonemes asked for exactly these.
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from collections.abc import Sequence
 
+from polyvox.text.base_phoneme import base_phoneme
 from polyvox.text.errors import EmptyTextError, TextError, UnknownSymbolError
 from polyvox.text.ids import EncodedText
 from polyvox.text.prosody import ACCENTS, LENGTHS
@@ -27,7 +27,6 @@ _NEAREST = 3
 # One request is one encoder pass over every symbol (attention over all of them): 2,000 symbols, about 110 s
 # of speech, took 32 s and 0.9 GiB on one thread; ten times that would not fit in memory. A score has as many notes.
 MAX_PHONEMES = 2000
-_PROSODY_MARKS = "ˈˌːˑ12345"
 
 
 def _features(symbol: str, suffix: str, position: int) -> tuple[str, str]:
@@ -42,18 +41,12 @@ def _features(symbol: str, suffix: str, position: int) -> tuple[str, str]:
     return accent, length
 
 
-def _bare(symbol: str) -> str:
-    """The symbol without stress, length, tone or diacritics: what makes two symbols near."""
-    decomposed = unicodedata.normalize("NFD", symbol)
-    return "".join(char for char in decomposed if not unicodedata.combining(char) and char not in _PROSODY_MARKS)
-
-
 def nearest_symbols(symbol: str, known: Sequence[str], count: int = _NEAREST) -> list[str]:
     """The ``count`` symbols of ``known`` nearest ``symbol``: the same bare phoneme first, then by spelling."""
-    bare = _bare(symbol)
+    bare = base_phoneme(symbol)
 
     def closeness(candidate: str) -> tuple[bool, float]:
-        return _bare(candidate) == bare, difflib.SequenceMatcher(None, symbol, candidate).ratio()
+        return base_phoneme(candidate) == bare, difflib.SequenceMatcher(None, symbol, candidate).ratio()
 
     return sorted(known, key=closeness, reverse=True)[:count]
 
