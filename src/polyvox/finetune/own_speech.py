@@ -10,6 +10,7 @@ each (benchmarks/imported_warmup.py --compare).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from polyvox.audio.features import LOG_FLOOR
 from polyvox.models.alignment import monotonic_alignment_search
 from polyvox.models.vits import prior_log_likelihood, sequence_mask
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 # Sampling settings of the voice's own speech: the prior noise of synthesis, so latents are the ones users hear.
 NOISE_SCALE = 0.667
 NOISE_SCALE_DURATION = 0.8
-LOG_FLOOR_MEL = -11.5129  # log(1e-5): the silence the dataset pads mels with
+LOG_FLOOR_MEL = math.log(LOG_FLOOR)  # the silence the dataset pads mels with
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,10 @@ def regress_posterior(
     for parameter in encoder.parameters():
         parameter.requires_grad_(True)
     optimizer = torch.optim.AdamW(encoder.parameters(), lr=learning_rate, betas=(0.8, 0.99))
-    chooser = random.Random(seed)
+    chooser, pool = random.Random(seed), list(clips)
     encoder.train()
     for step in range(1, steps + 1):
-        padded = _pad(chooser.sample(list(clips), min(batch_size, len(clips))), next(encoder.parameters()).device)
+        padded = _pad(chooser.sample(pool, min(batch_size, len(pool))), next(encoder.parameters()).device)
         with torch.no_grad():
             speaker = generator.speaker_vector(padded.speakers)
         posterior = encoder(padded.mel, padded.frame_mask, speaker)
