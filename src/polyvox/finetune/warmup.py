@@ -53,6 +53,12 @@ class WarmupResult:
     # The posterior's agreement with the voice on its own held-out speech, before and after the whole warm-up.
     agreement_before: Agreement | None = None
     agreement_after: Agreement | None = None
+    own_speech_seconds: float = 0.0  # of ``seconds``: speaking and the posterior's regression
+
+    @property
+    def seconds_per_step(self) -> float:
+        """Of the data's stage alone (the own-speech stage has steps of its own)."""
+        return (self.seconds - self.own_speech_seconds) / max(self.steps, 1)
 
     def summary(self) -> str:
         agreed = (
@@ -60,7 +66,7 @@ class WarmupResult:
             if self.agreement_before is not None and self.agreement_after is not None else ""
         )
         return (
-            f"warm-up done: {self.steps} steps in {self.seconds:.0f} s ({self.seconds / max(self.steps, 1):.2f} s/step); "
+            f"warm-up done in {self.seconds:.0f} s ({self.steps} steps on the data at {self.seconds_per_step:.2f} s/step); "
             f"posterior copy synthesis through the frozen decoder: mel distance {self.reconstruction_before:.3f} -> "
             f"{self.reconstruction_after:.3f}{agreed}"
         )
@@ -182,17 +188,21 @@ def run_warmup(
     started = time.perf_counter()
     probe = probe_batch(probe_items or train_items, cache)
     before = copy_synthesis_distance(module, probe)
+    own_started = time.perf_counter()
     own_clips = _speak_own(module, train_items, plan, source_speakers, progress) if plan.own_speech else []
     held_out = min(OWN_SPEECH_HELD_OUT, len(own_clips) // 4) or len(own_clips)  # few clips: measured on those trained
     agreement_before = agreement(module.generator, own_clips[:held_out]) if own_clips else None
     if own_clips:
         _regress_posterior(module, own_clips[held_out:] or own_clips, plan, progress)
+    own_speech_seconds = time.perf_counter() - own_started
     parts = tuple(part for part in plan.parts if not (own_clips and part == POSTERIOR))
     curve, skipped = _train_on_data(module, parts, plan, train_items, cache, device, progress, before) if parts else ([], 0)
     after = copy_synthesis_distance(module, probe)
     agreement_after = agreement(module.generator, own_clips[:held_out]) if own_clips else None
     steps = plan.steps if parts else 0
-    result = WarmupResult(steps, time.perf_counter() - started, skipped, before, after, curve, agreement_before, agreement_after)
+    result = WarmupResult(
+        steps, time.perf_counter() - started, skipped, before, after, curve, agreement_before, agreement_after, own_speech_seconds
+    )
     for name, parameter in module.generator.named_parameters():
         parameter.requires_grad_(flags[name])
     module.generator.train()
@@ -200,7 +210,7 @@ def run_warmup(
     if skipped:
         logger.warning("warm-up: %d of %d steps had a non-finite loss or gradient and were skipped", skipped, steps)
     logger.info("%s", result.summary())
-    data = {"plan": asdict(plan), **asdict(result), "seconds_per_step": result.seconds / max(result.steps, 1)}
+    data = {"plan": asdict(plan), **asdict(result), "seconds_per_step": result.seconds_per_step}
     with atomic_path(run_dir / WARMUP_FILE) as temporary:
         temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
     return result
