@@ -1,164 +1,367 @@
-// A Japanese front end on kuromoji (IPADIC) in the shape of Open JTalk's, which polyvox's Python front end
-// runs through pyopenjtalk: words and their pronunciations from kuromoji, accent phrases by Open JTalk's
-// chaining rules (njd_set_accent_phrase), devoiced vowels by its rules (njd_set_unvoiced_vowel, without the
-// accent nucleus: IPADIC has no accents) and each mora's phones from a table pyopenjtalk itself wrote
-// (japanese.json). NOT used by the page yet: its ids match Python's for too few sentences (42 %, 67 % of
-// held-out written ones; tests/test_web_japanese.py, docs/web.md).
+// Japanese as polyvox's Python front end reads it with pyopenjtalk-plus: its own dictionary (naist-jdic as
+// pyopenjtalk-plus ships it, converted to kuromoji's format by polyvox/export/web_japanese_dictionary.py), so
+// kuromoji's lattice gives MeCab's words and features, then Open JTalk's steps on them, written here from
+// their documented rules: njd_set_pronunciation (kana-only unknown words, ウ after a verb as a long vowel),
+// pyopenjtalk-plus's rules before chaining, njd_set_accent_phrase (which words chain into one accent
+// phrase), njd_set_accent_type (the phrase's nucleus, which devoicing needs), njd_set_unvoiced_vowel and
+// JPCommon's reading of the pronunciations into phones (ー repeats the phone before, ’ devoices the vowel
+// before). Each mora's phones come from a table pyopenjtalk itself wrote (japanese.json).
 
 export class JapaneseError extends Error {}
 
 const SEPARATOR = " ";
-const VOICELESS = new Set(["k", "ky", "s", "sh", "t", "ty", "ch", "ts", "h", "f", "hy", "p", "py"]);
-// Rule 5's exceptions: a devoiceable vowel stays voiced before these (s->s, s->sh, f->f, f->h, f->hy, h->f, h->h, h->hy).
-const KEEPS_VOICE = { s: new Set(["s", "sh"]), f: new Set(["f", "h", "hy"]), h: new Set(["f", "h", "hy"]) };
-const DEVOICED = { i: "I", u: "U" };
-// The rows a devoiced vowel may come before (カ, サ, タ, ハ, パ and their small-kana morae).
-const NEXT_VOICELESS = new Set([...VOICELESS, "kw", "fy"]);
+const PAUSE = "、";
+const QUESTION = "？";
+const EXCLAMATION = "！";
+const UNVOICE = "’";
+const LONG = "ー";
+const DEVOICED = { a: "A", i: "I", u: "U", e: "E", o: "O" };
 
 function katakana(text) {
   return text.replace(/[\u3041-\u3096]/gu, (char) => String.fromCodePoint(char.codePointAt(0) + 0x60));
 }
 
-// Chain flags Open JTalk's dictionary sets and IPADIC lacks, as pyopenjtalk's phrases show them: する joins the
-// word before it (ひるねを|します is one phrase), and so does an auxiliary verb after て or で (忘れてしまう).
-function chainsByDictionary(prev, node) {
-  if (node.base === "する") return true;
-  return node.pos === "動詞" && node.pos1 === "非自立" && prev.pos1 === "接続助詞" && (prev.surface === "て" || prev.surface === "で");
+// Open JTalk's text2mecab: ASCII and the space become full-width before MeCab reads them.
+function fullWidth(text) {
+  return text.replace(/[\u0021-\u007e]/gu, (char) => String.fromCodePoint(char.codePointAt(0) + 0xfee0)).replace(/ /gu, "\u3000");
 }
 
-// njd_set_accent_phrase: whether a word joins the accent phrase before it (IPADIC has no chain flags of its
-// own, so every rule applies; the rules are Open JTalk's, in its order).
-function chains(prev, node) {
-  if (chainsByDictionary(prev, node)) return true;
-  const pos = node.pos, before = prev.pos;
-  let chain = true;
-  if (before === "形容詞" && pos === "名詞") chain = false;
-  if (before === "名詞" && prev.pos1 === "形容動詞語幹" && pos === "名詞") chain = false;
-  if (before === "動詞" && (pos === "形容詞" || pos === "名詞")) chain = false;
-  const free = ["副詞", "接続詞", "連体詞"];
-  if (free.includes(pos) || free.includes(before)) chain = false;
-  if ((before === "名詞" && prev.pos1 === "副詞可能") || (pos === "名詞" && node.pos1 === "副詞可能")) chain = false;
-  if (pos === "助動詞" || pos === "助詞") chain = true;
-  if ((before === "助動詞" || before === "助詞") && pos !== "助動詞" && pos !== "助詞") chain = false;
-  if (prev.pos1 === "接尾" && pos === "名詞") chain = false;
-  const renyou = prev.cform.startsWith("連用");
-  if (pos === "形容詞" && node.pos1 === "非自立") {
-    if ((before === "動詞" || before === "形容詞") && renyou) chain = true;
-    else if (before === "助詞" && prev.pos1 === "接続助詞" && (prev.surface === "て" || prev.surface === "で")) chain = true;
-  }
-  if (pos === "動詞" && node.pos1 === "非自立") {
-    if (before === "動詞" && renyou) chain = true;
-    else if (before === "名詞" && prev.pos1 === "サ変接続") chain = true;
-  }
-  if (before === "名詞" && (pos === "動詞" || pos === "形容詞" || node.pos1 === "形容動詞語幹")) chain = false;
-  if (pos === "記号" || before === "記号") chain = false;
-  if (pos === "接頭詞") chain = false;
-  if (prev.pos3 === "姓" && pos === "名詞") chain = false;
-  if (before === "名詞" && node.pos3 === "名") chain = false;
-  if (node.pos1 === "接尾") chain = true;
-  return chain;
+// A dictionary word: surface, pos..., orig, read, pron, acc/mora, chain rule (NJDNode_load). An entry of
+// several words joined (九九: 九:九, 1/4:1/2) is one node each, the later ones not chained.
+function loadNodes(surface, fields) {
+  const [pos = "*", pos1 = "*", pos2 = "*", pos3 = "*", ctype = "*", cform = "*", orig = "*", read = "*", pron = "*",
+    accent = "*", chainRule = "*", chainFlag = "*"] = fields;
+  const node = {
+    string: surface, pos, pos1, pos2, pos3, ctype, cform, orig, read, pron, acc: 0, mora: 0, chainRule,
+    chainFlag: chainFlag === "1" ? 1 : chainFlag === "0" ? 0 : -1,
+  };
+  if (accent.includes("*") || !accent.includes("/")) return [node];
+  const origs = orig.split(":"), reads = read.split(":"), prons = pron.split(":"), accents = accent.split(":");
+  let consumed = 0;
+  return accents.map((part, index) => {
+    const [acc, mora] = part.split("/");
+    const last = index === accents.length - 1;
+    const word = {
+      ...node, orig: origs[index] ?? "", read: reads[index] ?? "", pron: prons[index] ?? "",
+      string: last ? surface.slice(consumed) : origs[index] ?? "", acc: parseInt(acc, 10) || 0, mora: parseInt(mora, 10) || 0,
+    };
+    if (index) word.chainFlag = 0;
+    if (!last) consumed += word.string.length;
+    return word;
+  });
 }
+
+// Full-width letters by their names (Open JTalk reads a word of them letter by letter).
+const LETTERS = Object.fromEntries(
+  "エー ビー シー ディー イー エフ ジー エイチ アイ ジェー ケー エル エム エヌ オー ピー キュー アール エス ティー ユー ブイ ダブリュー エックス ワイ ゼット"
+    .split(" ").map((name, index) => [String.fromCodePoint(0xff21 + index), name]),
+);
+
+const includesAny = (value, ...options) => options.includes(value);
 
 export class Japanese {
-  // tokenizer: kuromoji's; morae: japanese.json's {katakana mora: [phones]}.
-  constructor(tokenizer, morae) {
+  // tokenizer: kuromoji's, on the converted dictionary; tables: japanese.json's morae ({katakana mora:
+  // [phones]}) and devoicing ({mora: the kana that devoice its vowel when the next mora starts with them}).
+  constructor(tokenizer, tables) {
     this.tokenizer = tokenizer;
-    this.morae = morae;
-    this.longest = Math.max(...Object.keys(morae).map((mora) => [...mora].length));
+    this.morae = tables.morae;
+    this.devoicing = tables.devoicing;
+    this.longest = Math.max(...Object.keys(this.morae).map((mora) => [...mora].length));
   }
 
-  // A chunk's words: {surface, pos..., pron, morae: [{kana, phones}]}. The morae are cut from the words'
-  // pronunciations joined, as kuromoji may cut a word before a small kana (き|ょう); each mora goes to the
-  // word it starts in. A word kuromoji does not know is read from its kana, o-row + ウ as a long vowel.
+  // MeCab's words for a chunk (no punctuation inside: the caller cuts it out, as Python's iter_chunks does).
   words(chunk) {
-    const words = this.tokenizer.tokenize(chunk).map((token) => {
-      const word = {
-        surface: token.surface_form, pos: token.pos, pos1: token.pos_detail_1, pos2: token.pos_detail_2,
-        pos3: token.pos_detail_3, cform: token.conjugated_form, base: token.basic_form, morae: [],
-      };
-      if (word.pos === "記号") return { ...word, pron: "" };
-      const known = token.pronunciation && token.pronunciation !== "*";
-      let pron = known ? token.pronunciation : katakana(token.surface_form).replace(/(?<=[オコゴソゾトドノホボポモヨョロ])ウ/gu, "ー");
-      // A word written in kanji: e-row + イ is a long vowel, as pyopenjtalk's dictionary has it (映画 エーガ).
-      if (/\p{Script=Han}/u.test(token.surface_form)) pron = pron.replace(/(?<=[エケゲセゼテデネヘベペメレ])イ/gu, "ー");
-      return { ...word, pron: pron === "ヲ" ? "オ" : pron };
+    const tokenizer = this.tokenizer;
+    return tokenizer.tokenizeForSentence(fullWidth(chunk), []).flatMap((token) => {
+      const line = token.word_type === "KNOWN"
+        ? tokenizer.token_info_dictionary.getFeatures(token.word_id)
+        : tokenizer.unknown_dictionary.getFeatures(token.word_id);
+      const fields = (line ?? "").split(",").slice(1);
+      return fields[0] === "記号" && fields[1] === "空白" ? [] : loadNodes(token.surface_form, fields);
     });
-    const owner = words.flatMap((word) => [...word.pron].map(() => word));
-    let start = 0;
-    for (const mora of this.split(words.map((word) => word.pron).join(""), chunk)) {
-      owner[start].morae.push(mora);
-      start += [...mora.kana].length;
-    }
-    return words;
   }
 
-  // Katakana -> morae, the longest of the table at each place; ー is a mora of its own (the vowel again).
-  split(pron, chunk) {
-    const chars = [...pron], morae = [];
+  // The morae of a pronunciation, the longest of the table at each place; ー, ’ and the pause marks alone.
+  split(pron, where) {
+    const chars = [...pron], out = [];
     for (let start = 0; start < chars.length;) {
-      let size = chars[start] === "ー" ? 1 : Math.min(this.longest, chars.length - start);
-      while (size > 0 && chars[start] !== "ー" && !(chars.slice(start, start + size).join("") in this.morae)) size--;
-      if (!size) throw new JapaneseError(`no reading for '${chars[start]}' in '${chunk}' in the browser's dictionary`);
-      const kana = chars.slice(start, start + size).join("");
-      morae.push({ kana, phones: kana === "ー" ? null : [...this.morae[kana]] });
+      if ([LONG, UNVOICE, PAUSE, QUESTION, EXCLAMATION].includes(chars[start])) {
+        out.push(chars[start++]);
+        continue;
+      }
+      let size = Math.min(this.longest, chars.length - start);
+      while (size > 0 && !(chars.slice(start, start + size).join("") in this.morae)) size--;
+      if (!size) throw new JapaneseError(`no reading for '${chars[start]}' in '${where}' in the browser's dictionary`);
+      out.push(chars.slice(start, start + size).join(""));
       start += size;
+    }
+    return out;
+  }
+
+  // Open JTalk's kana reading of a word with no morae in the dictionary: its kana (hiragana as katakana),
+  // each full-width letter by its name, ー as a mora; anything else is skipped.
+  kana(string) {
+    const chars = [...katakana(string)], morae = [];
+    for (let start = 0; start < chars.length;) {
+      const letter = LETTERS[chars[start].toUpperCase()];
+      if (letter) {
+        morae.push(...this.split(letter, string));
+        start += 1;
+        continue;
+      }
+      let size = Math.min(this.longest, chars.length - start);
+      while (size > 0 && !(chars.slice(start, start + size).join("") in this.morae)) size--;
+      if (chars[start] === LONG) size = 1;
+      if (size) morae.push(chars.slice(start, start + size).join(""));
+      start += size || 1;
     }
     return morae;
   }
 
-  // Accent phrases of phones, devoiced vowels upper case (I, U); a pause (space, symbol) ends a phrase.
-  phonemize(chunk) {
-    const words = this.words(chunk), phrases = [];
-    let previous = null;
-    for (const word of words) {
-      if (!word.pron) {
-        previous = null;
+  // njd_set_pronunciation: a word with no morae is read from its kana as a filler (single-mora fillers in a
+  // row become one word), else it is a pause; ウ of an auxiliary after a verb or auxiliary is a long vowel;
+  // です and ます before ？ or ！ are not devoiced.
+  pronounce(nodes) {
+    for (const node of nodes) {
+      if (node.mora !== 0) continue;
+      const morae = this.kana(node.string);
+      node.read = node.pron = morae.join("");
+      node.mora = morae.length;
+      if (morae.length) Object.assign(node, { pos: "フィラー", pos1: "*", pos2: "*", pos3: "*" });
+      if (node.orig === "*") node.orig = node.string;
+      if (!node.pron && includesAny(node.string, QUESTION, EXCLAMATION)) node.read = node.pron = node.string;
+      if (!node.pron) Object.assign(node, { read: PAUSE, pron: PAUSE, pos: "記号", pos1: "読点", pos2: "*", pos3: "*", ctype: "*", cform: "*" });
+    }
+    const kept = [];
+    let head = null;
+    for (const node of nodes) {
+      if (node.pron === "*") continue;
+      const single = node.pos === "フィラー" && this.isMora(node.string);
+      if (single && head) {
+        for (const field of ["string", "orig", "read", "pron"]) head[field] += node[field];
+        head.mora += node.mora;
         continue;
       }
-      if (!previous || !chains(previous, word)) phrases.push([]);
-      phrases[phrases.length - 1].push(word);
-      previous = word;
+      head = single ? node : null;
+      kept.push(node);
     }
-    const morae = phrases.flatMap((phrase, index) => phrase.flatMap((word) => word.morae.map((mora) => ({ ...mora, word, phrase: index }))));
-    this.devoice(morae);
-    const out = [];
-    morae.forEach((mora, index) => {
-      if (index && mora.phrase !== morae[index - 1].phrase) out.push(SEPARATOR);
-      if (mora.kana === "ー") {
-        if (out.length && out[out.length - 1] !== SEPARATOR) out.push(out[out.length - 1]);
-      } else out.push(...mora.phones);
+    kept.forEach((node, index) => {
+      const next = kept[index + 1];
+      if (!next) return;
+      if (next.pron === "ウ" && next.pos === "助動詞" && includesAny(node.pos, "動詞", "助動詞") && node.mora > 0) next.pron = LONG;
+      if (node.pos === "助動詞" && includesAny(next.string, QUESTION, EXCLAMATION)) {
+        if (node.string === "です") node.pron = "デス";
+        else if (node.string === "ます") node.pron = "マス";
+      }
     });
-    return out;
+    return kept;
   }
 
-  // njd_set_unvoiced_vowel's rules 1, 3 and 5 (2 in part; rule 4, no devoicing on the accent nucleus, needs accents).
-  devoice(morae) {
-    const flags = morae.map(() => -1);
-    const devoiceable = (mora) => mora.phones && mora.phones.length === 2 && VOICELESS.has(mora.phones[0]) && mora.phones[1] in DEVOICED;
-    const rule5 = (index) => {
-      const mora = morae[index], next = morae[index + 1];
-      if (!next || !devoiceable(mora) || !next.phones || !NEXT_VOICELESS.has(next.phones[0])) return 0;
-      return KEEPS_VOICE[mora.phones[0]]?.has(next.phones[0]) ? 0 : 1;
-    };
-    morae.forEach((mora, index) => {
-      const next = morae[index + 1], after = morae[index + 2];
-      // Rule 1: the す of です and ます before the next word (pyopenjtalk-plus: or at the end), unless a long vowel follows.
-      if (next && (mora.kana === "マ" || mora.kana === "デ") && next.kana === "ス" && next.word === mora.word
-          && (!after || after.word !== next.word) && ["動詞", "助動詞", "感動詞"].includes(next.word.pos)) {
-        flags[index + 1] = after && after.kana === "ー" ? 0 : 1;
+  // Whether a string is one kana mora or letter of the reading list (a filler that joins the one before).
+  isMora(string) {
+    const kana = katakana(string);
+    return kana in this.morae || kana === LONG || string.toUpperCase() in LETTERS;
+  }
+
+  // pyopenjtalk-plus's rules before chaining (apply_original_rule_before_chaining), those on words.
+  beforeChaining(nodes) {
+    nodes.slice(0, -1).forEach((node, index) => {
+      const next = nodes[index + 1];
+      if (node.pos === "名詞" && next.string === "不足" && next.pron === "フソク") next.read = next.pron = "ブソク";
+      if (node.string === "〇" && next.string === "〇") {
+        for (const zero of [node, next]) Object.assign(zero, { pos1: "一般", read: "マル", pron: "マル", acc: 1, mora: 2 });
       }
-      // Rule 2: し of a verb, auxiliary or particle.
-      if (flags[index] !== 1 && next && flags[index + 1] === -1 && flags[index + 2] !== 1 && next.word.pron === "シ"
-          && ["動詞", "助動詞", "助詞"].includes(next.word.pos)) {
-        flags[index + 1] = rule5(index + 1);
-        if (flags[index + 1] === 1) {
-          if (flags[index] === -1) flags[index] = 0;
-          if (index + 2 < morae.length && flags[index + 2] === -1) flags[index + 2] = 0;
+      const sahenBefore = includesAny(node.pos1, "サ変接続", "格助詞", "接続助詞") || (node.pos === "名詞" && node.pos1 === "一般") || node.pos === "副詞";
+      if (sahenBefore && next.ctype === "サ変・スル") next.chainFlag = 1;
+      if (includesAny(node.string, "お", "御", "ご") && node.chainRule === "P1") {
+        if (next.acc === 0 || next.acc === next.mora) Object.assign(next, { chainRule: "C4", acc: 0 });
+        else next.chainRule = "C1";
+      }
+      if (node.pos === "動詞" && next.pos === "動詞") next.chainRule = next.acc !== 0 ? "C1" : "C4";
+      if (includesAny(node.cform, "連用形", "連用タ接続", "連用ゴザイ接続", "連用テ接続") && node.acc === node.mora && node.mora > 1) node.acc -= 1;
+      if (includesAny(node.orig, "れる", "られる", "せる", "させる", "ちゃう") && next.string === "た") next.chainRule = "F2@1";
+      if (node.pos === "形容詞" && includesAny(next.orig, "なる", "する")) next.chainFlag = 1;
+    });
+  }
+
+  // njd_set_accent_phrase: whether each word without a chain flag of its own joins the phrase before it.
+  chain(nodes) {
+    nodes.forEach((node, index) => {
+      const prev = nodes[index - 1];
+      if (!prev || node.chainFlag >= 0) return;
+      const pos = node.pos, before = prev.pos;
+      let chain = 1;
+      if (before === "形容詞" && includesAny(pos, "名詞", "動詞", "形容詞")) chain = 0;
+      if (before === "動詞" && includesAny(pos, "形容詞", "名詞")) chain = 0;
+      if (includesAny(pos, "副詞", "接続詞", "連体詞") || includesAny(before, "副詞", "接続詞", "連体詞")) chain = 0;
+      if ((before === "名詞" && prev.pos1 === "副詞可能") || (pos === "名詞" && node.pos1 === "副詞可能")) chain = 0;
+      if (includesAny(pos, "助動詞", "助詞")) chain = 1;
+      if (includesAny(before, "助動詞", "助詞") && !includesAny(pos, "助動詞", "助詞")) chain = 0;
+      if (prev.pos1 === "接尾" && pos === "名詞") chain = 0;
+      const renyou = prev.cform.startsWith("連用");
+      if (pos === "形容詞" && node.pos1 === "非自立") {
+        if (includesAny(before, "動詞", "形容詞")) chain = renyou ? 1 : chain;
+        else if (before === "助詞" && prev.pos1 === "接続助詞" && includesAny(prev.string, "て", "で")) chain = 1;
+      }
+      if (before === "名詞" && (includesAny(pos, "動詞", "形容詞") || node.pos1 === "形容動詞語幹")) chain = 0;
+      if (pos === "動詞" && node.pos1 === "非自立") {
+        if (before === "動詞") chain = renyou ? 1 : chain;
+        else if (before === "名詞") chain = includesAny(prev.pos1, "サ変接続", "形容動詞語幹") ? 1 : chain;
+        else if (before === "助詞") chain = 1;
+      }
+      if (pos === "記号" || before === "記号") chain = 0;
+      if (pos === "接頭詞") chain = 0;
+      if (prev.pos3 === "姓" && node.pos3 === "名") chain = 0;
+      if (before === "名詞" && node.pos3 === "名") chain = 0;
+      if (node.pos1 === "接尾") chain = 1;
+      if (pos === "名詞" && node.pos1 === "非自立" && includesAny(before, "助動詞", "連体詞", "助詞", "形容詞", "動詞")) chain = 1;
+      if (node.pos1 === "固有名詞") chain = 0;
+      if (before === "名詞" && includesAny(prev.pos1, "非自立", "代名詞") && pos === "名詞" && includesAny(node.pos1, "一般", "サ変接続")) chain = 0;
+      if (before === "感動詞" || pos === "感動詞") chain = 0;
+      node.chainFlag = chain;
+    });
+  }
+
+  // njd_set_accent_type: the nucleus of each accent phrase, kept on its first word.
+  accent(nodes) {
+    let top = null, morae = 0, topAcc = 0, topMorae = 0;
+    nodes.forEach((node, index) => {
+      const prev = nodes[index - 1], next = nodes[index + 1];
+      if (!prev || node.chainFlag !== 1) {
+        top = node;
+        morae = 0;
+        topAcc = node.acc;
+        topMorae = node.mora;
+      } else {
+        const [rule, add] = accentRule(node.chainRule, prev.pos);
+        if (top.chainRule === "P2" && topAcc !== 0 && topMorae > topAcc) top.acc = topAcc;
+        else if (rule === "F2") { if (top.acc === 0) top.acc = morae + add; }
+        else if (rule === "F3") { if (top.acc !== 0) top.acc = morae + add; }
+        else if (rule === "F4") top.acc = morae + add;
+        else if (rule === "F5" || rule === "C4" || rule === "P6") top.acc = 0;
+        else if (rule === "C1") top.acc = morae + node.acc;
+        else if (rule === "C2") top.acc = morae + 1;
+        else if (rule === "C3") top.acc = morae;
+        else if (rule === "P1") top.acc = node.acc === 0 ? 0 : morae + node.acc;
+        else if (rule === "P14") { if (node.acc !== 0) top.acc = morae + node.acc; }
+      }
+      if (prev && node.chainFlag === 1 && prev.pos1 === "数" && node.pos1 === "数") numeralAccent(prev, node, next);
+      if (node.string === "十" && node.chainFlag !== 1 && next && next.pos1 === "数") node.acc = 0;
+      morae += node.mora;
+    });
+  }
+
+  // njd_set_unvoiced_vowel over the morae of every word, in order.
+  devoice(nodes, chunk) {
+    const morae = [];
+    let index = 0, accent = 0;
+    for (const node of nodes) {
+      const parts = [PAUSE, QUESTION, EXCLAMATION].includes(node.pron) ? [node.pron] : this.split(node.pron, chunk);
+      let first = true;
+      parts.forEach((kana, at) => {
+        if (kana === UNVOICE) return;
+        if (first && node.chainFlag !== 1) {
+          index = 0;
+          accent = node.acc;
+        } else index += 1;
+        first = false;
+        const special = [PAUSE, QUESTION, EXCLAMATION].includes(kana);
+        morae.push({ kana, node, index, accent, flag: special ? 0 : parts[at + 1] === UNVOICE ? 1 : -1 });
+      });
+    }
+    const rule5 = (mora, next) => {
+      if (!next) return 0;
+      const before = this.devoicing[mora.kana];
+      return before === undefined ? -1 : before.includes([...next.kana][0]) ? 1 : 0;
+    };
+    const spoken = (node) => includesAny(node.pos, "動詞", "助動詞");
+    morae.forEach((mora, at) => {
+      const next = morae[at + 1], after = morae[at + 2];
+      if (next && after && mora.node === next.node && next.node !== after.node && includesAny(mora.kana, "マ", "デ") && next.kana === "ス"
+          && (spoken(next.node) || next.node.pos === "感動詞")) {
+        next.flag = includesAny(after.node.pron, QUESTION, LONG) ? 0 : 1;
+      }
+      if (mora.flag !== 1 && next && next.flag === -1 && !(after && after.flag === 1) && next.node.pron === "シ"
+          && (spoken(next.node) || next.node.pos === "助詞")) {
+        next.flag = next.accent === next.index + 1 ? 0 : rule5(next, after);
+        if (next.flag === 1) {
+          if (mora.flag === -1) mora.flag = 0;
+          if (after && after.flag === -1) after.flag = 0;
         }
       }
-      if (flags[index] === -1) flags[index] = mora.word.pos === "フィラー" || flags[index + 1] === 1 ? 0 : rule5(index);
-      if (flags[index] === 1 && index + 1 < morae.length && flags[index + 1] === -1) flags[index + 1] = 0;
-      if (flags[index] === 1) mora.phones = [mora.phones[0], DEVOICED[mora.phones[1]]];
+      if (mora.flag === -1) {
+        if (mora.node.pos === "フィラー" || (next && next.flag === 1) || mora.accent === mora.index + 1) mora.flag = 0;
+        else mora.flag = rule5(mora, next);
+      }
+      if (mora.flag === 1 && next && next.flag === -1) next.flag = 0;
     });
+    for (const node of nodes) node.pron = "";
+    for (const mora of morae) mora.node.pron += mora.kana + (mora.flag === 1 ? UNVOICE : "");
+  }
+
+  // Open JTalk's words for a chunk, as pyopenjtalk.run_frontend gives them.
+  frontend(chunk) {
+    const nodes = this.pronounce(this.words(chunk));
+    this.beforeChaining(nodes);
+    this.chain(nodes);
+    this.accent(nodes);
+    this.devoice(nodes, chunk);
+    return nodes;
+  }
+
+  // Accent phrases of phones, devoiced vowels upper case; a pause ends a phrase (JPCommon's labels).
+  phonemize(chunk) {
+    const out = [];
+    let words = 0;
+    for (const node of this.frontend(chunk)) {
+      if ([PAUSE, QUESTION, EXCLAMATION].includes(node.pron)) {
+        if (out.length && out[out.length - 1] !== SEPARATOR) out.push(SEPARATOR);
+        words = 0;
+        continue;
+      }
+      let started = false;
+      for (const kana of this.split(node.pron, chunk)) {
+        if (kana === LONG) {
+          if (out.length && out[out.length - 1] !== SEPARATOR) out.push(out[out.length - 1]);
+        } else if (kana === UNVOICE) {
+          if (started) out[out.length - 1] = DEVOICED[out[out.length - 1]] ?? out[out.length - 1];
+        } else {
+          if (!started && words && node.chainFlag !== 1 && out[out.length - 1] !== SEPARATOR) out.push(SEPARATOR);
+          if (!started) words += 1;
+          started = true;
+          out.push(...this.morae[kana]);
+        }
+      }
+    }
+    while (out.length && out[out.length - 1] === SEPARATOR) out.pop();
+    return out;
+  }
+}
+
+// The rule of a chain rule field for the part of speech before (``名詞%F1/動詞%F2@0``), with its shift.
+function accentRule(field, before) {
+  for (const option of (field ?? "*").split("/")) {
+    const [condition, rest] = option.includes("%") ? option.split("%") : [null, option];
+    if (condition !== null && !before.includes(condition)) continue;
+    const [rule, shift] = rest.split("@");
+    return [rule, parseInt(shift ?? "0", 10) || 0];
+  }
+  return ["*", 0];
+}
+
+// njd_set_accent_type's numerals: the nucleus of a number before 十, 百, 千, 万, 億, 兆.
+function numeralAccent(prev, node, next) {
+  const is = (word, ...strings) => word && strings.includes(word.string);
+  if (node.string === "十") {
+    prev.acc = 1;
+    if (is(prev, "五", "六", "八") && is(next, "一", "二", "三", "四", "五", "六", "七", "八", "九")) prev.acc = 0;
+  } else if (node.string === "百") {
+    prev.acc = is(prev, "七") ? 2 : is(prev, "三", "四", "九", "何") ? 1 : prev.mora + node.mora;
+  } else if (node.string === "千" || node.string === "万") {
+    prev.acc = prev.mora + 1;
+  } else if (node.string === "億") {
+    prev.acc = is(prev, "一", "六", "七", "八", "幾") ? 2 : 1;
+  } else if (node.string === "兆") {
+    prev.acc = is(prev, "六", "七") ? 2 : 1;
   }
 }
