@@ -56,7 +56,9 @@ def _given_token() -> str | None:
         if os.environ.get(name) and os.environ[name] != "none":
             return os.environ[name]
     if "SLURM_JOB_ID" in os.environ:
-        return f"slurm-{os.environ['SLURM_JOB_ID']}-{os.environ.get('SLURM_STEP_ID', '0')}"
+        # A requeued job keeps its id and numbers its steps from 0 again; SLURM counts the restarts.
+        step, restarts = os.environ.get("SLURM_STEP_ID", "0"), os.environ.get("SLURM_RESTART_COUNT", "0")
+        return f"slurm-{os.environ['SLURM_JOB_ID']}-{step}-{restarts}"
     return None
 
 
@@ -66,6 +68,36 @@ def require_launch_name(nodes: int) -> None:
     (rank 0 would otherwise wait for the others in the process group for half an hour)."""
     if nodes > 1 and _given_token() is None:
         raise TrainingSetupError(f"--nodes {nodes} started by hand: {HAND_LAUNCH_HINT}")
+
+
+def require_slurm_tasks_match(devices: int | str, nodes: int) -> None:
+    """Under ``srun`` (as Lightning detects it: SLURM_NTASKS set, the job not named bash or interactive) SLURM
+    starts the processes, and Lightning refuses ``--devices`` and ``--nodes`` other than SLURM's tasks per node and
+    nodes, but only once the Trainer is built, after rank 0 has prepared the data, and with a traceback in its own
+    terms: refuse here first, in one line. ``--devices auto`` is left to Lightning (on GPUs: the ones visible)."""
+    from lightning.fabric.plugins.environments import SLURMEnvironment
+
+    if not SLURMEnvironment.detect():
+        return
+    tasks, per_node, machines = (os.environ.get(name) for name in ("SLURM_NTASKS", "SLURM_NTASKS_PER_NODE", "SLURM_NNODES"))
+    if per_node is None:
+        if int(tasks or 1) > 1:
+            raise TrainingSetupError(
+                f"srun started {tasks} SLURM tasks without --ntasks-per-node, which Lightning needs: ask for them with "
+                "`#SBATCH --nodes M --ntasks-per-node N` (N processes on each of M machines) instead of --ntasks"
+            )
+        return
+    wanted = []
+    if str(devices).isdigit() and int(devices) != int(per_node):
+        wanted.append(f"--devices {per_node}")
+    if machines is not None and int(machines) != nodes:
+        wanted.append(f"--nodes {machines}")
+    if wanted:
+        raise TrainingSetupError(
+            f"SLURM runs {per_node} task(s) on each of {machines or 1} node(s) (--ntasks-per-node, --nodes) but polyvox was "
+            f"given --devices {devices} --nodes {nodes}: give {' '.join(wanted)} (one process per task; or set training.devices "
+            "and training.nodes in the config)"
+        )
 
 
 def launch_token() -> str:

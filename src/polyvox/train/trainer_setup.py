@@ -158,6 +158,9 @@ def training_strategy(devices: int | str, nodes: int = 1, strategy: str = "auto"
         raise TrainingSetupError(f"unknown --strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     if nodes < 1:
         raise TrainingSetupError(f"--nodes must be at least 1, got {nodes}")
+    from polyvox.train.ranks import require_slurm_tasks_match
+
+    require_slurm_tasks_match(devices, nodes)
     if strategy == "fsdp":
         from polyvox.train.sharding import ShardedDataParallel
 
