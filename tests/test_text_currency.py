@@ -69,3 +69,81 @@ NBSP, NNBSP = "\u00a0", "\u202f"
 def test_money_reads_as_a_reader_says_it(language: str, text: str, expected: str) -> None:
     assert normalize(text, language) == expected
 
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # An amount before the noun it describes takes the singular, as one hyphenated word.
+        ("en", "a $5 bill", "a five-dollar bill"),
+        ("en", "A $20 bill and two $20 bills.", "A twenty-dollar bill and two twenty-dollar bills."),
+        ("en", "a $5 million deal", "a five-million-dollar deal"),
+        ("en", "the £10 note, a $1.50 coffee, a $0.50 stamp", "the ten-pound note, a one-dollar-fifty coffee, a fifty-cent stamp"),
+        ("en", "Apple's $3 trillion valuation", "Apple's three-trillion-dollar valuation"),
+        ("en", "an estimated $2.5bn bailout", "an estimated two-point-five-billion-dollar bailout"),
+        ("en", "He paid a $250 fine.", "He paid a two-hundred-and-fifty-dollar fine."),
+        # ... and stays plural where no noun follows it, or what follows is not one.
+        ("en", "an estimated $5 billion in damages", "an estimated five billion dollars in damages"),
+        ("en", "They raised $5 million last year.", "They raised five million dollars last year."),
+        ("en", "it's $5 now; the $5 goes to charity", "it's five dollars now; the five dollars goes to charity"),
+        ("en", "He paid $20.", "He paid twenty dollars."),
+        # Abbreviated scales; a thousand multiplies the amount.
+        ("en", "$5m, $2.5bn, €3k, $1.5K", "five million dollars, two point five billion dollars, three thousand euros, "
+         "one thousand, five hundred dollars"),
+        ("en", "US$5bn, £3.5 bn, $7tn, $2B, 7bn people", "five billion US dollars, three point five billion pounds, "
+         "seven trillion dollars, two billion dollars, seven billion people"),
+        ("en", "5m away", "five m away"),  # a one-letter scale only with a sign: 5m may be five metres
+        # The prefixed dollars and the real.
+        ("en", "A$20, C$5, HK$100, NZ$5, S$2, NT$30", "twenty Australian dollars, five Canadian dollars, one hundred Hong "
+         "Kong dollars, five New Zealand dollars, two Singapore dollars, thirty New Taiwan dollars"),
+        ("en", "AU$1, CA$1.01, R$1.5 billion", "one Australian dollar, one Canadian dollar and one cent, one point five "
+         "billion reais"),
+        ("de", "5 Mio. €, 1 Mio. €, 1,5 Mio. €", "fünf Millionen Euro, eine Million Euro, eins Komma fünf Millionen Euro"),
+        ("de", "2 Mrd. Euro und 5 Mio. Einwohner", "zwei Milliarden Euro und fünf Millionen Einwohner"),
+        ("de", "Es kostet €5 Mio.", "Es kostet fünf Millionen Euro."),
+        ("de", "3 k€, A$20, C$1 und £5", "dreitausend Euro, zwanzig australische Dollar, ein kanadischer Dollar und fünf Pfund"),
+        ("de", "HK$1 und 2 NT$", "ein Hongkong-Dollar und zwei Neue Taiwan-Dollar"),
+        ("fr", "1,5 M€, 5 Md€, 2 M$", "un virgule cinq million d'euros, cinq milliards d'euros, deux millions de dollars"),
+        ("fr", "2,5 k€, 1 k€, 3 Mds d'euros", "deux mille cinq cents euros, mille euros, trois milliards d'euros"),
+        ("fr", "A$20, HK$1 000, NZ$1", "vingt dollars australiens, mille dollars de Hong Kong, un dollar néo-zélandais"),
+        ("fr", "£1, £21, £201", "une livre, vingt et une livres, deux cent une livres"),
+        ("es", "1 M€, 21 M€, 1,5 M€", "un millón de euros, veintiún millones de euros, uno coma cinco millones de euros"),
+        ("es", "HK$100, A$1, NZ$2", "cien dólares de Hong Kong, un dólar australiano, dos dólares neozelandeses"),
+        ("es", "£1, £21, £200, £1.000.200", "una libra, veintiuna libras, doscientas libras, un millón doscientas libras"),
+        ("ru", "5 млн $, $1 млн, A$21, A$2", "пять миллионов долларов, один миллион долларов, двадцать один австралийский "
+         "доллар, два австралийских доллара"),
+        ("zh", "HK$100和A$5", "一百港元和五澳元"),
+        ("ja", "A$5", "五豪ドル"),
+    ],
+)
+def test_amount_words_read_as_a_reader_says_them(language: str, text: str, expected: str) -> None:
+    assert normalize(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$1", "دولار واحد"),  # the unit, then one
+        ("$2", "دولاران"),  # the dual alone
+        ("$3 و $10", "ثلاثة دولارات و عشرة دولارات"),  # 3-10: the plural
+        ("$11 و $21 و $99", "أحد عشر دولاراً و واحد و عشرون دولاراً و تسعة و تسعون دولاراً"),  # 11-99: accusative
+        ("$100 و $1,000 و $2,000 و $1,000,000", "مائة دولار و ألف دولار و ألفا دولار و مليون دولار"),
+        ("$103 و $111", "مائة و ثلاثة دولارات و مائة و أحد عشر دولاراً"),  # by the last two digits
+        ("$1.50", "دولار واحد و خمسون سنتاً"),
+        ("$0.02", "سنتان"),
+        ("US$1 و A$5", "دولار أمريكي واحد و خمسة دولارات أسترالية"),
+        ("5 €", "خمسة يورو"),
+    ],
+)
+def test_arabic_amounts_agree_with_their_number(text: str, expected: str) -> None:
+    assert normalize(text, "ar") == expected
+
+
+def test_every_table_with_dollars_names_every_prefixed_dollar() -> None:
+    """A sign missing from a language's table would be read as plain dollars, or not at all."""
+    from polyvox.text.currency_units import CURRENCIES, SIGNS_BEFORE
+
+    prefixed = {sign for sign in SIGNS_BEFORE if sign.endswith("$") and sign != "$"}
+    for language, table in CURRENCIES.items():
+        if "$" in table:
+            assert prefixed <= set(table), (language, prefixed - set(table))

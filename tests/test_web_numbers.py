@@ -4,13 +4,24 @@ decimals and ordinals. Served straight from ``polyvox/web``, so no export and no
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
 
 from polyvox.export.web_browser import browser_missing, chromium, serve
 from polyvox.export.web_export import WEB_SOURCE
-from polyvox.text.currency import CURRENCIES, SCALES, SIGNS_BEFORE, read_money
+from polyvox.text.currency import read_money
+from polyvox.text.currency_units import (
+    ATTRIBUTIVE,
+    CURRENCIES,
+    NAMES_AFTER,
+    SCALE_ABBREVIATIONS,
+    SCALES,
+    SIGN_ONLY_SCALES,
+    SIGNS_BEFORE,
+    THOUSAND_ABBREVIATIONS,
+)
 from polyvox.text.numbers import join_digit_groups, join_thousands, spell_numbers
 
 pytestmark = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
@@ -35,7 +46,21 @@ MONEY = {
            "0,01 €, US$1.000, -5 €, £5 und 1,000 $"],
     "fr": ["1000000 €, 1000000\u00a0€, 2500,50 €, €5, 1 €, 21 €, 2 millions €, $3,5 milliards, 0,01 €, 1000 $, 12,5 %, US$5"],
     "es": ["1.000.000 €, €1.000, $1.000.000, $1, $21, 1 €, 21,00 €, $0,01, $3,5 millones, 101 €, -5 €, US$5, 31 €, 1001 €"],
-    "zh": ["¥10000和-$5，$5和123元，$1000000，¥3.5"],
+    "zh": ["¥10000和-$5，$5和123元，$1000000，¥3.5", "HK$100和A$5，US$2，NT$30，R$1，C$7和NZ$8，S$9"],
+}
+# Amounts before the noun they describe (a five-dollar bill), abbreviated scales ($5m, €3k, 5 Mio. €, 5 M€, 7bn),
+# the prefixed dollars (A$, C$, HK$, NZ$, S$, NT$) and R$, and what stays plural (raised $5 million last year).
+MONEY_WORDS = {
+    "en": ["A $5 bill, a $20 bill and a $100 note; two $20 bills, the £10 note, a $1.50 coffee, a $0.50 stamp.",
+           "Apple's $3 trillion valuation, a $5m deal, an estimated $5 billion in damages, a new $2.5bn plan.",
+           "They raised $5 million last year; it's $5 now; the $5 goes to charity; paid $5 cash; a $5 or $10 fee.",
+           "$5m, $2.5bn, €3k, $1.5K, US$5bn, £3.5 bn, $7 tn, $5M, $2B, €2.5555k, 7bn people, 5m away, $5 m.",
+           "A$20, AU$1, C$5, CA$1.01, HK$100, NZ$5, S$2, SG$3, NT$30, R$1.5 billion, -A$5, 20 A$, a C$5 coin.",
+           "the $5-plus ticket, the $5 was stolen, the $5 a-month fee, a $5 Starbucks card, an $8 wristband."],
+    "de": ["5 Mio. €, 1 Mio. €, 1,5 Mio. €, €5 Mio. und mehr, 3 k€, 5 Mio. Einwohner, 2 Mrd. Euro, 1 Mrd $",
+           "A$20 und £5, HK$1, NT$1 und 2 NT$, C$1.000,50, Es kostet 5 Mio."],
+    "fr": ["1,5 M€, 2,5 k€, 1 k€, 3 Mds d'euros, 5 Md€, 2 M$, A$20, HK$1 000, NZ$1, NT$2, R$5, £1, £21, £201, £1,01"],
+    "es": ["1,5 M€, 1 M€, 21 M€, 3 MM$, HK$100, A$1, NZ$2, NT$1, R$21, 2,5 k€, £1 y $5m, £21, £200, £1.000.200, £3 millones"],
 }
 SPELL = """async ([kind, language, values]) => {
   const numbers = await import("./numbers.js"), speller = await import(`./num2words_${language}.js`);
@@ -103,19 +128,41 @@ def test_digit_groups_join_as_in_python(page, language: str) -> None:
 
 def test_currency_tables_equal_python(page) -> None:
     tables = page.evaluate("""async () => {
-      const numbers = await import("./numbers.js");
-      return [numbers.CURRENCIES, numbers.SCALES, numbers.SIGNS_BEFORE];
+      const numbers = await import("./numbers.js"), sorted = (set) => [...set].sort();
+      const rules = Object.fromEntries(Object.entries(numbers.ATTRIBUTIVE).map(([language, rule]) => [language, {
+        determiners: sorted(rule.determiners), modifiers: sorted(rule.modifiers), nouns: sorted(rule.nouns),
+        not_nouns: sorted(rule.notNouns), contractions: sorted(rule.contractions)}]));
+      return [numbers.CURRENCIES, numbers.SCALES, numbers.SIGNS_BEFORE, numbers.NAMES_AFTER, numbers.SCALE_ABBREVIATIONS,
+        Object.fromEntries(Object.entries(numbers.SIGN_ONLY_SCALES).map(([language, written]) => [language, sorted(written)])),
+        numbers.THOUSAND_ABBREVIATIONS, rules];
     }""")
+    languages = ("en", "es", "fr", "de")
     expected = {
-        language: {sign: [list(unit.forms), list(unit.cents)] for sign, unit in CURRENCIES[language].items()}
-        for language in ("en", "es", "fr", "de")
+        language: {
+            sign: [list(unit.forms), list(unit.cents), *([True] if unit.feminine else [])]
+            for sign, unit in CURRENCIES[language].items()
+        }
+        for language in languages
     }
-    assert tables == [expected, {language: list(SCALES[language]) for language in expected}, list(SIGNS_BEFORE)]
+    rules = {
+        language: {field.name: sorted(getattr(rule, field.name)) for field in dataclasses.fields(rule)}
+        for language, rule in ATTRIBUTIVE.items()
+    }
+    assert tables == [
+        expected,
+        {language: list(SCALES[language]) for language in languages},
+        list(SIGNS_BEFORE),
+        {language: dict(names) for language, names in NAMES_AFTER.items()},
+        {language: {written: list(forms) for written, forms in SCALE_ABBREVIATIONS[language].items()} for language in languages},
+        {language: sorted(written) for language, written in SIGN_ONLY_SCALES.items()},
+        {language: list(THOUSAND_ABBREVIATIONS[language]) for language in languages},
+        rules,
+    ]
 
 
 @pytest.mark.parametrize("language", sorted(MONEY))
 def test_money_reads_as_in_python(page, language: str) -> None:
-    texts = MONEY[language]
+    texts = MONEY[language] + MONEY_WORDS.get(language, [])
     read = page.evaluate(
         """async ([language, texts]) => {
           const numbers = await import("./numbers.js");

@@ -54,6 +54,11 @@ NUMBERS = [
     ("de", "Es kostet €1.000.000 oder 1.000,50 €, 1 € und $1 Million."),
     ("fr", "Il coûte 1 000 000 € ou 1\u202f000\u202f000\u00a0€, 2 500,50 €, 1 € et 12,5 %."),
     ("es", "Cuesta 1.000.000 €, $21, 1.000,50 € y $3,5 millones."),
+    # Amounts before a noun (a five-dollar bill), abbreviated scales and the prefixed dollars.
+    ("en", "A $5 bill, a $2.5bn deal and Apple's $3 trillion valuation; they raised $5m, €3k and A$20, C$5, HK$100, NZ$5."),
+    ("de", "Es kostet 5 Mio. €, 1 Mrd. Euro, 3 k€ und A$20."),
+    ("fr", "Il coûte 1,5 M€, 3 Md€, 2,5 k€, HK$100 et £21."),
+    ("es", "Cuesta 1 M€, 21 M€, A$20 y £200."),
 ]
 # Mandarin: readings that differ from pinyin-pro's (你好 ni2, 一 and 不, 长, neutral tones), words pypinyin's
 # dictionary cuts, numbers, Latin words (read by espeak-ng in English) and punctuation; then the listener's

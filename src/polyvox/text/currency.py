@@ -1,90 +1,73 @@
 """Amounts of money and percentages read as a reader says them: ``$1,000,000`` -> one million dollars,
-``$1,000.50`` -> one thousand dollars and fifty cents, ``$3.5 million`` -> three point five million dollars,
-``US$5`` -> five US dollars, ``1 000 000 €`` -> un million d'euros, ``€1.000.000`` -> eine Million Euro.
+``$1,000.50`` -> one thousand dollars and fifty cents, ``$3.5 million`` and ``$3.5m`` -> three point five million
+dollars, ``€3k`` -> three thousand euros, ``US$5`` -> five US dollars, ``A$20`` -> twenty Australian dollars,
+``a $5 bill`` -> a five-dollar bill, ``1 000 000 €`` -> un million d'euros, ``5 Mio. €`` -> fünf Millionen Euro,
+``$5`` (ar) -> خمسة دولارات.
 
 The sign may stand before the amount or after it; the amount is written in the language's number format
 (:func:`polyvox.text.numbers.number_literal`), so every group of ``1,000,000`` belongs to it. The unit agrees
-with the amount (one dollar, two dollars; Russian один доллар, два доллара, пять долларов), a two-digit
-fraction of a currency with cents is read as cents, and French and Spanish put ``de`` after a million
-(un millón de euros). Languages without a table here keep the sign, moved after its whole amount, for
-:func:`polyvox.text.abbreviations.expand_symbols` (Mandarin reads 美元 after the number: 五美元).
+with the amount (one dollar, two dollars; Russian один доллар, два доллара, пять долларов; Arabic دولار واحد،
+دولاران، خمسة دولارات، عشرون دولاراً، مائة دولار), a two-digit fraction of a currency with cents is read as cents,
+French and Spanish put ``de`` after a million (un millón de euros), and in English an amount followed by the noun
+it describes takes the singular (see :class:`polyvox.text.currency_units.Attributive`). The words are in
+:mod:`polyvox.text.currency_units`. Languages without a table there keep the sign, moved after its whole amount,
+for :func:`polyvox.text.abbreviations.expand_symbols` (Mandarin reads 美元 after the number: 五美元; the prefixed
+dollars are named there: HK$100 -> 100港元).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from polyvox.text.numbers import minus_word, number_literal, reads_digit_by_digit, spell_literal, split_literal
+from polyvox.text.currency_units import (
+    ATTRIBUTIVE,
+    CURRENCIES,
+    NAMES_AFTER,
+    SCALE_ABBREVIATIONS,
+    SCALES,
+    SIGN_ONLY_SCALES,
+    SIGNS_BEFORE,
+    THOUSAND_ABBREVIATIONS,
+    Attributive,
+    Unit,
+)
+from polyvox.text.numbers import (
+    minus_word,
+    number_literal,
+    reads_digit_by_digit,
+    spell_literal,
+    split_literal,
+    times_power_of_ten,
+)
+
+__all__ = ["CURRENCIES", "SCALES", "SIGNS_BEFORE", "Unit", "read_amount", "read_money"]
 
 
-@dataclass(frozen=True)
-class Unit:
-    """What an amount is counted in: ``forms`` by plural class (see :func:`_plural_class`; one form for a word
-    that does not change), ``cents`` the hundredth's forms, empty where a fraction is read as a decimal."""
-
-    forms: tuple[str, ...]
-    cents: tuple[str, ...] = ()
-
-
-_DOLLAR_CENTS = {"en": ("cent", "cents"), "de": ("Cent",), "fr": ("cent", "cents"), "es": ("centavo", "centavos")}
-# Sign (as written before or after the amount) -> unit, per language. "%" is here only where its word agrees with
-# the number (ru); elsewhere abbreviations.SYMBOLS reads it.
-CURRENCIES: Mapping[str, Mapping[str, Unit]] = {
-    "en": {
-        "US$": Unit(("US dollar", "US dollars"), _DOLLAR_CENTS["en"]),
-        "$": Unit(("dollar", "dollars"), _DOLLAR_CENTS["en"]),
-        "€": Unit(("euro", "euros"), ("cent", "cents")),
-        "£": Unit(("pound", "pounds"), ("penny", "pence")),
-    },
-    "de": {
-        "US$": Unit(("US-Dollar",), _DOLLAR_CENTS["de"]),
-        "$": Unit(("Dollar",), _DOLLAR_CENTS["de"]),
-        "€": Unit(("Euro",), ("Cent",)),
-    },
-    "fr": {
-        "US$": Unit(("dollar américain", "dollars américains"), _DOLLAR_CENTS["fr"]),
-        "$": Unit(("dollar", "dollars"), _DOLLAR_CENTS["fr"]),
-        "€": Unit(("euro", "euros"), ("centime", "centimes")),
-    },
-    "es": {
-        "US$": Unit(("dólar estadounidense", "dólares estadounidenses"), _DOLLAR_CENTS["es"]),
-        "$": Unit(("dólar", "dólares"), _DOLLAR_CENTS["es"]),
-        "€": Unit(("euro", "euros"), ("céntimo", "céntimos")),
-    },
-    "ru": {
-        "US$": Unit(("доллар США", "доллара США", "долларов США"), ("цент", "цента", "центов")),
-        "$": Unit(("доллар", "доллара", "долларов"), ("цент", "цента", "центов")),
-        "€": Unit(("евро",), ("цент", "цента", "центов")),
-        "%": Unit(("процент", "процента", "процентов")),
-    },
-    "ar": {"$": Unit(("دولار",)), "€": Unit(("يورو",))},
-    "ja": {"$": Unit(("ドル",)), "€": Unit(("ユーロ",)), "¥": Unit(("円",)), "￥": Unit(("円",))},
-}
-# Signs that stand before an amount (in any language): a language's table is searched for them, and languages
-# without one move them after the amount.
-SIGNS_BEFORE = ("US$", "$", "€", "£", "¥", "￥")
-# Words of scale written after the amount ("$3.5 million"): the unit follows them.
-SCALES: Mapping[str, tuple[str, ...]] = {
-    "en": ("thousand", "million", "billion", "trillion"),
-    "de": ("Million", "Millionen", "Milliarde", "Milliarden", "Billion", "Billionen"),
-    "fr": ("million", "millions", "milliard", "milliards"),
-    "es": ("millón", "millones", "billón", "billones"),
-    "ru": ("тысяча", "тысячи", "тысяч", "миллион", "миллиона", "миллионов", "миллиард", "миллиарда", "миллиардов"),
-}
 # How whole units and cents are joined: one thousand dollars and fifty cents.
-_CENTS_JOINER: Mapping[str, str] = {"en": "and", "de": "und", "fr": "et", "es": "con", "ru": ""}
+_CENTS_JOINER: Mapping[str, str] = {"en": "and", "de": "und", "fr": "et", "es": "con", "ru": "", "ar": "و"}
 # After these words French and Spanish count with "de" (un millón de euros, deux millions de dollars).
 _OF_AFTER: Mapping[str, re.Pattern[str]] = {
     "fr": re.compile(r"\b(?:millions?|milliards?)$"),
     "es": re.compile(r"\b(?:millón|millones|billón|billones)$"),
 }
+_ARABIC_ONE = "واحد"
+_AFTER_MILLIONS = re.compile(r"(.*(?:llón|llones) )?(.*)")
+# The word after an amount, and the words before it (a determiner and up to two modifiers: an estimated $5 billion).
+_NEXT_WORD = re.compile(r"\s+([A-Za-z][A-Za-z'’-]*)")
+_POSSESSIVE = re.compile(r"\w['’]s$")
 
 
 def _plural_class(language: str, whole: int, fraction: bool, scaled: bool) -> int:
     """Which of a unit's forms follows the amount: 0 for one, 1 for other amounts; Russian 0 (1, 21), 1 (2-4,
-    22-24, and fractions: the genitive singular), 2 (5-20, 0, and after a word of scale: the genitive plural)."""
+    22-24, and fractions: the genitive singular), 2 (5-20, 0, and after a word of scale: the genitive plural);
+    Arabic by the last two digits: 1 (2, the dual), 2 (3-10, the plural), 3 (11-99, the accusative singular), 0
+    (1, 0, 100, 1000 and their multiples, 101, 102, fractions, after a word of scale: the genitive singular)."""
+    if language == "ar":
+        rest = whole % 100
+        if fraction or scaled or whole == 1:
+            return 0
+        return 1 if whole == 2 else 2 if 3 <= rest <= 10 else 3 if rest >= 11 else 0
     if language != "ru":
         return 0 if whole == 1 and not fraction and not scaled else 1
     if scaled:
@@ -96,8 +79,14 @@ def _plural_class(language: str, whole: int, fraction: bool, scaled: bool) -> in
     return 1 if 2 <= whole % 10 <= 4 and not 12 <= whole % 100 <= 14 else 2
 
 
-def _count(spoken: str, language: str, scaled: bool) -> str:
-    """A whole number said before its noun: Spanish un, veintiún (not uno); German ein (eine before Million)."""
+def _count(spoken: str, language: str, scaled: bool, feminine: bool = False) -> str:
+    """A whole number said before its noun: Spanish un, veintiún (not uno); German ein (eine before Million); before
+    a feminine noun French une, Spanish una, doscientas (the part after millón only: doscientos millones de libras)."""
+    if feminine and not scaled and language == "fr":
+        return re.sub(r"\bun$", "une", spoken)
+    if feminine and not scaled and language == "es":
+        millions, rest = _AFTER_MILLIONS.match(spoken).group(1, 2)  # type: ignore[union-attr]
+        return (millions or "") + re.sub(r"uno$", "una", rest.replace("ientos", "ientas"))
     if language == "es":
         return re.sub(r"\buno$", "un", re.sub(r"veintiuno$", "veintiún", spoken))
     if language == "de":
@@ -114,26 +103,51 @@ def _counted(amount: str, forms: tuple[str, ...], language: str, plural_class: i
     return f"{amount} {unit}"
 
 
-def _whole(number: int, forms: tuple[str, ...], language: str) -> str:
-    """A whole number of units (one dollar, fifty cents)."""
-    spoken = _count(spell_literal(str(number), language), language, scaled=False)
+def _whole(number: int, forms: tuple[str, ...], language: str, feminine: bool = False) -> str:
+    """A whole number of units (one dollar, fifty cents; Arabic دولار واحد, دولاران: the unit alone, or first)."""
+    if language == "ar" and number in (1, 2):
+        return f"{forms[0]} {_ARABIC_ONE}" if number == 1 else forms[min(1, len(forms) - 1)]
+    spoken = _count(spell_literal(str(number), language), language, scaled=False, feminine=feminine)
     return _counted(spoken, forms, language, _plural_class(language, number, fraction=False, scaled=False))
 
 
-def read_amount(literal: str, scale: str | None, unit: Unit, language: str) -> str:
-    """An unsigned amount (``1,000.50``, or ``3.5`` with ``scale`` million) in ``unit`` as words."""
+def _reads_cents(unit: Unit, whole: str, fraction: str, scale: str | None) -> bool:
+    return bool(unit.cents) and len(fraction) == 2 and scale is None and not reads_digit_by_digit(whole)
+
+
+def _attributive(literal: str, scale: str | None, unit: Unit, language: str) -> str:
+    """An amount before the noun it describes, as one hyphenated word with its unit in the singular: five-dollar,
+    five-million-dollar, one-dollar-fifty, fifty-cent."""
     whole, fraction = split_literal(literal, language)
-    if unit.cents and len(fraction) == 2 and scale is None and not reads_digit_by_digit(whole):
+    if _reads_cents(unit, whole, fraction, scale):
         units, cents = int(whole), int(fraction)
-        parts = [_whole(units, unit.forms, language)] if units or not cents else []
+        cents_words = [spell_literal(str(cents), language)] if cents else []
+        units_words = [spell_literal(whole, language), unit.forms[0]]
+        words = [*units_words, *cents_words] if units else [*cents_words, unit.cents[0]]
+    else:
+        words = [spell_literal(literal, language), *([scale] if scale else []), unit.forms[0]]
+    return re.sub(r",?\s+", "-", " ".join(words))
+
+
+def read_amount(literal: str, scale: str | None, unit: Unit, language: str, attributive: bool = False) -> str:
+    """An unsigned amount (``1,000.50``, or ``3.5`` with ``scale`` million) in ``unit`` as words; ``attributive``:
+    before the noun it describes (a five-dollar bill: see :func:`_attributive`)."""
+    if attributive:
+        return _attributive(literal, scale, unit, language)
+    whole, fraction = split_literal(literal, language)
+    if _reads_cents(unit, whole, fraction, scale):
+        units, cents = int(whole), int(fraction)
+        parts = [_whole(units, unit.forms, language, unit.feminine)] if units or not cents else []
         if cents:
             parts.append(_whole(cents, unit.cents, language))
         joiner = _CENTS_JOINER[language]
         return (f" {joiner} " if joiner else " ").join(parts)
     scaled = scale is not None
+    if not fraction and not scaled and not reads_digit_by_digit(whole):
+        return _whole(int(whole), unit.forms, language, unit.feminine)
     spoken = spell_literal(literal, language)
     if not fraction:
-        spoken = _count(spoken, language, scaled)
+        spoken = _count(spoken, language, scaled, unit.feminine)
     if scaled:
         spoken = f"{spoken} {scale}"
     return _counted(spoken, unit.forms, language, _plural_class(language, int(whole), bool(fraction), scaled))
@@ -143,28 +157,129 @@ def _alternatives(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
 
-def _move_signs_after(text: str, literal: str) -> str:
+def _scale_pattern(language: str) -> str:
+    """The regular expression of the scale after an amount, as one group: a word after a space ($3.5 million), an
+    abbreviation (5 Mio., $5 bn; in English one letter only against the number: $5m, €3k), or nothing."""
+    abbreviations = (*SCALE_ABBREVIATIONS.get(language, {}), *THOUSAND_ABBREVIATIONS.get(language, ()))
+    attached = tuple(written for written in abbreviations if language == "en" and len(written) == 1)
+    spaced = tuple(written for written in abbreviations if written not in attached)
+    options = [rf"\s(?:{_alternatives(SCALES[language])})"] if language in SCALES else []
+    options += [rf"\s?(?:{_alternatives(spaced)})"] if spaced else []
+    options += [f"(?:{_alternatives(attached)})"] if attached else []
+    return rf"((?:{'|'.join(options)})(?!\w))?" if options else "()"
+
+
+def _scale_form(language: str, whole: int, fraction: bool, forms: tuple[str, ...]) -> str:
+    """The form of an abbreviated scale after a number: one million, two millions; French un virgule cinq million;
+    Russian by plural class."""
+    if language == "ru":
+        index = _plural_class(language, whole, fraction, scaled=False)
+    elif language == "fr":
+        index = 0 if whole < 2 else 1
+    else:
+        index = 0 if whole == 1 and not fraction else 1
+    return forms[min(index, len(forms) - 1)]
+
+
+def _scaled(literal: str, written: str | None, language: str) -> tuple[str, str | None]:
+    """The amount and its scale word from the amount and the scale as written: ``2.5``, ``bn`` -> ``2.5``,
+    billion; ``3``, ``k`` -> ``3000``, none."""
+    if not written:
+        return literal, None
+    written = written.strip()
+    if written in THOUSAND_ABBREVIATIONS.get(language, ()):
+        return times_power_of_ten(literal, language, 3), None
+    forms = SCALE_ABBREVIATIONS.get(language, {}).get(written)
+    if forms is None:
+        return literal, written
+    whole, fraction = split_literal(literal, language)
+    return literal, _scale_form(language, int(whole), bool(fraction), forms)
+
+
+def _after_determiner(before: str, rules: Attributive) -> bool:
+    """Whether ``before`` ends with a determiner or a possessive, and at most two modifiers after it."""
+    if before and not before[-1].isspace():
+        return False
+    for word in reversed(before.split()[-3:]):
+        lowered = word.lower()
+        if lowered in rules.determiners or (_POSSESSIVE.search(lowered) and lowered not in rules.contractions):
+            return True
+        if lowered not in rules.modifiers:
+            return False
+    return False
+
+
+def _is_attributive(text: str, start: int, end: int, rules: Attributive) -> bool:
+    """Whether the amount at ``text[start:end]`` describes the noun after it (see :class:`Attributive`)."""
+    following = _NEXT_WORD.match(text, end)
+    if following is None:
+        return False
+    word = following.group(1).lower()
+    if word in rules.nouns:
+        return True
+    verb_like = word.endswith("ly") or (len(word) > 4 and word.endswith("ed") and not word.endswith("eed"))
+    return not (word in rules.not_nouns or verb_like) and _after_determiner(text[:start], rules)
+
+
+def _spoken(minus: str | None, spoken: str, match: re.Match[str], language: str) -> str:
+    """An amount read, with its minus, between spaces; an abbreviation's dot that also ended the text is kept."""
+    stop = "." if match.group().endswith(".") and not match.string[match.end() :].strip() else ""
+    return (f" {minus_word(language)} {spoken} " if minus else f" {spoken} ") + stop
+
+
+def _move_signs_after(text: str, literal: str, language: str) -> str:
     before = re.compile(rf"((?<!\S)-)?({_alternatives(SIGNS_BEFORE)})\s?({literal})(?!\d)")
-    return before.sub(lambda match: f"{match.group(1) or ''}{match.group(3)} {match.group(2)}", text)
+    names = NAMES_AFTER.get(language, {})
+
+    def move(match: re.Match[str]) -> str:
+        minus, sign, amount = match.group(1, 2, 3)
+        return f"{minus or ''}{amount} {names.get(sign, sign)}"
+
+    return before.sub(move, text)
+
+
+def _read_scales(text: str, literal: str, language: str) -> str:
+    """Numbers with an abbreviated scale and no currency sign (7bn people, 5 Mio. Euro, 3 Mds d'euros)."""
+    abbreviations = {
+        written: forms for written, forms in SCALE_ABBREVIATIONS.get(language, {}).items()
+        if written not in SIGN_ONLY_SCALES.get(language, ())
+    }
+    if not abbreviations:
+        return text
+    pattern = re.compile(rf"((?<!\S)-)?(?<![\w.,])({literal})\s?({_alternatives(tuple(abbreviations))})(?!\w)")
+
+    def read(match: re.Match[str]) -> str:
+        whole, fraction = split_literal(match.group(2), language)
+        spoken = spell_literal(match.group(2), language)
+        if not fraction:
+            spoken = _count(spoken, language, scaled=True)
+        scale = _scale_form(language, int(whole), bool(fraction), abbreviations[match.group(3)])
+        return _spoken(match.group(1), f"{spoken} {scale}", match, language)
+
+    return pattern.sub(read, text)
 
 
 def read_money(text: str, language: str) -> str:
-    """Amounts with a currency sign before or after them (and Russian percentages) as words. Signs the
-    language's table (:data:`CURRENCIES`) lacks are moved after their whole amount (``$1,000`` -> ``1,000 $``),
-    for :func:`polyvox.text.abbreviations.expand_symbols` to name."""
+    """Amounts with a currency sign before or after them (and Russian percentages) as words, then numbers with an
+    abbreviated scale (7bn, 5 Mio.). Signs the language's table (:data:`CURRENCIES`) lacks are moved after their
+    whole amount (``$1,000`` -> ``1,000 $``), for :func:`polyvox.text.abbreviations.expand_symbols` to name."""
     literal = number_literal(language)
     table = CURRENCIES.get(language, {})
     if table:
-        scales = SCALES.get(language, ())
-        scale = rf"(?:\s({_alternatives(scales)})\b)?" if scales else "()"
+        scale = _scale_pattern(language)
         signs_before = _alternatives(tuple(sign for sign in table if sign in SIGNS_BEFORE))
         before = re.compile(rf"((?<!\S)-)?(?<![^\W\d_])({signs_before})\s?({literal})(?!\d){scale}")
         after = re.compile(rf"((?<!\S)-)?(?<!\w)({literal}){scale}\s?({_alternatives(tuple(table))})")
+        rules = ATTRIBUTIVE.get(language)
 
-        def say(minus: str | None, sign: str, amount: str, scale_word: str | None) -> str:
-            spoken = read_amount(amount, scale_word, table[sign], language)
-            return f" {minus_word(language)} {spoken} " if minus else f" {spoken} "
+        def say(match: re.Match[str], minus: str | None, sign: str, amount: str, written: str | None) -> str:
+            amount, scale_word = _scaled(amount, written, language)
+            attributive = (
+                not minus and rules is not None and _is_attributive(match.string, match.start(), match.end(), rules)
+            )
+            spoken = read_amount(amount, scale_word, table[sign], language, attributive=attributive)
+            return _spoken(minus, spoken, match, language)
 
-        text = before.sub(lambda match: say(match.group(1), match.group(2), match.group(3), match.group(4)), text)
-        text = after.sub(lambda match: say(match.group(1), match.group(4), match.group(2), match.group(3)), text)
-    return _move_signs_after(text, literal)
+        text = before.sub(lambda match: say(match, *match.group(1, 2, 3, 4)), text)
+        text = after.sub(lambda match: say(match, match.group(1), match.group(4), match.group(2), match.group(3)), text)
+    return _read_scales(_move_signs_after(text, literal, language), literal, language)

@@ -92,6 +92,15 @@ def split_literal(literal: str, language: str) -> tuple[str, str]:
     return whole, fraction
 
 
+def times_power_of_ten(literal: str, language: str, power: int) -> str:
+    """``literal`` (in ``language``'s format) times ``10**power``, exactly, written in that format without thousands
+    separators: ``2.5`` times 10**3 is ``2500``, ``1,2345`` (de) is ``1234,5``."""
+    whole, fraction = split_literal(literal, language)
+    digits = whole + fraction.ljust(power, "0")
+    whole, fraction = digits[: len(whole) + power].lstrip("0") or "0", digits[len(whole) + power :]
+    return f"{whole}{_NUMBER_FORMAT.get(language, (',', '.'))[1]}{fraction}" if fraction else whole
+
+
 def reads_digit_by_digit(whole: str) -> bool:
     """Whether the whole part of a number is too long to read as one number (15 digits)."""
     return len(whole) > _DIGIT_BY_DIGIT_ABOVE
