@@ -82,11 +82,18 @@ def test_money_reads_as_a_reader_says_it(language: str, text: str, expected: str
         ("en", "Apple's $3 trillion valuation", "Apple's three-trillion-dollar valuation"),
         ("en", "an estimated $2.5bn bailout", "an estimated two-point-five-billion-dollar bailout"),
         ("en", "He paid a $250 fine.", "He paid a two-hundred-and-fifty-dollar fine."),
+        ("en", "a $1.4bn quarterly loss", "a one-point-four-billion-dollar quarterly loss"),
+        ("en", "its $6.99-a-month plan, the $5-plus ticket", "its six-dollar-ninety-nine-a-month plan, the five-dollar-plus ticket"),
+        # The article agrees with the amount as it is said.
+        ("en", "an A$2.47 billion profit", "a two-point-four-seven-billion-Australian-dollar profit"),
+        ("en", "An HK$5 fee, a $8 fee, an $11 ticket", "A five-Hong-Kong-dollar fee, an eight-dollar fee, an eleven-dollar ticket"),
         # ... and stays plural where no noun follows it, or what follows is not one.
         ("en", "an estimated $5 billion in damages", "an estimated five billion dollars in damages"),
         ("en", "They raised $5 million last year.", "They raised five million dollars last year."),
         ("en", "it's $5 now; the $5 goes to charity", "it's five dollars now; the five dollars goes to charity"),
         ("en", "He paid $20.", "He paid twenty dollars."),
+        ("en", "a $5 or $10 fee", "a five dollars or ten-dollar fee"),  # not read as one range (a five- or ten-dollar fee)
+        ("en", "a $5-$10 range", "a five dollars - ten dollars range"),
         # Abbreviated scales; a thousand multiplies the amount.
         ("en", "$5m, $2.5bn, €3k, $1.5K", "five million dollars, two point five billion dollars, three thousand euros, "
          "one thousand, five hundred dollars"),

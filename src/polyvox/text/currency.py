@@ -55,6 +55,11 @@ _ARABIC_ONE = "واحد"
 _AFTER_MILLIONS = re.compile(r"(.*(?:llón|llones) )?(.*)")
 # The word after an amount, and the words before it (a determiner and up to two modifiers: an estimated $5 billion).
 _NEXT_WORD = re.compile(r"\s+([A-Za-z][A-Za-z'’-]*)")
+_HYPHENED_WORD = re.compile(r"-([A-Za-z]+)")
+_SCALE_WORDS = frozenset(SCALES["en"])
+# An English article before an amount: it agrees with the amount as said (an A$8 fee -> an eight-...; an HK$5 fee
+# -> a five-...).
+_ARTICLE = r"((?<![\w'’-])(?:an?|An?|AN)\s+)?"
 _POSSESSIVE = re.compile(r"\w['’]s$")
 
 
@@ -210,21 +215,36 @@ def _after_determiner(before: str, rules: Attributive) -> bool:
 
 
 def _is_attributive(text: str, start: int, end: int, rules: Attributive) -> bool:
-    """Whether the amount at ``text[start:end]`` describes the noun after it (see :class:`Attributive`)."""
+    """Whether the amount at ``text[start:end]`` describes the noun after it (see :class:`Attributive`), or is
+    joined to the words after it by a hyphen ($6.99-a-month, $5-plus; not $5-million)."""
+    hyphened = _HYPHENED_WORD.match(text, end)
+    if hyphened is not None:
+        return hyphened.group(1).lower() not in _SCALE_WORDS
     following = _NEXT_WORD.match(text, end)
     if following is None:
         return False
     word = following.group(1).lower()
     if word in rules.nouns:
         return True
-    verb_like = word.endswith("ly") or (len(word) > 4 and word.endswith("ed") and not word.endswith("eed"))
+    verb_like = (word.endswith("ly") and word not in rules.modifiers) or (
+        len(word) > 4 and word.endswith("ed") and not word.endswith("eed")
+    )
     return not (word in rules.not_nouns or verb_like) and _after_determiner(text[:start], rules)
 
 
-def _spoken(minus: str | None, spoken: str, match: re.Match[str], language: str) -> str:
-    """An amount read, with its minus, between spaces; an abbreviation's dot that also ended the text is kept."""
-    stop = "." if match.group().endswith(".") and not match.string[match.end() :].strip() else ""
-    return (f" {minus_word(language)} {spoken} " if minus else f" {spoken} ") + stop
+def _article(written: str, spoken: str) -> str:
+    """The English article before an amount as it is said: an eight-dollar fee, a twenty Australian dollar..."""
+    article = "an" if spoken.lstrip().startswith(("eight", "eleven")) else "a"
+    return article.capitalize() if written[0].isupper() else article
+
+
+def _spoken(minus: str | None, spoken: str, match: re.Match[str], language: str, attributive: bool = False) -> str:
+    """An amount read, with its minus, between spaces; an abbreviation's dot that also ended the text is kept, and an
+    amount hyphened to the words after it stays joined to them ($5-plus -> five-dollar-plus)."""
+    after = match.string[match.end() :]
+    stop = "." if match.group().endswith(".") and not after.strip() else ""
+    end = "" if attributive and _HYPHENED_WORD.match(after) else " "
+    return (f" {minus_word(language)} {spoken}{end}" if minus else f" {spoken}{end}") + stop
 
 
 def _move_signs_after(text: str, literal: str, language: str) -> str:
@@ -268,18 +288,20 @@ def read_money(text: str, language: str) -> str:
     if table:
         scale = _scale_pattern(language)
         signs_before = _alternatives(tuple(sign for sign in table if sign in SIGNS_BEFORE))
-        before = re.compile(rf"((?<!\S)-)?(?<![^\W\d_])({signs_before})\s?({literal})(?!\d){scale}")
-        after = re.compile(rf"((?<!\S)-)?(?<!\w)({literal}){scale}\s?({_alternatives(tuple(table))})")
         rules = ATTRIBUTIVE.get(language)
+        article = _ARTICLE if rules is not None else "()"
+        before = re.compile(rf"{article}((?<!\S)-)?(?<![^\W\d_])({signs_before})\s?({literal})(?!\d){scale}")
+        after = re.compile(rf"((?<!\S)-)?(?<!\w)({literal}){scale}\s?({_alternatives(tuple(table))})")
 
-        def say(match: re.Match[str], minus: str | None, sign: str, amount: str, written: str | None) -> str:
+        def say(match: re.Match[str], article: str | None, minus: str | None, sign: str, amount: str,
+                written: str | None) -> str:
             amount, scale_word = _scaled(amount, written, language)
-            attributive = (
-                not minus and rules is not None and _is_attributive(match.string, match.start(), match.end(), rules)
-            )
-            spoken = read_amount(amount, scale_word, table[sign], language, attributive=attributive)
-            return _spoken(minus, spoken, match, language)
+            start = match.start() + len(article or "")
+            attributive = not minus and rules is not None and _is_attributive(match.string, start, match.end(), rules)
+            spoken = read_amount(amount, scale_word, table[sign], language, attributive)
+            spoken = _spoken(minus, spoken, match, language, attributive)
+            return f"{_article(article, spoken)} {spoken}" if article else spoken
 
-        text = before.sub(lambda match: say(match, *match.group(1, 2, 3, 4)), text)
-        text = after.sub(lambda match: say(match, match.group(1), match.group(4), match.group(2), match.group(3)), text)
+        text = before.sub(lambda match: say(match, *match.group(1, 2, 3, 4, 5)), text)
+        text = after.sub(lambda match: say(match, None, *match.group(1, 4, 2, 3)), text)
     return _read_scales(_move_signs_after(text, literal, language), literal, language)

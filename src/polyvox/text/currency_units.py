@@ -178,7 +178,8 @@ class Attributive:
     """When an amount modifies the noun after it and its unit is said in the singular (a five-dollar bill): the
     amount is followed by a word of ``nouns``, or stands after a word of ``determiners`` (each word of
     ``modifiers`` may come between them: an estimated $5 billion) or a possessive (Apple's), and is followed by a
-    word that is none of ``not_nouns``, nor ends in -ly or (beyond four letters) in -ed but not -eed."""
+    word that is none of ``not_nouns``, nor ends in -ly (but for the ``modifiers``: a $1.4bn quarterly loss) or
+    (beyond four letters) in -ed but not -eed. An amount hyphened to the word after it modifies it ($5-plus)."""
 
     determiners: frozenset[str]
     modifiers: frozenset[str]
@@ -196,7 +197,7 @@ ATTRIBUTIVE: Mapping[str, Attributive] = {
             "new old record estimated extra additional further total whopping massive mere reported proposed planned "
             "annual monthly weekly yearly average hefty roughly nearly almost about around approximately just only "
             "initial first second third final separate combined potential possible expected landmark historic "
-            "one-off one-time multiyear near".split()),
+            "one-off one-time multiyear near quarterly daily hourly nightly".split()),
         nouns=frozenset(
             "bill bills note notes banknote banknotes coin coins fee fees fine fines ticket tickets voucher vouchers "
             "deal deals loan loans package packages contract contracts bailout bailouts settlement settlements "

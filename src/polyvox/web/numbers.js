@@ -136,7 +136,7 @@ export const ATTRIBUTIVE = {
     modifiers: words("new old record estimated extra additional further total whopping massive mere reported proposed planned "
       + "annual monthly weekly yearly average hefty roughly nearly almost about around approximately just only "
       + "initial first second third final separate combined potential possible expected landmark historic "
-      + "one-off one-time multiyear near"),
+      + "one-off one-time multiyear near quarterly daily hourly nightly"),
     nouns: words("bill bills note notes banknote banknotes coin coins fee fees fine fines ticket tickets voucher vouchers "
       + "deal deals loan loans package packages contract contracts bailout bailouts settlement settlements "
       + "penalty penalties investment investments budget budgets project projects program programs programme "
@@ -270,14 +270,24 @@ function afterDeterminer(before, rules) {
 }
 
 function isAttributive(text, start, end, rules) {
+  const hyphened = /-([A-Za-z]+)/uy;
+  hyphened.lastIndex = end;
+  const joined = hyphened.exec(text);
+  if (joined) return !SCALES.en.includes(joined[1].toLowerCase());
   const following = /\s+([A-Za-z][A-Za-z'’-]*)/uy;
   following.lastIndex = end;
   const next = following.exec(text);
   if (!next) return false;
   const word = next[1].toLowerCase();
   if (rules.nouns.has(word)) return true;
-  const verbLike = word.endsWith("ly") || (word.length > 4 && word.endsWith("ed") && !word.endsWith("eed"));
+  const verbLike = (word.endsWith("ly") && !rules.modifiers.has(word)) || (word.length > 4 && word.endsWith("ed") && !word.endsWith("eed"));
   return !(rules.notNouns.has(word) || verbLike) && afterDeterminer(text.slice(0, start), rules);
+}
+
+// currency.py's _article: the English article as the amount is said (an eight-dollar fee, a five-Hong-Kong-dollar fee).
+function article(written, spoken) {
+  const word = /^(?:eight|eleven)/u.test(spoken.trimStart()) ? "an" : "a";
+  return /\p{Lu}/u.test(written[0]) ? word[0].toUpperCase() + word.slice(1) : word;
 }
 
 // Python's pattern.sub(read, text) where read gets the match (its groups, index and input).
@@ -290,10 +300,13 @@ function substitute(text, pattern, read) {
   return out + text.slice(last);
 }
 
-// currency.py's _spoken: the amount with its minus, between spaces, and an abbreviation's dot that ended the text.
-function spoken(minus, words, match, language) {
-  const stop = match[0].endsWith(".") && !match.input.slice(match.index + match[0].length).trim() ? "." : "";
-  return ` ${minus ? `${FORMATS[language][3]} ` : ""}${words} ${stop}`;
+// currency.py's _spoken: the amount with its minus, between spaces, an abbreviation's dot that ended the text, and
+// no space before words it is hyphened to ($5-plus -> five-dollar-plus).
+function spoken(minus, words, match, language, attributive = false) {
+  const after = match.input.slice(match.index + match[0].length);
+  const stop = match[0].endsWith(".") && !after.trim() ? "." : "";
+  const end = attributive && /^-[A-Za-z]/u.test(after) ? "" : " ";
+  return ` ${minus ? `${FORMATS[language][3]} ` : ""}${words}${end}${stop}`;
 }
 
 // currency.py's _read_scales: numbers with an abbreviated scale and no sign (7bn people, 5 Mio. Euro).
@@ -317,15 +330,17 @@ export function readMoney(text, language) {
   const literal = numberLiteral(language), table = CURRENCIES[language];
   if (table) {
     const signs = Object.keys(table), scale = scalePattern(language), rules = ATTRIBUTIVE[language];
-    const before = new RegExp(`((?<!\\S)-)?(?<!\\p{L})(${alternatives(signs.filter((sign) => SIGNS_BEFORE.includes(sign)))})\\s?(${literal})(?!\\d)${scale}`, "gu");
+    const articles = rules ? "((?<![\\p{L}\\p{N}_'’-])(?:an?|An?|AN)\\s+)?" : "()";
+    const before = new RegExp(`${articles}((?<!\\S)-)?(?<!\\p{L})(${alternatives(signs.filter((sign) => SIGNS_BEFORE.includes(sign)))})\\s?(${literal})(?!\\d)${scale}`, "gu");
     const after = new RegExp(`((?<!\\S)-)?(?<![\\p{L}\\p{N}_])(${literal})${scale}\\s?(${alternatives(signs)})`, "gu");
-    const say = (match, minus, sign, amount, written) => {
-      const [value, scaleWord] = scaled(amount, written, language);
-      const modifies = !minus && rules !== undefined && isAttributive(match.input, match.index, match.index + match[0].length, rules);
-      return spoken(minus, readAmount(value, scaleWord, table[sign], language, modifies), match, language);
+    const say = (match, written, minus, sign, amount, scaleWritten) => {
+      const [value, scaleWord] = scaled(amount, scaleWritten, language), start = match.index + (written?.length ?? 0);
+      const modifies = !minus && rules !== undefined && isAttributive(match.input, start, match.index + match[0].length, rules);
+      const words = spoken(minus, readAmount(value, scaleWord, table[sign], language, modifies), match, language, modifies);
+      return written ? `${article(written, words)} ${words}` : words;
     };
-    text = substitute(text, before, (match) => say(match, match[1], match[2], match[3], match[4]));
-    text = substitute(text, after, (match) => say(match, match[1], match[4], match[2], match[3]));
+    text = substitute(text, before, (match) => say(match, match[1], match[2], match[3], match[4], match[5]));
+    text = substitute(text, after, (match) => say(match, undefined, match[1], match[4], match[2], match[3]));
   }
   const names = NAMES_AFTER[language] ?? {};
   const before = new RegExp(`((?<!\\S)-)?(${alternatives(SIGNS_BEFORE)})\\s?(${literal})(?!\\d)`, "gu");
