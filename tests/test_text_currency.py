@@ -119,7 +119,16 @@ def test_money_reads_as_a_reader_says_it(language: str, text: str, expected: str
         ("es", "£1, £21, £200, £1.000.200", "una libra, veintiuna libras, doscientas libras, un millón doscientas libras"),
         ("ru", "5 млн $, $1 млн, A$21, A$2", "пять миллионов долларов, один миллион долларов, двадцать один австралийский "
          "доллар, два австралийских доллара"),
+        # ISO codes before or after the amount, and the yen.
+        ("en", "USD 5 million, 20 EUR, a CHF 20 fee, GBP 1.50, JPY 500, ¥500", "five million US dollars, twenty euros, "
+         "a twenty-Swiss-franc fee, one pound and fifty pence, five hundred yen, five hundred yen"),
+        ("en", "5 EURO and 3 USDC", "five EURO and three USDC"),  # a code is a whole word
+        ("de", "Es kostet 20 EUR und CHF 1,50.", "Es kostet zwanzig Euro und ein Franken und fünfzig Rappen."),
+        ("fr", "20 GBP, 1 GBP, CHF 2", "vingt livres sterling, une livre sterling, deux francs suisses"),
+        ("es", "1 GBP, 21 CHF, 3 JPY", "una libra esterlina, veintiún francos suizos, tres yenes"),
+        ("ru", "USD 5, 2 GBP, 3 CHF", "пять долларов США, два фунта стерлингов, три швейцарских франка"),
         ("zh", "HK$100和A$5", "一百港元和五澳元"),
+        ("zh", "USD 5和GBP 3", "五美元和三英镑"),
         ("ja", "A$5", "五豪ドル"),
     ],
 )
@@ -140,6 +149,7 @@ def test_amount_words_read_as_a_reader_says_them(language: str, text: str, expec
         ("$0.02", "سنتان"),
         ("US$1 و A$5", "دولار أمريكي واحد و خمسة دولارات أسترالية"),
         ("5 €", "خمسة يورو"),
+        ("$44 مليار و $1 مليون و $3 ملايين", "أربعة و أربعون مليار دولار و مليون دولار و ثلاثة ملايين دولار"),
     ],
 )
 def test_arabic_amounts_agree_with_their_number(text: str, expected: str) -> None:

@@ -46,7 +46,7 @@ MONEY = {
            "0,01 €, US$1.000, -5 €, £5 und 1,000 $"],
     "fr": ["1000000 €, 1000000\u00a0€, 2500,50 €, €5, 1 €, 21 €, 2 millions €, $3,5 milliards, 0,01 €, 1000 $, 12,5 %, US$5"],
     "es": ["1.000.000 €, €1.000, $1.000.000, $1, $21, 1 €, 21,00 €, $0,01, $3,5 millones, 101 €, -5 €, US$5, 31 €, 1001 €"],
-    "zh": ["¥10000和-$5，$5和123元，$1000000，¥3.5", "HK$100和A$5，US$2，NT$30，R$1，C$7和NZ$8，S$9"],
+    "zh": ["¥10000和-$5，$5和123元，$1000000，¥3.5", "HK$100和A$5，US$2，NT$30，R$1，C$7和NZ$8，S$9，USD 5，GBP 3，CHF 1"],
 }
 # Amounts before the noun they describe (a five-dollar bill), abbreviated scales ($5m, €3k, 5 Mio. €, 5 M€, 7bn),
 # the prefixed dollars (A$, C$, HK$, NZ$, S$, NT$) and R$, and what stays plural (raised $5 million last year).
@@ -58,11 +58,15 @@ MONEY_WORDS = {
            "A$20, AU$1, C$5, CA$1.01, HK$100, NZ$5, S$2, SG$3, NT$30, R$1.5 billion, -A$5, 20 A$, a C$5 coin.",
            "the $5-plus ticket, the $5 was stolen, the $5 a-month fee, a $5 Starbucks card, an $8 wristband.",
            "an A$2.47 billion profit, An HK$5 fee, a $8 fee, a $1.4bn quarterly loss, its $6.99-a-month plan, $50-a-barrel",
-           "a $5-$10 range, a $5-million deal, a -$5 bill, an $11 ticket, banana $5 bill, a$5 bill, $25,000-a-year jobs"],
+           "a $5-$10 range, a $5-million deal, a -$5 bill, an $11 ticket, banana $5 bill, a$5 bill, $25,000-a-year jobs",
+           "USD 5 million, 20 EUR, a CHF 20 fee, GBP 1.50, JPY 500, ¥500, 5 EURO, EUR5bn, 3 USDC"],
     "de": ["5 Mio. €, 1 Mio. €, 1,5 Mio. €, €5 Mio. und mehr, 3 k€, 5 Mio. Einwohner, 2 Mrd. Euro, 1 Mrd $",
-           "A$20 und £5, HK$1, NT$1 und 2 NT$, C$1.000,50, Es kostet 5 Mio."],
-    "fr": ["1,5 M€, 2,5 k€, 1 k€, 3 Mds d'euros, 5 Md€, 2 M$, A$20, HK$1 000, NZ$1, NT$2, R$5, £1, £21, £201, £1,01"],
-    "es": ["1,5 M€, 1 M€, 21 M€, 3 MM$, HK$100, A$1, NZ$2, NT$1, R$21, 2,5 k€, £1 y $5m, £21, £200, £1.000.200, £3 millones"],
+           "A$20 und £5, HK$1, NT$1 und 2 NT$, C$1.000,50, Es kostet 5 Mio.",
+           "Es kostet 20 EUR und CHF 1,50, 5 Mio. EUR, ¥500, 1 GBP"],
+    "fr": ["1,5 M€, 2,5 k€, 1 k€, 3 Mds d'euros, 5 Md€, 2 M$, A$20, HK$1 000, NZ$1, NT$2, R$5, £1, £21, £201, £1,01",
+           "20 GBP, 1 GBP, CHF 2, 21 EUR, ¥1, 2 JPY"],
+    "es": ["1,5 M€, 1 M€, 21 M€, 3 MM$, HK$100, A$1, NZ$2, NT$1, R$21, 2,5 k€, £1 y $5m, £21, £200, £1.000.200, £3 millones",
+           "1 GBP, 21 CHF, 3 JPY, USD 1, 200 GBP"],
 }
 SPELL = """async ([kind, language, values]) => {
   const numbers = await import("./numbers.js"), speller = await import(`./num2words_${language}.js`);

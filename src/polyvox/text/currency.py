@@ -153,7 +153,9 @@ def read_amount(literal: str, scale: str | None, unit: Unit, language: str, attr
     spoken = spell_literal(literal, language)
     if not fraction:
         spoken = _count(spoken, language, scaled, unit.feminine)
-    if scaled:
+    if scaled and language == "ar" and whole == "1" and not fraction:
+        spoken = str(scale)  # مليار دولار, not واحد مليار دولار
+    elif scaled:
         spoken = f"{spoken} {scale}"
     return _counted(spoken, unit.forms, language, _plural_class(language, int(whole), bool(fraction), scaled))
 
@@ -291,7 +293,7 @@ def read_money(text: str, language: str) -> str:
         rules = ATTRIBUTIVE.get(language)
         article = _ARTICLE if rules is not None else "()"
         before = re.compile(rf"{article}((?<!\S)-)?(?<![^\W\d_])({signs_before})\s?({literal})(?!\d){scale}")
-        after = re.compile(rf"((?<!\S)-)?(?<!\w)({literal}){scale}\s?({_alternatives(tuple(table))})")
+        after = re.compile(rf"((?<!\S)-)?(?<!\w)({literal}){scale}\s?({_alternatives(tuple(table))})(?![A-Za-z])")
 
         def say(match: re.Match[str], article: str | None, minus: str | None, sign: str, amount: str,
                 written: str | None) -> str:

@@ -25,9 +25,9 @@ def _dollars(names: Mapping[str, tuple[str, ...]], cents: tuple[str, ...]) -> di
     return {sign: Unit(forms, cents) for sign, forms in names.items()}
 
 
-def _russian_dollar(adjective_stem: str) -> tuple[str, str, str]:
+def _russian_adjective(adjective_stem: str, noun: str = "доллар") -> tuple[str, str, str]:
     """один австралийский доллар, два австралийских доллара, пять австралийских долларов."""
-    return f"{adjective_stem}ий доллар", f"{adjective_stem}их доллара", f"{adjective_stem}их долларов"
+    return f"{adjective_stem}ий {noun}", f"{adjective_stem}их {noun}а", f"{adjective_stem}их {noun}ов"
 
 
 def _arabic_with_adjective(noun: tuple[str, str, str, str], adjective: str) -> tuple[str, str, str, str]:
@@ -42,7 +42,7 @@ _CENTS = {"en": ("cent", "cents"), "de": ("Cent",), "fr": ("cent", "cents"), "es
 # Sign (as written before or after the amount) -> unit, per language. "%" is here only where its word agrees with
 # the number (ru); elsewhere abbreviations.SYMBOLS reads it. A$, C$, HK$, NZ$, S$ (and AU$, CA$, SG$), NT$ and R$
 # are the Australian, Canadian, Hong Kong, New Zealand, Singapore, New Taiwan dollar and the Brazilian real.
-CURRENCIES: Mapping[str, Mapping[str, Unit]] = {
+_TABLES: Mapping[str, Mapping[str, Unit]] = {
     "en": {
         **_dollars({
             f"{prefix}$": (f"{name} dollar", f"{name} dollars") for prefix, name in (
@@ -54,6 +54,8 @@ CURRENCIES: Mapping[str, Mapping[str, Unit]] = {
         "$": Unit(("dollar", "dollars"), _CENTS["en"]),
         "€": Unit(("euro", "euros"), ("cent", "cents")),
         "£": Unit(("pound", "pounds"), ("penny", "pence")),
+        "¥": Unit(("yen",)), "￥": Unit(("yen",)),
+        "CHF": Unit(("Swiss franc", "Swiss francs"), ("centime", "centimes")),
     },
     "de": {
         **_dollars({
@@ -67,6 +69,8 @@ CURRENCIES: Mapping[str, Mapping[str, Unit]] = {
         "$": Unit(("Dollar",), _CENTS["de"]),
         "€": Unit(("Euro",), ("Cent",)),
         "£": Unit(("Pfund",), ("Penny", "Pence")),
+        "¥": Unit(("Yen",)), "￥": Unit(("Yen",)),
+        "CHF": Unit(("Franken",), ("Rappen",)),
     },
     "fr": {
         **_dollars({
@@ -82,6 +86,9 @@ CURRENCIES: Mapping[str, Mapping[str, Unit]] = {
         "$": Unit(("dollar", "dollars"), _CENTS["fr"]),
         "€": Unit(("euro", "euros"), ("centime", "centimes")),
         "£": Unit(("livre", "livres"), ("penny", "pence"), feminine=True),
+        "¥": Unit(("yen", "yens")), "￥": Unit(("yen", "yens")),
+        "CHF": Unit(("franc suisse", "francs suisses"), ("centime", "centimes")),
+        "GBP": Unit(("livre sterling", "livres sterling"), ("penny", "pence"), feminine=True),
     },
     "es": {
         **_dollars({
@@ -97,19 +104,24 @@ CURRENCIES: Mapping[str, Mapping[str, Unit]] = {
         "$": Unit(("dólar", "dólares"), _CENTS["es"]),
         "€": Unit(("euro", "euros"), ("céntimo", "céntimos")),
         "£": Unit(("libra", "libras"), ("penique", "peniques"), feminine=True),
+        "¥": Unit(("yen", "yenes")), "￥": Unit(("yen", "yenes")),
+        "CHF": Unit(("franco suizo", "francos suizos"), ("céntimo", "céntimos")),
+        "GBP": Unit(("libra esterlina", "libras esterlinas"), ("penique", "peniques"), feminine=True),
     },
     "ru": {
         **_dollars({
-            "US$": ("доллар США", "доллара США", "долларов США"), "A$": _russian_dollar("австралийск"),
-            "AU$": _russian_dollar("австралийск"), "C$": _russian_dollar("канадск"), "CA$": _russian_dollar("канадск"),
-            "HK$": _russian_dollar("гонконгск"), "NZ$": _russian_dollar("новозеландск"),
-            "S$": _russian_dollar("сингапурск"), "SG$": _russian_dollar("сингапурск"),
+            "US$": ("доллар США", "доллара США", "долларов США"), "A$": _russian_adjective("австралийск"),
+            "AU$": _russian_adjective("австралийск"), "C$": _russian_adjective("канадск"), "CA$": _russian_adjective("канадск"),
+            "HK$": _russian_adjective("гонконгск"), "NZ$": _russian_adjective("новозеландск"),
+            "S$": _russian_adjective("сингапурск"), "SG$": _russian_adjective("сингапурск"),
             "NT$": ("новый тайваньский доллар", "новых тайваньских доллара", "новых тайваньских долларов"),
         }, _CENTS["ru"]),
         "R$": Unit(("бразильский реал", "бразильских реала", "бразильских реалов"), ("сентаво",)),
         "$": Unit(("доллар", "доллара", "долларов"), _CENTS["ru"]),
         "€": Unit(("евро",), _CENTS["ru"]),
         "%": Unit(("процент", "процента", "процентов")),
+        "GBP": Unit(("фунт стерлингов", "фунта стерлингов", "фунтов стерлингов")),
+        "CHF": Unit(_russian_adjective("швейцарск", "франк"), ("сантим", "сантима", "сантимов")),
     },
     "ar": {
         **_dollars({
@@ -124,22 +136,37 @@ CURRENCIES: Mapping[str, Mapping[str, Unit]] = {
         "$": Unit(_ARABIC_DOLLAR, _CENTS["ar"]),
         # يورو does not change for the plural or the accusative (خمسة يورو, عشرون يورو).
         "€": Unit(("يورو", "يوروان", "يورو", "يورو"), _CENTS["ar"]),
+        "GBP": Unit(_arabic_with_adjective(("جنيه", "جنيهان", "جنيهات", "جنيهاً"), "إسترليني"), ("بنس",)),
+        "CHF": Unit(_arabic_with_adjective(("فرنك", "فرنكان", "فرنكات", "فرنكاً"), "سويسري"), ("سنتيم",)),
+        "JPY": Unit(("ين",)),
     },
     "ja": {
         "US$": Unit(("米ドル",)), "A$": Unit(("豪ドル",)), "AU$": Unit(("豪ドル",)), "C$": Unit(("カナダドル",)),
         "CA$": Unit(("カナダドル",)), "HK$": Unit(("香港ドル",)), "NZ$": Unit(("ニュージーランドドル",)),
         "S$": Unit(("シンガポールドル",)), "SG$": Unit(("シンガポールドル",)), "NT$": Unit(("台湾ドル",)),
         "R$": Unit(("レアル",)), "$": Unit(("ドル",)), "€": Unit(("ユーロ",)), "¥": Unit(("円",)), "￥": Unit(("円",)),
+        "GBP": Unit(("ポンド",)), "CHF": Unit(("スイスフラン",)),
     },
+}
+# ISO 4217 codes written in news (USD 5, 5 EUR, CHF 20) read as the sign of the same currency where the table has no
+# entry of their own.
+CODE_SIGNS: Mapping[str, str] = {"USD": "US$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+CURRENCIES: Mapping[str, Mapping[str, Unit]] = {
+    language: {**table, **{code: table[sign] for code, sign in CODE_SIGNS.items() if sign in table and code not in table}}
+    for language, table in _TABLES.items()
 }
 # Signs that stand before an amount (in any language): a language's table is searched for them, and languages
 # without one move them after the amount (naming the prefixed dollars with NAMES_AFTER where it has them).
-SIGNS_BEFORE = ("US$", "A$", "AU$", "C$", "CA$", "HK$", "NZ$", "S$", "SG$", "NT$", "R$", "$", "€", "£", "¥", "￥")
+SIGNS_BEFORE = (
+    "US$", "A$", "AU$", "C$", "CA$", "HK$", "NZ$", "S$", "SG$", "NT$", "R$", "$", "€", "£", "¥", "￥",
+    "USD", "EUR", "GBP", "CHF", "JPY",
+)
 # Languages that read a sign after the amount (no table above): the prefixed dollars by name, as one word after the
 # amount (HK$100 -> 100港元), which the number reader and abbreviations.SYMBOLS leave as they are.
 NAMES_AFTER: Mapping[str, Mapping[str, str]] = {
     "zh": {"US$": "美元", "A$": "澳元", "AU$": "澳元", "C$": "加元", "CA$": "加元", "HK$": "港元", "NZ$": "新西兰元",
-           "S$": "新加坡元", "SG$": "新加坡元", "NT$": "新台币", "R$": "巴西雷亚尔"},
+           "S$": "新加坡元", "SG$": "新加坡元", "NT$": "新台币", "R$": "巴西雷亚尔", "USD": "美元", "EUR": "欧元",
+           "GBP": "英镑", "CHF": "瑞士法郎", "JPY": "日元"},
 }
 # Words of scale written after the amount ("$3.5 million"): the unit follows them.
 SCALES: Mapping[str, tuple[str, ...]] = {
@@ -148,6 +175,7 @@ SCALES: Mapping[str, tuple[str, ...]] = {
     "fr": ("million", "millions", "milliard", "milliards"),
     "es": ("millón", "millones", "billón", "billones"),
     "ru": ("тысяча", "тысячи", "тысяч", "миллион", "миллиона", "миллионов", "миллиард", "миллиарда", "миллиардов"),
+    "ar": ("ألف", "آلاف", "مليون", "ملايين", "مليار", "مليارات", "تريليون", "تريليونات"),
 }
 # Abbreviated scales after an amount ($5m, $2.5bn, 5 Mio. €, 5 M€, 3 Md€, 7bn people) -> the scale's forms
 # (one, other; Russian by plural class). "k" (thousand) is not here: the amount is multiplied by a thousand instead

@@ -79,6 +79,7 @@ export const CURRENCIES = {
     ...dollars(Object.fromEntries(ENGLISH_DOLLARS.map(([prefix, name]) => [`${prefix}$`, [`${name} dollar`, `${name} dollars`]])), DOLLAR_CENTS.en),
     "R$": [["real", "reais"], ["centavo", "centavos"]], $: [["dollar", "dollars"], DOLLAR_CENTS.en],
     "€": [["euro", "euros"], ["cent", "cents"]], "£": [["pound", "pounds"], ["penny", "pence"]],
+    "¥": [["yen"], []], "￥": [["yen"], []], CHF: [["Swiss franc", "Swiss francs"], ["centime", "centimes"]],
   },
   de: {
     ...dollars({
@@ -87,6 +88,7 @@ export const CURRENCIES = {
       "NZ$": ["Neuseeland-Dollar"], "S$": ["Singapur-Dollar"], "SG$": ["Singapur-Dollar"], "NT$": ["Neuer Taiwan-Dollar", "Neue Taiwan-Dollar"],
     }, DOLLAR_CENTS.de),
     "R$": [["Real"], ["Centavo", "Centavos"]], $: [["Dollar"], DOLLAR_CENTS.de], "€": [["Euro"], ["Cent"]], "£": [["Pfund"], ["Penny", "Pence"]],
+    "¥": [["Yen"], []], "￥": [["Yen"], []], CHF: [["Franken"], ["Rappen"]],
   },
   fr: {
     ...dollars({
@@ -98,6 +100,8 @@ export const CURRENCIES = {
     }, DOLLAR_CENTS.fr),
     "R$": [["réal", "réais"], ["centavo", "centavos"]], $: [["dollar", "dollars"], DOLLAR_CENTS.fr],
     "€": [["euro", "euros"], ["centime", "centimes"]], "£": [["livre", "livres"], ["penny", "pence"], true],
+    "¥": [["yen", "yens"], []], "￥": [["yen", "yens"], []], CHF: [["franc suisse", "francs suisses"], ["centime", "centimes"]],
+    GBP: [["livre sterling", "livres sterling"], ["penny", "pence"], true],
   },
   es: {
     ...dollars({
@@ -109,11 +113,18 @@ export const CURRENCIES = {
     }, DOLLAR_CENTS.es),
     "R$": [["real", "reales"], ["centavo", "centavos"]], $: [["dólar", "dólares"], DOLLAR_CENTS.es],
     "€": [["euro", "euros"], ["céntimo", "céntimos"]], "£": [["libra", "libras"], ["penique", "peniques"], true],
+    "¥": [["yen", "yenes"], []], "￥": [["yen", "yenes"], []], CHF: [["franco suizo", "francos suizos"], ["céntimo", "céntimos"]],
+    GBP: [["libra esterlina", "libras esterlinas"], ["penique", "peniques"], true],
   },
 };
-export const SIGNS_BEFORE = ["US$", "A$", "AU$", "C$", "CA$", "HK$", "NZ$", "S$", "SG$", "NT$", "R$", "$", "€", "£", "¥", "￥"];
+// currency_units.py's CODE_SIGNS: an ISO code reads as the sign of the same currency where the table has no entry of its own.
+export const CODE_SIGNS = { USD: "US$", EUR: "€", GBP: "£", JPY: "¥" };
+for (const table of Object.values(CURRENCIES)) {
+  for (const [code, sign] of Object.entries(CODE_SIGNS)) if (sign in table && !(code in table)) table[code] = table[sign];
+}
+export const SIGNS_BEFORE = ["US$", "A$", "AU$", "C$", "CA$", "HK$", "NZ$", "S$", "SG$", "NT$", "R$", "$", "€", "£", "¥", "￥", "USD", "EUR", "GBP", "CHF", "JPY"];
 export const NAMES_AFTER = {
-  zh: { "US$": "美元", "A$": "澳元", "AU$": "澳元", "C$": "加元", "CA$": "加元", "HK$": "港元", "NZ$": "新西兰元", "S$": "新加坡元", "SG$": "新加坡元", "NT$": "新台币", "R$": "巴西雷亚尔" },
+  zh: { "US$": "美元", "A$": "澳元", "AU$": "澳元", "C$": "加元", "CA$": "加元", "HK$": "港元", "NZ$": "新西兰元", "S$": "新加坡元", "SG$": "新加坡元", "NT$": "新台币", "R$": "巴西雷亚尔", USD: "美元", EUR: "欧元", GBP: "英镑", CHF: "瑞士法郎", JPY: "日元" },
 };
 export const SCALES = {
   en: ["thousand", "million", "billion", "trillion"], de: ["Million", "Millionen", "Milliarde", "Milliarden", "Billion", "Billionen"],
@@ -332,7 +343,7 @@ export function readMoney(text, language) {
     const signs = Object.keys(table), scale = scalePattern(language), rules = ATTRIBUTIVE[language];
     const articles = rules ? "((?<![\\p{L}\\p{N}_'’-])(?:an?|An?|AN)\\s+)?" : "()";
     const before = new RegExp(`${articles}((?<!\\S)-)?(?<!\\p{L})(${alternatives(signs.filter((sign) => SIGNS_BEFORE.includes(sign)))})\\s?(${literal})(?!\\d)${scale}`, "gu");
-    const after = new RegExp(`((?<!\\S)-)?(?<![\\p{L}\\p{N}_])(${literal})${scale}\\s?(${alternatives(signs)})`, "gu");
+    const after = new RegExp(`((?<!\\S)-)?(?<![\\p{L}\\p{N}_])(${literal})${scale}\\s?(${alternatives(signs)})(?![A-Za-z])`, "gu");
     const say = (match, written, minus, sign, amount, scaleWritten) => {
       const [value, scaleWord] = scaled(amount, scaleWritten, language), start = match.index + (written?.length ?? 0);
       const modifies = !minus && rules !== undefined && isAttributive(match.input, start, match.index + match[0].length, rules);
