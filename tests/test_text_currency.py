@@ -123,6 +123,8 @@ def test_money_reads_as_a_reader_says_it(language: str, text: str, expected: str
         ("en", "USD 5 million, 20 EUR, a CHF 20 fee, GBP 1.50, JPY 500, ¥500", "five million US dollars, twenty euros, "
          "a twenty-Swiss-franc fee, one pound and fifty pence, five hundred yen, five hundred yen"),
         ("en", "5 EURO and 3 USDC", "five EURO and three USDC"),  # a code is a whole word
+        ("en", "99p, 1p, a 50p coin; 1080p video at 7pm", "ninety-nine pence, one penny, a fifty pence coin; one thousand "
+         "and eighty p video at seven pm"),
         ("de", "Es kostet 20 EUR und CHF 1,50.", "Es kostet zwanzig Euro und ein Franken und fünfzig Rappen."),
         ("fr", "20 GBP, 1 GBP, CHF 2", "vingt livres sterling, une livre sterling, deux francs suisses"),
         ("es", "1 GBP, 21 CHF, 3 JPY", "una libra esterlina, veintiún francos suizos, tres yenes"),

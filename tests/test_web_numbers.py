@@ -15,6 +15,7 @@ from polyvox.text.currency import read_money
 from polyvox.text.currency_units import (
     ATTRIBUTIVE,
     CURRENCIES,
+    LETTER_UNITS,
     NAMES_AFTER,
     SCALE_ABBREVIATIONS,
     SCALES,
@@ -59,7 +60,8 @@ MONEY_WORDS = {
            "the $5-plus ticket, the $5 was stolen, the $5 a-month fee, a $5 Starbucks card, an $8 wristband.",
            "an A$2.47 billion profit, An HK$5 fee, a $8 fee, a $1.4bn quarterly loss, its $6.99-a-month plan, $50-a-barrel",
            "a $5-$10 range, a $5-million deal, a -$5 bill, an $11 ticket, banana $5 bill, a$5 bill, $25,000-a-year jobs",
-           "USD 5 million, 20 EUR, a CHF 20 fee, GBP 1.50, JPY 500, ¥500, 5 EURO, EUR5bn, 3 USDC"],
+           "USD 5 million, 20 EUR, a CHF 20 fee, GBP 1.50, JPY 500, ¥500, 5 EURO, EUR5bn, 3 USDC",
+           "99p, 1p, a 50p coin, 1080p video, 5.5p, 100p, 5 p, 7pm"],
     "de": ["5 Mio. €, 1 Mio. €, 1,5 Mio. €, €5 Mio. und mehr, 3 k€, 5 Mio. Einwohner, 2 Mrd. Euro, 1 Mrd $",
            "A$20 und £5, HK$1, NT$1 und 2 NT$, C$1.000,50, Es kostet 5 Mio.",
            "Es kostet 20 EUR und CHF 1,50, 5 Mio. EUR, ¥500, 1 GBP"],
@@ -140,7 +142,7 @@ def test_currency_tables_equal_python(page) -> None:
         not_nouns: sorted(rule.notNouns), contractions: sorted(rule.contractions)}]));
       return [numbers.CURRENCIES, numbers.SCALES, numbers.SIGNS_BEFORE, numbers.NAMES_AFTER, numbers.SCALE_ABBREVIATIONS,
         Object.fromEntries(Object.entries(numbers.SIGN_ONLY_SCALES).map(([language, written]) => [language, sorted(written)])),
-        numbers.THOUSAND_ABBREVIATIONS, rules];
+        numbers.THOUSAND_ABBREVIATIONS, rules, numbers.LETTER_UNITS];
     }""")
     languages = ("en", "es", "fr", "de")
     expected = {
@@ -163,6 +165,8 @@ def test_currency_tables_equal_python(page) -> None:
         {language: sorted(written) for language, written in SIGN_ONLY_SCALES.items()},
         {language: list(THOUSAND_ABBREVIATIONS[language]) for language in languages},
         rules,
+        {language: {letter: [list(unit.forms), list(unit.cents)] for letter, unit in units.items()}
+         for language, units in LETTER_UNITS.items()},
     ]
 
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from polyvox.text.currency_units import (
     ATTRIBUTIVE,
     CURRENCIES,
+    LETTER_UNITS,
     NAMES_AFTER,
     SCALE_ABBREVIATIONS,
     SCALES,
@@ -306,4 +307,7 @@ def read_money(text: str, language: str) -> str:
 
         text = before.sub(lambda match: say(match, *match.group(1, 2, 3, 4, 5)), text)
         text = after.sub(lambda match: say(match, None, *match.group(1, 4, 2, 3)), text)
+    for letter, unit in LETTER_UNITS.get(language, {}).items():
+        pattern = re.compile(rf"(?<![\w.,])(\d{{1,2}}){re.escape(letter)}(?!\w)")
+        text = pattern.sub(lambda match, unit=unit: f" {read_amount(match.group(1), None, unit, language)} ", text)
     return _read_scales(_move_signs_after(text, literal, language), literal, language)

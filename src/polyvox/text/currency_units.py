@@ -168,6 +168,9 @@ NAMES_AFTER: Mapping[str, Mapping[str, str]] = {
            "S$": "新加坡元", "SG$": "新加坡元", "NT$": "新台币", "R$": "巴西雷亚尔", "USD": "美元", "EUR": "欧元",
            "GBP": "英镑", "CHF": "瑞士法郎", "JPY": "日元"},
 }
+# Amounts written with a letter after one or two digits and no sign (99p, 50p), per language; a 50p coin stays
+# *a fifty pence coin*, as it is said. More digits are not money (1080p).
+LETTER_UNITS: Mapping[str, Mapping[str, Unit]] = {"en": {"p": Unit(("penny", "pence"))}}
 # Words of scale written after the amount ("$3.5 million"): the unit follows them.
 SCALES: Mapping[str, tuple[str, ...]] = {
     "en": ("thousand", "million", "billion", "trillion"),

@@ -126,6 +126,8 @@ export const SIGNS_BEFORE = ["US$", "A$", "AU$", "C$", "CA$", "HK$", "NZ$", "S$"
 export const NAMES_AFTER = {
   zh: { "US$": "美元", "A$": "澳元", "AU$": "澳元", "C$": "加元", "CA$": "加元", "HK$": "港元", "NZ$": "新西兰元", "S$": "新加坡元", "SG$": "新加坡元", "NT$": "新台币", "R$": "巴西雷亚尔", USD: "美元", EUR: "欧元", GBP: "英镑", CHF: "瑞士法郎", JPY: "日元" },
 };
+// currency_units.py's LETTER_UNITS: one or two digits with a letter and no sign (99p).
+export const LETTER_UNITS = { en: { p: [["penny", "pence"], []] } };
 export const SCALES = {
   en: ["thousand", "million", "billion", "trillion"], de: ["Million", "Millionen", "Milliarde", "Milliarden", "Billion", "Billionen"],
   fr: ["million", "millions", "milliard", "milliards"], es: ["millón", "millones", "billón", "billones"],
@@ -352,6 +354,10 @@ export function readMoney(text, language) {
     };
     text = substitute(text, before, (match) => say(match, match[1], match[2], match[3], match[4], match[5]));
     text = substitute(text, after, (match) => say(match, undefined, match[1], match[4], match[2], match[3]));
+  }
+  for (const [letter, unit] of Object.entries(LETTER_UNITS[language] ?? {})) {
+    const pattern = new RegExp(`(?<![\\p{L}\\p{N}_.,])(\\d{1,2})${letter}${NOT_WORD_AFTER}`, "gu");
+    text = text.replace(pattern, (_, amount) => ` ${readAmount(amount, null, unit, language, false)} `);
   }
   const names = NAMES_AFTER[language] ?? {};
   const before = new RegExp(`((?<!\\S)-)?(${alternatives(SIGNS_BEFORE)})\\s?(${literal})(?!\\d)`, "gu");
