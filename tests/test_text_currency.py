@@ -93,7 +93,14 @@ def test_money_reads_as_a_reader_says_it(language: str, text: str, expected: str
         ("en", "it's $5 now; the $5 goes to charity", "it's five dollars now; the five dollars goes to charity"),
         ("en", "He paid $20.", "He paid twenty dollars."),
         ("en", "a $5 or $10 fee", "a five dollars or ten-dollar fee"),  # not read as one range (a five- or ten-dollar fee)
-        ("en", "a $5-$10 range", "a five dollars - ten dollars range"),
+        # Ranges: the unit once, after the second amount, which the first shares its scale with.
+        ("en", "$5-$10, $5-10 million, $5–$10, $5bn-$7bn", "five to ten dollars, five to ten million dollars, five to ten "
+         "dollars, five billion to seven billion dollars"),
+        ("en", "a $5-$10 fee, $1.50-$2.50, $5k-$10k, 5-10 €", "a five-to-ten-dollar fee, one dollar and fifty cents to two "
+         "dollars and fifty cents, five thousand to ten thousand dollars, five to ten euros"),
+        ("de", "5-10 €, 1-2 Mio. €, €5-10", "fünf bis zehn Euro, ein bis zwei Millionen Euro, fünf bis zehn Euro"),
+        ("fr", "5-10 €, 1-2 M€, £1-2", "cinq à dix euros, un à deux millions d'euros, une à deux livres"),
+        ("es", "5-10 €, 1-21 €", "cinco a diez euros, un a veintiún euros"),
         # Abbreviated scales; a thousand multiplies the amount.
         ("en", "$5m, $2.5bn, €3k, $1.5K", "five million dollars, two point five billion dollars, three thousand euros, "
          "one thousand, five hundred dollars"),

@@ -17,6 +17,7 @@ from polyvox.text.currency_units import (
     CURRENCIES,
     LETTER_UNITS,
     NAMES_AFTER,
+    RANGE_WORDS,
     SCALE_ABBREVIATIONS,
     SCALES,
     SIGN_ONLY_SCALES,
@@ -61,14 +62,15 @@ MONEY_WORDS = {
            "an A$2.47 billion profit, An HK$5 fee, a $8 fee, a $1.4bn quarterly loss, its $6.99-a-month plan, $50-a-barrel",
            "a $5-$10 range, a $5-million deal, a -$5 bill, an $11 ticket, banana $5 bill, a$5 bill, $25,000-a-year jobs",
            "USD 5 million, 20 EUR, a CHF 20 fee, GBP 1.50, JPY 500, ¥500, 5 EURO, EUR5bn, 3 USDC",
-           "99p, 1p, a 50p coin, 1080p video, 5.5p, 100p, 5 p, 7pm"],
+           "99p, 1p, a 50p coin, 1080p video, 5.5p, 100p, 5 p, 7pm",
+           "$5-$10, $5-10 million, $5–$10, $5bn-$7bn, a $5-$10 fee, $1.50-$2.50, $5 - $10, $5k-$10k, 5-10 €, 1990-2000, $5-€10"],
     "de": ["5 Mio. €, 1 Mio. €, 1,5 Mio. €, €5 Mio. und mehr, 3 k€, 5 Mio. Einwohner, 2 Mrd. Euro, 1 Mrd $",
            "A$20 und £5, HK$1, NT$1 und 2 NT$, C$1.000,50, Es kostet 5 Mio.",
-           "Es kostet 20 EUR und CHF 1,50, 5 Mio. EUR, ¥500, 1 GBP"],
+           "Es kostet 20 EUR und CHF 1,50, 5 Mio. EUR, ¥500, 1 GBP, 5-10 €, 1-2 Mio. €, €5-10, 1,50-2,50 €"],
     "fr": ["1,5 M€, 2,5 k€, 1 k€, 3 Mds d'euros, 5 Md€, 2 M$, A$20, HK$1 000, NZ$1, NT$2, R$5, £1, £21, £201, £1,01",
-           "20 GBP, 1 GBP, CHF 2, 21 EUR, ¥1, 2 JPY"],
+           "20 GBP, 1 GBP, CHF 2, 21 EUR, ¥1, 2 JPY, 5-10 €, 1-2 M€, £1-2"],
     "es": ["1,5 M€, 1 M€, 21 M€, 3 MM$, HK$100, A$1, NZ$2, NT$1, R$21, 2,5 k€, £1 y $5m, £21, £200, £1.000.200, £3 millones",
-           "1 GBP, 21 CHF, 3 JPY, USD 1, 200 GBP"],
+           "1 GBP, 21 CHF, 3 JPY, USD 1, 200 GBP, 5-10 €, 1-21 €, £1-£200"],
 }
 SPELL = """async ([kind, language, values]) => {
   const numbers = await import("./numbers.js"), speller = await import(`./num2words_${language}.js`);
@@ -142,7 +144,7 @@ def test_currency_tables_equal_python(page) -> None:
         not_nouns: sorted(rule.notNouns), contractions: sorted(rule.contractions)}]));
       return [numbers.CURRENCIES, numbers.SCALES, numbers.SIGNS_BEFORE, numbers.NAMES_AFTER, numbers.SCALE_ABBREVIATIONS,
         Object.fromEntries(Object.entries(numbers.SIGN_ONLY_SCALES).map(([language, written]) => [language, sorted(written)])),
-        numbers.THOUSAND_ABBREVIATIONS, rules, numbers.LETTER_UNITS];
+        numbers.THOUSAND_ABBREVIATIONS, rules, numbers.LETTER_UNITS, numbers.RANGE_WORDS];
     }""")
     languages = ("en", "es", "fr", "de")
     expected = {
@@ -167,6 +169,7 @@ def test_currency_tables_equal_python(page) -> None:
         rules,
         {language: {letter: [list(unit.forms), list(unit.cents)] for letter, unit in units.items()}
          for language, units in LETTER_UNITS.items()},
+        dict(RANGE_WORDS),
     ]
 
 

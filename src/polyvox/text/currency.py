@@ -25,6 +25,7 @@ from polyvox.text.currency_units import (
     CURRENCIES,
     LETTER_UNITS,
     NAMES_AFTER,
+    RANGE_WORDS,
     SCALE_ABBREVIATIONS,
     SCALES,
     SIGN_ONLY_SCALES,
@@ -250,6 +251,22 @@ def _spoken(minus: str | None, spoken: str, match: re.Match[str], language: str,
     return (f" {minus_word(language)} {spoken}{end}" if minus else f" {spoken}{end}") + stop
 
 
+def _range(first: str, written: str | None, second: str, unit: Unit, language: str, attributive: bool) -> str:
+    """A range read with its unit once, after the second amount (``second``, already read): five to ten dollars,
+    five billion to seven billion dollars, a five-to-ten-dollar fee; amounts with cents are read whole."""
+    first, scale_word = _scaled(first, written, language)
+    whole, fraction = split_literal(first, language)
+    if _reads_cents(unit, whole, fraction, scale_word):
+        head = read_amount(first, None, unit, language)
+    else:
+        number = spell_literal(first, language)
+        number = number if fraction else _count(number, language, scaled=False, feminine=unit.feminine)
+        head = " ".join([number, *([scale_word] if scale_word else [])])
+    if attributive:
+        return re.sub(r",?\s+", "-", f"{head} {RANGE_WORDS[language]}") + f"-{second}"
+    return f"{head} {RANGE_WORDS[language]} {second}"
+
+
 def _move_signs_after(text: str, literal: str, language: str) -> str:
     before = re.compile(rf"((?<!\S)-)?({_alternatives(SIGNS_BEFORE)})\s?({literal})(?!\d)")
     names = NAMES_AFTER.get(language, {})
@@ -294,17 +311,29 @@ def read_money(text: str, language: str) -> str:
         rules = ATTRIBUTIVE.get(language)
         article = _ARTICLE if rules is not None else "()"
         before = re.compile(rf"{article}((?<!\S)-)?(?<![^\W\d_])({signs_before})\s?({literal})(?!\d){scale}")
-        after = re.compile(rf"((?<!\S)-)?(?<!\w)({literal}){scale}\s?({_alternatives(tuple(table))})(?![A-Za-z])")
+        signs = _alternatives(tuple(table))
+        after = re.compile(rf"((?<!\S)-)?(?<!\w)({literal}){scale}\s?({signs})(?![A-Za-z])")
+        range_before = re.compile(
+            rf"{article}(?<![^\W\d_])({signs_before})\s?({literal}){scale}\s?[-–]\s?(?:\2)?({literal})(?!\d){scale}"
+        )
+        range_after = re.compile(rf"(?<!\w)({literal})\s?[-–]\s?({literal}){scale}\s?({signs})(?![A-Za-z])")
 
         def say(match: re.Match[str], article: str | None, minus: str | None, sign: str, amount: str,
-                written: str | None) -> str:
+                written: str | None, first: tuple[str, str | None] | None = None) -> str:
             amount, scale_word = _scaled(amount, written, language)
             start = match.start() + len(article or "")
             attributive = not minus and rules is not None and _is_attributive(match.string, start, match.end(), rules)
             spoken = read_amount(amount, scale_word, table[sign], language, attributive)
+            if first is not None:
+                spoken = _range(*first, spoken, table[sign], language, attributive)
             spoken = _spoken(minus, spoken, match, language, attributive)
             return f"{_article(article, spoken)} {spoken}" if article else spoken
 
+        if language in RANGE_WORDS:
+            text = range_before.sub(
+                lambda match: say(match, match.group(1), None, *match.group(2, 5, 6), first=match.group(3, 4)), text
+            )
+            text = range_after.sub(lambda match: say(match, None, None, *match.group(4, 2, 3), first=(match.group(1), None)), text)
         text = before.sub(lambda match: say(match, *match.group(1, 2, 3, 4, 5)), text)
         text = after.sub(lambda match: say(match, None, *match.group(1, 4, 2, 3)), text)
     for letter, unit in LETTER_UNITS.get(language, {}).items():

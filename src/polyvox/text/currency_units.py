@@ -171,6 +171,8 @@ NAMES_AFTER: Mapping[str, Mapping[str, str]] = {
 # Amounts written with a letter after one or two digits and no sign (99p, 50p), per language; a 50p coin stays
 # *a fifty pence coin*, as it is said. More digits are not money (1080p).
 LETTER_UNITS: Mapping[str, Mapping[str, Unit]] = {"en": {"p": Unit(("penny", "pence"))}}
+# The word a range of amounts is read with ($5-$10, $5-10 million, 5-10 €: five to ten dollars).
+RANGE_WORDS: Mapping[str, str] = {"en": "to", "de": "bis", "fr": "à", "es": "a"}
 # Words of scale written after the amount ("$3.5 million"): the unit follows them.
 SCALES: Mapping[str, tuple[str, ...]] = {
     "en": ("thousand", "million", "billion", "trillion"),

@@ -128,6 +128,7 @@ export const NAMES_AFTER = {
 };
 // currency_units.py's LETTER_UNITS: one or two digits with a letter and no sign (99p).
 export const LETTER_UNITS = { en: { p: [["penny", "pence"], []] } };
+export const RANGE_WORDS = { en: "to", de: "bis", fr: "à", es: "a" };
 export const SCALES = {
   en: ["thousand", "million", "billion", "trillion"], de: ["Million", "Millionen", "Milliarde", "Milliarden", "Billion", "Billionen"],
   fr: ["million", "millions", "milliard", "milliards"], es: ["millón", "millones", "billón", "billones"],
@@ -303,6 +304,21 @@ function article(written, spoken) {
   return /\p{Lu}/u.test(written[0]) ? word[0].toUpperCase() + word.slice(1) : word;
 }
 
+// currency.py's _range: five to ten dollars, five billion to seven billion dollars, a five-to-ten-dollar fee.
+function range(first, written, second, unit, language, isAttributive) {
+  const [value, scaleWord] = scaled(first, written, language), [wholeDigits, fraction] = splitLiteral(value, language);
+  let head;
+  if (readsCents(unit[1], wholeDigits, fraction, scaleWord)) {
+    head = readAmount(value, null, unit, language, false);
+  } else {
+    let number = spellLiteral(value, language);
+    if (!fraction) number = count(number, language, false, unit[2] ?? false);
+    head = [number, ...(scaleWord ? [scaleWord] : [])].join(" ");
+  }
+  if (isAttributive) return `${head} ${RANGE_WORDS[language]}`.replace(/,?\s+/gu, "-") + `-${second}`;
+  return `${head} ${RANGE_WORDS[language]} ${second}`;
+}
+
 // Python's pattern.sub(read, text) where read gets the match (its groups, index and input).
 function substitute(text, pattern, read) {
   let out = "", last = 0;
@@ -346,12 +362,21 @@ export function readMoney(text, language) {
     const articles = rules ? "((?<![\\p{L}\\p{N}_'’-])(?:an?|An?|AN)\\s+)?" : "()";
     const before = new RegExp(`${articles}((?<!\\S)-)?(?<!\\p{L})(${alternatives(signs.filter((sign) => SIGNS_BEFORE.includes(sign)))})\\s?(${literal})(?!\\d)${scale}`, "gu");
     const after = new RegExp(`((?<!\\S)-)?(?<![\\p{L}\\p{N}_])(${literal})${scale}\\s?(${alternatives(signs)})(?![A-Za-z])`, "gu");
-    const say = (match, written, minus, sign, amount, scaleWritten) => {
+    const signsBefore = alternatives(signs.filter((sign) => SIGNS_BEFORE.includes(sign)));
+    const rangeBefore = new RegExp(`${articles}(?<!\\p{L})(${signsBefore})\\s?(${literal})${scale}\\s?[-–]\\s?(?:\\2)?(${literal})(?!\\d)${scale}`, "gu");
+    const rangeAfter = new RegExp(`(?<![\\p{L}\\p{N}_])(${literal})\\s?[-–]\\s?(${literal})${scale}\\s?(${alternatives(signs)})(?![A-Za-z])`, "gu");
+    const say = (match, written, minus, sign, amount, scaleWritten, first) => {
       const [value, scaleWord] = scaled(amount, scaleWritten, language), start = match.index + (written?.length ?? 0);
       const modifies = !minus && rules !== undefined && isAttributive(match.input, start, match.index + match[0].length, rules);
-      const words = spoken(minus, readAmount(value, scaleWord, table[sign], language, modifies), match, language, modifies);
+      let words = readAmount(value, scaleWord, table[sign], language, modifies);
+      if (first) words = range(...first, words, table[sign], language, modifies);
+      words = spoken(minus, words, match, language, modifies);
       return written ? `${article(written, words)} ${words}` : words;
     };
+    if (RANGE_WORDS[language]) {
+      text = substitute(text, rangeBefore, (match) => say(match, match[1], undefined, match[2], match[5], match[6], [match[3], match[4]]));
+      text = substitute(text, rangeAfter, (match) => say(match, undefined, undefined, match[4], match[2], match[3], [match[1], undefined]));
+    }
     text = substitute(text, before, (match) => say(match, match[1], match[2], match[3], match[4], match[5]));
     text = substitute(text, after, (match) => say(match, undefined, match[1], match[4], match[2], match[3]));
   }
