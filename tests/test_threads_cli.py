@@ -162,6 +162,25 @@ def test_training_processes_on_the_cpu_divide_the_threads(command, tmp_path, mon
     assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
 
 
+@pytest.mark.parametrize("launcher", [
+    {"TORCHELASTIC_RUN_ID": "job7", "RANK": "1", "LOCAL_RANK": "1"},
+    {"SLURM_NTASKS": "2", "SLURM_NTASKS_PER_NODE": "2", "SLURM_NNODES": "1", "SLURM_PROCID": "1", "SLURM_LOCALID": "1",
+     "SLURM_JOB_NAME": "voice", "SLURM_JOB_ID": "1234"},
+])
+def test_every_process_torchrun_or_srun_starts_divides_the_threads_itself(launcher, tmp_path, monkeypatch):
+    import polyvox.train.run
+
+    # torchrun and srun start each process from their own environment, not from rank 0's divided one, so a
+    # follower that took the machine's threads whole would leave its siblings short.
+    monkeypatch.setattr(polyvox.train.run, "train", stop_training)
+    monkeypatch.chdir(tmp_path)
+    for name, value in launcher.items():
+        monkeypatch.setenv(name, value)
+    torch.set_num_threads(2)
+    assert "stopped by the test" in run("train", "-d", "missing.jsonl", "-o", "run", "--devices", "2", "--threads", "2").output
+    assert torch.get_num_threads() == 1
+
+
 def test_more_devices_than_threads_keep_their_count_with_one_thread_each():
     plan = thread_settings.plan_threads(1, 4, cores=CORES, busy=0.0, what="--devices", lower_processes=False)
     assert (plan.processes, plan.threads) == (4, 1)

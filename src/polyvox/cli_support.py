@@ -111,11 +111,12 @@ def apply_threads(
 
 def training_processes(accelerator: str, devices: str) -> int:
     """Processes that share this machine's threads in train and finetune: --devices N on the CPU. Lightning starts
-    the other ranks by running the command again with this one's environment, whose thread count is divided."""
-    from polyvox.train.ranks import is_follower
+    the other ranks by running the command again with this one's environment, whose thread count is divided, so
+    they take it as it is; under torchrun or srun every process starts alike and divides for itself."""
+    from polyvox.train.ranks import is_follower, launched_outside
 
-    on_cpu = accelerator == "cpu" and devices.isdigit()
-    return int(devices) if on_cpu and int(devices) > 0 and not is_follower() else 1
+    on_cpu = accelerator == "cpu" and devices.isdigit() and int(devices) > 0
+    return int(devices) if on_cpu and (launched_outside() or not is_follower()) else 1
 
 
 def took(started: float) -> str:

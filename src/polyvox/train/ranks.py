@@ -43,6 +43,14 @@ def is_follower() -> bool:
     return _rank_from("LOCAL_RANK") != 0 or _rank_from("NODE_RANK") != 0
 
 
+def launched_outside() -> bool:
+    """True when torchrun or srun started this process and its siblings; False when Lightning starts the other ranks
+    by running the command again from this one (they inherit its environment)."""
+    from lightning.fabric.plugins.environments import SLURMEnvironment
+
+    return "TORCHELASTIC_RUN_ID" in os.environ or SLURMEnvironment.detect()
+
+
 HAND_LAUNCH_HINT = (
     f"put the same {TOKEN_VARIABLE} in front of the command on every machine (e.g. {TOKEN_VARIABLE}=voice-run-7, a new "
     "value for each launch), so their processes know they are one launch; or launch with `torchrun --rdzv-id JOB` "
