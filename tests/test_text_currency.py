@@ -1,6 +1,8 @@
 """Amounts of money and percentages as ``normalize`` reads them (``polyvox.text.currency``): the whole amount in the
 language's number format goes with its sign ($1,000,000 is one million dollars, not one thousand dollars and a
-zero), before or after it, with the unit agreeing, cents, a scale word after the amount and US$."""
+zero), before or after it, with the unit agreeing (Arabic and Russian by the number's last digits, French and Spanish
+with a feminine unit), cents, a scale word or abbreviation after the amount ($5m, 5 Mio. €), ranges, the prefixed
+dollars (A$, HK$), ISO codes, and in English the singular before a noun (a five-dollar bill)."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ _OF_AFTER: Mapping[str, re.Pattern[str]] = {
     "es": re.compile(r"\b(?:millón|millones|billón|billones)$"),
 }
 _ARABIC_ONE = "واحد"
-_AFTER_MILLIONS = re.compile(r"(.*(?:llón|llones) )?(.*)")
+_MILLIONS = re.compile(r"(?:llón|llones) ")
 # The word after an amount, and the words before it (a determiner and up to two modifiers: an estimated $5 billion).
 _NEXT_WORD = re.compile(r"\s+([A-Za-z][A-Za-z'’-]*)")
 _HYPHENED_WORD = re.compile(r"-([A-Za-z]+)")
@@ -92,8 +92,8 @@ def _count(spoken: str, language: str, scaled: bool, feminine: bool = False) -> 
     if feminine and not scaled and language == "fr":
         return re.sub(r"\bun$", "une", spoken)
     if feminine and not scaled and language == "es":
-        millions, rest = _AFTER_MILLIONS.match(spoken).group(1, 2)  # type: ignore[union-attr]
-        return (millions or "") + re.sub(r"uno$", "una", rest.replace("ientos", "ientas"))
+        cut = max((match.end() for match in _MILLIONS.finditer(spoken)), default=0)
+        return spoken[:cut] + re.sub(r"uno$", "una", spoken[cut:].replace("ientos", "ientas"))
     if language == "es":
         return re.sub(r"\buno$", "un", re.sub(r"veintiuno$", "veintiún", spoken))
     if language == "de":
