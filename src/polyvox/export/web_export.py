@@ -20,6 +20,8 @@ from polyvox.errors import PolyvoxError
 from polyvox.export.onnx_export import DEFAULT_OPSET, export_onnx
 from polyvox.export.operator_check import UnsupportedOperator
 from polyvox.export.quantize import Quantization
+from polyvox.export.web_japanese import DICTIONARY_FOLDER, JAPANESE_NAME, KUROMOJI_SCRIPT, japanese_tables
+from polyvox.export.web_japanese_dictionary import DICTIONARY_FILES, LICENCE_NAME, build_dictionary
 from polyvox.export.web_mandarin import MANDARIN_NAME, mandarin_tables
 from polyvox.export.web_tables import web_tables
 from polyvox.files import atomic_path
@@ -31,7 +33,7 @@ WEB_SOURCE = Path(__file__).resolve().parent.parent / "web"
 RUNTIME_ENV = "POLYVOX_WEB_RUNTIME"
 NPM_COMMAND = f"npm ci --prefix {WEB_SOURCE}"
 PAGE_FILES = (
-    "index.html", "polyvox.js", "text.js", "espeak.js", "mandarin.js",
+    "index.html", "polyvox.js", "text.js", "espeak.js", "mandarin.js", "japanese.js",
     "numbers.js", "num2words.js", "num2words_en.js", "num2words_es.js", "num2words_fr.js", "num2words_de.js",
 )
 # node_modules path -> name under vendor/: what the page loads, nothing else of the packages.
@@ -75,6 +77,17 @@ def _copy(source: Path, target: Path) -> Path:
     return target
 
 
+def _write_japanese(directory: Path) -> list[Path]:
+    """japanese.json, kuromoji's browser build and pyopenjtalk's dictionary in kuromoji's format (with its licence)."""
+    dictionary = build_dictionary(runtime_folder() / "kuromoji")
+    with atomic_path(directory / JAPANESE_NAME) as temporary:
+        temporary.write_text(json.dumps(japanese_tables(dictionary), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    written = [directory / JAPANESE_NAME, _copy(runtime_folder() / "kuromoji" / "build" / "kuromoji.js", directory / KUROMOJI_SCRIPT)]
+    for name in (*DICTIONARY_FILES, LICENCE_NAME):
+        written.append(_copy(dictionary / name, directory / DICTIONARY_FOLDER / name))
+    return written
+
+
 def export_web(
     voice_path: str | Path, directory: str | Path, opset: int = DEFAULT_OPSET, quantize: Quantization | None = None
 ) -> ExportedPage:
@@ -103,6 +116,8 @@ def export_web(
             with atomic_path(directory / MANDARIN_NAME) as temporary:
                 temporary.write_text(json.dumps(mandarin_tables(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
             written.append(directory / MANDARIN_NAME)
+        if "ja" in tables["languages"]:  # pyopenjtalk's tables, kuromoji and its dictionary (~39 MB, built once)
+            written.extend(_write_japanese(directory))
         for name in PAGE_FILES:
             written.append(_copy(WEB_SOURCE / name, directory / name))
         for source, name in RUNTIME_FILES.items():

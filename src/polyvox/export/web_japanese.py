@@ -14,20 +14,55 @@ from __future__ import annotations
 
 from typing import Any
 
-from polyvox.export.web_japanese_dictionary import pyopenjtalk_version
+import json
+import os
+import shutil
+from pathlib import Path
+
+from polyvox.errors import PolyvoxError
+from polyvox.export.web_japanese_dictionary import COUNTERS_NAME, built_dictionary, pyopenjtalk_dictionary, pyopenjtalk_version
+from polyvox.files import atomic_path
 
 JAPANESE_FORMAT = "polyvox-web-japanese"
 JAPANESE_VERSION = 1
 JAPANESE_NAME = "japanese.json"
+# Where the export puts kuromoji and its dictionary, beside the page.
+KUROMOJI_SCRIPT = "vendor/kuromoji.js"
+DICTIONARY_FOLDER = "vendor/kuromoji/"
 _KATAKANA = [chr(code) for code in range(0x30A1, 0x30F5)]  # ァ to ヴ
 _SMALL = "ァィゥェォャュョヮ"
 _MAX_MORA_PHONES = 2
 _VOWEL = "ア"
+NUMERALS_NAME = "numerals.json"
+_NUMERALS = "〇一二三四五六七八九十百千万億兆何数幾"
+_COUNTER = "枚"  # a counter that changes no numeral before it
+# A merged pair's fields, as japanese.js's nodes name them (pron last).
+_MERGED_FIELDS = ("pos", "pos_group1", "pos_group2", "pos_group3", "acc", "mora_size", "chain_rule", "pron")
 _UNVOICE = "’"
 
 
-def japanese_tables() -> dict[str, Any]:
-    """Each katakana and each katakana + small kana that pyopenjtalk reads as one mora, with its phones."""
+def japanese_missing(kuromoji: Path | None = None) -> str | None:
+    """Why the page cannot read Japanese where it is exported (no pyopenjtalk dictionary, node or kuromoji), or None.
+    ``kuromoji``: the npm package's folder (the runtime's by default)."""
+    if kuromoji is None:
+        from polyvox.export.web_export import runtime_folder
+
+        kuromoji = runtime_folder() / "kuromoji"
+    try:
+        pyopenjtalk_dictionary()
+    except (ImportError, PolyvoxError) as error:
+        return f"pyopenjtalk's dictionary is not installed where the page was exported ({error})"
+    if built_dictionary() is None and shutil.which("node") is None:
+        return "node is needed once to build the Japanese dictionary (apt-get install nodejs), and it is not installed"
+    if not (kuromoji / "build" / "kuromoji.js").is_file():
+        return f"kuromoji is not installed in {kuromoji.parent}: run `npm ci --prefix {kuromoji.parent.parent}`"
+    return None
+
+
+def japanese_tables(dictionary: Path | None = None) -> dict[str, Any]:
+    """Each katakana and each katakana + small kana that pyopenjtalk reads as one mora, with its phones; the
+    devoicing table; with ``dictionary`` (the built one, :func:`build_dictionary`), the numeral readings of
+    its counters (``numerals``, asked once and kept there)."""
     from polyvox.text.phonemizers.japanese import _import_pyopenjtalk
 
     pyopenjtalk = _import_pyopenjtalk()
@@ -45,13 +80,64 @@ def japanese_tables() -> dict[str, Any]:
             if read != morae[kana] + morae[small] and len(read) <= _MAX_MORA_PHONES:
                 morae[kana + small] = read
     morae = {kana: read for kana, read in morae.items() if read}
-    return {
+    tables = {
         "format": JAPANESE_FORMAT,
         "format_version": JAPANESE_VERSION,
         "pyopenjtalk_version": pyopenjtalk_version(),
         "morae": morae,
         "devoicing": _devoicing(pyopenjtalk, morae),
     }
+    if dictionary is not None:
+        tables["numerals"] = numeral_readings(pyopenjtalk, dictionary)
+    return tables
+
+
+def _unvoiced(pron: str) -> str:
+    return pron.replace(_UNVOICE, "")
+
+
+def numeral_readings(pyopenjtalk: Any, dictionary: Path) -> dict[str, list[Any]]:
+    """How Open JTalk's set_digit reads a numeral and the word after it, asked of pyopenjtalk for each numeral
+    before each counter of the dictionary (``counters.txt``) and before each numeral, where MeCab cuts the pair
+    in two. ``"七|時半"``: ``[cut, add, cut, add, numeral's chain flag, word's chain flag]``: the numeral's
+    pronunciation loses ``cut`` kana at its end for ``add`` (シチ for ナナ: 2, "シチ"), the word's at its start;
+    a pair that set_digit makes one word (一日) maps to that word's fields instead. Kept in ``numerals.json``."""
+    cache = dictionary / NUMERALS_NAME
+    if cache.is_file():
+        return dict(json.loads(cache.read_text(encoding="utf-8")))
+    counters = (dictionary / COUNTERS_NAME).read_text(encoding="utf-8").split()
+    table: dict[str, list[Any]] = {}
+    for numeral in _NUMERALS:
+        for word in [*counters, *_NUMERALS]:
+            reading = _pair_reading(pyopenjtalk, numeral, word)
+            if reading is not None:
+                table[f"{numeral}|{word}"] = reading
+    with atomic_path(cache) as temporary:
+        temporary.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+    return table
+
+
+def _pair_reading(pyopenjtalk: Any, numeral: str, word: str) -> list[Any] | None:
+    """The reading of ``numeral + word``; two numerals are asked before a counter (十二枚), as MeCab keeps
+    some pairs whole alone (十二), and as a number is mostly counted."""
+    tail = _COUNTER if word in _NUMERALS else ""
+    words = [line.split(",") for line in pyopenjtalk.run_mecab(numeral + word + tail)]
+    if [fields[0] for fields in words] != [numeral, word, *([tail] if tail else [])] or words[0][2] != "数" or min(map(len, words)) < 10:
+        return None
+    read = pyopenjtalk.run_frontend(numeral + word + tail, use_vanilla=True)
+    if len(read) == 1 + bool(tail) and read[0]["string"] == numeral + word:
+        node = read[0]
+        return [node[key] for key in _MERGED_FIELDS[:-1]] + [_unvoiced(node["pron"])]
+    if [node["string"] for node in read] != [numeral, word, *([tail] if tail else [])]:
+        return None
+    before = [_unvoiced(fields[9]) for fields in words[:2]]
+    after = [_unvoiced(node["pron"]) for node in read[:2]]
+    kept = len(os.path.commonprefix([before[0], after[0]]))
+    same = len(os.path.commonprefix([before[1][::-1], after[1][::-1]]))
+    flags = [read[0]["chain_flag"], read[1]["chain_flag"]]
+    if before == after and not tail:
+        return None
+    return [len(before[0]) - kept, after[0][kept:], len(before[1]) - same, after[1][: len(after[1]) - same], *flags]
 
 
 def _devoicing(pyopenjtalk: Any, morae: dict[str, list[str]]) -> dict[str, str]:

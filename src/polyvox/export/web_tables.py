@@ -1,10 +1,10 @@
 """``web.json``: the Python front end's tables, written for the browser page so that it has one copy of them.
 
 The page (``polyvox/web/text.js``) reproduces ``TextRules.encode`` for the languages that espeak-ng
-phonemizes and for Mandarin (``mandarin.js`` with pypinyin's data, ``web_mandarin``); it reads every table
-from here rather than keeping its own, so a change in Python reaches the page with the next export. What
-the page cannot yet do (Japanese, other scripts that switch language) is listed per language with the
-reason, for the page to show.
+phonemizes, for Mandarin (``mandarin.js`` with pypinyin's data, ``web_mandarin``) and for Japanese
+(``japanese.js`` with pyopenjtalk's dictionary, ``web_japanese``); it reads every table from here rather than
+keeping its own, so a change in Python reaches the page with the next export. What the page cannot yet do
+(other scripts that switch language) is listed per language with the reason, for the page to show.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from polyvox.export.web_japanese import DICTIONARY_FOLDER, JAPANESE_NAME, japanese_missing
 from polyvox.export.web_mandarin import MANDARIN_NAME, mandarin_missing
 from polyvox.inference.request import SENTENCE_PAUSE_S
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES
@@ -26,12 +27,9 @@ from polyvox.text.sentences import MAX_SENTENCE_CHARS
 WEB_TABLES_FORMAT = "polyvox-web-frontend"
 WEB_TABLES_VERSION = 1
 # Languages the page phonemizes: espeak-ng IPA and polyvox's own ids, written in Latin script (en, es, fr, de),
-# and Mandarin with pypinyin's data (its Latin-script words go to the voice's inline Latin language, as in
-# Python). The others need a front end the browser does not have yet (pyopenjtalk) or split Latin-script
-# words off to another language (``split_latin_runs``), which the page does only for Mandarin yet.
-_NOT_IN_BROWSER = {
-    "ja": "Japanese needs pyopenjtalk's dictionary: a kuromoji port gives Python's ids for 42 % of the test sentences",
-}
+# Mandarin with pypinyin's data and Japanese with pyopenjtalk's dictionary and tables (their Latin-script words
+# go to the voice's inline Latin language, as in Python). The others (ru, ar) split Latin-script words off to
+# another language (``split_latin_runs``) with a front end the page does not have yet.
 _NON_LATIN_REASON = "text in a non-Latin script switches Latin words to another language; the page does not do that yet"
 _OTHER_REASON = "the page reads only the Latin-script languages with their own front end (en, es, fr, de) yet"
 
@@ -54,8 +52,12 @@ def browser_languages(languages: Sequence[str]) -> tuple[dict[str, dict[str, Any
                 unsupported[language] = reason
             else:
                 supported[language] = {"mandarin": MANDARIN_NAME, **_text_tables(language)}
-        elif language in _NOT_IN_BROWSER:
-            unsupported[language] = _NOT_IN_BROWSER[language]
+        elif language == "ja":
+            reason = japanese_missing()
+            if reason:
+                unsupported[language] = reason
+            else:
+                supported[language] = {"japanese": JAPANESE_NAME, "dictionary": DICTIONARY_FOLDER, **_text_tables(language)}
         elif language in NON_LATIN_LANGUAGES:
             unsupported[language] = _NON_LATIN_REASON
         elif LATIN not in READABLE_SCRIPTS.get(language, ()):  # espeak-only codes read any script in Python

@@ -5,7 +5,11 @@
 // pyopenjtalk-plus's rules before chaining, njd_set_accent_phrase (which words chain into one accent
 // phrase), njd_set_accent_type (the phrase's nucleus, which devoicing needs), njd_set_unvoiced_vowel and
 // JPCommon's reading of the pronunciations into phones (ー repeats the phone before, ’ devoices the vowel
-// before). Each mora's phones come from a table pyopenjtalk itself wrote (japanese.json).
+// before). Each mora's phones come from a table pyopenjtalk itself wrote (japanese.json). pyopenjtalk-plus's
+// own corrections after these steps (readings by Sudachi, 何, accent nuclei) are not ported: on the test
+// sentences they change no phone (tests/test_web_japanese.py), but a voice with pitch accents would need them.
+
+import { phonemizeChunks } from "./mandarin.js";
 
 export class JapaneseError extends Error {}
 
@@ -61,11 +65,13 @@ const includesAny = (value, ...options) => options.includes(value);
 
 export class Japanese {
   // tokenizer: kuromoji's, on the converted dictionary; tables: japanese.json's morae ({katakana mora:
-  // [phones]}) and devoicing ({mora: the kana that devoice its vowel when the next mora starts with them}).
+  // [phones]}), devoicing ({mora: the kana that devoice its vowel when the next mora starts with them}) and
+  // numerals ({"numeral|word": how set_digit reads the pair}, web_japanese.numeral_readings).
   constructor(tokenizer, tables) {
     this.tokenizer = tokenizer;
     this.morae = tables.morae;
     this.devoicing = tables.devoicing;
+    this.numerals = tables.numerals ?? {};
     this.longest = Math.max(...Object.keys(this.morae).map((mora) => [...mora].length));
   }
 
@@ -165,6 +171,10 @@ export class Japanese {
 
   // pyopenjtalk-plus's rules before chaining (apply_original_rule_before_chaining), those on words.
   beforeChaining(nodes) {
+    // A filler is a phrase of its own, and so is a noun after it.
+    nodes.forEach((node, index) => {
+      if (node.pos === "フィラー" || (index && nodes[index - 1].pos === "フィラー" && node.pos === "名詞")) node.chainFlag = 0;
+    });
     nodes.slice(0, -1).forEach((node, index) => {
       const next = nodes[index + 1];
       if (node.pos === "名詞" && next.string === "不足" && next.pron === "フソク") next.read = next.pron = "ブソク";
@@ -182,6 +192,42 @@ export class Japanese {
       if (includesAny(node.orig, "れる", "られる", "せる", "させる", "ちゃう") && next.string === "た") next.chainRule = "F2@1";
       if (node.pos === "形容詞" && includesAny(next.orig, "なる", "する")) next.chainFlag = 1;
     });
+  }
+
+  // njd_set_digit on numerals: a numeral and the counter after it (then a numeral and the numeral after it)
+  // read as pyopenjtalk reads the pair alone (七時半: シチ); a counted number starts an accent phrase and
+  // its counter chains to it.
+  digits(nodes) {
+    for (const counting of [true, false]) {
+      for (let index = 1; index < nodes.length; index++) {
+        const prev = nodes[index - 1], node = nodes[index];
+        const counter = node.pos === "名詞" && (node.pos2 === "助数詞" || node.pos1 === "副詞可能");
+        if (prev.pos1 !== "数" || (counting ? !counter : node.pos1 !== "数")) continue;
+        const entry = this.numerals[`${prev.string}|${node.string}`];
+        if (entry && typeof entry[0] === "string") {  // one word (一日: イチニチ)
+          const [pos, pos1, pos2, pos3, acc, mora, chainRule, pron] = entry;
+          Object.assign(prev, { string: prev.string + node.string, orig: prev.orig + node.orig, pos, pos1, pos2, pos3, acc, mora, chainRule, read: pron, pron, chainFlag: 0 });
+          nodes.splice(index--, 1);
+          continue;
+        }
+        if (entry) {
+          const [cut, add, cutNext, addNext, prevFlag, nodeFlag] = entry;
+          prev.pron = [...prev.pron].slice(0, [...prev.pron].length - cut).join("") + add;
+          node.pron = addNext + [...node.pron].slice(cutNext).join("");
+          for (const word of [prev, node]) word.mora = this.split(word.pron, word.string).filter((kana) => kana !== UNVOICE).length;
+          if (!counting) {
+            if (prevFlag === 0) prev.chainFlag = 0;
+            if (nodeFlag >= 0) node.chainFlag = nodeFlag;
+          }
+        }
+        if (counting) {
+          let first = index - 1;
+          while (first > 0 && nodes[first - 1].pos1 === "数") first--;
+          nodes[first].chainFlag = prev.chainFlag = 0;
+          node.chainFlag = 1;
+        }
+      }
+    }
   }
 
   // njd_set_accent_phrase: whether each word without a chain flag of its own joins the phrase before it.
@@ -303,14 +349,22 @@ export class Japanese {
   frontend(chunk) {
     const nodes = this.pronounce(this.words(chunk));
     this.beforeChaining(nodes);
+    this.digits(nodes);
     this.chain(nodes);
     this.accent(nodes);
     this.devoice(nodes, chunk);
     return nodes;
   }
 
-  // Accent phrases of phones, devoiced vowels upper case; a pause ends a phrase (JPCommon's labels).
-  phonemize(chunk) {
+  // JapanesePhonemizer.phonemize: each chunk between punctuation (iter_chunks) read by chunkPhones, the
+  // punctuation tokens between (join_chunks). isSilent(char) and punctuation (char -> token) are the front end's.
+  phonemize(text, isSilent, punctuation) {
+    return phonemizeChunks(text, isSilent, punctuation, (chunk) => this.chunkPhones(chunk));
+  }
+
+  // One chunk's accent phrases of phones (" " between), devoiced vowels upper case; a pause ends a phrase
+  // (JPCommon's labels, as JapanesePhonemizer._chunk_marked reads them).
+  chunkPhones(chunk) {
     const out = [];
     let words = 0;
     for (const node of this.frontend(chunk)) {

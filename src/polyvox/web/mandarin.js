@@ -168,38 +168,45 @@ export class Mandarin {
   // " " between words, the punctuation tokens, and " " between chunks (join_chunks).
   // isSilent(char) and punctuation (char -> token) are the front end's.
   phonemize(text, isSilent, punctuation) {
-    const pieces = [];
-    let chunk = "", marks = [];
-    const flush = () => {
+    return phonemizeChunks(text, isSilent, punctuation, (chunk) => {
       const phones = [];
-      for (const word of chunk ? this.cut(chunk) : []) {
+      for (const word of this.cut(chunk)) {
         if (phones.length) phones.push(WORD_SEPARATOR);
         phones.push(...this.phones(word));
       }
-      pieces.push([phones, marks]);
-    };
-    for (const char of text) {
-      if (isSilent(char)) {
-        const token = punctuation[char];
-        if (token !== undefined) marks.push(token);
-        else if (/\s/u.test(char) && chunk && !marks.length) marks.push(WORD_SEPARATOR);
-        continue;
-      }
-      if (marks.length) {
-        flush();
-        chunk = "";
-        marks = [];
-      }
-      chunk += char;
-    }
-    if (chunk || marks.length) flush();
-    const tokens = [];
-    for (const [phones, chunkMarks] of pieces) {
-      if (phones.length && tokens.length && tokens.at(-1) !== WORD_SEPARATOR) tokens.push(WORD_SEPARATOR);
-      tokens.push(...phones, ...chunkMarks.filter((mark) => mark !== WORD_SEPARATOR));
-      if (chunkMarks.includes(WORD_SEPARATOR) && tokens.length && tokens.at(-1) !== WORD_SEPARATOR) tokens.push(WORD_SEPARATOR);
-    }
-    while (tokens.length && tokens.at(-1) === WORD_SEPARATOR) tokens.pop();
-    return tokens;
+      return phones;
+    });
   }
+}
+
+// polyvox.text.phonemizers.chunks: iter_chunks cuts the text at silent characters (punctuation kept as its
+// tokens, a space as a word break), read(chunk) gives each chunk's phones, and join_chunks puts them together.
+// Shared by the Mandarin and Japanese front ends, as in Python.
+export function phonemizeChunks(text, isSilent, punctuation, read) {
+  const pieces = [];
+  let chunk = "", marks = [];
+  const flush = () => pieces.push([chunk ? read(chunk) : [], marks]);
+  for (const char of text) {
+    if (isSilent(char)) {
+      const token = punctuation[char];
+      if (token !== undefined) marks.push(token);
+      else if (/\s/u.test(char) && chunk && !marks.length) marks.push(WORD_SEPARATOR);
+      continue;
+    }
+    if (marks.length) {
+      flush();
+      chunk = "";
+      marks = [];
+    }
+    chunk += char;
+  }
+  if (chunk || marks.length) flush();
+  const tokens = [];
+  for (const [phones, chunkMarks] of pieces) {
+    if (phones.length && tokens.length && tokens.at(-1) !== WORD_SEPARATOR) tokens.push(WORD_SEPARATOR);
+    tokens.push(...phones, ...chunkMarks.filter((mark) => mark !== WORD_SEPARATOR));
+    if (chunkMarks.includes(WORD_SEPARATOR) && tokens.length && tokens.at(-1) !== WORD_SEPARATOR) tokens.push(WORD_SEPARATOR);
+  }
+  while (tokens.length && tokens.at(-1) === WORD_SEPARATOR) tokens.pop();
+  return tokens;
 }

@@ -6,6 +6,7 @@
 // the decoder graph on the whole latent (synthesize) or on windows of it with their context (stream).
 import * as ort from "./vendor/ort.wasm.min.mjs";
 import { Espeak } from "./espeak.js";
+import { Japanese } from "./japanese.js";
 import { Mandarin } from "./mandarin.js";
 import { TextError, TextRules } from "./text.js";
 
@@ -35,6 +36,22 @@ async function loadMandarin(url) {
   } catch (error) {
     throw new VoiceLoadError(`${url} is not the Mandarin dictionaries the export writes (${error.message}); export the voice again`);
   }
+}
+
+// The Japanese front end: kuromoji (vendor/kuromoji.js, which sets globalThis.kuromoji) on pyopenjtalk's
+// dictionary converted to kuromoji's format (~39 MB, gzipped), and pyopenjtalk's tables (japanese.json).
+// kuromoji joins the dictionary path as a file path, so the dictionary is fetched from the page's own origin.
+async function loadJapanese(tablesUrl, dictionaryUrl) {
+  const tables = await (await fetchOk(tablesUrl, "the Japanese tables")).json();
+  await import(new URL("vendor/kuromoji.js", import.meta.url).href);
+  let tokenizer;
+  try {
+    tokenizer = await new Promise((resolve, reject) => globalThis.kuromoji.builder({ dicPath: dictionaryUrl.pathname })
+      .build((error, built) => (error ? reject(error) : resolve(built))));
+  } catch (error) {
+    throw new VoiceLoadError(`the Japanese dictionary at ${dictionaryUrl} could not be loaded (${error.message ?? error}); export the voice again`);
+  }
+  return new Japanese(tokenizer, tables);
 }
 
 async function openGraph(url) {
@@ -122,13 +139,15 @@ export class PolyvoxVoice {
     ort.env.wasm.wasmPaths = new URL("vendor/", import.meta.url).href;
     // Threads need a cross-origin isolated page (COOP/COEP headers); one thread otherwise.
     ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
-    const [espeak, mandarin, encoder, decoder] = await Promise.all([
+    const japanese = tables.languages.ja;
+    const [espeak, mandarin, japaneseReader, encoder, decoder] = await Promise.all([
       Espeak.load(new URL("vendor/", import.meta.url), tables.phonemizer_marks),
       tables.languages.zh ? loadMandarin(new URL(tables.languages.zh.mandarin, base)) : null,
+      japanese ? loadJapanese(new URL(japanese.japanese, base), new URL(japanese.dictionary, base)) : null,
       openGraph(new URL(metadata.graphs.encoder.file, base)),
       openGraph(new URL(metadata.graphs.decoder.file, base)),
     ]);
-    return new PolyvoxVoice(metadata, tables, new TextRules(metadata, tables, espeak, mandarin), encoder, decoder);
+    return new PolyvoxVoice(metadata, tables, new TextRules(metadata, tables, espeak, mandarin, japaneseReader), encoder, decoder);
   }
 
   get languages() { return this.metadata.languages; }

@@ -3,6 +3,7 @@
 // written by the export from the Python modules; the regular expressions mirror polyvox/text/sentences.py,
 // tags.py and normalize.py (tests/test_web_parity.py compares the ids).
 
+import { JapaneseError } from "./japanese.js";
 import { MandarinError, spellChineseNumbers } from "./mandarin.js";
 import { NUMBER_LANGUAGES, joinDigitGroups, joinThousands, readMoney, spellNumbers } from "./numbers.js";
 
@@ -40,13 +41,18 @@ function asciiDigits(text) {
   });
 }
 
-// polyvox.text.scripts.script_of, for what the page needs: Latin letters, marks, Han characters.
+// polyvox.text.scripts.script_of, for what the page needs: Latin letters, marks, Han characters, kana.
 function isLatin(char) {
   return /^[\p{L}\p{M}]$/u.test(char) && /\p{Script=Latin}/u.test(char);
 }
 
 function isHan(char) {
   return /^[\p{L}\p{M}]$/u.test(char) && /\p{Script=Han}/u.test(char) && !"々〆".includes(char);
+}
+
+// KANA: hiragana and katakana letters, the prolonged sound mark and 々〆ヶ.
+function isKana(char) {
+  return "ー々〆ヶ".includes(char) || (/^[\p{L}\p{M}]$/u.test(char) && /[\p{Script=Hiragana}\p{Script=Katakana}]/u.test(char));
 }
 
 // polyvox.text.scripts.split_latin_runs: Latin-script words (with the spaces, apostrophes, hyphens and dots
@@ -163,12 +169,13 @@ export class SymbolTable {
 
 export class TextRules {
   // voice: voice.onnx.json; tables: web.json.
-  // mandarin: a Mandarin (mandarin.js) when the page reads zh, else null.
-  constructor(voice, tables, espeak, mandarin = null) {
+  // mandarin: a Mandarin (mandarin.js) when the page reads zh, else null; japanese: a Japanese (japanese.js) for ja.
+  constructor(voice, tables, espeak, mandarin = null, japanese = null) {
     this.voice = voice;
     this.tables = tables;
     this.espeak = espeak;
     this.mandarin = mandarin;
+    this.japanese = japanese;
     this.symbols = new SymbolTable(voice.symbols);
     this.languageIds = Object.fromEntries(voice.languages.map((name, index) => [name, index]));
     this.scheme = voice.config.model.text_encoder.prosody_embeddings ? "features" : "fused";
@@ -183,6 +190,9 @@ export class TextRules {
     const reason = this.tables.unsupported_languages[language];
     if (reason !== undefined || !(language in this.tables.languages)) {
       throw new TextError(`'${language}' cannot be phonemized in the browser yet: ${reason ?? "no front end"}; use polyvox in Python for it`);
+    }
+    if (language === "ja" && this.scheme === "features") {
+      throw new TextError("Japanese pitch accents are not computed in the browser yet (this voice reads them); use polyvox in Python for ja");
     }
   }
 
@@ -245,9 +255,10 @@ export class TextRules {
     return /\s/u.test(char) || char in this.punctuation || this.silentMarks.has(char) || /[\p{Ps}\p{Pe}\p{Pi}\p{Pf}\p{Pd}]/u.test(char);
   }
 
-  // polyvox.text.scripts.can_read for a Latin-script language, or Han characters for Mandarin.
+  // polyvox.text.scripts.can_read for a Latin-script language, Han characters for Mandarin, Han, kana and Latin for Japanese.
   checkReadable(text, language) {
-    const readable = language === "zh" ? isHan : (char) => /[\p{Script=Latin}\p{M}]/u.test(char);
+    const latin = (char) => /[\p{Script=Latin}\p{M}]/u.test(char);
+    const readable = language === "zh" ? isHan : language === "ja" ? (char) => isHan(char) || isKana(char) || latin(char) : latin;
     const unread = [...new Set(text)].filter((char) => !this.isSilent(char) && !readable(char));
     if (unread.length) {
       throw new TextError(`the '${language}' phonemizer cannot read ${unread.slice(0, 10).map((char) => `'${char}'`).join(", ")} in '${text}'; remove these characters or spell them out as words`);
@@ -285,12 +296,14 @@ export class TextRules {
 
   async runTokens(text, language) {
     if (!text.trim()) return [];
-    if (language === "zh") {
+    const reader = { zh: [this.mandarin, MandarinError], ja: [this.japanese, JapaneseError] }[language];
+    if (reader) {  // Mandarin and Japanese read chunk by chunk between punctuation, as in Python
+      const [phonemizer, ReaderError] = reader;
       let symbols;
       try {
-        symbols = this.mandarin.phonemize(text, (char) => this.isSilent(char), this.punctuation);
+        symbols = phonemizer.phonemize(text, (char) => this.isSilent(char), this.punctuation);
       } catch (error) {
-        throw error instanceof MandarinError ? new TextError(error.message) : error;
+        throw error instanceof ReaderError ? new TextError(error.message) : error;
       }
       return symbols.map((symbol) => ({ symbol, language, accent: "", length: "" }));
     }
@@ -309,7 +322,7 @@ export class TextRules {
       this.requireLanguage(span.language);
       const normalized = this.normalize(span.text, span.language);
       // Latin-script words inside Mandarin go to the voice's inline Latin language (Python's split_latin_runs).
-      const latin = span.language === "zh" && this.voice.languages.includes(inlineLatin) ? inlineLatin : span.language;
+      const latin = CJK_LANGUAGES.has(span.language) && this.voice.languages.includes(inlineLatin) ? inlineLatin : span.language;
       for (const run of splitLatinRuns(normalized, span.language, latin)) {
         if (run.language !== span.language) this.requireLanguage(run.language);
         this.checkReadable(run.text, run.language);
