@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import statistics
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -203,8 +204,7 @@ def test_figures(page) -> None:
     assert identical >= MEASURED_IDENTICAL
 
 
-if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__, "-q", "-s", "-k", "figures", "-p", "no:cacheprovider"]))
+
 
 
 PAGE_SENTENCES = [  # whole sentences through the page's front end: punctuation, quotes, kana-only, Latin words
@@ -218,9 +218,9 @@ ENCODE = """async ([text, language]) => {
 }"""
 
 
-@in_browser
-def test_exported_page_gives_pythons_ids(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> None:
-    """The exported page of the bundled voice (fused: no pitch accents) speaks ja with Python's ids."""
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[tuple[Any, Any]]:
+    """The bundled voice's exported page, open, and the voice in Python."""
     from polyvox.cli_support import DEFAULT_VOICE
     from polyvox.export.web_browser import open_page
     from polyvox.export.web_export import export_web
@@ -228,18 +228,64 @@ def test_exported_page_gives_pythons_ids(tmp_path_factory: pytest.TempPathFactor
 
     folder = tmp_path_factory.mktemp("japanese_page")
     export_web(DEFAULT_VOICE, folder)
-    python_voice = OnnxVoice.load(folder / "voice.onnx", threads=1)
-    cases = PAGE_SENTENCES + LISTENER + HELD_OUT
-    with serve(folder) as url, open_page(browser, url + "index.html") as opened:
-        assert opened.status == "Ready.", opened.status
-        assert "ja:" not in opened.page.inner_text("#unsupported")
-        for text in cases:
-            browser_sentences = opened.page.evaluate(ENCODE, [text, "ja"])
-            expected = python_voice.text.sentences(text, "ja")
-            assert [sentence for sentence, _ in browser_sentences] == expected, text
-            for (sentence, encoded), python_sentence in zip(browser_sentences, expected):
-                python = python_voice.encode(python_sentence, "ja")
-                assert encoded["phonemeIds"] == python.phoneme_ids, sentence
-                assert encoded["languageIds"] == python.language_ids, sentence
-                assert encoded["prosodyIds"] == python.prosody_ids, sentence
-        assert not opened.errors, opened.errors
+    with serve(folder) as url:
+        started = time.perf_counter()
+        with open_page(browser, url + "index.html") as opened:
+            print(f"page ready (the voice, espeak-ng and the Japanese dictionary loaded) in {time.perf_counter() - started:.1f} s")
+            assert opened.status == "Ready.", opened.status
+            yield opened, OnnxVoice.load(folder / "voice.onnx", threads=1)
+            assert not opened.errors, opened.errors
+
+
+@in_browser
+def test_exported_page_gives_pythons_ids(exported) -> None:
+    """The exported page of the bundled voice (fused: no pitch accents) speaks ja with Python's ids."""
+    opened, python_voice = exported
+    assert "ja:" not in opened.page.inner_text("#unsupported")
+    for text in PAGE_SENTENCES + LISTENER + HELD_OUT:
+        browser_sentences = opened.page.evaluate(ENCODE, [text, "ja"])
+        expected = python_voice.text.sentences(text, "ja")
+        assert [sentence for sentence, _ in browser_sentences] == expected, text
+        for (sentence, encoded), python_sentence in zip(browser_sentences, expected):
+            python = python_voice.encode(python_sentence, "ja")
+            assert encoded["phonemeIds"] == python.phoneme_ids, sentence
+            assert encoded["languageIds"] == python.language_ids, sentence
+            assert encoded["prosodyIds"] == python.prosody_ids, sentence
+
+
+SPEAK = """async ([text, language]) => {
+  const started = performance.now();
+  let first = null, samples = 0;
+  try {
+    for await (const chunk of window.polyvoxVoice.stream(text, { language })) {
+      first ??= performance.now() - started;
+      samples += chunk.length;
+    }
+  } catch (error) { return { error: error.message }; }
+  return { first: first / 1000, total: (performance.now() - started) / 1000, audio: samples / window.polyvoxVoice.sampleRate };
+}"""
+
+
+@in_browser
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("卵が12個あります。", "numbers in 'ja' are not spelled out in the browser yet"), ("雪だるま☃です。", "cannot read '☃'")],
+)
+def test_bad_japanese_is_a_clear_message(exported, text: str, message: str) -> None:
+    opened, _ = exported
+    assert message in opened.page.evaluate(SPEAK, [text, "ja"])["error"]
+
+
+@in_browser
+def test_page_speaks_japanese(exported) -> None:
+    """Streams a sentence in the page and prints time to first audio and the real-time factor (-s)."""
+    opened, _ = exported
+    spoken = opened.page.evaluate(SPEAK, [LISTENER[0], "ja"])
+    assert "error" not in spoken, spoken
+    print(f"ja '{LISTENER[0]}': first audio {spoken['first']:.2f} s, {spoken['audio']:.1f} s of audio in {spoken['total']:.2f} s "
+          f"(real-time factor {spoken['total'] / spoken['audio']:.2f})")
+    assert spoken["audio"] > 1.0
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__, "-q", "-s", "-k", "figures or speaks", "-p", "no:cacheprovider"]))
