@@ -195,6 +195,34 @@ class ReferenceEncoderConfig:
 
 
 @dataclass(frozen=True)
+class StyleConfig:
+    """A style (prosody) vector beside the speaker vector: how something is said, apart from who says it.
+
+    Training encodes it from each target utterance's log-mel (no labels needed); where the manifest gives a
+    ``style`` label, that label's row of a table is used and the encoder learns to land on it. It conditions
+    what carries prosody: the text encoder and its prior, the duration predictors and the flow. Off by
+    default: a voice without it has no such weights, and its fingerprint does not mention it."""
+
+    enabled: bool = False
+    style_channels: int = 16
+    hidden_channels: int = 64
+    kernel_size: int = 5
+    n_layers: int = 3
+    # The manifest's ``style`` values, in first-seen order (filled from the data when training starts);
+    # empty: no label table, styles come from clips only.
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require(self.style_channels >= 1 and self.hidden_channels >= 1, "style style_channels and hidden_channels must be >= 1")
+        _require(self.kernel_size % 2 == 1, "style kernel_size must be odd")
+        _require(self.n_layers >= 1, "style n_layers must be >= 1")
+        _require(
+            all(isinstance(label, str) and label for label in self.labels), f"style labels must be non-empty strings, got {self.labels}"
+        )
+        _require(len(set(self.labels)) == len(self.labels), f"duplicate style labels in {self.labels}")
+
+
+@dataclass(frozen=True)
 class DecoderConfig:
     """Waveform decoder. ``hifigan`` up-samples to the sample rate; ``istft`` stops early and
     predicts magnitude and phase for an inverse STFT (iSTFTNet / MB-iSTFT-VITS)."""
@@ -289,6 +317,7 @@ class ModelConfig:
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     reference_encoder: ReferenceEncoderConfig = field(default_factory=ReferenceEncoderConfig)
+    style: StyleConfig = field(default_factory=StyleConfig)
 
     def __post_init__(self) -> None:
         _require(self.n_speakers >= 1, "n_speakers must be >= 1")
@@ -314,6 +343,10 @@ class TrainingConfig:
     duration_loss_weight: float = 1.0
     # Reference encoder (when the model has one): distance of a clip's timbre vector to its speaker's row.
     reference_loss_weight: float = 1.0
+    # Style (when the model has it): distance of a labelled clip's encoded style to its label's row.
+    style_label_loss_weight: float = 1.0
+    # The neutral style (style strength 0) is a running mean of the styles training used, moved this much per step.
+    style_neutral_momentum: float = 0.99
     # Steps trained on reconstruction losses only before the discriminator joins.
     discriminator_start_step: int = 0
     # Use phoneme durations from the manifest (e.g. the generated corpus) instead of alignment search.
@@ -376,9 +409,15 @@ class TrainingConfig:
     # Resolutions are (n_fft, hop, window) in samples; hops that do not divide the frame hop.
     stft_loss_weight: float = 0.0
     stft_loss_resolutions: tuple[tuple[int, int, int], ...] = ((512, 50, 240), (1024, 120, 600), (2048, 240, 1200))
+    # The synthesis loss (train/synthesis_loss.py): the mel of the prior's means decoded through the flow and the
+    # decoder, against the target's, beside the KL term. It teaches the text side by what is heard where the
+    # posterior's latents are not the decoder's own (a fine-tuned imported voice). 0 turns it off.
+    synthesis_loss_weight: float = 0.0
 
     def __post_init__(self) -> None:
         _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
+        _require(self.synthesis_loss_weight >= 0, "synthesis_loss_weight must be >= 0 (0 turns the synthesis loss off)")
+        _require(0 <= self.style_neutral_momentum < 1, f"style_neutral_momentum must be in [0, 1), got {self.style_neutral_momentum}")
         resolutions = self.stft_loss_resolutions
         _require(
             isinstance(resolutions, tuple)

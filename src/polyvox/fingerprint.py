@@ -112,6 +112,10 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
     if model.reference_encoder.enabled:
         for name, value in dataclasses.asdict(model.reference_encoder).items():
             entries[f"model.reference_encoder.{name}"] = value
+    # Likewise the style component (its label table included: a label's row is what --emotion speaks).
+    if model.style.enabled:
+        for name, value in dataclasses.asdict(model.style).items():
+            entries[f"model.style.{name}"] = value
     if include_discriminator:
         for name, value in dataclasses.asdict(model.discriminator).items():
             entries[f"model.discriminator.{name}"] = value

@@ -95,6 +95,16 @@ class SpeechRequest:
         None, "Sing a score instead of a text (JSON, docs/synthesis.md): each phoneme with its duration in ms and a pitch "
         "(midi or hz), optionally energy_db."
     )
+    # Style, apart from the speaker (voices trained with model.style; docs/synthesis.md). Audio as ``reference`` takes it.
+    style_reference: Any = _option(
+        None, "Speak in the style of this clip (how it is said: rate, pitch range, energy); the speaker or reference "
+        "still sets the voice."
+    )
+    emotion: str | None = _option(None, "Speak in this style label of the voice (its training manifest's style field).")
+    style_strength: float = _option(
+        1.0, "How much of the emotion or style reference: 0 is the voice's neutral style, 1 as given, above 1 exaggerated.",
+        0.0, 2.0,
+    )
 
     def __post_init__(self) -> None:
         if self.score is not None:
@@ -112,6 +122,10 @@ def _input_problem(request: SpeechRequest) -> str | None:
         return "a score sets its own durations: leave speed at 1 and scale the notes' ms instead"
     if request.phonemes is not None and request.text.strip():
         return "give a text or phonemes, not both"
+    if request.emotion is not None and request.style_reference is not None:
+        return "give an emotion or a style reference, not both: each sets the style"
+    if request.style_strength != 1.0 and request.emotion is None and request.style_reference is None:
+        return "style_strength scales an emotion or a style reference; give one of them (without, the voice speaks its neutral style)"
     # --pitch transposes a score: its notes must stay where WORLD can follow them.
     return None if request.score is None else request.score.transposition_problem(request.pitch)
 

@@ -124,6 +124,9 @@ def say(
     lang: Annotated[Optional[str], typer.Option("--lang", "-l", help=SPECS["language"].help())] = DEFAULTS["language"],
     speaker: Annotated[Optional[str], typer.Option(help=SPECS["speaker"].help())] = DEFAULTS["speaker"],
     reference: Annotated[Optional[Path], typer.Option(help=SPECS["reference"].help())] = DEFAULTS["reference"],
+    style_reference: Annotated[Optional[Path], typer.Option(help=SPECS["style_reference"].help())] = DEFAULTS["style_reference"],
+    emotion: Annotated[Optional[str], typer.Option(help=SPECS["emotion"].help())] = DEFAULTS["emotion"],
+    style_strength: Annotated[float, typer.Option(help=SPECS["style_strength"].help())] = DEFAULTS["style_strength"],
     speed: Annotated[float, typer.Option(help=SPECS["speed"].help())] = DEFAULTS["speed"],
     pitch: Annotated[float, typer.Option(help=SPECS["pitch"].help())] = DEFAULTS["pitch"],
     noise_scale: Annotated[float, typer.Option(help=SPECS["noise_scale"].help())] = DEFAULTS["noise_scale"],
@@ -199,6 +202,7 @@ def say(
     options: dict[str, Any] = {
         "language": lang, "speaker": speaker, "speed": speed, "noise_scale": noise_scale,
         "noise_scale_duration": noise_scale_duration, "seed": seed, "pitch": pitch, "reference": reference,
+        "style_reference": style_reference, "emotion": emotion, "style_strength": style_strength,
     }
     check_speech_options(options)
     if reference is not None and (engine == "onnx" or batch is not None):

@@ -38,6 +38,8 @@ class EncodedUtterance:
     padded_frames: int = 0
     # Accent and length beside each id (features scheme); empty: all unmarked.
     prosody_ids: tuple[int, ...] = ()
+    # Row of the voice's style-label table (the manifest's ``style``); -1: none (its style is encoded from its mel).
+    style_id: int = -1
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Batch:
     durations: Tensor  # (batch, text_len) long, zeros where unknown
     has_durations: Tensor  # (batch,) bool
     prosody_ids: Tensor | None = None  # (batch, text_len) long; None: all unmarked
+    style_ids: Tensor | None = None  # (batch,) long, -1 where unlabelled; None: none labelled
 
     def to(self, device: torch.device | str) -> Batch:
         return Batch(**{name: None if value is None else value.to(device) for name, value in self.__dict__.items()})
@@ -85,6 +88,7 @@ def encode_utterance(
     speaker_table: dict[str, int],
     total_frames: int,
     audio: AudioConfig,
+    style_table: dict[str, int] | None = None,
 ) -> EncodedUtterance:
     """Ids (and frame durations, when the manifest has them) for ``tokens``, the clip's phonemes in the
     voice's scheme (``rules.utterance_tokens``)."""
@@ -102,6 +106,7 @@ def encode_utterance(
         durations=durations,
         frames=total_frames,
         prosody_ids=tuple(prosody_ids) if any(prosody_ids) else (),
+        style_id=(style_table or {}).get(utterance.style or "", -1),
     )
 
 
@@ -164,4 +169,5 @@ def collate(samples: list[tuple[EncodedUtterance, Tensor, Tensor]]) -> Batch:
         durations=durations,
         has_durations=has_durations,
         prosody_ids=prosody_ids,
+        style_ids=torch.tensor([item.style_id for item, _, _ in samples]),
     )

@@ -31,7 +31,8 @@ class Utterance:
     """One recording and its transcript.
 
     ``audio`` is a path (absolute after ``read_manifest``); ``duration`` is in seconds.
-    ``phonemes`` and ``phoneme_durations`` (seconds per phoneme token, same length) are optional.
+    ``phonemes`` and ``phoneme_durations`` (seconds per phoneme token, same length) are optional, and
+    so is ``style`` (how it is said: calm, excited, ...; a voice with a style component learns a row for each).
     """
 
     audio: str
@@ -41,6 +42,7 @@ class Utterance:
     duration: float
     phonemes: tuple[str, ...] | None = None
     phoneme_durations: tuple[float, ...] | None = None
+    style: str | None = None
 
     def __post_init__(self) -> None:
         if (self.phonemes is None) != (self.phoneme_durations is None):
@@ -63,6 +65,8 @@ class Utterance:
         if self.phonemes is not None:
             data["phonemes"] = list(self.phonemes)
             data["phoneme_durations"] = list(self.phoneme_durations or ())
+        if self.style is not None:
+            data["style"] = self.style
         return data
 
     @classmethod
@@ -88,6 +92,9 @@ class Utterance:
             or not all(isinstance(d, (int, float)) and not isinstance(d, bool) for d in durations)
         ):
             raise ManifestError("field 'phoneme_durations' must be a list of numbers")
+        style = data.get("style")
+        if style is not None and (not isinstance(style, str) or not style.strip()):
+            raise ManifestError(f"field 'style' must be a non-empty string (a label such as calm or excited), got {style!r}")
         return cls(
             audio=data["audio"],
             text=data["text"],
@@ -98,6 +105,7 @@ class Utterance:
             # hundred durations millions of times, and each parsed copy costs 24-50 bytes (#23: 20 hours of clips).
             phonemes=tuple(map(sys.intern, phonemes)) if phonemes is not None else None,
             phoneme_durations=tuple(_shared_number(float(d)) for d in durations) if durations is not None else None,
+            style=sys.intern(style) if style is not None else None,
         )
 
 

@@ -233,6 +233,10 @@ def export_onnx(
             raise OnnxExportError(f"ONNX export needs the {package} package: {ONNX_INSTALL_HINT}")
     output = Path(output)
     voice = Voice.load(voice_path)
+    if voice.generator.style_encoder is not None:
+        raise OnnxExportError(
+            f"{voice_path} has a style component (model.style), which the ONNX graphs do not carry yet; use the torch engine"
+        )
     generator = inference_copy(voice.generator)
     n_symbols, n_languages = len(voice.symbols), len(voice.languages)
     export_id = uuid.uuid4().hex

@@ -75,6 +75,7 @@ def speak_item(voice: Any, item: BatchItem, folder: Path, settings: SpeechReques
         request = dataclasses.replace(
             settings, text=item.text, phonemes=item.phonemes, score=item.score,
             language=item.language or settings.language, speaker=item.speaker or settings.speaker,
+            emotion=item.emotion or settings.emotion,
         )
         result = voice.synthesize(request)
         save_audio(output_path(folder, item), result.samples, result.sample_rate)

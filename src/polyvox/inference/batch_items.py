@@ -4,8 +4,8 @@ A text file gives one utterance per non-blank line, named by its line number (``
 the names stay the same when the run is repeated. A ``.jsonl`` file gives one JSON object per line
 with what to say, ``text``, ``phonemes`` (a string, as ``polyvox say --phonemes`` takes it) or ``score``
 (the score's JSON object itself, as ``--score``'s file holds it), and optionally ``id`` (the output
-name; default: the stem of ``audio``, else the line number), ``language`` and ``speaker`` (default:
-the command's own options). A polyvox manifest's ``phonemes`` list (with ``phoneme_durations``) is
+name; default: the stem of ``audio``, else the line number), ``language``, ``speaker`` and ``emotion``
+(a style label of the voice; default: the command's own options). A polyvox manifest's ``phonemes`` list (with ``phoneme_durations``) is
 the training data's, not input: its ``text`` is spoken.
 """
 
@@ -32,6 +32,7 @@ class BatchItem:
     source: str  # where it came from, for messages: "lines.txt, line 3"
     phonemes: str | None = None  # said instead of the text ("" then), as --phonemes
     score: Score | None = None  # sung instead of the text ("" then), as --score
+    emotion: str | None = None  # None: the command's --emotion
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -95,6 +96,7 @@ def _record_item(record: object, line_number: int, width: int, where: str) -> Ba
         source=where,
         phonemes=phonemes,
         score=score,
+        emotion=_optional_string(record, "emotion", where),
     )
 
 

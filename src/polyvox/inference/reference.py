@@ -44,18 +44,26 @@ def timbre_vector(
     generator: torch.nn.Module, audio: AudioConfig, references: ReferenceAudio | Sequence[ReferenceAudio]
 ) -> torch.Tensor:
     """``reference_timbre`` for a bare generator and its audio config (fine-tuning uses it to start new speakers)."""
-    from polyvox.audio.features import MelSpectrogram
-
     if generator.reference_encoder is None:
         raise ReferenceClipError(
             "this voice has no reference encoder, so it cannot speak in a reference clip's voice; "
             "add one with polyvox.train.reference.attach_reference_encoder, or fine-tune on the speaker instead"
         )
+    with torch.no_grad():
+        vectors = [generator.reference_vector(features, torch.tensor([features.shape[-1]]))[0] for features in clip_mels(audio, references)]
+    return torch.stack(vectors).mean(dim=0)
+
+
+def clip_mels(audio: AudioConfig, references: ReferenceAudio | Sequence[ReferenceAudio]) -> list[torch.Tensor]:
+    """The log-mel (1, n_mels, frames) of each clip, each checked: ``ReferenceClipError`` for a silent, too short or
+    non-finite clip (the timbre and the style references alike)."""
+    from polyvox.audio.features import MelSpectrogram
+
     clips = [references] if isinstance(references, (str, Path, np.ndarray)) else list(references)
     if not clips:
         raise ReferenceClipError("no reference clip given")
     mel = MelSpectrogram(audio)
-    vectors = []
+    mels = []
     for clip in clips:
         samples, name = _samples(clip, audio.sample_rate)
         if not np.all(np.isfinite(samples)):
@@ -67,6 +75,5 @@ def timbre_vector(
         if rms < SILENCE_RMS:
             raise ReferenceClipError(f"{name} is silent (RMS {rms:.1e}); give a clip of the voice speaking")
         with torch.no_grad():
-            features = mel(torch.from_numpy(samples).float().unsqueeze(0))
-            vectors.append(generator.reference_vector(features, torch.tensor([features.shape[-1]]))[0])
-    return torch.stack(vectors).mean(dim=0)
+            mels.append(mel(torch.from_numpy(samples).float().unsqueeze(0)))
+    return mels

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from polyvox.config import VoiceConfig
+from polyvox.config import StyleConfig, VoiceConfig
 from polyvox.inference.phoneme_input import read_phonemes
 from polyvox.inference.result import SynthesisError
 from polyvox.speech_request import SpeechRequest
@@ -37,6 +37,7 @@ class SpeechOptions:
     request: SpeechRequest
     language: str
     speaker_id: int
+    style_label: int | None = None  # row of the voice's style-label table (the request's emotion)
 
     @property
     def length_scale(self) -> float:
@@ -79,6 +80,22 @@ def speaker_index(speaker: str | int, speakers: Sequence[str], voice: str = "thi
     return speakers.index(speaker)
 
 
+def style_label(style: StyleConfig, emotion: str | None, wants_style: bool, voice: str = "this voice") -> int | None:
+    """The row of ``emotion`` in the voice's style table (None when no emotion is asked); ``SynthesisError`` (one
+    line) for style options (``wants_style``) to a voice without style, or an emotion the voice was not trained with."""
+    if wants_style and not style.enabled:
+        raise SynthesisError(
+            f"{voice} has no style component (model.style.enabled is false), so it takes no emotion, style reference or "
+            "style strength; train a voice with model.style.enabled (docs/training.md)"
+        )
+    if emotion is None:
+        return None
+    if emotion not in style.labels:
+        known = ", ".join(style.labels) if style.labels else "none (it was trained without style labels: give a style reference clip)"
+        raise SynthesisError(f"unknown emotion {emotion!r}; {voice} knows: {known}")
+    return style.labels.index(emotion)
+
+
 class VoiceText:
     """Languages, speakers and symbols of a voice, and what turns text into its ids."""
 
@@ -112,7 +129,9 @@ class VoiceText:
         """The request in the generator's terms; raises ``SynthesisError`` for a language or speaker this voice lacks
         (the request checked its ranges when it was built)."""
         language = self.language(request.language)
-        return SpeechOptions(request, language, self.speaker_id(request.speaker, language))
+        wants_style = request.emotion is not None or request.style_reference is not None or request.style_strength != 1.0
+        label = style_label(self.config.model.style, request.emotion, wants_style)
+        return SpeechOptions(request, language, self.speaker_id(request.speaker, language), label)
 
     def sentences(self, text: str, language: str) -> list[str]:
         return self.rules.sentences(text, language)

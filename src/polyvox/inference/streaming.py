@@ -25,11 +25,15 @@ __all__ = [
 
 
 @torch.no_grad()
-def decode_window(generator: torch.nn.Module, latent: Tensor, speaker: Tensor, window: LatentWindow) -> Tensor:
-    """Waveform (samples,) of ``window`` from a prior latent (1, channels, frames): flow (reverse), then decoder."""
+def decode_window(
+    generator: torch.nn.Module, latent: Tensor, speaker: Tensor, window: LatentWindow, prosody_speaker: Tensor | None = None
+) -> Tensor:
+    """Waveform (samples,) of ``window`` from a prior latent (1, channels, frames): flow (reverse), then decoder.
+    ``prosody_speaker``: the flow's conditioning where it differs from ``speaker`` (a voice with style)."""
     piece = latent[..., window.flow_start : window.flow_end]
     with float32_without_onednn(generator):
-        flowed = generator.flow(piece, torch.ones_like(piece[:, :1]), speaker, reverse=True)
+        flow_speaker = speaker if prosody_speaker is None else prosody_speaker
+        flowed = generator.flow(piece, torch.ones_like(piece[:, :1]), flow_speaker, reverse=True)
         decoder_input = flowed[..., window.decoder_start - window.flow_start : window.decoder_end - window.flow_start]
         waveform = generator.decoder(decoder_input, speaker)
     samples_per_frame = generator.decoder.samples_per_frame
@@ -38,8 +42,9 @@ def decode_window(generator: torch.nn.Module, latent: Tensor, speaker: Tensor, w
 
 
 def stream_latent(
-    generator: torch.nn.Module, latent: Tensor, speaker: Tensor, context: LatentContext, schedule: ChunkSchedule
+    generator: torch.nn.Module, latent: Tensor, speaker: Tensor, context: LatentContext, schedule: ChunkSchedule,
+    prosody_speaker: Tensor | None = None,
 ) -> Iterator[np.ndarray]:
     """Float32 chunks in [-1, 1] of one sentence's prior latent (1, channels, frames), window by window."""
     for window in plan_windows(latent.shape[-1], context, schedule):
-        yield decode_window(generator, latent, speaker, window).float().clamp(-1.0, 1.0).numpy()
+        yield decode_window(generator, latent, speaker, window, prosody_speaker).float().clamp(-1.0, 1.0).numpy()

@@ -23,6 +23,7 @@ from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.score_timing import ScoreTiming, score_timing
 from polyvox.inference.speed import float32_without_onednn, prepare_for_inference, resolve_precision, set_decoder_precision
+from polyvox.inference.style import request_style
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.partial_loading import load_partial_state
@@ -107,47 +108,49 @@ class Voice(SentenceEngine):
         noise: torch.Generator | None,
         timbre: torch.Tensor | None = None,
         durations: list[int] | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One sentence's prior latent (1, inter, frames) and speaker vector; draws its noise from ``noise``.
+        style: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, Any]:
+        """One sentence's prior latent (1, inter, frames) and its prior (whose speaker vectors the decoding takes);
+        draws its noise from ``noise``.
 
         Sentences go one at a time, in order, so synthesize and stream draw the same noise for the same seed.
-        ``durations``: frames per id (a score's); None: the duration predictor's.
+        ``durations``: frames per id (a score's); None: the duration predictor's. ``style``: ``request_style``'s.
         """
         with float32_without_onednn(self.generator):
-            prior = self._prior(encoded, options, noise, timbre, options.length_scale, durations)
-            return self.generator.sample_prior(prior, options.request.noise_scale, noise_generator=noise), prior.speaker
+            prior = self._prior(encoded, options, noise, timbre, options.length_scale, durations, style)
+            return self.generator.sample_prior(prior, options.request.noise_scale, noise_generator=noise), prior
 
     def _prior(self, encoded: Encoded, options: SpeechOptions, noise: torch.Generator | None, timbre: torch.Tensor | None,
-               length_scale: float, durations: list[int] | None = None) -> Any:
+               length_scale: float, durations: list[int] | None = None, style: torch.Tensor | None = None) -> Any:
         ids, languages, prosody = encoded
         return self.generator.encode_prior(
             torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
             torch.tensor([options.speaker_id]), length_scale, options.request.noise_scale_duration,
             durations=None if durations is None else torch.tensor([durations], dtype=torch.float32),
             noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
-            prosody_ids=torch.tensor([prosody]),
+            prosody_ids=torch.tensor([prosody]), style_vectors=style,
         )
 
     def score_timing(self, written: list[Token], options: SpeechOptions, noise: torch.Generator | None = None,
-                     timbre: torch.Tensor | None = None) -> ScoreTiming:
+                     timbre: torch.Tensor | None = None, style: torch.Tensor | None = None) -> ScoreTiming:
         """Frames of each id for ``options.request.score`` (whose phonemes are ``written``); the predictor shares each
         note between its phoneme and the blank after it (``score_timing``)."""
         encoded = self.text.rules.encode_tokens(written)
         with float32_without_onednn(self.generator):
-            prior = self._prior(encoded, options, noise, timbre, 1.0)  # the score sets the pace, not --speed
+            prior = self._prior(encoded, options, noise, timbre, 1.0, style=style)  # the score sets the pace, not --speed
         codepoints = self.metadata.config.text.token_unit == "codepoint"
         ids_per_note = [len(token.symbol) if codepoints else 1 for token in written]
         audio = self.metadata.config.audio
         return score_timing(options.request.score, encoded.phoneme_ids, ids_per_note, prior.durations[0].tolist(), audio.sample_rate / audio.hop_length)
 
     def _scored(self, written: list[Token], options: SpeechOptions, noise: torch.Generator | None,
-                timbre: torch.Tensor | None) -> np.ndarray:
+                timbre: torch.Tensor | None, style: torch.Tensor | None = None) -> np.ndarray:
         """A score sung: its durations fixed, then each note's pitch and gain set by WORLD (as ``--pitch`` shifts)."""
-        timing = self.score_timing(written, options, noise, timbre)
+        timing = self.score_timing(written, options, noise, timbre, style)
         encoded = self.text.rules.encode_tokens(written)
-        latent, speaker = self._sentence_latent(encoded, options, noise, timbre, timing.durations)
+        latent, prior = self._sentence_latent(encoded, options, noise, timbre, timing.durations, style)
         with float32_without_onednn(self.generator):
-            waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), speaker)
+            waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), prior.speaker, prior.prosody_speaker)
         samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
         return follow_notes(samples, self.sample_rate, timing.track(options.request.score), options.request.pitch)
 
@@ -157,10 +160,11 @@ class Voice(SentenceEngine):
         options: SpeechOptions,
         noise: torch.Generator | None,
         timbre: torch.Tensor | None = None,
+        style: torch.Tensor | None = None,
     ) -> np.ndarray:
-        latent, speaker = self._sentence_latent(encoded, options, noise, timbre)
+        latent, prior = self._sentence_latent(encoded, options, noise, timbre, style=style)
         with float32_without_onednn(self.generator):
-            waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), speaker)
+            waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), prior.speaker, prior.prosody_speaker)
         samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
         return shift_pitch(samples, self.sample_rate, options.request.pitch)
 
@@ -171,19 +175,23 @@ class Voice(SentenceEngine):
         noise: torch.Generator | None,
         timbre: torch.Tensor | None,
         schedule: ChunkSchedule,
+        style: torch.Tensor | None = None,
     ) -> Iterator[np.ndarray]:
-        latent, speaker = self._sentence_latent(encoded, options, noise, timbre)
-        return stream_latent(self.generator, latent, speaker, self.latent_context, schedule)
+        latent, prior = self._sentence_latent(encoded, options, noise, timbre, style=style)
+        return stream_latent(self.generator, latent, prior.speaker, self.latent_context, schedule, prior.prosody_speaker)
 
     def synthesize(self, text: str | SpeechRequest, *args: Any, **options: Any) -> SynthesisResult:
         """Speak a ``SpeechRequest``, or ``text`` with the request's fields as arguments (``language=``,
         ``speaker=``, ``speed=``, ``noise_scale=``, ``noise_scale_duration=``, ``seed=``, ``pitch=``,
-        ``reference=``, ``phonemes=``, ``score=``); long text is split into sentences, spoken one after the other
-        with a pause between. ``phonemes`` (the voice's symbols) or a ``score`` replace the text (docs/synthesis.md).
+        ``reference=``, ``phonemes=``, ``score=``, ``style_reference=``, ``emotion=``, ``style_strength=``); long text is
+        split into sentences, spoken one after the other with a pause between. ``phonemes`` (the voice's symbols) or a
+        ``score`` replace the text (docs/synthesis.md).
 
         ``pitch`` shifts the voice by that many semitones, keeping duration and formants (0: untouched).
         ``reference`` (audio file(s) or samples at the voice's rate) speaks in that clip's voice instead of a
         trained speaker's, in any of the voice's languages (needs a voice with a reference encoder).
+        ``emotion`` (a style label of the voice) or ``style_reference`` (clip(s), as ``reference``) set how it is said,
+        ``style_strength`` how much of it (0: the voice's neutral style); they need a voice trained with style.
         Raises ``TextError`` subclasses for empty text or unknown symbols, ``SynthesisError`` for an
         unknown language or speaker or a bad scale or pitch.
         """
@@ -194,12 +202,13 @@ class Voice(SentenceEngine):
             sentences = self.text.sentences(request.text, speech.language)
             encoded = [self.encode(sentence, speech.language) for sentence in sentences]  # every text error before any work
         timbre = self._timbre(request.speaker, request.reference)
+        style = request_style(self.generator, self.metadata.config.audio, speech)
         noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
         if written is not None and request.score is not None:
-            return SynthesisResult(self._scored(written, speech, noise, timbre), self.sample_rate)
+            return SynthesisResult(self._scored(written, speech, noise, timbre, style), self.sample_rate)
         if written is not None:
             encoded = [self.text.rules.encode_tokens(written)]
-        return self._joined(encoded, partial(self._whole_sentence, options=speech, noise=noise, timbre=timbre))
+        return self._joined(encoded, partial(self._whole_sentence, options=speech, noise=noise, timbre=timbre, style=style))
 
     def stream(
         self,
@@ -224,13 +233,14 @@ class Voice(SentenceEngine):
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
         written = self.text.written(request, speech.language)
         timbre = self._timbre(request.speaker, request.reference)
+        style = request_style(self.generator, self.metadata.config.audio, speech)
         noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
         if written is not None and request.score is not None:
             # WORLD sets the notes' pitch on the whole utterance: it comes as one chunk, as a --pitch sentence does.
-            return (chunk for chunk in [self._scored(written, speech, noise, timbre)])
+            return (chunk for chunk in [self._scored(written, speech, noise, timbre, style)])
         # Written phonemes are one sentence, already read: the stream never phonemizes it.
         sentences = [request.phonemes] if written is not None else self.text.sentences(request.text, speech.language)
         first = self.text.rules.encode_tokens(written) if written is not None else self.encode(sentences[0], speech.language)
-        whole = partial(self._whole_sentence, options=speech, noise=noise, timbre=timbre)
-        chunks = partial(self._sentence_chunks, options=speech, noise=noise, timbre=timbre, schedule=schedule)
+        whole = partial(self._whole_sentence, options=speech, noise=noise, timbre=timbre, style=style)
+        chunks = partial(self._sentence_chunks, options=speech, noise=noise, timbre=timbre, schedule=schedule, style=style)
         return self._streamed(sentences, first, speech, whole, chunks, on_sentence)

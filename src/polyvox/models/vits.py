@@ -17,6 +17,7 @@ from polyvox.models.full_precision import float32_region
 from polyvox.models.posterior_encoder import PosteriorEncoder
 from polyvox.models.reference_encoder import ReferenceEncoder
 from polyvox.models.stochastic_duration import StochasticDurationPredictor
+from polyvox.models.style_encoder import StyleEncoder, TrainingStyle
 from polyvox.models.text_encoder import TextEncoder, TextEncoderOutput
 from polyvox.speech_request import SpeechRequest
 
@@ -84,6 +85,8 @@ class GeneratorTrainingOutput:
     posterior_log_scales: Tensor  # (batch, inter, frames)
     prior_means: Tensor  # expanded to frames (batch, inter, frames)
     prior_log_scales: Tensor  # expanded to frames (batch, inter, frames)
+    # With a style encoder: the styles trained with (batch, style_channels) and the label loss (scalar); else None.
+    style: TrainingStyle | None = None
 
 
 @dataclass
@@ -103,6 +106,9 @@ class PriorOutput:
     durations: Tensor  # (batch, text_len) frames per token
     path: Tensor  # (batch, text_len, frames)
     speaker: Tensor  # (batch, speaker_channels, 1)
+    # The flow's (and the other prosody components') conditioning: the speaker vector plus the style's shift;
+    # the speaker vector itself for a voice without style.
+    prosody_speaker: Tensor  # (batch, speaker_channels, 1)
 
 
 class VitsGenerator(nn.Module):
@@ -122,6 +128,9 @@ class VitsGenerator(nn.Module):
             ReferenceEncoder(n_mels, config.speaker_channels, config.reference_encoder)
             if config.reference_encoder.enabled
             else None
+        )
+        self.style_encoder = (
+            StyleEncoder(n_mels, config.speaker_channels, config.inter_channels, config.style) if config.style.enabled else None
         )
 
     def speaker_vector(self, speaker_ids: Tensor) -> Tensor:
@@ -147,15 +156,25 @@ class VitsGenerator(nn.Module):
         durations: Tensor | None = None,
         has_durations: Tensor | None = None,
         prosody_ids: Tensor | None = None,
+        style_ids: Tensor | None = None,
     ) -> GeneratorTrainingOutput:
         """Training pass. ``durations`` (batch, text_len) are known frame counts for the items
         where ``has_durations`` is true; the others are aligned by monotonic alignment search.
-        ``prosody_ids`` (batch, text_len): accent and length beside each id (voices of the features scheme)."""
+        ``prosody_ids`` (batch, text_len): accent and length beside each id (voices of the features scheme).
+        ``style_ids`` (batch,): each item's style label, -1 where it has none (voices with a style encoder)."""
         speaker = self.speaker_vector(speaker_ids)
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker, prosody_ids)
         frame_mask = sequence_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
+        style = None
+        prosody_speaker = speaker
+        if self.style_encoder is not None:
+            style = self.style_encoder.training_style(mel, frame_mask, style_ids)
+            shift = self.style_encoder.shift(style.vectors)
+            prosody_speaker = speaker + shift.speaker
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, prosody_speaker, prosody_ids)
+        if style is not None:
+            text = shift.applied(text)
         posterior = self.posterior_encoder(mel, frame_mask, speaker)
-        flow_latent = self.flow(posterior.latent, frame_mask, speaker)
+        flow_latent = self.flow(posterior.latent, frame_mask, prosody_speaker)
 
         text_mask_bool = text.text_mask.squeeze(1) > 0
         frame_mask_bool = frame_mask.squeeze(1) > 0
@@ -168,7 +187,7 @@ class VitsGenerator(nn.Module):
 
             token_frames = path.sum(dim=2).unsqueeze(1)  # (batch, 1, text_len)
             detached_hidden = text.hidden.detach()
-            speaker_float = speaker.float() if speaker is not None else None
+            speaker_float = prosody_speaker.float()
             stochastic_nll = self.stochastic_duration_predictor(detached_hidden, text.text_mask, token_frames, speaker_float)
             stochastic_loss = torch.sum(stochastic_nll) / torch.sum(text.text_mask)
             predicted_log_frames = self.duration_predictor(detached_hidden, text.text_mask, speaker_float)
@@ -191,6 +210,7 @@ class VitsGenerator(nn.Module):
             posterior_log_scales=posterior.log_scales.float(),
             prior_means=prior_means,
             prior_log_scales=prior_log_scales,
+            style=style,
         )
 
     @staticmethod
@@ -259,19 +279,28 @@ class VitsGenerator(nn.Module):
         noise_generator: torch.Generator | None = None,
         speaker_vectors: Tensor | None = None,
         prosody_ids: Tensor | None = None,
+        style_vectors: Tensor | None = None,
     ) -> PriorOutput:
         """First stage of synthesis: text -> durations -> the prior's frame-level statistics.
 
         Runs once per sentence; the second stage (``decode_latent``) is convolutional over frames, so it
         can run on windows of the sampled latent (streaming). ``speaker_vectors`` (batch, speaker_channels),
-        e.g. from ``reference_vector``, replace the speaker table's rows."""
+        e.g. from ``reference_vector``, replace the speaker table's rows. ``style_vectors`` (batch, style_channels):
+        the styles to speak with (a voice with a style encoder; None: its neutral style)."""
         speaker = self.speaker_vector(speaker_ids) if speaker_vectors is None else speaker_vectors.unsqueeze(-1)
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker, prosody_ids)
+        prosody_speaker = speaker
+        if self.style_encoder is not None:
+            styles = self.style_encoder.neutral.expand(phoneme_ids.shape[0], -1) if style_vectors is None else style_vectors
+            shift = self.style_encoder.shift(styles)
+            prosody_speaker = speaker + shift.speaker
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, prosody_speaker, prosody_ids)
+        if self.style_encoder is not None:
+            text = shift.applied(text)
         if not torch.is_tensor(length_scale):
             length_scale = torch.full((phoneme_ids.shape[0],), float(length_scale))
         if durations is None:
             durations = self.predict_durations(
-                text.hidden, text.text_mask, speaker, length_scale, noise_scale_duration, duration_noise, noise_generator
+                text.hidden, text.text_mask, prosody_speaker, length_scale, noise_scale_duration, duration_noise, noise_generator
             )
         frame_lengths = torch.clamp(durations.sum(dim=1), min=1).long()
         frame_mask_bool = sequence_mask(frame_lengths)
@@ -285,6 +314,7 @@ class VitsGenerator(nn.Module):
             durations=durations,
             path=path,
             speaker=speaker,
+            prosody_speaker=prosody_speaker,
         )
 
     @staticmethod
@@ -297,9 +327,12 @@ class VitsGenerator(nn.Module):
         return (prior.means + noise * torch.exp(prior.log_scales) * noise_scale) * prior.frame_mask
 
     @torch.no_grad()
-    def decode_latent(self, prior_latent: Tensor, frame_mask: Tensor, speaker: Tensor) -> Tensor:
-        """Second stage: prior latent -> flow (reverse) -> decoder -> waveform (batch, 1, frames * hop)."""
-        latent = self.flow(prior_latent, frame_mask, speaker, reverse=True)
+    def decode_latent(
+        self, prior_latent: Tensor, frame_mask: Tensor, speaker: Tensor, prosody_speaker: Tensor | None = None
+    ) -> Tensor:
+        """Second stage: prior latent -> flow (reverse) -> decoder -> waveform (batch, 1, frames * hop).
+        ``prosody_speaker``: the flow's conditioning (``PriorOutput.prosody_speaker``); None: ``speaker``."""
+        latent = self.flow(prior_latent, frame_mask, speaker if prosody_speaker is None else prosody_speaker, reverse=True)
         return self.decoder(latent * frame_mask, speaker)
 
     @torch.no_grad()
@@ -316,15 +349,16 @@ class VitsGenerator(nn.Module):
         noise_generator: torch.Generator | None = None,
         speaker_vectors: Tensor | None = None,
         prosody_ids: Tensor | None = None,
+        style_vectors: Tensor | None = None,
     ) -> SynthesisOutput:
         """Text -> waveform. ``length_scale`` > 1 speaks slower; ``durations`` overrides the predictor;
         ``noise_generator`` makes all noise (durations and prior) repeatable without touching the global random state."""
         prior = self.encode_prior(
             phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration, durations,
-            noise_generator=noise_generator, speaker_vectors=speaker_vectors, prosody_ids=prosody_ids,
+            noise_generator=noise_generator, speaker_vectors=speaker_vectors, prosody_ids=prosody_ids, style_vectors=style_vectors,
         )
         prior_latent = self.sample_prior(prior, noise_scale, noise_generator=noise_generator)
-        waveform = self.decode_latent(prior_latent, prior.frame_mask, prior.speaker)
+        waveform = self.decode_latent(prior_latent, prior.frame_mask, prior.speaker, prior.prosody_speaker)
         return SynthesisOutput(
             waveform=waveform, sample_lengths=prior.frame_lengths * self.hop_length, durations=prior.durations, path=prior.path
         )

@@ -45,6 +45,9 @@ class SpeechRequest(BaseModel):
     phonemes: str | None = option_field("phonemes")
     # Checked as a score when the request is planned (polyvox.inference.score), so a bad note is a 400 naming it.
     score: dict[str, Any] | None = option_field("score")
+    # Style (voices trained with one): a label of the voice and how much of it; an unknown label is a 400 listing them.
+    emotion: str | None = option_field("emotion")
+    style_strength: float = option_field("style_strength")
     sample_rate: int | None = Field(
         None, description="Output rate in Hz; default: 24000 for pcm, 48000 for opus, else the voice's rate.",
     )

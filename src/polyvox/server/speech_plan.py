@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from polyvox.voice_file import VoiceFileError, VoiceMetadata
-from polyvox.inference.request import speaker_index, voice_language
+from polyvox.inference.request import speaker_index, style_label, voice_language
 from polyvox.inference.result import SynthesisError
 from polyvox.inference.score import Score, ScoreError
 from polyvox.server.audio_encoding import FORMATS, AudioFormat
@@ -71,11 +71,23 @@ def plan_speech(request: SpeechRequest, catalog: VoiceCatalog, settings: ServerS
             speaker_index(speaker, metadata.speakers, who)
         except SynthesisError as error:
             raise ApiError(400, "unknown_speaker", str(error), "speaker") from error
+    _check_style(request, metadata, who)
     return SpeechPlan(
         voice_file, metadata, language, speaker, audio_format,
         _sample_rate(request.sample_rate, audio_format, metadata.config.audio.sample_rate),
         stream=audio_format.streamable and (request.stream or request.stream_format == "audio"),
     )
+
+
+def _check_style(request: SpeechRequest, metadata: VoiceMetadata, who: str) -> None:
+    """emotion and style_strength against the voice's style component and labels (one-line 400s)."""
+    style = metadata.config.model.style
+    wants_style = request.emotion is not None or request.style_strength != 1.0
+    try:
+        style_label(style, request.emotion, wants_style, who)
+    except SynthesisError as error:
+        code = "unknown_emotion" if style.enabled else "no_style"
+        raise ApiError(400, code, str(error), "emotion" if request.emotion is not None else "style_strength") from error
 
 
 def _check_input(text: str, max_chars: int) -> None:

@@ -25,6 +25,7 @@ from polyvox.train.losses import discriminator_loss, feature_matching_loss, gene
 from polyvox.train.plots import alignment_figure, mel_figure
 from polyvox.train.reference_loss import reference_loss
 from polyvox.train.stft_loss import MultiResolutionStftLoss
+from polyvox.train.synthesis_loss import prior_waveform_segment
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class VitsTrainingModule(L.LightningModule):
             durations=batch.durations,
             has_durations=batch.has_durations,
             prosody_ids=batch.prosody_ids,
+            style_ids=batch.style_ids,
         )
         target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)
         target_mel = self.loss_mel(target_waveform)
@@ -152,6 +154,11 @@ class VitsTrainingModule(L.LightningModule):
             + training.kl_loss_weight * loss_kl
             + training.duration_loss_weight * output.duration_loss
         )
+        if training.synthesis_loss_weight > 0:
+            spoken = prior_waveform_segment(self.generator, output, batch.speaker_ids, training.segment_frames)
+            loss_synthesis = torch.nn.functional.l1_loss(self.loss_mel(spoken), target_mel)
+            loss_generator = loss_generator + training.synthesis_loss_weight * loss_synthesis
+            self.log("train/loss_synthesis", loss_synthesis.detach())
         if training.stft_loss_weight > 0:
             loss_stft = self.loss_stft(output.waveform_segment, target_waveform)
             loss_generator = loss_generator + training.stft_loss_weight * loss_stft
@@ -160,6 +167,10 @@ class VitsTrainingModule(L.LightningModule):
             loss_reference = reference_loss(self.generator, batch, self.config.model.reference_encoder.crop_frames)
             loss_generator = loss_generator + training.reference_loss_weight * loss_reference
             self.log("train/loss_reference", loss_reference.detach())
+        if output.style is not None:
+            loss_generator = loss_generator + training.style_label_loss_weight * output.style.label_loss
+            self.log("train/loss_style_label", output.style.label_loss.detach())
+            self._follow_neutral_style(output.style.vectors)
         if adversarial:
             scores = self.discriminator.for_generator(target_waveform, output.waveform_segment)
             loss_adversarial = generator_adversarial_loss(scores.fake_scores)
@@ -188,6 +199,12 @@ class VitsTrainingModule(L.LightningModule):
         self.log("mel", loss_mel.detach(), prog_bar=True, logger=False)
         if training.max_steps and self.steps_done >= training.max_steps:
             self.trainer.should_stop = True
+
+    @torch.no_grad()
+    def _follow_neutral_style(self, styles: Tensor) -> None:
+        """The neutral style (strength 0) follows the mean of the styles trained with."""
+        neutral = self.generator.style_encoder.neutral
+        neutral.lerp_(styles.detach().mean(dim=0).to(neutral.dtype), 1.0 - self.config.training.style_neutral_momentum)
 
     def _guarded_step(self, optimizer: Any, loss: Tensor, module: torch.nn.Module, name: str, batch: Batch) -> bool:
         """Skip the update (count it, and name where the non-finite value came from) when the loss or
@@ -223,7 +240,7 @@ class VitsTrainingModule(L.LightningModule):
             lambda: self.generator(
                 batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths,
                 batch.speaker_ids, segment_frames=training.segment_frames, durations=batch.durations,
-                has_durations=batch.has_durations, prosody_ids=batch.prosody_ids,
+                has_durations=batch.has_durations, prosody_ids=batch.prosody_ids, style_ids=batch.style_ids,
             ),
         )
         if module_name is not None:

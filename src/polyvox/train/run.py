@@ -70,6 +70,10 @@ def prepare_metadata(config: VoiceConfig, utterances: list[Utterance], frontend:
     rules = TextRules(config, languages, frontend=frontend)
     symbols = SymbolTable.base().extend(rules.vocabulary(rules.utterance_tokens(u) for u in utterances))
     config = config.replace(**{"text.languages": list(languages), "model.n_speakers": len(speakers)})
+    if config.model.style.enabled:
+        # The manifest's style labels after any the config names: each gets a row of the style table.
+        labels = _ordered_unique([*config.model.style.labels, *(u.style for u in utterances if u.style is not None)])
+        config = config.replace(**{"model.style.labels": list(labels)})
     return VoiceMetadata(config=config, symbols=symbols, languages=languages, speakers=speakers, info={})
 
 
@@ -111,6 +115,7 @@ def encode_all(
     text, is skipped with its reason instead of stopping the run. ``rules``: the voice's, when already built."""
     rules = rules or TextRules.of(metadata)
     speaker_table = {speaker: index for index, speaker in enumerate(metadata.speakers)}
+    style_table = {label: index for index, label in enumerate(metadata.config.model.style.labels)}
     config = metadata.config
     encoded: list[EncodedUtterance] = []
     skipped: list[SkippedClip] = []
@@ -118,7 +123,7 @@ def encode_all(
         frames = cache.load(utterance)[1].shape[1]
         try:
             tokens = rules.utterance_tokens(utterance)
-            item = encode_utterance(utterance, tokens, rules, speaker_table, frames, config.audio)
+            item = encode_utterance(utterance, tokens, rules, speaker_table, frames, config.audio, style_table)
         except TextError as error:
             skipped.append(text_skip(utterance, error))
             continue
