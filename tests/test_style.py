@@ -175,3 +175,11 @@ def test_server_json_fields(styled_voice, english_text, tmp_path):
             assert response.status_code == 400, response.text
             error = response.json()["error"]
             assert error["code"] == code and message in error["message"] and "\n" not in error["message"], error
+
+
+def test_doctor_checks_the_style_encoder(styled_voice):
+    from polyvox.doctor import diagnose
+
+    report = diagnose(styled_voice)
+    assert report.passed
+    assert "style_encoder" in [check.name for check in report.modules]

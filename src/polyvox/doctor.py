@@ -159,6 +159,11 @@ def run_probe(generator: torch.nn.Module, metadata: VoiceMetadata, seed: int = 0
             checks.append(check_output("flow (reverse)", latent))
             mel = torch.randn(1, metadata.config.audio.n_mels, frames) - 5.0
             checks.append(check_output("posterior_encoder", generator.posterior_encoder(mel, frame_mask, speaker)))
+            if generator.style_encoder is not None:
+                # Its encoding of the probe mel, the neutral style and every label's row: what synthesis takes.
+                style = generator.style_encoder
+                rows = [] if style.label_table is None else [style.label_vectors(torch.arange(style.label_table.num_embeddings))]
+                checks.append(check_output("style_encoder", [style.encode(mel, frame_mask), style.neutral, *rows]))
             checks.append(check_output("decoder", generator.decoder(latent, speaker)))
     finally:
         for handle in handles:
