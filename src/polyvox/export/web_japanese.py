@@ -2,6 +2,7 @@
 installed pyopenjtalk, asked of it so that the page speaks with the tables Python speaks with:
 
 - ``morae``: each katakana mora's phones (``pyopenjtalk.g2p`` of the mora alone);
+- ``loanwords``: the spellings pyopenjtalk-plus restores in katakana words (ヴァ for バ), its own table;
 - ``devoicing``: for each mora whose vowel Open JTalk may devoice, the kana that devoice it when the next mora
   starts with them (its ``set_unvoiced_vowel`` on a flat noun ``ア + mora + kana + ア``, so that no rule but
   the one on the neighbouring consonants applies). pyopenjtalk-plus's table is not Open JTalk 1.11's
@@ -20,7 +21,7 @@ import shutil
 from pathlib import Path
 
 from polyvox.errors import PolyvoxError
-from polyvox.export.web_japanese_dictionary import COUNTERS_NAME, built_dictionary, pyopenjtalk_dictionary, pyopenjtalk_version
+from polyvox.export.web_japanese_dictionary import COUNTERS_NAME, NUMERAL_WORDS_NAME, built_dictionary, pyopenjtalk_dictionary, pyopenjtalk_version
 from polyvox.files import atomic_path
 
 JAPANESE_FORMAT = "polyvox-web-japanese"
@@ -34,8 +35,7 @@ _SMALL = "ァィゥェォャュョヮ"
 _MAX_MORA_PHONES = 2
 _VOWEL = "ア"
 NUMERALS_NAME = "numerals.json"
-_NUMERALS = "〇一二三四五六七八九十百千万億兆何数幾"
-_COUNTER = "枚"  # a counter that changes no numeral before it
+_TAIL = "枚,名詞,接尾,助数詞,*,*,*,枚,マイ,マイ,1/2,C3"  # a counter that changes no numeral before it
 # A merged pair's fields, as japanese.js's nodes name them (pron last).
 _MERGED_FIELDS = ("pos", "pos_group1", "pos_group2", "pos_group3", "acc", "mora_size", "chain_rule", "pron")
 _UNVOICE = "’"
@@ -89,7 +89,19 @@ def japanese_tables(dictionary: Path | None = None) -> dict[str, Any]:
     }
     if dictionary is not None:
         tables["numerals"] = numeral_readings(pyopenjtalk, dictionary)
+    tables["loanwords"] = _loanword_spellings()
     return tables
+
+
+def _loanword_spellings() -> list[list[str]]:
+    """pyopenjtalk-plus's loanword spellings that its dictionary reads otherwise (ヴァ read バ), longest first:
+    its restore_loanword_kana writes them back into the pronunciation of a katakana word spelled with them.
+    None with a pyopenjtalk that does not."""
+    try:
+        from pyopenjtalk import _loanword
+    except ImportError:
+        return []
+    return [list(pair) for pair in getattr(_loanword, "_LOANWORD_KANA_RESTORATIONS", ())]
 
 
 def _unvoiced(pron: str) -> str:
@@ -97,46 +109,56 @@ def _unvoiced(pron: str) -> str:
 
 
 def numeral_readings(pyopenjtalk: Any, dictionary: Path) -> dict[str, list[Any]]:
-    """How Open JTalk's set_digit reads a numeral and the word after it, asked of pyopenjtalk for each numeral
-    before each counter of the dictionary (``counters.txt``) and before each numeral, where MeCab cuts the pair
-    in two. ``"七|時半"``: ``[cut, add, cut, add, numeral's chain flag, word's chain flag]``: the numeral's
-    pronunciation loses ``cut`` kana at its end for ``add`` (シチ for ナナ: 2, "シチ"), the word's at its start;
-    a pair that set_digit makes one word (一日) maps to that word's fields instead. Kept in ``numerals.json``."""
+    """How Open JTalk's set_digit reads a numeral and the word after it: pyopenjtalk's NJD steps run on each
+    numeral entry of the dictionary (``numerals.txt``) before each counter entry (``counters.txt``) and each
+    numeral entry, as MeCab's features, so whatever MeCab would cut. Keyed ``"七:ナナ|時半:ジハン"`` (surface
+    and dictionary pronunciation of both), each value is ``[cut, add, cut, add, flag, flag]``: the numeral's
+    pronunciation loses ``cut`` kana at its end for ``add`` (シチ for ナナ: 2, "シチ"), the word's at its
+    start; the chain flags set_digit forces on them (-1: it leaves them). A pair that set_digit makes one word
+    (三日: ミッカ) maps to that word's fields instead. Only pairs it changes; kept in ``numerals.json``."""
     cache = dictionary / NUMERALS_NAME
     if cache.is_file():
         return dict(json.loads(cache.read_text(encoding="utf-8")))
-    counters = (dictionary / COUNTERS_NAME).read_text(encoding="utf-8").split()
+    numerals = (dictionary / NUMERAL_WORDS_NAME).read_text(encoding="utf-8").splitlines()
+    counters = (dictionary / COUNTERS_NAME).read_text(encoding="utf-8").splitlines()
+    counting = set(counters)
     table: dict[str, list[Any]] = {}
-    for numeral in _NUMERALS:
-        for word in [*counters, *_NUMERALS]:
-            reading = _pair_reading(pyopenjtalk, numeral, word)
-            if reading is not None:
-                table[f"{numeral}|{word}"] = reading
+    with pyopenjtalk._global_jtalk() as jtalk:
+        for numeral in numerals:
+            for word in [*counters, *numerals]:
+                reading = _pair_reading(jtalk, numeral, word, counting=word in counting)
+                if reading is not None:
+                    table[f"{_key(numeral)}|{_key(word)}"] = reading
     with atomic_path(cache) as temporary:
         temporary.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
     return table
 
 
-def _pair_reading(pyopenjtalk: Any, numeral: str, word: str) -> list[Any] | None:
-    """The reading of ``numeral + word``; two numerals are asked before a counter (十二枚), as MeCab keeps
-    some pairs whole alone (十二), and as a number is mostly counted."""
-    tail = _COUNTER if word in _NUMERALS else ""
-    words = [line.split(",") for line in pyopenjtalk.run_mecab(numeral + word + tail)]
-    if [fields[0] for fields in words] != [numeral, word, *([tail] if tail else [])] or words[0][2] != "数" or min(map(len, words)) < 10:
-        return None
-    read = pyopenjtalk.run_frontend(numeral + word + tail, use_vanilla=True)
-    if len(read) == 1 + bool(tail) and read[0]["string"] == numeral + word:
-        node = read[0]
+def _key(line: str) -> str:
+    """``surface,features`` -> ``surface:pronunciation`` (the dictionary's)."""
+    fields = line.split(",")
+    return f"{fields[0]}:{fields[9]}"
+
+
+def _pair_reading(jtalk: Any, numeral: str, word: str, counting: bool) -> list[Any] | None:
+    """The pair as set_digit reads it: a numeral and its counter alone, two numerals before a counter (二十五枚:
+    a number is mostly counted, and its last numeral then starts no phrase of its own). None for a pair read
+    as its words are, with the flags a counter always gets (japanese.js sets those itself); every pair of
+    numerals is kept, as its flags undo those the counter after it set."""
+    lines = [numeral, word] if counting else [numeral, word, _TAIL]
+    read = jtalk.run_njd_from_mecab(lines)
+    if len(read) == len(lines) - 1 and read[0]["string"] == numeral.split(",")[0] + word.split(",")[0]:
+        node = read[0]  # one word (三日: ミッカ)
         return [node[key] for key in _MERGED_FIELDS[:-1]] + [_unvoiced(node["pron"])]
-    if [node["string"] for node in read] != [numeral, word, *([tail] if tail else [])]:
+    if len(read) != len(lines):
         return None
-    before = [_unvoiced(fields[9]) for fields in words[:2]]
+    before = [_unvoiced(line.split(",")[9]) for line in (numeral, word)]
     after = [_unvoiced(node["pron"]) for node in read[:2]]
+    flags = [0, 1] if counting else [read[0]["chain_flag"], read[1]["chain_flag"]]
+    if before == after and counting:
+        return None
     kept = len(os.path.commonprefix([before[0], after[0]]))
     same = len(os.path.commonprefix([before[1][::-1], after[1][::-1]]))
-    flags = [read[0]["chain_flag"], read[1]["chain_flag"]]
-    if before == after and not tail:
-        return None
     return [len(before[0]) - kept, after[0][kept:], len(before[1]) - same, after[1][: len(after[1]) - same], *flags]
 
 

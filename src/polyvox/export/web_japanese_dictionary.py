@@ -50,9 +50,13 @@ DICTIONARY_FILES = (
     "unk.dat.gz", "unk_pos.dat.gz", "unk_map.dat.gz", "unk_char.dat.gz", "unk_compat.dat.gz", "unk_invoke.dat.gz",
 )
 LICENCE_NAME = "COPYING"
-# The words a number may count (Open JTalk's set_digit reads a numeral and its counter together): the
-# dictionary's counters and adverbial nouns, one a line, kept beside the built dictionary.
+# The entries set_digit reads together (``surface,features``, one a line, kept beside the built dictionary):
+# the numerals (名詞,数) and the words a number may count (counters and adverbial nouns).
 COUNTERS_NAME = "counters.txt"
+NUMERAL_WORDS_NAME = "numerals.txt"
+NUMERAL_SURFACES = frozenset("〇一二三四五六七八九十百千万億兆何数幾")
+# Changes what a build writes: part of the fingerprint, so that an older build is not reused.
+_BUILD_FORMAT = "2"
 _HEADER = struct.Struct("<10I32s")
 _DOUBLE_ARRAY = np.dtype([("base", "<i4"), ("check", "<u4")])
 _TOKEN = np.dtype([("left", "<u2"), ("right", "<u2"), ("pos", "<u2"), ("cost", "<i2"), ("feature", "<u4"), ("spare", "<u4")])
@@ -200,10 +204,11 @@ def _counts_things(feature: str) -> bool:
 
 def write_sources(dictionary: Path, folder: Path) -> dict[str, int]:
     """MeCab's text sources of the compiled dictionary in ``dictionary``, written into ``folder``, and the
-    words a number may count (``counters.txt``); returns counts."""
+    entries set_digit reads together (``counters.txt``, ``numerals.txt``); returns counts."""
     folder.mkdir(parents=True, exist_ok=True)
     counts = {"entries": 0, "skipped": 0}
     counters: set[str] = set()
+    numerals: set[str] = set()
     with (folder / "naist-jdic.csv").open("w", encoding="utf-8") as csv:
         for entry in read_dictionary(dictionary / "sys.dic"):
             line = _csv_line(entry)
@@ -211,8 +216,11 @@ def write_sources(dictionary: Path, folder: Path) -> dict[str, int]:
             if line:
                 csv.write(line + "\n")
             if _counts_things(entry.feature):
-                counters.add(entry.surface)
-    (folder / COUNTERS_NAME).write_text("".join(f"{word}\n" for word in sorted(counters)), encoding="utf-8")
+                counters.add(f"{entry.surface},{entry.feature}")
+            if entry.surface in NUMERAL_SURFACES and entry.feature.startswith("名詞,数,"):
+                numerals.add(f"{entry.surface},{entry.feature}")
+    for name, lines in ((COUNTERS_NAME, counters), (NUMERAL_WORDS_NAME, numerals)):
+        (folder / name).write_text("".join(f"{line}\n" for line in sorted(lines)), encoding="utf-8")
     (folder / "unk.def").write_text(
         "".join(f"{line}\n" for entry in read_dictionary(dictionary / "unk.dic") if (line := _csv_line(entry))), encoding="utf-8"
     )
@@ -222,7 +230,7 @@ def write_sources(dictionary: Path, folder: Path) -> dict[str, int]:
 
 
 def _fingerprint(dictionary: Path) -> str:
-    digest = hashlib.sha256(pyopenjtalk_version().encode())
+    digest = hashlib.sha256(f"{_BUILD_FORMAT} {pyopenjtalk_version()}".encode())
     for name in ("sys.dic", "unk.dic", "matrix.bin", "char.bin"):
         digest.update(hashlib.sha256((dictionary / name).read_bytes()).digest())
     return digest.hexdigest()[:16]
@@ -231,7 +239,7 @@ def _fingerprint(dictionary: Path) -> str:
 def built_dictionary() -> Path | None:
     """The built kuromoji dictionary of the installed pyopenjtalk, None when it is not built yet."""
     folder = DICTIONARY_CACHE / _fingerprint(pyopenjtalk_dictionary())
-    return folder if all((folder / name).is_file() for name in (*DICTIONARY_FILES, COUNTERS_NAME)) else None
+    return folder if all((folder / name).is_file() for name in (*DICTIONARY_FILES, COUNTERS_NAME, NUMERAL_WORDS_NAME)) else None
 
 
 def build_dictionary(kuromoji: Path) -> Path:
@@ -239,7 +247,7 @@ def build_dictionary(kuromoji: Path) -> Path:
     and kept by the dictionary's fingerprint."""
     dictionary = pyopenjtalk_dictionary()
     target = DICTIONARY_CACHE / _fingerprint(dictionary)
-    if all((target / name).is_file() for name in (*DICTIONARY_FILES, COUNTERS_NAME)):
+    if all((target / name).is_file() for name in (*DICTIONARY_FILES, COUNTERS_NAME, NUMERAL_WORDS_NAME)):
         return target
     node = shutil.which("node")
     if node is None:
@@ -258,7 +266,8 @@ def build_dictionary(kuromoji: Path) -> Path:
         if result.returncode != 0:
             raise JapaneseDictionaryError(f"kuromoji's dictionary builder failed: {result.stderr.strip().splitlines()[-1:] or result.returncode}")
         shutil.copyfile(dictionary / LICENCE_NAME, built / LICENCE_NAME)
-        shutil.copyfile(sources / COUNTERS_NAME, built / COUNTERS_NAME)
+        for name in (COUNTERS_NAME, NUMERAL_WORDS_NAME):
+            shutil.copyfile(sources / name, built / name)
         if target.exists():  # a build left incomplete
             shutil.rmtree(target)
         built.rename(target)

@@ -36,7 +36,7 @@ function loadNodes(surface, fields) {
   const [pos = "*", pos1 = "*", pos2 = "*", pos3 = "*", ctype = "*", cform = "*", orig = "*", read = "*", pron = "*",
     accent = "*", chainRule = "*", chainFlag = "*"] = fields;
   const node = {
-    string: surface, pos, pos1, pos2, pos3, ctype, cform, orig, read, pron, acc: 0, mora: 0, chainRule,
+    string: surface, pos, pos1, pos2, pos3, ctype, cform, orig, read, pron, dictionaryPron: pron, acc: 0, mora: 0, chainRule,
     chainFlag: chainFlag === "1" ? 1 : chainFlag === "0" ? 0 : -1,
   };
   if (accent.includes("*") || !accent.includes("/")) return [node];
@@ -46,7 +46,7 @@ function loadNodes(surface, fields) {
     const [acc, mora] = part.split("/");
     const last = index === accents.length - 1;
     const word = {
-      ...node, orig: origs[index] ?? "", read: reads[index] ?? "", pron: prons[index] ?? "",
+      ...node, orig: origs[index] ?? "", read: reads[index] ?? "", pron: prons[index] ?? "", dictionaryPron: prons[index] ?? "",
       string: last ? surface.slice(consumed) : origs[index] ?? "", acc: parseInt(acc, 10) || 0, mora: parseInt(mora, 10) || 0,
     };
     if (index) word.chainFlag = 0;
@@ -66,12 +66,13 @@ const includesAny = (value, ...options) => options.includes(value);
 export class Japanese {
   // tokenizer: kuromoji's, on the converted dictionary; tables: japanese.json's morae ({katakana mora:
   // [phones]}), devoicing ({mora: the kana that devoice its vowel when the next mora starts with them}) and
-  // numerals ({"numeral|word": how set_digit reads the pair}, web_japanese.numeral_readings).
+  // numerals ({"numeral:pron|word:pron": how set_digit reads the pair}, web_japanese.numeral_readings).
   constructor(tokenizer, tables) {
     this.tokenizer = tokenizer;
     this.morae = tables.morae;
     this.devoicing = tables.devoicing;
     this.numerals = tables.numerals ?? {};
+    this.loanwords = tables.loanwords ?? [];
     this.longest = Math.max(...Object.keys(this.morae).map((mora) => [...mora].length));
   }
 
@@ -87,6 +88,13 @@ export class Japanese {
     });
   }
 
+  // How many characters from chars[start] make the longest mora of the table (0: none).
+  moraAt(chars, start) {
+    let size = Math.min(this.longest, chars.length - start);
+    while (size > 0 && !(chars.slice(start, start + size).join("") in this.morae)) size--;
+    return size;
+  }
+
   // The morae of a pronunciation, the longest of the table at each place; ー, ’ and the pause marks alone.
   split(pron, where) {
     const chars = [...pron], out = [];
@@ -95,8 +103,7 @@ export class Japanese {
         out.push(chars[start++]);
         continue;
       }
-      let size = Math.min(this.longest, chars.length - start);
-      while (size > 0 && !(chars.slice(start, start + size).join("") in this.morae)) size--;
+      const size = this.moraAt(chars, start);
       if (!size) throw new JapaneseError(`no reading for '${chars[start]}' in '${where}' in the browser's dictionary`);
       out.push(chars.slice(start, start + size).join(""));
       start += size;
@@ -115,9 +122,7 @@ export class Japanese {
         start += 1;
         continue;
       }
-      let size = Math.min(this.longest, chars.length - start);
-      while (size > 0 && !(chars.slice(start, start + size).join("") in this.morae)) size--;
-      if (chars[start] === LONG) size = 1;
+      const size = chars[start] === LONG ? 1 : this.moraAt(chars, start);
       if (size) morae.push(chars.slice(start, start + size).join(""));
       start += size || 1;
     }
@@ -195,15 +200,15 @@ export class Japanese {
   }
 
   // njd_set_digit on numerals: a numeral and the counter after it (then a numeral and the numeral after it)
-  // read as pyopenjtalk reads the pair alone (七時半: シチ); a counted number starts an accent phrase and
-  // its counter chains to it.
+  // read as pyopenjtalk's set_digit reads the pair (七時半: シチ; 三日: ミッカ), with the chain flags it
+  // forces; a counted number starts an accent phrase and its counter chains to it.
   digits(nodes) {
     for (const counting of [true, false]) {
       for (let index = 1; index < nodes.length; index++) {
         const prev = nodes[index - 1], node = nodes[index];
         const counter = node.pos === "名詞" && (node.pos2 === "助数詞" || node.pos1 === "副詞可能");
         if (prev.pos1 !== "数" || (counting ? !counter : node.pos1 !== "数")) continue;
-        const entry = this.numerals[`${prev.string}|${node.string}`];
+        const entry = this.numerals[`${prev.string}:${prev.dictionaryPron}|${node.string}:${node.dictionaryPron}`];
         if (entry && typeof entry[0] === "string") {  // one word (一日: イチニチ)
           const [pos, pos1, pos2, pos3, acc, mora, chainRule, pron] = entry;
           Object.assign(prev, { string: prev.string + node.string, orig: prev.orig + node.orig, pos, pos1, pos2, pos3, acc, mora, chainRule, read: pron, pron, chainFlag: 0 });
@@ -216,7 +221,7 @@ export class Japanese {
           node.pron = addNext + [...node.pron].slice(cutNext).join("");
           for (const word of [prev, node]) word.mora = this.split(word.pron, word.string).filter((kana) => kana !== UNVOICE).length;
           if (!counting) {
-            if (prevFlag === 0) prev.chainFlag = 0;
+            if (prevFlag >= 0) prev.chainFlag = prevFlag;
             if (nodeFlag >= 0) node.chainFlag = nodeFlag;
           }
         }
@@ -353,7 +358,68 @@ export class Japanese {
     this.chain(nodes);
     this.accent(nodes);
     this.devoice(nodes, chunk);
+    this.restoreLoanwords(nodes, chunk);
     return nodes;
+  }
+
+  // pyopenjtalk-plus's restore_loanword_kana: a katakana word whose surface spells a sound the dictionary
+  // reads otherwise (ヴァイオリン read バイオリン) is read as spelled, when the surface and the pronunciation
+  // match kana for kana otherwise (a long vowel may stand for a written イ or ウ); its devoicing, and the end
+  // of the word's before it, are then decided again.
+  restoreLoanwords(nodes, chunk) {
+    const rewritten = [];
+    nodes.forEach((node, index) => {
+      if (![...node.string].every((char) => (char >= "ァ" && char <= "ヴ") || "ーヽヾ".includes(char))) return;
+      const pron = this.spelled(node.string, node.pron);
+      if (pron === null) return;
+      node.pron = pron;
+      node.mora = this.split(pron, chunk).filter((kana) => kana !== UNVOICE).length;
+      rewritten.push(index);
+    });
+    if (!rewritten.length) return;
+    for (const index of rewritten) {
+      nodes[index].pron = nodes[index].pron.replaceAll(UNVOICE, "");
+      if (index) nodes[index - 1].pron = nodes[index - 1].pron.replace(/’$/u, "");
+    }
+    const again = nodes.map((node) => ({ ...node }));
+    this.devoice(again, chunk);
+    for (const index of rewritten) {
+      for (const at of [index - 1, index]) if (at >= 0) nodes[at].pron = again[at].pron;
+    }
+  }
+
+  // The pronunciation with the surface's loanword spellings put back, or null (nothing to restore, or the
+  // two do not match).
+  spelled(surface, pron) {
+    const out = [];
+    let at = 0, read = 0, changed = false;
+    while (at < surface.length) {
+      if (pron[read] === UNVOICE) {
+        out.push(UNVOICE);
+        read += 1;
+        continue;
+      }
+      const pair = this.loanwords.find(([written, said]) => surface.startsWith(written, at) && pron.startsWith(said, read));
+      if (pair) {
+        out.push(pair[0]);
+        at += pair[0].length;
+        read += pair[1].length;
+        changed = true;
+      } else if ("イウ".includes(surface[at]) && pron[read] === LONG) {
+        out.push(LONG);
+        at += 1;
+        read += 1;
+      } else if (pron[read] === surface[at]) {
+        out.push(surface[at]);
+        at += 1;
+        read += 1;
+      } else return null;
+    }
+    if (pron[read] === UNVOICE) {
+      out.push(UNVOICE);
+      read += 1;
+    }
+    return read === pron.length && changed ? out.join("") : null;
   }
 
   // JapanesePhonemizer.phonemize: each chunk between punctuation (iter_chunks) read by chunkPhones, the
