@@ -46,7 +46,7 @@ def styled_voice(small_corpus, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("styled")
     config = preset("tiny").replace(**{
         "model.style.enabled": True, "model.style.hidden_channels": 16, "model.style.style_channels": 8,
-        "training.max_steps": 4, "training.checkpoint_every_steps": 4, "training.audio_samples_every_steps": 1000,
+        "training.max_steps": 20, "training.checkpoint_every_steps": 20, "training.audio_samples_every_steps": 1000,
         "training.discriminator_start_step": 2, "training.learning_rate": 1e-2,
     })
     torch.manual_seed(0)
@@ -67,6 +67,19 @@ def test_a_voice_trained_with_style_saves_and_loads_with_it(styled_voice):
     assert tensors["style_encoder.neutral"].abs().sum() > 0  # training moved the neutral style off zero
     voice = Voice.load(styled_voice)
     assert voice.generator.style_encoder is not None
+
+
+def test_a_labelled_clips_encoded_style_lands_nearest_its_labels_row(styled_voice, small_corpus, tmp_path):
+    from polyvox.inference.style import clip_style
+
+    voice = Voice.load(styled_voice)
+    rows = voice.generator.style_encoder.label_vectors(torch.arange(len(LABELS)))
+    labelled = [u for u in read_manifest(styled_manifest(small_corpus[0], tmp_path)) if u.style is not None]
+    hits = 0
+    for utterance in labelled:
+        vector = clip_style(voice.generator, voice.metadata.config.audio, utterance.audio)
+        hits += LABELS[int(torch.cdist(vector[None], rows).argmin())] == utterance.style
+    assert hits / len(labelled) >= 0.9
 
 
 def test_strength_zero_is_the_neutral_style_and_labels_differ(styled_voice, english_text):
