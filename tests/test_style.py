@@ -118,6 +118,7 @@ def test_unknown_emotion_fails_in_one_line_naming_the_known_ones(styled_voice, e
     result = CliRunner().invoke(app, ["say", english_text, "--voice", str(styled_voice), "--emotion", "calm", "-o", str(output)])
     assert result.exit_code == 0, result.output
     assert output.is_file()
+    assert CliRunner().invoke(app, ["say", "--list-emotions", "--voice", str(styled_voice)]).output.split() == list(LABELS)
 
 
 def test_style_options_to_a_voice_without_style_fail_in_one_line(tmp_path):
@@ -134,6 +135,8 @@ def test_style_options_to_a_voice_without_style_fail_in_one_line(tmp_path):
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
     assert "has no style component" in result.stderr
+    listed = CliRunner().invoke(app, ["say", "--list-emotions", "--voice", str(voice_file)])
+    assert listed.exit_code == 1 and listed.stderr.strip() == "error: this voice has no style labels (it has no style component)"
 
 
 def test_a_mismatched_style_config_is_refused_on_load(styled_voice):

@@ -60,9 +60,14 @@ def _phonemes_of(metadata: Any, text: str, language: Optional[str]) -> str:
     return text_as_phonemes(text, rules, voice_language(language, metadata.languages))
 
 
-def _listed(metadata: Any, speakers: bool, languages: bool) -> list[str]:
+def _listed(metadata: Any, speakers: bool, languages: bool, emotions: bool = False) -> list[str]:
     from polyvox.text.symbols import RESERVED_SYMBOLS
 
+    if emotions:
+        style = metadata.config.model.style
+        if not style.labels:
+            fail("this voice has no style labels" + ("" if style.enabled else " (it has no style component)"))
+        return list(style.labels)
     if speakers or languages:
         return list(metadata.speakers if speakers else metadata.languages)
     return [symbol for symbol in metadata.symbols.to_list() if symbol not in RESERVED_SYMBOLS]
@@ -160,6 +165,9 @@ def say(
     ] = "float32",
     list_speakers: Annotated[bool, typer.Option("--list-speakers", help="List the voice's speakers and exit.")] = False,
     list_languages: Annotated[bool, typer.Option("--list-languages", help="List the voice's languages and exit.")] = False,
+    list_emotions: Annotated[
+        bool, typer.Option("--list-emotions", help="List the voice's style labels (what --emotion takes) and exit.")
+    ] = False,
     list_phonemes: Annotated[bool, typer.Option("--list-phonemes", help="List the voice's phoneme symbols and exit.")] = False,
     print_phonemes: Annotated[
         bool, typer.Option("--print-phonemes", help="Print TEXT in the voice's phonemes (what --phonemes takes) and exit.")
@@ -179,7 +187,7 @@ def say(
         fail(precision_error)
     if engine == "onnx" and precision != "float32":
         fail("--precision applies to the torch engine; the exported ONNX graphs compute in float32")
-    if list_speakers or list_languages or list_phonemes or print_phonemes:
+    if list_speakers or list_languages or list_emotions or list_phonemes or print_phonemes:
         from polyvox.voice_file import read_metadata
         from polyvox.export import metadata as onnx_metadata
 
@@ -192,7 +200,7 @@ def say(
                 fail("--print-phonemes writes TEXT in the voice's phonemes; give TEXT, not --phonemes or --score")
             typer.echo(run(lambda: _phonemes_of(metadata, _read_text(text, text_file), lang)))
             return
-        for name in _listed(metadata, list_speakers, list_languages):
+        for name in _listed(metadata, list_speakers, list_languages, list_emotions):
             typer.echo(name)
         return
     controlled = phonemes is not None or score is not None
