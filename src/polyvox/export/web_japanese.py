@@ -3,6 +3,7 @@ installed pyopenjtalk, asked of it so that the page speaks with the tables Pytho
 
 - ``morae``: each katakana mora's phones (``pyopenjtalk.g2p`` of the mora alone);
 - ``loanwords``: the spellings pyopenjtalk-plus restores in katakana words (ヴァ for バ), its own table;
+- ``nani``: pyopenjtalk-plus's model reading 何 as ナン or ナニ from the word after it, as data;
 - ``devoicing``: for each mora whose vowel Open JTalk may devoice, the kana that devoice it when the next mora
   starts with them (its ``set_unvoiced_vowel`` on a flat noun ``ア + mora + kana + ア``, so that no rule but
   the one on the neighbouring consonants applies). pyopenjtalk-plus's table is not Open JTalk 1.11's
@@ -24,6 +25,10 @@ from polyvox.errors import PolyvoxError
 from polyvox.export.web_japanese_dictionary import COUNTERS_NAME, NUMERAL_WORDS_NAME, built_dictionary, pyopenjtalk_dictionary, pyopenjtalk_version
 from polyvox.files import atomic_path
 
+
+class JapaneseTablesError(PolyvoxError, RuntimeError):
+    """The installed pyopenjtalk has a table or model in a form the page cannot read; the message says which."""
+
 JAPANESE_FORMAT = "polyvox-web-japanese"
 JAPANESE_VERSION = 1
 JAPANESE_NAME = "japanese.json"
@@ -35,6 +40,8 @@ _SMALL = "ァィゥェォャュョヮ"
 _MAX_MORA_PHONES = 2
 _VOWEL = "ア"
 NUMERALS_NAME = "numerals.json"
+# The fields of the word after 何 that pyopenjtalk-plus's model reads, in its order (nani_predict.X_COLS).
+_NANI_COLUMNS = ("pos", "pos_group1", "pos_group2", "pron", "ctype", "cform")
 _TAIL = "枚,名詞,接尾,助数詞,*,*,*,枚,マイ,マイ,1/2,C3"  # a counter that changes no numeral before it
 # A merged pair's fields, as japanese.js's nodes name them (pron last).
 _MERGED_FIELDS = ("pos", "pos_group1", "pos_group2", "pos_group3", "acc", "mora_size", "chain_rule", "pron")
@@ -90,7 +97,43 @@ def japanese_tables(dictionary: Path | None = None) -> dict[str, Any]:
     if dictionary is not None:
         tables["numerals"] = numeral_readings(pyopenjtalk, dictionary)
     tables["loanwords"] = _loanword_spellings()
+    nani = _nani_forest(Path(pyopenjtalk.__file__).parent / "yomi_model")
+    if nani is not None:
+        tables["nani"] = nani
     return tables
+
+
+def _nani_forest(folder: Path) -> dict[str, Any] | None:
+    """pyopenjtalk-plus's model that reads 何 as ナン or ナニ from the word after it: a one-hot encoding of six
+    of that word's fields (``nani_enc.onnx``) into a random forest (``nani_model.onnx``), written out for
+    japanese.js to evaluate: ``columns`` and their ``categories``, and each tree as a list indexed by node
+    id, a branch ``[feature, threshold, node if <=, node if >]`` or a leaf ``[weight ナニ, weight ナン]``.
+    None without the model (a pyopenjtalk that keeps the dictionary's reading)."""
+    import onnx
+    from onnx import helper
+
+    if not (folder / "nani_enc.onnx").is_file() or not (folder / "nani_model.onnx").is_file():
+        return None
+    encoder = onnx.load(str(folder / "nani_enc.onnx")).graph
+    categories = [
+        [value.decode("utf-8") for value in helper.get_attribute_value(next(a for a in node.attribute if a.name == "cats_strings"))]
+        for node in encoder.node if node.op_type == "OneHotEncoder"
+    ]
+    forest = onnx.load(str(folder / "nani_model.onnx")).graph.node[0]
+    fields = {attribute.name: helper.get_attribute_value(attribute) for attribute in forest.attribute}
+    if forest.op_type != "TreeEnsembleClassifier" or fields["post_transform"] != b"NONE" or len(categories) != len(_NANI_COLUMNS):
+        raise JapaneseTablesError(f"pyopenjtalk's 何 model in {folder} is not the one-hot random forest japanese.js evaluates")
+    trees: list[list[list[float]]] = [[] for _ in range(max(fields["nodes_treeids"]) + 1)]
+    for tree, node, mode, feature, value, true, false in zip(
+        fields["nodes_treeids"], fields["nodes_nodeids"], fields["nodes_modes"], fields["nodes_featureids"],
+        fields["nodes_values"], fields["nodes_truenodeids"], fields["nodes_falsenodeids"],
+    ):
+        nodes = trees[tree]
+        nodes.extend([] for _ in range(node + 1 - len(nodes)))
+        nodes[node] = [feature, value, true, false] if mode == b"BRANCH_LEQ" else [0.0, 0.0]
+    for tree, node, label, weight in zip(fields["class_treeids"], fields["class_nodeids"], fields["class_ids"], fields["class_weights"]):
+        trees[tree][node][label] = weight
+    return {"columns": list(_NANI_COLUMNS), "categories": categories, "trees": trees}
 
 
 def _loanword_spellings() -> list[list[str]]:

@@ -62,6 +62,8 @@ const LETTERS = Object.fromEntries(
 );
 
 const includesAny = (value, ...options) => options.includes(value);
+// The 何 model's columns (pyopenjtalk's feature names) as this file names a word's fields.
+const NANI_FIELDS = { pos: "pos", pos_group1: "pos1", pos_group2: "pos2", pron: "pron", ctype: "ctype", cform: "cform" };
 
 export class Japanese {
   // tokenizer: kuromoji's, on the converted dictionary; tables: japanese.json's morae ({katakana mora:
@@ -73,6 +75,7 @@ export class Japanese {
     this.devoicing = tables.devoicing;
     this.numerals = tables.numerals ?? {};
     this.loanwords = tables.loanwords ?? [];
+    this.nani = tables.nani ?? null;
     this.longest = Math.max(...Object.keys(this.morae).map((mora) => [...mora].length));
   }
 
@@ -209,7 +212,8 @@ export class Japanese {
         const counter = node.pos === "名詞" && (node.pos2 === "助数詞" || node.pos1 === "副詞可能");
         if (prev.pos1 !== "数" || (counting ? !counter : node.pos1 !== "数")) continue;
         const entry = this.numerals[`${prev.string}:${prev.dictionaryPron}|${node.string}:${node.dictionaryPron}`];
-        if (entry && typeof entry[0] === "string") {  // one word (一日: イチニチ)
+        if (entry && typeof entry[0] === "string") {  // one word (三日: ミッカ), unless the numeral ends a longer number (十五日)
+          if (index >= 2 && nodes[index - 2].pos1 === "数") continue;
           const [pos, pos1, pos2, pos3, acc, mora, chainRule, pron] = entry;
           Object.assign(prev, { string: prev.string + node.string, orig: prev.orig + node.orig, pos, pos1, pos2, pos3, acc, mora, chainRule, read: pron, pron, chainFlag: 0 });
           nodes.splice(index--, 1);
@@ -358,14 +362,72 @@ export class Japanese {
     this.chain(nodes);
     this.accent(nodes);
     this.devoice(nodes, chunk);
-    this.restoreLoanwords(nodes, chunk);
+    const rewritten = [...this.readNani(nodes), ...this.restoreLoanwords(nodes, chunk)];
+    if (rewritten.length) this.devoiceAgain(nodes, rewritten, chunk);
     return nodes;
+  }
+
+  // pyopenjtalk-plus's predict_nani_reading: 何 read ナニ before を, が, に, も, より, する and the copula で,
+  // ナン before the particle で and as a fraction's numerator (三分の何), else as its model says from the
+  // word after (japanese.json's nani: a one-hot encoding into a random forest). Returns the words read anew.
+  readNani(nodes) {
+    const rewritten = [];
+    nodes.forEach((node, index) => {
+      if (node.orig !== "何" || !this.nani) return;
+      const next = nodes[index + 1];
+      const sure = next && (includesAny(next.orig, "を", "が", "に", "も", "より", "する")
+        || (next.string === "で" && next.pos === "助動詞" && next.ctype === "特殊・ダ"));
+      const numerator = index >= 2 && nodes[index - 1].string === "の" && nodes[index - 2].string.endsWith("分")
+        && nodes[index - 2].pron.endsWith("ブン");
+      let nan;
+      if (numerator) nan = true;
+      else if (sure) nan = false;
+      else if (next && next.orig === "で" && next.pos === "助詞" && next.pos1 === "格助詞") nan = true;
+      else nan = next ? this.forestSaysNan(next) : false;
+      const reading = nan ? "ナン" : "ナニ";
+      if (node.read !== reading) rewritten.push(index);
+      node.read = node.pron = reading;
+    });
+    return rewritten;
+  }
+
+  // The 何 model on the word after it: the sum of its trees' leaf weights for ナニ and for ナン.
+  forestSaysNan(next) {
+    const { columns, categories, trees } = this.nani;
+    const hot = new Set();
+    let offset = 0;
+    columns.forEach((column, index) => {
+      const at = categories[index].indexOf(next[NANI_FIELDS[column]]);
+      if (at >= 0) hot.add(offset + at);
+      offset += categories[index].length;
+    });
+    const votes = [0, 0];
+    for (const tree of trees) {
+      let node = tree[0];
+      while (node.length === 4) node = tree[(hot.has(node[0]) ? 1 : 0) <= node[1] ? node[2] : node[3]];
+      votes[0] += node[0];
+      votes[1] += node[1];
+    }
+    return votes[1] > votes[0];
+  }
+
+  // After words are read anew, their devoicing and that of the end of the word before them are decided again
+  // (apply_postprocessing does so with set_unvoiced_vowel).
+  devoiceAgain(nodes, rewritten, chunk) {
+    for (const index of rewritten) {
+      nodes[index].pron = nodes[index].pron.replaceAll(UNVOICE, "");
+      if (index) nodes[index - 1].pron = nodes[index - 1].pron.replace(/’$/u, "");
+    }
+    const again = nodes.map((node) => ({ ...node }));
+    this.devoice(again, chunk);
+    for (const index of rewritten) {
+      for (const at of [index - 1, index]) if (at >= 0) nodes[at].pron = again[at].pron;
+    }
   }
 
   // pyopenjtalk-plus's restore_loanword_kana: a katakana word whose surface spells a sound the dictionary
   // reads otherwise (ヴァイオリン read バイオリン) is read as spelled, when the surface and the pronunciation
-  // match kana for kana otherwise (a long vowel may stand for a written イ or ウ); its devoicing, and the end
-  // of the word's before it, are then decided again.
+  // match kana for kana otherwise (a long vowel may stand for a written イ or ウ). Returns the words read anew.
   restoreLoanwords(nodes, chunk) {
     const rewritten = [];
     nodes.forEach((node, index) => {
@@ -376,16 +438,7 @@ export class Japanese {
       node.mora = this.split(pron, chunk).filter((kana) => kana !== UNVOICE).length;
       rewritten.push(index);
     });
-    if (!rewritten.length) return;
-    for (const index of rewritten) {
-      nodes[index].pron = nodes[index].pron.replaceAll(UNVOICE, "");
-      if (index) nodes[index - 1].pron = nodes[index - 1].pron.replace(/’$/u, "");
-    }
-    const again = nodes.map((node) => ({ ...node }));
-    this.devoice(again, chunk);
-    for (const index of rewritten) {
-      for (const at of [index - 1, index]) if (at >= 0) nodes[at].pron = again[at].pron;
-    }
+    return rewritten;
   }
 
   // The pronunciation with the surface's loanword spellings put back, or null (nothing to restore, or the
