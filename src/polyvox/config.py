@@ -413,14 +413,9 @@ class TrainingConfig:
     # decoder, against the target's, beside the KL term. It teaches the text side by what is heard where the
     # posterior's latents are not the decoder's own (a fine-tuned imported voice). 0 turns it off.
     synthesis_loss_weight: float = 0.0
-    # The synthesis loss (train/synthesis_loss.py): the mel of the prior's means decoded through the flow and the
-    # decoder, against the target's, beside the KL term. It teaches the text side by what is heard where the
-    # posterior's latents are not the decoder's own (a fine-tuned imported voice). 0 turns it off.
-    synthesis_loss_weight: float = 0.0
 
     def __post_init__(self) -> None:
         _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
-        _require(self.synthesis_loss_weight >= 0, "synthesis_loss_weight must be >= 0 (0 turns the synthesis loss off)")
         _require(self.synthesis_loss_weight >= 0, "synthesis_loss_weight must be >= 0 (0 turns the synthesis loss off)")
         _require(0 <= self.style_neutral_momentum < 1, f"style_neutral_momentum must be in [0, 1), got {self.style_neutral_momentum}")
         resolutions = self.stft_loss_resolutions

@@ -26,7 +26,6 @@ from polyvox.train.plots import alignment_figure, mel_figure
 from polyvox.train.reference_loss import reference_loss
 from polyvox.train.stft_loss import MultiResolutionStftLoss
 from polyvox.train.synthesis_loss import prior_waveform_segment
-from polyvox.train.synthesis_loss import prior_waveform_segment
 
 logger = logging.getLogger(__name__)
 
@@ -155,11 +154,6 @@ class VitsTrainingModule(L.LightningModule):
             + training.kl_loss_weight * loss_kl
             + training.duration_loss_weight * output.duration_loss
         )
-        if training.synthesis_loss_weight > 0:
-            spoken = prior_waveform_segment(self.generator, output, batch.speaker_ids, training.segment_frames)
-            loss_synthesis = torch.nn.functional.l1_loss(self.loss_mel(spoken), target_mel)
-            loss_generator = loss_generator + training.synthesis_loss_weight * loss_synthesis
-            self.log("train/loss_synthesis", loss_synthesis.detach())
         if training.synthesis_loss_weight > 0:
             spoken = prior_waveform_segment(self.generator, output, batch.speaker_ids, training.segment_frames)
             loss_synthesis = torch.nn.functional.l1_loss(self.loss_mel(spoken), target_mel)
