@@ -2,9 +2,12 @@
 
 The folder holds the page (``index.html``), its modules (``polyvox.js`` and those it imports), the
 voice's ONNX graphs and ``voice.onnx.json`` from :func:`export_onnx`, the front end's tables
-(``web.json``), pypinyin's dictionaries (``mandarin.json``, for a voice that speaks zh) and, under ``vendor/``, espeak-ng compiled to WebAssembly and onnxruntime-web. Those two
-come from the npm step committed in ``polyvox/web`` (package.json and package-lock.json; ~40 MB that
-is not in git): the export copies them and stops with the npm command when they are missing.
+(``web.json``), pypinyin's dictionaries (``mandarin.json``, for a voice that speaks zh), pyopenjtalk's tables
+(``japanese.json``, for a voice that speaks ja) and, under ``vendor/``, espeak-ng compiled to WebAssembly,
+onnxruntime-web and, for ja, kuromoji with pyopenjtalk's dictionary in its format (``web_japanese_dictionary``:
+built once with node, 39 MB). Those come from the npm step committed in ``polyvox/web`` (package.json and
+package-lock.json; ~40 MB that is not in git): the export copies them and stops with the npm command when
+they are missing.
 """
 
 from __future__ import annotations
