@@ -26,6 +26,7 @@ from polyvox.inference.speed import float32_without_onednn, prepare_for_inferenc
 from polyvox.inference.style import request_style
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
+from polyvox.models.vits import PriorOutput
 from polyvox.partial_loading import load_partial_state
 from polyvox.speech_request import SpeechRequest, as_request
 from polyvox.text.token import Token
@@ -109,7 +110,7 @@ class Voice(SentenceEngine):
         timbre: torch.Tensor | None = None,
         durations: list[int] | None = None,
         style: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, Any]:
+    ) -> tuple[torch.Tensor, PriorOutput]:
         """One sentence's prior latent (1, inter, frames) and its prior (whose speaker vectors the decoding takes);
         draws its noise from ``noise``.
 
@@ -193,7 +194,7 @@ class Voice(SentenceEngine):
         ``emotion`` (a style label of the voice) or ``style_reference`` (clip(s), as ``reference``) set how it is said,
         ``style_strength`` how much of it (0: the voice's neutral style); they need a voice trained with style.
         Raises ``TextError`` subclasses for empty text or unknown symbols, ``SynthesisError`` for an
-        unknown language or speaker or a bad scale or pitch.
+        unknown language, speaker or emotion or a bad scale or pitch.
         """
         request = as_request(text, args, options)
         speech = self.text.options(request)
