@@ -187,9 +187,10 @@ def test_figures(page) -> None:
 
 
 
-PAGE_SENTENCES = [  # whole sentences through the page's front end: punctuation, quotes, kana-only, Latin words
+PAGE_SENTENCES = [  # whole sentences through the page's front end: punctuation, quotes, kana-only, Latin words, half-width kana
     "こんにちは、世界！", "「東京タワー」に行きましたか？", "ちちわやまでしばかりにいきます。", "ええと、それはですね……",
-    "彼はNASAで働いています。", "今日は、いい天気ですね。明日も晴れるでしょう。",
+    "彼はNASAで働いています。", "今日は、いい天気ですね。明日も晴れるでしょう。", "ｶﾀｶﾅのﾎﾟｹｯﾄ、三ヶ月ぶりに人々が集まる。",
+    "東京〜大阪、ヴァイオリンとヱビス。", "何を食べますか？何曜日ですか？",
 ]
 ENCODE = """async ([text, language]) => {
   const voice = window.polyvoxVoice, out = [];

@@ -25,9 +25,11 @@ function katakana(text) {
   return text.replace(/[\u3041-\u3096]/gu, (char) => String.fromCodePoint(char.codePointAt(0) + 0x60));
 }
 
-// Open JTalk's text2mecab: ASCII and the space become full-width before MeCab reads them.
+// Open JTalk's text2mecab: ASCII, the space and half-width katakana (ﾎﾟ as one ポ) become full-width before
+// MeCab reads them.
 function fullWidth(text) {
-  return text.replace(/[\u0021-\u007e]/gu, (char) => String.fromCodePoint(char.codePointAt(0) + 0xfee0)).replace(/ /gu, "\u3000");
+  return text.replace(/[\u0021-\u007e]/gu, (char) => String.fromCodePoint(char.codePointAt(0) + 0xfee0)).replace(/ /gu, "\u3000")
+    .replace(/[\uff61-\uff9f]+/gu, (run) => run.normalize("NFKC"));
 }
 
 // A dictionary word: surface, pos..., orig, read, pron, acc/mora, chain rule (NJDNode_load). An entry of

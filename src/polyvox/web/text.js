@@ -50,9 +50,9 @@ function isHan(char) {
   return /^[\p{L}\p{M}]$/u.test(char) && /\p{Script=Han}/u.test(char) && !"々〆".includes(char);
 }
 
-// KANA: hiragana and katakana letters, the prolonged sound mark and 々〆ヶ.
+// KANA: hiragana and katakana letters (half-width ones with their marks), the prolonged sound mark and 々〆ヶ.
 function isKana(char) {
-  return "ー々〆ヶ".includes(char) || (/^[\p{L}\p{M}]$/u.test(char) && /[\p{Script=Hiragana}\p{Script=Katakana}]/u.test(char));
+  return "ー々〆ヶ\uff70\uff9e\uff9f".includes(char) || (/^[\p{L}\p{M}]$/u.test(char) && /[\p{Script=Hiragana}\p{Script=Katakana}]/u.test(char));
 }
 
 // polyvox.text.scripts.split_latin_runs: Latin-script words (with the spaces, apostrophes, hyphens and dots
