@@ -76,7 +76,7 @@ def speak_own(
             prosody_ids=prosody.to(device) if item.prosody_ids else None,
         )
         prior_latent = generator.sample_prior(prior, NOISE_SCALE, noise_generator=noise)
-        latent = generator.flow(prior_latent, prior.frame_mask, prior.speaker, reverse=True) * prior.frame_mask
+        latent = generator.flow(prior_latent, prior.frame_mask, prior.prosody_speaker, reverse=True) * prior.frame_mask
         waveform = generator.decoder(latent, prior.speaker).clamp(-1.0, 1.0)
         clips.append(OwnClip(
             mel(waveform[:, 0])[0].cpu(), latent[0].cpu(), prior.durations[0].long().cpu(), ids[0],
