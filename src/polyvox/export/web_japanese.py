@@ -42,6 +42,7 @@ _VOWEL = "ア"
 NUMERALS_NAME = "numerals.json"
 # The fields of the word after 何 that pyopenjtalk-plus's model reads, in its order (nani_predict.X_COLS).
 _NANI_COLUMNS = ("pos", "pos_group1", "pos_group2", "pron", "ctype", "cform")
+_DIGITS = "〇一二三四五六七八九"
 _TAIL = "枚,名詞,接尾,助数詞,*,*,*,枚,マイ,マイ,1/2,C3"  # a counter that changes no numeral before it
 # A merged pair's fields, as japanese.js's nodes name them (pron last).
 _MERGED_FIELDS = ("pos", "pos_group1", "pos_group2", "pos_group3", "acc", "mora_size", "chain_rule", "pron")
@@ -169,6 +170,8 @@ def numeral_readings(pyopenjtalk: Any, dictionary: Path) -> dict[str, list[Any]]
     with pyopenjtalk._global_jtalk() as jtalk:
         for numeral in numerals:
             for word in [*counters, *numerals]:
+                if word[0] in _DIGITS and numeral[0] in _DIGITS:
+                    continue  # digits in a row are read digit by digit after 点, or as a number: not a pair's doing
                 reading = _pair_reading(jtalk, numeral, word, counting=word in counting)
                 if reading is not None:
                     table[f"{_key(numeral)}|{_key(word)}"] = reading

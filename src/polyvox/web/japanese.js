@@ -64,6 +64,11 @@ const LETTERS = Object.fromEntries(
 );
 
 const includesAny = (value, ...options) => options.includes(value);
+const DIGITS = "〇一二三四五六七八九";
+// set_digit's digits (its numeral_list1, the kanji ones), zero among them, read in pairs when in a row.
+const ZEROS = "〇○零";
+const SEQUENCE_DIGITS = ZEROS + "一二三四五六七八九";
+const UNITS = "十百千万億兆";
 // The 何 model's columns (pyopenjtalk's feature names) as this file names a word's fields.
 const NANI_FIELDS = { pos: "pos", pos_group1: "pos1", pos_group2: "pos2", pron: "pron", ctype: "ctype", cform: "cform" };
 
@@ -208,6 +213,22 @@ export class Japanese {
   // read as pyopenjtalk's set_digit reads the pair (七時半: シチ; 三日: ミッカ), with the chain flags it
   // forces; a counted number starts an accent phrase and its counter chains to it.
   digits(nodes) {
+    // Digits in a row (一二三: a number read digit by digit, or decimals after 点) are read in pairs, the first
+    // of each pair starting a phrase; 二 and 五 long, zero as ゼロ (convert_digit_sequence).
+    for (let start = 0; start < nodes.length;) {
+      let end = start;
+      while (end < nodes.length && nodes[end].pos1 === "数" && SEQUENCE_DIGITS.includes(nodes[end].string)) end++;
+      if (end - start > 1) {
+        nodes.slice(start, end).forEach((node, at) => {
+          const long = { 二: "ニー", 五: "ゴー" }[node.string] ?? (ZEROS.includes(node.string) ? "ゼロ" : null);
+          if (long) Object.assign(node, { pron: long, mora: 2 });
+          node.chainRule = "*";
+          node.chainFlag = at % 2;
+          if (at % 2) nodes[start + at - 1].acc = 3;
+        });
+      }
+      start = Math.max(end, start + 1);
+    }
     for (const counting of [true, false]) {
       for (let index = 1; index < nodes.length; index++) {
         const prev = nodes[index - 1], node = nodes[index];
@@ -230,6 +251,10 @@ export class Japanese {
             if (prevFlag >= 0) prev.chainFlag = prevFlag;
             if (nodeFlag >= 0) node.chainFlag = nodeFlag;
           }
+        }
+        // A digit after a unit that a digit counts (二十四, 六十七) starts a phrase again.
+        if (!counting && UNITS.includes(prev.string) && DIGITS.includes(node.string) && index >= 2 && DIGITS.includes(nodes[index - 2].string)) {
+          node.chainFlag = 0;
         }
         if (counting) {
           let first = index - 1;

@@ -1,15 +1,16 @@
-// polyvox/text/numbers.py's spell_numbers for en, es, fr and de: ordinals (21st, 1er, 2.ª), then integers and
+// polyvox/text/numbers.py's spell_numbers for en, es, fr, de and ja: ordinals (21st, 1er, 2.ª), then integers and
 // decimals with their sign and the language's separators, spelled by the num2words ports beside this file.
 import * as de from "./num2words_de.js";
 import * as en from "./num2words_en.js";
 import * as es from "./num2words_es.js";
 import * as fr from "./num2words_fr.js";
+import * as ja from "./num2words_ja.js";
 
-const SPELLERS = { en, es, fr, de };
+const SPELLERS = { en, es, fr, de, ja };
 // [thousands separators, decimal separator, the word for the decimal separator, the word for minus]
 const FORMATS = {
   en: [",", ".", "point", "minus"], es: [".", ",", "coma", "menos"],
-  fr: ["\u00a0\u202f", ",", "virgule", "moins"], de: [".", ",", "Komma", "minus"],
+  fr: ["\u00a0\u202f", ",", "virgule", "moins"], de: [".", ",", "Komma", "minus"], ja: [",", ".", "点", "マイナス"],
 };
 const ORDINAL_SUFFIXES = { en: "(?:st|nd|rd|th)(?![\\p{L}\\p{N}_])", fr: "(?:er|re|e|ème|eme)(?![\\p{L}\\p{N}_])", es: "(?:\\.?º|\\.?°|\\.?ª)" };
 const DIGIT_BY_DIGIT_ABOVE = 15;
