@@ -103,6 +103,15 @@ def test_split_sentences(frontend: TextFrontend) -> None:
         frontend.split_sentences(" ... ", "en")
 
 
+def test_a_dotted_scale_after_an_amount_does_not_end_the_sentence(frontend: TextFrontend) -> None:
+    text = "Der Umsatz stieg um 5 Mio. Euro im Jahr. Danach fiel er um 2,5 Mrd. Das war viel."
+    assert frontend.split_sentences(text, "de") == [
+        "Der Umsatz stieg um 5 Mio. Euro im Jahr.", "Danach fiel er um 2,5 Mrd. Das war viel."
+    ]
+    # Without an amount before it, the word ends its sentence as any other does.
+    assert frontend.split_sentences("Er sagte Mio. Dann ging er.", "de") == ["Er sagte Mio.", "Dann ging er."]
+
+
 def test_long_sentences_are_cut(frontend: TextFrontend) -> None:
     text = ", ".join(f"word number {i} is here" for i in range(60)) + "."
     pieces = frontend.split_sentences(text, "en")

@@ -57,6 +57,7 @@ NUMBERS = [
     # Amounts before a noun (a five-dollar bill), abbreviated scales and the prefixed dollars.
     ("en", "A $5 bill, a $2.5bn deal and Apple's $3 trillion valuation; they raised $5m, €3k and A$20, C$5, HK$100, NZ$5."),
     ("de", "Es kostet 5 Mio. €, 1 Mrd. Euro, 3 k€ und A$20."),
+    ("de", "Der Umsatz stieg um 5 Mio. Euro im Jahr. Danach fiel er."),
     ("fr", "Il coûte 1,5 M€, 3 Md€, 2,5 k€, HK$100 et £21."),
     ("es", "Cuesta 1 M€, 21 M€, A$20 y £200."),
 ]

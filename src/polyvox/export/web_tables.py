@@ -22,7 +22,7 @@ from polyvox.text.prosody import ACCENTS, LENGTHS
 from polyvox.text.punctuation import PUNCTUATION_TOKENS, SILENT_MARKS
 from polyvox.text.rules import _ALLOPHONES, _NEAR_TONES
 from polyvox.text.scripts import LATIN, NON_LATIN_LANGUAGES, READABLE_SCRIPTS
-from polyvox.text.sentences import MAX_SENTENCE_CHARS
+from polyvox.text.sentences import MAX_SENTENCE_CHARS, dotted_scales
 
 WEB_TABLES_FORMAT = "polyvox-web-frontend"
 WEB_TABLES_VERSION = 1
@@ -74,7 +74,10 @@ def browser_languages(languages: Sequence[str]) -> tuple[dict[str, dict[str, Any
 
 def _text_tables(language: str) -> dict[str, dict[str, str]]:
     """What the page expands before phonemizing, as Python does: abbreviations and symbols read as words."""
-    return {"abbreviations": dict(ABBREVIATIONS.get(language, {})), "symbols": dict(SYMBOLS.get(language, {}))}
+    return {
+        "abbreviations": dict(ABBREVIATIONS.get(language, {})), "symbols": dict(SYMBOLS.get(language, {})),
+        "dotted_scales": dotted_scales(language),
+    }
 
 
 def web_tables(languages: Sequence[str]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from polyvox.text.abbreviations import ABBREVIATIONS
+from polyvox.text.currency_units import SCALE_ABBREVIATIONS
 from polyvox.text.errors import EmptyTextError
 from polyvox.text.normalize import collapse_whitespace
 from polyvox.text.tags import TAG
@@ -16,9 +17,21 @@ _BOUNDARY = re.compile(rf"[.!?…؟]+[{re.escape(_CLOSERS)}]*(?=\s|$)|[。！？
 _SOFT_BREAK = re.compile(r"[,;:，、；：،](?=\s|[^\x00-\x7f])|\s[—–-]\s")
 
 
+_ENDS_WITH_DIGIT = re.compile(r"\d$")
+
+
+def dotted_scales(language: str) -> list[str]:
+    """The language's scale abbreviations written with a full stop (5 Mio. €)."""
+    return sorted(written for written in SCALE_ABBREVIATIONS.get(language, {}) if written.endswith("."))
+
+
 def _ends_with_abbreviation(piece: str, language: str) -> bool:
     words = piece.split()
-    return bool(words) and words[-1] in ABBREVIATIONS.get(language, {})
+    if not words:
+        return False
+    # A dotted scale after an amount (5 Mio. € im Jahr) is a word of its sentence, not the sentence's end.
+    after_amount = len(words) > 1 and _ENDS_WITH_DIGIT.search(words[-2]) is not None
+    return words[-1] in ABBREVIATIONS.get(language, {}) or (after_amount and words[-1] in dotted_scales(language))
 
 
 def _has_content(piece: str) -> bool:

@@ -200,14 +200,16 @@ export class TextRules {
   sentences(text, language) {
     this.requireLanguage(language);
     text = collapseWhitespace(text);
-    const abbreviations = this.tables.languages[language].abbreviations;
+    const { abbreviations, dotted_scales: dottedScales } = this.tables.languages[language];
     const sentences = [];
     let start = 0;
     for (const match of text.matchAll(BOUNDARY)) {
       const end = match.index + match[0].length;
       const piece = text.slice(start, end);
       const words = piece.split(/\s+/u).filter((word) => word);
-      if (words.length && Object.hasOwn(abbreviations, words[words.length - 1])) continue;
+      const last = words[words.length - 1];
+      const afterAmount = words.length > 1 && /\p{Nd}$/u.test(words[words.length - 2]);
+      if (words.length && (Object.hasOwn(abbreviations, last) || (afterAmount && dottedScales.includes(last)))) continue;
       sentences.push(piece.trim());
       start = end;
     }
