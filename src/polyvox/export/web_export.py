@@ -5,7 +5,7 @@ voice's ONNX graphs and ``voice.onnx.json`` from :func:`export_onnx`, the front 
 (``web.json``), pypinyin's dictionaries (``mandarin.json``, for a voice that speaks zh), pyopenjtalk's tables
 (``japanese.json``, for a voice that speaks ja) and, under ``vendor/``, espeak-ng compiled to WebAssembly,
 onnxruntime-web and, for ja, kuromoji with pyopenjtalk's dictionary in its format (``web_japanese_dictionary``:
-built once with node, 39 MB). Those come from the npm step committed in ``polyvox/web`` (package.json and
+built once with node, 37 MB). Those come from the npm step committed in ``polyvox/web`` (package.json and
 package-lock.json; ~40 MB that is not in git): the export copies them and stops with the npm command when
 they are missing.
 """
@@ -119,7 +119,7 @@ def export_web(
             with atomic_path(directory / MANDARIN_NAME) as temporary:
                 temporary.write_text(json.dumps(mandarin_tables(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
             written.append(directory / MANDARIN_NAME)
-        if "ja" in tables["languages"]:  # pyopenjtalk's tables, kuromoji and its dictionary (~39 MB, built once)
+        if "ja" in tables["languages"]:  # pyopenjtalk's tables, kuromoji and its dictionary (~37 MB, built once)
             written.extend(_write_japanese(directory))
         for name in PAGE_FILES:
             written.append(_copy(WEB_SOURCE / name, directory / name))

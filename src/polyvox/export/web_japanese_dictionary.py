@@ -56,7 +56,10 @@ COUNTERS_NAME = "counters.txt"
 NUMERAL_WORDS_NAME = "numerals.txt"
 NUMERAL_SURFACES = frozenset("〇一二三四五六七八九十百千万億兆何数幾")
 # Changes what a build writes: part of the fingerprint, so that an older build is not reused.
-_BUILD_FORMAT = "2"
+_BUILD_FORMAT = "3"
+# Fields of Open JTalk's features: part of speech (4), conjugation (2), base form, reading, pronunciation, accent, chain rule.
+_BASE_FORM = 6
+_READING = 7
 _HEADER = struct.Struct("<10I32s")
 _DOUBLE_ARRAY = np.dtype([("base", "<i4"), ("check", "<u4")])
 _TOKEN = np.dtype([("left", "<u2"), ("right", "<u2"), ("pos", "<u2"), ("cost", "<i2"), ("feature", "<u4"), ("spare", "<u4")])
@@ -146,12 +149,18 @@ def read_dictionary(path: Path) -> Iterator[Entry]:
 
 
 def _csv_line(entry: Entry) -> str | None:
-    """``surface,left,right,cost,feature``; None for an entry kuromoji's comma-split reader cannot hold (a
-    comma in its surface or a quoted feature: ASCII entries Open JTalk never looks up, as its text2mecab makes
-    ASCII full-width first)."""
+    """``surface,left,right,cost,feature`` for kuromoji's builder, the feature without its reading (empty) and
+    with an empty base form where it is the word itself; None for an entry kuromoji's comma-split reader
+    cannot hold (a comma in its surface or a quoted feature: ASCII entries Open JTalk never looks up, as its
+    text2mecab makes ASCII full-width first)."""
     if "," in entry.surface or '"' in entry.feature:
         return None
-    return f"{entry.surface},{entry.left_id},{entry.right_id},{entry.cost},{entry.feature}"
+    fields = entry.feature.split(",")
+    if len(fields) > _READING:  # the page reads neither the reading nor a base form equal to the word (2.6 MB less)
+        fields[_READING] = ""
+        if fields[_BASE_FORM] == entry.surface:
+            fields[_BASE_FORM] = ""
+    return f"{entry.surface},{entry.left_id},{entry.right_id},{entry.cost},{','.join(fields)}"
 
 
 def _matrix_lines(path: Path) -> Iterator[str]:

@@ -32,11 +32,13 @@ function fullWidth(text) {
     .replace(/[\uff61-\uff9f]+/gu, (run) => run.normalize("NFKC"));
 }
 
-// A dictionary word: surface, pos..., orig, read, pron, acc/mora, chain rule (NJDNode_load). An entry of
-// several words joined (九九: 九:九, 1/4:1/2) is one node each, the later ones not chained.
+// A dictionary word: surface, pos..., orig, read (left empty by the conversion: the page reads the
+// pronunciation), pron, acc/mora, chain rule (NJDNode_load). An entry of several words joined (九九: 九:九,
+// 1/4:1/2) is one node each, the later ones not chained.
 function loadNodes(surface, fields) {
-  const [pos = "*", pos1 = "*", pos2 = "*", pos3 = "*", ctype = "*", cform = "*", orig = "*", read = "*", pron = "*",
+  const [pos = "*", pos1 = "*", pos2 = "*", pos3 = "*", ctype = "*", cform = "*", base = "*", read = "*", pron = "*",
     accent = "*", chainRule = "*", chainFlag = "*"] = fields;
+  const orig = base || surface;  // the converted dictionary leaves a base form equal to the word empty, and the reading
   const node = {
     string: surface, pos, pos1, pos2, pos3, ctype, cform, orig, read, pron, dictionaryPron: pron, acc: 0, mora: 0, chainRule,
     chainFlag: chainFlag === "1" ? 1 : chainFlag === "0" ? 0 : -1,
@@ -412,7 +414,7 @@ export class Japanese {
       else if (next && next.orig === "で" && next.pos === "助詞" && next.pos1 === "格助詞") nan = true;
       else nan = next ? this.forestSaysNan(next) : false;
       const reading = nan ? "ナン" : "ナニ";
-      if (node.read !== reading) rewritten.push(index);
+      if (node.pron !== reading) rewritten.push(index);
       node.read = node.pron = reading;
     });
     return rewritten;

@@ -39,7 +39,7 @@ async function loadMandarin(url) {
 }
 
 // The Japanese front end: kuromoji (vendor/kuromoji.js, which sets globalThis.kuromoji) on pyopenjtalk's
-// dictionary converted to kuromoji's format (~39 MB, gzipped), and pyopenjtalk's tables (japanese.json).
+// dictionary converted to kuromoji's format (~37 MB, gzipped), and pyopenjtalk's tables (japanese.json).
 // kuromoji joins the dictionary path as a file path, so the dictionary is fetched from the page's own origin.
 async function loadJapanese(tablesUrl, dictionaryUrl) {
   const tables = await (await fetchOk(tablesUrl, "the Japanese tables")).json();
