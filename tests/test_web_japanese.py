@@ -19,7 +19,7 @@ import pytest
 
 from polyvox.export.web_browser import browser_missing, chromium, serve
 from polyvox.export.web_export import WEB_SOURCE, runtime_folder
-from polyvox.export.web_japanese import JAPANESE_NAME, japanese_tables
+from polyvox.export.web_japanese import JAPANESE_NAME, japanese_missing, japanese_tables
 from polyvox.export.web_japanese_dictionary import (
     DICTIONARY_FILES, _char_lines, _matrix_lines, build_dictionary, pyopenjtalk_dictionary, read_dictionary,
 )
@@ -163,6 +163,33 @@ def test_japanese_cardinals_are_num2words(page) -> None:
       return numbers.map((number) => cardinal(BigInt(number)));
     }""", [str(number) for number in numbers])
     assert spelled == [num2words(number, lang="ja") for number in numbers]
+
+
+def test_voice_with_pitch_accents_lists_japanese_as_unsupported(tmp_path: Path) -> None:
+    """A voice that reads accents (the features scheme) gets ja listed with the reason, and no Japanese files."""
+    import torch
+
+    from onnx_voices import LOG_FRAMES_BIAS
+    from polyvox.config import preset
+    from polyvox.export.web_export import JAPANESE_ACCENTS_REASON, export_web, missing_runtime
+    from polyvox.models.vits import VitsGenerator
+    from polyvox.voice_file import VoiceMetadata, save_voice
+    from tiny_voices import covering_symbols
+
+    if missing_runtime() or japanese_missing():
+        pytest.skip(japanese_missing() or "the browser runtime is not installed: npm ci --prefix src/polyvox/web")
+    config = preset("tiny", ("en", "ja"), n_speakers=1)
+    assert config.model.text_encoder.prosody_embeddings
+    symbols = covering_symbols(config)
+    generator = VitsGenerator(config.model, len(symbols), 2, config.audio.n_mels, config.audio.hop_length)
+    with torch.no_grad():
+        generator.duration_predictor.output_projection.bias.fill_(LOG_FRAMES_BIAS)
+    voice = save_voice(tmp_path / "accents.safetensors", generator.state_dict(),
+                       VoiceMetadata(config=config, symbols=symbols, languages=("en", "ja"), speakers=("a",), info={}))
+    page = export_web(voice, tmp_path / "page")
+    tables = json.loads((page.directory / "web.json").read_text(encoding="utf-8"))
+    assert "ja" not in tables["languages"] and tables["unsupported_languages"]["ja"] == JAPANESE_ACCENTS_REASON
+    assert not (page.directory / JAPANESE_NAME).exists()
 
 
 def test_dictionary_sources_are_mecabs() -> None:
