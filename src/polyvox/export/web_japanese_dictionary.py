@@ -263,6 +263,15 @@ def build_dictionary(kuromoji: Path) -> Path:
         raise JapaneseDictionaryError("building the page's Japanese dictionary needs node (apt-get install nodejs)")
     if not (kuromoji / "src" / "dict" / "builder" / "DictionaryBuilder.js").is_file():
         raise JapaneseDictionaryError(f"kuromoji's dictionary builder is not in {kuromoji}: run `npm ci --prefix {WEB_SOURCE}`")
+    try:
+        return _build(dictionary, kuromoji, node, target)
+    except subprocess.TimeoutExpired as error:
+        raise JapaneseDictionaryError(f"kuromoji's dictionary builder took more than {_BUILD_SECONDS} s") from error
+    except OSError as error:
+        raise JapaneseDictionaryError(f"cannot build the Japanese dictionary in {DICTIONARY_CACHE}: {error.strerror or error}") from error
+
+
+def _build(dictionary: Path, kuromoji: Path, node: str, target: Path) -> Path:
     DICTIONARY_CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=DICTIONARY_CACHE) as scratch:
         sources, built = Path(scratch) / "sources", Path(scratch) / "dict"
@@ -273,7 +282,8 @@ def build_dictionary(kuromoji: Path) -> Path:
             capture_output=True, text=True, timeout=_BUILD_SECONDS, check=False,
         )
         if result.returncode != 0:
-            raise JapaneseDictionaryError(f"kuromoji's dictionary builder failed: {result.stderr.strip().splitlines()[-1:] or result.returncode}")
+            last = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
+            raise JapaneseDictionaryError(f"kuromoji's dictionary builder ({BUILDER.name}) failed: {last}")
         shutil.copyfile(dictionary / LICENCE_NAME, built / LICENCE_NAME)
         for name in (COUNTERS_NAME, NUMERAL_WORDS_NAME):
             shutil.copyfile(sources / name, built / name)
