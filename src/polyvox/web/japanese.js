@@ -1,13 +1,15 @@
 // Japanese as polyvox's Python front end reads it with pyopenjtalk-plus: its own dictionary (naist-jdic as
 // pyopenjtalk-plus ships it, converted to kuromoji's format by polyvox/export/web_japanese_dictionary.py), so
 // kuromoji's lattice gives MeCab's words and features, then Open JTalk's steps on them, written here from
-// their documented rules: njd_set_pronunciation (kana-only unknown words, ウ after a verb as a long vowel),
-// pyopenjtalk-plus's rules before chaining, njd_set_accent_phrase (which words chain into one accent
-// phrase), njd_set_accent_type (the phrase's nucleus, which devoicing needs), njd_set_unvoiced_vowel and
-// JPCommon's reading of the pronunciations into phones (ー repeats the phone before, ’ devoices the vowel
-// before). Each mora's phones come from a table pyopenjtalk itself wrote (japanese.json). pyopenjtalk-plus's
-// own corrections after these steps (readings by Sudachi, 何, accent nuclei) are not ported: on the test
-// sentences they change no phone (tests/test_web_japanese.py), but a voice with pitch accents would need them.
+// their rules: njd_set_pronunciation (kana-only unknown words, ウ after a verb as a long vowel),
+// pyopenjtalk-plus's rules before chaining, njd_set_digit (numerals, with a table asked of pyopenjtalk),
+// njd_set_accent_phrase (which words chain into one accent phrase), njd_set_accent_type (the phrase's
+// nucleus, which devoicing needs), njd_set_unvoiced_vowel, two of pyopenjtalk-plus's corrections after them
+// (何 by its model, loanword spellings) and JPCommon's reading of the pronunciations into phones (ー repeats
+// the phone before, ’ devoices the vowel before). The tables come from the installed pyopenjtalk
+// (japanese.json). Not ported: pyopenjtalk-plus's other corrections (readings by Sudachi, accent nuclei): on
+// the test sentences they change no phone (tests/test_web_japanese.py), but a voice with pitch accents
+// would need them, so the export lists ja as unsupported for such a voice.
 
 import { phonemizeChunks } from "./mandarin.js";
 
