@@ -110,6 +110,23 @@ def test_best_voice_keeps_the_lowest_score_only(tmp_path, corpora):
     assert saved_metadata.info["steps"] == "2" and saved_metadata.info["validation_mel_loss"] == "3.5"
 
 
+def test_steps_the_listener_scores_alike_are_told_apart_by_mel_loss(tmp_path, corpora):
+    from polyvox.voice_file import build_generator
+
+    _, metadata = load_voice_file(corpora.voice)
+    generator = build_generator(metadata)
+    module = SimpleNamespace(generator=generator, metadata=metadata, trainer=SimpleNamespace(is_global_zero=True))
+    keeper = BestVoice(tmp_path / "best.safetensors", figure="listener_cer")
+    # A voice the listener understands fully from the start (CER 0) still gets better steps kept: the lower mel loss.
+    for step, cer, loss in ((0, 0.0, 2.0), (2, 0.0, 1.5), (4, 0.0, 1.8), (6, 0.1, 1.0)):
+        keeper(module, step, {"en": {"listener_cer": cer, "mel_loss": loss}})
+    assert keeper.best_step == 2
+    restored = BestVoice(tmp_path / "other.safetensors", figure="listener_cer")
+    restored.load_state_dict(keeper.state_dict())
+    restored(module, 8, {"en": {"listener_cer": 0.0, "mel_loss": 1.6}})
+    assert restored.best_step == 2
+
+
 def started_validation(corpora, tmp_path) -> tuple[Any, LanguageValidation, SimpleNamespace, SimpleNamespace]:
     """A Spanish-adding plan and its per-language validation, started (en and es measured at step 0)."""
     options = FinetuneOptions(add_language="es", replay=corpora.old, steps=2, overrides=QUICK)
