@@ -21,9 +21,12 @@
    fast (docs/finetuning.md, "Learning rate"). Not solved yet: with these defaults too, 250 steps on the corpus
    took English from 0.00 to 0.42 and made every other language worse (es 0.63 -> 5.07, Whisper hallucinating),
    and ``--freeze keep-decoder`` at 2e-5 (the posterior free to read the teachers' voices) from 0.00 to 0.53.
-   Since joe also drifts on nothing but his own speech (docs/finetuning.md), the next probe is that case: a
-   setting (known durations instead of alignment search, a lower rate, the flow frozen, a discriminator) under
-   which joe fine-tuned on his own clips keeps CER 0 for 250 steps.
+   The synthesis loss (``training.synthesis_loss_weight``) lowered every language's validation mel loss over
+   100 steps on the corpus's male voices, but the listener heard es, fr and de worse at step 100, and training
+   the embeddings alone cost English too (docs/finetuning.md, "The synthesis loss"): joe's text encoder has no
+   speaker input, so the phonemes English shares with the teachers' languages drift towards the teachers'
+   renderings. Next: a speaker-conditioned text encoder started at zero, or symbols of their own for the new
+   languages.
    ``--start`` goes on from a voice that already has the corpus's
    languages and speakers (an earlier run's step 0: warm-up done, new tables in place). The output is the step
    whose held-out sentences Whisper base understands best.
