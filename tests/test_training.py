@@ -128,21 +128,28 @@ def test_a_loss_band_beyond_the_sample_rate_is_refused():
         preset("tiny").replace(**{"training.loss_mel_fmax": 20_000.0})
 
 
-def test_the_stft_loss_is_logged_and_trained_when_weighted(small_corpus, tmp_path):
-    """``training.stft_loss_weight`` adds the multi-resolution STFT loss: it is logged every step and falls."""
+@pytest.mark.parametrize(
+    ("weight", "value", "tag", "steps"),
+    [
+        ("training.stft_loss_weight", 1.0, "train/loss_stft", 16),  # the multi-resolution STFT loss
+        ("training.synthesis_loss_weight", 45.0, "train/loss_synthesis", 12),  # the prior's means, decoded
+    ],
+)
+def test_a_weighted_loss_is_logged_and_trained(small_corpus, tmp_path, weight, value, tag, steps):
+    """A loss with a weight is logged every step and falls; without one it is neither computed nor logged."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     corpus_dir, _ = small_corpus
-    config = tiny_training(16, **{"training.stft_loss_weight": 1.0, "training.log_every_steps": 1})
+    config = tiny_training(steps, **{weight: value, "training.log_every_steps": 1})
     train(corpus_dir / "manifest.jsonl", tmp_path / "run", config, progress=False)
     events = EventAccumulator(str(tmp_path / "run" / "logs"))
     events.Reload()
-    values = [event.value for event in events.Scalars("train/loss_stft")]
-    assert len(values) == 16 and all(np.isfinite(values))
+    values = [event.value for event in events.Scalars(tag)]
+    assert len(values) == steps and all(np.isfinite(values))
     # One batch's loss varies by a third between steps: compare the first and last four steps, not single steps.
     assert np.mean(values[-4:]) < np.mean(values[:4])
     unweighted = tmp_path / "unweighted"
     train(corpus_dir / "manifest.jsonl", unweighted, tiny_training(2, **{"training.log_every_steps": 1}), progress=False)
     events = EventAccumulator(str(unweighted / "logs"))
     events.Reload()
-    assert "train/loss_stft" not in events.Tags()["scalars"]
+    assert tag not in events.Tags()["scalars"]
