@@ -63,3 +63,12 @@ def test_the_bundled_voice_speaks_stress_and_tone_it_never_saw(default_voice, ca
     result = default_voice.synthesize(sentence, language=language, seed=0)
     assert 0.3 < result.duration_s < 5.0
     assert stand_in in caplog.text
+
+
+def test_an_unseen_sound_is_warned_about_once_not_once_a_sentence(default_voice, caplog):
+    from polyvox.text.rules import TextRules
+
+    rules = TextRules.of(default_voice.metadata)  # its own record of what it has warned about
+    for sentence in ("Now I see me.", "Now you see me.", "Now we see me."):
+        rules.encode(sentence, "en")
+    assert caplog.text.count("'ˌiː' (en) is not one this voice learned") == 1

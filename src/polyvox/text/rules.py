@@ -59,6 +59,8 @@ class TextRules:
         # A front end of the same languages is shared rather than built again: each builds its phonemizers anew.
         shared = frontend is not None and frontend.serves(self.languages, config.text.inline_latin_language)
         self.frontend = frontend if shared else TextFrontend(self.languages, config.text.inline_latin_language)
+        # Unseen sounds already warned about: a long text says each once, not once a sentence.
+        self._warned: set[tuple[str, str]] = set()
 
     @classmethod
     def of(cls, metadata: VoiceMetadata, frontend: TextFrontend | None = None) -> TextRules:
@@ -128,7 +130,8 @@ class TextRules:
             if stand_in is None:
                 missing.append(token)
                 continue
-            logger.warning(
+            self._warn_once(
+                (token.symbol, token.language),
                 "sound %r (%s) is not one this voice learned; spoken as %s. Fine-tune on recordings with it to teach "
                 "the voice the sound itself", token.symbol, token.language, " + ".join(repr(part.symbol) for part in stand_in),
             )
@@ -136,6 +139,11 @@ class TextRules:
         if missing:
             raise self._unknown_error(missing)
         return resolved
+
+    def _warn_once(self, key: tuple[str, str], message: str, *arguments: object) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning(message, *arguments)
 
     def _resolve_unseen_characters(self, tokens: Sequence[Token]) -> list[Token]:
         """A codepoint voice (an imported Piper voice) numbers each character: an unknown mark (stress, length,
@@ -150,14 +158,16 @@ class TextRules:
                     characters.append(char)
                     continue
                 if unicodedata.category(char) in _MARK_CATEGORIES:
-                    logger.warning("mark %r (%s) is not one this voice learned; left out", char, token.language)
+                    key = (char, token.language)
+                    self._warn_once(key, "mark %r (%s) is not one this voice learned; left out", *key)
                     continue
                 stand_in = self._stand_in(Token(char, token.language, token.accent, token.length))
                 if stand_in is None:
                     missing.append(Token(char, token.language, token.accent, token.length))
                     continue
                 spoken = "".join(part.symbol for part in stand_in)
-                logger.warning("sound %r (%s) is not one this voice learned; spoken as %r", char, token.language, spoken)
+                key = (char, token.language)
+                self._warn_once(key, "sound %r (%s) is not one this voice learned; spoken as %r", *key, spoken)
                 characters.append(spoken)
             if characters:
                 resolved.append(Token("".join(characters), token.language, token.accent, token.length))
