@@ -25,8 +25,8 @@
    100 steps on the corpus's male voices, but the listener heard es, fr and de worse at step 100, and training
    the embeddings alone cost English too (docs/finetuning.md, "The synthesis loss"): joe's text encoder has no
    speaker input, so the phonemes English shares with the teachers' languages drift towards the teachers'
-   renderings. Next: a speaker-conditioned text encoder started at zero, or symbols of their own for the new
-   languages.
+   renderings; a speaker-conditioned text encoder started at zero did no better in 100 steps. Next: symbols of
+   their own for the new languages, and longer runs.
    ``--start`` goes on from a voice that already has the corpus's
    languages and speakers (an earlier run's step 0: warm-up done, new tables in place). The output is the step
    whose held-out sentences Whisper base understands best.
