@@ -30,7 +30,7 @@ def _tiny_batch(config):
 
 def _synthesis_loss(generator, inputs, mel, target):
     output = generator(**inputs)
-    spoken = prior_waveform_segment(generator, output, inputs["speaker_ids"], SEGMENT)
+    spoken = prior_waveform_segment(generator, output, SEGMENT)
     return torch.nn.functional.l1_loss(mel(spoken), target[..., : mel(spoken).shape[-1]])
 
 

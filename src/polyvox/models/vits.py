@@ -85,6 +85,8 @@ class GeneratorTrainingOutput:
     posterior_log_scales: Tensor  # (batch, inter, frames)
     prior_means: Tensor  # expanded to frames (batch, inter, frames)
     prior_log_scales: Tensor  # expanded to frames (batch, inter, frames)
+    speaker: Tensor  # (batch, speaker_channels, 1): the posterior encoder's and the decoder's conditioning
+    prosody_speaker: Tensor  # the flow's and the text side's: the speaker plus a style voice's shift
     # With a style encoder: the styles trained with (batch, style_channels) and the label loss (scalar); else None.
     style: TrainingStyle | None = None
 
@@ -210,6 +212,8 @@ class VitsGenerator(nn.Module):
             posterior_log_scales=posterior.log_scales.float(),
             prior_means=prior_means,
             prior_log_scales=prior_log_scales,
+            speaker=speaker,
+            prosody_speaker=prosody_speaker,
             style=style,
         )
 

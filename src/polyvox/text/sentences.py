@@ -20,9 +20,16 @@ _SOFT_BREAK = re.compile(r"[,;:，、；：،](?=\s|[^\x00-\x7f])|\s[—–-]\s"
 _ENDS_WITH_DIGIT = re.compile(r"\d$")
 
 
+# Each language's scale abbreviations written with a full stop (5 Mio. €), found once rather than at every boundary.
+_DOTTED_SCALES = {
+    language: sorted(written for written in scales if written.endswith("."))
+    for language, scales in SCALE_ABBREVIATIONS.items()
+}
+
+
 def dotted_scales(language: str) -> list[str]:
     """The language's scale abbreviations written with a full stop (5 Mio. €)."""
-    return sorted(written for written in SCALE_ABBREVIATIONS.get(language, {}) if written.endswith("."))
+    return _DOTTED_SCALES.get(language, [])
 
 
 def _ends_with_abbreviation(piece: str, language: str) -> bool:

@@ -155,7 +155,7 @@ class VitsTrainingModule(L.LightningModule):
             + training.duration_loss_weight * output.duration_loss
         )
         if training.synthesis_loss_weight > 0:
-            spoken = prior_waveform_segment(self.generator, output, batch.speaker_ids, training.segment_frames)
+            spoken = prior_waveform_segment(self.generator, output, training.segment_frames)
             loss_synthesis = torch.nn.functional.l1_loss(self.loss_mel(spoken), target_mel)
             loss_generator = loss_generator + training.synthesis_loss_weight * loss_synthesis
             self.log("train/loss_synthesis", loss_synthesis.detach())

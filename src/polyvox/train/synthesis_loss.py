@@ -15,14 +15,9 @@ from torch import Tensor
 from polyvox.models.vits import GeneratorTrainingOutput, VitsGenerator, slice_segments
 
 
-def prior_waveform_segment(
-    generator: VitsGenerator, output: GeneratorTrainingOutput, speaker_ids: Tensor, segment_frames: int
-) -> Tensor:
-    """The waveform (batch, 1, segment_frames * hop) the prior's means give for ``output``'s decoded segment."""
-    speaker = generator.speaker_vector(speaker_ids)
-    prosody_speaker = speaker  # the flow's conditioning, with a style voice's shift as in training's forward
-    if output.style is not None and generator.style_encoder is not None:
-        prosody_speaker = speaker + generator.style_encoder.shift(output.style.vectors).speaker
+def prior_waveform_segment(generator: VitsGenerator, output: GeneratorTrainingOutput, segment_frames: int) -> Tensor:
+    """The waveform (batch, 1, segment_frames * hop) the prior's means give for ``output``'s decoded segment,
+    conditioned as the training pass conditioned the flow and the decoder."""
     prior_latent = output.prior_means.to(output.posterior_latent.dtype) * output.frame_mask
-    latent = generator.flow(prior_latent, output.frame_mask, prosody_speaker, reverse=True) * output.frame_mask
-    return generator.decoder(slice_segments(latent, output.segment_starts, segment_frames), speaker)
+    latent = generator.flow(prior_latent, output.frame_mask, output.prosody_speaker, reverse=True) * output.frame_mask
+    return generator.decoder(slice_segments(latent, output.segment_starts, segment_frames), output.speaker)
