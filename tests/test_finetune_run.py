@@ -262,3 +262,13 @@ def test_several_new_languages_in_one_run(corpora, tmp_path):
     rows = plan.module.generator.state_dict()["text_encoder.language_embedding.weight"]
     english = rows[plan.metadata.languages.index("en")]
     assert torch.equal(rows[-1], english) and torch.equal(rows[-2], english)
+
+
+def test_a_bad_override_is_refused_before_anything_is_written(corpora, tmp_path):
+    from polyvox.config import ConfigError
+
+    options = FinetuneOptions(steps=2, overrides=(*QUICK, "training.synthesis_loss_weight=-1"))
+    with pytest.raises(ConfigError, match="synthesis_loss_weight must be >= 0"):
+        plan_finetune(corpora.voice, corpora.new_speaker, tmp_path / "out.safetensors", tmp_path / "run", options)
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+    assert not (tmp_path / "out.safetensors").exists()

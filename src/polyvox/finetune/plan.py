@@ -102,7 +102,14 @@ def _data_symbols(data: FinetuneData, source: VoiceMetadata, languages: Sequence
 def _finetune_config(source: FinetuneSource, grown: VoiceMetadata, data: FinetuneData, options: FinetuneOptions) -> VoiceConfig:
     mixed = options.add_language is not None or len({u.language for u in data.utterances}) > 1
     training = finetune_training(grown.config.training, adversarial=source.discriminator is not None, mixed_languages=mixed)
-    values = parse_overrides(options.overrides)
+    values = _override_values(options)
+    config = dataclasses.replace(grown.config, training=training)
+    return config.replace(**values) if values else config
+
+
+def _override_values(options: FinetuneOptions) -> dict[str, object]:
+    """``--set`` and the options that stand for config keys, as ``VoiceConfig.replace`` takes them."""
+    values: dict[str, object] = dict(parse_overrides(options.overrides))
     for key, value in (
         ("training.max_steps", options.steps),
         ("training.learning_rate", options.learning_rate),
@@ -110,8 +117,7 @@ def _finetune_config(source: FinetuneSource, grown: VoiceMetadata, data: Finetun
     ):
         if value is not None:
             values[key] = value
-    config = dataclasses.replace(grown.config, training=training)
-    return config.replace(**values) if values else config
+    return values
 
 
 def _new_speaker_timbres(source: FinetuneSource, data: FinetuneData) -> dict[str, tuple[torch.Tensor, int]]:
@@ -165,7 +171,8 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
             f"{run_dir} holds the checkpoints of an earlier run: add --resume to continue it, or choose another --run-dir"
         )
     source = load_source(source_path, options.source_config, options.phoneme_map, options.source_language)
-    # Checked before select_data writes the combined manifest into the run folder.
+    # Checked before select_data writes the combined manifest into the run folder: a bad --set as well.
+    source.metadata.config.replace(**_override_values(options))
     warmup = plan_warmup(source.metadata, options.warmup_steps, options.warmup_learning_rate)
     if options.language_init is not None:
         if options.add_language is None:
