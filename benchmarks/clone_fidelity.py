@@ -65,7 +65,8 @@ import numpy as np
 from cold_start import random_voice
 from default_voice_quality import load_recipe, training_sentences
 from finetune_support import (
-    RESULTS, finite_or_none, first_minutes, fresh_folder, language_table, pyplot, save_figure, scalar_curve, speakable, unseen,
+    RESULTS, finite_or_none, first_minutes, fresh_folder, language_table, pyplot, save_figure, scalar_curve, speakable,
+    speaker_run_parser, unseen,
     write_json, write_text,
 )
 
@@ -365,19 +366,14 @@ def report(figures: dict[str, dict[str, Any]], runs: dict[str, dict[str, Any]], 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a check run: 3 x 10 steps, 2 held-out sentences")
-    parser.add_argument("--steps", type=int, help="steps per fine-tune (default 1,000; --quick 10)")
+    parser = speaker_run_parser(
+        __doc__, "3 x 10 steps, 2 held-out sentences", "steps per fine-tune (default 1,000; --quick 10)", "all three runs",
+        RESULTS / "clone_fidelity",
+    )
     parser.add_argument("--validate-every", type=int, help="steps between validations (default 100; --quick 5)")
     parser.add_argument("--warmup-steps", type=int, help="joe's warm-up, each stage (default: polyvox finetune's 400; --quick 5)")
-    parser.add_argument("--seconds", type=float, default=60.0, help="audio of the user speaker to fine-tune on")
-    parser.add_argument("--held-out", type=int, help="held-out sentences (default 10; --quick 2)")
     parser.add_argument("--voice", default="jf_gongitsune", help="the Kokoro voice serving as the user")
-    parser.add_argument("--learning-rate", type=float, help="all three runs (default: polyvox finetune's, 2e-5)")
-    parser.add_argument("--seed", type=int, default=0, help="training seed, random initialisation and synthesis noise")
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--listener", type=Path, default=LISTENER, help="Whisper base, CTranslate2 folder (benchmarks/listener.py makes it)")
-    parser.add_argument("--work", type=Path, default=RESULTS / "clone_fidelity")
     arguments = parser.parse_args()
     import torch
 

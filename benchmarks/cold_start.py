@@ -35,7 +35,6 @@ benchmarks/results/cold_start.{json,md,png}; works in benchmarks/results/cold_st
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import shutil
 import time
@@ -45,7 +44,7 @@ from typing import Any
 from default_voice_quality import load_recipe, training_sentences
 from finetune_support import (
     DOCS_IMAGES, RESULTS, first_minutes, fresh_folder, language_table, paired_difference, pyplot, save_figure,
-    scalar_curve, score_voices, speakable, speaker_clips, trailing_mean, unseen, write_json, write_text,
+    scalar_curve, score_voices, speakable, speaker_clips, speaker_run_parser, trailing_mean, unseen, write_json, write_text,
 )
 
 from polyvox.data.manifest import write_manifest
@@ -135,17 +134,11 @@ def plot(runs: dict[str, dict[str, Any]], window: int, random_final: float, step
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a check run: few steps, few recordings")
-    parser.add_argument("--steps", type=int, help="steps per run (default 2,000; --quick 20)")
-    parser.add_argument("--seconds", type=float, default=60.0, help="audio of the new speaker to fine-tune on")
-    parser.add_argument("--held-out", type=int, help="held-out sentences (default 10; --quick 2)")
+    parser = speaker_run_parser(
+        __doc__, "few steps, few recordings", "steps per run (default 2,000; --quick 20)", "both runs", RESULTS / "cold_start"
+    )
     parser.add_argument("--speaker", default="en_f1", help="generated speaker the default voice never heard")
-    parser.add_argument("--learning-rate", type=float, help="both runs (default: polyvox finetune's, 2e-5)")
-    parser.add_argument("--seed", type=int, default=0, help="random initialisation and synthesis noise")
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--accelerator", default="cpu", help="Lightning accelerator for the runs (cpu, gpu, auto)")
-    parser.add_argument("--work", type=Path, default=RESULTS / "cold_start")
     parser.add_argument("--docs-image", action="store_true", help="copy the plot to docs/images/cold_start.png")
     arguments = parser.parse_args()
     import torch

@@ -1,8 +1,10 @@
-"""Shared by the fine-tuning benchmarks (cold_start.py, forgetting.py): generated clips of chosen espeak-ng
-speakers, held-out recordings, loss curves from a run's TensorBoard log, scoring voices, writing results."""
+"""Shared by the fine-tuning benchmarks (cold_start.py, clone_fidelity.py, forgetting.py): their common options,
+generated clips of chosen espeak-ng speakers, held-out recordings, loss curves from a run's TensorBoard log,
+scoring voices, writing results."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import shutil
@@ -21,6 +23,20 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 DOCS_IMAGES = ROOT / "docs" / "images"
+
+
+def speaker_run_parser(description: str, quick: str, steps: str, runs: str, work: Path) -> argparse.ArgumentParser:
+    """The options every one-minute-of-a-new-speaker benchmark takes; ``quick``/``steps``/``runs`` word its help."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=f"a check run: {quick}")
+    parser.add_argument("--steps", type=int, help=steps)
+    parser.add_argument("--seconds", type=float, default=60.0, help="audio of the new speaker to fine-tune on")
+    parser.add_argument("--held-out", type=int, help="held-out sentences (default 10; --quick 2)")
+    parser.add_argument("--learning-rate", type=float, help=f"{runs} (default: polyvox finetune's, 2e-5)")
+    parser.add_argument("--seed", type=int, default=0, help="training seed, random initialisation and synthesis noise")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=work)
+    return parser
 
 
 def speaker_clips(folder: Path, language: str, speakers: Sequence[str], per_speaker: int, seed: int) -> list[Utterance]:
