@@ -223,6 +223,28 @@ class StyleConfig:
 
 
 @dataclass(frozen=True)
+class StyleSamplerConfig:
+    """A small flow-matching model over the style component's vectors, conditioned on the text (the text encoder's
+    hidden states, pooled) and the speaker vector: ``--style sample`` draws a style that fits the sentence without
+    a reference or a label. It trains with the voice on the styles the style encoder gives, detached, so it changes
+    nothing else. Off by default: a voice without it has no such weights, and its fingerprint does not mention it."""
+
+    enabled: bool = False
+    hidden_channels: int = 64
+    n_layers: int = 3
+    # Sinusoids of the flow time (pairs of sin and cos) the velocity network reads.
+    time_channels: int = 16
+    # Fraction of training items whose condition is replaced by the learned "no condition", so one network gives
+    # both velocities that classifier-free guidance (``--style-scale``) mixes.
+    condition_dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        _require(self.hidden_channels >= 1 and self.n_layers >= 1, "style_sampler hidden_channels and n_layers must be >= 1")
+        _require(self.time_channels >= 2 and self.time_channels % 2 == 0, "style_sampler time_channels must be even and >= 2")
+        _require(0 <= self.condition_dropout < 1, f"style_sampler condition_dropout must be in [0, 1), got {self.condition_dropout}")
+
+
+@dataclass(frozen=True)
 class DecoderConfig:
     """Waveform decoder. ``hifigan`` up-samples to the sample rate; ``istft`` stops early and
     predicts magnitude and phase for an inverse STFT (iSTFTNet / MB-iSTFT-VITS)."""
@@ -318,9 +340,14 @@ class ModelConfig:
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     reference_encoder: ReferenceEncoderConfig = field(default_factory=ReferenceEncoderConfig)
     style: StyleConfig = field(default_factory=StyleConfig)
+    style_sampler: StyleSamplerConfig = field(default_factory=StyleSamplerConfig)
 
     def __post_init__(self) -> None:
         _require(self.n_speakers >= 1, "n_speakers must be >= 1")
+        _require(
+            self.style.enabled or not self.style_sampler.enabled,
+            "model.style_sampler samples the style component's vectors: enable model.style too, or turn the sampler off",
+        )
         _require(self.inter_channels % 2 == 0, "inter_channels must be even (the flow splits it in halves)")
 
 
@@ -347,6 +374,8 @@ class TrainingConfig:
     style_label_loss_weight: float = 1.0
     # The neutral style (style strength 0) is a running mean of the styles training used, moved this much per step.
     style_neutral_momentum: float = 0.99
+    # Style sampler (when the model has one): its flow-matching loss on the detached styles, added to the generator's.
+    style_sampler_loss_weight: float = 1.0
     # Steps trained on reconstruction losses only before the discriminator joins.
     discriminator_start_step: int = 0
     # Use phoneme durations from the manifest (e.g. the generated corpus) instead of alignment search.
@@ -417,6 +446,7 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
         _require(self.synthesis_loss_weight >= 0, "synthesis_loss_weight must be >= 0 (0 turns the synthesis loss off)")
+        _require(self.style_sampler_loss_weight >= 0, "style_sampler_loss_weight must be >= 0")
         _require(0 <= self.style_neutral_momentum < 1, f"style_neutral_momentum must be in [0, 1), got {self.style_neutral_momentum}")
         resolutions = self.stft_loss_resolutions
         _require(

@@ -8,7 +8,9 @@ for and stops, listing every difference, before anything is built or computed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,10 @@ if TYPE_CHECKING:
     from polyvox.voice_file import VoiceMetadata
 
 FINGERPRINT_KEY = "fingerprint"
+# The style sampler's weights are fingerprinted too (a sampler's output is only meaningful with the voice it was
+# trained with, and a swapped one is how a NaN style reaches the decoder): a sha256 of its tensors.
+STYLE_SAMPLER_PREFIX = "style_sampler."
+STYLE_SAMPLER_WEIGHTS = "model.style_sampler.weights_sha256"
 
 # Shape parameters of each generator component (dropout and inference-only knobs are left out:
 # they do not change which weights exist or what they mean).
@@ -116,6 +122,9 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
     if model.style.enabled:
         for name, value in dataclasses.asdict(model.style).items():
             entries[f"model.style.{name}"] = value
+    if model.style_sampler.enabled:
+        for name, value in dataclasses.asdict(model.style_sampler).items():
+            entries[f"model.style_sampler.{name}"] = value
     if include_discriminator:
         for name, value in dataclasses.asdict(model.discriminator).items():
             entries[f"model.discriminator.{name}"] = value
@@ -135,11 +144,43 @@ def _optional_entries(config: VoiceConfig) -> dict[str, Any]:
     return entries
 
 
+def style_sampler_sha256(tensors: Mapping[str, Any]) -> str:
+    """sha256 of the style sampler's tensors (names, shapes and float32 values, in name order)."""
+    digest = hashlib.sha256()
+    for name in sorted(name for name in tensors if name.startswith(STYLE_SAMPLER_PREFIX)):
+        values = tensors[name].detach().cpu().float().contiguous()
+        digest.update(f"{name}{list(values.shape)};".encode())
+        digest.update(values.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def style_sampler_weights_problem(recorded: Mapping[str, Any] | None, tensors: Mapping[str, Any], source: str) -> str | None:
+    """One line when the style sampler's weights in ``tensors`` are not those the recorded fingerprint names; None
+    when they are, or when nothing was recorded (a voice without a sampler, or written before the field)."""
+    stored = (recorded or {}).get(STYLE_SAMPLER_WEIGHTS)
+    if stored is None:
+        return None
+    own = style_sampler_sha256(tensors)
+    if own == stored:
+        return None
+    return (
+        f"{source}: its style sampler's weights are not the ones it was saved with (sha256 {own[:12]}, recorded "
+        f"{str(stored)[:12]}): the file was edited or its sampler comes from another voice; use the voice as trained "
+        f"(polyvox doctor {source} shows the difference)"
+    )
+
+
 def component_fingerprint(
-    metadata: VoiceMetadata, text_features: TextFeatureModel = NO_TEXT_FEATURES, include_discriminator: bool = False
+    metadata: VoiceMetadata,
+    text_features: TextFeatureModel = NO_TEXT_FEATURES,
+    include_discriminator: bool = False,
+    tensors: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Config fingerprint plus the voice's tables (symbols, languages, speakers) and text-feature model."""
+    """Config fingerprint plus the voice's tables (symbols, languages, speakers) and text-feature model; with the
+    generator's ``tensors``, the style sampler's weights too (voices that have one)."""
     entries = config_fingerprint(metadata.config, include_discriminator)
+    if tensors is not None and metadata.config.model.style_sampler.enabled:
+        entries[STYLE_SAMPLER_WEIGHTS] = style_sampler_sha256(tensors)
     entries["symbols.sha256"] = metadata.symbols.fingerprint()
     entries["symbols.size"] = len(metadata.symbols)
     entries["languages"] = list(metadata.languages)

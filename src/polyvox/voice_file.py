@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -29,7 +30,8 @@ class VoiceMetadata:
     # Free-form provenance: training steps, corpus, date.
     info: dict[str, str]
 
-    def to_strings(self) -> dict[str, str]:
+    def to_strings(self, tensors: dict[str, torch.Tensor] | None = None) -> dict[str, str]:
+        """The metadata as safetensors strings; ``tensors`` (the generator's) add its style sampler's weights to the fingerprint."""
         return {
             "format": FORMAT_NAME,
             "format_version": str(FORMAT_VERSION),
@@ -39,7 +41,7 @@ class VoiceMetadata:
             "speakers": json.dumps(list(self.speakers), ensure_ascii=False),
             "info": json.dumps(self.info, ensure_ascii=False),
             # Written for tools and people; comparisons recompute it from the config and tables above.
-            FINGERPRINT_KEY: json.dumps(component_fingerprint(self), ensure_ascii=False),
+            FINGERPRINT_KEY: json.dumps(component_fingerprint(self, tensors=tensors), ensure_ascii=False),
         }
 
     @classmethod
@@ -114,7 +116,7 @@ def save_voice(path: str | Path, state_dict: dict[str, torch.Tensor], metadata: 
         tensors[name] = tensor.half() if half and tensor.is_floating_point() else tensor
     try:
         with atomic_path(path) as temporary:
-            save_file(tensors, str(temporary), metadata=metadata.to_strings())
+            save_file(tensors, str(temporary), metadata=metadata.to_strings(tensors))
     except OSError as error:
         needed = sum(tensor.numel() * tensor.element_size() for tensor in tensors.values())
         raise VoiceFileError(write_failure(path, error, needed)) from error
@@ -134,6 +136,15 @@ def read_metadata(path: str | Path) -> VoiceMetadata:
     except (SafetensorError, OSError, ValueError) as error:
         raise VoiceFileError(f"{path} is not a readable .safetensors voice file ({error})") from error
     return VoiceMetadata.from_strings(strings, str(path))
+
+
+def recorded_fingerprint(path: str | Path) -> dict[str, Any] | None:
+    """The fingerprint written into a voice file when it was saved (None: none was)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        written = (handle.metadata() or {}).get(FINGERPRINT_KEY)
+    return None if written is None else json.loads(written)
 
 
 def load_voice_file(path: str | Path) -> tuple[dict[str, torch.Tensor], VoiceMetadata]:

@@ -18,6 +18,7 @@ from polyvox.models.posterior_encoder import PosteriorEncoder
 from polyvox.models.reference_encoder import ReferenceEncoder
 from polyvox.models.stochastic_duration import StochasticDurationPredictor
 from polyvox.models.style_encoder import StyleEncoder, TrainingStyle
+from polyvox.models.style_sampler import StyleSampler
 from polyvox.models.text_encoder import TextEncoder, TextEncoderOutput
 from polyvox.speech_request import SpeechRequest
 
@@ -134,10 +135,29 @@ class VitsGenerator(nn.Module):
         self.style_encoder = (
             StyleEncoder(n_mels, config.speaker_channels, config.inter_channels, config.style) if config.style.enabled else None
         )
+        # Conditioned on the pooled text hidden states beside the speaker vector (style_condition).
+        self.style_sampler = (
+            StyleSampler(config.style.style_channels, text_hidden + config.speaker_channels, config.style_sampler)
+            if config.style_sampler.enabled
+            else None
+        )
 
     def speaker_vector(self, speaker_ids: Tensor) -> Tensor:
         """(batch,) -> (batch, speaker_channels, 1)."""
         return self.speaker_embedding(speaker_ids).unsqueeze(-1)
+
+    @torch.no_grad()
+    def style_condition(
+        self, phoneme_ids: Tensor, language_ids: Tensor, text_lengths: Tensor, speaker: Tensor, prosody_ids: Tensor | None = None
+    ) -> Tensor:
+        """What the style sampler is conditioned on (batch, text_hidden + speaker_channels): the text encoder's hidden
+        states averaged over each sentence, beside the speaker vector (batch, speaker_channels, 1). The text is encoded
+        under the neutral style, so training (which knows each item's style) and synthesis (which is drawing one) see
+        the same; no gradient: the sampler's loss trains the sampler alone."""
+        neutral = self.style_encoder.shift(self.style_encoder.neutral.expand(phoneme_ids.shape[0], -1))
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker + neutral.speaker, prosody_ids)
+        pooled = (text.hidden * text.text_mask).sum(dim=2) / text.text_mask.sum(dim=2).clamp(min=1)
+        return torch.cat([pooled, speaker.squeeze(-1)], dim=1).float()
 
     def reference_vector(self, mel: Tensor, mel_lengths: Tensor) -> Tensor:
         """Timbre of reference clips (batch, n_mels, frames) -> (batch, speaker_channels), in the speaker table's space."""

@@ -171,6 +171,10 @@ class VitsTrainingModule(L.LightningModule):
             loss_generator = loss_generator + training.style_label_loss_weight * output.style.label_loss
             self.log("train/loss_style_label", output.style.label_loss.detach())
             self._follow_neutral_style(output.style.vectors)
+        if output.style is not None and self.generator.style_sampler is not None:
+            loss_sampler = self._style_sampler_loss(batch, output)
+            loss_generator = loss_generator + training.style_sampler_loss_weight * loss_sampler
+            self.log("train/loss_style_sampler", loss_sampler.detach())
         if adversarial:
             scores = self.discriminator.for_generator(target_waveform, output.waveform_segment)
             loss_adversarial = generator_adversarial_loss(scores.fake_scores)
@@ -205,6 +209,14 @@ class VitsTrainingModule(L.LightningModule):
         """The neutral style (strength 0) follows the mean of the styles trained with."""
         neutral = self.generator.style_encoder.neutral
         neutral.lerp_(styles.detach().mean(dim=0).to(neutral.dtype), 1.0 - self.config.training.style_neutral_momentum)
+
+    def _style_sampler_loss(self, batch: Batch, output: Any) -> Tensor:
+        """The style sampler's flow-matching loss on the styles this step trained with, detached (and so is its
+        condition): it learns them without moving the style encoder, the text encoder or the speaker table."""
+        condition = self.generator.style_condition(
+            batch.phoneme_ids, batch.language_ids, batch.text_lengths, output.speaker.detach(), batch.prosody_ids
+        )
+        return self.generator.style_sampler.loss(output.style.vectors.detach().float(), condition)
 
     def _guarded_step(self, optimizer: Any, loss: Tensor, module: torch.nn.Module, name: str, batch: Batch) -> bool:
         """Skip the update (count it, and name where the non-finite value came from) when the loss or
@@ -313,7 +325,8 @@ class VitsTrainingModule(L.LightningModule):
             "stream_position": self.stream_position,
             "skipped_generator_steps": self.skipped_generator_steps,
             "skipped_discriminator_steps": self.skipped_discriminator_steps,
-            "metadata": self.metadata.to_strings(),
+            # A style sampler's weights are fingerprinted: they are read only for a voice that has one.
+            "metadata": self.metadata.to_strings(self.generator.state_dict() if self.generator.style_sampler is not None else None),
             # With the discriminator: what a resumed run must match exactly.
             "fingerprint": json.dumps(component_fingerprint(self.metadata, include_discriminator=True)),
             # Plain tensors and tuples only, so the checkpoint loads with torch.load(weights_only=True).
