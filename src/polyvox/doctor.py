@@ -6,7 +6,7 @@
 3. The weights load into the architecture the file describes (anything left out is listed).
 4. Each module runs on a probe input (a few phonemes of the voice's own symbol table, a random
    mel): per module, is the output finite and of sane size; the first module (in execution order,
-   down to sub-modules) that produces NaN or Inf is named.
+   down to sub-modules) that produces NaN or Inf is named. A style sampler draws a style for the probe.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from polyvox.checkpoint_reading import load_checkpoint
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import FINGERPRINT_KEY, Difference, compare_fingerprints, component_fingerprint
 from polyvox.partial_loading import load_partial_state
-from polyvox.speech_request import SpeechRequest
+from polyvox.speech_request import STYLE_STEPS, SpeechRequest
 from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID, RESERVED_SYMBOLS
 from polyvox.voice_check import non_floating_tensors
 
@@ -164,6 +164,12 @@ def run_probe(generator: torch.nn.Module, metadata: VoiceMetadata, seed: int = 0
                 style = generator.style_encoder
                 rows = [] if style.label_table is None else [style.label_vectors(torch.arange(style.label_table.num_embeddings))]
                 checks.append(check_output("style_encoder", [style.encode(mel, frame_mask), style.neutral, *rows]))
+            if generator.style_sampler is not None:
+                # A style drawn for the probe sentence as style "sample" draws it (its default steps, guided and not).
+                condition = generator.style_condition(ids, languages, lengths, speaker)
+                sampler = generator.style_sampler
+                drawn = [sampler.sample(condition, STYLE_STEPS, scale, torch.Generator().manual_seed(seed)) for scale in (1.0, 2.0)]
+                checks.append(check_output("style_sampler", drawn))
             checks.append(check_output("decoder", generator.decoder(latent, speaker)))
     finally:
         for handle in handles:
@@ -175,11 +181,12 @@ def diagnose(path: str | Path, config: VoiceConfig | None = None, seed: int = 0)
     """Every check above on the voice or checkpoint at ``path``; ``config`` is what it will be used with."""
     tensors, metadata, recorded = load_for_diagnosis(path)
     report = DoctorReport(path=str(path))
-    own = component_fingerprint(metadata)
+    own = component_fingerprint(metadata, tensors=tensors)  # a style sampler's weights as they are in the file
     if recorded is not None:
         report.differences += compare_fingerprints(recorded, own)
     if config is not None:
-        given = component_fingerprint(VoiceMetadata(config, metadata.symbols, metadata.languages, metadata.speakers, {}))
+        given_metadata = VoiceMetadata(config, metadata.symbols, metadata.languages, metadata.speakers, {})
+        given = component_fingerprint(given_metadata, tensors=tensors)
         report.differences += compare_fingerprints(recorded if recorded is not None else own, given)
     report.nonfinite_parameters = [
         name for name, tensor in tensors.items() if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())

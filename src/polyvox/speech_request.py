@@ -21,6 +21,9 @@ from polyvox.inference.score import Score
 
 # torch and numpy random generators take seeds up to 2**63 - 1 as a signed 64-bit integer.
 MAX_SEED = 2**63 - 1
+# What style="sample" draws with: the style sampler's default number of Euler steps.
+STYLE_STEPS = 10
+SAMPLED_STYLE = "sample"
 
 
 def _number(value: float) -> str:
@@ -105,6 +108,17 @@ class SpeechRequest:
         1.0, "How much of the emotion or style reference: 0 is the voice's neutral style, 1 as given, above 1 exaggerated.",
         0.0, 2.0,
     )
+    # The style sampler (voices trained with model.style_sampler): a style drawn for each sentence from its text.
+    style: str | None = _option(
+        None, "sample: draw a style that fits each sentence from the voice's style sampler (varied prosody with no "
+        "reference or emotion; --seed repeats it)."
+    )
+    style_steps: int = _option(
+        STYLE_STEPS, "Steps the style sampler takes from noise to a style: more are smoother, fewer are faster.", 1, 200
+    )
+    style_scale: float = _option(
+        1.0, "How closely a sampled style follows the text: 0 ignores it, 1 as trained, above 1 more.", 0.0, 10.0
+    )
 
     def __post_init__(self) -> None:
         if self.score is not None:
@@ -124,10 +138,29 @@ def _input_problem(request: SpeechRequest) -> str | None:
         return "give a text or phonemes, not both"
     if request.emotion is not None and request.style_reference is not None:
         return "give an emotion or a style reference, not both: each sets the style"
+    style_problem = _sampled_style_problem(request)
+    if style_problem is not None:
+        return style_problem
     if request.style_strength != 1.0 and request.emotion is None and request.style_reference is None:
         return "style_strength scales an emotion or a style reference; give one of them (without, the voice speaks its neutral style)"
     # --pitch transposes a score: its notes must stay where WORLD can follow them.
     return None if request.score is None else request.score.transposition_problem(request.pitch)
+
+
+def _sampled_style_problem(request: SpeechRequest) -> str | None:
+    """style is "sample" or left out; it replaces an emotion or a style reference, and its steps and scale tune it alone."""
+    if request.style is not None and request.style != SAMPLED_STYLE:
+        return f"style must be {SAMPLED_STYLE!r} (draw one from the voice's style sampler) or left out, got {request.style!r}"
+    if isinstance(request.style_steps, bool) or not isinstance(request.style_steps, int):
+        return f"style_steps must be a whole number of steps, got {request.style_steps!r}"
+    if request.style is None:
+        tuned = request.style_steps != STYLE_STEPS or request.style_scale != 1.0
+        return f"style_steps and style_scale tune style {SAMPLED_STYLE!r}; ask for it too, or leave them out" if tuned else None
+    if request.emotion is not None or request.style_reference is not None:
+        return f"give style {SAMPLED_STYLE!r}, an emotion or a style reference, not two of them: each sets the style"
+    if request.style_strength != 1.0:
+        return "style_strength scales an emotion or a style reference; a sampled style follows the text by style_scale instead"
+    return None
 
 
 def _values(request: SpeechRequest) -> dict[str, Any]:

@@ -132,6 +132,9 @@ def say(
     style_reference: Annotated[Optional[Path], typer.Option(help=SPECS["style_reference"].help())] = DEFAULTS["style_reference"],
     emotion: Annotated[Optional[str], typer.Option(help=SPECS["emotion"].help())] = DEFAULTS["emotion"],
     style_strength: Annotated[float, typer.Option(help=SPECS["style_strength"].help())] = DEFAULTS["style_strength"],
+    style: Annotated[Optional[str], typer.Option(help=SPECS["style"].help())] = DEFAULTS["style"],
+    style_steps: Annotated[int, typer.Option(help=SPECS["style_steps"].help())] = DEFAULTS["style_steps"],
+    style_scale: Annotated[float, typer.Option(help=SPECS["style_scale"].help())] = DEFAULTS["style_scale"],
     speed: Annotated[float, typer.Option(help=SPECS["speed"].help())] = DEFAULTS["speed"],
     pitch: Annotated[float, typer.Option(help=SPECS["pitch"].help())] = DEFAULTS["pitch"],
     noise_scale: Annotated[float, typer.Option(help=SPECS["noise_scale"].help())] = DEFAULTS["noise_scale"],
@@ -211,6 +214,7 @@ def say(
         "language": lang, "speaker": speaker, "speed": speed, "noise_scale": noise_scale,
         "noise_scale_duration": noise_scale_duration, "seed": seed, "pitch": pitch, "reference": reference,
         "style_reference": style_reference, "emotion": emotion, "style_strength": style_strength,
+        "style": style, "style_steps": style_steps, "style_scale": style_scale,
     }
     check_speech_options(options)
     if reference is not None and (engine == "onnx" or batch is not None):

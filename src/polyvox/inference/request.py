@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from polyvox.config import StyleConfig, VoiceConfig
+from polyvox.config import ModelConfig, StyleConfig, VoiceConfig
 from polyvox.inference.phoneme_input import read_phonemes
 from polyvox.inference.result import SynthesisError
 from polyvox.speech_request import SpeechRequest
@@ -96,6 +96,17 @@ def style_label(style: StyleConfig, emotion: str | None, wants_style: bool, voic
     return style.labels.index(emotion)
 
 
+def check_style_sampler(model: ModelConfig, style: str | None, voice: str = "this voice") -> None:
+    """``SynthesisError`` (one line) for style "sample" to a voice trained without a style sampler."""
+    if style is None or model.style_sampler.enabled:
+        return
+    instead = "give an emotion or a style reference instead, or" if model.style.enabled else "it has no style component either;"
+    raise SynthesisError(
+        f"{voice} has no style sampler (model.style_sampler.enabled is false), so it cannot sample a style; {instead} "
+        "train a voice with model.style_sampler.enabled (docs/training.md)"
+    )
+
+
 class VoiceText:
     """Languages, speakers and symbols of a voice, and what turns text into its ids."""
 
@@ -131,6 +142,7 @@ class VoiceText:
         language = self.language(request.language)
         wants_style = request.emotion is not None or request.style_reference is not None or request.style_strength != 1.0
         label = style_label(self.config.model.style, request.emotion, wants_style)
+        check_style_sampler(self.config.model, request.style)
         return SpeechOptions(request, language, self.speaker_id(request.speaker, language), label)
 
     def sentences(self, text: str, language: str) -> list[str]:

@@ -14,21 +14,21 @@ import torch
 
 from polyvox.audio.pitch import shift_pitch
 from polyvox.audio.pitch_curve import follow_notes
-from polyvox.voice_file import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
+from polyvox.voice_file import VoiceFileError, VoiceMetadata, build_generator, load_voice_file, recorded_fingerprint
 from polyvox.config import VoiceConfig
-from polyvox.fingerprint import require_compatible
+from polyvox.fingerprint import require_compatible, style_sampler_weights_problem
 from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule
 from polyvox.inference.reference import ReferenceAudio, reference_timbre
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.score_timing import ScoreTiming, score_timing
 from polyvox.inference.speed import float32_without_onednn, prepare_for_inference, resolve_precision, set_decoder_precision
-from polyvox.inference.style import request_style
+from polyvox.inference.style import request_style, sampled_style
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.models.vits import PriorOutput
 from polyvox.partial_loading import load_partial_state
-from polyvox.speech_request import SpeechRequest, as_request
+from polyvox.speech_request import SAMPLED_STYLE, SpeechRequest, as_request
 from polyvox.text.token import Token
 from polyvox.threads import use_threads
 from polyvox.voice_check import check_voice_tensors
@@ -79,6 +79,10 @@ class Voice(SentenceEngine):
                 logger.warning("%s: %s", path, line)
         else:
             check_voice_tensors(generator, tensors, path)
+            if metadata.config.model.style_sampler.enabled:
+                problem = style_sampler_weights_problem(recorded_fingerprint(path), tensors, str(path))
+                if problem is not None:
+                    raise VoiceFileError(problem)
             missing, unexpected = generator.load_state_dict(tensors, strict=False)
             if missing or unexpected:
                 raise VoiceFileError(
@@ -115,11 +119,23 @@ class Voice(SentenceEngine):
         draws its noise from ``noise``.
 
         Sentences go one at a time, in order, so synthesize and stream draw the same noise for the same seed.
-        ``durations``: frames per id (a score's); None: the duration predictor's. ``style``: ``request_style``'s.
+        ``durations``: frames per id (a score's); None: the duration predictor's. ``style``: ``request_style``'s
+        (for style "sample", None: one is drawn here, before the sentence's other noise).
         """
         with float32_without_onednn(self.generator):
+            style = self._sentence_style(encoded, options, noise, timbre, style)
             prior = self._prior(encoded, options, noise, timbre, options.length_scale, durations, style)
             return self.generator.sample_prior(prior, options.request.noise_scale, noise_generator=noise), prior
+
+    def _sentence_style(
+        self, encoded: Encoded, options: SpeechOptions, noise: torch.Generator | None, timbre: torch.Tensor | None,
+        style: torch.Tensor | None,
+    ) -> torch.Tensor | None:
+        """``style``, or for style "sample" (when none is drawn yet) one drawn for this sentence from ``noise``."""
+        if style is not None or options.request.style != SAMPLED_STYLE:
+            return style
+        speaker = self.generator.speaker_vector(torch.tensor([options.speaker_id])) if timbre is None else timbre[None, :, None]
+        return sampled_style(self.generator, encoded, speaker, options.request, noise)
 
     def _prior(self, encoded: Encoded, options: SpeechOptions, noise: torch.Generator | None, timbre: torch.Tensor | None,
                length_scale: float, durations: list[int] | None = None, style: torch.Tensor | None = None) -> Any:
@@ -147,8 +163,10 @@ class Voice(SentenceEngine):
     def _scored(self, written: list[Token], options: SpeechOptions, noise: torch.Generator | None,
                 timbre: torch.Tensor | None, style: torch.Tensor | None = None) -> np.ndarray:
         """A score sung: its durations fixed, then each note's pitch and gain set by WORLD (as ``--pitch`` shifts)."""
-        timing = self.score_timing(written, options, noise, timbre, style)
         encoded = self.text.rules.encode_tokens(written)
+        with float32_without_onednn(self.generator):
+            style = self._sentence_style(encoded, options, noise, timbre, style)  # one style for the timing and the singing
+        timing = self.score_timing(written, options, noise, timbre, style)
         latent, prior = self._sentence_latent(encoded, options, noise, timbre, timing.durations, style)
         with float32_without_onednn(self.generator):
             waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), prior.speaker, prior.prosody_speaker)
@@ -184,7 +202,8 @@ class Voice(SentenceEngine):
     def synthesize(self, text: str | SpeechRequest, *args: Any, **options: Any) -> SynthesisResult:
         """Speak a ``SpeechRequest``, or ``text`` with the request's fields as arguments (``language=``,
         ``speaker=``, ``speed=``, ``noise_scale=``, ``noise_scale_duration=``, ``seed=``, ``pitch=``,
-        ``reference=``, ``phonemes=``, ``score=``, ``style_reference=``, ``emotion=``, ``style_strength=``); long text is
+        ``reference=``, ``phonemes=``, ``score=``, ``style_reference=``, ``emotion=``, ``style_strength=``, ``style=``,
+        ``style_steps=``, ``style_scale=``); long text is
         split into sentences, spoken one after the other with a pause between. ``phonemes`` (the voice's symbols) or a
         ``score`` replace the text (docs/synthesis.md).
 
@@ -193,6 +212,8 @@ class Voice(SentenceEngine):
         trained speaker's, in any of the voice's languages (needs a voice with a reference encoder).
         ``emotion`` (a style label of the voice) or ``style_reference`` (clip(s), as ``reference``) set how it is said,
         ``style_strength`` how much of it (0: the voice's neutral style); they need a voice trained with style.
+        ``style="sample"`` draws a style for each sentence from the voice's style sampler instead (``style_steps``,
+        ``style_scale``; ``seed`` repeats it); a non-finite draw raises ``StyleSamplerError`` naming the likely cause.
         Raises ``TextError`` subclasses for empty text or unknown symbols, ``SynthesisError`` for an
         unknown language, speaker or emotion or a bad scale or pitch.
         """

@@ -48,6 +48,10 @@ class SpeechRequest(BaseModel):
     # Style (voices trained with one): a label of the voice and how much of it; an unknown label is a 400 listing them.
     emotion: str | None = option_field("emotion")
     style_strength: float = option_field("style_strength")
+    # "sample": a style drawn for each sentence by the voice's style sampler; a voice without one is a 400.
+    style: Literal["sample"] | None = option_field("style")
+    style_steps: int = option_field("style_steps")
+    style_scale: float = option_field("style_scale")
     sample_rate: int | None = Field(
         None, description="Output rate in Hz; default: 24000 for pcm, 48000 for opus, else the voice's rate.",
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable, Generator
 
 from polyvox.voice_file import VoiceFileError
 from polyvox.errors import PolyvoxError
+from polyvox.inference.style import StyleSamplerError
 from polyvox.inference.voice import SynthesisError
 from polyvox.server.audio_encoding import encode, encode_stream
 from polyvox.server.errors import ApiError
@@ -59,6 +60,8 @@ def client_error(error: PolyvoxError, plan: SpeechPlan) -> ApiError | None:
         return ApiError(400, "unknown_language", str(error), "language")
     if isinstance(error, TextError):
         return ApiError(400, "unsupported_text", f"voice {name!r} cannot read this input: {error}", "input")
+    if isinstance(error, StyleSamplerError):
+        return ApiError(500, "voice_unavailable", f"voice {name!r} cannot speak this request: {error}")
     if isinstance(error, SynthesisError):
         return ApiError(400, "invalid_request", str(error))
     if isinstance(error, VoiceFileError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from polyvox.voice_file import VoiceFileError, VoiceMetadata
-from polyvox.inference.request import speaker_index, style_label, voice_language
+from polyvox.inference.request import check_style_sampler, speaker_index, style_label, voice_language
 from polyvox.inference.result import SynthesisError
 from polyvox.inference.score import Score, ScoreError
 from polyvox.server.audio_encoding import FORMATS, AudioFormat
@@ -80,7 +80,7 @@ def plan_speech(request: SpeechRequest, catalog: VoiceCatalog, settings: ServerS
 
 
 def _check_style(request: SpeechRequest, metadata: VoiceMetadata, who: str) -> None:
-    """emotion and style_strength against the voice's style component and labels (one-line 400s)."""
+    """emotion, style_strength and style against the voice's style component, labels and sampler (one-line 400s)."""
     style = metadata.config.model.style
     wants_style = request.emotion is not None or request.style_strength != 1.0
     try:
@@ -88,6 +88,10 @@ def _check_style(request: SpeechRequest, metadata: VoiceMetadata, who: str) -> N
     except SynthesisError as error:
         code = "unknown_emotion" if style.enabled else "no_style"
         raise ApiError(400, code, str(error), "emotion" if request.emotion is not None else "style_strength") from error
+    try:
+        check_style_sampler(metadata.config.model, request.style, who)
+    except SynthesisError as error:
+        raise ApiError(400, "no_style_sampler", str(error), "style") from error
 
 
 def _check_input(text: str, max_chars: int) -> None:
