@@ -40,17 +40,22 @@ def styled_manifest(corpus: Path, folder: Path) -> Path:
     return path
 
 
+def train_tiny_style_voice(manifest: Path, folder: Path, steps: int, **overrides: object) -> Path:
+    """A tiny voice with a style component (and ``overrides``) trained ``steps`` steps on ``manifest``, seeded."""
+    config = preset("tiny").replace(**{
+        "model.style.enabled": True, "model.style.hidden_channels": 16, "model.style.style_channels": 8,
+        "training.max_steps": steps, "training.checkpoint_every_steps": steps, "training.audio_samples_every_steps": 1000,
+        "training.discriminator_start_step": 2, "training.learning_rate": 1e-2, **overrides,
+    })
+    torch.manual_seed(0)
+    return train(manifest, folder / "run", config, progress=False).voice_path
+
+
 @pytest.fixture(scope="module")
 def styled_voice(small_corpus, tmp_path_factory) -> Path:
     corpus, _ = small_corpus
     folder = tmp_path_factory.mktemp("styled")
-    config = preset("tiny").replace(**{
-        "model.style.enabled": True, "model.style.hidden_channels": 16, "model.style.style_channels": 8,
-        "training.max_steps": 20, "training.checkpoint_every_steps": 20, "training.audio_samples_every_steps": 1000,
-        "training.discriminator_start_step": 2, "training.learning_rate": 1e-2,
-    })
-    torch.manual_seed(0)
-    return train(styled_manifest(corpus, folder), folder / "run", config, progress=False).voice_path
+    return train_tiny_style_voice(styled_manifest(corpus, folder), folder, 20)
 
 
 @pytest.fixture(scope="module")
