@@ -45,7 +45,7 @@ def train_tiny_style_voice(manifest: Path, folder: Path, steps: int, **overrides
     config = preset("tiny").replace(**{
         "model.style.enabled": True, "model.style.hidden_channels": 16, "model.style.style_channels": 8,
         "training.max_steps": steps, "training.checkpoint_every_steps": steps, "training.audio_samples_every_steps": 1000,
-        "training.discriminator_start_step": 2, "training.learning_rate": 1e-2, **overrides,
+        "training.discriminator_start_step": 2, "training.learning_rate": 1e-2, "training.precision": "32", **overrides,
     })
     torch.manual_seed(0)
     return train(manifest, folder / "run", config, progress=False).voice_path
