@@ -153,3 +153,31 @@ def test_a_weighted_loss_is_logged_and_trained(small_corpus, tmp_path, weight, v
     events = EventAccumulator(str(unweighted / "logs"))
     events.Reload()
     assert tag not in events.Tags()["scalars"]
+
+
+def test_a_checkpoint_of_the_run_becomes_the_voice_of_its_step(small_corpus, tmp_path):
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+    from polyvox.voice_file import load_voice_file
+
+    corpus_dir, _ = small_corpus
+    result = train(corpus_dir / "manifest.jsonl", tmp_path / "run", tiny_training(6), progress=False)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    runner = CliRunner()
+    for step in (5, 6):
+        output = tmp_path / f"step{step}.safetensors"
+        answer = runner.invoke(app, ["import-voice", str(checkpoints / f"step-{step}.ckpt"), "-o", str(output)])
+        assert answer.exit_code == 0, answer.output
+        assert f"the voice of step {step} of a polyvox run" in answer.output
+    final, final_metadata = load_voice_file(result.voice_path)  # the run writes the newest step's voice itself
+    imported, metadata = load_voice_file(tmp_path / "step6.safetensors")
+    assert imported.keys() == final.keys() and all(torch.equal(imported[name], final[name]) for name in final)
+    assert metadata.info["steps"] == "6" and metadata.speakers == final_metadata.speakers
+    earlier, _ = load_voice_file(tmp_path / "step5.safetensors")
+    assert any(not torch.equal(earlier[name], final[name]) for name in final)
+    assert np.isfinite(Voice.load(tmp_path / "step5.safetensors").synthesize("a", language="en").samples).all()
+    # An existing file is kept unless asked.
+    answer = runner.invoke(app, ["import-voice", str(checkpoints / "step-5.ckpt"), "-o", str(tmp_path / "step6.safetensors")])
+    assert answer.exit_code == 1 and "--overwrite" in answer.output
+    assert all(torch.equal(load_voice_file(tmp_path / "step6.safetensors")[0][name], final[name]) for name in final)

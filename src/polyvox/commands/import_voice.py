@@ -1,8 +1,9 @@
 """``polyvox import-voice``: a released Piper voice (.onnx) or a VITS, Piper or MeloTTS checkpoint as a polyvox voice,
-with its loading report."""
+with its loading report; or one step of a polyvox run (RUN/checkpoints/step-N.ckpt) as a voice file."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 
 def import_voice(
-    checkpoint: Annotated[Path, typer.Argument(help="Piper voice VOICE.onnx, VITS G_*.pth, Piper .ckpt or MeloTTS checkpoint.pth.")],
+    checkpoint: Annotated[Path, typer.Argument(help="Piper voice VOICE.onnx, VITS G_*.pth, Piper .ckpt, MeloTTS checkpoint.pth, or a polyvox run's RUN/checkpoints/step-N.ckpt.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Voice file to write (.safetensors).")],
     config: Annotated[
         Optional[Path],
@@ -37,7 +38,8 @@ def import_voice(
     verbose: Annotated[bool, typer.Option("--verbose/--quiet", "-v/-q", help="Also list every loaded tensor.")] = False,
 ) -> None:
     """Import a released Piper voice or a pretrained checkpoint of another project as a voice, and print how each
-    tensor was carried over.
+    tensor was carried over. A polyvox training checkpoint becomes the voice of that step (its generator; the
+    discriminator and the optimizer's state stay behind).
 
     ONNX graphs are read with the onnx package and never run; checkpoints are read with torch.load(weights_only=True):
     neither can run code.
@@ -50,8 +52,17 @@ def import_voice(
     def work() -> None:
         from polyvox.voice_file import save_voice
         from polyvox.files import atomic_path
+        from polyvox.finetune.source import read_training_checkpoint
         from polyvox.pretrained import import_checkpoint
 
+        if checkpoint.suffix == ".ckpt" and (own := read_training_checkpoint(checkpoint)) is not None:
+            info = dict(own.metadata.info, steps=str(own.steps))
+            saved = save_voice(output, own.generator, dataclasses.replace(own.metadata, info=info), half=half)
+            typer.echo(
+                f"wrote {saved}, the voice of step {own.steps} of a polyvox run ({', '.join(own.metadata.languages)}; "
+                f"{len(own.metadata.speakers)} speakers; without its discriminator and optimizer state) {took(started)}"
+            )
+            return
         tensors, metadata, import_report = import_checkpoint(checkpoint, config, phonemes, language)
         typer.echo(import_report.summary())
         for line in import_report.all_lines() if verbose else import_report.grouped_lines():

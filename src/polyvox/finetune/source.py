@@ -74,7 +74,16 @@ def _has_voice_metadata(path: Path) -> bool:
         return True
 
 
-def _polyvox_checkpoint(path: Path) -> FinetuneSource | None:
+@dataclass(frozen=True)
+class TrainingCheckpoint:
+    generator: dict[str, Tensor]
+    discriminator: dict[str, Tensor]
+    metadata: VoiceMetadata
+    steps: int
+
+
+def read_training_checkpoint(path: Path) -> TrainingCheckpoint | None:
+    """A polyvox training checkpoint's weights (float32) and tables; None when ``path`` is not one."""
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
@@ -86,10 +95,16 @@ def _polyvox_checkpoint(path: Path) -> FinetuneSource | None:
     state = checkpoint["state_dict"]
     generator = {name[len(_GENERATOR_PREFIX) :]: t.float() for name, t in state.items() if name.startswith(_GENERATOR_PREFIX)}
     discriminator = {name[len(_DISCRIMINATOR_PREFIX) :]: t.float() for name, t in state.items() if name.startswith(_DISCRIMINATOR_PREFIX)}
-    steps = int(checkpoint["polyvox"].get("steps_done", 0))
+    return TrainingCheckpoint(generator, discriminator, metadata, int(checkpoint["polyvox"].get("steps_done", 0)))
+
+
+def _polyvox_checkpoint(path: Path) -> FinetuneSource | None:
+    checkpoint = read_training_checkpoint(path)
+    if checkpoint is None:
+        return None
     return FinetuneSource(
-        path, "checkpoint", generator, metadata, discriminator or None,
-        notes=[f"training checkpoint at step {steps}: generator and discriminator weights"],
+        path, "checkpoint", checkpoint.generator, checkpoint.metadata, checkpoint.discriminator or None,
+        notes=[f"training checkpoint at step {checkpoint.steps}: generator and discriminator weights"],
     )
 
 
