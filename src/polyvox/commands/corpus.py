@@ -27,6 +27,13 @@ def corpus(
         str,
         typer.Option(help="Who speaks it: espeak (default), piper, kokoro, or auto (the best per language; polyvox[teachers])."),
     ] = "espeak",
+    styles: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated style labels spoken in turn by each speaker and written to the manifest's `style` "
+            "(neutral, calm, excited, sad, whisper; espeak only). Default: none, an unlabelled corpus."
+        ),
+    ] = "",
 ) -> None:
     """Generate a synthetic multilingual, multi-speaker corpus with espeak-ng or a neural teacher."""
     setup_logging(False)
@@ -37,8 +44,9 @@ def corpus(
         from polyvox.data.corpus.teacher_choice import teachers_for
 
         codes = [code.strip() for code in languages.split(",") if code.strip()]
+        style_names = _style_names(styles, teacher)
         teachers = teachers_for(codes, teacher)  # a missing package or an unspoken language stops here, before any work
-        report = generate_corpus(output, codes, speakers, utterances, sample_rate=sample_rate, seed=seed, progress=True)
+        report = generate_corpus(output, codes, speakers, utterances, sample_rate=sample_rate, seed=seed, progress=True, styles=style_names)
         typer.echo(report.summary())
         if teachers:
             from polyvox.data.corpus.revoice import revoice_corpus
@@ -49,3 +57,15 @@ def corpus(
         typer.echo(f"wrote {report.utterances} utterances ({report.duration_s / 60:.1f} min) to {output} {took(started)}")
 
     run(generate)
+
+
+def _style_names(styles: str, teacher: str) -> list[str]:
+    """The --styles names, checked before any work (a teacher would re-speak the clips without their style)."""
+    from polyvox.data.corpus.errors import CorpusError
+    from polyvox.data.corpus.styles import corpus_styles
+
+    names = [name.strip() for name in styles.split(",") if name.strip()]
+    corpus_styles(names)
+    if names and teacher != "espeak":
+        raise CorpusError(f"--styles needs --teacher espeak: a {teacher} teacher re-speaks the clips without their style")
+    return names

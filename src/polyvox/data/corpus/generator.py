@@ -26,6 +26,7 @@ from polyvox.data.corpus.plan import plan_corpus
 from polyvox.data.corpus.sentences import GRAMMAR_MODULES
 from polyvox.data.corpus.silence import trim_silence
 from polyvox.data.corpus.speakers import MAX_SPEAKERS_PER_LANGUAGE, Speaker
+from polyvox.data.corpus.styles import CorpusStyle, applied_gain, corpus_styles
 from polyvox.data.manifest import Utterance, write_manifest
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class CorpusReport:
     speakers: tuple[str, ...]
     languages: tuple[LanguageReport, ...]
     elapsed_s: float
+    styles: tuple[str, ...] = ()  # the style labels, in turn over each speaker's utterances (none: unlabelled)
 
     def summary(self) -> str:
         lines = [
@@ -85,6 +87,8 @@ class CorpusReport:
             f"durations aligned for {report.aligned} ({report.alignment_rate:.0%}){_coverage_text(report.coverage)}"
             for report in self.languages
         ]
+        if self.styles:
+            lines.append(f"  styles, in turn over each speaker's utterances: {', '.join(self.styles)}")
         return "\n".join(lines)
 
 
@@ -98,6 +102,7 @@ def generate_corpus(
     progress: bool = True,
     engine: EspeakEngine | None = None,
     token_source: TokenSource | None = None,
+    styles: Sequence[str] = (),
 ) -> CorpusReport:
     """Synthesise a corpus into ``out_dir`` and return a report.
 
@@ -113,12 +118,16 @@ def generate_corpus(
     utterance's ``phonemes`` are the polyvox front end's tokens and ``phoneme_durations`` their
     lengths in seconds (summing to the clip's duration), taken from espeak's phoneme events; both
     are ``None`` where the tokens and espeak's phonemes differ (expected for zh and ja, whose
-    front ends do not use espeak). ``engine`` reuses an :class:`EspeakEngine` (create one per
+    front ends do not use espeak). ``styles`` (names from ``polyvox.data.corpus.styles``: neutral, calm,
+    excited, sad, whisper) label the utterances: a speaker's n-th utterance is spoken in the
+    (n mod len(styles))-th style, with that style's settings relative to the speaker's own, and its
+    ``style`` field says which; without styles the corpus is unlabelled. ``engine`` reuses an :class:`EspeakEngine` (create one per
     process); ``token_source`` replaces the front end (``(text, language) -> symbols``).
     """
     started = time.perf_counter()
     languages = tuple(dict.fromkeys(languages))
     _check_request(languages, speakers_per_language, utterances_per_speaker, sample_rate)
+    chosen_styles = corpus_styles(styles)
     root = Path(out_dir)
     _check_folder(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -143,9 +152,11 @@ def generate_corpus(
                 ALIGNMENT_GIVE_UP_AFTER,
             )
         attempted[language] += 1
-        identifier = f"{speaker.name}_{index % utterances_per_speaker:05d}"
+        number = index % utterances_per_speaker
+        style = chosen_styles[number % len(chosen_styles)] if chosen_styles else None
+        identifier = f"{speaker.name}_{number:05d}"
         utterance = _make_utterance(
-            engine, tokens_of if align else None, speaker, text, root, identifier, sample_rate, random_seed=seed + index
+            engine, tokens_of if align else None, speaker, style, text, root, identifier, sample_rate, random_seed=seed + index
         )
         aligned[language] += utterance.phonemes is not None
         utterances.append(utterance)
@@ -169,6 +180,7 @@ def generate_corpus(
             for language in languages
         ),
         elapsed_s=time.perf_counter() - started,
+        styles=tuple(style.name for style in chosen_styles),
     )
     (root / REPORT_NAME).write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     logger.info("corpus generated:\n%s", report.summary())
@@ -218,18 +230,22 @@ def _make_utterance(
     engine: EspeakEngine,
     tokens_of: TokenSource | None,
     speaker: Speaker,
+    style: CorpusStyle | None,
     text: str,
     root: Path,
     identifier: str,
     sample_rate: int,
     random_seed: int,
 ) -> Utterance:
-    synthesis = engine.synthesize(text, speaker.settings, random_seed)
+    settings = style.settings_for(speaker) if style is not None else speaker.settings
+    synthesis = engine.synthesize(text, settings, random_seed)
     if synthesis.samples.size == 0:
-        raise EspeakError(f"espeak-ng produced no audio for {text!r} with voice {speaker.settings.voice_names}")
+        raise EspeakError(f"espeak-ng produced no audio for {text!r} with voice {settings.voice_names}")
     tokens = tokens_of(text, speaker.language) if tokens_of is not None else None
     durations = align_token_durations(tokens, synthesis.events, synthesis.samples.size) if tokens else None
     samples = resample(synthesis.samples.astype(np.float32) / _INT16_SCALE, synthesis.sample_rate, sample_rate)
+    if style is not None:
+        samples = applied_gain(samples, style.gain_db)
     if durations is not None:
         durations = resample_boundaries(durations, synthesis.sample_rate, sample_rate, samples.size)
     samples, durations = trim_silence(samples, sample_rate, durations)
@@ -247,6 +263,7 @@ def _make_utterance(
         duration=samples.size / sample_rate,
         phonemes=tuple(tokens) if aligned and tokens is not None else None,
         phoneme_durations=tuple(float(d) / sample_rate for d in durations) if aligned and durations is not None else None,
+        style=style.name if style is not None else None,
     )
 
 
