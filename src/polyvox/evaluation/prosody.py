@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,16 +20,21 @@ from polyvox.data.manifest import Utterance
 from polyvox.evaluation.analysis import AnalysisSettings
 from polyvox.evaluation.score_check import track_f0
 
+if TYPE_CHECKING:
+    from polyvox.inference.voice import Voice
+
 # The pitch range is the spread between these percentiles of the voiced F0 (robust to octave slips).
 RANGE_PERCENTILES = (10.0, 90.0)
-# Fewer voiced frames than this give no F0 figures (NaN): a whisper, or a clip of noise.
+# Fewer voiced frames than this, or a smaller voiced fraction, give no F0 figures (NaN): in a whisper or a clip of
+# noise the tracker's few voiced frames are stray, not a pitch (espeak's whisper: 0-4 % of frames).
 MIN_VOICED_FRAMES = 10
+MIN_VOICED_FRACTION = 0.05
 _SILENCE_DB = -40.0
 
 
 @dataclass(frozen=True)
 class ProsodyFigures:
-    f0_mean_hz: float  # mean over voiced frames; NaN with fewer than MIN_VOICED_FRAMES
+    f0_mean_hz: float  # mean over voiced frames; NaN with too few (MIN_VOICED_FRAMES, MIN_VOICED_FRACTION)
     f0_range_semitones: float  # RANGE_PERCENTILES spread of voiced F0; NaN as above
     voiced_fraction: float  # voiced frames / frames
     duration_s: float  # silent ends cut
@@ -47,7 +53,7 @@ def prosody_figures(samples: np.ndarray, sample_rate: int, phonemes: int | None 
     duration = trimmed.size / sample_rate
     _, f0 = track_f0(trimmed, sample_rate, AnalysisSettings())
     voiced = f0[f0 > 0]
-    enough = voiced.size >= MIN_VOICED_FRAMES
+    enough = voiced.size >= max(MIN_VOICED_FRAMES, MIN_VOICED_FRACTION * f0.size)
     low, high = np.percentile(voiced, RANGE_PERCENTILES) if enough else (math.nan, math.nan)
     energy = float(np.mean(np.square(trimmed, dtype=np.float64))) if trimmed.size else 0.0
     return ProsodyFigures(
@@ -120,3 +126,14 @@ def mean_figures(figures: Sequence[ProsodyFigures]) -> ProsodyFigures:
 def semitones_between(high_hz: float, low_hz: float) -> float:
     """How many semitones ``high_hz`` lies above ``low_hz`` (NaN if either is NaN)."""
     return 12.0 * math.log2(high_hz / low_hz) if high_hz > 0 and low_hz > 0 else math.nan
+
+
+def spoken_figures(voice: Voice, texts: Sequence[str], speakers: Sequence[str], seed: int = 0, **options: Any) -> ProsodyFigures:
+    """Mean figures of ``voice`` speaking each text with each speaker, seeded (text i with ``seed + i``), under the
+    same request ``options`` (``emotion=``, ``style_reference=``, ``style="sample"``, ...)."""
+    figures = [
+        prosody_figures(voice.synthesize(text, speaker=speaker, seed=seed + index, **options).samples, voice.sample_rate)
+        for index, text in enumerate(texts)
+        for speaker in speakers
+    ]
+    return mean_figures(figures)

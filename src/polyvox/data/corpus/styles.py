@@ -56,11 +56,16 @@ CORPUS_STYLES: dict[str, CorpusStyle] = {
     style.name: style
     for style in (
         CorpusStyle("neutral", "the speaker's own settings"),
-        CorpusStyle("calm", "slower, with a narrow pitch range, a little quieter", rate_factor=0.8, pitch_range_factor=0.4, gain_db=-2.0),
         CorpusStyle(
-            "excited", "higher, with a wide pitch range, faster, louder", pitch_shift=18, pitch_range_factor=1.6, rate_factor=1.25, gain_db=3.0
+            "calm", "slower, with a narrow pitch range, a little quieter", pitch_range_factor=0.4, rate_factor=0.8, gain_db=-2.0
         ),
-        CorpusStyle("sad", "lower, slower, with a narrow pitch range, quieter", pitch_shift=-15, pitch_range_factor=0.5, rate_factor=0.75, gain_db=-8.0),
+        CorpusStyle(
+            "excited", "higher, with a wide pitch range, faster, louder",
+            pitch_shift=18, pitch_range_factor=1.6, rate_factor=1.25, gain_db=3.0,
+        ),
+        CorpusStyle(
+            "sad", "lower, slower, with a narrow pitch range, quieter", pitch_shift=-15, pitch_range_factor=0.5, rate_factor=0.75, gain_db=-8.0
+        ),
         CorpusStyle("whisper", "espeak's whisper variant (unvoiced), quieter", whisper=True, gain_db=-6.0),
     )
 }

@@ -1,0 +1,35 @@
+"""A style voice to measure: the bundled voice fine-tuned with a style component on a labelled corpus.
+
+The bundled voice already speaks the generated corpus's English speakers (en_f3, en_m1) with a decoder that
+makes pitch; its new style parts start at zero (``StyleEncoder``: an untrained style changes nothing), so a
+short fine-tune shows what the style learns, apart from learning to speak. A tiny voice trained from scratch
+makes no pitch of its own (its F0 is its frame-rate buzz), so it cannot show a label's F0.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from polyvox.data.manifest import read_manifest
+
+
+def finetune_style_voice(
+    manifest: Path, run_dir: Path, output: Path, steps: int, learning_rate: float, sampler: bool = True, progress: bool = False
+) -> Path:
+    """Fine-tune the bundled voice (every part, in float32) with ``model.style`` learning the manifest's style labels
+    (and a style sampler) for ``steps`` steps; the last step's voice is written to ``output`` (nothing is held out)."""
+    from polyvox.cli_support import DEFAULT_VOICE
+    from polyvox.finetune.plan import FinetuneOptions
+    from polyvox.finetune.run import finetune
+
+    labels = list(dict.fromkeys(u.style for u in read_manifest(manifest) if u.style is not None))
+    overrides = (
+        "model.style.enabled=true",
+        f"model.style.labels={json.dumps(labels)}",
+        f"model.style_sampler.enabled={'true' if sampler else 'false'}",
+        "training.precision=32",  # "auto" picks bf16-mixed on CPUs with native bfloat16: figures would vary by machine
+        f"training.checkpoint_every_steps={steps}",
+    )
+    options = FinetuneOptions(freeze="all", steps=steps, learning_rate=learning_rate, overrides=overrides, validation_per_language=0)
+    return finetune(DEFAULT_VOICE, manifest, output, run_dir, options, progress=progress).voice_path
