@@ -25,8 +25,11 @@
    100 steps on the corpus's male voices, but the listener heard es, fr and de worse at step 100, and training
    the embeddings alone cost English too (docs/finetuning.md, "The synthesis loss"): joe's text encoder has no
    speaker input, so the phonemes English shares with the teachers' languages drift towards the teachers'
-   renderings; a speaker-conditioned text encoder started at zero did no better in 100 steps. Next: symbols of
-   their own for the new languages, and longer runs.
+   renderings; a speaker-conditioned text encoder started at zero did no better in 100 steps. The cause found
+   since: joe's decoder, read through the posterior encoder the warm-up builds, loses most of the teachers' words
+   (copy-synthesis CER 0.26-0.85 on their held-out clips, 0.09 on joe's own), and the text side learns towards
+   exactly that (docs/finetuning.md, "Where joe loses the words"). Next: train the acoustic side (decoder with its
+   speaker input, posterior encoder) on the teachers with a discriminator first; on a GPU.
    ``--start`` goes on from a voice that already has the corpus's
    languages and speakers (an earlier run's step 0: warm-up done, new tables in place). The output is the step
    whose held-out sentences Whisper base understands best.
