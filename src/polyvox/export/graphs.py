@@ -2,7 +2,8 @@
 
 Each wrapper's ``forward`` takes only tensors, in the order of the names in ``polyvox.export.metadata``,
 and calls the generator's own ``encode_prior`` / ``decode_latent`` parts, so the graphs compute what
-``Voice`` computes. Noise is an input: callers (and the parity tests) choose it.
+``Voice`` computes. Noise is an input: callers (and the parity tests) choose it. A style voice's graphs
+take its style vector last (``style_vectors``); a voice without style traces exactly as before (no such input).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def _encode(
     noise_scale_duration: Tensor,
     duration_noise: Tensor,
     prosody_ids: Tensor,
+    style_vectors: Tensor | None,
 ) -> PriorOutput:
     return generator.encode_prior(
         phoneme_ids, language_ids, text_lengths, speaker_ids,
@@ -30,12 +32,23 @@ def _encode(
         noise_scale_duration=noise_scale_duration.view(-1, 1, 1),  # per item, against noise (batch, 2, text_len)
         duration_noise=duration_noise,
         prosody_ids=prosody_ids,
+        style_vectors=style_vectors,
     )
 
 
-def _decode(generator: VitsGenerator, latent: Tensor, frame_mask: Tensor, speaker: Tensor, trim: Tensor) -> Tensor:
-    """Flow (reverse) over all of ``latent``, then the decoder over it less ``trim`` = [left, right] frames."""
-    flowed = generator.flow(latent, frame_mask, speaker, reverse=True) * frame_mask
+def _prosody_speaker(generator: VitsGenerator, speaker: Tensor, style_vectors: Tensor | None) -> Tensor:
+    """The flow's conditioning (as ``PriorOutput.prosody_speaker``): the speaker plus a style voice's shift."""
+    if style_vectors is None:
+        return speaker
+    return speaker + generator.style_encoder.shift(style_vectors).speaker
+
+
+def _decode(
+    generator: VitsGenerator, latent: Tensor, frame_mask: Tensor, speaker: Tensor, trim: Tensor, flow_speaker: Tensor
+) -> Tensor:
+    """Flow (reverse, conditioned on ``flow_speaker``) over all of ``latent``, then the decoder (on ``speaker``) over
+    it less ``trim`` = [left, right] frames."""
+    flowed = generator.flow(latent, frame_mask, flow_speaker, reverse=True) * frame_mask
     # An index built from the inputs keeps the cut dynamic in the graph (Python slicing would freeze it).
     kept = torch.arange(trim[0], latent.shape[-1] - trim[1], device=latent.device)
     return generator.decoder(flowed.index_select(2, kept), speaker)
@@ -62,10 +75,11 @@ class EncoderGraph(GeneratorGraph):
         noise_scale_duration: Tensor,
         duration_noise: Tensor,
         prosody_ids: Tensor,
+        style_vectors: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         prior = _encode(
             self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration,
-            duration_noise, prosody_ids,
+            duration_noise, prosody_ids, style_vectors,
         )
         return prior.means, prior.log_scales, prior.frame_mask, prior.frame_lengths, prior.durations
 
@@ -77,8 +91,11 @@ class DecoderGraph(GeneratorGraph):
     own context when streaming, ``[0, 0]`` for a whole sentence.
     """
 
-    def forward(self, latent: Tensor, frame_mask: Tensor, speaker_ids: Tensor, trim: Tensor) -> Tensor:
-        return _decode(self.generator, latent, frame_mask, self.generator.speaker_vector(speaker_ids), trim)
+    def forward(
+        self, latent: Tensor, frame_mask: Tensor, speaker_ids: Tensor, trim: Tensor, style_vectors: Tensor | None = None
+    ) -> Tensor:
+        speaker = self.generator.speaker_vector(speaker_ids)
+        return _decode(self.generator, latent, frame_mask, speaker, trim, _prosody_speaker(self.generator, speaker, style_vectors))
 
 
 class FullGraph(GeneratorGraph):
@@ -101,13 +118,15 @@ class FullGraph(GeneratorGraph):
         duration_noise: Tensor,
         prior_noise: Tensor,
         prosody_ids: Tensor,
+        style_vectors: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
         prior = _encode(
             self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration,
-            duration_noise, prosody_ids,
+            duration_noise, prosody_ids, style_vectors,
         )
         frames = prior.means.shape[-1]
         noise = torch.cat([prior_noise, torch.zeros_like(prior.means)], dim=2)[:, :, :frames]
         latent = self.generator.sample_prior(prior, noise_scale.view(-1, 1, 1), noise=noise)
-        waveform = _decode(self.generator, latent, prior.frame_mask, prior.speaker, torch.zeros(2, dtype=torch.long))
+        trim = torch.zeros(2, dtype=torch.long)
+        waveform = _decode(self.generator, latent, prior.frame_mask, prior.speaker, trim, prior.prosody_speaker)
         return waveform, prior.frame_lengths * self.generator.decoder.samples_per_frame, prior.durations

@@ -2,7 +2,7 @@
 
 The exporter writes it; ``OnnxVoice`` and engines in other languages read it. It holds the symbol
 table, languages, speakers, audio parameters, default scales, the context streaming needs, the
-graphs' file names and interface, and the voice's whole config. Every graph carries the same random
+graphs' file names and interface, and the voice's whole config; for a style voice, its style tables. Every graph carries the same random
 ``export_id`` in its ONNX metadata as the json, so files from different exports are never mixed.
 """
 
@@ -15,13 +15,17 @@ from typing import Any
 
 from polyvox.config import ConfigError, VoiceConfig
 from polyvox.errors import PolyvoxError
+from polyvox.export.style_tables import StyleTables
 from polyvox.files import atomic_path
 from polyvox.inference.request import DEFAULT_NOISE_SCALE, DEFAULT_NOISE_SCALE_DURATION, DEFAULT_SPEED
 from polyvox.text.errors import TextError
 from polyvox.text.symbols import SymbolTable
 
 FORMAT_NAME = "polyvox-onnx-voice"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# What an export without style writes: older readers still read it. Style exports are version 2, which older
+# readers refuse ("upgrade polyvox") rather than run graphs whose style input they would not feed.
+UNSTYLED_FORMAT_VERSION = 1
 # Keys in each graph's ONNX metadata_props.
 EXPORT_ID_KEY = "polyvox_export_id"
 GRAPH_KEY = "polyvox_graph"
@@ -43,6 +47,14 @@ GRAPH_INTERFACES = {
     "encoder": (ENCODER_INPUTS, ENCODER_OUTPUTS),
     "decoder": (DECODER_INPUTS, DECODER_OUTPUTS),
 }
+# A style voice's graphs take its style vector (batch, style_channels) last: the prosody components' conditioning.
+STYLE_INPUT = "style_vectors"
+
+
+def graph_interface(kind: str, styled: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Input and output names of graph ``kind``; a style voice's (``styled``) end with ``STYLE_INPUT``."""
+    inputs, outputs = GRAPH_INTERFACES[kind]
+    return ((*inputs, STYLE_INPUT) if styled else inputs), outputs
 
 
 # What to do when onnx or onnxruntime is not installed.
@@ -104,6 +116,7 @@ class OnnxVoiceMetadata:
     streaming: StreamingContext
     opset: int
     info: dict[str, str] = field(default_factory=dict)
+    style: StyleTables | None = None  # a style voice's label rows and neutral style
 
     @property
     def sample_rate(self) -> int:
@@ -112,9 +125,9 @@ class OnnxVoiceMetadata:
     def to_dict(self) -> dict[str, Any]:
         """The json document; the sections before ``config`` are what an engine needs, ``config`` is the whole voice."""
         text = self.config.text
-        return {
+        document: dict[str, Any] = {
             "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
+            "format_version": UNSTYLED_FORMAT_VERSION if self.style is None else FORMAT_VERSION,
             "export_id": self.export_id,
             "opset": self.opset,
             "graphs": {
@@ -148,6 +161,9 @@ class OnnxVoiceMetadata:
             "info": self.info,
             "config": self.config.to_dict(),
         }
+        if self.style is not None:
+            document["style"] = self.style.to_dict()
+        return document
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str) -> OnnxVoiceMetadata:
@@ -180,9 +196,12 @@ class OnnxVoiceMetadata:
                 ),
                 opset=int(data["opset"]),
                 info=dict(data.get("info", {})),
+                style=StyleTables.from_dict(data["style"]) if "style" in data else None,
             )
         except (KeyError, TypeError, ValueError, ConfigError, TextError) as error:
             raise OnnxVoiceError(f"{source}: a field is missing or malformed ({type(error).__name__}: {error}); export the voice again") from error
+        if config.model.style.enabled != (metadata.style is not None):
+            raise OnnxVoiceError(f"{source}: the voice's style component and the 'style' section do not match; export the voice again")
         if len(metadata.speakers) > config.model.n_speakers:
             raise OnnxVoiceError(f"{source}: {len(metadata.speakers)} speakers listed but the model has {config.model.n_speakers}")
         return metadata

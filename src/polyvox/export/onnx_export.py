@@ -10,6 +10,8 @@ run by onnxruntime on inputs of other lengths and batch sizes than the traced on
 PyTorch, so a shape frozen by tracing fails the export instead of a user's synthesis. A quantized
 graph (``quantize``, see ``quantize.py``) is then run again and must give finite outputs, and every
 graph's operators are checked against onnxruntime-web's and onnxruntime-mobile's (``operator_check.py``).
+A style voice's graphs take the style vector as an input; its label rows and neutral style go in the json
+(``style_tables.py``). The style encoder (reference clips) and the style sampler are not exported.
 """
 
 from __future__ import annotations
@@ -34,17 +36,19 @@ from polyvox.errors import PolyvoxError
 from polyvox.export.graphs import DecoderGraph, EncoderGraph, FullGraph
 from polyvox.export.operator_check import MOBILE_OPSET, UnsupportedOperator, unsupported_operators
 from polyvox.export.quantize import Quantization, check_quantization, quantize_graph
+from polyvox.export.style_tables import StyleTables
 from polyvox.export.metadata import (
     DURATION_NOISE_CHANNELS,
     EXPORT_ID_KEY,
     FrameReach,
-    GRAPH_INTERFACES,
     GRAPH_KEY,
     ONNX_INSTALL_HINT,
+    STYLE_INPUT,
     GraphFile,
     OnnxVoiceMetadata,
     StreamingContext,
     graph_file_names,
+    graph_interface,
     metadata_path,
     write_metadata,
 )
@@ -98,6 +102,7 @@ DYNAMIC_AXES = {
     "latent": {0: "batch", 2: "frames"},
     "waveform": {0: "batch", 2: "samples"},
     "sample_lengths": {0: "batch"},
+    STYLE_INPUT: {0: "batch"},
 }
 
 
@@ -141,6 +146,9 @@ def _text_inputs(generator: VitsGenerator, n_symbols: int, n_languages: int, exa
         # Roughly as many frames as a sentence of that length has; the full graph copes with any count.
         "prior_noise": torch.randn(batch, generator.config.inter_channels, 4 * text_len, generator=random),
         "prosody_ids": torch.randint(0, N_PROSODY_IDS, (batch, text_len), generator=random),
+        # Within the style encoder's (-1, 1) box; drawn last, so the other inputs are those of a voice without style.
+        **({STYLE_INPUT: torch.tanh(torch.randn(batch, generator.config.style.style_channels, generator=random))}
+           if generator.style_encoder is not None else {}),
     }
 
 
@@ -151,14 +159,14 @@ def _graph_inputs(kind: str, generator: VitsGenerator, n_symbols: int, n_languag
     inputs["latent"] = inputs["prior_noise"][..., :frames]
     inputs["frame_mask"] = (torch.arange(frames)[None, None, :] < 2 * torch.tensor(example.text_lengths)[:, None, None]).float()
     inputs["trim"] = torch.tensor(example.trim)
-    return {name: inputs[name] for name in GRAPH_INTERFACES[kind][0]}
+    return {name: inputs[name] for name in graph_interface(kind, generator.style_encoder is not None)[0]}
 
 
 def _trace(module: nn.Module, kind: str, inputs: dict[str, torch.Tensor], opset: int, export_id: str) -> bytes:
     """The graph as ONNX bytes, with the export id and its kind in the model's metadata."""
     import onnx
 
-    input_names, output_names = GRAPH_INTERFACES[kind]
+    input_names, output_names = graph_interface(kind, STYLE_INPUT in inputs)
     buffer = io.BytesIO()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -191,7 +199,7 @@ def _check(session: onnxruntime.InferenceSession, module: nn.Module, kind: str, 
     with torch.no_grad():
         torch_outputs = module(*inputs.values())
     torch_outputs = torch_outputs if isinstance(torch_outputs, tuple) else (torch_outputs,)
-    for name, expected, got in zip(GRAPH_INTERFACES[kind][1], torch_outputs, onnx_outputs):
+    for name, expected, got in zip(graph_interface(kind, False)[1], torch_outputs, onnx_outputs):
         expected = expected.numpy()
         if expected.shape != got.shape:
             raise OnnxExportError(f"the exported {kind} graph gives {name} of shape {got.shape}, PyTorch {expected.shape}")
@@ -203,7 +211,7 @@ def _check(session: onnxruntime.InferenceSession, module: nn.Module, kind: str, 
 def _check_quantized(session: onnxruntime.InferenceSession, kind: str, inputs: dict[str, torch.Tensor]) -> None:
     """A quantized graph may round a duration differently (other shapes): it must only run and stay finite."""
     feed = {item.name: inputs[item.name].numpy() for item in session.get_inputs()}
-    for name, got in zip(GRAPH_INTERFACES[kind][1], session.run(None, feed)):
+    for name, got in zip(graph_interface(kind, False)[1], session.run(None, feed)):
         if not np.isfinite(got).all():
             raise OnnxExportError(f"the quantized {kind} graph's {name} is not finite: export without --quantize")
 
@@ -212,6 +220,20 @@ def _unsupported(graph: bytes) -> list[UnsupportedOperator]:
     import onnx
 
     return unsupported_operators(onnx.load_from_string(graph))
+
+
+@torch.no_grad()
+def _style_tables(generator: VitsGenerator) -> StyleTables | None:
+    """A style voice's label rows (after the encoder's tanh) and neutral style, as the json stores them."""
+    encoder = generator.style_encoder
+    if encoder is None:
+        return None
+    labels = generator.config.style.labels
+    rows = encoder.label_vectors(torch.arange(len(labels))).tolist() if labels else []
+    return StyleTables(
+        labels=tuple(labels), label_vectors=tuple(tuple(row) for row in rows), neutral=tuple(encoder.neutral.tolist()),
+        sampler=generator.style_sampler is not None,
+    )
 
 
 def export_onnx(
@@ -233,10 +255,6 @@ def export_onnx(
             raise OnnxExportError(f"ONNX export needs the {package} package: {ONNX_INSTALL_HINT}")
     output = Path(output)
     voice = Voice.load(voice_path)
-    if voice.generator.style_encoder is not None:
-        raise OnnxExportError(
-            f"{voice_path} has a style component (model.style), which the ONNX graphs do not carry yet; use the torch engine"
-        )
     generator = inference_copy(voice.generator)
     n_symbols, n_languages = len(voice.symbols), len(voice.languages)
     export_id = uuid.uuid4().hex
@@ -276,6 +294,7 @@ def export_onnx(
         ),
         opset=opset,
         info={**voice.metadata.info, "exported_from": Path(voice_path).name, **({"quantization": quantize} if quantize else {})},
+        style=_style_tables(generator),
     )
     json_path = write_metadata(metadata_path(output), metadata)  # last: the graphs it names are complete
     logger.info("exported %s to %s (%s)", voice_path, json_path, ", ".join(str(path) for path in paths.values()))

@@ -3,7 +3,8 @@
 It reads ``voice.onnx.json``, runs the encoder graph (text -> prior per frame), draws the prior's
 noise with numpy, and runs the decoder graph on the whole latent or, when streaming, on windows of it.
 Given the same noise it computes what ``Voice`` computes; with the same ``seed`` it repeats itself, but
-its numpy noise differs from torch's, so a seed does not give the PyTorch engine's exact audio.
+its numpy noise differs from torch's, so a seed does not give the PyTorch engine's exact audio. A style
+voice's emotion and style strength become a style vector here, from the tables in the json.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from polyvox.export.metadata import (
     DURATION_NOISE_CHANNELS,
     EXPORT_ID_KEY,
     ONNX_INSTALL_HINT,
+    STYLE_INPUT,
     OnnxVoiceError,
     OnnxVoiceMetadata,
     metadata_path,
@@ -31,7 +33,7 @@ from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chun
 from polyvox.inference.request import SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
-from polyvox.speech_request import SpeechRequest, as_request
+from polyvox.speech_request import SAMPLED_STYLE, SpeechRequest, as_request
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -80,6 +82,14 @@ def _refuse_score(score: object) -> None:
         raise SynthesisError("a score needs the PyTorch engine (polyvox.Voice): the ONNX graphs predict their own durations")
 
 
+def _refuse_unexported_style(request: SpeechRequest) -> None:
+    # The style encoder (clip -> style) and the style sampler are not exported: only label rows and the neutral style.
+    if request.style_reference is not None:
+        raise SynthesisError("a style reference needs the PyTorch engine (polyvox.Voice): the ONNX export has no style encoder")
+    if request.style == SAMPLED_STYLE:
+        raise SynthesisError('style "sample" needs the PyTorch engine (polyvox.Voice): the ONNX export has no style sampler')
+
+
 class OnnxVoice(SentenceEngine):
     def __init__(
         self, metadata: OnnxVoiceMetadata, encoder: onnxruntime.InferenceSession, decoder: onnxruntime.InferenceSession
@@ -89,6 +99,7 @@ class OnnxVoice(SentenceEngine):
         self.decoder = decoder
         self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers, metadata.info)
         self._encoder_inputs = {item.name for item in encoder.get_inputs()}
+        self._decoder_inputs = {item.name for item in decoder.get_inputs()}
 
     @classmethod
     def load(cls, path: str | Path, threads: int | None = None) -> OnnxVoice:
@@ -138,9 +149,11 @@ class OnnxVoice(SentenceEngine):
         noise_scale_duration: np.ndarray,
         duration_noise: np.ndarray,
         prosody_ids: np.ndarray | None = None,
+        style_vectors: np.ndarray | None = None,
     ) -> OnnxPrior:
         """The encoder graph on a padded batch; scales are per item (batch,), duration noise (batch, 2, text_len).
-        ``prosody_ids`` (batch, text_len) feed graphs of the features scheme (None: all unmarked)."""
+        ``prosody_ids`` (batch, text_len) feed graphs of the features scheme (None: all unmarked); ``style_vectors``
+        (batch, style_channels) a style voice's graphs (None: its neutral style)."""
         if prosody_ids is None:
             prosody_ids = np.zeros_like(np.asarray(phoneme_ids, dtype=np.int64))
         feed: dict[str, Any] = {
@@ -152,6 +165,7 @@ class OnnxVoice(SentenceEngine):
             "noise_scale_duration": np.asarray(noise_scale_duration, dtype=np.float32),
             "duration_noise": np.asarray(duration_noise, dtype=np.float32),
             "prosody_ids": np.asarray(prosody_ids, dtype=np.int64),
+            **self._style_feed(style_vectors, len(phoneme_ids)),
         }
         outputs = self.encoder.run(None, {name: value for name, value in feed.items() if name in self._encoder_inputs})
         return OnnxPrior(*outputs)
@@ -162,36 +176,61 @@ class OnnxVoice(SentenceEngine):
         latent = (prior.means + noise * np.exp(prior.log_scales) * np.float32(noise_scale)) * prior.frame_mask
         return latent.astype(np.float32)
 
-    def decode_latent(self, latent: np.ndarray, frame_mask: np.ndarray, speaker_ids: np.ndarray, trim: tuple[int, int] = (0, 0)) -> np.ndarray:
-        """The decoder graph: waveform (batch, 1, (frames - trim) * samples_per_frame)."""
+    def decode_latent(
+        self, latent: np.ndarray, frame_mask: np.ndarray, speaker_ids: np.ndarray, trim: tuple[int, int] = (0, 0),
+        style_vectors: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The decoder graph: waveform (batch, 1, (frames - trim) * samples_per_frame); ``style_vectors`` as for
+        ``encode_prior`` (the flow is a prosody component)."""
         feed = {
             "latent": np.asarray(latent, dtype=np.float32),
             "frame_mask": np.asarray(frame_mask, dtype=np.float32),
             "speaker_ids": np.asarray(speaker_ids, dtype=np.int64),
             "trim": np.asarray(trim, dtype=np.int64),
+            **self._style_feed(style_vectors, len(latent)),
         }
-        return self.decoder.run(None, feed)[0]
+        return self.decoder.run(None, {name: value for name, value in feed.items() if name in self._decoder_inputs})[0]
 
-    def _sentence_latent(self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator) -> np.ndarray:
+    def _style_feed(self, style_vectors: np.ndarray | None, batch: int) -> dict[str, np.ndarray]:
+        """The style input of a style voice's graphs (its neutral style for None); nothing for a voice without style."""
+        if self.metadata.style is None:
+            return {}
+        if style_vectors is None:
+            style_vectors = np.repeat(self.metadata.style.style(None, 1.0), batch, axis=0)
+        return {STYLE_INPUT: np.asarray(style_vectors, dtype=np.float32)}
+
+    def request_style(self, options: SpeechOptions) -> np.ndarray | None:
+        """The style (1, style_channels) a request asks for, as ``polyvox.inference.style.request_style`` computes it;
+        None: the neutral style (or a voice without style)."""
+        _refuse_unexported_style(options.request)
+        if self.metadata.style is None or options.style_label is None:
+            return None
+        return self.metadata.style.style(options.style_label, options.request.style_strength)
+
+    def _sentence_latent(
+        self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, style: np.ndarray | None
+    ) -> np.ndarray:
         """One sentence's prior latent (1, latent_channels, frames), its noise drawn from ``noise``."""
         ids, languages, prosody = encoded
         prior = self.encode_prior(
             np.array([ids]), np.array([languages]), np.array([len(ids)]), np.array([options.speaker_id]),
             np.array([options.length_scale]), np.array([options.request.noise_scale_duration]),
-            noise.standard_normal((1, DURATION_NOISE_CHANNELS, len(ids)), dtype=np.float32), np.array([prosody]),
+            noise.standard_normal((1, DURATION_NOISE_CHANNELS, len(ids)), dtype=np.float32), np.array([prosody]), style,
         )
         return self.sample_prior(prior, options.request.noise_scale, noise.standard_normal(prior.means.shape, dtype=np.float32))
 
-    def _whole_sentence(self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator) -> np.ndarray:
-        latent = self._sentence_latent(encoded, options, noise)
-        waveform = self.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]))
+    def _whole_sentence(
+        self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, style: np.ndarray | None = None
+    ) -> np.ndarray:
+        latent = self._sentence_latent(encoded, options, noise, style)
+        waveform = self.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]), style_vectors=style)
         return shift_pitch(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.request.pitch)
 
-    def _window(self, latent: np.ndarray, speaker_id: int, window: LatentWindow) -> np.ndarray:
+    def _window(self, latent: np.ndarray, speaker_id: int, window: LatentWindow, style: np.ndarray | None) -> np.ndarray:
         """Samples of ``window``: the decoder graph on its flow range, trimmed to its decoder range, then cut."""
         piece = latent[..., window.flow_start : window.flow_end]
         trim = (window.decoder_start - window.flow_start, window.flow_end - window.decoder_end)
-        waveform = self.decode_latent(piece, np.ones_like(piece[:, :1]), np.array([speaker_id]), trim)
+        waveform = self.decode_latent(piece, np.ones_like(piece[:, :1]), np.array([speaker_id]), trim, style)
         first = (window.start - window.decoder_start) * self.samples_per_frame
         return np.clip(waveform[0, 0, first : first + (window.end - window.start) * self.samples_per_frame], -1.0, 1.0)
 
@@ -201,12 +240,14 @@ class OnnxVoice(SentenceEngine):
         _refuse_reference(request.reference)
         _refuse_score(request.score)
         speech = self.text.options(request)
+        style = self.request_style(speech)
         written = self.text.written(request, speech.language)
         if written is not None:
             encoded = [self.text.rules.encode_tokens(written)]
         else:
             encoded = [self.encode(sentence, speech.language) for sentence in self.text.sentences(request.text, speech.language)]
-        return self._joined(encoded, partial(self._whole_sentence, options=speech, noise=np.random.default_rng(request.seed)))
+        noise = np.random.default_rng(request.seed)
+        return self._joined(encoded, partial(self._whole_sentence, options=speech, noise=noise, style=style))
 
     def stream(
         self,
@@ -222,19 +263,21 @@ class OnnxVoice(SentenceEngine):
         _refuse_reference(request.reference)
         _refuse_score(request.score)
         speech = self.text.options(request)
+        style = self.request_style(speech)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
         written = self.text.written(request, speech.language)
         # Written phonemes are one sentence, already read.
         sentences = [request.phonemes] if written is not None else self.text.sentences(request.text, speech.language)
         first = self.text.rules.encode_tokens(written) if written is not None else self.encode(sentences[0], speech.language)
         noise = np.random.default_rng(request.seed)
-        whole = partial(self._whole_sentence, options=speech, noise=noise)
-        chunks = partial(self._sentence_chunks, options=speech, noise=noise, schedule=schedule)
+        whole = partial(self._whole_sentence, options=speech, noise=noise, style=style)
+        chunks = partial(self._sentence_chunks, options=speech, noise=noise, schedule=schedule, style=style)
         return self._streamed(sentences, first, speech, whole, chunks, on_sentence)
 
     def _sentence_chunks(
-        self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, schedule: ChunkSchedule
+        self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, schedule: ChunkSchedule,
+        style: np.ndarray | None = None,
     ) -> Iterator[np.ndarray]:
-        latent = self._sentence_latent(encoded, options, noise)
+        latent = self._sentence_latent(encoded, options, noise, style)
         for window in plan_windows(latent.shape[-1], self.metadata.streaming, schedule):
-            yield self._window(latent, options.speaker_id, window)
+            yield self._window(latent, options.speaker_id, window, style)

@@ -1,0 +1,178 @@
+"""A style voice's ONNX export: the graphs take the style vector, the json its label rows and neutral style, and
+``OnnxVoice`` speaks an emotion at a strength as ``Voice`` does; what the export does not carry is refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pytest
+import soundfile
+import torch
+from onnx_voices import LOG_FRAMES_BIAS, make_voice
+from test_onnx_export import text_batch
+from tiny_voices import ENGLISH, SPEAKERS, covering_symbols
+from typer.testing import CliRunner
+
+from polyvox.cli import app
+from polyvox.config import preset
+from polyvox.export.metadata import STYLE_INPUT, OnnxVoiceError, OnnxVoiceMetadata, metadata_path
+from polyvox.export.onnx_export import export_onnx
+from polyvox.inference.batch import one_torch_thread
+from polyvox.inference.onnx_voice import OnnxVoice
+from polyvox.inference.result import SynthesisError
+from polyvox.inference.voice import Voice
+from polyvox.models.vits import VitsGenerator
+from polyvox.voice_file import VoiceMetadata, save_voice
+
+LABELS = ("calm", "excited")
+STYLE_CHANNELS = 8
+NO_NOISE = {"noise_scale": 0.0, "noise_scale_duration": 0.0}
+
+
+def make_style_voice(path: Path) -> Path:
+    """A tiny en+es voice with style labels and a sampler, its style parts random (untrained ones shift nothing)."""
+    config = preset("tiny", ("en", "es"), n_speakers=len(SPEAKERS)).replace(**{
+        "model.duration.stochastic_weight": 0.5, "model.style.enabled": True, "model.style.labels": LABELS,
+        "model.style.style_channels": STYLE_CHANNELS, "model.style_sampler.enabled": True,
+    })
+    symbols = covering_symbols(config)
+    metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en", "es"), speakers=SPEAKERS, info={})
+    torch.manual_seed(0)
+    generator = VitsGenerator(config.model, len(symbols), 2, config.audio.n_mels, config.audio.hop_length)
+    with torch.no_grad():
+        generator.duration_predictor.output_projection.bias.fill_(LOG_FRAMES_BIAS)
+        style = generator.style_encoder
+        for projection in (style.to_speaker, style.to_prior):
+            projection.weight.normal_(0.0, 0.3)
+        style.label_table.weight.normal_(0.0, 1.0)
+        style.neutral.uniform_(-0.3, 0.3)
+    return save_voice(path, generator.state_dict(), metadata)
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory) -> Iterator[tuple[Voice, OnnxVoice, Path]]:
+    """The style voice in PyTorch and in onnxruntime; exported through the CLI."""
+    folder = tmp_path_factory.mktemp("style_onnx")
+    with one_torch_thread():
+        voice_path = make_style_voice(folder / "styled.safetensors")
+        output = folder / "voice.onnx"
+        result = CliRunner().invoke(app, ["export", str(voice_path), "-o", str(output)])
+        assert result.exit_code == 0, result.output
+        yield Voice.load(voice_path), OnnxVoice.load(output, threads=1), output
+
+
+def test_every_graph_takes_the_style_and_the_json_holds_the_tables(voices):
+    voice, onnx_voice, output = voices
+    for graph in onnx_voice.metadata.graphs.values():
+        assert graph.inputs[-1] == STYLE_INPUT
+    document = json.loads(metadata_path(output).read_text(encoding="utf-8"))
+    assert document["format_version"] == 2
+    encoder = voice.generator.style_encoder
+    assert document["style"]["labels"] == list(LABELS) and document["style"]["sampler"] is True
+    np.testing.assert_array_equal(np.float32(document["style"]["neutral"]), encoder.neutral.numpy())
+    rows = encoder.label_vectors(torch.arange(len(LABELS))).detach().numpy()
+    np.testing.assert_array_equal(np.float32(document["style"]["label_vectors"]), rows)
+    document.pop("style")
+    with pytest.raises(OnnxVoiceError, match="'style' section do not match"):
+        OnnxVoiceMetadata.from_dict(document, "voice.onnx.json")
+
+
+def test_graphs_match_pytorch_for_the_same_noise_and_styles(voices):
+    voice, onnx_voice, output = voices
+    generator = voice.generator
+    batch = text_batch(voice, (9, 14), seed=1)
+    styles = torch.tanh(torch.randn(2, STYLE_CHANNELS, generator=torch.Generator().manual_seed(3)))
+    with one_torch_thread():
+        prior = generator.encode_prior(
+            batch["phoneme_ids"], batch["language_ids"], batch["text_lengths"], batch["speaker_ids"], batch["length_scale"],
+            batch["noise_scale_duration"].view(-1, 1, 1), duration_noise=batch["duration_noise"],
+            prosody_ids=batch["prosody_ids"], style_vectors=styles,
+        )
+        noise = torch.randn(prior.means.shape, generator=torch.Generator().manual_seed(5))
+        latent = generator.sample_prior(prior, 0.667, noise=noise)
+        waveform = generator.decode_latent(latent, prior.frame_mask, prior.speaker, prior.prosody_speaker)
+
+    onnx_prior = onnx_voice.encode_prior(*(batch[name].numpy() for name in batch), style_vectors=styles.numpy())
+    np.testing.assert_array_equal(onnx_prior.durations, prior.durations.numpy())
+    assert prior.frame_lengths.min() > 5
+    np.testing.assert_allclose(onnx_prior.means, prior.means.numpy(), atol=1e-5)
+    onnx_latent = onnx_voice.sample_prior(onnx_prior, 0.667, noise.numpy())
+    onnx_waveform = onnx_voice.decode_latent(onnx_latent, onnx_prior.frame_mask, batch["speaker_ids"].numpy(), style_vectors=styles.numpy())
+    np.testing.assert_allclose(onnx_waveform, waveform.numpy(), atol=1e-5)
+
+
+
+def test_the_full_graph_gives_the_two_stage_audio_of_a_style(voices):
+    voice, onnx_voice, output = voices
+    batch = text_batch(voice, (11,), seed=3)
+    style = onnx_voice.metadata.style.style(1, 0.8)
+    prior = onnx_voice.encode_prior(*(batch[name].numpy() for name in batch), style_vectors=style)
+    noise = np.random.default_rng(0).standard_normal(prior.means.shape, dtype=np.float32)
+    expected = onnx_voice.decode_latent(onnx_voice.sample_prior(prior, 0.667, noise), prior.frame_mask, batch["speaker_ids"].numpy(), style_vectors=style)
+    session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    feed = {name: value.numpy() for name, value in batch.items()} | {
+        "noise_scale": np.array([0.667], np.float32), "prior_noise": noise, STYLE_INPUT: style,
+    }
+    inputs = {item.name for item in session.get_inputs()}
+    waveform = session.run(None, {name: value for name, value in feed.items() if name in inputs})[0]
+    np.testing.assert_allclose(waveform, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("request_style", [{}, {"emotion": "excited"}, {"emotion": "calm", "style_strength": 0.5}, {"emotion": "excited", "style_strength": 1.6}])
+def test_an_emotion_at_a_strength_speaks_as_the_pytorch_voice(voices, request_style):
+    voice, onnx_voice, _ = voices
+    with one_torch_thread():
+        expected = voice.synthesize(ENGLISH, speaker="es_m1", **NO_NOISE, **request_style)
+    got = onnx_voice.synthesize(ENGLISH, speaker="es_m1", **NO_NOISE, **request_style)
+    assert got.samples.shape == expected.samples.shape
+    np.testing.assert_allclose(got.samples, expected.samples, atol=1e-5)
+
+
+def test_emotions_differ_and_streaming_joins_to_the_same_audio(voices):
+    onnx_voice = voices[1]
+    neutral = onnx_voice.synthesize(ENGLISH, seed=4).samples
+    excited = onnx_voice.synthesize(ENGLISH, seed=4, emotion="excited").samples
+    assert neutral.shape != excited.shape or not np.allclose(neutral, excited, atol=1e-3)
+    np.testing.assert_array_equal(onnx_voice.synthesize(ENGLISH, seed=4, emotion="excited", style_strength=0.0).samples, neutral)
+    chunks = list(onnx_voice.stream(ENGLISH, seed=4, emotion="excited", first_chunk_frames=3, chunk_frames=8))
+    np.testing.assert_allclose(np.concatenate(chunks), excited, atol=1e-6)
+
+
+def test_what_the_export_does_not_carry_is_refused_naming_the_torch_engine(voices):
+    voice, onnx_voice, _ = voices
+    for request, fragment in (({"style_reference": "clip.wav"}, "no style encoder"), ({"style": "sample"}, "no style sampler")):
+        with pytest.raises(SynthesisError, match=f"PyTorch engine.*{fragment}"):
+            onnx_voice.synthesize(ENGLISH, **request)
+        with pytest.raises(SynthesisError, match="PyTorch engine"):
+            next(iter(onnx_voice.stream(ENGLISH, **request)))
+    with pytest.raises(SynthesisError) as from_torch:
+        voice.synthesize(ENGLISH, emotion="angry")
+    with pytest.raises(SynthesisError) as from_onnx:
+        onnx_voice.synthesize(ENGLISH, emotion="angry")
+    assert str(from_onnx.value) == str(from_torch.value) and "calm, excited" in str(from_onnx.value)
+
+
+def test_say_takes_emotion_and_strength_with_the_onnx_engine(voices, tmp_path):
+    onnx_voice, onnx_path = voices[1], voices[2]
+    output = tmp_path / "out.wav"
+    arguments = ["say", ENGLISH, "--engine", "onnx", "--voice", str(onnx_path), "--seed", "1"]
+    result = CliRunner().invoke(app, [*arguments, "--emotion", "calm", "--style-strength", "0.7", "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    expected = onnx_voice.synthesize(ENGLISH, seed=1, emotion="calm", style_strength=0.7).samples
+    assert soundfile.info(str(output)).frames == len(expected)
+    listed = CliRunner().invoke(app, ["say", "--engine", "onnx", "--voice", str(onnx_path), "--list-emotions"])
+    assert listed.stdout.split() == list(LABELS)
+    refused = CliRunner().invoke(app, [*arguments, "--style", "sample", "-o", str(tmp_path / "no.wav")])
+    assert refused.exit_code == 1 and "PyTorch engine" in refused.output and not (tmp_path / "no.wav").exists()
+
+
+def test_a_voice_without_style_exports_as_before(tmp_path):
+    with one_torch_thread():
+        exported = export_onnx(make_voice(tmp_path / "plain.safetensors", "hifigan", 0.0), tmp_path / "voice.onnx")
+    document = json.loads(exported.metadata_path.read_text(encoding="utf-8"))
+    assert document["format_version"] == 1 and "style" not in document
+    assert all(STYLE_INPUT not in graph.inputs for graph in exported.metadata.graphs.values())
