@@ -1,5 +1,6 @@
-"""A style voice's ONNX export: the graphs take the style vector, the json its label rows and neutral style, and
-``OnnxVoice`` speaks an emotion at a strength as ``Voice`` does; what the export does not carry is refused."""
+"""A style voice's ONNX export: the graphs take the style vector, the json its label rows and neutral style, a style
+sampler is two more graphs, and ``OnnxVoice`` speaks an emotion at a strength, or a sampled style, as ``Voice`` does;
+a style reference (the style encoder is not exported) is refused."""
 
 from __future__ import annotations
 
@@ -67,12 +68,14 @@ def voices(tmp_path_factory) -> Iterator[tuple[Voice, OnnxVoice, Path]]:
 
 def test_every_graph_takes_the_style_and_the_json_holds_the_tables(voices):
     voice, onnx_voice, output = voices
-    for graph in onnx_voice.metadata.graphs.values():
-        assert graph.inputs[-1] == STYLE_INPUT
+    for kind in ("full", "encoder", "decoder"):
+        assert onnx_voice.metadata.graphs[kind].inputs[-1] == STYLE_INPUT
     document = json.loads(metadata_path(output).read_text(encoding="utf-8"))
     assert document["format_version"] == 2
     encoder = voice.generator.style_encoder
-    assert document["style"]["labels"] == list(LABELS) and document["style"]["sampler"] is True
+    assert document["style"]["labels"] == list(LABELS)
+    assert set(document["graphs"]) == {"full", "encoder", "decoder", "style_condition", "style_velocity"}
+    assert all((output.parent / graph["file"]).is_file() for graph in document["graphs"].values())
     np.testing.assert_array_equal(np.float32(document["style"]["neutral"]), encoder.neutral.numpy())
     rows = encoder.label_vectors(torch.arange(len(LABELS))).detach().numpy()
     np.testing.assert_array_equal(np.float32(document["style"]["label_vectors"]), rows)
@@ -142,13 +145,41 @@ def test_emotions_differ_and_streaming_joins_to_the_same_audio(voices):
     np.testing.assert_allclose(np.concatenate(chunks), excited, atol=1e-6)
 
 
-def test_what_the_export_does_not_carry_is_refused_naming_the_torch_engine(voices):
+@pytest.mark.parametrize(("steps", "scale"), [(10, 1.0), (3, 2.5), (5, 0.0)])
+def test_the_sampler_graphs_draw_pytorchs_style_from_the_same_noise(voices, steps, scale):
     voice, onnx_voice, _ = voices
-    for request, fragment in (({"style_reference": "clip.wav"}, "no style encoder"), ({"style": "sample"}, "no style sampler")):
-        with pytest.raises(SynthesisError, match=f"PyTorch engine.*{fragment}"):
-            onnx_voice.synthesize(ENGLISH, **request)
-        with pytest.raises(SynthesisError, match="PyTorch engine"):
-            next(iter(onnx_voice.stream(ENGLISH, **request)))
+    generator = voice.generator
+    encoded = onnx_voice.encode(ENGLISH, "en")
+    ids, languages, prosody = encoded
+    with one_torch_thread():
+        speaker = generator.speaker_vector(torch.tensor([1]))
+        condition = generator.style_condition(
+            torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]), speaker, torch.tensor([prosody])
+        )
+        expected = generator.style_sampler.sample(condition, steps, scale, torch.Generator().manual_seed(9))
+    onnx_condition = onnx_voice.style_sampler.sentence_condition(encoded, 1)
+    np.testing.assert_allclose(onnx_condition, condition.numpy(), atol=1e-5)
+    start = torch.randn(1, STYLE_CHANNELS, generator=torch.Generator().manual_seed(9)).numpy()
+    got = onnx_voice.style_sampler.sample(onnx_condition, steps, scale, start)
+    np.testing.assert_allclose(got, expected.numpy(), atol=1e-5)
+
+
+def test_a_sampled_style_repeats_with_its_seed_and_streams(voices):
+    onnx_voice = voices[1]
+    first = onnx_voice.synthesize(ENGLISH, seed=2, style="sample").samples
+    np.testing.assert_array_equal(onnx_voice.synthesize(ENGLISH, seed=2, style="sample").samples, first)
+    other = onnx_voice.synthesize(ENGLISH, seed=3, style="sample", style_steps=4, style_scale=2.0).samples
+    assert first.shape != other.shape or not np.allclose(first, other, atol=1e-3)
+    chunks = list(onnx_voice.stream(ENGLISH, seed=2, style="sample", first_chunk_frames=3, chunk_frames=8))
+    np.testing.assert_allclose(np.concatenate(chunks), first, atol=1e-6)
+
+
+def test_a_style_reference_is_refused_naming_the_torch_engine_and_bad_emotions_as_by_torch(voices):
+    voice, onnx_voice, _ = voices
+    with pytest.raises(SynthesisError, match="PyTorch engine.*no style encoder"):
+        onnx_voice.synthesize(ENGLISH, style_reference="clip.wav")
+    with pytest.raises(SynthesisError, match="PyTorch engine"):
+        next(iter(onnx_voice.stream(ENGLISH, style_reference="clip.wav")))
     with pytest.raises(SynthesisError) as from_torch:
         voice.synthesize(ENGLISH, emotion="angry")
     with pytest.raises(SynthesisError) as from_onnx:
@@ -166,7 +197,12 @@ def test_say_takes_emotion_and_strength_with_the_onnx_engine(voices, tmp_path):
     assert soundfile.info(str(output)).frames == len(expected)
     listed = CliRunner().invoke(app, ["say", "--engine", "onnx", "--voice", str(onnx_path), "--list-emotions"])
     assert listed.stdout.split() == list(LABELS)
-    refused = CliRunner().invoke(app, [*arguments, "--style", "sample", "-o", str(tmp_path / "no.wav")])
+    sampled = CliRunner().invoke(app, [*arguments, "--style", "sample", "--style-steps", "4", "-o", str(tmp_path / "sampled.wav")])
+    assert sampled.exit_code == 0, sampled.output
+    assert soundfile.info(str(tmp_path / "sampled.wav")).frames == len(onnx_voice.synthesize(ENGLISH, seed=1, style="sample", style_steps=4).samples)
+    clip = tmp_path / "clip.wav"
+    soundfile.write(str(clip), np.zeros(22050, np.float32), 22050)
+    refused = CliRunner().invoke(app, [*arguments, "--style-reference", str(clip), "-o", str(tmp_path / "no.wav")])
     assert refused.exit_code == 1 and "PyTorch engine" in refused.output and not (tmp_path / "no.wav").exists()
 
 
@@ -174,5 +210,5 @@ def test_a_voice_without_style_exports_as_before(tmp_path):
     with one_torch_thread():
         exported = export_onnx(make_voice(tmp_path / "plain.safetensors", "hifigan", 0.0), tmp_path / "voice.onnx")
     document = json.loads(exported.metadata_path.read_text(encoding="utf-8"))
-    assert document["format_version"] == 1 and "style" not in document
+    assert document["format_version"] == 1 and "style" not in document and set(document["graphs"]) == {"full", "encoder", "decoder"}
     assert all(STYLE_INPUT not in graph.inputs for graph in exported.metadata.graphs.values())

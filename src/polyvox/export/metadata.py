@@ -47,12 +47,20 @@ GRAPH_INTERFACES = {
     "encoder": (ENCODER_INPUTS, ENCODER_OUTPUTS),
     "decoder": (DECODER_INPUTS, DECODER_OUTPUTS),
 }
+# A voice with a style sampler has two more graphs: the sampler's condition, and its two velocities at a point of
+# the flow from noise to a style (the engine runs the Euler loop: style_graphs.py).
+SAMPLER_INTERFACES = {
+    "style_condition": (("phoneme_ids", "language_ids", "text_lengths", "speaker_ids", "prosody_ids"), ("style_condition",)),
+    "style_velocity": (("styles", "times", "style_condition"), ("conditioned_velocity", "free_velocity")),
+}
 # A style voice's graphs take its style vector (batch, style_channels) last: the prosody components' conditioning.
 STYLE_INPUT = "style_vectors"
 
 
 def graph_interface(kind: str, styled: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Input and output names of graph ``kind``; a style voice's (``styled``) end with ``STYLE_INPUT``."""
+    """Input and output names of graph ``kind``; a style voice's (``styled``) speech graphs end with ``STYLE_INPUT``."""
+    if kind in SAMPLER_INTERFACES:
+        return SAMPLER_INTERFACES[kind]
     inputs, outputs = GRAPH_INTERFACES[kind]
     return ((*inputs, STYLE_INPUT) if styled else inputs), outputs
 
@@ -72,10 +80,14 @@ def metadata_path(onnx_path: str | Path) -> Path:
 
 
 def graph_file_names(onnx_path: str | Path) -> dict[str, str]:
-    """File names of the three graphs of an export to ``onnx_path``: ``voice.onnx``, ``voice.encoder.onnx``, ..."""
+    """File names of the graphs an export to ``onnx_path`` may write: ``voice.onnx``, ``voice.encoder.onnx``, ...
+    (the style sampler's two only for a voice that has one)."""
     onnx_path = Path(onnx_path)
     stem = onnx_path.name[: -len(".onnx")] if onnx_path.name.endswith(".onnx") else onnx_path.name
-    return {"full": onnx_path.name, "encoder": f"{stem}.encoder.onnx", "decoder": f"{stem}.decoder.onnx"}
+    return {
+        "full": onnx_path.name, "encoder": f"{stem}.encoder.onnx", "decoder": f"{stem}.decoder.onnx",
+        **{kind: f"{stem}.{kind}.onnx" for kind in SAMPLER_INTERFACES},
+    }
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,7 @@ class StreamingContext:
 @dataclass(frozen=True)
 class OnnxVoiceMetadata:
     export_id: str
-    graphs: dict[str, GraphFile]  # "full" / "encoder" / "decoder"
+    graphs: dict[str, GraphFile]  # "full" / "encoder" / "decoder", and a style sampler's "style_condition" / "style_velocity"
     config: VoiceConfig
     symbols: SymbolTable
     languages: tuple[str, ...]
@@ -180,7 +192,8 @@ class OnnxVoiceMetadata:
                     tuple(str(name) for name in data["graphs"][kind]["inputs"]),
                     tuple(str(name) for name in data["graphs"][kind]["outputs"]),
                 )
-                for kind in GRAPH_INTERFACES
+                for kind in (*GRAPH_INTERFACES, *SAMPLER_INTERFACES)
+                if kind in GRAPH_INTERFACES or kind in data["graphs"]
             }
             flow_context, decoder_context = data["streaming"]["flow_context"], data["streaming"]["decoder_context"]
             metadata = cls(
@@ -202,6 +215,8 @@ class OnnxVoiceMetadata:
             raise OnnxVoiceError(f"{source}: a field is missing or malformed ({type(error).__name__}: {error}); export the voice again") from error
         if config.model.style.enabled != (metadata.style is not None):
             raise OnnxVoiceError(f"{source}: the voice's style component and the 'style' section do not match; export the voice again")
+        if config.model.style_sampler.enabled != all(kind in graphs for kind in SAMPLER_INTERFACES):
+            raise OnnxVoiceError(f"{source}: the voice's style sampler and the sampler graphs listed do not match; export the voice again")
         if len(metadata.speakers) > config.model.n_speakers:
             raise OnnxVoiceError(f"{source}: {len(metadata.speakers)} speakers listed but the model has {config.model.n_speakers}")
         return metadata

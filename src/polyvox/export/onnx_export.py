@@ -11,7 +11,8 @@ PyTorch, so a shape frozen by tracing fails the export instead of a user's synth
 graph (``quantize``, see ``quantize.py``) is then run again and must give finite outputs, and every
 graph's operators are checked against onnxruntime-web's and onnxruntime-mobile's (``operator_check.py``).
 A style voice's graphs take the style vector as an input; its label rows and neutral style go in the json
-(``style_tables.py``). The style encoder (reference clips) and the style sampler are not exported.
+(``style_tables.py``); a style sampler is two more graphs (``style_graphs.py``). The style encoder (reference
+clips) is not exported.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tqdm import tqdm
 
 from polyvox.errors import PolyvoxError
 from polyvox.export.graphs import DecoderGraph, EncoderGraph, FullGraph
+from polyvox.export.style_graphs import StyleConditionGraph, StyleVelocityGraph
 from polyvox.export.operator_check import MOBILE_OPSET, UnsupportedOperator, unsupported_operators
 from polyvox.export.quantize import Quantization, check_quantization, quantize_graph
 from polyvox.export.style_tables import StyleTables
@@ -103,6 +105,11 @@ DYNAMIC_AXES = {
     "waveform": {0: "batch", 2: "samples"},
     "sample_lengths": {0: "batch"},
     STYLE_INPUT: {0: "batch"},
+    "styles": {0: "batch"},
+    "times": {0: "batch"},
+    "style_condition": {0: "batch"},
+    "conditioned_velocity": {0: "batch"},
+    "free_velocity": {0: "batch"},
 }
 
 
@@ -113,7 +120,7 @@ class OnnxExportError(PolyvoxError, RuntimeError):
 @dataclass(frozen=True)
 class ExportedVoice:
     metadata_path: Path
-    graph_paths: dict[str, Path]  # "full" / "encoder" / "decoder"
+    graph_paths: dict[str, Path]  # "full" / "encoder" / "decoder" (and "style_condition" / "style_velocity")
     metadata: OnnxVoiceMetadata
     # Operators of the graphs that onnxruntime-web or onnxruntime-mobile lacks (each logged as a warning).
     unsupported: tuple[UnsupportedOperator, ...] = ()
@@ -152,6 +159,17 @@ def _text_inputs(generator: VitsGenerator, n_symbols: int, n_languages: int, exa
     }
 
 
+def _sampler_inputs(generator: VitsGenerator, batch: int, seed: int) -> dict[str, torch.Tensor]:
+    """A point of the sampler's flow: styles, times in [0, 1) and a condition of the sampler's width."""
+    random = torch.Generator().manual_seed(seed + 1000)  # apart from the text inputs' draws
+    width = generator.style_sampler.condition_projection.in_features
+    return {
+        "styles": torch.randn(batch, generator.config.style.style_channels, generator=random),
+        "times": torch.rand(batch, generator=random),
+        "style_condition": torch.randn(batch, width, generator=random),
+    }
+
+
 def _graph_inputs(kind: str, generator: VitsGenerator, n_symbols: int, n_languages: int, example: Example) -> dict[str, torch.Tensor]:
     """The inputs of graph ``kind``, in the order of its interface."""
     inputs = _text_inputs(generator, n_symbols, n_languages, example)
@@ -159,6 +177,8 @@ def _graph_inputs(kind: str, generator: VitsGenerator, n_symbols: int, n_languag
     inputs["latent"] = inputs["prior_noise"][..., :frames]
     inputs["frame_mask"] = (torch.arange(frames)[None, None, :] < 2 * torch.tensor(example.text_lengths)[:, None, None]).float()
     inputs["trim"] = torch.tensor(example.trim)
+    if generator.style_sampler is not None:
+        inputs.update(_sampler_inputs(generator, len(example.text_lengths), example.seed))
     return {name: inputs[name] for name in graph_interface(kind, generator.style_encoder is not None)[0]}
 
 
@@ -231,8 +251,7 @@ def _style_tables(generator: VitsGenerator) -> StyleTables | None:
     labels = generator.config.style.labels
     rows = encoder.label_vectors(torch.arange(len(labels))).tolist() if labels else []
     return StyleTables(
-        labels=tuple(labels), label_vectors=tuple(tuple(row) for row in rows), neutral=tuple(encoder.neutral.tolist()),
-        sampler=generator.style_sampler is not None,
+        labels=tuple(labels), label_vectors=tuple(tuple(row) for row in rows), neutral=tuple(encoder.neutral.tolist())
     )
 
 
@@ -240,7 +259,8 @@ def export_onnx(
     voice_path: str | Path, output: str | Path, opset: int = DEFAULT_OPSET, quantize: Quantization | None = None
 ) -> ExportedVoice:
     """Export the voice file at ``voice_path``: ``output`` (the full graph), ``<stem>.encoder.onnx``,
-    ``<stem>.decoder.onnx`` and ``<output>.json``, all next to each other, each written atomically.
+    ``<stem>.decoder.onnx`` and ``<output>.json``, all next to each other, each written atomically; a voice with a
+    style sampler also ``<stem>.style_condition.onnx`` and ``<stem>.style_velocity.onnx``.
     ``quantize`` ("int8", "fp16") stores the weights smaller; inputs and outputs stay float32.
 
     Raises ``VoiceFileError`` for a bad voice file, ``OnnxExportError`` if a graph does not reproduce PyTorch,
@@ -260,6 +280,8 @@ def export_onnx(
     export_id = uuid.uuid4().hex
     names = graph_file_names(output)
     wrappers = {"full": FullGraph(generator), "encoder": EncoderGraph(generator), "decoder": DecoderGraph(generator)}
+    if generator.style_sampler is not None:
+        wrappers |= {"style_condition": StyleConditionGraph(generator), "style_velocity": StyleVelocityGraph(generator)}
     paths: dict[str, Path] = {}
     graphs: dict[str, GraphFile] = {}
     unsupported: dict[str, UnsupportedOperator] = {}

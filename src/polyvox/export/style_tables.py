@@ -18,7 +18,6 @@ class StyleTables:
     labels: tuple[str, ...]  # the voice's style labels (what --emotion takes), in table order
     label_vectors: tuple[tuple[float, ...], ...]  # one style vector (style_channels,) per label
     neutral: tuple[float, ...]  # the style of strength 0, and of a request with no emotion
-    sampler: bool = False  # the voice has a style sampler, which the export does not carry
 
     @property
     def channels(self) -> int:
@@ -37,7 +36,6 @@ class StyleTables:
             "labels": list(self.labels),
             "label_vectors": [list(row) for row in self.label_vectors],
             "neutral": list(self.neutral),
-            "sampler": self.sampler,
         }
 
     @classmethod
@@ -47,7 +45,6 @@ class StyleTables:
             labels=tuple(str(label) for label in data["labels"]),
             label_vectors=tuple(tuple(float(value) for value in row) for row in data["label_vectors"]),
             neutral=tuple(float(value) for value in data["neutral"]),
-            sampler=bool(data.get("sampler", False)),
         )
         if len(tables.label_vectors) != len(tables.labels) or any(len(row) != tables.channels for row in tables.label_vectors):
             raise ValueError(f"style: {len(tables.labels)} labels need as many rows of {tables.channels} values")

@@ -4,7 +4,8 @@ It reads ``voice.onnx.json``, runs the encoder graph (text -> prior per frame), 
 noise with numpy, and runs the decoder graph on the whole latent or, when streaming, on windows of it.
 Given the same noise it computes what ``Voice`` computes; with the same ``seed`` it repeats itself, but
 its numpy noise differs from torch's, so a seed does not give the PyTorch engine's exact audio. A style
-voice's emotion and style strength become a style vector here, from the tables in the json.
+voice's emotion and style strength become a style vector here, from the tables in the json; a style sampler's
+graphs draw one per sentence (``onnx_style.py``).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from polyvox.export.metadata import (
     ONNX_INSTALL_HINT,
     STYLE_INPUT,
     OnnxVoiceError,
+    SAMPLER_INTERFACES,
     OnnxVoiceMetadata,
     metadata_path,
     read_metadata,
 )
 from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule
+from polyvox.inference.onnx_style import OnnxStyleSampler
 from polyvox.inference.request import SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
@@ -82,21 +85,21 @@ def _refuse_score(score: object) -> None:
         raise SynthesisError("a score needs the PyTorch engine (polyvox.Voice): the ONNX graphs predict their own durations")
 
 
-def _refuse_unexported_style(request: SpeechRequest) -> None:
-    # The style encoder (clip -> style) and the style sampler are not exported: only label rows and the neutral style.
+def _refuse_style_reference(request: SpeechRequest) -> None:
+    # The style encoder (clip -> style) is not exported: it would need the clip's log-mel, computed by torch's features.
     if request.style_reference is not None:
         raise SynthesisError("a style reference needs the PyTorch engine (polyvox.Voice): the ONNX export has no style encoder")
-    if request.style == SAMPLED_STYLE:
-        raise SynthesisError('style "sample" needs the PyTorch engine (polyvox.Voice): the ONNX export has no style sampler')
 
 
 class OnnxVoice(SentenceEngine):
     def __init__(
-        self, metadata: OnnxVoiceMetadata, encoder: onnxruntime.InferenceSession, decoder: onnxruntime.InferenceSession
+        self, metadata: OnnxVoiceMetadata, encoder: onnxruntime.InferenceSession, decoder: onnxruntime.InferenceSession,
+        style_sampler: OnnxStyleSampler | None = None,
     ) -> None:
         self.metadata = metadata
         self.encoder = encoder
         self.decoder = decoder
+        self.style_sampler = style_sampler
         self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers, metadata.info)
         self._encoder_inputs = {item.name for item in encoder.get_inputs()}
         self._decoder_inputs = {item.name for item in decoder.get_inputs()}
@@ -116,7 +119,7 @@ class OnnxVoice(SentenceEngine):
         if path.suffix != ".json" and path.name != metadata.graphs["full"].file:
             raise OnnxVoiceError(f"{json_path} describes {metadata.graphs['full'].file}, not {path.name}; export the voice again")
         sessions = {}
-        for kind in ("encoder", "decoder"):
+        for kind in ("encoder", "decoder", *(kind for kind in SAMPLER_INTERFACES if kind in metadata.graphs)):
             graph_path = json_path.parent / metadata.graphs[kind].file
             session = _open_session(graph_path, threads)
             found = session.get_modelmeta().custom_metadata_map.get(EXPORT_ID_KEY)
@@ -129,7 +132,10 @@ class OnnxVoice(SentenceEngine):
             if inputs != metadata.graphs[kind].inputs:
                 raise OnnxVoiceError(f"{graph_path} has inputs {list(inputs)}, {json_path} lists {list(metadata.graphs[kind].inputs)}")
             sessions[kind] = session
-        return cls(metadata, sessions["encoder"], sessions["decoder"])
+        sampler = None
+        if metadata.style is not None and "style_velocity" in sessions:
+            sampler = OnnxStyleSampler(sessions["style_condition"], sessions["style_velocity"], metadata.style.channels)
+        return cls(metadata, sessions["encoder"], sessions["decoder"], sampler)
 
     @property
     def sample_rate(self) -> int:
@@ -201,8 +207,8 @@ class OnnxVoice(SentenceEngine):
 
     def request_style(self, options: SpeechOptions) -> np.ndarray | None:
         """The style (1, style_channels) a request asks for, as ``polyvox.inference.style.request_style`` computes it;
-        None: the neutral style (or a voice without style)."""
-        _refuse_unexported_style(options.request)
+        None: the neutral style (or a voice without style), or for style "sample" one drawn for each sentence."""
+        _refuse_style_reference(options.request)
         if self.metadata.style is None or options.style_label is None:
             return None
         return self.metadata.style.style(options.style_label, options.request.style_strength)
@@ -219,9 +225,18 @@ class OnnxVoice(SentenceEngine):
         )
         return self.sample_prior(prior, options.request.noise_scale, noise.standard_normal(prior.means.shape, dtype=np.float32))
 
+    def _sentence_style(
+        self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, style: np.ndarray | None
+    ) -> np.ndarray | None:
+        """``style``, or for style "sample" one drawn for this sentence from ``noise``, before its other noise (as ``Voice``)."""
+        if style is not None or options.request.style != SAMPLED_STYLE or self.style_sampler is None:
+            return style
+        return self.style_sampler.sentence_style(encoded, options.speaker_id, options.request, noise)
+
     def _whole_sentence(
         self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, style: np.ndarray | None = None
     ) -> np.ndarray:
+        style = self._sentence_style(encoded, options, noise, style)
         latent = self._sentence_latent(encoded, options, noise, style)
         waveform = self.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]), style_vectors=style)
         return shift_pitch(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.request.pitch)
@@ -278,6 +293,7 @@ class OnnxVoice(SentenceEngine):
         self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, schedule: ChunkSchedule,
         style: np.ndarray | None = None,
     ) -> Iterator[np.ndarray]:
+        style = self._sentence_style(encoded, options, noise, style)
         latent = self._sentence_latent(encoded, options, noise, style)
         for window in plan_windows(latent.shape[-1], self.metadata.streaming, schedule):
             yield self._window(latent, options.speaker_id, window, style)

@@ -1,0 +1,31 @@
+"""A style sampler voice's two extra graphs: the sampler's condition, and its velocities at one point of the flow.
+
+The Euler loop stays outside the graphs (its number of steps is a request option); an engine draws the starting
+noise, calls the velocity graph once per step and mixes the two velocities as ``StyleSampler.sample`` does.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from polyvox.export.graphs import GeneratorGraph
+
+
+class StyleConditionGraph(GeneratorGraph):
+    """Text and speaker -> what the sampler is conditioned on (batch, text_hidden + speaker_channels)."""
+
+    def forward(
+        self, phoneme_ids: Tensor, language_ids: Tensor, text_lengths: Tensor, speaker_ids: Tensor, prosody_ids: Tensor
+    ) -> Tensor:
+        speaker = self.generator.speaker_vector(speaker_ids)
+        return self.generator.style_condition(phoneme_ids, language_ids, text_lengths, speaker, prosody_ids)
+
+
+class StyleVelocityGraph(GeneratorGraph):
+    """Styles (batch, style_channels) at flow times (batch,) -> the conditioned and the unconditioned velocity."""
+
+    def forward(self, styles: Tensor, times: Tensor, style_condition: Tensor) -> tuple[Tensor, Tensor]:
+        sampler = self.generator.style_sampler
+        conditioned = sampler.condition_projection(style_condition)
+        free = sampler.velocity(styles, times, sampler.unconditioned.expand_as(conditioned))
+        return sampler.velocity(styles, times, conditioned), free
