@@ -1,5 +1,5 @@
-"""The Gradio page of ``polyvox ui``: text, voice, language, speaker (or a reference clip), speed and pitch in;
-audio to play and download out."""
+"""The Gradio page of ``polyvox ui``: text, voice, language, speaker (or a reference clip), speed, pitch and, for a
+style voice, its style (an emotion at a strength, or one sampled from the text) in; audio to play and download out."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 from polyvox.cli_support import DEFAULT_VOICE
 from polyvox.errors import PolyvoxError
 from polyvox.speech_request import DEFAULTS, SPECS
-from polyvox.ui.voices import AUTO_SPEAKER, UiInputError, UiVoices
+from polyvox.ui.voices import AUTO_SPEAKER, NEUTRAL_STYLE, UiInputError, UiVoices, VoiceChoices
 
 if TYPE_CHECKING:
     import gradio
@@ -36,6 +36,14 @@ def option_slider(name: str, step: float, label: str) -> gradio.Slider:
     return gr.Slider(bound.low, bound.high, value=DEFAULTS[name], step=step, label=label, info=SPECS[name].doc)
 
 
+def style_controls(choices: VoiceChoices) -> tuple[Any, Any]:
+    """Updates of the style menu and strength slider for a voice's choices: shown, at neutral, for a style voice only."""
+    import gradio as gr
+
+    shown_now = bool(choices.styles)
+    return gr.Dropdown(choices=choices.styles, value=NEUTRAL_STYLE if shown_now else None, visible=shown_now), gr.Slider(visible=shown_now)
+
+
 def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None) -> gradio.Blocks:
     """The page, not yet launched (``.launch()`` serves it); raises ``UiInputError`` when no voice can be read."""
     import gradio as gr
@@ -56,12 +64,21 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
             gr.Dropdown(choices=choices.speakers, value=AUTO_SPEAKER),
         )
 
+    def style_choices(voice_name: str) -> tuple[Any, Any]:
+        try:
+            return style_controls(voices.choices(voice_name))
+        except SHOWN_ERRORS as error:
+            raise shown(error) from error
+
     def synthesize(
         text: str, voice_name: str, language: str, speaker: str, speed: float, pitch: float, seed: float | None,
-        reference: str | None = None, phonemes: str = "", score: str | None = None,
+        reference: str | None = None, phonemes: str = "", score: str | None = None, style: str | None = None,
+        style_strength: float = DEFAULTS["style_strength"],
     ) -> tuple[int, np.ndarray]:
         try:
-            return voices.speak(text, voice_name, language, speaker, speed, pitch, seed, reference, phonemes or "", score)
+            return voices.speak(
+                text, voice_name, language, speaker, speed, pitch, seed, reference, phonemes or "", score, style, style_strength
+            )
         except SHOWN_ERRORS as error:
             raise shown(error) from error
 
@@ -76,6 +93,16 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
                     speaker = gr.Dropdown(first.speakers, value=AUTO_SPEAKER, label="Speaker")
                 speed = option_slider("speed", 0.05, "Speed")
                 pitch = option_slider("pitch", 0.5, "Pitch (semitones)")
+                with gr.Row():
+                    # Shown for voices trained with style (model.style): its labels, and a sampled style with a sampler.
+                    # Any value is let through to the voice, which names its labels (the menu's choices are per page).
+                    style = gr.Dropdown(
+                        first.styles, value=NEUTRAL_STYLE if first.styles else None, label="Style", visible=bool(first.styles),
+                        info="How it is said: one of the voice's style labels, or a style sampled to fit the text.",
+                        allow_custom_value=True,
+                    )
+                    style_strength = option_slider("style_strength", 0.05, "Style strength")
+                    style_strength.visible = bool(first.styles)
                 seed = gr.Number(None, precision=0, label="Seed (empty: new variation each time)")
                 reference = gr.Audio(
                     sources=["upload"], type="filepath",
@@ -93,8 +120,10 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", buttons=["download"], interactive=False)
         voice.change(voice_choices, inputs=voice, outputs=[language, speaker], api_name="voice_choices")
+        voice.change(style_choices, inputs=voice, outputs=[style, style_strength], api_name="style_choices")
         speak.click(
-            synthesize, inputs=[text, voice, language, speaker, speed, pitch, seed, reference, phonemes, score], outputs=audio,
-            api_name="synthesize",
+            synthesize,
+            inputs=[text, voice, language, speaker, speed, pitch, seed, reference, phonemes, score, style, style_strength],
+            outputs=audio, api_name="synthesize",
         )
     return page

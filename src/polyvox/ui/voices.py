@@ -11,12 +11,15 @@ from polyvox.errors import PolyvoxError
 from polyvox.server.voice_cache import VoiceCache
 from polyvox.server.voice_catalog import DEFAULT_VOICE_NAME, VoiceCatalog, VoiceFile
 from polyvox.inference.score import Score
-from polyvox.speech_request import SpeechRequest
+from polyvox.speech_request import SAMPLED_STYLE, SpeechRequest
 
 # The speaker choice that lets the voice pick one trained on the language.
 AUTO_SPEAKER = "auto"
 # Longest text the UI speaks at once (the server's default limit).
 MAX_TEXT_CHARS = 4096
+# The style menu's choices beside a voice's own labels; in parentheses, so no label (a manifest word) is mistaken for them.
+NEUTRAL_STYLE = "(neutral)"
+SAMPLED_STYLE_CHOICE = "(sampled from the text)"
 
 
 class UiInputError(PolyvoxError, ValueError):
@@ -27,6 +30,9 @@ class UiInputError(PolyvoxError, ValueError):
 class VoiceChoices:
     languages: list[str]
     speakers: list[str]
+    # The style menu: NEUTRAL_STYLE, the voice's style labels, SAMPLED_STYLE_CHOICE with a style sampler; empty for a
+    # voice that takes no style (the menu is hidden).
+    styles: list[str]
 
 
 class UiVoices:
@@ -49,7 +55,11 @@ class UiVoices:
 
     def choices(self, voice_name: str) -> VoiceChoices:
         metadata = self.catalog.metadata(self._voice_file(voice_name))
-        return VoiceChoices(list(metadata.languages), [AUTO_SPEAKER, *metadata.speakers])
+        model = metadata.config.model
+        sampled = [SAMPLED_STYLE_CHOICE] if model.style_sampler.enabled else []
+        labels = list(model.style.labels) if model.style.enabled else []
+        styles = [NEUTRAL_STYLE, *labels, *sampled] if labels or sampled else []
+        return VoiceChoices(list(metadata.languages), [AUTO_SPEAKER, *metadata.speakers], styles)
 
     def speak(
         self,
@@ -63,9 +73,12 @@ class UiVoices:
         reference: str | None = None,
         phonemes: str = "",
         score: str | None = None,
+        style: str | None = None,
+        style_strength: float = 1.0,
     ) -> tuple[int, np.ndarray]:
         """(sample rate, 16-bit samples) of ``text``, or of ``phonemes`` (the voice's symbols) or a ``score`` file given
-        in its place; bad input raises ``UiInputError`` or a polyvox error."""
+        in its place; ``style`` is a choice of the style menu (None: neutral), ``style_strength`` scales a label;
+        bad input raises ``UiInputError`` or a polyvox error."""
         if sum(bool(given) for given in (text.strip(), phonemes.strip(), score)) > 1:
             raise UiInputError("give the text, the phonemes or a score, one of them: clear the others")
         said = phonemes if phonemes.strip() else text
@@ -79,7 +92,18 @@ class UiVoices:
             phonemes=phonemes if phonemes.strip() else None, score=Score.read(score) if score else None,
             # The uploaded clip sets the voice; the speaker menu is then ignored.
             speaker=None if reference or speaker == AUTO_SPEAKER else speaker, reference=reference or None,
+            **style_options(style, style_strength),
         )
         with self.cache.get(voice_file).borrow() as voice:
             result = voice.synthesize(request)
         return result.sample_rate, (np.clip(result.samples, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def style_options(style: str | None, strength: float) -> dict[str, object]:
+    """The request's style fields for a style-menu choice; the strength slider counts for a label only (neutral and
+    sampled styles have no strength, and a request refuses one without an emotion)."""
+    if style is None or style == NEUTRAL_STYLE:
+        return {}
+    if style == SAMPLED_STYLE_CHOICE:
+        return {"style": SAMPLED_STYLE}
+    return {"emotion": style, "style_strength": strength}
