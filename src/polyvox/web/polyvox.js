@@ -2,6 +2,7 @@
 //   const voice = await PolyvoxVoice.load("voice.onnx.json");
 //   for await (const chunk of voice.stream(text, { language, speaker, speed })) play(chunk);  // Float32Array
 //   const { samples, sampleRate } = await voice.synthesize(text, options);
+// A style voice also takes { emotion, styleStrength }: one of voice.styleLabels, scaled from its neutral style.
 // It does what polyvox's OnnxVoice does in Python: the encoder graph per sentence, the prior sampled,
 // the decoder graph on the whole latent (synthesize) or on windows of it with their context (stream).
 import * as ort from "./vendor/ort.wasm.min.mjs";
@@ -86,6 +87,15 @@ function int64(values, dims) {
   return new ort.Tensor("int64", BigInt64Array.from(values, (value) => BigInt(value)), dims);
 }
 
+// StyleTables.style (polyvox/export/style_tables.py): the neutral style moved `strength` of the way to a label's
+// row, each step rounded to float32 as numpy and torch compute it (the json's values are float32 numbers).
+function styleVector(style, label, strength) {
+  const neutral = style.neutral;
+  if (label === null) return Float32Array.from(neutral);
+  const row = style.label_vectors[label], scale = Math.fround(strength);
+  return Float32Array.from(neutral, (value, i) => Math.fround(value + Math.fround(scale * Math.fround(row[i] - value))));
+}
+
 function clip(samples) {
   return samples.map((value) => Math.min(1, Math.max(-1, value)));
 }
@@ -154,6 +164,8 @@ export class PolyvoxVoice {
   get speakers() { return this.metadata.speakers; }
   // Languages of the voice the page phonemizes, and the others with the reason.
   get browserLanguages() { return this.languages.filter((language) => language in this.tables.languages); }
+  // A style voice's labels (what `emotion` takes); empty for a voice without style labels.
+  get styleLabels() { return this.metadata.style?.labels ?? []; }
   get unsupportedLanguages() { return this.tables.unsupported_languages; }
 
   // VoiceText.speaker_id: a name or index, else the voice's default for the language.
@@ -175,7 +187,26 @@ export class PolyvoxVoice {
     return speakers.indexOf(speaker);
   }
 
-  options({ language, speaker, speed = 1, noiseScale, noiseScaleDuration, seed, noise } = {}) {
+  // The style vector the graphs take (null for a voice without style), as OnnxVoice.request_style gives it.
+  styleOf(emotion, styleStrength) {
+    const style = this.metadata.style, given = emotion !== undefined && emotion !== null && emotion !== "";
+    if (!style) {
+      if (given || styleStrength !== 1) throw new TextError("this voice has no style component (model.style.enabled is false), so it takes no emotion or style strength");
+      return null;
+    }
+    if (!(styleStrength >= 0 && styleStrength <= 2)) throw new TextError(`style_strength must be between 0 and 2, got ${styleStrength}`);
+    if (!given) {
+      if (styleStrength !== 1) throw new TextError("style_strength scales an emotion or a style reference; give one of them (without, the voice speaks its neutral style)");
+      return styleVector(style, null, 1);
+    }
+    if (!style.labels.includes(emotion)) {
+      const known = style.labels.length ? style.labels.join(", ") : "none (it was trained without style labels: give a style reference clip)";
+      throw new TextError(`unknown emotion '${emotion}'; this voice knows: ${known}`);
+    }
+    return styleVector(style, style.labels.indexOf(emotion), styleStrength);
+  }
+
+  options({ language, speaker, speed = 1, noiseScale, noiseScaleDuration, seed, noise, emotion, styleStrength = 1 } = {}) {
     language = language ?? this.languages[0];
     this.rules.requireLanguage(language);
     if (!(speed > 0 && Number.isFinite(speed))) throw new TextError(`speed must be a positive number, got ${speed}`);
@@ -183,6 +214,7 @@ export class PolyvoxVoice {
     return {
       language,
       speakerId: this.speakerId(speaker, language),
+      style: this.styleOf(emotion, styleStrength),
       lengthScale: 1 / speed,
       noiseScale: noiseScale ?? defaults.noise_scale,
       noiseScaleDuration: noiseScaleDuration ?? defaults.noise_scale_duration,
@@ -205,6 +237,7 @@ export class PolyvoxVoice {
       noise_scale_duration: new ort.Tensor("float32", Float32Array.of(options.noiseScaleDuration), [1]),
       duration_noise: new ort.Tensor("float32", durationNoise, [1, this.metadata.model.duration_noise_channels, length]),
       prosody_ids: int64(encoded.prosodyIds, [1, length]),
+      ...this.styleFeed(options.style),
     };
     const inputs = Object.fromEntries(this.encoder.inputNames.map((name) => [name, feed[name]]));
     const prior = await this.encoder.run(inputs);
@@ -218,8 +251,13 @@ export class PolyvoxVoice {
     return { data, channels, frames };
   }
 
+  // A style voice's graphs take its style last (style_vectors); a voice without style has no such input.
+  styleFeed(style) {
+    return style ? { style_vectors: new ort.Tensor("float32", style, [1, style.length]) } : {};
+  }
+
   // The decoder graph on frames [from, to) of the latent, trim frames dropped each side after the flow.
-  async decode(latent, from, to, speakerId, trim) {
+  async decode(latent, from, to, speakerId, trim, style = null) {
     const frames = to - from;
     const piece = new Float32Array(latent.channels * frames);
     for (let channel = 0; channel < latent.channels; channel++) {
@@ -230,6 +268,7 @@ export class PolyvoxVoice {
       frame_mask: new ort.Tensor("float32", new Float32Array(frames).fill(1), [1, 1, frames]),
       speaker_ids: int64([speakerId], [1]),
       trim: int64(trim, [2]),
+      ...this.styleFeed(style),
     });
     return outputs.waveform.data;
   }
@@ -246,7 +285,7 @@ export class PolyvoxVoice {
       const latent = await this.sentenceLatent(await this.encode(sentence, speech.language), speech);
       for (const window of planWindows(latent.frames, this.metadata.streaming, schedule)) {
         const trim = [window.decoderStart - window.flowStart, window.flowEnd - window.decoderEnd];
-        const waveform = await this.decode(latent, window.flowStart, window.flowEnd, speech.speakerId, trim);
+        const waveform = await this.decode(latent, window.flowStart, window.flowEnd, speech.speakerId, trim, speech.style);
         const first = (window.start - window.decoderStart) * this.samplesPerFrame;
         yield clip(waveform.slice(first, first + (window.end - window.start) * this.samplesPerFrame));
       }
@@ -260,7 +299,7 @@ export class PolyvoxVoice {
     for (const [index, sentence] of this.rules.sentences(text, speech.language).entries()) {
       if (index) parts.push(this.pause());
       const latent = await this.sentenceLatent(await this.encode(sentence, speech.language), speech);
-      parts.push(clip(await this.decode(latent, 0, latent.frames, speech.speakerId, [0, 0])));
+      parts.push(clip(await this.decode(latent, 0, latent.frames, speech.speakerId, [0, 0], speech.style)));
     }
     const samples = new Float32Array(parts.reduce((total, part) => total + part.length, 0));
     let offset = 0;
