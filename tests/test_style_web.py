@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_style_onnx import LABELS, make_style_voice
-from test_web_parity import AUDIO_TOLERANCE, SPEAK
+# The parity test's browser and page fixtures (the page opens this module's page_folder).
+from test_web_parity import AUDIO_TOLERANCE, SPEAK, browser, page  # noqa: F401
 
-from polyvox.export.web_browser import browser_missing, chromium, open_page, serve
+from polyvox.export.web_browser import browser_missing, open_page, serve
 from polyvox.export.web_export import NPM_COMMAND, export_web, missing_runtime
 from polyvox.inference.batch import one_torch_thread
 from polyvox.speech_request import SpeechRequest
@@ -35,20 +36,6 @@ def page_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with one_torch_thread():
         export_web(make_style_voice(folder / "styled.safetensors"), folder / "page")
     return folder / "page"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as opened:
-        yield opened
-
-
-@pytest.fixture(scope="module")
-def page(page_folder: Path, browser):
-    with serve(page_folder) as url, open_page(browser, url + "index.html") as opened:
-        assert opened.status == "Ready.", opened.status
-        yield opened
-        assert not opened.errors, opened.errors
 
 
 @pytest.fixture(scope="module")
