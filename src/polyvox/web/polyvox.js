@@ -2,13 +2,15 @@
 //   const voice = await PolyvoxVoice.load("voice.onnx.json");
 //   for await (const chunk of voice.stream(text, { language, speaker, speed })) play(chunk);  // Float32Array
 //   const { samples, sampleRate } = await voice.synthesize(text, options);
-// A style voice also takes { emotion, styleStrength }: one of voice.styleLabels, scaled from its neutral style.
+// A style voice also takes { emotion, styleStrength } (one of voice.styleLabels, scaled from its neutral style), and
+// one with a style sampler { style: "sample", styleSteps, styleScale } (a style drawn for each sentence).
 // It does what polyvox's OnnxVoice does in Python: the encoder graph per sentence, the prior sampled,
 // the decoder graph on the whole latent (synthesize) or on windows of it with their context (stream).
 import * as ort from "./vendor/ort.wasm.min.mjs";
 import { Espeak } from "./espeak.js";
 import { Japanese } from "./japanese.js";
 import { Mandarin } from "./mandarin.js";
+import { StyleSampler, styleVector } from "./style.js";
 import { TextError, TextRules } from "./text.js";
 
 export { TextError };
@@ -87,15 +89,6 @@ function int64(values, dims) {
   return new ort.Tensor("int64", BigInt64Array.from(values, (value) => BigInt(value)), dims);
 }
 
-// StyleTables.style (polyvox/export/style_tables.py): the neutral style moved `strength` of the way to a label's
-// row, each step rounded to float32 as numpy and torch compute it (the json's values are float32 numbers).
-function styleVector(style, label, strength) {
-  const neutral = style.neutral;
-  if (label === null) return Float32Array.from(neutral);
-  const row = style.label_vectors[label], scale = Math.fround(strength);
-  return Float32Array.from(neutral, (value, i) => Math.fround(value + Math.fround(scale * Math.fround(row[i] - value))));
-}
-
 function clip(samples) {
   return samples.map((value) => Math.min(1, Math.max(-1, value)));
 }
@@ -119,12 +112,13 @@ function* planWindows(frames, streaming, schedule) {
 }
 
 export class PolyvoxVoice {
-  constructor(metadata, tables, rules, encoder, decoder) {
+  constructor(metadata, tables, rules, encoder, decoder, styleSampler = null) {
     this.metadata = metadata;
     this.tables = tables;
     this.rules = rules;
     this.encoder = encoder;
     this.decoder = decoder;
+    this.styleSampler = styleSampler;
     this.sampleRate = metadata.audio.sample_rate;
     this.samplesPerFrame = metadata.audio.samples_per_frame;
     this.threads = ort.env.wasm.numThreads;  // onnxruntime-web's threads (1 unless the page is cross-origin isolated)
@@ -149,15 +143,18 @@ export class PolyvoxVoice {
     ort.env.wasm.wasmPaths = new URL("vendor/", import.meta.url).href;
     // Threads need a cross-origin isolated page (COOP/COEP headers); one thread otherwise.
     ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
-    const japanese = tables.languages.ja;
-    const [espeak, mandarin, japaneseReader, encoder, decoder] = await Promise.all([
+    const japanese = tables.languages.ja, sampler = metadata.graphs.style_velocity ? metadata.graphs : null;
+    const [espeak, mandarin, japaneseReader, encoder, decoder, condition, velocity] = await Promise.all([
       Espeak.load(new URL("vendor/", import.meta.url), tables.phonemizer_marks),
       tables.languages.zh ? loadMandarin(new URL(tables.languages.zh.mandarin, base)) : null,
       japanese ? loadJapanese(new URL(japanese.japanese, base), new URL(japanese.dictionary, base)) : null,
       openGraph(new URL(metadata.graphs.encoder.file, base)),
       openGraph(new URL(metadata.graphs.decoder.file, base)),
+      sampler ? openGraph(new URL(sampler.style_condition.file, base)) : null,
+      sampler ? openGraph(new URL(sampler.style_velocity.file, base)) : null,
     ]);
-    return new PolyvoxVoice(metadata, tables, new TextRules(metadata, tables, espeak, mandarin, japaneseReader), encoder, decoder);
+    const styleSampler = sampler && new StyleSampler(condition, velocity, metadata.style.neutral.length);
+    return new PolyvoxVoice(metadata, tables, new TextRules(metadata, tables, espeak, mandarin, japaneseReader), encoder, decoder, styleSampler);
   }
 
   get languages() { return this.metadata.languages; }
@@ -166,6 +163,7 @@ export class PolyvoxVoice {
   get browserLanguages() { return this.languages.filter((language) => language in this.tables.languages); }
   // A style voice's labels (what `emotion` takes); empty for a voice without style labels.
   get styleLabels() { return this.metadata.style?.labels ?? []; }
+  get hasStyleSampler() { return this.styleSampler !== null; }
   get unsupportedLanguages() { return this.tables.unsupported_languages; }
 
   // VoiceText.speaker_id: a name or index, else the voice's default for the language.
@@ -206,7 +204,23 @@ export class PolyvoxVoice {
     return styleVector(style, style.labels.indexOf(emotion), styleStrength);
   }
 
-  options({ language, speaker, speed = 1, noiseScale, noiseScaleDuration, seed, noise, emotion, styleStrength = 1 } = {}) {
+  // { steps, scale } of a sampled style (style "sample"), or null; checked as SpeechRequest checks them.
+  sampling(style, emotion, styleSteps, styleScale) {
+    if (style === undefined || style === null) {
+      if (styleSteps !== 10 || styleScale !== 1) throw new TextError("style_steps and style_scale tune style 'sample'; ask for it too, or leave them out");
+      return null;
+    }
+    if (style !== "sample") throw new TextError(`style must be 'sample' (draw one from the voice's style sampler) or left out, got '${style}'`);
+    if (!this.styleSampler) throw new TextError("this voice has no style sampler (model.style_sampler.enabled is false), so it cannot sample a style");
+    if (emotion !== undefined && emotion !== null && emotion !== "") throw new TextError("give style 'sample', an emotion or a style reference, not two of them: each sets the style");
+    if (!(Number.isInteger(styleSteps) && styleSteps >= 1 && styleSteps <= 200)) throw new TextError(`style_steps must be between 1 and 200, got ${styleSteps}`);
+    if (!(styleScale >= 0 && styleScale <= 10)) throw new TextError(`style_scale must be between 0 and 10, got ${styleScale}`);
+    return { steps: styleSteps, scale: styleScale };
+  }
+
+  options({
+    language, speaker, speed = 1, noiseScale, noiseScaleDuration, seed, noise, emotion, styleStrength = 1, style, styleSteps = 10, styleScale = 1,
+  } = {}) {
     language = language ?? this.languages[0];
     this.rules.requireLanguage(language);
     if (!(speed > 0 && Number.isFinite(speed))) throw new TextError(`speed must be a positive number, got ${speed}`);
@@ -214,6 +228,7 @@ export class PolyvoxVoice {
     return {
       language,
       speakerId: this.speakerId(speaker, language),
+      sampling: this.sampling(style, emotion, styleSteps, styleScale),
       style: this.styleOf(emotion, styleStrength),
       lengthScale: 1 / speed,
       noiseScale: noiseScale ?? defaults.noise_scale,
@@ -224,8 +239,14 @@ export class PolyvoxVoice {
 
   async encode(sentence, language) { return this.rules.encode(sentence, language); }
 
+  // The request's style, or for style "sample" one drawn for this sentence, before its other noise (as OnnxVoice).
+  async sentenceStyle(encoded, options) {
+    if (!options.sampling) return options.style;
+    return this.styleSampler.sentenceStyle(encoded, options.speakerId, options.sampling, options.noise);
+  }
+
   // One sentence's prior latent {data, channels, frames}: noise drawn as OnnxVoice draws it (duration, then prior).
-  async sentenceLatent(encoded, options) {
+  async sentenceLatent(encoded, options, style) {
     const length = encoded.phonemeIds.length;
     const durationNoise = options.noise([1, this.metadata.model.duration_noise_channels, length]);
     const feed = {
@@ -237,7 +258,7 @@ export class PolyvoxVoice {
       noise_scale_duration: new ort.Tensor("float32", Float32Array.of(options.noiseScaleDuration), [1]),
       duration_noise: new ort.Tensor("float32", durationNoise, [1, this.metadata.model.duration_noise_channels, length]),
       prosody_ids: int64(encoded.prosodyIds, [1, length]),
-      ...this.styleFeed(options.style),
+      ...this.styleFeed(style),
     };
     const inputs = Object.fromEntries(this.encoder.inputNames.map((name) => [name, feed[name]]));
     const prior = await this.encoder.run(inputs);
@@ -282,10 +303,11 @@ export class PolyvoxVoice {
     const schedule = new ChunkSchedule(this.tables.first_chunk_frames, this.tables.max_chunk_frames);
     for (const [index, sentence] of sentences.entries()) {
       if (index) yield this.pause();
-      const latent = await this.sentenceLatent(await this.encode(sentence, speech.language), speech);
+      const encoded = await this.encode(sentence, speech.language), style = await this.sentenceStyle(encoded, speech);
+      const latent = await this.sentenceLatent(encoded, speech, style);
       for (const window of planWindows(latent.frames, this.metadata.streaming, schedule)) {
         const trim = [window.decoderStart - window.flowStart, window.flowEnd - window.decoderEnd];
-        const waveform = await this.decode(latent, window.flowStart, window.flowEnd, speech.speakerId, trim, speech.style);
+        const waveform = await this.decode(latent, window.flowStart, window.flowEnd, speech.speakerId, trim, style);
         const first = (window.start - window.decoderStart) * this.samplesPerFrame;
         yield clip(waveform.slice(first, first + (window.end - window.start) * this.samplesPerFrame));
       }
@@ -298,8 +320,9 @@ export class PolyvoxVoice {
     const parts = [];
     for (const [index, sentence] of this.rules.sentences(text, speech.language).entries()) {
       if (index) parts.push(this.pause());
-      const latent = await this.sentenceLatent(await this.encode(sentence, speech.language), speech);
-      parts.push(clip(await this.decode(latent, 0, latent.frames, speech.speakerId, [0, 0], speech.style)));
+      const encoded = await this.encode(sentence, speech.language), style = await this.sentenceStyle(encoded, speech);
+      const latent = await this.sentenceLatent(encoded, speech, style);
+      parts.push(clip(await this.decode(latent, 0, latent.frames, speech.speakerId, [0, 0], style)));
     }
     const samples = new Float32Array(parts.reduce((total, part) => total + part.length, 0));
     let offset = 0;
