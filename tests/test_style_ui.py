@@ -1,5 +1,5 @@
-"""The web UI's style controls: a style voice offers its labels, a strength and a sampled style, and speaks them as
-``Voice`` does; a voice without style hides them."""
+"""The web UI's style controls: a style voice offers its labels, a strength, a sampled style and a style clip, and
+speaks them as ``Voice`` does; a voice without style hides them."""
 
 from __future__ import annotations
 
@@ -64,16 +64,32 @@ def test_the_controls_are_shown_at_load_for_a_style_voice_only(voices_dir: Path,
 
 
 def test_choosing_a_voice_shows_or_hides_the_style_controls(ui_client) -> None:
-    menu, slider = ui_client.predict("styled", api_name="/style_choices")
+    menu, slider, clip = ui_client.predict("styled", api_name="/style_choices")
     assert [choice[0] for choice in menu["choices"]] == STYLE_MENU and menu["value"] == NEUTRAL_STYLE
-    assert menu["visible"] is True and slider["visible"] is True
-    menu, slider = ui_client.predict("plain", api_name="/style_choices")
-    assert menu["visible"] is False and slider["visible"] is False
+    assert menu["visible"] is True and slider["visible"] is True and clip["visible"] is True
+    menu, slider, clip = ui_client.predict("plain", api_name="/style_choices")
+    assert menu["visible"] is False and slider["visible"] is False and clip["visible"] is False
 
 
-def speak(ui_client, style: str, strength: float) -> np.ndarray:
-    path = ui_client.predict(ENGLISH, "styled", "en", "es_m1", 1.0, 0.0, 3, None, "", None, style, strength, api_name="/synthesize")
+def speak(ui_client, style: str, strength: float, clip: Path | None = None) -> np.ndarray:
+    handle = None if clip is None else gradio_client.handle_file(str(clip))
+    path = ui_client.predict(
+        ENGLISH, "styled", "en", "es_m1", 1.0, 0.0, 3, None, "", None, style, strength, handle, api_name="/synthesize"
+    )
     return soundfile.read(path, dtype="int16")[0]
+
+
+@pytest.fixture(scope="module")
+def style_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second of a gliding tone: not silent, long enough for a reference."""
+    times = np.arange(22050) / 22050
+    path = tmp_path_factory.mktemp("style_clip") / "clip.wav"
+    soundfile.write(str(path), (0.3 * np.sin(2 * np.pi * (150 + 100 * times) * times)).astype(np.float32), 22050)
+    return path
+
+
+def as_int16(samples: np.ndarray) -> np.ndarray:
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +104,16 @@ def speak(ui_client, style: str, strength: float) -> np.ndarray:
 def test_a_style_speaks_as_the_voice_does(ui_client, voices_dir: Path, style: str, strength: float, request_style: dict) -> None:
     with one_torch_thread():
         expected = Voice.load(voices_dir / "styled.safetensors").synthesize(ENGLISH, "en", speaker="es_m1", seed=3, **request_style)
-    np.testing.assert_array_equal(speak(ui_client, style, strength), (np.clip(expected.samples, -1.0, 1.0) * 32767).astype(np.int16))
+    np.testing.assert_array_equal(speak(ui_client, style, strength), as_int16(expected.samples))
+
+
+def test_a_style_clip_speaks_as_the_voice_does_and_not_beside_a_label(ui_client, voices_dir: Path, style_clip: Path) -> None:
+    with one_torch_thread():
+        voice = Voice.load(voices_dir / "styled.safetensors")
+        expected = voice.synthesize(ENGLISH, "en", speaker="es_m1", seed=3, style_reference=str(style_clip), style_strength=0.7)
+    np.testing.assert_array_equal(speak(ui_client, NEUTRAL_STYLE, 0.7, style_clip), as_int16(expected.samples))
+    with pytest.raises(gradio_client.exceptions.AppError, match="not both"):
+        speak(ui_client, "calm", 1.0, style_clip)
 
 
 def test_an_emotion_sent_to_a_voice_without_style_is_shown_as_a_message(ui_client) -> None:

@@ -1,5 +1,6 @@
 """The Gradio page of ``polyvox ui``: text, voice, language, speaker (or a reference clip), speed, pitch and, for a
-style voice, its style (an emotion at a strength, or one sampled from the text) in; audio to play and download out."""
+style voice, its style (an emotion or a style clip at a strength, or one sampled from the text) in; audio to play and
+download out."""
 
 from __future__ import annotations
 
@@ -36,12 +37,14 @@ def option_slider(name: str, step: float, label: str) -> gradio.Slider:
     return gr.Slider(bound.low, bound.high, value=DEFAULTS[name], step=step, label=label, info=SPECS[name].doc)
 
 
-def style_controls(choices: VoiceChoices) -> tuple[Any, Any]:
-    """Updates of the style menu and strength slider for a voice's choices: shown, at neutral, for a style voice only."""
+def style_controls(choices: VoiceChoices) -> tuple[Any, Any, Any]:
+    """Updates of the style menu, strength slider and style clip for a voice's choices: shown, at neutral and with no
+    clip, for a style voice only."""
     import gradio as gr
 
     shown_now = bool(choices.styles)
-    return gr.Dropdown(choices=choices.styles, value=NEUTRAL_STYLE if shown_now else None, visible=shown_now), gr.Slider(visible=shown_now)
+    menu = gr.Dropdown(choices=choices.styles, value=NEUTRAL_STYLE if shown_now else None, visible=shown_now)
+    return menu, gr.Slider(visible=shown_now), gr.Audio(value=None, visible=shown_now)
 
 
 def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None) -> gradio.Blocks:
@@ -64,7 +67,7 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
             gr.Dropdown(choices=choices.speakers, value=AUTO_SPEAKER),
         )
 
-    def style_choices(voice_name: str) -> tuple[Any, Any]:
+    def style_choices(voice_name: str) -> tuple[Any, Any, Any]:
         try:
             return style_controls(voices.choices(voice_name))
         except SHOWN_ERRORS as error:
@@ -73,11 +76,12 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
     def synthesize(
         text: str, voice_name: str, language: str, speaker: str, speed: float, pitch: float, seed: float | None,
         reference: str | None = None, phonemes: str = "", score: str | None = None, style: str | None = None,
-        style_strength: float = DEFAULTS["style_strength"],
+        style_strength: float = DEFAULTS["style_strength"], style_reference: str | None = None,
     ) -> tuple[int, np.ndarray]:
         try:
             return voices.speak(
-                text, voice_name, language, speaker, speed, pitch, seed, reference, phonemes or "", score, style, style_strength
+                text, voice_name, language, speaker, speed, pitch, seed, reference, phonemes or "", score, style, style_strength,
+                style_reference,
             )
         except SHOWN_ERRORS as error:
             raise shown(error) from error
@@ -103,6 +107,10 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
                     )
                     style_strength = option_slider("style_strength", 0.05, "Style strength")
                     style_strength.visible = bool(first.styles)
+                style_reference = gr.Audio(
+                    sources=["upload"], type="filepath", visible=bool(first.styles),
+                    label="Style clip (optional): speak in the style of this clip (leave the Style menu at neutral)",
+                )
                 seed = gr.Number(None, precision=0, label="Seed (empty: new variation each time)")
                 reference = gr.Audio(
                     sources=["upload"], type="filepath",
@@ -120,10 +128,10 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", buttons=["download"], interactive=False)
         voice.change(voice_choices, inputs=voice, outputs=[language, speaker], api_name="voice_choices")
-        voice.change(style_choices, inputs=voice, outputs=[style, style_strength], api_name="style_choices")
+        voice.change(style_choices, inputs=voice, outputs=[style, style_strength, style_reference], api_name="style_choices")
         speak.click(
             synthesize,
-            inputs=[text, voice, language, speaker, speed, pitch, seed, reference, phonemes, score, style, style_strength],
+            inputs=[text, voice, language, speaker, speed, pitch, seed, reference, phonemes, score, style, style_strength, style_reference],
             outputs=audio, api_name="synthesize",
         )
     return page

@@ -31,7 +31,7 @@ class VoiceChoices:
     languages: list[str]
     speakers: list[str]
     # The style menu: NEUTRAL_STYLE, the voice's style labels, SAMPLED_STYLE_CHOICE with a style sampler; empty for a
-    # voice that takes no style (the menu is hidden).
+    # voice without style (the style controls are hidden).
     styles: list[str]
 
 
@@ -57,8 +57,8 @@ class UiVoices:
         metadata = self.catalog.metadata(self._voice_file(voice_name))
         model = metadata.config.model
         sampled = [SAMPLED_STYLE_CHOICE] if model.style_sampler.enabled else []
-        labels = list(model.style.labels) if model.style.enabled else []
-        styles = [NEUTRAL_STYLE, *labels, *sampled] if labels or sampled else []
+        # A style voice without labels still takes a style reference clip (and a sampled style with a sampler).
+        styles = [NEUTRAL_STYLE, *model.style.labels, *sampled] if model.style.enabled else []
         return VoiceChoices(list(metadata.languages), [AUTO_SPEAKER, *metadata.speakers], styles)
 
     def speak(
@@ -75,10 +75,11 @@ class UiVoices:
         score: str | None = None,
         style: str | None = None,
         style_strength: float = 1.0,
+        style_reference: str | None = None,
     ) -> tuple[int, np.ndarray]:
         """(sample rate, 16-bit samples) of ``text``, or of ``phonemes`` (the voice's symbols) or a ``score`` file given
-        in its place; ``style`` is a choice of the style menu (None: neutral), ``style_strength`` scales a label;
-        bad input raises ``UiInputError`` or a polyvox error."""
+        in its place; ``style`` is a choice of the style menu (None: neutral), ``style_reference`` a clip whose style to
+        speak in, ``style_strength`` scales a label's or the clip's; bad input raises ``UiInputError`` or a polyvox error."""
         if sum(bool(given) for given in (text.strip(), phonemes.strip(), score)) > 1:
             raise UiInputError("give the text, the phonemes or a score, one of them: clear the others")
         said = phonemes if phonemes.strip() else text
@@ -92,18 +93,22 @@ class UiVoices:
             phonemes=phonemes if phonemes.strip() else None, score=Score.read(score) if score else None,
             # The uploaded clip sets the voice; the speaker menu is then ignored.
             speaker=None if reference or speaker == AUTO_SPEAKER else speaker, reference=reference or None,
-            **style_options(style, style_strength),
+            **style_options(style, style_strength, style_reference),
         )
         with self.cache.get(voice_file).borrow() as voice:
             result = voice.synthesize(request)
         return result.sample_rate, (np.clip(result.samples, -1.0, 1.0) * 32767).astype(np.int16)
 
 
-def style_options(style: str | None, strength: float) -> dict[str, object]:
-    """The request's style fields for a style-menu choice; the strength slider counts for a label only (neutral and
-    sampled styles have no strength, and a request refuses one without an emotion)."""
-    if style is None or style == NEUTRAL_STYLE:
-        return {}
+def style_options(style: str | None, strength: float, reference: str | None = None) -> dict[str, object]:
+    """The request's style fields for a style-menu choice and a style reference clip; the strength slider counts for a
+    label or a clip only (neutral and sampled styles have none, and a request refuses one without them). A clip with a
+    label or a sampled style is passed on as both: the request refuses that in one line."""
+    options: dict[str, object] = {"style_reference": reference} if reference else {}
     if style == SAMPLED_STYLE_CHOICE:
-        return {"style": SAMPLED_STYLE}
-    return {"emotion": style, "style_strength": strength}
+        options["style"] = SAMPLED_STYLE
+    elif style is not None and style != NEUTRAL_STYLE:
+        options["emotion"] = style
+    if "emotion" in options or "style_reference" in options:
+        options["style_strength"] = strength
+    return options
