@@ -55,6 +55,17 @@ def new_speaker_run(corpora, tmp_path_factory):
     return SimpleNamespace(plan=plan, before=before, result=result, run_dir=run_dir)
 
 
+def test_parts_the_source_lacks_start_from_the_runs_seed_not_the_process_state(corpora, tmp_path):
+    options = FinetuneOptions(steps=2, overrides=(*QUICK, "model.style.enabled=true", "training.discriminator_start_step=0"))
+    states = []
+    for earlier_draws in (1, 2):
+        torch.manual_seed(earlier_draws)  # what other work in the process left behind
+        plan = plan_finetune(corpora.voice, corpora.new_speaker, tmp_path / "out.safetensors", tmp_path / f"run{earlier_draws}", options)
+        states.append({**plan.module.generator.state_dict(), **plan.module.discriminator.state_dict()})
+    assert any(name.startswith("style_encoder.") for name in states[0])
+    assert all(torch.equal(states[0][name], states[1][name]) for name in states[0])
+
+
 def test_frozen_parameters_stay_exact_and_trainable_ones_move(new_speaker_run):
     plan, before = new_speaker_run.plan, new_speaker_run.before
     assert plan.freeze.preset == "voice"

@@ -194,6 +194,9 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
         info.pop(UNTRAINED_INFO)
         info["warmup_steps"] = str(warmup.steps)
     metadata = dataclasses.replace(grown, config=_finetune_config(source, grown, data, options), info=info)
+    # Parts the source lacks (a new style component, a fresh discriminator) start from the run's seed, not from
+    # whatever the process drew before: the same options give the same run.
+    torch.manual_seed(metadata.config.training.seed)
     module = VitsTrainingModule(metadata)
     related = dict.fromkeys(added_languages(options.add_language), options.language_init) if options.language_init else {}
     report = _load_weights(module, source, metadata, related, _new_speaker_timbres(source, data))
