@@ -21,6 +21,7 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -74,15 +75,21 @@ def held_out_recordings(
                     sample_rate=sample_rate, seed=HELD_OUT_SEED, progress=False)
     generated = read_manifest(folder / "manifest.jsonl")
     fresh = [u for u in generated if u.text not in seen]
+    return speakers_in_turn(fresh, per_language, recipe.LANGUAGES), len(generated) - len(fresh)
+
+
+def speakers_in_turn(utterances: list[Utterance], per_language: int, languages: Sequence[str] | None = None) -> list[Utterance]:
+    """The first ``per_language`` clips of each language (``languages``, default: in the order they come), its
+    speakers taking turns."""
     chosen: list[Utterance] = []
-    for language in recipe.LANGUAGES:
+    for language in languages or dict.fromkeys(u.language for u in utterances):
         by_speaker: dict[str, list[Utterance]] = {}
-        for utterance in fresh:
+        for utterance in utterances:
             if utterance.language == language:
                 by_speaker.setdefault(utterance.speaker, []).append(utterance)
         interleaved = [u for group in zip(*by_speaker.values()) for u in group]
         chosen += interleaved[:per_language]
-    return chosen, len(generated) - len(fresh)
+    return chosen
 
 
 def main() -> None:

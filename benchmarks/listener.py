@@ -334,23 +334,9 @@ def load_quality_benchmark() -> ModuleType:
     return module
 
 
-def reference_recordings(manifest: Path, per_language: int) -> list:
-    """The first ``per_language`` clips of each language of ``manifest``, speakers alternating (clips no run
-    trained on: e.g. a corpus generated with another seed and revoiced by the same teachers)."""
-    from polyvox.data.manifest import read_manifest
-
-    by_language: dict[str, dict[str, list]] = {}
-    for utterance in read_manifest(manifest):
-        by_language.setdefault(utterance.language, {}).setdefault(utterance.speaker, []).append(utterance)
-    chosen = []
-    for speakers in by_language.values():
-        interleaved = [u for group in zip(*speakers.values()) for u in group]
-        chosen += interleaved[:per_language]
-    return chosen
-
-
 def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> None:
     from polyvox.audio.io import load_audio
+    from polyvox.data.manifest import read_manifest
     from polyvox.evaluation.asr import load_transcriber
     from polyvox.evaluation.baselines import CopySynthesis
     from polyvox.evaluation.dnsmos import Dnsmos
@@ -367,7 +353,8 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     heard: list[HeardClip] = []
     with tempfile.TemporaryDirectory() as temporary:
         if arguments.references is not None:
-            recordings, dropped = reference_recordings(arguments.references, arguments.per_language), 0
+            # Clips no run trained on (e.g. a corpus made with another seed, voiced by the same teachers).
+            recordings, dropped = quality.speakers_in_turn(read_manifest(arguments.references), arguments.per_language), 0
         else:
             recordings, dropped = quality.held_out_recordings(
                 recipe, Path(temporary) / "corpus", arguments.per_language, quality.training_sentences(recipe, None), voice.sample_rate
