@@ -181,3 +181,20 @@ def test_a_checkpoint_of_the_run_becomes_the_voice_of_its_step(small_corpus, tmp
     answer = runner.invoke(app, ["import-voice", str(checkpoints / "step-5.ckpt"), "-o", str(tmp_path / "step6.safetensors")])
     assert answer.exit_code == 1 and "--overwrite" in answer.output
     assert all(torch.equal(load_voice_file(tmp_path / "step6.safetensors")[0][name], final[name]) for name in final)
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [(b"hello\n", "is a text file: polyvox import-voice takes"), (b"\x80\x04K\x01.", "is not a readable PyTorch checkpoint")],
+)
+def test_a_ckpt_that_is_no_checkpoint_is_named_in_one_line(tmp_path, content, named):
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+
+    checkpoint, output = tmp_path / "step-1.ckpt", tmp_path / "voice.safetensors"
+    checkpoint.write_bytes(content)
+    answer = CliRunner().invoke(app, ["import-voice", str(checkpoint), "-o", str(output)])
+    assert answer.exit_code == 1 and answer.output.count("\n") == 1, answer.output
+    assert answer.output.startswith("error: ") and named in answer.output
+    assert not output.exists()

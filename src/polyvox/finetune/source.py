@@ -84,6 +84,12 @@ class TrainingCheckpoint:
 
 def read_training_checkpoint(path: Path) -> TrainingCheckpoint | None:
     """A polyvox training checkpoint's weights (float32) and tables; None when ``path`` is not one."""
+    from polyvox.pretrained.file_kinds import file_kind
+
+    # Only a PyTorch archive can be one; anything else (text, a pickle, ...) is left to the importer, which names
+    # what the file is, instead of reaching torch.load's unpickler and whatever it raises on junk.
+    if not path.is_file() or file_kind(path) != "pytorch":
+        return None
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:

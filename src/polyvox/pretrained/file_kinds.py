@@ -11,7 +11,8 @@ FileKind = Literal["onnx", "pytorch", "pickle", "safetensors", "zip", "json", "t
 
 ACCEPTED = (
     "polyvox import-voice takes a released Piper voice (VOICE.onnx with its VOICE.onnx.json), a Piper training "
-    "checkpoint (.ckpt), a VITS generator (G_*.pth) or a MeloTTS checkpoint.pth"
+    "checkpoint (.ckpt), a VITS generator (G_*.pth), a MeloTTS checkpoint.pth or a polyvox run's "
+    "RUN/checkpoints/step-N.ckpt"
 )
 _HEAD_BYTES = 4096
 _PICKLE_PROTOCOL = 0x80  # a pickle of protocol 2 or later starts with PROTO
