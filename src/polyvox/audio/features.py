@@ -2,52 +2,20 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
+from polyvox.audio import numpy_mel
+from polyvox.audio.numpy_mel import LOG_FLOOR
 from polyvox.config import AudioConfig
 from polyvox.models.full_precision import float32_region
 
-# Floor before the log so silence gives a finite, fixed value instead of -inf.
-LOG_FLOOR = 1e-5
-
-
-def _hz_to_mel(hz: Tensor) -> Tensor:
-    # Slaney-style mel scale: linear below 1 kHz, logarithmic above (what librosa uses by default).
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    logstep = math.log(6.4) / 27.0
-    linear = hz / f_sp
-    log_part = min_log_hz / f_sp + torch.log(torch.clamp(hz, min=min_log_hz) / min_log_hz) / logstep
-    return torch.where(hz >= min_log_hz, log_part, linear)
-
-
-def _mel_to_hz(mel: Tensor) -> Tensor:
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = math.log(6.4) / 27.0
-    return torch.where(mel >= min_log_mel, min_log_hz * torch.exp(logstep * (mel - min_log_mel)), f_sp * mel)
+__all__ = ["LOG_FLOOR", "MelSpectrogram", "mel_filter_bank"]
 
 
 def mel_filter_bank(config: AudioConfig) -> Tensor:
-    """Slaney-normalised triangular filters, shape (n_mels, n_freqs)."""
-    freqs = torch.linspace(0, config.sample_rate / 2, config.n_freqs, dtype=torch.float64)
-    mel_points = torch.linspace(
-        float(_hz_to_mel(torch.tensor(config.mel_fmin, dtype=torch.float64))),
-        float(_hz_to_mel(torch.tensor(config.mel_fmax, dtype=torch.float64))),
-        config.n_mels + 2,
-        dtype=torch.float64,
-    )
-    hz_points = _mel_to_hz(mel_points)
-    lower, center, upper = hz_points[:-2, None], hz_points[1:-1, None], hz_points[2:, None]
-    rising = (freqs[None] - lower) / (center - lower)
-    falling = (upper - freqs[None]) / (upper - center)
-    filters = torch.clamp(torch.minimum(rising, falling), min=0.0)
-    filters *= (2.0 / (upper - lower))  # equal area per filter
-    return filters.float()
+    """Slaney-normalised triangular filters, shape (n_mels, n_freqs): the ONNX engine's numpy bank, one copy of it."""
+    return torch.from_numpy(numpy_mel.mel_filter_bank(config))
 
 
 class MelSpectrogram(nn.Module):

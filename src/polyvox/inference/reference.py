@@ -4,31 +4,14 @@ heard (zero-shot), in any of its languages, whatever language the clip is in."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-import numpy as np
 import torch
 
-from polyvox.audio.io import load_audio
 from polyvox.config import AudioConfig
 from polyvox.errors import ReferenceClipError
+from polyvox.inference.reference_clips import MAX_REFERENCE_S, MIN_REFERENCE_S, SILENCE_RMS, ReferenceAudio, checked_clips
 
-# Shorter clips carry too little of a voice to pool statistics over (the encoder trains on >= 0.45 s crops).
-MIN_REFERENCE_S = 0.5
-# Longer clips are cut to their first MAX_REFERENCE_S seconds.
-MAX_REFERENCE_S = 30.0
-# Below this RMS a clip is treated as silence (the same floor training uses for bad clips).
-SILENCE_RMS = 1e-4
-
-ReferenceAudio = str | Path | np.ndarray
-
-
-def _samples(reference: ReferenceAudio, sample_rate: int) -> tuple[np.ndarray, str]:
-    # Only the first MAX_REFERENCE_S seconds are used: the timbre is settled long before, and an hour-long
-    # file would otherwise be read (and encoded) whole.
-    if isinstance(reference, np.ndarray):
-        return reference.astype(np.float32).reshape(-1)[: int(MAX_REFERENCE_S * sample_rate)], "the reference samples"
-    return load_audio(reference, sample_rate, max_seconds=MAX_REFERENCE_S), str(reference)
+__all__ = ["MAX_REFERENCE_S", "MIN_REFERENCE_S", "SILENCE_RMS", "ReferenceAudio", "clip_mels", "reference_timbre", "timbre_vector"]
 
 
 def reference_timbre(voice: object, references: ReferenceAudio | Sequence[ReferenceAudio]) -> torch.Tensor:
@@ -59,21 +42,6 @@ def clip_mels(audio: AudioConfig, references: ReferenceAudio | Sequence[Referenc
     non-finite clip (the timbre and the style references alike)."""
     from polyvox.audio.features import MelSpectrogram
 
-    clips = [references] if isinstance(references, (str, Path, np.ndarray)) else list(references)
-    if not clips:
-        raise ReferenceClipError("no reference clip given")
     mel = MelSpectrogram(audio)
-    mels = []
-    for clip in clips:
-        samples, name = _samples(clip, audio.sample_rate)
-        if not np.all(np.isfinite(samples)):
-            raise ReferenceClipError(f"{name} contains NaN or infinite samples; give a clip of the voice speaking")
-        duration = len(samples) / audio.sample_rate
-        if duration < MIN_REFERENCE_S:
-            raise ReferenceClipError(f"{name} is {duration:.2f} s long; a reference clip needs at least {MIN_REFERENCE_S} s of speech")
-        rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
-        if rms < SILENCE_RMS:
-            raise ReferenceClipError(f"{name} is silent (RMS {rms:.1e}); give a clip of the voice speaking")
-        with torch.no_grad():
-            mels.append(mel(torch.from_numpy(samples).float().unsqueeze(0)))
-    return mels
+    with torch.no_grad():
+        return [mel(torch.from_numpy(samples).float().unsqueeze(0)) for samples in checked_clips(audio.sample_rate, references)]
