@@ -442,11 +442,17 @@ class TrainingConfig:
     # decoder, against the target's, beside the KL term. It teaches the text side by what is heard where the
     # posterior's latents are not the decoder's own (a fine-tuned imported voice). 0 turns it off.
     synthesis_loss_weight: float = 0.0
+    # Fine-tuning only (train/source_prior.py): the KL from the source voice's text prior (a frozen copy of its text
+    # encoder) to the one training, on the tokens of source_prior_languages (empty: every language the source
+    # speaks), so learning new languages or speakers does not move how the old languages read. 0 turns it off.
+    source_prior_weight: float = 0.0
+    source_prior_languages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
         _require(self.synthesis_loss_weight >= 0, "synthesis_loss_weight must be >= 0 (0 turns the synthesis loss off)")
         _require(self.style_sampler_loss_weight >= 0, "style_sampler_loss_weight must be >= 0")
+        _require(self.source_prior_weight >= 0, "source_prior_weight must be >= 0 (0 turns the source prior term off)")
         _require(0 <= self.style_neutral_momentum < 1, f"style_neutral_momentum must be in [0, 1), got {self.style_neutral_momentum}")
         resolutions = self.stft_loss_resolutions
         _require(

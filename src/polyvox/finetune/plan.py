@@ -159,6 +159,32 @@ def _load_weights(
     return report
 
 
+def _held_languages(source: VoiceMetadata, config: VoiceConfig) -> tuple[str, ...]:
+    """The languages ``training.source_prior_weight`` holds to the source's prior (none when it is off)."""
+    training = config.training
+    if training.source_prior_weight <= 0:
+        return ()
+    held = training.source_prior_languages or source.languages
+    unknown = [language for language in held if language not in source.languages]
+    if unknown:
+        raise FinetuneSetupError(
+            f"training.source_prior_languages names {', '.join(unknown)}, which the source voice does not speak; "
+            f"choose among {', '.join(source.languages)}"
+        )
+    return tuple(held)
+
+
+def _hold_source_prior(module: VitsTrainingModule, held: Sequence[str], metadata: VoiceMetadata, report: FinetuneReport) -> None:
+    """A frozen copy of the text encoder as loaded (the source's, tables grown) holds ``held`` to their prior."""
+    from polyvox.train.source_prior import SourcePrior
+
+    if not held:
+        return
+    module.source_prior = SourcePrior(module.generator.text_encoder, [metadata.languages.index(language) for language in held])
+    weight = metadata.config.training.source_prior_weight
+    report.notes.append(f"source prior: {', '.join(held)} held to the source's text prior (weight {weight:g})")
+
+
 def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | Path, run_dir: str | Path, options: FinetuneOptions) -> FinetunePlan:
     """Everything before training: nothing is computed from audio yet."""
     from polyvox.train.module import VitsTrainingModule
@@ -172,7 +198,7 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
         )
     source = load_source(source_path, options.source_config, options.phoneme_map, options.source_language)
     # Checked before select_data writes the combined manifest into the run folder: a bad --set as well.
-    source.metadata.config.replace(**_override_values(options))
+    held = _held_languages(source.metadata, source.metadata.config.replace(**_override_values(options)))
     warmup = plan_warmup(source.metadata, options.warmup_steps, options.warmup_learning_rate)
     if options.language_init is not None:
         if options.add_language is None:
@@ -200,6 +226,7 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
     module = VitsTrainingModule(metadata)
     related = dict.fromkeys(added_languages(options.add_language), options.language_init) if options.language_init else {}
     report = _load_weights(module, source, metadata, related, _new_speaker_timbres(source, data))
+    _hold_source_prior(module, held, metadata, report)
     presets = tuple(summarize(module.generator, name) for name in FREEZE_PRESETS)
     freeze = apply_freeze(module.generator, preset)
     if warmup is not None:

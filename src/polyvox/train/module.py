@@ -24,6 +24,7 @@ from polyvox.train.guards import first_non_finite_module, non_finite_field, non_
 from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
 from polyvox.train.plots import alignment_figure, mel_figure
 from polyvox.train.reference_loss import reference_loss
+from polyvox.train.source_prior import SourcePrior
 from polyvox.train.stft_loss import MultiResolutionStftLoss
 from polyvox.train.synthesis_loss import prior_waveform_segment
 
@@ -87,6 +88,9 @@ class VitsTrainingModule(L.LightningModule):
         self.consecutive_bad_steps = 0
         self.rolled_back = False
         self.good_steps_since_rollback = 0
+        # A fine-tune's frozen copy of its source's text encoder (training.source_prior_weight; finetune/plan.py),
+        # kept out of the generator, its state dict and the optimizer.
+        self.source_prior: SourcePrior | None = None
 
     def configure_model(self) -> None:
         """``--strategy fsdp``: shard the generator and discriminators over the processes (train/sharding.py);
@@ -159,6 +163,10 @@ class VitsTrainingModule(L.LightningModule):
             loss_synthesis = torch.nn.functional.l1_loss(self.loss_mel(spoken), target_mel)
             loss_generator = loss_generator + training.synthesis_loss_weight * loss_synthesis
             self.log("train/loss_synthesis", loss_synthesis.detach())
+        if training.source_prior_weight > 0:
+            loss_source = self._source_prior_loss(batch, output)
+            loss_generator = loss_generator + training.source_prior_weight * loss_source
+            self.log("train/loss_source_prior", loss_source.detach())
         if training.stft_loss_weight > 0:
             loss_stft = self.loss_stft(output.waveform_segment, target_waveform)
             loss_generator = loss_generator + training.stft_loss_weight * loss_stft
@@ -217,6 +225,14 @@ class VitsTrainingModule(L.LightningModule):
             batch.phoneme_ids, batch.language_ids, batch.text_lengths, output.speaker.detach(), batch.prosody_ids
         )
         return self.generator.style_sampler.loss(output.style.vectors.detach().float(), condition)
+
+    def _source_prior_loss(self, batch: Batch, output: Any) -> Tensor:
+        if self.source_prior is None:
+            raise RuntimeError("training.source_prior_weight is set but the fine-tune gave no source prior")
+        return self.source_prior.loss(
+            self.generator.text_encoder, batch.phoneme_ids, batch.language_ids, batch.text_lengths,
+            output.prosody_speaker.detach(), batch.prosody_ids,
+        )
 
     def _guarded_step(self, optimizer: Any, loss: Tensor, module: torch.nn.Module, name: str, batch: Batch) -> bool:
         """Skip the update (count it, and name where the non-finite value came from) when the loss or

@@ -268,6 +268,11 @@ def train(
     strategy = given.strategy if strategy is None else strategy
 
     training_strategy(devices, nodes, strategy)  # a bad choice is refused before anything is written
+    if given.source_prior_weight > 0:
+        raise TrainingSetupError(
+            "training.source_prior_weight holds a fine-tune to the voice it starts from: use it with polyvox finetune, "
+            "or leave it at 0"
+        )
     require_launch_name(nodes)
     require_manifest(manifest)  # so is a missing manifest: no empty run folder is left behind
     run_dir = Path(run_dir)
