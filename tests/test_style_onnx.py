@@ -1,6 +1,6 @@
 """A style voice's ONNX export: the graphs take the style vector, the json its label rows and neutral style, a style
-sampler is two more graphs, and ``OnnxVoice`` speaks an emotion at a strength, or a sampled style, as ``Voice`` does;
-a style reference (the style encoder is not exported) is refused."""
+sampler is two more graphs, and ``OnnxVoice`` speaks an emotion at a strength, or a sampled style, as ``Voice`` does
+(style references: tests/test_onnx_style_reference.py)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_every_graph_takes_the_style_and_the_json_holds_the_tables(voices):
     assert document["format_version"] == 2
     encoder = voice.generator.style_encoder
     assert document["style"]["labels"] == list(LABELS)
-    assert set(document["graphs"]) == {"full", "encoder", "decoder", "style_condition", "style_velocity"}
+    assert set(document["graphs"]) == {"full", "encoder", "decoder", "style_encoder", "style_condition", "style_velocity"}
     assert all((output.parent / graph["file"]).is_file() for graph in document["graphs"].values())
     np.testing.assert_array_equal(np.float32(document["style"]["neutral"]), encoder.neutral.numpy())
     rows = encoder.label_vectors(torch.arange(len(LABELS))).detach().numpy()
@@ -174,12 +174,8 @@ def test_a_sampled_style_repeats_with_its_seed_and_streams(voices):
     np.testing.assert_allclose(np.concatenate(chunks), first, atol=1e-6)
 
 
-def test_a_style_reference_is_refused_naming_the_torch_engine_and_bad_emotions_as_by_torch(voices):
+def test_bad_emotions_are_refused_as_by_torch(voices):
     voice, onnx_voice, _ = voices
-    with pytest.raises(SynthesisError, match="PyTorch engine.*no style encoder"):
-        onnx_voice.synthesize(ENGLISH, style_reference="clip.wav")
-    with pytest.raises(SynthesisError, match="PyTorch engine"):
-        next(iter(onnx_voice.stream(ENGLISH, style_reference="clip.wav")))
     with pytest.raises(SynthesisError) as from_torch:
         voice.synthesize(ENGLISH, emotion="angry")
     with pytest.raises(SynthesisError) as from_onnx:
@@ -200,10 +196,6 @@ def test_say_takes_emotion_and_strength_with_the_onnx_engine(voices, tmp_path):
     sampled = CliRunner().invoke(app, [*arguments, "--style", "sample", "--style-steps", "4", "-o", str(tmp_path / "sampled.wav")])
     assert sampled.exit_code == 0, sampled.output
     assert soundfile.info(str(tmp_path / "sampled.wav")).frames == len(onnx_voice.synthesize(ENGLISH, seed=1, style="sample", style_steps=4).samples)
-    clip = tmp_path / "clip.wav"
-    soundfile.write(str(clip), np.zeros(22050, np.float32), 22050)
-    refused = CliRunner().invoke(app, [*arguments, "--style-reference", str(clip), "-o", str(tmp_path / "no.wav")])
-    assert refused.exit_code == 1 and "PyTorch engine" in refused.output and not (tmp_path / "no.wav").exists()
 
 
 def test_a_voice_without_style_exports_as_before(tmp_path):

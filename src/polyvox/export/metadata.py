@@ -53,6 +53,9 @@ SAMPLER_INTERFACES = {
     "style_condition": (("phoneme_ids", "language_ids", "text_lengths", "speaker_ids", "prosody_ids"), ("style_condition",)),
     "style_velocity": (("styles", "times", "style_condition"), ("conditioned_velocity", "free_velocity")),
 }
+# A style voice has one more graph, its style encoder: a reference clip's log-mel -> the clip's style (before the blend
+# with the neutral style by strength). Exports made before it lack it: they speak labels and sampled styles, not clips.
+STYLE_ENCODER_INTERFACE = {"style_encoder": (("reference_mel",), ("clip_style",))}
 # A style voice's graphs take its style vector (batch, style_channels) last: the prosody components' conditioning.
 STYLE_INPUT = "style_vectors"
 
@@ -61,6 +64,8 @@ def graph_interface(kind: str, styled: bool) -> tuple[tuple[str, ...], tuple[str
     """Input and output names of graph ``kind``; a style voice's (``styled``) speech graphs end with ``STYLE_INPUT``."""
     if kind in SAMPLER_INTERFACES:
         return SAMPLER_INTERFACES[kind]
+    if kind in STYLE_ENCODER_INTERFACE:
+        return STYLE_ENCODER_INTERFACE[kind]
     inputs, outputs = GRAPH_INTERFACES[kind]
     return ((*inputs, STYLE_INPUT) if styled else inputs), outputs
 
@@ -81,12 +86,12 @@ def metadata_path(onnx_path: str | Path) -> Path:
 
 def graph_file_names(onnx_path: str | Path) -> dict[str, str]:
     """File names of the graphs an export to ``onnx_path`` may write: ``voice.onnx``, ``voice.encoder.onnx``, ...
-    (the style sampler's two only for a voice that has one)."""
+    (the style encoder's only for a style voice, the style sampler's two only for a voice that has one)."""
     onnx_path = Path(onnx_path)
     stem = onnx_path.name[: -len(".onnx")] if onnx_path.name.endswith(".onnx") else onnx_path.name
     return {
         "full": onnx_path.name, "encoder": f"{stem}.encoder.onnx", "decoder": f"{stem}.decoder.onnx",
-        **{kind: f"{stem}.{kind}.onnx" for kind in SAMPLER_INTERFACES},
+        **{kind: f"{stem}.{kind}.onnx" for kind in (*STYLE_ENCODER_INTERFACE, *SAMPLER_INTERFACES)},
     }
 
 
@@ -120,7 +125,8 @@ class StreamingContext:
 @dataclass(frozen=True)
 class OnnxVoiceMetadata:
     export_id: str
-    graphs: dict[str, GraphFile]  # "full" / "encoder" / "decoder", and a style sampler's "style_condition" / "style_velocity"
+    # "full" / "encoder" / "decoder", a style voice's "style_encoder", a style sampler's "style_condition" / "style_velocity"
+    graphs: dict[str, GraphFile]
     config: VoiceConfig
     symbols: SymbolTable
     languages: tuple[str, ...]
@@ -192,7 +198,7 @@ class OnnxVoiceMetadata:
                     tuple(str(name) for name in data["graphs"][kind]["inputs"]),
                     tuple(str(name) for name in data["graphs"][kind]["outputs"]),
                 )
-                for kind in (*GRAPH_INTERFACES, *SAMPLER_INTERFACES)
+                for kind in (*GRAPH_INTERFACES, *STYLE_ENCODER_INTERFACE, *SAMPLER_INTERFACES)
                 if kind in GRAPH_INTERFACES or kind in data["graphs"]
             }
             flow_context, decoder_context = data["streaming"]["flow_context"], data["streaming"]["decoder_context"]
@@ -215,6 +221,8 @@ class OnnxVoiceMetadata:
             raise OnnxVoiceError(f"{source}: a field is missing or malformed ({type(error).__name__}: {error}); export the voice again") from error
         if config.model.style.enabled != (metadata.style is not None):
             raise OnnxVoiceError(f"{source}: the voice's style component and the 'style' section do not match; export the voice again")
+        if "style_encoder" in graphs and not config.model.style.enabled:
+            raise OnnxVoiceError(f"{source}: a style encoder graph is listed for a voice without style; export the voice again")
         if config.model.style_sampler.enabled != all(kind in graphs for kind in SAMPLER_INTERFACES):
             raise OnnxVoiceError(f"{source}: the voice's style sampler and the sampler graphs listed do not match; export the voice again")
         if len(metadata.speakers) > config.model.n_speakers:

@@ -11,8 +11,8 @@ PyTorch, so a shape frozen by tracing fails the export instead of a user's synth
 graph (``quantize``, see ``quantize.py``) is then run again and must give finite outputs, and every
 graph's operators are checked against onnxruntime-web's and onnxruntime-mobile's (``operator_check.py``).
 A style voice's graphs take the style vector as an input; its label rows and neutral style go in the json
-(``style_tables.py``); a style sampler is two more graphs (``style_graphs.py``). The style encoder (reference
-clips) is not exported.
+(``style_tables.py``); its style encoder (a reference clip's log-mel -> style) is one more graph and a style sampler
+two more (``style_graphs.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from polyvox.errors import PolyvoxError
 from polyvox.export.graphs import DecoderGraph, EncoderGraph, FullGraph
-from polyvox.export.style_graphs import StyleConditionGraph, StyleVelocityGraph
+from polyvox.export.style_graphs import StyleConditionGraph, StyleEncoderGraph, StyleVelocityGraph
 from polyvox.export.operator_check import MOBILE_OPSET, UnsupportedOperator, unsupported_operators
 from polyvox.export.quantize import Quantization, check_quantization, quantize_graph
 from polyvox.export.style_tables import StyleTables
@@ -110,6 +110,8 @@ DYNAMIC_AXES = {
     "style_condition": {0: "batch"},
     "conditioned_velocity": {0: "batch"},
     "free_velocity": {0: "batch"},
+    "reference_mel": {0: "batch", 2: "mel_frames"},
+    "clip_style": {0: "batch"},
 }
 
 
@@ -120,7 +122,7 @@ class OnnxExportError(PolyvoxError, RuntimeError):
 @dataclass(frozen=True)
 class ExportedVoice:
     metadata_path: Path
-    graph_paths: dict[str, Path]  # "full" / "encoder" / "decoder" (and "style_condition" / "style_velocity")
+    graph_paths: dict[str, Path]  # "full" / "encoder" / "decoder" (and "style_encoder", "style_condition", "style_velocity")
     metadata: OnnxVoiceMetadata
     # Operators of the graphs that onnxruntime-web or onnxruntime-mobile lacks (each logged as a warning).
     unsupported: tuple[UnsupportedOperator, ...] = ()
@@ -170,6 +172,14 @@ def _sampler_inputs(generator: VitsGenerator, batch: int, seed: int) -> dict[str
     }
 
 
+def _reference_mel(generator: VitsGenerator, example: Example) -> torch.Tensor:
+    """A made-up log-mel (batch, n_mels, frames) around speech's level, its length apart from the text's."""
+    random = torch.Generator().manual_seed(example.seed + 2000)  # apart from the text and sampler inputs' draws
+    n_mels = generator.style_encoder.encoder.convolutions[0].in_channels
+    frames = 3 * max(example.text_lengths) + 5
+    return torch.randn(len(example.text_lengths), n_mels, frames, generator=random) * 3.0 - 5.0
+
+
 def _graph_inputs(kind: str, generator: VitsGenerator, n_symbols: int, n_languages: int, example: Example) -> dict[str, torch.Tensor]:
     """The inputs of graph ``kind``, in the order of its interface."""
     inputs = _text_inputs(generator, n_symbols, n_languages, example)
@@ -179,6 +189,8 @@ def _graph_inputs(kind: str, generator: VitsGenerator, n_symbols: int, n_languag
     inputs["trim"] = torch.tensor(example.trim)
     if generator.style_sampler is not None:
         inputs.update(_sampler_inputs(generator, len(example.text_lengths), example.seed))
+    if generator.style_encoder is not None:
+        inputs["reference_mel"] = _reference_mel(generator, example)
     return {name: inputs[name] for name in graph_interface(kind, generator.style_encoder is not None)[0]}
 
 
@@ -259,8 +271,9 @@ def export_onnx(
     voice_path: str | Path, output: str | Path, opset: int = DEFAULT_OPSET, quantize: Quantization | None = None
 ) -> ExportedVoice:
     """Export the voice file at ``voice_path``: ``output`` (the full graph), ``<stem>.encoder.onnx``,
-    ``<stem>.decoder.onnx`` and ``<output>.json``, all next to each other, each written atomically; a voice with a
-    style sampler also ``<stem>.style_condition.onnx`` and ``<stem>.style_velocity.onnx``.
+    ``<stem>.decoder.onnx`` and ``<output>.json``, all next to each other, each written atomically; a style voice also
+    ``<stem>.style_encoder.onnx``, and one with a style sampler ``<stem>.style_condition.onnx`` and
+    ``<stem>.style_velocity.onnx``.
     ``quantize`` ("int8", "fp16") stores the weights smaller; inputs and outputs stay float32.
 
     Raises ``VoiceFileError`` for a bad voice file, ``OnnxExportError`` if a graph does not reproduce PyTorch,
@@ -280,6 +293,8 @@ def export_onnx(
     export_id = uuid.uuid4().hex
     names = graph_file_names(output)
     wrappers = {"full": FullGraph(generator), "encoder": EncoderGraph(generator), "decoder": DecoderGraph(generator)}
+    if generator.style_encoder is not None:
+        wrappers["style_encoder"] = StyleEncoderGraph(generator)
     if generator.style_sampler is not None:
         wrappers |= {"style_condition": StyleConditionGraph(generator), "style_velocity": StyleVelocityGraph(generator)}
     paths: dict[str, Path] = {}

@@ -1,14 +1,26 @@
-"""A style sampler voice's two extra graphs: the sampler's condition, and its velocities at one point of the flow.
+"""A style voice's extra graphs: its style encoder (a reference clip's log-mel -> its style), and a style sampler's
+condition and velocities at one point of the flow.
 
-The Euler loop stays outside the graphs (its number of steps is a request option); an engine draws the starting
-noise, calls the velocity graph once per step and mixes the two velocities as ``StyleSampler.sample`` does.
+The clip's log-mel is computed outside the graph (numpy in ``OnnxVoice``, JavaScript in the page), as is the blend
+with the neutral style by the request's strength. The Euler loop stays outside the graphs too (its number of steps is
+a request option); an engine draws the starting noise, calls the velocity graph once per step and mixes the two
+velocities as ``StyleSampler.sample`` does.
 """
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from polyvox.export.graphs import GeneratorGraph
+
+
+class StyleEncoderGraph(GeneratorGraph):
+    """A clip's log-mel (batch, n_mels, frames) -> its style (batch, style_channels), as ``clip_style`` encodes one clip
+    (every frame is the clip's: one clip per item, no padding)."""
+
+    def forward(self, reference_mel: Tensor) -> Tensor:
+        return self.generator.style_encoder.encode(reference_mel, torch.ones_like(reference_mel[:, :1]))
 
 
 class StyleConditionGraph(GeneratorGraph):

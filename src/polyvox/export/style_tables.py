@@ -25,11 +25,14 @@ class StyleTables:
 
     def style(self, label: int | None, strength: float) -> np.ndarray:
         """The style (1, channels) of label row ``label`` at ``strength``; the neutral style for None."""
-        neutral = np.asarray(self.neutral, dtype=np.float32)
         if label is None:
-            return neutral[None, :]
-        row = np.asarray(self.label_vectors[label], dtype=np.float32)
-        return (neutral + np.float32(strength) * (row - neutral))[None, :]
+            return np.asarray(self.neutral, dtype=np.float32)[None, :]
+        return self.blended(np.asarray(self.label_vectors[label], dtype=np.float32), strength)
+
+    def blended(self, given: np.ndarray, strength: float) -> np.ndarray:
+        """The neutral style moved ``strength`` of the way to ``given`` (channels,): a style (1, channels)."""
+        neutral = np.asarray(self.neutral, dtype=np.float32)
+        return (neutral + np.float32(strength) * (np.asarray(given, dtype=np.float32) - neutral))[None, :]
 
     def to_dict(self) -> dict[str, Any]:
         return {

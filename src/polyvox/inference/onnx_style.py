@@ -1,18 +1,24 @@
-"""The style sampler of an exported voice, run by onnxruntime: ``StyleSampler.sample`` and ``sampled_style`` without torch.
+"""The style parts of an exported voice, run by onnxruntime without torch: its style encoder (``clip_style``) and its
+style sampler (``StyleSampler.sample`` and ``sampled_style``).
 
-The condition graph encodes the sentence; the Euler loop runs here, one call of the velocity graph per step, and
+A reference clip is read and checked as ``Voice`` reads it (``reference_clips``, the same messages), its log-mel
+computed by numpy (``NumpyMelSpectrogram``) and encoded by the style encoder graph. The condition graph encodes the sentence; the Euler loop runs here, one call of the velocity graph per step, and
 mixes the conditioned and unconditioned velocities as the PyTorch sampler does (the mixing in float32 numpy, so
 with the same starting noise both engines draw the same style to float rounding).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from polyvox.audio.numpy_mel import NumpyMelSpectrogram
+from polyvox.config import AudioConfig
 from polyvox.errors import PolyvoxError
 from polyvox.inference.engine import Encoded
+from polyvox.inference.reference_clips import ReferenceAudio, checked_clips
 from polyvox.speech_request import SpeechRequest
 
 if TYPE_CHECKING:
@@ -21,6 +27,24 @@ if TYPE_CHECKING:
 
 class OnnxStyleSamplerError(PolyvoxError, RuntimeError):
     """The exported style sampler drew a non-finite style; nothing is spoken (a NaN style would make NaN audio)."""
+
+
+class OnnxStyleEncoder:
+    """The style encoder graph and the log-mel it reads: reference clips -> their style."""
+
+    def __init__(self, session: onnxruntime.InferenceSession, audio: AudioConfig) -> None:
+        self.session = session
+        self.audio = audio
+        self.mel = NumpyMelSpectrogram(audio)
+
+    def clip_style(self, references: ReferenceAudio | Sequence[ReferenceAudio]) -> np.ndarray:
+        """The style (style_channels,) of one or several clips (several are averaged), as ``clip_style``; the clips are
+        checked as timbre references are (``ReferenceClipError``, ``AudioError``)."""
+        vectors = [
+            self.session.run(None, {"reference_mel": self.mel(samples)[None]})[0][0]
+            for samples in checked_clips(self.audio.sample_rate, references)
+        ]
+        return np.mean(vectors, axis=0, dtype=np.float32)
 
 
 class OnnxStyleSampler:

@@ -4,8 +4,8 @@ It reads ``voice.onnx.json``, runs the encoder graph (text -> prior per frame), 
 noise with numpy, and runs the decoder graph on the whole latent or, when streaming, on windows of it.
 Given the same noise it computes what ``Voice`` computes; with the same ``seed`` it repeats itself, but
 its numpy noise differs from torch's, so a seed does not give the PyTorch engine's exact audio. A style
-voice's emotion and style strength become a style vector here, from the tables in the json; a style sampler's
-graphs draw one per sentence (``onnx_style.py``).
+voice's emotion and style strength become a style vector here, from the tables in the json; a style reference is
+encoded by the style encoder graph, a style sampler's graphs draw one per sentence (``onnx_style.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from polyvox.export.metadata import (
     read_metadata,
 )
 from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule
-from polyvox.inference.onnx_style import OnnxStyleSampler
+from polyvox.inference.onnx_style import OnnxStyleEncoder, OnnxStyleSampler
 from polyvox.inference.request import SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
@@ -85,21 +85,16 @@ def _refuse_score(score: object) -> None:
         raise SynthesisError("a score needs the PyTorch engine (polyvox.Voice): the ONNX graphs predict their own durations")
 
 
-def _refuse_style_reference(request: SpeechRequest) -> None:
-    # The style encoder (clip -> style) is not exported: it would need the clip's log-mel, computed by torch's features.
-    if request.style_reference is not None:
-        raise SynthesisError("a style reference needs the PyTorch engine (polyvox.Voice): the ONNX export has no style encoder")
-
-
 class OnnxVoice(SentenceEngine):
     def __init__(
         self, metadata: OnnxVoiceMetadata, encoder: onnxruntime.InferenceSession, decoder: onnxruntime.InferenceSession,
-        style_sampler: OnnxStyleSampler | None = None,
+        style_sampler: OnnxStyleSampler | None = None, style_encoder: OnnxStyleEncoder | None = None,
     ) -> None:
         self.metadata = metadata
         self.encoder = encoder
         self.decoder = decoder
         self.style_sampler = style_sampler
+        self.style_encoder = style_encoder
         self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers, metadata.info)
         self._encoder_inputs = {item.name for item in encoder.get_inputs()}
         self._decoder_inputs = {item.name for item in decoder.get_inputs()}
@@ -119,7 +114,8 @@ class OnnxVoice(SentenceEngine):
         if path.suffix != ".json" and path.name != metadata.graphs["full"].file:
             raise OnnxVoiceError(f"{json_path} describes {metadata.graphs['full'].file}, not {path.name}; export the voice again")
         sessions = {}
-        for kind in ("encoder", "decoder", *(kind for kind in SAMPLER_INTERFACES if kind in metadata.graphs)):
+        optional = (kind for kind in ("style_encoder", *SAMPLER_INTERFACES) if kind in metadata.graphs)
+        for kind in ("encoder", "decoder", *optional):
             graph_path = json_path.parent / metadata.graphs[kind].file
             session = _open_session(graph_path, threads)
             found = session.get_modelmeta().custom_metadata_map.get(EXPORT_ID_KEY)
@@ -135,7 +131,8 @@ class OnnxVoice(SentenceEngine):
         sampler = None
         if metadata.style is not None and "style_velocity" in sessions:
             sampler = OnnxStyleSampler(sessions["style_condition"], sessions["style_velocity"], metadata.style.channels)
-        return cls(metadata, sessions["encoder"], sessions["decoder"], sampler)
+        style_encoder = OnnxStyleEncoder(sessions["style_encoder"], metadata.config.audio) if "style_encoder" in sessions else None
+        return cls(metadata, sessions["encoder"], sessions["decoder"], sampler, style_encoder)
 
     @property
     def sample_rate(self) -> int:
@@ -208,10 +205,19 @@ class OnnxVoice(SentenceEngine):
     def request_style(self, options: SpeechOptions) -> np.ndarray | None:
         """The style (1, style_channels) a request asks for, as ``polyvox.inference.style.request_style`` computes it;
         None: the neutral style (or a voice without style), or for style "sample" one drawn for each sentence."""
-        _refuse_style_reference(options.request)
-        if self.metadata.style is None or options.style_label is None:
+        request, tables = options.request, self.metadata.style
+        if tables is None:
             return None
-        return self.metadata.style.style(options.style_label, options.request.style_strength)
+        if options.style_label is not None:
+            return tables.style(options.style_label, request.style_strength)
+        if request.style_reference is None:
+            return None
+        if self.style_encoder is None:
+            raise SynthesisError(
+                "this export has no style encoder graph (it was written by an older polyvox), so it takes no style "
+                "reference; export the voice again with 'polyvox export'"
+            )
+        return tables.blended(self.style_encoder.clip_style(request.style_reference), request.style_strength)
 
     def _sentence_latent(
         self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, style: np.ndarray | None
