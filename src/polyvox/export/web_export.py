@@ -36,7 +36,7 @@ WEB_SOURCE = Path(__file__).resolve().parent.parent / "web"
 RUNTIME_ENV = "POLYVOX_WEB_RUNTIME"
 NPM_COMMAND = f"npm ci --prefix {WEB_SOURCE}"
 PAGE_FILES = (
-    "index.html", "polyvox.js", "style.js", "text.js", "espeak.js", "mandarin.js", "japanese.js",
+    "index.html", "polyvox.js", "style.js", "style_reference.js", "text.js", "espeak.js", "mandarin.js", "japanese.js",
     "numbers.js", "num2words.js", "num2words_en.js", "num2words_es.js", "num2words_fr.js", "num2words_de.js", "num2words_ja.js",
 )
 # node_modules path -> name under vendor/: what the page loads, nothing else of the packages.

@@ -3,14 +3,17 @@
 //   for await (const chunk of voice.stream(text, { language, speaker, speed })) play(chunk);  // Float32Array
 //   const { samples, sampleRate } = await voice.synthesize(text, options);
 // A style voice also takes { emotion, styleStrength } (one of voice.styleLabels, scaled from its neutral style), and
-// one with a style sampler { style: "sample", styleSteps, styleScale } (a style drawn for each sentence).
+// one with a style sampler { style: "sample", styleSteps, styleScale } (a style drawn for each sentence), and one whose
+// export has a style encoder { styleReference, styleStrength } (a clip's style: a File, Blob or ArrayBuffer of audio, or a
+// Float32Array of samples at voice.sampleRate; style_reference.js).
 // It does what polyvox's OnnxVoice does in Python: the encoder graph per sentence, the prior sampled,
 // the decoder graph on the whole latent (synthesize) or on windows of it with their context (stream).
 import * as ort from "./vendor/ort.wasm.min.mjs";
 import { Espeak } from "./espeak.js";
 import { Japanese } from "./japanese.js";
 import { Mandarin } from "./mandarin.js";
-import { StyleSampler, styleVector } from "./style.js";
+import { StyleSampler, blendedStyle, styleVector } from "./style.js";
+import { StyleEncoder } from "./style_reference.js";
 import { TextError, TextRules } from "./text.js";
 
 export { TextError };
@@ -112,13 +115,14 @@ function* planWindows(frames, streaming, schedule) {
 }
 
 export class PolyvoxVoice {
-  constructor(metadata, tables, rules, encoder, decoder, styleSampler = null) {
+  constructor(metadata, tables, rules, encoder, decoder, styleSampler = null, styleEncoder = null) {
     this.metadata = metadata;
     this.tables = tables;
     this.rules = rules;
     this.encoder = encoder;
     this.decoder = decoder;
     this.styleSampler = styleSampler;
+    this.styleEncoder = styleEncoder;
     this.sampleRate = metadata.audio.sample_rate;
     this.samplesPerFrame = metadata.audio.samples_per_frame;
     this.threads = ort.env.wasm.numThreads;  // onnxruntime-web's threads (1 unless the page is cross-origin isolated)
@@ -144,7 +148,8 @@ export class PolyvoxVoice {
     // Threads need a cross-origin isolated page (COOP/COEP headers); one thread otherwise.
     ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
     const japanese = tables.languages.ja, sampler = metadata.graphs.style_velocity ? metadata.graphs : null;
-    const [espeak, mandarin, japaneseReader, encoder, decoder, condition, velocity] = await Promise.all([
+    const clips = metadata.graphs.style_encoder;
+    const [espeak, mandarin, japaneseReader, encoder, decoder, condition, velocity, clipEncoder] = await Promise.all([
       Espeak.load(new URL("vendor/", import.meta.url), tables.phonemizer_marks),
       tables.languages.zh ? loadMandarin(new URL(tables.languages.zh.mandarin, base)) : null,
       japanese ? loadJapanese(new URL(japanese.japanese, base), new URL(japanese.dictionary, base)) : null,
@@ -152,9 +157,12 @@ export class PolyvoxVoice {
       openGraph(new URL(metadata.graphs.decoder.file, base)),
       sampler ? openGraph(new URL(sampler.style_condition.file, base)) : null,
       sampler ? openGraph(new URL(sampler.style_velocity.file, base)) : null,
+      clips ? openGraph(new URL(clips.file, base)) : null,
     ]);
     const styleSampler = sampler && new StyleSampler(condition, velocity, metadata.style.neutral.length);
-    return new PolyvoxVoice(metadata, tables, new TextRules(metadata, tables, espeak, mandarin, japaneseReader), encoder, decoder, styleSampler);
+    const styleEncoder = clips && new StyleEncoder(clipEncoder, metadata.config.audio);
+    const rules = new TextRules(metadata, tables, espeak, mandarin, japaneseReader);
+    return new PolyvoxVoice(metadata, tables, rules, encoder, decoder, styleSampler, styleEncoder);
   }
 
   get languages() { return this.metadata.languages; }
@@ -164,6 +172,8 @@ export class PolyvoxVoice {
   // A style voice's labels (what `emotion` takes); empty for a voice without style labels.
   get styleLabels() { return this.metadata.style?.labels ?? []; }
   get hasStyleSampler() { return this.styleSampler !== null; }
+  // Whether the voice takes a style reference clip (a style voice exported with its style encoder).
+  get hasStyleEncoder() { return this.styleEncoder !== null; }
   get unsupportedLanguages() { return this.tables.unsupported_languages; }
 
   // VoiceText.speaker_id: a name or index, else the voice's default for the language.
@@ -185,14 +195,23 @@ export class PolyvoxVoice {
     return speakers.indexOf(speaker);
   }
 
-  // The style vector the graphs take (null for a voice without style), as OnnxVoice.request_style gives it.
-  styleOf(emotion, styleStrength) {
+  // The style vector the graphs take (null for a voice without style, or one of a style reference, which
+  // referenceStyle encodes), as OnnxVoice.request_style gives it; SpeechRequest's and VoiceText's messages.
+  styleOf(emotion, styleStrength, styleReference = null) {
     const style = this.metadata.style, given = emotion !== undefined && emotion !== null && emotion !== "";
+    const referenced = styleReference !== undefined && styleReference !== null;
+    if (!(styleStrength >= 0 && styleStrength <= 2)) throw new TextError(`style_strength must be between 0 and 2, got ${styleStrength}`);
+    if (given && referenced) throw new TextError("give an emotion or a style reference, not both: each sets the style");
     if (!style) {
-      if (given || styleStrength !== 1) throw new TextError("this voice has no style component (model.style.enabled is false), so it takes no emotion or style strength");
+      if (given || referenced || styleStrength !== 1) {
+        throw new TextError("this voice has no style component (model.style.enabled is false), so it takes no emotion, style reference or style strength; train a voice with model.style.enabled (docs/training.md)");
+      }
       return null;
     }
-    if (!(styleStrength >= 0 && styleStrength <= 2)) throw new TextError(`style_strength must be between 0 and 2, got ${styleStrength}`);
+    if (referenced) {
+      if (!this.styleEncoder) throw new TextError("this export has no style encoder graph (it was written by an older polyvox), so it takes no style reference; export the voice again with 'polyvox export'");
+      return null;
+    }
     if (!given) {
       if (styleStrength !== 1) throw new TextError("style_strength scales an emotion or a style reference; give one of them (without, the voice speaks its neutral style)");
       return styleVector(style, null, 1);
@@ -205,14 +224,16 @@ export class PolyvoxVoice {
   }
 
   // { steps, scale } of a sampled style (style "sample"), or null; checked as SpeechRequest checks them.
-  sampling(style, emotion, styleSteps, styleScale) {
+  sampling(style, emotion, styleSteps, styleScale, styleReference) {
     if (style === undefined || style === null) {
       if (styleSteps !== 10 || styleScale !== 1) throw new TextError("style_steps and style_scale tune style 'sample'; ask for it too, or leave them out");
       return null;
     }
     if (style !== "sample") throw new TextError(`style must be 'sample' (draw one from the voice's style sampler) or left out, got '${style}'`);
     if (!this.styleSampler) throw new TextError("this voice has no style sampler (model.style_sampler.enabled is false), so it cannot sample a style");
-    if (emotion !== undefined && emotion !== null && emotion !== "") throw new TextError("give style 'sample', an emotion or a style reference, not two of them: each sets the style");
+    if ((emotion !== undefined && emotion !== null && emotion !== "") || (styleReference !== undefined && styleReference !== null)) {
+      throw new TextError("give style 'sample', an emotion or a style reference, not two of them: each sets the style");
+    }
     if (!(Number.isInteger(styleSteps) && styleSteps >= 1 && styleSteps <= 200)) throw new TextError(`style_steps must be between 1 and 200, got ${styleSteps}`);
     if (!(styleScale >= 0 && styleScale <= 10)) throw new TextError(`style_scale must be between 0 and 10, got ${styleScale}`);
     return { steps: styleSteps, scale: styleScale };
@@ -220,6 +241,7 @@ export class PolyvoxVoice {
 
   options({
     language, speaker, speed = 1, noiseScale, noiseScaleDuration, seed, noise, emotion, styleStrength = 1, style, styleSteps = 10, styleScale = 1,
+    styleReference = null,
   } = {}) {
     language = language ?? this.languages[0];
     this.rules.requireLanguage(language);
@@ -228,8 +250,10 @@ export class PolyvoxVoice {
     return {
       language,
       speakerId: this.speakerId(speaker, language),
-      sampling: this.sampling(style, emotion, styleSteps, styleScale),
-      style: this.styleOf(emotion, styleStrength),
+      sampling: this.sampling(style, emotion, styleSteps, styleScale, styleReference),
+      style: this.styleOf(emotion, styleStrength, styleReference),
+      styleReference,
+      styleStrength,
       lengthScale: 1 / speed,
       noiseScale: noiseScale ?? defaults.noise_scale,
       noiseScaleDuration: noiseScaleDuration ?? defaults.noise_scale_duration,
@@ -238,6 +262,13 @@ export class PolyvoxVoice {
   }
 
   async encode(sentence, language) { return this.rules.encode(sentence, language); }
+
+  // The options with a style reference's style in place (its clips read, checked and encoded once per request).
+  async referenceStyle(options) {
+    if (options.styleReference === null || options.styleReference === undefined) return options;
+    const clipStyle = await this.styleEncoder.clipStyle(options.styleReference);
+    return { ...options, style: blendedStyle(this.metadata.style, clipStyle, options.styleStrength) };
+  }
 
   // The request's style, or for style "sample" one drawn for this sentence, before its other noise (as OnnxVoice).
   async sentenceStyle(encoded, options) {
@@ -298,7 +329,7 @@ export class PolyvoxVoice {
 
   // Float32Array chunks at this.sampleRate: the first comes after the first window of the first sentence.
   async *stream(text, options = {}) {
-    const speech = this.options(options);
+    const speech = await this.referenceStyle(this.options(options));
     const sentences = this.rules.sentences(text, speech.language);
     const schedule = new ChunkSchedule(this.tables.first_chunk_frames, this.tables.max_chunk_frames);
     for (const [index, sentence] of sentences.entries()) {
@@ -316,7 +347,7 @@ export class PolyvoxVoice {
 
   // The whole text at once: {samples, sampleRate}, sentences joined with a pause.
   async synthesize(text, options = {}) {
-    const speech = this.options(options);
+    const speech = await this.referenceStyle(this.options(options));
     const parts = [];
     for (const [index, sentence] of this.rules.sentences(text, speech.language).entries()) {
       if (index) parts.push(this.pause());

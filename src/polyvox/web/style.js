@@ -1,14 +1,18 @@
 // A style voice's style in the browser, as polyvox's OnnxVoice computes it in Python (polyvox/export/style_tables.py,
-// polyvox/inference/onnx_style.py): a label's row blended with the neutral style, or a style drawn by the exported
+// polyvox/inference/onnx_style.py): a label's row (or a clip's style) blended with the neutral style, or a style drawn by the exported
 // sampler's graphs. Every step is rounded to float32 as numpy and torch compute it, so the same noise gives the same bits.
 import * as ort from "./vendor/ort.wasm.min.mjs";
 
 // StyleTables.style: the neutral style moved `strength` of the way to row `label` (null: the neutral style).
 export function styleVector(style, label, strength) {
-  const neutral = style.neutral;
-  if (label === null) return Float32Array.from(neutral);
-  const row = style.label_vectors[label], scale = Math.fround(strength);
-  return Float32Array.from(neutral, (value, i) => Math.fround(value + Math.fround(scale * Math.fround(row[i] - value))));
+  if (label === null) return Float32Array.from(style.neutral);
+  return blendedStyle(style, style.label_vectors[label], strength);
+}
+
+// StyleTables.blended: the neutral style moved `strength` of the way to `given` (a label's row or a clip's style).
+export function blendedStyle(style, given, strength) {
+  const neutral = Float32Array.from(style.neutral), scale = Math.fround(strength);
+  return neutral.map((value, i) => Math.fround(value + Math.fround(scale * Math.fround(Math.fround(given[i]) - value))));
 }
 
 function int64(values) {
