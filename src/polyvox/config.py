@@ -245,6 +245,34 @@ class StyleSamplerConfig:
 
 
 @dataclass(frozen=True)
+class TextFeaturesConfig:
+    """Per-token features of the sentence from a local BERT-family model (MeloTTS's BERT), added to the text
+    encoder's input through a projection that starts at zero. The model is named by its folder's name, its hidden
+    size and a sha256 of its weight files, all three in the voice's fingerprint: synthesis is refused unless the
+    folder it is given has the same three. Off by default: a voice without it has no such weights, and its
+    fingerprint reads ``none``. ``polyvox train --text-features FOLDER`` fills the section from the folder."""
+
+    enabled: bool = False
+    name: str = ""
+    dim: int = 0
+    weights_sha256: str = ""
+    # Which hidden layer is read (Python index into the model's hidden states: -1 the last, -2 the one before).
+    layer: int = -1
+    # Where training read the model. Not fingerprinted and not used to speak: synthesis takes the folder it is given.
+    folder: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.enabled:
+            return
+        _require(bool(self.name), "model.text_features.name must name the model (its folder's name)")
+        _require(self.dim >= 1, f"model.text_features.dim must be the model's hidden size (>= 1), got {self.dim}")
+        _require(
+            len(self.weights_sha256) == 64 and all(c in "0123456789abcdef" for c in self.weights_sha256),
+            "model.text_features.weights_sha256 must be a sha256 (64 hex digits); set the section with --text-features FOLDER",
+        )
+
+
+@dataclass(frozen=True)
 class DecoderConfig:
     """Waveform decoder. ``hifigan`` up-samples to the sample rate; ``istft`` stops early and
     predicts magnitude and phase for an inverse STFT (iSTFTNet / MB-iSTFT-VITS)."""
@@ -341,6 +369,7 @@ class ModelConfig:
     reference_encoder: ReferenceEncoderConfig = field(default_factory=ReferenceEncoderConfig)
     style: StyleConfig = field(default_factory=StyleConfig)
     style_sampler: StyleSamplerConfig = field(default_factory=StyleSamplerConfig)
+    text_features: TextFeaturesConfig = field(default_factory=TextFeaturesConfig)
 
     def __post_init__(self) -> None:
         _require(self.n_speakers >= 1, "n_speakers must be >= 1")

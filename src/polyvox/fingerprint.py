@@ -55,6 +55,12 @@ class TextFeatureModel:
 NO_TEXT_FEATURES = TextFeatureModel()
 
 
+def text_feature_model(config: VoiceConfig) -> TextFeatureModel:
+    """The text-feature model a voice was trained with (``NO_TEXT_FEATURES`` for most voices)."""
+    section = config.model.text_features
+    return TextFeatureModel(section.name, section.dim, section.weights_sha256) if section.enabled else NO_TEXT_FEATURES
+
+
 @dataclass(frozen=True)
 class Difference:
     field: str
@@ -125,6 +131,9 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
     if model.style_sampler.enabled:
         for name, value in dataclasses.asdict(model.style_sampler).items():
             entries[f"model.style_sampler.{name}"] = value
+    if model.text_features.enabled:
+        # Which of the model's layers is read; its name, size and weights are the text_features.* entries.
+        entries["model.text_features.layer"] = model.text_features.layer
     if include_discriminator:
         for name, value in dataclasses.asdict(model.discriminator).items():
             entries[f"model.discriminator.{name}"] = value
@@ -176,9 +185,12 @@ def component_fingerprint(
     include_discriminator: bool = False,
     tensors: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Config fingerprint plus the voice's tables (symbols, languages, speakers) and text-feature model; with the
-    generator's ``tensors``, the style sampler's weights too (voices that have one)."""
+    """Config fingerprint plus the voice's tables (symbols, languages, speakers) and text-feature model (the
+    config's, for a voice trained with one); with the generator's ``tensors``, the style sampler's weights too
+    (voices that have one)."""
     entries = config_fingerprint(metadata.config, include_discriminator)
+    if text_features == NO_TEXT_FEATURES:
+        text_features = text_feature_model(metadata.config)
     if tensors is not None and metadata.config.model.style_sampler.enabled:
         entries[STYLE_SAMPLER_WEIGHTS] = style_sampler_sha256(tensors)
     entries["symbols.sha256"] = metadata.symbols.fingerprint()

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, run, setup_logging, took, training_processes
+from polyvox.commands.train import TextFeatures, text_feature_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -57,6 +58,7 @@ def finetune_command(
         typer.Option(help="Steps of each warm-up stage that first trains an imported voice's untrained parts alone (its posterior encoder on the voice's own speech, then on your data); 0 skips it (default 400)."),
     ] = None,
     warmup_learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate of that warm-up (default 2e-4).")] = None,
+    text_features: TextFeatures = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="1 or 'auto': fine-tuning runs in one process (one device).")] = "1",
     threads: Threads = None,
@@ -76,7 +78,7 @@ def finetune_command(
         options = FinetuneOptions(
             freeze=freeze, steps=steps, learning_rate=learning_rate, speaker=speaker, add_language=add_language,
             replay=replay, language_init=language_init, language_temperature=language_temperature,
-            overrides=tuple(set_values or ()), resume=resume, source_config=source_config, phoneme_map=phoneme_map,
+            overrides=(*text_feature_settings(text_features), *(set_values or ())), resume=resume, source_config=source_config, phoneme_map=phoneme_map,
             source_language=source_language, listener=listener, full_precision=full_precision,
             warmup_steps=warmup_steps, warmup_learning_rate=warmup_learning_rate,
         )

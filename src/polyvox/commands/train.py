@@ -10,6 +10,22 @@ import typer
 
 from polyvox.cli_support import Threads, Verbose, apply_threads, run, setup_logging, took, training_processes
 
+# Shared with polyvox finetune.
+TextFeatures = Annotated[
+    Optional[Path],
+    typer.Option(help="Train with text features: a local BERT-family model folder (Hugging Face layout) whose per-word "
+                 "features of each sentence the text encoder reads (docs/training.md). The voice then needs it to speak."),
+]
+
+
+def text_feature_settings(folder: Path | None) -> list[str]:
+    """The ``--set`` values of ``--text-features FOLDER`` (none without it); an unusable folder is a one-line error."""
+    if folder is None:
+        return []
+    from polyvox.text.text_features import text_feature_overrides
+
+    return text_feature_overrides(folder)
+
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
@@ -52,6 +68,7 @@ def train(
     ] = False,
     # Default: DEFAULT_OVERFIT_STEPS of train/overfit.py (not imported here: it needs torch).
     overfit_steps: Annotated[int, typer.Option(help="Steps for --overfit-batch.")] = 300,
+    text_features: TextFeatures = None,
     threads: Threads = None,
     verbose: Verbose = True,
 ) -> None:
@@ -65,7 +82,8 @@ def train(
             from polyvox.config_files import load_config
             from polyvox.train.overfit import overfit_batch as run_overfit
 
-            result = run_overfit(data, output, load_config(config, preset, set_values or [], max_steps), overfit_steps, progress=True)
+            overrides = [*text_feature_settings(text_features), *(set_values or [])]
+            result = run_overfit(data, output, load_config(config, preset, overrides, max_steps), overfit_steps, progress=True)
             typer.echo(result.verdict())
             return result.passed
 
@@ -80,7 +98,8 @@ def train(
 
         # A resumed run starts from its own config: only the options given here are compared with it.
         own = stored_run_config(output) if resume else None
-        voice_config = load_config(config, preset, set_values or [], max_steps, base=own)
+        overrides = [*text_feature_settings(text_features), *(set_values or [])]
+        voice_config = load_config(config, preset, overrides, max_steps, base=own)
         given = voice_config.training
         if accelerator is None and devices is None and (given.accelerator, given.devices) != ("cpu", 1):
             # The config asks for other processes: the threads are divided among them as --devices would.

@@ -16,6 +16,7 @@ from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance
 from polyvox.text.rules import TextRules
 from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID
+from polyvox.text.text_features import TextFeatures
 from polyvox.text.token import Token
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class EncodedUtterance:
     prosody_ids: tuple[int, ...] = ()
     # Row of the voice's style-label table (the manifest's ``style``); -1: none (its style is encoded from its mel).
     style_id: int = -1
+    # Each id's sentence-model features (voices with model.text_features); None: the voice has none.
+    text_features: TextFeatures | None = None
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Batch:
     has_durations: Tensor  # (batch,) bool
     prosody_ids: Tensor | None = None  # (batch, text_len) long; None: all unmarked
     style_ids: Tensor | None = None  # (batch,) long, -1 where unlabelled; None: none labelled
+    text_features: Tensor | None = None  # (batch, text_len, dim) float; None: the voice has no text features
 
     def to(self, device: torch.device | str) -> Batch:
         return Batch(**{name: None if value is None else value.to(device) for name, value in self.__dict__.items()})
@@ -170,4 +174,16 @@ def collate(samples: list[tuple[EncodedUtterance, Tensor, Tensor]]) -> Batch:
         has_durations=has_durations,
         prosody_ids=prosody_ids,
         style_ids=torch.tensor([item.style_id for item, _, _ in samples]),
+        text_features=_padded_text_features([item for item, _, _ in samples], text_len),
     )
+
+
+def _padded_text_features(items: list[EncodedUtterance], text_len: int) -> Tensor | None:
+    """(batch, text_len, dim), zeros past each item's ids; None when the items have no text features."""
+    if items[0].text_features is None:
+        return None
+    rows = [torch.from_numpy(item.text_features.per_position()) for item in items]
+    padded = torch.zeros(len(items), text_len, rows[0].shape[1])
+    for row, features in enumerate(rows):
+        padded[row, : features.shape[0]] = features
+    return padded

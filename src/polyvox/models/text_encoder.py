@@ -29,7 +29,8 @@ class TextEncoderOutput:
 
 class TextEncoder(RelativeTransformerLayers, nn.Module):
     def __init__(
-        self, n_symbols: int, n_languages: int, out_channels: int, config: TextEncoderConfig, speaker_channels: int = 0
+        self, n_symbols: int, n_languages: int, out_channels: int, config: TextEncoderConfig, speaker_channels: int = 0,
+        text_feature_channels: int = 0,
     ) -> None:
         nn.Module.__init__(self)
         hidden = config.hidden_channels
@@ -50,6 +51,13 @@ class TextEncoder(RelativeTransformerLayers, nn.Module):
             self.length_embedding = nn.Embedding(len(LENGTHS), hidden)
             nn.init.zeros_(self.accent_embedding.weight)
             nn.init.zeros_(self.length_embedding.weight)
+        # Text features (model.text_features): a projection of each token's sentence-model features, added to its
+        # embedding. Zero at the start, so a voice fine-tuned with features starts as the voice without them.
+        self.text_feature_projection: nn.Linear | None = None
+        if text_feature_channels:
+            self.text_feature_projection = nn.Linear(text_feature_channels, hidden)
+            nn.init.zeros_(self.text_feature_projection.weight)
+            nn.init.zeros_(self.text_feature_projection.bias)
         self.build_layers(config, config.window_size, speaker_channels)
         self.stats_projection = nn.Conv1d(hidden, 2 * out_channels, 1)
 
@@ -60,10 +68,12 @@ class TextEncoder(RelativeTransformerLayers, nn.Module):
         text_lengths: Tensor,
         speaker_embedding: Tensor | None = None,
         prosody_ids: Tensor | None = None,
+        text_features: Tensor | None = None,
     ) -> TextEncoderOutput:
         """phoneme_ids, language_ids (batch, text_len) long; text_lengths (batch,); speaker (batch, speaker_channels, 1),
         used only when the config has a ``speaker_condition_layer``; prosody_ids (batch, text_len) long
-        (``polyvox.text.prosody.prosody_id``), read only with ``prosody_embeddings`` (None: all unmarked)."""
+        (``polyvox.text.prosody.prosody_id``), read only with ``prosody_embeddings`` (None: all unmarked);
+        text_features (batch, text_len, text_feature_channels), read only by an encoder built with text features."""
         embedded = self.symbol_embedding(phoneme_ids)
         if self.accent_embedding is not None and self.length_embedding is not None:
             prosody_ids = torch.zeros_like(phoneme_ids) if prosody_ids is None else prosody_ids
@@ -73,6 +83,8 @@ class TextEncoder(RelativeTransformerLayers, nn.Module):
             embedded = embedded + self.accent_embedding(accents) + self.length_embedding(lengths)
         embedded = embedded * math.sqrt(self.hidden_channels)
         embedded = embedded + self.language_projection(self.language_embedding(language_ids))
+        if self.text_feature_projection is not None and text_features is not None:
+            embedded = embedded + self.text_feature_projection(text_features.to(embedded.dtype))
         hidden = embedded.transpose(1, 2)
         text_len = phoneme_ids.shape[1]
         text_mask = (torch.arange(text_len, device=phoneme_ids.device)[None, :] < text_lengths[:, None]).unsqueeze(1).to(hidden.dtype)

@@ -120,7 +120,10 @@ class VitsGenerator(nn.Module):
         self.config = config
         self.hop_length = hop_length
         text_hidden = config.text_encoder.hidden_channels
-        self.text_encoder = TextEncoder(n_symbols, n_languages, config.inter_channels, config.text_encoder, config.speaker_channels)
+        text_features = config.text_features.dim if config.text_features.enabled else 0
+        self.text_encoder = TextEncoder(
+            n_symbols, n_languages, config.inter_channels, config.text_encoder, config.speaker_channels, text_features
+        )
         self.speaker_embedding = nn.Embedding(config.n_speakers, config.speaker_channels)
         self.posterior_encoder = PosteriorEncoder(n_mels, config.inter_channels, config.posterior, config.speaker_channels)
         self.flow = ResidualCouplingFlow(config.inter_channels, config.flow, config.speaker_channels)
@@ -148,14 +151,15 @@ class VitsGenerator(nn.Module):
 
     @torch.no_grad()
     def style_condition(
-        self, phoneme_ids: Tensor, language_ids: Tensor, text_lengths: Tensor, speaker: Tensor, prosody_ids: Tensor | None = None
+        self, phoneme_ids: Tensor, language_ids: Tensor, text_lengths: Tensor, speaker: Tensor, prosody_ids: Tensor | None = None,
+        text_features: Tensor | None = None,
     ) -> Tensor:
         """What the style sampler is conditioned on (batch, text_hidden + speaker_channels): the text encoder's hidden
         states averaged over each sentence, beside the speaker vector (batch, speaker_channels, 1). The text is encoded
         under the neutral style, so training (which knows each item's style) and synthesis (which is drawing one) see
         the same; no gradient: the sampler's loss trains the sampler alone."""
         neutral = self.style_encoder.shift(self.style_encoder.neutral.expand(phoneme_ids.shape[0], -1))
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker + neutral.speaker, prosody_ids)
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker + neutral.speaker, prosody_ids, text_features)
         pooled = (text.hidden * text.text_mask).sum(dim=2) / text.text_mask.sum(dim=2).clamp(min=1)
         return torch.cat([pooled, speaker.squeeze(-1)], dim=1).float()
 
@@ -179,11 +183,13 @@ class VitsGenerator(nn.Module):
         has_durations: Tensor | None = None,
         prosody_ids: Tensor | None = None,
         style_ids: Tensor | None = None,
+        text_features: Tensor | None = None,
     ) -> GeneratorTrainingOutput:
         """Training pass. ``durations`` (batch, text_len) are known frame counts for the items
         where ``has_durations`` is true; the others are aligned by monotonic alignment search.
         ``prosody_ids`` (batch, text_len): accent and length beside each id (voices of the features scheme).
-        ``style_ids`` (batch,): each item's style label, -1 where it has none (voices with a style encoder)."""
+        ``style_ids`` (batch,): each item's style label, -1 where it has none (voices with a style encoder).
+        ``text_features`` (batch, text_len, dim): each id's sentence-model features (voices with text features)."""
         speaker = self.speaker_vector(speaker_ids)
         frame_mask = sequence_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
         style = None
@@ -192,7 +198,7 @@ class VitsGenerator(nn.Module):
             style = self.style_encoder.training_style(mel, frame_mask, style_ids)
             shift = self.style_encoder.shift(style.vectors)
             prosody_speaker = speaker + shift.speaker
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, prosody_speaker, prosody_ids)
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, prosody_speaker, prosody_ids, text_features)
         if style is not None:
             text = shift.applied(text)
         posterior = self.posterior_encoder(mel, frame_mask, speaker)
@@ -304,20 +310,22 @@ class VitsGenerator(nn.Module):
         speaker_vectors: Tensor | None = None,
         prosody_ids: Tensor | None = None,
         style_vectors: Tensor | None = None,
+        text_features: Tensor | None = None,
     ) -> PriorOutput:
         """First stage of synthesis: text -> durations -> the prior's frame-level statistics.
 
         Runs once per sentence; the second stage (``decode_latent``) is convolutional over frames, so it
         can run on windows of the sampled latent (streaming). ``speaker_vectors`` (batch, speaker_channels),
         e.g. from ``reference_vector``, replace the speaker table's rows. ``style_vectors`` (batch, style_channels):
-        the styles to speak with (a voice with a style encoder; None: its neutral style)."""
+        the styles to speak with (a voice with a style encoder; None: its neutral style). ``text_features``
+        (batch, text_len, dim): a text-feature voice's features of the sentence (None: none added)."""
         speaker = self.speaker_vector(speaker_ids) if speaker_vectors is None else speaker_vectors.unsqueeze(-1)
         prosody_speaker = speaker
         if self.style_encoder is not None:
             styles = self.style_encoder.neutral.expand(phoneme_ids.shape[0], -1) if style_vectors is None else style_vectors
             shift = self.style_encoder.shift(styles)
             prosody_speaker = speaker + shift.speaker
-        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, prosody_speaker, prosody_ids)
+        text = self.text_encoder(phoneme_ids, language_ids, text_lengths, prosody_speaker, prosody_ids, text_features)
         if self.style_encoder is not None:
             text = shift.applied(text)
         if not torch.is_tensor(length_scale):
@@ -374,12 +382,14 @@ class VitsGenerator(nn.Module):
         speaker_vectors: Tensor | None = None,
         prosody_ids: Tensor | None = None,
         style_vectors: Tensor | None = None,
+        text_features: Tensor | None = None,
     ) -> SynthesisOutput:
         """Text -> waveform. ``length_scale`` > 1 speaks slower; ``durations`` overrides the predictor;
         ``noise_generator`` makes all noise (durations and prior) repeatable without touching the global random state."""
         prior = self.encode_prior(
             phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration, durations,
             noise_generator=noise_generator, speaker_vectors=speaker_vectors, prosody_ids=prosody_ids, style_vectors=style_vectors,
+            text_features=text_features,
         )
         prior_latent = self.sample_prior(prior, noise_scale, noise_generator=noise_generator)
         waveform = self.decode_latent(prior_latent, prior.frame_mask, prior.speaker, prior.prosody_speaker)

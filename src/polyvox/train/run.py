@@ -28,6 +28,7 @@ from polyvox.text.errors import TextError
 from polyvox.text.frontend import TextFrontend
 from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
+from polyvox.text.text_features import TextFeatureExtractor
 from polyvox.train.callbacks import checkpoint_files
 from polyvox.train.run_config import RUN_FILE, require_same_architecture, stored_run_metadata
 
@@ -109,11 +110,15 @@ def followed_metadata(run_dir: Path, config: VoiceConfig) -> VoiceMetadata:
 
 
 def encode_all(
-    utterances: list[Utterance], metadata: VoiceMetadata, cache: FeatureCache, rules: TextRules | None = None
+    utterances: list[Utterance], metadata: VoiceMetadata, cache: FeatureCache, rules: TextRules | None = None,
+    text_features: TextFeatureExtractor | None = None,
 ) -> tuple[list[EncodedUtterance], list[SkippedClip]]:
     """Ids for each clip; a clip whose text cannot be encoded, or whose duration does not fit its
-    text, is skipped with its reason instead of stopping the run. ``rules``: the voice's, when already built."""
+    text, is skipped with its reason instead of stopping the run. ``rules``: the voice's, when already built;
+    ``text_features``: the voice's text-feature model (needed when it has one; cached beside the audio features)."""
     rules = rules or TextRules.of(metadata)
+    if metadata.config.model.text_features.enabled and text_features is None:
+        text_features = run_text_features(metadata.config)
     speaker_table = {speaker: index for index, speaker in enumerate(metadata.speakers)}
     style_table = {label: index for index, label in enumerate(metadata.config.model.style.labels)}
     config = metadata.config
@@ -124,6 +129,9 @@ def encode_all(
         try:
             tokens = rules.utterance_tokens(utterance)
             item = encode_utterance(utterance, tokens, rules, speaker_table, frames, config.audio, style_table)
+            if text_features is not None:
+                features = text_features.cached_features(utterance.text, utterance.language, tokens, rules, cache.cache_dir / "text_features")
+                item = dataclasses.replace(item, text_features=features)
         except TextError as error:
             skipped.append(text_skip(utterance, error))
             continue
@@ -133,6 +141,12 @@ def encode_all(
             continue
         encoded.append(item)
     return encoded, skipped
+
+
+def run_text_features(config: VoiceConfig) -> TextFeatureExtractor:
+    """The text-feature model a run trains with, from the folder its config names (checked against its sha256)."""
+    section = config.model.text_features
+    return TextFeatureExtractor.for_voice(section, section.folder or None, "this run", "polyvox train/finetune --text-features FOLDER")
 
 
 @dataclass(frozen=True)
@@ -182,8 +196,9 @@ def prepare_data(
             len(usable) - len(known), ", ".join(metadata.speakers), ", ".join(metadata.languages),
         )
     training_set, validation_set = split_validation(known, validation_per_language, training_config.seed)
-    train_items, bad_train = encode_all(training_set, metadata, cache, rules)
-    validation_items, bad_validation = encode_all(validation_set, metadata, cache, rules)
+    features = run_text_features(config) if config.model.text_features.enabled else None
+    train_items, bad_train = encode_all(training_set, metadata, cache, rules, features)
+    validation_items, bad_validation = encode_all(validation_set, metadata, cache, rules, features)
     minimum = minimum_input(config)
     logger.info("%s", minimum.describe())
     train_items, short_report = apply_short_clip_policy(train_items, minimum.frames, training_config.short_clip_policy)
