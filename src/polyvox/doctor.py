@@ -7,6 +7,8 @@
 4. Each module runs on a probe input (a few phonemes of the voice's own symbol table, a random
    mel): per module, is the output finite and of sane size; the first module (in execution order,
    down to sub-modules) that produces NaN or Inf is named. A style sampler draws a style for the probe.
+5. A voice trained with text features: its model (name, size, weights hash) is shown, and a model folder given is
+   compared with it (each difference listed); the probe feeds the text-feature projection random features.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from torch import Tensor
 from polyvox.voice_file import VoiceFileError, VoiceMetadata, build_generator, load_voice_file
 from polyvox.checkpoint_reading import load_checkpoint
 from polyvox.config import VoiceConfig
-from polyvox.fingerprint import FINGERPRINT_KEY, Difference, compare_fingerprints, component_fingerprint
+from polyvox.fingerprint import FINGERPRINT_KEY, Difference, compare_fingerprints, component_fingerprint, text_feature_model
 from polyvox.partial_loading import load_partial_state
 from polyvox.speech_request import STYLE_STEPS, SpeechRequest
 from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID, RESERVED_SYMBOLS
@@ -59,6 +61,8 @@ class DoctorReport:
     # The first module (a component, then its innermost sub-module) whose output is not finite.
     first_nonfinite_module: str | None = None
     first_nonfinite_submodule: str | None = None
+    # A text-feature voice's model, described (None: the voice has none).
+    text_features: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -140,7 +144,10 @@ def run_probe(generator: torch.nn.Module, metadata: VoiceMetadata, seed: int = 0
             languages = torch.zeros_like(ids)
             lengths = torch.tensor([ids.shape[1]])
             speaker = generator.speaker_vector(torch.zeros(1, dtype=torch.long))
-            text = generator.text_encoder(ids, languages, lengths, speaker)
+            section = metadata.config.model.text_features
+            # Features of the projection's size (BERT-like values), so a broken projection shows up here.
+            features = torch.randn(1, ids.shape[1], section.dim) if section.enabled else None
+            text = generator.text_encoder(ids, languages, lengths, speaker, text_features=features)
             checks.append(check_output("text_encoder", text))
             checks.append(check_output("speaker_embedding", speaker))
             checks.append(check_output("duration_predictor", generator.duration_predictor(text.hidden, text.text_mask, speaker)))
@@ -166,7 +173,7 @@ def run_probe(generator: torch.nn.Module, metadata: VoiceMetadata, seed: int = 0
                 checks.append(check_output("style_encoder", [style.encode(mel, frame_mask), style.neutral, *rows]))
             if generator.style_sampler is not None:
                 # A style drawn for the probe sentence as style "sample" draws it (its default steps, guided and not).
-                condition = generator.style_condition(ids, languages, lengths, speaker)
+                condition = generator.style_condition(ids, languages, lengths, speaker, text_features=features)
                 sampler = generator.style_sampler
                 drawn = [sampler.sample(condition, STYLE_STEPS, scale, torch.Generator().manual_seed(seed)) for scale in (1.0, 2.0)]
                 checks.append(check_output("style_sampler", drawn))
@@ -177,10 +184,14 @@ def run_probe(generator: torch.nn.Module, metadata: VoiceMetadata, seed: int = 0
     return checks, (first_bad[0] if first_bad else None)
 
 
-def diagnose(path: str | Path, config: VoiceConfig | None = None, seed: int = 0) -> DoctorReport:
-    """Every check above on the voice or checkpoint at ``path``; ``config`` is what it will be used with."""
+def diagnose(
+    path: str | Path, config: VoiceConfig | None = None, seed: int = 0, text_features: str | Path | None = None
+) -> DoctorReport:
+    """Every check above on the voice or checkpoint at ``path``; ``config`` is what it will be used with,
+    ``text_features`` the model folder it will speak with."""
     tensors, metadata, recorded = load_for_diagnosis(path)
     report = DoctorReport(path=str(path))
+    report.differences += _text_feature_differences(metadata, text_features, report)
     own = component_fingerprint(metadata, tensors=tensors)  # a style sampler's weights as they are in the file
     if recorded is not None:
         report.differences += compare_fingerprints(recorded, own)
@@ -198,9 +209,28 @@ def diagnose(path: str | Path, config: VoiceConfig | None = None, seed: int = 0)
     return report
 
 
+def _text_feature_differences(metadata: VoiceMetadata, folder: str | Path | None, report: DoctorReport) -> list[Difference]:
+    """The voice's text-feature model against the one in ``folder`` (none without a folder or a text-feature voice)."""
+    from polyvox.text.text_features import describe, model_identity
+
+    wanted = text_feature_model(metadata.config)
+    if metadata.config.model.text_features.enabled:
+        report.text_features = describe(wanted) + ("" if folder is not None else "; pass --text-features FOLDER to check a folder")
+    if folder is None:
+        return []
+    given = model_identity(folder)
+    return [
+        Difference(f"text_features.{name}", getattr(wanted, name), getattr(given, name))
+        for name in ("name", "dim", "weights_sha256")
+        if getattr(wanted, name) != getattr(given, name)
+    ]
+
+
 def format_report(report: DoctorReport) -> str:
     """The report as text: problems first, then one row per module."""
     lines = [f"doctor: {report.path}"]
+    if report.text_features:
+        lines.append(f"text features: {report.text_features}")
     if report.differences:
         lines.append(f"config differs from the one trained with ({len(report.differences)}):")
         lines += [f"  {difference.describe()}" for difference in report.differences]

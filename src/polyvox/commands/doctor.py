@@ -20,6 +20,9 @@ def doctor(
     config: Annotated[Optional[Path], typer.Option(help="Config (.json or .toml) the voice will be used with.")] = None,
     preset: Annotated[str, typer.Option(help="Preset the --config file starts from.")] = "small",
     set_values: Annotated[Optional[list[str]], typer.Option("--set", help="Override of --config, e.g. --set model.decoder.type=istft.")] = None,
+    text_features: Annotated[
+        Optional[Path], typer.Option(help="The model folder a voice trained with text features will speak with: compared with its own.")
+    ] = None,
     threads: Threads = None,
 ) -> None:
     """Check a voice or checkpoint: config fingerprint, NaN/Inf parameters, each module on a probe input."""
@@ -31,7 +34,7 @@ def doctor(
         from polyvox.doctor import diagnose, format_report
 
         given = load_config(config, preset, set_values or [], None) if config is not None or set_values else None
-        report = diagnose(path, given)
+        report = diagnose(path, given, text_features=text_features)
         typer.echo(format_report(report))
         return report.passed
 

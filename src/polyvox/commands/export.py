@@ -37,6 +37,14 @@ def export(
             check_quantization(quantize)
         except QuantizeError as error:
             fail(str(error))
+    source = voice or DEFAULT_VOICE
+    if source.is_file():  # a missing or broken file is reported by the export itself
+        from polyvox.voice_file import read_metadata
+
+        features = run(lambda: read_metadata(source)).config.model.text_features
+        if features.enabled:
+            fail(f"{source} reads text features from {features.name!r}, which the ONNX graphs do not carry yet: speak it with "
+                 f"the torch engine (polyvox say --voice {source} --text-features FOLDER)")
     if web is not None:
         _export_web(voice, web, opset, quantize, threads, overwrite)
         return

@@ -36,9 +36,12 @@ def _read_text(text: Optional[str], text_file: Optional[Path]) -> str:
     return text
 
 
-def _voice_loader(voice_path: Path, engine: str = "torch", precision: str = "float32", threads: int | None = None) -> Any:
+def _voice_loader(
+    voice_path: Path, engine: str = "torch", precision: str = "float32", threads: int | None = None, text_features: Path | None = None
+) -> Any:
     """A picklable callable that loads the voice: run here, and in each ``--batch`` worker.
-    ``threads``: onnxruntime's per graph (torch's are set process-wide by the command)."""
+    ``threads``: onnxruntime's per graph (torch's are set process-wide by the command); ``text_features``: the model
+    folder of a voice trained with text features."""
     from functools import partial
 
     if engine == "onnx":
@@ -47,7 +50,7 @@ def _voice_loader(voice_path: Path, engine: str = "torch", precision: str = "flo
         return partial(OnnxVoice.load, voice_path, threads=threads)
     from polyvox.inference.voice import Voice
 
-    return partial(Voice.load, voice_path, precision=precision)
+    return partial(Voice.load, voice_path, precision=precision, text_features=text_features)
 
 
 def _phonemes_of(metadata: Any, text: str, language: Optional[str]) -> str:
@@ -103,13 +106,14 @@ def _write_stream(chunks: Any) -> None:
 
 
 def _speak_batch(
-    batch: Path, folder: Path, voice_path: Path, settings: Any, plan: Any, engine: str = "torch", precision: str = "float32"
+    batch: Path, folder: Path, voice_path: Path, settings: Any, plan: Any, engine: str = "torch", precision: str = "float32",
+    text_features: Path | None = None,
 ) -> None:
     from polyvox.inference.batch import run_batch
     from polyvox.inference.batch_items import read_batch_items
 
     started = time.monotonic()
-    load = _voice_loader(voice_path, engine, precision, plan.threads)
+    load = _voice_loader(voice_path, engine, precision, plan.threads, text_features)
     report = run_batch(read_batch_items(batch), folder, load, settings, jobs=plan.processes, threads=plan.threads)
     for failure in report.failures:
         typer.echo(f"failed: {failure}", err=True)
@@ -175,6 +179,11 @@ def say(
     print_phonemes: Annotated[
         bool, typer.Option("--print-phonemes", help="Print TEXT in the voice's phonemes (what --phonemes takes) and exit.")
     ] = False,
+    text_features: Annotated[
+        Optional[Path],
+        typer.Option(help="The local model folder (BERT family) a voice trained with text features reads each sentence with "
+                     "(polyvox train --text-features); the voice refuses any other."),
+    ] = None,
     threads: Threads = None,
     verbose: Verbose = False,
 ) -> None:
@@ -219,12 +228,14 @@ def say(
     check_speech_options(options)
     if reference is not None and (engine == "onnx" or batch is not None):
         fail("--reference works with the torch engine for one text (not with --engine onnx or --batch)")
+    if text_features is not None and engine == "onnx":
+        fail("--text-features needs the torch engine (voices with text features are not exported to ONNX yet)")
     if score is not None and engine == "onnx":
         fail("--score needs the torch engine (the ONNX graphs predict their own durations); drop --engine onnx")
     if batch is not None:
         folder = cast(Path, output)  # _check_say_modes made sure there is one
         plan = apply_threads(threads, jobs, "--jobs", torch_now=engine == "torch")
-        run(lambda: _speak_batch(batch, folder, voice_path, SpeechRequest(**options), plan, engine, precision))
+        run(lambda: _speak_batch(batch, folder, voice_path, SpeechRequest(**options), plan, engine, precision, text_features))
         return
     if controlled:
         options["phonemes"] = phonemes
@@ -239,7 +250,7 @@ def say(
         from polyvox.inference.long_text import LONG_TEXT_CHARS, check_every_sentence, speak_into_file
 
         started = time.monotonic()
-        loaded = _voice_loader(voice_path, engine, precision, plan.threads)()
+        loaded = _voice_loader(voice_path, engine, precision, plan.threads, text_features)()
         if stream:
             chunks = loaded.stream(request)
             typer.echo(f"streaming 16-bit mono PCM at {loaded.sample_rate} Hz", err=True)

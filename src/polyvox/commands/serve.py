@@ -56,6 +56,11 @@ def register(app: typer.Typer) -> None:
                 help="Require 'Authorization: Bearer KEY' (as OpenAI clients send it) on every endpoint but /health.",
             ),
         ] = None,
+        text_features: Annotated[
+            Optional[Path],
+            typer.Option(help="The local model folder that voices trained with text features read each sentence with "
+                         "(polyvox train --text-features); voices without them do not use it."),
+        ] = None,
         threads: Threads = None,
         verbose: Verbose = False,
     ) -> None:
@@ -79,6 +84,7 @@ def register(app: typer.Typer) -> None:
                 openai_voice=None if openai_voice.lower() == "none" else openai_voice,
                 max_input_chars=max_input_chars, max_concurrent=plan.processes, max_queued=max_queued,
                 request_timeout_s=timeout, voice_cache_size=voice_cache, precision=precision, api_key=api_key,
+                text_features=text_features,
             )
             application = create_app(settings)
         except ServerSettingsError as error:

@@ -18,6 +18,24 @@ from polyvox.text.ids import EncodedText
 from polyvox.text.symbols import SymbolTable
 
 Encoded = EncodedText  # phoneme ids, language id and prosody id per phoneme
+
+
+class FeaturedText(EncodedText):
+    """A sentence's ids with each id's text features (ids, dim), as a text-feature voice encodes it. Still the three
+    sequences when unpacked, so code that reads only the ids takes it as it is."""
+
+    text_features: np.ndarray
+
+    @classmethod
+    def of(cls, encoded: EncodedText, features: np.ndarray) -> FeaturedText:
+        featured = cls(*encoded)
+        featured.text_features = features
+        return featured
+
+
+def text_features_of(encoded: Encoded) -> np.ndarray | None:
+    """The sentence's text features (ids, dim); None for a voice without them."""
+    return encoded.text_features if isinstance(encoded, FeaturedText) else None
 SpeakWhole = Callable[[Encoded], np.ndarray]
 SpeakChunks = Callable[[Encoded], Iterator[np.ndarray]]
 # Called by a stream after each sentence, e.g. to step a progress bar.

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import torch
 
 from polyvox.errors import PolyvoxError
-from polyvox.inference.engine import Encoded
+from polyvox.inference.engine import Encoded, text_features_of
 from polyvox.inference.reference import ReferenceAudio, clip_mels
 from polyvox.inference.request import SpeechOptions
 from polyvox.models.vits import sequence_mask
@@ -57,8 +57,10 @@ def sampled_style(
     (1, speaker_channels, 1), its noise from ``noise``; checked finite (``StyleSamplerError``), then bounded to the
     style encoder's (-1, 1) box."""
     ids, languages, prosody = encoded
+    features = text_features_of(encoded)
     condition = generator.style_condition(
-        torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]), speaker, torch.tensor([prosody])
+        torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]), speaker, torch.tensor([prosody]),
+        None if features is None else torch.from_numpy(features)[None],
     )
     styles = generator.style_sampler.sample(condition, request.style_steps, request.style_scale, noise)
     if not bool(torch.isfinite(styles).all()):

@@ -17,7 +17,7 @@ from polyvox.audio.pitch_curve import follow_notes
 from polyvox.voice_file import VoiceFileError, VoiceMetadata, build_generator, load_voice_file, recorded_fingerprint
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import require_compatible, style_sampler_weights_problem
-from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule
+from polyvox.inference.engine import Encoded, FeaturedText, SentenceDone, SentenceEngine, chunk_schedule, text_features_of
 from polyvox.inference.reference import ReferenceAudio, reference_timbre
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
@@ -29,6 +29,7 @@ from polyvox.models.receptive_field import LatentContext
 from polyvox.models.vits import PriorOutput
 from polyvox.partial_loading import load_partial_state
 from polyvox.speech_request import SAMPLED_STYLE, SpeechRequest, as_request
+from polyvox.text.text_features import TextFeatureExtractor, TextFeaturesError
 from polyvox.text.token import Token
 from polyvox.threads import use_threads
 from polyvox.voice_check import check_voice_tensors
@@ -37,12 +38,31 @@ logger = logging.getLogger(__name__)
 
 # Defined with the torch-free request checks (shared with the ONNX engine); importable from here as before.
 __all__ = ["SENTENCE_PAUSE_S", "SpeechOptions", "SynthesisError", "SynthesisResult", "Voice"]
+# What a text-feature voice's refusal tells the user to pass.
+TEXT_FEATURES_OPTION = "polyvox say --text-features FOLDER (Python: Voice.load(..., text_features=FOLDER))"
+
+
+def voice_text_features(
+    metadata: VoiceMetadata, folder: str | Path | None, source: str, option: str = TEXT_FEATURES_OPTION
+) -> TextFeatureExtractor | None:
+    """The text-feature model a voice speaks with: refused in one line when the voice needs one and ``folder`` is
+    missing or holds another model; None for a voice without text features (a folder given to one is unused)."""
+    section = metadata.config.model.text_features
+    if not section.enabled:
+        if folder is not None:
+            logger.warning("%s was trained without text features: the model in %s is not used", source, folder)
+        return None
+    return TextFeatureExtractor.for_voice(section, folder, source, option)
 
 
 class Voice(SentenceEngine):
-    def __init__(self, generator: torch.nn.Module, metadata: VoiceMetadata) -> None:
+    def __init__(
+        self, generator: torch.nn.Module, metadata: VoiceMetadata, text_features: TextFeatureExtractor | None = None
+    ) -> None:
         self.generator = generator.eval()
         self.metadata = metadata
+        # The sentence model of a voice trained with text features (``voice_text_features``); None for the others.
+        self.text_features = text_features
         self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers, metadata.info)
         self.frontend = self.text.frontend
         # Context each streamed window needs so that the joined windows equal whole-sentence decoding.
@@ -51,7 +71,7 @@ class Voice(SentenceEngine):
     @classmethod
     def load(
         cls, path: str | Path, config: VoiceConfig | None = None, partial: bool = False, precision: str = "float32",
-        threads: int | None = None,
+        threads: int | None = None, text_features: str | Path | None = None, text_features_option: str = TEXT_FEATURES_OPTION,
     ) -> Voice:
         """Load a ``.safetensors`` voice file (raises ``VoiceFileError`` when it is missing or broken).
 
@@ -62,6 +82,9 @@ class Voice(SentenceEngine):
         PRECISIONS): "bfloat16" is faster on CPUs with native bfloat16, "auto" uses it where it is.
         ``threads``: torch's CPU threads, for the whole process (``polyvox.use_threads``, which also picks a
         default that holds up on shared cores); None leaves the process's setting as it is.
+        ``text_features``: the local model folder a voice trained with text features reads each sentence with; such a
+        voice is refused in one line (``TextFeaturesError``, naming its model and ``text_features_option``) without
+        it, or with a folder whose name, size or weights differ.
         """
         resolve_precision(precision)  # an unknown name fails before the file is read
         if threads is not None:
@@ -71,6 +94,7 @@ class Voice(SentenceEngine):
             require_compatible(metadata, config, str(path))
         if config is not None:
             metadata = dataclasses.replace(metadata, config=config)
+        extractor = voice_text_features(metadata, text_features, str(path), text_features_option)
         generator = build_generator(metadata)
         if partial:
             report = load_partial_state(generator, tensors)
@@ -92,11 +116,29 @@ class Voice(SentenceEngine):
                 )
         prepare_for_inference(generator)
         set_decoder_precision(generator, precision)
-        return cls(generator, metadata)
+        return cls(generator, metadata, extractor)
 
     @property
     def sample_rate(self) -> int:
         return self.metadata.config.audio.sample_rate
+
+    def encode(self, sentence: str, language: str) -> Encoded:
+        """The sentence's ids; a text-feature voice's carry each id's features (``FeaturedText``)."""
+        if not self.metadata.config.model.text_features.enabled:
+            return self.text.encode(sentence, language)
+        if self.text_features is None:
+            raise TextFeaturesError(f"this voice needs text features: load it with {TEXT_FEATURES_OPTION}")
+        rules = self.text.rules
+        tokens = rules.resolve_unseen(rules.tokens(sentence, language))
+        features = self.text_features.sentence_features(sentence, language, tokens, rules)
+        return FeaturedText.of(rules.encode_tokens(tokens), features.per_position())
+
+    def _written(self, request: SpeechRequest, language: str) -> list[Token] | None:
+        """``VoiceText.written``; refused for a text-feature voice, whose features come from the sentence's words."""
+        written = self.text.written(request, language)
+        if written is not None and self.metadata.config.model.text_features.enabled:
+            raise SynthesisError("this voice reads text features from the sentence's words: give it text, not phonemes or a score")
+        return written
 
     def _timbre(self, speaker: str | int | None, reference: ReferenceAudio | Sequence[ReferenceAudio] | None) -> torch.Tensor | None:
         """The reference clips' timbre vector, which replaces the speaker's row; None without a reference."""
@@ -140,12 +182,14 @@ class Voice(SentenceEngine):
     def _prior(self, encoded: Encoded, options: SpeechOptions, noise: torch.Generator | None, timbre: torch.Tensor | None,
                length_scale: float, durations: list[int] | None = None, style: torch.Tensor | None = None) -> Any:
         ids, languages, prosody = encoded
+        features = text_features_of(encoded)
         return self.generator.encode_prior(
             torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
             torch.tensor([options.speaker_id]), length_scale, options.request.noise_scale_duration,
             durations=None if durations is None else torch.tensor([durations], dtype=torch.float32),
             noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
             prosody_ids=torch.tensor([prosody]), style_vectors=style,
+            text_features=None if features is None else torch.from_numpy(features)[None],
         )
 
     def score_timing(self, written: list[Token], options: SpeechOptions, noise: torch.Generator | None = None,
@@ -219,7 +263,7 @@ class Voice(SentenceEngine):
         """
         request = as_request(text, args, options)
         speech = self.text.options(request)
-        written = self.text.written(request, speech.language)
+        written = self._written(request, speech.language)
         if written is None:
             sentences = self.text.sentences(request.text, speech.language)
             encoded = [self.encode(sentence, speech.language) for sentence in sentences]  # every text error before any work
@@ -253,7 +297,7 @@ class Voice(SentenceEngine):
         request = as_request(text, args, options)
         speech = self.text.options(request)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
-        written = self.text.written(request, speech.language)
+        written = self._written(request, speech.language)
         timbre = self._timbre(request.speaker, request.reference)
         style = request_style(self.generator, self.metadata.config.audio, speech)
         noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None

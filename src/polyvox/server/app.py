@@ -71,7 +71,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
     catalog = VoiceCatalog(settings.default_voice, settings.voices_dir)
     _check_openai_voice(settings.openai_voice, catalog)
-    cache = VoiceCache(settings.voice_cache_size, max_replicas=settings.max_concurrent, precision=settings.precision)
+    cache = VoiceCache(
+        settings.voice_cache_size, max_replicas=settings.max_concurrent, precision=settings.precision, text_features=settings.text_features
+    )
     pool = SynthesisPool(settings.max_concurrent, settings.max_queued, settings.request_timeout_s)
 
     @asynccontextmanager

@@ -37,6 +37,9 @@ class ServerSettings:
     precision: str = "float32"
     # Required as "Authorization: Bearer <api_key>" on every endpoint but /health; None: no authentication.
     api_key: str | None = None
+    # The local model folder that voices trained with text features read each sentence with (set at start, for every
+    # voice served; voices without text features do not use it). None: such voices are refused when asked for.
+    text_features: Path | None = None
 
     def __post_init__(self) -> None:
         precision_error = precision_option_error(self.precision)
@@ -56,6 +59,8 @@ class ServerSettings:
             raise ServerSettingsError(f"--default-voice {self.default_voice} not found; give the path of a .safetensors voice")
         if self.api_key is not None and not self.api_key.strip():
             raise ServerSettingsError("--api-key is empty; give a key, or leave the option out to serve without one")
+        if self.text_features is not None and not self.text_features.is_dir():
+            raise ServerSettingsError(f"--text-features {self.text_features} is not a folder; give a local model folder")
         if self.voices_dir is not None and not self.voices_dir.is_dir():
             raise ServerSettingsError(f"--voices-dir {self.voices_dir} is not a folder; create it or fix the path")
 

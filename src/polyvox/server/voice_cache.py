@@ -68,10 +68,11 @@ class LoadedVoice:
 
 
 class VoiceCache:
-    def __init__(self, capacity: int, max_replicas: int = 1, precision: str = "float32") -> None:
+    def __init__(self, capacity: int, max_replicas: int = 1, precision: str = "float32", text_features: Path | None = None) -> None:
         self.capacity = capacity
         self.max_replicas = max_replicas
         self.precision = precision
+        self.text_features = text_features  # the model folder of voices trained with text features
         self._voices: OrderedDict[_Key, LoadedVoice] = OrderedDict()
         self._names: dict[_Key, set[str]] = {}
         self._lock = threading.Lock()
@@ -110,7 +111,11 @@ class VoiceCache:
         from polyvox.inference.voice import Voice
 
         logger.info("loading voice %s from %s", voice_file.name, voice_file.path)
-        loaded = LoadedVoice(Voice.load(voice_file.path, precision=self.precision), self.max_replicas)
+        voice = Voice.load(
+            voice_file.path, precision=self.precision, text_features=self.text_features,
+            text_features_option="polyvox serve --text-features FOLDER",
+        )
+        loaded = LoadedVoice(voice, self.max_replicas)
         with self._lock:
             for stale in [known for known in self._voices if known[0] == key[0]]:
                 del self._voices[stale]
