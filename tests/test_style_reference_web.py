@@ -117,6 +117,28 @@ def test_a_bad_clip_gives_pythons_message(page, python_voice, clips: Path, kind:
     assert message == str(from_python.value)
 
 
+OPTIONS_MESSAGE = """(options) => {
+  try { window.polyvoxVoice.options({ ...options, styleReference: new Float32Array(8) }); } catch (error) { return error.message; }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("options", "request_options"),
+    [
+        ({"emotion": "calm"}, {"emotion": "calm"}),
+        ({"style": "sample"}, {"style": "sample"}),
+        ({"style": "sample", "emotion": "calm"}, {"style": "sample", "emotion": "calm"}),
+        ({"styleStrength": 2.5}, {"style_strength": 2.5}),
+    ],
+)
+def test_a_clip_with_another_style_option_gives_pythons_message(page, python_voice, options: dict, request_options: dict) -> None:
+    from polyvox.inference.result import SynthesisError
+
+    with pytest.raises(SynthesisError) as from_python:
+        python_voice.synthesize(SENTENCE, style_reference=np.zeros(8, np.float32), **request_options)
+    assert page.page.evaluate(OPTIONS_MESSAGE, options) == str(from_python.value)
+
+
 def test_an_unreadable_clip_is_one_line_naming_it(page, clips: Path) -> None:
     message = page.page.evaluate(REFUSAL, ["notes.wav", None])
     assert message.startswith("cannot read audio file notes.wav: ") and message.endswith("(convert it to WAV or FLAC)")

@@ -23,6 +23,10 @@ const TABLES_FORMAT = "polyvox-web-frontend";
 
 export class VoiceLoadError extends Error {}
 
+// SpeechRequest's first style check, before the sampled style's (so before VoiceText's too).
+const EMOTION_AND_REFERENCE = "give an emotion or a style reference, not both: each sets the style";
+const given = (value) => value !== undefined && value !== null && value !== "";
+
 async function fetchOk(url, what) {
   let response;
   try {
@@ -198,12 +202,11 @@ export class PolyvoxVoice {
   // The style vector the graphs take (null for a voice without style, or one of a style reference, which
   // referenceStyle encodes), as OnnxVoice.request_style gives it; SpeechRequest's and VoiceText's messages.
   styleOf(emotion, styleStrength, styleReference = null) {
-    const style = this.metadata.style, given = emotion !== undefined && emotion !== null && emotion !== "";
-    const referenced = styleReference !== undefined && styleReference !== null;
+    const style = this.metadata.style, named = given(emotion), referenced = given(styleReference);
     if (!(styleStrength >= 0 && styleStrength <= 2)) throw new TextError(`style_strength must be between 0 and 2, got ${styleStrength}`);
-    if (given && referenced) throw new TextError("give an emotion or a style reference, not both: each sets the style");
+    if (named && referenced) throw new TextError(EMOTION_AND_REFERENCE);
     if (!style) {
-      if (given || referenced || styleStrength !== 1) {
+      if (named || referenced || styleStrength !== 1) {
         throw new TextError("this voice has no style component (model.style.enabled is false), so it takes no emotion, style reference or style strength; train a voice with model.style.enabled (docs/training.md)");
       }
       return null;
@@ -212,7 +215,7 @@ export class PolyvoxVoice {
       if (!this.styleEncoder) throw new TextError("this export has no style encoder graph (it was written by an older polyvox), so it takes no style reference; export the voice again with 'polyvox export'");
       return null;
     }
-    if (!given) {
+    if (!named) {
       if (styleStrength !== 1) throw new TextError("style_strength scales an emotion or a style reference; give one of them (without, the voice speaks its neutral style)");
       return styleVector(style, null, 1);
     }
@@ -231,9 +234,7 @@ export class PolyvoxVoice {
     }
     if (style !== "sample") throw new TextError(`style must be 'sample' (draw one from the voice's style sampler) or left out, got '${style}'`);
     if (!this.styleSampler) throw new TextError("this voice has no style sampler (model.style_sampler.enabled is false), so it cannot sample a style");
-    if ((emotion !== undefined && emotion !== null && emotion !== "") || (styleReference !== undefined && styleReference !== null)) {
-      throw new TextError("give style 'sample', an emotion or a style reference, not two of them: each sets the style");
-    }
+    if (given(emotion) || given(styleReference)) throw new TextError("give style 'sample', an emotion or a style reference, not two of them: each sets the style");
     if (!(Number.isInteger(styleSteps) && styleSteps >= 1 && styleSteps <= 200)) throw new TextError(`style_steps must be between 1 and 200, got ${styleSteps}`);
     if (!(styleScale >= 0 && styleScale <= 10)) throw new TextError(`style_scale must be between 0 and 10, got ${styleScale}`);
     return { steps: styleSteps, scale: styleScale };
@@ -245,6 +246,7 @@ export class PolyvoxVoice {
   } = {}) {
     language = language ?? this.languages[0];
     this.rules.requireLanguage(language);
+    if (given(emotion) && given(styleReference)) throw new TextError(EMOTION_AND_REFERENCE);
     if (!(speed > 0 && Number.isFinite(speed))) throw new TextError(`speed must be a positive number, got ${speed}`);
     const defaults = this.metadata.inference;
     return {
@@ -265,7 +267,7 @@ export class PolyvoxVoice {
 
   // The options with a style reference's style in place (its clips read, checked and encoded once per request).
   async referenceStyle(options) {
-    if (options.styleReference === null || options.styleReference === undefined) return options;
+    if (!given(options.styleReference)) return options;
     const clipStyle = await this.styleEncoder.clipStyle(options.styleReference);
     return { ...options, style: blendedStyle(this.metadata.style, clipStyle, options.styleStrength) };
   }
