@@ -242,3 +242,22 @@ def test_a_model_folder_that_is_not_one_is_a_one_line_error(tmp_path):
     (tmp_path / "config.json").write_text('{"hidden_size": 8}')
     with pytest.raises(TextFeaturesError, match="no weight file"):
         model_identity(tmp_path)
+
+
+def test_the_server_speaks_with_the_folder_it_was_started_with(featured_voice, bert, tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from polyvox.server import ServerSettings, create_app
+
+    body = {"model": "tts-1", "input": SENTENCE, "voice": "default", "response_format": "wav", "seed": 1}
+    for folder in (bert, None):
+        settings = ServerSettings(default_voice=featured_voice, voices_dir=None, openai_voice=None, text_features=folder)
+        with TestClient(create_app(settings)) as client:
+            response = client.post("/v1/audio/speech", json=body)
+        if folder is not None:
+            assert response.status_code == 200 and response.headers["content-type"].startswith("audio/wav"), response.text
+        else:
+            assert response.status_code >= 400 and "Traceback" not in response.text
+            message = response.json()["error"]["message"]
+            assert "needs the text features of 'tiny-bert'" in message and "polyvox serve --text-features FOLDER" in message

@@ -8,6 +8,7 @@ from polyvox.voice_file import VoiceFileError
 from polyvox.errors import PolyvoxError
 from polyvox.inference.style import StyleSamplerError
 from polyvox.inference.voice import SynthesisError
+from polyvox.text.text_features import TextFeaturesError
 from polyvox.server.audio_encoding import encode, encode_stream
 from polyvox.server.errors import ApiError
 from polyvox.server.schemas import SpeechRequest
@@ -64,6 +65,6 @@ def client_error(error: PolyvoxError, plan: SpeechPlan) -> ApiError | None:
         return ApiError(500, "voice_unavailable", f"voice {name!r} cannot speak this request: {error}")
     if isinstance(error, SynthesisError):
         return ApiError(400, "invalid_request", str(error))
-    if isinstance(error, VoiceFileError):
+    if isinstance(error, (VoiceFileError, TextFeaturesError)):  # the latter: the server's --text-features does not fit it
         return ApiError(500, "voice_unavailable", f"voice {name!r} cannot be loaded: {error}")
     return None
