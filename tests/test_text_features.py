@@ -192,7 +192,6 @@ def test_a_voice_trained_with_text_features_records_its_model_and_speaks_with_it
         voice.synthesize("", phonemes="h ə l oʊ", language="en")
 
 
-@pytest.mark.xfail(strict=True, reason="train/module.py does not pass batch.text_features to the generator yet (hunk requested)")
 def test_training_moves_the_text_feature_projection(featured_voice, bert):
     with safe_open(str(featured_voice), framework="pt") as handle:
         projection = handle.get_tensor("text_encoder.text_feature_projection.weight")

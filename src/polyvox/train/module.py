@@ -136,6 +136,7 @@ class VitsTrainingModule(L.LightningModule):
             has_durations=batch.has_durations,
             prosody_ids=batch.prosody_ids,
             style_ids=batch.style_ids,
+            text_features=batch.text_features,
         )
         target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)
         target_mel = self.loss_mel(target_waveform)
@@ -222,7 +223,8 @@ class VitsTrainingModule(L.LightningModule):
         """The style sampler's flow-matching loss on the styles this step trained with, detached (and so is its
         condition): it learns them without moving the style encoder, the text encoder or the speaker table."""
         condition = self.generator.style_condition(
-            batch.phoneme_ids, batch.language_ids, batch.text_lengths, output.speaker.detach(), batch.prosody_ids
+            batch.phoneme_ids, batch.language_ids, batch.text_lengths, output.speaker.detach(), batch.prosody_ids,
+            batch.text_features,
         )
         return self.generator.style_sampler.loss(output.style.vectors.detach().float(), condition)
 
@@ -231,7 +233,7 @@ class VitsTrainingModule(L.LightningModule):
             raise RuntimeError("training.source_prior_weight is set but the fine-tune gave no source prior")
         return self.source_prior.loss(
             self.generator.text_encoder, batch.phoneme_ids, batch.language_ids, batch.text_lengths,
-            output.prosody_speaker.detach(), batch.prosody_ids,
+            output.prosody_speaker.detach(), batch.prosody_ids, batch.text_features,
         )
 
     def _guarded_step(self, optimizer: Any, loss: Tensor, module: torch.nn.Module, name: str, batch: Batch) -> bool:
@@ -269,6 +271,7 @@ class VitsTrainingModule(L.LightningModule):
                 batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths,
                 batch.speaker_ids, segment_frames=training.segment_frames, durations=batch.durations,
                 has_durations=batch.has_durations, prosody_ids=batch.prosody_ids, style_ids=batch.style_ids,
+                text_features=batch.text_features,
             ),
         )
         if module_name is not None:
@@ -307,7 +310,7 @@ class VitsTrainingModule(L.LightningModule):
         )
         synthesis = generator.synthesize(
             batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.speaker_ids, noise_scale=0.0,
-            prosody_ids=batch.prosody_ids,
+            prosody_ids=batch.prosody_ids, text_features=batch.text_features,
         )
         predicted_frames = synthesis.durations.sum(dim=1).clamp(min=1)
         duration_error = torch.mean(torch.abs(torch.log(predicted_frames / batch.mel_lengths)))

@@ -32,7 +32,7 @@ class SourcePrior:
 
     def loss(
         self, student: TextEncoder, phoneme_ids: Tensor, language_ids: Tensor, text_lengths: Tensor,
-        speaker: Tensor, prosody_ids: Tensor | None,
+        speaker: Tensor, prosody_ids: Tensor | None, text_features: Tensor | None = None,
     ) -> Tensor:
         """KL(source prior || training prior) per held token, summed over channels, averaged over held tokens
         (0 when the batch has none). ``speaker``: the text side's conditioning (detached by the caller)."""
@@ -40,7 +40,7 @@ class SourcePrior:
         if self.language_ids.device != device:
             self.text_encoder.to(device)
             self.language_ids = self.language_ids.to(device)
-        inputs = (phoneme_ids, language_ids, text_lengths, speaker, prosody_ids)
+        inputs = (phoneme_ids, language_ids, text_lengths, speaker, prosody_ids, text_features)
         with torch.no_grad():
             source = self.text_encoder(*inputs)
         training = student(*inputs)
