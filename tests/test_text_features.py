@@ -260,3 +260,12 @@ def test_the_server_speaks_with_the_folder_it_was_started_with(featured_voice, b
             assert response.status_code >= 400 and "Traceback" not in response.text
             message = response.json()["error"]["message"]
             assert "needs the text features of 'tiny-bert'" in message and "polyvox serve --text-features FOLDER" in message
+
+
+def test_train_and_finetune_refuse_a_folder_that_is_not_a_model_in_one_line(small_corpus, tmp_path):
+    corpus, _ = small_corpus
+    for command in (["train", "-o", str(tmp_path / "run")], ["finetune", "--run-dir", str(tmp_path / "tune")]):
+        result = CliRunner().invoke(app, [*command, "--data", str(corpus / "manifest.jsonl"), "--text-features", str(tmp_path / "absent")])
+        assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+        assert "text-feature model folder" in result.output and "does not exist" in result.output
+    assert not (tmp_path / "run").exists() and not (tmp_path / "tune").exists()
