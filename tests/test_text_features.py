@@ -269,3 +269,14 @@ def test_train_and_finetune_refuse_a_folder_that_is_not_a_model_in_one_line(smal
         assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
         assert "text-feature model folder" in result.output and "does not exist" in result.output
     assert not (tmp_path / "run").exists() and not (tmp_path / "tune").exists()
+
+
+def test_the_servers_second_replica_of_a_voice_keeps_its_model(featured_voice, bert):
+    from polyvox.server.voice_cache import LoadedVoice
+
+    loaded = LoadedVoice(Voice.load(featured_voice, text_features=bert), max_replicas=2)
+    with loaded.borrow() as first, loaded.borrow() as second:
+        assert first is not second
+        np.testing.assert_array_equal(
+            first.synthesize(SENTENCE, language="en", seed=1).samples, second.synthesize(SENTENCE, language="en", seed=1).samples
+        )

@@ -53,7 +53,7 @@ class LoadedVoice:
                 self._count += 1
         if replica is None:
             try:
-                replica = type(self.voice)(self.voice.generator, self.voice.metadata)
+                replica = type(self.voice)(self.voice.generator, self.voice.metadata, self.voice.text_features)
             except BaseException:
                 with self._available:
                     self._count -= 1

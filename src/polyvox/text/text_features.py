@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -225,6 +226,9 @@ class TextFeatureExtractor:
         self.identity = identity or model_identity(self.folder)
         self._model: Any = None
         self._tokenizer: Any = None
+        # One sentence at a time: a fast tokenizer asked to truncate from two threads at once raises "Already
+        # borrowed", and the server's replicas of a voice share its extractor.
+        self._lock = threading.Lock()
 
     @classmethod
     def for_voice(cls, section: TextFeaturesConfig, folder: str | Path | None, source: str, option: str) -> TextFeatureExtractor:
@@ -261,10 +265,10 @@ class TextFeatureExtractor:
         rows = np.zeros((len(units), self.identity.dim), dtype=np.float32)
         if not units:
             return rows
-        if self._model is None:
-            self._load()
-        encoded = self._tokenizer(list(units), is_split_into_words=True, truncation=True, return_tensors="pt")
-        with torch.no_grad():
+        with self._lock, torch.no_grad():
+            if self._model is None:
+                self._load()
+            encoded = self._tokenizer(list(units), is_split_into_words=True, truncation=True, return_tensors="pt")
             hidden = self._model(**encoded, output_hidden_states=True).hidden_states[self.layer][0].float().numpy()
         counts = np.zeros(len(units), dtype=np.float32)
         for position, unit in enumerate(encoded.word_ids(0)):
