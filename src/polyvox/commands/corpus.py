@@ -34,6 +34,13 @@ def corpus(
             "(neutral, calm, excited, sad, whisper; espeak only). Default: none, an unlabelled corpus."
         ),
     ] = "",
+    style_by: Annotated[
+        str,
+        typer.Option(
+            help="How --styles labels the clips: turn (each speaker's in turn) or sentence (by the sentence's kind: "
+            "exclamations excited, questions calm, statements neutral, in equal shares; --styles excited,calm,neutral)."
+        ),
+    ] = "turn",
 ) -> None:
     """Generate a synthetic multilingual, multi-speaker corpus with espeak-ng or a neural teacher."""
     setup_logging(False)
@@ -44,9 +51,11 @@ def corpus(
         from polyvox.data.corpus.teacher_choice import teachers_for
 
         codes = [code.strip() for code in languages.split(",") if code.strip()]
-        style_names = _style_names(styles, teacher)
+        style_names = _style_names(styles, teacher, style_by)
         teachers = teachers_for(codes, teacher)  # a missing package or an unspoken language stops here, before any work
-        report = generate_corpus(output, codes, speakers, utterances, sample_rate=sample_rate, seed=seed, progress=True, styles=style_names)
+        report = generate_corpus(
+            output, codes, speakers, utterances, sample_rate=sample_rate, seed=seed, progress=True, styles=style_names, style_by=style_by
+        )
         typer.echo(report.summary())
         if teachers:
             from polyvox.data.corpus.revoice import revoice_corpus
@@ -59,13 +68,16 @@ def corpus(
     run(generate)
 
 
-def _style_names(styles: str, teacher: str) -> list[str]:
-    """The --styles names, checked before any work (a teacher would re-speak the clips without their style)."""
+def _style_names(styles: str, teacher: str, style_by: str) -> list[str]:
+    """The --styles names, checked with --style-by before any work (a teacher would re-speak the clips without
+    their style)."""
     from polyvox.data.corpus.errors import CorpusError
+    from polyvox.data.corpus.sentence_kinds import check_style_assignment
     from polyvox.data.corpus.styles import corpus_styles
 
     names = [name.strip() for name in styles.split(",") if name.strip()]
     corpus_styles(names)
+    check_style_assignment(style_by, names)
     if names and teacher != "espeak":
         raise CorpusError(f"--styles needs --teacher espeak: a {teacher} teacher re-speaks the clips without their style")
     return names

@@ -23,10 +23,11 @@ from polyvox.data.corpus.alignment import align_token_durations, resample_bounda
 from polyvox.data.corpus.errors import CorpusError
 from polyvox.data.corpus.espeak_engine import EspeakEngine, EspeakError
 from polyvox.data.corpus.plan import plan_corpus
+from polyvox.data.corpus.sentence_kinds import SENTENCE_KIND_STYLES, check_style_assignment, sentence_style
 from polyvox.data.corpus.sentences import GRAMMAR_MODULES
 from polyvox.data.corpus.silence import trim_silence
 from polyvox.data.corpus.speakers import MAX_SPEAKERS_PER_LANGUAGE, Speaker
-from polyvox.data.corpus.styles import CorpusStyle, applied_gain, corpus_styles
+from polyvox.data.corpus.styles import CORPUS_STYLES, CorpusStyle, applied_gain, corpus_styles
 from polyvox.data.manifest import Utterance, write_manifest
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ class CorpusReport:
     speakers: tuple[str, ...]
     languages: tuple[LanguageReport, ...]
     elapsed_s: float
-    styles: tuple[str, ...] = ()  # the style labels, in turn over each speaker's utterances (none: unlabelled)
+    styles: tuple[str, ...] = ()  # the style labels (none: unlabelled)
+    style_by: str = "turn"  # how the labels were given: in turn over each speaker's utterances, or by sentence kind
 
     def summary(self) -> str:
         lines = [
@@ -87,7 +89,10 @@ class CorpusReport:
             f"durations aligned for {report.aligned} ({report.alignment_rate:.0%}){_coverage_text(report.coverage)}"
             for report in self.languages
         ]
-        if self.styles:
+        if self.styles and self.style_by == "sentence":
+            mapping = ", ".join(f"{kind}s {style}" for kind, style in SENTENCE_KIND_STYLES.items())
+            lines.append(f"  styles by sentence kind: {mapping}")
+        elif self.styles:
             lines.append(f"  styles, in turn over each speaker's utterances: {', '.join(self.styles)}")
         return "\n".join(lines)
 
@@ -103,6 +108,7 @@ def generate_corpus(
     engine: EspeakEngine | None = None,
     token_source: TokenSource | None = None,
     styles: Sequence[str] = (),
+    style_by: str = "turn",
 ) -> CorpusReport:
     """Synthesise a corpus into ``out_dir`` and return a report.
 
@@ -121,19 +127,23 @@ def generate_corpus(
     front ends do not use espeak). ``styles`` (names from ``polyvox.data.corpus.styles``: neutral, calm,
     excited, sad, whisper) label the utterances: a speaker's n-th utterance is spoken in the
     (n mod len(styles))-th style, with that style's settings relative to the speaker's own, and its
-    ``style`` field says which; without styles the corpus is unlabelled. ``engine`` reuses an :class:`EspeakEngine` (create one per
+    ``style`` field says which; without styles the corpus is unlabelled. ``style_by="sentence"`` labels each
+    utterance by its sentence's kind instead (exclamations excited, questions calm, statements neutral; ``styles``
+    must be those three) and draws the kinds in equal shares (``polyvox.data.corpus.sentence_kinds``). ``engine`` reuses an :class:`EspeakEngine` (create one per
     process); ``token_source`` replaces the front end (``(text, language) -> symbols``).
     """
     started = time.perf_counter()
     languages = tuple(dict.fromkeys(languages))
     _check_request(languages, speakers_per_language, utterances_per_speaker, sample_rate)
     chosen_styles = corpus_styles(styles)
+    check_style_assignment(style_by, styles)
+    by_sentence = style_by == "sentence"
     root = Path(out_dir)
     _check_folder(root)
     root.mkdir(parents=True, exist_ok=True)
     engine = engine if engine is not None else EspeakEngine()
     tokens_of = token_source if token_source is not None else _frontend_token_source(languages)
-    corpus_plan = plan_corpus(languages, speakers_per_language, utterances_per_speaker, seed)
+    corpus_plan = plan_corpus(languages, speakers_per_language, utterances_per_speaker, seed, balance_kinds=by_sentence)
     for coverage in corpus_plan.coverage:
         (logger.warning if coverage.missing_phonemes else logger.info)("corpus phoneme coverage %s", coverage.line())
     coverage_of = {coverage.language: coverage.to_dict() for coverage in corpus_plan.coverage}
@@ -154,6 +164,8 @@ def generate_corpus(
         attempted[language] += 1
         number = index % utterances_per_speaker
         style = chosen_styles[number % len(chosen_styles)] if chosen_styles else None
+        if by_sentence:
+            style = CORPUS_STYLES[sentence_style(text)]
         identifier = f"{speaker.name}_{number:05d}"
         utterance = _make_utterance(
             engine, tokens_of if align else None, speaker, style, text, root, identifier, sample_rate, random_seed=seed + index
@@ -181,6 +193,7 @@ def generate_corpus(
         ),
         elapsed_s=time.perf_counter() - started,
         styles=tuple(style.name for style in chosen_styles),
+        style_by=style_by,
     )
     (root / REPORT_NAME).write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     logger.info("corpus generated:\n%s", report.summary())

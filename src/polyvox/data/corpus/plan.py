@@ -4,7 +4,8 @@ covers its phoneme inventory (``polyvox.data.coverage``).
 A language's sentences are the grammar's usual draw; when that lacks a phoneme or a (phoneme, accent)
 pair of the inventory, more sentences are drawn as candidates (up to ``CANDIDATE_FACTOR`` times the
 number asked for) and a greedy set cover picks the fewest that supply what is missing, in place of
-ordinary ones. What no candidate has is reported as missing.
+ordinary ones. What no candidate has is reported as missing. A plan whose styles follow the sentence kind
+(``balance_kinds``) draws each kind an equal share instead (``sentence_kinds.py``) and reports what that covers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from polyvox.data.corpus.sentence_kinds import kind_balanced_sentences
 from polyvox.data.corpus.sentences import CorpusTextError, SentenceGenerator, grammar_for
 from polyvox.data.corpus.speakers import Speaker, speakers_for_language
 from polyvox.data.coverage import LanguageCoverage, PhonemeInventory, Sound, coverage_of, load_inventory, sounds_of
@@ -32,10 +34,16 @@ class CorpusPlan:
 
 
 def plan_corpus(
-    languages: Sequence[str], speakers_per_language: int, utterances_per_speaker: int, seed: int, sounds: SoundsOf | None = None
+    languages: Sequence[str],
+    speakers_per_language: int,
+    utterances_per_speaker: int,
+    seed: int,
+    sounds: SoundsOf | None = None,
+    balance_kinds: bool = False,
 ) -> CorpusPlan:
     """The sentences :func:`generate_corpus` speaks for these settings (text only: fast). ``sounds``
-    reads a sentence's sounds (default: polyvox's front end)."""
+    reads a sentence's sounds (default: polyvox's front end); ``balance_kinds`` gives exclamations, questions
+    and statements equal shares in place of the covering choice."""
     sounds = sounds if sounds is not None else frontend_sounds(languages)
     utterances: list[tuple[Speaker, str]] = []
     coverage: list[LanguageCoverage] = []
@@ -44,7 +52,12 @@ def plan_corpus(
         generator = SentenceGenerator(grammar_for(language), seed)
         count = speakers_per_language * utterances_per_speaker
         inventory = load_inventory(language)
-        if inventory is None:
+        if balance_kinds:
+            sentences = kind_balanced_sentences(generator, count)
+            if inventory is not None:
+                found = set().union(*(sounds(sentence, language) for sentence in sentences))
+                coverage.append(coverage_of(inventory, found & inventory.sounds()))
+        elif inventory is None:
             sentences = generator.sentences(count)
         else:
             sentences, language_coverage = covering_sentences(generator, count, inventory, lambda text: sounds(text, language))
