@@ -280,3 +280,9 @@ def test_the_servers_second_replica_of_a_voice_keeps_its_model(featured_voice, b
         np.testing.assert_array_equal(
             first.synthesize(SENTENCE, language="en", seed=1).samples, second.synthesize(SENTENCE, language="en", seed=1).samples
         )
+
+
+def test_a_layer_the_model_lacks_is_a_one_line_error(bert):
+    with pytest.raises(TextFeaturesError, match=r"layer 3 is not a layer of .* \(it has 3 hidden states: -3 \.\. 2\)"):
+        TextFeatureExtractor(bert, layer=3).unit_features(["hello"])
+    assert TextFeatureExtractor(bert, layer=-3).unit_features(["hello"]).shape == (1, 16)

@@ -6,11 +6,14 @@ subword features are averaged into one row, and every id of the word's phonemes 
 
 Alignment. The front end marks word boundaries (a ``" "`` token between words), but it reads the normalised
 text (numbers and abbreviations spelled out), so the words are taken from the same normalisation. When the
-phonemes have as many words as the text, word k gets word k's row. espeak-ng now and then joins or splits a
-word; then the words are matched in proportion (word k of n gets row (k + 1/2) m / n of m): monotone and never
-out of range, so the worst case is a neighbouring word's row. Chinese and Japanese have no spaces: each
-character is a unit (multilingual BERT reads CJK by character) and the phonemes are spread over the characters
-in proportion. Spaces and punctuation take the row of the word before them; BOS, EOS and blanks their neighbours'.
+phonemes have as many words as the text, word k gets word k's row. espeak-ng joins some words ("on the" is one
+word to it) and may split one; then phoneme words are matched to text words in order by a small dynamic
+programme over how many sounds each text word has read alone (one for one, one for two or three, two for one),
+and a joined word's sounds are shared out in order among the words it stands for. Counting alone (word k of n
+to word k of m) would shift every word after a join onto its neighbour's row. Chinese and Japanese have no
+spaces: each character is a unit (multilingual BERT reads CJK by character) and the phonemes are spread over the
+characters in proportion. Spaces and punctuation take the row of the sound before them; BOS, EOS and blanks
+their neighbours' (the ids are built with each token's unit in its language's place: ``position_units``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from polyvox.errors import PolyvoxError
-from polyvox.fingerprint import NO_TEXT_FEATURES, TextFeatureModel
+from polyvox.fingerprint import TextFeatureModel
 from polyvox.text.frontend import SILENT_TOKENS
 from polyvox.text.errors import TextError
 from polyvox.text.ids import encode_ids
@@ -256,6 +259,12 @@ class TextFeatureExtractor:
         if not self._tokenizer.is_fast:
             raise TextFeaturesError(f"{self.folder} has no fast tokenizer (tokenizer.json), which maps subwords to words")
         self._model = AutoModel.from_pretrained(str(self.folder), local_files_only=True).eval()
+        states = self._model.config.num_hidden_layers + 1  # the embeddings' output, then each layer's
+        if not -states <= self.layer < states:
+            raise TextFeaturesError(
+                f"model.text_features.layer {self.layer} is not a layer of {self.folder} (it has {states} hidden states: "
+                f"-{states} .. {states - 1})"
+            )
 
     def unit_features(self, units: Sequence[str]) -> np.ndarray:
         """(units, dim) float32: the chosen layer's hidden states averaged over each unit's subwords (zeros for a
@@ -312,6 +321,6 @@ class TextFeatureExtractor:
 
 
 __all__ = [
-    "NO_TEXT_FEATURES", "TextFeatureExtractor", "TextFeatures", "TextFeaturesError", "model_identity", "position_units",
-    "sentence_units", "text_feature_overrides", "token_units",
+    "TextFeatureExtractor", "TextFeatures", "TextFeaturesError", "model_identity", "phoneme_words", "position_units",
+    "sentence_units", "text_feature_overrides", "token_units", "unit_sizes",
 ]
