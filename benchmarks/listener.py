@@ -11,8 +11,9 @@ as wholly missed (CER 1.0) and is counted.
 
 Stages (``--part stages``): for the bundled voice, held-out recordings in its own corpus style
 (espeak-ng, the recipe's speakers, seed 777, as default_voice_quality.py makes them), their
-copy-synthesis (the recording's log-mel -> posterior encoder -> decoder) and the voice's text-to-speech,
-each heard by Whisper base and DNSMOS, per language: which stage loses the words. ``--references MANIFEST``
+copy-synthesis (the recording's log-mel -> posterior encoder -> decoder), aligned synthesis (the voice's
+text-to-speech with the recording's own durations, from the alignment search training runs:
+polyvox.evaluation.aligned_synthesis) and the voice's text-to-speech, each heard by Whisper base and DNSMOS, per language: which stage loses the words. ``--references MANIFEST``
 takes the recordings from a manifest instead (e.g. teacher clips no run trained on) and ``--voice`` any voice,
 so a candidate's ceiling shows: copy-synthesis is the best its posterior encoder and decoder can do.
 
@@ -338,6 +339,7 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     from polyvox.audio.io import load_audio
     from polyvox.data.manifest import read_manifest
     from polyvox.evaluation.asr import load_transcriber
+    from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
     from polyvox.evaluation.baselines import CopySynthesis
     from polyvox.evaluation.dnsmos import Dnsmos
     from polyvox.evaluation.sources import Recording
@@ -350,6 +352,7 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     voice = Voice.load(arguments.voice)
     listener = Listener(load_transcriber(whisper_base_folder(paths, work), 1), Dnsmos(1))
     copy = CopySynthesis(voice)
+    aligned = AlignedSynthesis(voice, SEED)
     heard: list[HeardClip] = []
     with tempfile.TemporaryDirectory() as temporary:
         if arguments.references is not None:
@@ -363,18 +366,20 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
             identifier = Path(utterance.audio).stem
             samples = load_audio(utterance.audio, voice.sample_rate)
             clips: dict[str, Spoken | None] = {"recording": Spoken(samples, voice.sample_rate, 0.0)}
-            clips["copy-synthesis"] = Spoken(copy(Recording(identifier, utterance, samples)), voice.sample_rate, 0.0)
+            recording = Recording(identifier, utterance, samples)
+            clips["copy-synthesis"] = Spoken(copy(recording), voice.sample_rate, 0.0)
             try:
+                clips["aligned-synthesis"] = Spoken(aligned(recording), voice.sample_rate, 0.0)
                 result = voice.synthesize(utterance.text, language=utterance.language, speaker=utterance.speaker, seed=SEED)
                 clips["text-to-speech"] = Spoken(result.samples, voice.sample_rate, 0.0)
             except TextError:
-                clips["text-to-speech"] = None
+                clips["aligned-synthesis"] = clips["text-to-speech"] = None
             for stage, clip in clips.items():
                 hearing = hear(listener, clip, utterance.text, utterance.language)
                 heard.append(HeardClip(identifier, stage, utterance.language, utterance.speaker, utterance.text, hearing))
-            print(f"{identifier}: " + ", ".join(f"{c.system} {c.hearing.characters.rate:.2f}" for c in heard[-3:]
+            print(f"{identifier}: " + ", ".join(f"{c.system} {c.hearing.characters.rate:.2f}" for c in heard[-len(clips):]
                                                  if c.hearing.characters is not None), flush=True)
-    stage_names = ("recording", "copy-synthesis", "text-to-speech")
+    stage_names = ("recording", "copy-synthesis", "aligned-synthesis", "text-to-speech")
     languages = list(dict.fromkeys(clip.language for clip in heard))
     summaries = {stage: {language: summarize_clips([c for c in heard if c.system == stage and c.language == language])
                          for language in languages} for stage in stage_names}
@@ -387,8 +392,9 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
         f"Where {arguments.voice.name} loses intelligibility: {arguments.per_language} held-out recordings per language,"
         f" {source}, heard by Whisper base (CER; zh pinyin syllables, ja kana) and DNSMOS OVRL.",
         "",
-        "| language | CER recording | CER copy-synthesis | CER text-to-speech | OVRL recording | OVRL copy-synthesis | OVRL text-to-speech |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| language | " + " | ".join(f"CER {stage}" for stage in stage_names) + " | "
+        + " | ".join(f"OVRL {stage}" for stage in stage_names) + " |",
+        "|---|" + "---:|" * 2 * len(stage_names),
     ]
     for language in languages:
         cer = [summaries[stage][language].cer for stage in stage_names]

@@ -1,0 +1,87 @@
+"""Text-to-speech with a recording's timing: which of a voice's losses are its durations'.
+
+Between copy-synthesis (the recording through the posterior encoder and the decoder: no text) and text-to-speech
+(the text alone) lie two things a voice learns: the prior each phoneme is read as, and how long each is held. This
+stage keeps the first and takes the second from the recording: the monotonic alignment search training runs
+between the voice's text prior and the recording's posterior latent (through the flow) gives each phoneme its
+frames, and the voice speaks the text with those durations, with the noise and seed of text-to-speech. What it
+gains over text-to-speech is the duration predictors' share of the loss; what it still loses against
+copy-synthesis is the prior's and the alignment's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
+
+from polyvox.evaluation.errors import EvaluationError
+from polyvox.evaluation.sources import Recording, voice_speaker
+from polyvox.speech_request import SpeechRequest
+
+if TYPE_CHECKING:
+    from polyvox.inference.voice import Voice
+    from polyvox.models.vits import VitsGenerator
+
+ALIGNED_SYNTHESIS = "aligned-synthesis"
+
+
+class AlignedSynthesis:
+    """Recording + its text -> the recording's alignment to the voice's prior -> text-to-speech with those durations."""
+
+    name = ALIGNED_SYNTHESIS
+
+    def __init__(self, voice: Voice, seed: int = 0) -> None:
+        from polyvox.audio.features import MelSpectrogram
+
+        if voice.metadata.config.model.style.enabled:
+            raise EvaluationError("aligned synthesis reads voices without a style encoder; judge a style voice by copy-synthesis and text")
+        self.voice = voice
+        self.seed = seed
+        self.mel = MelSpectrogram(voice.metadata.config.audio)
+
+    def durations(self, recording: Recording) -> tuple[object, np.ndarray]:
+        """The sentence's encoding and each id's frames in the recording (alignment search, as training does)."""
+        import torch
+
+        from polyvox.inference.engine import text_features_of
+        from polyvox.models.alignment import monotonic_alignment_search
+        from polyvox.models.vits import prior_log_likelihood
+
+        generator = cast("VitsGenerator", self.voice.generator)
+        utterance = recording.utterance
+        encoded = self.voice.encode(utterance.text, utterance.language)
+        ids, languages, prosody = (torch.tensor([list(sequence)]) for sequence in encoded[:3])
+        features = text_features_of(encoded)
+        speaker = generator.speaker_vector(torch.tensor([self.voice.speakers.index(voice_speaker(self.voice, utterance, None))]))
+        with torch.no_grad():
+            mel = self.mel(torch.from_numpy(recording.samples).float().unsqueeze(0))
+            frame_mask = torch.ones(1, 1, mel.shape[-1])
+            posterior = generator.posterior_encoder(mel, frame_mask, speaker, noise_scale=0.0)
+            flow_latent = generator.flow(posterior.latent, frame_mask, speaker)
+            text = generator.text_encoder(
+                ids, languages, torch.tensor([ids.shape[1]]), speaker, prosody if prosody.any() else None,
+                None if features is None else torch.from_numpy(features).float().unsqueeze(0),
+            )
+            log_likelihood = prior_log_likelihood(flow_latent.float(), text.prior_means.float(), text.prior_log_scales.float())
+            path = monotonic_alignment_search(log_likelihood, text.text_mask.squeeze(1) > 0, frame_mask.squeeze(1) > 0)
+        return encoded, path.sum(dim=2)[0].numpy()
+
+    def __call__(self, recording: Recording) -> np.ndarray:
+        import torch
+
+        from polyvox.inference.engine import text_features_of
+
+        generator = cast("VitsGenerator", self.voice.generator)
+        encoded, frames = self.durations(recording)
+        ids, languages, prosody = (torch.tensor([list(sequence)]) for sequence in encoded[:3])
+        features = text_features_of(encoded)
+        speaker_index = self.voice.speakers.index(voice_speaker(self.voice, recording.utterance, None))
+        with torch.no_grad():
+            output = generator.synthesize(
+                ids, languages, torch.tensor([ids.shape[1]]), torch.tensor([speaker_index]),
+                noise_scale=SpeechRequest.noise_scale, durations=torch.from_numpy(frames).unsqueeze(0).float(),
+                noise_generator=torch.Generator().manual_seed(self.seed), prosody_ids=prosody if prosody.any() else None,
+                text_features=None if features is None else torch.from_numpy(features).float().unsqueeze(0),
+            )
+        return output.waveform[0, 0, : int(output.sample_lengths[0])].float().clamp(-1.0, 1.0).numpy()

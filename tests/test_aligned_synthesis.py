@@ -1,0 +1,53 @@
+"""Aligned synthesis speaks a recording's text with the recording's own timing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from finetune_helpers import corpora_fixture
+
+from polyvox.audio.io import load_audio
+from polyvox.data.manifest import read_manifest
+from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
+from polyvox.evaluation.errors import EvaluationError
+from polyvox.evaluation.sources import Recording
+from polyvox.inference.voice import Voice
+
+corpora = corpora_fixture("aligned")
+
+
+def _recordings(corpora, voice: Voice, count: int = 3) -> list[Recording]:
+    clips = read_manifest(corpora.old)[:count]
+    return [Recording(str(index), clip, load_audio(clip.audio, voice.sample_rate)) for index, clip in enumerate(clips)]
+
+
+def test_the_text_is_spoken_with_the_recordings_frames(corpora):
+    voice = Voice.load(corpora.voice)
+    aligned = AlignedSynthesis(voice, seed=3)
+    hop = voice.metadata.config.audio.hop_length
+    for recording in _recordings(corpora, voice):
+        encoded, frames = aligned.durations(recording)
+        assert len(frames) == len(encoded[0])
+        assert frames.sum() == len(recording.samples) // hop  # every frame of the recording goes to one id
+        spoken = aligned(recording)
+        assert len(spoken) == frames.sum() * hop and np.isfinite(spoken).all()
+        assert np.array_equal(spoken, aligned(recording))  # seeded: the same clip twice
+
+
+def test_a_longer_recording_gives_longer_speech(corpora):
+    voice = Voice.load(corpora.voice)
+    aligned = AlignedSynthesis(voice)
+    recording = _recordings(corpora, voice, 1)[0]
+    slow = dataclasses.replace(recording, samples=np.repeat(recording.samples, 2))  # stretched to twice the length
+    assert aligned.durations(slow)[1].sum() == 2 * aligned.durations(recording)[1].sum()
+    assert len(aligned(slow)) == 2 * len(aligned(recording))
+
+
+def test_a_style_voice_is_refused_in_one_line(corpora):
+    voice = Voice.load(corpora.voice)
+    config = voice.metadata.config.replace(**{"model.style.enabled": True})
+    styled = Voice(voice.generator, dataclasses.replace(voice.metadata, config=config))
+    with pytest.raises(EvaluationError, match="without a style encoder"):
+        AlignedSynthesis(styled)
