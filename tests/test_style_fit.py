@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from polyvox.cli import app
@@ -21,6 +22,10 @@ from polyvox.data.corpus.espeak_engine import EspeakEngine
 from polyvox.data.corpus.plan import plan_corpus
 from polyvox.data.corpus.sentence_kinds import SENTENCE_KIND_STYLES, sentence_kind
 from polyvox.data.manifest import read_manifest
+from polyvox.evaluation.style_fit import (
+    drawn_styles, held_out_sentences, label_rows, mean_distance, nearest_label_shares, shuffled,
+)
+from polyvox.inference.voice import Voice
 
 FIT_STYLES = ("excited", "calm", "neutral")
 
@@ -85,3 +90,61 @@ def test_bad_style_by_is_refused_in_one_line_before_any_work(tmp_path: Path, opt
     with pytest.raises(CorpusError, match=r"--style-by"):
         generate_corpus(tmp_path / "lib", ["en"], 1, 2, progress=False, styles=("calm",), style_by="sentence")
     assert not (tmp_path / "lib").exists()
+
+
+def test_held_out_sentences_are_new_and_of_each_kind():
+    corpus = {text for _, text in plan_corpus(["en"], 2, 60, 11, sounds=no_sounds, balance_kinds=True).utterances}
+    held_out = held_out_sentences("en", 8, 12345, corpus)
+    assert {kind: len(texts) for kind, texts in held_out.items()} == {"exclamation": 8, "question": 8, "statement": 8}
+    assert all(sentence_kind(text) == kind and text not in corpus for kind, texts in held_out.items() for text in texts)
+    controls = shuffled(held_out, 0)
+    assert [len(texts) for texts in controls.values()] == [8, 8, 8]
+    assert {sentence_kind(text) for texts in controls.values() for text in texts} == set(held_out)  # drawn from every kind
+
+
+def test_nearest_label_shares_count_each_draw_once_by_its_nearest_row():
+    rows = {"excited": torch.tensor([1.0, 0.0]), "calm": torch.tensor([0.0, 1.0]), "neutral": torch.tensor([0.0, 0.0])}
+    styles = torch.tensor([[0.9, 0.1], [0.8, -0.2], [0.1, 0.7], [0.1, 0.1]])
+    assert nearest_label_shares(styles, rows) == {"excited": 0.5, "calm": 0.25, "neutral": 0.25}
+    assert mean_distance(styles[:1], rows["excited"]) == pytest.approx(0.02**0.5)
+
+
+# The bundled voice fine-tuned with labels and a sampler on a --style-by sentence corpus, as benchmarks/style_fit.py
+# makes it (300 steps, ~7 min at one busy thread).
+FIT_STEPS = 300
+FIT_LEARNING_RATE = 5e-4
+HELD_OUT_SEED = 12345
+
+
+@pytest.fixture(scope="module")
+def fitted_voice(tmp_path_factory: pytest.TempPathFactory, engine: EspeakEngine) -> tuple[Voice, set[str]]:
+    from polyvox.evaluation.style_voice import finetune_style_voice
+
+    folder = tmp_path_factory.mktemp("style_fit")
+    generate_corpus(folder / "corpus", ["en"], 2, 60, seed=11, progress=False, engine=engine, styles=FIT_STYLES, style_by="sentence")
+    manifest = folder / "corpus" / "manifest.jsonl"
+    torch.manual_seed(0)
+    voice = Voice.load(finetune_style_voice(manifest, folder / "run", folder / "voice.safetensors", FIT_STEPS, FIT_LEARNING_RATE))
+    return voice, {u.text for u in read_manifest(manifest)}
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="the sampler ignores the text: measured (benchmarks/style_fit.py, 300 steps) held-out exclamations' and "
+    "statements' draws lie 2.465 / 2.473 (en_f3) and 2.592 / 2.600 (en_m1) from the excited row, the same as under "
+    "another sentence's condition (2.47 / 2.60); the condition, text states averaged over the sentence, separates the "
+    "kinds weakly (centroids of exclamations and statements 0.15 apart, spread within a kind 6.5)",
+)
+def test_sampled_styles_of_held_out_exclamations_lie_nearer_the_excited_row_than_statements(fitted_voice):
+    """What --style sample promises a user: on sentences the voice never saw, an exclamation draws a style nearer the
+    excited label's row than a statement does, by a margin well beyond the seed's noise (the rows lie 2.9-3.3 apart)."""
+    voice, corpus_texts = fitted_voice
+    held_out = held_out_sentences("en", 8, HELD_OUT_SEED, corpus_texts)
+    rows = label_rows(voice)
+    for speaker in ("en_f3", "en_m1"):
+        exclamations = drawn_styles(voice, held_out["exclamation"], speaker, range(3))
+        statements = drawn_styles(voice, held_out["statement"], speaker, range(3))
+        assert mean_distance(statements, rows["excited"]) - mean_distance(exclamations, rows["excited"]) > 0.3
+        shares = nearest_label_shares(exclamations, rows)["excited"], nearest_label_shares(statements, rows)["excited"]
+        assert shares[0] - shares[1] > 0.25

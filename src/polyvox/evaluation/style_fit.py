@@ -1,0 +1,101 @@
+"""Does a sampled style fit its sentence? For a style voice trained on a corpus labelled by sentence kind
+(``polyvox corpus --style-by sentence``): styles drawn for held-out sentences of each kind, measured against the
+voice's label rows, and the same draws with the condition taken from other sentences (a control: what is left is
+the sampler's prior, whatever the text).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
+
+import torch
+
+from polyvox.data.corpus.sentence_kinds import SENTENCE_KIND_STYLES, sentence_kind
+from polyvox.data.corpus.sentences import SentenceGenerator, grammar_for
+from polyvox.evaluation.prosody import ProsodyFigures, mean_figures, prosody_figures, spoken_phonemes
+
+if TYPE_CHECKING:
+    from polyvox.inference.voice import Voice
+
+KINDS = tuple(SENTENCE_KIND_STYLES)
+# Sentences drawn while looking for held-out ones of each kind, as a multiple of those asked for.
+HELD_OUT_ATTEMPTS = 40
+
+
+def held_out_sentences(language: str, per_kind: int, seed: int, exclude: Collection[str]) -> dict[str, list[str]]:
+    """``per_kind`` sentences of each kind from the grammar's draw for ``seed``, none of them in ``exclude``."""
+    generator = SentenceGenerator(grammar_for(language), seed)
+    chosen: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for text in generator.sentences(HELD_OUT_ATTEMPTS * per_kind):
+        kind = sentence_kind(text)
+        if text not in exclude and len(chosen[kind]) < per_kind:
+            chosen[kind].append(text)
+    short = [kind for kind, texts in chosen.items() if len(texts) < per_kind]
+    if short:
+        raise ValueError(f"the {language} grammar gave fewer than {per_kind} held-out {', '.join(short)} sentences")
+    return chosen
+
+
+def drawn_styles(
+    voice: Voice, texts: Sequence[str], speaker: str, seeds: Sequence[int], scale: float = 1.0,
+    condition_texts: Sequence[str] | None = None, language: str = "en",
+) -> torch.Tensor:
+    """Styles (texts x seeds, style_channels) the voice's sampler draws for each text and seed, as ``--style sample``
+    does; with ``condition_texts`` text i is drawn under condition_texts[i]'s condition instead (a control)."""
+    from polyvox.inference.style import sampled_style
+    from polyvox.speech_request import SpeechRequest
+
+    speaker_vector = voice.generator.speaker_vector(torch.tensor([voice.metadata.speakers.index(speaker)]))
+    conditions = condition_texts if condition_texts is not None else texts
+    styles = [
+        sampled_style(
+            voice.generator, voice.encode(condition, language), speaker_vector,
+            SpeechRequest(text, style="sample", seed=seed, style_scale=scale), torch.Generator().manual_seed(seed),
+        )
+        for text, condition in zip(texts, conditions, strict=True)
+        for seed in seeds
+    ]
+    return torch.cat(styles)
+
+
+def shuffled(texts_by_kind: dict[str, list[str]], seed: int) -> dict[str, list[str]]:
+    """Each kind's texts paired with texts drawn at random from every kind (the control's conditions)."""
+    pool = [text for texts in texts_by_kind.values() for text in texts]
+    rng = random.Random(seed)
+    return {kind: [rng.choice(pool) for _ in texts] for kind, texts in texts_by_kind.items()}
+
+
+def label_rows(voice: Voice) -> dict[str, torch.Tensor]:
+    """Each label's style row (style_channels,), as ``--emotion`` speaks it at strength 1."""
+    labels = voice.metadata.config.model.style.labels
+    with torch.no_grad():
+        rows = voice.generator.style_encoder.label_vectors(torch.arange(len(labels)))
+    return {label: row for label, row in zip(labels, rows, strict=True)}
+
+
+def nearest_label_shares(styles: torch.Tensor, rows: dict[str, torch.Tensor]) -> dict[str, float]:
+    """The share of ``styles`` (n, style_channels) nearest (Euclidean) to each label's row."""
+    names = list(rows)
+    nearest = torch.cdist(styles, torch.stack([rows[name] for name in names])).argmin(dim=1)
+    return {name: float((nearest == index).float().mean()) for index, name in enumerate(names)}
+
+
+def mean_distance(styles: torch.Tensor, row: torch.Tensor) -> float:
+    """Mean Euclidean distance of ``styles`` (n, style_channels) from ``row`` (style_channels,)."""
+    return float((styles - row).norm(dim=1).mean())
+
+
+def rendered_figures(
+    voice: Voice, texts: Sequence[str], speaker: str, seeds: Sequence[int], language: str = "en", **options: object
+) -> ProsodyFigures:
+    """Mean prosody of the voice speaking each text with each seed under request ``options``; the rate counts the
+    front end's sounds, so sentences of different lengths compare."""
+    figures = []
+    for text in texts:
+        sounds = spoken_phonemes(token.symbol for token in voice.frontend.phonemize(text, language))
+        for seed in seeds:
+            samples = voice.synthesize(text, speaker=speaker, seed=seed, **options).samples
+            figures.append(prosody_figures(samples, voice.sample_rate, sounds))
+    return mean_figures(figures)
