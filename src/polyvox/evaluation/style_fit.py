@@ -99,3 +99,40 @@ def rendered_figures(
             samples = voice.synthesize(text, speaker=speaker, seed=seed, **options).samples
             figures.append(prosody_figures(samples, voice.sample_rate, sounds))
     return mean_figures(figures)
+
+
+def sentence_conditions(voice: Voice, texts: Sequence[str], speaker: str, language: str = "en") -> torch.Tensor:
+    """The sampler's condition (texts, condition_channels) for each text and ``speaker``."""
+    from polyvox.inference.engine import text_features_of
+
+    generator = voice.generator
+    speaker_vector = generator.speaker_vector(torch.tensor([voice.metadata.speakers.index(speaker)]))
+    conditions = []
+    for text in texts:
+        encoded = voice.encode(text, language)
+        ids, languages, prosody = encoded
+        features = text_features_of(encoded)
+        conditions.append(generator.style_condition(
+            torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]), speaker_vector, torch.tensor([prosody]),
+            None if features is None else torch.from_numpy(features)[None],
+        ))
+    return torch.cat(conditions)
+
+
+def condition_separation(train: dict[str, torch.Tensor], held_out: dict[str, torch.Tensor]) -> dict[str, object]:
+    """Whether the condition carries the sentence kind, apart from any sampler: per kind, conditions (n, channels) of
+    training and held-out sentences (one speaker). Gives the held-out share a nearest-centroid reader classifies right
+    (each channel standardised on training; chance a third), and the training centroids' distances beside the mean
+    distance of a condition from its own kind's centroid."""
+    kinds = list(train)
+    everything = torch.cat([train[kind] for kind in kinds])
+    mean, spread = everything.mean(dim=0), everything.std(dim=0).clamp(min=1e-6)
+    centroids = torch.stack([((train[kind] - mean) / spread).mean(dim=0) for kind in kinds])
+    right = sum(int((torch.cdist((held_out[kind] - mean) / spread, centroids).argmin(dim=1) == index).sum()) for index, kind in enumerate(kinds))
+    raw = torch.stack([train[kind].mean(dim=0) for kind in kinds])
+    within = torch.cat([(train[kind] - raw[index]).norm(dim=1) for index, kind in enumerate(kinds)]).mean()
+    return {
+        "held_out_accuracy": right / sum(len(held_out[kind]) for kind in kinds),
+        "centroid_distances": {f"{a}-{b}": round(float((raw[i] - raw[j]).norm()), 4) for i, a in enumerate(kinds) for j, b in enumerate(kinds) if i < j},
+        "within_kind_distance": round(float(within), 4),
+    }
