@@ -35,7 +35,7 @@ from polyvox.data.manifest import read_manifest
 from polyvox.evaluation.prosody import ProsodyFigures, manifest_figures
 from polyvox.evaluation.style_fit import (
     condition_separation, drawn_styles, held_out_sentences, label_rows, mean_distance, nearest_label_shares,
-    rendered_figures, sentence_conditions, shuffled,
+    rendered_figures, sentence_conditions, shuffled, train_sampler_alone,
 )
 from polyvox.evaluation.style_voice import finetune_style_voice
 from polyvox.inference.voice import Voice
@@ -44,6 +44,9 @@ SPEAKERS = ("en_f3", "en_m1")
 CORPUS_COMMAND = "polyvox corpus --languages en --speakers 2 --utterances 60 --seed 11 --styles excited,calm,neutral --style-by sentence"
 HELD_OUT_SEED = 12345
 LEARNING_RATE = 5e-4
+# (d): the voice's sampler trained on alone, on the corpus's conditions and label rows (seconds on a CPU).
+ALONE_STEPS = 2000
+ALONE_LEARNING_RATE = 1e-3
 DEFAULT_STEPS = 300
 
 
@@ -83,14 +86,20 @@ def condition_table(voice: Voice, manifest: Path, held_out: dict[str, list[str]]
     return table
 
 
-def prosody_table(voice: Voice, manifest: Path, held_out: dict[str, list[str]], seeds: list[int]) -> dict[str, Any]:
-    """(b): per speaker and kind, the corpus clips' figures and the voice's under each condition."""
+def prosody_table(
+    voice: Voice, manifest: Path, held_out: dict[str, list[str]], seeds: list[int], sampled_only: bool = False
+) -> dict[str, Any]:
+    """(b): per speaker and kind, the corpus clips' figures and the voice's under each condition (``sampled_only``:
+    sampled styles alone)."""
     corpus = manifest_figures(read_manifest(manifest), voice.sample_rate)
     table: dict[str, Any] = {}
     for speaker in SPEAKERS:
         table[speaker] = {}
         for kind, texts in held_out.items():
             label = SENTENCE_KIND_STYLES[kind]
+            if sampled_only:
+                table[speaker][kind] = {"sampled": rendered_figures(voice, texts, speaker, seeds, style="sample").to_dict()}
+                continue
             spoken: dict[str, ProsodyFigures] = {
                 "corpus clips": corpus[(speaker, label)],
                 "sampled": rendered_figures(voice, texts, speaker, seeds, style="sample"),
@@ -108,6 +117,30 @@ def _section(title: str, note: str, columns: tuple[str, ...]) -> list[str]:
     return ["", f"## {title}", "", note, "", f"| {' | '.join(columns)} |", "|" + "---|" * len(columns)]
 
 
+def _style_rows(styles: dict[str, Any]) -> list[str]:
+    rows = []
+    for speaker, kinds in styles.items():
+        for kind, draws in kinds.items():
+            own = SENTENCE_KIND_STYLES[kind]
+            for name, figures in draws.items():
+                shares = [
+                    f"**{figures['nearest'][label]:.2f}**" if label == own else f"{figures['nearest'][label]:.2f}"
+                    for label in ("excited", "calm", "neutral")
+                ]
+                rows.append(f"| {speaker} | {kind} | {name} | {' | '.join(shares)} | {figures['distance_to']['excited']:.3f} |")
+    return rows
+
+
+def _prosody_rows(prosody: dict[str, Any]) -> list[str]:
+    return [
+        f"| {speaker} | {kind} | {name} | {_cell(values['f0_mean_hz'])} | {_cell(values['f0_range_semitones'], '.1f')} | "
+        f"{_cell(values['phonemes_per_second'], '.1f')} | {_cell(values['rms_db'], '.1f')} | {_cell(values['voiced_fraction'], '.2f')} |"
+        for speaker, kinds in prosody.items()
+        for kind, conditions in kinds.items()
+        for name, values in conditions.items()
+    ]
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Does a sampled style fit the sentence? (#20 item 2)",
@@ -121,28 +154,14 @@ def markdown(results: dict[str, Any]) -> str:
         "the sampler but take the text away: another sentence's condition (drawn from all kinds), and --style-scale 0.",
         ("speaker", "kind", "draws", "excited", "calm", "neutral", "distance to excited"),
     )
-    for speaker, kinds in results["styles"].items():
-        for kind, draws in kinds.items():
-            own = SENTENCE_KIND_STYLES[kind]
-            for name, figures in draws.items():
-                shares = [
-                    f"**{figures['nearest'][label]:.2f}**" if label == own else f"{figures['nearest'][label]:.2f}"
-                    for label in ("excited", "calm", "neutral")
-                ]
-                lines.append(f"| {speaker} | {kind} | {name} | {' | '.join(shares)} | {figures['distance_to']['excited']:.3f} |")
+    lines += _style_rows(results["styles"])
     lines += _section(
         "(b) Spoken: prosody of each kind",
         "Mean over the held-out sentences x seeds (the corpus: its clips of that kind). F0 by WORLD DIO + StoneMask, "
         "silent ends cut; rate in the front end's sounds per second.",
         ("speaker", "kind", "condition", "F0 mean Hz", "F0 range st", "sounds/s", "energy dB", "voiced"),
     )
-    for speaker, kinds in results["prosody"].items():
-        for kind, conditions in kinds.items():
-            for name, values in conditions.items():
-                lines.append(
-                    f"| {speaker} | {kind} | {name} | {_cell(values['f0_mean_hz'])} | {_cell(values['f0_range_semitones'], '.1f')} | "
-                    f"{_cell(values['phonemes_per_second'], '.1f')} | {_cell(values['rms_db'], '.1f')} | {_cell(values['voiced_fraction'], '.2f')} |"
-                )
+    lines += _prosody_rows(results["prosody"])
     lines += _section(
         "(c) Does the condition carry the kind?",
         "The sampler's condition (text states averaged over the sentence, beside the speaker vector) of each speaker's "
@@ -157,6 +176,19 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {speaker} | {separation['held_out_accuracy']:.2f} | {distances['exclamation-question']:.3f} | "
             f"{distances['exclamation-statement']:.3f} | {distances['question-statement']:.3f} | {separation['within_kind_distance']:.3f} |"
         )
+    alone = results.get("sampler_alone")
+    if alone:
+        lines += _section(
+            f"(d) The same sampler trained alone {alone['steps']} more steps",
+            f"The voice's sampler trained on its own (learning rate {alone['learning_rate']:g}, batch 16; nothing else moves) "
+            "on what the fine-tune fed it: each corpus clip's condition and its label's row. Its flow-matching loss went "
+            f"from {alone['loss_first_last_100'][0]:.3f} to {alone['loss_first_last_100'][1]:.3f} (mean of the first and "
+            "last 100 steps). Then (a) and the sampled speech of (b) again.",
+            ("speaker", "kind", "draws", "excited", "calm", "neutral", "distance to excited"),
+        )
+        lines += _style_rows(alone["styles"])
+        lines += ["", "| speaker | kind | condition | F0 mean Hz | F0 range st | sounds/s | energy dB | voiced |", "|---|---|---|---|---|---|---|---|"]
+        lines += _prosody_rows(alone["prosody"])
     return "\n".join(lines)
 
 
@@ -206,6 +238,14 @@ def main() -> None:
         "condition": condition_table(voice, manifest, held_out),
     }
     results["prosody"] = prosody_table(voice, manifest, held_out, seeds)
+    losses = train_sampler_alone(voice, read_manifest(manifest), ALONE_STEPS, ALONE_LEARNING_RATE)
+    results["sampler_alone"] = {
+        "steps": ALONE_STEPS,
+        "learning_rate": ALONE_LEARNING_RATE,
+        "loss_first_last_100": [round(sum(losses[:100]) / 100, 4), round(sum(losses[-100:]) / 100, 4)],
+        "styles": style_table(voice, held_out, seeds),
+        "prosody": prosody_table(voice, manifest, held_out, seeds, sampled_only=True),
+    }
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     name = "style_fit" if arguments.steps == DEFAULT_STEPS or arguments.voice else f"style_fit_{arguments.steps}_steps"
     write_json(RESULTS / f"{name}.json", results)

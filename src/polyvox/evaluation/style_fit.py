@@ -1,7 +1,8 @@
 """Does a sampled style fit its sentence? For a style voice trained on a corpus labelled by sentence kind
 (``polyvox corpus --style-by sentence``): styles drawn for held-out sentences of each kind, measured against the
 voice's label rows, and the same draws with the condition taken from other sentences (a control: what is left is
-the sampler's prior, whatever the text).
+the sampler's prior, whatever the text); whether the condition carries the kind at all; and what the sampler reads
+from it when trained alone for longer than the fine-tune trained it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 
 from polyvox.data.corpus.sentence_kinds import SENTENCE_KIND_STYLES, sentence_kind
 from polyvox.data.corpus.sentences import SentenceGenerator, grammar_for
+from polyvox.data.manifest import Utterance
 from polyvox.evaluation.prosody import ProsodyFigures, mean_figures, prosody_figures, spoken_phonemes
 
 if TYPE_CHECKING:
@@ -136,3 +138,31 @@ def condition_separation(train: dict[str, torch.Tensor], held_out: dict[str, tor
         "centroid_distances": {f"{a}-{b}": round(float((raw[i] - raw[j]).norm()), 4) for i, a in enumerate(kinds) for j, b in enumerate(kinds) if i < j},
         "within_kind_distance": round(float(within), 4),
     }
+
+
+def train_sampler_alone(
+    voice: Voice, utterances: Sequence[Utterance], steps: int, learning_rate: float, batch_size: int = 16, seed: int = 0,
+    language: str = "en",
+) -> list[float]:
+    """Train ``voice``'s style sampler in place, nothing else (the voice is not saved), on what the voice's own training
+    fed it for the labelled ``utterances``: each clip's condition and its label's row, with the sampler's own
+    flow-matching loss. Measures what the sampler can read from its condition given more training than a fine-tune
+    gives it. Returns the loss of each step."""
+    rows = label_rows(voice)
+    labelled = [u for u in utterances if u.style is not None]
+    conditions = torch.cat([sentence_conditions(voice, [u.text], u.speaker, language) for u in labelled])
+    targets = torch.stack([rows[u.style] for u in labelled if u.style is not None])
+    sampler = voice.generator.style_sampler.requires_grad_(True)
+    optimizer = torch.optim.Adam(sampler.parameters(), lr=learning_rate)
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    torch.manual_seed(seed)  # the loss draws its noise and flow times from torch's global generator
+    with torch.enable_grad():
+        for _ in range(steps):
+            batch = torch.randint(0, len(labelled), (batch_size,), generator=generator)
+            loss = sampler.loss(targets[batch], conditions[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+    return losses
