@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import soundfile
 import torch
 from typer.testing import CliRunner
 
@@ -77,17 +78,22 @@ def test_copies_of_the_recordings_score_zero(manifest, tmp_path):
     assert "| en | synthesized | 2 |" in (report_dir / "report.md").read_text(encoding="utf-8")
 
 
-def test_voice_with_copy_synthesis_baseline(manifest, tiny_voice, tmp_path):
+def test_voice_with_copy_and_aligned_synthesis_baselines(manifest, tiny_voice, tmp_path):
     report_dir = tmp_path / "report"
     result = run(
         "--recordings", str(manifest), "--voice", str(tiny_voice), "--speaker", "en_f3", "--baseline", "copy",
-        "-o", str(report_dir), "--limit", "1", "--examples", "1",
+        "--baseline", "aligned", "-o", str(report_dir), "--limit", "1", "--examples", "1",
     )
     assert result.exit_code == 0, result.output
     report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
-    assert report["systems"] == ["voice", "copy-synthesis"]
+    assert report["systems"] == ["voice", "copy-synthesis", "aligned-synthesis"]
     assert report["info"]["voice_steps"] == "0"
-    for system in ("voice", "copy-synthesis"):
+    # Aligned synthesis speaks with the recording's own durations: its length is the recording's, to a frame.
+    recordings = {Path(u.audio).stem: soundfile.info(u.audio) for u in read_manifest(manifest)}
+    for clip in (report_dir / "audio" / "aligned-synthesis").glob("*.wav"):
+        recorded, spoken = recordings[clip.stem], soundfile.info(clip)
+        assert spoken.samplerate == recorded.samplerate and abs(spoken.frames - recorded.frames) < 512
+    for system in ("voice", "copy-synthesis", "aligned-synthesis"):
         scored = [item for item in report["utterances"] if item["system"] == system]
         assert len(scored) == 2 and all(item["mcd_db"] > 0 for item in scored)
         assert len(list((report_dir / "audio" / system).glob("*.wav"))) == 2

@@ -33,7 +33,7 @@ def evaluate(
     ] = None,
     baseline: Annotated[
         Optional[list[str]],
-        typer.Option(help="Also score a baseline of --voice: copy (copy-synthesis) or untrained. Repeatable."),
+        typer.Option(help="Also score a baseline of --voice: copy (copy-synthesis), aligned (text-to-speech with the recording's durations) or untrained. Repeatable."),
     ] = None,
     speaker: Annotated[
         Optional[str], typer.Option(help="Speak every recording's text with this speaker of the voice (default: the recording's own).")

@@ -11,12 +11,14 @@ copy-synthesis is the prior's and the alignment's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from polyvox.evaluation.errors import EvaluationError
-from polyvox.evaluation.sources import Recording, voice_speaker
+from polyvox.data.manifest import Utterance
+from polyvox.evaluation.sources import Recording, check_voice_covers, voice_speaker
 from polyvox.speech_request import SpeechRequest
 
 if TYPE_CHECKING:
@@ -31,14 +33,24 @@ class AlignedSynthesis:
 
     name = ALIGNED_SYNTHESIS
 
-    def __init__(self, voice: Voice, seed: int = 0) -> None:
+    def __init__(
+        self, voice: Voice, seed: int = 0, speaker_override: str | None = None, noise_scale: float = SpeechRequest.noise_scale
+    ) -> None:
         from polyvox.audio.features import MelSpectrogram
 
         if voice.metadata.config.model.style.enabled:
             raise EvaluationError("aligned synthesis reads voices without a style encoder; judge a style voice by copy-synthesis and text")
         self.voice = voice
         self.seed = seed
+        self.speaker_override = speaker_override
+        self.noise_scale = noise_scale
         self.mel = MelSpectrogram(voice.metadata.config.audio)
+
+    def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
+        check_voice_covers(self.voice, utterances, self.speaker_override)
+
+    def _speaker_index(self, utterance: Utterance) -> int:
+        return self.voice.speakers.index(voice_speaker(self.voice, utterance, self.speaker_override))
 
     def durations(self, recording: Recording) -> tuple[object, np.ndarray]:
         """The sentence's encoding and each id's frames in the recording (alignment search, as training does)."""
@@ -53,7 +65,7 @@ class AlignedSynthesis:
         encoded = self.voice.encode(utterance.text, utterance.language)
         ids, languages, prosody = (torch.tensor([list(sequence)]) for sequence in encoded[:3])
         features = text_features_of(encoded)
-        speaker = generator.speaker_vector(torch.tensor([self.voice.speakers.index(voice_speaker(self.voice, utterance, None))]))
+        speaker = generator.speaker_vector(torch.tensor([self._speaker_index(utterance)]))
         with torch.no_grad():
             mel = self.mel(torch.from_numpy(recording.samples).float().unsqueeze(0))
             frame_mask = torch.ones(1, 1, mel.shape[-1])
@@ -76,11 +88,11 @@ class AlignedSynthesis:
         encoded, frames = self.durations(recording)
         ids, languages, prosody = (torch.tensor([list(sequence)]) for sequence in encoded[:3])
         features = text_features_of(encoded)
-        speaker_index = self.voice.speakers.index(voice_speaker(self.voice, recording.utterance, None))
+        speaker_index = self._speaker_index(recording.utterance)
         with torch.no_grad():
             output = generator.synthesize(
                 ids, languages, torch.tensor([ids.shape[1]]), torch.tensor([speaker_index]),
-                noise_scale=SpeechRequest.noise_scale, durations=torch.from_numpy(frames).unsqueeze(0).float(),
+                noise_scale=self.noise_scale, durations=torch.from_numpy(frames).unsqueeze(0).float(),
                 noise_generator=torch.Generator().manual_seed(self.seed), prosody_ids=prosody if prosody.any() else None,
                 text_features=None if features is None else torch.from_numpy(features).float().unsqueeze(0),
             )

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from polyvox.inference.voice import Voice
     from polyvox.models.vits import VitsGenerator
 
-BASELINES = ("copy", "untrained")
+BASELINES = ("copy", "aligned", "untrained")
 # Names of the baseline systems in reports.
 COPY_SYNTHESIS = "copy-synthesis"
 UNTRAINED = "untrained"
@@ -74,6 +74,12 @@ def baseline_sources(baselines: Sequence[str], voice_source: VoiceSource) -> lis
     for baseline in baselines:
         if baseline == "copy":
             sources.append(CopySynthesis(voice_source.voice, voice_source.speaker_override))
+        elif baseline == "aligned":
+            from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
+
+            sources.append(AlignedSynthesis(
+                voice_source.voice, voice_source.options.seed or 0, voice_source.speaker_override, voice_source.options.noise_scale
+            ))
         elif baseline == "untrained":
             sources.append(
                 VoiceSource(
