@@ -24,6 +24,7 @@ from polyvox.data.corpus.sentence_kinds import SENTENCE_KIND_STYLES, sentence_ki
 from polyvox.data.manifest import read_manifest
 from polyvox.evaluation.style_fit import (
     condition_separation, drawn_styles, held_out_sentences, label_rows, mean_distance, nearest_label_shares, shuffled,
+    train_sampler_alone,
 )
 from polyvox.inference.voice import Voice
 
@@ -117,15 +118,30 @@ HELD_OUT_SEED = 12345
 
 
 @pytest.fixture(scope="module")
-def fitted_voice(tmp_path_factory: pytest.TempPathFactory, engine: EspeakEngine) -> tuple[Voice, set[str]]:
+def fitted_voice(tmp_path_factory: pytest.TempPathFactory, engine: EspeakEngine) -> tuple[Path, Path]:
+    """(the fine-tuned voice, its corpus's manifest)."""
     from polyvox.evaluation.style_voice import finetune_style_voice
 
     folder = tmp_path_factory.mktemp("style_fit")
     generate_corpus(folder / "corpus", ["en"], 2, 60, seed=11, progress=False, engine=engine, styles=FIT_STYLES, style_by="sentence")
     manifest = folder / "corpus" / "manifest.jsonl"
     torch.manual_seed(0)
-    voice = Voice.load(finetune_style_voice(manifest, folder / "run", folder / "voice.safetensors", FIT_STEPS, FIT_LEARNING_RATE))
-    return voice, {u.text for u in read_manifest(manifest)}
+    return finetune_style_voice(manifest, folder / "run", folder / "voice.safetensors", FIT_STEPS, FIT_LEARNING_RATE), manifest
+
+
+def exclamations_and_statements(voice: Voice, manifest: Path, speaker: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Styles the voice draws for 8 held-out exclamations and 8 held-out statements, 3 seeds each."""
+    held_out = held_out_sentences("en", 8, HELD_OUT_SEED, {u.text for u in read_manifest(manifest)})
+    return drawn_styles(voice, held_out["exclamation"], speaker, range(3)), drawn_styles(voice, held_out["statement"], speaker, range(3))
+
+
+def assert_exclamations_draw_nearer_the_excited_row(voice: Voice, manifest: Path) -> None:
+    rows = label_rows(voice)
+    for speaker in ("en_f3", "en_m1"):
+        exclamations, statements = exclamations_and_statements(voice, manifest, speaker)
+        assert mean_distance(statements, rows["excited"]) - mean_distance(exclamations, rows["excited"]) > 0.3
+        shares = nearest_label_shares(exclamations, rows)["excited"], nearest_label_shares(statements, rows)["excited"]
+        assert shares[0] - shares[1] > 0.25
 
 
 @pytest.mark.slow
@@ -140,15 +156,21 @@ def fitted_voice(tmp_path_factory: pytest.TempPathFactory, engine: EspeakEngine)
 def test_sampled_styles_of_held_out_exclamations_lie_nearer_the_excited_row_than_statements(fitted_voice):
     """What --style sample promises a user: on sentences the voice never saw, an exclamation draws a style nearer the
     excited label's row than a statement does, by a margin well beyond the seed's noise (the rows lie 2.9-3.3 apart)."""
-    voice, corpus_texts = fitted_voice
-    held_out = held_out_sentences("en", 8, HELD_OUT_SEED, corpus_texts)
-    rows = label_rows(voice)
-    for speaker in ("en_f3", "en_m1"):
-        exclamations = drawn_styles(voice, held_out["exclamation"], speaker, range(3))
-        statements = drawn_styles(voice, held_out["statement"], speaker, range(3))
-        assert mean_distance(statements, rows["excited"]) - mean_distance(exclamations, rows["excited"]) > 0.3
-        shares = nearest_label_shares(exclamations, rows)["excited"], nearest_label_shares(statements, rows)["excited"]
-        assert shares[0] - shares[1] > 0.25
+    voice_path, manifest = fitted_voice
+    assert_exclamations_draw_nearer_the_excited_row(Voice.load(voice_path), manifest)
+
+
+@pytest.mark.slow
+def test_the_same_sampler_trained_alone_longer_reads_the_kind_from_its_condition(fitted_voice):
+    """Why the test above fails: not for want of signal. The voice's own sampler, trained on alone for 2000 steps at
+    1e-3 (seconds) on the conditions and label rows the fine-tune fed it, draws held-out exclamations nearest the
+    excited row. Measured (benchmarks/style_fit.py (d)): exclamations 0.78 / 0.65 from it (en_f3 / en_m1), nearest it in
+    0.96 / 1.00 of draws; statements 3.14 / 2.81, never nearest it (questions are drawn as statements are)."""
+    voice_path, manifest = fitted_voice
+    voice = Voice.load(voice_path)
+    losses = train_sampler_alone(voice, read_manifest(manifest), 2000, 1e-3)
+    assert sum(losses[-100:]) < 0.7 * sum(losses[:100])
+    assert_exclamations_draw_nearer_the_excited_row(voice, manifest)
 
 
 def test_condition_separation_reads_kinds_that_differ_and_not_kinds_that_do_not():
