@@ -111,7 +111,8 @@ def test_nearest_label_shares_count_each_draw_once_by_its_nearest_row():
 
 
 # The bundled voice fine-tuned with labels and a sampler on a --style-by sentence corpus, as benchmarks/style_fit.py
-# makes it (300 steps, ~7 min at one busy thread).
+# makes it (300 steps: 7-11 min at one busy thread, beyond the suite's 600 s per test: the first test to use it pays).
+FIT_TIMEOUT_S = 2400
 FIT_STEPS = 300
 FIT_LEARNING_RATE = 5e-4
 HELD_OUT_SEED = 12345
@@ -145,7 +146,9 @@ def assert_exclamations_draw_nearer_the_excited_row(voice: Voice, manifest: Path
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(FIT_TIMEOUT_S)
 @pytest.mark.xfail(
+    raises=AssertionError,  # only the property's failure is expected: a timeout or a crash is an error
     strict=True,
     reason="the sampler ignores the text: measured (benchmarks/style_fit.py, 300 steps) held-out exclamations' and "
     "statements' draws lie 2.465 / 2.473 (en_f3) and 2.592 / 2.600 (en_m1) from the excited row, the same as under "
@@ -161,6 +164,7 @@ def test_sampled_styles_of_held_out_exclamations_lie_nearer_the_excited_row_than
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(FIT_TIMEOUT_S)
 def test_the_same_sampler_trained_alone_longer_reads_the_kind_from_its_condition(fitted_voice):
     """Why the test above fails: not for want of signal. The voice's own sampler, trained on alone for 2000 steps at
     1e-3 (seconds) on the conditions and label rows the fine-tune fed it, draws held-out exclamations nearest the
