@@ -76,7 +76,19 @@ def finetune(manifest: Path, run_dir: Path, options: argparse.Namespace, model: 
         overrides=(*overrides, f"training.seed={options.seed}"),
     )
     plan = plan_finetune(DEFAULT_VOICE, manifest, run_dir / "voice.safetensors", run_dir, settings)
-    return run_finetune(plan, progress=False).voice_path
+    run_finetune(plan, progress=False)
+    return last_step_voice(run_dir)
+
+
+def last_step_voice(run_dir: Path) -> Path:
+    """The voice of the run's last step. Not the run's own output, the best held-out step: at these sizes that is
+    the start for both runs (their held-out mel loss rises above it), which would compare the start with itself."""
+    from polyvox.finetune.source import read_training_checkpoint
+    from polyvox.voice_file import save_voice
+
+    checkpoint = max((run_dir / "checkpoints").glob("step-*.ckpt"), key=lambda path: int(path.stem.split("-")[1]))
+    own = read_training_checkpoint(checkpoint)
+    return save_voice(run_dir / "last_step.safetensors", own.generator, own.metadata)
 
 
 def sentence_scores(held_out: list[Utterance], voices: dict[str, Path], model: Path, seed: int) -> dict[str, list[dict[str, float]]]:
@@ -146,6 +158,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("--score-existing", action="store_true", help="score the runs already in --work (no corpus, no fine-tuning)")
     options = parser.parse_args()
     if options.quick:
         options.clips, options.held_out, options.steps = 16, 4, 20
@@ -156,7 +169,10 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     model = options.model or minilm_folder(work)
     started = time.monotonic()
-    clips = teacher_clips(fresh_folder(work / "corpus"), options.clips + options.held_out, options.seed)
+    if options.score_existing:
+        clips = read_manifest(work / "corpus" / "manifest.jsonl")
+    else:
+        clips = teacher_clips(fresh_folder(work / "corpus"), options.clips + options.held_out, options.seed)
     training, held_out = clips[: options.clips], clips[options.clips :]
     manifest = work / "train.jsonl"
     write_manifest(manifest, training)
@@ -164,7 +180,10 @@ def main() -> None:
     timings = {}
     for name, features in (("without", None), ("with", model)):
         begun = time.monotonic()
-        voices[name] = finetune(manifest, fresh_folder(work / f"run_{name}"), options, features)
+        if options.score_existing:
+            voices[name] = last_step_voice(work / f"run_{name}")
+        else:
+            voices[name] = finetune(manifest, fresh_folder(work / f"run_{name}"), options, features)
         timings[name] = round(time.monotonic() - begun, 1)
     from polyvox.cli_support import DEFAULT_VOICE
 
@@ -180,7 +199,9 @@ def main() -> None:
         "command": " ".join(["python", *sys.argv]),
         "model": str(model.name), "teacher": "piper en_US-joe-medium", "clips": len(training), "held_out": len(held_out),
         "steps": options.steps, "learning_rate": options.learning_rate, "freeze": options.freeze, "seed": options.seed,
-        "systems": table, "paired_without_minus_with": differences, "per_sentence": per_sentence, "finetune_seconds": timings,
+        "systems": table, "paired_without_minus_with": differences, "per_sentence": per_sentence,
+        # With --score-existing: the seconds to write each run's last step as a voice, not to fine-tune.
+        "score_existing": options.score_existing, "finetune_seconds": timings,
         "seconds": round(time.monotonic() - started, 1),
     })
     print(f"wrote {path}")
