@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ import torch
 from typer.testing import CliRunner
 
 from polyvox.cli import app
-from polyvox.data.corpus import CorpusReport, generate_corpus
+from polyvox.data.corpus import generate_corpus
 from polyvox.data.corpus.errors import CorpusError
 from polyvox.data.corpus.espeak_engine import EspeakEngine
 from polyvox.data.corpus.styles import CORPUS_STYLES, corpus_styles
@@ -29,11 +31,18 @@ SAMPLE_RATE = 22050
 
 
 @pytest.fixture(scope="module")
-def styled_corpus(tmp_path_factory: pytest.TempPathFactory, engine: EspeakEngine) -> tuple[Path, CorpusReport]:
-    """English, 2 speakers x 20 clips: 4 clips of each style per speaker."""
+def styled_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """English, 2 speakers x 20 clips: 4 clips of each style per speaker, and its corpus_report.json. Made in a process
+    of its own: espeak-ng's state carries from clip to clip within a process (its pitch flutter's phase), so a corpus
+    made after other tests' speech differs slightly, and the short fine-tune below learned the labels apart by 0.3 dB
+    instead of 2.8 in a full-suite run."""
     out = tmp_path_factory.mktemp("styled_corpus")
-    report = generate_corpus(out, ["en"], 2, 20, sample_rate=SAMPLE_RATE, seed=3, progress=False, engine=engine, styles=STYLES)
-    return out, report
+    code = (
+        "import sys; from polyvox.data.corpus import generate_corpus; "
+        f"generate_corpus(sys.argv[1], ['en'], 2, 20, sample_rate={SAMPLE_RATE}, seed=3, progress=False, styles={STYLES!r})"
+    )
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True, capture_output=True)
+    return out, json.loads((out / "corpus_report.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +52,7 @@ def corpus_figures(styled_corpus) -> dict[tuple[str, str | None], ProsodyFigures
 
 def test_each_speaker_speaks_every_style_in_turn_and_the_manifest_says_which(styled_corpus):
     out, report = styled_corpus
-    assert report.styles == STYLES
-    assert json.loads((out / "corpus_report.json").read_text())["styles"] == list(STYLES)
+    assert report["styles"] == list(STYLES)
     utterances = read_manifest(out / "manifest.jsonl")
     for speaker in SPEAKERS:
         labels = [u.style for u in utterances if u.speaker == speaker]
