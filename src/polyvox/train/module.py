@@ -124,20 +124,7 @@ class VitsTrainingModule(L.LightningModule):
         training = self.config.training
         hop = self.config.audio.hop_length
         generator_optimizer, discriminator_optimizer = self.optimizers()
-        output = self.generator(
-            batch.phoneme_ids,
-            batch.language_ids,
-            batch.text_lengths,
-            batch.mel,
-            batch.mel_lengths,
-            batch.speaker_ids,
-            segment_frames=training.segment_frames,
-            durations=batch.durations,
-            has_durations=batch.has_durations,
-            prosody_ids=batch.prosody_ids,
-            style_ids=batch.style_ids,
-            text_features=batch.text_features,
-        )
+        output = self._generator_pass(batch)
         target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)
         target_mel = self.loss_mel(target_waveform)
         generated_mel = self.loss_mel(output.waveform_segment)
@@ -213,6 +200,15 @@ class VitsTrainingModule(L.LightningModule):
         if training.max_steps and self.steps_done >= training.max_steps:
             self.trainer.should_stop = True
 
+    def _generator_pass(self, batch: Batch) -> Any:
+        """The generator's training pass on ``batch`` (the step's, and the non-finite search's re-run of it)."""
+        return self.generator(
+            batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths, batch.speaker_ids,
+            segment_frames=self.config.training.segment_frames, durations=batch.durations,
+            has_durations=batch.has_durations, prosody_ids=batch.prosody_ids, style_ids=batch.style_ids,
+            text_features=batch.text_features,
+        )
+
     @torch.no_grad()
     def _follow_neutral_style(self, styles: Tensor) -> None:
         """The neutral style (strength 0) follows the mean of the styles trained with."""
@@ -264,16 +260,7 @@ class VitsTrainingModule(L.LightningModule):
             parameter = non_finite_parameter(model, gradients=False)
             if parameter is not None:
                 return f"parameter {model_name}.{parameter} is not finite"
-        training = self.config.training
-        module_name = first_non_finite_module(
-            self.generator,
-            lambda: self.generator(
-                batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths,
-                batch.speaker_ids, segment_frames=training.segment_frames, durations=batch.durations,
-                has_durations=batch.has_durations, prosody_ids=batch.prosody_ids, style_ids=batch.style_ids,
-                text_features=batch.text_features,
-            ),
-        )
+        module_name = first_non_finite_module(self.generator, lambda: self._generator_pass(batch))
         if module_name is not None:
             return f"first produced by generator.{module_name}"
         return "generator outputs are finite: it arose in the discriminator or a loss"
