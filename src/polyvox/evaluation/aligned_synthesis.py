@@ -22,6 +22,9 @@ from polyvox.evaluation.sources import Recording, check_voice_covers, voice_spea
 from polyvox.speech_request import SpeechRequest
 
 if TYPE_CHECKING:
+    from torch import Tensor
+
+    from polyvox.inference.engine import Encoded
     from polyvox.inference.voice import Voice
     from polyvox.models.vits import VitsGenerator
 
@@ -52,29 +55,25 @@ class AlignedSynthesis:
     def _speaker_index(self, utterance: Utterance) -> int:
         return self.voice.speakers.index(voice_speaker(self.voice, utterance, self.speaker_override))
 
-    def durations(self, recording: Recording) -> tuple[object, np.ndarray]:
+    def durations(self, recording: Recording) -> tuple[Encoded, np.ndarray]:
         """The sentence's encoding and each id's frames in the recording (alignment search, as training does)."""
         import torch
 
-        from polyvox.inference.engine import text_features_of
         from polyvox.models.alignment import monotonic_alignment_search
         from polyvox.models.vits import prior_log_likelihood
 
         generator = cast("VitsGenerator", self.voice.generator)
         utterance = recording.utterance
         encoded = self.voice.encode(utterance.text, utterance.language)
-        ids, languages, prosody = (torch.tensor([list(sequence)]) for sequence in encoded[:3])
-        features = text_features_of(encoded)
+        text_inputs = _text_inputs(encoded)
         speaker = generator.speaker_vector(torch.tensor([self._speaker_index(utterance)]))
         with torch.no_grad():
             mel = self.mel(torch.from_numpy(recording.samples).float().unsqueeze(0))
             frame_mask = torch.ones(1, 1, mel.shape[-1])
             posterior = generator.posterior_encoder(mel, frame_mask, speaker, noise_scale=0.0)
             flow_latent = generator.flow(posterior.latent, frame_mask, speaker)
-            text = generator.text_encoder(
-                ids, languages, torch.tensor([ids.shape[1]]), speaker, prosody if prosody.any() else None,
-                None if features is None else torch.from_numpy(features).float().unsqueeze(0),
-            )
+            ids, languages, lengths, prosody, features = text_inputs
+            text = generator.text_encoder(ids, languages, lengths, speaker, prosody, features)
             log_likelihood = prior_log_likelihood(flow_latent.float(), text.prior_means.float(), text.prior_log_scales.float())
             path = monotonic_alignment_search(log_likelihood, text.text_mask.squeeze(1) > 0, frame_mask.squeeze(1) > 0)
         return encoded, path.sum(dim=2)[0].numpy()
@@ -82,18 +81,29 @@ class AlignedSynthesis:
     def __call__(self, recording: Recording) -> np.ndarray:
         import torch
 
-        from polyvox.inference.engine import text_features_of
-
         generator = cast("VitsGenerator", self.voice.generator)
         encoded, frames = self.durations(recording)
-        ids, languages, prosody = (torch.tensor([list(sequence)]) for sequence in encoded[:3])
-        features = text_features_of(encoded)
+        ids, languages, lengths, prosody, features = _text_inputs(encoded)
         speaker_index = self._speaker_index(recording.utterance)
         with torch.no_grad():
             output = generator.synthesize(
-                ids, languages, torch.tensor([ids.shape[1]]), torch.tensor([speaker_index]),
+                ids, languages, lengths, torch.tensor([speaker_index]),
                 noise_scale=self.noise_scale, durations=torch.from_numpy(frames).unsqueeze(0).float(),
-                noise_generator=torch.Generator().manual_seed(self.seed), prosody_ids=prosody if prosody.any() else None,
-                text_features=None if features is None else torch.from_numpy(features).float().unsqueeze(0),
+                noise_generator=torch.Generator().manual_seed(self.seed), prosody_ids=prosody, text_features=features,
             )
         return output.waveform[0, 0, : int(output.sample_lengths[0])].float().clamp(-1.0, 1.0).numpy()
+
+
+def _text_inputs(encoded: Encoded) -> tuple[Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
+    """A sentence's encoding as the generator takes it: ids, language ids, length, prosody ids (None when unmarked)
+    and text features (None for a voice without them), each with a batch of one."""
+    import torch
+
+    from polyvox.inference.engine import text_features_of
+
+    ids, languages, prosody = (torch.tensor([list(sequence)]) for sequence in encoded)
+    features = text_features_of(encoded)
+    return (
+        ids, languages, torch.tensor([ids.shape[1]]), prosody if prosody.any() else None,
+        None if features is None else torch.from_numpy(features).float().unsqueeze(0),
+    )
