@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 RESERVED_IDS = (PAD_ID, BOS_ID, EOS_ID)
 # Manifest durations whose total is further than this from the audio are not trusted.
 MAX_DURATION_MISMATCH_FRAMES = 3
+# Where manifest durations only bound the alignment search, a token may reach this far past its own frames.
+DURATION_WINDOW_SLACK_FRAMES = 2
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class EncodedUtterance:
     style_id: int = -1
     # Each id's sentence-model features (voices with model.text_features); None: the voice has none.
     text_features: TextFeatures | None = None
+    # [first, last) frame each id may take in the alignment search: the manifest's durations for voices
+    # whose ids cannot take them exactly (``duration_windows``); None: unbounded.
+    duration_windows: tuple[tuple[int, int], ...] | None = None
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Batch:
     prosody_ids: Tensor | None = None  # (batch, text_len) long; None: all unmarked
     style_ids: Tensor | None = None  # (batch,) long, -1 where unlabelled; None: none labelled
     text_features: Tensor | None = None  # (batch, text_len, dim) float; None: the voice has no text features
+    duration_windows: Tensor | None = None  # (batch, text_len, 2) long [first, last) frames; None: no item has any
 
     def to(self, device: torch.device | str) -> Batch:
         return Batch(**{name: None if value is None else value.to(device) for name, value in self.__dict__.items()})
@@ -85,6 +92,39 @@ def spread_durations(phoneme_ids: list[int], token_frames: list[int]) -> tuple[i
     return tuple(result)
 
 
+def duration_windows(
+    phoneme_ids: Sequence[int], token_lengths: Sequence[int], token_frames: list[int], total_frames: int
+) -> tuple[tuple[int, int], ...] | None:
+    """The frames each id may take, for ids that number each character of a token (imported Piper voices)
+    and put blanks between them: a token's frames are known, not how its characters and the blanks around
+    them share them. Every character of a token gets the token's frames, a reserved id (blank, BOS, EOS)
+    those of the tokens either side, all widened by ``DURATION_WINDOW_SLACK_FRAMES``."""
+    owners = [token for token, length in enumerate(token_lengths) for _ in range(length)]
+    real = [position for position, phoneme_id in enumerate(phoneme_ids) if phoneme_id not in RESERVED_IDS]
+    if len(real) != len(owners):
+        return None
+    ends = np.cumsum(token_frames)
+    starts = ends - np.asarray(token_frames)
+    owner_at = dict(zip(real, owners))
+    following: list[int | None] = []  # the token of the first real id at or after each position
+    upcoming = None
+    for position in reversed(range(len(phoneme_ids))):
+        upcoming = owner_at.get(position, upcoming)
+        following.append(upcoming)
+    following.reverse()
+    windows = []
+    preceding = None  # the token of the last real id before this position
+    for position, after in enumerate(following):
+        if position in owner_at:
+            first, last = starts[owner_at[position]], ends[owner_at[position]]
+            preceding = owner_at[position]
+        else:
+            first = starts[preceding] if preceding is not None else 0
+            last = ends[after] if after is not None else total_frames
+        windows.append((max(0, int(first) - DURATION_WINDOW_SLACK_FRAMES), min(total_frames, int(last) + DURATION_WINDOW_SLACK_FRAMES)))
+    return tuple(windows)
+
+
 def encode_utterance(
     utterance: Utterance,
     tokens: list[Token],
@@ -95,12 +135,16 @@ def encode_utterance(
     style_table: dict[str, int] | None = None,
 ) -> EncodedUtterance:
     """Ids (and frame durations, when the manifest has them) for ``tokens``, the clip's phonemes in the
-    voice's scheme (``rules.utterance_tokens``)."""
+    voice's scheme (``rules.utterance_tokens``). A voice that numbers each character gets the durations as
+    windows for the alignment search instead (``duration_windows``)."""
     phoneme_ids, language_ids, prosody_ids = rules.encode_tokens(tokens)
     durations = None
+    windows = None
     if utterance.phonemes and utterance.phoneme_durations:
         token_frames = seconds_to_frames(list(utterance.phoneme_durations), total_frames, audio)
-        if token_frames is not None:
+        if token_frames is not None and rules.config.text.token_unit == "codepoint":
+            windows = duration_windows(phoneme_ids, [len(token.symbol) for token in tokens], token_frames, total_frames)
+        elif token_frames is not None:
             durations = spread_durations(phoneme_ids, token_frames)
     return EncodedUtterance(
         utterance=utterance,
@@ -111,6 +155,7 @@ def encode_utterance(
         frames=total_frames,
         prosody_ids=tuple(prosody_ids) if any(prosody_ids) else (),
         style_id=(style_table or {}).get(utterance.style or "", -1),
+        duration_windows=windows,
     )
 
 
@@ -175,7 +220,20 @@ def collate(samples: list[tuple[EncodedUtterance, Tensor, Tensor]]) -> Batch:
         prosody_ids=prosody_ids,
         style_ids=torch.tensor([item.style_id for item, _, _ in samples]),
         text_features=_padded_text_features([item for item, _, _ in samples], text_len),
+        duration_windows=_padded_windows([item for item, _, _ in samples], text_len, frames),
     )
+
+
+def _padded_windows(items: list[EncodedUtterance], text_len: int, frames: int) -> Tensor | None:
+    """(batch, text_len, 2); items without windows, and padding, may take any frame. None: no item has any."""
+    if all(item.duration_windows is None for item in items):
+        return None
+    windows = torch.zeros(len(items), text_len, 2, dtype=torch.long)
+    windows[:, :, 1] = frames
+    for row, item in enumerate(items):
+        if item.duration_windows is not None:
+            windows[row, : len(item.duration_windows)] = torch.tensor(item.duration_windows)
+    return windows
 
 
 def _padded_text_features(items: list[EncodedUtterance], text_len: int) -> Tensor | None:

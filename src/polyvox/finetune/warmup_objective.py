@@ -37,6 +37,7 @@ def warmup_losses(module: VitsTrainingModule, batch: Batch) -> WarmupLosses:
     output = module.generator(
         batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths, batch.speaker_ids,
         segment_frames=training.segment_frames, durations=batch.durations, has_durations=batch.has_durations,
+        duration_windows=batch.duration_windows,
         prosody_ids=batch.prosody_ids, text_features=batch.text_features,
     )
     target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)

@@ -18,6 +18,18 @@ import torch
 from torch import Tensor
 
 
+# What a frame outside its token's window scores: never chosen while a path inside the windows exists.
+OUTSIDE_WINDOW_SCORE = -1e9
+
+
+def within_windows(log_likelihood: Tensor, windows: Tensor) -> Tensor:
+    """``log_likelihood`` (batch, text_len, frames) with every frame outside its token's ``windows``
+    (batch, text_len, 2: first and past-the-last frame) scored ``OUTSIDE_WINDOW_SCORE``."""
+    frames = torch.arange(log_likelihood.shape[-1], device=log_likelihood.device)
+    inside = (frames >= windows[..., :1]) & (frames < windows[..., 1:])
+    return log_likelihood.masked_fill(~inside, OUTSIDE_WINDOW_SCORE)
+
+
 def monotonic_alignment_search(log_likelihood: Tensor, text_mask: Tensor, frame_mask: Tensor) -> Tensor:
     """The monotone path with the largest summed ``log_likelihood``.
 

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from polyvox.config import ModelConfig
-from polyvox.models.alignment import durations_to_path, monotonic_alignment_search
+from polyvox.models.alignment import durations_to_path, monotonic_alignment_search, within_windows
 from polyvox.models.decoders import build_decoder
 from polyvox.models.duration import DurationPredictor
 from polyvox.models.flow import ResidualCouplingFlow
@@ -184,12 +184,14 @@ class VitsGenerator(nn.Module):
         prosody_ids: Tensor | None = None,
         style_ids: Tensor | None = None,
         text_features: Tensor | None = None,
+        duration_windows: Tensor | None = None,
     ) -> GeneratorTrainingOutput:
         """Training pass. ``durations`` (batch, text_len) are known frame counts for the items
         where ``has_durations`` is true; the others are aligned by monotonic alignment search.
         ``prosody_ids`` (batch, text_len): accent and length beside each id (voices of the features scheme).
         ``style_ids`` (batch,): each item's style label, -1 where it has none (voices with a style encoder).
-        ``text_features`` (batch, text_len, dim): each id's sentence-model features (voices with text features)."""
+        ``text_features`` (batch, text_len, dim): each id's sentence-model features (voices with text features).
+        ``duration_windows`` (batch, text_len, 2): the frames each id may take in the alignment search."""
         speaker = self.speaker_vector(speaker_ids)
         frame_mask = sequence_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
         style = None
@@ -211,7 +213,9 @@ class VitsGenerator(nn.Module):
             text = text.float()
             flow_latent = flow_latent.float()
             with torch.no_grad():
-                path = self._alignment(text, flow_latent, text_mask_bool, frame_mask_bool, durations, has_durations)
+                path = self._alignment(
+                    text, flow_latent, text_mask_bool, frame_mask_bool, durations, has_durations, duration_windows
+                )
 
             token_frames = path.sum(dim=2).unsqueeze(1)  # (batch, 1, text_len)
             detached_hidden = text.hidden.detach()
@@ -251,12 +255,16 @@ class VitsGenerator(nn.Module):
         frame_mask: Tensor,
         durations: Tensor | None,
         has_durations: Tensor | None,
+        duration_windows: Tensor | None = None,
     ) -> Tensor:
-        """Hard path (batch, text_len, frames): known durations where given, alignment search elsewhere."""
+        """Hard path (batch, text_len, frames): known durations where given, alignment search elsewhere
+        (within ``duration_windows`` where given)."""
         known = has_durations if durations is not None and has_durations is not None else None
         if known is not None and bool(known.all()):
             return durations_to_path(durations, text_mask, frame_mask).to(flow_latent.dtype)
         log_likelihood = prior_log_likelihood(flow_latent, text.prior_means, text.prior_log_scales)
+        if duration_windows is not None:
+            log_likelihood = within_windows(log_likelihood, duration_windows)
         path = monotonic_alignment_search(log_likelihood, text_mask, frame_mask).to(flow_latent.dtype)
         if known is not None and bool(known.any()):
             known_path = durations_to_path(durations, text_mask, frame_mask).to(path.dtype)

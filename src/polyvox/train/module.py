@@ -206,7 +206,7 @@ class VitsTrainingModule(L.LightningModule):
             batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths, batch.speaker_ids,
             segment_frames=self.config.training.segment_frames, durations=batch.durations,
             has_durations=batch.has_durations, prosody_ids=batch.prosody_ids, style_ids=batch.style_ids,
-            text_features=batch.text_features,
+            text_features=batch.text_features, duration_windows=batch.duration_windows,
         )
 
     @torch.no_grad()

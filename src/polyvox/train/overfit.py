@@ -94,6 +94,7 @@ def overfit_batch(
         output = generator(
             batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths, batch.speaker_ids,
             segment_frames=training.segment_frames, durations=batch.durations, has_durations=batch.has_durations,
+            duration_windows=batch.duration_windows,
             prosody_ids=batch.prosody_ids,
         )
         target_mel = slice_segments(batch.mel, output.segment_starts, training.segment_frames)

@@ -34,9 +34,11 @@ def text_path_figures(generator: VitsGenerator, mel_transform: torch.nn.Module, 
     frame_mask = sequence_mask(batch.mel_lengths, batch.mel.shape[-1]).unsqueeze(1).to(batch.mel.dtype)
     posterior = generator.posterior_encoder(batch.mel, frame_mask, speaker, noise_scale=0.0)
     flow_latent = generator.flow(posterior.means * frame_mask, frame_mask, speaker)
-    # The training pass's own rule: manifest durations where the clip has them, alignment search elsewhere.
+    # The training pass's own rule: manifest durations where the clip has them, alignment search elsewhere
+    # (within the manifest's windows where the voice takes them so).
     path = generator._alignment(
-        text, flow_latent, text.text_mask.squeeze(1) > 0, frame_mask.squeeze(1) > 0, batch.durations, batch.has_durations
+        text, flow_latent, text.text_mask.squeeze(1) > 0, frame_mask.squeeze(1) > 0, batch.durations, batch.has_durations,
+        batch.duration_windows,
     ).to(batch.mel.dtype)
     prior_latent = expand_by_path(text.prior_means, path) * frame_mask
     waveform = generator.decode_latent(prior_latent, frame_mask, speaker)

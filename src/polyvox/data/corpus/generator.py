@@ -142,7 +142,7 @@ def generate_corpus(
     _check_folder(root)
     root.mkdir(parents=True, exist_ok=True)
     engine = engine if engine is not None else EspeakEngine()
-    tokens_of = token_source if token_source is not None else _frontend_token_source(languages)
+    tokens_of = token_source if token_source is not None else frontend_token_source(languages)
     corpus_plan = plan_corpus(languages, speakers_per_language, utterances_per_speaker, seed, balance_kinds=by_sentence)
     for coverage in corpus_plan.coverage:
         (logger.warning if coverage.missing_phonemes else logger.info)("corpus phoneme coverage %s", coverage.line())
@@ -223,7 +223,7 @@ def _coverage_text(coverage: dict[str, Any] | None) -> str:
     )
 
 
-def _frontend_token_source(languages: Sequence[str]) -> TokenSource:
+def frontend_token_source(languages: Sequence[str]) -> TokenSource:
     from polyvox.text.errors import TextError
     from polyvox.text.frontend import TextFrontend
 

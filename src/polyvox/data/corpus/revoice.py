@@ -3,8 +3,9 @@
 The sentences, languages and speaker plan come from the espeak-ng corpus (cheap to make); every clip of
 a language whose teacher is not espeak-ng is spoken again by that teacher. Each corpus speaker becomes
 one teacher voice (``kokoro_jf_alpha``, the same voice across languages where the teacher has it), the
-audio is resampled to the corpus rate and trimmed like espeak-ng's, and the clip loses its phoneme
-durations (the teacher gives none: training aligns it by alignment search).
+audio is resampled to the corpus rate and trimmed like espeak-ng's. The clip keeps its phonemes with the
+teacher's own durations where the teacher gives them (Kokoro) and they agree with the front end's tokens
+(``teacher_durations``); otherwise it loses them and training aligns it by alignment search.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from polyvox.audio.io import resample, save_audio
+from polyvox.data.corpus.alignment import resample_boundaries
+from polyvox.data.corpus.generator import frontend_token_source
 from polyvox.data.corpus.silence import trim_silence
-from polyvox.data.corpus.teacher import Teacher, TeacherError
+from polyvox.data.corpus.teacher import Teacher, TeacherError, TeacherSpeech
+from polyvox.data.corpus.teacher_durations import teacher_token_durations
 from polyvox.data.manifest import Utterance, read_manifest, write_manifest
+from polyvox.files import atomic_path
 
 TEACHERS_REPORT_NAME = "teachers.json"
 
@@ -68,13 +73,16 @@ def revoice_corpus(
     assignments = assign_voices(utterances, teachers)
     by_name = {teacher.name: teacher for language_teachers in teachers.values() for teacher in language_teachers}
     assigned = {(a.language, a.corpus_speaker): a for a in assignments}
+    tokens_of = frontend_token_source(list(teachers))
     spoken: list[Utterance] = []
     for utterance in progress(utterances):
         assignment = assigned.get((utterance.language, utterance.speaker))
         if assignment is None:
             spoken.append(utterance)
             continue
-        spoken.append(_speak_again(utterance, by_name[assignment.teacher], assignment.voice, root, sample_rate))
+        # The front end's tokens, which espeak-ng's events could not time for some languages (ja, zh).
+        tokens = utterance.phonemes or tokens_of(utterance.text, utterance.language)
+        spoken.append(_speak_again(utterance, tokens, by_name[assignment.teacher], assignment.voice, root, sample_rate))
     write_manifest(manifest, spoken)
     for before, after in zip(utterances, spoken):  # the espeak-ng clips that were spoken again
         if before.audio != after.audio:
@@ -86,23 +94,56 @@ def revoice_corpus(
     return assignments
 
 
-def _speak_again(utterance: Utterance, teacher: Teacher, voice: str, root: Path, sample_rate: int) -> Utterance:
+def _speak_again(
+    utterance: Utterance, tokens: Sequence[str] | None, teacher: Teacher, voice: str, root: Path, sample_rate: int
+) -> Utterance:
     speaker = f"{teacher.name}_{voice}"
     # The text's digest in the name: a clip is reused only for the same sentence by the same voice.
     digest = hashlib.sha1(f"{utterance.language}|{utterance.text}".encode()).hexdigest()[:8]
     path = root / "wavs" / speaker / f"{speaker}_{Path(utterance.audio).stem}_{digest}.wav"
-    frames = _finished_clip(path, sample_rate)  # an interrupted run's clips are kept: save_audio writes atomically
+    durations_path = path.with_suffix(".durations.json")
+    # An interrupted run's clips are kept: save_audio writes atomically, and a clip's durations are written before it.
+    frames = _finished_clip(path, sample_rate)
+    durations = _finished_durations(durations_path, tokens) if frames is not None else None
     if frames is None:
         speech = teacher.speak(utterance.text, utterance.language, voice)
         if speech.samples.size == 0 or not np.all(np.isfinite(speech.samples)):
             raise TeacherError(f"the {teacher.name} teacher gave no usable audio for {utterance.text!r} ({utterance.language})")
-        samples, _ = trim_silence(resample(speech.samples, speech.sample_rate, sample_rate), sample_rate)
+        resampled = resample(speech.samples, speech.sample_rate, sample_rate)
+        durations = _token_durations(tokens, utterance.language, speech, sample_rate, resampled.size)
+        samples, durations = trim_silence(resampled, sample_rate, durations)
+        if durations is not None:
+            with atomic_path(durations_path) as temporary:
+                temporary.write_text(json.dumps([int(d) for d in durations]) + "\n", encoding="utf-8")
         save_audio(path, samples, sample_rate)
         frames = samples.size
+    timed = durations is not None and tokens is not None
     return Utterance(
         audio=str(path.resolve()), text=utterance.text, speaker=speaker, language=utterance.language,
-        duration=frames / sample_rate, phonemes=None, phoneme_durations=None,
+        duration=frames / sample_rate, phonemes=tuple(tokens) if timed and tokens is not None else None,
+        phoneme_durations=tuple(float(d) / sample_rate for d in durations) if timed and durations is not None else None,
     )
+
+
+def _token_durations(
+    tokens: Sequence[str] | None, language: str, speech: TeacherSpeech, sample_rate: int, samples: int
+) -> np.ndarray | None:
+    """Samples per front-end token at the corpus rate, from the teacher's own durations; None where there are none."""
+    if not tokens or speech.symbols is None or speech.symbol_samples is None:
+        return None
+    durations = teacher_token_durations(tokens, speech.symbols, speech.symbol_samples, language)
+    return None if durations is None else resample_boundaries(durations, speech.sample_rate, sample_rate, samples)
+
+
+def _finished_durations(path: Path, tokens: Sequence[str] | None) -> np.ndarray | None:
+    """The durations an earlier run wrote beside a finished clip, when they fit its tokens."""
+    if not path.is_file() or not tokens:
+        return None
+    try:
+        durations = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return np.asarray(durations, dtype=np.int64) if isinstance(durations, list) and len(durations) == len(tokens) else None
 
 
 def _finished_clip(path: Path, sample_rate: int) -> int | None:

@@ -27,6 +27,10 @@ class TeacherError(PolyvoxError, RuntimeError):
 class TeacherSpeech:
     samples: np.ndarray  # float32 mono in [-1, 1]
     sample_rate: int
+    # The teacher's own input symbols and the samples each lasted (summing to the clip), where it says:
+    # what the corpus's phoneme durations come from (``teacher_durations``). Silence before and after is "".
+    symbols: tuple[str, ...] | None = None
+    symbol_samples: tuple[int, ...] | None = None
 
 
 class Teacher(Protocol):

