@@ -9,6 +9,7 @@ import pytest
 from finetune_helpers import corpora_fixture
 
 from polyvox.audio.io import load_audio
+from polyvox.data.dataset import seconds_to_frames, spread_durations
 from polyvox.data.manifest import read_manifest
 from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
 from polyvox.evaluation.errors import EvaluationError
@@ -51,3 +52,14 @@ def test_a_style_voice_is_refused_in_one_line(corpora):
     styled = Voice(voice.generator, dataclasses.replace(voice.metadata, config=config))
     with pytest.raises(EvaluationError, match="without a style encoder"):
         AlignedSynthesis(styled)
+
+
+def test_a_clip_whose_manifest_times_its_phonemes_is_timed_as_training_times_it(corpora):
+    voice = Voice.load(corpora.voice)
+    aligned = AlignedSynthesis(voice)
+    recording = next(r for r in _recordings(corpora, voice) if r.utterance.phoneme_durations)
+    encoded, frames = aligned.durations(recording)
+    manifest_frames = seconds_to_frames(list(recording.utterance.phoneme_durations), int(frames.sum()), voice.metadata.config.audio)
+    assert frames.tolist() == list(spread_durations(list(encoded[0]), manifest_frames))
+    untimed = dataclasses.replace(recording, utterance=dataclasses.replace(recording.utterance, phonemes=None, phoneme_durations=None))
+    assert aligned.durations(untimed)[1].tolist() != frames.tolist()  # the search's own timing differs

@@ -6,7 +6,8 @@ stage keeps the first and takes the second from the recording: the monotonic ali
 between the voice's text prior and the recording's posterior latent (through the flow) gives each phoneme its
 frames, and the voice speaks the text with those durations, with the noise and seed of text-to-speech. What it
 gains over text-to-speech is the duration predictors' share of the loss; what it still loses against
-copy-synthesis is the prior's and the alignment's.
+copy-synthesis is the prior's and the alignment's. A clip whose manifest gives phoneme durations is timed as
+training times it: by those durations, or for a voice that numbers characters by the search within them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from polyvox.speech_request import SpeechRequest
 if TYPE_CHECKING:
     from torch import Tensor
 
+    from polyvox.data.dataset import EncodedUtterance
     from polyvox.inference.engine import Encoded
     from polyvox.inference.voice import Voice
     from polyvox.models.vits import VitsGenerator
@@ -59,7 +61,7 @@ class AlignedSynthesis:
         """The sentence's encoding and each id's frames in the recording (alignment search, as training does)."""
         import torch
 
-        from polyvox.models.alignment import monotonic_alignment_search
+        from polyvox.models.alignment import monotonic_alignment_search, within_windows
         from polyvox.models.vits import prior_log_likelihood
 
         generator = cast("VitsGenerator", self.voice.generator)
@@ -74,9 +76,29 @@ class AlignedSynthesis:
             flow_latent = generator.flow(posterior.latent, frame_mask, speaker)
             ids, languages, lengths, prosody, features = text_inputs
             text = generator.text_encoder(ids, languages, lengths, speaker, prosody, features)
+            timing = self._manifest_timing(utterance, encoded, mel.shape[-1])
+            if timing is not None and timing.durations is not None:
+                return encoded, np.asarray(timing.durations, dtype=np.float32)
             log_likelihood = prior_log_likelihood(flow_latent.float(), text.prior_means.float(), text.prior_log_scales.float())
+            if timing is not None and timing.duration_windows is not None:
+                log_likelihood = within_windows(log_likelihood, torch.tensor([timing.duration_windows]))
             path = monotonic_alignment_search(log_likelihood, text.text_mask.squeeze(1) > 0, frame_mask.squeeze(1) > 0)
         return encoded, path.sum(dim=2)[0].numpy()
+
+    def _manifest_timing(self, utterance: Utterance, encoded: Encoded, frames: int) -> EncodedUtterance | None:
+        """The clip as training encodes it, when its manifest times its phonemes and they give the sentence's ids."""
+        from polyvox.data.dataset import encode_utterance
+        from polyvox.text.errors import TextError
+
+        if not utterance.phonemes or not utterance.phoneme_durations:
+            return None
+        rules = self.voice.text.rules
+        try:
+            tokens = rules.utterance_tokens(utterance)
+            item = encode_utterance(utterance, tokens, rules, {utterance.speaker: 0}, frames, self.voice.metadata.config.audio)
+        except TextError:
+            return None
+        return item if list(item.phoneme_ids) == list(encoded.phoneme_ids) else None
 
     def __call__(self, recording: Recording) -> np.ndarray:
         import torch
