@@ -61,6 +61,7 @@ def test_taught_languages_are_spoken_again_and_the_others_kept(corpus: Path):
     assert len(teacher.calls) == len(spanish)
     report = json.loads((corpus / "teachers.json").read_text())
     assert {entry["voice"] for entry in report} == {"low", "high"} and len(assignments) == 2
+    assert [(entry["clips"], entry["timed_clips"]) for entry in report] == [(2, 0), (2, 0)]  # a tone has no phonemes to time
 
 
 def test_auto_gives_each_language_its_best_teachers():

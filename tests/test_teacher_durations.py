@@ -73,7 +73,8 @@ class TimedTeacher:
 def timed_corpus(tmp_path: Path, engine) -> Path:
     corpus = tmp_path / "corpus"
     generate_corpus(corpus, ["es"], 1, 3, seed=3, progress=False, engine=engine)
-    revoice_corpus(corpus, {"es": (TimedTeacher(),)}, 22050)
+    (assignment,) = revoice_corpus(corpus, {"es": (TimedTeacher(),)}, 22050)
+    assert (assignment.clips, assignment.timed_clips) == (3, 3)  # what the command reports
     return corpus
 
 

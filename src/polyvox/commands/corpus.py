@@ -62,7 +62,10 @@ def corpus(
             from tqdm.auto import tqdm
 
             for item in revoice_corpus(output, teachers, sample_rate, lambda items: tqdm(items, desc="teachers", unit="utt")):
-                typer.echo(f"  {item.corpus_speaker}: spoken by {item.teacher}_{item.voice} ({item.licence})")
+                typer.echo(
+                    f"  {item.corpus_speaker}: spoken by {item.teacher}_{item.voice} ({item.licence}); "
+                    f"phonemes timed by the teacher in {item.timed_clips} of {item.clips} clips"
+                )
         typer.echo(f"wrote {report.utterances} utterances ({report.duration_s / 60:.1f} min) to {output} {took(started)}")
 
     run(generate)

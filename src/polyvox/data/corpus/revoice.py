@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,9 @@ class TeacherAssignment:
     teacher: str
     voice: str
     licence: str
+    # Of the speaker's clips, how many keep phonemes timed by the teacher (the rest are aligned by search).
+    clips: int = 0
+    timed_clips: int = 0
 
 
 def assign_voices(utterances: Sequence[Utterance], teachers: Mapping[str, Sequence[Teacher]]) -> list[TeacherAssignment]:
@@ -89,6 +92,16 @@ def revoice_corpus(
             Path(before.audio).unlink(missing_ok=True)
             if not any(Path(before.audio).parent.iterdir()):
                 Path(before.audio).parent.rmdir()
+    pairs = list(zip(utterances, spoken))
+    assignments = [
+        replace(
+            a, clips=sum(1 for before, _ in pairs if (before.language, before.speaker) == (a.language, a.corpus_speaker)),
+            timed_clips=sum(
+                1 for before, after in pairs if (before.language, before.speaker) == (a.language, a.corpus_speaker) and after.phoneme_durations
+            ),
+        )
+        for a in assignments
+    ]
     report = [asdict(assignment) for assignment in assignments]
     (root / TEACHERS_REPORT_NAME).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return assignments
