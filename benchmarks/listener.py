@@ -354,6 +354,7 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     copy = CopySynthesis(voice)
     aligned = AlignedSynthesis(voice, SEED)
     heard: list[HeardClip] = []
+    offsets: dict[str, tuple[str, float | None]] = {}  # the search's phoneme starts against the manifest's, ms
     with tempfile.TemporaryDirectory() as temporary:
         if arguments.references is not None:
             # Clips no run trained on (e.g. a corpus made with another seed, voiced by the same teachers).
@@ -369,6 +370,7 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
             recording = Recording(identifier, utterance, samples)
             clips["copy-synthesis"] = Spoken(copy(recording), voice.sample_rate, 0.0)
             try:
+                offsets[identifier] = (utterance.language, aligned.search_offset_ms(recording))
                 clips["aligned-synthesis"] = Spoken(aligned(recording), voice.sample_rate, 0.0)
                 result = voice.synthesize(utterance.text, language=utterance.language, speaker=utterance.speaker, seed=SEED)
                 clips["text-to-speech"] = Spoken(result.samples, voice.sample_rate, 0.0)
@@ -393,15 +395,26 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
         f" {source}, heard by Whisper base (CER; zh pinyin syllables, ja kana) and DNSMOS OVRL.",
         "",
         "| language | " + " | ".join(f"CER {stage}" for stage in stage_names) + " | "
-        + " | ".join(f"OVRL {stage}" for stage in stage_names) + " |",
-        "|---|" + "---:|" * 2 * len(stage_names),
+        + " | ".join(f"OVRL {stage}" for stage in stage_names) + " | search offset (ms) |",
+        "|---|" + "---:|" * (2 * len(stage_names) + 1),
     ]
+    offset_by_language = {
+        language: [offset for clip_language, offset in offsets.values() if clip_language == language and offset is not None]
+        for language in languages
+    }
     for language in languages:
         cer = [summaries[stage][language].cer for stage in stage_names]
         ovrl = [summaries[stage][language].dnsmos["dnsmos_ovrl"].mean for stage in stage_names]
+        found = offset_by_language[language]
+        offset = f"{sum(found) / len(found):.0f} ({len(found)})" if found else "-"
         lines.append(f"| {language} | " + " | ".join(f"{value:.2f}" for value in cer) + " | "
-                     + " | ".join(f"{value:.2f}" for value in ovrl) + " |")
-    lines += ["", f"{refusals} sentence(s) refused by text-to-speech (counted as CER 1.0)."]
+                     + " | ".join(f"{value:.2f}" for value in ovrl) + f" | {offset} |")
+    lines += [
+        "", f"{refusals} sentence(s) refused by text-to-speech (counted as CER 1.0).",
+        "Search offset: where the voice's own alignment search, unbounded, starts each phoneme against where the clip's"
+        " manifest durations (a teacher's) start it, mean absolute difference (clips with such durations in brackets);"
+        " aligned synthesis uses the search within those durations where a clip has them.",
+    ]
     markdown = "\n".join(lines) + "\n"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{arguments.name}.md").write_text(markdown, encoding="utf-8")
@@ -410,6 +423,7 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
         "dropped_as_trained_on": dropped, "refused": refusals, "elapsed_s": time.perf_counter() - started,
         "by_language": {stage: {language: summary.to_dict() for language, summary in groups.items()}
                         for stage, groups in summaries.items()},
+        "search_offset_ms": {identifier: offset for identifier, (_, offset) in offsets.items()},
         "clips": [{"id": clip.utterance_id, "stage": clip.system, "language": clip.language, "speaker": clip.speaker,
                    "text": clip.text, "transcript": clip.hearing.transcript, "heard": clip.hearing.heard,
                    "cer": clip.hearing.characters.rate if clip.hearing.characters else None,

@@ -9,7 +9,7 @@ import pytest
 from finetune_helpers import corpora_fixture
 
 from polyvox.audio.io import load_audio
-from polyvox.data.dataset import seconds_to_frames, spread_durations
+from polyvox.data.dataset import RESERVED_IDS, seconds_to_frames, spread_durations
 from polyvox.data.manifest import read_manifest
 from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
 from polyvox.evaluation.errors import EvaluationError
@@ -63,3 +63,23 @@ def test_a_clip_whose_manifest_times_its_phonemes_is_timed_as_training_times_it(
     assert frames.tolist() == list(spread_durations(list(encoded[0]), manifest_frames))
     untimed = dataclasses.replace(recording, utterance=dataclasses.replace(recording.utterance, phonemes=None, phoneme_durations=None))
     assert aligned.durations(untimed)[1].tolist() != frames.tolist()  # the search's own timing differs
+
+
+def test_the_search_offset_is_zero_for_the_searchs_own_timing_and_grows_as_the_manifest_moves(corpora):
+    voice = Voice.load(corpora.voice)
+    aligned = AlignedSynthesis(voice)
+    recording = next(r for r in _recordings(corpora, voice) if r.utterance.phoneme_durations)
+    untimed = dataclasses.replace(recording, utterance=dataclasses.replace(recording.utterance, phonemes=None, phoneme_durations=None))
+    assert aligned.search_offset_ms(untimed) is None  # nothing to compare with
+    # The manifest rewritten with the search's own token frames: no offset.
+    encoded, frames = aligned.durations(untimed)
+    hop_s = voice.metadata.config.audio.hop_length / voice.sample_rate
+    starts = [s for i, s in zip(encoded[0], np.cumsum(frames) - frames) if i not in RESERVED_IDS]
+    ends = starts[1:] + [int(frames.sum())]
+    own = tuple(float(end) * hop_s if index == 0 else float(end - start) * hop_s for index, (start, end) in enumerate(zip(starts, ends)))
+    agreeing = dataclasses.replace(recording.utterance, phoneme_durations=own)
+    assert aligned.search_offset_ms(dataclasses.replace(recording, utterance=agreeing)) == pytest.approx(0.0, abs=0.01)
+    # Every phoneme after the first moved two frames later: the offset is two frames.
+    shifted = (own[0] + 2 * hop_s, *own[1:-1], own[-1] - 2 * hop_s)
+    moved = dataclasses.replace(recording.utterance, phoneme_durations=shifted)
+    assert aligned.search_offset_ms(dataclasses.replace(recording, utterance=moved)) == pytest.approx(2 * hop_s * 1000, rel=0.01)

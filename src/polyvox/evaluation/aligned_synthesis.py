@@ -85,6 +85,32 @@ class AlignedSynthesis:
             path = monotonic_alignment_search(log_likelihood, text.text_mask.squeeze(1) > 0, frame_mask.squeeze(1) > 0)
         return encoded, path.sum(dim=2)[0].numpy()
 
+    def search_offset_ms(self, recording: Recording) -> float | None:
+        """How far the voice's own alignment search, unbounded, puts each phoneme's start from where the clip's
+        manifest durations put it (mean absolute difference, ms); None for a clip whose manifest does not time it."""
+        import dataclasses
+
+        from polyvox.data.dataset import RESERVED_IDS, seconds_to_frames
+
+        utterance = recording.utterance
+        if not utterance.phonemes or not utterance.phoneme_durations:
+            return None
+        untimed = dataclasses.replace(utterance, phonemes=None, phoneme_durations=None)
+        encoded, frames = self.durations(dataclasses.replace(recording, utterance=untimed))
+        total = int(frames.sum())
+        audio = self.voice.metadata.config.audio
+        token_frames = seconds_to_frames(list(utterance.phoneme_durations), total, audio)
+        if token_frames is None or self._manifest_timing(utterance, encoded, total) is None:
+            return None  # the manifest's phonemes do not give the sentence's ids, or do not fill the clip
+        tokens = self.voice.text.rules.utterance_tokens(utterance)
+        by_character = self.voice.metadata.config.text.token_unit == "codepoint"
+        ids_per_token = np.array([len(token.symbol) if by_character else 1 for token in tokens])
+        id_starts = (np.cumsum(frames) - frames)[[i for i, phoneme_id in enumerate(encoded[0]) if phoneme_id not in RESERVED_IDS]]
+        searched = id_starts[np.cumsum(ids_per_token) - ids_per_token]  # each token's first id
+        timed = np.cumsum(token_frames) - np.asarray(token_frames)
+        # The first phoneme is left out: a manifest's first token starts the clip (it carries the leading silence).
+        return float(np.mean(np.abs(searched[1:] - timed[1:])) * audio.hop_length / audio.sample_rate * 1000)
+
     def _manifest_timing(self, utterance: Utterance, encoded: Encoded, frames: int) -> EncodedUtterance | None:
         """The clip as training encodes it, when its manifest times its phonemes and they give the sentence's ids."""
         from polyvox.data.dataset import encode_utterance

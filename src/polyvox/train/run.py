@@ -223,9 +223,11 @@ def prepare_data(
             "set training.short_clip_policy='pad' or add longer clips"
         )
     with_durations = sum(item.durations is not None for item in train_items)
+    with_windows = sum(item.duration_windows is not None for item in train_items)
     logger.info(
-        "%d training clips (%d with phoneme durations), %d validation clips, %d symbols, languages %s, %d speakers",
-        len(train_items), with_durations, len(validation_items), len(metadata.symbols), ",".join(metadata.languages), len(metadata.speakers),
+        "%d training clips (%d with phoneme durations, %d aligned within them), %d validation clips, %d symbols, languages %s, %d speakers",
+        len(train_items), with_durations, with_windows, len(validation_items), len(metadata.symbols), ",".join(metadata.languages),
+        len(metadata.speakers),
     )
     return PreparedData(metadata, cache, train_items, validation_items, report)
 
