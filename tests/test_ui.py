@@ -90,7 +90,7 @@ def test_ui_command_names_its_address_and_not_gradios_share_advice(monkeypatch: 
             self.closed = True
 
     page = Page()
-    monkeypatch.setattr(polyvox.ui, "build_ui", lambda default_voice, voices_dir: page)
+    monkeypatch.setattr(polyvox.ui, "build_ui", lambda default_voice, voices_dir, text_features: page)
     result = CliRunner().invoke(app, ["ui", "--port", "7999"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "polyvox ui: open http://127.0.0.1:7999/ in a browser (Ctrl-C stops)"

@@ -55,6 +55,11 @@ def evaluate(
         bool, typer.Option("--dnsmos", help="Also rate every clip with DNSMOS (SIG, BAK, OVRL; the 'listen' extra).")
     ] = False,
     listener_threads: Annotated[int, typer.Option(help="CPU threads of the recognizer and DNSMOS.")] = 1,
+    text_features: Annotated[
+        Optional[Path],
+        typer.Option(help="The local model folder (BERT family) a voice trained with text features reads each sentence with "
+                     "(polyvox train --text-features); the voice refuses any other."),
+    ] = None,
     threads: Threads = None,
     verbose: Verbose = False,
     references: Annotated[Optional[Path], typer.Option("--references", hidden=True, help="Deprecated name of --recordings.")] = None,
@@ -81,12 +86,11 @@ def evaluate(
         from polyvox.evaluation.sources import FolderSource
 
         utterances = read_manifest(recordings)
-        listener = Listener.load(asr, dnsmos, listener_threads) if asr is not None or dnsmos else None
         info: dict[str, str] = {"recordings": str(recordings)}
         sources: list[AudioSource]
         audio_dir: Path | None = None
-        if voice is not None:
-            sources, rate = _voice_sources(voice, baseline or [], speaker, SpeechRequest(**options), info)
+        if voice is not None:  # loaded before the listener: a voice that cannot speak is refused at once
+            sources, rate = _voice_sources(voice, baseline or [], speaker, SpeechRequest(**options), info, text_features)
             if sample_rate is not None and sample_rate != rate:
                 fail(f"--sample-rate {sample_rate} differs from the voice's {rate} Hz; leave it out with --voice")
             audio_dir = output / "audio"
@@ -94,6 +98,7 @@ def evaluate(
             rate = sample_rate or 22050
             sources = [FolderSource(synthesized, rate)]
             info["synthesized"] = str(synthesized)
+        listener = Listener.load(asr, dnsmos, listener_threads) if asr is not None or dnsmos else None
         result = run_evaluation(utterances, sources, rate, limit, examples, audio_dir, listener=listener)
         files = write_report(result, output, info)
         typer.echo(summary_table(result))
@@ -123,12 +128,13 @@ def _voice_sources(
     speaker: str | None,
     options: SpeechRequest,
     info: dict[str, str],
+    text_features: Path | None = None,
 ) -> tuple[list[AudioSource], int]:
     from polyvox.evaluation.baselines import baseline_sources
     from polyvox.evaluation.sources import VoiceSource
     from polyvox.inference.voice import Voice
 
-    loaded = Voice.load(voice_path)
+    loaded = Voice.load(voice_path, text_features=text_features, text_features_option="polyvox evaluate --text-features FOLDER")
     info["voice"] = str(voice_path)
     info["voice_steps"] = str(loaded.metadata.info.get("steps", "unknown"))
     info["seed"] = str(options.seed)

@@ -27,8 +27,8 @@ def export(
     verbose: Verbose = False,
 ) -> None:
     """Export VOICE to ONNX: OUTPUT (text -> audio in one graph), OUTPUT's .encoder.onnx and .decoder.onnx
-    (the two stages, for streaming) and OUTPUT.json (symbols, languages, speakers, audio and default scales).
-    Operators that onnxruntime-web or onnxruntime-mobile lacks are warned of, one line each."""
+    (the two stages, for streaming) and OUTPUT.json (symbols, languages, speakers, audio and default scales; a voice
+    trained with text features: its model, which say --engine onnx --text-features then checks). Operators that onnxruntime-web or onnxruntime-mobile lacks are warned of, one line each."""
     setup_logging(verbose)
     if quantize is not None:
         from polyvox.export.quantize import QuantizeError, check_quantization
@@ -38,13 +38,12 @@ def export(
         except QuantizeError as error:
             fail(str(error))
     source = voice or DEFAULT_VOICE
-    if source.is_file():  # a missing or broken file is reported by the export itself
-        from polyvox.voice_file import read_metadata
+    if web is not None and source.is_file():  # a missing or broken file is reported by the export itself
+        from polyvox.export.web_export import web_refusal
 
-        features = run(lambda: read_metadata(source)).config.model.text_features
-        if features.enabled:
-            fail(f"{source} reads text features from {features.name!r}, which the ONNX graphs do not carry yet: speak it with "
-                 f"the torch engine (polyvox say --voice {source} --text-features FOLDER)")
+        refusal = run(lambda: web_refusal(source))
+        if refusal is not None:
+            fail(refusal)
     if web is not None:
         _export_web(voice, web, opset, quantize, threads, overwrite)
         return

@@ -47,7 +47,7 @@ def _voice_loader(
     if engine == "onnx":
         from polyvox.inference.onnx_voice import OnnxVoice
 
-        return partial(OnnxVoice.load, voice_path, threads=threads)
+        return partial(OnnxVoice.load, voice_path, threads=threads, text_features=text_features)
     from polyvox.inference.voice import Voice
 
     return partial(Voice.load, voice_path, precision=precision, text_features=text_features)
@@ -228,8 +228,6 @@ def say(
     check_speech_options(options)
     if reference is not None and (engine == "onnx" or batch is not None):
         fail("--reference works with the torch engine for one text (not with --engine onnx or --batch)")
-    if text_features is not None and engine == "onnx":
-        fail("--text-features needs the torch engine (voices with text features are not exported to ONNX yet)")
     if score is not None and engine == "onnx":
         fail("--score needs the torch engine (the ONNX graphs predict their own durations); drop --engine onnx")
     if batch is not None:

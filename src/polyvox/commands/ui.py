@@ -24,6 +24,11 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="TCP port.")] = 7860,
         voices_dir: Annotated[Optional[Path], typer.Option(help="Folder of .safetensors voices to offer besides the default.")] = None,
         default_voice: Annotated[Optional[Path], typer.Option(help="The voice named 'default'; default: the bundled voice.")] = None,
+        text_features: Annotated[
+            Optional[Path],
+            typer.Option(help="The local model folder (BERT family) that voices trained with text features read each sentence "
+                         "with (polyvox train --text-features); the voice refuses any other."),
+        ] = None,
         threads: Threads = None,
         verbose: Verbose = False,
     ) -> None:
@@ -32,6 +37,8 @@ def register(app: typer.Typer) -> None:
         apply_threads(threads)
         if voices_dir is not None and not voices_dir.is_dir():
             fail(f"--voices-dir {voices_dir} is not a folder; create it or fix the path")
+        if text_features is not None and not text_features.is_dir():
+            fail(f"--text-features {text_features} is not a folder; give a local model folder")
         try:
             import gradio  # noqa: F401  (checked here so a missing extra is one line, not a traceback)
 
@@ -40,7 +47,7 @@ def register(app: typer.Typer) -> None:
             if error.name != "gradio":
                 raise
             fail(MISSING_EXTRA)
-        page = run(lambda: build_ui(default_voice or DEFAULT_VOICE, voices_dir))
+        page = run(lambda: build_ui(default_voice or DEFAULT_VOICE, voices_dir, text_features))
         # Quiet: Gradio's own lines advise share=True, a public tunnel this command does not offer.
         _, url, _ = page.launch(server_name=host, server_port=port, show_error=True, quiet=True, prevent_thread_lock=True)
         typer.echo(f"polyvox ui: open {url} in a browser (Ctrl-C stops)")

@@ -3,7 +3,9 @@
 Each wrapper's ``forward`` takes only tensors, in the order of the names in ``polyvox.export.metadata``,
 and calls the generator's own ``encode_prior`` / ``decode_latent`` parts, so the graphs compute what
 ``Voice`` computes. Noise is an input: callers (and the parity tests) choose it. A style voice's graphs
-take its style vector last (``style_vectors``); a voice without style traces exactly as before (no such input).
+take its style vector (``style_vectors``), a text-feature voice's text graphs each id's features (``text_features``,
+passed by name: it follows the style input, which a voice without style lacks); a voice without them traces exactly
+as before (no such inputs).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def _encode(
     duration_noise: Tensor,
     prosody_ids: Tensor,
     style_vectors: Tensor | None,
+    text_features: Tensor | None,
 ) -> PriorOutput:
     return generator.encode_prior(
         phoneme_ids, language_ids, text_lengths, speaker_ids,
@@ -33,6 +36,7 @@ def _encode(
         duration_noise=duration_noise,
         prosody_ids=prosody_ids,
         style_vectors=style_vectors,
+        text_features=text_features,
     )
 
 
@@ -76,10 +80,11 @@ class EncoderGraph(GeneratorGraph):
         duration_noise: Tensor,
         prosody_ids: Tensor,
         style_vectors: Tensor | None = None,
+        text_features: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         prior = _encode(
             self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration,
-            duration_noise, prosody_ids, style_vectors,
+            duration_noise, prosody_ids, style_vectors, text_features,
         )
         return prior.means, prior.log_scales, prior.frame_mask, prior.frame_lengths, prior.durations
 
@@ -119,10 +124,11 @@ class FullGraph(GeneratorGraph):
         prior_noise: Tensor,
         prosody_ids: Tensor,
         style_vectors: Tensor | None = None,
+        text_features: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
         prior = _encode(
             self.generator, phoneme_ids, language_ids, text_lengths, speaker_ids, length_scale, noise_scale_duration,
-            duration_noise, prosody_ids, style_vectors,
+            duration_noise, prosody_ids, style_vectors, text_features,
         )
         frames = prior.means.shape[-1]
         noise = torch.cat([prior_noise, torch.zeros_like(prior.means)], dim=2)[:, :, :frames]

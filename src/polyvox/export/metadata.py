@@ -2,12 +2,15 @@
 
 The exporter writes it; ``OnnxVoice`` and engines in other languages read it. It holds the symbol
 table, languages, speakers, audio parameters, default scales, the context streaming needs, the
-graphs' file names and interface, and the voice's whole config; for a style voice, its style tables. Every graph carries the same random
-``export_id`` in its ONNX metadata as the json, so files from different exports are never mixed.
+graphs' file names and interface, and the voice's whole config; for a style voice, its style tables; for a voice trained
+with text features, the identity of its text-feature model (the engine computes the features and refuses another
+model, as ``Voice`` does). Every graph carries the same random ``export_id`` in its ONNX metadata as the json, so files
+from different exports are never mixed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +18,7 @@ from typing import Any
 
 from polyvox.config import ConfigError, VoiceConfig
 from polyvox.errors import PolyvoxError
+from polyvox.fingerprint import NO_TEXT_FEATURES, TextFeatureModel, text_feature_model
 from polyvox.export.style_tables import StyleTables
 from polyvox.files import atomic_path
 from polyvox.inference.request import DEFAULT_NOISE_SCALE, DEFAULT_NOISE_SCALE_DURATION, DEFAULT_SPEED
@@ -22,9 +26,11 @@ from polyvox.text.errors import TextError
 from polyvox.text.symbols import SymbolTable
 
 FORMAT_NAME = "polyvox-onnx-voice"
-FORMAT_VERSION = 2
-# What an export without style writes: older readers still read it. Style exports are version 2, which older
-# readers refuse ("upgrade polyvox") rather than run graphs whose style input they would not feed.
+# Text-feature exports are version 3: older readers refuse them ("upgrade polyvox") rather than run graphs whose
+# text_features input they would not feed. Style exports are version 2, for the same reason.
+FORMAT_VERSION = 3
+STYLED_FORMAT_VERSION = 2
+# What an export without style or text features writes: older readers still read it.
 UNSTYLED_FORMAT_VERSION = 1
 # Keys in each graph's ONNX metadata_props.
 EXPORT_ID_KEY = "polyvox_export_id"
@@ -58,16 +64,23 @@ SAMPLER_INTERFACES = {
 STYLE_ENCODER_INTERFACE = {"style_encoder": (("reference_mel",), ("clip_style",))}
 # A style voice's graphs take its style vector (batch, style_channels) last: the prosody components' conditioning.
 STYLE_INPUT = "style_vectors"
+# A text-feature voice's text graphs (full, encoder, a style sampler's condition) take each id's features
+# (batch, text_len, dim) float32 after the others (after STYLE_INPUT too): graphs of voices without them are as before.
+TEXT_FEATURES_INPUT = "text_features"
+TEXT_FEATURE_GRAPHS = ("full", "encoder", "style_condition")
 
 
-def graph_interface(kind: str, styled: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Input and output names of graph ``kind``; a style voice's (``styled``) speech graphs end with ``STYLE_INPUT``."""
-    if kind in SAMPLER_INTERFACES:
-        return SAMPLER_INTERFACES[kind]
+def graph_interface(kind: str, styled: bool, featured: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Input and output names of graph ``kind``; a style voice's (``styled``) speech graphs end with ``STYLE_INPUT``, a
+    text-feature voice's (``featured``) text graphs with ``TEXT_FEATURES_INPUT``."""
     if kind in STYLE_ENCODER_INTERFACE:
         return STYLE_ENCODER_INTERFACE[kind]
-    inputs, outputs = GRAPH_INTERFACES[kind]
-    return ((*inputs, STYLE_INPUT) if styled else inputs), outputs
+    if kind in SAMPLER_INTERFACES:
+        inputs, outputs = SAMPLER_INTERFACES[kind]
+    else:
+        inputs, outputs = GRAPH_INTERFACES[kind]
+        inputs = (*inputs, STYLE_INPUT) if styled else inputs
+    return ((*inputs, TEXT_FEATURES_INPUT) if featured and kind in TEXT_FEATURE_GRAPHS else inputs), outputs
 
 
 # What to do when onnx or onnxruntime is not installed.
@@ -140,12 +153,23 @@ class OnnxVoiceMetadata:
     def sample_rate(self) -> int:
         return self.config.audio.sample_rate
 
+    @property
+    def text_features(self) -> TextFeatureModel | None:
+        """The text-feature model the voice was trained with (name, dim, weights sha256); None for a voice without."""
+        model = text_feature_model(self.config)
+        return None if model == NO_TEXT_FEATURES else model
+
+    def format_version(self) -> int:
+        if self.text_features is not None:
+            return FORMAT_VERSION
+        return UNSTYLED_FORMAT_VERSION if self.style is None else STYLED_FORMAT_VERSION
+
     def to_dict(self) -> dict[str, Any]:
         """The json document; the sections before ``config`` are what an engine needs, ``config`` is the whole voice."""
         text = self.config.text
         document: dict[str, Any] = {
             "format": FORMAT_NAME,
-            "format_version": UNSTYLED_FORMAT_VERSION if self.style is None else FORMAT_VERSION,
+            "format_version": self.format_version(),
             "export_id": self.export_id,
             "opset": self.opset,
             "graphs": {
@@ -181,6 +205,10 @@ class OnnxVoiceMetadata:
         }
         if self.style is not None:
             document["style"] = self.style.to_dict()
+        if self.text_features is not None:
+            document["text_features"] = {
+                **dataclasses.asdict(self.text_features), "layer": self.config.model.text_features.layer, "input": TEXT_FEATURES_INPUT,
+            }
         return document
 
     @classmethod
@@ -225,9 +253,18 @@ class OnnxVoiceMetadata:
             raise OnnxVoiceError(f"{source}: a style encoder graph is listed for a voice without style; export the voice again")
         if config.model.style_sampler.enabled != all(kind in graphs for kind in SAMPLER_INTERFACES):
             raise OnnxVoiceError(f"{source}: the voice's style sampler and the sampler graphs listed do not match; export the voice again")
+        if _recorded_text_features(data.get("text_features")) != metadata.text_features:
+            raise OnnxVoiceError(f"{source}: the 'text_features' section and the voice's config do not match; export the voice again")
         if len(metadata.speakers) > config.model.n_speakers:
             raise OnnxVoiceError(f"{source}: {len(metadata.speakers)} speakers listed but the model has {config.model.n_speakers}")
         return metadata
+
+
+def _recorded_text_features(section: object) -> TextFeatureModel | None:
+    """The json's 'text_features' section as a model identity; None when absent or malformed."""
+    if not isinstance(section, dict):
+        return None
+    return TextFeatureModel(section.get("name", ""), section.get("dim", 0), section.get("weights_sha256", ""))
 
 
 def write_metadata(path: str | Path, metadata: OnnxVoiceMetadata) -> Path:

@@ -12,7 +12,9 @@ graph (``quantize``, see ``quantize.py``) is then run again and must give finite
 graph's operators are checked against onnxruntime-web's and onnxruntime-mobile's (``operator_check.py``).
 A style voice's graphs take the style vector as an input; its label rows and neutral style go in the json
 (``style_tables.py``); its style encoder (a reference clip's log-mel -> style) is one more graph and a style sampler
-two more (``style_graphs.py``).
+two more (``style_graphs.py``). A text-feature voice's text graphs take each id's features as one more input (the
+engine computes them with the voice's own model; the json names that model), traced with made-up features; the export
+needs no model folder.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from torch.nn.utils import parametrize
 from tqdm import tqdm
 
 from polyvox.errors import PolyvoxError
+from polyvox.export.feature_graphs import FeaturedStyleConditionGraph
 from polyvox.export.graphs import DecoderGraph, EncoderGraph, FullGraph
 from polyvox.export.style_graphs import StyleConditionGraph, StyleEncoderGraph, StyleVelocityGraph
 from polyvox.export.operator_check import MOBILE_OPSET, UnsupportedOperator, unsupported_operators
@@ -46,6 +49,7 @@ from polyvox.export.metadata import (
     GRAPH_KEY,
     ONNX_INSTALL_HINT,
     STYLE_INPUT,
+    TEXT_FEATURES_INPUT,
     GraphFile,
     OnnxVoiceMetadata,
     StreamingContext,
@@ -62,6 +66,8 @@ from polyvox.text.prosody import N_PROSODY_IDS
 
 if TYPE_CHECKING:
     import onnxruntime
+
+    from polyvox.inference.voice import Voice
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +111,7 @@ DYNAMIC_AXES = {
     "waveform": {0: "batch", 2: "samples"},
     "sample_lengths": {0: "batch"},
     STYLE_INPUT: {0: "batch"},
+    TEXT_FEATURES_INPUT: {0: "batch", 1: "text"},
     "styles": {0: "batch"},
     "times": {0: "batch"},
     "style_condition": {0: "batch"},
@@ -180,9 +187,19 @@ def _reference_mel(generator: VitsGenerator, example: Example) -> torch.Tensor:
     return torch.randn(len(example.text_lengths), n_mels, frames, generator=random) * 3.0 - 5.0
 
 
+def _text_features(generator: VitsGenerator, example: Example) -> torch.Tensor:
+    """Made-up features (batch, text_len, dim) of a text-feature voice's ids, around a BERT hidden state's scale."""
+    random = torch.Generator().manual_seed(example.seed + 3000)  # apart from the other inputs' draws
+    shape = (len(example.text_lengths), max(example.text_lengths), generator.config.text_features.dim)
+    return torch.randn(*shape, generator=random)
+
+
 def _graph_inputs(kind: str, generator: VitsGenerator, n_symbols: int, n_languages: int, example: Example) -> dict[str, torch.Tensor]:
     """The inputs of graph ``kind``, in the order of its interface."""
     inputs = _text_inputs(generator, n_symbols, n_languages, example)
+    featured = generator.config.text_features.enabled
+    if featured:
+        inputs[TEXT_FEATURES_INPUT] = _text_features(generator, example)
     frames = 2 * max(example.text_lengths)
     inputs["latent"] = inputs["prior_noise"][..., :frames]
     inputs["frame_mask"] = (torch.arange(frames)[None, None, :] < 2 * torch.tensor(example.text_lengths)[:, None, None]).float()
@@ -191,19 +208,23 @@ def _graph_inputs(kind: str, generator: VitsGenerator, n_symbols: int, n_languag
         inputs.update(_sampler_inputs(generator, len(example.text_lengths), example.seed))
     if generator.style_encoder is not None:
         inputs["reference_mel"] = _reference_mel(generator, example)
-    return {name: inputs[name] for name in graph_interface(kind, generator.style_encoder is not None)[0]}
+    return {name: inputs[name] for name in graph_interface(kind, generator.style_encoder is not None, featured)[0]}
 
 
 def _trace(module: nn.Module, kind: str, inputs: dict[str, torch.Tensor], opset: int, export_id: str) -> bytes:
     """The graph as ONNX bytes, with the export id and its kind in the model's metadata."""
     import onnx
 
-    input_names, output_names = graph_interface(kind, STYLE_INPUT in inputs)
+    input_names, output_names = graph_interface(kind, STYLE_INPUT in inputs, TEXT_FEATURES_INPUT in inputs)
+    # The text features go by name (torch's trailing dict of keyword inputs): they follow an input a voice may lack.
+    arguments = tuple(value for name, value in inputs.items() if name != TEXT_FEATURES_INPUT)
+    if TEXT_FEATURES_INPUT in inputs:
+        arguments = (*arguments, {TEXT_FEATURES_INPUT: inputs[TEXT_FEATURES_INPUT]})
     buffer = io.BytesIO()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         torch.onnx.export(
-            module.eval(), tuple(inputs.values()), buffer, dynamo=False, opset_version=opset,
+            module.eval(), arguments, buffer, dynamo=False, opset_version=opset,
             input_names=list(input_names), output_names=list(output_names),
             dynamic_axes={name: DYNAMIC_AXES[name] for name in (*input_names, *output_names) if name in DYNAMIC_AXES},
         )
@@ -229,7 +250,7 @@ def _check(session: onnxruntime.InferenceSession, module: nn.Module, kind: str, 
     feed = {item.name: inputs[item.name].numpy() for item in session.get_inputs()}
     onnx_outputs = session.run(None, feed)
     with torch.no_grad():
-        torch_outputs = module(*inputs.values())
+        torch_outputs = module(**inputs)
     torch_outputs = torch_outputs if isinstance(torch_outputs, tuple) else (torch_outputs,)
     for name, expected, got in zip(graph_interface(kind, False)[1], torch_outputs, onnx_outputs):
         expected = expected.numpy()
@@ -267,6 +288,22 @@ def _style_tables(generator: VitsGenerator) -> StyleTables | None:
     )
 
 
+def _voice(voice_path: str | Path) -> Voice:
+    """The voice to export; a text-feature voice without its model folder (its graphs take the features as an input,
+    so only the engine that speaks needs the folder)."""
+    from polyvox.inference.voice import Voice
+    from polyvox.voice_check import check_voice_tensors
+    from polyvox.voice_file import build_generator, load_voice_file, read_metadata
+
+    if not read_metadata(voice_path).config.model.text_features.enabled:
+        return Voice.load(voice_path)
+    tensors, metadata = load_voice_file(voice_path)
+    generator = build_generator(metadata)
+    check_voice_tensors(generator, tensors, voice_path)
+    generator.load_state_dict(tensors)
+    return Voice(generator, metadata)
+
+
 def export_onnx(
     voice_path: str | Path, output: str | Path, opset: int = DEFAULT_OPSET, quantize: Quantization | None = None
 ) -> ExportedVoice:
@@ -279,15 +316,13 @@ def export_onnx(
     Raises ``VoiceFileError`` for a bad voice file, ``OnnxExportError`` if a graph does not reproduce PyTorch,
     ``QuantizeError`` for a quantization that is not offered.
     """
-    from polyvox.inference.voice import Voice
-
     if quantize is not None:
         check_quantization(quantize)
     for package in ("onnx", "onnxruntime"):  # both are needed below: say so before any work
         if importlib.util.find_spec(package) is None:
             raise OnnxExportError(f"ONNX export needs the {package} package: {ONNX_INSTALL_HINT}")
     output = Path(output)
-    voice = Voice.load(voice_path)
+    voice = _voice(voice_path)
     generator = inference_copy(voice.generator)
     n_symbols, n_languages = len(voice.symbols), len(voice.languages)
     export_id = uuid.uuid4().hex
@@ -296,7 +331,8 @@ def export_onnx(
     if generator.style_encoder is not None:
         wrappers["style_encoder"] = StyleEncoderGraph(generator)
     if generator.style_sampler is not None:
-        wrappers |= {"style_condition": StyleConditionGraph(generator), "style_velocity": StyleVelocityGraph(generator)}
+        condition = FeaturedStyleConditionGraph if generator.config.text_features.enabled else StyleConditionGraph
+        wrappers |= {"style_condition": condition(generator), "style_velocity": StyleVelocityGraph(generator)}
     paths: dict[str, Path] = {}
     graphs: dict[str, GraphFile] = {}
     unsupported: dict[str, UnsupportedOperator] = {}

@@ -7,7 +7,8 @@ voice's ONNX graphs and ``voice.onnx.json`` from :func:`export_onnx`, the front 
 onnxruntime-web and, for ja, kuromoji with pyopenjtalk's dictionary in its format (``web_japanese_dictionary``:
 built once with node, 37 MB). Those come from the npm step committed in ``polyvox/web`` (package.json and
 package-lock.json; ~40 MB that is not in git): the export copies them and stops with the npm command when
-they are missing.
+they are missing. A voice trained with text features is refused: its sentences need a BERT-family model, which the
+page cannot run (its ONNX export speaks with ``polyvox say --engine onnx --text-features``).
 """
 
 from __future__ import annotations
@@ -92,15 +93,31 @@ def _write_japanese(directory: Path) -> list[Path]:
     return written
 
 
+def web_refusal(voice_path: str | Path) -> str | None:
+    """Why the page cannot speak the voice at ``voice_path`` (one line), or None; raises ``VoiceFileError`` for a bad file."""
+    from polyvox.voice_file import read_metadata
+
+    features = read_metadata(voice_path).config.model.text_features
+    if not features.enabled:
+        return None
+    return (
+        f"{voice_path} reads text features from {features.name!r}, a BERT-family model the web page cannot run in the "
+        f"browser: export it without --web and speak it with polyvox say --engine onnx --text-features FOLDER"
+    )
+
+
 def export_web(
     voice_path: str | Path, directory: str | Path, opset: int = DEFAULT_OPSET, quantize: Quantization | None = None
 ) -> ExportedPage:
     """Write the page for the voice at ``voice_path`` into ``directory`` (created if needed); ``quantize``
     ships the smaller graphs (``export_onnx``).
 
-    Raises ``WebExportError`` when the npm runtime is not installed (before any work), and the errors of
-    :func:`export_onnx` for the voice itself.
+    Raises ``WebExportError`` for a voice with text features or when the npm runtime is not installed (before any
+    work), and the errors of :func:`export_onnx` for the voice itself.
     """
+    refusal = web_refusal(voice_path)
+    if refusal is not None:
+        raise WebExportError(refusal)
     missing = missing_runtime()
     if missing:
         raise WebExportError(

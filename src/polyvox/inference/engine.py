@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,12 @@ from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.windows import ChunkSchedule
 from polyvox.text.ids import EncodedText
 from polyvox.text.symbols import SymbolTable
+from polyvox.text.text_features import TextFeaturesError
+
+if TYPE_CHECKING:
+    from polyvox.speech_request import SpeechRequest
+    from polyvox.text.text_features import TextFeatureExtractor
+    from polyvox.text.token import Token
 
 Encoded = EncodedText  # phoneme ids, language id and prosody id per phoneme
 
@@ -52,6 +59,10 @@ def chunk_schedule(first_chunk_frames: int, chunk_frames: int) -> ChunkSchedule:
 
 class SentenceEngine(ABC):
     text: VoiceText
+    # The sentence model of a voice trained with text features (``TextFeatureExtractor.for_voice``); None for the others.
+    text_features: TextFeatureExtractor | None = None
+    # What the refusal of such a voice without its model tells the user to pass (each engine names its own).
+    text_features_option = "its model folder (text_features=FOLDER)"
 
     @property
     @abstractmethod
@@ -70,7 +81,22 @@ class SentenceEngine(ABC):
         return self.text.symbols
 
     def encode(self, sentence: str, language: str) -> Encoded:
-        return self.text.encode(sentence, language)
+        """The sentence's ids; a text-feature voice's carry each id's features (``FeaturedText``)."""
+        if not self.text.config.model.text_features.enabled:
+            return self.text.encode(sentence, language)
+        if self.text_features is None:
+            raise TextFeaturesError(f"this voice needs text features: load it with {self.text_features_option}")
+        rules = self.text.rules
+        tokens = rules.resolve_unseen(rules.tokens(sentence, language))
+        features = self.text_features.sentence_features(sentence, language, tokens, rules)
+        return FeaturedText.of(rules.encode_tokens(tokens), features.per_position())
+
+    def _written(self, request: SpeechRequest, language: str) -> list[Token] | None:
+        """``VoiceText.written``; refused for a text-feature voice, whose features come from the sentence's words."""
+        written = self.text.written(request, language)
+        if written is not None and self.text.config.model.text_features.enabled:
+            raise SynthesisError("this voice reads text features from the sentence's words: give it text, not phonemes or a score")
+        return written
 
     def _pause(self) -> np.ndarray:
         return np.zeros(int(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)

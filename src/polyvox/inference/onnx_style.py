@@ -17,7 +17,8 @@ import numpy as np
 from polyvox.audio.numpy_mel import NumpyMelSpectrogram
 from polyvox.config import AudioConfig
 from polyvox.errors import PolyvoxError
-from polyvox.inference.engine import Encoded
+from polyvox.export.metadata import TEXT_FEATURES_INPUT
+from polyvox.inference.engine import Encoded, text_features_of
 from polyvox.inference.reference_clips import ReferenceAudio, checked_clips
 from polyvox.speech_request import SpeechRequest
 
@@ -55,12 +56,15 @@ class OnnxStyleSampler:
         self._condition_inputs = {item.name for item in condition.get_inputs()}
 
     def sentence_condition(self, encoded: Encoded, speaker_id: int) -> np.ndarray:
-        """What the sampler is conditioned on for one sentence (1, condition_channels)."""
+        """What the sampler is conditioned on for one sentence (1, condition_channels); a text-feature voice's
+        condition graph reads the sentence's features too."""
         ids, languages, prosody = encoded
+        features = text_features_of(encoded)
         feed = {
             "phoneme_ids": np.array([ids], dtype=np.int64), "language_ids": np.array([languages], dtype=np.int64),
             "text_lengths": np.array([len(ids)], dtype=np.int64), "speaker_ids": np.array([speaker_id], dtype=np.int64),
             "prosody_ids": np.array([prosody], dtype=np.int64),
+            **({} if features is None else {TEXT_FEATURES_INPUT: np.asarray(features[None], dtype=np.float32)}),
         }
         return self.condition.run(None, {name: value for name, value in feed.items() if name in self._condition_inputs})[0]
 

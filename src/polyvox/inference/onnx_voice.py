@@ -5,7 +5,9 @@ noise with numpy, and runs the decoder graph on the whole latent or, when stream
 Given the same noise it computes what ``Voice`` computes; with the same ``seed`` it repeats itself, but
 its numpy noise differs from torch's, so a seed does not give the PyTorch engine's exact audio. A style
 voice's emotion and style strength become a style vector here, from the tables in the json; a style reference is
-encoded by the style encoder graph, a style sampler's graphs draw one per sentence (``onnx_style.py``).
+encoded by the style encoder graph, a style sampler's graphs draw one per sentence (``onnx_style.py``). A voice trained
+with text features reads each sentence with its model folder, by the same extractor as ``Voice`` (transformers and
+torch run that model; the graphs take its features), and is refused without it or with another model, as ``Voice`` is.
 """
 
 from __future__ import annotations
@@ -25,23 +27,27 @@ from polyvox.export.metadata import (
     EXPORT_ID_KEY,
     ONNX_INSTALL_HINT,
     STYLE_INPUT,
+    TEXT_FEATURES_INPUT,
     OnnxVoiceError,
     SAMPLER_INTERFACES,
     OnnxVoiceMetadata,
     metadata_path,
     read_metadata,
 )
-from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule
+from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule, text_features_of
 from polyvox.inference.onnx_style import OnnxStyleEncoder, OnnxStyleSampler
 from polyvox.inference.request import SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
 from polyvox.speech_request import SAMPLED_STYLE, SpeechRequest, as_request
+from polyvox.text.text_features import TextFeatureExtractor, TextFeaturesError
 
 if TYPE_CHECKING:
     import onnxruntime
 
 logger = logging.getLogger(__name__)
+# What a text-feature voice's refusal tells the user to pass.
+TEXT_FEATURES_OPTION = "polyvox say --engine onnx --text-features FOLDER (Python: OnnxVoice.load(..., text_features=FOLDER))"
 
 
 @dataclass(frozen=True)
@@ -86,25 +92,35 @@ def _refuse_score(score: object) -> None:
 
 
 class OnnxVoice(SentenceEngine):
+    text_features_option = TEXT_FEATURES_OPTION
+
     def __init__(
         self, metadata: OnnxVoiceMetadata, encoder: onnxruntime.InferenceSession, decoder: onnxruntime.InferenceSession,
         style_sampler: OnnxStyleSampler | None = None, style_encoder: OnnxStyleEncoder | None = None,
+        text_features: TextFeatureExtractor | None = None,
     ) -> None:
         self.metadata = metadata
         self.encoder = encoder
         self.decoder = decoder
         self.style_sampler = style_sampler
         self.style_encoder = style_encoder
+        # The sentence model of a voice trained with text features; None for the others.
+        self.text_features = text_features
         self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers, metadata.info)
         self._encoder_inputs = {item.name for item in encoder.get_inputs()}
         self._decoder_inputs = {item.name for item in decoder.get_inputs()}
 
     @classmethod
-    def load(cls, path: str | Path, threads: int | None = None) -> OnnxVoice:
+    def load(
+        cls, path: str | Path, threads: int | None = None, text_features: str | Path | None = None,
+        text_features_option: str = TEXT_FEATURES_OPTION,
+    ) -> OnnxVoice:
         """Load an export: ``voice.onnx`` (or its ``voice.onnx.json``), as written by ``polyvox export``.
 
         ``threads``: onnxruntime's threads per graph (default: one per core). Raises ``OnnxVoiceError``
-        when a file is missing or broken, or when the files come from different exports.
+        when a file is missing or broken, or when the files come from different exports. ``text_features``: the local
+        model folder of a voice trained with text features; without it, or with another model, such a voice is refused
+        in one line (``TextFeaturesError``, naming its model and ``text_features_option``), as ``Voice.load`` refuses it.
         """
         path = Path(path)
         json_path = path if path.suffix == ".json" else metadata_path(path)
@@ -113,6 +129,11 @@ class OnnxVoice(SentenceEngine):
         metadata = read_metadata(json_path)
         if path.suffix != ".json" and path.name != metadata.graphs["full"].file:
             raise OnnxVoiceError(f"{json_path} describes {metadata.graphs['full'].file}, not {path.name}; export the voice again")
+        extractor = None
+        if text_features is not None or metadata.text_features is not None:
+            from polyvox.inference.voice import voice_text_features  # torch: only where a model folder is in play
+
+            extractor = voice_text_features(metadata, text_features, str(path), text_features_option)
         sessions = {}
         optional = (kind for kind in ("style_encoder", *SAMPLER_INTERFACES) if kind in metadata.graphs)
         for kind in ("encoder", "decoder", *optional):
@@ -132,7 +153,7 @@ class OnnxVoice(SentenceEngine):
         if metadata.style is not None and "style_velocity" in sessions:
             sampler = OnnxStyleSampler(sessions["style_condition"], sessions["style_velocity"], metadata.style.channels)
         style_encoder = OnnxStyleEncoder(sessions["style_encoder"], metadata.config.audio) if "style_encoder" in sessions else None
-        return cls(metadata, sessions["encoder"], sessions["decoder"], sampler, style_encoder)
+        return cls(metadata, sessions["encoder"], sessions["decoder"], sampler, style_encoder, extractor)
 
     @property
     def sample_rate(self) -> int:
@@ -153,10 +174,14 @@ class OnnxVoice(SentenceEngine):
         duration_noise: np.ndarray,
         prosody_ids: np.ndarray | None = None,
         style_vectors: np.ndarray | None = None,
+        text_features: np.ndarray | None = None,
     ) -> OnnxPrior:
         """The encoder graph on a padded batch; scales are per item (batch,), duration noise (batch, 2, text_len).
         ``prosody_ids`` (batch, text_len) feed graphs of the features scheme (None: all unmarked); ``style_vectors``
-        (batch, style_channels) a style voice's graphs (None: its neutral style)."""
+        (batch, style_channels) a style voice's graphs (None: its neutral style); ``text_features`` (batch, text_len,
+        dim) a text-feature voice's graphs (required there)."""
+        if TEXT_FEATURES_INPUT in self._encoder_inputs and text_features is None:
+            raise TextFeaturesError("this voice's encoder graph reads text features: pass text_features (batch, text_len, dim)")
         if prosody_ids is None:
             prosody_ids = np.zeros_like(np.asarray(phoneme_ids, dtype=np.int64))
         feed: dict[str, Any] = {
@@ -169,6 +194,7 @@ class OnnxVoice(SentenceEngine):
             "duration_noise": np.asarray(duration_noise, dtype=np.float32),
             "prosody_ids": np.asarray(prosody_ids, dtype=np.int64),
             **self._style_feed(style_vectors, len(phoneme_ids)),
+            **({} if text_features is None else {TEXT_FEATURES_INPUT: np.asarray(text_features, dtype=np.float32)}),
         }
         outputs = self.encoder.run(None, {name: value for name, value in feed.items() if name in self._encoder_inputs})
         return OnnxPrior(*outputs)
@@ -224,10 +250,12 @@ class OnnxVoice(SentenceEngine):
     ) -> np.ndarray:
         """One sentence's prior latent (1, latent_channels, frames), its noise drawn from ``noise``."""
         ids, languages, prosody = encoded
+        features = text_features_of(encoded)
         prior = self.encode_prior(
             np.array([ids]), np.array([languages]), np.array([len(ids)]), np.array([options.speaker_id]),
             np.array([options.length_scale]), np.array([options.request.noise_scale_duration]),
             noise.standard_normal((1, DURATION_NOISE_CHANNELS, len(ids)), dtype=np.float32), np.array([prosody]), style,
+            None if features is None else features[None],
         )
         return self.sample_prior(prior, options.request.noise_scale, noise.standard_normal(prior.means.shape, dtype=np.float32))
 
@@ -262,7 +290,7 @@ class OnnxVoice(SentenceEngine):
         _refuse_score(request.score)
         speech = self.text.options(request)
         style = self.request_style(speech)
-        written = self.text.written(request, speech.language)
+        written = self._written(request, speech.language)
         if written is not None:
             encoded = [self.text.rules.encode_tokens(written)]
         else:
@@ -286,7 +314,7 @@ class OnnxVoice(SentenceEngine):
         speech = self.text.options(request)
         style = self.request_style(speech)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
-        written = self.text.written(request, speech.language)
+        written = self._written(request, speech.language)
         # Written phonemes are one sentence, already read.
         sentences = [request.phonemes] if written is not None else self.text.sentences(request.text, speech.language)
         first = self.text.rules.encode_tokens(written) if written is not None else self.encode(sentences[0], speech.language)

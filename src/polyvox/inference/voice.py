@@ -17,7 +17,7 @@ from polyvox.audio.pitch_curve import follow_notes
 from polyvox.voice_file import VoiceFileError, VoiceMetadata, build_generator, load_voice_file, recorded_fingerprint
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import require_compatible, style_sampler_weights_problem
-from polyvox.inference.engine import Encoded, FeaturedText, SentenceDone, SentenceEngine, chunk_schedule, text_features_of
+from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule, text_features_of
 from polyvox.inference.reference import ReferenceAudio, reference_timbre
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
@@ -29,7 +29,7 @@ from polyvox.models.receptive_field import LatentContext
 from polyvox.models.vits import PriorOutput
 from polyvox.partial_loading import load_partial_state
 from polyvox.speech_request import SAMPLED_STYLE, SpeechRequest, as_request
-from polyvox.text.text_features import TextFeatureExtractor, TextFeaturesError
+from polyvox.text.text_features import TextFeatureExtractor
 from polyvox.text.token import Token
 from polyvox.threads import use_threads
 from polyvox.voice_check import check_voice_tensors
@@ -56,6 +56,8 @@ def voice_text_features(
 
 
 class Voice(SentenceEngine):
+    text_features_option = TEXT_FEATURES_OPTION
+
     def __init__(
         self, generator: torch.nn.Module, metadata: VoiceMetadata, text_features: TextFeatureExtractor | None = None
     ) -> None:
@@ -121,24 +123,6 @@ class Voice(SentenceEngine):
     @property
     def sample_rate(self) -> int:
         return self.metadata.config.audio.sample_rate
-
-    def encode(self, sentence: str, language: str) -> Encoded:
-        """The sentence's ids; a text-feature voice's carry each id's features (``FeaturedText``)."""
-        if not self.metadata.config.model.text_features.enabled:
-            return self.text.encode(sentence, language)
-        if self.text_features is None:
-            raise TextFeaturesError(f"this voice needs text features: load it with {TEXT_FEATURES_OPTION}")
-        rules = self.text.rules
-        tokens = rules.resolve_unseen(rules.tokens(sentence, language))
-        features = self.text_features.sentence_features(sentence, language, tokens, rules)
-        return FeaturedText.of(rules.encode_tokens(tokens), features.per_position())
-
-    def _written(self, request: SpeechRequest, language: str) -> list[Token] | None:
-        """``VoiceText.written``; refused for a text-feature voice, whose features come from the sentence's words."""
-        written = self.text.written(request, language)
-        if written is not None and self.metadata.config.model.text_features.enabled:
-            raise SynthesisError("this voice reads text features from the sentence's words: give it text, not phonemes or a score")
-        return written
 
     def _timbre(self, speaker: str | int | None, reference: ReferenceAudio | Sequence[ReferenceAudio] | None) -> torch.Tensor | None:
         """The reference clips' timbre vector, which replaces the speaker's row; None without a reference."""

@@ -68,11 +68,15 @@ class LoadedVoice:
 
 
 class VoiceCache:
-    def __init__(self, capacity: int, max_replicas: int = 1, precision: str = "float32", text_features: Path | None = None) -> None:
+    def __init__(
+        self, capacity: int, max_replicas: int = 1, precision: str = "float32", text_features: Path | None = None,
+        text_features_option: str = "polyvox serve --text-features FOLDER",
+    ) -> None:
         self.capacity = capacity
         self.max_replicas = max_replicas
         self.precision = precision
         self.text_features = text_features  # the model folder of voices trained with text features
+        self.text_features_option = text_features_option  # what a refusal for want of that folder tells the user to pass
         self._voices: OrderedDict[_Key, LoadedVoice] = OrderedDict()
         self._names: dict[_Key, set[str]] = {}
         self._lock = threading.Lock()
@@ -113,7 +117,7 @@ class VoiceCache:
         logger.info("loading voice %s from %s", voice_file.name, voice_file.path)
         voice = Voice.load(
             voice_file.path, precision=self.precision, text_features=self.text_features,
-            text_features_option="polyvox serve --text-features FOLDER",
+            text_features_option=self.text_features_option,
         )
         loaded = LoadedVoice(voice, self.max_replicas)
         with self._lock:

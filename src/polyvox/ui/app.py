@@ -47,14 +47,16 @@ def style_controls(choices: VoiceChoices) -> tuple[Any, Any, Any]:
     return menu, gr.Slider(visible=shown_now), gr.Audio(value=None, visible=shown_now)
 
 
-def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None) -> gradio.Blocks:
-    """The page, not yet launched (``.launch()`` serves it); raises ``UiInputError`` when no voice can be read."""
+def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None, text_features: Path | None = None) -> gradio.Blocks:
+    """The page, not yet launched (``.launch()`` serves it); raises ``UiInputError`` when no voice can be read, and
+    ``TextFeaturesError`` when the first voice needs text features and ``text_features`` (a model folder) is not its model."""
     import gradio as gr
 
-    voices = UiVoices(default_voice, voices_dir)
+    voices = UiVoices(default_voice, voices_dir, text_features=text_features)
     names = voices.voice_names()
     if not names:
         raise UiInputError(f"no readable voice: {default_voice} and the voices folder have none; check the paths")
+    voices.check_text_features(names[0])  # the voice a visitor hears first; the others are checked when picked
     first = voices.choices(names[0])
 
     def voice_choices(voice_name: str) -> tuple[Any, Any]:

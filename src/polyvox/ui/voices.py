@@ -20,6 +20,8 @@ MAX_TEXT_CHARS = 4096
 # The style menu's choices beside a voice's own labels; in parentheses, so no label (a manifest word) is mistaken for them.
 NEUTRAL_STYLE = "(neutral)"
 SAMPLED_STYLE_CHOICE = "(sampled from the text)"
+# What the refusal of a voice trained with text features tells the user to pass.
+TEXT_FEATURES_OPTION = "polyvox ui --text-features FOLDER"
 
 
 class UiInputError(PolyvoxError, ValueError):
@@ -36,11 +38,20 @@ class VoiceChoices:
 
 
 class UiVoices:
-    """Voices of the UI: the default voice plus a folder, loaded on first use, a few kept in memory."""
+    """Voices of the UI: the default voice plus a folder, loaded on first use, a few kept in memory; ``text_features``:
+    the model folder that voices trained with text features read each sentence with."""
 
-    def __init__(self, default_voice: Path, voices_dir: Path | None, cache_size: int = 2) -> None:
+    def __init__(self, default_voice: Path, voices_dir: Path | None, cache_size: int = 2, text_features: Path | None = None) -> None:
         self.catalog = VoiceCatalog(default_voice, voices_dir)
-        self.cache = VoiceCache(cache_size)
+        self.cache = VoiceCache(cache_size, text_features=text_features, text_features_option=TEXT_FEATURES_OPTION)
+
+    def check_text_features(self, voice_name: str) -> None:
+        """Refuse in one line (``TextFeaturesError``, as ``polyvox say``) a voice trained with text features when the UI
+        has no model folder or another model's; reads the voice's metadata and hashes the folder, loads no model."""
+        from polyvox.inference.voice import voice_text_features
+
+        voice_file = self._voice_file(voice_name)
+        voice_text_features(self.catalog.metadata(voice_file), self.cache.text_features, str(voice_file.path), TEXT_FEATURES_OPTION)
 
     def voice_names(self) -> list[str]:
         names = [voice_file.name for voice_file, _ in self.catalog.readable()]
