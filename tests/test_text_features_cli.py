@@ -55,7 +55,7 @@ def test_evaluate_speaks_with_the_model_and_refuses_another(setup, tmp_path):
     different = evaluate(tmp_path / "different", "--text-features", str(other))
     one_line_error(different, f"but {other} holds 'tiny-bert'")
     assert not (tmp_path / "missing").exists() and not (tmp_path / "different").exists()
-    scored = evaluate(tmp_path / "scored", "--text-features", str(bert))
+    scored = evaluate(tmp_path / "scored", "--text-features", str(bert), "--baseline", "untrained", "--baseline", "copy")
     assert scored.exit_code == 0, scored.output
     assert (tmp_path / "scored" / "report.json").is_file()
 

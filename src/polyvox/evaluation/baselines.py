@@ -65,7 +65,7 @@ def untrained_voice(voice: Voice, seed: int) -> Voice:
     with torch.random.fork_rng():  # leave the caller's random state alone
         torch.manual_seed(seed)
         generator = build_generator(voice.metadata)
-    return Voice(generator, voice.metadata)
+    return Voice(generator, voice.metadata, voice.text_features)  # a text-feature voice keeps its model
 
 
 def baseline_sources(baselines: Sequence[str], voice_source: VoiceSource) -> list[AudioSource]:
