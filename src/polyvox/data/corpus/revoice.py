@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -90,17 +91,12 @@ def revoice_corpus(
     for before, after in zip(utterances, spoken):  # the espeak-ng clips that were spoken again
         if before.audio != after.audio:
             Path(before.audio).unlink(missing_ok=True)
-            if not any(Path(before.audio).parent.iterdir()):
+            if Path(before.audio).parent.is_dir() and not any(Path(before.audio).parent.iterdir()):
                 Path(before.audio).parent.rmdir()
-    pairs = list(zip(utterances, spoken))
+    clips = Counter((u.language, u.speaker) for u in utterances)
+    timed = Counter((before.language, before.speaker) for before, after in zip(utterances, spoken) if after.phoneme_durations)
     assignments = [
-        replace(
-            a, clips=sum(1 for before, _ in pairs if (before.language, before.speaker) == (a.language, a.corpus_speaker)),
-            timed_clips=sum(
-                1 for before, after in pairs if (before.language, before.speaker) == (a.language, a.corpus_speaker) and after.phoneme_durations
-            ),
-        )
-        for a in assignments
+        replace(a, clips=clips[a.language, a.corpus_speaker], timed_clips=timed[a.language, a.corpus_speaker]) for a in assignments
     ]
     report = [asdict(assignment) for assignment in assignments]
     (root / TEACHERS_REPORT_NAME).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -128,6 +124,8 @@ def _speak_again(
         if durations is not None:
             with atomic_path(durations_path) as temporary:
                 temporary.write_text(json.dumps([int(d) for d in durations]) + "\n", encoding="utf-8")
+        else:
+            durations_path.unlink(missing_ok=True)  # an older run's, for other audio
         save_audio(path, samples, sample_rate)
         frames = samples.size
     timed = durations is not None and tokens is not None
