@@ -4,7 +4,8 @@
    --styles excited,calm,neutral --style-by sentence` makes it: exclamations excited, questions calm, statements
    neutral, 40 clips of each kind (en_f3 and en_m1).
 2. A style voice: the bundled voice fine-tuned on it with style labels and a style sampler (every part, float32,
-   learning rate 5e-4, --steps, default 300; polyvox.evaluation.style_voice), or --voice.
+   learning rate 5e-4, --steps, default 300; the sampler's condition standardized and its learning rate 4 x the
+   voice's; polyvox.evaluation.style_voice), or --voice.
 3. Held-out sentences of each kind (the grammar's draw for seed 12345, none in the corpus): for each speaker, the
    sampler draws styles (--style sample, --seeds each) and they are measured against the voice's label rows
    (a: the share nearest each row; chance is a third), beside two controls that keep the sampler and take the text
@@ -37,7 +38,7 @@ from polyvox.evaluation.style_fit import (
     condition_separation, drawn_styles, held_out_sentences, label_rows, mean_distance, nearest_label_shares,
     rendered_figures, sentence_conditions, shuffled, train_sampler_alone,
 )
-from polyvox.evaluation.style_voice import finetune_style_voice
+from polyvox.evaluation.style_voice import SAMPLER_LEARNING_RATE_FACTOR, finetune_style_voice
 from polyvox.inference.voice import Voice
 
 SPEAKERS = ("en_f3", "en_m1")
@@ -199,7 +200,10 @@ def _cell(value: float | None, spec: str = ".0f") -> str:
 def own_voice(work: Path, manifest: Path, steps: int) -> tuple[Path, str]:
     """The work folder's style voice, fine-tuned here unless an earlier run of the same --steps made it."""
     path, record = work / f"style_voice_{steps}.safetensors", work / f"style_voice_{steps}.json"
-    made = f"the bundled voice fine-tuned {steps} steps (every part, float32, lr {LEARNING_RATE:g}, labels and sampler)"
+    made = (
+        f"the bundled voice fine-tuned {steps} steps (every part, float32, lr {LEARNING_RATE:g}, labels and a sampler "
+        f"reading a standardized condition at lr {SAMPLER_LEARNING_RATE_FACTOR * LEARNING_RATE:g})"
+    )
     if not path.is_file() or not record.is_file() or json.loads(record.read_text())["made"] != made:
         torch.manual_seed(0)
         finetune_style_voice(manifest, work / f"run_{steps}", path, steps, LEARNING_RATE, progress=True)

@@ -245,3 +245,154 @@ def test_the_sampler_loss_trains_the_sampler_alone():
     moved = {name for name, parameter in generator.named_parameters() if parameter.grad is not None}
     assert moved and all(name.startswith("style_sampler.") for name in moved)
     assert condition.shape == (2, config.model.text_encoder.hidden_channels + config.model.speaker_channels)
+
+
+# The raw sampler's tensors: what every voice saved before model.style_sampler.condition_normalization holds.
+RAW_SAMPLER_TENSORS = {
+    "condition_projection.weight", "condition_projection.bias", "unconditioned", "input_projection.weight",
+    "input_projection.bias", "output_projection.1.weight", "output_projection.1.bias",
+    *(f"layers.{index}.1.{kind}" for index in range(3) for kind in ("weight", "bias")),
+}
+
+
+def kind_conditions(count: int, kinds: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Conditions (count, 24) shaped like a voice's: 16 text channels that are a near-constant vector (norm ~8) varying
+    ~0.014 per channel with the sentence, the two kinds' means 0.1 apart, beside one of two speakers' vectors (8
+    channels, ~0.5 apart per channel), as benchmarks/style_fit.py measured the bundled voice's."""
+    text = 2.0 + 0.014 * torch.randn(count, 16, generator=generator)
+    text[:, :4] += 0.05 * kinds[:, None]
+    speakers = torch.stack([torch.full((8,), 2.0), torch.full((8,), 2.5)])
+    return torch.cat([text, speakers[torch.randint(0, 2, (count,), generator=generator)]], dim=1)
+
+
+def test_a_standardizing_sampler_reads_a_small_text_difference_beside_the_speaker_vector():
+    """What made --style sample ignore the sentence: a difference of a tenth in a condition of norm ~10. Trained as a
+    fine-tune trains it (300 steps, batch 8, 5e-4), a standardizing sampler draws each kind's own style."""
+    torch.manual_seed(0)
+    data = torch.Generator().manual_seed(0)
+    rows = torch.tanh(torch.randn(2, 4, generator=data) * 2)  # two labels' rows, as the style encoder's
+    sampler = StyleSampler(4, 24, StyleSamplerConfig(enabled=True, condition_normalization="standardized"))
+    optimizer = torch.optim.AdamW(sampler.parameters(), lr=5e-4, betas=(0.8, 0.99))
+    for _ in range(300):
+        kinds = torch.randint(0, 2, (8,), generator=data)
+        loss = sampler.loss(rows[kinds], kind_conditions(8, kinds, data))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    sampler.eval()
+    noise = torch.Generator().manual_seed(1)
+    for kind in (0, 1):
+        draws = sampler.sample(kind_conditions(64, torch.full((64,), kind), data), 10, 1.0, noise)
+        own, other = ((draws - rows[index]).norm(dim=1) for index in (kind, 1 - kind))
+        assert (own < other).float().mean() > 0.8
+
+
+def test_the_standardizing_statistics_follow_the_training_conditions_and_stay_put_when_speaking():
+    data = torch.Generator().manual_seed(0)
+    conditions = kind_conditions(2000, torch.randint(0, 2, (2000,), generator=data), data)
+    # A batch of one works too (the spread between batches counts), though its statistics average fewer conditions.
+    for batch_size, tolerance in ((8, 0.35), (1, 0.8)):
+        sampler = StyleSampler(4, 24, StyleSamplerConfig(enabled=True, condition_normalization="standardized"))
+        for batch in conditions.split(batch_size):
+            sampler.loss(torch.zeros(len(batch), 4), batch)
+        assert int(sampler.condition_batches) == len(conditions) // batch_size
+        spread = (sampler.condition_square_mean - sampler.condition_mean.pow(2)).sqrt()
+        # In units of each channel's own spread: the tiny text channels are measured as finely as the speaker's.
+        assert ((sampler.condition_mean - conditions.mean(dim=0)) / conditions.std(dim=0)).abs().max() < tolerance
+        assert ((spread / conditions.std(dim=0)).log().abs().max()) < tolerance
+    before = {name: tensor.clone() for name, tensor in sampler.state_dict().items()}
+    sampler.eval()
+    sampler.loss(torch.zeros(2, 4), conditions[:2])
+    sampler.sample(conditions[:2], 4, 2.0)
+    assert all(torch.equal(before[name], tensor) for name, tensor in sampler.state_dict().items())
+
+
+def test_raw_samplers_keep_the_tensors_and_fingerprint_of_voices_made_before_standardizing():
+    raw = StyleSampler(8, 24, StyleSamplerConfig(enabled=True))
+    assert set(raw.state_dict()) == RAW_SAMPLER_TENSORS
+    standardized = StyleSampler(8, 24, StyleSamplerConfig(enabled=True, condition_normalization="standardized"))
+    assert set(standardized.state_dict()) == RAW_SAMPLER_TENSORS | {"condition_mean", "condition_square_mean", "condition_batches"}
+    config = preset("tiny").replace(**{"model.style.enabled": True, "model.style_sampler.enabled": True})
+    assert "model.style_sampler.condition_normalization" not in config_fingerprint(config)
+    changed = config.replace(**{"model.style_sampler.condition_normalization": "standardized"})
+    assert config_fingerprint(changed)["model.style_sampler.condition_normalization"] == "standardized"
+    with pytest.raises(ConfigError, match="condition_normalization must be 'raw' or 'standardized'"):
+        StyleSamplerConfig(condition_normalization="whitened")  # type: ignore[arg-type]
+
+
+def test_a_voice_trained_with_a_standardizing_sampler_saves_its_statistics_and_speaks(small_corpus, tmp_path, english_text):
+    corpus, _ = small_corpus
+    options = {"model.style_sampler.enabled": True, "model.style_sampler.hidden_channels": 16,
+               "model.style_sampler.condition_normalization": "standardized"}
+    path = train_tiny_style_voice(corpus / "manifest.jsonl", tmp_path, 4, **options)
+    tensors, _ = load_voice_file(path)
+    assert int(tensors["style_sampler.condition_batches"]) > 0
+    assert tensors["style_sampler.condition_mean"].abs().sum() > 0
+    recorded = recorded_fingerprint(path)
+    assert recorded["model.style_sampler.condition_normalization"] == "standardized"
+    assert recorded[STYLE_SAMPLER_WEIGHTS] == style_sampler_sha256(tensors)  # the statistics are in the weights' hash
+    voice = Voice.load(path)
+    first = drawn(voice, english_text, 1)
+    assert torch.isfinite(first).all() and torch.equal(first, drawn(voice, english_text, 1))
+    assert diagnose(path).passed
+
+
+@pytest.mark.parametrize("rate", [None, 4e-3])
+def test_the_sampler_learns_at_its_own_rate_when_given_one(rate):
+    from polyvox.text import SymbolTable
+    from polyvox.train.module import VitsTrainingModule
+    from polyvox.voice_file import VoiceMetadata
+
+    config = preset("tiny").replace(**{
+        "model.style.enabled": True, "model.style_sampler.enabled": True, "training.style_sampler_learning_rate": rate,
+    })
+    module = VitsTrainingModule(VoiceMetadata(config, SymbolTable.from_sequences([["a", "b"]]), ("en",), ("s",), {}))
+    (generator_optimizer, discriminator_optimizer), _ = module.configure_optimizers()
+    groups = generator_optimizer.param_groups
+    assert sum(len(group["params"]) for group in groups) == len(list(module.generator.parameters()))
+    assert [group["lr"] for group in discriminator_optimizer.param_groups] == [config.training.learning_rate]
+    if rate is None:  # as before the field: one group at the voice's rate
+        assert [group["lr"] for group in groups] == [config.training.learning_rate]
+    else:
+        sampler = {id(parameter) for parameter in module.generator.style_sampler.parameters()}
+        assert [group["lr"] for group in groups] == [config.training.learning_rate, rate]
+        assert {id(parameter) for parameter in groups[1]["params"]} == sampler
+        assert not sampler & {id(parameter) for parameter in groups[0]["params"]}
+    with pytest.raises(ConfigError, match="style_sampler_learning_rate must be positive"):
+        config.replace(**{"training.style_sampler_learning_rate": 0.0})
+
+
+def test_the_onnx_export_standardizes_the_condition_as_pytorch_does(tmp_path):
+    from tiny_voices import ENGLISH, SPEAKERS, covering_symbols
+
+    from polyvox.export.onnx_export import export_onnx
+    from polyvox.inference.onnx_voice import OnnxVoice
+    from polyvox.voice_file import VoiceMetadata, save_voice
+
+    config = preset("tiny", ("en",), n_speakers=len(SPEAKERS)).replace(**{
+        "model.style.enabled": True, "model.style_sampler.enabled": True,
+        "model.style_sampler.condition_normalization": "standardized",
+    })
+    symbols = covering_symbols(config)
+    torch.manual_seed(0)
+    generator = VitsGenerator(config.model, len(symbols), 1, config.audio.n_mels, config.audio.hop_length)
+    sampler = generator.style_sampler
+    with torch.no_grad():  # statistics far from the untrained 0 and 1, so a graph that skipped them would differ
+        sampler.condition_mean.normal_(0.0, 1.0)
+        sampler.condition_square_mean.copy_(sampler.condition_mean.pow(2) + 0.01)
+    metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en",), speakers=SPEAKERS, info={})
+    path = save_voice(tmp_path / "voice.safetensors", generator.state_dict(), metadata)
+    export_onnx(path, tmp_path / "voice.onnx")
+    onnx_voice = OnnxVoice.load(tmp_path / "voice.onnx", threads=1)
+    generator = Voice.load(path).generator
+    encoded = onnx_voice.encode(ENGLISH, "en")
+    ids, languages, prosody = encoded
+    with torch.no_grad():
+        condition = generator.style_condition(
+            torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]), generator.speaker_vector(torch.tensor([1])),
+            torch.tensor([prosody]),
+        )
+        expected = generator.style_sampler.sample(condition, 4, 2.0, torch.Generator().manual_seed(9))
+    start = torch.randn(1, config.model.style.style_channels, generator=torch.Generator().manual_seed(9)).numpy()
+    got = onnx_voice.style_sampler.sample(onnx_voice.style_sampler.sentence_condition(encoded, 1), 4, 2.0, start)
+    np.testing.assert_allclose(got, expected.numpy(), atol=1e-4)

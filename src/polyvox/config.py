@@ -237,8 +237,17 @@ class StyleSamplerConfig:
     # Fraction of training items whose condition is replaced by the learned "no condition", so one network gives
     # both velocities that classifier-free guidance (``--style-scale``) mixes.
     condition_dropout: float = 0.1
+    # How the sampler reads its condition. "standardized": each channel centred and scaled by running statistics of
+    # the conditions it trained on (kept with its weights), so the sentence is not swamped: the pooled text states
+    # vary ~0.01 per channel around a near-constant mean beside a speaker vector that varies ~0.5. "raw": as voices
+    # made before the field were trained (their weights expect it), hence the default.
+    condition_normalization: Literal["raw", "standardized"] = "raw"
 
     def __post_init__(self) -> None:
+        _require(
+            self.condition_normalization in ("raw", "standardized"),
+            f"style_sampler condition_normalization must be 'raw' or 'standardized', got {self.condition_normalization!r}",
+        )
         _require(self.hidden_channels >= 1 and self.n_layers >= 1, "style_sampler hidden_channels and n_layers must be >= 1")
         _require(self.time_channels >= 2 and self.time_channels % 2 == 0, "style_sampler time_channels must be even and >= 2")
         _require(0 <= self.condition_dropout < 1, f"style_sampler condition_dropout must be in [0, 1), got {self.condition_dropout}")
@@ -405,6 +414,9 @@ class TrainingConfig:
     style_neutral_momentum: float = 0.99
     # Style sampler (when the model has one): its flow-matching loss on the detached styles, added to the generator's.
     style_sampler_loss_weight: float = 1.0
+    # The sampler's own learning rate (None: learning_rate). It learns a small map from inputs that the voice's steps
+    # move under it, with its gradients clipped with the whole generator's, so the voice's rate can leave it unfitted.
+    style_sampler_learning_rate: float | None = None
     # Steps trained on reconstruction losses only before the discriminator joins.
     discriminator_start_step: int = 0
     # Use phoneme durations from the manifest (e.g. the generated corpus) instead of alignment search.
@@ -481,6 +493,10 @@ class TrainingConfig:
         _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
         _require(self.synthesis_loss_weight >= 0, "synthesis_loss_weight must be >= 0 (0 turns the synthesis loss off)")
         _require(self.style_sampler_loss_weight >= 0, "style_sampler_loss_weight must be >= 0")
+        _require(
+            self.style_sampler_learning_rate is None or self.style_sampler_learning_rate > 0,
+            f"style_sampler_learning_rate must be positive (or null: learning_rate), got {self.style_sampler_learning_rate}",
+        )
         _require(self.source_prior_weight >= 0, "source_prior_weight must be >= 0 (0 turns the source prior term off)")
         _require(0 <= self.style_neutral_momentum < 1, f"style_neutral_momentum must be in [0, 1), got {self.style_neutral_momentum}")
         resolutions = self.stft_loss_resolutions

@@ -32,14 +32,15 @@ _TEXT_ENCODER_FIELDS = ("hidden_channels", "filter_channels", "n_heads", "n_laye
 _DURATION_FIELDS = ("filter_channels", "kernel_size", "stochastic_filter_channels", "stochastic_flows")
 _FLOW_FIELDS = ("n_flows", "hidden_channels", "kernel_size", "dilation_rate", "n_layers")
 _POSTERIOR_FIELDS = ("hidden_channels", "kernel_size", "dilation_rate", "n_layers")
-# Fields added for imported voices (VITS, Piper, MeloTTS): listed only when they differ from their default,
-# so every voice made before them keeps its fingerprint.
+# Fields added for imported voices (VITS, Piper, MeloTTS) and later (the style sampler's condition normalization):
+# listed only when they differ from their default, so every voice made before them keeps its fingerprint.
 _OPTIONAL_FIELDS = (
     "text.sequence_layout", "text.token_unit", "model.text_encoder.speaker_condition_layer",
     "model.text_encoder.prosody_embeddings",
     "model.duration.log_duration_offset", "model.duration.rounding",
     "model.flow.type", "model.flow.n_heads", "model.flow.filter_channels", "model.flow.speaker_condition_layer",
     "model.decoder.resblock_type", "model.decoder.output_leaky_relu_slope",
+    "model.style_sampler.condition_normalization",
 )
 
 
@@ -130,7 +131,8 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
             entries[f"model.style.{name}"] = value
     if model.style_sampler.enabled:
         for name, value in dataclasses.asdict(model.style_sampler).items():
-            entries[f"model.style_sampler.{name}"] = value
+            if f"model.style_sampler.{name}" not in _OPTIONAL_FIELDS:
+                entries[f"model.style_sampler.{name}"] = value
     if model.text_features.enabled:
         # Which of the model's layers is read; its name, size and weights are the text_features.* entries.
         entries["model.text_features.layer"] = model.text_features.layer

@@ -38,6 +38,6 @@ class StyleVelocityGraph(GeneratorGraph):
 
     def forward(self, styles: Tensor, times: Tensor, style_condition: Tensor) -> tuple[Tensor, Tensor]:
         sampler = self.generator.style_sampler
-        conditioned = sampler.condition_projection(style_condition)
+        conditioned = sampler.condition_hidden(style_condition)
         free = sampler.velocity(styles, times, sampler.unconditioned.expand_as(conditioned))
         return sampler.velocity(styles, times, conditioned), free

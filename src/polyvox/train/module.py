@@ -110,11 +110,21 @@ class VitsTrainingModule(L.LightningModule):
             # preset's optimizer step 0.095 s -> 0.045 s on 2 CPU threads (benchmarks/training_speed.py).
             fused = all(parameter.device.type in ("cpu", "cuda") for parameter in parameters)
             optimizer = torch.optim.AdamW(
-                parameters, lr=training.learning_rate, betas=training.adam_betas, eps=training.adam_eps, fused=fused
+                self._parameter_groups(module), lr=training.learning_rate, betas=training.adam_betas, eps=training.adam_eps,
+                fused=fused,
             )
             optimizers.append(optimizer)
             schedulers.append(torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=training.lr_decay_per_step))
         return optimizers, schedulers
+
+    def _parameter_groups(self, module: torch.nn.Module) -> list[dict[str, Any]]:
+        """One group, or the style sampler's apart at training.style_sampler_learning_rate when that is set."""
+        sampler, rate = self.generator.style_sampler, self.config.training.style_sampler_learning_rate
+        if module is not self.generator or sampler is None or rate is None:
+            return [{"params": list(module.parameters())}]
+        own = {id(parameter) for parameter in sampler.parameters()}
+        rest = [parameter for parameter in module.parameters() if id(parameter) not in own]
+        return [{"params": rest}, {"params": list(sampler.parameters()), "lr": rate}]
 
     def adversarial_active(self) -> bool:
         return self.steps_done >= self.config.training.discriminator_start_step
