@@ -396,3 +396,17 @@ def test_the_onnx_export_standardizes_the_condition_as_pytorch_does(tmp_path):
     start = torch.randn(1, config.model.style.style_channels, generator=torch.Generator().manual_seed(9)).numpy()
     got = onnx_voice.style_sampler.sample(onnx_voice.style_sampler.sentence_condition(encoded, 1), 4, 2.0, start)
     np.testing.assert_allclose(got, expected.numpy(), atol=1e-4)
+
+
+def test_training_a_sampler_that_cannot_read_the_sentence_is_warned_about(tmp_path, caplog):
+    from polyvox.data.manifest import ManifestError
+    from polyvox.train.run import train
+
+    styled = {"model.style.enabled": True, "model.style_sampler.enabled": True}
+    for normalization, warned in (("raw", True), ("standardized", False)):
+        caplog.clear()
+        config = preset("tiny").replace(**styled, **{"model.style_sampler.condition_normalization": normalization})
+        with caplog.at_level("WARNING", logger="polyvox"), pytest.raises(ManifestError, match="manifest not found"):
+            train(tmp_path / "absent.jsonl", tmp_path / "run", config)
+        assert ("will hardly read the sentence" in caplog.text) is warned
+    assert not (tmp_path / "run").exists()

@@ -290,6 +290,13 @@ def train(
             "training.source_prior_weight holds a fine-tune to the voice it starts from: use it with polyvox finetune, "
             "or leave it at 0"
         )
+    sampler = config.model.style_sampler
+    if sampler.enabled and sampler.condition_normalization == "raw":
+        # The default keeps voices trained before the option as they were; a new voice should not take it.
+        logger.warning(
+            "model.style_sampler.condition_normalization is 'raw': the sampler will hardly read the sentence (measured in "
+            "docs/synthesis.md); set it to 'standardized', and training.style_sampler_learning_rate to about 4x the learning rate"
+        )
     require_launch_name(nodes)
     require_manifest(manifest)  # so is a missing manifest: no empty run folder is left behind
     run_dir = Path(run_dir)
