@@ -108,3 +108,40 @@ def test_missing_side_files_say_what_to_pass(tmp_path):
     short_list.write_text('["_", "a"]', encoding="utf-8")
     with pytest.raises(PretrainedImportError, match="2 symbols but the checkpoint's embedding has"):
         import_checkpoint(checkpoint, config, short_list)
+
+
+def test_speakers_added_to_a_single_speaker_import_can_part_and_the_voice_sounds_as_it_did(tmp_path):
+    """A single-speaker source gets a speaker table of zeros read by zero weights: left so, neither would ever train
+    and every speaker of a fine-tune would stay the same voice."""
+    from polyvox.finetune.loading import load_with_report
+    from polyvox.finetune.tables import SPEAKER_TABLE, grow_metadata, grow_tables
+
+    checkpoint, config, symbols, _ = write_vits(tmp_path)
+    tensors, source, _ = import_checkpoint(checkpoint, config, symbols)
+    assert not tensors[SPEAKER_TABLE].any()
+    target = grow_metadata(source, [], [], ["female", "male"])
+    imported, grown = build_generator(source).eval(), build_generator(target).eval()
+    imported.load_state_dict(tensors, strict=False)
+    load_with_report(grown, tensors, grow_tables(tensors, source, target, {}), "")
+    rows = grown.speaker_embedding.weight.detach()
+    assert rows.shape[0] == 3 and rows.norm(dim=1).allclose(torch.ones(3))
+    # A voice fine-tuned before (its speakers added, its rows still zero) gets them too, and the report says so.
+    again = grow_tables({**tensors, SPEAKER_TABLE: torch.zeros(3, rows.shape[1])}, target, target, {})[SPEAKER_TABLE]
+    assert torch.equal(again.rows, rows) and "all were zero" in again.describe("speaker")
+
+    ids = torch.tensor([[0, 5, 0, 6, 0, 7, 0]])
+    inputs = (ids, torch.zeros_like(ids), torch.tensor([ids.shape[1]]))
+    with torch.no_grad():
+        before = imported.synthesize(*inputs, torch.tensor([0]), noise_generator=torch.Generator().manual_seed(3)).waveform
+        after = grown.synthesize(*inputs, torch.tensor([0]), noise_generator=torch.Generator().manual_seed(3)).waveform
+    assert torch.equal(before, after)  # the weights that read the speaker are still zero
+
+    # One training pass on two speakers' clips: the weights that read the speaker now learn (with zero rows: nothing).
+    mel = torch.randn(2, source.config.audio.n_mels, 40)
+    for generator, learns in ((imported, False), (grown, True)):
+        generator.train()
+        output = generator(ids.repeat(2, 1), torch.zeros(2, 7, dtype=torch.long), torch.tensor([7, 7]), mel, torch.tensor([40, 40]),
+                           torch.tensor([0, 0]) if not learns else torch.tensor([1, 2]), segment_frames=8)
+        (output.waveform_segment.pow(2).mean() + output.prior_means.pow(2).mean()).backward()
+        reading = [p.grad for name, p in generator.named_parameters() if ("cond" in name or "speaker_projection" in name) and name.endswith(("weight", "original0"))]
+        assert reading and any(g is not None and g.abs().sum() > 0 for g in reading) is learns

@@ -42,10 +42,12 @@ class GrownTable:
     rows: Tensor  # (entries, channels): the trained rows in their (possibly new) places, new rows filled
     kept: int
     initialised: tuple[tuple[str, str], ...]  # (new entry, how its row was initialised)
+    note: str = ""  # what happened to the kept rows, when they were not kept as they were
 
     def describe(self, noun: str) -> str:
         new = "; ".join(f"{name!r} = {how}" for name, how in self.initialised)
-        return f"{self.kept} trained {noun} rows kept, {len(self.initialised)} new" + (f": {new}" if new else "")
+        text = f"{self.kept} trained {noun} rows kept, {len(self.initialised)} new" + (f": {new}" if new else "")
+        return f"{text} ({self.note})" if self.note else text
 
 
 def grow_rows(rows: Tensor, old: Sequence[str], new: Sequence[str], initial_row: Callable[[str], tuple[Tensor, str]]) -> GrownTable:
@@ -70,7 +72,15 @@ def speaker_rows(
     rows: Tensor, old: Sequence[str], new: Sequence[str], timbres: Mapping[str, tuple[Tensor, int]] | None = None
 ) -> GrownTable:
     """New speakers start from their clips' timbre when the voice has a reference encoder (``timbres``:
-    speaker -> (vector, clips used)), else from the mean of the trained rows."""
+    speaker -> (vector, clips used)), else from the mean of the trained rows.
+
+    A table of zeros (an imported single-speaker voice, ``SINGLE_SPEAKER_CHANNELS``: its rows and every weight that
+    reads them are zero) would stay zero, and every speaker the same voice: a zero row gives those weights no
+    gradient, and zero weights give the rows none. Every row then starts as one fixed unit vector, which the zero
+    weights ignore (the voice sounds as it did), and the speakers part as their clips pull them."""
+    zeros = not bool(rows.any())
+    if zeros:
+        rows = torch.full_like(rows, rows.shape[1] ** -0.5)
     mean = rows.mean(dim=0)
     timbres = timbres or {}
 
@@ -80,7 +90,10 @@ def speaker_rows(
             return vector.to(rows.dtype), f"reference encoder's timbre of {clips} of its clips"
         return mean, f"mean of the {len(old)} trained speaker rows"
 
-    return grow_rows(rows, old, new, initial)
+    grown = grow_rows(rows, old, new, initial)
+    if zeros:
+        grown = dataclasses.replace(grown, note="all were zero, as a single-speaker import's are: every row starts as one unit vector, so the speakers can part")
+    return grown
 
 
 def language_rows(rows: Tensor, old: Sequence[str], new: Sequence[str], related: Mapping[str, str]) -> GrownTable:
@@ -132,7 +145,8 @@ def grow_tables(
         grown[SYMBOL_TABLE] = symbol_rows(tensors[SYMBOL_TABLE], *symbols)
     if LANGUAGE_TABLE in tensors and source.languages != target.languages:
         grown[LANGUAGE_TABLE] = language_rows(tensors[LANGUAGE_TABLE], source.languages, target.languages, related_languages)
-    if SPEAKER_TABLE in tensors and source.speakers != target.speakers:
+    # A table of zeros is replaced even with no new speaker: the clips' speakers could never part otherwise.
+    if SPEAKER_TABLE in tensors and (source.speakers != target.speakers or not bool(tensors[SPEAKER_TABLE].any())):
         grown[SPEAKER_TABLE] = speaker_rows(tensors[SPEAKER_TABLE], source.speakers, target.speakers, speaker_timbres)
     return grown
 
