@@ -192,7 +192,7 @@ def test_the_onnx_engine_gets_the_threads(monkeypatch, tmp_path):
 
     seen: list[int | None] = []
 
-    def record(path, threads=None):
+    def record(path, threads=None, text_features=None):
         seen.append(threads)
         raise OnnxVoiceError("stopped by the test")
 
