@@ -165,6 +165,7 @@ def sampled_styles(voice: Voice, seeds: range) -> torch.Tensor:
     ])
 
 
+@pytest.mark.slow  # a 100-step fine-tune: ~100 s of the default suite's 10 minutes
 def test_a_short_finetune_renders_each_labels_energy(short_style_voice):
     # Measured after 100 steps from the run's seed (en_f3 / en_m1, dB of RMS): excited -22.4 / -23.9, neutral -26.0 /
     # -27.4, sad -27.0 / -30.2 (the corpus: +4.6 / +3.8 and -8.2 / -8.3 dB about neutral). After 40 steps the labels
@@ -176,6 +177,7 @@ def test_a_short_finetune_renders_each_labels_energy(short_style_voice):
         assert figures["excited"].rms_db - figures["sad"].rms_db > 2.5
 
 
+@pytest.mark.slow  # a 100-step fine-tune: ~100 s of the default suite's 10 minutes
 def test_a_style_reference_moves_the_energy_toward_its_clips(short_style_voice, styled_corpus):
     # Measured after 100 steps (en_f3 / en_m1): the excited clip's reference -23.5 / -25.1 dB, the sad clip's -27.0 / -29.0 dB.
     for speaker in SPEAKERS:
@@ -183,6 +185,7 @@ def test_a_style_reference_moves_the_energy_toward_its_clips(short_style_voice, 
         assert figures["excited"].rms_db - figures["sad"].rms_db > 1.5
 
 
+@pytest.mark.slow  # a 100-step fine-tune: ~100 s of the default suite's 10 minutes
 def test_sampled_styles_vary_with_the_seed_and_speak_within_the_labels_range(short_style_voice):
     drawn = sampled_styles(short_style_voice, range(8))
     assert torch.isfinite(drawn).all() and drawn.abs().max() <= 1.0
