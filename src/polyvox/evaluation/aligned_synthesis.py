@@ -61,9 +61,6 @@ class AlignedSynthesis:
         """The sentence's encoding and each id's frames in the recording (alignment search, as training does)."""
         import torch
 
-        from polyvox.models.alignment import monotonic_alignment_search, within_windows
-        from polyvox.models.vits import prior_log_likelihood
-
         generator = cast("VitsGenerator", self.voice.generator)
         utterance = recording.utterance
         encoded = self.voice.encode(utterance.text, utterance.language)
@@ -76,13 +73,17 @@ class AlignedSynthesis:
             flow_latent = generator.flow(posterior.latent, frame_mask, speaker)
             ids, languages, lengths, prosody, features = text_inputs
             text = generator.text_encoder(ids, languages, lengths, speaker, prosody, features)
+            # Training's own rule (``VitsGenerator._alignment``): the manifest's durations, or the search within its
+            # windows, or the search alone.
             timing = self._manifest_timing(utterance, encoded, mel.shape[-1])
-            if timing is not None and timing.durations is not None:
-                return encoded, np.asarray(timing.durations, dtype=np.float32)
-            log_likelihood = prior_log_likelihood(flow_latent.float(), text.prior_means.float(), text.prior_log_scales.float())
-            if timing is not None and timing.duration_windows is not None:
-                log_likelihood = within_windows(log_likelihood, torch.tensor([timing.duration_windows]))
-            path = monotonic_alignment_search(log_likelihood, text.text_mask.squeeze(1) > 0, frame_mask.squeeze(1) > 0)
+            durations = windows = None
+            if timing is not None:
+                durations = None if timing.durations is None else torch.tensor([timing.durations])
+                windows = None if timing.duration_windows is None else torch.tensor([timing.duration_windows])
+            path = generator._alignment(
+                text.float(), flow_latent.float(), text.text_mask.squeeze(1) > 0, frame_mask.squeeze(1) > 0,
+                durations, torch.tensor([durations is not None]), windows,
+            )
         return encoded, path.sum(dim=2)[0].numpy()
 
     def search_offset_ms(self, recording: Recording) -> float | None:
