@@ -417,6 +417,10 @@ class TrainingConfig:
     # The sampler's own learning rate (None: learning_rate). It learns a small map from inputs that the voice's steps
     # move under it, with its gradients clipped with the whole generator's, so the voice's rate can leave it unfitted.
     style_sampler_learning_rate: float | None = None
+    # When a run ends, its voice's sampler is trained alone this many steps on the finished voice's conditions and
+    # styles of the training clips (train/style_sampler_fit.py): the steps above leave it unfitted. 0: not fitted.
+    style_sampler_fit_steps: int = 2000
+    style_sampler_fit_learning_rate: float = 1e-3
     # Steps trained on reconstruction losses only before the discriminator joins.
     discriminator_start_step: int = 0
     # Use phoneme durations from the manifest (e.g. the generated corpus) instead of alignment search.
@@ -493,6 +497,8 @@ class TrainingConfig:
         _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
         _require(self.synthesis_loss_weight >= 0, "synthesis_loss_weight must be >= 0 (0 turns the synthesis loss off)")
         _require(self.style_sampler_loss_weight >= 0, "style_sampler_loss_weight must be >= 0")
+        _require(self.style_sampler_fit_steps >= 0, "style_sampler_fit_steps must be >= 0 (0: the sampler is not fitted at the end)")
+        _require(self.style_sampler_fit_learning_rate > 0, "style_sampler_fit_learning_rate must be > 0")
         _require(
             self.style_sampler_learning_rate is None or self.style_sampler_learning_rate > 0,
             f"style_sampler_learning_rate must be positive (or null: learning_rate), got {self.style_sampler_learning_rate}",

@@ -141,28 +141,16 @@ def condition_separation(train: dict[str, torch.Tensor], held_out: dict[str, tor
 
 
 def train_sampler_alone(
-    voice: Voice, utterances: Sequence[Utterance], steps: int, learning_rate: float, batch_size: int = 16, seed: int = 0,
-    language: str = "en",
+    voice: Voice, utterances: Sequence[Utterance], steps: int, learning_rate: float, seed: int = 0, language: str = "en",
 ) -> list[float]:
-    """Train ``voice``'s style sampler in place, nothing else (the voice is not saved), on what the voice's own training
-    fed it for the labelled ``utterances``: each clip's condition and its label's row, with the sampler's own
-    flow-matching loss. Measures what the sampler can read from its condition given more training than a fine-tune
-    gives it. Returns the loss of each step."""
+    """Train ``voice``'s style sampler in place, nothing else (the voice is not saved), on the labelled
+    ``utterances``: each clip's condition under the voice and its label's row, as a run's end fits it
+    (``train/style_sampler_fit.py``). Measures what the sampler can read from its condition given more training.
+    Returns the loss of each step."""
+    from polyvox.train.style_sampler_fit import fit_style_sampler
+
     rows = label_rows(voice)
     labelled = [u for u in utterances if u.style is not None]
     conditions = torch.cat([sentence_conditions(voice, [u.text], u.speaker, language) for u in labelled])
     targets = torch.stack([rows[u.style] for u in labelled if u.style is not None])
-    sampler = voice.generator.style_sampler.requires_grad_(True)
-    optimizer = torch.optim.Adam(sampler.parameters(), lr=learning_rate)
-    generator = torch.Generator().manual_seed(seed)
-    losses = []
-    torch.manual_seed(seed)  # the loss draws its noise and flow times from torch's global generator
-    with torch.enable_grad():
-        for _ in range(steps):
-            batch = torch.randint(0, len(labelled), (batch_size,), generator=generator)
-            loss = sampler.loss(targets[batch], conditions[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
-    return losses
+    return fit_style_sampler(voice.generator.style_sampler.requires_grad_(True), conditions, targets, steps, learning_rate, seed)

@@ -112,6 +112,10 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
     if best.best_step is None and loop.trainer.is_global_zero:
         info = dict(plan.metadata.info, steps=str(module.steps_done))
         save_voice(plan.output, module.generator.state_dict(), dataclasses.replace(plan.metadata, info=info), half=half)
+    if loop.trainer.is_global_zero:
+        from polyvox.train.style_sampler_fit import fit_voice_file_sampler
+
+        fit_voice_file_sampler(plan.output, data.train_items, data.cache, training, half)
     return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir, best.figure)
 
 

@@ -375,5 +375,9 @@ def _train_in_folder(
             logger.info("starting from %s (trained %d steps)", init_from, module.steps_done)
         resume_from = resume_point(loop) if resume else None
         fit(loop, module, resume_from)
+    if loop.trainer.is_global_zero:
+        from polyvox.train.style_sampler_fit import fit_voice_file_sampler
+
+        fit_voice_file_sampler(voice_path, data.train_items, data.cache, training_config, half=False)
     final = checkpoint_files(loop.checkpoint_dir)
     return TrainingResult(voice_path=voice_path, steps=module.steps_done, checkpoint=final[-1] if final else None)
