@@ -399,6 +399,9 @@ class TrainingConfig:
     adam_eps: float = 1e-9
     # Exponential learning-rate decay applied after every optimizer step (0.99999 halves it in ~70k steps).
     lr_decay_per_step: float = 0.99999
+    # Steps over which the learning rate rises linearly from 1/warmup_steps of its value to all of it (0: none). A run
+    # whose optimizer starts empty (every fine-tune) otherwise takes full-size Adam steps in every weight at once.
+    warmup_steps: int = 0
     max_steps: int = 100_000
     # Waveform segment the decoder is trained on, in latent frames (random slice per item).
     segment_frames: int = 32
@@ -497,6 +500,7 @@ class TrainingConfig:
         _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
         _require(self.synthesis_loss_weight >= 0, "synthesis_loss_weight must be >= 0 (0 turns the synthesis loss off)")
         _require(self.style_sampler_loss_weight >= 0, "style_sampler_loss_weight must be >= 0")
+        _require(self.warmup_steps >= 0, f"warmup_steps must be >= 0 (0: no warm-up), got {self.warmup_steps}")
         _require(self.style_sampler_fit_steps >= 0, "style_sampler_fit_steps must be >= 0 (0: the sampler is not fitted at the end)")
         _require(self.style_sampler_fit_learning_rate > 0, "style_sampler_fit_learning_rate must be > 0")
         _require(

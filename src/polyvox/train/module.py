@@ -24,6 +24,7 @@ from polyvox.train.guards import first_non_finite_module, non_finite_field, non_
 from polyvox.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, kl_loss
 from polyvox.train.plots import alignment_figure, mel_figure
 from polyvox.train.reference_loss import reference_loss
+from polyvox.train.schedule import learning_rate_schedule
 from polyvox.train.source_prior import SourcePrior
 from polyvox.train.stft_loss import MultiResolutionStftLoss
 from polyvox.train.synthesis_loss import prior_waveform_segment
@@ -114,7 +115,7 @@ class VitsTrainingModule(L.LightningModule):
                 fused=fused,
             )
             optimizers.append(optimizer)
-            schedulers.append(torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=training.lr_decay_per_step))
+            schedulers.append(learning_rate_schedule(optimizer, training))
         return optimizers, schedulers
 
     def _parameter_groups(self, module: torch.nn.Module) -> list[dict[str, Any]]:
