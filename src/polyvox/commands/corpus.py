@@ -31,7 +31,7 @@ def corpus(
         str,
         typer.Option(
             help="Comma-separated style labels spoken in turn by each speaker and written to the manifest's `style` "
-            "(neutral, calm, excited, sad, whisper; espeak only). Default: none, an unlabelled corpus."
+            "(neutral, calm, excited, sad, whisper; a neural teacher's speech is restyled by WORLD). Default: none, an unlabelled corpus."
         ),
     ] = "",
     style_by: Annotated[
@@ -51,7 +51,7 @@ def corpus(
         from polyvox.data.corpus.teacher_choice import teachers_for
 
         codes = [code.strip() for code in languages.split(",") if code.strip()]
-        style_names = _style_names(styles, teacher, style_by)
+        style_names = _style_names(styles, style_by)
         teachers = teachers_for(codes, teacher)  # a missing package or an unspoken language stops here, before any work
         report = generate_corpus(
             output, codes, speakers, utterances, sample_rate=sample_rate, seed=seed, progress=True, styles=style_names, style_by=style_by
@@ -71,16 +71,12 @@ def corpus(
     run(generate)
 
 
-def _style_names(styles: str, teacher: str, style_by: str) -> list[str]:
-    """The --styles names, checked with --style-by before any work (a teacher would re-speak the clips without
-    their style)."""
-    from polyvox.data.corpus.errors import CorpusError
+def _style_names(styles: str, style_by: str) -> list[str]:
+    """The --styles names, checked with --style-by before any work."""
     from polyvox.data.corpus.sentence_kinds import check_style_assignment
     from polyvox.data.corpus.styles import corpus_styles
 
     names = [name.strip() for name in styles.split(",") if name.strip()]
     corpus_styles(names)
     check_style_assignment(style_by, names)
-    if names and teacher != "espeak":
-        raise CorpusError(f"--styles needs --teacher espeak: a {teacher} teacher re-speaks the clips without their style")
     return names

@@ -3,7 +3,8 @@
 The sentences, languages and speaker plan come from the espeak-ng corpus (cheap to make); every clip of
 a language whose teacher is not espeak-ng is spoken again by that teacher. Each corpus speaker becomes
 one teacher voice (``kokoro_jf_alpha``, the same voice across languages where the teacher has it), the
-audio is resampled to the corpus rate and trimmed like espeak-ng's. The clip keeps its phonemes with the
+audio is resampled to the corpus rate and trimmed like espeak-ng's; a clip with a style label is said in that
+style by ``teacher_styles``. The clip keeps its phonemes with the
 teacher's own durations where the teacher gives them (Kokoro) and they agree with the front end's tokens
 (``teacher_durations``); otherwise it loses them and training aligns it by alignment search.
 """
@@ -23,8 +24,10 @@ from polyvox.audio.io import resample, save_audio
 from polyvox.data.corpus.alignment import resample_boundaries
 from polyvox.data.corpus.generator import frontend_token_source
 from polyvox.data.corpus.silence import trim_silence
+from polyvox.data.corpus.styles import CORPUS_STYLES
 from polyvox.data.corpus.teacher import Teacher, TeacherError, TeacherSpeech
 from polyvox.data.corpus.teacher_durations import teacher_token_durations
+from polyvox.data.corpus.teacher_styles import styled_speech
 from polyvox.data.manifest import Utterance, read_manifest, write_manifest
 from polyvox.files import atomic_path
 
@@ -108,7 +111,8 @@ def _speak_again(
 ) -> Utterance:
     speaker = f"{teacher.name}_{voice}"
     # The text's digest in the name: a clip is reused only for the same sentence by the same voice.
-    digest = hashlib.sha1(f"{utterance.language}|{utterance.text}".encode()).hexdigest()[:8]
+    said = f"{utterance.language}|{utterance.text}" + ("" if utterance.style is None else f"|{utterance.style}")
+    digest = hashlib.sha1(said.encode()).hexdigest()[:8]
     path = root / "wavs" / speaker / f"{speaker}_{Path(utterance.audio).stem}_{digest}.wav"
     durations_path = path.with_suffix(".durations.json")
     # An interrupted run's clips are kept: save_audio writes atomically, and a clip's durations are written before it.
@@ -121,6 +125,8 @@ def _speak_again(
         resampled = resample(speech.samples, speech.sample_rate, sample_rate)
         durations = _token_durations(tokens, utterance.language, speech, sample_rate, resampled.size)
         samples, durations = trim_silence(resampled, sample_rate, durations)
+        if utterance.style is not None:  # the teacher speaks one way: the label's style is put on its speech
+            samples, durations = styled_speech(samples, sample_rate, CORPUS_STYLES[utterance.style], durations)
         if durations is not None:
             with atomic_path(durations_path) as temporary:
                 temporary.write_text(json.dumps([int(d) for d in durations]) + "\n", encoding="utf-8")
@@ -131,7 +137,7 @@ def _speak_again(
     timed = durations is not None and tokens is not None
     return Utterance(
         audio=str(path.resolve()), text=utterance.text, speaker=speaker, language=utterance.language,
-        duration=frames / sample_rate, phonemes=tuple(tokens) if timed and tokens is not None else None,
+        duration=frames / sample_rate, style=utterance.style, phonemes=tuple(tokens) if timed and tokens is not None else None,
         phoneme_durations=tuple(float(d) / sample_rate for d in durations) if timed and durations is not None else None,
     )
 
