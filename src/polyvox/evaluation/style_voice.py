@@ -18,11 +18,13 @@ SAMPLER_LEARNING_RATE_FACTOR = 4.0
 
 
 def finetune_style_voice(
-    manifest: Path, run_dir: Path, output: Path, steps: int, learning_rate: float, sampler: bool = True, progress: bool = False
+    manifest: Path, run_dir: Path, output: Path, steps: int, learning_rate: float, sampler: bool = True, progress: bool = False,
+    source: Path | None = None, freeze: str = "all", overrides: tuple[str, ...] = (),
 ) -> Path:
-    """Fine-tune the bundled voice (every part, in float32) with ``model.style`` learning the manifest's style labels
-    (and a style sampler reading a standardized condition, at 4 x the voice's learning rate) for ``steps`` steps; the
-    last step's voice is written to ``output`` (nothing is held out)."""
+    """Fine-tune ``source`` (default: the bundled voice; ``freeze``: what trains, default every part) in float32 with
+    ``model.style`` learning the manifest's style labels (and a style sampler reading a standardized condition, at
+    4 x the voice's learning rate) for ``steps`` steps, with any more ``overrides``; the last step's voice is written
+    to ``output`` (nothing is held out)."""
     from polyvox.cli_support import DEFAULT_VOICE
     from polyvox.finetune.plan import FinetuneOptions
     from polyvox.finetune.run import finetune
@@ -35,12 +37,13 @@ def finetune_style_voice(
         "model.style_sampler.condition_normalization=standardized",
         f"training.style_sampler_learning_rate={SAMPLER_LEARNING_RATE_FACTOR * learning_rate:g}",
     )
-    overrides = (
+    settings = (
         "model.style.enabled=true",
         f"model.style.labels={json.dumps(labels)}",
         *(sampled if sampler else ()),
         "training.precision=32",  # "auto" picks bf16-mixed on CPUs with native bfloat16: figures would vary by machine
         f"training.checkpoint_every_steps={steps}",
+        *overrides,
     )
-    options = FinetuneOptions(freeze="all", steps=steps, learning_rate=learning_rate, overrides=overrides, validation_per_language=0)
-    return finetune(DEFAULT_VOICE, manifest, output, run_dir, options, progress=progress).voice_path
+    options = FinetuneOptions(freeze=freeze, steps=steps, learning_rate=learning_rate, overrides=settings, validation_per_language=0)
+    return finetune(source or DEFAULT_VOICE, manifest, output, run_dir, options, progress=progress).voice_path

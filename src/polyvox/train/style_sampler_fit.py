@@ -31,6 +31,9 @@ FIT_INFO_KEY = "style_sampler_fit_steps"
 BATCH_SIZE = 16
 # Steps averaged for the first and last loss in the log line.
 LOSS_WINDOW = 100
+# A large corpus is fitted on this many of its clips, drawn with the run's seed: enough pairs for a small network,
+# and the encoding of each stays a matter of minutes on a CPU.
+MAX_FIT_CLIPS = 4096
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ def fit_voice_file_sampler(path: Path, items: list[EncodedUtterance], cache: Fea
     generator = build_generator(metadata)
     generator.load_state_dict({name: tensor.float() if tensor.is_floating_point() else tensor for name, tensor in tensors.items()}, strict=True)
     generator.eval()
+    if len(items) > MAX_FIT_CLIPS:
+        chosen = torch.randperm(len(items), generator=torch.Generator().manual_seed(training.seed))[:MAX_FIT_CLIPS]
+        items = [items[index] for index in sorted(chosen.tolist())]
     logger.info("fitting the style sampler on the finished voice: %d steps on %d clips", steps, len(items))
     conditions, styles = sampler_examples(generator, items, cache)
     losses = fit_style_sampler(generator.style_sampler, conditions, styles, steps, training.style_sampler_fit_learning_rate, training.seed)
