@@ -117,7 +117,10 @@ SLURM_RANKS = {1: [("SLURMEnvironment", 0, 0, 0), ("SLURMEnvironment", 1, 1, 0)]
                2: [("SLURMEnvironment", 0, 0, 0), ("SLURMEnvironment", 1, 0, 1)]}
 
 
-@pytest.mark.parametrize("nodes", [1, 2], ids=["two_tasks_on_one_node", "one_task_on_each_of_two_nodes"])
+# Two tasks on one node is the slow variant (~19 s): the two-node case exercises the same ranks and more of them.
+@pytest.mark.parametrize(
+    "nodes", [pytest.param(1, id="two_tasks_on_one_node", marks=pytest.mark.slow), pytest.param(2, id="one_task_on_each_of_two_nodes")]
+)
 def test_srun_tasks_train_one_run_with_their_slurm_ranks(small_corpus, tmp_path: Path, nodes: int) -> None:
     run_dir = tmp_path / "run"
     states, records, errors = _srun(small_corpus[0] / "manifest.jsonl", run_dir, tmp_path / "out", MAX_STEPS, nodes, _slurm_job_id(), 0)
