@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from polyvox.voice_file import VoiceMetadata, build_generator
@@ -127,3 +129,25 @@ def test_freeze_presets_set_what_trains():
     assert {name for name, _ in text.trained} == {"text_encoder", "duration_predictor", "stochastic_duration_predictor", "speaker_embedding"}
     assert not any(p.requires_grad for p in [*generator.posterior_encoder.parameters(), *generator.flow.parameters()])
     assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "text", "all"}
+
+
+def test_a_style_component_trains_with_the_prosody_and_always_when_the_source_lacks_it():
+    from polyvox.finetune.freeze import new_components
+
+    metadata, _ = source_voice()
+    styled = dataclasses.replace(metadata, config=metadata.config.replace(**{
+        "model.style.enabled": True, "model.style.labels": ["calm", "excited"], "model.style_sampler.enabled": True,
+    }))
+    generator = build_generator(styled)
+    style_parts = ("style_encoder", "style_sampler")
+    for preset in ("language", "keep-decoder", "text", "all"):  # a style voice fine-tuned on: the style learns with the prosody
+        trained = {name for name, _ in apply_freeze(generator, preset).trained}
+        assert set(style_parts) <= trained, preset
+    assert not set(style_parts) & {name for name, _ in apply_freeze(generator, "voice").trained}
+    # Added by this fine-tune (the source had none of its weights): it trains under every preset, the rest as before.
+    source_names = set(build_generator(metadata).state_dict())
+    fresh = new_components(generator, {name for name in generator.state_dict() if name not in source_names})
+    assert fresh == frozenset(style_parts)
+    voice = apply_freeze(generator, "voice", fresh)
+    assert {name for name, _ in voice.trained} == {"speaker_embedding", "posterior_encoder", "flow", "decoder", *style_parts}
+    assert all(p.requires_grad for p in generator.style_encoder.parameters()) and not any(p.requires_grad for p in generator.text_encoder.parameters())

@@ -14,6 +14,10 @@
   speaker table); the posterior encoder, the flow and the decoder, the voice's whole acoustic space, stay fixed,
   so new languages and speakers are learned as paths into the sound the voice already makes.
 - ``all``: everything trains.
+
+The style component and its sampler (how a sentence is said) train with the prosody: in ``language``,
+``keep-decoder`` and ``text``. Under any preset a component the source lacks altogether (a style component added by
+the fine-tune) trains: frozen, its fresh weights would do nothing, or noise.
 """
 
 from __future__ import annotations
@@ -24,21 +28,26 @@ import torch
 
 from polyvox.finetune.errors import FinetuneSetupError
 
+STYLE_COMPONENTS = ("style_encoder", "style_sampler")
 FREEZE_PRESETS: dict[str, tuple[str, ...]] = {
     "voice": ("speaker_embedding", "posterior_encoder", "flow", "decoder", "reference_encoder"),
-    "language": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding", "reference_encoder"),
+    "language": (
+        "text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding", "reference_encoder",
+        *STYLE_COMPONENTS,
+    ),
     "keep-decoder": (
         "text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding",
-        "reference_encoder", "posterior_encoder",
+        "reference_encoder", "posterior_encoder", *STYLE_COMPONENTS,
     ),
-    "text": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "speaker_embedding"),
+    "text": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "speaker_embedding", *STYLE_COMPONENTS),
     "all": (),  # empty: no component is frozen
 }
 
 
-def trains(preset: str, parameter_name: str) -> bool:
+def trains(preset: str, parameter_name: str, new_components: frozenset[str] = frozenset()) -> bool:
     components = FREEZE_PRESETS[preset]
-    return not components or parameter_name.split(".", 1)[0] in components
+    component = parameter_name.split(".", 1)[0]
+    return not components or component in components or component in new_components
 
 
 @dataclass(frozen=True)
@@ -70,22 +79,32 @@ def check_preset(preset: str) -> None:
         raise FinetuneSetupError(f"unknown freeze preset {preset!r}; choose one of {', '.join(FREEZE_PRESETS)}")
 
 
-def summarize(generator: torch.nn.Module, preset: str) -> FreezeSummary:
-    """Parameter counts per top-level component under ``preset`` (nothing is changed)."""
+def summarize(generator: torch.nn.Module, preset: str, new_components: frozenset[str] = frozenset()) -> FreezeSummary:
+    """Parameter counts per top-level component under ``preset`` (nothing is changed); ``new_components``: those the
+    source lacks, which train under every preset."""
     check_preset(preset)
     counts: dict[str, int] = {}
     for name, parameter in generator.named_parameters():
         component = name.split(".", 1)[0]
         counts[component] = counts.get(component, 0) + parameter.numel()
-    trained = tuple((name, count) for name, count in counts.items() if trains(preset, name))
-    frozen = tuple((name, count) for name, count in counts.items() if not trains(preset, name))
+    trained = tuple((name, count) for name, count in counts.items() if trains(preset, name, new_components))
+    frozen = tuple((name, count) for name, count in counts.items() if not trains(preset, name, new_components))
     return FreezeSummary(preset, trained, frozen)
 
 
-def apply_freeze(generator: torch.nn.Module, preset: str) -> FreezeSummary:
+def apply_freeze(generator: torch.nn.Module, preset: str, new_components: frozenset[str] = frozenset()) -> FreezeSummary:
     """Set ``requires_grad`` by ``preset``. Frozen parameters get no gradient, so the optimiser never
     touches them (no update, no weight decay): they stay bit for bit as loaded."""
-    summary = summarize(generator, preset)
+    summary = summarize(generator, preset, new_components)
     for name, parameter in generator.named_parameters():
-        parameter.requires_grad_(trains(preset, name))
+        parameter.requires_grad_(trains(preset, name, new_components))
     return summary
+
+
+def new_components(generator: torch.nn.Module, missing: set[str]) -> frozenset[str]:
+    """The generator's top-level components none of whose parameters the source had (``missing``: parameter names)."""
+    components: dict[str, bool] = {}
+    for name, _ in generator.named_parameters():
+        component = name.split(".", 1)[0]
+        components[component] = components.get(component, True) and name in missing
+    return frozenset(component for component, absent in components.items() if absent)

@@ -19,7 +19,7 @@ from polyvox.config_files import parse_overrides
 from polyvox.finetune.data import FinetuneData, added_languages, select_data
 from polyvox.finetune.defaults import DEFAULTS, finetune_training
 from polyvox.finetune.errors import FinetuneSetupError
-from polyvox.finetune.freeze import FREEZE_PRESETS, FreezeSummary, apply_freeze, check_preset, summarize
+from polyvox.finetune.freeze import FREEZE_PRESETS, FreezeSummary, apply_freeze, check_preset, new_components, summarize
 from polyvox.finetune.loading import load_with_report
 from polyvox.finetune.report import FinetuneReport
 from polyvox.finetune.source import FinetuneSource, load_source
@@ -227,8 +227,10 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
     related = dict.fromkeys(added_languages(options.add_language), options.language_init) if options.language_init else {}
     report = _load_weights(module, source, metadata, related, _new_speaker_timbres(source, data))
     _hold_source_prior(module, held, metadata, report)
-    presets = tuple(summarize(module.generator, name) for name in FREEZE_PRESETS)
-    freeze = apply_freeze(module.generator, preset)
+    missing = {entry.name.removeprefix("generator.") for entry in report.entries if entry.status == "missing"}
+    fresh = new_components(module.generator, missing)
+    presets = tuple(summarize(module.generator, name, fresh) for name in FREEZE_PRESETS)
+    freeze = apply_freeze(module.generator, preset, fresh)
     if warmup is not None:
         report.notes.append(warmup.describe())
     report.write(run_dir / LOAD_REPORT_FILE)
