@@ -164,6 +164,7 @@ def main() -> None:
     parser.add_argument("--freeze", default="keep-decoder")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--made", help="with --voice: how that voice was made (written into the results)")
+    parser.add_argument("--name", default="teacher_styles", help="results/NAME.{json,md} and docs/images/NAME_shifts.png")
     arguments = parser.parse_args()
     torch.set_num_threads(arguments.threads)
     started = time.monotonic()
@@ -183,9 +184,9 @@ def main() -> None:
     results = figures(Voice.load(arguments.voice), read_manifest(arguments.corpus / "manifest.jsonl"))
     results.update(voice=made, corpus_command=CORPUS_COMMAND.format(folder=arguments.corpus), seconds=round(time.monotonic() - started, 1))
     results["followed"] = followed(results)
-    write_json(RESULTS / "teacher_styles.json", results)
-    write_text(RESULTS / "teacher_styles.md", markdown(results))
-    draw(results, DOCS_IMAGES / "teacher_style_shifts.png")
+    write_json(RESULTS / f"{arguments.name}.json", results)
+    write_text(RESULTS / f"{arguments.name}.md", markdown(results))
+    draw(results, DOCS_IMAGES / ("teacher_style_shifts.png" if arguments.name == "teacher_styles" else f"{arguments.name}_shifts.png"))
     print(markdown(results))
 
 
