@@ -76,16 +76,19 @@ def analyse(samples: np.ndarray, sample_rate: int, settings: WorldSettings) -> W
 
 
 def resynthesise(
-    analysis: WorldAnalysis, f0_hz: np.ndarray, sample_rate: int, settings: WorldSettings, envelope: np.ndarray | None = None
+    analysis: WorldAnalysis, f0_hz: np.ndarray, sample_rate: int, settings: WorldSettings, envelope: np.ndarray | None = None,
+    rate: float = 1.0,
 ) -> np.ndarray:
-    """The analysed clip spoken at ``f0_hz`` (and ``envelope``), at its own length; float32 in [-1, 1]."""
+    """The analysed clip spoken at ``f0_hz`` (and ``envelope``), at its own length divided by ``rate`` (the same frames,
+    each played 1/rate as long: the pitch stays); float32 in [-1, 1]."""
     import pyworld
 
     envelope = analysis.envelope if envelope is None else envelope
-    spoken = pyworld.synthesize(f0_hz, envelope, analysis.aperiodicity, sample_rate, settings.frame_period_ms)
-    # WORLD ends on a whole frame; cut or pad to the input's exact length.
-    output = np.zeros(analysis.signal.size, dtype=np.float32)
-    kept = min(analysis.signal.size, spoken.size)
+    spoken = pyworld.synthesize(f0_hz, envelope, analysis.aperiodicity, sample_rate, settings.frame_period_ms / rate)
+    # WORLD ends on a whole frame; cut or pad to the input's exact (stretched) length.
+    length = analysis.signal.size if rate == 1.0 else round(analysis.signal.size / rate)
+    output = np.zeros(length, dtype=np.float32)
+    kept = min(length, spoken.size)
     output[:kept] = spoken[:kept]
     return np.clip(output, -1.0, 1.0)
 
