@@ -22,6 +22,7 @@ the fine-tune) trains: frozen, its fresh weights would do nothing, or noise.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import torch
@@ -101,10 +102,10 @@ def apply_freeze(generator: torch.nn.Module, preset: str, new_components: frozen
     return summary
 
 
-def new_components(generator: torch.nn.Module, missing: set[str]) -> frozenset[str]:
-    """The generator's top-level components none of whose parameters the source had (``missing``: parameter names)."""
+def new_components(generator: torch.nn.Module, source_names: Collection[str]) -> frozenset[str]:
+    """The generator's top-level components none of whose parameters the source has (``source_names``: its tensors)."""
     components: dict[str, bool] = {}
     for name, _ in generator.named_parameters():
         component = name.split(".", 1)[0]
-        components[component] = components.get(component, True) and name in missing
+        components[component] = components.get(component, True) and name not in source_names
     return frozenset(component for component, absent in components.items() if absent)

@@ -227,8 +227,7 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
     related = dict.fromkeys(added_languages(options.add_language), options.language_init) if options.language_init else {}
     report = _load_weights(module, source, metadata, related, _new_speaker_timbres(source, data))
     _hold_source_prior(module, held, metadata, report)
-    missing = {entry.name.removeprefix("generator.") for entry in report.entries if entry.status == "missing"}
-    fresh = new_components(module.generator, missing)
+    fresh = new_components(module.generator, source.generator.keys())
     presets = tuple(summarize(module.generator, name, fresh) for name in FREEZE_PRESETS)
     freeze = apply_freeze(module.generator, preset, fresh)
     if warmup is not None:
