@@ -62,6 +62,30 @@ def test_taught_languages_are_spoken_again_and_the_others_kept(corpus: Path):
     report = json.loads((corpus / "teachers.json").read_text())
     assert {entry["voice"] for entry in report} == {"low", "high"} and len(assignments) == 2
     assert [(entry["clips"], entry["timed_clips"]) for entry in report] == [(2, 0), (2, 0)]  # a tone has no phonemes to time
+    for entry in report:  # the teacher's own length, not espeak-ng's
+        clips = [u.duration for u in spanish if u.speaker == f"tone_{entry['voice']}"]
+        assert entry["duration_s"] == pytest.approx(sum(clips))
+
+
+def test_the_command_reports_the_length_the_teachers_spoke(tmp_path: Path, monkeypatch):
+    slow = ToneTeacher(("es",))
+    original = slow.speak
+
+    def slowly(text: str, language: str, voice: str) -> TeacherSpeech:  # 40 times espeak-ng's length or more
+        speech = original(text, language, voice)
+        return TeacherSpeech(np.tile(speech.samples, 40), speech.sample_rate)
+
+    monkeypatch.setattr(slow, "speak", slowly)
+    monkeypatch.setattr("polyvox.data.corpus.teacher_choice.teachers_for", lambda codes, name: {"es": (slow,)})
+    out = tmp_path / "c"
+    result = CliRunner().invoke(app, ["corpus", str(out), "--languages", "es", "--utterances", "2", "--teacher", "tone"])
+    assert result.exit_code == 0, result.output
+    written = sum(u.duration for u in read_manifest(out / "manifest.jsonl"))
+    assert f"({written / 60:.1f} min) to {out}" in result.output
+    assert "espeak-ng's plan, before the teachers" in result.output
+    report = json.loads((out / "teachers.json").read_text())
+    for entry in report:
+        assert f"spoken by tone_{entry['voice']} (test), {entry['duration_s'] / 60:.1f} min;" in result.output
 
 
 def test_auto_gives_each_language_its_best_teachers():

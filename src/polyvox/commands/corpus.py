@@ -56,19 +56,29 @@ def corpus(
         report = generate_corpus(
             output, codes, speakers, utterances, sample_rate=sample_rate, seed=seed, progress=True, styles=style_names, style_by=style_by
         )
-        typer.echo(report.summary())
+        typer.echo(("espeak-ng's plan, before the teachers: " if teachers else "") + report.summary())
+        duration_s = report.duration_s
         if teachers:
             from polyvox.data.corpus.revoice import revoice_corpus
             from tqdm.auto import tqdm
 
-            for item in revoice_corpus(output, teachers, sample_rate, lambda items: tqdm(items, desc="teachers", unit="utt")):
+            taught = revoice_corpus(output, teachers, sample_rate, lambda items: tqdm(items, desc="teachers", unit="utt"))
+            for item in taught:
                 typer.echo(
-                    f"  {item.corpus_speaker}: spoken by {item.teacher}_{item.voice} ({item.licence}); "
-                    f"phonemes timed by the teacher in {item.timed_clips} of {item.clips} clips"
+                    f"  {item.corpus_speaker}: spoken by {item.teacher}_{item.voice} ({item.licence}), "
+                    f"{item.duration_s / 60:.1f} min; phonemes timed by the teacher in {item.timed_clips} of {item.clips} clips"
                 )
-        typer.echo(f"wrote {report.utterances} utterances ({report.duration_s / 60:.1f} min) to {output} {took(started)}")
+            duration_s = _manifest_seconds(output / "manifest.jsonl")
+        typer.echo(f"wrote {report.utterances} utterances ({duration_s / 60:.1f} min) to {output} {took(started)}")
 
     run(generate)
+
+
+def _manifest_seconds(manifest: Path) -> float:
+    """The corpus's length as written: a teacher speaks at its own rate, so espeak-ng's plan is not it."""
+    from polyvox.data.manifest import read_manifest
+
+    return sum(utterance.duration for utterance in read_manifest(manifest))
 
 
 def _style_names(styles: str, style_by: str) -> list[str]:

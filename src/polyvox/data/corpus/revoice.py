@@ -46,6 +46,8 @@ class TeacherAssignment:
     # Of the speaker's clips, how many keep phonemes timed by the teacher (the rest are aligned by search).
     clips: int = 0
     timed_clips: int = 0
+    # Seconds of the teacher's speech for the speaker (its rate, not espeak-ng's, sets the corpus's length).
+    duration_s: float = 0.0
 
 
 def assign_voices(utterances: Sequence[Utterance], teachers: Mapping[str, Sequence[Teacher]]) -> list[TeacherAssignment]:
@@ -98,8 +100,15 @@ def revoice_corpus(
                 Path(before.audio).parent.rmdir()
     clips = Counter((u.language, u.speaker) for u in utterances)
     timed = Counter((before.language, before.speaker) for before, after in zip(utterances, spoken) if after.phoneme_durations)
+    seconds: Counter[tuple[str, str]] = Counter()
+    for before, after in zip(utterances, spoken):
+        seconds[before.language, before.speaker] += after.duration
     assignments = [
-        replace(a, clips=clips[a.language, a.corpus_speaker], timed_clips=timed[a.language, a.corpus_speaker]) for a in assignments
+        replace(
+            a, clips=clips[a.language, a.corpus_speaker], timed_clips=timed[a.language, a.corpus_speaker],
+            duration_s=seconds[a.language, a.corpus_speaker],
+        )
+        for a in assignments
     ]
     report = [asdict(assignment) for assignment in assignments]
     (root / TEACHERS_REPORT_NAME).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
