@@ -73,7 +73,7 @@ def finetune(manifest: Path, run_dir: Path, options: argparse.Namespace, model: 
     overrides = tuple(text_feature_overrides(model)) if model is not None else ()
     settings = FinetuneOptions(
         freeze=options.freeze, steps=options.steps, learning_rate=options.learning_rate,
-        overrides=(*overrides, f"training.seed={options.seed}"),
+        overrides=(*overrides, f"training.seed={options.seed}", f"training.precision={options.precision}"),
     )
     plan = plan_finetune(DEFAULT_VOICE, manifest, run_dir / "voice.safetensors", run_dir, settings)
     run_finetune(plan, progress=False)
@@ -157,6 +157,10 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="text-feature model folder (default: all-MiniLM-L6-v2 from PyPI)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--precision", default="auto", choices=("auto", "32", "bf16-mixed"),
+        help="training.precision of both fine-tunes (auto, what a user gets: bf16-mixed on a CPU with native bfloat16)",
+    )
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--score-existing", action="store_true", help="score the runs already in --work (no corpus, no fine-tuning)")
     options = parser.parse_args()
@@ -186,6 +190,7 @@ def main() -> None:
             voices[name] = finetune(manifest, fresh_folder(work / f"run_{name}"), options, features)
         timings[name] = round(time.monotonic() - begun, 1)
     from polyvox.cli_support import DEFAULT_VOICE
+    from polyvox.train.trainer_setup import training_precision
 
     per_sentence = sentence_scores(held_out, {"start": DEFAULT_VOICE, **voices}, model, options.seed)
     table = {system: {metric: mean([row[metric] for row in rows]) for metric in METRICS} for system, rows in per_sentence.items()}
@@ -199,6 +204,7 @@ def main() -> None:
         "command": " ".join(["python", *sys.argv]),
         "model": str(model.name), "teacher": "piper en_US-joe-medium", "clips": len(training), "held_out": len(held_out),
         "steps": options.steps, "learning_rate": options.learning_rate, "freeze": options.freeze, "seed": options.seed,
+        "precision": f"{options.precision} ({training_precision(options.precision, True)} here)",
         "systems": table, "paired_without_minus_with": differences, "per_sentence": per_sentence,
         # With --score-existing: the seconds to write each run's last step as a voice, not to fine-tune.
         "score_existing": options.score_existing, "finetune_seconds": timings,
