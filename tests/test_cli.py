@@ -94,6 +94,25 @@ def test_missing_and_corrupt_voice_files(tmp_path):
     assert not output.exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "fragments"),
+    [
+        ("step-500.ckpt", ("is a PyTorch checkpoint, not a polyvox voice file", "polyvox import-voice", "RUN/voice.safetensors")),
+        ("voice.onnx", ("is an ONNX graph, not a polyvox voice file", "--engine onnx", "polyvox import-voice")),
+        ("notes.txt", ("is a text file, not a polyvox voice file",)),
+    ],
+)
+def test_a_file_that_is_no_voice_is_named_with_what_to_do(tmp_path, name, fragments):
+    path = tmp_path / name
+    if name.endswith(".ckpt"):
+        torch.save({"state_dict": {"w": torch.zeros(2)}}, path)
+    else:
+        path.write_bytes(b"\x08\x07\x12\x07pytorch" if name.endswith(".onnx") else b"some words\n")
+    output = tmp_path / "out.wav"
+    assert_one_line_error(run("say", "Hello", "--voice", str(path), "-o", str(output)), *fragments)
+    assert not output.exists()
+
+
 def test_truncated_voice_file(voice_file, tmp_path):
     truncated = tmp_path / "truncated.safetensors"
     truncated.write_bytes(voice_file.read_bytes()[: voice_file.stat().st_size // 2])

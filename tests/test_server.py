@@ -210,7 +210,7 @@ def test_unknown_routes_and_methods_get_json(client: TestClient) -> None:
 
 
 def test_broken_voice_file_is_a_clear_server_error(client: TestClient) -> None:
-    assert_json_error(speak(client, voice="broken"), 500, "voice_unavailable", "broken", "not a readable")
+    assert_json_error(speak(client, voice="broken"), 500, "voice_unavailable", "broken", "not a polyvox voice file")
 
 
 def test_unexpected_failure_is_a_json_500_without_details(voices_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

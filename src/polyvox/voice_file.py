@@ -134,6 +134,11 @@ def read_metadata(path: str | Path) -> VoiceMetadata:
         with safe_open(str(path), framework="pt") as handle:
             strings = handle.metadata() or {}
     except (SafetensorError, OSError, ValueError) as error:
+        from polyvox.pretrained.file_kinds import file_kind, not_a_voice
+
+        kind = file_kind(path)
+        if kind != "safetensors":
+            raise VoiceFileError(not_a_voice(path, kind)) from error
         raise VoiceFileError(f"{path} is not a readable .safetensors voice file ({error})") from error
     return VoiceMetadata.from_strings(strings, str(path))
 

@@ -99,3 +99,19 @@ def not_importable(path: Path, kind: FileKind) -> str:
     }
     hint = hints["safetensors"] if path.suffix == ".safetensors" else hints.get(kind, "")
     return f"{path} is {describe(path, kind)}: {hint}{ACCEPTED}"
+
+
+def not_a_voice(path: Path, kind: FileKind) -> str:
+    """The one-line error for a --voice that is no polyvox voice file: what it is and how to get a voice from it."""
+    hints = {
+        "pytorch": f"a training checkpoint becomes a voice with polyvox import-voice {path} -o voice.safetensors "
+        "(polyvox train also keeps its newest voice as RUN/voice.safetensors)",
+        "onnx": f"a polyvox export is spoken with --engine onnx; a released Piper voice is imported first: "
+        f"polyvox import-voice {path} -o voice.safetensors",
+        "pickle": f"a checkpoint becomes a voice with polyvox import-voice {path} -o voice.safetensors",
+        "zip": "unpack it and use the voice inside",
+        "empty": "the download or copy may have failed",
+    }
+    hint = hints.get(kind, "polyvox voices are .safetensors files written by polyvox train, finetune or import-voice")
+    return f"{path} is {describe(path, kind)}, not a polyvox voice file: {hint}"
+
