@@ -36,23 +36,37 @@ class EditCounts:
         )
 
 
-def edit_counts(reference: Sequence[str], hypothesis: Sequence[str]) -> EditCounts:
-    """Levenshtein alignment of two unit sequences; among paths of equal cost, substitutions are preferred."""
-    # Each cell: (cost, substitutions, deletions, insertions) of the best path to it.
-    previous = [(column, 0, 0, column) for column in range(len(hypothesis) + 1)]
+def aligned_pairs(reference: Sequence[str], hypothesis: Sequence[str]) -> list[tuple[int | None, int | None]]:
+    """Levenshtein alignment as (reference index, hypothesis index) pairs in order, None on the side that has no
+    unit; among paths of equal cost, substitutions are preferred."""
+    columns = len(hypothesis) + 1
+    cost = [list(range(columns))]
     for row, wanted in enumerate(reference, start=1):
-        current = [(row, 0, row, 0)]
+        above, current = cost[-1], [row]
         for column, heard in enumerate(hypothesis, start=1):
-            diagonal = previous[column - 1]
-            same = wanted == heard
-            candidates = (
-                (diagonal[0] + (0 if same else 1), diagonal[1] + (0 if same else 1), diagonal[2], diagonal[3]),
-                (previous[column][0] + 1, previous[column][1], previous[column][2] + 1, previous[column][3]),
-                (current[column - 1][0] + 1, current[column - 1][1], current[column - 1][2], current[column - 1][3] + 1),
-            )
-            current.append(min(candidates, key=lambda cell: cell[0]))
-        previous = current
-    _, substitutions, deletions, insertions = previous[-1]
+            current.append(min(above[column - 1] + (wanted != heard), above[column] + 1, current[column - 1] + 1))
+        cost.append(current)
+    pairs: list[tuple[int | None, int | None]] = []
+    row, column = len(reference), len(hypothesis)
+    while row > 0 or column > 0:
+        if row > 0 and column > 0 and cost[row][column] == cost[row - 1][column - 1] + (reference[row - 1] != hypothesis[column - 1]):
+            row, column = row - 1, column - 1
+            pairs.append((row, column))
+        elif row > 0 and cost[row][column] == cost[row - 1][column] + 1:
+            row -= 1
+            pairs.append((row, None))
+        else:
+            column -= 1
+            pairs.append((None, column))
+    return pairs[::-1]
+
+
+def edit_counts(reference: Sequence[str], hypothesis: Sequence[str]) -> EditCounts:
+    """The edits of ``aligned_pairs``' path: substitutions, deletions (reference units unheard), insertions."""
+    pairs = aligned_pairs(reference, hypothesis)
+    substitutions = sum(1 for wanted, heard in pairs if wanted is not None and heard is not None and reference[wanted] != hypothesis[heard])
+    deletions = sum(1 for _, heard in pairs if heard is None)
+    insertions = sum(1 for wanted, _ in pairs if wanted is None)
     return EditCounts(substitutions, deletions, insertions, len(reference))
 
 

@@ -31,12 +31,14 @@ def teacher_token_durations(
     """Samples per token (summing to ``sum(symbol_samples)``), or ``None`` when fewer than
     ``MIN_MATCHED_SHARE`` of the characters agree. ``symbols`` are the teacher's characters in order, the
     silence before and after speech included as symbols of their own (an empty string)."""
+    from polyvox.evaluation.error_rate import aligned_pairs  # the listener's alignment (its package is not light)
+
     if not tokens or len(symbols) != len(symbol_samples):
         return None
     token_of = [index for index, token in enumerate(tokens) for character in token if character not in _IGNORED]
     ours = [_comparable(character, language) for token in tokens for character in token if character not in _IGNORED]
     theirs = [_comparable(symbol, language) for symbol in symbols]
-    pairs = _aligned_pairs(ours, theirs)
+    pairs = aligned_pairs(ours, theirs)
     matched = sum(1 for our, their in pairs if our is not None and their is not None and ours[our] == theirs[their])
     if matched < MIN_MATCHED_SHARE * max(len(ours), sum(1 for symbol in symbols if symbol)):
         return None
@@ -57,28 +59,3 @@ def _comparable(character: str, language: str) -> str:
     if language == "ja":
         character = _JAPANESE_LETTERS.get(character, character)
     return unicodedata.normalize("NFD", character)[:1].lower() if character else ""
-
-
-def _aligned_pairs(ours: Sequence[str], theirs: Sequence[str]) -> list[tuple[int | None, int | None]]:
-    """Levenshtein alignment: (our index, their index) pairs in order; None on the side that has no character."""
-    rows, columns = len(ours) + 1, len(theirs) + 1
-    cost = np.zeros((rows, columns), dtype=np.int64)
-    cost[:, 0] = np.arange(rows)
-    cost[0, :] = np.arange(columns)
-    for i in range(1, rows):
-        for j in range(1, columns):
-            substitution = cost[i - 1, j - 1] + (ours[i - 1] != theirs[j - 1])
-            cost[i, j] = min(substitution, cost[i - 1, j] + 1, cost[i, j - 1] + 1)
-    pairs: list[tuple[int | None, int | None]] = []
-    i, j = rows - 1, columns - 1
-    while i > 0 or j > 0:
-        if i > 0 and j > 0 and cost[i, j] == cost[i - 1, j - 1] + (ours[i - 1] != theirs[j - 1]):
-            pairs.append((i - 1, j - 1))
-            i, j = i - 1, j - 1
-        elif i > 0 and cost[i, j] == cost[i - 1, j] + 1:
-            pairs.append((i - 1, None))
-            i -= 1
-        else:
-            pairs.append((None, j - 1))
-            j -= 1
-    return pairs[::-1]
