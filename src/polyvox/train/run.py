@@ -199,6 +199,10 @@ def prepare_data(
     features = run_text_features(config) if config.model.text_features.enabled else None
     train_items, bad_train = encode_all(training_set, metadata, cache, rules, features)
     validation_items, bad_validation = encode_all(validation_set, metadata, cache, rules, features)
+    if not training_config.use_manifest_durations:  # every clip aligned by the search alone, unbounded
+        train_items, validation_items = (
+            [dataclasses.replace(item, durations=None, duration_windows=None) for item in items] for items in (train_items, validation_items)
+        )
     minimum = minimum_input(config)
     logger.info("%s", minimum.describe())
     train_items, short_report = apply_short_clip_policy(train_items, minimum.frames, training_config.short_clip_policy)
