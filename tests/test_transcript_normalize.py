@@ -66,6 +66,17 @@ def test_edit_counts_and_pooling() -> None:
     assert edit_counts(list("abcd"), list("xbcdy")).rate == pytest.approx(0.5)
 
 
+def test_a_transcript_that_runs_on_counts_as_one_wrong_clip_when_capped() -> None:
+    # Whisper repeating itself on a clip it cannot read: "zwei zwei zwei ..." for a four-word sentence.
+    runaway = edit_counts(list("die blaue tür"), list("die blaue der zwei" + " zwei" * 20))
+    assert runaway.rate > 5 and runaway.capped().rate == 1.0
+    assert runaway.capped().substitutions == runaway.substitutions and runaway.capped().deletions == runaway.deletions
+    close = edit_counts(list("kitten"), list("sitting"))
+    assert close.capped() == close  # within its length: unchanged
+    assert pooled([runaway.capped(), EditCounts(0, 0, 0, 13)]).rate == pytest.approx(0.5)  # one bad clip of two
+    assert edit_counts([], list("ab")).capped().rate == 1.0
+
+
 def test_a_refused_sentence_counts_every_unit_as_missed() -> None:
     hearing = refused("Two words.", "en")
     assert hearing.characters is not None and hearing.characters.rate == 1.0

@@ -29,6 +29,12 @@ class EditCounts:
         """Errors per reference unit (can exceed 1 with insertions); an empty reference counts as one unit."""
         return self.errors / max(self.reference_length, 1)
 
+    def capped(self) -> EditCounts:
+        """The counts with insertions cut so that the errors do not exceed the reference's length: a transcript that
+        runs on (a recognizer repeating itself on a clip it cannot read) counts as one wholly wrong clip, not as many."""
+        room = max(self.reference_length, 1) - self.substitutions - self.deletions
+        return EditCounts(self.substitutions, self.deletions, min(self.insertions, max(room, 0)), self.reference_length)
+
     def __add__(self, other: EditCounts) -> EditCounts:
         return EditCounts(
             self.substitutions + other.substitutions, self.deletions + other.deletions,
