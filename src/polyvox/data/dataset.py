@@ -133,14 +133,15 @@ def encode_utterance(
     total_frames: int,
     audio: AudioConfig,
     style_table: dict[str, int] | None = None,
+    manifest_durations: bool = True,
 ) -> EncodedUtterance:
-    """Ids (and frame durations, when the manifest has them) for ``tokens``, the clip's phonemes in the
-    voice's scheme (``rules.utterance_tokens``). A voice that numbers each character gets the durations as
-    windows for the alignment search instead (``duration_windows``)."""
+    """Ids (and frame durations, when the manifest has them and ``manifest_durations``) for ``tokens``, the clip's
+    phonemes in the voice's scheme (``rules.utterance_tokens``). A voice that numbers each character gets the durations
+    as windows for the alignment search instead (``duration_windows``)."""
     phoneme_ids, language_ids, prosody_ids = rules.encode_tokens(tokens)
     durations = None
     windows = None
-    if utterance.phonemes and utterance.phoneme_durations:
+    if manifest_durations and utterance.phonemes and utterance.phoneme_durations:
         token_frames = seconds_to_frames(list(utterance.phoneme_durations), total_frames, audio)
         if token_frames is not None and rules.config.text.token_unit == "codepoint":
             windows = duration_windows(phoneme_ids, [len(token.symbol) for token in tokens], token_frames, total_frames)

@@ -128,7 +128,9 @@ def encode_all(
         frames = cache.load(utterance)[1].shape[1]
         try:
             tokens = rules.utterance_tokens(utterance)
-            item = encode_utterance(utterance, tokens, rules, speaker_table, frames, config.audio, style_table)
+            item = encode_utterance(
+                utterance, tokens, rules, speaker_table, frames, config.audio, style_table, config.training.use_manifest_durations
+            )
             if text_features is not None:
                 features = text_features.cached_features(utterance.text, utterance.language, tokens, rules, cache.cache_dir / "text_features")
                 item = dataclasses.replace(item, text_features=features)
@@ -199,10 +201,6 @@ def prepare_data(
     features = run_text_features(config) if config.model.text_features.enabled else None
     train_items, bad_train = encode_all(training_set, metadata, cache, rules, features)
     validation_items, bad_validation = encode_all(validation_set, metadata, cache, rules, features)
-    if not training_config.use_manifest_durations:  # every clip aligned by the search alone, unbounded
-        train_items, validation_items = (
-            [dataclasses.replace(item, durations=None, duration_windows=None) for item in items] for items in (train_items, validation_items)
-        )
     minimum = minimum_input(config)
     logger.info("%s", minimum.describe())
     train_items, short_report = apply_short_clip_policy(train_items, minimum.frames, training_config.short_clip_policy)
