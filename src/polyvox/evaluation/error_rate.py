@@ -32,8 +32,9 @@ class EditCounts:
     def capped(self) -> EditCounts:
         """The counts with insertions cut so that the errors do not exceed the reference's length: a transcript that
         runs on (a recognizer repeating itself on a clip it cannot read) counts as one wholly wrong clip, not as many."""
+        # Every reference unit is matched, substituted or deleted once, so the room is never negative.
         room = max(self.reference_length, 1) - self.substitutions - self.deletions
-        return EditCounts(self.substitutions, self.deletions, min(self.insertions, max(room, 0)), self.reference_length)
+        return EditCounts(self.substitutions, self.deletions, min(self.insertions, room), self.reference_length)
 
     def __add__(self, other: EditCounts) -> EditCounts:
         return EditCounts(

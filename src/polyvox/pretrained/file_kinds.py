@@ -114,4 +114,3 @@ def not_a_voice(path: Path, kind: FileKind) -> str:
     }
     hint = hints.get(kind, "polyvox voices are .safetensors files written by polyvox train, finetune or import-voice")
     return f"{path} is {describe(path, kind)}, not a polyvox voice file: {hint}"
-
