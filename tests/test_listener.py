@@ -155,3 +155,18 @@ def test_bad_model_folders_are_one_line_errors(whisper_folders: tuple[Path, Path
     (no_tokenizer / "tokenizer.json").unlink()
     _one_line_error(evaluate(no_tokenizer), "no tokenizer.json")
     assert not (tmp_path / "r").exists()
+
+
+def test_the_error_rate_loads_without_the_scorers():
+    """The corpus teacher aligns its durations with the listener's alignment: importing it must not load WORLD,
+    the corpus generator or torch through the evaluation package."""
+    script = (
+        "import sys\n"
+        "import polyvox.evaluation.error_rate\n"
+        "print(sorted(m for m in ('pyworld', 'torch', 'polyvox.evaluation.analysis', 'polyvox.data.corpus.generator') if m in sys.modules))\n"
+        "from polyvox.evaluation import SpeechAnalyzer, evaluate\n"
+        "print(SpeechAnalyzer.__module__, evaluate.__module__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "polyvox.evaluation.analysis polyvox.evaluation.run"]

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from polyvox.evaluation.error_rate import aligned_pairs
+
 # A clip keeps its durations when at least this share of the longer side's characters match.
 MIN_MATCHED_SHARE = 0.6
 # Japanese: the front end writes Hepburn-like romaji (``ky``, ``N``, devoiced ``U``), Kokoro IPA; both are
@@ -31,8 +33,6 @@ def teacher_token_durations(
     """Samples per token (summing to ``sum(symbol_samples)``), or ``None`` when fewer than
     ``MIN_MATCHED_SHARE`` of the characters agree. ``symbols`` are the teacher's characters in order, the
     silence before and after speech included as symbols of their own (an empty string)."""
-    from polyvox.evaluation.error_rate import aligned_pairs  # the listener's alignment (its package is not light)
-
     if not tokens or len(symbols) != len(symbol_samples):
         return None
     token_of = [index for index, token in enumerate(tokens) for character in token if character not in _IGNORED]
