@@ -151,12 +151,14 @@ def finetune(start: str, source: Path, data: Path, work: Path, arguments: argpar
     output = work / f"{start}.safetensors"
     command = [
         polyvox_command(), "finetune", "--from", str(source), "--data", str(data), "-o", str(output), "--run-dir", str(run_dir),
-        "--freeze", FREEZE[start], "--steps", str(steps), "--listener", str(arguments.listener), "--threads", str(arguments.threads),
+        "--freeze", arguments.freeze[start], "--steps", str(steps), "--listener", str(arguments.listener), "--threads", str(arguments.threads),
         "--set", f"training.seed={arguments.seed}", "--set", f"training.audio_samples_every_steps={every}",
         "--set", f"training.checkpoint_every_steps={every}",
     ]
     if arguments.learning_rate is not None:
         command += ["--learning-rate", str(arguments.learning_rate)]
+    if arguments.match_pitch:
+        command.append("--match-pitch")
     if start == "joe" and arguments.warmup_steps is not None:
         command += ["--warmup-steps", str(arguments.warmup_steps)]
     before = children_cpu_seconds()
@@ -180,7 +182,7 @@ def finetune(start: str, source: Path, data: Path, work: Path, arguments: argpar
     best_step = kept_step(run_dir.parent / f"run_{start}.log")
     reached = next((v["cpu_s"] for v in validations if v["step"] == best_step), None)
     return {
-        "source": str(source), "voice": str(output), "freeze": FREEZE[start], "steps": steps, "validate_every": every,
+        "source": str(source), "voice": str(output), "freeze": arguments.freeze[start], "pitch": pitch_lines(run_dir.parent / f"run_{start}.log"), "steps": steps, "validate_every": every,
         "best_step": best_step, "cpu_s_total": cpu_total, "wall_s": time.perf_counter() - started,
         "cpu_minutes_to_kept_step": None if reached is None else reached / 60, "validations": validations,
         "validation_mel_loss": scalar_curve(run_dir / "logs", "val_en/mel_loss"),
@@ -200,6 +202,11 @@ def last_step_voice(run_dir: Path, output: Path) -> dict[str, Any]:
     source = load_source(newest)
     save_voice(output, source.generator, source.metadata, half=True)
     return {"last_voice": str(output), "last_step": int(newest.stem[len(CHECKPOINT_PREFIX):])}
+
+
+def pitch_lines(log: Path) -> list[str]:
+    """`polyvox finetune`'s report of the clone's pitch against the recordings' (``pitch: speaker ...``)."""
+    return [line.strip() for line in log.read_text(encoding="utf-8").splitlines() if line.startswith("pitch: ")]
 
 
 def kept_step(log: Path) -> int | None:
@@ -270,15 +277,16 @@ def held_out_figures(recordings: list[Utterance], voices: dict[str, Path], refer
     sources += [VoiceSource(loaded[voices[f"{start}_start"]], f"{start}_start", START_SPEAKER[start], options) for start in STARTS]
     sources.append(ZeroShotSource(loaded[voices["bundled_start"]], ZERO_SHOT, references, seed))
     kept = [KeptSource(source) for source in sources]
-    result = evaluate(recordings, kept, SAMPLE_RATE, examples=0, audio_dir=None, listener=Listener.load(LISTENER, dnsmos=False))
+    result = evaluate(recordings, kept, SAMPLE_RATE, examples=0, audio_dir=None, listener=Listener.load(LISTENER, dnsmos=True))
     mcd = {system: groups["en"]["mcd_db"] for system, groups in language_table(result).items()}
     speaker_f0 = median_f0([load_audio(u.audio, SAMPLE_RATE) for u in recordings])
     figures: dict[str, dict[str, Any]] = {}
     for system in [RECORDINGS, *(source.name for source in kept)]:
         clips = [clip.hearing.characters for clip in result.heard if clip.system == system and clip.hearing.characters is not None]
+        ovrl = [clip.hearing.dnsmos_ovrl for clip in result.heard if clip.system == system and math.isfinite(clip.hearing.dnsmos_ovrl)]
         f0 = speaker_f0 if system == RECORDINGS else median_f0(list(next(k for k in kept if k.name == system).clips.values()))
         figures[system] = {
-            "cer": pooled(clips).rate, "median_f0_hz": finite_or_none(f0), "median_f0_error": finite_or_none(f0 / speaker_f0 - 1),
+            "cer": pooled(clips).rate, "dnsmos_ovrl": float(np.mean(ovrl)) if ovrl else None, "median_f0_hz": finite_or_none(f0), "median_f0_error": finite_or_none(f0 / speaker_f0 - 1),
             "mcd_db": mcd.get(system, {}).get("mean"), "mcd_db_ci95": [mcd.get(system, {}).get("ci95_low"), mcd.get(system, {}).get("ci95_high")],
         }
     return figures
@@ -342,15 +350,15 @@ def report(figures: dict[str, dict[str, Any]], runs: dict[str, dict[str, Any]], 
     labels = {RECORDINGS: "the speaker's held-out recordings", ZERO_SHOT: "zero-shot: bundled voice, data clips as --reference"}
     for start in STARTS:
         labels[start] = f"{start}: clone, kept step {runs[start]['best_step']}"
-        labels[f"{start}_last"] = f"{start}: clone, last step {runs[start]['last_step']}"
+        labels[f"{start}_last"] = f"{start}: clone, last step {runs[start]['last_step']}" + (" (its checkpoint: no pitch correction)" if runs[start]["pitch"] else "")
         labels[f"{start}_start"] = f"{start}: starting voice as {START_SPEAKER[start]}"
-    lines = [header, "", "| voice | CER (Whisper base) | median F0 Hz | F0 error (target within ±5 %) | MCD-DTW dB | CER / starting voice's (target <= 1.2) | CPU-min to reach it (target <= 30) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [header, "", "| voice | CER (Whisper base) | DNSMOS OVRL | median F0 Hz | F0 error (target within ±5 %) | MCD-DTW dB | CER / starting voice's (target <= 1.2) | CPU-min to reach it (target <= 30) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for system, row in figures.items():
         verdict = verdicts.get(system, {})
         minutes = verdict.get("cpu_minutes")
         lines.append(
-            f"| {labels[system]} | {show(row['cer'], 3)} | {show(row['median_f0_hz'], 1)} | {show(row['median_f0_error'], percent=True)}"
+            f"| {labels[system]} | {show(row['cer'], 3)} | {show(row['dnsmos_ovrl'])} | {show(row['median_f0_hz'], 1)} | {show(row['median_f0_error'], percent=True)}"
             f"{'' if system not in verdicts else ' ' + met(verdict['f0_within_5_percent'])} | {show(row['mcd_db'])} | "
             f"{show(verdict.get('cer_ratio_to_start'))}{'' if system not in verdicts else ' ' + met(verdict['cer_at_most_1_2x_start'])} | "
             f"{show(minutes)}{'' if 'cpu_minutes' not in verdict else ' ' + met(verdict['cpu_minutes_at_most_30'])} |"
@@ -359,10 +367,21 @@ def report(figures: dict[str, dict[str, Any]], runs: dict[str, dict[str, Any]], 
     for start, record in runs.items():
         curve = ", ".join(f"{p['step']}: {p['listener_cer']:.3f} ({p['cpu_s'] / 60:.1f})" for p in record["validations"])
         lines.append(f"| {start} | {record['freeze']} | {record['best_step']} | {record['cpu_s_total'] / 60:.1f} | {record['wall_s'] / 60:.1f} | {curve} |")
+    lines += ["", *(f"- from {start}: {line}" for start, record in runs.items() for line in record["pitch"])]
     zero = verdicts[ZERO_SHOT]
     lines += ["", f"Zero-shot (`--reference`, bundled voice): F0 moved toward the speaker's (error below en_f3's): "
               f"{met(zero['f0_moved_toward_speaker'])}; MCD-DTW below en_f3's: {met(zero['mcd_moved_toward_speaker'])}."]
     return "\n".join(lines) + "\n"
+
+
+def freeze_presets(parser: argparse.ArgumentParser, chosen: list[str]) -> dict[str, str]:
+    presets = dict(FREEZE)
+    for item in chosen:
+        start, _, preset = item.partition("=")
+        if start not in FREEZE or not preset:
+            parser.error(f"--freeze {item}: give START=PRESET with START one of {', '.join(STARTS)}")
+        presets[start] = preset
+    return presets
 
 
 def main() -> None:
@@ -374,7 +393,12 @@ def main() -> None:
     parser.add_argument("--warmup-steps", type=int, help="joe's warm-up, each stage (default: polyvox finetune's 400; --quick 5)")
     parser.add_argument("--voice", default="jf_gongitsune", help="the Kokoro voice serving as the user")
     parser.add_argument("--listener", type=Path, default=LISTENER, help="Whisper base, CTranslate2 folder (benchmarks/listener.py makes it)")
+    parser.add_argument("--freeze", action="append", default=[], metavar="START=PRESET",
+                        help=f"another freeze preset for a start (default {', '.join(f'{k}={v}' for k, v in FREEZE.items())})")
+    parser.add_argument("--match-pitch", action="store_true", help="fine-tune with --match-pitch (the clone's pitch gap stored, closed by WORLD)")
+    parser.add_argument("--name", default="clone_fidelity", help="results file name in benchmarks/results (default clone_fidelity)")
     arguments = parser.parse_args()
+    arguments.freeze = freeze_presets(parser, arguments.freeze)
     import torch
 
     from polyvox.cli_support import DEFAULT_VOICE
@@ -405,26 +429,28 @@ def main() -> None:
     recordings = unseen(speakable(candidates, list(set(voices.values()))), seen, held_out)
     figures = held_out_figures(recordings, voices, [u.audio for u in data], arguments.seed)
     verdicts = targets(figures, runs)
-    png = plot(runs, RESULTS / "clone_fidelity.png")
+    png = plot(runs, RESULTS / f"{arguments.name}.png")
     header = (
         f"Clone fidelity{' (--quick: a check, not a measurement)' if arguments.quick else ''}: {sum(u.duration for u in data):.0f} s "
         f"({len(data)} clips) of Kokoro {arguments.voice} speaking English, {steps} steps from each start (validation every {every}, "
-        f"`--listener` Whisper base keeps the step), learning rate {arguments.learning_rate or 'default (2e-5)'}, seed {arguments.seed}, "
+        f"`--listener` Whisper base keeps the step), freeze {', '.join(f'{k} {v}' for k, v in arguments.freeze.items())}"
+        f"{', --match-pitch' if arguments.match_pitch else ''}, learning rate {arguments.learning_rate or 'default (2e-5)'}, seed {arguments.seed}, "
         f"{arguments.threads} thread(s); {len(recordings)} held-out sentences; starting voices as they ship: joe as joe, bundled and "
         f"random as en_f3; zero-shot: the bundled voice with the {len(data)} data clips as reference."
     )
     markdown = report(figures, runs, verdicts, header)
-    write_text(RESULTS / "clone_fidelity.md", markdown)
-    write_json(RESULTS / "clone_fidelity.json", {
+    write_text(RESULTS / f"{arguments.name}.md", markdown)
+    write_json(RESULTS / f"{arguments.name}.json", {
         "quick": arguments.quick, "user": f"kokoro {arguments.voice} (en)", "data_seconds": sum(u.duration for u in data),
         "data_clips": len(data), "held_out": len(recordings), "held_out_texts": [u.text for u in recordings], "steps": steps,
         "validate_every": every, "joe_warmup_steps": arguments.warmup_steps, "learning_rate": arguments.learning_rate,
-        "seed": arguments.seed, "threads": arguments.threads, "start_speakers": START_SPEAKER,
+        "seed": arguments.seed, "threads": arguments.threads, "start_speakers": START_SPEAKER, "freeze": arguments.freeze,
+        "match_pitch": arguments.match_pitch,
         "targets": {"median_f0_error_within": TARGET_F0, "cer_ratio_to_start_at_most": TARGET_CER_RATIO, "cpu_minutes_at_most": TARGET_CPU_MINUTES},
         "figures": figures, "verdicts": verdicts, "runs": runs, "elapsed_s": time.perf_counter() - started,
     })
     print(markdown)
-    print(f"wrote {RESULTS / 'clone_fidelity.json'}, {RESULTS / 'clone_fidelity.md'}, {png}")
+    print(f"wrote {RESULTS / (arguments.name + '.json')}, {RESULTS / (arguments.name + '.md')}, {png}")
 
 
 if __name__ == "__main__":

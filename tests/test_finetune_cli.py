@@ -58,6 +58,7 @@ def test_new_speaker_end_to_end(corpora, tmp_path):
     assert summary in result.output
     assert "* --freeze voice" in result.output and f"wrote {output}, the voice to use (" in result.output
     assert "float16" in result.output.splitlines()[-1]
+    assert f"pitch: speaker {NEW_SPEAKER}: " in result.output  # the clone's pitch against its recordings', reported
     assert {tensor.dtype for tensor in load_file(str(output)).values() if tensor.is_floating_point()} == {torch.float16}
     voice = Voice.load(output)
     assert voice.speakers[-1] == NEW_SPEAKER
@@ -100,7 +101,7 @@ def test_bad_input_is_one_line(corpora, tmp_path):
     )
     assert_one_line_error(
         finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "--freeze", "decoder", "--run-dir", str(tmp_path / "d")),
-        "unknown freeze preset", "voice, language, keep-decoder, text, all",
+        "unknown freeze preset", "voice, language, keep-decoder, text, timbre, all",
     )
     several = tmp_path / "several"
     assert_one_line_error(

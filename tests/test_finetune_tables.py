@@ -128,7 +128,10 @@ def test_freeze_presets_set_what_trains():
     text = apply_freeze(generator, "text")
     assert {name for name, _ in text.trained} == {"text_encoder", "duration_predictor", "stochastic_duration_predictor", "speaker_embedding"}
     assert not any(p.requires_grad for p in [*generator.posterior_encoder.parameters(), *generator.flow.parameters()])
-    assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "text", "all"}
+    timbre = apply_freeze(generator, "timbre")
+    assert {name for name, _ in timbre.trained} == {"speaker_embedding", "posterior_encoder", "flow", "reference_encoder"} & components
+    assert not any(p.requires_grad for p in [*generator.text_encoder.parameters(), *generator.duration_predictor.parameters(), *generator.decoder.parameters()])
+    assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "text", "timbre", "all"}
 
 
 def test_a_style_component_trains_with_the_prosody_and_always_when_the_source_lacks_it():

@@ -65,14 +65,23 @@ def analyse(samples: np.ndarray, sample_rate: int, settings: WorldSettings) -> W
     if signal.size < 2 * settings.frame_period_ms * sample_rate / 1000:
         logger.debug("%d samples are too few to analyse; pitch left as is", signal.size)
         return None
-    coarse_f0, times = pyworld.dio(
-        signal, sample_rate, f0_floor=settings.f0_floor_hz, f0_ceil=settings.f0_ceil_hz, frame_period=settings.frame_period_ms
-    )
-    f0 = pyworld.stonemask(signal, coarse_f0, times, sample_rate)
+    f0, times = track_pitch(signal, sample_rate, settings)
     fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, settings.f0_floor_hz)
     envelope = pyworld.cheaptrick(signal, f0, times, sample_rate, f0_floor=settings.f0_floor_hz, fft_size=fft_size)
     aperiodicity = pyworld.d4c(signal, f0, times, sample_rate, fft_size=fft_size)
     return WorldAnalysis(signal, f0, times, envelope, aperiodicity)
+
+
+def track_pitch(samples: np.ndarray, sample_rate: int, settings: WorldSettings | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(F0 in Hz with 0 where unvoiced, frame times in s) of mono ``samples``: DIO refined by StoneMask."""
+    import pyworld
+
+    settings = settings or WorldSettings()
+    signal = np.ascontiguousarray(samples, dtype=np.float64).reshape(-1)
+    coarse_f0, times = pyworld.dio(
+        signal, sample_rate, f0_floor=settings.f0_floor_hz, f0_ceil=settings.f0_ceil_hz, frame_period=settings.frame_period_ms
+    )
+    return pyworld.stonemask(signal, coarse_f0, times, sample_rate), times
 
 
 def resynthesise(

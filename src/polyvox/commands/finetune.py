@@ -26,7 +26,7 @@ def finetune_command(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Voice file to write (the best validation step); default: RUN_DIR/finetuned.safetensors.")] = None,
     run_dir: Annotated[Path, typer.Option(help="Run folder: features, checkpoints, logs, load_report.json.")] = Path("runs/finetune"),
     freeze: Annotated[
-        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language), keep-decoder (all but the decoder), text (only the text encoder, duration predictors and speaker table) or all.")
+        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language), keep-decoder (all but the decoder), text (only the text encoder, duration predictors and speaker table), timbre (only the speaker table, posterior encoder, flow and reference encoder) or all.")
     ] = None,
     steps: Annotated[Optional[int], typer.Option(help="Training steps (default 2000).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate (default 2e-5).")] = None,
@@ -58,6 +58,9 @@ def finetune_command(
         typer.Option(help="Steps of each warm-up stage that first trains an imported voice's untrained parts alone (its posterior encoder on the voice's own speech, then on your data); 0 skips it (default 400)."),
     ] = None,
     warmup_learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate of that warm-up (default 2e-4).")] = None,
+    match_pitch: Annotated[
+        bool, typer.Option("--match-pitch", help="Store each new speaker's pitch gap to its recordings in the voice, closed by WORLD whenever it speaks (costs some sound quality); without it the gap is only reported.")
+    ] = False,
     text_features: TextFeatures = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="1 or 'auto': fine-tuning runs in one process (one device).")] = "1",
@@ -80,7 +83,7 @@ def finetune_command(
             replay=replay, language_init=language_init, language_temperature=language_temperature,
             overrides=(*text_feature_settings(text_features), *(set_values or ())), resume=resume, source_config=source_config, phoneme_map=phoneme_map,
             source_language=source_language, listener=listener, full_precision=full_precision,
-            warmup_steps=warmup_steps, warmup_learning_rate=warmup_learning_rate,
+            warmup_steps=warmup_steps, warmup_learning_rate=warmup_learning_rate, match_pitch=match_pitch,
         )
         target = output or run_dir / "finetuned.safetensors"
         plan = plan_finetune(source or DEFAULT_VOICE, data, target, run_dir, options)
@@ -99,6 +102,8 @@ def finetune_command(
         )
         weights = "float32" if full_precision else "float16"
         size_mb = result.voice_path.stat().st_size / 1e6
+        for match in result.pitch:
+            typer.echo(f"pitch: {match.describe()}")
         typer.echo(f"fine-tuned {result.steps} steps {took(started)}; wrote {result.voice_path}, the voice to use ({best}; {weights}, {size_mb:.1f} MB)")
 
     run(work, on_interrupt=f"the same command with --resume continues the run in {run_dir} from its newest checkpoint")

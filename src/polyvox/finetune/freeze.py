@@ -13,6 +13,9 @@
 - ``text``: only what reads the text trains (the text encoder with its tables, both duration predictors, the
   speaker table); the posterior encoder, the flow and the decoder, the voice's whole acoustic space, stay fixed,
   so new languages and speakers are learned as paths into the sound the voice already makes.
+- ``timbre``: only what makes the sound of a speaker trains (the speaker table, the posterior encoder, the flow and
+  the reference encoder); what reads the text (pronunciation, timing) and the decoder stay as trained, so a clone
+  moves pitch and timbre through the latents the decoder already renders without relearning what it says.
 - ``all``: everything trains.
 
 The style component and its sampler (how a sentence is said) train with the prosody: in ``language``,
@@ -41,6 +44,7 @@ FREEZE_PRESETS: dict[str, tuple[str, ...]] = {
         "reference_encoder", "posterior_encoder", *STYLE_COMPONENTS,
     ),
     "text": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "speaker_embedding", *STYLE_COMPONENTS),
+    "timbre": ("speaker_embedding", "posterior_encoder", "flow", "reference_encoder"),
     "all": (),  # empty: no component is frozen
 }
 

@@ -66,6 +66,9 @@ class FinetuneOptions:
     # None: the default steps when the source has such parts; 0: none (the fine-tune then damages the voice).
     warmup_steps: int | None = None
     warmup_learning_rate: float | None = None
+    # Each new speaker's pitch is measured against its recordings'; True stores the difference in the voice, applied
+    # by WORLD whenever it speaks (finetune/pitch_match.py), False only reports it.
+    match_pitch: bool = False
 
 
 @dataclass

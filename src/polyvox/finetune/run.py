@@ -21,6 +21,7 @@ from polyvox.train.run import prepare_data
 
 if TYPE_CHECKING:
     from polyvox.data.dataset import EncodedUtterance
+    from polyvox.finetune.pitch_match import PitchMatch
     from polyvox.evaluation.listener import Listener
     from polyvox.train.language_validation import ValidationListener
 
@@ -35,6 +36,7 @@ class FinetuneResult:
     best_score: float  # the mean over languages of ``best_figure`` at ``best_step``
     run_dir: Path
     best_figure: str = "mel_loss"
+    pitch: tuple[PitchMatch, ...] = ()  # each new speaker's pitch against its recordings' (options.match_pitch)
 
 
 def one_process(devices: int | str) -> int:
@@ -116,7 +118,12 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
         from polyvox.train.style_sampler_fit import fit_voice_file_sampler
 
         fit_voice_file_sampler(plan.output, data.train_items, data.cache, training, half)
-    return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir, best.figure)
+    pitch = ()
+    if loop.trainer.is_global_zero and plan.data.new_speakers:
+        from polyvox.finetune.pitch_match import match_speaker_pitch
+
+        pitch = tuple(match_speaker_pitch(plan.output, plan.data.utterances, plan.data.new_speakers, half, training.seed, options.match_pitch))
+    return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir, best.figure, pitch)
 
 
 def _warmup_device(accelerator: str) -> str:

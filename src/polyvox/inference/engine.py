@@ -128,7 +128,7 @@ class SentenceEngine(ABC):
             if index:
                 yield self._pause()
             encoded = first if index == 0 else self.encode(sentence, options.language)
-            if options.request.pitch:
+            if options.pitch:
                 yield speak(encoded)
             else:
                 yield from speak_chunks(encoded)

@@ -273,7 +273,7 @@ class OnnxVoice(SentenceEngine):
         style = self._sentence_style(encoded, options, noise, style)
         latent = self._sentence_latent(encoded, options, noise, style)
         waveform = self.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]), style_vectors=style)
-        return shift_pitch(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.request.pitch)
+        return shift_pitch(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.pitch)
 
     def _window(self, latent: np.ndarray, speaker_id: int, window: LatentWindow, style: np.ndarray | None) -> np.ndarray:
         """Samples of ``window``: the decoder graph on its flow range, trimmed to its decoder range, then cut."""

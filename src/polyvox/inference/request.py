@@ -11,9 +11,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from polyvox.audio.pitch import MAX_SEMITONES
 from polyvox.config import ModelConfig, StyleConfig, VoiceConfig
 from polyvox.inference.phoneme_input import read_phonemes
 from polyvox.inference.result import SynthesisError
+from polyvox.inference.speaker_pitch import speaker_pitch
 from polyvox.speech_request import SpeechRequest
 from polyvox.text.ids import EncodedText
 from polyvox.text.rules import TextRules
@@ -38,10 +40,17 @@ class SpeechOptions:
     language: str
     speaker_id: int
     style_label: int | None = None  # row of the voice's style-label table (the request's emotion)
+    speaker_pitch: float = 0.0  # the speaker's stored correction in semitones (speaker_pitch.py)
 
     @property
     def length_scale(self) -> float:
         return 1.0 / self.request.speed
+
+    @property
+    def pitch(self) -> float:
+        """Semitones a spoken sentence is shifted by: the request's, plus the speaker's correction unless a
+        reference clip stands in for the speaker."""
+        return self.request.pitch + (self.speaker_pitch if self.request.reference is None else 0.0)
 
 
 def default_speakers(info: Mapping[str, str], languages: Sequence[str], speakers: Sequence[str]) -> dict[str, str]:
@@ -119,6 +128,7 @@ class VoiceText:
         self.languages = languages
         self.speakers = speakers
         self.default_speakers = default_speakers(info or {}, languages, speakers)
+        self.speaker_pitch = speaker_pitch(info or {}, speakers)
         self.rules = TextRules(config, languages, symbols)
         self.frontend = self.rules.frontend
 
@@ -143,7 +153,14 @@ class VoiceText:
         wants_style = request.emotion is not None or request.style_reference is not None or request.style_strength != 1.0
         label = style_label(self.config.model.style, request.emotion, wants_style)
         check_style_sampler(self.config.model, request.style)
-        return SpeechOptions(request, language, self.speaker_id(request.speaker, language), label)
+        speaker = self.speaker_id(request.speaker, language)
+        options = SpeechOptions(request, language, speaker, label, self.speaker_pitch.get(self.speakers[speaker], 0.0))
+        if abs(options.pitch) > MAX_SEMITONES:
+            raise SynthesisError(
+                f"pitch {request.pitch:+g} and speaker {self.speakers[speaker]}'s own correction ({options.speaker_pitch:+.1f}) "
+                f"make {options.pitch:+.1f} semitones, beyond +-{MAX_SEMITONES:g}; ask for a smaller pitch"
+            )
+        return options
 
     def sentences(self, text: str, language: str) -> list[str]:
         return self.rules.sentences(text, language)

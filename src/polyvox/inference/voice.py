@@ -213,7 +213,7 @@ class Voice(SentenceEngine):
         with float32_without_onednn(self.generator):
             waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), prior.speaker, prior.prosody_speaker)
         samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
-        return shift_pitch(samples, self.sample_rate, options.request.pitch)
+        return shift_pitch(samples, self.sample_rate, options.pitch)
 
     def _sentence_chunks(
         self,
