@@ -5,8 +5,8 @@ joe (151 Hz) toward a speaker at 225 Hz, 300 steps reached 171 Hz while the word
 (benchmarks/clone_fidelity.py). So the finished voice speaks some of the speaker's own sentences, its median F0
 is compared with the recordings', and the difference is stored (``info["speaker_pitch"]``) and applied by WORLD
 whenever that speaker talks (inference/speaker_pitch.py), as ``--pitch`` would be. WORLD's resynthesis costs
-sound quality (DNSMOS OVRL 3.13 -> 2.42 with no shift at all, 2.28 at +5.7 semitones, on that clone), so the
-correction is stored only when asked (``--match-pitch``); otherwise the gap is reported.
+sound quality (Piper's joe: DNSMOS OVRL 3.25 as spoken, 2.78 at +5 semitones; benchmarks/pitch_quality.py), so
+the correction is stored only when asked (``--match-pitch``); otherwise the gap is reported.
 """
 
 from __future__ import annotations
