@@ -160,3 +160,20 @@ def test_reference_clips_are_refused_with_a_clear_message(voices):
 
     with pytest.raises(SynthesisError, match="PyTorch engine"):
         voices[1].synthesize(ENGLISH, reference="clip.wav")
+
+
+def test_a_speakers_stored_pitch_correction_is_applied_as_the_pytorch_voice_applies_it(voices, export_copy):
+    """``polyvox finetune --match-pitch`` stores a new speaker's correction in the voice's info, which the export
+    carries: the ONNX engine adds it to the request's pitch, and not for another speaker."""
+    _, onnx_voice, _ = voices
+    metadata = json.loads(metadata_path(export_copy).read_text(encoding="utf-8"))
+    metadata["info"]["speaker_pitch"] = json.dumps({"es_m1": 2.0})
+    metadata_path(export_copy).write_text(json.dumps(metadata), encoding="utf-8")
+    corrected = OnnxVoice.load(export_copy, threads=1)
+    quiet = {"noise_scale": 0.0, "noise_scale_duration": 0.0}
+    np.testing.assert_array_equal(
+        corrected.synthesize(ENGLISH, speaker="es_m1", pitch=1.0, **quiet).samples,
+        onnx_voice.synthesize(ENGLISH, speaker="es_m1", pitch=3.0, **quiet).samples,
+    )
+    other = next(name for name in onnx_voice.speakers if name != "es_m1")
+    np.testing.assert_array_equal(corrected.synthesize(ENGLISH, speaker=other, **quiet).samples, onnx_voice.synthesize(ENGLISH, speaker=other, **quiet).samples)
