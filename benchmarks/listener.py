@@ -112,7 +112,8 @@ def whisper_base_folder(paths: dict[str, str], work: Path) -> Path:
     return folder
 
 
-def speak_polyvox(voice_path: Path) -> Callable[[Item], Spoken]:
+def speak_polyvox(voice_path: Path, **options: float) -> Callable[[Item], Spoken]:
+    """``options``: request fields other than the defaults (``noise_scale=0.3``)."""
     from polyvox.inference.voice import Voice
     from polyvox.text.errors import TextError
 
@@ -123,7 +124,7 @@ def speak_polyvox(voice_path: Path) -> Callable[[Item], Spoken]:
         try:
             # The recipe's <language>_f3 where the voice has it (the espeak-ng-taught voices), else its default speaker.
             speaker = f"{item.language}_f3" if f"{item.language}_f3" in voice.speakers else None
-            result = voice.synthesize(item.text, language=item.language, speaker=speaker, seed=SEED)
+            result = voice.synthesize(item.text, language=item.language, speaker=speaker, seed=SEED, **options)
         except TextError:
             return Spoken(None, voice.sample_rate, 0.0)
         return Spoken(result.samples, voice.sample_rate, time.perf_counter() - started)

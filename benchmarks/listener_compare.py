@@ -2,6 +2,7 @@
 shipped voice (#17: replace it only when the benchmark improves).
 
     python benchmarks/listener_compare.py VOICE.safetensors [VOICE ...] [--limit N] [--name NAME]
+    python benchmarks/listener_compare.py V.safetensors V.safetensors@noise_scale=0.3,speed=0.9   # synthesis settings
 
 The sentences, listeners and figures of benchmarks/listener.py's anchors part (everyday sentences heard by
 Whisper base, Harvard sentences by Whisper tiny.en, DNSMOS), for polyvox voices only. A voice speaks with
@@ -25,7 +26,17 @@ from polyvox.evaluation.listener import HeardClip, Listener
 from polyvox.evaluation.listener_report import summarize_clips
 
 
-def judge(voices: list[Path], limit: int | None, peers_python: str) -> dict[str, dict[str, float | int | None]]:
+def voice_and_options(spec: str) -> tuple[Path, dict[str, float]]:
+    """``PATH`` or ``PATH@name=value,name=value``: a voice and request settings other than the defaults."""
+    path, _, settings = spec.partition("@")
+    options = {}
+    for setting in filter(None, settings.split(",")):
+        name, _, value = setting.partition("=")
+        options[name] = float(value)
+    return Path(path), options
+
+
+def judge(voices: list[str], limit: int | None, peers_python: str) -> dict[str, dict[str, float | int | None]]:
     from polyvox.evaluation.asr import load_transcriber
     from polyvox.evaluation.dnsmos import Dnsmos
 
@@ -38,10 +49,11 @@ def judge(voices: list[Path], limit: int | None, peers_python: str) -> dict[str,
     tiny = Listener(load_transcriber(Path(paths["tiny_en"]), 1), dnsmos)
     table: dict[str, dict[str, float | int | None]] = {}
     for voice in voices:
-        speak = speak_polyvox(voice)
+        path, options = voice_and_options(voice)
+        speak = speak_polyvox(path, **options)
         spoken = {item.identifier: speak(item) for item in chosen}
         heard = [
-            HeardClip(item.identifier, str(voice), item.language, "", item.text,
+            HeardClip(item.identifier, voice, item.language, "", item.text,
                       hear(tiny if item.part == "harvard" else base, spoken[item.identifier], item.text, item.language))
             for item in chosen
         ]
@@ -56,7 +68,7 @@ def judge(voices: list[Path], limit: int | None, peers_python: str) -> dict[str,
         row["dnsmos_ovrl"] = float(np.mean(ovrl)) if ovrl else None
         row["rtf_one_thread"] = real_time_factor(list(spoken.values()))
         row["refused"] = sum(1 for clip in spoken.values() if clip.samples is None)
-        table[str(voice)] = row
+        table[voice] = row
         print(voice, json.dumps(row), flush=True)
     return table
 
@@ -65,7 +77,7 @@ def main() -> None:
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("voices", nargs="+", type=Path)
+    parser.add_argument("voices", nargs="+", help="voice files, each optionally @name=value,... (request settings)")
     parser.add_argument("--limit", type=int, help="at most this many sentences per language and of Harvard")
     parser.add_argument("--name", default="listener_compare")
     parser.add_argument("--peers-python", default="/work/peers-venv/bin/python")
