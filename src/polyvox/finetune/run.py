@@ -118,7 +118,7 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
         from polyvox.train.style_sampler_fit import fit_voice_file_sampler
 
         fit_voice_file_sampler(plan.output, data.train_items, data.cache, training, half)
-    pitch = ()
+    pitch: tuple[PitchMatch, ...] = ()
     if loop.trainer.is_global_zero and plan.data.new_speakers:
         from polyvox.finetune.pitch_match import match_speaker_pitch
 
