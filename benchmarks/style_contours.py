@@ -31,10 +31,11 @@ import torch
 from finetune_support import DOCS_IMAGES, RESULTS, pyplot, save_figure, write_json, write_text
 
 from polyvox.audio.io import resample
+from polyvox.audio.prosody_shape import applied_gain
 from polyvox.data.corpus import generate_corpus
 from polyvox.data.corpus.espeak_engine import EspeakEngine
 from polyvox.data.corpus.speakers import speaker_from_name
-from polyvox.data.corpus.styles import CORPUS_STYLES, applied_gain
+from polyvox.data.corpus.styles import CORPUS_STYLES
 from polyvox.data.manifest import read_manifest
 from polyvox.evaluation.prosody import ProsodyFigures, manifest_figures, prosody_shift, spoken_figures
 from polyvox.evaluation.score_check import track_f0

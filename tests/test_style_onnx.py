@@ -204,3 +204,37 @@ def test_a_voice_without_style_exports_as_before(tmp_path):
     document = json.loads(exported.metadata_path.read_text(encoding="utf-8"))
     assert document["format_version"] == 1 and "style" not in document and set(document["graphs"]) == {"full", "encoder", "decoder"}
     assert all(STYLE_INPUT not in graph.inputs for graph in exported.metadata.graphs.values())
+
+
+def test_an_emotions_stored_correction_is_applied_by_the_onnx_engine_as_by_pytorch(voices, tmp_path):
+    """The export's info carries ``style_prosody`` (polyvox finetune --match-style): OnnxVoice reshapes the label's
+    speech by it at the request's strength, as Voice does, and leaves other labels and the neutral style alone."""
+    import dataclasses
+    import shutil
+
+    from polyvox.audio.prosody_shape import shape_prosody
+    from polyvox.inference.style_prosody import STYLE_PROSODY_INFO, LabelProsody
+    from polyvox.voice_file import load_voice_file
+
+    voice, onnx_voice, output = voices
+    copy = Path(shutil.copytree(output.parent, tmp_path / "export")) / output.name
+    document = json.loads(metadata_path(copy).read_text(encoding="utf-8"))
+    correction = LabelProsody(semitones=2.0, range_factor=1.3, unvoiced=False, gain_db=1.5)
+    document["info"][STYLE_PROSODY_INFO] = json.dumps({"excited": correction.to_json()})
+    metadata_path(copy).write_text(json.dumps(document), encoding="utf-8")
+    corrected = OnnxVoice.load(copy, threads=1)
+    sentence = ENGLISH.split(". ")[-1]  # one sentence: each is reshaped on its own
+    asked = {"emotion": "excited", "style_strength": 0.6, "pitch": 1.0, **NO_NOISE}
+    trained = onnx_voice.synthesize(sentence, speaker=SPEAKERS[0], **{**asked, "pitch": 0.0}).samples
+    spoken = corrected.synthesize(sentence, speaker=SPEAKERS[0], **asked).samples
+    np.testing.assert_array_equal(spoken, shape_prosody(trained, voice.sample_rate, correction.at_strength(0.6, 1.0)))
+    for plain in ({"emotion": "calm", **NO_NOISE}, NO_NOISE):
+        np.testing.assert_array_equal(corrected.synthesize(ENGLISH, **plain).samples, onnx_voice.synthesize(ENGLISH, **plain).samples)
+    # PyTorch reads the same table from its voice file and reshapes its own speech alike (the engines' audio differs by
+    # ~1e-5 before WORLD, which its F0 tracking can widen to ~1e-3).
+    tensors, metadata = load_voice_file(output.parent / "styled.safetensors")
+    torch_path = save_voice(tmp_path / "styled.safetensors", tensors, dataclasses.replace(metadata, info={**metadata.info, **document["info"]}))
+    with one_torch_thread():
+        torch_trained = voice.synthesize(sentence, speaker=SPEAKERS[0], **{**asked, "pitch": 0.0}).samples
+        torch_spoken = Voice.load(torch_path).synthesize(sentence, speaker=SPEAKERS[0], **asked).samples
+    np.testing.assert_array_equal(torch_spoken, shape_prosody(torch_trained, voice.sample_rate, correction.at_strength(0.6, 1.0)))

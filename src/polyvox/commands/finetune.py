@@ -61,6 +61,9 @@ def finetune_command(
     match_pitch: Annotated[
         bool, typer.Option("--match-pitch", help="Store each new speaker's pitch gap to its recordings in the voice, closed by WORLD whenever it speaks (costs some sound quality); without it the gap is only reported.")
     ] = False,
+    match_style: Annotated[
+        bool, typer.Option("--match-style", help="Store what each style label misses of its recordings' shift from neutral (pitch, range, whisper, level) in the voice, applied by WORLD whenever the label is asked for (costs some sound quality); without it the gap is only reported.")
+    ] = False,
     text_features: TextFeatures = None,
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning).")] = "cpu",
     devices: Annotated[str, typer.Option(help="1 or 'auto': fine-tuning runs in one process (one device).")] = "1",
@@ -84,6 +87,7 @@ def finetune_command(
             overrides=(*text_feature_settings(text_features), *(set_values or ())), resume=resume, source_config=source_config, phoneme_map=phoneme_map,
             source_language=source_language, listener=listener, full_precision=full_precision,
             warmup_steps=warmup_steps, warmup_learning_rate=warmup_learning_rate, match_pitch=match_pitch,
+            match_style=match_style,
         )
         target = output or run_dir / "finetuned.safetensors"
         plan = plan_finetune(source or DEFAULT_VOICE, data, target, run_dir, options)
@@ -104,6 +108,8 @@ def finetune_command(
         size_mb = result.voice_path.stat().st_size / 1e6
         for match in result.pitch:
             typer.echo(f"pitch: {match.describe()}")
+        for style_match in result.style:
+            typer.echo(f"style: {style_match.describe()}")
         typer.echo(f"fine-tuned {result.steps} steps {took(started)}; wrote {result.voice_path}, the voice to use ({best}; {weights}, {size_mb:.1f} MB)")
 
     run(work, on_interrupt=f"the same command with --resume continues the run in {run_dir} from its newest checkpoint")

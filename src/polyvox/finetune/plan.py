@@ -69,6 +69,10 @@ class FinetuneOptions:
     # Each new speaker's pitch is measured against its recordings'; True stores the difference in the voice, applied
     # by WORLD whenever it speaks (finetune/pitch_match.py), False only reports it.
     match_pitch: bool = False
+    # Each style label is measured against the neutral one, in the voice's speech and the data's; True stores what the
+    # voice misses (pitch, range, whisper, level), applied by WORLD whenever the label is asked for
+    # (finetune/style_match.py), False only reports it.
+    match_style: bool = False
 
 
 @dataclass

@@ -22,6 +22,7 @@ from polyvox.train.run import prepare_data
 if TYPE_CHECKING:
     from polyvox.data.dataset import EncodedUtterance
     from polyvox.finetune.pitch_match import PitchMatch
+    from polyvox.finetune.style_match import StyleMatch
     from polyvox.evaluation.listener import Listener
     from polyvox.train.language_validation import ValidationListener
 
@@ -37,6 +38,7 @@ class FinetuneResult:
     run_dir: Path
     best_figure: str = "mel_loss"
     pitch: tuple[PitchMatch, ...] = ()  # each new speaker's pitch against its recordings' (options.match_pitch)
+    style: tuple[StyleMatch, ...] = ()  # each style label against neutral, the voice's and the recordings' (options.match_style)
 
 
 def one_process(devices: int | str) -> int:
@@ -123,7 +125,12 @@ def _run_in_folder(plan: FinetunePlan, progress: bool, accelerator: str, devices
         from polyvox.finetune.pitch_match import match_speaker_pitch
 
         pitch = tuple(match_speaker_pitch(plan.output, plan.data.utterances, plan.data.new_speakers, half, training.seed, options.match_pitch))
-    return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir, best.figure, pitch)
+    style: tuple[StyleMatch, ...] = ()
+    if loop.trainer.is_global_zero and any(utterance.style is not None for utterance in plan.data.utterances):
+        from polyvox.finetune.style_match import match_style_prosody
+
+        style = tuple(match_style_prosody(plan.output, plan.data.utterances, half, training.seed, options.match_style))
+    return FinetuneResult(plan.output, module.steps_done, best.best_step, best.best_score, run_dir, best.figure, pitch, style)
 
 
 def _warmup_device(accelerator: str) -> str:

@@ -121,14 +121,15 @@ class SentenceEngine(ABC):
     ) -> Generator[np.ndarray, None, None]:
         """The sentences' chunks with a pause between; ``first`` is the first sentence, encoded by the caller.
 
-        With ``pitch``, a sentence comes as one chunk: the pitch analysis needs the whole sentence.
+        With a pitch or a style label's correction, a sentence comes as one chunk: WORLD's analysis needs the whole
+        sentence.
         ``on_sentence`` is called once a sentence's last chunk has been taken (a progress bar's step).
         """
         for index, sentence in enumerate(sentences):
             if index:
                 yield self._pause()
             encoded = first if index == 0 else self.encode(sentence, options.language)
-            if options.pitch:
+            if not options.shape.identity:
                 yield speak(encoded)
             else:
                 yield from speak_chunks(encoded)

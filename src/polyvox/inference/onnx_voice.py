@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from polyvox.audio.pitch import shift_pitch
+from polyvox.audio.prosody_shape import shape_prosody
 from polyvox.export.metadata import (
     DURATION_NOISE_CHANNELS,
     EXPORT_ID_KEY,
@@ -273,7 +273,7 @@ class OnnxVoice(SentenceEngine):
         style = self._sentence_style(encoded, options, noise, style)
         latent = self._sentence_latent(encoded, options, noise, style)
         waveform = self.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]), style_vectors=style)
-        return shift_pitch(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.pitch)
+        return shape_prosody(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.shape)
 
     def _window(self, latent: np.ndarray, speaker_id: int, window: LatentWindow, style: np.ndarray | None) -> np.ndarray:
         """Samples of ``window``: the decoder graph on its flow range, trimmed to its decoder range, then cut."""

@@ -12,10 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from polyvox.audio.pitch import MAX_SEMITONES
+from polyvox.audio.prosody_shape import ProsodyShape
 from polyvox.config import ModelConfig, StyleConfig, VoiceConfig
 from polyvox.inference.phoneme_input import read_phonemes
 from polyvox.inference.result import SynthesisError
 from polyvox.inference.speaker_pitch import speaker_pitch
+from polyvox.inference.style_prosody import LabelProsody, style_prosody
 from polyvox.speech_request import SpeechRequest
 from polyvox.text.ids import EncodedText
 from polyvox.text.rules import TextRules
@@ -41,6 +43,7 @@ class SpeechOptions:
     speaker_id: int
     style_label: int | None = None  # row of the voice's style-label table (the request's emotion)
     speaker_pitch: float = 0.0  # the speaker's stored correction in semitones (speaker_pitch.py)
+    label_prosody: LabelProsody | None = None  # the asked emotion's stored correction (style_prosody.py)
 
     @property
     def length_scale(self) -> float:
@@ -51,6 +54,14 @@ class SpeechOptions:
         """Semitones a spoken sentence is shifted by: the request's, plus the speaker's correction unless a
         reference clip stands in for the speaker."""
         return self.request.pitch + (self.speaker_pitch if self.request.reference is None else 0.0)
+
+    @property
+    def shape(self) -> ProsodyShape:
+        """How a spoken sentence is reshaped: by ``pitch``, and by the emotion's stored correction at the request's
+        style strength."""
+        if self.label_prosody is None:
+            return ProsodyShape(semitones=self.pitch)
+        return self.label_prosody.at_strength(self.request.style_strength, self.pitch)
 
 
 def default_speakers(info: Mapping[str, str], languages: Sequence[str], speakers: Sequence[str]) -> dict[str, str]:
@@ -129,6 +140,8 @@ class VoiceText:
         self.speakers = speakers
         self.default_speakers = default_speakers(info or {}, languages, speakers)
         self.speaker_pitch = speaker_pitch(info or {}, speakers)
+        style = config.model.style
+        self.style_prosody = style_prosody(info or {}, style.labels if style.enabled else ())
         self.rules = TextRules(config, languages, symbols)
         self.frontend = self.rules.frontend
 
@@ -154,11 +167,16 @@ class VoiceText:
         label = style_label(self.config.model.style, request.emotion, wants_style)
         check_style_sampler(self.config.model, request.style)
         speaker = self.speaker_id(request.speaker, language)
-        options = SpeechOptions(request, language, speaker, label, self.speaker_pitch.get(self.speakers[speaker], 0.0))
-        if abs(options.pitch) > MAX_SEMITONES:
+        label_prosody = self.style_prosody.get(request.emotion) if request.emotion is not None else None
+        options = SpeechOptions(request, language, speaker, label, self.speaker_pitch.get(self.speakers[speaker], 0.0), label_prosody)
+        semitones = options.shape.semitones
+        if abs(semitones) > MAX_SEMITONES:
+            corrections = [f"speaker {self.speakers[speaker]}'s own correction ({options.speaker_pitch:+.1f})"] if options.speaker_pitch else []
+            if label_prosody is not None and label_prosody.semitones:
+                corrections.append(f"emotion {request.emotion}'s ({label_prosody.semitones * request.style_strength:+.1f})")
             raise SynthesisError(
-                f"pitch {request.pitch:+g} and speaker {self.speakers[speaker]}'s own correction ({options.speaker_pitch:+.1f}) "
-                f"make {options.pitch:+.1f} semitones, beyond +-{MAX_SEMITONES:g}; ask for a smaller pitch"
+                f"pitch {request.pitch:+g} and {' and '.join(corrections)} make {semitones:+.1f} semitones, "
+                f"beyond +-{MAX_SEMITONES:g}; ask for a smaller pitch"
             )
         return options
 

@@ -21,9 +21,10 @@ logger = logging.getLogger(__name__)
 SPEAKER_PITCH_INFO = "speaker_pitch"
 
 
-def speaker_pitch(info: Mapping[str, str], speakers: Sequence[str]) -> dict[str, float]:
-    """The voice's per-speaker corrections in semitones (speakers without one are left out)."""
-    text = info.get(SPEAKER_PITCH_INFO)
+def info_table(info: Mapping[str, str], key: str, otherwise: str) -> dict[str, object]:
+    """The JSON object a voice stores under ``info[key]``; {} when there is none, or (warned, saying ``otherwise``
+    happens) when it is not a JSON object."""
+    text = info.get(key)
     if text is None:
         return {}
     try:
@@ -31,8 +32,14 @@ def speaker_pitch(info: Mapping[str, str], speakers: Sequence[str]) -> dict[str,
     except json.JSONDecodeError:
         table = None
     if not isinstance(table, dict):
-        logger.warning("the voice's %s is not a JSON object; its speakers speak at their trained pitch", SPEAKER_PITCH_INFO)
+        logger.warning("the voice's %s is not a JSON object; %s", key, otherwise)
         return {}
+    return table
+
+
+def speaker_pitch(info: Mapping[str, str], speakers: Sequence[str]) -> dict[str, float]:
+    """The voice's per-speaker corrections in semitones (speakers without one are left out)."""
+    table = info_table(info, SPEAKER_PITCH_INFO, "its speakers speak at their trained pitch")
     corrections = {}
     for name, semitones in table.items():
         usable = isinstance(semitones, (int, float)) and math.isfinite(semitones) and abs(semitones) <= MAX_SEMITONES

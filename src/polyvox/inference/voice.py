@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from polyvox.audio.pitch import shift_pitch
+from polyvox.audio.prosody_shape import shape_prosody
 from polyvox.audio.pitch_curve import follow_notes
 from polyvox.voice_file import VoiceFileError, VoiceMetadata, build_generator, load_voice_file, recorded_fingerprint
 from polyvox.config import VoiceConfig
@@ -213,7 +213,7 @@ class Voice(SentenceEngine):
         with float32_without_onednn(self.generator):
             waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), prior.speaker, prior.prosody_speaker)
         samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
-        return shift_pitch(samples, self.sample_rate, options.pitch)
+        return shape_prosody(samples, self.sample_rate, options.shape)
 
     def _sentence_chunks(
         self,
@@ -275,8 +275,8 @@ class Voice(SentenceEngine):
         chunk covers ``first_chunk_frames`` latent frames and the next ones double up to ``chunk_frames``.
         Sentences are phonemized as they are reached, so the first chunk comes as fast for a book as
         for a line; the options and the first sentence are checked here, a later sentence's text error
-        is raised when the stream reaches it. With ``pitch``, a sentence comes as one chunk (the pitch
-        analysis needs the whole sentence). ``on_sentence`` is called after each sentence's last chunk.
+        is raised when the stream reaches it. With ``pitch`` or an emotion with a stored correction, a sentence
+        comes as one chunk (WORLD's analysis needs the whole sentence). ``on_sentence`` is called after each sentence's last chunk.
         """
         request = as_request(text, args, options)
         speech = self.text.options(request)

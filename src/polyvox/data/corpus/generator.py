@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from polyvox.audio.io import resample, save_audio
+from polyvox.audio.prosody_shape import applied_gain
 from polyvox.data.corpus.alignment import align_token_durations, resample_boundaries
 from polyvox.data.corpus.errors import CorpusError
 from polyvox.data.corpus.espeak_engine import EspeakEngine, EspeakError
@@ -27,7 +28,7 @@ from polyvox.data.corpus.sentence_kinds import SENTENCE_KIND_STYLES, check_style
 from polyvox.data.corpus.sentences import GRAMMAR_MODULES
 from polyvox.data.corpus.silence import trim_silence
 from polyvox.data.corpus.speakers import MAX_SPEAKERS_PER_LANGUAGE, Speaker
-from polyvox.data.corpus.styles import CORPUS_STYLES, CorpusStyle, applied_gain, corpus_styles
+from polyvox.data.corpus.styles import CORPUS_STYLES, CorpusStyle, corpus_styles
 from polyvox.data.manifest import Utterance, write_manifest
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from polyvox.data.corpus.errors import CorpusError
 from polyvox.data.corpus.espeak_engine import VoiceSettings
 from polyvox.data.corpus.speakers import ESPEAK_VOICES, Speaker
@@ -74,11 +72,6 @@ CORPUS_STYLES: dict[str, CorpusStyle] = {
         CorpusStyle("whisper", "espeak's whisper variant (unvoiced), quieter", whisper=True, gain_db=-6.0),
     )
 }
-
-
-def applied_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
-    """float ``samples`` scaled by ``gain_db``, kept within [-1, 1]."""
-    return samples if gain_db == 0.0 else np.clip(samples * 10 ** (gain_db / 20), -1.0, 1.0)
 
 
 def corpus_styles(names: Sequence[str]) -> tuple[CorpusStyle, ...]:

@@ -10,19 +10,16 @@ same analysis and resynthesis, so what differs between labels is the style, not 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from polyvox.audio.pitch import WorldSettings, analyse, resynthesise
-from polyvox.data.corpus.styles import CorpusStyle, applied_gain
+from polyvox.audio.prosody_shape import applied_gain, moved_f0
+from polyvox.data.corpus.styles import CorpusStyle
 
 # A teacher's F0 is searched from 50 Hz (the pitch shift's 71 Hz floor would cut low male voices' lowest frames).
 # WORLD's usual 5 ms frames, not the pitch shift's 1 ms: a corpus made before the change is made again the same,
 # and at 1 ms the whispered style's noise reads as 14 % voiced instead of under 10 %.
 WORLD = WorldSettings(frame_period_ms=5.0, f0_floor_hz=50.0)
-# Resynthesised F0 is kept within what a voice can say.
-MAX_F0_HZ = 1000.0
 
 
 def styled_speech(samples: np.ndarray, sample_rate: int, style: CorpusStyle, durations: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -36,18 +33,6 @@ def styled_speech(samples: np.ndarray, sample_rate: int, style: CorpusStyle, dur
     styled_f0 = np.zeros_like(f0) if style.whisper else moved_f0(f0, style.semitones, style.pitch_range_factor)
     spoken = applied_gain(resynthesise(analysis, styled_f0, sample_rate, WORLD, rate=style.rate_factor), style.gain_db)
     return spoken, None if durations is None else stretched_durations(durations, spoken.size)
-
-
-def moved_f0(f0: np.ndarray, semitones: float, range_factor: float) -> np.ndarray:
-    """Voiced frames' F0 moved ``semitones`` and its swing about the mean log F0 scaled by ``range_factor``;
-    unvoiced frames (0) stay unvoiced."""
-    moved = f0.copy()
-    voiced = f0 > 0
-    if voiced.any():
-        log_f0 = np.log(f0[voiced])
-        centre = log_f0.mean()
-        moved[voiced] = np.minimum(np.exp(centre + range_factor * (log_f0 - centre) + semitones * math.log(2) / 12), MAX_F0_HZ)
-    return moved
 
 
 def stretched_durations(durations: np.ndarray, total: int) -> np.ndarray:

@@ -1,0 +1,209 @@
+"""A style label's prosody correction: WORLD reshapes a clip as asked (pitch, range, whisper, level), the stored table
+is read with bad entries ignored, a request scales it by its style strength, and a fine-tune measures each label
+against neutral in the voice's speech and the recordings and stores what the voice misses."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+
+import numpy as np
+import pytest
+from scipy.signal import lfilter
+
+from polyvox.audio.pitch import shift_pitch
+from polyvox.audio.prosody_shape import ProsodyShape, shape_prosody
+from polyvox.evaluation.prosody import ProsodyFigures, prosody_figures
+from polyvox.finetune.style_match import LabelGap, label_gap, pitch_correction
+from polyvox.inference.style_prosody import STYLE_PROSODY_INFO, LabelProsody, style_prosody
+
+RATE = 22050
+FRAME_RATE = RATE / 256
+
+
+def intoned_vowel(seconds: float = 1.2, low_hz: float = 150.0, high_hz: float = 240.0) -> np.ndarray:
+    """A pulse train gliding up and down between ``low_hz`` and ``high_hz`` through two formant resonators: an /a/
+    with an intonation of known range."""
+    times = np.arange(int(seconds * RATE)) / RATE
+    f0 = np.exp(np.log(low_hz) + (np.log(high_hz) - np.log(low_hz)) * 0.5 * (1 - np.cos(2 * np.pi * times / seconds)))
+    phase = np.cumsum(f0 / RATE)
+    samples = (np.diff(np.floor(phase), prepend=0.0) > 0).astype(np.float64)
+    for centre, bandwidth in ((700.0, 90.0), (1200.0, 110.0)):
+        radius = np.exp(-np.pi * bandwidth / RATE)
+        samples = lfilter([1.0 - radius], [1.0, -2 * radius * np.cos(2 * np.pi * centre / RATE), radius**2], samples)
+    return (0.5 * samples / np.max(np.abs(samples))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def vowel() -> np.ndarray:
+    return intoned_vowel()
+
+
+@pytest.fixture(scope="module")
+def vowel_figures(vowel) -> ProsodyFigures:
+    return prosody_figures(vowel, RATE)
+
+
+def test_a_shape_moves_the_pitch_scales_its_range_and_sets_the_level(vowel, vowel_figures):
+    # Measured: the vowel 190 Hz mean, range 7.6 st; shaped +3 st, x1.5: +3.0 st, 11.4 st; +4 dB within 0.1.
+    shaped = prosody_figures(shape_prosody(vowel, RATE, ProsodyShape(semitones=3.0, range_factor=1.5, gain_db=4.0)), RATE)
+    assert 12 * math.log2(shaped.f0_mean_hz / vowel_figures.f0_mean_hz) == pytest.approx(3.0, abs=0.4)
+    assert shaped.f0_range_semitones == pytest.approx(1.5 * vowel_figures.f0_range_semitones, rel=0.15)
+    narrowed = prosody_figures(shape_prosody(vowel, RATE, ProsodyShape(range_factor=0.5)), RATE)
+    assert narrowed.f0_range_semitones == pytest.approx(0.5 * vowel_figures.f0_range_semitones, rel=0.2)
+    assert narrowed.f0_mean_hz == pytest.approx(vowel_figures.f0_mean_hz, rel=0.05)
+    quieter = prosody_figures(shape_prosody(vowel, RATE, ProsodyShape(gain_db=-6.0)), RATE)
+    assert quieter.rms_db - vowel_figures.rms_db == pytest.approx(-6.0, abs=0.05)
+
+
+def test_a_whispered_shape_is_unvoiced_and_a_pitch_alone_is_the_pitch_shift(vowel, vowel_figures):
+    assert vowel_figures.voiced_fraction > 0.8
+    whispered = prosody_figures(shape_prosody(vowel, RATE, ProsodyShape(unvoiced=True)), RATE)
+    assert whispered.voiced_fraction < 0.1 and math.isnan(whispered.f0_mean_hz)
+    assert shape_prosody(vowel, RATE, ProsodyShape()) is vowel  # nothing asked: untouched, not resynthesised
+    np.testing.assert_array_equal(shape_prosody(vowel, RATE, ProsodyShape(semitones=2.0)), shift_pitch(vowel, RATE, 2.0))
+    assert ProsodyShape(gain_db=3.0).identity is False and ProsodyShape(gain_db=3.0).resynthesised is False
+
+
+def test_the_stored_table_is_read_and_bad_entries_are_ignored(caplog):
+    labels = ("neutral", "excited", "whisper")
+    entry = {"semitones": 3.2, "range": 1.4, "unvoiced": False, "gain_db": 1.5}
+    table = {STYLE_PROSODY_INFO: json.dumps({"excited": entry, "whisper": {"unvoiced": True, "gain_db": -4.0}})}
+    assert style_prosody(table, labels) == {"excited": LabelProsody(3.2, 1.4, False, 1.5), "whisper": LabelProsody(0.0, 1.0, True, -4.0)}
+    assert style_prosody({}, labels) == {}
+    with caplog.at_level(logging.WARNING):
+        assert style_prosody({STYLE_PROSODY_INFO: "{"}, labels) == {}
+        bad = {"excited": {"semitones": 40}, "sad": entry, "whisper": {"range": 9.0}, "neutral": {"unvoiced": "yes"}}
+        assert style_prosody({STYLE_PROSODY_INFO: json.dumps(bad)}, labels) == {}
+    assert "not a JSON object" in caplog.text and all(f"'{label}'" in caplog.text for label in bad)
+
+
+def test_a_request_takes_the_correction_at_its_style_strength():
+    correction = LabelProsody(semitones=4.0, range_factor=2.0, unvoiced=True, gain_db=-6.0)
+    assert correction.at_strength(1.0, semitones=1.0) == ProsodyShape(5.0, 2.0, True, -6.0)
+    half = correction.at_strength(0.5)
+    assert half.semitones == 2.0 and half.range_factor == pytest.approx(math.sqrt(2.0)) and half.unvoiced and half.gain_db == -3.0
+    assert correction.at_strength(0.4).unvoiced is False
+    assert correction.at_strength(0.0) == ProsodyShape(0.0, 1.0, False, 0.0)
+
+
+def figures(f0_hz: float, range_st: float, voiced: float, db: float) -> ProsodyFigures:
+    return ProsodyFigures(f0_hz, range_st, voiced, 2.0, math.nan, db)
+
+
+def test_the_gap_is_what_the_voice_misses_of_the_recordings_shift():
+    recorded = {"neutral": figures(200.0, 6.0, 0.7, -25.0), "excited": figures(200.0 * 2 ** (4 / 12), 9.0, 0.7, -21.0),
+                "whisper": figures(math.nan, math.nan, 0.03, -32.0)}
+    spoken = {"neutral": figures(180.0, 5.0, 0.6, -26.0), "excited": figures(180.0 * 2 ** (1 / 12), 5.5, 0.6, -24.0),
+              "whisper": figures(178.0, 5.0, 0.55, -28.0)}
+    excited = label_gap(recorded, spoken, "excited", FRAME_RATE)
+    semitones, factor, unvoiced = pitch_correction([excited])
+    # 4 semitones recorded, 1 spoken: 3 more; the range should grow 3 st above neutral's and grew 0.5: 5.5 -> 8.0 st.
+    assert semitones == pytest.approx(3.0) and factor == pytest.approx(8.0 / 5.5) and not unvoiced
+    whisper = label_gap(recorded, spoken, "whisper", FRAME_RATE)
+    assert whisper.recorded_whisper and not whisper.spoken_whisper
+    assert pitch_correction([whisper]) == (0.0, 1.0, True)
+    # A voice at its frame-rate buzz has no pitch to correct; a gap under half a semitone is not worth a resynthesis.
+    buzz = {label: figures(FRAME_RATE, 5.0, 0.6, -26.0) for label in spoken}
+    assert pitch_correction([label_gap(recorded, buzz, "excited", FRAME_RATE)]) == (0.0, 1.0, False)
+    close = LabelGap(0.3, 0.0, 0.2, 0.0, 5.0, False, False, 0.0, True)
+    assert pitch_correction([close]) == (0.0, 1.0, False)
+
+
+SENTENCES = ("The cat sat on the mat by the door.", "A bird flew over the river at noon.", "We walked home in the cold rain.",
+             "She reads a long book every night.")
+HELD_OUT = ("My brother painted the fence on Sunday.", "The old train stopped at every small town.",
+            "Please put the books back on the shelf by the window.", "Our train was late, so we waited on the cold platform.")
+EXCITED = ProsodyShape(semitones=3.0, range_factor=1.5, gain_db=3.0)  # on top of the recordings' neutral
+WHISPER = ProsodyShape(unvoiced=True, gain_db=-6.0)
+SPEAKER_SHIFT = 7.0  # en_m1 raised off the bundled voice's 86 Hz frame-rate buzz, where no pitch can be measured
+
+
+@pytest.fixture(scope="module")
+def style_recordings(tmp_path_factory):
+    """The bundled voice's en_m1, 7 semitones up, as "recordings" in three styles: neutral, excited (3 semitones higher,
+    a 1.5 times wider pitch range, 3 dB louder) and whispered; and a copy of the voice storing that 7-semitone shift."""
+    import dataclasses
+    import shutil
+
+    import soundfile
+
+    from polyvox.cli_support import DEFAULT_VOICE
+    from polyvox.data.manifest import Utterance, write_manifest
+    from polyvox.inference.speaker_pitch import SPEAKER_PITCH_INFO
+    from polyvox.inference.voice import Voice
+    from polyvox.voice_file import load_voice_file, save_voice
+
+    folder = tmp_path_factory.mktemp("style_recordings")
+    voice = Voice.load(DEFAULT_VOICE)
+    clips = []
+    for index, text in enumerate(SENTENCES):
+        spoken = voice.synthesize(text, language="en", speaker="en_m1", seed=index).samples
+        for style, shape in (("neutral", ProsodyShape(SPEAKER_SHIFT)), ("excited", dataclasses.replace(EXCITED, semitones=SPEAKER_SHIFT + 3.0)),
+                             ("whisper", WHISPER)):
+            path = folder / f"{style}_{index}.wav"
+            soundfile.write(path, shape_prosody(spoken, RATE, shape), RATE)
+            clips.append(Utterance(audio=str(path), text=text, speaker="en_m1", language="en", duration=spoken.size / RATE, style=style))
+    write_manifest(folder / "manifest.jsonl", clips)
+    tensors, metadata = load_voice_file(shutil.copy(DEFAULT_VOICE, folder / "source.safetensors"))
+    info = dict(metadata.info, **{SPEAKER_PITCH_INFO: json.dumps({"en_m1": SPEAKER_SHIFT})})
+    save_voice(folder / "source.safetensors", tensors, dataclasses.replace(metadata, info=info), half=True)
+    return folder
+
+
+def test_a_fine_tune_reports_each_labels_gap_and_once_stored_the_labels_speak_the_recordings_shifts(style_recordings, tmp_path):
+    """Two steps barely teach the new labels anything: the report gives the whole of each recorded shift as the gap, and
+    once stored (``--match-style``) the voice's labels move as the recordings do, on sentences it never heard."""
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+    from polyvox.data.manifest import read_manifest
+    from polyvox.evaluation.prosody import manifest_figures, prosody_shift, spoken_figures
+    from polyvox.finetune.style_match import match_style_prosody
+    from polyvox.inference.voice import Voice
+    from polyvox.voice_file import read_metadata
+
+    output = tmp_path / "styled.safetensors"
+    result = CliRunner().invoke(app, [
+        "finetune", "--from", str(style_recordings / "source.safetensors"), "--data", str(style_recordings / "manifest.jsonl"),
+        "-o", str(output), "--run-dir", str(tmp_path / "run"), "--steps", "2", "--learning-rate", "1e-6", "--freeze", "all",
+        "--set", "model.style.enabled=true", "--set", 'model.style.labels=["neutral","excited","whisper"]',
+        "--set", "training.precision=32", "--set", "training.batch_size=4", "--threads", "1",
+    ])
+    assert result.exit_code == 0, result.output
+    # Measured: excited recordings F0 +2.6 st, range +0.9 st, +2.9 dB (WORLD's tracker on the decoder's speech reads the
+    # +3 semitones and x1.5 a little short), the voice +0.0, -0.0, +0.0: "+2.6 semitones, range x1.35, +2.6 dB would close it".
+    assert "style: emotion excited: recordings F0 +2." in result.output and "the voice F0 +0.0 st" in result.output
+    assert "--match-style stores it in the voice" in result.output and "style: emotion whisper: recordings unvoiced" in result.output
+    assert STYLE_PROSODY_INFO not in read_metadata(output).info
+    matches = {match.label: match for match in match_style_prosody(output, read_manifest(style_recordings / "manifest.jsonl"), half=True)}
+    excited, whisper = matches["excited"].correction, matches["whisper"].correction
+    assert excited.semitones == pytest.approx(3.0, abs=0.8) and excited.range_factor > 1.2
+    assert excited.gain_db == pytest.approx(3.0, abs=1.0) and not excited.unvoiced
+    assert whisper.unvoiced and whisper.semitones == 0.0
+    assert set(json.loads(read_metadata(output).info[STYLE_PROSODY_INFO])) == {"excited", "whisper"}
+
+    voice = Voice.load(output)
+    figures = {label: spoken_figures(voice, HELD_OUT, ("en_m1",), emotion=label) for label in ("neutral", "excited", "whisper")}
+    shift = prosody_shift(figures["excited"], figures["neutral"])
+    recordings = manifest_figures(read_manifest(style_recordings / "manifest.jsonl"), RATE)
+    recorded = prosody_shift(recordings[("en_m1", "excited")], recordings[("en_m1", "neutral")])
+    # Measured: +2.3 st against the recordings' +2.6, +2.7 dB against +2.9. The range is left to the vowel test above:
+    # this voice's F0 track is too jumpy for a range over four sentences to mean much (+0.7 st on the fine-tune's
+    # sentences, -1.5 on these, with the same x1.36).
+    assert shift.f0_semitones == pytest.approx(recorded.f0_semitones, abs=0.7)
+    assert shift.energy_db == pytest.approx(recorded.energy_db, abs=1.5)
+    assert figures["whisper"].voiced_fraction < 0.25 * figures["neutral"].voiced_fraction
+    whispered = prosody_shift(figures["whisper"], figures["neutral"]).energy_db
+    assert whispered == pytest.approx(prosody_shift(recordings[("en_m1", "whisper")], recordings[("en_m1", "neutral")]).energy_db, abs=1.5)
+    # The label's correction is WORLD's reshaping of the label as trained, at the request's strength, after the speaker's
+    # own shift; a sentence with one comes whole when streamed.
+    raw = Voice.load(output)
+    raw.text.style_prosody, raw.text.speaker_pitch = {}, {}
+    trained = raw.synthesize(HELD_OUT[0], speaker="en_m1", emotion="excited", style_strength=0.5, seed=3).samples
+    corrected = voice.synthesize(HELD_OUT[0], speaker="en_m1", emotion="excited", style_strength=0.5, seed=3).samples
+    np.testing.assert_array_equal(corrected, shape_prosody(trained, RATE, voice.text.style_prosody["excited"].at_strength(0.5, SPEAKER_SHIFT)))
+    chunks = list(voice.stream(HELD_OUT[0], speaker="en_m1", emotion="excited", style_strength=0.5, seed=3))
+    assert len(chunks) == 1
+    np.testing.assert_allclose(chunks[0], corrected, atol=1e-6)
