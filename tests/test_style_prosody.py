@@ -207,3 +207,28 @@ def test_a_fine_tune_reports_each_labels_gap_and_once_stored_the_labels_speak_th
     chunks = list(voice.stream(HELD_OUT[0], speaker="en_m1", emotion="excited", style_strength=0.5, seed=3))
     assert len(chunks) == 1
     np.testing.assert_allclose(chunks[0], corrected, atol=1e-6)
+
+
+def test_a_trained_style_voice_is_measured_too_and_match_style_stores_it(style_recordings, tmp_path):
+    """``polyvox train`` on labelled data reports each label's gap as the fine-tune does; a tiny voice makes no pitch of
+    its own (its F0 is its frame-rate buzz), so only the level and the whisper are corrected, and the report says why."""
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+    from polyvox.inference.style_prosody import style_prosody
+    from polyvox.voice_file import read_metadata
+
+    result = CliRunner().invoke(app, [
+        "train", "-d", str(style_recordings / "manifest.jsonl"), "-o", str(tmp_path / "run"), "--preset", "tiny",
+        "--max-steps", "2", "--set", "model.style.enabled=true", "--set", 'model.style.labels=["neutral","excited","whisper"]',
+        "--set", "training.precision=32", "--set", "training.batch_size=4", "--threads", "1", "--match-style",
+    ])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("style: emotion ")]
+    assert [line.split()[2].rstrip(":") for line in lines] == ["excited", "whisper"]
+    assert "style: emotion whisper: recordings unvoiced" in result.output and "from now on (WORLD, as --pitch)" in result.output
+    assert lines[0].endswith("its pitch is left alone: the voice's F0 is too sparse or sits on its frame-rate buzz to measure")
+    assert "left alone" not in lines[1]
+    metadata = read_metadata(tmp_path / "run" / "voice.safetensors")
+    stored = style_prosody(metadata.info, metadata.config.model.style.labels)
+    assert stored["whisper"].unvoiced and stored["excited"].gain_db > 1.0

@@ -68,6 +68,9 @@ def train(
     ] = False,
     # Default: DEFAULT_OVERFIT_STEPS of train/overfit.py (not imported here: it needs torch).
     overfit_steps: Annotated[int, typer.Option(help="Steps for --overfit-batch.")] = 300,
+    match_style: Annotated[
+        bool, typer.Option("--match-style", help="Store what each style label misses of its clips' shift from neutral (pitch, range, whisper, level) in the voice, applied by WORLD whenever the label is asked for (costs some sound quality); without it the gap is only reported.")
+    ] = False,
     text_features: TextFeatures = None,
     threads: Threads = None,
     verbose: Verbose = True,
@@ -107,7 +110,7 @@ def train(
         result = train_voice(
             data, output, voice_config, resume=resume, accelerator=accelerator, init_from=init_from,
             devices=(int(devices) if devices.isdigit() else devices) if devices is not None else None, overwrite=overwrite,
-            nodes=nodes, strategy=strategy,
+            nodes=nodes, strategy=strategy, match_style=match_style,
         )
         from polyvox.train.ranks import is_follower
 
@@ -116,6 +119,8 @@ def train(
         if result.already_complete:
             typer.echo(f"the run is complete ({result.steps} steps); voice: {result.voice_path}")
             return
+        for style_match in result.style:
+            typer.echo(f"style: {style_match.describe()}")
         typer.echo(f"trained {result.steps} steps {took(started)}; voice: {result.voice_path}")
 
     run(work, on_interrupt=f"polyvox train -d {data} -o {output} --resume continues the run from its newest checkpoint")

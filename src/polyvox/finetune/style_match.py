@@ -146,7 +146,7 @@ def _decide(label: str, gaps: Sequence[LabelGap], spoken_db: Sequence[float], sh
         return StyleMatch(label, recorded, spoken, None, "close enough; no correction")
     parts = [part for part, wanted in ((f"{semitones:+.1f} semitones", semitones), (f"range x{factor:.2f}", factor != 1.0),
                                        ("unvoiced", unvoiced), (f"{gain:+.1f} dB", gain)) if wanted]
-    unmeasured = "" if any(gap.pitch_measurable for gap in gaps) else (
+    unmeasured = "" if any(gap.pitch_measurable or gap.recorded_whisper for gap in gaps) else (
         "; its pitch is left alone: the voice's F0 is too sparse or sits on its frame-rate buzz to measure")
     if store:
         return StyleMatch(label, recorded, spoken, correction, f"it speaks {', '.join(parts)} from now on (WORLD, as --pitch){unmeasured}")

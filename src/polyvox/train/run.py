@@ -33,6 +33,7 @@ from polyvox.train.callbacks import checkpoint_files
 from polyvox.train.run_config import RUN_FILE, require_same_architecture, stored_run_metadata
 
 if TYPE_CHECKING:
+    from polyvox.finetune.style_match import StyleMatch
     from polyvox.train.language_validation import LanguageValidation
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class TrainingResult:
     steps: int
     checkpoint: Path | None
     already_complete: bool = False  # resumed a run that had reached max_steps: nothing was trained
+    style: tuple[StyleMatch, ...] = ()  # each style label against neutral, the voice's and the data's (``match_style``)
 
 
 def split_validation(utterances: list[Utterance], per_language: int, seed: int) -> tuple[list[Utterance], list[Utterance]]:
@@ -270,12 +272,15 @@ def train(
     overwrite: bool = False,
     nodes: int | None = None,
     strategy: str | None = None,
+    match_style: bool = False,
 ) -> TrainingResult:
     """Train on ``manifest`` in ``run_dir``. ``resume`` continues the newest checkpoint exactly;
     ``init_from`` starts from a voice file's weights and tables (e.g. to continue a shipped voice).
     A folder that holds a run is refused unless ``resume`` or ``overwrite``; one run trains in it at a time.
     ``devices`` processes on each of ``nodes`` machines train it together (``strategy``: auto or ddp); each of
-    the four, when None, is the config's (``training.accelerator`` and so on)."""
+    the four, when None, is the config's (``training.accelerator`` and so on). A voice with style labels is measured
+    against the data's labelled clips when done, and with ``match_style`` what it misses is stored
+    (finetune/style_match.py)."""
     from polyvox.train.ranks import is_follower, require_launch_name, wait_until_ready
     from polyvox.train.run_folder import CHECKPOINT_FOLDER, VOICE_FILE, completed_run, open_run_folder
     from polyvox.train.trainer_setup import training_strategy
@@ -318,10 +323,25 @@ def train(
                 run_dir, complete.path.name, config.training.max_steps,
             )
             return TrainingResult(run_dir / VOICE_FILE, complete.steps_done, complete.path, already_complete=True)
-        return _train_in_folder(
+        result = _train_in_folder(
             manifest, run_dir, config, resume, accelerator, devices, progress, validation_per_language, validate_every_steps, init_from,
             nodes=nodes, strategy=strategy,
         )
+        return with_style_report(result, manifest, config, match_style)
+
+
+def with_style_report(result: TrainingResult, manifest: str | Path, config: VoiceConfig, store: bool) -> TrainingResult:
+    """``result`` with its voice's style labels measured against the manifest's labelled clips (and, with ``store``,
+    what the voice misses stored in it: finetune/style_match.py); as it was for a voice without labels."""
+    if not config.model.style.enabled or not config.model.style.labels:
+        return result
+    utterances = read_manifest(manifest)
+    if not any(utterance.style is not None for utterance in utterances):
+        return result
+    from polyvox.finetune.style_match import match_style_prosody
+
+    matches = match_style_prosody(result.voice_path, utterances, False, config.training.seed, store)
+    return dataclasses.replace(result, style=tuple(matches))
 
 
 def _train_in_folder(
