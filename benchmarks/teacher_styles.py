@@ -52,9 +52,11 @@ MEASURES = (("f0_semitones", "F0 mean (semitones)", "+.1f"), ("range_semitones",
             ("rate_ratio", "rate (x neutral)", ".2f"), ("energy_db", "energy (dB)", "+.1f"))
 # The voice after polyvox finetune --match-style's correction (--match-style here), asked for each label.
 MATCHED = "--emotion, matched"
+MATCHED_REFERENCE = "--style-reference, matched"
 # A voice follows a label's move when its shift goes the corpus's way by at least this share of the corpus's shift.
 FOLLOWED_SHARE = 0.25
-COLOURS = {"corpus": "tab:orange", "--emotion": "tab:green", "--style-reference": "tab:blue", MATCHED: "tab:red"}
+COLOURS = {"corpus": "tab:orange", "--emotion": "tab:green", "--style-reference": "tab:blue", MATCHED: "tab:red",
+           MATCHED_REFERENCE: "tab:purple"}
 
 
 def corpus_figures(corpus: list[Utterance], sample_rate: int) -> dict[str, ProsodyFigures]:
@@ -85,6 +87,8 @@ def figures(voice: Voice, corpus: list[Utterance], matched: Voice | None = None)
     }
     if matched is not None:
         groups[MATCHED] = {style: spoken_figures(matched, TEXTS, (speaker,), emotion=style) for style in STYLES}
+        groups[MATCHED_REFERENCE] = {style: spoken_figures(matched, TEXTS, (speaker,), style_reference=longest_clip(corpus, style))
+                                     for style in STYLES}
     return {
         "speaker": speaker,
         "figures": {name: {style: value.to_dict() for style, value in group.items()} for name, group in groups.items()},
@@ -165,11 +169,14 @@ def markdown(results: dict[str, Any]) -> str:
               "| label | " + " | ".join(title for _, title, _ in MEASURES) + " |", "|---|" + "---|" * len(MEASURES)]
     for style, verdicts in results["followed"].items():
         lines.append(f"| {style} | " + " | ".join("-" if v is None else ("yes" if v else "**no**") for v in verdicts.values()) + " |")
-    if "followed_matched" in results:
-        lines += ["", f"The same for the voice after `--match-style` ({MATCHED}):", "",
+    for key, source in (("followed_matched", MATCHED), ("followed_matched_reference", MATCHED_REFERENCE)):
+        if key not in results:
+            continue
+        lines += ["", f"The same for the voice after `--match-style` ({source}):", "",
                   "| label | " + " | ".join(title for _, title, _ in MEASURES) + " |", "|---|" + "---|" * len(MEASURES)]
-        for style, verdicts in results["followed_matched"].items():
+        for style, verdicts in results[key].items():
             lines.append(f"| {style} | " + " | ".join("-" if v is None else ("yes" if v else "**no**") for v in verdicts.values()) + " |")
+    if "match" in results:
         lines += ["", "The correction stored (`polyvox.finetune.style_match`, on the corpus):", ""]
         lines += [f"- {line}" for line in results["match"]]
     if "dnsmos_ovrl" in results:
@@ -230,7 +237,8 @@ def main() -> None:
     results = figures(voice, corpus, matched)
     results["followed"] = followed(results)
     if matched is not None:
-        results.update(followed_matched=followed(results, MATCHED), match=matches, dnsmos_ovrl={
+        results.update(followed_matched=followed(results, MATCHED), followed_matched_reference=followed(results, MATCHED_REFERENCE),
+                       match=matches, dnsmos_ovrl={
             "--emotion": label_quality(voice, corpus[0].speaker), MATCHED: label_quality(matched, corpus[0].speaker)})
     results.update(voice=made, corpus_command=CORPUS_COMMAND.format(folder=arguments.corpus), seconds=round(time.monotonic() - started, 1))
     write_json(RESULTS / f"{arguments.name}.json", results)

@@ -238,3 +238,47 @@ def test_an_emotions_stored_correction_is_applied_by_the_onnx_engine_as_by_pytor
         torch_trained = voice.synthesize(sentence, speaker=SPEAKERS[0], **{**asked, "pitch": 0.0}).samples
         torch_spoken = Voice.load(torch_path).synthesize(sentence, speaker=SPEAKERS[0], **asked).samples
     np.testing.assert_array_equal(torch_spoken, shape_prosody(torch_trained, voice.sample_rate, correction.at_strength(0.6, 1.0)))
+
+
+def test_a_style_reference_takes_its_nearest_labels_stored_correction_in_both_engines(voices, tmp_path, monkeypatch):
+    """Both engines ask ``nearest_label`` where a clip's style lies and reshape the speech by that label's stored
+    correction at the strength it gives (where a clip lands is tests/test_style_prosody.py's; a tiny random voice's
+    clips land nearer neutral than any row, so the answer is fixed here)."""
+    import dataclasses
+    import shutil
+
+    from polyvox.audio.prosody_shape import shape_prosody
+    from polyvox.inference import request as request_module
+    from polyvox.inference.style_prosody import STYLE_PROSODY_INFO, LabelProsody
+    from polyvox.voice_file import load_voice_file
+
+    voice, onnx_voice, output = voices
+    clip = tmp_path / "clip.wav"
+    times = np.arange(int(1.4 * voice.sample_rate)) / voice.sample_rate
+    soundfile.write(clip, (0.3 * np.sin(2 * np.pi * 150.0 * times)).astype(np.float32), voice.sample_rate)
+    correction = LabelProsody(3.0, 1.3, False, 2.0)
+    info = {STYLE_PROSODY_INFO: json.dumps({"excited": correction.to_json()})}
+    copy = Path(shutil.copytree(output.parent, tmp_path / "export")) / output.name
+    document = json.loads(metadata_path(copy).read_text(encoding="utf-8"))
+    document["info"].update(info)
+    metadata_path(copy).write_text(json.dumps(document), encoding="utf-8")
+    tensors, metadata = load_voice_file(output.parent / "styled.safetensors")
+    torch_path = save_voice(tmp_path / "styled.safetensors", tensors, dataclasses.replace(metadata, info={**metadata.info, **info}))
+    asked = {"style_reference": str(clip), "style_strength": 0.8, **NO_NOISE}
+    sentence = ENGLISH.split(". ")[-1]
+    seen = []
+
+    def nearest(style, neutral, rows, labels):
+        seen.append((np.asarray(style).shape, tuple(labels)))
+        return "excited", 0.7
+
+    monkeypatch.setattr(request_module, "nearest_label", nearest)
+    with one_torch_thread():
+        for plain, corrected in ((onnx_voice, OnnxVoice.load(copy, threads=1)), (voice, Voice.load(torch_path))):
+            trained = plain.synthesize(sentence, speaker=SPEAKERS[0], **asked).samples
+            spoken = corrected.synthesize(sentence, speaker=SPEAKERS[0], **asked).samples
+            np.testing.assert_array_equal(spoken, shape_prosody(trained, voice.sample_rate, correction.at_strength(0.7)))
+            chunks = list(corrected.stream(sentence, speaker=SPEAKERS[0], **asked))
+            assert len(chunks) == 1
+            np.testing.assert_allclose(chunks[0], spoken, atol=1e-6)
+    assert seen and all(labels == LABELS and shape[-1] == STYLE_CHANNELS for shape, labels in seen)

@@ -232,3 +232,17 @@ def test_a_trained_style_voice_is_measured_too_and_match_style_stores_it(style_r
     metadata = read_metadata(tmp_path / "run" / "voice.safetensors")
     stored = style_prosody(metadata.info, metadata.config.model.style.labels)
     assert stored["whisper"].unvoiced and stored["excited"].gain_db > 1.0
+
+
+def test_a_style_reference_takes_the_correction_of_the_label_it_lies_nearest_as_far_as_it_lies_along():
+    from polyvox.inference.style_prosody import nearest_label
+
+    labels = ("neutral", "excited", "sad")
+    neutral = np.zeros(3)
+    rows = np.array([[0.1, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, -0.4, 0.8]])
+    assert nearest_label(rows[1], neutral, rows, labels) == ("excited", pytest.approx(1.0))
+    assert nearest_label(np.array([0.0, 0.6, 0.1]), neutral, rows, labels) == ("excited", pytest.approx(0.6))
+    assert nearest_label(np.array([0.0, 3.0, 0.0]), neutral, rows, labels) == ("excited", 2.0)  # at most strength 2
+    assert nearest_label(np.array([0.0, -0.2, 0.5]), neutral, rows, labels)[0] == "sad"
+    assert nearest_label(np.array([0.0, 0.05, -0.3]), neutral, rows, labels) is None  # nearer neutral than any row
+    assert nearest_label(np.array([0.0, 0.1, 0.0]), neutral, rows[:0], ()) is None

@@ -41,7 +41,7 @@ from polyvox.export.graphs import DecoderGraph, EncoderGraph, FullGraph
 from polyvox.export.style_graphs import StyleConditionGraph, StyleEncoderGraph, StyleVelocityGraph
 from polyvox.export.operator_check import MOBILE_OPSET, UnsupportedOperator, unsupported_operators
 from polyvox.export.quantize import Quantization, check_quantization, quantize_graph
-from polyvox.export.style_tables import StyleTables
+from polyvox.inference.style import style_tables
 from polyvox.export.metadata import (
     DURATION_NOISE_CHANNELS,
     EXPORT_ID_KEY,
@@ -276,18 +276,6 @@ def _unsupported(graph: bytes) -> list[UnsupportedOperator]:
 
 
 @torch.no_grad()
-def _style_tables(generator: VitsGenerator) -> StyleTables | None:
-    """A style voice's label rows (after the encoder's tanh) and neutral style, as the json stores them."""
-    encoder = generator.style_encoder
-    if encoder is None:
-        return None
-    labels = generator.config.style.labels
-    rows = encoder.label_vectors(torch.arange(len(labels))).tolist() if labels else []
-    return StyleTables(
-        labels=tuple(labels), label_vectors=tuple(tuple(row) for row in rows), neutral=tuple(encoder.neutral.tolist())
-    )
-
-
 def _voice(voice_path: str | Path) -> Voice:
     """The voice to export; a text-feature voice without its model folder (its graphs take the features as an input,
     so only the engine that speaks needs the folder)."""
@@ -367,7 +355,7 @@ def export_onnx(
         ),
         opset=opset,
         info={**voice.metadata.info, "exported_from": Path(voice_path).name, **({"quantization": quantize} if quantize else {})},
-        style=_style_tables(generator),
+        style=style_tables(generator),
     )
     json_path = write_metadata(metadata_path(output), metadata)  # last: the graphs it names are complete
     logger.info("exported %s to %s (%s)", voice_path, json_path, ", ".join(str(path) for path in paths.values()))

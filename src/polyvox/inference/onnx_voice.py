@@ -290,6 +290,7 @@ class OnnxVoice(SentenceEngine):
         _refuse_score(request.score)
         speech = self.text.options(request)
         style = self.request_style(speech)
+        speech = self.text.reference_prosody(speech, style, self.metadata.style)
         written = self._written(request, speech.language)
         if written is not None:
             encoded = [self.text.rules.encode_tokens(written)]
@@ -313,6 +314,7 @@ class OnnxVoice(SentenceEngine):
         _refuse_score(request.score)
         speech = self.text.options(request)
         style = self.request_style(speech)
+        speech = self.text.reference_prosody(speech, style, self.metadata.style)
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
         written = self._written(request, speech.language)
         # Written phonemes are one sentence, already read.

@@ -6,18 +6,22 @@ options through this class, so they accept and refuse exactly the same input, wi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from polyvox.audio.pitch import MAX_SEMITONES
 from polyvox.audio.prosody_shape import ProsodyShape
 from polyvox.config import ModelConfig, StyleConfig, VoiceConfig
+from polyvox.export.style_tables import StyleTables
 from polyvox.inference.phoneme_input import read_phonemes
 from polyvox.inference.result import SynthesisError
 from polyvox.inference.speaker_pitch import speaker_pitch
-from polyvox.inference.style_prosody import LabelProsody, style_prosody
+from polyvox.inference.style_prosody import LabelProsody, nearest_label, style_prosody
 from polyvox.speech_request import SpeechRequest
 from polyvox.text.ids import EncodedText
 from polyvox.text.rules import TextRules
@@ -44,6 +48,7 @@ class SpeechOptions:
     style_label: int | None = None  # row of the voice's style-label table (the request's emotion)
     speaker_pitch: float = 0.0  # the speaker's stored correction in semitones (speaker_pitch.py)
     label_prosody: LabelProsody | None = None  # the asked emotion's stored correction (style_prosody.py)
+    prosody_strength: float | None = None  # how much of it; None: the request's style strength (a style reference: its own)
 
     @property
     def length_scale(self) -> float:
@@ -61,7 +66,8 @@ class SpeechOptions:
         style strength."""
         if self.label_prosody is None:
             return ProsodyShape(semitones=self.pitch)
-        return self.label_prosody.at_strength(self.request.style_strength, self.pitch)
+        strength = self.request.style_strength if self.prosody_strength is None else self.prosody_strength
+        return self.label_prosody.at_strength(strength, self.pitch)
 
 
 def default_speakers(info: Mapping[str, str], languages: Sequence[str], speakers: Sequence[str]) -> dict[str, str]:
@@ -169,16 +175,34 @@ class VoiceText:
         speaker = self.speaker_id(request.speaker, language)
         label_prosody = self.style_prosody.get(request.emotion) if request.emotion is not None else None
         options = SpeechOptions(request, language, speaker, label, self.speaker_pitch.get(self.speakers[speaker], 0.0), label_prosody)
+        return self._within_range(options, f"emotion {request.emotion}")
+
+    def reference_prosody(self, options: SpeechOptions, style: np.ndarray | None, tables: StyleTables | None) -> SpeechOptions:
+        """``options`` for a style reference whose style (1, channels) lies near a label with a stored correction: that
+        correction, at the strength the style lies along the way to the label's row (``style_prosody.nearest_label``)."""
+        if options.request.style_reference is None or style is None or tables is None or not self.style_prosody:
+            return options
+        found = nearest_label(style, np.asarray(tables.neutral), np.asarray(tables.label_vectors), tables.labels)
+        if found is None or found[0] not in self.style_prosody:
+            return options
+        label, strength = found
+        shaped = dataclasses.replace(options, label_prosody=self.style_prosody[label], prosody_strength=strength)
+        return self._within_range(shaped, f"the style reference's (nearest emotion {label}, strength {strength:.2f})")
+
+    def _within_range(self, options: SpeechOptions, style: str) -> SpeechOptions:
+        """``options``, or ``SynthesisError`` (one line) when the request's pitch and the stored corrections add up to
+        more than +-MAX_SEMITONES."""
         semitones = options.shape.semitones
-        if abs(semitones) > MAX_SEMITONES:
-            corrections = [f"speaker {self.speakers[speaker]}'s own correction ({options.speaker_pitch:+.1f})"] if options.speaker_pitch else []
-            if label_prosody is not None and label_prosody.semitones:
-                corrections.append(f"emotion {request.emotion}'s ({label_prosody.semitones * request.style_strength:+.1f})")
-            raise SynthesisError(
-                f"pitch {request.pitch:+g} and {' and '.join(corrections)} make {semitones:+.1f} semitones, "
-                f"beyond +-{MAX_SEMITONES:g}; ask for a smaller pitch"
-            )
-        return options
+        if abs(semitones) <= MAX_SEMITONES:
+            return options
+        speaker = self.speakers[options.speaker_id]
+        corrections = [f"speaker {speaker}'s own correction ({options.speaker_pitch:+.1f})"] if options.speaker_pitch else []
+        if options.label_prosody is not None and options.label_prosody.semitones:
+            corrections.append(f"{style} ({semitones - options.pitch:+.1f})")
+        raise SynthesisError(
+            f"pitch {options.request.pitch:+g} and {' and '.join(corrections)} make {semitones:+.1f} semitones, "
+            f"beyond +-{MAX_SEMITONES:g}; ask for a smaller pitch"
+        )
 
     def sentences(self, text: str, language: str) -> list[str]:
         return self.rules.sentences(text, language)

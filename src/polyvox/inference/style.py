@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import torch
 
 from polyvox.errors import PolyvoxError
+from polyvox.export.style_tables import StyleTables
 from polyvox.inference.engine import Encoded, text_features_of
 from polyvox.inference.reference import ReferenceAudio, clip_mels
 from polyvox.inference.request import SpeechOptions
@@ -25,6 +26,19 @@ def clip_style(generator: torch.nn.Module, audio: object, references: ReferenceA
         frame_mask = sequence_mask(torch.tensor([mel.shape[-1]]), mel.shape[-1]).unsqueeze(1).to(mel.dtype)
         vectors.append(generator.style_encoder.encode(mel, frame_mask)[0])
     return torch.stack(vectors).mean(dim=0)
+
+
+@torch.no_grad()
+def style_tables(generator: torch.nn.Module) -> StyleTables | None:
+    """A style voice's label rows (after the encoder's tanh) and neutral style, as an export's json stores them."""
+    encoder = generator.style_encoder
+    if encoder is None:
+        return None
+    labels = generator.config.style.labels
+    rows = encoder.label_vectors(torch.arange(len(labels))).tolist() if labels else []
+    return StyleTables(
+        labels=tuple(labels), label_vectors=tuple(tuple(row) for row in rows), neutral=tuple(encoder.neutral.tolist())
+    )
 
 
 @torch.no_grad()

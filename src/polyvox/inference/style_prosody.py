@@ -5,7 +5,9 @@ the labels' F0 stayed within 0.3 semitones of neutral where the corpus moved 2.6
 voiced (docs/synthesis.md). ``polyvox finetune --match-style`` measures each label against the neutral one, in the
 voice's speech and in its corpus, and stores what the voice misses (``info["style_prosody"]``, JSON: label ->
 {"semitones", "range", "unvoiced", "gain_db"}); both engines apply it when the label is asked for, scaled by the
-style strength. A style reference or a sampled style has no label and takes none; a score's notes are absolute.
+style strength. A style reference takes the correction of the label whose row its encoded style lies nearest,
+as far as the style lies along the way from the neutral style to that row (``nearest_label``); a sampled style has
+no label and takes none; a score's notes are absolute.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from polyvox.audio.pitch import MAX_SEMITONES
 from polyvox.audio.prosody_shape import ProsodyShape
@@ -25,6 +29,8 @@ STYLE_PROSODY_INFO = "style_prosody"
 # A pitch-range factor beyond these is a measuring fault, not a style (the corpus styles scale the range 0.4-1.6).
 RANGE_LIMITS = (0.25, 4.0)
 MAX_GAIN_DB = 24.0
+# A style reference lies at most this far past a label's row (as --style-strength goes up to 2).
+MAX_REFERENCE_STRENGTH = 2.0
 # A whisper is the label's own sound: at half the strength or more the label is spoken unvoiced.
 UNVOICED_FROM_STRENGTH = 0.5
 
@@ -78,3 +84,20 @@ def style_prosody(info: Mapping[str, str], labels: Sequence[str]) -> dict[str, L
         else:
             corrections[label] = correction
     return corrections
+
+
+def nearest_label(style: np.ndarray, neutral: np.ndarray, label_vectors: np.ndarray, labels: Sequence[str]) -> tuple[str, float] | None:
+    """The label whose row ``style`` (channels,) lies nearest, and how far it lies along the way from ``neutral`` to
+    that row (its projection: 0 at neutral, 1 at the row, at most ``MAX_REFERENCE_STRENGTH``); None when the neutral
+    style is nearer than every row."""
+    if not len(labels):
+        return None
+    style, neutral = np.asarray(style, dtype=np.float64).reshape(-1), np.asarray(neutral, dtype=np.float64)
+    rows = np.asarray(label_vectors, dtype=np.float64).reshape(len(labels), -1)
+    distances = np.linalg.norm(rows - style, axis=1)
+    nearest = int(np.argmin(distances))
+    direction = rows[nearest] - neutral
+    if distances[nearest] >= np.linalg.norm(style - neutral) or not direction.any():
+        return None
+    along = float(np.dot(style - neutral, direction) / np.dot(direction, direction))
+    return labels[nearest], min(max(along, 0.0), MAX_REFERENCE_STRENGTH)

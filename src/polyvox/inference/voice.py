@@ -23,7 +23,7 @@ from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.score_timing import ScoreTiming, score_timing
 from polyvox.inference.speed import float32_without_onednn, prepare_for_inference, resolve_precision, set_decoder_precision
-from polyvox.inference.style import request_style, sampled_style
+from polyvox.inference.style import request_style, sampled_style, style_tables
 from polyvox.inference.streaming import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, stream_latent
 from polyvox.models.receptive_field import LatentContext
 from polyvox.models.vits import PriorOutput
@@ -66,6 +66,7 @@ class Voice(SentenceEngine):
         # The sentence model of a voice trained with text features (``voice_text_features``); None for the others.
         self.text_features = text_features
         self.text = VoiceText(metadata.config, metadata.symbols, metadata.languages, metadata.speakers, metadata.info)
+        self.style_tables = style_tables(self.generator)  # a style reference's nearest label (style_prosody.nearest_label)
         self.frontend = self.text.frontend
         # Context each streamed window needs so that the joined windows equal whole-sentence decoding.
         self.latent_context = LatentContext.for_model(metadata.config.model)
@@ -253,6 +254,7 @@ class Voice(SentenceEngine):
             encoded = [self.encode(sentence, speech.language) for sentence in sentences]  # every text error before any work
         timbre = self._timbre(request.speaker, request.reference)
         style = request_style(self.generator, self.metadata.config.audio, speech)
+        speech = self.text.reference_prosody(speech, None if style is None else style.float().numpy(), self.style_tables)
         noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
         if written is not None and request.score is not None:
             return SynthesisResult(self._scored(written, speech, noise, timbre, style), self.sample_rate)
@@ -284,6 +286,7 @@ class Voice(SentenceEngine):
         written = self._written(request, speech.language)
         timbre = self._timbre(request.speaker, request.reference)
         style = request_style(self.generator, self.metadata.config.audio, speech)
+        speech = self.text.reference_prosody(speech, None if style is None else style.float().numpy(), self.style_tables)
         noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
         if written is not None and request.score is not None:
             # WORLD sets the notes' pitch on the whole utterance: it comes as one chunk, as a --pitch sentence does.
