@@ -4,6 +4,7 @@ against neutral in the voice's speech and the recordings and stores what the voi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -124,7 +125,6 @@ SPEAKER_SHIFT = 7.0  # en_m1 raised off the bundled voice's 86 Hz frame-rate buz
 def style_recordings(tmp_path_factory):
     """The bundled voice's en_m1, 7 semitones up, as "recordings" in three styles: neutral, excited (3 semitones higher,
     a 1.5 times wider pitch range, 3 dB louder) and whispered; and a copy of the voice storing that 7-semitone shift."""
-    import dataclasses
     import shutil
 
     import soundfile
@@ -246,3 +246,20 @@ def test_a_style_reference_takes_the_correction_of_the_label_it_lies_nearest_as_
     assert nearest_label(np.array([0.0, -0.2, 0.5]), neutral, rows, labels)[0] == "sad"
     assert nearest_label(np.array([0.0, 0.05, -0.3]), neutral, rows, labels) is None  # nearer neutral than any row
     assert nearest_label(np.array([0.0, 0.1, 0.0]), neutral, rows[:0], ()) is None
+
+
+def test_match_style_without_a_neutral_label_says_it_measured_nothing(style_recordings, tmp_path):
+    from typer.testing import CliRunner
+
+    from polyvox.cli import app
+    from polyvox.data.manifest import read_manifest, write_manifest
+
+    relabelled = [dataclasses.replace(u, style="calm" if u.style == "neutral" else u.style)
+                  for u in read_manifest(style_recordings / "manifest.jsonl")]
+    write_manifest(tmp_path / "manifest.jsonl", relabelled)
+    result = CliRunner().invoke(app, [
+        "train", "-d", str(tmp_path / "manifest.jsonl"), "-o", str(tmp_path / "run"), "--preset", "tiny", "--max-steps", "1",
+        "--set", "model.style.enabled=true", "--set", "training.precision=32", "--threads", "1", "--match-style",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "style: nothing measured or stored: --match-style needs a voice with style labels, one of them 'neutral'" in result.output

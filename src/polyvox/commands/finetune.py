@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from polyvox.cli_support import DEFAULT_VOICE, Threads, Verbose, apply_threads, run, setup_logging, took, training_processes
-from polyvox.commands.train import TextFeatures, text_feature_settings
+from polyvox.commands.train import NOTHING_TO_MATCH, TextFeatures, text_feature_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -110,6 +110,8 @@ def finetune_command(
             typer.echo(f"pitch: {match.describe()}")
         for style_match in result.style:
             typer.echo(f"style: {style_match.describe()}")
+        if match_style and not result.style:
+            typer.echo(f"style: nothing measured or stored: {NOTHING_TO_MATCH}")
         typer.echo(f"fine-tuned {result.steps} steps {took(started)}; wrote {result.voice_path}, the voice to use ({best}; {weights}, {size_mb:.1f} MB)")
 
     run(work, on_interrupt=f"the same command with --resume continues the run in {run_dir} from its newest checkpoint")

@@ -27,6 +27,10 @@ def text_feature_settings(folder: Path | None) -> list[str]:
     return text_feature_overrides(folder)
 
 
+# --match-style compares each label with the neutral one, in the voice's speech and in the data's clips.
+NOTHING_TO_MATCH = "--match-style needs a voice with style labels, one of them 'neutral', and clips of each in the data"
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
     app.command("train")(train)
@@ -121,6 +125,8 @@ def train(
             return
         for style_match in result.style:
             typer.echo(f"style: {style_match.describe()}")
+        if match_style and not result.style:
+            typer.echo(f"style: nothing measured or stored: {NOTHING_TO_MATCH}")
         typer.echo(f"trained {result.steps} steps {took(started)}; voice: {result.voice_path}")
 
     run(work, on_interrupt=f"polyvox train -d {data} -o {output} --resume continues the run from its newest checkpoint")
