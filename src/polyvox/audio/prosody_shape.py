@@ -60,7 +60,7 @@ def shape_prosody(samples: np.ndarray, sample_rate: int, shape: ProsodyShape, se
     """``samples`` (mono float) reshaped by ``shape``, same length. A pitch shift alone is ``shift_pitch`` exactly;
     an identity shape returns ``samples`` untouched, a clip too short to analyse takes the gain only."""
     check_semitones(shape.semitones)
-    if not shape.resynthesised or (shape.range_factor == 1.0 and not shape.unvoiced):
+    if shape.range_factor == 1.0 and not shape.unvoiced:  # a pitch shift (or none) and a gain
         return applied_gain(shift_pitch(samples, sample_rate, shape.semitones, settings), shape.gain_db)
     settings = settings or WorldSettings()
     analysis = analyse(samples, sample_rate, settings)
