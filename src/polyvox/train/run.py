@@ -333,7 +333,7 @@ def train(
 def with_style_report(result: TrainingResult, manifest: str | Path, config: VoiceConfig, store: bool) -> TrainingResult:
     """``result`` with its voice's style labels measured against the manifest's labelled clips (and, with ``store``,
     what the voice misses stored in it: finetune/style_match.py); as it was for a voice without labels."""
-    if not config.model.style.enabled or not config.model.style.labels:
+    if not config.model.style.enabled:  # the labels may be the manifest's, written into the voice by the run
         return result
     utterances = read_manifest(manifest)
     if not any(utterance.style is not None for utterance in utterances):
