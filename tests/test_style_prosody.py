@@ -14,9 +14,9 @@ import pytest
 from scipy.signal import lfilter
 
 from polyvox.audio.pitch import shift_pitch
-from polyvox.audio.prosody_shape import ProsodyShape, shape_prosody
+from polyvox.audio.prosody_shape import ProsodyShape, moved_f0, shape_prosody
 from polyvox.evaluation.prosody import ProsodyFigures, prosody_figures
-from polyvox.finetune.style_match import LabelGap, label_gap, pitch_correction
+from polyvox.finetune.style_match import LabelGap, label_gap, pitch_correction, range_ratio_error
 from polyvox.inference.style_prosody import STYLE_PROSODY_INFO, LabelProsody, style_prosody
 
 RATE = 22050
@@ -80,6 +80,26 @@ def test_the_stored_table_is_read_and_bad_entries_are_ignored(caplog):
     assert "not a JSON object" in caplog.text and all(f"'{label}'" in caplog.text for label in bad)
 
 
+def test_a_range_factor_scales_the_contour_and_leaves_the_jitter_on_it():
+    # Two voiced stretches: a slow glide (+-3 semitones) with +-0.5 semitone frame-to-frame jitter on it.
+    frames = np.arange(400)
+    contour = 3.0 * np.sin(2 * np.pi * frames / 400)
+    jitter = 0.5 * (-1.0) ** frames
+    f0 = 150.0 * 2 ** ((contour + jitter) / 12)
+    f0[190:210] = 0.0
+    voiced = f0 > 0
+    widened = 12 * np.log2(moved_f0(f0, 0.0, 2.0, contour_frames=21)[voiced] / 150.0)
+    centre = 12 * np.log2(f0[voiced] / 150.0).mean()
+    inside = np.zeros(400, dtype=bool)
+    inside[20:170] = inside[230:380] = True  # away from the stretches' ends, where the average holds the edge
+    expected = centre + 2.0 * (contour - centre) + jitter
+    np.testing.assert_allclose(widened[inside[voiced]], expected[voiced & inside], atol=0.05)
+    assert np.all(moved_f0(f0, 0.0, 2.0, contour_frames=21)[~voiced] == 0.0)
+    # Frame by frame (the corpus styles' way), the jitter doubles with the contour.
+    every_frame = 12 * np.log2(moved_f0(f0, 0.0, 2.0)[voiced] / 150.0)
+    np.testing.assert_allclose(every_frame, centre + 2.0 * (contour + jitter - centre)[voiced], atol=1e-9)
+
+
 def test_a_request_takes_the_correction_at_its_style_strength():
     correction = LabelProsody(semitones=4.0, range_factor=2.0, unvoiced=True, gain_db=-6.0)
     assert correction.at_strength(1.0, semitones=1.0) == ProsodyShape(5.0, 2.0, True, -6.0)
@@ -100,16 +120,32 @@ def test_the_gap_is_what_the_voice_misses_of_the_recordings_shift():
               "whisper": figures(178.0, 5.0, 0.55, -28.0)}
     excited = label_gap(recorded, spoken, "excited", FRAME_RATE)
     semitones, factor, unvoiced = pitch_correction([excited])
-    # 4 semitones recorded, 1 spoken: 3 more; the range should grow 3 st above neutral's and grew 0.5: 5.5 -> 8.0 st.
-    assert semitones == pytest.approx(3.0) and factor == pytest.approx(8.0 / 5.5) and not unvoiced
+    # 4 semitones recorded, 1 spoken: 3 more; the recordings widen the range x1.5 (6 -> 9 st), the voice x1.1 (5 -> 5.5).
+    assert semitones == pytest.approx(3.0) and factor == pytest.approx(1.5 / 1.1) and not unvoiced
     whisper = label_gap(recorded, spoken, "whisper", FRAME_RATE)
     assert whisper.recorded_whisper and not whisper.spoken_whisper
     assert pitch_correction([whisper]) == (0.0, 1.0, True)
     # A voice at its frame-rate buzz has no pitch to correct; a gap under half a semitone is not worth a resynthesis.
     buzz = {label: figures(FRAME_RATE, 5.0, 0.6, -26.0) for label in spoken}
     assert pitch_correction([label_gap(recorded, buzz, "excited", FRAME_RATE)]) == (0.0, 1.0, False)
-    close = LabelGap(0.3, 0.0, 0.2, 0.0, 5.0, False, False, 0.0, True)
+    close = LabelGap(0.3, 0.0, 0.2, 0.0, 1.04, 1.0, False, False, 0.0, True)
     assert pitch_correction([close]) == (0.0, 1.0, False)
+    # A range change within twice its standard error (the clips' scatter) is left alone; the pitch is still moved.
+    scattered = dataclasses.replace(excited, range_error=0.55 * math.log(1.5 / 1.1))
+    assert pitch_correction([scattered]) == (pytest.approx(3.0), 1.0, False)
+    assert pitch_correction([dataclasses.replace(excited, range_error=0.45 * math.log(1.5 / 1.1))])[1] == pytest.approx(1.5 / 1.1)
+
+
+def test_the_range_error_is_the_clips_scatter_over_their_number():
+    steady = [figures(200.0, 6.0, 0.7, -25.0)] * 4
+    assert range_ratio_error(steady, steady, steady, steady) == 0.0
+    spread = [figures(200.0, value, 0.7, -25.0) for value in (4.0, 6.0, 8.0)]  # mean 6, sd 2: relative 1/3 over 3 clips
+    assert range_ratio_error(spread, steady) == pytest.approx(math.sqrt((1 / 3) ** 2 / 3))
+    assert range_ratio_error(spread[:1], steady) == math.inf  # one clip has no scatter to read
+    # The voice's clips are pairs (one sentence under the label and under neutral): only their ratios' scatter counts.
+    widened = [figures(200.0, 1.5 * value, 0.7, -25.0) for value in (4.0, 6.0, 8.0)]
+    assert range_ratio_error(steady, steady, widened, spread) == pytest.approx(0.0, abs=1e-12)
+    assert range_ratio_error(steady, steady, widened, spread[::-1]) > 0.2
 
 
 SENTENCES = ("The cat sat on the mat by the door.", "A bird flew over the river at noon.", "We walked home in the cold rain.",
@@ -179,7 +215,9 @@ def test_a_fine_tune_reports_each_labels_gap_and_once_stored_the_labels_speak_th
     assert STYLE_PROSODY_INFO not in read_metadata(output).info
     matches = {match.label: match for match in match_style_prosody(output, read_manifest(style_recordings / "manifest.jsonl"), half=True)}
     excited, whisper = matches["excited"].correction, matches["whisper"].correction
-    assert excited.semitones == pytest.approx(3.0, abs=0.8) and excited.range_factor > 1.2
+    # Four clips a label cannot tell the x1.5 range (read as x1.24) from their scatter, so the range is left alone.
+    assert excited.semitones == pytest.approx(3.0, abs=0.8) and excited.range_factor == 1.0
+    assert "its range is left alone: the clips scatter too much to tell x1.2" in matches["excited"].describe()
     assert excited.gain_db == pytest.approx(3.0, abs=1.0) and not excited.unvoiced
     assert whisper.unvoiced and whisper.semitones == 0.0
     assert set(json.loads(read_metadata(output).info[STYLE_PROSODY_INFO])) == {"excited", "whisper"}

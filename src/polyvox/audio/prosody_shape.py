@@ -17,6 +17,10 @@ from polyvox.audio.pitch import WorldSettings, analyse, check_semitones, resynth
 
 # Resynthesised F0 is kept within what a voice can say.
 MAX_F0_HZ = 1000.0
+# A range factor scales the intonation: the F0 contour smoothed over this long (within each voiced stretch). The
+# frame-to-frame jitter and the tracker's slips ride on it unscaled; scaled with it they turn the voice rough (joe
+# widened x1.92 at +4 semitones: tracked voiced in 11 % of frames with every frame scaled, against 58 % shifted alone).
+CONTOUR_MS = 50.0
 
 
 @dataclass(frozen=True)
@@ -39,16 +43,31 @@ class ProsodyShape:
         return not self.resynthesised and self.gain_db == 0.0
 
 
-def moved_f0(f0: np.ndarray, semitones: float, range_factor: float) -> np.ndarray:
+def moved_f0(f0: np.ndarray, semitones: float, range_factor: float, contour_frames: int = 1) -> np.ndarray:
     """Voiced frames' F0 moved ``semitones`` and its swing about the mean log F0 scaled by ``range_factor``;
-    unvoiced frames (0) stay unvoiced."""
+    unvoiced frames (0) stay unvoiced. With ``contour_frames`` > 1 only the contour (log F0 averaged over that many
+    frames within each voiced stretch) is scaled, the detail about it kept as it was."""
     moved = f0.copy()
     voiced = f0 > 0
     if voiced.any():
         log_f0 = np.log(f0[voiced])
         centre = log_f0.mean()
-        moved[voiced] = np.minimum(np.exp(centre + range_factor * (log_f0 - centre) + semitones * math.log(2) / 12), MAX_F0_HZ)
+        contour = log_f0 if contour_frames <= 1 else _voiced_contour(np.log(np.where(voiced, f0, 1.0)), voiced, contour_frames)[voiced]
+        shaped = log_f0 + (range_factor - 1.0) * (contour - centre) + semitones * math.log(2) / 12
+        moved[voiced] = np.minimum(np.exp(shaped), MAX_F0_HZ)
     return moved
+
+
+def _voiced_contour(log_f0: np.ndarray, voiced: np.ndarray, frames: int) -> np.ndarray:
+    """``log_f0`` averaged over ``frames`` within each voiced stretch (its ends held), 0 elsewhere."""
+    contour = np.zeros_like(log_f0)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
+    half = frames // 2
+    kernel = np.full(2 * half + 1, 1.0 / (2 * half + 1))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        stretch = np.pad(log_f0[start:stop], half, mode="edge")
+        contour[start:stop] = np.convolve(stretch, kernel, mode="valid")
+    return contour
 
 
 def applied_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
@@ -66,5 +85,6 @@ def shape_prosody(samples: np.ndarray, sample_rate: int, shape: ProsodyShape, se
     analysis = analyse(samples, sample_rate, settings)
     if analysis is None:
         return applied_gain(samples, shape.gain_db)
-    f0 = np.zeros_like(analysis.f0_hz) if shape.unvoiced else moved_f0(analysis.f0_hz, shape.semitones, shape.range_factor)
+    contour_frames = max(1, round(CONTOUR_MS / settings.frame_period_ms))
+    f0 = np.zeros_like(analysis.f0_hz) if shape.unvoiced else moved_f0(analysis.f0_hz, shape.semitones, shape.range_factor, contour_frames)
     return applied_gain(resynthesise(analysis, f0, sample_rate, settings), shape.gain_db)
