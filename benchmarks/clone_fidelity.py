@@ -234,8 +234,9 @@ class ZeroShotSource:
     """The zero-shot path: a voice speaking each recording's text in the timbre of reference clips
     (`polyvox say --reference`; a speaker and a reference are not given together)."""
 
-    def __init__(self, voice: Any, name: str, references: list[str], seed: int) -> None:
+    def __init__(self, voice: Any, name: str, references: list[str], seed: int, reference_pitch: bool = True) -> None:
         self.voice, self.name, self.references, self.seed = voice, name, references, seed
+        self.reference_pitch = reference_pitch  # follow the clips' median F0 (polyvox say --reference's default)
 
     def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
         from polyvox.evaluation.sources import check_voice_covers
@@ -246,26 +247,33 @@ class ZeroShotSource:
         from polyvox.speech_request import SpeechRequest
 
         utterance = recording.utterance
-        request = SpeechRequest(text=utterance.text, language=utterance.language, seed=self.seed, reference=self.references)
+        request = SpeechRequest(text=utterance.text, language=utterance.language, seed=self.seed, reference=self.references,
+                                reference_pitch=self.reference_pitch)
         return self.voice.synthesize(request).samples
 
 
 def median_f0(clips: Sequence[np.ndarray]) -> float:
     """Median F0 in Hz over the voiced frames of all the clips together."""
+    f0 = _f0_frames(clips)
+    return float(np.median(f0[f0 > 0])) if (f0 > 0).any() else math.nan
+
+
+def voiced_share(clips: Sequence[np.ndarray]) -> float:
+    """The share of the clips' frames (silent ends cut) the tracker finds voiced: how much F0 a median stands on."""
+    f0 = _f0_frames(clips)
+    return float(np.mean(f0 > 0)) if f0.size else math.nan
+
+
+def _f0_frames(clips: Sequence[np.ndarray]) -> np.ndarray:
     from polyvox.evaluation.analysis import SpeechAnalyzer
 
     analyzer = SpeechAnalyzer(SAMPLE_RATE)
-    f0 = np.concatenate([analyzer.analyze(clip).f0_hz for clip in clips])
-    return float(np.median(f0[f0 > 0])) if (f0 > 0).any() else math.nan
+    return np.concatenate([analyzer.analyze(clip).f0_hz for clip in clips])
 
 
 def held_out_figures(recordings: list[Utterance], voices: dict[str, Path], references: list[str], seed: int) -> dict[str, dict[str, Any]]:
     """Every system speaking the held-out sentences: pooled CER (Whisper base), median F0 and its error against
     the recordings', mean MCD-DTW."""
-    from polyvox.audio.io import load_audio
-    from polyvox.evaluation.error_rate import pooled
-    from polyvox.evaluation.listener import Listener
-    from polyvox.evaluation.run import evaluate
     from polyvox.evaluation.sources import VoiceSource
     from polyvox.inference.voice import Voice
     from polyvox.speech_request import SpeechRequest
@@ -276,16 +284,29 @@ def held_out_figures(recordings: list[Utterance], voices: dict[str, Path], refer
     sources: list[Any] = [VoiceSource(loaded[voices[system]], system, None, options) for system in clones]
     sources += [VoiceSource(loaded[voices[f"{start}_start"]], f"{start}_start", START_SPEAKER[start], options) for start in STARTS]
     sources.append(ZeroShotSource(loaded[voices["bundled_start"]], ZERO_SHOT, references, seed))
+    return source_figures(recordings, sources)
+
+
+def source_figures(recordings: list[Utterance], sources: Sequence[Any], listener: Path = LISTENER) -> dict[str, dict[str, Any]]:
+    """Each source speaking the held-out ``recordings``' texts, and the recordings themselves: pooled CER (Whisper
+    base), DNSMOS OVRL, median F0 and its error against the recordings', mean MCD-DTW."""
+    from polyvox.audio.io import load_audio
+    from polyvox.evaluation.error_rate import pooled
+    from polyvox.evaluation.listener import Listener
+    from polyvox.evaluation.run import evaluate
+
     kept = [KeptSource(source) for source in sources]
-    result = evaluate(recordings, kept, SAMPLE_RATE, examples=0, audio_dir=None, listener=Listener.load(LISTENER, dnsmos=True))
+    result = evaluate(recordings, kept, SAMPLE_RATE, examples=0, audio_dir=None, listener=Listener.load(listener, dnsmos=True))
     mcd = {system: groups["en"]["mcd_db"] for system, groups in language_table(result).items()}
     speaker_f0 = median_f0([load_audio(u.audio, SAMPLE_RATE) for u in recordings])
     figures: dict[str, dict[str, Any]] = {}
     for system in [RECORDINGS, *(source.name for source in kept)]:
         clips = [clip.hearing.characters for clip in result.heard if clip.system == system and clip.hearing.characters is not None]
         ovrl = [clip.hearing.dnsmos_ovrl for clip in result.heard if clip.system == system and math.isfinite(clip.hearing.dnsmos_ovrl)]
-        f0 = speaker_f0 if system == RECORDINGS else median_f0(list(next(k for k in kept if k.name == system).clips.values()))
-        figures[system] = {
+        clips_of = [load_audio(u.audio, SAMPLE_RATE) for u in recordings] if system == RECORDINGS else list(
+            next(k for k in kept if k.name == system).clips.values())
+        f0 = speaker_f0 if system == RECORDINGS else median_f0(clips_of)
+        figures[system] = {"voiced_share": finite_or_none(voiced_share(clips_of)),
             "cer": pooled(clips).rate, "dnsmos_ovrl": float(np.mean(ovrl)) if ovrl else None, "median_f0_hz": finite_or_none(f0), "median_f0_error": finite_or_none(f0 / speaker_f0 - 1),
             "mcd_db": mcd.get(system, {}).get("mean"), "mcd_db_ci95": [mcd.get(system, {}).get("ci95_low"), mcd.get(system, {}).get("ci95_high")],
         }

@@ -119,6 +119,11 @@ class SpeechRequest:
     style_scale: float = _option(
         1.0, "How closely a sampled style follows the text: 0 ignores it, 1 as trained, above 1 more.", 0.0, 10.0
     )
+    # After the fields above: they keep the order of ``Voice.synthesize``'s former positional arguments.
+    reference_pitch: bool = _option(
+        True, "With a reference clip, move each sentence's pitch to the clip's (its median F0, as pitch moves it); "
+        "false keeps the register of the trained voice the clip's timbre lies near."
+    )
 
     def __post_init__(self) -> None:
         if self.score is not None:
@@ -136,6 +141,8 @@ def _input_problem(request: SpeechRequest) -> str | None:
         return "a score sets its own durations: leave speed at 1 and scale the notes' ms instead"
     if request.phonemes is not None and request.text.strip():
         return "give a text or phonemes, not both"
+    if not isinstance(request.reference_pitch, bool):
+        return f"reference_pitch must be true or false, got {request.reference_pitch!r}"
     if request.emotion is not None and request.style_reference is not None:
         return "give an emotion or a style reference, not both: each sets the style"
     style_problem = _sampled_style_problem(request)

@@ -133,6 +133,7 @@ def say(
     lang: Annotated[Optional[str], typer.Option("--lang", "-l", help=SPECS["language"].help())] = DEFAULTS["language"],
     speaker: Annotated[Optional[str], typer.Option(help=SPECS["speaker"].help())] = DEFAULTS["speaker"],
     reference: Annotated[Optional[Path], typer.Option(help=SPECS["reference"].help())] = DEFAULTS["reference"],
+    reference_pitch: Annotated[bool, typer.Option("--reference-pitch/--no-reference-pitch", help=SPECS["reference_pitch"].help())] = DEFAULTS["reference_pitch"],
     style_reference: Annotated[Optional[Path], typer.Option(help=SPECS["style_reference"].help())] = DEFAULTS["style_reference"],
     emotion: Annotated[Optional[str], typer.Option(help=SPECS["emotion"].help())] = DEFAULTS["emotion"],
     style_strength: Annotated[float, typer.Option(help=SPECS["style_strength"].help())] = DEFAULTS["style_strength"],
@@ -223,7 +224,7 @@ def say(
         "language": lang, "speaker": speaker, "speed": speed, "noise_scale": noise_scale,
         "noise_scale_duration": noise_scale_duration, "seed": seed, "pitch": pitch, "reference": reference,
         "style_reference": style_reference, "emotion": emotion, "style_strength": style_strength,
-        "style": style, "style_steps": style_steps, "style_scale": style_scale,
+        "style": style, "style_steps": style_steps, "style_scale": style_scale, "reference_pitch": reference_pitch,
     }
     check_speech_options(options)
     if reference is not None and (engine == "onnx" or batch is not None):

@@ -121,15 +121,15 @@ class SentenceEngine(ABC):
     ) -> Generator[np.ndarray, None, None]:
         """The sentences' chunks with a pause between; ``first`` is the first sentence, encoded by the caller.
 
-        With a pitch or a style label's correction, a sentence comes as one chunk: WORLD's analysis needs the whole
-        sentence.
+        With a pitch, a style label's correction or a reference clip's pitch, a sentence comes as one chunk: WORLD's
+        analysis needs the whole sentence.
         ``on_sentence`` is called once a sentence's last chunk has been taken (a progress bar's step).
         """
         for index, sentence in enumerate(sentences):
             if index:
                 yield self._pause()
             encoded = first if index == 0 else self.encode(sentence, options.language)
-            if not options.shape.identity:
+            if options.whole_sentences:
                 yield speak(encoded)
             else:
                 yield from speak_chunks(encoded)

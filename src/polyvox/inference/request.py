@@ -49,6 +49,8 @@ class SpeechOptions:
     speaker_pitch: float = 0.0  # the speaker's stored correction in semitones (speaker_pitch.py)
     label_prosody: LabelProsody | None = None  # the asked emotion's stored correction (style_prosody.py)
     prosody_strength: float | None = None  # how much of it; None: the request's style strength (a style reference: its own)
+    # A reference clip's median F0 (Hz) each sentence is moved to (reference_pitch.py); None: spoken as it comes.
+    reference_f0_hz: float | None = None
 
     @property
     def length_scale(self) -> float:
@@ -59,6 +61,11 @@ class SpeechOptions:
         """Semitones a spoken sentence is shifted by: the request's, plus the speaker's correction unless a
         reference clip stands in for the speaker."""
         return self.request.pitch + (self.speaker_pitch if self.request.reference is None else 0.0)
+
+    @property
+    def whole_sentences(self) -> bool:
+        """Whether a sentence must be spoken whole before any of it is heard (WORLD reshapes it after it is spoken)."""
+        return not self.shape.identity or self.reference_f0_hz is not None
 
     @property
     def shape(self) -> ProsodyShape:

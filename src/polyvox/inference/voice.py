@@ -19,6 +19,7 @@ from polyvox.config import VoiceConfig
 from polyvox.fingerprint import require_compatible, style_sampler_weights_problem
 from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chunk_schedule, text_features_of
 from polyvox.inference.reference import ReferenceAudio, reference_timbre
+from polyvox.inference.reference_pitch import toward_reference, with_reference_pitch
 from polyvox.inference.request import SENTENCE_PAUSE_S, SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
 from polyvox.inference.score_timing import ScoreTiming, score_timing
@@ -214,7 +215,7 @@ class Voice(SentenceEngine):
         with float32_without_onednn(self.generator):
             waveform = self.generator.decode_latent(latent, torch.ones_like(latent[:, :1]), prior.speaker, prior.prosody_speaker)
         samples = waveform[0, 0].float().clamp(-1.0, 1.0).numpy()
-        return shape_prosody(samples, self.sample_rate, options.shape)
+        return shape_prosody(samples, self.sample_rate, toward_reference(samples, self.sample_rate, options))
 
     def _sentence_chunks(
         self,
@@ -253,6 +254,7 @@ class Voice(SentenceEngine):
             sentences = self.text.sentences(request.text, speech.language)
             encoded = [self.encode(sentence, speech.language) for sentence in sentences]  # every text error before any work
         timbre = self._timbre(request.speaker, request.reference)
+        speech = with_reference_pitch(speech, self.sample_rate)
         style = request_style(self.generator, self.metadata.config.audio, speech)
         speech = self.text.reference_prosody(speech, None if style is None else style.float().numpy(), self.style_tables)
         noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
@@ -285,6 +287,7 @@ class Voice(SentenceEngine):
         schedule = chunk_schedule(first_chunk_frames, chunk_frames)
         written = self._written(request, speech.language)
         timbre = self._timbre(request.speaker, request.reference)
+        speech = with_reference_pitch(speech, self.sample_rate)
         style = request_style(self.generator, self.metadata.config.audio, speech)
         speech = self.text.reference_prosody(speech, None if style is None else style.float().numpy(), self.style_tables)
         noise = torch.Generator().manual_seed(request.seed) if request.seed is not None else None
