@@ -37,3 +37,9 @@ def small_corpus(tmp_path_factory: pytest.TempPathFactory, engine: EspeakEngine)
     out = tmp_path_factory.mktemp("small_corpus")
     report = generate_corpus(out, ["en", "zh"], 2, 5, sample_rate=22050, seed=3, progress=False, engine=engine)
     return out, report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def small_corpus_spoken_first(small_corpus: tuple[Path, CorpusReport]) -> None:
+    """espeak-ng's pitch flutter carries over from one call to the next (``EspeakEngine.synthesize``): the shared
+    corpus is the first thing the session's engine says, so its audio is the same whichever tests run before it."""
