@@ -79,11 +79,12 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
         text: str, voice_name: str, language: str, speaker: str, speed: float, pitch: float, seed: float | None,
         reference: str | None = None, phonemes: str = "", score: str | None = None, style: str | None = None,
         style_strength: float = DEFAULTS["style_strength"], style_reference: str | None = None,
+        reference_pitch: bool = DEFAULTS["reference_pitch"],
     ) -> tuple[int, np.ndarray]:
         try:
             return voices.speak(
                 text, voice_name, language, speaker, speed, pitch, seed, reference, phonemes or "", score, style, style_strength,
-                style_reference,
+                style_reference, reference_pitch,
             )
         except SHOWN_ERRORS as error:
             raise shown(error) from error
@@ -118,6 +119,10 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
                     sources=["upload"], type="filepath",
                     label="Reference clip (optional): speak in this voice instead of the speaker above",
                 )
+                reference_pitch = gr.Checkbox(
+                    DEFAULTS["reference_pitch"], label="Follow the reference clip's pitch",
+                    info="Move the speech to the clip's median F0, as the pitch slider moves it; off: the voice's own register.",
+                )
                 phonemes = gr.Textbox(
                     "", label="Phonemes (optional, in place of the text)", placeholder="h ə l ˈoʊ | w ˈɜː l d .",
                     info="The voice's own symbols, | between words; `polyvox say TEXT --print-phonemes` writes a text's.",
@@ -133,7 +138,10 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
         voice.change(style_choices, inputs=voice, outputs=[style, style_strength, style_reference], api_name="style_choices")
         speak.click(
             synthesize,
-            inputs=[text, voice, language, speaker, speed, pitch, seed, reference, phonemes, score, style, style_strength, style_reference],
+            inputs=[
+                text, voice, language, speaker, speed, pitch, seed, reference, phonemes, score, style, style_strength, style_reference,
+                reference_pitch,
+            ],
             outputs=audio, api_name="synthesize",
         )
     return page

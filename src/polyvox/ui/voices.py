@@ -87,10 +87,12 @@ class UiVoices:
         style: str | None = None,
         style_strength: float = 1.0,
         style_reference: str | None = None,
+        reference_pitch: bool = True,
     ) -> tuple[int, np.ndarray]:
         """(sample rate, 16-bit samples) of ``text``, or of ``phonemes`` (the voice's symbols) or a ``score`` file given
         in its place; ``style`` is a choice of the style menu (None: neutral), ``style_reference`` a clip whose style to
-        speak in, ``style_strength`` scales a label's or the clip's; bad input raises ``UiInputError`` or a polyvox error."""
+        speak in, ``style_strength`` scales a label's or the clip's, ``reference_pitch`` follows the reference clip's
+        pitch; bad input raises ``UiInputError`` or a polyvox error."""
         if sum(bool(given) for given in (text.strip(), phonemes.strip(), score)) > 1:
             raise UiInputError("give the text, the phonemes or a score, one of them: clear the others")
         said = phonemes if phonemes.strip() else text
@@ -104,7 +106,7 @@ class UiVoices:
             phonemes=phonemes if phonemes.strip() else None, score=Score.read(score) if score else None,
             # The uploaded clip sets the voice; the speaker menu is then ignored.
             speaker=None if reference or speaker == AUTO_SPEAKER else speaker, reference=reference or None,
-            **style_options(style, style_strength, style_reference),
+            reference_pitch=bool(reference_pitch), **style_options(style, style_strength, style_reference),
         )
         with self.cache.get(voice_file).borrow() as voice:
             result = voice.synthesize(request)
