@@ -9,8 +9,8 @@ contour; one whose F0 cannot be read (too little voicing, as in a whisper) is le
 
 from __future__ import annotations
 
-import math
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,7 @@ MIN_VOICED_FRACTION = 0.2
 MIN_VOICED_FRAMES = 20
 # Ends quieter than this below the peak are cut before measuring (as evaluation's prosody figures cut them).
 SILENCE_DB = -40.0
-# A voiced frame's two periods correlate at least this much (speech: mostly above 0.8; noise: about 0).
+# A voiced frame's two periods correlate at least this much (a steady vowel: near 1; noise: about 0).
 MIN_PERIODICITY = 0.5
 
 
