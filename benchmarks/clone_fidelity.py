@@ -252,23 +252,15 @@ class ZeroShotSource:
         return self.voice.synthesize(request).samples
 
 
-def median_f0(clips: Sequence[np.ndarray]) -> float:
-    """Median F0 in Hz over the voiced frames of all the clips together."""
-    f0 = _f0_frames(clips)
-    return float(np.median(f0[f0 > 0])) if (f0 > 0).any() else math.nan
-
-
-def voiced_share(clips: Sequence[np.ndarray]) -> float:
-    """The share of the clips' frames (silent ends cut) the tracker finds voiced: how much F0 a median stands on."""
-    f0 = _f0_frames(clips)
-    return float(np.mean(f0 > 0)) if f0.size else math.nan
-
-
-def _f0_frames(clips: Sequence[np.ndarray]) -> np.ndarray:
+def f0_figures(clips: Sequence[np.ndarray]) -> tuple[float, float]:
+    """(median F0 in Hz over the voiced frames of all the clips together, the share of their frames voiced, silent
+    ends cut: how much F0 the median stands on); NaN where there is none."""
     from polyvox.evaluation.analysis import SpeechAnalyzer
 
     analyzer = SpeechAnalyzer(SAMPLE_RATE)
-    return np.concatenate([analyzer.analyze(clip).f0_hz for clip in clips])
+    f0 = np.concatenate([analyzer.analyze(clip).f0_hz for clip in clips])
+    median = float(np.median(f0[f0 > 0])) if (f0 > 0).any() else math.nan
+    return median, float(np.mean(f0 > 0)) if f0.size else math.nan
 
 
 def held_out_figures(recordings: list[Utterance], voices: dict[str, Path], references: list[str], seed: int) -> dict[str, dict[str, Any]]:
@@ -298,15 +290,14 @@ def source_figures(recordings: list[Utterance], sources: Sequence[Any], listener
     kept = [KeptSource(source) for source in sources]
     result = evaluate(recordings, kept, SAMPLE_RATE, examples=0, audio_dir=None, listener=Listener.load(listener, dnsmos=True))
     mcd = {system: groups["en"]["mcd_db"] for system, groups in language_table(result).items()}
-    speaker_f0 = median_f0([load_audio(u.audio, SAMPLE_RATE) for u in recordings])
+    speaker_f0, speaker_voiced = f0_figures([load_audio(u.audio, SAMPLE_RATE) for u in recordings])
     figures: dict[str, dict[str, Any]] = {}
     for system in [RECORDINGS, *(source.name for source in kept)]:
         clips = [clip.hearing.characters for clip in result.heard if clip.system == system and clip.hearing.characters is not None]
         ovrl = [clip.hearing.dnsmos_ovrl for clip in result.heard if clip.system == system and math.isfinite(clip.hearing.dnsmos_ovrl)]
-        clips_of = [load_audio(u.audio, SAMPLE_RATE) for u in recordings] if system == RECORDINGS else list(
-            next(k for k in kept if k.name == system).clips.values())
-        f0 = speaker_f0 if system == RECORDINGS else median_f0(clips_of)
-        figures[system] = {"voiced_share": finite_or_none(voiced_share(clips_of)),
+        f0, voiced = (speaker_f0, speaker_voiced) if system == RECORDINGS else f0_figures(
+            list(next(k for k in kept if k.name == system).clips.values()))
+        figures[system] = {"voiced_share": finite_or_none(voiced),
             "cer": pooled(clips).rate, "dnsmos_ovrl": float(np.mean(ovrl)) if ovrl else None, "median_f0_hz": finite_or_none(f0), "median_f0_error": finite_or_none(f0 / speaker_f0 - 1),
             "mcd_db": mcd.get(system, {}).get("mean"), "mcd_db_ci95": [mcd.get(system, {}).get("ci95_low"), mcd.get(system, {}).get("ci95_high")],
         }

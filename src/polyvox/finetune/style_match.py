@@ -213,7 +213,8 @@ def _decide(label: str, gaps: Sequence[LabelGap], spoken_db: Sequence[float], sh
     unmeasured = "" if any(gap.pitch_measurable or gap.recorded_whisper for gap in gaps) else (
         "; its pitch is left alone: the voice's F0 is too sparse or sits on its frame-rate buzz to measure")
     measured, error = measured_range_factor(_pitch_usable(gaps))
-    if factor == 1.0 and not unvoiced and _pitch_usable(gaps) and abs(math.log(measured)) >= MIN_RANGE_FACTOR_WORDS and math.isfinite(error):
+    # No usable gap measures (1.0, inf): nothing to say then.
+    if factor == 1.0 and not unvoiced and abs(math.log(measured)) >= MIN_RANGE_FACTOR_WORDS and math.isfinite(error):
         unmeasured += (f"; its range is left alone: the clips scatter too much to tell x{measured:.2f} from no change (anything "
                        f"within x{math.exp(-RANGE_CONFIDENCE * error):.2f}-x{math.exp(RANGE_CONFIDENCE * error):.2f})")
     if store:

@@ -19,6 +19,7 @@ import numpy as np
 from polyvox.audio.pitch import MAX_SEMITONES
 from polyvox.audio.prosody_shape import ProsodyShape
 from polyvox.inference.reference_clips import ReferenceAudio, checked_clips
+from polyvox.inference.speaker_pitch import semitones_between
 
 if TYPE_CHECKING:
     from polyvox.inference.request import SpeechOptions
@@ -78,8 +79,7 @@ def semitones_toward(samples: np.ndarray, sample_rate: int, target_hz: float, pi
     spoken = median_f0(samples, sample_rate)
     if spoken is None:
         return 0.0
-    move = 12.0 * math.log2(target_hz / spoken)
-    return float(np.clip(move, -MAX_SEMITONES - pitch, MAX_SEMITONES - pitch))
+    return float(np.clip(semitones_between(spoken, target_hz), -MAX_SEMITONES - pitch, MAX_SEMITONES - pitch))
 
 
 def with_reference_pitch(options: SpeechOptions, sample_rate: int) -> SpeechOptions:
