@@ -16,6 +16,8 @@ text-to-speech with the recording's own durations, from the alignment search tra
 polyvox.evaluation.aligned_synthesis) and the voice's text-to-speech, each heard by Whisper base and DNSMOS, per language: which stage loses the words. ``--references MANIFEST``
 takes the recordings from a manifest instead (e.g. teacher clips no run trained on) and ``--voice`` any voice,
 so a candidate's ceiling shows: copy-synthesis is the best its posterior encoder and decoder can do.
+``--teachers`` has the held-out sentences spoken by the teachers of recipes/listener_voice.py instead (its
+candidates' voices), ``--train-manifest`` leaves out a candidate's own corpus sentences as well.
 
 Piper and Kokoro run in their own virtualenv (benchmarks/listener_peers.py; see benchmarks/README.md):
 
@@ -50,6 +52,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from listener_sentences import EVERYDAY, HARVARD  # noqa: E402
 
+from polyvox.data.manifest import Utterance  # noqa: E402
 from polyvox.evaluation.listener import HeardClip, Hearing, Listener, refused  # noqa: E402
 from polyvox.evaluation.listener_report import ListenerSummary, summarize_clips  # noqa: E402
 
@@ -336,6 +339,18 @@ def load_quality_benchmark() -> ModuleType:
     return module
 
 
+def teacher_recordings(folder: Path, chosen: list[Utterance], sample_rate: int) -> list[Utterance]:
+    """``chosen`` (clips of the espeak-ng corpus in ``folder``) spoken again by the teachers the listener voice
+    recipe's corpus has (``polyvox corpus --teacher auto``), so a candidate trained on them is judged in their voices."""
+    from polyvox.data.corpus.revoice import revoice_corpus
+    from polyvox.data.corpus.teacher_choice import teachers_for
+    from polyvox.data.manifest import read_manifest, write_manifest
+
+    write_manifest(folder / "manifest.jsonl", chosen)  # only these are spoken again (the teachers are slow)
+    revoice_corpus(folder, teachers_for(sorted({u.language for u in chosen}), "auto"), sample_rate)
+    return read_manifest(folder / "manifest.jsonl")
+
+
 def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> None:
     from polyvox.audio.io import load_audio
     from polyvox.data.manifest import read_manifest
@@ -361,9 +376,11 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
             # Clips no run trained on (e.g. a corpus made with another seed, voiced by the same teachers).
             recordings, dropped = quality.speakers_in_turn(read_manifest(arguments.references), arguments.per_language), 0
         else:
-            recordings, dropped = quality.held_out_recordings(
-                recipe, Path(temporary) / "corpus", arguments.per_language, quality.training_sentences(recipe, None), voice.sample_rate
-            )
+            folder = Path(temporary) / "corpus"
+            seen = quality.training_sentences(recipe, arguments.train_manifest)
+            recordings, dropped = quality.held_out_recordings(recipe, folder, arguments.per_language, seen, voice.sample_rate)
+            if arguments.teachers:
+                recordings = teacher_recordings(folder, recordings, voice.sample_rate)
         for utterance in recordings:
             identifier = Path(utterance.audio).stem
             samples = load_audio(utterance.audio, voice.sample_rate)
@@ -389,7 +406,8 @@ def stages(arguments: argparse.Namespace, paths: dict[str, str], work: Path) -> 
     refusals = sum(1 for clip in heard if clip.system == "text-to-speech" and clip.hearing.transcript is None)
     source = (
         f"the recordings of {arguments.references}" if arguments.references is not None
-        else "its own corpus style (espeak-ng, the recipe's speakers, seed 777)"
+        else "sentences of neither corpus (seed 777) spoken by the listener voice recipe's teachers"
+        if arguments.teachers else "its own corpus style (espeak-ng, the recipe's speakers, seed 777)"
     )
     lines = [
         f"Where {arguments.voice.name} loses intelligibility: {arguments.per_language} held-out recordings per language,"
@@ -447,6 +465,10 @@ def main() -> None:
     parser.add_argument("--per-language", type=int, default=8, help="held-out recordings per language (stages)")
     parser.add_argument("--references", type=Path,
                         help="stages: a manifest of held-out recordings to use instead of the recipe's espeak-ng ones")
+    parser.add_argument("--teachers", action="store_true",
+                        help="stages: the held-out sentences spoken by the teachers of recipes/listener_voice.py (its candidates' voices)")
+    parser.add_argument("--train-manifest", type=Path,
+                        help="stages: leave out the sentences of this manifest too (a candidate's training corpus)")
     parser.add_argument("--name", default="listener_stages", help="stages: results file name (default listener_stages)")
     parser.add_argument("--limit", type=int, help="at most this many sentences per language and of Harvard (a quick check)")
     arguments = parser.parse_args()
