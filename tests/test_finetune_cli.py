@@ -87,6 +87,30 @@ def test_add_language_with_replay_end_to_end(corpora, tmp_path):
     assert len(spoken.samples) > 0 and np.isfinite(spoken.samples).all()
 
 
+def test_prior_preset_trains_the_prior_alone_and_never_runs_the_discriminator(corpora, tmp_path, caplog):
+    output, run = tmp_path / "prior.safetensors", tmp_path / "run"
+    caplog.set_level("INFO", logger="polyvox")
+    result = finetune(
+        "--from", str(corpora.voice), "--data", str(corpora.old), "--freeze", "prior", "-o", str(output), "--run-dir", str(run),
+        "--set", "training.discriminator_start_step=0", "--set", "training.precision=32", "--held-out", "3",
+    )
+    assert result.exit_code == 0, result.output
+    assert "9 training clips" in caplog.text and "3 validation clips" in caplog.text  # --held-out: 3 of en's 12
+    assert "* --freeze prior" in result.output
+    assert "the steps skip the decoder and the discriminator" in result.output and "joins at step" not in result.output
+    # The last step's weights (the output is the best validation step, which may be the source itself).
+    checkpoint = torch.load(sorted((run / "checkpoints").glob("*.ckpt"))[-1], weights_only=False)
+    trained = {name.removeprefix("generator."): tensor for name, tensor in checkpoint["state_dict"].items() if name.startswith("generator.")}
+    before = load_file(str(corpora.voice))
+    moved = {name.split(".")[0] for name, tensor in trained.items() if not torch.equal(tensor, before[name])}
+    assert {"text_encoder", "flow"} <= moved <= {"text_encoder", "flow", "duration_predictor", "stochastic_duration_predictor"}
+    # The waveform side never ran in training: the discriminator (stepped from step 0 otherwise) has no optimizer state.
+    generator_state, discriminator_state = (optimizer["state"] for optimizer in checkpoint["optimizer_states"])
+    assert generator_state and not discriminator_state
+    spoken = Voice.load(output).synthesize(read_manifest(corpora.old)[0].text, language="en", noise_scale=0.0)
+    assert len(spoken.samples) > 0 and np.isfinite(spoken.samples).all()
+
+
 def test_bad_input_is_one_line(corpora, tmp_path):
     foreign = tmp_path / "weights.bin"
     foreign.write_bytes(b"not a checkpoint")
@@ -101,7 +125,7 @@ def test_bad_input_is_one_line(corpora, tmp_path):
     )
     assert_one_line_error(
         finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "--freeze", "decoder", "--run-dir", str(tmp_path / "d")),
-        "unknown freeze preset", "voice, language, keep-decoder, text, timbre, all",
+        "unknown freeze preset", "voice, language, keep-decoder, text, timbre, prior, all",
     )
     several = tmp_path / "several"
     assert_one_line_error(

@@ -131,7 +131,9 @@ def test_freeze_presets_set_what_trains():
     timbre = apply_freeze(generator, "timbre")
     assert {name for name, _ in timbre.trained} == {"speaker_embedding", "posterior_encoder", "flow", "reference_encoder"} & components
     assert not any(p.requires_grad for p in [*generator.text_encoder.parameters(), *generator.duration_predictor.parameters(), *generator.decoder.parameters()])
-    assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "text", "timbre", "all"}
+    prior = apply_freeze(generator, "prior")
+    assert {name for name, _ in prior.trained} == {"text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow"}
+    assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "text", "timbre", "prior", "all"}
 
 
 def test_a_style_component_trains_with_the_prosody_and_always_when_the_source_lacks_it():

@@ -26,7 +26,7 @@ def finetune_command(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Voice file to write (the best validation step); default: RUN_DIR/finetuned.safetensors.")] = None,
     run_dir: Annotated[Path, typer.Option(help="Run folder: features, checkpoints, logs, load_report.json.")] = Path("runs/finetune"),
     freeze: Annotated[
-        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language), keep-decoder (all but the decoder), text (only the text encoder, duration predictors and speaker table), timbre (only the speaker table, posterior encoder, flow and reference encoder) or all.")
+        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language), keep-decoder (all but the decoder), text (only the text encoder, duration predictors and speaker table), timbre (only the speaker table, posterior encoder, flow and reference encoder), prior (only the text encoder, duration predictors and flow; a step skips the decoder and discriminator) or all.")
     ] = None,
     steps: Annotated[Optional[int], typer.Option(help="Training steps (default 2000).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate (default 2e-5).")] = None,
@@ -49,6 +49,10 @@ def finetune_command(
     listener: Annotated[
         Optional[Path],
         typer.Option(help="A local Whisper model folder: keep the step whose held-out sentences it understands best, not the lowest mel loss."),
+    ] = None,
+    held_out: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Clips of each language held out for validation and the --listener's choice of step (default 2)."),
     ] = None,
     full_precision: Annotated[
         bool, typer.Option("--full-precision", help="Write the voice's weights as float32 (default: float16, half the file).")
@@ -88,6 +92,7 @@ def finetune_command(
             source_language=source_language, listener=listener, full_precision=full_precision,
             warmup_steps=warmup_steps, warmup_learning_rate=warmup_learning_rate, match_pitch=match_pitch,
             match_style=match_style,
+            **({} if held_out is None else {"validation_per_language": held_out}),
         )
         target = output or run_dir / "finetuned.safetensors"
         plan = plan_finetune(source or DEFAULT_VOICE, data, target, run_dir, options)

@@ -237,6 +237,13 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
     fresh = new_components(module.generator, source.generator.keys())
     presets = tuple(summarize(module.generator, name, fresh) for name in FREEZE_PRESETS)
     freeze = apply_freeze(module.generator, preset, fresh)
+    if not module.trains_waveform():
+        # The discriminator note above assumed a waveform: none is decoded in this run's steps.
+        report.notes = [note for note in report.notes if "discriminator" not in note]
+        report.notes.append(
+            f"--freeze {preset}: no waveform loss reaches a weight that trains, so the steps skip the decoder and the "
+            "discriminator (KL and duration losses only)"
+        )
     if warmup is not None:
         report.notes.append(warmup.describe())
     report.write(run_dir / LOAD_REPORT_FILE)

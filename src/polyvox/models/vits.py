@@ -75,8 +75,8 @@ def random_segments(sequence: Tensor, lengths: Tensor, segment_frames: int) -> t
 
 @dataclass
 class GeneratorTrainingOutput:
-    waveform_segment: Tensor  # (batch, 1, segment_frames * hop)
-    segment_starts: Tensor  # (batch,) start frame of each decoded segment
+    waveform_segment: Tensor | None  # (batch, 1, segment_frames * hop); None when the pass did not decode
+    segment_starts: Tensor | None  # (batch,) start frame of each decoded segment
     duration_loss: Tensor  # scalar
     path: Tensor  # (batch, text_len, frames) hard alignment
     text_mask: Tensor  # (batch, 1, text_len)
@@ -185,13 +185,15 @@ class VitsGenerator(nn.Module):
         style_ids: Tensor | None = None,
         text_features: Tensor | None = None,
         duration_windows: Tensor | None = None,
+        decode: bool = True,
     ) -> GeneratorTrainingOutput:
         """Training pass. ``durations`` (batch, text_len) are known frame counts for the items
         where ``has_durations`` is true; the others are aligned by monotonic alignment search.
         ``prosody_ids`` (batch, text_len): accent and length beside each id (voices of the features scheme).
         ``style_ids`` (batch,): each item's style label, -1 where it has none (voices with a style encoder).
         ``text_features`` (batch, text_len, dim): each id's sentence-model features (voices with text features).
-        ``duration_windows`` (batch, text_len, 2): the frames each id may take in the alignment search."""
+        ``duration_windows`` (batch, text_len, 2): the frames each id may take in the alignment search.
+        ``decode=False`` skips the decoder (no waveform segment): a step that trains only the prior needs none."""
         speaker = self.speaker_vector(speaker_ids)
         frame_mask = sequence_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
         style = None
@@ -228,8 +230,10 @@ class VitsGenerator(nn.Module):
             prior_means = expand_by_path(text.prior_means, path)
             prior_log_scales = expand_by_path(text.prior_log_scales, path)
 
-        latent_segment, segment_starts = random_segments(posterior.latent, mel_lengths, segment_frames)
-        waveform_segment = self.decoder(latent_segment, speaker)
+        waveform_segment = segment_starts = None
+        if decode:
+            latent_segment, segment_starts = random_segments(posterior.latent, mel_lengths, segment_frames)
+            waveform_segment = self.decoder(latent_segment, speaker)
         return GeneratorTrainingOutput(
             waveform_segment=waveform_segment,
             segment_starts=segment_starts,

@@ -31,6 +31,10 @@ from polyvox.train.synthesis_loss import prior_waveform_segment
 
 logger = logging.getLogger(__name__)
 
+# What the waveform losses (mel, multi-resolution STFT, adversarial, feature matching) train: with none of these
+# trainable a step skips the decoder and the discriminator (``--freeze prior``).
+WAVEFORM_COMPONENTS = ("decoder", "posterior_encoder", "speaker_embedding")
+
 
 def _finite_gradients(parameters: list[torch.nn.Parameter], max_norm: float) -> bool:
     """Clip in place; False when any gradient is NaN or infinite (the step must be skipped)."""
@@ -135,11 +139,13 @@ class VitsTrainingModule(L.LightningModule):
         training = self.config.training
         hop = self.config.audio.hop_length
         generator_optimizer, discriminator_optimizer = self.optimizers()
-        output = self._generator_pass(batch)
-        target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)
-        target_mel = self.loss_mel(target_waveform)
-        generated_mel = self.loss_mel(output.waveform_segment)
-        adversarial = self.adversarial_active()
+        waveform = self.trains_waveform()
+        output = self._generator_pass(batch, decode=waveform)
+        if waveform:
+            target_waveform = slice_segments(batch.waveform, output.segment_starts * hop, training.segment_frames * hop)
+            target_mel = self.loss_mel(target_waveform)
+            generated_mel = self.loss_mel(output.waveform_segment)
+        adversarial = waveform and self.adversarial_active()
         step_ok = True
 
         if adversarial:
@@ -148,16 +154,19 @@ class VitsTrainingModule(L.LightningModule):
             step_ok &= self._guarded_step(discriminator_optimizer, loss_discriminator, self.discriminator, "discriminator", batch)
             self.log("train/loss_discriminator", loss_discriminator.detach(), prog_bar=False)
 
-        loss_mel = torch.nn.functional.l1_loss(generated_mel, target_mel)
         loss_kl = kl_loss(
             output.flow_latent, output.posterior_log_scales, output.prior_means, output.prior_log_scales, output.frame_mask
         )
-        loss_generator = (
-            training.mel_loss_weight * loss_mel
-            + training.kl_loss_weight * loss_kl
-            + training.duration_loss_weight * output.duration_loss
-        )
-        if training.synthesis_loss_weight > 0:
+        loss_mel = torch.nn.functional.l1_loss(generated_mel, target_mel) if waveform else None
+        if loss_mel is not None:
+            loss_generator = (
+                training.mel_loss_weight * loss_mel
+                + training.kl_loss_weight * loss_kl
+                + training.duration_loss_weight * output.duration_loss
+            )
+        else:
+            loss_generator = training.kl_loss_weight * loss_kl + training.duration_loss_weight * output.duration_loss
+        if waveform and training.synthesis_loss_weight > 0:
             spoken = prior_waveform_segment(self.generator, output, training.segment_frames)
             loss_synthesis = torch.nn.functional.l1_loss(self.loss_mel(spoken), target_mel)
             loss_generator = loss_generator + training.synthesis_loss_weight * loss_synthesis
@@ -166,7 +175,7 @@ class VitsTrainingModule(L.LightningModule):
             loss_source = self._source_prior_loss(batch, output)
             loss_generator = loss_generator + training.source_prior_weight * loss_source
             self.log("train/loss_source_prior", loss_source.detach())
-        if training.stft_loss_weight > 0:
+        if waveform and training.stft_loss_weight > 0:
             loss_stft = self.loss_stft(output.waveform_segment, target_waveform)
             loss_generator = loss_generator + training.stft_loss_weight * loss_stft
             self.log("train/loss_stft", loss_stft.detach())
@@ -199,7 +208,7 @@ class VitsTrainingModule(L.LightningModule):
         self.stream_position += self.trainer.world_size  # each process took one batch of the shared stream
         self.log_dict(
             {
-                "train/loss_mel": loss_mel.detach(),
+                **({} if loss_mel is None else {"train/loss_mel": loss_mel.detach()}),
                 "train/loss_kl": loss_kl.detach(),
                 "train/loss_duration": output.duration_loss.detach(),
                 "train/loss_generator": loss_generator.detach(),
@@ -207,17 +216,31 @@ class VitsTrainingModule(L.LightningModule):
             },
             prog_bar=False,
         )
-        self.log("mel", loss_mel.detach(), prog_bar=True, logger=False)
+        if loss_mel is not None:
+            self.log("mel", loss_mel.detach(), prog_bar=True, logger=False)
+        else:  # a prior-only step has no waveform to measure
+            self.log("kl", loss_kl.detach(), prog_bar=True, logger=False)
         if training.max_steps and self.steps_done >= training.max_steps:
             self.trainer.should_stop = True
 
-    def _generator_pass(self, batch: Batch) -> Any:
+    def trains_waveform(self) -> bool:
+        """Whether a step decodes a waveform: something the waveform losses reach trains (the decoder, the posterior
+        encoder, the speaker table), or the synthesis loss is on. Under ``--freeze prior`` nothing does, so the
+        decoder and the discriminator are skipped: the step trains the prior by its KL and duration losses alone."""
+        if self.config.training.synthesis_loss_weight > 0:
+            return True
+        return any(
+            parameter.requires_grad for name, parameter in self.generator.named_parameters()
+            if name.split(".", 1)[0] in WAVEFORM_COMPONENTS
+        )
+
+    def _generator_pass(self, batch: Batch, decode: bool = True) -> Any:
         """The generator's training pass on ``batch`` (the step's, and the non-finite search's re-run of it)."""
         return self.generator(
             batch.phoneme_ids, batch.language_ids, batch.text_lengths, batch.mel, batch.mel_lengths, batch.speaker_ids,
             segment_frames=self.config.training.segment_frames, durations=batch.durations,
             has_durations=batch.has_durations, prosody_ids=batch.prosody_ids, style_ids=batch.style_ids,
-            text_features=batch.text_features, duration_windows=batch.duration_windows,
+            text_features=batch.text_features, duration_windows=batch.duration_windows, decode=decode,
         )
 
     @torch.no_grad()
