@@ -158,14 +158,11 @@ class VitsTrainingModule(L.LightningModule):
             output.flow_latent, output.posterior_log_scales, output.prior_means, output.prior_log_scales, output.frame_mask
         )
         loss_mel = torch.nn.functional.l1_loss(generated_mel, target_mel) if waveform else None
-        if loss_mel is not None:
-            loss_generator = (
-                training.mel_loss_weight * loss_mel
-                + training.kl_loss_weight * loss_kl
-                + training.duration_loss_weight * output.duration_loss
-            )
-        else:
-            loss_generator = training.kl_loss_weight * loss_kl + training.duration_loss_weight * output.duration_loss
+        loss_generator = (
+            (training.mel_loss_weight * loss_mel if loss_mel is not None else 0.0)
+            + training.kl_loss_weight * loss_kl
+            + training.duration_loss_weight * output.duration_loss
+        )
         if waveform and training.synthesis_loss_weight > 0:
             spoken = prior_waveform_segment(self.generator, output, training.segment_frames)
             loss_synthesis = torch.nn.functional.l1_loss(self.loss_mel(spoken), target_mel)
