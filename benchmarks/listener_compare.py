@@ -6,7 +6,8 @@ shipped voice (#17: replace it only when the benchmark improves).
 
 The sentences, listeners and figures of benchmarks/listener.py's anchors part (everyday sentences heard by
 Whisper base, Harvard sentences by Whisper tiny.en, DNSMOS), for polyvox voices only. A voice speaks with
-its recipe's ``<language>_f3`` speaker where it has one, else its default speaker. Writes
+its recipe's ``<language>_f3`` speaker where it has one, else its default speaker; ``cer_mean`` averages the
+languages' CER (each language counting the same), the figure a candidate must lower to be committed. Writes
 benchmarks/results/<NAME>.json and .md (default name: listener_compare).
 """
 
@@ -64,6 +65,9 @@ def judge(voices: list[str], limit: int | None, peers_python: str) -> dict[str, 
         for group, clips in groups.items():
             cells = summarize_clips(clips).cells()
             row["harvard_wer" if group == "harvard" else f"cer_{group}"] = cells["wer" if group == "harvard" else "cer"]
+        # The figure a candidate must lower to replace the shipped voice: every language counts the same.
+        languages = [value for key, value in row.items() if key.startswith("cer_") and value is not None and not math.isnan(value)]
+        row["cer_mean"] = float(np.mean(languages)) if languages else None
         ovrl = [clip.hearing.dnsmos_ovrl for clip in heard if not math.isnan(clip.hearing.dnsmos_ovrl)]
         row["dnsmos_ovrl"] = float(np.mean(ovrl)) if ovrl else None
         row["rtf_one_thread"] = real_time_factor(list(spoken.values()))
