@@ -87,6 +87,26 @@ def test_add_language_with_replay_end_to_end(corpora, tmp_path):
     assert len(spoken.samples) > 0 and np.isfinite(spoken.samples).all()
 
 
+def test_a_new_language_speaks_in_its_own_speaker_by_default(corpora, tmp_path):
+    import dataclasses
+    import json
+
+    from polyvox.data.manifest import write_manifest
+
+    renamed = tmp_path / "maria.jsonl"  # a speaker not named for her language (es_...), as a teacher's voices are
+    write_manifest(renamed, [dataclasses.replace(u, speaker="maria") for u in read_manifest(corpora.spanish)])
+    output = tmp_path / "es.safetensors"
+    result = finetune(
+        "--from", str(corpora.voice), "--data", str(renamed), "--add-language", "es", "--replay", str(corpora.old),
+        "-o", str(output), "--run-dir", str(tmp_path / "run"),
+    )
+    assert result.exit_code == 0, result.output
+    voice = Voice.load(output)
+    assert json.loads(voice.metadata.info["default_speakers"]) == {"es": "maria"}  # not the voice's first speaker
+    assert voice.text.speaker_id(None, "es") == voice.speakers.index("maria")
+    assert voice.text.speaker_id(None, "en") == voice.speakers.index("en_f3")
+
+
 def test_prior_preset_trains_the_prior_alone_and_never_runs_the_discriminator(corpora, tmp_path, caplog):
     output, run = tmp_path / "prior.safetensors", tmp_path / "run"
     caplog.set_level("INFO", logger="polyvox")

@@ -17,6 +17,7 @@ from polyvox.voice_file import VoiceMetadata
 from polyvox.config import VoiceConfig
 from polyvox.config_files import parse_overrides
 from polyvox.finetune.data import FinetuneData, added_languages, select_data
+from polyvox.finetune.default_speakers import with_data_speakers
 from polyvox.finetune.defaults import DEFAULTS, finetune_training
 from polyvox.finetune.errors import FinetuneSetupError
 from polyvox.finetune.freeze import FREEZE_PRESETS, FreezeSummary, apply_freeze, check_preset, new_components, summarize
@@ -220,7 +221,7 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
     languages = [*source.metadata.languages, *data.new_languages]
     symbols = _data_symbols(data, source.metadata, languages)
     grown = grow_metadata(source.metadata, symbols, data.new_languages, data.new_speakers)
-    info = dict(grown.info, finetuned_from=source.path.name)
+    info = with_data_speakers(dict(grown.info, finetuned_from=source.path.name), grown.languages, grown.speakers, data.utterances)
     if "steps" in grown.info:
         info["source_steps"] = grown.info["steps"]
     if warmup is not None:  # the output's parts are all trained
