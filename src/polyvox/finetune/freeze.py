@@ -19,8 +19,8 @@
 - ``prior``: only the prior trains (the text encoder with its tables, both duration predictors and the flow), by its
   KL and duration losses: the posterior encoder, the decoder and the speaker table, all the waveform losses reach,
   stay fixed, so a step skips the decoder and the discriminator (the listener recipe's corpus, batch 16, 2 threads:
-  1.5 steps a second against 0.67 for a full step). For a voice whose copy-synthesis keeps the words but whose
-  text-to-speech loses them: more steps for the side that lags.
+  1.5 steps a second against 0.67 for a full step). Meant for a voice whose copy-synthesis keeps the words its
+  text-to-speech loses; on the listener candidate 750 such steps made every language worse (docs/finetuning.md).
 - ``all``: everything trains.
 
 The style component and its sampler (how a sentence is said) train with the prosody: in ``language``,
