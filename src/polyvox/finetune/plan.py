@@ -16,8 +16,8 @@ import torch
 from polyvox.voice_file import VoiceMetadata
 from polyvox.config import VoiceConfig
 from polyvox.config_files import parse_overrides
+from polyvox.data.default_speakers import with_data_speakers
 from polyvox.finetune.data import FinetuneData, added_languages, select_data
-from polyvox.finetune.default_speakers import with_data_speakers
 from polyvox.finetune.defaults import DEFAULTS, finetune_training
 from polyvox.finetune.errors import FinetuneSetupError
 from polyvox.finetune.freeze import FREEZE_PRESETS, FreezeSummary, apply_freeze, check_preset, new_components, summarize

@@ -16,6 +16,7 @@ from polyvox.config import VoiceConfig
 from polyvox.data.coverage import report_data_coverage
 from polyvox.data.data_report import DURATION_MISMATCH, REPORT_FILE, DataReport, SkippedClip
 from polyvox.data.dataset import EncodedUtterance, encode_utterance
+from polyvox.data.default_speakers import with_data_speakers
 from polyvox.data.feature_shards import cache_for
 from polyvox.data.features_cache import FeatureCache
 from polyvox.data.manifest import Utterance, read_manifest, require_manifest
@@ -77,7 +78,8 @@ def prepare_metadata(config: VoiceConfig, utterances: list[Utterance], frontend:
         # The manifest's style labels after any the config names: each gets a row of the style table.
         labels = _ordered_unique([*config.model.style.labels, *(u.style for u in utterances if u.style is not None)])
         config = config.replace(**{"model.style.labels": list(labels)})
-    return VoiceMetadata(config=config, symbols=symbols, languages=languages, speakers=speakers, info={})
+    info = with_data_speakers({}, languages, speakers, utterances)
+    return VoiceMetadata(config=config, symbols=symbols, languages=languages, speakers=speakers, info=info)
 
 
 def load_or_create_metadata(

@@ -1,10 +1,10 @@
-"""Each language's speaker when none is asked for, completed from a fine-tune's data.
+"""Each language's speaker when none is asked for, completed from the data a voice is trained or fine-tuned on.
 
 A voice speaks a language with ``info["default_speakers"]``' choice, else a speaker named for it (``en_f3``), else its
-first speaker, whatever that speaker learned. A fine-tune that brings a language whose speakers are named otherwise
-(Piper's joe for English, Kokoro's voices for es/fr/de/ja in the listener recipe) would otherwise speak it in the first
-speaker's voice: the listener candidate spoke English as the Mandarin espeak-ng speaker zh_f3 (Whisper base CER 0.48
-against 0.12 as piper_joe, docs/training.md).
+first speaker, whatever that speaker learned. Data whose speakers are named otherwise (Piper's joe for English,
+Kokoro's voices for es/fr/de/ja in the listener recipe, a user's "alice" and "bob") would otherwise be spoken in the
+first speaker's voice: the listener candidate spoke English as the Mandarin espeak-ng speaker zh_f3 (Whisper base CER
+0.48 against 0.12 as piper_joe, docs/training.md).
 """
 
 from __future__ import annotations
