@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from polyvox.data.manifest import Utterance
-from polyvox.inference.request import default_speakers
+from polyvox.inference.request import default_speakers, speaker_named_for
 
 
 def with_data_speakers(
@@ -26,8 +26,7 @@ def with_data_speakers(
     clips = Counter((utterance.language, utterance.speaker) for utterance in utterances)
     added = {}
     for language in dict.fromkeys(utterance.language for utterance in utterances):
-        named = any(name.split("_")[0] == language for name in speakers)
-        if language in chosen or named or language not in languages:
+        if language in chosen or speaker_named_for(language, speakers) is not None or language not in languages:
             continue
         counts = [(count, name) for (spoken, name), count in clips.items() if spoken == language and name in speakers]
         if counts:

@@ -156,15 +156,24 @@ def _load_weights(
     report = FinetuneReport(str(source.path), notes=list(source.notes))
     tables = grow_tables(source.generator, source.metadata, metadata, related, timbres)
     report.entries.extend(load_with_report(module.generator, source.generator, tables, "generator."))
-    training = metadata.config.training
     if source.discriminator is not None:
         report.entries.extend(load_with_report(module.discriminator, source.discriminator, {}, "discriminator."))
-        report.notes.append("discriminator loaded from the checkpoint: the adversarial loss continues from step 0")
-    elif training.discriminator_start_step < training.max_steps:
-        report.notes.append(f"no discriminator in the source: a fresh one, initialised at random, joins at step {training.discriminator_start_step}")
-    else:
-        report.notes.append("no discriminator in the source (voice files carry none): trained on mel, KL and duration losses only")
     return report
+
+
+def _discriminator_note(module: VitsTrainingModule, source: FinetuneSource, preset: str) -> str:
+    """What the run does with a discriminator, once the freeze preset says whether its steps decode at all."""
+    training = module.config.training
+    if not module.trains_waveform():
+        return (
+            f"--freeze {preset}: no waveform loss reaches a weight that trains, so the steps skip the decoder and the "
+            "discriminator (KL and duration losses only)"
+        )
+    if source.discriminator is not None:
+        return "discriminator loaded from the checkpoint: the adversarial loss continues from step 0"
+    if training.discriminator_start_step < training.max_steps:
+        return f"no discriminator in the source: a fresh one, initialised at random, joins at step {training.discriminator_start_step}"
+    return "no discriminator in the source (voice files carry none): trained on mel, KL and duration losses only"
 
 
 def _held_languages(source: VoiceMetadata, config: VoiceConfig) -> tuple[str, ...]:
@@ -234,17 +243,11 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
     module = VitsTrainingModule(metadata)
     related = dict.fromkeys(added_languages(options.add_language), options.language_init) if options.language_init else {}
     report = _load_weights(module, source, metadata, related, _new_speaker_timbres(source, data))
-    _hold_source_prior(module, held, metadata, report)
     fresh = new_components(module.generator, source.generator.keys())
     presets = tuple(summarize(module.generator, name, fresh) for name in FREEZE_PRESETS)
     freeze = apply_freeze(module.generator, preset, fresh)
-    if not module.trains_waveform():
-        # The discriminator note above assumed a waveform: none is decoded in this run's steps.
-        report.notes = [note for note in report.notes if "discriminator" not in note]
-        report.notes.append(
-            f"--freeze {preset}: no waveform loss reaches a weight that trains, so the steps skip the decoder and the "
-            "discriminator (KL and duration losses only)"
-        )
+    report.notes.append(_discriminator_note(module, source, preset))
+    _hold_source_prior(module, held, metadata, report)
     if warmup is not None:
         report.notes.append(warmup.describe())
     report.write(run_dir / LOAD_REPORT_FILE)

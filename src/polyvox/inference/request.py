@@ -91,6 +91,12 @@ def default_speakers(info: Mapping[str, str], languages: Sequence[str], speakers
     return {language: name for language, name in chosen.items() if language in languages and name in speakers}
 
 
+def speaker_named_for(language: str, speakers: Sequence[str]) -> int | None:
+    """The first speaker trained on ``language`` by the recipes' naming convention (names start with the language
+    code: ``en_f3``), or None."""
+    return next((index for index, name in enumerate(speakers) if name.split("_")[0] == language), None)
+
+
 def voice_language(language: str | None, languages: Sequence[str], voice: str = "this voice") -> str:
     """``language``, or the voice's first when None; ``SynthesisError`` (one line) when ``voice`` does not speak it."""
     if language is None:
@@ -165,11 +171,8 @@ class VoiceText:
         if speaker is None and language in self.default_speakers:
             return self.speakers.index(self.default_speakers[language])
         if speaker is None:
-            # Prefer a speaker trained on this language (names start with the language code by convention).
-            for index, name in enumerate(self.speakers):
-                if name.split("_")[0] == language:
-                    return index
-            return 0
+            named = speaker_named_for(language, self.speakers)
+            return 0 if named is None else named
         return speaker_index(speaker, self.speakers)
 
     def options(self, request: SpeechRequest) -> SpeechOptions:
