@@ -78,7 +78,7 @@ def measure_generator(preset_name: str, decoder: str, threads: int, runs: int, p
     from polyvox.config import preset
     from polyvox.inference.speed import prepare_for_inference, set_decoder_precision
     from polyvox.models.vits import VitsGenerator
-    from polyvox.speech_request import SpeechRequest
+    from polyvox.synthesis_settings import STANDARD
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -101,7 +101,7 @@ def measure_generator(preset_name: str, decoder: str, threads: int, runs: int, p
         noise = torch.Generator().manual_seed(0)
         started = time.perf_counter()
         prior = generator.encode_prior(phoneme_ids, language_ids, lengths, speaker_ids, durations=durations)
-        latent = generator.sample_prior(prior, SpeechRequest.noise_scale, noise_generator=noise)
+        latent = generator.sample_prior(prior, STANDARD.noise_scale, noise_generator=noise)
         encoded = time.perf_counter()
         with torch.inference_mode():
             flowed = generator.flow(latent, prior.frame_mask, prior.speaker, reverse=True)

@@ -1,6 +1,6 @@
 """A score sung by the bundled voice: does the output follow its notes? (issue #20 item 5)
 
-Sings docs/scores/twinkle.json with each speaker given (default en_f3 and en_m1) and measures, as
+Sings docs/scores/twinkle.json with each speaker given (default the bundled voice's kokoro_jf_alpha and piper_joe) and measures, as
 tests/test_phoneme_control.py asserts: each note's F0 against its pitch (median cents over its voiced frames
 clear of its edges, by evaluation's DIO + StoneMask; polyvox.evaluation.score_check), and each note's frames
 against its ms. Durations are also looked for in the audio: a durations-only score alternating /s/ and
@@ -113,7 +113,7 @@ def plot(check: ScoreCheck, own_f0: tuple[np.ndarray, np.ndarray], speaker: str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--speakers", nargs="+", default=["en_f3", "en_m1"])
+    parser.add_argument("--speakers", nargs="+", default=["kokoro_jf_alpha", "piper_joe"])
     parser.add_argument("--seed", type=int, default=1)
     arguments = parser.parse_args()
     import torch

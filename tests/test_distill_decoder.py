@@ -18,7 +18,7 @@ from polyvox.distill.decoder_pairs import DecoderPair, build_pairs
 from polyvox.distill.decoder_student import build_student_decoder, student_decoder_config
 from polyvox.distill.decoder_training import DecoderTraining, _Losses, _validation, train_decoder
 from polyvox.distill.plan import plan_clips
-from polyvox.distill.teacher_speech import SpeakingStyle
+from polyvox.synthesis_settings import SynthesisSettings
 from polyvox.inference.batch import one_torch_thread
 from polyvox.inference.voice import Voice
 
@@ -46,7 +46,7 @@ def test_a_pair_is_what_synthesis_computes(source, tmp_path):
     [path] = build_pairs(voice, tmp_path, [clip], seed=5, progress=False)
     pair = DecoderPair.load(path)
     ids, language_ids, prosody = voice.encode(clip.text, clip.language)
-    style = SpeakingStyle.of(voice.metadata.info)
+    style = SynthesisSettings.from_info(voice.metadata.info)
     spoken = voice.generator.synthesize(
         torch.tensor([ids]), torch.tensor([language_ids]), torch.tensor([len(ids)]), torch.tensor([SPEAKERS.index(clip.speaker)]),
         style.length_scale, style.noise_scale, style.noise_scale_duration, noise_generator=torch.Generator().manual_seed(5),

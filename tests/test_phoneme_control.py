@@ -30,6 +30,7 @@ from tiny_voices import SPANISH, make_tiny_voice
 
 SCORE_FILE = Path(__file__).parents[1] / "docs" / "scores" / "twinkle.json"
 SENTENCE = "The weather in Zürich is fine today."
+SINGER = "kokoro_jf_alpha"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def frames_per_second(voice: Voice) -> float:
 
 def test_printed_phonemes_give_the_texts_audio(voice: Voice) -> None:
     phonemes = text_as_phonemes(SENTENCE, voice.text.rules, "en")
-    assert phonemes.startswith("ð ə | w ˈɛ ð ɚ ɹ |")
+    assert phonemes.startswith("ð ə | w ɛ/ˈ ð ɚ ɹ |")  # the features scheme: stress after the slash
     spoken = voice.synthesize(SpeechRequest(phonemes=phonemes, seed=7)).samples
     assert np.array_equal(spoken, voice.synthesize(SENTENCE, seed=7).samples)
     streamed = np.concatenate(list(voice.stream(SpeechRequest(phonemes=phonemes, seed=7), first_chunk_frames=8)))
@@ -72,7 +73,7 @@ def test_fused_symbols_are_read_in_the_features_scheme(tiny_rules: TextRules) ->
 @pytest.mark.parametrize(
     ("phonemes", "fragments"),
     [
-        ("h ə l ˈoʊx", ("'ˈoʊx'", "nearest: 'ˈoʊ'", "--list-phonemes")),
+        ("h ə l ˈoʊx", ("'oʊx'", "nearest: 'oʊ'", "--list-phonemes")),
         ("h ^ l", ("'^' is reserved", "|")),
         ("h ə/ˈx", ("after '/'",)),
         ("   ", ("empty", "--print-phonemes")),
@@ -110,12 +111,13 @@ def test_score_sets_durations_within_a_frame_and_f0_within_50_cents(voice: Voice
         return encode_prior(*args, durations=durations, **kwargs)
 
     monkeypatch.setattr(voice.generator, "encode_prior", recording)
-    result = voice.synthesize(SpeechRequest(score=score, seed=1))
+    # The tune sits at 262-440 Hz: sung by the voice's female speaker (its English default is male).
+    result = voice.synthesize(SpeechRequest(score=score, seed=1, speaker=SINGER))
 
     rate = frames_per_second(voice)
     frame_ms = 1000.0 / rate
     (durations,) = given
-    request = SpeechRequest(score=score, seed=1)  # the same seed: the same predicted split of each note
+    request = SpeechRequest(score=score, seed=1, speaker=SINGER)  # the same seed: the same predicted split of each note
     timing = voice.score_timing(voice.text.written(request, "en"), voice.text.options(request), torch.Generator().manual_seed(1))
     assert durations == timing.durations and sum(durations) == sum(timing.note_frames)
     for note, frames in zip(score.notes, timing.note_frames):
@@ -178,8 +180,8 @@ def test_bad_scores_are_one_line_errors(value: object, fragments: tuple[str, ...
 
 
 def test_score_phoneme_the_voice_lacks(voice: Voice) -> None:
-    with pytest.raises(UnknownSymbolError, match=r"phoneme 2 'ʔ' is not a symbol of this voice; nearest"):
-        voice.synthesize(SpeechRequest(score={"notes": [{"phoneme": "l", "ms": 80}, {"phoneme": "ʔ", "ms": 80}]}))
+    with pytest.raises(UnknownSymbolError, match=r"phoneme 2 'ħ' is not a symbol of this voice; nearest"):
+        voice.synthesize(SpeechRequest(score={"notes": [{"phoneme": "l", "ms": 80}, {"phoneme": "ħ", "ms": 80}]}))
 
 
 def test_text_phonemes_and_score_are_given_once() -> None:
@@ -212,7 +214,7 @@ def test_say_with_phonemes_and_score(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert out.exists()
     printed = run_say("Hello world.", "--print-phonemes")
-    assert printed.exit_code == 0 and printed.output.strip() == "h ə l ˈoʊ | w ˈɜː l d ."
+    assert printed.exit_code == 0 and printed.output.strip() == "h ə l oʊ/ˈ | w ɜ/ˈː l d ."
     spoken = run_say("--phonemes", printed.output.strip(), "-o", str(tmp_path / "hello.wav"))
     assert spoken.exit_code == 0, spoken.output
 

@@ -56,6 +56,8 @@ def test_config_reproduces_piper(piper):
     assert config.model.speaker_channels == 8 and config.model.n_speakers == 3
     assert config.text.sequence_layout == "piper" and config.text.token_unit == "codepoint"
     assert metadata.info["piper_noise_w"] == "0.8"
+    # Piper's settings are the voice's own: a request that leaves them out speaks with them (synthesis_settings.py).
+    assert json.loads(metadata.info["synthesis"]) == {"speed": 1.0, "noise_scale": 0.667, "noise_scale_duration": 0.8}
 
 
 def test_ids_are_laid_out_as_piper_does(piper):

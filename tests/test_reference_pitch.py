@@ -53,11 +53,12 @@ def bundled():
 
 @pytest.fixture(scope="module")
 def high_clip(bundled, tmp_path_factory):
-    """A reference "recording": the bundled voice's en_m1 on another sentence, 12 semitones up (about 170 Hz)."""
+    """A reference "recording": the bundled voice's kokoro_jf_alpha on another sentence, 7 semitones up (about 430 Hz).
+    Not its piper_joe: the tracker finds too few periodic frames in that speaker's speech to read a pitch."""
     _, voice = bundled
-    spoken = voice.synthesize("My brother painted the fence on Sunday afternoon.", language="en", speaker="en_m1", seed=1).samples
+    spoken = voice.synthesize("My brother painted the fence on Sunday afternoon.", language="en", speaker="kokoro_jf_alpha", seed=1).samples
     path = tmp_path_factory.mktemp("reference_pitch") / "high.wav"
-    soundfile.write(path, shape_prosody(spoken, RATE, ProsodyShape(12.0)), RATE)
+    soundfile.write(path, shape_prosody(spoken, RATE, ProsodyShape(7.0)), RATE)
     return path
 
 
@@ -66,7 +67,7 @@ def test_zero_shot_speech_takes_the_clips_pitch_and_keeps_the_voices_without(bun
     clip_hz = reference_f0(RATE, high_clip)
     followed = voice.synthesize(TEXT, language="en", reference=str(high_clip), seed=3).samples
     kept = voice.synthesize(TEXT, language="en", reference=str(high_clip), seed=3, reference_pitch=False).samples
-    # Measured: the clip 171 Hz; the voice under its timbre 84 Hz (the bundled male register), moved to 170 Hz.
+    # Measured: the clip 433 Hz; the voice under its timbre 215 Hz, moved to 434 Hz.
     assert semitones(median_f0(followed, RATE), clip_hz) == pytest.approx(0.0, abs=1.0)
     assert abs(semitones(median_f0(kept, RATE), clip_hz)) > 6.0
     # What the clip asks is added to a request's own shift.

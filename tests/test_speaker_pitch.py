@@ -62,30 +62,30 @@ def test_the_stored_table_is_read_and_bad_entries_are_ignored(caplog):
 
 
 def test_a_fine_tune_measures_the_speaker_and_the_voice_then_speaks_at_the_recordings_pitch(tmp_path):
-    """The "recordings" are the bundled voice's own en_f3 three semitones lower: the gap found is about -3, reported
+    """The "recordings" are the bundled voice's own kokoro_jf_alpha three semitones lower: the gap found is about -3, reported
     by default, and once stored the rewritten voice speaks at their pitch."""
     voice_path = shutil.copy(DEFAULT_VOICE, tmp_path / "voice.safetensors")
     voice = Voice.load(voice_path)
     clips = []
     for index, text in enumerate(SENTENCES):
-        spoken = voice.synthesize(text, language="en", speaker="en_f3", seed=100 + index).samples
+        spoken = voice.synthesize(text, language="en", speaker="kokoro_jf_alpha", seed=100 + index).samples
         path = tmp_path / f"{index}.wav"
         soundfile.write(path, shift_pitch(spoken, RATE, -3.0), RATE)
-        clips.append(Utterance(audio=str(path), text=text, speaker="en_f3", language="en", duration=spoken.size / RATE))
+        clips.append(Utterance(audio=str(path), text=text, speaker="kokoro_jf_alpha", language="en", duration=spoken.size / RATE))
     recorded = median_f0([soundfile.read(u.audio, dtype="float32")[0] for u in clips], RATE)
-    [reported] = match_speaker_pitch(voice_path, clips, ["en_f3"], half=True, store=False)  # polyvox finetune's default
+    [reported] = match_speaker_pitch(voice_path, clips, ["kokoro_jf_alpha"], half=True, store=False)  # polyvox finetune's default
     assert reported.semitones is None and "not corrected (--match-pitch stores it" in reported.reason
     assert SPEAKER_PITCH_INFO not in read_metadata(voice_path).info
-    [match] = match_speaker_pitch(voice_path, clips, ["en_f3"], half=True)
+    [match] = match_speaker_pitch(voice_path, clips, ["kokoro_jf_alpha"], half=True)
     assert match.semitones == pytest.approx(-3.0, abs=0.5)
-    assert json.loads(read_metadata(voice_path).info[SPEAKER_PITCH_INFO]) == {"en_f3": match.semitones}
+    assert json.loads(read_metadata(voice_path).info[SPEAKER_PITCH_INFO]) == {"kokoro_jf_alpha": match.semitones}
     corrected = Voice.load(voice_path)
-    speech = [corrected.synthesize(text, language="en", speaker="en_f3", seed=7).samples for text in SENTENCES]
+    speech = [corrected.synthesize(text, language="en", speaker="kokoro_jf_alpha", seed=7).samples for text in SENTENCES]
     assert median_f0(speech, RATE) == pytest.approx(recorded, rel=0.05)
     # The correction is --pitch's shift, added to the request's own; other speakers keep their pitch.
-    plain = voice.synthesize(SENTENCES[0], language="en", speaker="en_f3", seed=7, pitch=match.semitones + 1).samples
-    np.testing.assert_array_equal(corrected.synthesize(SENTENCES[0], language="en", speaker="en_f3", seed=7, pitch=1).samples, plain)
-    other = voice.synthesize(SENTENCES[0], language="en", speaker="en_m1", seed=7).samples
-    np.testing.assert_array_equal(corrected.synthesize(SENTENCES[0], language="en", speaker="en_m1", seed=7).samples, other)
-    with pytest.raises(SynthesisError, match=r"^pitch -23 and speaker en_f3's own correction \(-3\.\d\) make -2\d\.\d semitones, beyond \+-24"):
-        corrected.synthesize(SENTENCES[0], language="en", speaker="en_f3", pitch=-23)
+    plain = voice.synthesize(SENTENCES[0], language="en", speaker="kokoro_jf_alpha", seed=7, pitch=match.semitones + 1).samples
+    np.testing.assert_array_equal(corrected.synthesize(SENTENCES[0], language="en", speaker="kokoro_jf_alpha", seed=7, pitch=1).samples, plain)
+    other = voice.synthesize(SENTENCES[0], language="en", speaker="piper_joe", seed=7).samples
+    np.testing.assert_array_equal(corrected.synthesize(SENTENCES[0], language="en", speaker="piper_joe", seed=7).samples, other)
+    with pytest.raises(SynthesisError, match=r"^pitch -23 and speaker kokoro_jf_alpha's own correction \(-[23]\.\d\) make -2\d\.\d semitones, beyond \+-24"):
+        corrected.synthesize(SENTENCES[0], language="en", speaker="kokoro_jf_alpha", pitch=-23)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from polyvox.cli import app
 from polyvox.inference.result import SynthesisError
 from polyvox.server.schemas import SpeechRequest as SpeechBody
+from polyvox.synthesis_settings import STANDARD
 from polyvox.speech_request import DEFAULTS, SPECS, SpeechRequest, first_problem
 from tiny_voices import ENGLISH, make_tiny_voice
 
@@ -32,7 +33,9 @@ def test_every_option_has_a_doc_and_the_defaults_are_within_their_ranges() -> No
         assert spec.doc, name
         if spec.bound is not None and DEFAULTS[name] is not None:
             assert spec.bound.low <= DEFAULTS[name] <= spec.bound.high, name
-    assert DEFAULTS["noise_scale"] == 0.667 and DEFAULTS["noise_scale_duration"] == 0.8
+    # Speed and noise left out are the voice's own settings, else VITS's standard ones.
+    assert DEFAULTS["speed"] is None and DEFAULTS["noise_scale"] is None and DEFAULTS["noise_scale_duration"] is None
+    assert (STANDARD.speed, STANDARD.noise_scale, STANDARD.noise_scale_duration) == (1.0, 0.667, 0.8)
 
 
 def test_the_ranges_are_the_widest_the_engines_support() -> None:
@@ -60,17 +63,18 @@ def test_the_say_help_shows_the_requests_defaults_and_ranges() -> None:
         assert by_option[option].default == DEFAULTS[field], field
         assert by_option[option].help == SPECS[field].help(), field
     help_text = " ".join(CliRunner().invoke(app, ["say", "--help"]).output.split())
-    assert "the trained rate (0.25 to 4). [default: 1.0]" in help_text and "(-24 to 24)." in help_text
-    assert "in the voice; 0 is deterministic (0 to 2). [default: 0.667]" in help_text
+    assert "the trained rate; default: the voice's own setting, else 1 (0.25 to 4)." in help_text and "(-24 to 24)." in help_text
+    assert "in the voice; 0 is deterministic; default: the voice's own setting, else 0.667 (0 to 2)." in help_text
 
 
 def test_the_ui_sliders_span_the_requests_ranges() -> None:
     pytest.importorskip("gradio")
     from polyvox.ui.app import option_slider
 
-    for name in ("speed", "pitch"):
-        slider = option_slider(name, 0.5, name)
-        assert (slider.minimum, slider.maximum, slider.value) == (SPECS[name].bound.low, SPECS[name].bound.high, DEFAULTS[name])
+    # The speed slider starts at the voice's own rate (the page passes it); pitch at the request's default.
+    for name, value, shown in (("speed", 0.9, 0.9), ("pitch", None, DEFAULTS["pitch"])):
+        slider = option_slider(name, 0.5, name, value)
+        assert (slider.minimum, slider.maximum, slider.value) == (SPECS[name].bound.low, SPECS[name].bound.high, shown)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import logging
 import math
 
@@ -154,13 +155,15 @@ HELD_OUT = ("My brother painted the fence on Sunday.", "The old train stopped at
             "Please put the books back on the shelf by the window.", "Our train was late, so we waited on the cold platform.")
 EXCITED = ProsodyShape(semitones=3.0, range_factor=1.5, gain_db=3.0)  # on top of the recordings' neutral
 WHISPER = ProsodyShape(unvoiced=True, gain_db=-6.0)
-SPEAKER_SHIFT = 7.0  # en_m1 raised off the bundled voice's 86 Hz frame-rate buzz, where no pitch can be measured
+# The bundled voice's kokoro_jf_alpha (about 285 Hz) lowered: a stored speaker shift the corrections add to. (Not its
+# piper_joe: the tracker finds too few periodic frames in that speaker's speech to read a pitch.)
+SPEAKER_SHIFT = -4.0
 
 
 @pytest.fixture(scope="module")
 def style_recordings(tmp_path_factory):
-    """The bundled voice's en_m1, 7 semitones up, as "recordings" in three styles: neutral, excited (3 semitones higher,
-    a 1.5 times wider pitch range, 3 dB louder) and whispered; and a copy of the voice storing that 7-semitone shift."""
+    """The bundled voice's kokoro_jf_alpha, 4 semitones down, as "recordings" in three styles: neutral, excited (3 semitones higher,
+    a 1.5 times wider pitch range, 3 dB louder) and whispered; and a copy of the voice storing that shift."""
     import shutil
 
     import soundfile
@@ -175,15 +178,15 @@ def style_recordings(tmp_path_factory):
     voice = Voice.load(DEFAULT_VOICE)
     clips = []
     for index, text in enumerate(SENTENCES):
-        spoken = voice.synthesize(text, language="en", speaker="en_m1", seed=index).samples
+        spoken = voice.synthesize(text, language="en", speaker="kokoro_jf_alpha", seed=index).samples
         for style, shape in (("neutral", ProsodyShape(SPEAKER_SHIFT)), ("excited", dataclasses.replace(EXCITED, semitones=SPEAKER_SHIFT + 3.0)),
                              ("whisper", WHISPER)):
             path = folder / f"{style}_{index}.wav"
             soundfile.write(path, shape_prosody(spoken, RATE, shape), RATE)
-            clips.append(Utterance(audio=str(path), text=text, speaker="en_m1", language="en", duration=spoken.size / RATE, style=style))
+            clips.append(Utterance(audio=str(path), text=text, speaker="kokoro_jf_alpha", language="en", duration=spoken.size / RATE, style=style))
     write_manifest(folder / "manifest.jsonl", clips)
     tensors, metadata = load_voice_file(shutil.copy(DEFAULT_VOICE, folder / "source.safetensors"))
-    info = dict(metadata.info, **{SPEAKER_PITCH_INFO: json.dumps({"en_m1": SPEAKER_SHIFT})})
+    info = dict(metadata.info, **{SPEAKER_PITCH_INFO: json.dumps({"kokoro_jf_alpha": SPEAKER_SHIFT})})
     save_voice(folder / "source.safetensors", tensors, dataclasses.replace(metadata, info=info), half=True)
     return folder
 
@@ -208,25 +211,26 @@ def test_a_fine_tune_reports_each_labels_gap_and_once_stored_the_labels_speak_th
         "--set", "training.precision=32", "--set", "training.batch_size=4", "--threads", "1",
     ])
     assert result.exit_code == 0, result.output
-    # Measured: excited recordings F0 +2.6 st, range +0.9 st, +2.9 dB (WORLD's tracker on the decoder's speech reads the
-    # +3 semitones and x1.5 a little short), the voice +0.0, -0.0, +0.0: "+2.6 semitones, range x1.35, +2.6 dB would close it".
-    assert "style: emotion excited: recordings F0 +2." in result.output and "the voice F0 +0.0 st" in result.output
+    # Measured: excited recordings F0 +3.6 st, range +2.3 st, +3.3 dB (WORLD's tracker on the decoder's speech reads the
+    # +3 semitones a little long), the voice +0.0, +0.0, +0.0: "+3.6 semitones, range x1.41, +3.5 dB would close it".
+    recorded_f0 = re.search(r"style: emotion excited: recordings F0 ([+-][0-9.]+) st", result.output)
+    assert recorded_f0 is not None and float(recorded_f0.group(1)) == pytest.approx(3.0, abs=0.8)
+    assert "the voice F0 +0.0 st" in result.output
     assert "--match-style stores it in the voice" in result.output and "style: emotion whisper: recordings unvoiced" in result.output
     assert STYLE_PROSODY_INFO not in read_metadata(output).info
     matches = {match.label: match for match in match_style_prosody(output, read_manifest(style_recordings / "manifest.jsonl"), half=True)}
     excited, whisper = matches["excited"].correction, matches["whisper"].correction
-    # Four clips a label cannot tell the x1.5 range (read as x1.24) from their scatter, so the range is left alone.
-    assert excited.semitones == pytest.approx(3.0, abs=0.8) and excited.range_factor == 1.0
-    assert "its range is left alone: the clips scatter too much to tell x1.2" in matches["excited"].describe()
+    # Measured: +3.6 semitones, range x1.41 (the recordings' x1.5), +3.6 dB.
+    assert excited.semitones == pytest.approx(3.0, abs=0.8) and excited.range_factor == pytest.approx(1.5, abs=0.2)
     assert excited.gain_db == pytest.approx(3.0, abs=1.0) and not excited.unvoiced
     assert whisper.unvoiced and whisper.semitones == 0.0
     assert set(json.loads(read_metadata(output).info[STYLE_PROSODY_INFO])) == {"excited", "whisper"}
 
     voice = Voice.load(output)
-    figures = {label: spoken_figures(voice, HELD_OUT, ("en_m1",), emotion=label) for label in ("neutral", "excited", "whisper")}
+    figures = {label: spoken_figures(voice, HELD_OUT, ("kokoro_jf_alpha",), emotion=label) for label in ("neutral", "excited", "whisper")}
     shift = prosody_shift(figures["excited"], figures["neutral"])
     recordings = manifest_figures(read_manifest(style_recordings / "manifest.jsonl"), RATE)
-    recorded = prosody_shift(recordings[("en_m1", "excited")], recordings[("en_m1", "neutral")])
+    recorded = prosody_shift(recordings[("kokoro_jf_alpha", "excited")], recordings[("kokoro_jf_alpha", "neutral")])
     # Measured: +2.3 st against the recordings' +2.6, +2.7 dB against +2.9. The range is left to the vowel test above:
     # this voice's F0 track is too jumpy for a range over four sentences to mean much (+0.7 st on the fine-tune's
     # sentences, -1.5 on these, with the same x1.36).
@@ -234,15 +238,15 @@ def test_a_fine_tune_reports_each_labels_gap_and_once_stored_the_labels_speak_th
     assert shift.energy_db == pytest.approx(recorded.energy_db, abs=1.5)
     assert figures["whisper"].voiced_fraction < 0.25 * figures["neutral"].voiced_fraction
     whispered = prosody_shift(figures["whisper"], figures["neutral"]).energy_db
-    assert whispered == pytest.approx(prosody_shift(recordings[("en_m1", "whisper")], recordings[("en_m1", "neutral")]).energy_db, abs=1.5)
+    assert whispered == pytest.approx(prosody_shift(recordings[("kokoro_jf_alpha", "whisper")], recordings[("kokoro_jf_alpha", "neutral")]).energy_db, abs=1.5)
     # The label's correction is WORLD's reshaping of the label as trained, at the request's strength, after the speaker's
     # own shift; a sentence with one comes whole when streamed.
     raw = Voice.load(output)
     raw.text.style_prosody, raw.text.speaker_pitch = {}, {}
-    trained = raw.synthesize(HELD_OUT[0], speaker="en_m1", emotion="excited", style_strength=0.5, seed=3).samples
-    corrected = voice.synthesize(HELD_OUT[0], speaker="en_m1", emotion="excited", style_strength=0.5, seed=3).samples
+    trained = raw.synthesize(HELD_OUT[0], speaker="kokoro_jf_alpha", emotion="excited", style_strength=0.5, seed=3).samples
+    corrected = voice.synthesize(HELD_OUT[0], speaker="kokoro_jf_alpha", emotion="excited", style_strength=0.5, seed=3).samples
     np.testing.assert_array_equal(corrected, shape_prosody(trained, RATE, voice.text.style_prosody["excited"].at_strength(0.5, SPEAKER_SHIFT)))
-    chunks = list(voice.stream(HELD_OUT[0], speaker="en_m1", emotion="excited", style_strength=0.5, seed=3))
+    chunks = list(voice.stream(HELD_OUT[0], speaker="kokoro_jf_alpha", emotion="excited", style_strength=0.5, seed=3))
     assert len(chunks) == 1
     np.testing.assert_allclose(chunks[0], corrected, atol=1e-6)
 

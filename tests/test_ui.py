@@ -57,9 +57,21 @@ def test_speed_changes_the_length_and_a_seed_repeats(ui_client) -> None:
 
 
 def test_choosing_a_voice_offers_its_languages_and_speakers(ui_client) -> None:
-    languages, speakers = ui_client.predict("alpha", api_name="/voice_choices")
+    languages, speakers, speed = ui_client.predict("alpha", api_name="/voice_choices")
     assert [choice[0] for choice in languages["choices"]] == ["en", "es"] and languages["value"] == "en"
     assert [choice[0] for choice in speakers["choices"]] == ["auto", *SPEAKERS] and speakers["value"] == "auto"
+    assert speed["value"] == 1.0  # a voice that names no speed of its own
+
+
+def test_the_speed_slider_starts_at_the_voices_own_rate(ui_client) -> None:
+    # The bundled voice speaks at 0.9 (docs/synthesis.md); a score, which sets its own durations, is taken at that rate.
+    _, _, speed = ui_client.predict("bundled", api_name="/voice_choices")
+    assert speed["value"] == 0.9
+    notes = Path(__file__).parents[1] / "docs" / "scores" / "twinkle.json"
+    path = ui_client.predict(
+        "", "bundled", "en", "auto", 0.9, 0.0, 1, None, "", gradio_client.handle_file(str(notes)), api_name="/synthesize"
+    )
+    assert soundfile.info(path).duration > 1.0
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,8 @@ from polyvox.checkpoint_reading import load_checkpoint
 from polyvox.config import VoiceConfig
 from polyvox.fingerprint import FINGERPRINT_KEY, Difference, compare_fingerprints, component_fingerprint, text_feature_model
 from polyvox.partial_loading import load_partial_state
-from polyvox.speech_request import STYLE_STEPS, SpeechRequest
+from polyvox.speech_request import STYLE_STEPS
+from polyvox.synthesis_settings import STANDARD
 from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID, RESERVED_SYMBOLS
 from polyvox.voice_check import non_floating_tensors
 
@@ -151,7 +152,7 @@ def run_probe(generator: torch.nn.Module, metadata: VoiceMetadata, seed: int = 0
             checks.append(check_output("text_encoder", text))
             checks.append(check_output("speaker_embedding", speaker))
             checks.append(check_output("duration_predictor", generator.duration_predictor(text.hidden, text.text_mask, speaker)))
-            stochastic = generator.stochastic_duration_predictor.infer(text.hidden, text.text_mask, speaker, noise_scale=SpeechRequest.noise_scale_duration)
+            stochastic = generator.stochastic_duration_predictor.infer(text.hidden, text.text_mask, speaker, noise_scale=STANDARD.noise_scale_duration)
             checks.append(check_output("stochastic_duration_predictor", stochastic))
             # Fixed durations, so a broken duration predictor does not hide the modules after it.
             durations = torch.where(ids == PAD_ID, 0, PROBE_FRAMES_PER_PHONEME).float() * text.text_mask.squeeze(1)

@@ -18,6 +18,7 @@ from typing import Any
 from polyvox.audio.pitch import MAX_SEMITONES
 from polyvox.inference.result import SynthesisError
 from polyvox.inference.score import Score
+from polyvox.synthesis_settings import STANDARD
 
 # torch and numpy random generators take seeds up to 2**63 - 1 as a signed 64-bit integer.
 MAX_SEED = 2**63 - 1
@@ -77,9 +78,18 @@ class SpeechRequest:
     text: str = _option("", "Text to speak; long text is split into sentences, spoken with a pause between.")
     language: str | None = _option(None, "Language code, e.g. en, zh, ja; default: the voice's first language.")
     speaker: str | int | None = _option(None, "Speaker name or index; default: one trained on the language.")
-    speed: float = _option(1.0, "Speaking rate; 1.0 is the trained rate.", 0.25, 4.0)
-    noise_scale: float = _option(0.667, "Variation in the voice; 0 is deterministic.", 0.0, 2.0)
-    noise_scale_duration: float = _option(0.8, "Variation in timing (stochastic durations).", 0.0, 2.0)
+    # None: the voice's own setting (``SynthesisSettings``: its info's, else the standard one).
+    speed: float | None = _option(
+        None, f"Speaking rate; 1.0 is the trained rate; default: the voice's own setting, else {STANDARD.speed:g}.", 0.25, 4.0
+    )
+    noise_scale: float | None = _option(
+        None, f"Variation in the voice; 0 is deterministic; default: the voice's own setting, else {STANDARD.noise_scale:g}.",
+        0.0, 2.0,
+    )
+    noise_scale_duration: float | None = _option(
+        None, "Variation in timing (stochastic durations); default: the voice's own "
+        f"setting, else {STANDARD.noise_scale_duration:g}.", 0.0, 2.0,
+    )
     seed: int | None = _option(None, "Random seed for repeatable output.", 0, MAX_SEED)
     pitch: float = _option(
         0.0, "Pitch shift in semitones; keeps the timing and the formants.", -MAX_SEMITONES, MAX_SEMITONES, " semitones"
@@ -137,7 +147,7 @@ def _input_problem(request: SpeechRequest) -> str | None:
     """What to say is given once: a text, phonemes, or a score (which carries its own phonemes)."""
     if request.score is not None and (request.text.strip() or request.phonemes is not None):
         return "give a text, phonemes or a score, not two of them: a score carries its own phonemes"
-    if request.score is not None and request.speed != 1.0:
+    if request.score is not None and request.speed not in (None, 1.0):
         return "a score sets its own durations: leave speed at 1 and scale the notes' ms instead"
     if request.phonemes is not None and request.text.strip():
         return "give a text or phonemes, not both"

@@ -40,8 +40,8 @@ def evaluate(
     ] = None,
     limit: Annotated[Optional[int], typer.Option(help="At most this many recordings per language.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthesis noise (and of the untrained baseline's weights).")] = 0,
-    noise_scale: Annotated[float, typer.Option(help=SPECS["noise_scale"].help())] = DEFAULTS["noise_scale"],
-    noise_scale_duration: Annotated[float, typer.Option(help=SPECS["noise_scale_duration"].help())] = DEFAULTS["noise_scale_duration"],
+    noise_scale: Annotated[Optional[float], typer.Option(help=SPECS["noise_scale"].help())] = DEFAULTS["noise_scale"],
+    noise_scale_duration: Annotated[Optional[float], typer.Option(help=SPECS["noise_scale_duration"].help())] = DEFAULTS["noise_scale_duration"],
     sample_rate: Annotated[
         Optional[int], typer.Option(help="Rate clips are compared at (default: the voice's; 22050 with --synthesized).")
     ] = None,

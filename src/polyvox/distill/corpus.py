@@ -18,7 +18,8 @@ from polyvox.data.corpus.silence import trim_silence
 from polyvox.data.manifest import Utterance, write_manifest
 from polyvox.distill.options import DistillError
 from polyvox.distill.plan import PlannedClip
-from polyvox.distill.teacher_speech import SpeakingStyle, speak_with_durations
+from polyvox.distill.teacher_speech import speak_with_durations
+from polyvox.synthesis_settings import SynthesisSettings
 from polyvox.files import atomic_path
 from polyvox.inference.voice import Voice
 from polyvox.text.errors import TextError
@@ -49,7 +50,7 @@ def build_corpus(voice: Voice, folder: Path, clips: Sequence[PlannedClip], seed:
     """Speak every planned clip (reusing the ones an earlier run finished) and write the manifest."""
     from tqdm.auto import tqdm
 
-    style = SpeakingStyle.of(voice.metadata.info)
+    style = SynthesisSettings.from_info(voice.metadata.info)
     utterances: list[Utterance] = []
     for index, clip in enumerate(tqdm(clips, desc="source voice speaking", unit="clip", disable=not progress)):
         utterance = _finished(folder, clip) or _speak(voice, folder, clip, style, seed + index)
@@ -88,7 +89,7 @@ def _finished(folder: Path, clip: PlannedClip) -> Utterance | None:
     return Utterance.from_dict({**data, "audio": str(wav.resolve())})
 
 
-def _speak(voice: Voice, folder: Path, clip: PlannedClip, style: SpeakingStyle, seed: int) -> Utterance | None:
+def _speak(voice: Voice, folder: Path, clip: PlannedClip, style: SynthesisSettings, seed: int) -> Utterance | None:
     try:
         spoken = speak_with_durations(voice, clip.text, clip.language, voice.speakers.index(clip.speaker), style, seed)
     except TextError as error:

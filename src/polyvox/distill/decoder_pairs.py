@@ -18,7 +18,7 @@ import torch
 
 from polyvox.distill.options import DistillError
 from polyvox.distill.plan import PlannedClip
-from polyvox.distill.teacher_speech import SpeakingStyle
+from polyvox.synthesis_settings import SynthesisSettings
 from polyvox.files import atomic_path
 from polyvox.inference.speed import float32_without_onednn
 from polyvox.inference.voice import Voice
@@ -49,7 +49,7 @@ class DecoderPair:
         return self.prior_latent
 
 
-def decoder_pair(voice: Voice, clip: PlannedClip, style: SpeakingStyle, seed: int) -> DecoderPair:
+def decoder_pair(voice: Voice, clip: PlannedClip, style: SynthesisSettings, seed: int) -> DecoderPair:
     """The decoder's input and output for ``clip`` (raises ``TextError`` for text the voice cannot read)."""
     ids, language_ids, prosody = voice.encode(clip.text, clip.language)
     generator = voice.generator
@@ -73,7 +73,7 @@ def build_pairs(voice: Voice, folder: Path, clips: Sequence[PlannedClip], seed: 
     """A pair for every planned clip (reusing those an earlier run wrote); the paths in plan order."""
     from tqdm.auto import tqdm
 
-    style = SpeakingStyle.of(voice.metadata.info)
+    style = SynthesisSettings.from_info(voice.metadata.info)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for index, clip in enumerate(tqdm(clips, desc="source decoder", unit="sentence", disable=not progress)):

@@ -17,28 +17,11 @@ import torch
 from polyvox.data.manifest import Utterance
 from polyvox.inference.speed import float32_without_onednn
 from polyvox.inference.voice import Voice
-from polyvox.speech_request import SpeechRequest
+from polyvox.synthesis_settings import SynthesisSettings
 from polyvox.text.errors import TextError
 from polyvox.text.symbols import BOS_ID, EOS_ID, PAD_ID
 
 _RESERVED = (PAD_ID, BOS_ID, EOS_ID)
-
-
-@dataclass(frozen=True)
-class SpeakingStyle:
-    """The source's synthesis settings (an imported Piper voice keeps its own in its info)."""
-
-    noise_scale: float = SpeechRequest.noise_scale
-    noise_scale_duration: float = SpeechRequest.noise_scale_duration
-    length_scale: float = 1.0
-
-    @classmethod
-    def of(cls, info: dict[str, str]) -> SpeakingStyle:
-        return cls(
-            float(info.get("piper_noise_scale", cls.noise_scale)),
-            float(info.get("piper_noise_w", cls.noise_scale_duration)),
-            float(info.get("piper_length_scale", cls.length_scale)),
-        )
 
 
 @dataclass(frozen=True)
@@ -58,7 +41,7 @@ def manifest_tokens(voice: Voice, text: str, language: str) -> tuple[str, ...]:
     return tuple(token.symbol for token in tokens)
 
 
-def speak_with_durations(voice: Voice, text: str, language: str, speaker: int, style: SpeakingStyle, seed: int) -> TeacherClip:
+def speak_with_durations(voice: Voice, text: str, language: str, speaker: int, style: SynthesisSettings, seed: int) -> TeacherClip:
     """``text`` spoken by ``speaker`` with noise drawn from ``seed`` (raises ``TextError`` for text it cannot read)."""
     ids, language_ids, prosody = voice.encode(text, language)
     generator = voice.generator

@@ -20,7 +20,7 @@ import numpy as np
 from polyvox.evaluation.errors import EvaluationError
 from polyvox.data.manifest import Utterance
 from polyvox.evaluation.sources import Recording, check_voice_covers, voice_speaker
-from polyvox.speech_request import SpeechRequest
+from polyvox.synthesis_settings import STANDARD
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -39,7 +39,7 @@ class AlignedSynthesis:
     name = ALIGNED_SYNTHESIS
 
     def __init__(
-        self, voice: Voice, seed: int = 0, speaker_override: str | None = None, noise_scale: float = SpeechRequest.noise_scale
+        self, voice: Voice, seed: int = 0, speaker_override: str | None = None, noise_scale: float = STANDARD.noise_scale
     ) -> None:
         from polyvox.audio.features import MelSpectrogram
 

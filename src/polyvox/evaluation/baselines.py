@@ -77,9 +77,9 @@ def baseline_sources(baselines: Sequence[str], voice_source: VoiceSource) -> lis
         elif baseline == "aligned":
             from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
 
-            sources.append(AlignedSynthesis(
-                voice_source.voice, voice_source.options.seed or 0, voice_source.speaker_override, voice_source.options.noise_scale
-            ))
+            # The request's noise, else the voice's own (synthesis_settings.py).
+            noise_scale = voice_source.voice.text.settings(voice_source.options).noise_scale
+            sources.append(AlignedSynthesis(voice_source.voice, voice_source.options.seed or 0, voice_source.speaker_override, noise_scale))
         elif baseline == "untrained":
             sources.append(
                 VoiceSource(

@@ -21,7 +21,7 @@ from polyvox.errors import PolyvoxError
 from polyvox.fingerprint import NO_TEXT_FEATURES, TextFeatureModel, text_feature_model
 from polyvox.export.style_tables import StyleTables
 from polyvox.files import atomic_path
-from polyvox.inference.request import DEFAULT_NOISE_SCALE, DEFAULT_NOISE_SCALE_DURATION, DEFAULT_SPEED
+from polyvox.synthesis_settings import SynthesisSettings
 from polyvox.text.errors import TextError
 from polyvox.text.symbols import SymbolTable
 
@@ -167,6 +167,7 @@ class OnnxVoiceMetadata:
     def to_dict(self) -> dict[str, Any]:
         """The json document; the sections before ``config`` are what an engine needs, ``config`` is the whole voice."""
         text = self.config.text
+        settings = SynthesisSettings.from_info(self.info)
         document: dict[str, Any] = {
             "format": FORMAT_NAME,
             "format_version": self.format_version(),
@@ -186,10 +187,11 @@ class OnnxVoiceMetadata:
             "symbols": self.symbols.to_list(),
             "languages": list(self.languages),
             "speakers": list(self.speakers),
+            # The voice's own settings (its info's "synthesis", else the standard ones), as Piper's .onnx.json has them.
             "inference": {
-                "length_scale": 1.0 / DEFAULT_SPEED,
-                "noise_scale": DEFAULT_NOISE_SCALE,
-                "noise_scale_duration": DEFAULT_NOISE_SCALE_DURATION,
+                "length_scale": settings.length_scale,
+                "noise_scale": settings.noise_scale,
+                "noise_scale_duration": settings.noise_scale_duration,
             },
             "model": {
                 "latent_channels": self.config.model.inter_channels,

@@ -61,7 +61,7 @@ from polyvox.export.metadata import (
 from polyvox.files import atomic_path
 from polyvox.models.receptive_field import LatentContext
 from polyvox.models.vits import VitsGenerator
-from polyvox.speech_request import SpeechRequest
+from polyvox.synthesis_settings import STANDARD
 from polyvox.text.prosody import N_PROSODY_IDS
 
 if TYPE_CHECKING:
@@ -156,8 +156,8 @@ def _text_inputs(generator: VitsGenerator, n_symbols: int, n_languages: int, exa
         "text_lengths": lengths,
         "speaker_ids": torch.randint(0, generator.config.n_speakers, (batch,), generator=random),
         "length_scale": torch.linspace(1.0, 1.2, batch),
-        "noise_scale_duration": torch.full((batch,), SpeechRequest.noise_scale_duration),
-        "noise_scale": torch.full((batch,), SpeechRequest.noise_scale),
+        "noise_scale_duration": torch.full((batch,), STANDARD.noise_scale_duration),
+        "noise_scale": torch.full((batch,), STANDARD.noise_scale),
         "duration_noise": torch.randn(batch, DURATION_NOISE_CHANNELS, text_len, generator=random),
         # Roughly as many frames as a sentence of that length has; the full graph copes with any count.
         "prior_noise": torch.randn(batch, generator.config.inter_channels, 4 * text_len, generator=random),

@@ -253,11 +253,11 @@ class OnnxVoice(SentenceEngine):
         features = text_features_of(encoded)
         prior = self.encode_prior(
             np.array([ids]), np.array([languages]), np.array([len(ids)]), np.array([options.speaker_id]),
-            np.array([options.length_scale]), np.array([options.request.noise_scale_duration]),
+            np.array([options.length_scale]), np.array([options.settings.noise_scale_duration]),
             noise.standard_normal((1, DURATION_NOISE_CHANNELS, len(ids)), dtype=np.float32), np.array([prosody]), style,
             None if features is None else features[None],
         )
-        return self.sample_prior(prior, options.request.noise_scale, noise.standard_normal(prior.means.shape, dtype=np.float32))
+        return self.sample_prior(prior, options.settings.noise_scale, noise.standard_normal(prior.means.shape, dtype=np.float32))
 
     def _sentence_style(
         self, encoded: Encoded, options: SpeechOptions, noise: np.random.Generator, style: np.ndarray | None

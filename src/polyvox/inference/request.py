@@ -23,6 +23,7 @@ from polyvox.inference.result import SynthesisError
 from polyvox.inference.speaker_pitch import speaker_pitch
 from polyvox.inference.style_prosody import LabelProsody, nearest_label, style_prosody
 from polyvox.speech_request import SpeechRequest
+from polyvox.synthesis_settings import STANDARD, SynthesisSettings
 from polyvox.text.ids import EncodedText
 from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
@@ -30,10 +31,6 @@ from polyvox.text.token import Token
 
 logger = logging.getLogger(__name__)
 
-# Defaults of a request (``SpeechRequest`` holds them); the ONNX metadata records them for engines in other languages.
-DEFAULT_SPEED = SpeechRequest.speed
-DEFAULT_NOISE_SCALE = SpeechRequest.noise_scale
-DEFAULT_NOISE_SCALE_DURATION = SpeechRequest.noise_scale_duration
 # Silence placed between sentences, in seconds.
 SENTENCE_PAUSE_S = 0.15
 
@@ -45,6 +42,8 @@ class SpeechOptions:
     request: SpeechRequest
     language: str
     speaker_id: int
+    # Speed and noise: the request's where it gives them, else the voice's own (synthesis_settings.py).
+    settings: SynthesisSettings = STANDARD
     style_label: int | None = None  # row of the voice's style-label table (the request's emotion)
     speaker_pitch: float = 0.0  # the speaker's stored correction in semitones (speaker_pitch.py)
     label_prosody: LabelProsody | None = None  # the asked emotion's stored correction (style_prosody.py)
@@ -54,7 +53,7 @@ class SpeechOptions:
 
     @property
     def length_scale(self) -> float:
-        return 1.0 / self.request.speed
+        return self.settings.length_scale
 
     @property
     def pitch(self) -> float:
@@ -158,6 +157,7 @@ class VoiceText:
         self.languages = languages
         self.speakers = speakers
         self.default_speakers = default_speakers(info or {}, languages, speakers)
+        self.synthesis = SynthesisSettings.from_info(info or {})
         self.speaker_pitch = speaker_pitch(info or {}, speakers)
         style = config.model.style
         self.style_prosody = style_prosody(info or {}, style.labels if style.enabled else ())
@@ -184,8 +184,16 @@ class VoiceText:
         check_style_sampler(self.config.model, request.style)
         speaker = self.speaker_id(request.speaker, language)
         label_prosody = self.style_prosody.get(request.emotion) if request.emotion is not None else None
-        options = SpeechOptions(request, language, speaker, label, self.speaker_pitch.get(self.speakers[speaker], 0.0), label_prosody)
+        options = SpeechOptions(
+            request, language, speaker, self.settings(request), label, self.speaker_pitch.get(self.speakers[speaker], 0.0),
+            label_prosody,
+        )
         return self._within_range(options, f"emotion {request.emotion}")
+
+    def settings(self, request: SpeechRequest) -> SynthesisSettings:
+        """Speed and noise for ``request``: its own, else the voice's; a score sets its own durations (speed 1)."""
+        speed = 1.0 if request.score is not None else request.speed
+        return self.synthesis.for_request(speed, request.noise_scale, request.noise_scale_duration)
 
     def reference_prosody(self, options: SpeechOptions, style: np.ndarray | None, tables: StyleTables | None) -> SpeechOptions:
         """``options`` for a style reference whose style (1, channels) lies near a label with a stored correction: that

@@ -153,7 +153,7 @@ class Voice(SentenceEngine):
         with float32_without_onednn(self.generator):
             style = self._sentence_style(encoded, options, noise, timbre, style)
             prior = self._prior(encoded, options, noise, timbre, options.length_scale, durations, style)
-            return self.generator.sample_prior(prior, options.request.noise_scale, noise_generator=noise), prior
+            return self.generator.sample_prior(prior, options.settings.noise_scale, noise_generator=noise), prior
 
     def _sentence_style(
         self, encoded: Encoded, options: SpeechOptions, noise: torch.Generator | None, timbre: torch.Tensor | None,
@@ -171,7 +171,7 @@ class Voice(SentenceEngine):
         features = text_features_of(encoded)
         return self.generator.encode_prior(
             torch.tensor([ids]), torch.tensor([languages]), torch.tensor([len(ids)]),
-            torch.tensor([options.speaker_id]), length_scale, options.request.noise_scale_duration,
+            torch.tensor([options.speaker_id]), length_scale, options.settings.noise_scale_duration,
             durations=None if durations is None else torch.tensor([durations], dtype=torch.float32),
             noise_generator=noise, speaker_vectors=None if timbre is None else timbre.unsqueeze(0),
             prosody_ids=torch.tensor([prosody]), style_vectors=style,

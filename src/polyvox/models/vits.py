@@ -20,7 +20,7 @@ from polyvox.models.stochastic_duration import StochasticDurationPredictor
 from polyvox.models.style_encoder import StyleEncoder, TrainingStyle
 from polyvox.models.style_sampler import StyleSampler
 from polyvox.models.text_encoder import TextEncoder, TextEncoderOutput
-from polyvox.speech_request import SpeechRequest
+from polyvox.synthesis_settings import STANDARD
 
 # Duration targets with log_duration_offset 0 (VITS family) are log(frames + this), finite for 0-frame tokens.
 ZERO_DURATION_OFFSET = 1e-6
@@ -315,7 +315,7 @@ class VitsGenerator(nn.Module):
         text_lengths: Tensor,
         speaker_ids: Tensor,
         length_scale: float | Tensor = 1.0,
-        noise_scale_duration: float = SpeechRequest.noise_scale_duration,
+        noise_scale_duration: float = STANDARD.noise_scale_duration,
         durations: Tensor | None = None,
         duration_noise: Tensor | None = None,
         noise_generator: torch.Generator | None = None,
@@ -387,8 +387,8 @@ class VitsGenerator(nn.Module):
         text_lengths: Tensor,
         speaker_ids: Tensor,
         length_scale: float | Tensor = 1.0,
-        noise_scale: float = SpeechRequest.noise_scale,
-        noise_scale_duration: float = SpeechRequest.noise_scale_duration,
+        noise_scale: float = STANDARD.noise_scale,
+        noise_scale_duration: float = STANDARD.noise_scale_duration,
         durations: Tensor | None = None,
         noise_generator: torch.Generator | None = None,
         speaker_vectors: Tensor | None = None,

@@ -26,6 +26,7 @@ from polyvox.pretrained.plan import ImportPlan
 from polyvox.pretrained.reading import read_json
 from polyvox.pretrained.vocabulary import vocabulary_from_rows
 from polyvox.text.phonemizers.espeak import VOICE_CANDIDATES
+from polyvox.synthesis_settings import INFO_KEY as SYNTHESIS_KEY, SynthesisSettings
 
 HYPER_PARAMETERS = "hyper_parameters"
 DISCRIMINATOR_REASON = "discriminator: a voice holds the generator only (fine-tuning starts a new discriminator)"
@@ -118,12 +119,15 @@ def plan_piper_voice(
         sequence_layout="piper", token_unit="codepoint",
     )
     inference = voice_json.get("inference") or {}
+    piper_info = {f"piper_{name}": str(value) for name, value in inference.items()}
+    # The voice speaks with Piper's settings unless a request names its own (synthesis_settings.py).
+    settings = SynthesisSettings.from_info(piper_info)
     metadata = VoiceMetadata(
         config=voice_config(arch, text, n_speakers, source),
         symbols=vocabulary.symbols,
         languages=(voice_language,),
         speakers=_speakers(voice_json, n_speakers, path.stem),
-        info={**info, **{f"piper_{name}": str(value) for name, value in inference.items()}},
+        info={**info, **piper_info, SYNTHESIS_KEY: settings.to_info()},
     )
     plan = ImportPlan(layout=layout, metadata=metadata, generator=generator, duration_roles=roles)
     plan.notes.extend(map_notes)
@@ -138,5 +142,8 @@ def plan_piper_voice(
             "front end gives espeak phonemes, so text will not match its ids until fine-tuned"
         )
     if inference:
-        plan.notes.append(f"Piper's synthesis settings {inference} are kept in the voice's info (noise_w is noise_scale_duration)")
+        plan.notes.append(
+            f"Piper's synthesis settings {inference} are the voice's own (speed {settings.speed:g}, noise_scale "
+            f"{settings.noise_scale:g}, noise_scale_duration {settings.noise_scale_duration:g}): a request that leaves them out speaks with them"
+        )
     return plan

@@ -30,7 +30,7 @@ class SpeechRequest(BaseModel):
         None, description="A polyvox voice name, 'name:speaker', or an OpenAI voice name (alloy, nova, ...).",
     )
     response_format: str = Field("mp3", description="mp3, opus, wav, flac or pcm (16-bit little-endian mono).")
-    speed: float = option_field("speed")
+    speed: float | None = option_field("speed")
     instructions: str | None = Field(None, description="Accepted for OpenAI compatibility and ignored.")
     stream_format: Literal["audio", "sse"] | None = Field(
         None, description="'audio': raw audio, streamed when the format allows (pcm, wav); 'sse' is not supported.",
@@ -40,8 +40,8 @@ class SpeechRequest(BaseModel):
     speaker: str | int | None = option_field("speaker")
     pitch: float = option_field("pitch")
     seed: int | None = option_field("seed")
-    noise_scale: float = option_field("noise_scale")
-    noise_scale_duration: float = option_field("noise_scale_duration")
+    noise_scale: float | None = option_field("noise_scale")
+    noise_scale_duration: float | None = option_field("noise_scale_duration")
     phonemes: str | None = option_field("phonemes")
     # Checked as a score when the request is planned (polyvox.inference.score), so a bad note is a 400 naming it.
     score: dict[str, Any] | None = option_field("score")

@@ -28,13 +28,15 @@ def shown(error: Exception) -> gradio.Error:
     return gr.Error(str(error), print_exception=False)
 
 
-def option_slider(name: str, step: float, label: str) -> gradio.Slider:
-    """A slider over the range of ``SpeechRequest``'s option ``name``, at its default."""
+def option_slider(name: str, step: float, label: str, value: float | None = None) -> gradio.Slider:
+    """A slider over the range of ``SpeechRequest``'s option ``name``, at ``value`` (None: the option's default)."""
     import gradio as gr
 
     bound = SPECS[name].bound
     assert bound is not None, f"{name} has no range to slide over"
-    return gr.Slider(bound.low, bound.high, value=DEFAULTS[name], step=step, label=label, info=SPECS[name].doc)
+    value = DEFAULTS[name] if value is None else value
+    assert value is not None, f"{name}'s default is the voice's own: pass the voice's value"
+    return gr.Slider(bound.low, bound.high, value=value, step=step, label=label, info=SPECS[name].doc)
 
 
 def style_controls(choices: VoiceChoices) -> tuple[Any, Any, Any]:
@@ -59,7 +61,7 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
     voices.check_text_features(names[0])  # the voice a visitor hears first; the others are checked when picked
     first = voices.choices(names[0])
 
-    def voice_choices(voice_name: str) -> tuple[Any, Any]:
+    def voice_choices(voice_name: str) -> tuple[Any, Any, Any]:
         try:
             choices = voices.choices(voice_name)
         except SHOWN_ERRORS as error:
@@ -67,6 +69,7 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
         return (
             gr.Dropdown(choices=choices.languages, value=choices.languages[0]),
             gr.Dropdown(choices=choices.speakers, value=AUTO_SPEAKER),
+            gr.Slider(value=choices.speed),
         )
 
     def style_choices(voice_name: str) -> tuple[Any, Any, Any]:
@@ -98,7 +101,7 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
                     voice = gr.Dropdown(names, value=names[0], label="Voice")
                     language = gr.Dropdown(first.languages, value=first.languages[0], label="Language")
                     speaker = gr.Dropdown(first.speakers, value=AUTO_SPEAKER, label="Speaker")
-                speed = option_slider("speed", 0.05, "Speed")
+                speed = option_slider("speed", 0.05, "Speed", first.speed)
                 pitch = option_slider("pitch", 0.5, "Pitch (semitones)")
                 with gr.Row():
                     # Shown for voices trained with style (model.style): its labels, and a sampled style with a sampler.
@@ -134,7 +137,7 @@ def build_ui(default_voice: Path = DEFAULT_VOICE, voices_dir: Path | None = None
                 speak = gr.Button("Speak", variant="primary")
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", buttons=["download"], interactive=False)
-        voice.change(voice_choices, inputs=voice, outputs=[language, speaker], api_name="voice_choices")
+        voice.change(voice_choices, inputs=voice, outputs=[language, speaker, speed], api_name="voice_choices")
         voice.change(style_choices, inputs=voice, outputs=[style, style_strength, style_reference], api_name="style_choices")
         speak.click(
             synthesize,

@@ -12,6 +12,7 @@ from polyvox.server.voice_cache import VoiceCache
 from polyvox.server.voice_catalog import DEFAULT_VOICE_NAME, VoiceCatalog, VoiceFile
 from polyvox.inference.score import Score
 from polyvox.speech_request import SAMPLED_STYLE, SpeechRequest
+from polyvox.synthesis_settings import SynthesisSettings
 
 # The speaker choice that lets the voice pick one trained on the language.
 AUTO_SPEAKER = "auto"
@@ -35,6 +36,7 @@ class VoiceChoices:
     # The style menu: NEUTRAL_STYLE, the voice's style labels, SAMPLED_STYLE_CHOICE with a style sampler; empty for a
     # voice without style (the style controls are hidden).
     styles: list[str]
+    speed: float = 1.0  # the voice's own speaking rate (synthesis_settings.py): where the speed slider starts
 
 
 class UiVoices:
@@ -70,7 +72,8 @@ class UiVoices:
         sampled = [SAMPLED_STYLE_CHOICE] if model.style_sampler.enabled else []
         # A style voice without labels still takes a style reference clip (and a sampled style with a sampler).
         styles = [NEUTRAL_STYLE, *model.style.labels, *sampled] if model.style.enabled else []
-        return VoiceChoices(list(metadata.languages), [AUTO_SPEAKER, *metadata.speakers], styles)
+        speed = SynthesisSettings.from_info(metadata.info).speed
+        return VoiceChoices(list(metadata.languages), [AUTO_SPEAKER, *metadata.speakers], styles, speed)
 
     def speak(
         self,
@@ -78,7 +81,7 @@ class UiVoices:
         voice_name: str,
         language: str,
         speaker: str,
-        speed: float,
+        speed: float | None,
         pitch: float,
         seed: float | None = None,
         reference: str | None = None,
@@ -101,6 +104,8 @@ class UiVoices:
         if len(said) > MAX_TEXT_CHARS:
             raise UiInputError(f"the text has {len(said)} characters; speak at most {MAX_TEXT_CHARS} at a time")
         voice_file = self._voice_file(voice_name)
+        # The slider left at the voice's own rate asks for nothing (so a score, which sets its own durations, is taken).
+        speed = None if speed == self.choices(voice_name).speed else speed
         request = SpeechRequest(
             "" if phonemes.strip() else text, language, speed=speed, pitch=pitch, seed=None if seed is None else int(seed),
             phonemes=phonemes if phonemes.strip() else None, score=Score.read(score) if score else None,

@@ -241,13 +241,14 @@ export class PolyvoxVoice {
   }
 
   options({
-    language, speaker, speed = 1, noiseScale, noiseScaleDuration, seed, noise, emotion, styleStrength = 1, style, styleSteps = 10, styleScale = 1,
+    language, speaker, speed, noiseScale, noiseScaleDuration, seed, noise, emotion, styleStrength = 1, style, styleSteps = 10, styleScale = 1,
     styleReference = null,
   } = {}) {
     language = language ?? this.languages[0];
     this.rules.requireLanguage(language);
     if (given(emotion) && given(styleReference)) throw new TextError(EMOTION_AND_REFERENCE);
-    if (!(speed > 0 && Number.isFinite(speed))) throw new TextError(`speed must be a positive number, got ${speed}`);
+    if (given(speed) && !(speed > 0 && Number.isFinite(speed))) throw new TextError(`speed must be a positive number, got ${speed}`);
+    // Left out: the voice's own settings, which the export writes under "inference" (as Piper's .onnx.json does).
     const defaults = this.metadata.inference;
     return {
       language,
@@ -256,7 +257,7 @@ export class PolyvoxVoice {
       style: this.styleOf(emotion, styleStrength, styleReference),
       styleReference,
       styleStrength,
-      lengthScale: 1 / speed,
+      lengthScale: given(speed) ? 1 / speed : defaults.length_scale,
       noiseScale: noiseScale ?? defaults.noise_scale,
       noiseScaleDuration: noiseScaleDuration ?? defaults.noise_scale_duration,
       noise: noise ?? gaussian(seed),
