@@ -155,6 +155,20 @@ def test_a_weighted_loss_is_logged_and_trained(small_corpus, tmp_path, weight, v
     assert tag not in events.Tags()["scalars"]
 
 
+def test_the_comb_loss_is_logged_every_step(small_corpus, tmp_path):
+    """From scratch a decoder first learns a comb (it is not expected to fall in a few steps: test_comb_loss.py shows
+    its gradient taking one out); the run logs it, finite, every step."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    corpus_dir, _ = small_corpus
+    config = tiny_training(4, **{"training.comb_loss_weight": 10.0, "training.log_every_steps": 1})
+    train(corpus_dir / "manifest.jsonl", tmp_path / "run", config, progress=False)
+    events = EventAccumulator(str(tmp_path / "run" / "logs"))
+    events.Reload()
+    values = [event.value for event in events.Scalars("train/loss_comb")]
+    assert len(values) == 4 and all(np.isfinite(values)) and max(values) > 0
+
+
 def test_a_checkpoint_of_the_run_becomes_the_voice_of_its_step(small_corpus, tmp_path):
     from typer.testing import CliRunner
 

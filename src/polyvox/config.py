@@ -486,6 +486,9 @@ class TrainingConfig:
     # Resolutions are (n_fft, hop, window) in samples; hops that do not divide the frame hop.
     stft_loss_weight: float = 0.0
     stft_loss_resolutions: tuple[tuple[int, int, int], ...] = ((512, 50, 240), (1024, 120, 600), (2048, 240, 1200))
+    # Frame-rate comb loss (train/comb_loss.py): the generated segment's periodicity at one hop, beyond the target's.
+    # Needs a segment of at least 8 frames. 0 turns it off.
+    comb_loss_weight: float = 0.0
     # The synthesis loss (train/synthesis_loss.py): the mel of the prior's means decoded through the flow and the
     # decoder, against the target's, beside the KL term. It teaches the text side by what is heard where the
     # posterior's latents are not the decoder's own (a fine-tuned imported voice). 0 turns it off.
@@ -498,6 +501,11 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         _require(self.stft_loss_weight >= 0, "stft_loss_weight must be >= 0 (0 turns the STFT loss off)")
+        _require(self.comb_loss_weight >= 0, "comb_loss_weight must be >= 0 (0 turns the comb loss off)")
+        _require(
+            self.comb_loss_weight == 0 or self.segment_frames >= 8,
+            f"comb_loss_weight needs training.segment_frames of at least 8 (one analysis frame), got {self.segment_frames}",
+        )
         _require(self.synthesis_loss_weight >= 0, "synthesis_loss_weight must be >= 0 (0 turns the synthesis loss off)")
         _require(self.style_sampler_loss_weight >= 0, "style_sampler_loss_weight must be >= 0")
         _require(self.warmup_steps >= 0, f"warmup_steps must be >= 0 (0: no warm-up), got {self.warmup_steps}")

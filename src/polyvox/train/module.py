@@ -26,6 +26,7 @@ from polyvox.train.plots import alignment_figure, mel_figure
 from polyvox.train.reference_loss import reference_loss
 from polyvox.train.schedule import learning_rate_schedule
 from polyvox.train.source_prior import SourcePrior
+from polyvox.train.comb_loss import CombLoss
 from polyvox.train.stft_loss import MultiResolutionStftLoss
 from polyvox.train.synthesis_loss import prior_waveform_segment
 
@@ -81,6 +82,7 @@ class VitsTrainingModule(L.LightningModule):
         loss_fmax = self.config.training.loss_mel_fmax or audio.sample_rate / 2
         self.loss_mel = MelSpectrogram(dataclasses.replace(audio, mel_fmax=loss_fmax))
         self.loss_stft = MultiResolutionStftLoss(self.config.training.stft_loss_resolutions)
+        self.loss_comb = CombLoss(self.config.audio.hop_length)
         # Counted here, not by Lightning's global_step (which counts each optimizer's steps).
         self.steps_done = 0
         # Batches of the shared stream taken by all processes together: where a resumed run goes on,
@@ -176,6 +178,10 @@ class VitsTrainingModule(L.LightningModule):
             loss_stft = self.loss_stft(output.waveform_segment, target_waveform)
             loss_generator = loss_generator + training.stft_loss_weight * loss_stft
             self.log("train/loss_stft", loss_stft.detach())
+        if waveform and training.comb_loss_weight > 0:
+            loss_comb = self.loss_comb(output.waveform_segment, target_waveform)
+            loss_generator = loss_generator + training.comb_loss_weight * loss_comb
+            self.log("train/loss_comb", loss_comb.detach())
         if self.generator.reference_encoder is not None:
             loss_reference = reference_loss(self.generator, batch, self.config.model.reference_encoder.crop_frames)
             loss_generator = loss_generator + training.reference_loss_weight * loss_reference
