@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import threading
@@ -21,6 +22,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from polyvox.server import ServerSettings, create_app  # noqa: E402
 from polyvox.server.settings import ServerSettingsError  # noqa: E402
+from polyvox.synthesis_settings import SynthesisSettings  # noqa: E402
+from polyvox.voice_file import load_voice_file, save_voice  # noqa: E402
 from live_server import live_server  # noqa: E402
 from tiny_voices import ENGLISH, SPANISH, make_tiny_voice  # noqa: E402
 
@@ -33,6 +36,10 @@ def voices_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("voices")
     make_tiny_voice(folder / "alpha.safetensors", seed=0)
     make_tiny_voice(folder / "beta.safetensors", seed=1)
+    # slow: alpha's weights speaking at half speed by its own settings.
+    tensors, metadata = load_voice_file(folder / "alpha.safetensors")
+    info = {**metadata.info, "synthesis": SynthesisSettings(speed=0.5).to_info()}
+    save_voice(folder / "slow.safetensors", tensors, dataclasses.replace(metadata, info=info))
     (folder / "broken.safetensors").write_bytes(b"not a voice file")
     return folder
 
@@ -117,10 +124,19 @@ def test_pitch_shifts_without_changing_the_length(client: TestClient) -> None:
 def test_voices_lists_readable_voices_with_languages_and_speakers(client: TestClient) -> None:
     listing = client.get("/v1/voices").json()
     names = [voice["name"] for voice in listing["voices"]]
-    assert names == ["alpha", "beta", "default"]  # broken.safetensors is left out
+    assert names == ["alpha", "beta", "default", "slow"]  # broken.safetensors is left out
     alpha = listing["voices"][0]
     assert alpha["languages"] == ["en", "es"] and alpha["speakers"] == ["en_f3", "es_m1"]
     assert listing["openai_voice"] == "default" and "alloy" in listing["openai_voice_names"]
+    assert alpha["synthesis"] == {"speed": 1.0, "noise_scale": 0.667, "noise_scale_duration": 0.8}
+    assert listing["voices"][3]["synthesis"]["speed"] == 0.5
+
+
+def test_a_request_without_a_speed_speaks_at_the_voices_own(client: TestClient) -> None:
+    own, told = speak(client, voice="slow"), speak(client, voice="slow", speed=1.0)
+    assert own.status_code == 200 and told.status_code == 200, (own.text, told.text)
+    assert len(read_audio(own.content)[0]) > 1.8 * len(read_audio(told.content)[0])
+    assert read_audio(told.content)[0].tolist() == read_audio(speak(client, voice="alpha", speed=1.0).content)[0].tolist()
 
 
 def test_health_reports_loaded_voices(client: TestClient) -> None:
@@ -142,7 +158,7 @@ def test_openai_voice_names_and_model_select_voices(client: TestClient) -> None:
 def test_models_lists_the_voices_as_openai_models(client: TestClient) -> None:
     listing = client.get("/v1/models").json()
     assert listing["object"] == "list"
-    assert [model["id"] for model in listing["data"]] == ["polyvox", "alpha", "beta", "default"]  # broken.safetensors left out
+    assert [model["id"] for model in listing["data"]] == ["polyvox", "alpha", "beta", "default", "slow"]  # broken.safetensors left out
     assert all(model["object"] == "model" and model["owned_by"] == "polyvox" and model["created"] > 0 for model in listing["data"])
     assert client.get("/v1/models/beta").json()["id"] == "beta"
     assert_json_error(client.get("/v1/models/gamma"), 404, "model_not_found", "gamma", "polyvox, alpha")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +27,7 @@ from polyvox.server.speech_plan import OPENAI_VOICES, plan_speech
 from polyvox.server.synthesis_pool import SynthesisPool
 from polyvox.server.voice_cache import VoiceCache
 from polyvox.server.voice_catalog import DEFAULT_VOICE_NAME, VoiceCatalog
+from polyvox.synthesis_settings import SynthesisSettings
 
 _AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"audio/mpeg": {}, "audio/ogg": {}, "audio/wav": {}, "audio/flac": {}, "audio/pcm": {}}},
@@ -99,6 +102,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                 VoiceInfo(
                     name=voice_file.name, languages=list(metadata.languages), speakers=list(metadata.speakers),
                     sample_rate=metadata.config.audio.sample_rate, loaded=voice_file.name in loaded,
+                    synthesis=dataclasses.asdict(SynthesisSettings.from_info(metadata.info)),
                 )
                 for voice_file, metadata in listed
             ],

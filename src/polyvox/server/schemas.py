@@ -64,6 +64,8 @@ class VoiceInfo(BaseModel):
     speakers: list[str]
     sample_rate: int
     loaded: bool
+    # What a request that leaves speed and noise out speaks with (synthesis_settings.py).
+    synthesis: dict[str, float] = Field(description="The voice's own speed, noise_scale and noise_scale_duration.")
 
 
 class VoicesResponse(BaseModel):
