@@ -6,6 +6,7 @@
                                                                     # a fresh machine: from the committed candidate
     python benchmarks/listener.py --voice runs/v2/candidate.safetensors ...   # judge it beside the shipped voice
     python recipes/listener_voice.py --work runs/v2 --ship          # only when the listener says it is better
+    python recipes/listener_voice.py --work runs/v2 --ship --candidate step5000.safetensors   # another step, so judged
 
 1. Corpus: the default recipe's sentences, spoken by the teachers Whisper understood best per language
    (``polyvox corpus --teacher auto``: Piper en_US-joe-medium and Kokoro-82M; Mandarin stays espeak-ng).
@@ -136,21 +137,24 @@ def train_candidate(
 SHIPPED_SETTINGS = SynthesisSettings(speed=0.9, noise_scale=0.3)
 
 
-def ship(work: Path) -> Path:
-    """The candidate into the package, half precision, with its speakers and synthesis settings named and a reference
-    encoder trained on the corpus's speakers."""
+def ship(work: Path, candidate: Path | None = None) -> Path:
+    """The candidate (default WORK/candidate.safetensors, the step the listener's validation chose) into the package,
+    half precision, with its speakers and synthesis settings named and a reference encoder trained on the corpus's
+    speakers."""
     from polyvox.voice_file import load_voice_file, save_voice
     from polyvox.cli_support import DEFAULT_VOICE
     from polyvox.train.reference import attach_reference_encoder
 
-    tensors, metadata = load_voice_file(work / "candidate.safetensors")
+    tensors, metadata = load_voice_file(candidate or work / "candidate.safetensors")
     manifest = work / "corpus" / "manifest.jsonl"
     from polyvox.data.manifest import read_manifest
 
     defaults = {language: names[0] for language, names in corpus_speakers(manifest).items()}
     per_speaker = max(Counter(utterance.speaker for utterance in read_manifest(manifest)).values())
-    # The candidate's resume-point note is not the shipped voice's.
-    kept = {name: value for name, value in metadata.info.items() if name != "note"}
+    # The candidate's resume-point note is not the shipped voice's; a step chosen by the benchmark (--candidate) may carry
+    # the figures of the validation's earlier choice, which are not its own.
+    stale = ("note", *(("validation_listener_cer", "validation_mel_loss", "candidate_step") if candidate else ()))
+    kept = {name: value for name, value in metadata.info.items() if name not in stale}
     info = dict(
         kept,
         default_speakers=json.dumps(defaults),
@@ -170,6 +174,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=STEPS)
     parser.add_argument("--resume", action="store_true", help="continue the newest checkpoint in WORK/run")
     parser.add_argument("--ship", action="store_true", help="only copy the candidate into the package")
+    parser.add_argument(
+        "--candidate", type=Path,
+        help="with --ship: the voice to ship (e.g. a checkpoint's, polyvox import-voice run/checkpoints/step-N.ckpt, that "
+        "listener_compare.py judged better than the validation's choice); default WORK/candidate.safetensors",
+    )
     parser.add_argument("--utterances", type=int, default=UTTERANCES_PER_SPEAKER, help="corpus sentences per speaker")
     parser.add_argument(
         "--listener", type=Path, default=WHISPER_BASE if WHISPER_BASE.is_dir() else None,
@@ -180,7 +189,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("recipe")
     if arguments.ship:
-        log.info("shipped %s", ship(arguments.work))
+        log.info("shipped %s", ship(arguments.work, arguments.candidate))
         return
     manifest = make_corpus(arguments.work, arguments.utterances)
     if arguments.listener is None:
