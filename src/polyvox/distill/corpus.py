@@ -50,7 +50,7 @@ def build_corpus(voice: Voice, folder: Path, clips: Sequence[PlannedClip], seed:
     """Speak every planned clip (reusing the ones an earlier run finished) and write the manifest."""
     from tqdm.auto import tqdm
 
-    style = SynthesisSettings.from_info(voice.metadata.info)
+    style = voice.text.synthesis  # the voice's own settings, read when it loaded
     utterances: list[Utterance] = []
     for index, clip in enumerate(tqdm(clips, desc="source voice speaking", unit="clip", disable=not progress)):
         utterance = _finished(folder, clip) or _speak(voice, folder, clip, style, seed + index)

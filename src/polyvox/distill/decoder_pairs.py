@@ -73,7 +73,7 @@ def build_pairs(voice: Voice, folder: Path, clips: Sequence[PlannedClip], seed: 
     """A pair for every planned clip (reusing those an earlier run wrote); the paths in plan order."""
     from tqdm.auto import tqdm
 
-    style = SynthesisSettings.from_info(voice.metadata.info)
+    style = voice.text.synthesis  # the voice's own settings, read when it loaded
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for index, clip in enumerate(tqdm(clips, desc="source decoder", unit="sentence", disable=not progress)):

@@ -23,7 +23,7 @@ from polyvox.inference.result import SynthesisError
 from polyvox.inference.speaker_pitch import speaker_pitch
 from polyvox.inference.style_prosody import LabelProsody, nearest_label, style_prosody
 from polyvox.speech_request import SpeechRequest
-from polyvox.synthesis_settings import STANDARD, SynthesisSettings
+from polyvox.synthesis_settings import SynthesisSettings
 from polyvox.text.ids import EncodedText
 from polyvox.text.rules import TextRules
 from polyvox.text.symbols import SymbolTable
@@ -43,7 +43,7 @@ class SpeechOptions:
     language: str
     speaker_id: int
     # Speed and noise: the request's where it gives them, else the voice's own (synthesis_settings.py).
-    settings: SynthesisSettings = STANDARD
+    settings: SynthesisSettings
     style_label: int | None = None  # row of the voice's style-label table (the request's emotion)
     speaker_pitch: float = 0.0  # the speaker's stored correction in semitones (speaker_pitch.py)
     label_prosody: LabelProsody | None = None  # the asked emotion's stored correction (style_prosody.py)

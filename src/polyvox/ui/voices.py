@@ -13,6 +13,7 @@ from polyvox.server.voice_catalog import DEFAULT_VOICE_NAME, VoiceCatalog, Voice
 from polyvox.inference.score import Score
 from polyvox.speech_request import SAMPLED_STYLE, SpeechRequest
 from polyvox.synthesis_settings import SynthesisSettings
+from polyvox.voice_file import VoiceMetadata
 
 # The speaker choice that lets the voice pick one trained on the language.
 AUTO_SPEAKER = "auto"
@@ -72,8 +73,11 @@ class UiVoices:
         sampled = [SAMPLED_STYLE_CHOICE] if model.style_sampler.enabled else []
         # A style voice without labels still takes a style reference clip (and a sampled style with a sampler).
         styles = [NEUTRAL_STYLE, *model.style.labels, *sampled] if model.style.enabled else []
-        speed = SynthesisSettings.from_info(metadata.info).speed
-        return VoiceChoices(list(metadata.languages), [AUTO_SPEAKER, *metadata.speakers], styles, speed)
+        return VoiceChoices(list(metadata.languages), [AUTO_SPEAKER, *metadata.speakers], styles, self._own_speed(metadata))
+
+    @staticmethod
+    def _own_speed(metadata: VoiceMetadata) -> float:
+        return SynthesisSettings.from_info(metadata.info).speed
 
     def speak(
         self,
@@ -105,7 +109,7 @@ class UiVoices:
             raise UiInputError(f"the text has {len(said)} characters; speak at most {MAX_TEXT_CHARS} at a time")
         voice_file = self._voice_file(voice_name)
         # The slider left at the voice's own rate asks for nothing (so a score, which sets its own durations, is taken).
-        speed = None if speed == self.choices(voice_name).speed else speed
+        speed = None if speed == self._own_speed(self.catalog.metadata(voice_file)) else speed
         request = SpeechRequest(
             "" if phonemes.strip() else text, language, speed=speed, pitch=pitch, seed=None if seed is None else int(seed),
             phonemes=phonemes if phonemes.strip() else None, score=Score.read(score) if score else None,
