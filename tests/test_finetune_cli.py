@@ -144,8 +144,8 @@ def test_bad_input_is_one_line(corpora, tmp_path):
         "--replay OLD_MANIFEST",
     )
     assert_one_line_error(
-        finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "--freeze", "decoder", "--run-dir", str(tmp_path / "d")),
-        "unknown freeze preset", "voice, language, keep-decoder, text, timbre, prior, all",
+        finetune("--from", str(corpora.voice), "--data", str(corpora.new_speaker), "--freeze", "waveform", "--run-dir", str(tmp_path / "d")),
+        "unknown freeze preset", "voice, language, keep-decoder, text, timbre, prior, decoder, all",
     )
     several = tmp_path / "several"
     assert_one_line_error(
@@ -153,3 +153,46 @@ def test_bad_input_is_one_line(corpora, tmp_path):
         "--devices 2: fine-tuning runs in one process", "polyvox train --init-from VOICE --devices N",
     )
     assert not several.exists()
+
+
+def _checkpoint_with_discriminator(voice: Path, path: Path, steps: int = 7) -> dict[str, torch.Tensor]:
+    """A training checkpoint holding only a discriminator for ``voice``'s config (as a run's step-N.ckpt carries one)."""
+    from polyvox.models.discriminators import MultiPeriodMultiScaleDiscriminator
+    from polyvox.voice_file import read_metadata
+
+    metadata = read_metadata(voice)
+    torch.manual_seed(11)
+    discriminator = MultiPeriodMultiScaleDiscriminator(metadata.config.model.discriminator).state_dict()
+    state = {f"discriminator.{name}": tensor for name, tensor in discriminator.items()}
+    torch.save({"polyvox": {"metadata": metadata.to_strings(), "steps_done": steps}, "state_dict": state}, path)
+    return discriminator
+
+
+def test_decoder_preset_trains_the_decoder_alone_against_a_discriminator_from_a_checkpoint(corpora, tmp_path):
+    output, run, judge = tmp_path / "decoder.safetensors", tmp_path / "run", tmp_path / "judge.ckpt"
+    loaded = _checkpoint_with_discriminator(corpora.voice, judge)
+    result = finetune(
+        "--from", str(corpora.voice), "--data", str(corpora.old), "--freeze", "decoder", "-o", str(output), "--run-dir", str(run),
+        "--discriminator-from", str(judge), "--set", "training.precision=32", "--held-out", "3",
+    )
+    assert result.exit_code == 0, result.output
+    assert "* --freeze decoder" in result.output and "discriminator loaded from the checkpoint" in result.output
+    checkpoint = torch.load(sorted((run / "checkpoints").glob("*.ckpt"))[-1], weights_only=False)
+    state = checkpoint["state_dict"]
+    before = load_file(str(corpora.voice))
+    trained = {name.removeprefix("generator."): tensor for name, tensor in state.items() if name.startswith("generator.")}
+    assert {name.split(".")[0] for name, tensor in trained.items() if not torch.equal(tensor, before[name])} == {"decoder"}
+    # The judge started as the checkpoint's (two small steps away from it), not a fresh random one.
+    judged = {name.removeprefix("discriminator."): tensor for name, tensor in state.items() if name.startswith("discriminator.")}
+    drift = max(float((judged[name] - tensor).abs().max()) for name, tensor in loaded.items())
+    assert 0.0 < drift < 0.01
+
+
+def test_a_discriminator_from_a_file_that_is_not_a_checkpoint_is_refused(corpora, tmp_path):
+    result = finetune(
+        "--from", str(corpora.voice), "--data", str(corpora.old), "--freeze", "decoder", "-o", str(tmp_path / "out.safetensors"),
+        "--run-dir", str(tmp_path / "run"), "--discriminator-from", str(corpora.voice),
+    )
+    assert result.exit_code == 1
+    assert "not a polyvox training checkpoint with a discriminator" in result.output
+    assert not (tmp_path / "out.safetensors").exists()

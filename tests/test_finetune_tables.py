@@ -133,7 +133,9 @@ def test_freeze_presets_set_what_trains():
     assert not any(p.requires_grad for p in [*generator.text_encoder.parameters(), *generator.duration_predictor.parameters(), *generator.decoder.parameters()])
     prior = apply_freeze(generator, "prior")
     assert {name for name, _ in prior.trained} == {"text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow"}
-    assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "text", "timbre", "prior", "all"}
+    decoder = apply_freeze(generator, "decoder")
+    assert {name for name, _ in decoder.trained} == {"decoder"} and {name for name, _ in decoder.frozen} == components - {"decoder"}
+    assert set(FREEZE_PRESETS) == {"voice", "language", "keep-decoder", "text", "timbre", "prior", "decoder", "all"}
 
 
 def test_a_style_component_trains_with_the_prosody_and_always_when_the_source_lacks_it():

@@ -26,7 +26,7 @@ def finetune_command(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Voice file to write (the best validation step); default: RUN_DIR/finetuned.safetensors.")] = None,
     run_dir: Annotated[Path, typer.Option(help="Run folder: features, checkpoints, logs, load_report.json.")] = Path("runs/finetune"),
     freeze: Annotated[
-        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language), keep-decoder (all but the decoder), text (only the text encoder, duration predictors and speaker table), timbre (only the speaker table, posterior encoder, flow and reference encoder), prior (only the text encoder, duration predictors and flow; a step skips the decoder and discriminator) or all.")
+        Optional[str], typer.Option(help="What trains: voice (default), language (default with --add-language), keep-decoder (all but the decoder), text (only the text encoder, duration predictors and speaker table), timbre (only the speaker table, posterior encoder, flow and reference encoder), prior (only the text encoder, duration predictors and flow; a step skips the decoder and discriminator), decoder (only the decoder) or all.")
     ] = None,
     steps: Annotated[Optional[int], typer.Option(help="Training steps (default 2000).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Learning rate (default 2e-5).")] = None,
@@ -49,6 +49,10 @@ def finetune_command(
     listener: Annotated[
         Optional[Path],
         typer.Option(help="A local Whisper model folder: keep the step whose held-out sentences it understands best, not the lowest mel loss."),
+    ] = None,
+    discriminator_from: Annotated[
+        Optional[Path],
+        typer.Option(help="A training checkpoint (RUN/checkpoints/step-N.ckpt) whose trained discriminator the run starts with, from step 0 (for a voice whose decoder is new to it: a decoder graft)."),
     ] = None,
     held_out: Annotated[
         Optional[int],
@@ -90,7 +94,7 @@ def finetune_command(
             replay=replay, language_init=language_init, language_temperature=language_temperature,
             overrides=(*text_feature_settings(text_features), *(set_values or ())), resume=resume, source_config=source_config, phoneme_map=phoneme_map,
             source_language=source_language, listener=listener, full_precision=full_precision,
-            warmup_steps=warmup_steps, warmup_learning_rate=warmup_learning_rate, match_pitch=match_pitch,
+            discriminator_from=discriminator_from, warmup_steps=warmup_steps, warmup_learning_rate=warmup_learning_rate, match_pitch=match_pitch,
             match_style=match_style,
             **({} if held_out is None else {"validation_per_language": held_out}),
         )

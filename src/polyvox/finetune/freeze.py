@@ -21,6 +21,10 @@
   stay fixed, so a step skips the decoder and the discriminator (the listener recipe's corpus, batch 16, 2 threads:
   1.5 steps a second against 0.67 for a full step). Meant for a voice whose copy-synthesis keeps the words its
   text-to-speech loses; on the listener candidate 750 such steps made every language worse (docs/finetuning.md).
+- ``decoder``: only the decoder trains (the waveform stage, with its speaker conditioning): what the voice says, its
+  timing, its latent space and its speakers stay bit for bit, so a run can only change how the latents sound. For a
+  decoder that should learn the voice's latents anew (one started from another voice's, pretrained on human speech:
+  ``polyvox.finetune.decoder_graft``) or more adversarial training of the voice's own.
 - ``all``: everything trains.
 
 The style component and its sampler (how a sentence is said) train with the prosody: in ``language``,
@@ -51,6 +55,7 @@ FREEZE_PRESETS: dict[str, tuple[str, ...]] = {
     "text": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "speaker_embedding", *STYLE_COMPONENTS),
     "timbre": ("speaker_embedding", "posterior_encoder", "flow", "reference_encoder"),
     "prior": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", *STYLE_COMPONENTS),
+    "decoder": ("decoder",),
     "all": (),  # empty: no component is frozen
 }
 

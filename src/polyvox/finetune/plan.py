@@ -23,7 +23,7 @@ from polyvox.finetune.errors import FinetuneSetupError
 from polyvox.finetune.freeze import FREEZE_PRESETS, FreezeSummary, apply_freeze, check_preset, new_components, summarize
 from polyvox.finetune.loading import load_with_report
 from polyvox.finetune.report import FinetuneReport
-from polyvox.finetune.source import FinetuneSource, load_source
+from polyvox.finetune.source import FinetuneSource, load_source, with_discriminator
 from polyvox.finetune.tables import grow_metadata, grow_tables
 from polyvox.finetune.warmup_plan import UNTRAINED_INFO, WarmupPlan, plan_warmup
 from polyvox.text.errors import TextError
@@ -60,6 +60,8 @@ class FinetuneOptions:
     # A local Whisper model folder: the output voice is the step whose held-out sentences it understands best
     # (character error rate, ``polyvox.train.listener_validation``) instead of the lowest mel loss.
     listener: Path | None = None
+    # A training checkpoint whose discriminator the run starts with (a grafted decoder's run: decoder_graft.py).
+    discriminator_from: Path | None = None
     # The output voice keeps float32 weights; by default they are float16, like the bundled voice
     # (half the file; the voice is computed in float32 once loaded).
     full_precision: bool = False
@@ -214,6 +216,8 @@ def plan_finetune(source_path: str | Path, data_path: str | Path, output: str | 
             f"{run_dir} holds the checkpoints of an earlier run: add --resume to continue it, or choose another --run-dir"
         )
     source = load_source(source_path, options.source_config, options.phoneme_map, options.source_language)
+    if options.discriminator_from is not None:
+        source = with_discriminator(source, Path(options.discriminator_from))
     # Checked before select_data writes the combined manifest into the run folder: a bad --set as well.
     held = _held_languages(source.metadata, source.metadata.config.replace(**_override_values(options)))
     warmup = plan_warmup(source.metadata, options.warmup_steps, options.warmup_learning_rate)

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import pickle
 from dataclasses import dataclass, field
@@ -60,6 +62,25 @@ def load_source(
         if checkpoint is not None:
             return checkpoint
     return _imported(path, config_path, phoneme_map, language)
+
+
+def with_discriminator(source: FinetuneSource, path: Path) -> FinetuneSource:
+    """``source`` with the discriminator of the training checkpoint ``path`` (``--discriminator-from``): it judges
+    waveforms, whichever decoder made them, so a run whose decoder is new to the voice (a grafted one) starts against a
+    trained judge instead of a random one."""
+    checkpoint = read_training_checkpoint(path)
+    if checkpoint is None or not checkpoint.discriminator:
+        raise FinetuneSetupError(
+            f"--discriminator-from {path}: not a polyvox training checkpoint with a discriminator; give a run's "
+            "RUN/checkpoints/step-N.ckpt"
+        )
+    wanted, found = source.metadata.config.model.discriminator, checkpoint.metadata.config.model.discriminator
+    if wanted != found:
+        raise FinetuneSetupError(
+            f"--discriminator-from {path}: its discriminator ({found}) is not the voice's model.discriminator ({wanted})"
+        )
+    note = f"discriminator from {path.name} (step {checkpoint.steps})"
+    return dataclasses.replace(source, discriminator=checkpoint.discriminator, notes=[*source.notes, note])
 
 
 def _has_voice_metadata(path: Path) -> bool:
