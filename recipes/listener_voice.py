@@ -247,6 +247,9 @@ def main() -> None:
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("recipe")
+    for given in (arguments.candidate, arguments.start):
+        if given is not None and not given.is_file():
+            parser.error(f"{given}: no such voice file")
     if arguments.ship:
         log.info("shipped %s", ship(arguments.work, arguments.candidate))
         return

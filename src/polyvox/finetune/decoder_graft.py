@@ -5,8 +5,8 @@ The two latent spaces differ, so the donor's first layer is refitted: the donor 
 the voice's posterior encoder reads that speech back, and a least-squares map from the voice's latents to the donor's
 (the latents the donor decoded) is folded into the donor's input convolution. The map is fitted on samples of the
 posterior, not on its means, as training decodes samples: fitted on the means, it amplified the posterior's noise
-(copy-synthesis mel error on the donor's held-out speech 0.65 from means, 5.1 from samples, against 0.71 and 0.71
-when fitted on samples). The speaker conditioning starts at zero: every speaker first sounds like the donor's latents.
+and the grafted voice spoke nothing Whisper could read (benchmarks/results/listener_decoder_graft.md, first try). The
+speaker conditioning starts at zero: every speaker first sounds like the donor's latents.
 """
 
 from __future__ import annotations
