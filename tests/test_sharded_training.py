@@ -15,6 +15,8 @@ def _differences(first: dict[str, torch.Tensor], second: dict[str, torch.Tensor]
     return torch.cat([(first[name].float() - second[name].float()).abs().flatten() for name in first])
 
 
+# Slow (30 s, two processes): the default suite stays under its 10 minutes; run with -m slow.
+@pytest.mark.slow
 def test_two_sharded_processes_train_as_ddp_does_and_write_whole_weights(small_corpus, tmp_path: Path) -> None:
     corpus_dir = small_corpus[0]
     sharded, stderr = _train(corpus_dir, tmp_path / "fsdp_run", tmp_path / "fsdp", MAX_STEPS, devices=2, strategy="fsdp")
