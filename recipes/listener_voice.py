@@ -225,7 +225,7 @@ def ship(work: Path, candidate: Path | None = None) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("runs/v2"))
-    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--steps", type=int, help=f"training steps (default {STEPS}; with --graft-decoder {DECODER_STEPS})")
     parser.add_argument("--resume", action="store_true", help="continue the newest checkpoint in WORK/run")
     parser.add_argument("--ship", action="store_true", help="only copy the candidate into the package")
     parser.add_argument(
@@ -258,10 +258,11 @@ def main() -> None:
         log.warning("no --listener: the candidate is the step with the lowest validation mel loss")
     if arguments.graft_decoder:
         start = arguments.start or arguments.work / "candidate.safetensors"
-        steps = DECODER_STEPS if arguments.steps == STEPS else arguments.steps
+        steps = arguments.steps or DECODER_STEPS
         candidate = train_decoder(arguments.work, manifest, start, arguments.resume, steps, arguments.listener)
     else:
-        candidate = train_candidate(arguments.work, manifest, arguments.resume, arguments.steps, arguments.start, arguments.listener)
+        steps = arguments.steps or STEPS
+        candidate = train_candidate(arguments.work, manifest, arguments.resume, steps, arguments.start, arguments.listener)
     log.info("candidate %s", candidate)
 
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 import pickle
 from dataclasses import dataclass, field
