@@ -13,7 +13,7 @@ from torch.nn.utils import parametrize
 from polyvox.voice_file import VoiceMetadata, save_voice
 from polyvox.config import VoiceConfig, preset
 from polyvox.inference.batch import one_torch_thread
-from polyvox.inference.streaming import ChunkSchedule, decode_window, plan_windows
+from polyvox.inference.streaming import ChunkSchedule, SourcePhase, decode_window, plan_windows
 from polyvox.inference.voice import SynthesisError, Voice
 from polyvox.models.receptive_field import LatentContext
 from polyvox.models.vits import VitsGenerator
@@ -32,6 +32,8 @@ CONFIGS = {
     "transformer-flow": preset("tiny").replace(**{"model.flow.type": "transformer", "model.flow.n_heads": 2, "model.flow.filter_channels": 32}),
     # HiFi-GAN's lighter residual block (Piper's voices): one dilated convolution per dilation.
     "resblock-2": preset("tiny").replace(**{"model.decoder.resblock_type": "2", "model.decoder.resblock_kernel_sizes": (3, 5), "model.decoder.resblock_dilations": ((1, 2), (2, 6))}),
+    # A harmonic source (its F0 head's frames of context, its phase carried from window to window).
+    "harmonic": preset("tiny").replace(**{**MULTIBAND, "model.decoder.harmonic_source": True}),
     # Dilated flow, an even residual kernel and up-sampling kernels that leave an excess sample.
     "odd-kernels": preset("tiny").replace(
         **{
@@ -72,7 +74,8 @@ def windowed(generator: VitsGenerator, latent: torch.Tensor, context: LatentCont
     speaker = generator.speaker_vector(torch.tensor([0]))
     windows = list(plan_windows(latent.shape[-1], context, schedule))
     assert [w.start for w in windows[1:]] == [w.end for w in windows[:-1]] and windows[-1].end == latent.shape[-1]
-    return torch.cat([decode_window(generator, latent, speaker, window) for window in windows])
+    phase = SourcePhase()
+    return torch.cat([decode_window(generator, latent, speaker, window, phase=phase) for window in windows])
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -85,6 +88,22 @@ def test_windows_join_to_the_whole_sentence(name):
     joined = windowed(generator, latent, context, ChunkSchedule(first=3, largest=7))
     assert joined.shape == whole.shape
     assert torch.allclose(joined, whole, atol=1e-5), float((joined - whole).abs().max())
+
+
+def test_a_harmonic_sources_phase_is_carried_from_window_to_window():
+    """The sines' phase at a window's start is the whole sentence's there: started from 0 in each window instead,
+    the windows do not join (so the harmonic case above is not met by a silent source)."""
+    config = CONFIGS["harmonic"]
+    generator = generator_for(config)
+    latent = torch.randn(1, config.model.inter_channels, 45, generator=torch.Generator().manual_seed(1))
+    speaker = generator.speaker_vector(torch.tensor([0]))
+    with torch.no_grad():
+        flowed = generator.flow(latent, torch.ones(1, 1, 45), speaker, reverse=True)
+        assert int((generator.decoder.read_f0(flowed, speaker) > 0).sum()) > 10
+        whole = generator.decode_latent(latent, torch.ones(1, 1, 45), speaker)[0, 0]
+        windows = list(plan_windows(45, LatentContext.for_model(config.model), ChunkSchedule(first=3, largest=7)))
+        restarted = torch.cat([decode_window(generator, latent, speaker, window) for window in windows])
+    assert (restarted - whole).abs().max() > 1e-2
 
 
 @pytest.mark.parametrize("name", ["hifigan", "istft", "multiband", "resblock-2"])
@@ -118,7 +137,7 @@ def save_tiny_voice(path: Path, config: VoiceConfig) -> Path:
     return save_voice(path, generator.state_dict(), metadata)
 
 
-@pytest.fixture(scope="module", params=["hifigan", "istft", "multiband"])
+@pytest.fixture(scope="module", params=["hifigan", "istft", "multiband", "harmonic"])
 def voice(request, tmp_path_factory) -> Voice:
     config = CONFIGS[request.param].replace(**{"model.n_speakers": 2})
     loaded = Voice.load(save_tiny_voice(tmp_path_factory.mktemp("voice") / "tiny.safetensors", config))

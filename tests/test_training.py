@@ -133,6 +133,7 @@ def test_a_loss_band_beyond_the_sample_rate_is_refused():
     [
         ("training.stft_loss_weight", 1.0, "train/loss_stft", 16),  # the multi-resolution STFT loss
         ("training.synthesis_loss_weight", 45.0, "train/loss_synthesis", 12),  # the prior's means, decoded
+        ("model.decoder.harmonic_source", True, "train/loss_pitch", 12),  # the harmonic source's head, on the clips' F0
     ],
 )
 def test_a_weighted_loss_is_logged_and_trained(small_corpus, tmp_path, weight, value, tag, steps):

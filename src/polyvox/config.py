@@ -302,6 +302,12 @@ class DecoderConfig:
     resblock_type: Literal["1", "2"] = "1"
     # Slope of the leaky ReLU before conv_post; VITS, Piper and MeloTTS use PyTorch's default 0.01 there.
     output_leaky_relu_slope: float = 0.1
+    # A harmonic source (models/decoders/harmonic_source.py): a head reads F0 and voicing from the latent, and sines
+    # at that F0 join every up-sampling stage, so voiced speech gets harmonics that follow the pitch. Trains on the
+    # recordings' F0 (training.pitch_loss_weight). ``harmonics``: sines summed; ``pitch_channels``: the head's width.
+    harmonic_source: bool = False
+    harmonics: int = 8
+    pitch_channels: int = 128
 
     def __post_init__(self) -> None:
         _require(self.type in DECODER_ENTRIES, f"decoder type must be {' or '.join(map(repr, DECODER_ENTRIES))}, got {self.type!r}")
@@ -323,6 +329,7 @@ class DecoderConfig:
         )
         if self.inverse_stft_head:
             _require(self.istft_hop <= self.istft_n_fft, "istft_hop must be <= istft_n_fft")
+        _require(self.harmonics >= 1 and self.pitch_channels >= 1, "decoder harmonics and pitch_channels must be >= 1")
         _require(self.subbands in (1, 4), f"decoder subbands must be 1 or 4 (the pseudo-QMF designs), got {self.subbands}")
         _require(
             self.subbands == 1 or self.inverse_stft_head,
@@ -489,6 +496,9 @@ class TrainingConfig:
     # Frame-rate comb loss (train/comb_loss.py): the generated segment's periodicity at one hop, beyond the target's.
     # Needs a segment of at least 8 frames. 0 turns it off.
     comb_loss_weight: float = 0.0
+    # Decoders with a harmonic source: L1 of the head's log-F0 on the recordings' voiced frames plus the voicing's
+    # binary cross-entropy (the F0 of each decoded segment, polyvox.audio.frame_pitch).
+    pitch_loss_weight: float = 2.0
     # The synthesis loss (train/synthesis_loss.py): the mel of the prior's means decoded through the flow and the
     # decoder, against the target's, beside the KL term. It teaches the text side by what is heard where the
     # posterior's latents are not the decoder's own (a fine-tuned imported voice). 0 turns it off.

@@ -40,6 +40,7 @@ _OPTIONAL_FIELDS = (
     "model.duration.log_duration_offset", "model.duration.rounding",
     "model.flow.type", "model.flow.n_heads", "model.flow.filter_channels", "model.flow.speaker_condition_layer",
     "model.decoder.resblock_type", "model.decoder.output_leaky_relu_slope",
+    "model.decoder.harmonic_source", "model.decoder.harmonics", "model.decoder.pitch_channels",
     "model.style_sampler.condition_normalization",
 )
 

@@ -311,6 +311,12 @@ def export_onnx(
             raise OnnxExportError(f"ONNX export needs the {package} package: {ONNX_INSTALL_HINT}")
     output = Path(output)
     voice = _voice(voice_path)
+    if voice.generator.decoder.harmonic_source is not None:
+        # The decoder graph would restart the sines' phase in every streamed window (a click at each join).
+        raise OnnxExportError(
+            f"{voice_path} has a harmonic source (model.decoder.harmonic_source), which the ONNX graphs cannot carry "
+            "from one streamed window to the next yet: speak it with the PyTorch engine (polyvox say, polyvox serve)"
+        )
     generator = inference_copy(voice.generator)
     n_symbols, n_languages = len(voice.symbols), len(voice.languages)
     export_id = uuid.uuid4().hex

@@ -20,25 +20,50 @@ from polyvox.models.receptive_field import LatentContext
 
 # The window planning is torch-free (the ONNX engine streams with it too); re-exported here.
 __all__ = [
-    "FIRST_CHUNK_FRAMES", "MAX_CHUNK_FRAMES", "ChunkSchedule", "LatentWindow", "decode_window", "plan_windows", "stream_latent",
+    "FIRST_CHUNK_FRAMES", "MAX_CHUNK_FRAMES", "ChunkSchedule", "LatentWindow", "SourcePhase", "decode_window", "plan_windows",
+    "stream_latent",
 ]
 
 
 @torch.no_grad()
 def decode_window(
-    generator: torch.nn.Module, latent: Tensor, speaker: Tensor, window: LatentWindow, prosody_speaker: Tensor | None = None
+    generator: torch.nn.Module, latent: Tensor, speaker: Tensor, window: LatentWindow, prosody_speaker: Tensor | None = None,
+    phase: SourcePhase | None = None,
 ) -> Tensor:
     """Waveform (samples,) of ``window`` from a prior latent (1, channels, frames): flow (reverse), then decoder.
-    ``prosody_speaker``: the flow's conditioning where it differs from ``speaker`` (a voice with style)."""
+    ``prosody_speaker``: the flow's conditioning where it differs from ``speaker`` (a voice with style). ``phase``: a
+    harmonic source's phase where the window starts, moved on to where it ends (windows in order; None: from 0)."""
     piece = latent[..., window.flow_start : window.flow_end]
+    lead = window.start - window.decoder_start
     with float32_without_onednn(generator):
         flow_speaker = speaker if prosody_speaker is None else prosody_speaker
         flowed = generator.flow(piece, torch.ones_like(piece[:, :1]), flow_speaker, reverse=True)
         decoder_input = flowed[..., window.decoder_start - window.flow_start : window.decoder_end - window.flow_start]
-        waveform = generator.decoder(decoder_input, speaker)
+        if generator.decoder.harmonic_source is None:
+            waveform = generator.decoder(decoder_input, speaker)
+        else:
+            f0 = generator.decoder.read_f0(decoder_input, speaker)
+            phase = SourcePhase() if phase is None else phase
+            waveform = generator.decoder(decoder_input, speaker, f0, phase.before(f0, lead, generator.decoder.samples_per_frame))
+            phase.advance(f0[:, lead : lead + window.end - window.start], generator.decoder.samples_per_frame)
     samples_per_frame = generator.decoder.samples_per_frame
-    first = (window.start - window.decoder_start) * samples_per_frame
+    first = lead * samples_per_frame
     return waveform[0, 0, first : first + (window.end - window.start) * samples_per_frame]
+
+
+class SourcePhase:
+    """A harmonic source's phase (cycles) at the start of the next window, so windows join as the whole sentence."""
+
+    def __init__(self) -> None:
+        self.cycles = 0.0
+
+    def before(self, f0: Tensor, lead: int, samples_per_frame: int) -> Tensor:
+        """The phase at the first of ``f0``'s frames, ``lead`` frames of context before the window's start."""
+        context = float(f0[0, :lead].double().sum()) * samples_per_frame
+        return torch.tensor([self.cycles - context], dtype=torch.float64)
+
+    def advance(self, f0: Tensor, samples_per_frame: int) -> None:
+        self.cycles += float(f0[0].double().sum()) * samples_per_frame
 
 
 def stream_latent(
@@ -46,5 +71,6 @@ def stream_latent(
     prosody_speaker: Tensor | None = None,
 ) -> Iterator[np.ndarray]:
     """Float32 chunks in [-1, 1] of one sentence's prior latent (1, channels, frames), window by window."""
+    phase = SourcePhase()
     for window in plan_windows(latent.shape[-1], context, schedule):
-        yield decode_window(generator, latent, speaker, window, prosody_speaker).float().clamp(-1.0, 1.0).numpy()
+        yield decode_window(generator, latent, speaker, window, prosody_speaker, phase).float().clamp(-1.0, 1.0).numpy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -90,6 +91,10 @@ class GeneratorTrainingOutput:
     prosody_speaker: Tensor  # the flow's and the text side's: the speaker plus a style voice's shift
     # With a style encoder: the styles trained with (batch, style_channels) and the label loss (scalar); else None.
     style: TrainingStyle | None = None
+    # With a harmonic source: its head's reading of the decoded segment (batch, 2, segment_frames) and the segment's
+    # F0 it is trained on (batch, segment_frames; cycles per sample, 0 unvoiced); else None.
+    pitch_prediction: Tensor | None = None
+    pitch_target: Tensor | None = None
 
 
 @dataclass
@@ -186,6 +191,7 @@ class VitsGenerator(nn.Module):
         text_features: Tensor | None = None,
         duration_windows: Tensor | None = None,
         decode: bool = True,
+        segment_f0: Callable[[Tensor], Tensor] | None = None,
     ) -> GeneratorTrainingOutput:
         """Training pass. ``durations`` (batch, text_len) are known frame counts for the items
         where ``has_durations`` is true; the others are aligned by monotonic alignment search.
@@ -193,7 +199,9 @@ class VitsGenerator(nn.Module):
         ``style_ids`` (batch,): each item's style label, -1 where it has none (voices with a style encoder).
         ``text_features`` (batch, text_len, dim): each id's sentence-model features (voices with text features).
         ``duration_windows`` (batch, text_len, 2): the frames each id may take in the alignment search.
-        ``decode=False`` skips the decoder (no waveform segment): a step that trains only the prior needs none."""
+        ``decode=False`` skips the decoder (no waveform segment): a step that trains only the prior needs none.
+        ``segment_f0``: the recordings' F0 (batch, segment_frames) of the segments starting at the given frames (batch,),
+        which a decoder with a harmonic source is driven by and its head trained on (None: the head's own reading)."""
         speaker = self.speaker_vector(speaker_ids)
         frame_mask = sequence_mask(mel_lengths, mel.shape[-1]).unsqueeze(1).to(mel.dtype)
         style = None
@@ -230,10 +238,14 @@ class VitsGenerator(nn.Module):
             prior_means = expand_by_path(text.prior_means, path)
             prior_log_scales = expand_by_path(text.prior_log_scales, path)
 
-        waveform_segment = segment_starts = None
+        waveform_segment = segment_starts = pitch_prediction = pitch_target = None
         if decode:
             latent_segment, segment_starts = random_segments(posterior.latent, mel_lengths, segment_frames)
-            waveform_segment = self.decoder(latent_segment, speaker)
+            source = self.decoder.harmonic_source
+            if source is not None and segment_f0 is not None:
+                pitch_target = segment_f0(segment_starts)
+                pitch_prediction = source.predict(latent_segment, speaker)
+            waveform_segment = self.decoder(latent_segment, speaker, pitch_target)
         return GeneratorTrainingOutput(
             waveform_segment=waveform_segment,
             segment_starts=segment_starts,
@@ -249,6 +261,8 @@ class VitsGenerator(nn.Module):
             speaker=speaker,
             prosody_speaker=prosody_speaker,
             style=style,
+            pitch_prediction=pitch_prediction,
+            pitch_target=pitch_target,
         )
 
     @staticmethod

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from polyvox.audio.features import MelSpectrogram
+from polyvox.audio.frame_pitch import segment_f0
 from polyvox.voice_file import VoiceMetadata, build_generator
 from polyvox.data.dataset import Batch
 from polyvox.fingerprint import component_fingerprint
@@ -28,6 +29,7 @@ from polyvox.train.schedule import learning_rate_schedule
 from polyvox.train.source_prior import SourcePrior
 from polyvox.train.comb_loss import CombLoss
 from polyvox.train.stft_loss import MultiResolutionStftLoss
+from polyvox.train.pitch_loss import pitch_loss
 from polyvox.train.synthesis_loss import prior_waveform_segment
 
 logger = logging.getLogger(__name__)
@@ -170,6 +172,10 @@ class VitsTrainingModule(L.LightningModule):
             loss_synthesis = torch.nn.functional.l1_loss(self.loss_mel(spoken), target_mel)
             loss_generator = loss_generator + training.synthesis_loss_weight * loss_synthesis
             self.log("train/loss_synthesis", loss_synthesis.detach())
+        if output.pitch_prediction is not None:
+            loss_pitch = pitch_loss(output.pitch_prediction, output.pitch_target)
+            loss_generator = loss_generator + training.pitch_loss_weight * loss_pitch
+            self.log("train/loss_pitch", loss_pitch.detach())
         if training.source_prior_weight > 0:
             loss_source = self._source_prior_loss(batch, output)
             loss_generator = loss_generator + training.source_prior_weight * loss_source
@@ -244,7 +250,17 @@ class VitsTrainingModule(L.LightningModule):
             segment_frames=self.config.training.segment_frames, durations=batch.durations,
             has_durations=batch.has_durations, prosody_ids=batch.prosody_ids, style_ids=batch.style_ids,
             text_features=batch.text_features, duration_windows=batch.duration_windows, decode=decode,
+            segment_f0=self._segment_f0(batch) if self.generator.decoder.harmonic_source is not None else None,
         )
+
+    def _segment_f0(self, batch: Batch) -> Any:
+        """The recordings' F0 of the decoded segments, read when the generator has chosen them."""
+        hop, frames = self.config.audio.hop_length, self.config.training.segment_frames
+
+        def read(starts: Tensor) -> Tensor:
+            return segment_f0(slice_segments(batch.waveform, starts * hop, frames * hop), self.config.audio.sample_rate, hop)
+
+        return read
 
     @torch.no_grad()
     def _follow_neutral_style(self, styles: Tensor) -> None:

@@ -12,6 +12,7 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from polyvox.config import DecoderConfig
 from polyvox.models.conv_geometry import Reach, back_through_transposed, conv_reach, half_padded, minimum_input_length
+from polyvox.models.decoders.harmonic_source import HEAD_REACH, HarmonicSource, f0_from_head
 from polyvox.models.decoders.layout import apply_conv, from_time_2d, to_time_2d
 from polyvox.models.decoders.resblock import CONV_INIT_STD, LEAKY_RELU_SLOPE, RESIDUAL_BLOCKS, build_residual_block
 
@@ -52,6 +53,7 @@ class UpsamplingDecoder(nn.Module):
                 self.resblocks.append(build_residual_block(config.resblock_type, channels, kernel_size, dilations))
         self.out_channels = channels
         self.upsampling = math.prod(config.upsample_rates)
+        self.harmonic_source = HarmonicSource(config, in_channels, speaker_channels) if config.harmonic_source else None
         # Up-sampled stages run in the channels-last 2-D layout (layout.py: same weights, faster on CPUs).
         self.time_as_2d = True
         # Synthesis may run the convolutions in bfloat16 (inference/speed.py set_decoder_precision);
@@ -60,8 +62,10 @@ class UpsamplingDecoder(nn.Module):
 
     @classmethod
     def reach(cls, config: DecoderConfig) -> Reach:
-        """Latent frames an output sample reads (streaming's context): the head, then the body walked back."""
-        return cls.body_reach(config, cls.head_reach(config))
+        """Latent frames an output sample reads (streaming's context): the head, then the body walked back; with a
+        harmonic source, the F0 head's frames on top (its phase before is carried, not read: streaming.py)."""
+        reach = cls.body_reach(config, cls.head_reach(config))
+        return reach + Reach(HEAD_REACH, HEAD_REACH) if config.harmonic_source else reach
 
     @staticmethod
     def head_reach(config: DecoderConfig) -> Reach:
@@ -85,10 +89,29 @@ class UpsamplingDecoder(nn.Module):
         """Transposed up-sampling lengthens and residual blocks keep the length: the plain convolutions decide."""
         return minimum_input_length([half_padded(PRE_KERNEL_SIZE), half_padded(POST_KERNEL_SIZE)])
 
-    def upsample(self, latent: Tensor, speaker_embedding: Tensor | None) -> Tensor:
-        """latent (batch, in_channels, frames), speaker (batch, speaker_channels, 1) | None
-        -> hidden (batch, out_channels, frames * prod(upsample_rates)), before the last activation; with
-        ``time_as_2d``, (batch, out_channels, 1, frames * prod(upsample_rates)) channels-last (see ``output_conv``)."""
+    def excitation(
+        self, latent: Tensor, speaker_embedding: Tensor | None, f0: Tensor | None = None, start_phase: Tensor | None = None
+    ) -> Tensor | None:
+        """The harmonic source's signal (batch, 1, samples) at ``f0`` (batch, frames; cycles per sample, 0 unvoiced),
+        or at the F0 its head reads from ``latent`` when ``f0`` is None, its phase starting at ``start_phase`` (batch,;
+        cycles; None: 0); None for a decoder without a source."""
+        if self.harmonic_source is None:
+            return None
+        if f0 is None:
+            f0 = self.read_f0(latent, speaker_embedding)
+        return self.harmonic_source.excitation(f0.detach(), start_phase)
+
+    def read_f0(self, latent: Tensor, speaker_embedding: Tensor | None) -> Tensor:
+        """The harmonic source's F0 for ``latent`` (batch, frames; cycles per sample, 0 unvoiced)."""
+        if self.harmonic_source is None:
+            raise ValueError("this decoder has no harmonic source (model.decoder.harmonic_source is false)")
+        return f0_from_head(self.harmonic_source.predict(latent, speaker_embedding))
+
+    def upsample(self, latent: Tensor, speaker_embedding: Tensor | None, excitation: Tensor | None = None) -> Tensor:
+        """latent (batch, in_channels, frames), speaker (batch, speaker_channels, 1) | None, the harmonic source's
+        ``excitation`` (batch, 1, samples) | None -> hidden (batch, out_channels, frames * prod(upsample_rates)),
+        before the last activation; with ``time_as_2d``, (batch, out_channels, 1, frames * prod(upsample_rates))
+        channels-last (see ``output_conv``)."""
         hidden = self.conv_pre(latent)
         if speaker_embedding is not None:
             if self.cond is None:
@@ -103,6 +126,9 @@ class UpsamplingDecoder(nn.Module):
             hidden = apply_conv(upsample, F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
             if excess:
                 hidden = hidden[..., :-excess]
+            if excitation is not None and self.harmonic_source is not None:
+                source = self.harmonic_source.for_stage(stage, excitation.to(hidden.dtype), hidden.shape[-1])
+                hidden = hidden + (to_time_2d(source) if hidden.dim() == 4 else source)
             blocks = self.resblocks[stage * self.n_kernels : (stage + 1) * self.n_kernels]
             block_sum = blocks[0](hidden)
             for block in blocks[1:]:
@@ -110,12 +136,16 @@ class UpsamplingDecoder(nn.Module):
             hidden = block_sum / self.n_kernels
         return hidden
 
-    def body(self, latent: Tensor, speaker_embedding: Tensor | None) -> Tensor:
-        """``output_conv(upsample(...))`` in float32, its convolutions under autocast to ``compute_dtype`` when set."""
+    def body(
+        self, latent: Tensor, speaker_embedding: Tensor | None, f0: Tensor | None = None, start_phase: Tensor | None = None
+    ) -> Tensor:
+        """``output_conv(upsample(...))`` in float32, its convolutions under autocast to ``compute_dtype`` when set;
+        ``f0`` (batch, frames) and ``start_phase`` (batch,) drive a harmonic source (None: its head's reading, 0)."""
+        excitation = self.excitation(latent, speaker_embedding, f0, start_phase)
         if self.compute_dtype is None:
-            return self.output_conv(self.upsample(latent, speaker_embedding))
+            return self.output_conv(self.upsample(latent, speaker_embedding, excitation))
         with torch.autocast(latent.device.type, dtype=self.compute_dtype):
-            output = self.output_conv(self.upsample(latent, speaker_embedding))
+            output = self.output_conv(self.upsample(latent, speaker_embedding, excitation))
         return output.float()
 
     def output_conv(self, hidden: Tensor) -> Tensor:
@@ -140,5 +170,7 @@ class HifiGanDecoder(UpsamplingDecoder):
             nn.Conv1d(self.out_channels, 1, POST_KERNEL_SIZE, padding=POST_KERNEL_SIZE // 2, bias=False)
         )
 
-    def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
-        return torch.tanh(self.body(latent, speaker_embedding).float())  # float32 under mixed-precision training
+    def forward(
+        self, latent: Tensor, speaker_embedding: Tensor | None = None, f0: Tensor | None = None, start_phase: Tensor | None = None
+    ) -> Tensor:
+        return torch.tanh(self.body(latent, speaker_embedding, f0, start_phase).float())  # float32 under mixed-precision training

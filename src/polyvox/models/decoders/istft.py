@@ -111,8 +111,10 @@ class IstftDecoder(UpsamplingDecoder):
             reach = back_through_transposed(reach, taps, config.subbands, taps // 2)
         return back_through_transposed(reach, config.istft_n_fft, config.istft_hop, config.istft_n_fft // 2)
 
-    def forward(self, latent: Tensor, speaker_embedding: Tensor | None = None) -> Tensor:
-        spectral = self.body(latent, speaker_embedding).float()  # bfloat16 under mixed-precision training
+    def forward(
+        self, latent: Tensor, speaker_embedding: Tensor | None = None, f0: Tensor | None = None, start_phase: Tensor | None = None
+    ) -> Tensor:
+        spectral = self.body(latent, speaker_embedding, f0, start_phase).float()  # bfloat16 under mixed-precision training
         bands = []
         # One band at a time with static slices: no reshape of the batch axis, so export keeps it dynamic.
         for band in range(self.subbands):
