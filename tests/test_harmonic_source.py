@@ -128,3 +128,23 @@ def test_a_voice_with_a_source_is_not_exported_to_onnx_yet(tmp_path) -> None:
     with pytest.raises(OnnxExportError, match="harmonic source.*PyTorch engine"):
         export_onnx(voice, tmp_path / "out" / "voice.onnx")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_source_learns_at_its_own_rate_beside_the_style_sampler() -> None:
+    from polyvox.text import SymbolTable
+    from polyvox.train.module import VitsTrainingModule
+    from polyvox.voice_file import VoiceMetadata
+
+    config = preset("tiny").replace(**{
+        "model.decoder.harmonic_source": True, "training.harmonic_source_learning_rate": 1e-3,
+        "model.style.enabled": True, "model.style_sampler.enabled": True, "training.style_sampler_learning_rate": 4e-3,
+    })
+    module = VitsTrainingModule(VoiceMetadata(config, SymbolTable.from_sequences([["a", "b"]]), ("en",), ("s",), {}))
+    (generator_optimizer, _), _ = module.configure_optimizers()
+    groups = generator_optimizer.param_groups
+    assert [group["lr"] for group in groups] == [config.training.learning_rate, 4e-3, 1e-3]
+    assert sum(len(group["params"]) for group in groups) == len(list(module.generator.parameters()))
+    source = {id(parameter) for parameter in module.generator.decoder.harmonic_source.parameters()}
+    assert {id(parameter) for parameter in groups[2]["params"]} == source
+    with pytest.raises(ConfigError, match="harmonic_source_learning_rate must be positive"):
+        config.replace(**{"training.harmonic_source_learning_rate": 0.0})

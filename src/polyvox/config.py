@@ -499,6 +499,9 @@ class TrainingConfig:
     # Decoders with a harmonic source: L1 of the head's log-F0 on the recordings' voiced frames plus the voicing's
     # binary cross-entropy (the F0 of each decoded segment, polyvox.audio.frame_pitch).
     pitch_loss_weight: float = 2.0
+    # The harmonic source's own learning rate (None: learning_rate). Its stage convolutions start at zero, and a
+    # fine-tune's rate (1e-4) moves them too slowly for the voice to hear the source within a session's steps.
+    harmonic_source_learning_rate: float | None = None
     # The synthesis loss (train/synthesis_loss.py): the mel of the prior's means decoded through the flow and the
     # decoder, against the target's, beside the KL term. It teaches the text side by what is heard where the
     # posterior's latents are not the decoder's own (a fine-tuned imported voice). 0 turns it off.
@@ -524,6 +527,10 @@ class TrainingConfig:
         _require(
             self.style_sampler_learning_rate is None or self.style_sampler_learning_rate > 0,
             f"style_sampler_learning_rate must be positive (or null: learning_rate), got {self.style_sampler_learning_rate}",
+        )
+        _require(
+            self.harmonic_source_learning_rate is None or self.harmonic_source_learning_rate > 0,
+            f"harmonic_source_learning_rate must be positive (or null: learning_rate), got {self.harmonic_source_learning_rate}",
         )
         _require(self.source_prior_weight >= 0, "source_prior_weight must be >= 0 (0 turns the source prior term off)")
         _require(0 <= self.style_neutral_momentum < 1, f"style_neutral_momentum must be in [0, 1), got {self.style_neutral_momentum}")

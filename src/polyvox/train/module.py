@@ -127,13 +127,19 @@ class VitsTrainingModule(L.LightningModule):
         return optimizers, schedulers
 
     def _parameter_groups(self, module: torch.nn.Module) -> list[dict[str, Any]]:
-        """One group, or the style sampler's apart at training.style_sampler_learning_rate when that is set."""
-        sampler, rate = self.generator.style_sampler, self.config.training.style_sampler_learning_rate
-        if module is not self.generator or sampler is None or rate is None:
-            return [{"params": list(module.parameters())}]
-        own = {id(parameter) for parameter in sampler.parameters()}
+        """One group, with the style sampler's and the harmonic source's apart at their own learning rates where set."""
+        training = self.config.training
+        apart = [
+            (part, rate)
+            for part, rate in (
+                (self.generator.style_sampler, training.style_sampler_learning_rate),
+                (self.generator.decoder.harmonic_source, training.harmonic_source_learning_rate),
+            )
+            if module is self.generator and part is not None and rate is not None
+        ]
+        own = {id(parameter) for part, _ in apart for parameter in part.parameters()}
         rest = [parameter for parameter in module.parameters() if id(parameter) not in own]
-        return [{"params": rest}, {"params": list(sampler.parameters()), "lr": rate}]
+        return [{"params": rest}, *({"params": list(part.parameters()), "lr": rate} for part, rate in apart)]
 
     def adversarial_active(self) -> bool:
         return self.steps_done >= self.config.training.discriminator_start_step
