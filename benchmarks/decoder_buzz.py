@@ -5,7 +5,9 @@ and of text-to-speech of the same sentences, side by side for several voices.
 A comb in copy-synthesis is the decoder's (given the latents the posterior reads from real speech); one only in
 text-to-speech comes from the latents the prior and flow make. Beside it, the posterior's noise: its mean standard
 deviation over the spread of its means across the clip's frames, per speaker (near 1, a sample of the latent is mostly
-noise drawn afresh every frame, and the decoder is left to invent what the latent does not carry).
+noise drawn afresh every frame, and the decoder is left to invent what the latent does not carry). For a voice whose
+decoder has a harmonic source (``model.decoder.harmonic_source``), copy-synthesis again with the source driven by the
+recording's own F0 and by none, and its head's F0 error: whether the decoder hears the source at all.
 
     python benchmarks/decoder_buzz.py --manifest runs/v2/corpus/manifest.jsonl VOICE.safetensors [VOICE ...] [--clips 4]
 
@@ -26,6 +28,7 @@ import torch
 
 from polyvox import Voice
 from polyvox.audio.features import MelSpectrogram
+from polyvox.audio.frame_pitch import frame_f0
 from polyvox.data.manifest import read_manifest
 from polyvox.evaluation.buzz import frame_rate_buzz
 
@@ -40,15 +43,29 @@ def clips_by_speaker(manifest: Path, count: int) -> dict[str, list]:
 
 
 @torch.no_grad()
-def copy_synthesis(voice: Voice, samples: np.ndarray, speaker: int) -> tuple[np.ndarray, float]:
-    """The decoder's audio from a sample of the posterior, and the posterior's noise ratio."""
+def copy_synthesis(voice: Voice, samples: np.ndarray, speaker: int) -> tuple[np.ndarray, float, dict[str, float]]:
+    """The decoder's audio from a sample of the posterior, the posterior's noise ratio, and for a decoder with a
+    harmonic source: the frame buzz of copy-synthesis driven by the recording's F0 and by none (a silent source), and
+    the median distance of its head's F0 to the recording's in cents (frames both call voiced)."""
     generator = voice.generator
-    spectrogram = MelSpectrogram(voice.metadata.config.audio)(torch.from_numpy(samples)[None])
+    audio = voice.metadata.config.audio
+    spectrogram = MelSpectrogram(audio)(torch.from_numpy(samples)[None])
     frames = spectrogram.shape[-1]
     speaker_vector = generator.speaker_vector(torch.tensor([speaker]))
     posterior = generator.posterior_encoder(spectrogram, torch.ones(1, 1, frames), speaker_vector)
     noise = float(posterior.log_scales.exp().mean() / posterior.means[0].std(dim=1).mean())
-    return generator.decoder(posterior.latent, speaker_vector)[0, 0].float().numpy(), noise
+    copied = generator.decoder(posterior.latent, speaker_vector)[0, 0].float().numpy()
+    if generator.decoder.harmonic_source is None:
+        return copied, noise, {}
+    recorded = frame_f0(samples, audio.sample_rate, audio.hop_length, frames)
+    head = generator.decoder.read_f0(posterior.latent, speaker_vector)[0].numpy() * audio.sample_rate
+    both = (recorded > 0) & (head > 0)
+    driven = {
+        name: frame_rate_buzz(generator.decoder(posterior.latent, speaker_vector, f0[None].float())[0, 0].numpy(), audio.sample_rate)
+        for name, f0 in (("copy_recorded_f0", torch.from_numpy(recorded / audio.sample_rate)), ("copy_no_source", torch.zeros(frames)))
+    }
+    cents = float(np.median(np.abs(1200 * np.log2(head[both] / recorded[both])))) if both.any() else float("nan")
+    return copied, noise, {**driven, "head_f0_cents": cents}
 
 
 def measure(path: Path, clips: dict[str, list], manifest_folder: Path) -> dict[str, dict[str, float]]:
@@ -62,9 +79,11 @@ def measure(path: Path, clips: dict[str, list], manifest_folder: Path) -> dict[s
         for utterance in utterances:
             samples, rate = soundfile.read(manifest_folder / utterance.audio, dtype="float32")
             figures["recording"].append(frame_rate_buzz(samples, rate))
-            copied, noise = copy_synthesis(voice, samples, voice.speakers.index(speaker))
+            copied, noise, source = copy_synthesis(voice, samples, voice.speakers.index(speaker))
             figures["copy_synthesis"].append(frame_rate_buzz(copied, rate))
             figures["posterior_noise"].append(noise)
+            for name, value in source.items():
+                figures.setdefault(name, []).append(value)
             spoken = voice.synthesize(utterance.text, language=utterance.language, speaker=speaker, seed=0)
             figures["text_to_speech"].append(frame_rate_buzz(spoken.samples, spoken.sample_rate))
         table[speaker] = {name: round(float(np.mean(values)), 3) for name, values in figures.items()}
@@ -82,11 +101,16 @@ def main() -> None:
     started = time.monotonic()
     clips = clips_by_speaker(arguments.manifest, arguments.clips)
     results = {str(path): measure(path, clips, arguments.manifest.parent) for path in arguments.voices}
-    print("| voice | speaker | recording | copy-synthesis | text-to-speech | posterior noise |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| voice | speaker | recording | copy-synthesis | text-to-speech | posterior noise | copy, recorded F0 | copy, no source | head F0 error (cents) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for voice, table in results.items():
         for speaker, figures in table.items():
-            print(f"| {Path(voice).name} | {speaker} | {figures['recording']:.2f} | {figures['copy_synthesis']:.2f} | {figures['text_to_speech']:.2f} | {figures['posterior_noise']:.2f} |")
+            source = " | ".join(f"{figures[name]:.2f}" if name in figures else "-" for name in ("copy_recorded_f0", "copy_no_source"))
+            cents = f"{figures['head_f0_cents']:.0f}" if "head_f0_cents" in figures else "-"
+            print(
+                f"| {Path(voice).name} | {speaker} | {figures['recording']:.2f} | {figures['copy_synthesis']:.2f} | "
+                f"{figures['text_to_speech']:.2f} | {figures['posterior_noise']:.2f} | {source} | {cents} |"
+            )
     output = RESULTS / f"{arguments.name}.json"
     output.write_text(json.dumps({
         "command": "python benchmarks/decoder_buzz.py " + " ".join(str(path) for path in arguments.voices)
