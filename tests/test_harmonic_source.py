@@ -148,3 +148,21 @@ def test_the_source_learns_at_its_own_rate_beside_the_style_sampler() -> None:
     assert {id(parameter) for parameter in groups[2]["params"]} == source
     with pytest.raises(ConfigError, match="harmonic_source_learning_rate must be positive"):
         config.replace(**{"training.harmonic_source_learning_rate": 0.0})
+
+
+@pytest.mark.parametrize(("hz", "band"), [(1000.0, 0), (4000.0, 1), (7000.0, 2), (10000.0, 3)])
+def test_a_four_band_decoder_hears_the_source_in_the_band_where_it_sounds(hz, band) -> None:
+    """The four-band decoder's last stage runs at 16 samples a frame (1378 Hz): a sine above 689 Hz could only reach it
+    aliased through a strided convolution, so it gets the source's sub-band spectra instead."""
+    from polyvox.models.decoders.harmonic_source import SpectralSource
+
+    decoder = preset("small").model.decoder
+    source = SpectralSource(decoder)
+    tone = torch.sin(2 * torch.pi * hz * torch.arange(40 * HOP) / RATE)[None, None]
+    features = source(tone)
+    bins = decoder.istft_n_fft // 2 + 1
+    assert features.shape == (1, decoder.subbands * 2 * bins, 40 * HOP // (decoder.subbands * decoder.istft_hop))
+    parts = features[0, :, 8:-8].reshape(decoder.subbands, 2, bins, -1)
+    energy = (parts**2).sum(dim=(1, 2, 3))
+    assert int(energy.argmax()) == band
+    assert energy[band] > 20 * (energy.sum() - energy[band])

@@ -82,9 +82,35 @@ def harmonic_sines(f0: Tensor, samples_per_frame: int, harmonics: int, start_pha
     return SINE_AMPLITUDE * sines.flatten(2)
 
 
+class SpectralSource(nn.Module):
+    """The source as an iSTFT head sees its output: split into the decoder's sub-bands (pseudo-QMF) and each band's STFT
+    (the head's FFT size and hop), real and imaginary parts -> (batch, subbands * 2 * bins, frames) at the last stage's
+    rate. A body that ends in an inverse STFT never runs at the sample rate: there a sine above half the stage's rate
+    (689 Hz for the four-band decoder) would only arrive aliased."""
+
+    def __init__(self, config: DecoderConfig) -> None:
+        super().__init__()
+        from polyvox.models.decoders.pqmf import PseudoQmf
+
+        self.n_fft, self.hop = config.istft_n_fft, config.istft_hop
+        self.pqmf = PseudoQmf(config.subbands) if config.subbands > 1 else None
+        self.channels = config.subbands * 2 * (config.istft_n_fft // 2 + 1)
+        self.register_buffer("window", torch.hann_window(config.istft_n_fft), persistent=False)
+
+    def forward(self, excitation: Tensor) -> Tensor:
+        bands = self.pqmf.analysis(excitation) if self.pqmf is not None else excitation.float()
+        batch, count, samples = bands.shape
+        spectrum = torch.stft(
+            bands.reshape(batch * count, samples), self.n_fft, self.hop, window=self.window, center=True, return_complex=True
+        )[..., : samples // self.hop]
+        parts = torch.cat([spectrum.real, spectrum.imag], dim=1)  # (batch * bands, 2 * bins, frames)
+        return parts.reshape(batch, self.channels, samples // self.hop)
+
+
 class HarmonicSource(nn.Module):
-    """The head, the harmonics' learned mix, and one zero-initialised strided convolution per up-sampling stage that
-    brings the source from the sample rate to that stage's rate and width."""
+    """The head, the harmonics' learned mix, and one zero-initialised convolution per up-sampling stage that brings the
+    source to that stage's rate and width: strided over the waveform, or (the last stage of a decoder ending in an
+    inverse STFT) over the source's sub-band spectra."""
 
     def __init__(self, config: DecoderConfig, in_channels: int, speaker_channels: int) -> None:
         super().__init__()
@@ -92,14 +118,20 @@ class HarmonicSource(nn.Module):
         self.samples_per_frame = config.total_upsampling
         self.head = PitchHead(in_channels, speaker_channels, config.pitch_channels)
         self.mix = nn.Conv1d(config.harmonics, 1, 1)
+        self.spectral = SpectralSource(config) if config.inverse_stft_head else None
         self.stages = nn.ModuleList()
         channels = config.initial_channels
         rate = 1
-        for upsample_rate in config.upsample_rates:
+        for index, upsample_rate in enumerate(config.upsample_rates):
             rate *= upsample_rate
             channels //= 2
             stride = self.samples_per_frame // rate
-            stage = nn.Conv1d(1, channels, 2 * stride, stride=stride, padding=stride // 2) if stride > 1 else nn.Conv1d(1, channels, 1)
+            if self.spectral is not None and index == len(config.upsample_rates) - 1:
+                stage = nn.Conv1d(self.spectral.channels, channels, 1)
+            elif stride > 1:
+                stage = nn.Conv1d(1, channels, 2 * stride, stride=stride, padding=stride // 2)
+            else:
+                stage = nn.Conv1d(1, channels, 1)
             nn.init.zeros_(stage.weight)
             nn.init.zeros_(stage.bias)
             self.stages.append(stage)
@@ -115,4 +147,6 @@ class HarmonicSource(nn.Module):
 
     def for_stage(self, stage: int, excitation: Tensor, length: int) -> Tensor:
         """The source at stage ``stage``'s rate and width (batch, channels, length)."""
+        if self.spectral is not None and stage == len(self.stages) - 1:
+            return self.stages[stage](self.spectral(excitation).to(excitation.dtype))[..., :length]
         return self.stages[stage](excitation)[..., :length]
