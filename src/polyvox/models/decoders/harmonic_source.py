@@ -3,11 +3,11 @@
 A decoder that must invent the voice's periodicity from latents that barely carry it renders voiced speech as a flat
 comb at the frame rate (86 Hz lines whatever the pitch: docs/training.md). Here a small head reads F0 and voicing from
 the decoder's own input (latent and speaker), a sum of harmonic sines at that F0 is made at the sample rate, and a
-strided convolution per up-sampling stage adds it to the stage's output (as NSF-HiFiGAN and Period VITS do). The
-head trains on the recordings' F0 (``polyvox.audio.frame_pitch``); during training the decoder hears the recordings'
-F0, at synthesis the head's. The stage convolutions start at zero, so a voice given a source speaks as before until it
-trains. Everything is deterministic (no noise: the decoder already makes the unvoiced part), so one seed gives one
-waveform and the graph exports.
+convolution per up-sampling stage adds it to the stage's output (as NSF-HiFiGAN and Period VITS do): strided over the
+waveform, or over its sub-band spectra at the last stage of a decoder ending in an inverse STFT. The head trains on the
+recordings' F0 (``polyvox.audio.frame_pitch``); during training the decoder hears the recordings' F0, at synthesis the
+head's. The stage convolutions start at zero, so a voice given a source speaks as before until it trains. Everything is
+deterministic (no noise: the decoder already makes the unvoiced part), so one seed gives one waveform.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from polyvox.config import DecoderConfig
+from polyvox.models.decoders.pqmf import PseudoQmf
 
 # F0 is in cycles per sample (Hz over the sample rate): the decoder needs no sample rate. The head's log-F0 is relative
 # to 150 Hz at 22.05 kHz, so its output starts near a speaking voice's register.
@@ -90,8 +91,6 @@ class SpectralSource(nn.Module):
 
     def __init__(self, config: DecoderConfig) -> None:
         super().__init__()
-        from polyvox.models.decoders.pqmf import PseudoQmf
-
         self.n_fft, self.hop = config.istft_n_fft, config.istft_hop
         self.pqmf = PseudoQmf(config.subbands) if config.subbands > 1 else None
         self.channels = config.subbands * 2 * (config.istft_n_fft // 2 + 1)
