@@ -10,20 +10,18 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from polyvox.audio.pitch import WorldSettings, track_pitch
+
 F0_FLOOR_HZ = 60.0
 F0_CEIL_HZ = 800.0
 
 
 def frame_f0(samples: np.ndarray, sample_rate: int, hop_length: int, frames: int) -> np.ndarray:
     """F0 in Hz of ``frames`` frames of ``samples`` (float, mono), 0 where unvoiced."""
-    import pyworld
-
-    signal = np.ascontiguousarray(samples, dtype=np.float64)
-    if not np.any(signal):
+    if not np.any(samples):
         return np.zeros(frames)
-    period_ms = 1000.0 * hop_length / sample_rate
-    coarse, times = pyworld.dio(signal, sample_rate, f0_floor=F0_FLOOR_HZ, f0_ceil=F0_CEIL_HZ, frame_period=period_ms)
-    f0 = pyworld.stonemask(signal, coarse, times, sample_rate)[:frames]
+    settings = WorldSettings(frame_period_ms=1000.0 * hop_length / sample_rate, f0_floor_hz=F0_FLOOR_HZ, f0_ceil_hz=F0_CEIL_HZ)
+    f0 = track_pitch(samples, sample_rate, settings)[0][:frames]
     return np.pad(f0, (0, frames - len(f0)))
 
 

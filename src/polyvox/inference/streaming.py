@@ -35,6 +35,7 @@ def decode_window(
     harmonic source's phase where the window starts, moved on to where it ends (windows in order; None: from 0)."""
     piece = latent[..., window.flow_start : window.flow_end]
     lead = window.start - window.decoder_start
+    samples_per_frame = generator.decoder.samples_per_frame
     with float32_without_onednn(generator):
         flow_speaker = speaker if prosody_speaker is None else prosody_speaker
         flowed = generator.flow(piece, torch.ones_like(piece[:, :1]), flow_speaker, reverse=True)
@@ -44,9 +45,8 @@ def decode_window(
         else:
             f0 = generator.decoder.read_f0(decoder_input, speaker)
             phase = SourcePhase() if phase is None else phase
-            waveform = generator.decoder(decoder_input, speaker, f0, phase.before(f0, lead, generator.decoder.samples_per_frame))
-            phase.advance(f0[:, lead : lead + window.end - window.start], generator.decoder.samples_per_frame)
-    samples_per_frame = generator.decoder.samples_per_frame
+            waveform = generator.decoder(decoder_input, speaker, f0, phase.before(f0, lead, samples_per_frame))
+            phase.advance(f0[:, lead : lead + window.end - window.start], samples_per_frame)
     first = lead * samples_per_frame
     return waveform[0, 0, first : first + (window.end - window.start) * samples_per_frame]
 

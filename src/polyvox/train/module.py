@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
 import lightning as L
@@ -259,7 +260,7 @@ class VitsTrainingModule(L.LightningModule):
             segment_f0=self._segment_f0(batch) if self.generator.decoder.harmonic_source is not None else None,
         )
 
-    def _segment_f0(self, batch: Batch) -> Any:
+    def _segment_f0(self, batch: Batch) -> Callable[[Tensor], Tensor]:
         """The recordings' F0 of the decoded segments, read when the generator has chosen them."""
         hop, frames = self.config.audio.hop_length, self.config.training.segment_frames
 

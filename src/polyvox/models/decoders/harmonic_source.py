@@ -27,8 +27,8 @@ REFERENCE_F0 = 150.0 / 22050
 # F0 the head may give: 40 Hz (below a creak) to 1 kHz at 22.05 kHz.
 MIN_F0 = 40.0 / 22050
 MAX_F0 = 1000.0 / 22050
-# Amplitude of each sine before the learned mix. NSF's 0.1 left the mixed source at a standard deviation of 0.004 beside
-# stage activations of 0.06-0.6, and 500 fine-tune steps did not learn to hear it.
+# Amplitude of each sine before the learned mix. NSF's 0.1 left the mixed source far quieter than the stage activations
+# it joins, and a fine-tune did not learn to hear it.
 SINE_AMPLITUDE = 1.0
 HEAD_KERNEL = 5
 # Latent frames either side an F0 reading depends on (two convolutions of HEAD_KERNEL).
