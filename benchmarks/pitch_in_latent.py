@@ -98,6 +98,7 @@ def main() -> None:
     torch.set_num_threads(1)
     started = time.monotonic()
     voice = Voice.load(arguments.voice)
+    torch.manual_seed(0)  # the posterior's samples: the same every run
     items = inputs_of(voice, arguments.manifest, arguments.clips)
     speaker_channels = voice.metadata.config.model.speaker_channels
     table = {key: train_and_score(items, key, speaker_channels) for key in ("mel", "means", "sample")}
