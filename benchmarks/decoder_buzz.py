@@ -7,7 +7,10 @@ text-to-speech comes from the latents the prior and flow make. Beside it, the po
 deviation over the spread of its means across the clip's frames, per speaker (near 1, a sample of the latent is mostly
 noise drawn afresh every frame, and the decoder is left to invent what the latent does not carry). For a voice whose
 decoder has a harmonic source (``model.decoder.harmonic_source``), copy-synthesis again with the source driven by the
-recording's own F0 and by none, and its head's F0 error: whether the decoder hears the source at all.
+recording's own F0 and by none, and its head's F0 error: whether the decoder hears the source at all. Two more
+copy-syntheses: from the posterior's means (no noise), and, for a decoder whose up-sampling is not balanced
+(``model.decoder.balanced_upsampling``), through the same decoder with its up-sampling kernels projected onto balanced
+ones, untrained: how much of the comb the kernels' unequal phase sums make.
 
     python benchmarks/decoder_buzz.py --manifest runs/v2/corpus/manifest.jsonl VOICE.safetensors [VOICE ...] [--clips 4]
 
@@ -18,6 +21,7 @@ clips it trained on; the figure is about the sound, not generalisation). Writes 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import time
 from pathlib import Path
@@ -25,12 +29,14 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import torch
+from torch.nn.utils import parametrize
 
 from polyvox import Voice
 from polyvox.audio.features import MelSpectrogram
 from polyvox.audio.frame_pitch import frame_f0
 from polyvox.data.manifest import read_manifest
 from polyvox.evaluation.buzz import frame_rate_buzz
+from polyvox.models.decoders.balanced_upsampling import BalancedPolyphase
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -55,8 +61,13 @@ def copy_synthesis(voice: Voice, samples: np.ndarray, speaker: int) -> tuple[np.
     posterior = generator.posterior_encoder(spectrogram, torch.ones(1, 1, frames), speaker_vector)
     noise = float(posterior.log_scales.exp().mean() / posterior.means[0].std(dim=1).mean())
     copied = generator.decoder(posterior.latent, speaker_vector)[0, 0].float().numpy()
+    rate = audio.sample_rate
+    extra = {"copy_means": frame_rate_buzz(generator.decoder(posterior.means, speaker_vector)[0, 0].float().numpy(), rate)}
+    if not generator.decoder.config.balanced_upsampling:
+        balanced = balanced_copy(generator.decoder)
+        extra["copy_balanced"] = frame_rate_buzz(balanced(posterior.latent, speaker_vector)[0, 0].float().numpy(), rate)
     if generator.decoder.harmonic_source is None:
-        return copied, noise, {}
+        return copied, noise, extra
     recorded = frame_f0(samples, audio.sample_rate, audio.hop_length, frames)
     head = generator.decoder.read_f0(posterior.latent, speaker_vector)[0].numpy() * audio.sample_rate
     both = (recorded > 0) & (head > 0)
@@ -65,7 +76,15 @@ def copy_synthesis(voice: Voice, samples: np.ndarray, speaker: int) -> tuple[np.
         for name, f0 in (("copy_recorded_f0", torch.from_numpy(recorded / audio.sample_rate)), ("copy_no_source", torch.zeros(frames)))
     }
     cents = float(np.median(np.abs(1200 * np.log2(head[both] / recorded[both])))) if both.any() else float("nan")
-    return copied, noise, {**driven, "head_f0_cents": cents}
+    return copied, noise, {**extra, **driven, "head_f0_cents": cents}
+
+
+def balanced_copy(decoder: torch.nn.Module) -> torch.nn.Module:
+    """The decoder with each up-sampling kernel replaced by its nearest balanced one (no training)."""
+    balanced = copy.deepcopy(decoder)
+    for upsample, rate, kernel in zip(balanced.ups, decoder.config.upsample_rates, decoder.config.upsample_kernel_sizes):
+        parametrize.register_parametrization(upsample, "weight", BalancedPolyphase(rate, kernel))
+    return balanced
 
 
 def measure(path: Path, clips: dict[str, list], manifest_folder: Path) -> dict[str, dict[str, float]]:
@@ -101,11 +120,17 @@ def main() -> None:
     started = time.monotonic()
     clips = clips_by_speaker(arguments.manifest, arguments.clips)
     results = {str(path): measure(path, clips, arguments.manifest.parent) for path in arguments.voices}
-    print("| voice | speaker | recording | copy-synthesis | text-to-speech | posterior noise | copy, recorded F0 | copy, no source | head F0 error (cents) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| voice | speaker | recording | copy-synthesis | text-to-speech | posterior noise | copy, means | copy, balanced "
+        "| copy, recorded F0 | copy, no source | head F0 error (cents) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for voice, table in results.items():
         for speaker, figures in table.items():
-            source = " | ".join(f"{figures[name]:.2f}" if name in figures else "-" for name in ("copy_recorded_f0", "copy_no_source"))
+            source = " | ".join(
+                f"{figures[name]:.2f}" if name in figures else "-"
+                for name in ("copy_means", "copy_balanced", "copy_recorded_f0", "copy_no_source")
+            )
             cents = f"{figures['head_f0_cents']:.0f}" if "head_f0_cents" in figures else "-"
             print(
                 f"| {Path(voice).name} | {speaker} | {figures['recording']:.2f} | {figures['copy_synthesis']:.2f} | "

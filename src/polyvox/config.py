@@ -308,6 +308,9 @@ class DecoderConfig:
     harmonic_source: bool = False
     harmonics: int = 8
     pitch_channels: int = 128
+    # Up-sampling kernels whose phases sum alike (models/decoders/balanced_upsampling.py): a steady latent cannot come
+    # out as a tone at the frame rate, the comb an unbalanced decoder has to learn away.
+    balanced_upsampling: bool = False
 
     def __post_init__(self) -> None:
         _require(self.type in DECODER_ENTRIES, f"decoder type must be {' or '.join(map(repr, DECODER_ENTRIES))}, got {self.type!r}")

@@ -12,6 +12,7 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from polyvox.config import DecoderConfig
 from polyvox.models.conv_geometry import Reach, back_through_transposed, conv_reach, half_padded, minimum_input_length
+from polyvox.models.decoders.balanced_upsampling import BalancedPolyphase
 from polyvox.models.decoders.harmonic_source import HEAD_REACH, HarmonicSource, f0_from_head
 from polyvox.models.decoders.layout import apply_conv, from_time_2d, to_time_2d
 from polyvox.models.decoders.resblock import CONV_INIT_STD, LEAKY_RELU_SLOPE, RESIDUAL_BLOCKS, build_residual_block
@@ -46,7 +47,10 @@ class UpsamplingDecoder(nn.Module):
         for rate, kernel in zip(config.upsample_rates, config.upsample_kernel_sizes):
             upsample = nn.ConvTranspose1d(channels, channels // 2, kernel, stride=rate, padding=(kernel - rate) // 2)
             nn.init.normal_(upsample.weight, mean=0.0, std=CONV_INIT_STD)
-            self.ups.append(weight_norm(upsample))
+            upsample = weight_norm(upsample)
+            if config.balanced_upsampling:
+                parametrize.register_parametrization(upsample, "weight", BalancedPolyphase(rate, kernel))
+            self.ups.append(upsample)
             self.upsample_excess.append((kernel - rate) % 2)
             channels //= 2
             for kernel_size, dilations in zip(config.resblock_kernel_sizes, config.resblock_dilations):
