@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from polyvox.audio.pitch import WorldSettings, track_pitch
 from polyvox.data.corpus.silence import trim_silence
 from polyvox.evaluation.buzz import DEFAULT_FRAME_RATE_HZ, frame_rate_buzz
 from polyvox.evaluation.mel_cepstrum import MelCepstrumAnalysis
@@ -26,6 +27,10 @@ class AnalysisSettings:
     silence_threshold_db: float = -40.0
     # Frame rate of the voices under test (their sample rate / hop), where frame-rate buzz is looked for.
     frame_rate_hz: float = DEFAULT_FRAME_RATE_HZ
+
+    def pitch_tracking(self) -> WorldSettings:
+        """These settings as ``polyvox.audio.pitch.track_pitch`` takes them."""
+        return WorldSettings(frame_period_ms=self.frame_period_ms, f0_floor_hz=self.f0_floor_hz, f0_ceil_hz=self.f0_ceil_hz)
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,7 @@ class SpeechAnalyzer:
                                   threshold_db=settings.silence_threshold_db)
         signal = np.ascontiguousarray(trimmed, dtype=np.float64)
         # DIO + StoneMask, as ESPnet's evaluation does (Harvest is slower and calls pure tones unvoiced).
-        coarse_f0, times = pyworld.dio(
-            signal, self.sample_rate, f0_floor=settings.f0_floor_hz, f0_ceil=settings.f0_ceil_hz,
-            frame_period=settings.frame_period_ms,
-        )
-        f0 = pyworld.stonemask(signal, coarse_f0, times, self.sample_rate)
+        f0, times = track_pitch(signal, self.sample_rate, settings.pitch_tracking())
         envelope = pyworld.cheaptrick(signal, f0, times, self.sample_rate, fft_size=self.fft_size)
         return SpeechFeatures(
             mel_cepstrum=self.mel_cepstrum(envelope),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from polyvox.audio.pitch import track_pitch
 from polyvox.evaluation.analysis import AnalysisSettings
 from polyvox.inference.score import Score
 from polyvox.inference.score_timing import note_frames
@@ -44,14 +45,8 @@ class ScoreCheck:
 
 def track_f0(samples: np.ndarray, sample_rate: int, settings: AnalysisSettings | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(times in s, F0 in Hz with 0 unvoiced) of ``samples``, by evaluation's estimator and settings."""
-    import pyworld
-
-    settings = settings or AnalysisSettings()
-    signal = np.ascontiguousarray(samples, dtype=np.float64)
-    coarse, times = pyworld.dio(
-        signal, sample_rate, f0_floor=settings.f0_floor_hz, f0_ceil=settings.f0_ceil_hz, frame_period=settings.frame_period_ms
-    )
-    return times, pyworld.stonemask(signal, coarse, times, sample_rate)
+    f0, times = track_pitch(samples, sample_rate, (settings or AnalysisSettings()).pitch_tracking())
+    return times, f0
 
 
 def check_score(samples: np.ndarray, sample_rate: int, score: Score, frames_per_second: float) -> ScoreCheck:
