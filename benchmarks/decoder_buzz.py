@@ -13,6 +13,7 @@ copy-syntheses: from the posterior's means (no noise), and, for a decoder whose 
 ones, untrained: how much of the comb the kernels' unequal phase sums make.
 
     python benchmarks/decoder_buzz.py --manifest runs/v2/corpus/manifest.jsonl VOICE.safetensors [VOICE ...] [--clips 4]
+        [--plot docs/images/decoder_buzz.png --plot-speaker piper_joe]
 
 Each speaker's last ``--clips`` clips of the manifest (the listener recipe's corpus: the voice's own speakers, whose
 clips it trained on; the figure is about the sound, not generalisation). Writes benchmarks/results/decoder_buzz.json.
@@ -39,6 +40,7 @@ from polyvox.evaluation.buzz import frame_rate_buzz
 from polyvox.models.decoders.balanced_upsampling import BalancedPolyphase
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PLOT_TOP_HZ = 3000
 
 
 def clips_by_speaker(manifest: Path, count: int) -> dict[str, list]:
@@ -87,7 +89,11 @@ def balanced_copy(decoder: torch.nn.Module) -> torch.nn.Module:
     return balanced
 
 
-def measure(path: Path, clips: dict[str, list], manifest_folder: Path) -> dict[str, dict[str, float]]:
+def measure(
+    path: Path, clips: dict[str, list], manifest_folder: Path, shown: dict[str, np.ndarray] | None = None, shown_speaker: str = ""
+) -> dict[str, dict[str, float]]:
+    """Each speaker's mean figures; ``shown`` collects the recording, copy-synthesis and text-to-speech of
+    ``shown_speaker``'s last clip (for ``--plot``)."""
     voice = Voice.load(path)
     torch.manual_seed(0)  # the posterior's samples: the same for every voice and run
     table: dict[str, dict[str, float]] = {}
@@ -105,8 +111,33 @@ def measure(path: Path, clips: dict[str, list], manifest_folder: Path) -> dict[s
                 figures.setdefault(name, []).append(value)
             spoken = voice.synthesize(utterance.text, language=utterance.language, speaker=speaker, seed=0)
             figures["text_to_speech"].append(frame_rate_buzz(spoken.samples, spoken.sample_rate))
+            if shown is not None and speaker == shown_speaker:
+                shown.update({"recording": samples, f"{path.name}: copy-synthesis": copied, f"{path.name}: text-to-speech": spoken.samples})
         table[speaker] = {name: round(float(np.mean(values)), 3) for name, values in figures.items()}
     return table
+
+
+def draw(shown: dict[str, np.ndarray], rate: int, speaker: str, output: Path) -> None:
+    """Spectrograms fine enough (2048-sample windows, 11 Hz a bin) to tell harmonics that follow the pitch from lines
+    86 Hz apart that stay flat."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy.signal import stft
+
+    figure, axes = plt.subplots(len(shown), 1, figsize=(11, 2.2 * len(shown)), squeeze=False)
+    for axis, (title, samples) in zip(axes[:, 0], shown.items()):
+        frequencies, times, spectrum = stft(samples, fs=rate, nperseg=2048, noverlap=1792)
+        level = 20 * np.log10(np.abs(spectrum) + 1e-6)
+        low = frequencies <= PLOT_TOP_HZ
+        axis.pcolormesh(times, frequencies[low], level[low] - level.max(), vmin=-70, vmax=0, shading="auto")
+        axis.set_title(f"{title}: frame buzz {frame_rate_buzz(samples, rate):.2f}", fontsize=10)
+        axis.set_ylabel("Hz")
+    axes[-1, 0].set_xlabel(f"seconds ({speaker}'s last clip)")
+    figure.tight_layout()
+    figure.savefig(output, dpi=80)
+    plt.close(figure)
 
 
 def main() -> None:
@@ -115,11 +146,16 @@ def main() -> None:
     parser.add_argument("--manifest", type=Path, required=True)
     parser.add_argument("--clips", type=int, default=4, help="clips per speaker")
     parser.add_argument("--name", default="decoder_buzz", help="results file name")
+    parser.add_argument("--plot", type=Path, help="draw one clip's recording, copy-synthesis and text-to-speech here (PNG)")
+    parser.add_argument("--plot-speaker", default="piper_joe", help="whose last clip --plot draws")
     arguments = parser.parse_args()
     torch.set_num_threads(1)
     started = time.monotonic()
     clips = clips_by_speaker(arguments.manifest, arguments.clips)
-    results = {str(path): measure(path, clips, arguments.manifest.parent) for path in arguments.voices}
+    shown: dict[str, np.ndarray] | None = {} if arguments.plot else None
+    results = {
+        str(path): measure(path, clips, arguments.manifest.parent, shown, arguments.plot_speaker) for path in arguments.voices
+    }
     print(
         "| voice | speaker | recording | copy-synthesis | text-to-speech | posterior noise | copy, means | copy, balanced "
         "| copy, recorded F0 | copy, no source | head F0 error (cents) |"
@@ -142,6 +178,9 @@ def main() -> None:
         + f" --manifest {arguments.manifest} --clips {arguments.clips}",
         "clips_per_speaker": arguments.clips, "frame_buzz": results, "seconds": round(time.monotonic() - started),
     }, indent=1) + "\n", encoding="utf-8")
+    if shown:
+        draw(shown, Voice.load(arguments.voices[0]).metadata.config.audio.sample_rate, arguments.plot_speaker, arguments.plot)
+        print(f"drew {arguments.plot}")
     print(f"{time.monotonic() - started:.0f} s; wrote {output}")
 
 

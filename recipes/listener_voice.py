@@ -8,6 +8,7 @@
     python recipes/listener_voice.py --work runs/v2 --ship          # only when the listener says it is better
     python recipes/listener_voice.py --work runs/v2 --ship --candidate step5000.safetensors   # another step, so judged
     python recipes/listener_voice.py --work runs/v2 --graft-decoder --start CANDIDATE   # stage 4 (below)
+    python recipes/listener_voice.py --work runs/v2 --balance-decoder --start CANDIDATE # stage 5 (below)
 
 1. Corpus: the default recipe's sentences, spoken by the teachers Whisper understood best per language
    (``polyvox corpus --teacher auto``: Piper en_US-joe-medium and Kokoro-82M; Mandarin stays espeak-ng).
@@ -23,6 +24,12 @@
    (``polyvox.finetune.decoder_graft``: its input layer refitted on joe's speech read back by the candidate's
    posterior as piper_joe) and alone trains (``--freeze decoder``) on the corpus against the run's discriminator
    (``--discriminator-from`` its newest checkpoint). Its output is WORK/decoder/candidate.safetensors.
+5. Balanced up-sampling (``--balance-decoder``): the comb came from the decoder's own up-sampling kernels, whose
+   phases summed unequally, so a steady latent rang at the frame rate (``model.decoder.balanced_upsampling``). The
+   candidate's kernels are projected onto balanced ones and every weight trains on (``--start``, default
+   WORK/candidate.safetensors; the run's newest checkpoint as the discriminator, or ``--discriminator-from``). Its
+   output is WORK/balanced/candidate.safetensors. From the shipped voice, 3000 steps: comb gone, English, French,
+   Harvard and DNSMOS better, Spanish, German and Mandarin worse; not shipped (docs/training.md).
 """
 
 from __future__ import annotations
@@ -173,6 +180,33 @@ def train_decoder(work: Path, manifest: Path, start: Path, resume: bool, steps: 
     return Path(finetune(grafted_path, manifest, folder / "candidate.safetensors", folder / "run", options).voice_path)
 
 
+# Stage 5's steps and learning rate: the kernels' projection changes what the decoder makes (the shipped voice's
+# kernels were mostly imbalance), so it relearns at twice the fine-tune rate.
+BALANCE_STEPS = 2000
+BALANCE_LEARNING_RATE = 2e-4
+
+
+def train_balanced(
+    work: Path, manifest: Path, start: Path, resume: bool, steps: int, listener: Path | None, judge: Path | None
+) -> Path:
+    """Stage 5: ``start`` with balanced up-sampling, every weight trained on against ``judge``'s discriminator."""
+    from polyvox.finetune.plan import FinetuneOptions
+    from polyvox.finetune.run import finetune
+    from polyvox.train.callbacks import checkpoint_files
+
+    judges = checkpoint_files(work / "run" / "checkpoints")
+    options = FinetuneOptions(
+        freeze="all", steps=steps, learning_rate=BALANCE_LEARNING_RATE, resume=resume, listener=listener,
+        overrides=(
+            "model.decoder.balanced_upsampling=true", "training.discriminator_start_step=0", "training.warmup_steps=100",
+            *OVERRIDES,
+        ),
+        validation_per_language=VALIDATION_PER_LANGUAGE, discriminator_from=judge or (judges[-1] if judges else None),
+    )
+    folder = work / "balanced"
+    return Path(finetune(start, manifest, folder / "candidate.safetensors", folder / "run", options).voice_path)
+
+
 # The shipped voice speaks slower and with less prior noise than the standard settings: on the listener benchmark's
 # sentences the step-4250 candidate's everyday CER mean fell from 0.426 to 0.397 and its Harvard WER from 0.625 to
 # 0.454 (benchmarks/results/listener_candidate_speakers_settings.md). A request's own speed or noise still wins.
@@ -221,6 +255,12 @@ def main() -> None:
         help="with --ship: the voice to ship (e.g. a checkpoint's, polyvox import-voice run/checkpoints/step-N.ckpt, that "
         "listener_compare.py judged better than the validation's choice); default WORK/candidate.safetensors",
     )
+    parser.add_argument(
+        "--balance-decoder", action="store_true",
+        help="stage 5: --start (default WORK/candidate.safetensors) with balanced up-sampling, every weight trained for "
+        f"--steps (default {BALANCE_STEPS})",
+    )
+    parser.add_argument("--discriminator-from", type=Path, help="with --balance-decoder: the checkpoint whose discriminator judges")
     parser.add_argument("--utterances", type=int, default=UTTERANCES_PER_SPEAKER, help="corpus sentences per speaker")
     parser.add_argument(
         "--listener", type=Path, default=WHISPER_BASE if WHISPER_BASE.is_dir() else None,
@@ -235,16 +275,22 @@ def main() -> None:
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("recipe")
-    for given in (arguments.candidate, arguments.start):
+    for given in (arguments.candidate, arguments.start, arguments.discriminator_from):
         if given is not None and not given.is_file():
-            parser.error(f"{given}: no such voice file")
+            parser.error(f"{given}: no such file")
     if arguments.ship:
         log.info("shipped %s", ship(arguments.work, arguments.candidate))
         return
     manifest = make_corpus(arguments.work, arguments.utterances)
     if arguments.listener is None:
         log.warning("no --listener: the candidate is the step with the lowest validation mel loss")
-    if arguments.graft_decoder:
+    if arguments.balance_decoder:
+        start = arguments.start or arguments.work / "candidate.safetensors"
+        steps = arguments.steps or BALANCE_STEPS
+        candidate = train_balanced(
+            arguments.work, manifest, start, arguments.resume, steps, arguments.listener, arguments.discriminator_from
+        )
+    elif arguments.graft_decoder:
         start = arguments.start or arguments.work / "candidate.safetensors"
         steps = arguments.steps or DECODER_STEPS
         candidate = train_decoder(arguments.work, manifest, start, arguments.resume, steps, arguments.listener)
