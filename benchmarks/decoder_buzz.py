@@ -32,6 +32,8 @@ import soundfile
 import torch
 from torch.nn.utils import parametrize
 
+from listener_spectrograms import draw_spectrograms
+
 from polyvox import Voice
 from polyvox.audio.features import MelSpectrogram
 from polyvox.audio.frame_pitch import frame_f0
@@ -117,29 +119,6 @@ def measure(
     return table
 
 
-def draw(shown: dict[str, np.ndarray], rate: int, speaker: str, output: Path) -> None:
-    """Spectrograms fine enough (2048-sample windows, 11 Hz a bin) to tell harmonics that follow the pitch from lines
-    86 Hz apart that stay flat."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from scipy.signal import stft
-
-    figure, axes = plt.subplots(len(shown), 1, figsize=(11, 2.2 * len(shown)), squeeze=False)
-    for axis, (title, samples) in zip(axes[:, 0], shown.items()):
-        frequencies, times, spectrum = stft(samples, fs=rate, nperseg=2048, noverlap=1792)
-        level = 20 * np.log10(np.abs(spectrum) + 1e-6)
-        low = frequencies <= PLOT_TOP_HZ
-        axis.pcolormesh(times, frequencies[low], level[low] - level.max(), vmin=-70, vmax=0, shading="auto")
-        axis.set_title(f"{title}: frame buzz {frame_rate_buzz(samples, rate):.2f}", fontsize=10)
-        axis.set_ylabel("Hz")
-    axes[-1, 0].set_xlabel(f"seconds ({speaker}'s last clip)")
-    figure.tight_layout()
-    figure.savefig(output, dpi=80)
-    plt.close(figure)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("voices", nargs="+", type=Path)
@@ -179,7 +158,10 @@ def main() -> None:
         "clips_per_speaker": arguments.clips, "frame_buzz": results, "seconds": round(time.monotonic() - started),
     }, indent=1) + "\n", encoding="utf-8")
     if shown:
-        draw(shown, Voice.load(arguments.voices[0]).metadata.config.audio.sample_rate, arguments.plot_speaker, arguments.plot)
+        # 2048-sample windows (11 Hz a bin): harmonics that follow the pitch apart from lines 86 Hz apart that stay flat.
+        rate = Voice.load(arguments.voices[0]).metadata.config.audio.sample_rate
+        xlabel = f"seconds ({arguments.plot_speaker}'s last clip)"
+        draw_spectrograms(shown, rate, arguments.plot, xlabel, top_hz=PLOT_TOP_HZ, window=2048, floor_db=-70)
         print(f"drew {arguments.plot}")
     print(f"{time.monotonic() - started:.0f} s; wrote {output}")
 

@@ -36,27 +36,38 @@ def buzz_by_system() -> dict[str, dict[str, float]]:
     return table
 
 
-def draw(clip: str, output: Path) -> None:
+def draw_spectrograms(
+    panels: dict[str, np.ndarray], rate: int, output: Path, xlabel: str, top_hz: float = TOP_HZ, window: int = 1024,
+    floor_db: float = -80,
+) -> None:
+    """One spectrogram per panel (title -> samples at ``rate``), up to ``top_hz``, each titled with its frame buzz."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.signal import stft
 
-    shown = [system for system in SYSTEMS if (AUDIO / system / f"{clip}.wav").is_file()]
-    figure, axes = plt.subplots(len(shown), 1, figsize=(11, 2.4 * len(shown)), squeeze=False)
-    for axis, system in zip(axes[:, 0], shown):
-        samples, rate = soundfile.read(AUDIO / system / f"{clip}.wav", dtype="float32")
-        frequencies, times, spectrum = stft(samples, fs=rate, nperseg=1024, noverlap=768)
+    figure, axes = plt.subplots(len(panels), 1, figsize=(11, 2.3 * len(panels)), squeeze=False)
+    for axis, (title, samples) in zip(axes[:, 0], panels.items()):
+        frequencies, times, spectrum = stft(samples, fs=rate, nperseg=window, noverlap=window * 3 // 4)
         level = 20 * np.log10(np.abs(spectrum) + 1e-6)
-        low = frequencies <= TOP_HZ
-        axis.pcolormesh(times, frequencies[low], level[low] - level.max(), vmin=-80, vmax=0, shading="auto")
-        axis.set_title(f"{system}: frame buzz {frame_rate_buzz(samples, rate):.2f}", fontsize=10)
+        low = frequencies <= top_hz
+        axis.pcolormesh(times, frequencies[low], level[low] - level.max(), vmin=floor_db, vmax=0, shading="auto")
+        axis.set_title(f"{title}: frame buzz {frame_rate_buzz(samples, rate):.2f}", fontsize=10)
         axis.set_ylabel("Hz")
-    axes[-1, 0].set_xlabel(f"seconds ({clip}; harmonics of the voice's pitch move with it, a frame-rate comb stays flat)")
+    axes[-1, 0].set_xlabel(xlabel)
     figure.tight_layout()
     figure.savefig(output, dpi=80)
     plt.close(figure)
+
+
+def draw(clip: str, output: Path) -> None:
+    panels, rate = {}, 0
+    for system in SYSTEMS:
+        if (AUDIO / system / f"{clip}.wav").is_file():
+            panels[system], rate = soundfile.read(AUDIO / system / f"{clip}.wav", dtype="float32")
+    xlabel = f"seconds ({clip}; harmonics of the voice's pitch move with it, a frame-rate comb stays flat)"
+    draw_spectrograms(panels, rate, output, xlabel)
 
 
 def main() -> None:
