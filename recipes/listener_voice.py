@@ -28,8 +28,8 @@
    phases summed unequally, so a steady latent rang at the frame rate (``model.decoder.balanced_upsampling``). The
    candidate's kernels are projected onto balanced ones and every weight trains on (``--start``, default
    WORK/candidate.safetensors; the run's newest checkpoint as the discriminator, or ``--discriminator-from``). Its
-   output is WORK/balanced/candidate.safetensors. From the shipped voice, 3000 steps: comb gone, English, French,
-   Harvard and DNSMOS better, Spanish, German and Mandarin worse; not shipped (docs/training.md).
+   output is WORK/balanced/candidate.safetensors. From the shipped voice, 3000 steps: comb down to a quarter;
+   English, French, Harvard and DNSMOS better, Spanish, German and Mandarin worse; not shipped (docs/training.md).
 """
 
 from __future__ import annotations
