@@ -39,6 +39,7 @@ from polyvox.audio.features import MelSpectrogram
 from polyvox.audio.frame_pitch import frame_f0
 from polyvox.data.manifest import read_manifest
 from polyvox.evaluation.buzz import frame_rate_buzz
+from polyvox.voice_file import read_metadata
 from polyvox.models.decoders.balanced_upsampling import BalancedPolyphase
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -159,7 +160,7 @@ def main() -> None:
     }, indent=1) + "\n", encoding="utf-8")
     if shown:
         # 2048-sample windows (11 Hz a bin): harmonics that follow the pitch apart from lines 86 Hz apart that stay flat.
-        rate = Voice.load(arguments.voices[0]).metadata.config.audio.sample_rate
+        rate = read_metadata(arguments.voices[0]).config.audio.sample_rate
         xlabel = f"seconds ({arguments.plot_speaker}'s last clip)"
         draw_spectrograms(shown, rate, arguments.plot, xlabel, top_hz=PLOT_TOP_HZ, window=2048, floor_db=-70)
         print(f"drew {arguments.plot}")

@@ -16,6 +16,11 @@ import torch
 from torch import Tensor, nn
 
 
+def phase_matrix(kernel_size: int, stride: int) -> Tensor:
+    """(kernel_size, stride): 1 where a tap belongs to an output phase; ``weight @ phase_matrix`` sums each phase."""
+    return torch.nn.functional.one_hot(torch.arange(kernel_size) % stride, stride).to(torch.float32)
+
+
 class BalancedPolyphase(nn.Module):
     """weight (in_channels, out_channels, kernel) -> the nearest weight (least squares) whose ``stride`` phase sums
     agree for every channel pair."""
@@ -24,21 +29,15 @@ class BalancedPolyphase(nn.Module):
         super().__init__()
         if not 1 <= stride <= kernel_size:
             raise ValueError(f"need 1 <= stride <= kernel_size, got stride={stride}, kernel_size={kernel_size}")
-        phase = torch.arange(kernel_size) % stride
-        taps = torch.bincount(phase, minlength=stride).to(torch.float32)
-        # The common sum is the sums' mean weighted by 1/taps: moving a phase with more taps costs less per tap.
-        weights = (1.0 / taps) / (1.0 / taps).sum()
-        self.register_buffer("phase", phase, persistent=False)
-        self.register_buffer("taps", taps, persistent=False)
-        self.register_buffer("weights", weights, persistent=False)
-        self.stride = stride
+        self.register_buffer("phases", phase_matrix(kernel_size, stride), persistent=False)
 
     def forward(self, weight: Tensor) -> Tensor:
-        one_hot = torch.nn.functional.one_hot(self.phase, self.stride).to(weight.dtype)  # (kernel, stride)
-        sums = weight @ one_hot  # (in, out, stride)
-        common = (sums * self.weights.to(weight.dtype)).sum(-1, keepdim=True)
-        correction = (common - sums) / self.taps.to(weight.dtype)
-        return weight + correction @ one_hot.T
+        phases = self.phases.to(weight.dtype)
+        taps = phases.sum(0)
+        sums = weight @ phases  # (in, out, stride)
+        # The common sum is the sums' mean weighted by 1/taps: moving a phase with more taps costs less per tap.
+        common = (sums / taps).sum(-1, keepdim=True) / (1.0 / taps).sum()
+        return weight + ((common - sums) / taps) @ phases.T
 
     def right_inverse(self, weight: Tensor) -> Tensor:
         return weight
@@ -47,7 +46,6 @@ class BalancedPolyphase(nn.Module):
 def phase_imbalance(weight: Tensor, stride: int) -> float:
     """How unequal a transposed convolution's phase sums are: the norm of their spread over the norm of their mean
     (0 for a balanced kernel)."""
-    phase = torch.arange(weight.shape[-1], device=weight.device) % stride
-    sums = weight.detach() @ torch.nn.functional.one_hot(phase, stride).to(weight.dtype)
+    sums = weight.detach() @ phase_matrix(weight.shape[-1], stride).to(weight.device, weight.dtype)
     mean = sums.mean(-1, keepdim=True)
     return float((sums - mean).norm() / mean.norm().clamp_min(torch.finfo(weight.dtype).tiny))
