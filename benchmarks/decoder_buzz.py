@@ -10,7 +10,9 @@ decoder has a harmonic source (``model.decoder.harmonic_source``), copy-synthesi
 recording's own F0 and by none, and its head's F0 error: whether the decoder hears the source at all. Two more
 copy-syntheses: from the posterior's means (no noise), and, for a decoder whose up-sampling is not balanced
 (``model.decoder.balanced_upsampling``), through the same decoder with its up-sampling kernels projected onto balanced
-ones, untrained: how much of the comb the kernels' unequal phase sums make.
+ones, untrained: how much of the comb the kernels' unequal phase sums make. Each voice's up-sampling stages' phase
+imbalance is printed and written too (a voice whose speakers are not the corpus's, such as an imported Piper voice,
+gives only that).
 
     python benchmarks/decoder_buzz.py --manifest runs/v2/corpus/manifest.jsonl VOICE.safetensors [VOICE ...] [--clips 4]
         [--plot docs/images/decoder_buzz.png --plot-speaker piper_joe]
@@ -40,7 +42,7 @@ from polyvox.audio.frame_pitch import frame_f0
 from polyvox.data.manifest import read_manifest
 from polyvox.evaluation.buzz import frame_rate_buzz
 from polyvox.voice_file import read_metadata
-from polyvox.models.decoders.balanced_upsampling import BalancedPolyphase
+from polyvox.models.decoders.balanced_upsampling import BalancedPolyphase, phase_imbalance
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PLOT_TOP_HZ = 3000
@@ -94,10 +96,12 @@ def balanced_copy(decoder: torch.nn.Module) -> torch.nn.Module:
 
 def measure(
     path: Path, clips: dict[str, list], manifest_folder: Path, shown: dict[str, np.ndarray] | None = None, shown_speaker: str = ""
-) -> dict[str, dict[str, float]]:
-    """Each speaker's mean figures; ``shown`` collects the recording, copy-synthesis and text-to-speech of
-    ``shown_speaker``'s last clip (for ``--plot``)."""
+) -> tuple[dict[str, dict[str, float]], list[float]]:
+    """Each speaker's mean figures, and each up-sampling stage's phase imbalance (``phase_imbalance``: 0 balanced);
+    ``shown`` collects the recording, copy-synthesis and text-to-speech of ``shown_speaker``'s last clip (for ``--plot``)."""
     voice = Voice.load(path)
+    decoder = voice.generator.decoder
+    imbalance = [round(phase_imbalance(upsample.weight.float(), rate), 3) for upsample, rate in zip(decoder.ups, decoder.config.upsample_rates)]
     torch.manual_seed(0)  # the posterior's samples: the same for every voice and run
     table: dict[str, dict[str, float]] = {}
     for speaker, utterances in clips.items():
@@ -117,7 +121,7 @@ def measure(
             if shown is not None and speaker == shown_speaker:
                 shown.update({"recording": samples, f"{path.name}: copy-synthesis": copied, f"{path.name}: text-to-speech": spoken.samples})
         table[speaker] = {name: round(float(np.mean(values)), 3) for name, values in figures.items()}
-    return table
+    return table, imbalance
 
 
 def main() -> None:
@@ -133,9 +137,13 @@ def main() -> None:
     started = time.monotonic()
     clips = clips_by_speaker(arguments.manifest, arguments.clips)
     shown: dict[str, np.ndarray] | None = {} if arguments.plot else None
-    results = {
+    measured = {
         str(path): measure(path, clips, arguments.manifest.parent, shown, arguments.plot_speaker) for path in arguments.voices
     }
+    results = {voice: table for voice, (table, _) in measured.items()}
+    imbalances = {voice: imbalance for voice, (_, imbalance) in measured.items()}
+    for voice, imbalance in imbalances.items():
+        print(f"{Path(voice).name}: up-sampling phase imbalance per stage {imbalance}")
     print(
         "| voice | speaker | recording | copy-synthesis | text-to-speech | posterior noise | copy, means | copy, balanced "
         "| copy, recorded F0 | copy, no source | head F0 error (cents) |"
@@ -156,7 +164,7 @@ def main() -> None:
     output.write_text(json.dumps({
         "command": "python benchmarks/decoder_buzz.py " + " ".join(str(path) for path in arguments.voices)
         + f" --manifest {arguments.manifest} --clips {arguments.clips}",
-        "clips_per_speaker": arguments.clips, "frame_buzz": results, "seconds": round(time.monotonic() - started),
+        "clips_per_speaker": arguments.clips, "frame_buzz": results, "phase_imbalance": imbalances, "seconds": round(time.monotonic() - started),
     }, indent=1) + "\n", encoding="utf-8")
     if shown:
         # 2048-sample windows (11 Hz a bin): harmonics that follow the pitch apart from lines 86 Hz apart that stay flat.
