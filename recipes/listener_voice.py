@@ -281,19 +281,21 @@ def main() -> None:
     if arguments.ship:
         log.info("shipped %s", ship(arguments.work, arguments.candidate))
         return
+    # Stages 4 and 5 start from a candidate: a missing one stops here, before the corpus is made.
+    stage_start = arguments.start or arguments.work / "candidate.safetensors"
+    if (arguments.graft_decoder or arguments.balance_decoder) and not stage_start.is_file():
+        parser.error(f"{stage_start}: no candidate to start from; train one first or give --start")
     manifest = make_corpus(arguments.work, arguments.utterances)
     if arguments.listener is None:
         log.warning("no --listener: the candidate is the step with the lowest validation mel loss")
     if arguments.balance_decoder:
-        start = arguments.start or arguments.work / "candidate.safetensors"
         steps = arguments.steps or BALANCE_STEPS
         candidate = train_balanced(
-            arguments.work, manifest, start, arguments.resume, steps, arguments.listener, arguments.discriminator_from
+            arguments.work, manifest, stage_start, arguments.resume, steps, arguments.listener, arguments.discriminator_from
         )
     elif arguments.graft_decoder:
-        start = arguments.start or arguments.work / "candidate.safetensors"
         steps = arguments.steps or DECODER_STEPS
-        candidate = train_decoder(arguments.work, manifest, start, arguments.resume, steps, arguments.listener)
+        candidate = train_decoder(arguments.work, manifest, stage_start, arguments.resume, steps, arguments.listener)
     else:
         steps = arguments.steps or STEPS
         candidate = train_candidate(arguments.work, manifest, arguments.resume, steps, arguments.start, arguments.listener)
