@@ -4,6 +4,7 @@ teacher and the student judged side by side in one run (issue #18 item 5).
     python benchmarks/distill.py [--steps N] [--sentences N] [--batch-size N] [--work DIR] [--peers-python /work/peers-venv/bin/python]
     python benchmarks/distill.py --student decoder ...      # joe keeps all but its decoder (distill --student decoder)
     python benchmarks/distill.py --student decoder --judge STUDENT.safetensors   # judge a student distilled elsewhere
+    python benchmarks/distill.py --student decoder --set model.decoder.balanced_upsampling=true --name distill_decoder_balanced
 
 The teacher is the imported joe voice as polyvox speaks it (PyTorch, float32); the student is what distill
 makes from it. Both speak the 8 English everyday sentences and the 30 Harvard sentences of
@@ -13,7 +14,8 @@ student's error rates at most 1.2x the teacher's, DNSMOS within 0.2, RTF at most
 
 The work folder (default benchmarks/results/distill/, not committed) keeps the corpus and the training run:
 a second call with a larger --steps goes on from the last checkpoint. Writes benchmarks/results/distill.json
-(distill_decoder.json for --student decoder).
+(distill_decoder.json for --student decoder; --name NAME writes NAME.json, and the work folder defaults to
+benchmarks/results/NAME/). ``--set`` passes student settings to distill (``polyvox distill --set``).
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="work folder (default: benchmarks/results/distill or distill_decoder)")
     parser.add_argument("--student", choices=("whole", "decoder", "flow-decoder"), default="whole")
     parser.add_argument("--judge", type=Path, help="a student of joe made elsewhere: judge it, train nothing")
+    parser.add_argument("--set", dest="settings", action="append", default=[], help="a student setting, section.key=value (repeatable)")
+    parser.add_argument("--name", help="results name (default: distill, or distill_<student>)")
     parser.add_argument("--peers-python", default="/work/peers-venv/bin/python")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -98,12 +102,14 @@ def main() -> None:
     from polyvox.evaluation.dnsmos import Dnsmos
     from polyvox.evaluation.listener import Listener
 
-    work = arguments.work or RESULTS / ("distill" if arguments.student == "whole" else f"distill_{arguments.student.replace('-', '_')}")
+    name = arguments.name or ("distill" if arguments.student == "whole" else f"distill_{arguments.student.replace('-', '_')}")
+    work = arguments.work or RESULTS / name
     student_path = arguments.judge or work / "joe-fast.safetensors"
     cpu_started, wall_started = time.process_time(), time.perf_counter()
     options = DistillOptions(
         JOE, student_path, work=work, sentences_per_speaker=arguments.sentences, steps=arguments.steps,
         batch_size=arguments.batch_size, checkpoint_every_steps=100, overwrite=True, progress=False, student=arguments.student,
+        overrides=tuple(arguments.settings),
     )
     result = None if arguments.judge else distill(options)
     distill_cpu_s, distill_wall_s = time.process_time() - cpu_started, time.perf_counter() - wall_started
@@ -142,6 +148,7 @@ def main() -> None:
         "student": (f"polyvox {options.preset} preset (four-band iSTFT decoder), source's symbols and speakers"
                     if arguments.student == "whole" else f"joe with the {options.preset} preset's four-band iSTFT decoder in place of its "
                     + ("decoder" if arguments.student == "decoder" else "flow and decoder")),
+        "student_settings": arguments.settings,
         "student_file": str(student_path),
         "student_info": _info(student_path),
         "distill_cpu_s_all_runs": round(earlier + distill_cpu_s, 1) if result is not None else None,
@@ -158,7 +165,7 @@ def main() -> None:
         "targets": TARGETS,
         "targets_met": met,
     }
-    out = RESULTS / ("distill.json" if arguments.student == "whole" else f"distill_{arguments.student.replace('-', '_')}.json")
+    out = RESULTS / f"{name}.json"
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=1))
 

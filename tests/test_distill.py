@@ -17,6 +17,7 @@ from polyvox.config import preset
 from polyvox.data.manifest import read_manifest
 from polyvox.distill import DistillError, DistillOptions, distill
 from polyvox.distill.plan import plan_clips, speaker_languages
+from polyvox.distill.student import student_config
 from polyvox.distill.teacher_speech import token_durations
 from polyvox.inference.batch import one_torch_thread
 from polyvox.inference.voice import Voice
@@ -125,6 +126,10 @@ def test_refusals_are_one_line(distilled, tmp_path):
     not_a_voice.write_text("hello")
     wrong = CliRunner().invoke(app, ["distill", "--from", str(not_a_voice), "-o", str(tmp_path / "o.safetensors")])
     assert_one_line_error(wrong, "not a voice")
+    setting = CliRunner().invoke(app, ["distill", "--from", str(source), "-o", str(tmp_path / "s.safetensors"), "--student", "decoder",
+                                       "--set", "training.batch_size=4"])
+    assert_one_line_error(setting, "training.batch_size=4", "model.decoder.* settings only")
+    assert not (tmp_path / "s.safetensors").exists() and not (tmp_path / "s.distill").exists()
 
 
 def test_a_work_folder_is_not_resumed_for_another_source(distilled, tmp_path):
@@ -157,3 +162,14 @@ def test_a_piper_onnx_source_is_imported_once_into_the_work_folder(tmp_path):
     assert metadata.config.text.token_unit == "codepoint" and metadata.info["imported_from"] == "Piper ONNX"
     written = imported.stat().st_mtime_ns
     assert resolve_source(onnx_path, work).stat().st_mtime_ns == written
+
+
+def test_student_settings_apply_last(tmp_path):
+    source = tiny_source(tmp_path / "source.safetensors")
+    metadata = load_voice_file(source)[1]
+    chosen = ("model.decoder.balanced_upsampling=true", "training.batch_size=3")
+    config = student_config(metadata, options(source, tmp_path / "fast.safetensors", overrides=chosen))
+    assert config.model.decoder.balanced_upsampling and config.training.batch_size == 3  # --set wins over distill's own
+    assert not student_config(metadata, options(source, tmp_path / "fast.safetensors")).model.decoder.balanced_upsampling
+    with pytest.raises(DistillError, match="unknown config key 'training.batch'"):
+        student_config(metadata, options(source, tmp_path / "fast.safetensors", overrides=("training.batch=3",)))

@@ -3,6 +3,7 @@ on the source decoder's own input and output replaces."""
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,6 +19,7 @@ from polyvox.distill.decoder_pairs import DecoderPair, build_pairs
 from polyvox.distill.decoder_student import build_student_decoder, student_decoder_config
 from polyvox.distill.decoder_training import DecoderTraining, _Losses, _validation, train_decoder
 from polyvox.distill.plan import plan_clips
+from polyvox.models.decoders.balanced_upsampling import phase_imbalance
 from polyvox.synthesis_settings import SynthesisSettings
 from polyvox.inference.batch import one_torch_thread
 from polyvox.inference.voice import Voice
@@ -125,3 +127,24 @@ def test_a_flow_decoder_student_reads_the_priors_sample_and_has_no_flow(source, 
     assert torch.equal(identity[0], torch.from_numpy(pair.prior_latent))
     samples = student.synthesize(clip.text, language=clip.language, speaker=clip.speaker, seed=0).samples
     assert samples.size > 0 and np.isfinite(samples).all()
+
+
+def test_a_decoder_student_takes_decoder_settings(source, tmp_path):
+    balanced = ("model.decoder.balanced_upsampling=true",)
+    result = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work", overrides=balanced))
+    _, metadata = load_voice_file(result.output)
+    assert metadata.config.model.decoder == dataclasses.replace(preset("small").model.decoder, balanced_upsampling=True)
+    decoder = Voice.load(result.output).generator.decoder
+    for upsample, rate in zip(decoder.ups, metadata.config.model.decoder.upsample_rates):  # the voice speaks balanced
+        assert phase_imbalance(upsample.weight, rate) < 1e-5
+    clip = plan_clips(SPEAKERS, LANGUAGES, 1, seed=3)[0]
+    assert np.isfinite(Voice.load(result.output).synthesize(clip.text, language=clip.language, seed=0).samples).all()
+    # The work folder is the balanced student's: going on without the setting would mix two students.
+    with pytest.raises(DistillError, match="another settings"):
+        distill(decoder_options(source, tmp_path / "plain.safetensors", work=tmp_path / "work"))
+    with pytest.raises(DistillError, match="takes model.decoder.. settings only"):
+        decoder_options(source, tmp_path / "x.safetensors", overrides=("training.batch_size=4",))
+    with pytest.raises(DistillError, match="unknown config key 'model.decoder.ringing'"):
+        student_decoder_config(Voice.load(source).metadata, "small", ("model.decoder.ringing=false",))
+    with pytest.raises(DistillError, match="must look like section.key=value"):
+        decoder_options(source, tmp_path / "x.safetensors", overrides=("model.decoder.balanced_upsampling",))

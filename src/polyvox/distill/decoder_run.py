@@ -26,7 +26,7 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
     from polyvox.distill.run import DistillResult
 
     work = options.work_folder
-    config = student_decoder_config(source.metadata, options.preset)
+    config = student_decoder_config(source.metadata, options.preset, options.overrides)
     pairs = build_pairs(source, work / PAIRS_FOLDER, clips, options.seed, options.progress)
     through_flow = options.student == "flow-decoder"
     training = DecoderTraining(

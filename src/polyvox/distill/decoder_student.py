@@ -10,14 +10,16 @@ import torch
 from polyvox.voice_file import VoiceMetadata
 from polyvox.config import DecoderConfig, preset
 from polyvox.distill.options import DistillError
+from polyvox.distill.student import settled_config
 from polyvox.models.decoders import UpsamplingDecoder, build_decoder, decoder_class
 
 DECODER_PREFIX = "decoder."
 FLOW_PREFIX = "flow."
 
 
-def student_decoder_config(source: VoiceMetadata, preset_name: str) -> DecoderConfig:
-    config = preset(preset_name).model.decoder
+def student_decoder_config(source: VoiceMetadata, preset_name: str, overrides: tuple[str, ...] = ()) -> DecoderConfig:
+    """The preset's decoder with ``overrides`` (``model.decoder.key=value``) applied."""
+    config = settled_config(preset(preset_name), overrides).model.decoder
     hop = source.config.audio.hop_length
     if config.total_upsampling != hop:
         raise DistillError(

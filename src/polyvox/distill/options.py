@@ -17,6 +17,8 @@ DEFAULT_PRESET = "small"
 # source itself with the preset's fast decoder in place of its own, trained on what the source decoder makes)
 # or "flow-decoder" (the same, the fast decoder also taking the place of the flow: it reads the prior's sample).
 STUDENTS = ("whole", "decoder", "flow-decoder")
+# What a decoder student's settings may change: its decoder (the rest of the voice is the source's).
+DECODER_SETTINGS = "model.decoder."
 
 
 class DistillError(TrainingSetupError):
@@ -42,6 +44,9 @@ class DistillOptions:
     overwrite: bool = False  # replace an existing output file (the work folder is always resumed)
     student: str = "whole"
     progress: bool = True
+    # ``section.key=value`` settings of the student's config on top of the preset's (``--set``), e.g.
+    # ``model.decoder.balanced_upsampling=true``; a decoder student takes ``model.decoder.*`` ones only.
+    overrides: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.sentences_per_speaker < 3:
@@ -52,6 +57,14 @@ class DistillOptions:
             raise DistillError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         if self.student not in STUDENTS:
             raise DistillError(f"unknown student {self.student!r}; choose one of {', '.join(STUDENTS)}")
+        for item in self.overrides:
+            if "=" not in item:
+                raise DistillError(f"--set {item!r} must look like section.key=value, e.g. model.decoder.balanced_upsampling=true")
+            if self.student != "whole" and not item.startswith(DECODER_SETTINGS):
+                raise DistillError(
+                    f"--set {item!r}: a {self.student} student keeps all of the source but its decoder, so it takes "
+                    f"{DECODER_SETTINGS}* settings only"
+                )
         if self.batch_size < 1 or self.checkpoint_every_steps < 1:
             raise DistillError("batch_size and checkpoint_every_steps must be >= 1")
 

@@ -71,10 +71,13 @@ def _claim(work: Path, options: DistillOptions) -> None:
     state = {"source_sha256": source_digest(options.source), "preset": options.preset, "seed": options.seed}
     if options.student != "whole":  # work folders of whole-model students stay valid as they are
         state["student"] = options.student
+    if options.overrides:  # likewise work folders made before --set existed
+        state["settings"] = sorted(options.overrides)
     path = work / STATE_FILE
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))
-        changed = [name for name, value in state.items() if stored.get(name) != value]
+        stored.pop("source", None)  # where the source was is not what it was
+        changed = [name for name in dict.fromkeys([*state, *stored]) if stored.get(name) != state.get(name)]
         if changed:
             raise DistillError(
                 f"the work folder {work} holds a distillation with another {', '.join(changed)}; "

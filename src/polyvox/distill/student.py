@@ -7,19 +7,26 @@ import dataclasses
 from pathlib import Path
 
 from polyvox.voice_file import VoiceMetadata, build_generator, save_voice
-from polyvox.config import VoiceConfig, preset
+from polyvox.config import ConfigError, VoiceConfig, preset
+from polyvox.config_files import parse_overrides
 from polyvox.distill.options import DistillError, DistillOptions
 
 
+def settled_config(config: VoiceConfig, overrides: tuple[str, ...]) -> VoiceConfig:
+    """``config`` with ``--set`` overrides applied; a key the config does not have is a DistillError naming it."""
+    if not overrides:
+        return config
+    try:
+        return config.replace(**parse_overrides(overrides))
+    except ConfigError as error:
+        raise DistillError(f"--set: {error}") from error
+
+
 def student_config(source: VoiceMetadata, options: DistillOptions) -> VoiceConfig:
-    """The preset's model at the source's audio and text settings, trained for ``options.steps``."""
+    """The preset's model at the source's audio and text settings, trained for ``options.steps``, with the
+    ``--set`` overrides applied last (they win over what distill chose)."""
     base = preset(options.preset, source.languages, len(source.speakers))
     audio = source.config.audio
-    if base.model.decoder.total_upsampling != audio.hop_length:
-        raise DistillError(
-            f"the source voice's hop is {audio.hop_length} samples; the {options.preset} student's decoder makes "
-            f"{base.model.decoder.total_upsampling} per frame: distill needs a voice with a hop of {base.model.decoder.total_upsampling}"
-        )
     # The source's scheme (fused symbols for imported voices, features for polyvox's) keeps its symbol table meaningful.
     text_encoder = dataclasses.replace(
         base.model.text_encoder, prosody_embeddings=source.config.model.text_encoder.prosody_embeddings
@@ -35,7 +42,13 @@ def student_config(source: VoiceMetadata, options: DistillOptions) -> VoiceConfi
         # The corpus comes with the source's own durations: every clip is aligned already.
         use_manifest_durations=True,
     )
-    return VoiceConfig(audio=audio, text=source.config.text, model=model, training=training)
+    config = settled_config(VoiceConfig(audio=audio, text=source.config.text, model=model, training=training), options.overrides)
+    if config.model.decoder.total_upsampling != audio.hop_length:
+        raise DistillError(
+            f"the source voice's hop is {audio.hop_length} samples; the {options.preset} student's decoder makes "
+            f"{config.model.decoder.total_upsampling} per frame: distill needs a voice with a hop of {config.model.decoder.total_upsampling}"
+        )
+    return config
 
 
 def student_metadata(source: VoiceMetadata, options: DistillOptions, source_name: str) -> VoiceMetadata:
