@@ -8,7 +8,9 @@ The sentences, listeners and figures of benchmarks/listener.py's anchors part (e
 Whisper base, Harvard sentences by Whisper tiny.en, DNSMOS), for polyvox voices only. A voice speaks with
 its recipe's ``<language>_f3`` speaker where it has one, else its default speaker; ``cer_mean`` averages the
 languages' CER (each language counting the same), the figure a candidate must lower to be committed. Writes
-benchmarks/results/<NAME>.json and .md (default name: listener_compare).
+benchmarks/results/<NAME>.json and .md (default name: listener_compare); with ``--transcripts``, also
+<NAME>_transcripts.jsonl: per clip the sentence, what the listener wrote and its error rate, to see what a
+figure is made of (a deleted word, a wrong tone, an inserted phrase).
 """
 
 from __future__ import annotations
@@ -37,7 +39,19 @@ def voice_and_options(spec: str) -> tuple[Path, dict[str, float]]:
     return Path(path), options
 
 
-def judge(voices: list[str], limit: int | None, peers_python: str) -> dict[str, dict[str, float | int | None]]:
+def transcript_rows(voice: str, heard: list[HeardClip]) -> list[dict[str, object]]:
+    rows = []
+    for clip in heard:
+        counts = clip.hearing.words if _group(clip) == "harvard" else clip.hearing.characters
+        rate = None if counts is None or not counts.reference_length else counts.errors / counts.reference_length
+        rows.append({"voice": voice, "utterance": clip.utterance_id, "language": clip.language, "text": clip.text,
+                     "transcript": clip.hearing.transcript, "heard": clip.hearing.heard,
+                     "expected": clip.hearing.expected, "error_rate": rate})
+    return rows
+
+
+def judge(voices: list[str], limit: int | None, peers_python: str,
+          transcripts: list[dict[str, object]] | None = None) -> dict[str, dict[str, float | int | None]]:
     from polyvox.evaluation.asr import load_transcriber
     from polyvox.evaluation.dnsmos import Dnsmos
 
@@ -58,6 +72,8 @@ def judge(voices: list[str], limit: int | None, peers_python: str) -> dict[str, 
                       hear(tiny if item.part == "harvard" else base, spoken[item.identifier], item.text, item.language))
             for item in chosen
         ]
+        if transcripts is not None:
+            transcripts.extend(transcript_rows(voice, heard))
         groups: dict[str, list[HeardClip]] = {}
         for clip in heard:
             groups.setdefault(_group(clip), []).append(clip)
@@ -84,11 +100,13 @@ def main() -> None:
     parser.add_argument("voices", nargs="+", help="voice files, each optionally @name=value,... (request settings)")
     parser.add_argument("--limit", type=int, help="at most this many sentences per language and of Harvard")
     parser.add_argument("--name", default="listener_compare")
+    parser.add_argument("--transcripts", action="store_true", help="also write what the listener heard, per clip")
     parser.add_argument("--peers-python", default="/work/peers-venv/bin/python")
     arguments = parser.parse_args()
     torch.set_num_threads(1)
     started = time.perf_counter()
-    table = judge(arguments.voices, arguments.limit, arguments.peers_python)
+    transcripts: list[dict[str, object]] | None = [] if arguments.transcripts else None
+    table = judge(arguments.voices, arguments.limit, arguments.peers_python, transcripts)
     columns = list(dict.fromkeys(key for row in table.values() for key in row))
     lines = ["| voice | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for voice, row in table.items():
@@ -97,6 +115,9 @@ def main() -> None:
     markdown = "\n".join(lines) + f"\n\n{time.perf_counter() - started:.0f} s; limit {arguments.limit}\n"
     (RESULTS / f"{arguments.name}.md").write_text(markdown, encoding="utf-8")
     (RESULTS / f"{arguments.name}.json").write_text(json.dumps({"limit": arguments.limit, "voices": table}, indent=1) + "\n", encoding="utf-8")
+    if transcripts is not None:
+        lines = (json.dumps(row, ensure_ascii=False) for row in transcripts)
+        (RESULTS / f"{arguments.name}_transcripts.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(markdown)
 
 
