@@ -9,7 +9,8 @@ teacher and the student judged side by side in one run (issue #18 item 5).
 The teacher is the imported joe voice as polyvox speaks it (PyTorch, float32); the student is what distill
 makes from it. Both speak the 8 English everyday sentences and the 30 Harvard sentences of
 benchmarks/listener.py (none from the corpus grammars), seed 0, taking turns sentence by sentence at one thread: Whisper
-base CER (everyday), Whisper tiny.en WER (Harvard), DNSMOS OVRL (all), real-time factor (all). Targets: the
+base CER (everyday), Whisper tiny.en WER (Harvard), DNSMOS OVRL (all), real-time factor (all), frame buzz (all: the
+decoder's comb at the frame rate, polyvox.evaluation.buzz). Targets: the
 student's error rates at most 1.2x the teacher's, DNSMOS within 0.2, RTF at most 1/4 of the teacher's.
 
 The work folder (default benchmarks/results/distill/, not committed) keeps the corpus and the training run:
@@ -58,6 +59,7 @@ def speak_side_by_side(voice_paths: list[Path], chosen: list) -> list[dict[str, 
 
 
 def judge(spoken: dict[str, Spoken], chosen: list, base, tiny) -> dict[str, float]:
+    from polyvox.evaluation.buzz import frame_rate_buzz
     from polyvox.evaluation.error_rate import pooled
 
     heard = {item.identifier: hear(tiny if item.part == "harvard" else base, spoken[item.identifier], item.text, "en") for item in chosen}
@@ -69,6 +71,8 @@ def judge(spoken: dict[str, Spoken], chosen: list, base, tiny) -> dict[str, floa
         "wer_harvard_whisper_tiny_en": pooled(h.words for h in harvard).rate,
         "dnsmos_ovrl": float(np.mean(ovrl)),
         "rtf_one_thread": real_time_factor(list(spoken.values())),
+        # The decoder's frame-rate comb (polyvox.evaluation.buzz): joe's own decoder has almost none.
+        "frame_buzz": float(np.mean([frame_rate_buzz(clip.samples, clip.sample_rate) for clip in spoken.values()])),
         "audio_s": sum(clip.samples.size / clip.sample_rate for clip in spoken.values()),
     }
 
@@ -76,7 +80,7 @@ def judge(spoken: dict[str, Spoken], chosen: list, base, tiny) -> dict[str, floa
 def _info(path: Path) -> dict[str, str]:
     from polyvox.voice_file import read_metadata
 
-    keep = ("steps", "decoder_steps", "decoder_validation_mel", "distill_student", "distill_preset")
+    keep = ("steps", "decoder_steps", "decoder_validation_mel", "decoder_discriminator_after", "distill_student", "distill_preset")
     return {name: value for name, value in read_metadata(path).info.items() if name in keep}
 
 
@@ -90,6 +94,7 @@ def main() -> None:
     parser.add_argument("--judge", type=Path, help="a student of joe made elsewhere: judge it, train nothing")
     parser.add_argument("--set", dest="settings", action="append", default=[], help="a student setting, section.key=value (repeatable)")
     parser.add_argument("--name", help="results name (default: distill, or distill_<student>)")
+    parser.add_argument("--discriminator-after", type=int, help="decoder students: the discriminator joins after this step")
     parser.add_argument("--peers-python", default="/work/peers-venv/bin/python")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -109,7 +114,7 @@ def main() -> None:
     options = DistillOptions(
         JOE, student_path, work=work, sentences_per_speaker=arguments.sentences, steps=arguments.steps,
         batch_size=arguments.batch_size, checkpoint_every_steps=100, overwrite=True, progress=False, student=arguments.student,
-        overrides=tuple(arguments.settings),
+        overrides=tuple(arguments.settings), discriminator_after=arguments.discriminator_after,
     )
     result = None if arguments.judge else distill(options)
     distill_cpu_s, distill_wall_s = time.process_time() - cpu_started, time.perf_counter() - wall_started

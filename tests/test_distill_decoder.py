@@ -15,6 +15,7 @@ from polyvox.voice_file import load_voice_file, save_voice
 from polyvox.config import preset
 from polyvox.distill import DistillError, DistillOptions, distill
 from polyvox.distill import decoder_pairs
+from polyvox.distill.decoder_adversary import DecoderAdversary
 from polyvox.distill.decoder_pairs import DecoderPair, build_pairs
 from polyvox.distill.decoder_student import build_student_decoder, student_decoder_config
 from polyvox.distill.decoder_training import DecoderTraining, _Losses, _validation, train_decoder
@@ -131,8 +132,10 @@ def test_a_flow_decoder_student_reads_the_priors_sample_and_has_no_flow(source, 
 
 def test_a_decoder_student_takes_decoder_settings(source, tmp_path):
     balanced = ("model.decoder.balanced_upsampling=true",)
-    result = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work", overrides=balanced))
+    result = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work", overrides=balanced,
+                                     discriminator_after=1))
     _, metadata = load_voice_file(result.output)
+    assert metadata.info["decoder_discriminator_after"] == "1" and int(metadata.info["decoder_steps"]) >= 2
     assert metadata.config.model.decoder == dataclasses.replace(preset("small").model.decoder, balanced_upsampling=True)
     decoder = Voice.load(result.output).generator.decoder
     for upsample, rate in zip(decoder.ups, metadata.config.model.decoder.upsample_rates):  # the voice speaks balanced
@@ -140,7 +143,7 @@ def test_a_decoder_student_takes_decoder_settings(source, tmp_path):
     clip = plan_clips(SPEAKERS, LANGUAGES, 1, seed=3)[0]
     assert np.isfinite(Voice.load(result.output).synthesize(clip.text, language=clip.language, seed=0).samples).all()
     # The work folder is the balanced student's: going on without the setting would mix two students.
-    with pytest.raises(DistillError, match="another settings"):
+    with pytest.raises(DistillError, match="another settings, discriminator_after"):
         distill(decoder_options(source, tmp_path / "plain.safetensors", work=tmp_path / "work"))
     with pytest.raises(DistillError, match="takes model.decoder.. settings only"):
         decoder_options(source, tmp_path / "x.safetensors", overrides=("training.batch_size=4",))
@@ -148,3 +151,31 @@ def test_a_decoder_student_takes_decoder_settings(source, tmp_path):
         student_decoder_config(Voice.load(source).metadata, "small", ("model.decoder.ringing=false",))
     with pytest.raises(DistillError, match="must look like section.key=value"):
         decoder_options(source, tmp_path / "x.safetensors", overrides=("model.decoder.balanced_upsampling",))
+
+
+def test_a_discriminator_joins_after_the_steps_asked(source, tmp_path):
+    voice = Voice.load(source)
+    paths = build_pairs(voice, tmp_path / "pairs", plan_clips(SPEAKERS, LANGUAGES, SENTENCES, seed=0), seed=0, progress=False)
+    config = student_decoder_config(voice.metadata, "small")
+    discriminator = preset("tiny").model.discriminator
+    options = DecoderTraining(steps=16, batch_size=2, learning_rate=1e-3, checkpoint_every=4, progress=False,
+                              discriminator=discriminator, discriminator_after=8)
+    _, result = train_decoder(paths, voice.metadata, config, tmp_path / "run", options)
+    assert result.best_step in (12, 16)  # chosen among the steps the discriminator trained, whatever their mel
+    state = torch.load(tmp_path / "run" / "decoder_student.pt", weights_only=False)
+    untrained = DecoderAdversary(discriminator, 1e-3, seed=0).discriminator.state_dict()
+    trained = state["adversary"]["discriminator"]
+    assert any(not torch.equal(trained[name], untrained[name]) for name in untrained)
+    # Going on, the discriminator is the saved one, not a fresh one.
+    loaded = DecoderAdversary(discriminator, 1e-3, seed=0)
+    loaded.load_state_dict(state["adversary"])
+    assert all(torch.equal(loaded.discriminator.state_dict()[name], trained[name]) for name in trained)
+    _, again = train_decoder(paths, voice.metadata, config, tmp_path / "run", dataclasses.replace(options, steps=20))
+    assert again.steps == 20 and again.best_step in (12, 16, 20)
+
+
+def test_discriminator_refusals(source, tmp_path):
+    with pytest.raises(DistillError, match="between 0 and --steps - 1 .2., got 3"):
+        decoder_options(source, tmp_path / "x.safetensors", discriminator_after=3)
+    with pytest.raises(DistillError, match="for decoder students"):
+        decoder_options(source, tmp_path / "x.safetensors", student="whole", discriminator_after=1)

@@ -30,6 +30,10 @@ def distill_command(
                           "which the preset's fast decoder replaces; flow-decoder: the fast decoder replaces the flow too.")
     ] = "whole",
     seed: Annotated[int, typer.Option(help="Seed of the sentences, the source's noise and the student's start.")] = 0,
+    discriminator_after: Annotated[
+        Optional[int], typer.Option(help="Decoder students: the preset's discriminator joins after this many steps of "
+                                    "spectral losses (default: never).")
+    ] = None,
     settings: Annotated[
         Optional[list[str]], typer.Option("--set", help="A student setting on top of the preset's, section.key=value "
                                           "(repeatable), e.g. model.decoder.balanced_upsampling=true; a decoder student "
@@ -52,7 +56,8 @@ def distill_command(
 
         given = {"sentences_per_speaker": sentences, "steps": steps, "preset": preset}
         options = DistillOptions(source, output, work=work, seed=seed, overwrite=overwrite, student=student,
-                                 overrides=tuple(settings or ()), **{name: value for name, value in given.items() if value is not None})
+                                 overrides=tuple(settings or ()),
+                                 discriminator_after=discriminator_after, **{name: value for name, value in given.items() if value is not None})
         typer.echo(f"distilling {source} in {options.work_folder}")
         result = distill(options)
         typer.echo(result.summary)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from polyvox.config import preset
 from polyvox.voice_file import load_voice_file, save_voice
 from polyvox.distill.decoder_pairs import build_pairs
 from polyvox.distill.decoder_student import student_decoder_config, student_voice
@@ -32,6 +33,8 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
     training = DecoderTraining(
         steps=options.steps, batch_size=options.batch_size, checkpoint_every=options.checkpoint_every_steps,
         seed=options.seed, progress=options.progress, through_flow=through_flow,
+        discriminator=None if options.discriminator_after is None else preset(options.preset).model.discriminator,
+        discriminator_after=options.discriminator_after or 0,
     )
     decoder, result = train_decoder(pairs, source.metadata, config, work / RUN_FOLDER, training)
     del source
@@ -42,6 +45,8 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
         "distilled_from": options.source.name, "distill_student": options.student, "distill_preset": options.preset,
         "decoder_steps": str(result.best_step), "decoder_validation_mel": f"{result.best_validation:.4f}",
     }
+    if options.discriminator_after is not None:
+        info["decoder_discriminator_after"] = str(options.discriminator_after)
     tensors, metadata = student_voice(tensors, metadata, decoder.state_dict(), config, info, through_flow)
     save_voice(options.output, tensors, metadata, half=True)
     return DistillResult(options.output, result.steps, None, result.already_complete, summary)

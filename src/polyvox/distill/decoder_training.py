@@ -4,8 +4,10 @@ The target is a fixed function of the input (the source decoder), not one of man
 spectral losses alone lead the student to it: mel L1 (up to half the sample rate) plus the multi-resolution
 STFT loss, which sees the fine structure the mel bands blur (benchmarks/stft_loss.py). Segments of latent
 frames are decoded with as many frames of context either side as the student reaches, and only the centre
-is compared, so what is learned is what the student does inside a whole sentence. The state (student,
-best student, optimiser, step, random state) is saved every ``checkpoint_every`` steps: a second call goes on.
+is compared, so what is learned is what the student does inside a whole sentence. A discriminator can join
+(``discriminator_after``, decoder_adversary.py) to judge how the student sounds, as voice training does. The
+state (student, best student, optimiser, discriminator, step, random state) is saved every ``checkpoint_every``
+steps: a second call goes on.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import torch.nn.functional as F
 
 from polyvox.audio.features import MelSpectrogram
 from polyvox.voice_file import VoiceMetadata
-from polyvox.config import DecoderConfig, TrainingConfig
+from polyvox.config import DecoderConfig, DiscriminatorConfig, TrainingConfig
+from polyvox.distill.decoder_adversary import DecoderAdversary
 from polyvox.distill.decoder_pairs import DecoderPair
 from polyvox.distill.decoder_student import build_student_decoder, context_frames
 from polyvox.distill.options import DistillError
@@ -48,6 +51,10 @@ class DecoderTraining:
     seed: int = 0
     progress: bool = True
     through_flow: bool = False  # the student reads the prior's sample: it stands for the flow and the decoder
+    # A discriminator (decoder_adversary.py) joins after this many steps of spectral losses alone; None: never.
+    # With one, the best step is chosen among those it trained.
+    discriminator: DiscriminatorConfig | None = None
+    discriminator_after: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,9 @@ def train_decoder(
     optimizer = torch.optim.AdamW(decoder.parameters(), options.learning_rate, betas=(0.8, 0.99), weight_decay=0.01)
     losses = _Losses(source)
     rng = np.random.default_rng(options.seed)
+    adversary = None if options.discriminator is None else DecoderAdversary(options.discriminator, options.learning_rate, options.seed)
+    # With a discriminator, the steps it trained are the ones to choose from (their mel distance is no lower).
+    first_eligible = options.discriminator_after + 1 if adversary is not None else 0
     step, best_step, best_validation, best_state = 0, 0, math.inf, None
     state_path = run_dir / STATE_FILE
     if state_path.is_file():
@@ -135,6 +145,8 @@ def train_decoder(
         optimizer.load_state_dict(state["optimizer"])
         rng.bit_generator.state = state["rng"]
         step, best_step, best_validation, best_state = state["step"], state["best_step"], state["best_validation"], state["best"]
+        if adversary is not None and state.get("adversary") is not None:
+            adversary.load_state_dict(state["adversary"])
     already_complete = step >= options.steps
     if step == 0:
         best_validation, best_state = _validation(decoder, validation, losses, options.through_flow), None
@@ -146,7 +158,12 @@ def train_decoder(
             training, rng, options.batch_size, options.segment_frames, context, hop, options.through_flow
         )
         generated = decoder(latent, speaker)[..., context * hop : (context + options.segment_frames) * hop]
+        adversarial = adversary is not None and step >= options.discriminator_after
+        if adversarial:
+            adversary.train_step(target, generated)
         loss = losses(generated, target)
+        if adversarial:
+            loss = loss + adversary.generator_loss(target, generated)
         if not torch.isfinite(loss):
             raise DistillError(f"step {step}: the decoder student's loss is {float(loss)}; lower the learning rate")
         optimizer.zero_grad(set_to_none=True)
@@ -159,12 +176,12 @@ def train_decoder(
         bar.set_postfix(loss=f"{float(loss):.3f}", refresh=False)
         if step % options.checkpoint_every == 0 or step == options.steps:
             validation_distance = _validation(decoder, validation, losses, options.through_flow)
-            if validation_distance < best_validation:
+            if step >= first_eligible and (best_step < first_eligible or validation_distance < best_validation):
                 best_step, best_validation = step, validation_distance
                 best_state = {name: tensor.clone() for name, tensor in decoder.state_dict().items()}
             logger.info("decoder student step %d: held-out mel distance %.3f (best %.3f at step %d)",
                         step, validation_distance, best_validation, best_step)
-            _save(state_path, decoder, optimizer, rng, step, best_step, best_validation, best_state)
+            _save(state_path, decoder, optimizer, rng, step, best_step, best_validation, best_state, adversary)
     bar.close()
     if best_state is not None:
         decoder.load_state_dict(best_state)
@@ -173,9 +190,11 @@ def train_decoder(
 
 
 def _save(path: Path, decoder: UpsamplingDecoder, optimizer: torch.optim.Optimizer, rng: np.random.Generator,
-          step: int, best_step: int, best_validation: float, best_state: dict[str, torch.Tensor] | None) -> None:
+          step: int, best_step: int, best_validation: float, best_state: dict[str, torch.Tensor] | None,
+          adversary: DecoderAdversary | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {"decoder": decoder.state_dict(), "optimizer": optimizer.state_dict(), "rng": rng.bit_generator.state,
-             "step": step, "best_step": best_step, "best_validation": best_validation, "best": best_state}
+             "step": step, "best_step": best_step, "best_validation": best_validation, "best": best_state,
+             "adversary": None if adversary is None else adversary.state_dict()}
     with atomic_path(path) as temporary:
         torch.save(state, temporary)

@@ -47,6 +47,8 @@ class DistillOptions:
     # ``section.key=value`` settings of the student's config on top of the preset's (``--set``), e.g.
     # ``model.decoder.balanced_upsampling=true``; a decoder student takes ``model.decoder.*`` ones only.
     overrides: tuple[str, ...] = ()
+    # Decoder students: the preset's discriminator joins after this many steps of spectral losses (None: never).
+    discriminator_after: int | None = None
 
     def __post_init__(self) -> None:
         if self.sentences_per_speaker < 3:
@@ -65,6 +67,13 @@ class DistillOptions:
                     f"--set {item!r}: a {self.student} student keeps all of the source but its decoder, so it takes "
                     f"{DECODER_SETTINGS}* settings only"
                 )
+        if self.discriminator_after is not None:
+            if self.student == "whole":
+                raise DistillError("--discriminator-after is for decoder students (--student decoder or flow-decoder); "
+                                   "a whole student trains with its preset's discriminator already")
+            if not 0 <= self.discriminator_after < self.steps:
+                raise DistillError(f"--discriminator-after must be between 0 and --steps - 1 ({self.steps - 1}), "
+                                   f"got {self.discriminator_after}")
         if self.batch_size < 1 or self.checkpoint_every_steps < 1:
             raise DistillError("batch_size and checkpoint_every_steps must be >= 1")
 

@@ -73,6 +73,8 @@ def _claim(work: Path, options: DistillOptions) -> None:
         state["student"] = options.student
     if options.overrides:  # likewise work folders made before --set existed
         state["settings"] = sorted(options.overrides)
+    if options.discriminator_after is not None:
+        state["discriminator_after"] = options.discriminator_after
     path = work / STATE_FILE
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))
