@@ -55,9 +55,9 @@ def distill_command(
         from polyvox.distill import DistillOptions, distill
 
         given = {"sentences_per_speaker": sentences, "steps": steps, "preset": preset}
+        given = {name: value for name, value in given.items() if value is not None}
         options = DistillOptions(source, output, work=work, seed=seed, overwrite=overwrite, student=student,
-                                 overrides=tuple(settings or ()),
-                                 discriminator_after=discriminator_after, **{name: value for name, value in given.items() if value is not None})
+                                 overrides=tuple(settings or ()), discriminator_after=discriminator_after, **given)
         typer.echo(f"distilling {source} in {options.work_folder}")
         result = distill(options)
         typer.echo(result.summary)

@@ -64,8 +64,8 @@ class DistillOptions:
                 raise DistillError(f"--set {item!r} must look like section.key=value, e.g. model.decoder.balanced_upsampling=true")
             if self.student != "whole" and not item.startswith(DECODER_SETTINGS):
                 raise DistillError(
-                    f"--set {item!r}: a {self.student} student keeps all of the source but its decoder, so it takes "
-                    f"{DECODER_SETTINGS}* settings only"
+                    f"--set {item!r}: a {self.student} student takes {DECODER_SETTINGS}* settings only (the rest of "
+                    "the voice is the source's)"
                 )
         if self.discriminator_after is not None:
             if self.student == "whole":
