@@ -130,6 +130,11 @@ def test_refusals_are_one_line(distilled, tmp_path):
                                        "--set", "training.batch_size=4"])
     assert_one_line_error(setting, "training.batch_size=4", "model.decoder.* settings only")
     assert not (tmp_path / "s.safetensors").exists() and not (tmp_path / "s.distill").exists()
+    # A key the student's config lacks is refused before the work folder is claimed for it (or the source imported).
+    unknown = CliRunner().invoke(app, ["distill", "--from", str(source), "-o", str(tmp_path / "u.safetensors"), "--student", "decoder",
+                                       "--set", "model.decoder.ringing=false"])
+    assert_one_line_error(unknown, "unknown config key 'model.decoder.ringing'")
+    assert not (tmp_path / "u.safetensors").exists() and not (tmp_path / "u.distill").exists()
 
 
 def test_a_work_folder_is_not_resumed_for_another_source(distilled, tmp_path):

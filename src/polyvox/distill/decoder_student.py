@@ -9,8 +9,7 @@ import torch
 
 from polyvox.voice_file import VoiceMetadata
 from polyvox.config import DecoderConfig, preset
-from polyvox.distill.options import DistillError
-from polyvox.distill.student import settled_config
+from polyvox.distill.options import DistillError, settled_config
 from polyvox.models.decoders import UpsamplingDecoder, build_decoder, decoder_class
 
 DECODER_PREFIX = "decoder."

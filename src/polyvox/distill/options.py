@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from polyvox.config import PRESETS
+from polyvox.config import PRESETS, ConfigError, VoiceConfig, preset
+from polyvox.config_files import parse_overrides
 from polyvox.errors import TrainingSetupError
 
 # Sentences each speaker speaks in each of its languages: ~40 min of speech for one speaker, as much as the
@@ -23,6 +24,17 @@ DECODER_SETTINGS = "model.decoder."
 
 class DistillError(TrainingSetupError):
     """A distillation that cannot run as asked; the message says what to change."""
+
+
+def settled_config(config: VoiceConfig, overrides: tuple[str, ...]) -> VoiceConfig:
+    """``config`` with ``--set`` overrides applied; a malformed one or a key the config does not have is a
+    DistillError naming it."""
+    if not overrides:
+        return config
+    try:
+        return config.replace(**parse_overrides(overrides))
+    except ConfigError as error:
+        raise DistillError(f"--set: {error}") from error
 
 
 @dataclass(frozen=True)
@@ -60,13 +72,13 @@ class DistillOptions:
         if self.student not in STUDENTS:
             raise DistillError(f"unknown student {self.student!r}; choose one of {', '.join(STUDENTS)}")
         for item in self.overrides:
-            if "=" not in item:
-                raise DistillError(f"--set {item!r} must look like section.key=value, e.g. model.decoder.balanced_upsampling=true")
-            if self.student != "whole" and not item.startswith(DECODER_SETTINGS):
+            if self.student != "whole" and "=" in item and not item.startswith(DECODER_SETTINGS):
                 raise DistillError(
                     f"--set {item!r}: a {self.student} student takes {DECODER_SETTINGS}* settings only (the rest of "
                     "the voice is the source's)"
                 )
+        # Every setting is checked against the preset here, before the work folder is claimed for them.
+        settled_config(preset(self.preset), self.overrides)
         if self.discriminator_after is not None:
             if self.student == "whole":
                 raise DistillError("--discriminator-after is for decoder students (--student decoder or flow-decoder); "

@@ -7,19 +7,8 @@ import dataclasses
 from pathlib import Path
 
 from polyvox.voice_file import VoiceMetadata, build_generator, save_voice
-from polyvox.config import ConfigError, VoiceConfig, preset
-from polyvox.config_files import parse_overrides
-from polyvox.distill.options import DistillError, DistillOptions
-
-
-def settled_config(config: VoiceConfig, overrides: tuple[str, ...]) -> VoiceConfig:
-    """``config`` with ``--set`` overrides applied; a key the config does not have is a DistillError naming it."""
-    if not overrides:
-        return config
-    try:
-        return config.replace(**parse_overrides(overrides))
-    except ConfigError as error:
-        raise DistillError(f"--set: {error}") from error
+from polyvox.config import VoiceConfig, preset
+from polyvox.distill.options import DistillError, DistillOptions, settled_config
 
 
 def student_config(source: VoiceMetadata, options: DistillOptions) -> VoiceConfig:
