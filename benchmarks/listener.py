@@ -198,6 +198,15 @@ def hear(listener: Listener, clip: Spoken | None, text: str, language: str) -> H
     return listener(clip.samples, clip.sample_rate, text, language)
 
 
+def clip_row(clip: HeardClip) -> dict[str, object]:
+    """One heard clip as the results files keep it: the sentence, what the listener wrote and its figures."""
+    return {"id": clip.utterance_id, "system": clip.system, "language": clip.language, "text": clip.text,
+            "transcript": clip.hearing.transcript, "expected": clip.hearing.expected, "heard": clip.hearing.heard,
+            "cer": clip.hearing.characters.rate if clip.hearing.characters else None,
+            "wer": clip.hearing.words.rate if clip.hearing.words else None,
+            "dnsmos_ovrl": None if math.isnan(clip.hearing.dnsmos_ovrl) else clip.hearing.dnsmos_ovrl}
+
+
 def real_time_factor(clips: list[Spoken]) -> float:
     spoken = [clip for clip in clips if clip.samples is not None]
     audio = sum(clip.samples.size / clip.sample_rate for clip in spoken if clip.samples is not None)
@@ -319,12 +328,7 @@ def write_anchors(
                     "piper-joe": "Piper en_US-joe-medium", "kokoro": "Kokoro-82M int8, jf_alpha (espeak-ng IPA outside ja)"},
         "table": table, "ratios": ratios,
         "summaries": {system: {group: summary.to_dict() for group, summary in groups.items()} for system, groups in summaries.items()},
-        "clips": [{"id": clip.utterance_id, "system": clip.system, "language": clip.language, "text": clip.text,
-                   "transcript": clip.hearing.transcript, "expected": clip.hearing.expected, "heard": clip.hearing.heard,
-                   "cer": clip.hearing.characters.rate if clip.hearing.characters else None,
-                   "wer": clip.hearing.words.rate if clip.hearing.words else None,
-                   "dnsmos_ovrl": None if math.isnan(clip.hearing.dnsmos_ovrl) else clip.hearing.dnsmos_ovrl}
-                  for clip in heard],
+        "clips": [clip_row(clip) for clip in heard],
     }
     (RESULTS / "listener.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(markdown)

@@ -9,8 +9,8 @@ Whisper base, Harvard sentences by Whisper tiny.en, DNSMOS), for polyvox voices 
 its recipe's ``<language>_f3`` speaker where it has one, else its default speaker; ``cer_mean`` averages the
 languages' CER (each language counting the same), the figure a candidate must lower to be committed. Writes
 benchmarks/results/<NAME>.json and .md (default name: listener_compare); with ``--transcripts``, also
-<NAME>_transcripts.jsonl: per clip the sentence, what the listener wrote and its error rate, to see what a
-figure is made of (a deleted word, a wrong tone, an inserted phrase).
+<NAME>_transcripts.jsonl: per clip (listener.py's clip rows, ``system`` naming the voice) the sentence, what
+the listener wrote and its error rates, to see what a figure is made of (a deleted word, a wrong tone, an inserted phrase).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from listener import RESULTS, _group, hear, items, peer_paths, real_time_factor, speak_polyvox, whisper_base_folder
+from listener import RESULTS, _group, clip_row, hear, items, peer_paths, real_time_factor, speak_polyvox, whisper_base_folder
 
 from polyvox.evaluation.listener import HeardClip, Listener
 from polyvox.evaluation.listener_report import summarize_clips
@@ -37,17 +37,6 @@ def voice_and_options(spec: str) -> tuple[Path, dict[str, float]]:
         name, _, value = setting.partition("=")
         options[name] = float(value)
     return Path(path), options
-
-
-def transcript_rows(voice: str, heard: list[HeardClip]) -> list[dict[str, object]]:
-    rows = []
-    for clip in heard:
-        counts = clip.hearing.words if _group(clip) == "harvard" else clip.hearing.characters
-        rate = None if counts is None or not counts.reference_length else counts.errors / counts.reference_length
-        rows.append({"voice": voice, "utterance": clip.utterance_id, "language": clip.language, "text": clip.text,
-                     "transcript": clip.hearing.transcript, "heard": clip.hearing.heard,
-                     "expected": clip.hearing.expected, "error_rate": rate})
-    return rows
 
 
 def judge(voices: list[str], limit: int | None, peers_python: str,
@@ -73,7 +62,7 @@ def judge(voices: list[str], limit: int | None, peers_python: str,
             for item in chosen
         ]
         if transcripts is not None:
-            transcripts.extend(transcript_rows(voice, heard))
+            transcripts.extend(clip_row(clip) for clip in heard)
         groups: dict[str, list[HeardClip]] = {}
         for clip in heard:
             groups.setdefault(_group(clip), []).append(clip)
