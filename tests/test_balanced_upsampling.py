@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pytest
 import torch
 
 from polyvox.config import preset
 from polyvox.evaluation.buzz import frame_rate_buzz
-from polyvox.fingerprint import config_fingerprint
 from polyvox.models.decoders import build_decoder
 from polyvox.models.decoders.balanced_upsampling import BalancedPolyphase, phase_imbalance
 
@@ -79,37 +77,3 @@ def test_balancing_keeps_the_weights_names_and_survives_training_steps() -> None
         optimizer.step()
     for upsample, rate in zip(balanced.ups, model.decoder.upsample_rates):
         assert phase_imbalance(upsample.weight, rate) < 1e-5
-
-
-def test_balancing_is_in_the_fingerprint_only_when_on() -> None:
-    config = preset("tiny")
-    assert "model.decoder.balanced_upsampling" not in config_fingerprint(config)
-    on = config.replace(**{"model.decoder.balanced_upsampling": True})
-    assert config_fingerprint(on)["model.decoder.balanced_upsampling"] is True
-
-
-def test_a_balanced_voice_exports_to_onnx_and_decodes_as_pytorch_does(tmp_path) -> None:
-    pytest.importorskip("onnxruntime")
-    from polyvox.export.onnx_export import export_onnx
-    from polyvox.inference.onnx_voice import OnnxVoice
-    from polyvox.inference.voice import Voice
-    from polyvox.models.vits import VitsGenerator
-    from polyvox.text.rules import TextRules
-    from polyvox.voice_file import VoiceMetadata, save_voice
-
-    config = preset("tiny").replace(**{"model.decoder.balanced_upsampling": True})
-    symbols = TextRules(config, ("en",)).table_for([("Hello world.", "en")])
-    metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en",), speakers=("en_f3",), info={})
-    torch.manual_seed(0)
-    generator = VitsGenerator(config.model, len(symbols), 1, config.audio.n_mels, config.audio.hop_length)
-    path = save_voice(tmp_path / "balanced.safetensors", generator.state_dict(), metadata)
-    export_onnx(path, tmp_path / "voice.onnx")
-    voice, onnx_voice = Voice.load(path), OnnxVoice.load(tmp_path / "voice.onnx", threads=1)
-    for upsample, rate in zip(voice.generator.decoder.ups, config.model.decoder.upsample_rates):
-        assert phase_imbalance(upsample.weight, rate) < 1e-5  # folded for inference, still balanced
-    latent = torch.randn(1, config.model.inter_channels, 20)
-    mask = torch.ones(1, 1, 20)
-    with torch.no_grad():
-        expected = voice.generator.decode_latent(latent, mask, voice.generator.speaker_vector(torch.tensor([0])))
-    decoded = onnx_voice.decode_latent(latent.numpy(), mask.numpy(), np.array([0]))
-    np.testing.assert_allclose(decoded, expected.numpy(), atol=1e-5)

@@ -34,6 +34,8 @@ CONFIGS = {
     "resblock-2": preset("tiny").replace(**{"model.decoder.resblock_type": "2", "model.decoder.resblock_kernel_sizes": (3, 5), "model.decoder.resblock_dilations": ((1, 2), (2, 6))}),
     # A harmonic source (its F0 head's frames of context, its phase carried from window to window).
     "harmonic": preset("tiny").replace(**{**MULTIBAND, "model.decoder.harmonic_source": True}),
+    # Phases advancing from frame to frame: a window's frames are at the same point of the advance's cycle.
+    "phase-advance": preset("tiny").replace(**{**MULTIBAND, "model.decoder.istft_phase_advance": True}),
     # Dilated flow, an even residual kernel and up-sampling kernels that leave an excess sample.
     "odd-kernels": preset("tiny").replace(
         **{

@@ -311,6 +311,10 @@ class DecoderConfig:
     # Up-sampling kernels whose phases sum alike (models/decoders/balanced_upsampling.py): a steady latent cannot come
     # out as a tone at the frame rate, the comb an unbalanced decoder has to learn away.
     balanced_upsampling: bool = False
+    # iSTFT head only: each bin's phase turns by its own frequency from frame to frame (2 pi k hop / n_fft) under the
+    # predicted phase, so a steady prediction is a steady tone; without it a steady prediction repeats every hop, the
+    # line at the inverse STFT's frame rate (1378 Hz for the four-band decoder) a decoder has to learn away.
+    istft_phase_advance: bool = False
 
     def __post_init__(self) -> None:
         _require(self.type in DECODER_ENTRIES, f"decoder type must be {' or '.join(map(repr, DECODER_ENTRIES))}, got {self.type!r}")
@@ -332,6 +336,17 @@ class DecoderConfig:
         )
         if self.inverse_stft_head:
             _require(self.istft_hop <= self.istft_n_fft, "istft_hop must be <= istft_n_fft")
+        if self.istft_phase_advance:
+            _require(self.inverse_stft_head, f"istft_phase_advance needs a decoder ending in an inverse STFT, not {self.type!r}")
+            # Every latent frame must start at the same point of the advance's cycle, or a window decoded on its own
+            # (streaming, ONNX) would start its phases elsewhere than the whole sentence does there.
+            cycle = self.istft_n_fft // math.gcd(self.istft_n_fft, self.istft_hop)
+            _require(
+                math.prod(self.upsample_rates) % cycle == 0,
+                f"istft_phase_advance needs the up-sampling rates' product ({math.prod(self.upsample_rates)}) to be a "
+                f"multiple of {cycle}, the frames after which istft_n_fft={self.istft_n_fft}, istft_hop={self.istft_hop} "
+                "turn every bin whole",
+            )
         _require(self.harmonics >= 1 and self.pitch_channels >= 1, "decoder harmonics and pitch_channels must be >= 1")
         _require(self.subbands in (1, 4), f"decoder subbands must be 1 or 4 (the pseudo-QMF designs), got {self.subbands}")
         _require(

@@ -41,7 +41,7 @@ _OPTIONAL_FIELDS = (
     "model.flow.type", "model.flow.n_heads", "model.flow.filter_channels", "model.flow.speaker_condition_layer",
     "model.decoder.resblock_type", "model.decoder.output_leaky_relu_slope",
     "model.decoder.harmonic_source", "model.decoder.harmonics", "model.decoder.pitch_channels",
-    "model.decoder.balanced_upsampling",
+    "model.decoder.balanced_upsampling", "model.decoder.istft_phase_advance",
     "model.style_sampler.condition_normalization",
 )
 

@@ -33,9 +33,12 @@ class InverseStft(nn.Module):
     magnitude, phase (batch, n_fft // 2 + 1, stft_frames) -> waveform (batch, 1, stft_frames * hop_length).
     Matches ``torch.istft(..., n_fft, hop_length, window=hann_window(n_fft), center=True,
     length=stft_frames * hop_length)``: a Hann window as long as the FFT, centred frames.
+
+    With ``phase_advance`` frame t's phase of bin k is the given one plus 2 pi k t hop / n_fft, the turn a steady tone
+    at that bin makes in t hops: a phase that stays put is then a steady tone, not one frame's samples repeated.
     """
 
-    def __init__(self, n_fft: int, hop_length: int) -> None:
+    def __init__(self, n_fft: int, hop_length: int, phase_advance: bool = False) -> None:
         super().__init__()
         if not 0 < hop_length <= n_fft:
             raise ValueError(f"need 0 < hop_length <= n_fft, got hop_length={hop_length}, n_fft={n_fft}")
@@ -57,6 +60,14 @@ class InverseStft(nn.Module):
         basis = torch.cat([real_basis, imag_basis], dim=0)[:, None, :]
         self.register_buffer("synthesis_basis", basis.float(), persistent=False)
         self.register_buffer("window_square", (window**2)[None, None, :].float(), persistent=False)
+        # (n_freqs, cycle): each bin's turn at every frame of the cycle after which all bins are whole turns again;
+        # indexed by frame number modulo the cycle, so long sentences never lose precision to large angles.
+        self.advance_cycle = n_fft // math.gcd(n_fft, hop_length) if phase_advance else 0
+        advance = None
+        if phase_advance:
+            turns = freqs * torch.arange(self.advance_cycle, dtype=torch.float64)[None, :] * hop_length / n_fft
+            advance = (2.0 * math.pi * torch.remainder(turns, 1.0)).float()
+        self.register_buffer("advance", advance, persistent=False)
         # Centred frames: drop n_fft // 2 samples at the start; the fixed remainder at the end is
         # trimmed, or (when hop_length > n_fft / 2) zero-padded, so the length is exactly frames * hop.
         self.start_trim = n_fft // 2
@@ -69,6 +80,9 @@ class InverseStft(nn.Module):
             return self._inverse(magnitude.float(), phase.float())
 
     def _inverse(self, magnitude: Tensor, phase: Tensor) -> Tensor:
+        if self.advance_cycle:
+            frames = torch.arange(phase.shape[-1], device=phase.device)
+            phase = phase + self.advance[:, torch.remainder(frames, self.advance_cycle)]
         spectrum = torch.cat([magnitude * torch.cos(phase), magnitude * torch.sin(phase)], dim=1)
         # (batch, 1, (stft_frames - 1) * hop + n_fft)
         overlapped = F.conv_transpose1d(spectrum, self.synthesis_basis, stride=self.hop_length)
@@ -92,7 +106,7 @@ class IstftDecoder(UpsamplingDecoder):
 
     def __init__(self, config: DecoderConfig, in_channels: int, speaker_channels: int) -> None:
         super().__init__(config, in_channels, speaker_channels)
-        self.inverse_stft = InverseStft(config.istft_n_fft, config.istft_hop)
+        self.inverse_stft = InverseStft(config.istft_n_fft, config.istft_hop, config.istft_phase_advance)
         self.n_freqs = self.inverse_stft.n_freqs
         self.subbands = config.subbands
         self.pqmf = PseudoQmf(config.subbands) if config.subbands > 1 else None
