@@ -4,7 +4,9 @@ The target is a fixed function of the input (the source decoder), not one of man
 spectral losses alone lead the student to it: mel L1 (up to half the sample rate) plus the multi-resolution
 STFT loss, which sees the fine structure the mel bands blur (benchmarks/stft_loss.py). Segments of latent
 frames are decoded with as many frames of context either side as the student reaches, and only the centre
-is compared, so what is learned is what the student does inside a whole sentence. A discriminator can join
+is compared, so what is learned is what the student does inside a whole sentence. A student with a harmonic
+source (``model.decoder.harmonic_source``) is given the source's F0, read from its waveforms, and its pitch head
+learns to read that F0 from the latent (as voice training does with the recordings'). A discriminator can join
 (``discriminator_after``, decoder_adversary.py) to judge how the student sounds, as voice training does. The
 state (student, best student, optimiser, discriminator, step, random state) is saved every ``checkpoint_every``
 steps: a second call goes on.
@@ -24,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from polyvox.audio.features import MelSpectrogram
+from polyvox.audio.frame_pitch import frame_f0
 from polyvox.voice_file import VoiceMetadata
 from polyvox.config import DecoderConfig, DiscriminatorConfig, TrainingConfig
 from polyvox.distill.decoder_adversary import DecoderAdversary
@@ -32,6 +35,7 @@ from polyvox.distill.decoder_student import build_student_decoder, context_frame
 from polyvox.distill.options import DistillError
 from polyvox.files import atomic_path
 from polyvox.models.decoders import UpsamplingDecoder
+from polyvox.train.pitch_loss import pitch_loss
 from polyvox.train.stft_loss import MultiResolutionStftLoss
 
 logger = logging.getLogger(__name__)
@@ -55,6 +59,7 @@ class DecoderTraining:
     # With one, the best step is chosen among those it trained.
     discriminator: DiscriminatorConfig | None = None
     discriminator_after: int = 0
+    pitch_loss_weight: float = TrainingConfig().pitch_loss_weight  # students with a harmonic source only
 
 
 @dataclass(frozen=True)
@@ -78,11 +83,20 @@ class _Losses:
         return self.mel_distance(generated, target) + self.stft(generated, target)
 
 
+@dataclass(frozen=True)
+class _Segments:
+    latent: torch.Tensor  # (batch, channels, frames + 2 * context)
+    speaker: torch.Tensor  # (batch, channels, 1)
+    waveform: torch.Tensor  # (batch, 1, frames * hop): the centre's target
+    f0: torch.Tensor | None  # (batch, frames + 2 * context) in cycles per sample, 0 unvoiced; None without pitch
+
+
 def _segments(
-    pairs: Sequence[DecoderPair], rng: np.random.Generator, batch_size: int, frames: int, context: int, hop: int, through_flow: bool
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(latent (batch, channels, frames + 2 * context), speaker (batch, channels, 1), waveform (batch, 1, frames * hop))."""
-    latents, speakers, waveforms = [], [], []
+    pairs: Sequence[DecoderPair], rng: np.random.Generator, batch_size: int, frames: int, context: int, hop: int, through_flow: bool,
+    pair_f0: Sequence[np.ndarray] | None = None,
+) -> _Segments:
+    """Random segments with ``context`` frames either side (zeros past a sentence's ends: silence, unvoiced)."""
+    latents, speakers, waveforms, f0s = [], [], [], []
     for index in rng.integers(0, len(pairs), size=batch_size):
         pair = pairs[index]
         latent = pair.student_input(through_flow)
@@ -90,15 +104,31 @@ def _segments(
         start = int(rng.integers(0, length - frames + 1))
         window = np.zeros((latent.shape[0], frames + 2 * context), dtype=np.float32)
         low, high = max(0, start - context), min(length, start + frames + context)
-        window[:, low - (start - context) : high - (start - context)] = latent[:, low:high]
+        placed = slice(low - (start - context), high - (start - context))
+        window[:, placed] = latent[:, low:high]
         latents.append(window)
         speakers.append(pair.speaker)
         waveforms.append(pair.waveform[start * hop : (start + frames) * hop])
-    return (
+        if pair_f0 is not None:
+            f0 = np.zeros(frames + 2 * context, dtype=np.float32)
+            f0[placed] = pair_f0[index][low:high]
+            f0s.append(f0)
+    return _Segments(
         torch.from_numpy(np.stack(latents)),
         torch.from_numpy(np.stack(speakers)).unsqueeze(-1),
         torch.from_numpy(np.stack(waveforms)).unsqueeze(1),
+        torch.from_numpy(np.stack(f0s)) if f0s else None,
     )
+
+
+def _source_f0(pairs: Sequence[DecoderPair], sample_rate: int, hop: int, progress: bool) -> list[np.ndarray]:
+    """The source's F0 per latent frame of each pair's waveform, in cycles per sample (0 unvoiced)."""
+    from tqdm.auto import tqdm
+
+    return [
+        (frame_f0(pair.waveform.astype(np.float64), sample_rate, hop, pair.latent.shape[1]) / sample_rate).astype(np.float32)
+        for pair in tqdm(pairs, desc="source F0", unit="sentence", disable=not progress)
+    ]
 
 
 @torch.no_grad()
@@ -134,6 +164,8 @@ def train_decoder(
     optimizer = torch.optim.AdamW(decoder.parameters(), options.learning_rate, betas=(0.8, 0.99), weight_decay=0.01)
     losses = _Losses(source)
     rng = np.random.default_rng(options.seed)
+    pitched = config.harmonic_source
+    pair_f0 = _source_f0(training, source.config.audio.sample_rate, hop, options.progress) if pitched else None
     adversary = None if options.discriminator is None else DecoderAdversary(options.discriminator, options.learning_rate, options.seed)
     # With a discriminator, the steps it trained are the ones to choose from (their mel distance is no lower).
     first_eligible = options.discriminator_after + 1 if adversary is not None else 0
@@ -154,16 +186,19 @@ def train_decoder(
     decoder.train()
     bar = tqdm(total=options.steps, initial=step, desc="decoder student", unit="step", disable=not options.progress)
     while step < options.steps:
-        latent, speaker, target = _segments(
-            training, rng, options.batch_size, options.segment_frames, context, hop, options.through_flow
-        )
-        generated = decoder(latent, speaker)[..., context * hop : (context + options.segment_frames) * hop]
+        batch = _segments(training, rng, options.batch_size, options.segment_frames, context, hop, options.through_flow, pair_f0)
+        target = batch.waveform
+        # A harmonic source sounds the source's own F0 here (as voice training sounds the recordings'), so the body
+        # learns to shape harmonics that are right while the head learns to read them.
+        generated = decoder(batch.latent, batch.speaker, batch.f0)[..., context * hop : (context + options.segment_frames) * hop]
         adversarial = adversary is not None and step >= options.discriminator_after
         if adversarial:
             adversary.train_step(target, generated)
         loss = losses(generated, target)
         if adversarial:
             loss = loss + adversary.generator_loss(target, generated)
+        if batch.f0 is not None:
+            loss = loss + options.pitch_loss_weight * pitch_loss(decoder.harmonic_source.predict(batch.latent, batch.speaker), batch.f0)
         if not torch.isfinite(loss):
             raise DistillError(f"step {step}: the decoder student's loss is {float(loss)}; lower the learning rate")
         optimizer.zero_grad(set_to_none=True)
