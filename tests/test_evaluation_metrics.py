@@ -164,3 +164,19 @@ def test_frame_rate_buzz_finds_a_comb_at_the_frame_rate_and_not_in_speech_like_a
     assert frame_rate_buzz(doubled, 2 * rate) < 0.05
     assert frame_rate_buzz(doubled + 0.5 * doubled_clicks * np.std(doubled) / np.std(doubled_clicks), 2 * rate) > 0.2
     assert frame_rate_buzz(np.zeros(100), rate) == 0.0
+
+
+def test_a_steady_line_stands_out_of_speech_like_audio_and_a_moving_pitch_does_not():
+    from polyvox.evaluation.buzz import steady_line_db
+
+    rate = 22050
+    time = np.arange(3 * rate) / rate
+    f0 = 150 + 50 * np.sin(2 * np.pi * 0.7 * time)
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 40)) * (f0 * 40 < rate / 2)
+    voiced = voiced + 0.05 * np.random.default_rng(0).standard_normal(voiced.size)
+    line = 0.1 * np.std(voiced) * np.sin(2 * np.pi * (rate / 16) * time)  # 20 dB below the voice
+    assert abs(steady_line_db(voiced, rate, rate / 16)) < 3
+    assert steady_line_db(voiced + line, rate, rate / 16) > 10
+    assert steady_line_db(voiced + line, rate, rate / 8) < 3  # only where the line is
+    assert steady_line_db(np.zeros(rate), rate, 1000.0) == 0.0

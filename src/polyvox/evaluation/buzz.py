@@ -37,3 +37,29 @@ def frame_rate_buzz(samples: np.ndarray, sample_rate: int, frame_rate_hz: float 
     peak = cepstrum[:, period - 1 : period + 2].max(axis=1)
     around = np.median(cepstrum[:, period - period // 4 : period + period // 4], axis=1)
     return float(np.mean(peak - around))
+
+
+# A steady line: the long-term spectrum's resolution (2.7 Hz at 22.05 kHz) and the band around a line whose median is
+# its floor (wide enough to hold several harmonics of a voice, whose long-term spectrum is smooth at this width).
+LINE_SEGMENT_SECONDS = 8192 / 22050
+LINE_FLOOR_HZ = 150.0
+
+
+def steady_line_db(samples: np.ndarray, sample_rate: int, hz: float) -> float:
+    """How far a tone of fixed frequency ``hz`` stands above the long-term spectrum around it, in dB (Welch average):
+    near 0 for speech, whose harmonics move; an inverse-STFT decoder that repeats a frame's samples every hop draws a
+    line at its frame rate (1378 Hz for the four-band decoder) that stays put under every sound. 0 for silence."""
+    from scipy.signal import welch
+
+    signal = np.asarray(samples, dtype=np.float64)
+    segment = min(signal.size, int(round(LINE_SEGMENT_SECONDS * sample_rate)))
+    if segment < 16 or not np.any(signal) or not 0 < hz < sample_rate / 2:
+        return 0.0
+    freqs, power = welch(signal, sample_rate, nperseg=segment)
+    spacing = freqs[1] - freqs[0]
+    at = np.abs(freqs - hz) <= 1.5 * spacing
+    around = np.abs(freqs - hz) <= max(LINE_FLOOR_HZ, 4 * spacing)
+    floor = np.median(power[around])
+    if floor <= 0:
+        return 0.0
+    return float(10.0 * np.log10(power[at].max() / floor))
