@@ -141,14 +141,19 @@ def test_summary_statistics():
     assert summarize([math.nan]).count == 0
 
 
+def _gliding_voice(rate: int, seconds: float, f0_hz: float, swing_hz: float, glide_hz: float) -> np.ndarray:
+    """A sawtooth-like voice (39 harmonics, none above Nyquist) whose pitch glides around ``f0_hz`` by ``swing_hz``."""
+    time = np.arange(int(seconds * rate)) / rate
+    f0 = f0_hz + swing_hz * np.sin(2 * np.pi * glide_hz * time)
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    return sum(np.sin(k * phase) / k * (k * f0 < rate / 2) for k in range(1, 40))
+
+
 def test_frame_rate_buzz_finds_a_comb_at_the_frame_rate_and_not_in_speech_like_audio():
     from polyvox.evaluation.buzz import frame_rate_buzz
 
     rate = 22050
-    time = np.arange(2 * rate) / rate
-    f0 = 180 + 40 * np.sin(2 * np.pi * 1.5 * time)
-    phase = 2 * np.pi * np.cumsum(f0) / rate
-    voiced = sum(np.sin(k * phase) / k for k in range(1, 40)) * (f0 * 40 < rate / 2)
+    voiced = _gliding_voice(rate, 2.0, 180, 40, 1.5)
     clean = frame_rate_buzz(voiced, rate)
     # A click every hop (256 samples): what a decoder that repeats itself every frame adds.
     clicks = np.zeros_like(voiced)
@@ -170,11 +175,9 @@ def test_a_steady_line_stands_out_of_speech_like_audio_and_a_moving_pitch_does_n
     from polyvox.evaluation.buzz import steady_line_db
 
     rate = 22050
-    time = np.arange(3 * rate) / rate
-    f0 = 150 + 50 * np.sin(2 * np.pi * 0.7 * time)
-    phase = 2 * np.pi * np.cumsum(f0) / rate
-    voiced = sum(np.sin(k * phase) / k for k in range(1, 40)) * (f0 * 40 < rate / 2)
+    voiced = _gliding_voice(rate, 3.0, 150, 50, 0.7)
     voiced = voiced + 0.05 * np.random.default_rng(0).standard_normal(voiced.size)
+    time = np.arange(voiced.size) / rate
     line = 0.1 * np.std(voiced) * np.sin(2 * np.pi * (rate / 16) * time)  # 20 dB below the voice
     assert abs(steady_line_db(voiced, rate, rate / 16)) < 3
     assert steady_line_db(voiced + line, rate, rate / 16) > 10
