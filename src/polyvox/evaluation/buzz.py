@@ -10,6 +10,8 @@ give it as the excess over the recording's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 # The frame rate of polyvox and VITS-family voices: hop 256 at 22.05 kHz (hop 512 at 44.1 kHz).
@@ -39,27 +41,36 @@ def frame_rate_buzz(samples: np.ndarray, sample_rate: int, frame_rate_hz: float 
     return float(np.mean(peak - around))
 
 
-# A steady line: the long-term spectrum's resolution (2.7 Hz at 22.05 kHz) and the band around a line whose median is
+# Steady lines: the long-term spectrum's resolution (2.7 Hz at 22.05 kHz) and the band around a line whose median is
 # its floor (wide enough to hold several harmonics of a voice, whose long-term spectrum is smooth at this width).
 LINE_SEGMENT_SECONDS = 8192 / 22050
 LINE_FLOOR_HZ = 150.0
 
 
-def steady_line_db(samples: np.ndarray, sample_rate: int, hz: float) -> float:
-    """How far a tone of fixed frequency ``hz`` stands above the long-term spectrum around it, in dB (Welch average):
-    near 0 for speech, whose harmonics move; an inverse-STFT decoder that repeats a frame's samples every hop draws a
-    line at its frame rate (1378 Hz for the four-band decoder) that stays put under every sound. 0 for silence."""
+def steady_lines_db(samples: np.ndarray, sample_rate: int, frequencies_hz: Sequence[float]) -> np.ndarray:
+    """How far a tone of each fixed frequency stands above the long-term spectrum around it, in dB (Welch average):
+    near 0 for speech, whose harmonics move. A decoder that repeats a pattern every frame draws lines at the multiples
+    of its frame rate that stay put under every sound (the frame buzz above, seen one line at a time). 0 for silence
+    and for frequencies outside (0, Nyquist)."""
     from scipy.signal import welch
 
     signal = np.asarray(samples, dtype=np.float64)
     segment = min(signal.size, int(round(LINE_SEGMENT_SECONDS * sample_rate)))
-    if segment < 16 or not np.any(signal) or not 0 < hz < sample_rate / 2:
-        return 0.0
+    heights = np.zeros(len(frequencies_hz))
+    if segment < 16 or not np.any(signal):
+        return heights
     freqs, power = welch(signal, sample_rate, nperseg=segment)
     spacing = freqs[1] - freqs[0]
-    at = np.abs(freqs - hz) <= 1.5 * spacing
-    around = np.abs(freqs - hz) <= max(LINE_FLOOR_HZ, 4 * spacing)
-    floor = np.median(power[around])
-    if floor <= 0:
-        return 0.0
-    return float(10.0 * np.log10(power[at].max() / floor))
+    for index, hz in enumerate(frequencies_hz):
+        if not 0 < hz < sample_rate / 2:
+            continue
+        floor = np.median(power[np.abs(freqs - hz) <= max(LINE_FLOOR_HZ, 4 * spacing)])
+        if floor > 0:
+            heights[index] = 10.0 * np.log10(power[np.abs(freqs - hz) <= 1.5 * spacing].max() / floor)
+    return heights
+
+
+def frame_rate_lines_db(samples: np.ndarray, sample_rate: int, frame_rate_hz: float = DEFAULT_FRAME_RATE_HZ, up_to_hz: float = 6000.0) -> float:
+    """The mean height of the lines at every multiple of the frame rate up to ``up_to_hz`` (``steady_lines_db``)."""
+    multiples = np.arange(1, int(min(up_to_hz, sample_rate / 2) / frame_rate_hz) + 1) * frame_rate_hz
+    return float(np.mean(steady_lines_db(samples, sample_rate, multiples))) if multiples.size else 0.0
