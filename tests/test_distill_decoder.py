@@ -18,7 +18,7 @@ from polyvox.distill import decoder_pairs
 from polyvox.distill.decoder_adversary import DecoderAdversary
 from polyvox.distill.decoder_pairs import DecoderPair, build_pairs
 from polyvox.distill.decoder_student import build_student_decoder, student_decoder_config
-from polyvox.distill.decoder_training import DecoderTraining, _Losses, _validation, train_decoder
+from polyvox.distill.decoder_training import DecoderTraining, _Losses, _segments, _validation, train_decoder
 from polyvox.distill.plan import plan_clips
 from polyvox.models.decoders.balanced_upsampling import phase_imbalance
 from polyvox.synthesis_settings import SynthesisSettings
@@ -214,3 +214,29 @@ def test_a_harmonic_students_head_learns_the_source_pitch(source, tmp_path):
     trained, _ = train_decoder(paths, metadata, config, tmp_path / "run", options)
     untrained = build_student_decoder(metadata, config, 0)
     assert pitch_error(trained) < 0.1 < pitch_error(untrained)  # within about 10 % of 200 Hz, from farther
+
+
+def test_training_windows_stay_inside_their_sentence_and_line_up_with_their_targets():
+    """Synthesis decodes a sentence with the decoder's own padding at its edges; a training window filled out with zero
+    latent past an edge taught the students a click there. Every window of a sentence long enough lies inside it."""
+    hop, frames, context = 4, 8, 5
+    pairs = []
+    for length in (30, 18, 12):  # longer than a window, exactly one, shorter (padded at the end)
+        latent = np.stack([np.arange(1, length + 1), np.full(length, length)]).astype(np.float32)  # frame k + 1, length
+        waveform = np.repeat(np.arange(1, length + 1, dtype=np.float32), hop)
+        pairs.append(DecoderPair(latent, np.zeros(0, np.float32), waveform, None))
+    pair_f0 = [pair.latent[0] / 100 for pair in pairs]
+    batch = _segments(pairs, np.random.default_rng(0), 400, frames, context, hop, False, pair_f0)
+    seen_edges = set()
+    for row, f0, target, offset in zip(batch.latent, batch.f0, batch.waveform, batch.offsets):
+        start, length = int(target[0, 0]) - 1, int(row[1].max())  # the target's first frame, its sentence's length
+        assert torch.equal(row[0, offset : offset + frames], torch.arange(start + 1, start + frames + 1, dtype=torch.float32))
+        assert torch.equal(f0[offset : offset + frames], row[0, offset : offset + frames] / 100)
+        if length >= frames + 2 * context:
+            assert bool((row > 0).all())  # no zero latent: the window is the sentence's own frames
+            seen_edges.add((int(row[0, 0]) == 1, int(row[0, -1]) == length))
+        else:
+            assert offset == start and bool((row[0, length:] == 0).all())
+    assert {(True, False), (False, True), (False, False)} <= seen_edges  # windows at the start, at the end, in the middle
+    generated = batch.latent[:, :1].repeat_interleave(hop, dim=-1)
+    assert torch.equal(batch.centre(generated, frames, hop), batch.waveform)  # the compared part is the target's

@@ -3,8 +3,9 @@
 The target is a fixed function of the input (the source decoder), not one of many possible recordings, so
 spectral losses alone lead the student to it: mel L1 (up to half the sample rate) plus the multi-resolution
 STFT loss, which sees the fine structure the mel bands blur (benchmarks/stft_loss.py). Segments of latent
-frames are decoded with as many frames of context either side as the student reaches, and only the centre
-is compared, so what is learned is what the student does inside a whole sentence. A student with a harmonic
+frames are decoded with as many frames of context either side as the student reaches (or up to the sentence's
+edge, as synthesis decodes it), and only the segment is compared, so what is learned is what the student does inside
+a whole sentence. A student with a harmonic
 source (``model.decoder.harmonic_source``) is given the source's F0, read from its waveforms, and its pitch head
 learns to read that F0 from the latent (as voice training does with the recordings'). A discriminator can join
 (``discriminator_after``, decoder_adversary.py) to judge how the student sounds, as voice training does. The
@@ -87,37 +88,48 @@ class _Losses:
 class _Segments:
     latent: torch.Tensor  # (batch, channels, frames + 2 * context)
     speaker: torch.Tensor  # (batch, channels, 1)
-    waveform: torch.Tensor  # (batch, 1, frames * hop): the centre's target
+    waveform: torch.Tensor  # (batch, 1, frames * hop): the targets
     f0: torch.Tensor | None  # (batch, frames + 2 * context) in cycles per sample, 0 unvoiced; None without pitch
+    offsets: tuple[int, ...]  # the frame where each target starts in its window
+
+    def centre(self, generated: torch.Tensor, frames: int, hop: int) -> torch.Tensor:
+        """The part of ``generated`` (batch, 1, windows' samples) each target stands for."""
+        return torch.stack([row[:, offset * hop : (offset + frames) * hop] for row, offset in zip(generated, self.offsets)])
 
 
 def _segments(
     pairs: Sequence[DecoderPair], rng: np.random.Generator, batch_size: int, frames: int, context: int, hop: int, through_flow: bool,
     pair_f0: Sequence[np.ndarray] | None = None,
 ) -> _Segments:
-    """Random segments with ``context`` frames either side (zeros past a sentence's ends: silence, unvoiced)."""
-    latents, speakers, waveforms, f0s = [], [], [], []
+    """Random segments, each in a window of ``context`` frames either side that stays inside its sentence: a segment
+    near a sentence's start or end sits off-centre in a window that ends there, so the decoder meets the sentence's
+    edge as synthesis meets it (its own padding), not after frames of zero latent, which it decodes into sound that
+    synthesis never asks for (a click at every sentence's end). Sentences shorter than a window are padded at the end."""
+    latents, speakers, waveforms, f0s, offsets = [], [], [], [], []
+    width = frames + 2 * context
     for index in rng.integers(0, len(pairs), size=batch_size):
         pair = pairs[index]
         latent = pair.student_input(through_flow)
         length = latent.shape[1]
         start = int(rng.integers(0, length - frames + 1))
-        window = np.zeros((latent.shape[0], frames + 2 * context), dtype=np.float32)
-        low, high = max(0, start - context), min(length, start + frames + context)
-        placed = slice(low - (start - context), high - (start - context))
-        window[:, placed] = latent[:, low:high]
+        first = min(max(start - context, 0), max(length - width, 0))
+        taken = min(width, length - first)
+        window = np.zeros((latent.shape[0], width), dtype=np.float32)
+        window[:, :taken] = latent[:, first : first + taken]
         latents.append(window)
         speakers.append(pair.speaker)
         waveforms.append(pair.waveform[start * hop : (start + frames) * hop])
+        offsets.append(start - first)
         if pair_f0 is not None:
-            f0 = np.zeros(frames + 2 * context, dtype=np.float32)
-            f0[placed] = pair_f0[index][low:high]
+            f0 = np.zeros(width, dtype=np.float32)
+            f0[:taken] = pair_f0[index][first : first + taken]
             f0s.append(f0)
     return _Segments(
         torch.from_numpy(np.stack(latents)),
         torch.from_numpy(np.stack(speakers)).unsqueeze(-1),
         torch.from_numpy(np.stack(waveforms)).unsqueeze(1),
         torch.from_numpy(np.stack(f0s)) if f0s else None,
+        tuple(offsets),
     )
 
 
@@ -190,7 +202,7 @@ def train_decoder(
         target = batch.waveform
         # A harmonic source sounds the source's own F0 here (as voice training sounds the recordings'), so the body
         # learns to shape harmonics that are right while the head learns to read them.
-        generated = decoder(batch.latent, batch.speaker, batch.f0)[..., context * hop : (context + options.segment_frames) * hop]
+        generated = batch.centre(decoder(batch.latent, batch.speaker, batch.f0), options.segment_frames, hop)
         adversarial = adversary is not None and step >= options.discriminator_after
         if adversarial:
             adversary.train_step(target, generated)
