@@ -281,6 +281,11 @@ class TextFeaturesConfig:
         )
 
 
+def phase_advance_cycle(n_fft: int, hop: int) -> int:
+    """Inverse-STFT frames after which every bin's phase advance (2 pi k hop / n_fft a frame) is a whole turn."""
+    return n_fft // math.gcd(n_fft, hop)
+
+
 @dataclass(frozen=True)
 class DecoderConfig:
     """Waveform decoder. ``hifigan`` up-samples to the sample rate; ``istft`` stops early and
@@ -340,7 +345,7 @@ class DecoderConfig:
             _require(self.inverse_stft_head, f"istft_phase_advance needs a decoder ending in an inverse STFT, not {self.type!r}")
             # Every latent frame must start at the same point of the advance's cycle, or a window decoded on its own
             # (streaming, ONNX) would start its phases elsewhere than the whole sentence does there.
-            cycle = self.istft_n_fft // math.gcd(self.istft_n_fft, self.istft_hop)
+            cycle = phase_advance_cycle(self.istft_n_fft, self.istft_hop)
             _require(
                 math.prod(self.upsample_rates) % cycle == 0,
                 f"istft_phase_advance needs the up-sampling rates' product ({math.prod(self.upsample_rates)}) to be a "

@@ -113,17 +113,12 @@ def _segments(
         length = latent.shape[1]
         start = int(rng.integers(0, length - frames + 1))
         first = min(max(start - context, 0), max(length - width, 0))
-        taken = min(width, length - first)
-        window = np.zeros((latent.shape[0], width), dtype=np.float32)
-        window[:, :taken] = latent[:, first : first + taken]
-        latents.append(window)
+        latents.append(_window(latent, first, width))
         speakers.append(pair.speaker)
         waveforms.append(pair.waveform[start * hop : (start + frames) * hop])
         offsets.append(start - first)
         if pair_f0 is not None:
-            f0 = np.zeros(width, dtype=np.float32)
-            f0[:taken] = pair_f0[index][first : first + taken]
-            f0s.append(f0)
+            f0s.append(_window(pair_f0[index], first, width))
     return _Segments(
         torch.from_numpy(np.stack(latents)),
         torch.from_numpy(np.stack(speakers)).unsqueeze(-1),
@@ -131,6 +126,14 @@ def _segments(
         torch.from_numpy(np.stack(f0s)) if f0s else None,
         tuple(offsets),
     )
+
+
+def _window(frames: np.ndarray, first: int, width: int) -> np.ndarray:
+    """``width`` frames of ``frames`` (..., length) from ``first``, zeros past its end."""
+    window = np.zeros((*frames.shape[:-1], width), dtype=np.float32)
+    taken = frames[..., first : first + width]
+    window[..., : taken.shape[-1]] = taken
+    return window
 
 
 def _source_f0(pairs: Sequence[DecoderPair], sample_rate: int, hop: int, progress: bool) -> list[np.ndarray]:
@@ -176,8 +179,7 @@ def train_decoder(
     optimizer = torch.optim.AdamW(decoder.parameters(), options.learning_rate, betas=(0.8, 0.99), weight_decay=0.01)
     losses = _Losses(source)
     rng = np.random.default_rng(options.seed)
-    pitched = config.harmonic_source
-    pair_f0 = _source_f0(training, source.config.audio.sample_rate, hop, options.progress) if pitched else None
+    pair_f0 = _source_f0(training, source.config.audio.sample_rate, hop, options.progress) if config.harmonic_source else None
     adversary = None if options.discriminator is None else DecoderAdversary(options.discriminator, options.learning_rate, options.seed)
     # With a discriminator, the steps it trained are the ones to choose from (their mel distance is no lower).
     first_eligible = options.discriminator_after + 1 if adversary is not None else 0

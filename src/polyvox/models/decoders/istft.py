@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from polyvox.config import DecoderConfig
+from polyvox.config import DecoderConfig, phase_advance_cycle
 from polyvox.models.decoders.hifigan import POST_KERNEL_SIZE, UpsamplingDecoder
 from polyvox.models.conv_geometry import Reach, back_through_transposed
 from polyvox.models.decoders.pqmf import PROTOTYPES, PseudoQmf
@@ -62,7 +62,7 @@ class InverseStft(nn.Module):
         self.register_buffer("window_square", (window**2)[None, None, :].float(), persistent=False)
         # (n_freqs, cycle): each bin's turn at every frame of the cycle after which all bins are whole turns again;
         # indexed by frame number modulo the cycle, so long sentences never lose precision to large angles.
-        self.advance_cycle = n_fft // math.gcd(n_fft, hop_length) if phase_advance else 0
+        self.advance_cycle = phase_advance_cycle(n_fft, hop_length) if phase_advance else 0
         advance = None
         if phase_advance:
             turns = freqs * torch.arange(self.advance_cycle, dtype=torch.float64)[None, :] * hop_length / n_fft
