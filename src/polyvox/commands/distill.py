@@ -39,6 +39,11 @@ def distill_command(
                                           "(repeatable), e.g. model.decoder.balanced_upsampling=true; a decoder student "
                                           "takes model.decoder.* ones only.")
     ] = None,
+    recordings: Annotated[
+        Optional[Path], typer.Option(help="Decoder students: a manifest of recordings in the source's speakers and languages "
+                                     "that the student learns to make, from the latents the source decodes for their "
+                                     "sentences timed as each recording (default: the source decoder's own speech).")
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing voice file at OUTPUT.")] = False,
     threads: Threads = None,
     verbose: Verbose = True,
@@ -57,7 +62,8 @@ def distill_command(
         given = {"sentences_per_speaker": sentences, "steps": steps, "preset": preset}
         given = {name: value for name, value in given.items() if value is not None}
         options = DistillOptions(source, output, work=work, seed=seed, overwrite=overwrite, student=student,
-                                 overrides=tuple(settings or ()), discriminator_after=discriminator_after, **given)
+                                 overrides=tuple(settings or ()), discriminator_after=discriminator_after,
+                                 recordings=recordings, **given)
         typer.echo(f"distilling {source} in {options.work_folder}")
         result = distill(options)
         typer.echo(result.summary)

@@ -49,6 +49,13 @@ class DecoderPair:
         return self.prior_latent
 
 
+def save_pair(path: Path, pair: DecoderPair) -> None:
+    """``pair`` as ``path`` (.npz, written atomically; the waveform as 16-bit samples)."""
+    with atomic_path(path) as temporary, open(temporary, "wb") as stream:
+        np.savez(stream, latent=pair.latent, speaker=pair.speaker, waveform=np.round(pair.waveform * 32767).astype(np.int16),
+                 prior_latent=pair.prior_latent)
+
+
 def decoder_pair(voice: Voice, clip: PlannedClip, style: SynthesisSettings, seed: int) -> DecoderPair:
     """The decoder's input and output for ``clip`` (raises ``TextError`` for text the voice cannot read)."""
     ids, language_ids, prosody = voice.encode(clip.text, clip.language)
@@ -84,9 +91,7 @@ def build_pairs(voice: Voice, folder: Path, clips: Sequence[PlannedClip], seed: 
             except TextError as error:
                 logger.warning("the source voice cannot read %r (%s): %s; left out", clip.text, clip.language, error)
                 continue
-            with atomic_path(path) as temporary, open(temporary, "wb") as stream:
-                np.savez(stream, latent=pair.latent, speaker=pair.speaker, waveform=np.round(pair.waveform * 32767).astype(np.int16),
-                         prior_latent=pair.prior_latent)
+            save_pair(path, pair)
         paths.append(path)
     if not paths:
         raise DistillError("the source voice could read none of the planned sentences; is its text front end installed?")

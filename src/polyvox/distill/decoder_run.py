@@ -17,9 +17,11 @@ from polyvox.distill.decoder_student import student_decoder_config, student_voic
 from polyvox.distill.decoder_training import DecoderTraining, train_decoder
 from polyvox.distill.options import DistillOptions
 from polyvox.distill.plan import PlannedClip
+from polyvox.distill.recording_pairs import build_recording_pairs
 from polyvox.inference.voice import Voice
 
 PAIRS_FOLDER = "decoder_pairs"
+RECORDING_PAIRS_FOLDER = "recording_pairs"
 RUN_FOLDER = "decoder_run"
 
 
@@ -28,7 +30,12 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
 
     work = options.work_folder
     config = student_decoder_config(source.metadata, options.preset, options.overrides)
-    pairs = build_pairs(source, work / PAIRS_FOLDER, clips, options.seed, options.progress)
+    if options.recordings is None:
+        pairs = build_pairs(source, work / PAIRS_FOLDER, clips, options.seed, options.progress)
+        learned = "sentences of the source decoder's input and output"
+    else:
+        pairs = build_recording_pairs(source, options.recordings, work / RECORDING_PAIRS_FOLDER, options.seed, options.progress)
+        learned = f"recordings of {options.recordings.name} with the latents the source decodes for them"
     through_flow = options.student == "flow-decoder"
     training = DecoderTraining(
         steps=options.steps, batch_size=options.batch_size, checkpoint_every=options.checkpoint_every_steps,
@@ -39,12 +46,14 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
     decoder, result = train_decoder(pairs, source.metadata, config, work / RUN_FOLDER, training)
     del source
     tensors, metadata = load_voice_file(source_path)
-    summary = f"{len(pairs)} sentences of the source decoder's input and output; best held-out mel distance " \
+    summary = f"{len(pairs)} {learned}; best held-out mel distance " \
               f"{result.best_validation:.3f} at step {result.best_step}"
     info = {
         "distilled_from": options.source.name, "distill_student": options.student, "distill_preset": options.preset,
         "decoder_steps": str(result.best_step), "decoder_validation_mel": f"{result.best_validation:.4f}",
     }
+    if options.recordings is not None:
+        info["decoder_recordings"] = options.recordings.name
     if options.discriminator_after is not None:
         info["decoder_discriminator_after"] = str(options.discriminator_after)
     tensors, metadata = student_voice(tensors, metadata, decoder.state_dict(), config, info, through_flow)

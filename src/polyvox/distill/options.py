@@ -61,6 +61,9 @@ class DistillOptions:
     overrides: tuple[str, ...] = ()
     # Decoder students: the preset's discriminator joins after this many steps of spectral losses (None: never).
     discriminator_after: int | None = None
+    # Decoder students: learn to make these recordings (a manifest) from the latents the source decodes for their
+    # sentences, timed as each recording (recording_pairs.py), instead of the source decoder's own speech.
+    recordings: Path | None = None
 
     def __post_init__(self) -> None:
         if self.sentences_per_speaker < 3:
@@ -86,6 +89,12 @@ class DistillOptions:
             if not 0 <= self.discriminator_after < self.steps:
                 raise DistillError(f"--discriminator-after must be between 0 and --steps - 1 ({self.steps - 1}), "
                                    f"got {self.discriminator_after}")
+        if self.recordings is not None:
+            if self.student == "whole":
+                raise DistillError("--recordings is for decoder students (--student decoder or flow-decoder); a whole "
+                                   "student learns from a manifest with polyvox finetune")
+            if not self.recordings.is_file():
+                raise DistillError(f"--recordings {self.recordings}: no such manifest; give a manifest.jsonl")
         if self.batch_size < 1 or self.checkpoint_every_steps < 1:
             raise DistillError("batch_size and checkpoint_every_steps must be >= 1")
 

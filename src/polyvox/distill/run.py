@@ -75,6 +75,8 @@ def _claim(work: Path, options: DistillOptions) -> None:
         state["settings"] = sorted(options.overrides)
     if options.discriminator_after is not None:
         state["discriminator_after"] = options.discriminator_after
+    if options.recordings is not None:
+        state["recordings_sha256"] = source_digest(options.recordings)
     path = work / STATE_FILE
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))

@@ -54,7 +54,7 @@ class AlignedSynthesis:
     def check(self, utterances: Sequence[tuple[str, Utterance]]) -> None:
         check_voice_covers(self.voice, utterances, self.speaker_override)
 
-    def _speaker_index(self, utterance: Utterance) -> int:
+    def speaker_index(self, utterance: Utterance) -> int:
         return self.voice.speakers.index(voice_speaker(self.voice, utterance, self.speaker_override))
 
     def durations(self, recording: Recording) -> tuple[Encoded, np.ndarray]:
@@ -64,14 +64,14 @@ class AlignedSynthesis:
         generator = cast("VitsGenerator", self.voice.generator)
         utterance = recording.utterance
         encoded = self.voice.encode(utterance.text, utterance.language)
-        text_inputs = _text_inputs(encoded)
-        speaker = generator.speaker_vector(torch.tensor([self._speaker_index(utterance)]))
+        inputs = text_inputs(encoded)
+        speaker = generator.speaker_vector(torch.tensor([self.speaker_index(utterance)]))
         with torch.no_grad():
             mel = self.mel(torch.from_numpy(recording.samples).float().unsqueeze(0))
             frame_mask = torch.ones(1, 1, mel.shape[-1])
             posterior = generator.posterior_encoder(mel, frame_mask, speaker, noise_scale=0.0)
             flow_latent = generator.flow(posterior.latent, frame_mask, speaker)
-            ids, languages, lengths, prosody, features = text_inputs
+            ids, languages, lengths, prosody, features = inputs
             text = generator.text_encoder(ids, languages, lengths, speaker, prosody, features)
             # Training's own rule (``VitsGenerator._alignment``): the manifest's durations, or the search within its
             # windows, or the search alone.
@@ -132,8 +132,8 @@ class AlignedSynthesis:
 
         generator = cast("VitsGenerator", self.voice.generator)
         encoded, frames = self.durations(recording)
-        ids, languages, lengths, prosody, features = _text_inputs(encoded)
-        speaker_index = self._speaker_index(recording.utterance)
+        ids, languages, lengths, prosody, features = text_inputs(encoded)
+        speaker_index = self.speaker_index(recording.utterance)
         with torch.no_grad():
             output = generator.synthesize(
                 ids, languages, lengths, torch.tensor([speaker_index]),
@@ -143,7 +143,7 @@ class AlignedSynthesis:
         return output.waveform[0, 0, : int(output.sample_lengths[0])].float().clamp(-1.0, 1.0).numpy()
 
 
-def _text_inputs(encoded: Encoded) -> tuple[Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
+def text_inputs(encoded: Encoded) -> tuple[Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
     """A sentence's encoding as the generator takes it: ids, language ids, length, prosody ids (None when unmarked)
     and text features (None for a voice without them), each with a batch of one."""
     import torch

@@ -1,0 +1,94 @@
+"""``polyvox distill --student decoder --recordings MANIFEST``: a decoder student that learns to make recordings from
+the latents the source voice decodes for their sentences, timed as each recording."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from test_distill import LANGUAGES, SENTENCES, SPEAKERS, tiny_source
+from test_distill_decoder import decoder_options
+
+from polyvox.audio.io import load_audio
+from polyvox.data.manifest import read_manifest, write_manifest
+from polyvox.distill import DistillError, distill
+from polyvox.distill.corpus import build_corpus
+from polyvox.distill.decoder_pairs import DecoderPair
+from polyvox.distill.plan import plan_clips
+from polyvox.distill.recording_pairs import build_recording_pairs
+from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
+from polyvox.evaluation.sources import Recording
+from polyvox.inference.batch import one_torch_thread
+from polyvox.inference.voice import Voice
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with one_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """The tiny source and a manifest of recordings in its speakers (its own speech, standing for a user's)."""
+    root = tmp_path_factory.mktemp("recordings")
+    source = tiny_source(root / "source.safetensors")
+    with one_torch_thread():
+        corpus = build_corpus(Voice.load(source), root / "corpus", plan_clips(SPEAKERS, LANGUAGES, SENTENCES, seed=0), 0, False)
+    return source, corpus.manifest
+
+
+def test_a_pair_is_the_recording_and_the_latent_the_voice_decodes_with_its_timing(recorded, tmp_path):
+    source, manifest = recorded
+    voice = Voice.load(source)
+    utterances = read_manifest(manifest)
+    paths = build_recording_pairs(voice, manifest, tmp_path, seed=7, progress=False)
+    assert len(paths) == len(utterances)
+    rate, hop = voice.metadata.config.audio.sample_rate, voice.metadata.config.audio.hop_length
+    for index in (0, len(paths) - 1):
+        pair, utterance = DecoderPair.load(paths[index]), utterances[index]
+        recording = load_audio(utterance.audio, rate)
+        assert pair.waveform.shape == (pair.latent.shape[1] * hop,)
+        assert abs(pair.latent.shape[1] * hop - recording.shape[0]) < 2 * hop  # timed as the recording
+        shared = min(recording.shape[0], pair.waveform.shape[0])
+        assert np.abs(pair.waveform[:shared] - recording[:shared]).max() <= 0.5 / 32767 + 1e-6
+        # The latent is what the voice decodes when it speaks the sentence with the recording's timing and the same noise.
+        aligner = AlignedSynthesis(voice, seed=7 + index, noise_scale=voice.text.synthesis.noise_scale)
+        spoken = aligner(Recording("clip", utterance, recording))
+        with torch.no_grad():
+            decoded = voice.generator.decoder(torch.from_numpy(pair.latent)[None], torch.from_numpy(pair.speaker)[None, :, None])
+        assert np.abs(decoded[0, 0].numpy()[: spoken.shape[0]] - spoken).max() < 1e-4
+        assert pair.speaker.shape == (voice.metadata.config.model.speaker_channels,)
+
+
+def test_a_student_trained_on_recordings_speaks_and_says_what_it_learned_from(recorded, tmp_path):
+    source, manifest = recorded
+    result = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work", recordings=manifest))
+    assert f"recordings of {manifest.name}" in result.summary
+    student = Voice.load(result.output)
+    assert student.metadata.info["decoder_recordings"] == manifest.name
+    samples = student.synthesize("hola", language="es", speaker="es_m1", seed=0).samples
+    assert samples.size > 0 and np.isfinite(samples).all()
+    # The work folder is the recordings' and is refused for the source decoder's own speech.
+    with pytest.raises(DistillError, match="recordings_sha256"):
+        distill(decoder_options(source, tmp_path / "other.safetensors", work=tmp_path / "work"))
+
+
+def test_recordings_refusals(recorded, tmp_path):
+    source, manifest = recorded
+    with pytest.raises(DistillError, match="--recordings is for decoder students"):
+        decoder_options(source, tmp_path / "x.safetensors", student="whole", recordings=manifest)
+    with pytest.raises(DistillError, match="no such manifest"):
+        decoder_options(source, tmp_path / "x.safetensors", recordings=tmp_path / "missing.jsonl")
+    strangers = tmp_path / "strangers.jsonl"
+    utterances = read_manifest(manifest)
+    write_manifest(strangers, [u.__class__(**{**u.__dict__, "speaker": "someone"}) for u in utterances])
+    with pytest.raises(DistillError, match="none of its speakers \\(someone\\) is one of the voice's"):
+        distill(decoder_options(source, tmp_path / "x.safetensors", work=tmp_path / "w", recordings=strangers))
+    assert not (tmp_path / "x.safetensors").exists()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps({"audio": "a.wav"}) + "\n", encoding="utf-8")
+    with pytest.raises(DistillError, match="--recordings"):
+        distill(decoder_options(source, tmp_path / "y.safetensors", work=tmp_path / "w2", recordings=broken))
