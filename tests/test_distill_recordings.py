@@ -8,16 +8,21 @@ import json
 import numpy as np
 import pytest
 import torch
-from test_distill import LANGUAGES, SENTENCES, SPEAKERS, tiny_source
+from test_distill import LANGUAGES, SENTENCES, SPEAKERS, assert_one_line_error, tiny_source
 from test_distill_decoder import decoder_options
 
+from typer.testing import CliRunner
+
 from polyvox.audio.io import load_audio
+from polyvox.cli import app
 from polyvox.data.manifest import read_manifest, write_manifest
 from polyvox.distill import DistillError, distill
 from polyvox.distill.corpus import build_corpus
 from polyvox.distill.decoder_pairs import DecoderPair
 from polyvox.distill.plan import plan_clips
+from polyvox.distill.decoder_training import _segments
 from polyvox.distill.recording_pairs import build_recording_pairs
+from polyvox.evaluation.baselines import CopySynthesis
 from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
 from polyvox.evaluation.sources import Recording
 from polyvox.inference.batch import one_torch_thread
@@ -63,6 +68,26 @@ def test_a_pair_is_the_recording_and_the_latent_the_voice_decodes_with_its_timin
         assert pair.speaker.shape == (voice.metadata.config.model.speaker_channels,)
 
 
+def test_a_posterior_pair_is_the_recordings_copy_synthesis_input_sampled_afresh_in_training(recorded, tmp_path):
+    source, manifest = recorded
+    voice = Voice.load(source)
+    utterance = read_manifest(manifest)[0]
+    paths = build_recording_pairs(voice, manifest, tmp_path, seed=0, progress=False, latent="posterior")
+    pair = DecoderPair.load(paths[0])
+    recording = load_audio(utterance.audio, voice.metadata.config.audio.sample_rate)
+    copied = CopySynthesis(voice)(Recording("clip", utterance, recording))
+    with torch.no_grad():
+        decoded = voice.generator.decoder(torch.from_numpy(pair.latent)[None], torch.from_numpy(pair.speaker)[None, :, None])
+    assert np.abs(decoded[0, 0].clamp(-1, 1).numpy() - copied).max() < 1e-4  # the means: what copy-synthesis decodes
+    assert pair.latent_log_scales.shape == pair.latent.shape
+    # Training reads a new sample each time: the segment's difference from the means is noise of the posterior's scale.
+    frames = pair.latent.shape[1]
+    batch = _segments([pair], np.random.default_rng(0), 2, frames, 0, voice.metadata.config.audio.hop_length, False)
+    standardised = (batch.latent.numpy() - pair.latent[None]) / np.exp(pair.latent_log_scales)[None]
+    assert 0.9 < standardised.std() < 1.1 and abs(standardised.mean()) < 0.1
+    assert not np.allclose(batch.latent[0], batch.latent[1])
+
+
 def test_a_student_trained_on_recordings_speaks_and_says_what_it_learned_from(recorded, tmp_path):
     source, manifest = recorded
     result = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work", recordings=manifest))
@@ -74,12 +99,17 @@ def test_a_student_trained_on_recordings_speaks_and_says_what_it_learned_from(re
     # The work folder is the recordings' and is refused for the source decoder's own speech.
     with pytest.raises(DistillError, match="recordings_sha256"):
         distill(decoder_options(source, tmp_path / "other.safetensors", work=tmp_path / "work"))
+    with pytest.raises(DistillError, match="recording_latent"):
+        distill(decoder_options(source, tmp_path / "other.safetensors", work=tmp_path / "work", recordings=manifest,
+                                recording_latent="posterior"))
 
 
 def test_recordings_refusals(recorded, tmp_path):
     source, manifest = recorded
     with pytest.raises(DistillError, match="--recordings is for decoder students"):
         decoder_options(source, tmp_path / "x.safetensors", student="whole", recordings=manifest)
+    with pytest.raises(DistillError, match="unknown --recording-latent 'mel'"):
+        decoder_options(source, tmp_path / "x.safetensors", recordings=manifest, recording_latent="mel")
     with pytest.raises(DistillError, match="no such manifest"):
         decoder_options(source, tmp_path / "x.safetensors", recordings=tmp_path / "missing.jsonl")
     strangers = tmp_path / "strangers.jsonl"
@@ -92,3 +122,13 @@ def test_recordings_refusals(recorded, tmp_path):
     broken.write_text(json.dumps({"audio": "a.wav"}) + "\n", encoding="utf-8")
     with pytest.raises(DistillError, match="--recordings"):
         distill(decoder_options(source, tmp_path / "y.safetensors", work=tmp_path / "w2", recordings=broken))
+
+
+def test_the_command_line_passes_the_recordings_on_and_refuses_in_one_line(recorded, tmp_path):
+    source, manifest = recorded
+    whole = CliRunner().invoke(app, ["distill", "--from", str(source), "-o", str(tmp_path / "w.safetensors"), "--recordings", str(manifest)])
+    assert_one_line_error(whole, "--recordings is for decoder students")
+    unknown = CliRunner().invoke(app, ["distill", "--from", str(source), "-o", str(tmp_path / "w.safetensors"), "--student", "decoder",
+                                       "--recordings", str(manifest), "--recording-latent", "mel"])
+    assert_one_line_error(unknown, "unknown --recording-latent 'mel'")
+    assert not (tmp_path / "w.safetensors").exists() and not (tmp_path / "w.distill").exists()

@@ -44,6 +44,11 @@ def distill_command(
                                      "that the student learns to make, from the latents the source decodes for their "
                                      "sentences timed as each recording (default: the source decoder's own speech).")
     ] = None,
+    recording_latent: Annotated[
+        str, typer.Option(help="With --recordings: what the student reads of each recording, synthesis (the latent the source "
+                          "decodes for its sentence, timed as the recording) or posterior (the posterior encoder's reading "
+                          "of the recording, sampled afresh each step, as voice training decodes).")
+    ] = "synthesis",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing voice file at OUTPUT.")] = False,
     threads: Threads = None,
     verbose: Verbose = True,
@@ -63,7 +68,7 @@ def distill_command(
         given = {name: value for name, value in given.items() if value is not None}
         options = DistillOptions(source, output, work=work, seed=seed, overwrite=overwrite, student=student,
                                  overrides=tuple(settings or ()), discriminator_after=discriminator_after,
-                                 recordings=recordings, **given)
+                                 recordings=recordings, recording_latent=recording_latent, **given)
         typer.echo(f"distilling {source} in {options.work_folder}")
         result = distill(options)
         typer.echo(result.summary)

@@ -33,12 +33,16 @@ class DecoderPair:
     speaker: np.ndarray  # (speaker_channels,) float32: its speaker vector (empty without speakers)
     waveform: np.ndarray  # (frames * hop,) float32 in [-1, 1]: the source decoder's output
     prior_latent: np.ndarray | None  # (inter_channels, frames) float32: the prior's sample, the flow's input
+    # A posterior's log-scales beside its means in ``latent`` (recording pairs read by the posterior encoder): training
+    # draws a fresh sample every time, as voice training does; None: ``latent`` is the input as it is.
+    latent_log_scales: np.ndarray | None = None
 
     @classmethod
     def load(cls, path: Path) -> DecoderPair:
         with np.load(path) as data:
             prior_latent = data["prior_latent"] if "prior_latent" in data.files else None  # pairs of an earlier version
-            return cls(data["latent"], data["speaker"], data["waveform"].astype(np.float32) / 32767.0, prior_latent)
+            log_scales = data["latent_log_scales"] if "latent_log_scales" in data.files else None
+            return cls(data["latent"], data["speaker"], data["waveform"].astype(np.float32) / 32767.0, prior_latent, log_scales)
 
     def student_input(self, through_flow: bool) -> np.ndarray:
         """What the student decoder reads: the prior's sample when it also stands for the flow."""
@@ -52,8 +56,9 @@ class DecoderPair:
 def save_pair(path: Path, pair: DecoderPair) -> None:
     """``pair`` as ``path`` (.npz, written atomically; the waveform as 16-bit samples)."""
     with atomic_path(path) as temporary, open(temporary, "wb") as stream:
+        extra = {} if pair.latent_log_scales is None else {"latent_log_scales": pair.latent_log_scales}
         np.savez(stream, latent=pair.latent, speaker=pair.speaker, waveform=np.round(pair.waveform * 32767).astype(np.int16),
-                 prior_latent=pair.prior_latent)
+                 prior_latent=pair.prior_latent, **extra)
 
 
 def decoder_pair(voice: Voice, clip: PlannedClip, style: SynthesisSettings, seed: int) -> DecoderPair:

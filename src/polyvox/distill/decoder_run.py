@@ -34,8 +34,11 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
         pairs = build_pairs(source, work / PAIRS_FOLDER, clips, options.seed, options.progress)
         learned = "sentences of the source decoder's input and output"
     else:
-        pairs = build_recording_pairs(source, options.recordings, work / RECORDING_PAIRS_FOLDER, options.seed, options.progress)
-        learned = f"recordings of {options.recordings.name} with the latents the source decodes for them"
+        pairs = build_recording_pairs(
+            source, options.recordings, work / RECORDING_PAIRS_FOLDER, options.seed, options.progress, options.recording_latent
+        )
+        read = "the latents the source decodes for them" if options.recording_latent == "synthesis" else "their posterior latents"
+        learned = f"recordings of {options.recordings.name} with {read}"
     through_flow = options.student == "flow-decoder"
     training = DecoderTraining(
         steps=options.steps, batch_size=options.batch_size, checkpoint_every=options.checkpoint_every_steps,
@@ -54,6 +57,7 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
     }
     if options.recordings is not None:
         info["decoder_recordings"] = options.recordings.name
+        info["decoder_recording_latent"] = options.recording_latent
     if options.discriminator_after is not None:
         info["decoder_discriminator_after"] = str(options.discriminator_after)
     tensors, metadata = student_voice(tensors, metadata, decoder.state_dict(), config, info, through_flow)

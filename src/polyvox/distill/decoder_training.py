@@ -113,7 +113,12 @@ def _segments(
         length = latent.shape[1]
         start = int(rng.integers(0, length - frames + 1))
         first = min(max(start - context, 0), max(length - width, 0))
-        latents.append(_window(latent, first, width))
+        window = _window(latent, first, width)
+        if pair.latent_log_scales is not None and not through_flow:  # a fresh sample of the posterior, as voice training
+            noise = rng.standard_normal(window.shape) * np.exp(_window(pair.latent_log_scales, first, width))
+            noise[:, length - first :] = 0.0  # none past the sentence's end (a short sentence's padding)
+            window = window + noise.astype(np.float32)
+        latents.append(window)
         speakers.append(pair.speaker)
         waveforms.append(pair.waveform[start * hop : (start + frames) * hop])
         offsets.append(start - first)

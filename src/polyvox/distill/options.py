@@ -20,6 +20,7 @@ DEFAULT_PRESET = "small"
 STUDENTS = ("whole", "decoder", "flow-decoder")
 # What a decoder student's settings may change: its decoder (the rest of the voice is the source's).
 DECODER_SETTINGS = "model.decoder."
+RECORDING_LATENTS = ("synthesis", "posterior")
 
 
 class DistillError(TrainingSetupError):
@@ -64,6 +65,9 @@ class DistillOptions:
     # Decoder students: learn to make these recordings (a manifest) from the latents the source decodes for their
     # sentences, timed as each recording (recording_pairs.py), instead of the source decoder's own speech.
     recordings: Path | None = None
+    # What the student reads of each recording: "synthesis" (the latent the source decodes for its sentence, timed as
+    # the recording) or "posterior" (the posterior encoder's reading of it, sampled afresh each step, as voice training).
+    recording_latent: str = "synthesis"
 
     def __post_init__(self) -> None:
         if self.sentences_per_speaker < 3:
@@ -93,6 +97,8 @@ class DistillOptions:
             if self.student == "whole":
                 raise DistillError("--recordings is for decoder students (--student decoder or flow-decoder); a whole "
                                    "student learns from a manifest with polyvox finetune")
+            if self.recording_latent not in RECORDING_LATENTS:
+                raise DistillError(f"unknown --recording-latent {self.recording_latent!r}; choose {' or '.join(RECORDING_LATENTS)}")
             if not self.recordings.is_file():
                 raise DistillError(f"--recordings {self.recordings}: no such manifest; give a manifest.jsonl")
         if self.batch_size < 1 or self.checkpoint_every_steps < 1:

@@ -4,7 +4,9 @@ decoder's speech (``polyvox distill --student decoder --recordings MANIFEST``).
 For each recording the input is what the source voice hands its decoder at synthesis for that sentence (text ->
 prior -> sample -> flow, with the voice's own noise scale), timed as the recording is: each phoneme gets the frames
 the alignment search gives it between the voice's prior and the recording (``AlignedSynthesis``), so the latent and
-the recording line up frame by frame. The target is the recording. A voice whose decoder never learned human
+the recording line up frame by frame. Or (``latent="posterior"``) the input is what voice training decodes: the
+posterior encoder's reading of the recording, its means and log-scales, from which training draws a fresh sample each
+time. The target is the recording. A voice whose decoder never learned human
 speech well (or rings) gets a new one trained on speech, reading exactly the latents it will read when it speaks;
 everything that decides what is said stays the voice's own.
 """
@@ -65,16 +67,40 @@ def recording_pair(aligner: AlignedSynthesis, recording: Recording, seed: int) -
         )
         prior_latent = generator.sample_prior(prior, aligner.noise_scale, noise_generator=noise)
         latent = generator.flow(prior_latent, prior.frame_mask, prior.prosody_speaker, reverse=True) * prior.frame_mask
-    samples = int(frames.sum()) * voice.metadata.config.audio.hop_length
-    waveform = np.zeros(samples, dtype=np.float32)
-    taken = recording.samples[:samples]
-    waveform[: taken.shape[0]] = np.clip(taken, -1.0, 1.0)
     speaker = prior.speaker[0, :, 0] if prior.speaker is not None else torch.zeros(0)
+    waveform = _target(recording, int(frames.sum()), aligner)
     return DecoderPair(latent[0].float().numpy(), speaker.float().numpy(), waveform, prior_latent[0].float().numpy())
 
 
-def build_recording_pairs(voice: Voice, manifest: Path, folder: Path, seed: int, progress: bool) -> list[Path]:
-    """A pair for every usable recording of ``manifest`` (reusing those an earlier run wrote), in manifest order."""
+def posterior_pair(aligner: AlignedSynthesis, recording: Recording) -> DecoderPair:
+    """The posterior encoder's means and log-scales for ``recording`` (as voice training reads it), and the recording."""
+    generator = aligner.voice.generator
+    with torch.no_grad(), float32_without_onednn(generator):
+        mel = aligner.mel(torch.from_numpy(recording.samples).float().unsqueeze(0))
+        frame_mask = torch.ones(1, 1, mel.shape[-1])
+        speaker = generator.speaker_vector(torch.tensor([aligner.speaker_index(recording.utterance)]))
+        posterior = generator.posterior_encoder(mel, frame_mask, speaker, noise_scale=0.0)
+        flowed = generator.flow(posterior.means, frame_mask, speaker)
+    return DecoderPair(
+        posterior.means[0].float().numpy(), speaker[0, :, 0].float().numpy(), _target(recording, mel.shape[-1], aligner),
+        flowed[0].float().numpy(), posterior.log_scales[0].float().numpy(),
+    )
+
+
+def _target(recording: Recording, frames: int, aligner: AlignedSynthesis) -> np.ndarray:
+    """The recording cut or padded to ``frames`` latent frames."""
+    samples = frames * aligner.voice.metadata.config.audio.hop_length
+    waveform = np.zeros(samples, dtype=np.float32)
+    taken = recording.samples[:samples]
+    waveform[: taken.shape[0]] = np.clip(taken, -1.0, 1.0)
+    return waveform
+
+
+def build_recording_pairs(
+    voice: Voice, manifest: Path, folder: Path, seed: int, progress: bool, latent: str = "synthesis"
+) -> list[Path]:
+    """A pair for every usable recording of ``manifest`` (reusing those an earlier run wrote), in manifest order;
+    ``latent``: "synthesis" (recording_pair) or "posterior" (posterior_pair)."""
     from tqdm.auto import tqdm
 
     utterances = recordings_of(manifest, voice)
@@ -92,7 +118,9 @@ def build_recording_pairs(voice: Voice, manifest: Path, folder: Path, seed: int,
                 samples = load_audio(utterance.audio, rate, max_seconds=MAX_SECONDS + 1)
                 if samples.shape[0] > MAX_SECONDS * rate:
                     raise AudioError(f"longer than {MAX_SECONDS:.0f} s")
-                save_pair(path, recording_pair(aligner, Recording(path.stem, utterance, samples), seed + index))
+                recording = Recording(path.stem, utterance, samples)
+                pair = recording_pair(aligner, recording, seed + index) if latent == "synthesis" else posterior_pair(aligner, recording)
+                save_pair(path, pair)
             except (AudioError, TextError) as error:
                 logger.warning("recording %s left out: %s", utterance.audio, error)
                 skipped += 1

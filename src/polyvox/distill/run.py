@@ -77,6 +77,7 @@ def _claim(work: Path, options: DistillOptions) -> None:
         state["discriminator_after"] = options.discriminator_after
     if options.recordings is not None:
         state["recordings_sha256"] = source_digest(options.recordings)
+        state["recording_latent"] = options.recording_latent
     path = work / STATE_FILE
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))
