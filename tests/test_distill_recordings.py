@@ -3,6 +3,7 @@ the latents the source voice decodes for their sentences, timed as each recordin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -16,11 +17,14 @@ from typer.testing import CliRunner
 from polyvox.audio.io import load_audio
 from polyvox.cli import app
 from polyvox.data.manifest import read_manifest, write_manifest
+from polyvox.voice_file import load_voice_file
 from polyvox.distill import DistillError, distill
 from polyvox.distill.corpus import build_corpus
 from polyvox.distill.decoder_pairs import DecoderPair
 from polyvox.distill.plan import plan_clips
-from polyvox.distill.decoder_training import _segments
+from polyvox.distill.decoder_run import _source_decoder
+from polyvox.distill.decoder_student import build_student_decoder, student_decoder_config
+from polyvox.distill.decoder_training import _segments, _start_from
 from polyvox.distill.recording_pairs import build_recording_pairs
 from polyvox.evaluation.baselines import CopySynthesis
 from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
@@ -132,3 +136,24 @@ def test_the_command_line_passes_the_recordings_on_and_refuses_in_one_line(recor
                                        "--recordings", str(manifest), "--recording-latent", "mel"])
     assert_one_line_error(unknown, "unknown --recording-latent 'mel'")
     assert not (tmp_path / "w.safetensors").exists() and not (tmp_path / "w.distill").exists()
+
+
+def test_a_student_may_start_from_the_sources_decoder_and_then_speaks_as_it(recorded, tmp_path):
+    source, manifest = recorded
+    voice = Voice.load(source)
+    # The tiny preset's decoder is the source's; with a harmonic source added, its stages start silent.
+    config = dataclasses.replace(student_decoder_config(voice.metadata, "tiny"), harmonic_source=True)
+    student = build_student_decoder(voice.metadata, config, seed=3)
+    saved = _source_decoder(source)  # the file's tensors (a loaded voice's weight norm is folded)
+    _start_from(student, saved)
+    latent = torch.randn(1, voice.metadata.config.model.inter_channels, 20)
+    speaker = voice.generator.speaker_vector(torch.tensor([0]))
+    with torch.no_grad():
+        assert torch.allclose(student.eval()(latent, speaker), voice.generator.decoder(latent, speaker), atol=1e-5)
+    with pytest.raises(DistillError, match="the source's decoder does not fit the student's"):
+        _start_from(build_student_decoder(voice.metadata, student_decoder_config(voice.metadata, "small"), 0), saved)
+    result = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work", recordings=manifest,
+                                     preset="tiny", decoder_from_source=True, recording_latent="posterior"))
+    assert load_voice_file(result.output)[1].info["decoder_start"] == "source"
+    with pytest.raises(DistillError, match="--decoder-from-source is for decoder students"):
+        decoder_options(source, tmp_path / "x.safetensors", student="whole", decoder_from_source=True)

@@ -49,6 +49,10 @@ def distill_command(
                           "decodes for its sentence, timed as the recording) or posterior (the posterior encoder's reading "
                           "of the recording, sampled afresh each step, as voice training decodes).")
     ] = "synthesis",
+    decoder_from_source: Annotated[
+        bool, typer.Option("--decoder-from-source", help="Decoder students: start from the source's own decoder (same "
+                           "architecture; new parts such as a harmonic source start silent) instead of fresh weights.")
+    ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing voice file at OUTPUT.")] = False,
     threads: Threads = None,
     verbose: Verbose = True,
@@ -68,7 +72,8 @@ def distill_command(
         given = {name: value for name, value in given.items() if value is not None}
         options = DistillOptions(source, output, work=work, seed=seed, overwrite=overwrite, student=student,
                                  overrides=tuple(settings or ()), discriminator_after=discriminator_after,
-                                 recordings=recordings, recording_latent=recording_latent, **given)
+                                 recordings=recordings, recording_latent=recording_latent,
+                                 decoder_from_source=decoder_from_source, **given)
         typer.echo(f"distilling {source} in {options.work_folder}")
         result = distill(options)
         typer.echo(result.summary)

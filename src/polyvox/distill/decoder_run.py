@@ -13,7 +13,7 @@ from pathlib import Path
 from polyvox.config import preset
 from polyvox.voice_file import load_voice_file, save_voice
 from polyvox.distill.decoder_pairs import build_pairs
-from polyvox.distill.decoder_student import student_decoder_config, student_voice
+from polyvox.distill.decoder_student import DECODER_PREFIX, student_decoder_config, student_voice
 from polyvox.distill.decoder_training import DecoderTraining, train_decoder
 from polyvox.distill.options import DistillOptions
 from polyvox.distill.plan import PlannedClip
@@ -46,7 +46,9 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
         discriminator=None if options.discriminator_after is None else preset(options.preset).model.discriminator,
         discriminator_after=options.discriminator_after or 0,
     )
-    decoder, result = train_decoder(pairs, source.metadata, config, work / RUN_FOLDER, training)
+    # The voice file's own tensors: a loaded voice's decoder has its weight norm folded for speed.
+    initial = _source_decoder(source_path) if options.decoder_from_source else None
+    decoder, result = train_decoder(pairs, source.metadata, config, work / RUN_FOLDER, training, initial)
     del source
     tensors, metadata = load_voice_file(source_path)
     summary = f"{len(pairs)} {learned}; best held-out mel distance " \
@@ -58,8 +60,15 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
     if options.recordings is not None:
         info["decoder_recordings"] = options.recordings.name
         info["decoder_recording_latent"] = options.recording_latent
+    if options.decoder_from_source:
+        info["decoder_start"] = "source"
     if options.discriminator_after is not None:
         info["decoder_discriminator_after"] = str(options.discriminator_after)
     tensors, metadata = student_voice(tensors, metadata, decoder.state_dict(), config, info, through_flow)
     save_voice(options.output, tensors, metadata, half=True)
     return DistillResult(options.output, result.steps, None, result.already_complete, summary)
+
+
+def _source_decoder(source_path: Path) -> dict:
+    tensors, _ = load_voice_file(source_path)
+    return {name.removeprefix(DECODER_PREFIX): tensor for name, tensor in tensors.items() if name.startswith(DECODER_PREFIX)}

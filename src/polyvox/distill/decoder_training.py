@@ -165,9 +165,11 @@ def _validation(decoder: UpsamplingDecoder, pairs: Sequence[DecoderPair], losses
 
 
 def train_decoder(
-    pair_paths: Sequence[Path], source: VoiceMetadata, config: DecoderConfig, run_dir: Path, options: DecoderTraining
+    pair_paths: Sequence[Path], source: VoiceMetadata, config: DecoderConfig, run_dir: Path, options: DecoderTraining,
+    initial: dict[str, torch.Tensor] | None = None,
 ) -> tuple[UpsamplingDecoder, DecoderTrainingResult]:
-    """The best student (by held-out mel distance) after ``options.steps`` steps in all."""
+    """The best student (by held-out mel distance) after ``options.steps`` steps in all; a new run starts from
+    ``initial`` (a decoder's state dict of the same architecture, e.g. the source's own) where given."""
     from tqdm.auto import tqdm
 
     pairs = [DecoderPair.load(path) for path in pair_paths]
@@ -181,6 +183,8 @@ def train_decoder(
     hop = source.config.audio.hop_length
     context = context_frames(config)
     decoder = build_student_decoder(source, config, options.seed)
+    if initial is not None:
+        _start_from(decoder, initial)
     optimizer = torch.optim.AdamW(decoder.parameters(), options.learning_rate, betas=(0.8, 0.99), weight_decay=0.01)
     losses = _Losses(source)
     rng = np.random.default_rng(options.seed)
@@ -241,6 +245,19 @@ def train_decoder(
         decoder.load_state_dict(best_state)
     decoder.eval()
     return decoder, DecoderTrainingResult(step, best_step, best_validation, already_complete)
+
+
+def _start_from(decoder: UpsamplingDecoder, initial: dict[str, torch.Tensor]) -> None:
+    """``decoder``'s weights from ``initial`` (a decoder's state dict): every one of ``initial``'s must fit; the student's
+    own that it lacks (a harmonic source) keep their start (zero, so the student first speaks as that decoder)."""
+    own = decoder.state_dict()
+    unfit = [name for name, tensor in initial.items() if name not in own or own[name].shape != tensor.shape]
+    if unfit:
+        raise DistillError(
+            f"the source's decoder does not fit the student's ({len(unfit)} weights differ, e.g. {unfit[0]}): "
+            "--decoder-from-source needs the same decoder; leave it out to start from fresh weights"
+        )
+    decoder.load_state_dict({**own, **{name: tensor.float() for name, tensor in initial.items()}})
 
 
 def _save(path: Path, decoder: UpsamplingDecoder, optimizer: torch.optim.Optimizer, rng: np.random.Generator,

@@ -68,6 +68,9 @@ class DistillOptions:
     # What the student reads of each recording: "synthesis" (the latent the source decodes for its sentence, timed as
     # the recording) or "posterior" (the posterior encoder's reading of it, sampled afresh each step, as voice training).
     recording_latent: str = "synthesis"
+    # Decoder students: start from the source's own decoder (the same architecture; new parts such as a harmonic source
+    # from zero) instead of fresh weights.
+    decoder_from_source: bool = False
 
     def __post_init__(self) -> None:
         if self.sentences_per_speaker < 3:
@@ -101,6 +104,8 @@ class DistillOptions:
                 raise DistillError(f"unknown --recording-latent {self.recording_latent!r}; choose {' or '.join(RECORDING_LATENTS)}")
             if not self.recordings.is_file():
                 raise DistillError(f"--recordings {self.recordings}: no such manifest; give a manifest.jsonl")
+        if self.decoder_from_source and self.student == "whole":
+            raise DistillError("--decoder-from-source is for decoder students (--student decoder or flow-decoder)")
         if self.batch_size < 1 or self.checkpoint_every_steps < 1:
             raise DistillError("batch_size and checkpoint_every_steps must be >= 1")
 

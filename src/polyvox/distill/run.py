@@ -78,6 +78,8 @@ def _claim(work: Path, options: DistillOptions) -> None:
     if options.recordings is not None:
         state["recordings_sha256"] = source_digest(options.recordings)
         state["recording_latent"] = options.recording_latent
+    if options.decoder_from_source:
+        state["decoder_from_source"] = True
     path = work / STATE_FILE
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))
