@@ -53,7 +53,7 @@ def test_a_pair_is_the_recording_and_the_latent_the_voice_decodes_with_its_timin
     source, manifest = recorded
     voice = Voice.load(source)
     utterances = read_manifest(manifest)
-    paths = build_recording_pairs(voice, manifest, tmp_path, seed=7, progress=False)
+    paths = build_recording_pairs(voice, manifest, tmp_path, seed=7, progress=False, latent="synthesis")
     assert len(paths) == len(utterances)
     rate, hop = voice.metadata.config.audio.sample_rate, voice.metadata.config.audio.hop_length
     for index in (0, len(paths) - 1):
@@ -95,9 +95,10 @@ def test_a_posterior_pair_is_the_recordings_copy_synthesis_input_sampled_afresh_
 def test_a_student_trained_on_recordings_speaks_and_says_what_it_learned_from(recorded, tmp_path):
     source, manifest = recorded
     result = distill(decoder_options(source, tmp_path / "fast.safetensors", work=tmp_path / "work", recordings=manifest))
-    assert f"recordings of {manifest.name}" in result.summary
+    assert f"recordings of {manifest.name} with their posterior latents" in result.summary
     student = Voice.load(result.output)
     assert student.metadata.info["decoder_recordings"] == manifest.name
+    assert student.metadata.info["decoder_recording_latent"] == "posterior"
     samples = student.synthesize("hola", language="es", speaker="es_m1", seed=0).samples
     assert samples.size > 0 and np.isfinite(samples).all()
     # The work folder is the recordings' and is refused for the source decoder's own speech.
@@ -105,7 +106,7 @@ def test_a_student_trained_on_recordings_speaks_and_says_what_it_learned_from(re
         distill(decoder_options(source, tmp_path / "other.safetensors", work=tmp_path / "work"))
     with pytest.raises(DistillError, match="recording_latent"):
         distill(decoder_options(source, tmp_path / "other.safetensors", work=tmp_path / "work", recordings=manifest,
-                                recording_latent="posterior"))
+                                recording_latent="synthesis"))
 
 
 def test_recordings_refusals(recorded, tmp_path):

@@ -41,14 +41,13 @@ def distill_command(
     ] = None,
     recordings: Annotated[
         Optional[Path], typer.Option(help="Decoder students: a manifest of recordings in the source's speakers and languages "
-                                     "that the student learns to make, from the latents the source decodes for their "
-                                     "sentences timed as each recording (default: the source decoder's own speech).")
+                                     "that the student learns to make (default: the source decoder's own speech).")
     ] = None,
     recording_latent: Annotated[
-        str, typer.Option(help="With --recordings: what the student reads of each recording, synthesis (the latent the source "
-                          "decodes for its sentence, timed as the recording) or posterior (the posterior encoder's reading "
-                          "of the recording, sampled afresh each step, as voice training decodes).")
-    ] = "synthesis",
+        str, typer.Option(help="With --recordings: what the student reads of each recording, posterior (the posterior encoder's "
+                          "reading of it, sampled afresh each step, as voice training decodes) or synthesis (the latent the "
+                          "source decodes for its sentence, timed as the recording).")
+    ] = "posterior",
     decoder_from_source: Annotated[
         bool, typer.Option("--decoder-from-source", help="Decoder students: start from the source's own decoder (same "
                            "architecture; new parts such as a harmonic source start silent) instead of fresh weights.")

@@ -20,7 +20,7 @@ DEFAULT_PRESET = "small"
 STUDENTS = ("whole", "decoder", "flow-decoder")
 # What a decoder student's settings may change: its decoder (the rest of the voice is the source's).
 DECODER_SETTINGS = "model.decoder."
-RECORDING_LATENTS = ("synthesis", "posterior")
+RECORDING_LATENTS = ("posterior", "synthesis")
 
 
 class DistillError(TrainingSetupError):
@@ -65,9 +65,10 @@ class DistillOptions:
     # Decoder students: learn to make these recordings (a manifest) from the latents the source decodes for their
     # sentences, timed as each recording (recording_pairs.py), instead of the source decoder's own speech.
     recordings: Path | None = None
-    # What the student reads of each recording: "synthesis" (the latent the source decodes for its sentence, timed as
-    # the recording) or "posterior" (the posterior encoder's reading of it, sampled afresh each step, as voice training).
-    recording_latent: str = "synthesis"
+    # What the student reads of each recording: "posterior" (the posterior encoder's reading of it, sampled afresh each
+    # step, as voice training) or "synthesis" (the latent the source decodes for its sentence, timed as the recording:
+    # on the bundled voice's corpus it kept the words far worse, docs/training.md).
+    recording_latent: str = "posterior"
     # Decoder students: start from the source's own decoder (the same architecture; new parts such as a harmonic source
     # from zero) instead of fresh weights.
     decoder_from_source: bool = False

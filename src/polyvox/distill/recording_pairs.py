@@ -1,14 +1,14 @@
 """Decoder pairs from recordings: a decoder student that learns to make the recordings themselves, not the source
 decoder's speech (``polyvox distill --student decoder --recordings MANIFEST``).
 
-For each recording the input is what the source voice hands its decoder at synthesis for that sentence (text ->
-prior -> sample -> flow, with the voice's own noise scale), timed as the recording is: each phoneme gets the frames
-the alignment search gives it between the voice's prior and the recording (``AlignedSynthesis``), so the latent and
-the recording line up frame by frame. Or (``latent="posterior"``) the input is what voice training decodes: the
-posterior encoder's reading of the recording, its means and log-scales, from which training draws a fresh sample each
-time. The target is the recording. A voice whose decoder never learned human
-speech well (or rings) gets a new one trained on speech, reading exactly the latents it will read when it speaks;
-everything that decides what is said stays the voice's own.
+For each recording the input is by default what voice training decodes (``latent="posterior"``): the posterior
+encoder's reading of the recording, its means and log-scales, from which training draws a fresh sample each time. Or
+(``latent="synthesis"``) it is what the source voice hands its decoder at synthesis for that sentence (text -> prior ->
+sample -> flow, with the voice's own noise scale), timed as the recording is: each phoneme gets the frames the
+alignment search gives it between the voice's prior and the recording (``AlignedSynthesis``), so the latent and the
+recording line up frame by frame; on the bundled voice's corpus that kept the words far worse (the latent, one prior
+per phoneme, does not determine the recording). The target is the recording. A voice whose decoder never learned human
+speech well (or rings) gets a new one trained on speech; everything that decides what is said stays the voice's own.
 """
 
 from __future__ import annotations
@@ -97,10 +97,10 @@ def _target(recording: Recording, frames: int, aligner: AlignedSynthesis) -> np.
 
 
 def build_recording_pairs(
-    voice: Voice, manifest: Path, folder: Path, seed: int, progress: bool, latent: str = "synthesis"
+    voice: Voice, manifest: Path, folder: Path, seed: int, progress: bool, latent: str = "posterior"
 ) -> list[Path]:
     """A pair for every usable recording of ``manifest`` (reusing those an earlier run wrote), in manifest order;
-    ``latent``: "synthesis" (recording_pair) or "posterior" (posterior_pair)."""
+    ``latent``: "posterior" (posterior_pair) or "synthesis" (recording_pair)."""
     from tqdm.auto import tqdm
 
     utterances = recordings_of(manifest, voice)
