@@ -62,8 +62,8 @@ class DistillOptions:
     overrides: tuple[str, ...] = ()
     # Decoder students: the preset's discriminator joins after this many steps of spectral losses (None: never).
     discriminator_after: int | None = None
-    # Decoder students: learn to make these recordings (a manifest) from the latents the source decodes for their
-    # sentences, timed as each recording (recording_pairs.py), instead of the source decoder's own speech.
+    # Decoder students: learn to make these recordings (a manifest) instead of the source decoder's own speech
+    # (recording_pairs.py).
     recordings: Path | None = None
     # What the student reads of each recording: "posterior" (the posterior encoder's reading of it, sampled afresh each
     # step, as voice training) or "synthesis" (the latent the source decodes for its sentence, timed as the recording:

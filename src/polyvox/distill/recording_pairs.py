@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from polyvox.audio.features import MelSpectrogram
 from polyvox.audio.io import AudioError, load_audio
 from polyvox.data.manifest import ManifestError, Utterance, read_manifest
 from polyvox.distill.decoder_pairs import DecoderPair, save_pair
@@ -68,30 +69,30 @@ def recording_pair(aligner: AlignedSynthesis, recording: Recording, seed: int) -
         prior_latent = generator.sample_prior(prior, aligner.noise_scale, noise_generator=noise)
         latent = generator.flow(prior_latent, prior.frame_mask, prior.prosody_speaker, reverse=True) * prior.frame_mask
     speaker = prior.speaker[0, :, 0] if prior.speaker is not None else torch.zeros(0)
-    waveform = _target(recording, int(frames.sum()), aligner)
+    waveform = _target(recording, int(frames.sum()), voice.metadata.config.audio.hop_length)
     return DecoderPair(latent[0].float().numpy(), speaker.float().numpy(), waveform, prior_latent[0].float().numpy())
 
 
-def posterior_pair(aligner: AlignedSynthesis, recording: Recording) -> DecoderPair:
+def posterior_pair(voice: Voice, mel: MelSpectrogram, recording: Recording) -> DecoderPair:
     """The posterior encoder's means and log-scales for ``recording`` (as voice training reads it), and the recording."""
-    generator = aligner.voice.generator
+    generator = voice.generator
     with torch.no_grad(), float32_without_onednn(generator):
-        mel = aligner.mel(torch.from_numpy(recording.samples).float().unsqueeze(0))
-        frame_mask = torch.ones(1, 1, mel.shape[-1])
-        speaker = generator.speaker_vector(torch.tensor([aligner.speaker_index(recording.utterance)]))
-        posterior = generator.posterior_encoder(mel, frame_mask, speaker, noise_scale=0.0)
+        spectrogram = mel(torch.from_numpy(recording.samples).float().unsqueeze(0))
+        frame_mask = torch.ones(1, 1, spectrogram.shape[-1])
+        speaker = generator.speaker_vector(torch.tensor([voice.speakers.index(recording.utterance.speaker)]))
+        posterior = generator.posterior_encoder(spectrogram, frame_mask, speaker, noise_scale=0.0)
         flowed = generator.flow(posterior.means, frame_mask, speaker)
+    hop = voice.metadata.config.audio.hop_length
     return DecoderPair(
-        posterior.means[0].float().numpy(), speaker[0, :, 0].float().numpy(), _target(recording, mel.shape[-1], aligner),
+        posterior.means[0].float().numpy(), speaker[0, :, 0].float().numpy(), _target(recording, spectrogram.shape[-1], hop),
         flowed[0].float().numpy(), posterior.log_scales[0].float().numpy(),
     )
 
 
-def _target(recording: Recording, frames: int, aligner: AlignedSynthesis) -> np.ndarray:
+def _target(recording: Recording, frames: int, hop: int) -> np.ndarray:
     """The recording cut or padded to ``frames`` latent frames."""
-    samples = frames * aligner.voice.metadata.config.audio.hop_length
-    waveform = np.zeros(samples, dtype=np.float32)
-    taken = recording.samples[:samples]
+    waveform = np.zeros(frames * hop, dtype=np.float32)
+    taken = recording.samples[: frames * hop]
     waveform[: taken.shape[0]] = np.clip(taken, -1.0, 1.0)
     return waveform
 
@@ -104,10 +105,12 @@ def build_recording_pairs(
     from tqdm.auto import tqdm
 
     utterances = recordings_of(manifest, voice)
-    try:
-        aligner = AlignedSynthesis(voice, seed, noise_scale=voice.text.synthesis.noise_scale)
-    except EvaluationError as error:
-        raise DistillError(f"--recordings: {error}") from error
+    if latent == "synthesis":
+        try:
+            aligner = AlignedSynthesis(voice, seed, noise_scale=voice.text.synthesis.noise_scale)
+        except EvaluationError as error:
+            raise DistillError(f"--recording-latent synthesis: {error}") from error
+    mel = MelSpectrogram(voice.metadata.config.audio)
     rate = voice.metadata.config.audio.sample_rate
     folder.mkdir(parents=True, exist_ok=True)
     paths, skipped = [], 0
@@ -119,7 +122,7 @@ def build_recording_pairs(
                 if samples.shape[0] > MAX_SECONDS * rate:
                     raise AudioError(f"longer than {MAX_SECONDS:.0f} s")
                 recording = Recording(path.stem, utterance, samples)
-                pair = recording_pair(aligner, recording, seed + index) if latent == "synthesis" else posterior_pair(aligner, recording)
+                pair = recording_pair(aligner, recording, seed + index) if latent == "synthesis" else posterior_pair(voice, mel, recording)
                 save_pair(path, pair)
             except (AudioError, TextError) as error:
                 logger.warning("recording %s left out: %s", utterance.audio, error)
