@@ -55,6 +55,11 @@ def test_a_pair_is_the_recording_and_the_latent_the_voice_decodes_with_its_timin
     utterances = read_manifest(manifest)
     paths = build_recording_pairs(voice, manifest, tmp_path, seed=7, progress=False, latent="synthesis")
     assert len(paths) == len(utterances)
+    # Taken in turn from each speaker and language, so the pairs held out for validation stand for all of them.
+    groups = {(u.speaker, u.language) for u in utterances}
+    first = [utterances[int(path.name.split("_")[0])] for path in paths[: len(groups)]]
+    assert {(u.speaker, u.language) for u in first} == groups
+    paths = sorted(paths)  # manifest order, to compare pairs with their utterances below
     rate, hop = voice.metadata.config.audio.sample_rate, voice.metadata.config.audio.hop_length
     for index in (0, len(paths) - 1):
         pair, utterance = DecoderPair.load(paths[index]), utterances[index]

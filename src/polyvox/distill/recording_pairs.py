@@ -100,7 +100,8 @@ def _target(recording: Recording, frames: int, hop: int) -> np.ndarray:
 def build_recording_pairs(
     voice: Voice, manifest: Path, folder: Path, seed: int, progress: bool, latent: str = "posterior"
 ) -> list[Path]:
-    """A pair for every usable recording of ``manifest`` (reusing those an earlier run wrote), in manifest order;
+    """A pair for every usable recording of ``manifest`` (reusing those an earlier run wrote), taken in turn from each
+    speaker and language;
     ``latent``: "posterior" (posterior_pair) or "synthesis" (recording_pair)."""
     from tqdm.auto import tqdm
 
@@ -113,7 +114,7 @@ def build_recording_pairs(
     mel = MelSpectrogram(voice.metadata.config.audio)
     rate = voice.metadata.config.audio.sample_rate
     folder.mkdir(parents=True, exist_ok=True)
-    paths, skipped = [], 0
+    paths, groups, skipped = [], [], 0
     for index, utterance in enumerate(tqdm(utterances, desc="recordings", unit="clip", disable=not progress)):
         path = folder / f"{index:06d}_{Path(utterance.audio).stem}.npz"
         if not path.is_file():
@@ -129,9 +130,20 @@ def build_recording_pairs(
                 skipped += 1
                 continue
         paths.append(path)
+        groups.append((utterance.speaker, utterance.language))
     if not paths:
         raise DistillError(f"--recordings {manifest}: no recording could be used (see the warnings above)")
     if skipped:
         logger.info("%d of %d recordings left out", skipped, len(utterances))
-    return paths
+    return _interleaved(paths, groups)
+
+
+def _interleaved(paths: list[Path], groups: list[tuple[str, str]]) -> list[Path]:
+    """``paths`` taken in turn from each (speaker, language): training holds out the first few, which then stand for
+    every speaker and language of the manifest, not the first one's alone."""
+    by_group: dict[tuple[str, str], list[Path]] = {}
+    for path, group in zip(paths, groups):
+        by_group.setdefault(group, []).append(path)
+    queues = list(by_group.values())
+    return [queue[turn] for turn in range(max(map(len, queues))) for queue in queues if turn < len(queue)]
 
