@@ -10,19 +10,18 @@ import numpy as np
 import pytest
 import torch
 from test_distill import LANGUAGES, SENTENCES, SPEAKERS, assert_one_line_error, tiny_source
-from test_distill_decoder import decoder_options
+from test_distill_decoder import decoder_options, one_thread  # noqa: F401 (autouse: one torch thread)
 
 from typer.testing import CliRunner
 
 from polyvox.audio.io import load_audio
 from polyvox.cli import app
 from polyvox.data.manifest import read_manifest, write_manifest
-from polyvox.voice_file import load_voice_file
+from polyvox.voice_file import decoder_tensors, load_voice_file
 from polyvox.distill import DistillError, distill
 from polyvox.distill.corpus import build_corpus
 from polyvox.distill.decoder_pairs import DecoderPair
 from polyvox.distill.plan import plan_clips
-from polyvox.distill.decoder_run import _source_decoder
 from polyvox.distill.decoder_student import build_student_decoder, student_decoder_config
 from polyvox.distill.decoder_training import _segments, _start_from
 from polyvox.distill.recording_pairs import build_recording_pairs
@@ -31,12 +30,6 @@ from polyvox.evaluation.aligned_synthesis import AlignedSynthesis
 from polyvox.evaluation.sources import Recording
 from polyvox.inference.batch import one_torch_thread
 from polyvox.inference.voice import Voice
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with one_torch_thread():
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +143,7 @@ def test_a_student_may_start_from_the_sources_decoder_and_then_speaks_as_it(reco
     # The tiny preset's decoder is the source's; with a harmonic source added, its stages start silent.
     config = dataclasses.replace(student_decoder_config(voice.metadata, "tiny"), harmonic_source=True)
     student = build_student_decoder(voice.metadata, config, seed=3)
-    saved = _source_decoder(source)  # the file's tensors (a loaded voice's weight norm is folded)
+    saved = decoder_tensors(load_voice_file(source)[0])  # the file's (a loaded voice's weight norm is folded)
     _start_from(student, saved)
     latent = torch.randn(1, voice.metadata.config.model.inter_channels, 20)
     speaker = voice.generator.speaker_vector(torch.tensor([0]))

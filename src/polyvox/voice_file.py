@@ -19,6 +19,8 @@ from polyvox.text.symbols import SymbolTable
 
 FORMAT_NAME = "polyvox-voice"
 FORMAT_VERSION = 1
+# The generator's decoder tensors are named with this prefix in a voice file.
+DECODER_PREFIX = "decoder."
 
 
 @dataclass(frozen=True)
@@ -164,3 +166,9 @@ def load_voice_file(path: str | Path) -> tuple[dict[str, torch.Tensor], VoiceMet
         raise VoiceFileError(f"{path}: its tensors cannot be read ({error}); the file may be truncated") from error
     tensors = {name: t.float() if t.is_floating_point() else t for name, t in tensors.items()}
     return tensors, metadata
+
+
+def decoder_tensors(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A voice file's decoder tensors (``load_voice_file``'s), named as the decoder names them: as trained, with their
+    weight norm, where a loaded voice's generator has it folded for speed."""
+    return {name.removeprefix(DECODER_PREFIX): tensor for name, tensor in tensors.items() if name.startswith(DECODER_PREFIX)}

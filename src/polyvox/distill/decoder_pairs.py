@@ -53,6 +53,14 @@ class DecoderPair:
         return self.prior_latent
 
 
+def frames_window(frames: np.ndarray, first: int, width: int) -> np.ndarray:
+    """``width`` frames of ``frames`` (..., length) from ``first``, zeros past its end (float32)."""
+    window = np.zeros((*frames.shape[:-1], width), dtype=np.float32)
+    taken = frames[..., first : first + width]
+    window[..., : taken.shape[-1]] = taken
+    return window
+
+
 def save_pair(path: Path, pair: DecoderPair) -> None:
     """``pair`` as ``path`` (.npz, written atomically; the waveform as 16-bit samples)."""
     with atomic_path(path) as temporary, open(temporary, "wb") as stream:

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from polyvox.config import preset
-from polyvox.voice_file import load_voice_file, save_voice
+from polyvox.voice_file import decoder_tensors, load_voice_file, save_voice
 from polyvox.distill.decoder_pairs import build_pairs
-from polyvox.distill.decoder_student import DECODER_PREFIX, student_decoder_config, student_voice
+from polyvox.distill.decoder_student import student_decoder_config, student_voice
 from polyvox.distill.decoder_training import DecoderTraining, train_decoder
 from polyvox.distill.options import DistillOptions
 from polyvox.distill.plan import PlannedClip
@@ -46,11 +46,10 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
         discriminator=None if options.discriminator_after is None else preset(options.preset).model.discriminator,
         discriminator_after=options.discriminator_after or 0,
     )
-    # The voice file's own tensors: a loaded voice's decoder has its weight norm folded for speed.
-    initial = _source_decoder(source_path) if options.decoder_from_source else None
+    tensors, metadata = load_voice_file(source_path)
+    initial = decoder_tensors(tensors) if options.decoder_from_source else None
     decoder, result = train_decoder(pairs, source.metadata, config, work / RUN_FOLDER, training, initial)
     del source
-    tensors, metadata = load_voice_file(source_path)
     summary = f"{len(pairs)} {learned}; best held-out mel distance " \
               f"{result.best_validation:.3f} at step {result.best_step}"
     info = {
@@ -68,7 +67,3 @@ def distill_decoder(source: Voice, source_path: Path, clips: Sequence[PlannedCli
     save_voice(options.output, tensors, metadata, half=True)
     return DistillResult(options.output, result.steps, None, result.already_complete, summary)
 
-
-def _source_decoder(source_path: Path) -> dict:
-    tensors, _ = load_voice_file(source_path)
-    return {name.removeprefix(DECODER_PREFIX): tensor for name, tensor in tensors.items() if name.startswith(DECODER_PREFIX)}

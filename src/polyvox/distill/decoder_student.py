@@ -7,12 +7,11 @@ import dataclasses
 
 import torch
 
-from polyvox.voice_file import VoiceMetadata
+from polyvox.voice_file import DECODER_PREFIX, VoiceMetadata
 from polyvox.config import DecoderConfig, preset
 from polyvox.distill.options import DistillError, settled_config
 from polyvox.models.decoders import UpsamplingDecoder, build_decoder, decoder_class
 
-DECODER_PREFIX = "decoder."
 FLOW_PREFIX = "flow."
 
 

@@ -31,7 +31,7 @@ from polyvox.audio.frame_pitch import frame_f0
 from polyvox.voice_file import VoiceMetadata
 from polyvox.config import DecoderConfig, DiscriminatorConfig, TrainingConfig
 from polyvox.distill.decoder_adversary import DecoderAdversary
-from polyvox.distill.decoder_pairs import DecoderPair
+from polyvox.distill.decoder_pairs import DecoderPair, frames_window
 from polyvox.distill.decoder_student import build_student_decoder, context_frames
 from polyvox.distill.options import DistillError
 from polyvox.files import atomic_path
@@ -113,9 +113,9 @@ def _segments(
         length = latent.shape[1]
         start = int(rng.integers(0, length - frames + 1))
         first = min(max(start - context, 0), max(length - width, 0))
-        window = _window(latent, first, width)
+        window = frames_window(latent, first, width)
         if pair.latent_log_scales is not None and not through_flow:  # a fresh sample of the posterior, as voice training
-            noise = rng.standard_normal(window.shape) * np.exp(_window(pair.latent_log_scales, first, width))
+            noise = rng.standard_normal(window.shape) * np.exp(frames_window(pair.latent_log_scales, first, width))
             noise[:, length - first :] = 0.0  # none past the sentence's end (a short sentence's padding)
             window = window + noise.astype(np.float32)
         latents.append(window)
@@ -123,7 +123,7 @@ def _segments(
         waveforms.append(pair.waveform[start * hop : (start + frames) * hop])
         offsets.append(start - first)
         if pair_f0 is not None:
-            f0s.append(_window(pair_f0[index], first, width))
+            f0s.append(frames_window(pair_f0[index], first, width))
     return _Segments(
         torch.from_numpy(np.stack(latents)),
         torch.from_numpy(np.stack(speakers)).unsqueeze(-1),
@@ -131,14 +131,6 @@ def _segments(
         torch.from_numpy(np.stack(f0s)) if f0s else None,
         tuple(offsets),
     )
-
-
-def _window(frames: np.ndarray, first: int, width: int) -> np.ndarray:
-    """``width`` frames of ``frames`` (..., length) from ``first``, zeros past its end."""
-    window = np.zeros((*frames.shape[:-1], width), dtype=np.float32)
-    taken = frames[..., first : first + width]
-    window[..., : taken.shape[-1]] = taken
-    return window
 
 
 def _source_f0(pairs: Sequence[DecoderPair], sample_rate: int, hop: int, progress: bool) -> list[np.ndarray]:

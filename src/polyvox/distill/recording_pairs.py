@@ -22,7 +22,7 @@ import torch
 from polyvox.audio.features import MelSpectrogram
 from polyvox.audio.io import AudioError, load_audio
 from polyvox.data.manifest import ManifestError, Utterance, read_manifest
-from polyvox.distill.decoder_pairs import DecoderPair, save_pair
+from polyvox.distill.decoder_pairs import DecoderPair, frames_window, save_pair
 from polyvox.distill.options import DistillError
 from polyvox.evaluation.aligned_synthesis import AlignedSynthesis, text_inputs
 from polyvox.evaluation.errors import EvaluationError
@@ -91,10 +91,7 @@ def posterior_pair(voice: Voice, mel: MelSpectrogram, recording: Recording) -> D
 
 def _target(recording: Recording, frames: int, hop: int) -> np.ndarray:
     """The recording cut or padded to ``frames`` latent frames."""
-    waveform = np.zeros(frames * hop, dtype=np.float32)
-    taken = recording.samples[: frames * hop]
-    waveform[: taken.shape[0]] = np.clip(taken, -1.0, 1.0)
-    return waveform
+    return np.clip(frames_window(recording.samples, 0, frames * hop), -1.0, 1.0)
 
 
 def build_recording_pairs(

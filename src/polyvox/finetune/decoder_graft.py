@@ -20,9 +20,8 @@ import torch
 from torch import Tensor
 
 from polyvox.errors import PolyvoxError
-from polyvox.voice_file import VoiceMetadata, build_generator, load_voice_file
+from polyvox.voice_file import DECODER_PREFIX, VoiceMetadata, build_generator, decoder_tensors, load_voice_file
 
-DECODER_PREFIX = "decoder."
 # Posterior samples drawn per frame of the donor's speech for the fit.
 POSTERIOR_DRAWS = 4
 
@@ -58,11 +57,7 @@ def graft_decoder(
     generator.eval()
     voice_latents, donor_latents = _read_back(generator, metadata, pairs, speaker_index, seed)
     weight, bias, explained = _least_squares(voice_latents, donor_latents)
-    # From the file, as trained (weight-normed): a loaded voice's generator has its weight norm folded for speed.
-    donor_decoder = {
-        name[len(DECODER_PREFIX):]: tensor.float() for name, tensor in load_voice_file(donor)[0].items()
-        if name.startswith(DECODER_PREFIX)
-    }
+    donor_decoder = decoder_tensors(load_voice_file(donor)[0])
     config = dataclasses.replace(
         metadata.config, model=dataclasses.replace(metadata.config.model, decoder=donor_voice.metadata.config.model.decoder)
     )
