@@ -113,21 +113,38 @@ def test_the_source_is_in_the_fingerprint_only_when_on_and_checked() -> None:
         config.replace(**{"model.decoder.harmonics": 0})
 
 
-def test_a_voice_with_a_source_is_not_exported_to_onnx_yet(tmp_path) -> None:
+def test_the_onnx_engine_speaks_a_voice_with_a_source_as_pytorch_does_and_streams_it_without_seams(tmp_path, monkeypatch) -> None:
+    """The decoder graph takes the source's phase and gives its F0, so the engine carries the phase from window to
+    window: streamed, the sines join as the whole sentence's (started afresh in each window, they would not)."""
     pytest.importorskip("onnxruntime")
-    from polyvox.export.onnx_export import OnnxExportError, export_onnx
-    from polyvox.models.vits import VitsGenerator
-    from polyvox.text.rules import TextRules
-    from polyvox.voice_file import VoiceMetadata, save_voice
+    from onnx_voices import make_voice
+    from tiny_voices import ENGLISH
 
-    config = preset("tiny").replace(**{"model.decoder.harmonic_source": True})
-    symbols = TextRules(config, ("en",)).table_for([("Hello world.", "en")])
-    metadata = VoiceMetadata(config=config, symbols=symbols, languages=("en",), speakers=("en_f3",), info={})
-    generator = VitsGenerator(config.model, len(symbols), 1, config.audio.n_mels, config.audio.hop_length)
-    voice = save_voice(tmp_path / "harmonic.safetensors", generator.state_dict(), metadata)
-    with pytest.raises(OnnxExportError, match="harmonic source.*PyTorch engine"):
-        export_onnx(voice, tmp_path / "out" / "voice.onnx")
-    assert not (tmp_path / "out").exists()
+    import polyvox.inference.onnx_voice as engine
+    from polyvox.export.onnx_export import export_onnx
+    from polyvox.inference.batch import one_torch_thread
+    from polyvox.inference.voice import Voice
+
+    with one_torch_thread():
+        voice_path = make_voice(tmp_path / "harmonic.safetensors", "multiband", 0.5, harmonic_source=True)
+        exported = export_onnx(voice_path, tmp_path / "voice.onnx")
+        quiet = {"noise_scale": 0.0, "noise_scale_duration": 0.0}
+        expected = Voice.load(voice_path).synthesize(ENGLISH, **quiet).samples
+    assert exported.metadata.graphs["decoder"].outputs == ("waveform", "source_f0")
+    onnx_voice = engine.OnnxVoice.load(tmp_path / "voice.onnx", threads=1)
+    whole = onnx_voice.synthesize(ENGLISH, **quiet).samples
+    np.testing.assert_allclose(whole, expected, atol=1e-4)
+    chunks = list(onnx_voice.stream(ENGLISH, first_chunk_frames=3, chunk_frames=8, **quiet))
+    assert len(chunks) > 4
+    np.testing.assert_allclose(np.concatenate(chunks), whole, atol=1e-4)
+
+    class Restarting(engine.SourceCycles):
+        def advance(self, f0: np.ndarray, samples_per_frame: int) -> None:
+            """Every window's phase from 0: what the graphs did before they took the phase."""
+
+    monkeypatch.setattr(engine, "SourceCycles", Restarting)
+    restarted = np.concatenate(list(onnx_voice.stream(ENGLISH, first_chunk_frames=3, chunk_frames=8, **quiet)))
+    assert np.abs(restarted - whole).max() > 1e-2
 
 
 def test_the_source_learns_at_its_own_rate_beside_the_style_sampler() -> None:

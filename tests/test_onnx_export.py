@@ -26,6 +26,7 @@ VARIANTS = {
     "hifigan-deterministic-durations": ("hifigan", 0.0),
     "istft-stochastic-durations": ("istft", 0.5),
     "multiband-istft": ("multiband", 0.5),
+    "multiband-harmonic-source": ("multiband", 0.5, True),
 }
 
 
@@ -38,9 +39,8 @@ def single_thread() -> Iterator[None]:
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def exported(request, tmp_path_factory) -> tuple[Voice, OnnxVoice, Path]:
     """The voice in PyTorch and in onnxruntime; exported through the CLI."""
-    decoder, stochastic_weight = VARIANTS[request.param]
     folder = tmp_path_factory.mktemp(request.param)
-    voice_path = make_voice(folder / "tiny.safetensors", decoder, stochastic_weight)
+    voice_path = make_voice(folder / "tiny.safetensors", *VARIANTS[request.param])
     output = folder / "voice.onnx"
     result = CliRunner().invoke(app, ["export", str(voice_path), "-o", str(output)])
     assert result.exit_code == 0, result.output

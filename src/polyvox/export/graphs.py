@@ -5,7 +5,8 @@ and calls the generator's own ``encode_prior`` / ``decode_latent`` parts, so the
 ``Voice`` computes. Noise is an input: callers (and the parity tests) choose it. A style voice's graphs
 take its style vector (``style_vectors``), a text-feature voice's text graphs each id's features (``text_features``,
 passed by name: it follows the style input, which a voice without style lacks); a voice without them traces exactly
-as before (no such inputs).
+as before (no such inputs). The decoder graph of a voice with a harmonic source takes the source's phase and gives its
+F0 (``metadata.SOURCE_INPUTS``), by name too.
 """
 
 from __future__ import annotations
@@ -47,15 +48,31 @@ def _prosody_speaker(generator: VitsGenerator, speaker: Tensor, style_vectors: T
     return speaker + generator.style_encoder.shift(style_vectors).speaker
 
 
-def _decode(
-    generator: VitsGenerator, latent: Tensor, frame_mask: Tensor, speaker: Tensor, trim: Tensor, flow_speaker: Tensor
-) -> Tensor:
-    """Flow (reverse, conditioned on ``flow_speaker``) over all of ``latent``, then the decoder (on ``speaker``) over
-    it less ``trim`` = [left, right] frames."""
+def _flowed(generator: VitsGenerator, latent: Tensor, frame_mask: Tensor, trim: Tensor, flow_speaker: Tensor) -> Tensor:
+    """Flow (reverse, conditioned on ``flow_speaker``) over all of ``latent``, less ``trim`` = [left, right] frames."""
     flowed = generator.flow(latent, frame_mask, flow_speaker, reverse=True) * frame_mask
     # An index built from the inputs keeps the cut dynamic in the graph (Python slicing would freeze it).
     kept = torch.arange(trim[0], latent.shape[-1] - trim[1], device=latent.device)
-    return generator.decoder(flowed.index_select(2, kept), speaker)
+    return flowed.index_select(2, kept)
+
+
+def _decode(
+    generator: VitsGenerator, latent: Tensor, frame_mask: Tensor, speaker: Tensor, trim: Tensor, flow_speaker: Tensor
+) -> Tensor:
+    """The decoder (on ``speaker``) over the flowed latent less ``trim``; a harmonic source's phase starts at 0."""
+    return generator.decoder(_flowed(generator, latent, frame_mask, trim, flow_speaker), speaker)
+
+
+def _decode_with_source(
+    generator: VitsGenerator, decoder_input: Tensor, speaker: Tensor, source_phase: Tensor, source_lead: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Waveform and F0 of a decoder with a harmonic source whose phase is ``source_phase`` (batch,; cycles) at frame
+    ``source_lead`` (1,) of ``decoder_input``: the phase at its first frame is that less the cycles of the lead's F0."""
+    decoder = generator.decoder
+    f0 = decoder.read_f0(decoder_input, speaker)
+    leading = torch.arange(f0.shape[-1], device=f0.device)[None, :] < source_lead
+    lead_cycles = (f0.double() * leading).sum(dim=1) * decoder.samples_per_frame
+    return decoder(decoder_input, speaker, f0, source_phase.double() - lead_cycles), f0
 
 
 class GeneratorGraph(nn.Module):
@@ -93,14 +110,22 @@ class DecoderGraph(GeneratorGraph):
     """A prior latent (or a window of it) -> waveform (``DECODER_INPUTS`` -> ``DECODER_OUTPUTS``).
 
     ``trim`` (2,) drops that many flowed frames at the left and right before the decoder: the flow's
-    own context when streaming, ``[0, 0]`` for a whole sentence.
+    own context when streaming, ``[0, 0]`` for a whole sentence. With a harmonic source, ``source_phase`` and
+    ``source_lead`` place its phase, and the F0 it read comes out too.
     """
 
     def forward(
-        self, latent: Tensor, frame_mask: Tensor, speaker_ids: Tensor, trim: Tensor, style_vectors: Tensor | None = None
-    ) -> Tensor:
+        self, latent: Tensor, frame_mask: Tensor, speaker_ids: Tensor, trim: Tensor, style_vectors: Tensor | None = None,
+        source_phase: Tensor | None = None, source_lead: Tensor | None = None,
+    ) -> Tensor | tuple[Tensor, Tensor]:
         speaker = self.generator.speaker_vector(speaker_ids)
-        return _decode(self.generator, latent, frame_mask, speaker, trim, _prosody_speaker(self.generator, speaker, style_vectors))
+        flow_speaker = _prosody_speaker(self.generator, speaker, style_vectors)
+        if self.generator.decoder.harmonic_source is None:
+            return _decode(self.generator, latent, frame_mask, speaker, trim, flow_speaker)
+        if source_phase is None or source_lead is None:
+            raise ValueError("a decoder with a harmonic source takes source_phase and source_lead")
+        decoder_input = _flowed(self.generator, latent, frame_mask, trim, flow_speaker)
+        return _decode_with_source(self.generator, decoder_input, speaker, source_phase, source_lead)
 
 
 class FullGraph(GeneratorGraph):

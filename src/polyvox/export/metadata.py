@@ -68,11 +68,20 @@ STYLE_INPUT = "style_vectors"
 # (batch, text_len, dim) float32 after the others (after STYLE_INPUT too): graphs of voices without them are as before.
 TEXT_FEATURES_INPUT = "text_features"
 TEXT_FEATURE_GRAPHS = ("full", "encoder", "style_condition")
+# The decoder graph of a voice with a harmonic source (models/decoders/harmonic_source.py) takes, last, the source's
+# phase (batch,) in cycles at its window's first frame and that frame's place in the decoder's input (1,) (the frames
+# of context before it), and gives the F0 it read per decoder frame (batch, frames; cycles per sample): the engine moves
+# the phase on by the window's F0, so streamed windows join as the whole sentence. Other voices' graphs are as before.
+SOURCE_INPUTS = ("source_phase", "source_lead")
+SOURCE_OUTPUT = "source_f0"
 
 
-def graph_interface(kind: str, styled: bool, featured: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def graph_interface(
+    kind: str, styled: bool, featured: bool = False, sourced: bool = False
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Input and output names of graph ``kind``; a style voice's (``styled``) speech graphs end with ``STYLE_INPUT``, a
-    text-feature voice's (``featured``) text graphs with ``TEXT_FEATURES_INPUT``."""
+    text-feature voice's (``featured``) text graphs with ``TEXT_FEATURES_INPUT``, the decoder graph of a voice with a
+    harmonic source (``sourced``) with ``SOURCE_INPUTS`` and one more output, ``SOURCE_OUTPUT``."""
     if kind in STYLE_ENCODER_INTERFACE:
         return STYLE_ENCODER_INTERFACE[kind]
     if kind in SAMPLER_INTERFACES:
@@ -80,6 +89,8 @@ def graph_interface(kind: str, styled: bool, featured: bool = False) -> tuple[tu
     else:
         inputs, outputs = GRAPH_INTERFACES[kind]
         inputs = (*inputs, STYLE_INPUT) if styled else inputs
+    if sourced and kind == "decoder":
+        inputs, outputs = (*inputs, *SOURCE_INPUTS), (*outputs, SOURCE_OUTPUT)
     return ((*inputs, TEXT_FEATURES_INPUT) if featured and kind in TEXT_FEATURE_GRAPHS else inputs), outputs
 
 

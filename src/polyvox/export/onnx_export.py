@@ -14,7 +14,8 @@ A style voice's graphs take the style vector as an input; its label rows and neu
 (``style_tables.py``); its style encoder (a reference clip's log-mel -> style) is one more graph and a style sampler
 two more (``style_graphs.py``). A text-feature voice's text graphs take each id's features as one more input (the
 engine computes them with the voice's own model; the json names that model), traced with made-up features; the export
-needs no model folder.
+needs no model folder. The decoder graph of a voice with a harmonic source takes the source's phase and gives the F0 it
+read (``metadata.SOURCE_INPUTS``), so an engine carries the phase from one streamed window to the next.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from polyvox.export.metadata import (
     FrameReach,
     GRAPH_KEY,
     ONNX_INSTALL_HINT,
+    SOURCE_INPUTS,
+    SOURCE_OUTPUT,
     STYLE_INPUT,
     TEXT_FEATURES_INPUT,
     GraphFile,
@@ -80,16 +83,21 @@ CHECK_TOLERANCE = 1e-3
 
 @dataclass(frozen=True)
 class Example:
-    """Inputs made up for tracing or checking a graph: text lengths of a batch, a seed, the decoder's trim."""
+    """Inputs made up for tracing or checking a graph: text lengths of a batch, a seed, the decoder's trim, and for a
+    harmonic source its phase and the decoder frame it is at."""
 
     text_lengths: tuple[int, ...]
     seed: int
     trim: tuple[int, int]
+    source_phase: float = 0.0
+    source_lead: int = 0
 
 
-TRACE_EXAMPLE = Example((23,), seed=0, trim=(0, 0))
-# Other lengths, batch sizes and trims than the trace, so a size frozen by tracing shows.
-CHECK_EXAMPLES = (Example((11,), seed=1, trim=(2, 1)), Example((37, 12), seed=2, trim=(0, 3)))
+TRACE_EXAMPLE = Example((23,), seed=0, trim=(0, 0), source_phase=0.25, source_lead=3)
+# Other lengths, batch sizes, trims and phases than the trace, so a size frozen by tracing shows.
+CHECK_EXAMPLES = (
+    Example((11,), seed=1, trim=(2, 1), source_phase=0.7, source_lead=5), Example((37, 12), seed=2, trim=(0, 3)),
+)
 
 DYNAMIC_AXES = {
     "phoneme_ids": {0: "batch", 1: "text"},
@@ -112,6 +120,8 @@ DYNAMIC_AXES = {
     "sample_lengths": {0: "batch"},
     STYLE_INPUT: {0: "batch"},
     TEXT_FEATURES_INPUT: {0: "batch", 1: "text"},
+    "source_phase": {0: "batch"},
+    SOURCE_OUTPUT: {0: "batch", 1: "decoder_frames"},
     "styles": {0: "batch"},
     "times": {0: "batch"},
     "style_condition": {0: "batch"},
@@ -204,22 +214,29 @@ def _graph_inputs(kind: str, generator: VitsGenerator, n_symbols: int, n_languag
     inputs["latent"] = inputs["prior_noise"][..., :frames]
     inputs["frame_mask"] = (torch.arange(frames)[None, None, :] < 2 * torch.tensor(example.text_lengths)[:, None, None]).float()
     inputs["trim"] = torch.tensor(example.trim)
+    inputs["source_phase"] = torch.full((len(example.text_lengths),), example.source_phase)
+    inputs["source_lead"] = torch.tensor([example.source_lead])
     if generator.style_sampler is not None:
         inputs.update(_sampler_inputs(generator, len(example.text_lengths), example.seed))
     if generator.style_encoder is not None:
         inputs["reference_mel"] = _reference_mel(generator, example)
-    return {name: inputs[name] for name in graph_interface(kind, generator.style_encoder is not None, featured)[0]}
+    sourced = generator.decoder.harmonic_source is not None
+    return {name: inputs[name] for name in graph_interface(kind, generator.style_encoder is not None, featured, sourced)[0]}
 
 
 def _trace(module: nn.Module, kind: str, inputs: dict[str, torch.Tensor], opset: int, export_id: str) -> bytes:
     """The graph as ONNX bytes, with the export id and its kind in the model's metadata."""
     import onnx
 
-    input_names, output_names = graph_interface(kind, STYLE_INPUT in inputs, TEXT_FEATURES_INPUT in inputs)
-    # The text features go by name (torch's trailing dict of keyword inputs): they follow an input a voice may lack.
-    arguments = tuple(value for name, value in inputs.items() if name != TEXT_FEATURES_INPUT)
-    if TEXT_FEATURES_INPUT in inputs:
-        arguments = (*arguments, {TEXT_FEATURES_INPUT: inputs[TEXT_FEATURES_INPUT]})
+    input_names, output_names = graph_interface(
+        kind, STYLE_INPUT in inputs, TEXT_FEATURES_INPUT in inputs, SOURCE_INPUTS[0] in inputs
+    )
+    # Text features and a source's inputs go by name (torch's trailing dict of keyword inputs): they follow an input a
+    # voice may lack.
+    by_name = {name: value for name, value in inputs.items() if name in (TEXT_FEATURES_INPUT, *SOURCE_INPUTS)}
+    arguments = tuple(value for name, value in inputs.items() if name not in by_name)
+    if by_name:
+        arguments = (*arguments, by_name)
     buffer = io.BytesIO()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -252,7 +269,7 @@ def _check(session: onnxruntime.InferenceSession, module: nn.Module, kind: str, 
     with torch.no_grad():
         torch_outputs = module(**inputs)
     torch_outputs = torch_outputs if isinstance(torch_outputs, tuple) else (torch_outputs,)
-    for name, expected, got in zip(graph_interface(kind, False)[1], torch_outputs, onnx_outputs):
+    for name, expected, got in zip((item.name for item in session.get_outputs()), torch_outputs, onnx_outputs):
         expected = expected.numpy()
         if expected.shape != got.shape:
             raise OnnxExportError(f"the exported {kind} graph gives {name} of shape {got.shape}, PyTorch {expected.shape}")
@@ -264,7 +281,7 @@ def _check(session: onnxruntime.InferenceSession, module: nn.Module, kind: str, 
 def _check_quantized(session: onnxruntime.InferenceSession, kind: str, inputs: dict[str, torch.Tensor]) -> None:
     """A quantized graph may round a duration differently (other shapes): it must only run and stay finite."""
     feed = {item.name: inputs[item.name].numpy() for item in session.get_inputs()}
-    for name, got in zip(graph_interface(kind, False)[1], session.run(None, feed)):
+    for name, got in zip((item.name for item in session.get_outputs()), session.run(None, feed)):
         if not np.isfinite(got).all():
             raise OnnxExportError(f"the quantized {kind} graph's {name} is not finite: export without --quantize")
 
@@ -311,12 +328,6 @@ def export_onnx(
             raise OnnxExportError(f"ONNX export needs the {package} package: {ONNX_INSTALL_HINT}")
     output = Path(output)
     voice = _voice(voice_path)
-    if voice.generator.decoder.harmonic_source is not None:
-        # The decoder graph would restart the sines' phase in every streamed window (a click at each join).
-        raise OnnxExportError(
-            f"{voice_path} has a harmonic source (model.decoder.harmonic_source), which the ONNX graphs cannot carry "
-            "from one streamed window to the next yet: speak it with the PyTorch engine (polyvox say, polyvox serve)"
-        )
     generator = inference_copy(voice.generator)
     n_symbols, n_languages = len(voice.symbols), len(voice.languages)
     export_id = uuid.uuid4().hex

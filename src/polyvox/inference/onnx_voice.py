@@ -26,6 +26,7 @@ from polyvox.export.metadata import (
     DURATION_NOISE_CHANNELS,
     EXPORT_ID_KEY,
     ONNX_INSTALL_HINT,
+    SOURCE_INPUTS,
     STYLE_INPUT,
     TEXT_FEATURES_INPUT,
     OnnxVoiceError,
@@ -77,6 +78,26 @@ def _open_session(path: Path, threads: int | None) -> onnxruntime.InferenceSessi
         return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except (ort_errors.Fail, ort_errors.InvalidProtobuf, ort_errors.InvalidGraph, ort_errors.InvalidArgument, ort_errors.NoSuchFile) as error:
         raise OnnxVoiceError(f"{path} is not a usable ONNX graph ({error}); export the voice again") from error
+
+
+class SourceCycles:
+    """A harmonic source's phase (cycles, float64) where the next streamed window starts, moved on by each window's F0
+    (the decoder graph's ``source_f0``), so the windows' sines join as the whole sentence's."""
+
+    def __init__(self) -> None:
+        self.cycles = 0.0
+
+    def feed(self, lead: int) -> dict[str, np.ndarray]:
+        """The decoder graph's source inputs: the phase (its fraction of a cycle) at the window's start, ``lead``
+        frames into the decoder's input."""
+        return {
+            SOURCE_INPUTS[0]: np.array([self.cycles % 1.0], dtype=np.float32),
+            SOURCE_INPUTS[1]: np.array([lead], dtype=np.int64),
+        }
+
+    def advance(self, f0: np.ndarray, samples_per_frame: int) -> None:
+        """Move on by the window's frames of F0 (cycles per sample)."""
+        self.cycles += float(np.sum(f0, dtype=np.float64)) * samples_per_frame
 
 
 def _refuse_reference(reference: object) -> None:
@@ -210,15 +231,26 @@ class OnnxVoice(SentenceEngine):
         style_vectors: np.ndarray | None = None,
     ) -> np.ndarray:
         """The decoder graph: waveform (batch, 1, (frames - trim) * samples_per_frame); ``style_vectors`` as for
-        ``encode_prior`` (the flow is a prosody component)."""
+        ``encode_prior`` (the flow is a prosody component). A harmonic source's phase starts at 0."""
+        return self._decode(latent, frame_mask, speaker_ids, trim, style_vectors)[0]
+
+    def _decode(
+        self, latent: np.ndarray, frame_mask: np.ndarray, speaker_ids: np.ndarray, trim: tuple[int, int],
+        style_vectors: np.ndarray | None, source: dict[str, np.ndarray] | None = None,
+    ) -> list[np.ndarray]:
+        """The decoder graph's outputs: the waveform, and for a voice with a harmonic source its F0 (``source``: the
+        source's inputs, ``SourceCycles.feed``; None: phase 0 at the first frame)."""
+        if source is None and SOURCE_INPUTS[0] in self._decoder_inputs:
+            source = {SOURCE_INPUTS[0]: np.zeros(len(latent), dtype=np.float32), SOURCE_INPUTS[1]: np.zeros(1, dtype=np.int64)}
         feed = {
             "latent": np.asarray(latent, dtype=np.float32),
             "frame_mask": np.asarray(frame_mask, dtype=np.float32),
             "speaker_ids": np.asarray(speaker_ids, dtype=np.int64),
             "trim": np.asarray(trim, dtype=np.int64),
             **self._style_feed(style_vectors, len(latent)),
+            **(source or {}),
         }
-        return self.decoder.run(None, {name: value for name, value in feed.items() if name in self._decoder_inputs})[0]
+        return self.decoder.run(None, {name: value for name, value in feed.items() if name in self._decoder_inputs})
 
     def _style_feed(self, style_vectors: np.ndarray | None, batch: int) -> dict[str, np.ndarray]:
         """The style input of a style voice's graphs (its neutral style for None); nothing for a voice without style."""
@@ -275,13 +307,19 @@ class OnnxVoice(SentenceEngine):
         waveform = self.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]), style_vectors=style)
         return shape_prosody(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.shape)
 
-    def _window(self, latent: np.ndarray, speaker_id: int, window: LatentWindow, style: np.ndarray | None) -> np.ndarray:
-        """Samples of ``window``: the decoder graph on its flow range, trimmed to its decoder range, then cut."""
+    def _window(
+        self, latent: np.ndarray, speaker_id: int, window: LatentWindow, style: np.ndarray | None, phase: SourceCycles
+    ) -> np.ndarray:
+        """Samples of ``window``: the decoder graph on its flow range, trimmed to its decoder range, then cut; a
+        harmonic source's ``phase`` is moved on to the window's end."""
         piece = latent[..., window.flow_start : window.flow_end]
         trim = (window.decoder_start - window.flow_start, window.flow_end - window.decoder_end)
-        waveform = self.decode_latent(piece, np.ones_like(piece[:, :1]), np.array([speaker_id]), trim, style)
-        first = (window.start - window.decoder_start) * self.samples_per_frame
-        return np.clip(waveform[0, 0, first : first + (window.end - window.start) * self.samples_per_frame], -1.0, 1.0)
+        lead, frames = window.start - window.decoder_start, window.end - window.start
+        outputs = self._decode(piece, np.ones_like(piece[:, :1]), np.array([speaker_id]), trim, style, phase.feed(lead))
+        if len(outputs) > 1:
+            phase.advance(outputs[1][0, lead : lead + frames], self.samples_per_frame)
+        first = lead * self.samples_per_frame
+        return np.clip(outputs[0][0, 0, first : first + frames * self.samples_per_frame], -1.0, 1.0)
 
     def synthesize(self, text: str | SpeechRequest, *args: Any, **options: Any) -> SynthesisResult:
         """Speak a request as ``Voice.synthesize`` does (same arguments, sentences joined with a pause; same errors)."""
@@ -331,5 +369,6 @@ class OnnxVoice(SentenceEngine):
     ) -> Iterator[np.ndarray]:
         style = self._sentence_style(encoded, options, noise, style)
         latent = self._sentence_latent(encoded, options, noise, style)
+        phase = SourceCycles()
         for window in plan_windows(latent.shape[-1], self.metadata.streaming, schedule):
-            yield self._window(latent, options.speaker_id, window, style)
+            yield self._window(latent, options.speaker_id, window, style, phase)

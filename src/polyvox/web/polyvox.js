@@ -311,21 +311,28 @@ export class PolyvoxVoice {
     return style ? { style_vectors: new ort.Tensor("float32", style, [1, style.length]) } : {};
   }
 
-  // The decoder graph on frames [from, to) of the latent, trim frames dropped each side after the flow.
-  async decode(latent, from, to, speakerId, trim, style = null) {
+  // The decoder graph on frames [from, to) of the latent, trim frames dropped each side after the flow. A voice with a
+  // harmonic source also takes its phase (cycles) `lead` frames into the decoder's input and gives the F0 it read:
+  // {waveform, f0}, f0 null for other voices.
+  async decode(latent, from, to, speakerId, trim, style = null, phase = 0, lead = 0) {
     const frames = to - from;
     const piece = new Float32Array(latent.channels * frames);
     for (let channel = 0; channel < latent.channels; channel++) {
       piece.set(latent.data.subarray(channel * latent.frames + from, channel * latent.frames + to), channel * frames);
     }
+    const sourced = this.decoder.inputNames.includes("source_phase");
     const outputs = await this.decoder.run({
       latent: new ort.Tensor("float32", piece, [1, latent.channels, frames]),
       frame_mask: new ort.Tensor("float32", new Float32Array(frames).fill(1), [1, 1, frames]),
       speaker_ids: int64([speakerId], [1]),
       trim: int64(trim, [2]),
       ...this.styleFeed(style),
+      ...(sourced ? {
+        source_phase: new ort.Tensor("float32", Float32Array.of(phase - Math.floor(phase)), [1]),
+        source_lead: int64([lead], [1]),
+      } : {}),
     });
-    return outputs.waveform.data;
+    return { waveform: outputs.waveform.data, f0: sourced ? outputs.source_f0.data : null };
   }
 
   pause() { return new Float32Array(Math.trunc(this.tables.sentence_pause_s * this.sampleRate)); }
@@ -339,11 +346,16 @@ export class PolyvoxVoice {
       if (index) yield this.pause();
       const encoded = await this.encode(sentence, speech.language), style = await this.sentenceStyle(encoded, speech);
       const latent = await this.sentenceLatent(encoded, speech, style);
+      let phase = 0;  // a harmonic source's, in cycles, where the next window starts
       for (const window of planWindows(latent.frames, this.metadata.streaming, schedule)) {
         const trim = [window.decoderStart - window.flowStart, window.flowEnd - window.decoderEnd];
-        const waveform = await this.decode(latent, window.flowStart, window.flowEnd, speech.speakerId, trim, style);
-        const first = (window.start - window.decoderStart) * this.samplesPerFrame;
-        yield clip(waveform.slice(first, first + (window.end - window.start) * this.samplesPerFrame));
+        const lead = window.start - window.decoderStart, frames = window.end - window.start;
+        const { waveform, f0 } = await this.decode(latent, window.flowStart, window.flowEnd, speech.speakerId, trim, style, phase, lead);
+        if (f0) {
+          for (let frame = lead; frame < lead + frames; frame++) phase += f0[frame] * this.samplesPerFrame;
+        }
+        const first = lead * this.samplesPerFrame;
+        yield clip(waveform.slice(first, first + frames * this.samplesPerFrame));
       }
     }
   }
@@ -356,7 +368,7 @@ export class PolyvoxVoice {
       if (index) parts.push(this.pause());
       const encoded = await this.encode(sentence, speech.language), style = await this.sentenceStyle(encoded, speech);
       const latent = await this.sentenceLatent(encoded, speech, style);
-      parts.push(clip(await this.decode(latent, 0, latent.frames, speech.speakerId, [0, 0], style)));
+      parts.push(clip((await this.decode(latent, 0, latent.frames, speech.speakerId, [0, 0], style)).waveform));
     }
     const samples = new Float32Array(parts.reduce((total, part) => total + part.length, 0));
     let offset = 0;

@@ -87,22 +87,29 @@ class SpectralSource(nn.Module):
     """The source as an iSTFT head sees its output: split into the decoder's sub-bands (pseudo-QMF) and each band's STFT
     (the head's FFT size and hop), real and imaginary parts -> (batch, subbands * 2 * bins, frames) at the last stage's
     rate. A body that ends in an inverse STFT never runs at the sample rate: there a sine above half the stage's rate
-    (689 Hz for the four-band decoder) would only arrive aliased."""
+    (689 Hz for the four-band decoder) would only arrive aliased.
+
+    The STFT is ``torch.stft(..., window=hann_window(n_fft), center=True)`` written as a fixed strided convolution over
+    the reflect-padded bands, so the decoder graph exports to ONNX at opsets without an STFT operator."""
 
     def __init__(self, config: DecoderConfig) -> None:
         super().__init__()
         self.n_fft, self.hop = config.istft_n_fft, config.istft_hop
         self.pqmf = PseudoQmf(config.subbands) if config.subbands > 1 else None
-        self.channels = config.subbands * 2 * (config.istft_n_fft // 2 + 1)
-        self.register_buffer("window", torch.hann_window(config.istft_n_fft), persistent=False)
+        bins = config.istft_n_fft // 2 + 1
+        self.channels = config.subbands * 2 * bins
+        window = torch.hann_window(self.n_fft, dtype=torch.float64)
+        angles = 2.0 * math.pi * torch.arange(bins, dtype=torch.float64)[:, None] * torch.arange(self.n_fft)[None, :] / self.n_fft
+        # (2 * bins, 1, n_fft): real parts, then imaginary parts (e^{-i angle}: minus the sine).
+        basis = torch.cat([window * torch.cos(angles), -window * torch.sin(angles)], dim=0)[:, None, :]
+        self.register_buffer("analysis_basis", basis.float(), persistent=False)
 
     def forward(self, excitation: Tensor) -> Tensor:
         bands = self.pqmf.analysis(excitation) if self.pqmf is not None else excitation.float()
         batch, count, samples = bands.shape
-        spectrum = torch.stft(
-            bands.reshape(batch * count, samples), self.n_fft, self.hop, window=self.window, center=True, return_complex=True
-        )[..., : samples // self.hop]
-        parts = torch.cat([spectrum.real, spectrum.imag], dim=1)  # (batch * bands, 2 * bins, frames)
+        padded = F.pad(bands.reshape(batch * count, 1, samples), (self.n_fft // 2, self.n_fft // 2), mode="reflect")
+        # (batch * bands, 2 * bins, frames), each item's bands one after another.
+        parts = F.conv1d(padded, self.analysis_basis.to(padded.dtype), stride=self.hop)[..., : samples // self.hop]
         return parts.reshape(batch, self.channels, samples // self.hop)
 
 
