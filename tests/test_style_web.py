@@ -73,11 +73,11 @@ def _python_speech(voice, request: SpeechRequest) -> tuple[list[np.ndarray], np.
     duration_noise = random.standard_normal((1, 2, len(encoded.phoneme_ids)), dtype=np.float32)
     prior = voice.encode_prior(
         np.array([encoded.phoneme_ids]), np.array([encoded.language_ids]), np.array([len(encoded.phoneme_ids)]),
-        np.array([options.speaker_id]), np.array([options.length_scale]), np.array([options.request.noise_scale_duration]),
+        np.array([options.speaker_id]), np.array([options.length_scale]), np.array([options.settings.noise_scale_duration]),
         duration_noise, np.array([encoded.prosody_ids]), style,
     )
     prior_noise = random.standard_normal(prior.means.shape, dtype=np.float32)
-    latent = voice.sample_prior(prior, options.request.noise_scale, prior_noise)
+    latent = voice.sample_prior(prior, options.settings.noise_scale, prior_noise)
     waveform = voice.decode_latent(latent, np.ones_like(latent[:, :1]), np.array([options.speaker_id]), style_vectors=style)
     return [*noises, duration_noise, prior_noise], np.clip(waveform[0, 0], -1, 1)
 
