@@ -82,7 +82,8 @@ class InverseStft(nn.Module):
     def _inverse(self, magnitude: Tensor, phase: Tensor) -> Tensor:
         if self.advance_cycle:
             frames = torch.arange(phase.shape[-1], device=phase.device)
-            phase = phase + self.advance[:, torch.remainder(frames, self.advance_cycle)]
+            # Written without remainder: ONNX's Mod is not among onnxruntime-mobile's operators.
+            phase = phase + self.advance[:, frames - frames // self.advance_cycle * self.advance_cycle]
         spectrum = torch.cat([magnitude * torch.cos(phase), magnitude * torch.sin(phase)], dim=1)
         # (batch, 1, (stft_frames - 1) * hop + n_fft)
         overlapped = F.conv_transpose1d(spectrum, self.synthesis_basis, stride=self.hop_length)
