@@ -174,6 +174,26 @@ def test_a_discriminator_joins_after_the_steps_asked(source, tmp_path):
     assert again.steps == 20 and again.best_step in (12, 16, 20)
 
 
+def test_a_discriminator_joins_a_run_of_spectral_losses_from_where_it_stopped(source, tmp_path):
+    """A run made without a discriminator goes on with one (the same command with --discriminator-after and more
+    --steps), from the step it reached and not before; the discriminator then trains and the output is one of its steps."""
+    work = tmp_path / "work"
+    distill(decoder_options(source, tmp_path / "spectral.safetensors", work=work, steps=4))
+    later = {"work": work, "steps": 8, "overwrite": True}
+    with pytest.raises(DistillError, match="reached step 4 without a discriminator: .*--discriminator-after 4 or later.*not at step 2"):
+        distill(decoder_options(source, tmp_path / "adversarial.safetensors", discriminator_after=2, **later))
+    assert not (tmp_path / "adversarial.safetensors").exists()
+    result = distill(decoder_options(source, tmp_path / "adversarial.safetensors", discriminator_after=5, **later))
+    _, metadata = load_voice_file(result.output)
+    assert result.steps == 8 and metadata.info["decoder_discriminator_after"] == "5" and int(metadata.info["decoder_steps"]) >= 6
+    assert torch.load(work / "decoder_run" / "decoder_student.pt", weights_only=False)["adversary"] is not None
+    # Once it has trained, it stays: another step or none is another run.
+    with pytest.raises(DistillError, match="another discriminator_after"):
+        distill(decoder_options(source, tmp_path / "other.safetensors", discriminator_after=7, **{**later, "steps": 10}))
+    with pytest.raises(DistillError, match="another discriminator_after"):
+        distill(decoder_options(source, tmp_path / "other.safetensors", **{**later, "steps": 10}))
+
+
 def test_discriminator_refusals(source, tmp_path):
     with pytest.raises(DistillError, match="between 0 and --steps - 1 .2., got 3"):
         decoder_options(source, tmp_path / "x.safetensors", discriminator_after=3)

@@ -32,7 +32,7 @@ def distill_command(
     seed: Annotated[int, typer.Option(help="Seed of the sentences, the source's noise and the student's start.")] = 0,
     discriminator_after: Annotated[
         Optional[int], typer.Option(help="Decoder students: the preset's discriminator joins after this many steps of "
-                                    "spectral losses (default: never).")
+                                    "spectral losses (default: never); a run made without one takes it from the step it reached.")
     ] = None,
     settings: Annotated[
         Optional[list[str]], typer.Option("--set", help="A student setting on top of the preset's, section.key=value "

@@ -194,6 +194,8 @@ def train_decoder(
         step, best_step, best_validation, best_state = state["step"], state["best_step"], state["best_validation"], state["best"]
         if adversary is not None and state.get("adversary") is not None:
             adversary.load_state_dict(state["adversary"])
+        elif adversary is not None:
+            _refuse_late_join(run_dir, step, options.discriminator_after)
     already_complete = step >= options.steps
     if step == 0:
         best_validation, best_state = _validation(decoder, validation, losses, options.through_flow), None
@@ -237,6 +239,22 @@ def train_decoder(
         decoder.load_state_dict(best_state)
     decoder.eval()
     return decoder, DecoderTrainingResult(step, best_step, best_validation, already_complete)
+
+
+def check_discriminator_joins(run_dir: Path, discriminator_after: int | None) -> None:
+    """Refuse a discriminator joining the decoder run in ``run_dir`` (trained so far without one) at a step it has
+    already passed; a run not started yet takes any."""
+    state_path = run_dir / STATE_FILE
+    if discriminator_after is not None and state_path.is_file():
+        _refuse_late_join(run_dir, int(torch.load(state_path, weights_only=False)["step"]), discriminator_after)
+
+
+def _refuse_late_join(run_dir: Path, step: int, discriminator_after: int) -> None:
+    if step > discriminator_after:
+        raise DistillError(
+            f"{run_dir} reached step {step} without a discriminator: it can join from there on "
+            f"(--discriminator-after {step} or later), not at step {discriminator_after}"
+        )
 
 
 def _start_from(decoder: UpsamplingDecoder, initial: dict[str, torch.Tensor]) -> None:

@@ -85,6 +85,15 @@ def _claim(work: Path, options: DistillOptions) -> None:
         stored = json.loads(path.read_text(encoding="utf-8"))
         stored.pop("source", None)  # where the source was is not what it was
         changed = [name for name in dict.fromkeys([*state, *stored]) if stored.get(name) != state.get(name)]
+        if changed == ["discriminator_after"] and "discriminator_after" not in stored:
+            # A discriminator may join a decoder run of spectral losses alone, from a step it has not reached yet.
+            from polyvox.distill.decoder_run import RUN_FOLDER as DECODER_RUN_FOLDER
+            from polyvox.distill.decoder_training import check_discriminator_joins
+
+            check_discriminator_joins(work / DECODER_RUN_FOLDER, options.discriminator_after)
+            with atomic_path(path) as temporary:
+                temporary.write_text(json.dumps({**stored, **state, "source": str(options.source)}, indent=1) + "\n", encoding="utf-8")
+            return
         if changed:
             raise DistillError(
                 f"the work folder {work} holds a distillation with another {', '.join(changed)}; "
