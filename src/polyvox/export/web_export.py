@@ -49,7 +49,6 @@ RUNTIME_FILES = {
     "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm": "ort-wasm-simd-threaded.wasm",
 }
 MODEL_NAME = "voice.onnx"
-JAPANESE_ACCENTS_REASON = "this voice reads Japanese pitch accents, which the page does not compute yet"
 TABLES_NAME = "web.json"
 
 
@@ -130,9 +129,6 @@ def export_web(
         exported = export_onnx(voice_path, directory / MODEL_NAME, opset, quantize)
         written = [*exported.graph_paths.values(), exported.metadata_path]
         tables = web_tables(exported.metadata.languages)
-        if "ja" in tables["languages"] and exported.metadata.config.model.text_encoder.prosody_embeddings:
-            del tables["languages"]["ja"]  # pyopenjtalk-plus's accent corrections are not ported (docs/web.md)
-            tables["unsupported_languages"]["ja"] = JAPANESE_ACCENTS_REASON
         with atomic_path(directory / TABLES_NAME) as temporary:
             temporary.write_text(json.dumps(tables, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         written.append(directory / TABLES_NAME)

@@ -7,9 +7,9 @@
 // nucleus, which devoicing needs), njd_set_unvoiced_vowel, two of pyopenjtalk-plus's corrections after them
 // (何 by its model, loanword spellings) and JPCommon's reading of the pronunciations into phones (ー repeats
 // the phone before, ’ devoices the vowel before). The tables come from the installed pyopenjtalk
-// (japanese.json). Not ported: pyopenjtalk-plus's other corrections (readings by Sudachi, accent nuclei): on
-// the test sentences they change no phone (tests/test_web_japanese.py), but a voice with pitch accents
-// would need them, so the export lists ja as unsupported for such a voice.
+// (japanese.json), and pyopenjtalk-plus's three corrections of accent nuclei (fillers, nuclei on special morae,
+// verbs before ます, ない and the like), which a voice with pitch accents reads. Not ported: pyopenjtalk-plus's
+// readings by Sudachi: on the test sentences they change no phone nor accent (tests/test_web_japanese.py).
 
 import { phonemizeChunks } from "./mandarin.js";
 
@@ -22,6 +22,12 @@ const EXCLAMATION = "！";
 const UNVOICE = "’";
 const LONG = "ー";
 const DEVOICED = { a: "A", i: "I", u: "U", e: "E", o: "O" };
+// Small kana: not morae of their own where pyopenjtalk-plus counts a word's morae by its characters.
+const SMALL_KANA = new Set("ャュョァィゥェォヮ");
+// A nucleus on these morae moves one mora earlier (retreat_acc_nuc).
+const NOT_NUCLEI = ["ー", "ッ", "ン"];
+// Auxiliaries after which a verb's nucleus is the phrase's (modify_acc_after_chaining).
+const NUCLEUS_AUXILIARIES = ["れる", "られる", "すぎる", "せる", "させる"];
 
 function katakana(text) {
   return text.replace(/[\u3041-\u3096]/gu, (char) => String.fromCodePoint(char.codePointAt(0) + 0x60));
@@ -88,6 +94,8 @@ export class Japanese {
     this.loanwords = tables.loanwords ?? [];
     this.nani = tables.nani ?? null;
     this.longest = Math.max(...Object.keys(this.morae).map((mora) => [...mora].length));
+    // Kana of the a row (ア段), read from the morae table: one kana whose phones end in a.
+    this.aRow = new Set(Object.keys(this.morae).filter((kana) => [...kana].length === 1 && this.morae[kana].at(-1) === "a"));
   }
 
   // MeCab's words for a chunk (no punctuation inside: the caller cuts it out, as Python's iter_chunks does).
@@ -395,7 +403,63 @@ export class Japanese {
     this.devoice(nodes, chunk);
     const rewritten = [...this.readNani(nodes), ...this.restoreLoanwords(nodes, chunk)];
     if (rewritten.length) this.devoiceAgain(nodes, rewritten, chunk);
+    for (const node of nodes) if (node.pos === "フィラー" && node.acc > node.mora) node.acc = 0;  // modify_filler_accent
+    this.retreatNuclei(nodes);
+    this.nucleiAfterChaining(nodes);
     return nodes;
+  }
+
+  // pyopenjtalk-plus's retreat_acc_nuc: a phrase's nucleus on ー, ッ or ン moves one mora earlier, as does one on a
+  // word's last mora before a word joined by C3 when that mora is イ after an a-row kana, or devoiced.
+  retreatNuclei(nodes) {
+    let head = nodes[0], acc = 0;
+    nodes.forEach((node, index) => {
+      if (node.chainFlag === 0 || node.chainFlag === -1) {
+        head = node;
+        acc = node.acc;
+      }
+      if (acc <= 0) return;
+      if (acc > node.mora) {
+        acc -= node.mora;
+        return;
+      }
+      const spoken = [...node.pron.replace(/’/gu, "")];
+      let kana = spoken.filter((char) => !SMALL_KANA.has(char));
+      if (!kana.length) kana = [...node.pron];
+      const nucleus = kana[acc - 1] ?? kana[0];
+      const next = nodes[index + 1];
+      const joined = acc === node.mora && next !== undefined && next.chainFlag === 1 && next.chainRule === "C3";
+      const before = spoken.length >= 2 ? spoken[spoken.length - 2] : "";
+      const quasiSpecial = (kana.length >= 2 && nucleus === "イ" && this.aRow.has(before)) || node.pron.endsWith(UNVOICE);
+      if (NOT_NUCLEI.includes(nucleus) || (joined && quasiSpecial)) head.acc -= 1;
+      acc = -1;
+    });
+  }
+
+  // pyopenjtalk-plus's modify_acc_after_chaining: after a verb whose nucleus the phrase's is, ます takes the nucleus
+  // (書きます: kakiMAsu; its 未然形 one mora later), ない the verb's last mora, and れる, られる, すぎる, せる, させる their own.
+  nucleiAfterChaining(nodes) {
+    let head = nodes[0], acc = 0, afterNucleus = false, phraseMorae = 0;
+    for (const node of nodes) {
+      if (node.chainFlag === 0 || node.chainFlag === -1) {
+        head = node;
+        acc = node.acc;
+        afterNucleus = false;
+        phraseMorae = 0;
+      }
+      if (acc === 0) continue;
+      if (afterNucleus) {
+        if (node.ctype === "特殊・マス") head.acc = phraseMorae + (node.cform !== "未然形" ? 1 : 2);
+        else if (node.ctype === "特殊・ナイ") head.acc = phraseMorae;
+        else if (NUCLEUS_AUXILIARIES.includes(node.orig)) head.acc = phraseMorae + node.acc;
+        else {
+          afterNucleus = false;
+          acc = 0;
+        }
+      } else if (acc <= node.mora) afterNucleus = true;
+      else acc -= node.mora;
+      phraseMorae += node.mora;
+    }
   }
 
   // pyopenjtalk-plus's predict_nani_reading: 何 read ナニ before を, が, に, も, より, する and the copula で,
@@ -512,33 +576,65 @@ export class Japanese {
     return phonemizeChunks(text, isSilent, punctuation, (chunk) => this.chunkPhones(chunk));
   }
 
+  // JapanesePhonemizer.phonemize_marked: phonemize's symbols, each {symbol, accent} (separators and punctuation
+  // have none).
+  phonemizeMarked(text, isSilent, punctuation) {
+    const accents = [];
+    const symbols = phonemizeChunks(text, isSilent, punctuation, (chunk) => {
+      const marked = this.chunkMarked(chunk);
+      for (const [phone, accent] of marked) if (phone !== SEPARATOR) accents.push(accent);
+      return marked.map(([phone]) => phone);
+    });
+    const notPhones = new Set([SEPARATOR, ...Object.values(punctuation)]);
+    let next = 0;
+    return symbols.map((symbol) => ({ symbol, accent: notPhones.has(symbol) ? "" : accents[next++] }));
+  }
+
   // One chunk's accent phrases of phones (" " between), devoiced vowels upper case; a pause ends a phrase
   // (JPCommon's labels, as JapanesePhonemizer._chunk_marked reads them).
   chunkPhones(chunk) {
-    const out = [];
-    let words = 0;
+    return this.chunkMarked(chunk).map(([phone]) => phone);
+  }
+
+  // chunkPhones with each phone's pitch accent, [phone, accent] ("H" or "L": its mora high or low in its accent
+  // phrase, as JapanesePhonemizer._label_accent reads JPCommon's labels; "" for a separator). A phrase's nucleus is
+  // the accent type njd_set_accent_type left on its first word, a flat one (0) labelled as on the phrase's last mora
+  // (which makes a one-mora flat phrase high); ー is a mora of its own, a devoicing mark none.
+  chunkMarked(chunk) {
+    const out = [];  // [phone, mora within its phrase, phrase] or [SEPARATOR]
+    let words = 0, phrase = null;
+    const last = () => out[out.length - 1]?.[0];
     for (const node of this.frontend(chunk)) {
       if ([PAUSE, QUESTION, EXCLAMATION].includes(node.pron)) {
-        if (out.length && out[out.length - 1] !== SEPARATOR) out.push(SEPARATOR);
+        if (out.length && last() !== SEPARATOR) out.push([SEPARATOR]);
         words = 0;
         continue;
       }
       let started = false;
       for (const kana of this.split(node.pron, chunk)) {
         if (kana === LONG) {
-          if (out.length && out[out.length - 1] !== SEPARATOR) out.push(out[out.length - 1]);
+          if (out.length && last() !== SEPARATOR) out.push([last(), ++phrase.morae, phrase]);
         } else if (kana === UNVOICE) {
-          if (started) out[out.length - 1] = DEVOICED[out[out.length - 1]] ?? out[out.length - 1];
+          if (started) out[out.length - 1][0] = DEVOICED[last()] ?? last();
         } else {
-          if (!started && words && node.chainFlag !== 1 && out[out.length - 1] !== SEPARATOR) out.push(SEPARATOR);
+          if (!started && (!words || node.chainFlag !== 1)) {
+            if (words && last() !== SEPARATOR) out.push([SEPARATOR]);
+            phrase = { nucleus: node.acc, morae: 0 };
+          }
           if (!started) words += 1;
           started = true;
-          out.push(...this.morae[kana]);
+          phrase.morae += 1;
+          for (const phone of this.morae[kana]) out.push([phone, phrase.morae, phrase]);
         }
       }
     }
-    while (out.length && out[out.length - 1] === SEPARATOR) out.pop();
-    return out;
+    while (out.length && last() === SEPARATOR) out.pop();
+    return out.map(([phone, mora, phrase]) => {
+      if (phone === SEPARATOR) return [phone, ""];
+      const nucleus = phrase.nucleus || phrase.morae;
+      const high = nucleus === 1 ? mora === 1 : mora > 1 && mora <= nucleus;
+      return [phone, high ? "H" : "L"];
+    });
   }
 }
 

@@ -191,9 +191,6 @@ export class TextRules {
     if (reason !== undefined || !(language in this.tables.languages)) {
       throw new TextError(`'${language}' cannot be phonemized in the browser yet: ${reason ?? "no front end"}; use polyvox in Python for it`);
     }
-    if (language === "ja" && this.scheme === "features") {
-      throw new TextError("Japanese pitch accents are not computed in the browser yet (this voice reads them); use polyvox in Python for ja");
-    }
   }
 
   // polyvox.text.sentences.split_sentences
@@ -301,13 +298,17 @@ export class TextRules {
     const reader = { zh: [this.mandarin, MandarinError], ja: [this.japanese, JapaneseError] }[language];
     if (reader) {  // Mandarin and Japanese read chunk by chunk between punctuation, as in Python
       const [phonemizer, ReaderError] = reader;
+      // Japanese pitch accents travel beside the phones for a voice that reads them (the features scheme).
+      const marked = language === "ja" && this.scheme === "features";
       let symbols;
       try {
-        symbols = phonemizer.phonemize(text, (char) => this.isSilent(char), this.punctuation);
+        symbols = marked
+          ? phonemizer.phonemizeMarked(text, (char) => this.isSilent(char), this.punctuation)
+          : phonemizer.phonemize(text, (char) => this.isSilent(char), this.punctuation).map((symbol) => ({ symbol, accent: "" }));
       } catch (error) {
         throw error instanceof ReaderError ? new TextError(error.message) : error;
       }
-      return symbols.map((symbol) => ({ symbol, language, accent: "", length: "" }));
+      return symbols.map(({ symbol, accent }) => ({ symbol, language, accent, length: "" }));
     }
     const translated = [...text].map((char) => this.tables.espeak_marks[char] ?? char).join("");
     const phonemized = await this.espeak.phonemize(translated, this.tables.languages[language].espeak_voices);
