@@ -116,11 +116,13 @@ def whisper_base_folder(paths: dict[str, str], work: Path) -> Path:
 
 
 def speak_polyvox(voice_path: Path, **options: float) -> Callable[[Item], Spoken]:
-    """``options``: request fields other than the defaults (``noise_scale=0.3``)."""
+    """``options``: request fields other than the defaults (``noise_scale=0.3``). A ``.onnx`` path is an exported
+    voice, spoken by the ONNX engine at one thread (its numpy noise is not torch's: other, equally likely audio)."""
+    from polyvox.inference.onnx_voice import OnnxVoice
     from polyvox.inference.voice import Voice
     from polyvox.text.errors import TextError
 
-    voice = Voice.load(voice_path)
+    voice = OnnxVoice.load(voice_path, threads=1) if voice_path.suffix == ".onnx" else Voice.load(voice_path)
 
     def speak(item: Item) -> Spoken:
         started = time.perf_counter()

@@ -3,6 +3,7 @@ shipped voice (#17: replace it only when the benchmark improves).
 
     python benchmarks/listener_compare.py VOICE.safetensors [VOICE ...] [--limit N] [--name NAME]
     python benchmarks/listener_compare.py V.safetensors V.safetensors@noise_scale=0.3,speed=0.9   # synthesis settings
+    python benchmarks/listener_compare.py V.safetensors V.onnx        # the PyTorch engine beside the ONNX one (polyvox export)
 
 The sentences, listeners and figures of benchmarks/listener.py's anchors part (everyday sentences heard by
 Whisper base, Harvard sentences by Whisper tiny.en, DNSMOS), for polyvox voices only. A voice speaks with
