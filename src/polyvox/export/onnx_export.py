@@ -120,7 +120,7 @@ DYNAMIC_AXES = {
     "sample_lengths": {0: "batch"},
     STYLE_INPUT: {0: "batch"},
     TEXT_FEATURES_INPUT: {0: "batch", 1: "text"},
-    "source_phase": {0: "batch"},
+    SOURCE_INPUTS[0]: {0: "batch"},
     SOURCE_OUTPUT: {0: "batch", 1: "decoder_frames"},
     "styles": {0: "batch"},
     "times": {0: "batch"},
