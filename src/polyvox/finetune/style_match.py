@@ -27,7 +27,7 @@ from polyvox.audio.prosody_shape import ProsodyShape, shape_prosody
 from polyvox.data.manifest import Utterance
 from polyvox.evaluation.prosody import ProsodyFigures, mean_figures, prosody_figures, semitones_between
 from polyvox.finetune.pitch_match import BUZZ_SHARE
-from polyvox.inference.style_prosody import RANGE_LIMITS, STYLE_PROSODY_INFO, LabelProsody
+from polyvox.inference.style_prosody import MAX_GAIN_DB, RANGE_LIMITS, STYLE_PROSODY_INFO, LabelProsody
 
 if TYPE_CHECKING:
     from polyvox.inference.voice import Voice
@@ -204,7 +204,9 @@ def _decide(label: str, gaps: Sequence[LabelGap], spoken_db: Sequence[float], sh
                           all(g.spoken_whisper for g in gaps), _mean(spoken_db))
     semitones, factor, unvoiced = pitch_correction(gaps)
     gain = _mean([gap.recorded_db - shaped for gap, shaped in zip(gaps, shaped_db)])
-    gain = 0.0 if math.isnan(gain) or abs(gain) < MIN_GAIN_DB else gain
+    # Within what a voice file's reader takes (style_prosody.MAX_GAIN_DB): past it the whole entry, unvoicing included,
+    # would be dropped at load.
+    gain = 0.0 if math.isnan(gain) or abs(gain) < MIN_GAIN_DB else float(np.clip(gain, -MAX_GAIN_DB, MAX_GAIN_DB))
     correction = LabelProsody(round(semitones, 2), round(factor, 3), unvoiced, round(gain, 2))  # as stored
     if correction == LabelProsody():
         return StyleMatch(label, recorded, spoken, None, "close enough; no correction")
