@@ -122,12 +122,24 @@ def converted_start(work: Path, manifest: Path) -> Path:
 COMMITTED_CANDIDATE = Path(__file__).resolve().parent / "weights" / "listener_voice_candidate.safetensors"
 
 
+def given_start(work: Path) -> Path | None:
+    """The ``--start`` a run in ``work`` was begun from (its load report names it), so that ``--resume`` alone goes on with
+    that run's settings; None for a run begun from the converted shipped voice (``work/start.safetensors``)."""
+    report = work / "run" / "load_report.json"
+    if (work / "start.safetensors").exists() or not report.is_file():
+        return None
+    source = json.loads(report.read_text(encoding="utf-8")).get("source")
+    return Path(source) if source else None
+
+
 def train_candidate(
     work: Path, manifest: Path, resume: bool, steps: int, start: Path | None = None, listener: Path | None = None
 ) -> Path:
     from polyvox.finetune.plan import FinetuneOptions
     from polyvox.finetune.run import finetune
 
+    if start is None and resume:
+        start = given_start(work)
     # A candidate given as the start already speaks in the teachers' voices: its discriminator starts at once. It comes
     # without optimizer state and discriminator (the committed file is the generator alone), so the learning rate
     # warms up (which alone did not keep the languages from getting worse with the teachers' durations: see OVERRIDES).
