@@ -138,11 +138,11 @@ def test_the_onnx_engine_speaks_a_voice_with_a_source_as_pytorch_does_and_stream
     assert len(chunks) > 4
     np.testing.assert_allclose(np.concatenate(chunks), whole, atol=1e-4)
 
-    class Restarting(engine.SourceCycles):
+    class Restarting(engine.SourcePhase):
         def advance(self, f0: np.ndarray, samples_per_frame: int) -> None:
             """Every window's phase from 0: what the graphs did before they took the phase."""
 
-    monkeypatch.setattr(engine, "SourceCycles", Restarting)
+    monkeypatch.setattr(engine, "SourcePhase", Restarting)
     restarted = np.concatenate(list(onnx_voice.stream(ENGLISH, first_chunk_frames=3, chunk_frames=8, **quiet)))
     assert np.abs(restarted - whole).max() > 1e-2
 

@@ -39,7 +39,7 @@ from polyvox.inference.engine import Encoded, SentenceDone, SentenceEngine, chun
 from polyvox.inference.onnx_style import OnnxStyleEncoder, OnnxStyleSampler
 from polyvox.inference.request import SpeechOptions, VoiceText
 from polyvox.inference.result import SynthesisError, SynthesisResult
-from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
+from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, SourcePhase, plan_windows
 from polyvox.speech_request import SAMPLED_STYLE, SpeechRequest, as_request
 from polyvox.text.text_features import TextFeatureExtractor, TextFeaturesError
 
@@ -80,24 +80,10 @@ def _open_session(path: Path, threads: int | None) -> onnxruntime.InferenceSessi
         raise OnnxVoiceError(f"{path} is not a usable ONNX graph ({error}); export the voice again") from error
 
 
-class SourceCycles:
-    """A harmonic source's phase (cycles, float64) where the next streamed window starts, moved on by each window's F0
-    (the decoder graph's ``source_f0``), so the windows' sines join as the whole sentence's."""
-
-    def __init__(self) -> None:
-        self.cycles = 0.0
-
-    def feed(self, lead: int) -> dict[str, np.ndarray]:
-        """The decoder graph's source inputs: the phase (its fraction of a cycle) at the window's start, ``lead``
-        frames into the decoder's input."""
-        return {
-            SOURCE_INPUTS[0]: np.array([self.cycles % 1.0], dtype=np.float32),
-            SOURCE_INPUTS[1]: np.array([lead], dtype=np.int64),
-        }
-
-    def advance(self, f0: np.ndarray, samples_per_frame: int) -> None:
-        """Move on by the window's frames of F0 (cycles per sample)."""
-        self.cycles += float(np.sum(f0, dtype=np.float64)) * samples_per_frame
+def _source_feed(phase: SourcePhase, lead: int) -> dict[str, np.ndarray]:
+    """The decoder graph's source inputs: ``phase``'s fraction of a cycle at the window's start, ``lead`` frames into
+    the decoder's input."""
+    return {SOURCE_INPUTS[0]: np.array([phase.cycles % 1.0], dtype=np.float32), SOURCE_INPUTS[1]: np.array([lead], dtype=np.int64)}
 
 
 def _refuse_reference(reference: object) -> None:
@@ -239,7 +225,7 @@ class OnnxVoice(SentenceEngine):
         style_vectors: np.ndarray | None, source: dict[str, np.ndarray] | None = None,
     ) -> list[np.ndarray]:
         """The decoder graph's outputs: the waveform, and for a voice with a harmonic source its F0 (``source``: the
-        source's inputs, ``SourceCycles.feed``; None: phase 0 at the first frame)."""
+        source's inputs, ``_source_feed``; None: phase 0 at the first frame)."""
         if source is None and SOURCE_INPUTS[0] in self._decoder_inputs:
             source = {SOURCE_INPUTS[0]: np.zeros(len(latent), dtype=np.float32), SOURCE_INPUTS[1]: np.zeros(1, dtype=np.int64)}
         feed = {
@@ -308,14 +294,14 @@ class OnnxVoice(SentenceEngine):
         return shape_prosody(np.clip(waveform[0, 0], -1.0, 1.0), self.sample_rate, options.shape)
 
     def _window(
-        self, latent: np.ndarray, speaker_id: int, window: LatentWindow, style: np.ndarray | None, phase: SourceCycles
+        self, latent: np.ndarray, speaker_id: int, window: LatentWindow, style: np.ndarray | None, phase: SourcePhase
     ) -> np.ndarray:
         """Samples of ``window``: the decoder graph on its flow range, trimmed to its decoder range, then cut; a
         harmonic source's ``phase`` is moved on to the window's end."""
         piece = latent[..., window.flow_start : window.flow_end]
         trim = (window.decoder_start - window.flow_start, window.flow_end - window.decoder_end)
         lead, frames = window.start - window.decoder_start, window.end - window.start
-        outputs = self._decode(piece, np.ones_like(piece[:, :1]), np.array([speaker_id]), trim, style, phase.feed(lead))
+        outputs = self._decode(piece, np.ones_like(piece[:, :1]), np.array([speaker_id]), trim, style, _source_feed(phase, lead))
         if len(outputs) > 1:
             phase.advance(outputs[1][0, lead : lead + frames], self.samples_per_frame)
         first = lead * self.samples_per_frame
@@ -369,6 +355,6 @@ class OnnxVoice(SentenceEngine):
     ) -> Iterator[np.ndarray]:
         style = self._sentence_style(encoded, options, noise, style)
         latent = self._sentence_latent(encoded, options, noise, style)
-        phase = SourceCycles()
+        phase = SourcePhase()
         for window in plan_windows(latent.shape[-1], self.metadata.streaming, schedule):
             yield self._window(latent, options.speaker_id, window, style, phase)

@@ -15,7 +15,9 @@ import torch
 from torch import Tensor
 
 from polyvox.inference.speed import float32_without_onednn
-from polyvox.inference.windows import FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, plan_windows
+from polyvox.inference.windows import (
+    FIRST_CHUNK_FRAMES, MAX_CHUNK_FRAMES, ChunkSchedule, LatentWindow, SourcePhase, plan_windows,
+)
 from polyvox.models.receptive_field import LatentContext
 
 # The window planning is torch-free (the ONNX engine streams with it too); re-exported here.
@@ -45,25 +47,12 @@ def decode_window(
         else:
             f0 = generator.decoder.read_f0(decoder_input, speaker)
             phase = SourcePhase() if phase is None else phase
-            waveform = generator.decoder(decoder_input, speaker, f0, phase.before(f0, lead, samples_per_frame))
-            phase.advance(f0[:, lead : lead + window.end - window.start], samples_per_frame)
+            # The phase at the first frame of context, lead frames before the window's start.
+            before = phase.cycles - float(f0[0, :lead].double().sum()) * samples_per_frame
+            waveform = generator.decoder(decoder_input, speaker, f0, torch.tensor([before], dtype=torch.float64))
+            phase.advance(f0[0, lead : lead + window.end - window.start].double().numpy(), samples_per_frame)
     first = lead * samples_per_frame
     return waveform[0, 0, first : first + (window.end - window.start) * samples_per_frame]
-
-
-class SourcePhase:
-    """A harmonic source's phase (cycles) at the start of the next window, so windows join as the whole sentence."""
-
-    def __init__(self) -> None:
-        self.cycles = 0.0
-
-    def before(self, f0: Tensor, lead: int, samples_per_frame: int) -> Tensor:
-        """The phase at the first of ``f0``'s frames, ``lead`` frames of context before the window's start."""
-        context = float(f0[0, :lead].double().sum()) * samples_per_frame
-        return torch.tensor([self.cycles - context], dtype=torch.float64)
-
-    def advance(self, f0: Tensor, samples_per_frame: int) -> None:
-        self.cycles += float(f0[0].double().sum()) * samples_per_frame
 
 
 def stream_latent(

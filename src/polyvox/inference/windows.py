@@ -8,9 +8,11 @@ to a largest size, so the audio already handed out grows faster than the time th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
 
 # 16 frames (0.19 s at 22.05 kHz with hop 256): small enough that the first audio comes well under
 # 100 ms on one CPU thread for the small preset, large enough that context is not most of the work.
@@ -86,3 +88,14 @@ def plan_windows(frames: int, context: WindowContext, schedule: ChunkSchedule) -
             flow_end=min(frames, decoder_end + context.flow.right),
         )
         start = end
+
+
+class SourcePhase:
+    """A harmonic source's phase (cycles, float64) where the next streamed window starts, moved on by each window's own
+    frames of F0 (cycles per sample), so the windows' sines join as the whole sentence's. Both engines carry one."""
+
+    def __init__(self) -> None:
+        self.cycles = 0.0
+
+    def advance(self, f0: Sequence[float], samples_per_frame: int) -> None:
+        self.cycles += float(np.sum(np.asarray(f0, dtype=np.float64))) * samples_per_frame
