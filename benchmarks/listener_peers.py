@@ -5,8 +5,9 @@
 JOB.json: {"system": "piper-joe" | "kokoro", "items": [{"id", "language", "text"}, ...]}. Writes
 OUT_FOLDER/<id>.wav (16-bit mono at the system's rate) and OUT_FOLDER/timings.json: per item the
 seconds of synthesis (one onnxruntime thread) and of audio. Piper speaks with en_US-joe-medium (its
-defaults); Kokoro-82M int8 with its jf_alpha voice: Japanese through its own g2p, other languages
-from espeak-ng IPA (Piper's bundled espeak-ng), as PEERS.md describes.
+defaults); Kokoro-82M int8 with its jf_alpha voice: Japanese through its own g2p, Mandarin through
+misaki's (pinyin IPA with the tone arrows Kokoro learned; espeak-ng's tone digits are not in its vocabulary),
+other languages from espeak-ng IPA (Piper's bundled espeak-ng), as PEERS.md describes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 # espeak-ng voices for the IPA Kokoro is fed outside Japanese.
-ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr", "de": "de", "zh": "cmn"}
+ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr", "de": "de"}
 KOKORO_VOICE = "jf_alpha"
 
 
@@ -69,13 +70,18 @@ def kokoro_speaker():  # type: ignore[no-untyped-def]
     core._session = onnxruntime.InferenceSession(
         str(core.model_path()), sess_options=_one_thread_options(), providers=["CPUExecutionProvider"]
     )
+    from misaki.zh import ZHG2P
+
     phonemizer = EspeakPhonemizer()
+    mandarin = ZHG2P()  # no version: the reading Kokoro-82M v1.0 was trained on
     style = core._voices[KOKORO_VOICE]
 
     def speak(text: str, language: str) -> tuple[np.ndarray, int]:
         if language == "ja":
             audio, rate = core.synthesize(text, voice=KOKORO_VOICE)
             return np.asarray(audio, dtype=np.float32), rate
+        if language == "zh":
+            return core._infer(unicodedata.normalize("NFC", mandarin(text)[0]), style, 1.0), core.SAMPLE_RATE
         sentences = phonemizer.phonemize(ESPEAK_VOICES[language], text)
         ipa = unicodedata.normalize("NFC", " ".join("".join(sentence) for sentence in sentences))
         return core._infer(ipa, style, 1.0), core.SAMPLE_RATE

