@@ -2,8 +2,9 @@
 
 Anchors (``--part anchors``): held-out everyday sentences (benchmarks/listener_sentences.py, 8 per
 language: en, es, fr, de, zh, ja) and the 30 Harvard sentences of lists 1-3, spoken by the bundled
-voice (its ``<language>_f3`` speaker, seed 0), espeak-ng (the same speaker's corpus settings), Piper
-en_US-joe-medium (English only) and Kokoro-82M int8 (jf_alpha; espeak-ng IPA outside Japanese).
+voice (its ``<language>_f3`` speaker, seed 0) through the PyTorch engine and, exported, through the ONNX
+engine (polyvox-onnx), espeak-ng (the same speaker's corpus settings), Piper en_US-joe-medium
+(English only) and Kokoro-82M int8 (jf_alpha; Mandarin from misaki's pinyin IPA, es/fr/de/en from espeak-ng IPA).
 Whisper base (CTranslate2, int8) transcribes the everyday clips (CER per language, WER where spaced),
 Whisper tiny.en the Harvard ones (WER); DNSMOS rates every clip; each system's real-time factor is
 timed at one thread. A sentence the voice refuses (UnknownSymbolError or another TextError) counts
@@ -56,7 +57,10 @@ from polyvox.data.manifest import Utterance  # noqa: E402
 from polyvox.evaluation.listener import HeardClip, Hearing, Listener, refused  # noqa: E402
 from polyvox.evaluation.listener_report import ListenerSummary, summarize_clips  # noqa: E402
 
-SYSTEMS = ("polyvox", "espeak-ng", "piper-joe", "kokoro")
+# polyvox-onnx: the same voice exported (polyvox export) and spoken by the ONNX engine, as phones and browsers run it
+# and as Piper runs its voices: onnxruntime, one thread. Its numpy noise is not torch's, so its clips are other, equally
+# likely audio of the same voice.
+SYSTEMS = ("polyvox", "polyvox-onnx", "espeak-ng", "piper-joe", "kokoro")
 PEER_SYSTEMS = ("piper-joe", "kokoro")
 SEED = 0
 
@@ -174,6 +178,15 @@ def speak_peer(system: str, chosen: list[Item], peers_python: str, folder: Path)
     return spoken
 
 
+def exported(voice: Path, folder: Path) -> Path:
+    """``voice`` as ONNX graphs in ``folder`` (written afresh each run), or ``voice`` itself when it is an export."""
+    from polyvox.export.onnx_export import export_onnx
+
+    if voice.suffix == ".onnx":
+        return voice
+    return export_onnx(voice, folder / "voice.onnx").graph_paths["full"]
+
+
 def synthesize_all(chosen: list[Item], voice: Path, peers_python: str, work: Path) -> dict[str, dict[str, Spoken]]:
     from polyvox.audio.io import save_audio
 
@@ -184,7 +197,10 @@ def synthesize_all(chosen: list[Item], voice: Path, peers_python: str, work: Pat
         if system in PEER_SYSTEMS:
             spoken[system] = speak_peer(system, subset, peers_python, work / "audio")
             continue
-        speak = speak_polyvox(voice) if system == "polyvox" else speak_espeak()
+        if system == "polyvox-onnx":
+            speak = speak_polyvox(exported(voice, work / "onnx"))
+        else:
+            speak = speak_polyvox(voice) if system == "polyvox" else speak_espeak()
         for language in dict.fromkeys(item.language for item in subset):  # warm-up per language, not timed
             speak(next(item for item in subset if item.language == language))
         spoken[system] = {item.identifier: speak(item) for item in subset}
@@ -314,10 +330,9 @@ def write_anchors(
             + f" | {show(row['harvard_wer'])} | {show(row['dnsmos_ovrl_harvard'])} | {show(row['dnsmos_ovrl_everyday'])}"
             + f" | {show(row['rtf_one_thread'], 4)} | {row['refused']} |"
         )
-    lines += ["", "Ratios of the bundled voice (polyvox) to the anchors:", ""]
-    for key, value in ratios["polyvox"].items():
-        if value is not None:
-            lines.append(f"- {key}: {value:.2f}")
+    for system in ("polyvox", "polyvox-onnx"):
+        lines += ["", f"Ratios of the bundled voice ({system}) to the anchors:", ""]
+        lines += [f"- {key}: {value:.2f}" for key, value in ratios[system].items() if value is not None]
     markdown = "\n".join(lines) + "\n"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "listener.md").write_text(markdown, encoding="utf-8")
@@ -326,8 +341,9 @@ def write_anchors(
         "listeners": {"everyday": "Whisper base (CTranslate2 int8, beam 5, temperature 0)",
                       "harvard": "Whisper tiny.en (CTranslate2, beam 5, temperature 0)",
                       "quality": "DNSMOS P.835 (speechmos's sig_bak_ovr.onnx)"},
-        "systems": {"polyvox": "bundled voice, <language>_f3, seed 0", "espeak-ng": "corpus settings of <language>_f3",
-                    "piper-joe": "Piper en_US-joe-medium", "kokoro": "Kokoro-82M int8, jf_alpha (espeak-ng IPA outside ja)"},
+        "systems": {"polyvox": "bundled voice, <language>_f3, seed 0 (PyTorch engine)",
+                    "polyvox-onnx": "the same voice exported, ONNX engine (onnxruntime, numpy noise of seed 0)", "espeak-ng": "corpus settings of <language>_f3",
+                    "piper-joe": "Piper en_US-joe-medium", "kokoro": "Kokoro-82M int8, jf_alpha (zh: misaki's pinyin IPA; en/es/fr/de: espeak-ng IPA)"},
         "table": table, "ratios": ratios,
         "summaries": {system: {group: summary.to_dict() for group, summary in groups.items()} for system, groups in summaries.items()},
         "clips": [clip_row(clip) for clip in heard],
