@@ -278,6 +278,14 @@ def train_balanced(
 SHIPPED_SETTINGS = SynthesisSettings(speed=0.9, noise_scale=0.3)
 
 
+def step_counts(info: dict[str, str]) -> dict[str, str]:
+    """A run's voice counts its own steps (``steps``) from the voice it started from (``source_steps``): the shipped
+    voice says the steps in all and this run's (``run_steps``)."""
+    if "source_steps" not in info or "steps" not in info:
+        return {}
+    return {"steps": str(int(info["source_steps"]) + int(info["steps"])), "run_steps": info["steps"]}
+
+
 def ship(work: Path, candidate: Path | None = None) -> Path:
     """The candidate (default WORK/candidate.safetensors, the step the listener's validation chose) into the package,
     half precision, with its speakers and synthesis settings named and a reference encoder trained on the corpus's
@@ -296,6 +304,7 @@ def ship(work: Path, candidate: Path | None = None) -> Path:
     # the figures of the validation's earlier choice, which are not its own.
     stale = ("note", *(("validation_listener_cer", "validation_mel_loss", "candidate_step") if candidate else ()))
     kept = {name: value for name, value in metadata.info.items() if name not in stale}
+    kept |= step_counts(kept)
     info = dict(
         kept,
         default_speakers=json.dumps(defaults),

@@ -70,3 +70,11 @@ def test_a_start_loses_the_speakers_its_corpus_no_longer_has(tmp_path: Path) -> 
     assert kept["speaker_embedding.weight"].equal(tensors["speaker_embedding.weight"][1:])
     assert json.loads(kept_metadata.info["default_speakers"]) == {"es": "es_m1"}
     assert recipe.start_for_corpus(pruned, manifest, tmp_path / "work") == pruned  # a resumed run's start stays
+
+
+def test_the_shipped_voice_counts_its_steps_in_all() -> None:
+    recipe = _recipe()
+    # A run from the step-7500 voice, chosen at its step 2000 (an earlier run's run_steps inherited and stale).
+    info = {"steps": "2000", "source_steps": "7500", "run_steps": "1500"}
+    assert recipe.step_counts(info) == {"steps": "9500", "run_steps": "2000"}
+    assert recipe.step_counts({"steps": "3000"}) == {}  # a run from scratch: its steps are all
