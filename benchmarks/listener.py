@@ -2,7 +2,7 @@
 
 Anchors (``--part anchors``): held-out everyday sentences (benchmarks/listener_sentences.py, 8 per
 language: en, es, fr, de, zh, ja) and the 30 Harvard sentences of lists 1-3, spoken by the bundled
-voice (its ``<language>_f3`` speaker, seed 0) through the PyTorch engine and, exported, through the ONNX
+voice (the speaker it names for each language, seed 0) through the PyTorch engine and, exported, through the ONNX
 engine (polyvox-onnx), espeak-ng (the same speaker's corpus settings), Piper en_US-joe-medium
 (English only) and Kokoro-82M int8 (jf_alpha; Mandarin from misaki's pinyin IPA, es/fr/de/en from espeak-ng IPA).
 Whisper base (CTranslate2, int8) transcribes the everyday clips (CER per language, WER where spaced),
@@ -131,8 +131,10 @@ def speak_polyvox(voice_path: Path, **options: float) -> Callable[[Item], Spoken
     def speak(item: Item) -> Spoken:
         started = time.perf_counter()
         try:
-            # The recipe's <language>_f3 where the voice has it (the espeak-ng-taught voices), else its default speaker.
-            speaker = f"{item.language}_f3" if f"{item.language}_f3" in voice.speakers else None
+            # The speaker the voice names for the language (the listener recipe's voices keep their espeak-ng Mandarin
+            # speakers but name Kokoro's), else the recipe's <language>_f3 (the espeak-ng-taught voices), else its first.
+            named = item.language in voice.text.default_speakers or f"{item.language}_f3" not in voice.speakers
+            speaker = None if named else f"{item.language}_f3"
             result = voice.synthesize(item.text, language=item.language, speaker=speaker, seed=SEED, **options)
         except TextError:
             return Spoken(None, voice.sample_rate, 0.0)
@@ -341,7 +343,7 @@ def write_anchors(
         "listeners": {"everyday": "Whisper base (CTranslate2 int8, beam 5, temperature 0)",
                       "harvard": "Whisper tiny.en (CTranslate2, beam 5, temperature 0)",
                       "quality": "DNSMOS P.835 (speechmos's sig_bak_ovr.onnx)"},
-        "systems": {"polyvox": "bundled voice, <language>_f3, seed 0 (PyTorch engine)",
+        "systems": {"polyvox": "bundled voice, its speaker for each language, seed 0 (PyTorch engine)",
                     "polyvox-onnx": "the same voice exported, ONNX engine (onnxruntime, numpy noise of seed 0)", "espeak-ng": "corpus settings of <language>_f3",
                     "piper-joe": "Piper en_US-joe-medium", "kokoro": "Kokoro-82M int8, jf_alpha (zh: misaki's pinyin IPA; en/es/fr/de: espeak-ng IPA)"},
         "table": table, "ratios": ratios,

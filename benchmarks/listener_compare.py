@@ -7,7 +7,7 @@ shipped voice (#17: replace it only when the benchmark improves).
 
 The sentences, listeners and figures of benchmarks/listener.py's anchors part (everyday sentences heard by
 Whisper base, Harvard sentences by Whisper tiny.en, DNSMOS), for polyvox voices only. A voice speaks with
-its recipe's ``<language>_f3`` speaker where it has one, else its default speaker; ``cer_mean`` averages the
+the speaker it names for each language, else its recipe's ``<language>_f3`` speaker where it has one; ``cer_mean`` averages the
 languages' CER (each language counting the same), the figure a candidate must lower to be committed. Writes
 benchmarks/results/<NAME>.json and .md (default name: listener_compare); with ``--transcripts``, also
 <NAME>_transcripts.jsonl: per clip (listener.py's clip rows, ``system`` naming the voice) the sentence, what

