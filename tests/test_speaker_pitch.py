@@ -23,7 +23,11 @@ from polyvox.voice_file import read_metadata
 
 RATE = 22050
 FRAME_RATE = RATE / 256
-SENTENCES = ["The cat sat on the mat.", "A bird flew over the river.", "We walked home in the rain.", "She reads a book every night."]
+# Eight, not four: the median pitch of four short sentences scattered by half a semitone between voice steps.
+SENTENCES = [
+    "The cat sat on the mat.", "A bird flew over the river.", "We walked home in the rain.", "She reads a book every night.",
+    "Open the window, please.", "My brother plays the piano.", "The train leaves at noon.", "Can you hear the music?",
+]
 
 
 def vowel(f0_hz: float, seconds: float = 0.8) -> np.ndarray:

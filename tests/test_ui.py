@@ -138,7 +138,9 @@ def reference_clip(tmp_path_factory: pytest.TempPathFactory, engine) -> Path:
     from polyvox.audio.io import save_audio
     from polyvox.data.corpus.espeak_engine import VoiceSettings
 
-    synthesis = engine.synthesize("Bonjour, je suis une voix de référence.", VoiceSettings(voice_names=("fr",)))
+    # A female clip: the bundled voice's male timbres are not read as periodic by the pitch tracker (a male clip's
+    # nearest timbre, piper_joe, is periodic in 3 % of its frames), so whether a male clip's pitch is followed cannot be seen.
+    synthesis = engine.synthesize("Bonjour, je suis une voix de référence.", VoiceSettings(voice_names=("fr+f3",)))
     path = tmp_path_factory.mktemp("reference") / "clip.wav"
     save_audio(path, synthesis.samples.astype("float32") / 32768.0, synthesis.sample_rate)
     return path
@@ -150,7 +152,7 @@ def test_a_reference_clip_sets_the_voice(ui_client, reference_clip: Path) -> Non
     cloned = soundfile.read(path, dtype="float32")[0]
     plain = soundfile.read(ui_client.predict("Hello there.", "bundled", "en", "auto", 1.0, 0.0, 1, None, api_name="/synthesize"), dtype="float32")[0]
     assert len(cloned) > 0 and (len(cloned) != len(plain) or abs(cloned - plain).max() > 1e-3)
-    # The clip's pitch is followed unless the box is cleared (measured: the clip 100 Hz; 99 Hz followed, 87 Hz kept).
+    # The clip's pitch is followed unless the box is cleared (measured: the clip 206 Hz; 205 Hz followed, 253 Hz kept).
     from polyvox.inference.reference_pitch import median_f0, reference_f0
 
     kept_path = ui_client.predict("Hello there.", "bundled", "en", "auto", 1.0, 0.0, 1, clip, reference_pitch=False, api_name="/synthesize")
