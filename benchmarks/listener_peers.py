@@ -73,7 +73,7 @@ def kokoro_speaker():  # type: ignore[no-untyped-def]
     from misaki.zh import ZHG2P
 
     phonemizer = EspeakPhonemizer()
-    mandarin = ZHG2P()  # no version: the reading Kokoro-82M v1.0 was trained on
+    mandarin = ZHG2P()  # no version: misaki's first reading, the one this graph speaks
     style = core._voices[KOKORO_VOICE]
 
     def speak(text: str, language: str) -> tuple[np.ndarray, int]:

@@ -47,8 +47,8 @@ class Teacher(Protocol):
 # The teachers ``auto`` gives each language, taking the corpus's speakers in turn: those Whisper base understood
 # best in benchmarks/listener.py (CER on held-out sentences, benchmarks/results/listener.md: Piper joe en 0.00,
 # Kokoro en 0.01, es 0.06, fr 0.26, de 0.21, ja 0.02; espeak-ng 0.10-0.49 outside Japanese). Kokoro's voices then speak five languages each, which helps a voice keep who speaks apart
-# from what is said. Mandarin: Kokoro fed misaki's pinyin IPA (CER 0.09-0.10 on 12 sentences of neither set, where
-# espeak-ng itself read 0.44; fed espeak-ng's IPA, whose tones it cannot read, 0.58-0.85).
+# from what is said. Mandarin: Kokoro fed misaki's pinyin IPA (listener.md: 0.22 where espeak-ng reads 0.38; an ad-hoc
+# check on 12 other sentences: 0.09-0.10 against 0.44; fed espeak-ng's IPA, whose tones it cannot read, 0.58-0.85).
 BEST_TEACHERS: Mapping[str, tuple[str, ...]] = {
     "en": ("piper", "kokoro"), "es": ("kokoro",), "fr": ("kokoro",), "de": ("kokoro",), "ja": ("kokoro",), "zh": ("kokoro",),
 }

@@ -82,8 +82,7 @@ class KokoroTeacher:
             from misaki.zh import ZHG2P
 
             jieba.setLogLevel(logging.WARNING)  # its dictionary's loading is not news in a corpus log
-
-            self._mandarin = ZHG2P()  # no version: the reading Kokoro-82M v1.0 was trained on
+            self._mandarin = ZHG2P()  # no version: misaki's first reading, the one this graph speaks (CERs above)
         phonemes, _ = self._mandarin(text)
         return unicodedata.normalize("NFC", phonemes)
 
