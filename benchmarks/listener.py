@@ -133,8 +133,9 @@ def speak_polyvox(voice_path: Path, **options: float) -> Callable[[Item], Spoken
         try:
             # The speaker the voice names for the language (the listener recipe's voices keep their espeak-ng Mandarin
             # speakers but name Kokoro's), else the recipe's <language>_f3 (the espeak-ng-taught voices), else its first.
-            named = item.language in voice.text.default_speakers or f"{item.language}_f3" not in voice.speakers
-            speaker = None if named else f"{item.language}_f3"
+            recipe_speaker = f"{item.language}_f3"
+            unnamed = item.language not in voice.text.default_speakers and recipe_speaker in voice.speakers
+            speaker = recipe_speaker if unnamed else None
             result = voice.synthesize(item.text, language=item.language, speaker=speaker, seed=SEED, **options)
         except TextError:
             return Spoken(None, voice.sample_rate, 0.0)
@@ -201,8 +202,10 @@ def synthesize_all(chosen: list[Item], voice: Path, peers_python: str, work: Pat
             continue
         if system == "polyvox-onnx":
             speak = speak_polyvox(exported(voice, work / "onnx"))
+        elif system == "polyvox":
+            speak = speak_polyvox(voice)
         else:
-            speak = speak_polyvox(voice) if system == "polyvox" else speak_espeak()
+            speak = speak_espeak()
         for language in dict.fromkeys(item.language for item in subset):  # warm-up per language, not timed
             speak(next(item for item in subset if item.language == language))
         spoken[system] = {item.identifier: speak(item) for item in subset}

@@ -374,9 +374,10 @@ def main() -> None:
     for given in (arguments.candidate, arguments.start, arguments.discriminator_from):
         if given is not None and not given.is_file():
             parser.error(f"{given}: no such file")
-    final = arguments.final_learning_rate
-    if final is not None and not 0 < final <= LEARNING_RATE:
-        parser.error(f"--final-learning-rate {final:g}: give a rate above 0 and at most {LEARNING_RATE:g}")
+    try:  # refused before the corpus is made, in decay_per_step's words
+        decay_per_step(arguments.final_learning_rate, 1)
+    except ValueError as error:
+        parser.error(str(error))
     if arguments.ship:
         log.info("shipped %s", ship(arguments.work, arguments.candidate))
         return
