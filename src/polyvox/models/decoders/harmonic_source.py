@@ -1,7 +1,8 @@
 """A harmonic source for the decoders (neural source-filter): the speaker's pitch, given as sines, at every stage.
 
-A decoder that must invent the voice's periodicity from latents that barely carry it renders voiced speech as a flat
-comb at the frame rate (86 Hz lines whatever the pitch: docs/training.md). Here a small head reads F0 and voicing from
+A decoder left to make the voice's periodicity itself from the latent (which carries the pitch within 35-40 cents:
+benchmarks/pitch_in_latent.py) rendered voiced speech as a flat comb at the frame rate (86 Hz lines whatever the
+pitch: docs/training.md). Here a small head reads F0 and voicing from
 the decoder's own input (latent and speaker), a sum of harmonic sines at that F0 is made at the sample rate, and a
 convolution per up-sampling stage adds it to the stage's output (as NSF-HiFiGAN and Period VITS do): strided over the
 waveform, or over its sub-band spectra at the last stage of a decoder ending in an inverse STFT. The head trains on the
