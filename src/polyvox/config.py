@@ -281,6 +281,26 @@ class TextFeaturesConfig:
         )
 
 
+@dataclass(frozen=True)
+class FramePriorConfig:
+    """A frame-level prior (VISinger's and Period VITS's frame prior network): convolutions over the frames of the
+    text's hidden states, expanded along the alignment, refine the prior's means and log-scales frame by frame, so the
+    latent text-to-speech hands the flow and decoder can move within a phoneme (a tone's contour, a glide) as the
+    posterior's does; the token-level prior alone is one value a phoneme. Its output layer starts at zero: a voice
+    given one (``polyvox finetune --set model.frame_prior.enabled=true``) speaks as before until it trains. The
+    alignment search still reads the token-level prior. Off by default: a voice without it has no such weights, and
+    its fingerprint does not mention it."""
+
+    enabled: bool = False
+    hidden_channels: int = 128
+    kernel_size: int = 5
+    n_layers: int = 4
+
+    def __post_init__(self) -> None:
+        _require(self.hidden_channels >= 1 and self.n_layers >= 1, "frame_prior hidden_channels and n_layers must be >= 1")
+        _require(self.kernel_size % 2 == 1, "frame_prior kernel_size must be odd")
+
+
 def phase_advance_cycle(n_fft: int, hop: int) -> int:
     """Inverse-STFT frames after which every bin's phase advance (2 pi k hop / n_fft a frame) is a whole turn."""
     return n_fft // math.gcd(n_fft, hop)
@@ -409,6 +429,7 @@ class ModelConfig:
     style: StyleConfig = field(default_factory=StyleConfig)
     style_sampler: StyleSamplerConfig = field(default_factory=StyleSamplerConfig)
     text_features: TextFeaturesConfig = field(default_factory=TextFeaturesConfig)
+    frame_prior: FramePriorConfig = field(default_factory=FramePriorConfig)
 
     def __post_init__(self) -> None:
         _require(self.n_speakers >= 1, "n_speakers must be >= 1")

@@ -135,6 +135,9 @@ def config_fingerprint(config: VoiceConfig, include_discriminator: bool = False)
         for name, value in dataclasses.asdict(model.style_sampler).items():
             if f"model.style_sampler.{name}" not in _OPTIONAL_FIELDS:
                 entries[f"model.style_sampler.{name}"] = value
+    if model.frame_prior.enabled:
+        for name, value in dataclasses.asdict(model.frame_prior).items():
+            entries[f"model.frame_prior.{name}"] = value
     if model.text_features.enabled:
         # Which of the model's layers is read; its name, size and weights are the text_features.* entries.
         entries["model.text_features.layer"] = model.text_features.layer

@@ -28,7 +28,8 @@
 - ``all``: everything trains.
 
 The style component and its sampler (how a sentence is said) train with the prosody: in ``language``,
-``keep-decoder`` and ``text``. Under any preset a component the source lacks altogether (a style component added by
+``keep-decoder`` and ``text``; the frame prior (part of the prior the text encoder gives) wherever the text encoder
+trains. Under any preset a component the source lacks altogether (a style component added by
 the fine-tune) trains: frozen, its fresh weights would do nothing, or noise.
 """
 
@@ -42,19 +43,21 @@ import torch
 from polyvox.finetune.errors import FinetuneSetupError
 
 STYLE_COMPONENTS = ("style_encoder", "style_sampler")
+# The text encoder's prior and its frame-level refinement train together.
+TEXT_PRIOR = ("text_encoder", "frame_prior")
 FREEZE_PRESETS: dict[str, tuple[str, ...]] = {
     "voice": ("speaker_embedding", "posterior_encoder", "flow", "decoder", "reference_encoder"),
     "language": (
-        "text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding", "reference_encoder",
+        *TEXT_PRIOR, "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding", "reference_encoder",
         *STYLE_COMPONENTS,
     ),
     "keep-decoder": (
-        "text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding",
+        *TEXT_PRIOR, "duration_predictor", "stochastic_duration_predictor", "flow", "speaker_embedding",
         "reference_encoder", "posterior_encoder", *STYLE_COMPONENTS,
     ),
-    "text": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "speaker_embedding", *STYLE_COMPONENTS),
+    "text": (*TEXT_PRIOR, "duration_predictor", "stochastic_duration_predictor", "speaker_embedding", *STYLE_COMPONENTS),
     "timbre": ("speaker_embedding", "posterior_encoder", "flow", "reference_encoder"),
-    "prior": ("text_encoder", "duration_predictor", "stochastic_duration_predictor", "flow", *STYLE_COMPONENTS),
+    "prior": (*TEXT_PRIOR, "duration_predictor", "stochastic_duration_predictor", "flow", *STYLE_COMPONENTS),
     "decoder": ("decoder",),
     "all": (),  # empty: no component is frozen
 }

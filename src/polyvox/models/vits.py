@@ -14,6 +14,7 @@ from polyvox.models.alignment import durations_to_path, monotonic_alignment_sear
 from polyvox.models.decoders import build_decoder
 from polyvox.models.duration import DurationPredictor
 from polyvox.models.flow import ResidualCouplingFlow
+from polyvox.models.frame_prior import FramePrior
 from polyvox.models.full_precision import float32_region
 from polyvox.models.posterior_encoder import PosteriorEncoder
 from polyvox.models.reference_encoder import ReferenceEncoder
@@ -143,6 +144,11 @@ class VitsGenerator(nn.Module):
         self.style_encoder = (
             StyleEncoder(n_mels, config.speaker_channels, config.inter_channels, config.style) if config.style.enabled else None
         )
+        self.frame_prior = (
+            FramePrior(config.frame_prior, text_hidden, config.inter_channels, config.speaker_channels)
+            if config.frame_prior.enabled
+            else None
+        )
         # Conditioned on the pooled text hidden states beside the speaker vector (style_condition).
         self.style_sampler = (
             StyleSampler(config.style.style_channels, text_hidden + config.speaker_channels, config.style_sampler)
@@ -167,6 +173,15 @@ class VitsGenerator(nn.Module):
         text = self.text_encoder(phoneme_ids, language_ids, text_lengths, speaker + neutral.speaker, prosody_ids, text_features)
         pooled = (text.hidden * text.text_mask).sum(dim=2) / text.text_mask.sum(dim=2).clamp(min=1)
         return torch.cat([pooled, speaker.squeeze(-1)], dim=1).float()
+
+    def frame_statistics(self, text: TextEncoderOutput, path: Tensor, frame_mask: Tensor, speaker: Tensor) -> tuple[Tensor, Tensor]:
+        """The prior's means and log-scales at each frame (batch, inter_channels, frames): the tokens' expanded along
+        ``path`` (batch, text_len, frames), refined by the frame prior where the voice has one. ``frame_mask``
+        (batch, 1, frames); ``speaker`` (batch, speaker_channels, 1): what conditions the prosody."""
+        means, log_scales = expand_by_path(text.prior_means, path), expand_by_path(text.prior_log_scales, path)
+        if self.frame_prior is None:
+            return means, log_scales
+        return self.frame_prior(expand_by_path(text.hidden, path), means, log_scales, frame_mask, speaker)
 
     def reference_vector(self, mel: Tensor, mel_lengths: Tensor) -> Tensor:
         """Timbre of reference clips (batch, n_mels, frames) -> (batch, speaker_channels), in the speaker table's space."""
@@ -235,8 +250,7 @@ class VitsGenerator(nn.Module):
             predicted_log_frames = self.duration_predictor(detached_hidden, text.text_mask, speaker_float)
             target_log_frames = torch.log(token_frames + self._duration_offset()) * text.text_mask
             deterministic_loss = torch.sum((predicted_log_frames - target_log_frames).pow(2)) / torch.sum(text.text_mask)
-            prior_means = expand_by_path(text.prior_means, path)
-            prior_log_scales = expand_by_path(text.prior_log_scales, path)
+            prior_means, prior_log_scales = self.frame_statistics(text, path, frame_mask.float(), speaker_float)
 
         waveform_segment = segment_starts = pitch_prediction = pitch_target = None
         if decode:
@@ -364,10 +378,12 @@ class VitsGenerator(nn.Module):
         frame_mask_bool = sequence_mask(frame_lengths)
         text_mask_bool = text.text_mask.squeeze(1) > 0
         path = durations_to_path(durations.long(), text_mask_bool, frame_mask_bool).to(text.prior_means.dtype)
+        frame_mask = frame_mask_bool.unsqueeze(1).to(text.prior_means.dtype)
+        means, log_scales = self.frame_statistics(text, path, frame_mask, prosody_speaker)
         return PriorOutput(
-            means=expand_by_path(text.prior_means, path),
-            log_scales=expand_by_path(text.prior_log_scales, path),
-            frame_mask=frame_mask_bool.unsqueeze(1).to(text.prior_means.dtype),
+            means=means,
+            log_scales=log_scales,
+            frame_mask=frame_mask,
             frame_lengths=frame_lengths,
             durations=durations,
             path=path,

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from polyvox.data.dataset import Batch
-from polyvox.models.vits import VitsGenerator, expand_by_path, sequence_mask
+from polyvox.models.vits import VitsGenerator, sequence_mask
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def text_path_figures(generator: VitsGenerator, mel_transform: torch.nn.Module, 
         text, flow_latent, text.text_mask.squeeze(1) > 0, frame_mask.squeeze(1) > 0, batch.durations, batch.has_durations,
         batch.duration_windows,
     ).to(batch.mel.dtype)
-    prior_latent = expand_by_path(text.prior_means, path) * frame_mask
+    prior_latent = generator.frame_statistics(text, path, frame_mask, speaker)[0] * frame_mask
     waveform = generator.decode_latent(prior_latent, frame_mask, speaker)
     generated = mel_transform(waveform)[..., : batch.mel.shape[-1]]
     mel_loss = torch.sum(torch.abs(generated - batch.mel) * frame_mask) / (torch.sum(frame_mask) * batch.mel.shape[1])
