@@ -6,6 +6,7 @@
                                                                     # a fresh machine: from the committed candidate
     python recipes/listener_voice.py --work runs/v5 --start CANDIDATE --steps 3000 --final-learning-rate 2e-5 \
         --discriminator-from runs/v4/run/checkpoints/step-3250.ckpt  # annealed, judged by a trained discriminator
+    python recipes/listener_voice.py --work runs/v8 --start CANDIDATE --set model.frame_prior.enabled=true  # a setting for the run
     python benchmarks/listener.py --voice runs/v2/candidate.safetensors ...   # judge it beside the shipped voice
     python recipes/listener_voice.py --work runs/v2 --ship          # only when the listener says it is better
     python recipes/listener_voice.py --work runs/v2 --ship --candidate step5000.safetensors   # another step, so judged
@@ -191,9 +192,17 @@ def decay_per_step(final_learning_rate: float | None, steps: int) -> float | Non
     return (final_learning_rate / LEARNING_RATE) ** (1 / steps)
 
 
+def check_settings(settings: list[str]) -> None:
+    """``--set`` values the config takes (ValueError otherwise: ConfigError is one), checked before any work."""
+    from polyvox.config import VoiceConfig
+    from polyvox.config_files import parse_overrides
+
+    VoiceConfig().replace(**dict(parse_overrides(tuple(settings))))
+
+
 def train_candidate(
     work: Path, manifest: Path, resume: bool, steps: int, start: Path | None = None, listener: Path | None = None,
-    final_learning_rate: float | None = None, discriminator_from: Path | None = None,
+    final_learning_rate: float | None = None, discriminator_from: Path | None = None, settings: tuple[str, ...] = (),
 ) -> Path:
     from polyvox.finetune.plan import FinetuneOptions
     from polyvox.finetune.run import finetune
@@ -215,6 +224,8 @@ def train_candidate(
     decay = decay_per_step(final_learning_rate, steps)
     if decay is not None:
         overrides = (*overrides, f"training.lr_decay_per_step={decay!r}")
+    # The user's --set last: it may add a component (model.frame_prior.enabled=true) or change a setting above.
+    overrides = (*overrides, *settings)
     options = FinetuneOptions(
         freeze="all", steps=steps, learning_rate=LEARNING_RATE, overrides=overrides, resume=resume,
         validation_per_language=VALIDATION_PER_LANGUAGE, listener=listener, discriminator_from=discriminator_from,
@@ -368,14 +379,19 @@ def main() -> None:
         help="stage 4: --start (default WORK/candidate.safetensors) with Piper joe's decoder, trained alone for --steps "
         f"(default {DECODER_STEPS})",
     )
+    parser.add_argument(
+        "--set", dest="settings", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        help="the training stage: a setting passed to polyvox finetune --set (repeatable), e.g. model.frame_prior.enabled=true",
+    )
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("recipe")
     for given in (arguments.candidate, arguments.start, arguments.discriminator_from):
         if given is not None and not given.is_file():
             parser.error(f"{given}: no such file")
-    try:  # refused before the corpus is made, in decay_per_step's words
+    try:  # refused before the corpus is made, in decay_per_step's and the config's words
         decay_per_step(arguments.final_learning_rate, 1)
+        check_settings(arguments.settings)
     except ValueError as error:
         parser.error(str(error))
     if arguments.ship:
@@ -400,7 +416,7 @@ def main() -> None:
         steps = arguments.steps or STEPS
         candidate = train_candidate(
             arguments.work, manifest, arguments.resume, steps, arguments.start, arguments.listener,
-            arguments.final_learning_rate, arguments.discriminator_from,
+            arguments.final_learning_rate, arguments.discriminator_from, tuple(arguments.settings),
         )
     log.info("candidate %s", candidate)
 

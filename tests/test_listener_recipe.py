@@ -80,3 +80,13 @@ def test_the_shipped_voice_counts_its_steps_in_all() -> None:
     info = {"steps": "2000", "source_steps": "7500", "run_steps": "1500"}
     assert recipe.step_counts(info) == {"steps": "9500", "run_steps": "2000"}
     assert recipe.step_counts({"steps": "3000"}) == {}  # a run from scratch: its steps are all
+
+
+def test_settings_for_the_training_stage_are_checked_before_any_work() -> None:
+    import pytest
+
+    recipe = _recipe()
+    recipe.check_settings(["model.frame_prior.enabled=true", "training.batch_size=8"])
+    for wrong in (["model.frame_prior.kernel_size=4"], ["model.frame_prior"], ["model.no_such_part.enabled=true"]):
+        with pytest.raises(ValueError):
+            recipe.check_settings(wrong)
