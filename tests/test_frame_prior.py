@@ -125,6 +125,22 @@ def test_a_fine_tune_that_turns_it_on_trains_it_and_the_voice_speaks_with_it(tmp
     assert np.isfinite(spoken).all() and spoken.size > 0
 
 
+def test_it_can_learn_at_its_own_rate() -> None:
+    from polyvox.text import SymbolTable
+    from polyvox.train.module import VitsTrainingModule
+    from polyvox.voice_file import VoiceMetadata
+
+    config = preset("tiny").replace(**{"model.frame_prior.enabled": True, "training.frame_prior_learning_rate": 1e-3})
+    module = VitsTrainingModule(VoiceMetadata(config, SymbolTable.from_sequences([["a", "b"]]), ("en",), ("s",), {}))
+    (generator_optimizer, _), _ = module.configure_optimizers()
+    groups = generator_optimizer.param_groups
+    assert [group["lr"] for group in groups] == [config.training.learning_rate, 1e-3]
+    assert {id(parameter) for parameter in groups[1]["params"]} == {id(p) for p in module.generator.frame_prior.parameters()}
+    assert sum(len(group["params"]) for group in groups) == len(list(module.generator.parameters()))
+    with pytest.raises(ConfigError, match="frame_prior_learning_rate must be positive"):
+        config.replace(**{"training.frame_prior_learning_rate": 0.0})
+
+
 def test_the_frame_prior_is_in_the_fingerprint_only_when_on() -> None:
     config = preset("tiny")
     assert not any(key.startswith("model.frame_prior") for key in config_fingerprint(config))

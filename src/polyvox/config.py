@@ -546,6 +546,9 @@ class TrainingConfig:
     # The harmonic source's own learning rate (None: learning_rate). Its stage convolutions start at zero, and a
     # fine-tune's rate (1e-4) moves them too slowly for the voice to hear the source within a session's steps.
     harmonic_source_learning_rate: float | None = None
+    # The frame prior's own learning rate (None: learning_rate). Its output starts at zero; at the listener recipe's
+    # rate (1e-4, warmed up) its output weights averaged 0.0009 after 750 steps.
+    frame_prior_learning_rate: float | None = None
     # The synthesis loss (train/synthesis_loss.py): the mel of the prior's means decoded through the flow and the
     # decoder, against the target's, beside the KL term. It teaches the text side by what is heard where the
     # posterior's latents are not the decoder's own (a fine-tuned imported voice). 0 turns it off.
@@ -575,6 +578,10 @@ class TrainingConfig:
         _require(
             self.harmonic_source_learning_rate is None or self.harmonic_source_learning_rate > 0,
             f"harmonic_source_learning_rate must be positive (or null: learning_rate), got {self.harmonic_source_learning_rate}",
+        )
+        _require(
+            self.frame_prior_learning_rate is None or self.frame_prior_learning_rate > 0,
+            f"frame_prior_learning_rate must be positive (or null: learning_rate), got {self.frame_prior_learning_rate}",
         )
         _require(self.source_prior_weight >= 0, "source_prior_weight must be >= 0 (0 turns the source prior term off)")
         _require(0 <= self.style_neutral_momentum < 1, f"style_neutral_momentum must be in [0, 1), got {self.style_neutral_momentum}")

@@ -128,13 +128,15 @@ class VitsTrainingModule(L.LightningModule):
         return optimizers, schedulers
 
     def _parameter_groups(self, module: torch.nn.Module) -> list[dict[str, Any]]:
-        """One group, with the style sampler's and the harmonic source's apart at their own learning rates where set."""
+        """One group, with the style sampler's, the harmonic source's and the frame prior's apart at their own learning
+        rates where set."""
         training = self.config.training
         apart = [
             (part, rate)
             for part, rate in (
                 (self.generator.style_sampler, training.style_sampler_learning_rate),
                 (self.generator.decoder.harmonic_source, training.harmonic_source_learning_rate),
+                (self.generator.frame_prior, training.frame_prior_learning_rate),
             )
             if module is self.generator and part is not None and rate is not None
         ]
