@@ -197,7 +197,7 @@ def check_settings(settings: list[str]) -> None:
     from polyvox.config import VoiceConfig
     from polyvox.config_files import parse_overrides
 
-    VoiceConfig().replace(**dict(parse_overrides(tuple(settings))))
+    VoiceConfig().replace(**parse_overrides(settings))
 
 
 def train_candidate(

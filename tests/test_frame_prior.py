@@ -18,6 +18,7 @@ from polyvox.models.vits import VitsGenerator
 from polyvox.train.losses import kl_loss
 
 SYMBOLS = 20
+IDS = torch.tensor([[1, 0, 5, 0, 9, 0, 12, 0, 2]])
 
 
 def _generators() -> tuple[VitsGenerator, VitsGenerator]:
@@ -33,10 +34,9 @@ def _generators() -> tuple[VitsGenerator, VitsGenerator]:
 
 
 def _speak(generator: VitsGenerator, durations: torch.Tensor | None = None):
-    ids = torch.tensor([[1, 0, 5, 0, 9, 0, 12, 0, 2]])
     with torch.no_grad():
         return generator.synthesize(
-            ids, torch.zeros_like(ids), torch.tensor([ids.shape[1]]), torch.tensor([0]), durations=durations,
+            IDS, torch.zeros_like(IDS), torch.tensor([IDS.shape[1]]), torch.tensor([0]), durations=durations,
             noise_generator=torch.Generator().manual_seed(3),
         )
 
@@ -45,13 +45,12 @@ def test_a_voice_given_a_frame_prior_speaks_as_before_until_it_trains() -> None:
     plain, with_prior = _generators()
     assert torch.equal(_speak(plain).waveform, _speak(with_prior).waveform)
     durations = torch.tensor([[2.0, 1.0, 6.0, 1.0, 5.0, 1.0, 7.0, 1.0, 2.0]])
-    ids = torch.tensor([[1, 0, 5, 0, 9, 0, 12, 0, 2]])
-    before = with_prior.encode_prior(ids, torch.zeros_like(ids), torch.tensor([9]), torch.tensor([0]), durations=durations)
+    before = with_prior.encode_prior(IDS, torch.zeros_like(IDS), torch.tensor([9]), torch.tensor([0]), durations=durations)
     # Token-level: the means are one value over each phoneme's frames (frames 3..8 are the third token's).
     assert torch.allclose(before.means[0, :, 3:9], before.means[0, :, 3:4].expand(-1, 6))
     with torch.no_grad():
         torch.nn.init.normal_(with_prior.frame_prior.out.weight, std=0.3)
-    after = with_prior.encode_prior(ids, torch.zeros_like(ids), torch.tensor([9]), torch.tensor([0]), durations=durations)
+    after = with_prior.encode_prior(IDS, torch.zeros_like(IDS), torch.tensor([9]), torch.tensor([0]), durations=durations)
     assert after.means.shape == before.means.shape and torch.equal(after.frame_mask, before.frame_mask)
     assert after.means[0, :, 3:9].std(dim=1).mean() > 1e-3  # now it moves within the phoneme
     assert not torch.equal(_speak(with_prior, durations).waveform, _speak(plain, durations).waveform)
